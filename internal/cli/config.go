@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/secret"
+	"github.com/porticohq/portico/internal/store"
+)
+
+// storeFlags select the store; every command that touches data has them.
+type storeFlags struct {
+	DataDir     string
+	DatabaseURL string
+	NoMigrate   bool
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.DataDir, "data-dir", "./portico-data", "directory of the SQLite database and the generated encryption key")
+	fs.StringVar(&f.DatabaseURL, "database-url", "", "postgres://… to use PostgreSQL; empty for SQLite in the data dir")
+	fs.BoolVar(&f.NoMigrate, "no-migrate", false, "do not migrate a PostgreSQL schema on start (refuse to start if it is behind)")
+}
+
+func (f *storeFlags) validate() error {
+	if f.DatabaseURL != "" && !store.IsPostgres(f.DatabaseURL) {
+		return fmt.Errorf("--database-url must start with postgres:// or postgresql://")
+	}
+	if f.DatabaseURL == "" && f.DataDir == "" {
+		return fmt.Errorf("--data-dir is required with SQLite")
+	}
+	return nil
+}
+
+// open opens the store and brings its schema up to date: SQLite always, a
+// PostgreSQL schema unless --no-migrate, in which case a schema that is
+// behind is refused.
+func (f *storeFlags) open(ctx context.Context, log *slog.Logger, clock portico.Clock) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Config{DatabaseURL: f.DatabaseURL, DataDir: f.DataDir, Clock: clock})
+	if err != nil {
+		return nil, err
+	}
+	if db.Postgres() && f.NoMigrate {
+		n, err := db.Pending(ctx)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		if n > 0 {
+			db.Close()
+			return nil, fmt.Errorf("the PostgreSQL schema is %d migration(s) behind this binary; run 'portico migrate' first", n)
+		}
+		return db, nil
+	}
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if n > 0 && log != nil {
+		log.Info("migrated", slog.Int("applied", n))
+	}
+	return db, nil
+}
+
+// loadKeyring returns the key ring from --encryption-key, or, with SQLite,
+// from the data dir's key file (generated on first start). PostgreSQL
+// deployments must give a key: nodes cannot share a generated file.
+func loadKeyring(f *storeFlags, keys string, log *slog.Logger) (*secret.Keyring, error) {
+	if keys == "" {
+		if f.DatabaseURL != "" {
+			return nil, errors.New("an encryption key is required with PostgreSQL: set PORTICO_ENCRYPTION_KEY (or PORTICO_ENCRYPTION_KEY_FILE) to the base64 of 32 random bytes, e.g. from 'openssl rand -base64 32'")
+		}
+		k, created, err := secret.LoadOrCreateKeyFile(f.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			log.Info("generated_encryption_key", slog.String("file", secret.KeyFileName))
+		}
+		keys = k
+	}
+	return secret.ParseKeys(keys)
+}
+
+// keyCheckAAD binds the canary ciphertext that proves the configured key can
+// decrypt the data already stored.
+const keyCheckAAD = "portico:key-check"
+
+// checkKeyring refuses a key ring that cannot open the canary sealed by the
+// deployment's first start.
+func checkKeyring(ctx context.Context, db *store.DB, ring *secret.Keyring) error {
+	canary, err := ring.Seal([]byte("portico"), keyCheckAAD)
+	if err != nil {
+		return err
+	}
+	stored, err := db.SetMetaIfAbsent(ctx, "key_check", canary)
+	if err != nil {
+		return err
+	}
+	if _, err := ring.Open(stored, keyCheckAAD); err != nil {
+		id, _ := secret.SealedKeyID(stored)
+		return fmt.Errorf("the encryption key cannot decrypt the data already stored (it was sealed with key id %s; the configured keys are %s): start with the original key", id, ring.PrimaryID())
+	}
+	return nil
+}
+
+// pageKey returns the deployment-wide key of page tokens, creating it once.
+func pageKey(ctx context.Context, db *store.DB) ([]byte, error) {
+	k, err := db.SetMetaIfAbsent(ctx, "page_token_key", secret.NewKey())
+	if err != nil {
+		return nil, err
+	}
+	return base64.StdEncoding.DecodeString(k)
+}
+
+// newLogger logs to w: text on a terminal, JSON otherwise, unless format
+// says which.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "auto", "":
+		if f, ok := w.(*os.File); ok && isTerminal(f) {
+			return slog.New(slog.NewTextHandler(w, opts)), nil
+		}
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be auto, json or text, not %q", format)
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,220 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/porticohq/portico/internal/httpapi"
+	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/secret"
+	"github.com/porticohq/portico/internal/store"
+)
+
+func init() {
+	register("serve", "run the server", runServe)
+}
+
+// Config is everything `portico serve` runs with.
+type Config struct {
+	storeFlags
+	Addr                  string
+	PublicURL             string
+	EncryptionKey         string
+	AllowPrivateUpstreams bool
+	LogFormat             string
+	LogLevel              string
+	RateLimitKey          float64
+	RateLimitKeyBurst     int
+	RateLimitIP           float64
+	RateLimitIPBurst      int
+	ShutdownTimeout       time.Duration
+
+	// For tests: the clock, and where logs go (nil: stderr of the command).
+	Clock     portico.Clock
+	LogOutput io.Writer
+}
+
+func (c *Config) register(fs interface {
+	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
+	Float64Var(*float64, string, float64, string)
+	IntVar(*int, string, int, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+}) {
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.PublicURL, "public-url", "", "URL users reach this server at, used in configuration URLs (default http://<addr>)")
+	fs.StringVar(&c.EncryptionKey, "encryption-key", "", "base64 of 32 bytes (a comma-separated list during rotation, primary first); generated in the data dir with SQLite when empty")
+	fs.BoolVar(&c.AllowPrivateUpstreams, "allow-private-upstreams", false, "let integrations reach loopback and private addresses (development and tests only)")
+	fs.StringVar(&c.LogFormat, "log-format", "auto", "auto (text on a terminal, else JSON), json or text")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Float64Var(&c.RateLimitKey, "rate-limit-key", 100, "requests per second allowed per API key or session token (0: unlimited)")
+	fs.IntVar(&c.RateLimitKeyBurst, "rate-limit-key-burst", 200, "burst allowed per API key or session token")
+	fs.Float64Var(&c.RateLimitIP, "rate-limit-ip", 10, "failed authentications per second allowed per client IP before it gets 429 (0: unlimited)")
+	fs.IntVar(&c.RateLimitIPBurst, "rate-limit-ip-burst", 100, "burst of failed authentications allowed per client IP")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to drain in-flight requests on SIGINT/SIGTERM")
+}
+
+// Validate reports every problem of the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if err := c.storeFlags.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr %q: want host:port", c.Addr))
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("--public-url %q: want an absolute http(s) URL without query", c.PublicURL))
+		}
+	}
+	if c.RateLimitKey < 0 || c.RateLimitIP < 0 || c.RateLimitKeyBurst < 0 || c.RateLimitIPBurst < 0 {
+		errs = append(errs, errors.New("rate limits must not be negative"))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("--shutdown-timeout must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+func runServe(ctx context.Context, env *Env, args []string) error {
+	var cfg Config
+	fs := newFlags(env, "serve", "serve [flags]")
+	cfg.storeFlags.register(fs)
+	cfg.register(fs)
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	cfg.LogOutput = env.Stderr
+	srv, err := NewServer(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	return srv.Run(ctx)
+}
+
+// Server is a running Portico: the store, the service and the listener.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	db   *store.DB
+	ln   net.Listener
+	http *http.Server
+	url  string
+	// Service is exposed for tests that drive the domain directly.
+	Service *portico.Service
+}
+
+// NewServer opens the store, migrates it, checks the encryption key and
+// starts listening; Run serves.
+func NewServer(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	log, err := newLogger(cfg.LogOutput, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	ring, err := loadKeyring(&cfg.storeFlags, cfg.EncryptionKey, log)
+	if err != nil {
+		return nil, err
+	}
+	db, err := cfg.storeFlags.open(ctx, log, cfg.Clock)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, db: db}
+	if err := s.init(ctx, ring); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
+	if err := checkKeyring(ctx, s.db, ring); err != nil {
+		return err
+	}
+	pk, err := pageKey(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	s.Service = &portico.Service{Store: s.db, Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log}
+	api := httpapi.New(httpapi.Options{
+		Service:     s.Service,
+		Logger:      s.log,
+		KeyRate:     s.cfg.RateLimitKey,
+		KeyBurst:    s.cfg.RateLimitKeyBurst,
+		IPFailRate:  s.cfg.RateLimitIP,
+		IPFailBurst: s.cfg.RateLimitIPBurst,
+	})
+	s.ln, err = net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	s.url = strings.TrimRight(s.cfg.PublicURL, "/")
+	if s.url == "" {
+		s.url = "http://" + s.ln.Addr().String()
+	}
+	s.http = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+// URL is the public URL of the server.
+func (s *Server) URL() string { return s.url }
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Run serves until ctx is done, then stops accepting, drains in-flight
+// requests for at most the shutdown timeout, and returns nil.
+func (s *Server) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	s.log.Info("serving", slog.String("url", s.url), slog.String("addr", s.Addr()))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting_down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.http.Shutdown(sctx); err != nil {
+		s.log.Warn("shutdown_incomplete", slog.Any("error", err))
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// Close releases the store (after Run returned).
+func (s *Server) Close() error {
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	return s.db.Close()
+}

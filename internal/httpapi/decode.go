@@ -1,0 +1,169 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// MaxBodyBytes bounds every request body (SPEC.md §3).
+const MaxBodyBytes = 1 << 20
+
+// decode reads a JSON body strictly into v: application/json only (415), at
+// most 1 MiB (413), valid UTF-8, no duplicate keys, no unknown fields, no
+// trailing data, types as declared (400 naming the field).
+func decode(r *http.Request, v any) error {
+	body, err := readJSONBody(r, false)
+	if err != nil {
+		return err
+	}
+	return DecodeStrict(body, v)
+}
+
+// decodeOptional is decode for endpoints whose body may be absent.
+func decodeOptional(r *http.Request, v any) error {
+	body, err := readJSONBody(r, true)
+	if err != nil || body == nil {
+		return err
+	}
+	return DecodeStrict(body, v)
+}
+
+func readJSONBody(r *http.Request, optional bool) ([]byte, error) {
+	if optional && r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return nil, nil
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return nil, portico.Errorf(portico.CodeUnsupportedMediaType, "Send the body as JSON with Content-Type: application/json.")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, portico.Invalid("", "The request body could not be read.")
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, portico.Errorf(portico.CodePayloadTooLarge, "The request body must be at most %d bytes.", MaxBodyBytes)
+	}
+	if optional && len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	return body, nil
+}
+
+// DecodeStrict unmarshals body into v with the rules of decode. It is
+// exported for the compatible surfaces, which share them.
+func DecodeStrict(body []byte, v any) error {
+	if !utf8.Valid(body) {
+		return portico.Invalid("", "The request body is not valid UTF-8.")
+	}
+	if err := CheckDuplicateKeys(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return portico.Invalid("", "The request body must hold a single JSON value.")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return portico.Invalid("", "The request body must be a JSON object.")
+		}
+		return portico.Invalid(field, "%s must be of type %s.", field, jsonType(typeErr.Type.Kind().String()))
+	case errors.As(err, &syntaxErr):
+		return portico.Invalid("", "The request body is not valid JSON (at byte %d).", syntaxErr.Offset)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return portico.Invalid("", "The request body is empty or truncated JSON.")
+	}
+	// encoding/json reports unknown fields only in its message.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return portico.Invalid(name, "Unknown field %q.", name)
+	}
+	return portico.Invalid("", "The request body is not valid: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "int", "int64", "int32", "uint", "uint64", "float64":
+		return "number"
+	case "slice", "array":
+		return "array"
+	case "map", "struct":
+		return "object"
+	case "ptr":
+		return "value"
+	}
+	return kind
+}
+
+// CheckDuplicateKeys walks a JSON document and refuses any object that names
+// a key twice: encoding/json would silently keep the last, so two parsers
+// could read one body differently.
+func CheckDuplicateKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var walk func(path string) error
+	walk = func(path string) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return jsonError(err)
+		}
+		d, ok := tok.(json.Delim)
+		if !ok {
+			return nil
+		}
+		switch d {
+		case '{':
+			seen := map[string]bool{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return jsonError(err)
+				}
+				k := kt.(string)
+				child := k
+				if path != "" {
+					child = path + "." + k
+				}
+				if seen[k] {
+					return portico.Invalid(child, "Duplicate key %q.", child)
+				}
+				seen[k] = true
+				if err := walk(child); err != nil {
+					return err
+				}
+			}
+		case '[':
+			for i := 0; dec.More(); i++ {
+				if err := walk(fmt.Sprintf("%s[%d]", path, i)); err != nil {
+					return err
+				}
+			}
+		}
+		_, err = dec.Token() // the closing delimiter
+		if err != nil {
+			return jsonError(err)
+		}
+		return nil
+	}
+	return walk("")
+}

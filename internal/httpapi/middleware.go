@@ -1,0 +1,233 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// requestInfo travels in the request context; inner handlers fill in what
+// they learn (the app) so that the outer log line can say it.
+type requestInfo struct {
+	requestID string
+	appID     string
+	app       *portico.App
+	apiKeyID  string
+}
+
+type ctxKey struct{}
+
+func infoFrom(ctx context.Context) *requestInfo {
+	if v, ok := ctx.Value(ctxKey{}).(*requestInfo); ok {
+		return v
+	}
+	return &requestInfo{}
+}
+
+// RequestID returns the id of the request being served.
+func RequestID(ctx context.Context) string { return infoFrom(ctx).requestID }
+
+// SetAppID records the app of a request for the request log; adapters that
+// authenticate on their own call it.
+func SetAppID(ctx context.Context, appID string) { infoFrom(ctx).appID = appID }
+
+// statusWriter records the status and size of a response. It also turns
+// the mux's own plain-text 404 and 405 answers into the JSON envelope.
+type statusWriter struct {
+	http.ResponseWriter
+	s       *Server
+	r       *http.Request
+	status  int
+	bytes   int
+	handled bool // a Portico handler runs: write nothing over it
+	hijack  bool // the mux's own error body is being swallowed
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status != 0 {
+		return
+	}
+	if !w.handled && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
+		w.hijack = true
+		w.handled = true
+		if code == http.StatusNotFound {
+			w.s.writeError(w, w.r, portico.Errorf(portico.CodeNotFound, "No such route: %s %s.", w.r.Method, w.r.URL.EscapedPath()))
+		} else {
+			w.s.writeError(w, w.r, portico.Errorf(portico.CodeMethodNotAllowed, "%s is not allowed here; allowed: %s.", w.r.Method, w.Header().Get("Allow")))
+		}
+		return
+	}
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.hijack && w.status != 0 && w.bytes > 0 {
+		return len(b), nil // the mux's text body, replaced by ours
+	}
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush lets streaming handlers flush through the wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// observe is the outermost middleware: request id, recovery, one log line
+// and metrics per request. It logs the route pattern, never the path or the
+// query, which may hold a configuration code.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &requestInfo{requestID: portico.NewID("req_")}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
+		rw.Header().Set("X-Request-Id", info.requestID)
+		w := &statusWriter{ResponseWriter: rw, s: s, r: r}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.LogAttrs(r.Context(), slog.LevelError, "panic", slog.String("request_id", info.requestID), slog.Any("panic", v))
+				if w.status == 0 {
+					w.handled = true
+					s.writeError(w, r, portico.Errorf(portico.CodeInternal, "Internal error."))
+				}
+			}
+			d := time.Since(start)
+			status := w.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			s.metrics.observe(route, r.Method, status, d)
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("request_id", info.requestID),
+				slog.String("method", r.Method),
+				slog.String("route", route),
+				slog.Int("status", status),
+				slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+				slog.Int("bytes", w.bytes),
+				slog.String("app_id", info.appID),
+			)
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// handler is a Portico endpoint: it returns its error instead of writing it.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// wrap adapts a handler: it marks the response as Portico's and writes the
+// error envelope for a returned error.
+func (s *Server) wrap(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.handled = true
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// clientIP is the address the connection comes from.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// appAuth authenticates the app by its API key (Authorization: Bearer or
+// X-API-Key; never the query string) and applies the rate limits: a client
+// whose failed attempts exhausted its per-IP budget is refused before its
+// key is looked at; a valid key spends from its own bucket.
+func (s *Server) appAuth(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		app, err := s.AuthenticateApp(w, r)
+		if err != nil {
+			return err
+		}
+		infoFrom(r.Context()).app = app
+		return h(w, r)
+	}
+}
+
+// AuthenticateApp checks the API key of r (with the rate limits) and
+// returns its app. It is exported for adapters that share the key rules.
+func (s *Server) AuthenticateApp(w http.ResponseWriter, r *http.Request) (*portico.App, error) {
+	return s.authenticateKey(w, r, apiKeyFrom(r))
+}
+
+func (s *Server) authenticateKey(w http.ResponseWriter, r *http.Request, raw string) (*portico.App, error) {
+	ip := clientIP(r)
+	if ok, wait := s.ipLimit.peek(ip); !ok {
+		return nil, rateLimited(w, wait)
+	}
+	if raw == "" {
+		s.ipLimit.allow(ip)
+		msg := "An API key is required: send it as Authorization: Bearer <key> or X-API-Key."
+		if q := r.URL.Query(); q.Has("api_key") || q.Has("key") || q.Has("token") || q.Has("access_token") {
+			msg = "API keys are not accepted in the query string: send it as Authorization: Bearer <key> or X-API-Key."
+		}
+		return nil, portico.Errorf(portico.CodeUnauthenticated, "%s", msg)
+	}
+	app, key, err := s.svc.AuthenticateAPIKey(r.Context(), raw)
+	if err != nil {
+		if portico.ErrorCode(err) == portico.CodeInvalidAPIKey {
+			s.ipLimit.allow(ip)
+		}
+		return nil, err
+	}
+	if ok, wait := s.keyLimit.allow(key.ID); !ok {
+		return nil, rateLimited(w, wait)
+	}
+	info := infoFrom(r.Context())
+	info.appID, info.apiKeyID = app.ID, key.ID
+	return app, nil
+}
+
+// apiKeyFrom reads the key from Authorization: Bearer or X-API-Key.
+func apiKeyFrom(r *http.Request) string {
+	if k := strings.TrimSpace(r.Header.Get("X-API-Key")); k != "" {
+		return k
+	}
+	return bearer(r)
+}
+
+func bearer(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
+		return strings.TrimSpace(auth[7:])
+	}
+	return ""
+}
+
+func rateLimited(w http.ResponseWriter, wait time.Duration) error {
+	secs := int(wait/time.Second) + 1
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return portico.Errorf(portico.CodeRateLimited, "Too many requests; retry after %d seconds.", secs)
+}
+
+// appOf returns the authenticated app of the request.
+func appOf(r *http.Request) *portico.App { return infoFrom(r.Context()).app }

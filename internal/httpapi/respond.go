@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// statusOf maps every error code to its HTTP status: the one table.
+var statusOf = map[portico.Code]int{
+	portico.CodeInvalid:              http.StatusBadRequest,
+	portico.CodeUnauthenticated:      http.StatusUnauthorized,
+	portico.CodeInvalidAPIKey:        http.StatusUnauthorized,
+	portico.CodeInvalidToken:         http.StatusUnauthorized,
+	portico.CodeQuotaExceeded:        http.StatusPaymentRequired,
+	portico.CodeForbidden:            http.StatusForbidden,
+	portico.CodeNotFound:             http.StatusNotFound,
+	portico.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	portico.CodeConflict:             http.StatusConflict,
+	portico.CodeSessionLimitReached:  http.StatusConflict,
+	portico.CodeConnectionRequired:   http.StatusConflict,
+	portico.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
+	portico.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	portico.CodeValidation:           http.StatusUnprocessableEntity,
+	portico.CodeRateLimited:          http.StatusTooManyRequests,
+	portico.CodeInternal:             http.StatusInternalServerError,
+	portico.CodeUnavailable:          http.StatusServiceUnavailable,
+}
+
+// StatusOf returns the HTTP status of an error code.
+func StatusOf(c portico.Code) int {
+	if s, ok := statusOf[c]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":{"code":"internal","message":"Internal error."}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// writeError writes the error envelope for err and logs server-side
+// failures with their cause.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := portico.AsError(err)
+	status := StatusOf(e.Code)
+	info := infoFrom(r.Context())
+	if status >= 500 {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "request_failed",
+			slog.String("request_id", info.requestID), slog.String("route", r.Pattern),
+			slog.String("code", string(e.Code)), slog.Any("error", errors.Unwrap(e)))
+		if e.Code == portico.CodeUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+	}
+	if e.Code == portico.CodeUnauthenticated {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="portico"`)
+	}
+	body := api.ErrorBody{Error: api.Error{Code: string(e.Code), Message: e.Message, Details: e.Details, RequestID: info.requestID}}
+	if e.Field != "" {
+		if body.Error.Details == nil {
+			body.Error.Details = map[string]any{}
+		}
+		body.Error.Details["field"] = e.Field
+	}
+	writeJSON(w, status, body)
+}

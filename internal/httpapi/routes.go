@@ -1,0 +1,27 @@
+package httpapi
+
+// routes lists every native route on one screen. Handlers that act for an
+// app are wrapped in appAuth.
+func (s *Server) routes() {
+	h := func(pattern string, fn handler) { s.mux.Handle(pattern, s.wrap(fn)) }
+	app := func(pattern string, fn handler) { h(pattern, s.appAuth(fn)) }
+
+	h("GET /healthz", s.handleHealthz)
+	h("GET /readyz", s.handleReadyz)
+	s.mux.Handle("GET /metrics", s.metrics.handler())
+
+	app("GET /v1/app", s.handleAppGet)
+	app("PATCH /v1/app", s.handleAppUpdate)
+
+	app("POST /v1/users", s.handleUserCreate)
+	app("GET /v1/users", s.handleUserList)
+	app("GET /v1/users/{id}", s.handleUserGet)
+	app("PATCH /v1/users/{id}", s.handleUserUpdate)
+	app("DELETE /v1/users/{id}", s.handleUserDelete)
+
+	app("POST /v1/accounts", s.handleAccountCreate)
+	app("GET /v1/accounts", s.handleAccountList)
+	app("GET /v1/accounts/{id}", s.handleAccountGet)
+	app("PATCH /v1/accounts/{id}", s.handleAccountUpdate)
+	app("DELETE /v1/accounts/{id}", s.handleAccountDelete)
+}

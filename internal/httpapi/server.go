@@ -1,0 +1,82 @@
+// Package httpapi serves Portico's native JSON API (/v1), the health and
+// metrics endpoints, and hosts the other adapters' routes behind the same
+// middleware.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// Options configure a Server.
+type Options struct {
+	Service *portico.Service
+	Logger  *slog.Logger
+	Metrics *Metrics
+	// KeyRate and KeyBurst limit requests per API key (0: no limit).
+	KeyRate  float64
+	KeyBurst int
+	// IPFailRate and IPFailBurst limit failed authentications per client IP
+	// (0: no limit).
+	IPFailRate  float64
+	IPFailBurst int
+	// Now is the clock of the rate limiters (nil: time.Now).
+	Now func() time.Time
+}
+
+// Server is the HTTP face of Portico.
+type Server struct {
+	svc      *portico.Service
+	log      *slog.Logger
+	metrics  *Metrics
+	keyLimit *limiter
+	ipLimit  *limiter
+	mux      *http.ServeMux
+	handler  http.Handler
+}
+
+// New builds the server with every native route.
+func New(o Options) *Server {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics()
+	}
+	s := &Server{
+		svc:      o.Service,
+		log:      o.Logger,
+		metrics:  o.Metrics,
+		keyLimit: newLimiter(o.KeyRate, o.KeyBurst, now),
+		ipLimit:  newLimiter(o.IPFailRate, o.IPFailBurst, now),
+		mux:      http.NewServeMux(),
+	}
+	s.routes()
+	s.handler = s.observe(s.mux)
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Handle mounts another adapter's handler (hosted page, compatible
+// surfaces) behind the same request id, logging and metrics.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.handled = true
+		}
+		h.ServeHTTP(w, r)
+	}))
+}
+
+// WriteError writes the native error envelope; exported for adapters that
+// answer in the native format.
+func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) { s.writeError(w, r, err) }
+
+// Metrics returns the server's collectors.
+func (s *Server) Metrics() *Metrics { return s.metrics }

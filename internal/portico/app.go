@@ -1,0 +1,189 @@
+package portico
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// App is a tenant: one product team.
+type App struct {
+	ID        string
+	Name      string
+	Settings  AppSettings
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// WebhookSecret is the sealed webhook signing secret ("" when none).
+	WebhookSecret string
+}
+
+// Session limit policies.
+const (
+	PolicyEvictOldest = "evict_oldest"
+	PolicyReject      = "reject"
+)
+
+// AppSettings are an app's tunables (SPEC.md §4 "App").
+type AppSettings struct {
+	SessionTTLSeconds          int      `json:"session_ttl_seconds"`
+	MaxSessionTTLSeconds       int      `json:"max_session_ttl_seconds"`
+	ConfigurationURLTTLSeconds int      `json:"configuration_url_ttl_seconds"`
+	MaxSessionsPerUser         int      `json:"max_sessions_per_user"`
+	SessionLimitPolicy         string   `json:"session_limit_policy"`
+	AllowedRedirectURIs        []string `json:"allowed_redirect_uris"`
+	Theme                      Theme    `json:"theme"`
+	WebhookURL                 string   `json:"webhook_url"`
+	MaxUsers                   *int     `json:"max_users"`
+}
+
+// Theme is the presentation of the hosted page.
+type Theme struct {
+	Name                   string `json:"name,omitempty"`
+	LogoURL                string `json:"logo_url,omitempty"`
+	FaviconURL             string `json:"favicon_url,omitempty"`
+	PrimaryColor           string `json:"primary_color,omitempty"`
+	SidebarBackgroundColor string `json:"sidebar_background_color,omitempty"`
+	SidebarTextColor       string `json:"sidebar_text_color,omitempty"`
+	PrivacyURL             string `json:"privacy_url,omitempty"`
+	TermsURL               string `json:"terms_url,omitempty"`
+}
+
+// Limits of app settings.
+const (
+	MaxSessionTTLCeiling   = 365 * 24 * 3600
+	MaxConfigURLTTL        = 24 * 3600
+	MinConfigURLTTL        = 30
+	MaxSessionsPerUserCeil = 1000
+	MaxRedirectURIs        = 100
+	MaxURLLength           = 2048
+)
+
+// DefaultAppSettings are the settings of a new app.
+func DefaultAppSettings() AppSettings {
+	return AppSettings{
+		SessionTTLSeconds:          3600,
+		MaxSessionTTLSeconds:       7 * 24 * 3600,
+		ConfigurationURLTTLSeconds: 900,
+		MaxSessionsPerUser:         10,
+		SessionLimitPolicy:         PolicyEvictOldest,
+		AllowedRedirectURIs:        []string{},
+	}
+}
+
+// Validate checks every setting and reports the first bad one as a 422 with
+// its field path.
+func (s AppSettings) Validate() error {
+	switch {
+	case s.MaxSessionTTLSeconds < 1 || s.MaxSessionTTLSeconds > MaxSessionTTLCeiling:
+		return Invalidf("settings.max_session_ttl_seconds", "max_session_ttl_seconds must be between 1 and %d.", MaxSessionTTLCeiling)
+	case s.SessionTTLSeconds < 1 || s.SessionTTLSeconds > s.MaxSessionTTLSeconds:
+		return Invalidf("settings.session_ttl_seconds", "session_ttl_seconds must be between 1 and max_session_ttl_seconds (%d).", s.MaxSessionTTLSeconds)
+	case s.ConfigurationURLTTLSeconds < MinConfigURLTTL || s.ConfigurationURLTTLSeconds > MaxConfigURLTTL:
+		return Invalidf("settings.configuration_url_ttl_seconds", "configuration_url_ttl_seconds must be between %d and %d.", MinConfigURLTTL, MaxConfigURLTTL)
+	case s.MaxSessionsPerUser < 1 || s.MaxSessionsPerUser > MaxSessionsPerUserCeil:
+		return Invalidf("settings.max_sessions_per_user", "max_sessions_per_user must be between 1 and %d.", MaxSessionsPerUserCeil)
+	case s.SessionLimitPolicy != PolicyEvictOldest && s.SessionLimitPolicy != PolicyReject:
+		return Invalidf("settings.session_limit_policy", "session_limit_policy must be %q or %q.", PolicyEvictOldest, PolicyReject)
+	case len(s.AllowedRedirectURIs) > MaxRedirectURIs:
+		return Invalidf("settings.allowed_redirect_uris", "At most %d redirect URIs are allowed.", MaxRedirectURIs)
+	case s.MaxUsers != nil && *s.MaxUsers < 1:
+		return Invalidf("settings.max_users", "max_users must be at least 1, or null for no limit.")
+	}
+	for _, u := range s.AllowedRedirectURIs {
+		if err := CheckRedirectURI(u); err != nil {
+			return Invalidf("settings.allowed_redirect_uris", "%q is not a valid redirect URI: %s", u, err.Error())
+		}
+	}
+	if s.WebhookURL != "" {
+		if err := checkWebURL(s.WebhookURL); err != nil {
+			return Invalidf("settings.webhook_url", "webhook_url %s", err.Error())
+		}
+	}
+	return s.Theme.Validate("settings.theme")
+}
+
+var colorRe = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+
+// Validate checks a theme; prefix is the field path used in errors.
+func (t Theme) Validate(prefix string) error {
+	if len(t.Name) > 100 || !utf8.ValidString(t.Name) || hasControl(t.Name) {
+		return Invalidf(prefix+".name", "name must be at most 100 bytes of text.")
+	}
+	for _, f := range []struct{ name, v string }{
+		{"logo_url", t.LogoURL}, {"favicon_url", t.FaviconURL},
+		{"privacy_url", t.PrivacyURL}, {"terms_url", t.TermsURL},
+	} {
+		if f.v == "" {
+			continue
+		}
+		if err := checkWebURL(f.v); err != nil {
+			return Invalidf(prefix+"."+f.name, "%s %s", f.name, err.Error())
+		}
+	}
+	for _, f := range []struct{ name, v string }{
+		{"primary_color", t.PrimaryColor}, {"sidebar_background_color", t.SidebarBackgroundColor},
+		{"sidebar_text_color", t.SidebarTextColor},
+	} {
+		if f.v != "" && !colorRe.MatchString(f.v) {
+			return Invalidf(prefix+"."+f.name, "%s must be a hex colour such as #286efa.", f.name)
+		}
+	}
+	return nil
+}
+
+// checkWebURL accepts absolute http(s) URLs without credentials.
+func checkWebURL(s string) error {
+	if len(s) > MaxURLLength {
+		return Errorf(CodeValidation, "must be at most %d bytes.", MaxURLLength)
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || hasControl(s) {
+		return Errorf(CodeValidation, "must be an absolute http or https URL.")
+	}
+	return nil
+}
+
+// CheckRedirectURI validates a redirect URI as an app may register it:
+// absolute http(s), no user info, no fragment.
+func CheckRedirectURI(s string) error {
+	if err := checkWebURL(s); err != nil {
+		return err
+	}
+	if strings.Contains(s, "#") {
+		return Errorf(CodeValidation, "must not contain a fragment.")
+	}
+	return nil
+}
+
+// RedirectAllowed reports whether uri is exactly one of the allowed URIs.
+// Exact string equality is deliberate: any normalisation (case, trailing
+// slash, percent-encoding) is a way around the allow-list.
+func (s AppSettings) RedirectAllowed(uri string) bool {
+	for _, a := range s.AllowedRedirectURIs {
+		if a == uri {
+			return true
+		}
+	}
+	return false
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+			return true
+		}
+	}
+	return false
+}
+
+// APIKey is an app's server-side secret; only its hash is stored.
+type APIKey struct {
+	ID        string
+	AppID     string
+	Hash      []byte
+	Hint      string // the last four characters, to tell keys apart
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}

@@ -1,0 +1,234 @@
+package portico
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Service orchestrates the store, the sealer and the clock. Adapters (the
+// native API, the compatible surfaces, the CLI) call it; it holds no
+// per-request state.
+type Service struct {
+	Store  Store
+	Sealer Sealer
+	Pages  *PageCodec
+	Now    Clock
+	Log    *slog.Logger
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+// CreateApp creates an app with default settings and its first API key; the
+// raw key is returned only here.
+func (s *Service) CreateApp(ctx context.Context, name string) (*App, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > MaxNameLen || !utf8.ValidString(name) || hasControl(name) {
+		return nil, "", Invalidf("name", "An app name of 1 to %d bytes is required.", MaxNameLen)
+	}
+	app := &App{ID: NewID(PrefixApp), Name: name, Settings: DefaultAppSettings()}
+	key, raw := newAPIKey(app.ID)
+	if err := s.Store.CreateApp(ctx, app, key); err != nil {
+		return nil, "", err
+	}
+	return app, raw, nil
+}
+
+func newAPIKey(appID string) (*APIKey, string) {
+	raw, hash := NewToken(PrefixAPIKeySecret)
+	return &APIKey{ID: NewID(PrefixAPIKey), AppID: appID, Hash: hash, Hint: raw[len(raw)-4:]}, raw
+}
+
+// CreateAPIKey adds a key to an app; the raw key is returned only here.
+func (s *Service) CreateAPIKey(ctx context.Context, appID string) (*APIKey, string, error) {
+	key, raw := newAPIKey(appID)
+	if err := s.Store.CreateAPIKey(ctx, key); err != nil {
+		return nil, "", err
+	}
+	return key, raw, nil
+}
+
+var errInvalidAPIKey = &Error{Code: CodeInvalidAPIKey, Message: "The API key is invalid or has been revoked."}
+
+// AuthenticateAPIKey returns the app of a raw API key. Malformed, unknown and
+// revoked keys fail alike, after the same hash and lookup, with
+// CodeInvalidAPIKey.
+func (s *Service) AuthenticateAPIKey(ctx context.Context, raw string) (*App, *APIKey, error) {
+	hash := HashToken(raw)
+	key, app, err := s.Store.FindAPIKeyByHash(ctx, hash)
+	if err != nil {
+		if ErrorCode(err) == CodeNotFound {
+			return nil, nil, errInvalidAPIKey
+		}
+		return nil, nil, err
+	}
+	if !EqualHash(key.Hash, hash) || key.RevokedAt != nil || !TokenHasPrefix(raw, PrefixAPIKeySecret) {
+		return nil, nil, errInvalidAPIKey
+	}
+	return app, key, nil
+}
+
+// AppPatch is a partial change of an app.
+type AppPatch struct {
+	Name     *string
+	Settings *SettingsPatch
+}
+
+// SettingsPatch changes the settings it names.
+type SettingsPatch struct {
+	SessionTTLSeconds          *int
+	MaxSessionTTLSeconds       *int
+	ConfigurationURLTTLSeconds *int
+	MaxSessionsPerUser         *int
+	SessionLimitPolicy         *string
+	AllowedRedirectURIs        *[]string
+	Theme                      *Theme
+	WebhookURL                 *string
+	// MaxUsersSet tells that max_users was given; MaxUsers nil then means
+	// unlimited.
+	MaxUsersSet bool
+	MaxUsers    *int
+}
+
+func (p *SettingsPatch) apply(s *AppSettings) {
+	set := func(dst *int, v *int) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&s.SessionTTLSeconds, p.SessionTTLSeconds)
+	set(&s.MaxSessionTTLSeconds, p.MaxSessionTTLSeconds)
+	set(&s.ConfigurationURLTTLSeconds, p.ConfigurationURLTTLSeconds)
+	set(&s.MaxSessionsPerUser, p.MaxSessionsPerUser)
+	if p.SessionLimitPolicy != nil {
+		s.SessionLimitPolicy = *p.SessionLimitPolicy
+	}
+	if p.AllowedRedirectURIs != nil {
+		s.AllowedRedirectURIs = append([]string{}, *p.AllowedRedirectURIs...)
+	}
+	if p.Theme != nil {
+		s.Theme = *p.Theme
+	}
+	if p.WebhookURL != nil {
+		s.WebhookURL = *p.WebhookURL
+	}
+	if p.MaxUsersSet {
+		s.MaxUsers = p.MaxUsers
+	}
+}
+
+// UpdateApp applies p. When it sets a new webhook URL, a new signing secret
+// is generated, stored sealed and returned (only here).
+func (s *Service) UpdateApp(ctx context.Context, appID string, p AppPatch) (*App, string, error) {
+	app, err := s.Store.FindAppByID(ctx, appID)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.Name != nil {
+		n := strings.TrimSpace(*p.Name)
+		if n == "" || len(n) > MaxNameLen || !utf8.ValidString(n) || hasControl(n) {
+			return nil, "", Invalidf("name", "name must be 1 to %d bytes of text.", MaxNameLen)
+		}
+		app.Name = n
+	}
+	var webhookSecret string
+	if p.Settings != nil {
+		old := app.Settings.WebhookURL
+		p.Settings.apply(&app.Settings)
+		if err := app.Settings.Validate(); err != nil {
+			return nil, "", err
+		}
+		switch {
+		case app.Settings.WebhookURL == "":
+			app.WebhookSecret = ""
+		case p.Settings.WebhookURL != nil && (app.Settings.WebhookURL != old || app.WebhookSecret == ""):
+			raw, _ := NewToken(PrefixWebhookSec)
+			sealed, err := s.Sealer.Seal([]byte(raw), WebhookSecretAAD(app.ID))
+			if err != nil {
+				return nil, "", err
+			}
+			app.WebhookSecret, webhookSecret = sealed, raw
+		}
+	}
+	if err := s.Store.UpdateApp(ctx, app); err != nil {
+		return nil, "", err
+	}
+	return app, webhookSecret, nil
+}
+
+// WebhookSecretAAD binds a sealed webhook secret to its app.
+func WebhookSecretAAD(appID string) string { return "portico:webhook:" + appID }
+
+// FindOrCreateUser validates in and finds or creates the user.
+func (s *Service) FindOrCreateUser(ctx context.Context, appID string, in UserInput) (*User, bool, error) {
+	if err := in.Normalize(""); err != nil {
+		return nil, false, err
+	}
+	return s.Store.FindOrCreateUser(ctx, appID, NewID(PrefixUser), in)
+}
+
+// ListUsers returns a page of users matching f.
+func (s *Service) ListUsers(ctx context.Context, appID string, f UserFilter, r PageRequest) (Page[User], error) {
+	if f.Email != nil {
+		e := strings.ToLower(strings.TrimSpace(*f.Email))
+		f.Email = &e
+	}
+	scope := "users\x00" + appID + "\x00" + deref(f.ExternalID) + "\x00" + deref(f.Email) + "\x00" + deref(f.AccountID)
+	return paginate(s.Pages, scope, r, func(u User) Cursor { return Cursor{u.CreatedAt, u.ID} },
+		func(q ListQuery) ([]User, error) { return s.Store.ListUsers(ctx, appID, f, q) })
+}
+
+// UpdateUser validates and applies u.
+func (s *Service) UpdateUser(ctx context.Context, appID, id string, u UserUpdate) (*User, error) {
+	if err := u.Normalize(); err != nil {
+		return nil, err
+	}
+	return s.Store.UpdateUser(ctx, appID, id, u)
+}
+
+// CreateAccount validates and creates an account; an empty id is generated.
+func (s *Service) CreateAccount(ctx context.Context, appID, id, name string) (*Account, error) {
+	if id == "" {
+		id = NewID(PrefixAccount)
+	} else if err := CheckAccountID(id); err != nil {
+		return nil, err
+	}
+	if err := CheckAccountName(name); err != nil {
+		return nil, err
+	}
+	a := &Account{AppID: appID, ID: id, Name: name}
+	if err := s.Store.CreateAccount(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// UpdateAccount renames an account.
+func (s *Service) UpdateAccount(ctx context.Context, appID, id, name string) (*Account, error) {
+	if err := CheckAccountName(name); err != nil {
+		return nil, err
+	}
+	return s.Store.UpdateAccount(ctx, appID, id, name)
+}
+
+// ListAccounts returns a page of accounts.
+func (s *Service) ListAccounts(ctx context.Context, appID string, r PageRequest) (Page[Account], error) {
+	return paginate(s.Pages, "accounts\x00"+appID, r, func(a Account) Cursor { return Cursor{a.CreatedAt, a.ID} },
+		func(q ListQuery) ([]Account, error) { return s.Store.ListAccounts(ctx, appID, q) })
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "\x01"
+	}
+	return *s
+}
+
+// MarshalSettings is the storage form of settings.
+func MarshalSettings(s AppSettings) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

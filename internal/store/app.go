@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// CreateApp implements portico.Store.
+func (db *DB) CreateApp(ctx context.Context, app *portico.App, key *portico.APIKey) error {
+	return db.inWrite(ctx, func(t *tx) error {
+		app.CreatedAt, app.UpdatedAt = t.now, t.now
+		_, err := t.exec(ctx, `INSERT INTO apps (id, name, settings, webhook_secret, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?)`,
+			app.ID, app.Name, portico.MarshalSettings(app.Settings), app.WebhookSecret, us(t.now), us(t.now))
+		if err != nil {
+			return fmt.Errorf("insert app: %w", err)
+		}
+		return insertAPIKey(ctx, t, key)
+	})
+}
+
+func insertAPIKey(ctx context.Context, t *tx, key *portico.APIKey) error {
+	key.CreatedAt = t.now
+	_, err := t.exec(ctx, `INSERT INTO api_keys (id, app_id, hash, hint, created_at) VALUES (?, ?, ?, ?, ?)`,
+		key.ID, key.AppID, key.Hash, key.Hint, us(t.now))
+	if driverKind(err) == errForeignKey {
+		return portico.NotFound("App")
+	}
+	if err != nil {
+		return fmt.Errorf("insert api key: %w", err)
+	}
+	return nil
+}
+
+const appColumns = `a.id, a.name, a.settings, a.webhook_secret, a.created_at, a.updated_at`
+
+func scanApp(sc interface{ Scan(...any) error }, extra ...any) (*portico.App, error) {
+	var (
+		a              portico.App
+		settings       string
+		created, updat int64
+	)
+	if err := sc.Scan(append([]any{&a.ID, &a.Name, &settings, &a.WebhookSecret, &created, &updat}, extra...)...); err != nil {
+		return nil, err
+	}
+	a.Settings = portico.DefaultAppSettings()
+	if err := json.Unmarshal([]byte(settings), &a.Settings); err != nil {
+		return nil, fmt.Errorf("decode settings of app %s: %w", a.ID, err)
+	}
+	a.CreatedAt, a.UpdatedAt = fromUS(created), fromUS(updat)
+	return &a, nil
+}
+
+// ListApps implements portico.Store.
+func (db *DB) ListApps(ctx context.Context) ([]portico.App, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+appColumns+` FROM apps a ORDER BY a.created_at, a.id`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var apps []portico.App
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, err
+		}
+		apps = append(apps, *a)
+	}
+	return apps, classify(rows.Err())
+}
+
+// FindAppByID implements portico.Store.
+func (db *DB) FindAppByID(ctx context.Context, id string) (*portico.App, error) {
+	a, err := scanApp(db.queryRow(ctx, `SELECT `+appColumns+` FROM apps a WHERE a.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, portico.NotFound("App")
+	}
+	return a, classify(err)
+}
+
+// UpdateApp implements portico.Store.
+func (db *DB) UpdateApp(ctx context.Context, app *portico.App) error {
+	return db.inWrite(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `UPDATE apps SET name = ?, settings = ?, webhook_secret = ?, updated_at = ? WHERE id = ?`,
+			app.Name, portico.MarshalSettings(app.Settings), app.WebhookSecret, us(t.now), app.ID)
+		if err != nil {
+			return fmt.Errorf("update app: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return portico.NotFound("App")
+		}
+		app.UpdatedAt = t.now
+		return nil
+	})
+}
+
+// CreateAPIKey implements portico.Store.
+func (db *DB) CreateAPIKey(ctx context.Context, key *portico.APIKey) error {
+	return db.inWrite(ctx, func(t *tx) error { return insertAPIKey(ctx, t, key) })
+}
+
+// ListAPIKeys implements portico.Store.
+func (db *DB) ListAPIKeys(ctx context.Context, appID string) ([]portico.APIKey, error) {
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT id, app_id, hash, hint, created_at, revoked_at
+		FROM api_keys WHERE app_id = ? ORDER BY created_at, id`), appID)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var keys []portico.APIKey
+	for rows.Next() {
+		var (
+			k       portico.APIKey
+			created int64
+			revoked sql.NullInt64
+		)
+		if err := rows.Scan(&k.ID, &k.AppID, &k.Hash, &k.Hint, &created, &revoked); err != nil {
+			return nil, err
+		}
+		k.CreatedAt, k.RevokedAt = fromUS(created), fromUSPtr(revoked)
+		keys = append(keys, k)
+	}
+	return keys, classify(rows.Err())
+}
+
+// RevokeAPIKey implements portico.Store.
+func (db *DB) RevokeAPIKey(ctx context.Context, keyID string) error {
+	return db.inWrite(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, us(t.now), keyID)
+		if err != nil {
+			return fmt.Errorf("revoke api key: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return portico.NotFound("API key")
+		}
+		return nil
+	})
+}
+
+// FindAPIKeyByHash implements portico.Store.
+func (db *DB) FindAPIKeyByHash(ctx context.Context, hash []byte) (*portico.APIKey, *portico.App, error) {
+	var (
+		k       portico.APIKey
+		created int64
+		revoked sql.NullInt64
+	)
+	row := db.queryRow(ctx, `SELECT `+appColumns+`, k.id, k.app_id, k.hash, k.hint, k.created_at, k.revoked_at
+		FROM api_keys k JOIN apps a ON a.id = k.app_id WHERE k.hash = ?`, hash)
+	app, err := scanApp(row, &k.ID, &k.AppID, &k.Hash, &k.Hint, &created, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, portico.NotFound("API key")
+	}
+	if err != nil {
+		return nil, nil, classify(err)
+	}
+	k.CreatedAt, k.RevokedAt = fromUS(created), fromUSPtr(revoked)
+	return &k, app, nil
+}
+
+// Meta implements portico.Store.
+func (db *DB) Meta(ctx context.Context, key string) (string, bool, error) {
+	var v string
+	err := db.queryRow(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, classify(err)
+	}
+	return v, true, nil
+}
+
+// SetMetaIfAbsent implements portico.Store.
+func (db *DB) SetMetaIfAbsent(ctx context.Context, key, value string) (string, error) {
+	var stored string
+	err := db.inWrite(ctx, func(t *tx) error {
+		if _, err := t.exec(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
+			return err
+		}
+		return t.queryRow(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&stored)
+	})
+	return stored, err
+}

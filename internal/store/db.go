@@ -1,0 +1,293 @@
+// Package store persists the domain in SQLite (embedded default) or
+// PostgreSQL (several nodes), with hand-written SQL through database/sql.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// Config says which database to open.
+type Config struct {
+	// DatabaseURL selects PostgreSQL when it starts with postgres:// or
+	// postgresql://; empty means SQLite in DataDir.
+	DatabaseURL string
+	DataDir     string
+	// Clock stamps every write; nil means time.Now.
+	Clock portico.Clock
+}
+
+// DB is a Store over one database.
+type DB struct {
+	dialect dialect
+	// write serialises writers on SQLite (one connection); on PostgreSQL it
+	// is the same pool as read.
+	write *sql.DB
+	read  *sql.DB
+	now   portico.Clock
+	// queries caches dialect-rewritten SQL.
+	queries sync.Map
+}
+
+var _ portico.Store = (*DB)(nil)
+
+// IsPostgres reports whether url selects PostgreSQL.
+func IsPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// Open opens the database without migrating it.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	db := &DB{now: cfg.Clock}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	switch {
+	case IsPostgres(cfg.DatabaseURL):
+		db.dialect = postgres
+		pool, err := sql.Open("pgx", cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		pool.SetMaxOpenConns(4 * runtime.GOMAXPROCS(0))
+		pool.SetMaxIdleConns(4 * runtime.GOMAXPROCS(0))
+		pool.SetConnMaxIdleTime(5 * time.Minute)
+		db.write, db.read = pool, pool
+	case cfg.DatabaseURL == "":
+		db.dialect = sqliteDialect
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+		path := filepath.Join(cfg.DataDir, "portico.db")
+		// busy_timeout comes first so that the other pragmas wait for a
+		// lock instead of failing; the writer begins IMMEDIATE so that a
+		// read-then-write transaction never fails to upgrade its lock.
+		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
+			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+		w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		w.SetMaxOpenConns(1)
+		w.SetConnMaxLifetime(0)
+		r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		n := 2 * runtime.GOMAXPROCS(0)
+		r.SetMaxOpenConns(n)
+		r.SetMaxIdleConns(n)
+		r.SetConnMaxLifetime(0)
+		db.write, db.read = w, r
+	default:
+		return nil, fmt.Errorf("database URL must start with postgres:// or postgresql:// (or be empty for SQLite)")
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if db.dialect == sqliteDialect {
+		// The WAL file and the database file must not be readable by others.
+		os.Chmod(filepath.Join(cfg.DataDir, "portico.db"), 0o600)
+	}
+	return db, nil
+}
+
+// Close closes the connections.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Postgres reports whether db is PostgreSQL.
+func (db *DB) Postgres() bool { return db.dialect == postgres }
+
+// Ping implements portico.Store.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// q returns query rewritten for the dialect (placeholders).
+func (db *DB) q(query string) string {
+	if db.dialect != postgres {
+		return query
+	}
+	if v, ok := db.queries.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	db.queries.Store(query, b.String())
+	return b.String()
+}
+
+// tx is a transaction with the one timestamp all its writes use.
+type tx struct {
+	*sql.Tx
+	db  *DB
+	now time.Time
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.ExecContext(ctx, t.db.q(query), args...)
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.QueryContext(ctx, t.db.q(query), args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.QueryRowContext(ctx, t.db.q(query), args...)
+}
+
+// inWrite runs fn in a write transaction and commits it.
+func (db *DB) inWrite(ctx context.Context, fn func(*tx) error) error {
+	return db.inTx(ctx, db.write, fn)
+}
+
+// inRead runs fn in a read-only snapshot.
+func (db *DB) inRead(ctx context.Context, fn func(*tx) error) error {
+	return db.inTx(ctx, db.read, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, pool *sql.DB, fn func(*tx) error) error {
+	sqlTx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	t := &tx{Tx: sqlTx, db: db, now: db.now().UTC()}
+	if err := fn(t); err != nil {
+		sqlTx.Rollback()
+		return classify(err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// queryRow runs a single-row read outside an explicit transaction.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, db.q(query), args...)
+}
+
+// Kinds of driver failure the store reacts to.
+var (
+	errUnique     = errors.New("unique violation")
+	errForeignKey = errors.New("foreign key violation")
+)
+
+// driverKind classifies a driver error by its code, never its text.
+func driverKind(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return errUnique
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return errForeignKey
+		}
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return errUnique
+		case "23503":
+			return errForeignKey
+		}
+	}
+	return nil
+}
+
+// classify turns errors that escape a transaction into domain errors:
+// domain errors pass through, unreachable databases become CodeUnavailable,
+// the rest stay internal.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *portico.Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return unavailable(err)
+		}
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return err
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) {
+		return unavailable(err)
+	}
+	return err
+}
+
+func unavailable(err error) error {
+	return &portico.Error{Code: portico.CodeUnavailable, Message: "The database is unavailable; try again shortly.", Err: err}
+}
+
+func us(t time.Time) int64 { return t.UnixMicro() }
+
+func fromUS(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func fromUSPtr(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromUS(v.Int64)
+	return &t
+}
+
+// dialect names the SQL flavour; the few per-dialect strings live in dialect.go.
+type dialect int
+
+const (
+	sqliteDialect dialect = iota
+	postgres
+)

@@ -1,0 +1,14 @@
+package store
+
+// The few SQL strings that differ between SQLite and PostgreSQL. Placeholders
+// are written as ? everywhere and rewritten by DB.q.
+
+// forUpdate locks the selected rows until the transaction ends. SQLite needs
+// no lock: its single writer connection, which begins IMMEDIATE, already
+// serialises every read-then-write transaction.
+func (d dialect) forUpdate() string {
+	if d == postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}

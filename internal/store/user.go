@@ -1,0 +1,318 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+const userColumns = `u.id, u.app_id, u.external_id, u.email, u.name, u.metadata, u.created_at, u.updated_at`
+
+func scanUser(sc interface{ Scan(...any) error }) (*portico.User, error) {
+	var (
+		u              portico.User
+		ext, email     sql.NullString
+		md             string
+		created, updat int64
+	)
+	if err := sc.Scan(&u.ID, &u.AppID, &ext, &email, &u.Name, &md, &created, &updat); err != nil {
+		return nil, err
+	}
+	if ext.Valid {
+		u.ExternalID = &ext.String
+	}
+	if email.Valid {
+		u.Email = &email.String
+	}
+	u.Metadata = json.RawMessage(md)
+	u.CreatedAt, u.UpdatedAt = fromUS(created), fromUS(updat)
+	u.AccountIDs = []string{}
+	return &u, nil
+}
+
+// findUserByKey looks a user up by its key: the external id when given,
+// else the email among users without an external id.
+func findUserByKey(ctx context.Context, t *tx, appID string, in portico.UserInput) (*portico.User, error) {
+	var row *sql.Row
+	if in.ExternalID != nil {
+		row = t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.external_id = ?`, appID, *in.ExternalID)
+	} else {
+		row = t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.email = ? AND u.external_id IS NULL`, appID, *in.Email)
+	}
+	u, err := scanUser(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return u, err
+}
+
+// FindOrCreateUser implements portico.Store.
+func (db *DB) FindOrCreateUser(ctx context.Context, appID, newID string, in portico.UserInput) (*portico.User, bool, error) {
+	var (
+		user    *portico.User
+		created bool
+	)
+	err := db.inWrite(ctx, func(t *tx) error {
+		user, created = nil, false
+		var err error
+		user, created, err = findOrCreateUser(ctx, t, appID, newID, in)
+		return err
+	})
+	return user, created, err
+}
+
+// findOrCreateUser is FindOrCreateUser inside a transaction, for callers
+// that go on to write more (sessions).
+func findOrCreateUser(ctx context.Context, t *tx, appID, newID string, in portico.UserInput) (*portico.User, bool, error) {
+	u, err := findUserByKey(ctx, t, appID, in)
+	if err != nil {
+		return nil, false, fmt.Errorf("find user: %w", err)
+	}
+	created := false
+	if u == nil {
+		if err := checkUserQuota(ctx, t, appID); err != nil {
+			return nil, false, err
+		}
+		conflict := `ON CONFLICT (app_id, external_id) WHERE external_id IS NOT NULL DO NOTHING`
+		if in.ExternalID == nil {
+			conflict = `ON CONFLICT (app_id, email) WHERE external_id IS NULL DO NOTHING`
+		}
+		res, err := t.exec(ctx, `INSERT INTO users (id, app_id, external_id, email, name, metadata, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) `+conflict,
+			newID, appID, in.ExternalID, in.Email, in.Name, string(in.Metadata), us(t.now), us(t.now))
+		if err != nil {
+			return nil, false, fmt.Errorf("insert user: %w", err)
+		}
+		// Zero rows: another transaction created the same user meanwhile
+		// (PostgreSQL); it is committed now, so find it.
+		if n, _ := res.RowsAffected(); n == 1 {
+			created = true
+		}
+		if u, err = findUserByKey(ctx, t, appID, in); err != nil || u == nil {
+			return nil, false, fmt.Errorf("find created user: %w", errors.Join(err, sql.ErrNoRows))
+		}
+	}
+	if err := addMemberships(ctx, t, appID, u.ID, in.AccountIDs); err != nil {
+		return nil, false, err
+	}
+	if u.AccountIDs, err = loadAccountIDs(ctx, t, appID, u.ID); err != nil {
+		return nil, false, err
+	}
+	return u, created, nil
+}
+
+func checkUserQuota(ctx context.Context, t *tx, appID string) error {
+	var settings string
+	if err := t.queryRow(ctx, `SELECT settings FROM apps WHERE id = ?`+t.db.dialect.forUpdate(), appID).Scan(&settings); err != nil {
+		return fmt.Errorf("read app settings: %w", err)
+	}
+	var s struct {
+		MaxUsers *int `json:"max_users"`
+	}
+	if err := json.Unmarshal([]byte(settings), &s); err != nil || s.MaxUsers == nil {
+		return err
+	}
+	var n int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE app_id = ?`, appID).Scan(&n); err != nil {
+		return fmt.Errorf("count users: %w", err)
+	}
+	if n >= *s.MaxUsers {
+		return &portico.Error{Code: portico.CodeQuotaExceeded, Message: fmt.Sprintf("The app has reached its limit of %d users.", *s.MaxUsers),
+			Details: map[string]any{"max_users": *s.MaxUsers}}
+	}
+	return nil
+}
+
+func addMemberships(ctx context.Context, t *tx, appID, userID string, accountIDs []string) error {
+	for _, acc := range accountIDs {
+		var exists int
+		err := t.queryRow(ctx, `SELECT 1 FROM accounts WHERE app_id = ? AND id = ?`, appID, acc).Scan(&exists)
+		if errors.Is(err, sql.ErrNoRows) {
+			return portico.Invalidf("account_ids", "Account %q does not exist; create it with POST /v1/accounts first.", acc)
+		}
+		if err != nil {
+			return fmt.Errorf("check account: %w", err)
+		}
+		if _, err := t.exec(ctx, `INSERT INTO account_members (app_id, account_id, user_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			appID, acc, userID); err != nil {
+			return fmt.Errorf("add membership: %w", err)
+		}
+	}
+	return nil
+}
+
+func loadAccountIDs(ctx context.Context, t *tx, appID, userID string) ([]string, error) {
+	rows, err := t.query(ctx, `SELECT account_id FROM account_members WHERE app_id = ? AND user_id = ? ORDER BY account_id`, appID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("load memberships: %w", err)
+	}
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// FindUserByID implements portico.Store.
+func (db *DB) FindUserByID(ctx context.Context, appID, id string) (*portico.User, error) {
+	var u *portico.User
+	err := db.inRead(ctx, func(t *tx) error {
+		var err error
+		u, err = findUserByID(ctx, t, appID, id)
+		return err
+	})
+	return u, err
+}
+
+func findUserByID(ctx context.Context, t *tx, appID, id string) (*portico.User, error) {
+	u, err := scanUser(t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.id = ?`, appID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, portico.NotFound("User")
+	}
+	if err != nil {
+		return nil, err
+	}
+	u.AccountIDs, err = loadAccountIDs(ctx, t, appID, id)
+	return u, err
+}
+
+// ListUsers implements portico.Store.
+func (db *DB) ListUsers(ctx context.Context, appID string, f portico.UserFilter, q portico.ListQuery) ([]portico.User, error) {
+	where := []string{"u.app_id = ?"}
+	args := []any{appID}
+	if f.ExternalID != nil {
+		where, args = append(where, "u.external_id = ?"), append(args, *f.ExternalID)
+	}
+	if f.Email != nil {
+		where, args = append(where, "u.email = ?"), append(args, *f.Email)
+	}
+	if f.AccountID != nil {
+		where = append(where, "EXISTS (SELECT 1 FROM account_members m WHERE m.app_id = u.app_id AND m.account_id = ? AND m.user_id = u.id)")
+		args = append(args, *f.AccountID)
+	}
+	if q.After != nil {
+		where = append(where, "(u.created_at > ? OR (u.created_at = ? AND u.id > ?))")
+		args = append(args, us(q.After.CreatedAt), us(q.After.CreatedAt), q.After.ID)
+	}
+	args = append(args, q.Limit)
+	var users []portico.User
+	err := db.inRead(ctx, func(t *tx) error {
+		rows, err := t.query(ctx, `SELECT `+userColumns+` FROM users u WHERE `+strings.Join(where, " AND ")+
+			` ORDER BY u.created_at, u.id LIMIT ?`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		byID := map[string]int{}
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			byID[u.ID] = len(users)
+			users = append(users, *u)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return loadMemberships(ctx, t, appID, users, byID)
+	})
+	return users, err
+}
+
+// loadMemberships fills AccountIDs of a page of users with one query.
+func loadMemberships(ctx context.Context, t *tx, appID string, users []portico.User, byID map[string]int) error {
+	if len(users) == 0 {
+		return nil
+	}
+	args := []any{appID}
+	for _, u := range users {
+		args = append(args, u.ID)
+	}
+	rows, err := t.query(ctx, `SELECT user_id, account_id FROM account_members WHERE app_id = ? AND user_id IN (?`+
+		strings.Repeat(", ?", len(users)-1)+`) ORDER BY user_id, account_id`, args...)
+	if err != nil {
+		return fmt.Errorf("load memberships: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid, acc string
+		if err := rows.Scan(&uid, &acc); err != nil {
+			return err
+		}
+		i := byID[uid]
+		users[i].AccountIDs = append(users[i].AccountIDs, acc)
+	}
+	return rows.Err()
+}
+
+// UpdateUser implements portico.Store.
+func (db *DB) UpdateUser(ctx context.Context, appID, id string, upd portico.UserUpdate) (*portico.User, error) {
+	var u *portico.User
+	err := db.inWrite(ctx, func(t *tx) error {
+		cur, err := scanUser(t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.id = ?`+t.db.dialect.forUpdate(), appID, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return portico.NotFound("User")
+		}
+		if err != nil {
+			return err
+		}
+		if upd.ExternalID != nil {
+			cur.ExternalID = upd.ExternalID
+		}
+		if upd.Email != nil {
+			cur.Email = upd.Email
+		}
+		if upd.Name != nil {
+			cur.Name = *upd.Name
+		}
+		if upd.Metadata != nil {
+			cur.Metadata = upd.Metadata
+		}
+		_, err = t.exec(ctx, `UPDATE users SET external_id = ?, email = ?, name = ?, metadata = ?, updated_at = ? WHERE app_id = ? AND id = ?`,
+			cur.ExternalID, cur.Email, cur.Name, string(cur.Metadata), us(t.now), appID, id)
+		if driverKind(err) == errUnique {
+			return portico.Errorf(portico.CodeConflict, "Another user of this app already has that external_id or email.")
+		}
+		if err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		cur.UpdatedAt = t.now
+		if upd.AccountIDs != nil {
+			if _, err := t.exec(ctx, `DELETE FROM account_members WHERE app_id = ? AND user_id = ?`, appID, id); err != nil {
+				return fmt.Errorf("clear memberships: %w", err)
+			}
+			if err := addMemberships(ctx, t, appID, id, *upd.AccountIDs); err != nil {
+				return err
+			}
+		}
+		cur.AccountIDs, err = loadAccountIDs(ctx, t, appID, id)
+		u = cur
+		return err
+	})
+	return u, err
+}
+
+// DeleteUser implements portico.Store.
+func (db *DB) DeleteUser(ctx context.Context, appID, id string) error {
+	return db.inWrite(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `DELETE FROM users WHERE app_id = ? AND id = ?`, appID, id)
+		if err != nil {
+			return fmt.Errorf("delete user: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return portico.NotFound("User")
+		}
+		return nil
+	})
+}

@@ -108,7 +108,7 @@ func findOrCreateUser(ctx context.Context, t *tx, appID, newID string, in portic
 
 func checkUserQuota(ctx context.Context, t *tx, appID string) error {
 	var settings string
-	if err := t.queryRow(ctx, `SELECT settings FROM apps WHERE id = ?`+t.db.dialect.forUpdate(), appID).Scan(&settings); err != nil {
+	if err := t.queryRow(ctx, `SELECT settings FROM apps WHERE id = ?`, appID).Scan(&settings); err != nil {
 		return fmt.Errorf("read app settings: %w", err)
 	}
 	var s struct {
@@ -116,6 +116,13 @@ func checkUserQuota(ctx context.Context, t *tx, appID string) error {
 	}
 	if err := json.Unmarshal([]byte(settings), &s); err != nil || s.MaxUsers == nil {
 		return err
+	}
+	// Only an app with a limit pays for exactness: its creations queue on
+	// the app row (PostgreSQL; SQLite's single writer already serialises).
+	if db := t.db; db.dialect == postgres {
+		if _, err := t.exec(ctx, `SELECT id FROM apps WHERE id = ? FOR UPDATE`, appID); err != nil {
+			return fmt.Errorf("lock app: %w", err)
+		}
 	}
 	var n int
 	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE app_id = ?`, appID).Scan(&n); err != nil {

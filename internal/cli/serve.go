@@ -152,6 +152,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	if err != nil {
 		return err
 	}
+
 	s.Service = &portico.Service{Store: s.db, Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log}
 	api := httpapi.New(httpapi.Options{
 		Service:     s.Service,
@@ -169,6 +170,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	if s.url == "" {
 		s.url = "http://" + s.ln.Addr().String()
 	}
+	s.Service.PublicURL = s.url
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -70,7 +71,13 @@ func DecodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		err = jsonError(err)
+		if e, ok := err.(*portico.Error); ok && strings.HasPrefix(e.Message, "Unknown field") {
+			if p := unknownFieldPath(body, reflect.TypeOf(v)); p != "" {
+				e.Field, e.Message = p, fmt.Sprintf("Unknown field %q.", p)
+			}
+		}
+		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return portico.Invalid("", "The request body must hold a single JSON value.")

@@ -19,6 +19,17 @@ func (s *Server) routes() {
 	app("PATCH /v1/users/{id}", s.handleUserUpdate)
 	app("DELETE /v1/users/{id}", s.handleUserDelete)
 
+	app("POST /v1/sessions", s.handleSessionCreate)
+	app("GET /v1/sessions", s.handleSessionList)
+	app("GET /v1/sessions/{id}", s.handleSessionGet)
+	app("DELETE /v1/sessions/{id}", s.handleSessionDelete)
+	app("POST /v1/sessions/{id}/extend", s.handleSessionExtend)
+	app("POST /v1/sessions/{id}/configuration_url", s.handleSessionConfigURL)
+	app("DELETE /v1/users/{id}/sessions", s.handleUserSessionsDelete)
+	app("POST /v1/tokens/refresh", s.handleTokenRefresh)
+
+	h("GET /v1/me", s.userAuth(s.handleMe))
+
 	app("POST /v1/accounts", s.handleAccountCreate)
 	app("GET /v1/accounts", s.handleAccountList)
 	app("GET /v1/accounts/{id}", s.handleAccountGet)

@@ -55,7 +55,7 @@ const (
 	MaxSessionTTLCeiling   = 365 * 24 * 3600
 	MaxConfigURLTTL        = 24 * 3600
 	MinConfigURLTTL        = 30
-	MaxSessionsPerUserCeil = 1000
+	MaxSessionsPerUserCeil = 1000000
 	MaxRedirectURIs        = 100
 	MaxURLLength           = 2048
 )

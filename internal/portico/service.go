@@ -18,6 +18,9 @@ type Service struct {
 	Pages  *PageCodec
 	Now    Clock
 	Log    *slog.Logger
+	// PublicURL is where users reach the server (no trailing slash); it
+	// prefixes configuration URLs.
+	PublicURL string
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }

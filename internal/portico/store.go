@@ -59,6 +59,41 @@ type Store interface {
 	// DeleteAccount deletes an account and its memberships (CodeNotFound).
 	DeleteAccount(ctx context.Context, appID, id string) error
 
+	// CreateSession finds or creates ns.User (as FindOrCreateUser does),
+	// applies ns.Limit to the user's active sessions — evicting the oldest
+	// or failing with CodeSessionLimitReached, exactly under concurrency —
+	// and stores the session with its configuration code. It returns the
+	// user and the ids of evicted sessions.
+	CreateSession(ctx context.Context, ns NewSession) (*User, []string, error)
+	// CreateConfigCode stores a configuration code for an existing session.
+	CreateConfigCode(ctx context.Context, code *ConfigCode) error
+	// FindSessionByID returns a session, revoked or expired ones included
+	// until purged (CodeNotFound).
+	FindSessionByID(ctx context.Context, appID, id string) (*Session, error)
+	// FindSessionByTokenHash returns the session of a token hash with its
+	// user, whatever the session's state (CodeNotFound).
+	FindSessionByTokenHash(ctx context.Context, hash []byte) (*Session, *User, error)
+	// ListActiveSessions returns sessions neither revoked nor expired at
+	// now, oldest first (by creation time, then id).
+	ListActiveSessions(ctx context.Context, appID string, f SessionFilter, now time.Time, q ListQuery) ([]Session, error)
+	// ExtendSession sets the expiry of an active session (CodeNotFound if
+	// unknown or revoked; CodeConflict if expired).
+	ExtendSession(ctx context.Context, appID, id string, expiresAt time.Time) (*Session, error)
+	// RevokeSession revokes a session (CodeNotFound if unknown or revoked).
+	RevokeSession(ctx context.Context, appID, id string) error
+	// RevokeUserSessions revokes every active session of a user and
+	// returns how many (CodeNotFound if the user is unknown).
+	RevokeUserSessions(ctx context.Context, appID, userID string) (int, error)
+	// RotateSessionTokens replaces the token and refresh token of the
+	// session whose current refresh token hashes to oldRefresh, and renews
+	// its expiry within its refresh lifetime. A refresh hash that was
+	// already rotated away revokes its session: reusedSessionID names it and
+	// the error is CodeInvalidToken, as for any unusable refresh token.
+	RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte) (sess *Session, reusedSessionID string, err error)
+	// PurgeSessions deletes up to batch sessions that could no longer be
+	// used before the given instant, and returns how many.
+	PurgeSessions(ctx context.Context, before time.Time, batch int) (int, error)
+
 	// Meta reads a deployment-wide value ("" and false when unset).
 	Meta(ctx context.Context, key string) (string, bool, error)
 	// SetMetaIfAbsent stores value under key unless one is there, and

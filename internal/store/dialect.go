@@ -12,3 +12,11 @@ func (d dialect) forUpdate() string {
 	}
 	return ""
 }
+
+// groupConcat aggregates a text column into one comma-separated value.
+func (d dialect) groupConcat(col string) string {
+	if d == postgres {
+		return "string_agg(" + col + ", ',')"
+	}
+	return "group_concat(" + col + ", ',')"
+}

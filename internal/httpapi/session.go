@@ -1,0 +1,185 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// SessionJSON is the wire form of a session; exported for adapters.
+func SessionJSON(s *portico.Session) api.Session {
+	out := api.Session{ID: s.ID, UserID: s.UserID, ExternalUserID: s.ExternalUserID,
+		CreatedAt: api.NewTime(s.CreatedAt), UpdatedAt: api.NewTime(s.UpdatedAt), ExpiresAt: api.NewTime(s.ExpiresAt),
+		Refreshable: s.Refreshable, Settings: s.Settings, Theme: s.Theme, CustomSettings: s.CustomSettings}
+	if s.RedirectURI != "" {
+		out.RedirectURI = &s.RedirectURI
+	}
+	return out
+}
+
+func sessionInput(in api.SessionCreate) portico.SessionInput {
+	out := portico.SessionInput{User: UserInput(in.User), TTLSeconds: in.TTLSeconds, Refreshable: in.Refreshable,
+		RedirectURI: in.RedirectURI, CustomSettings: in.CustomSettings}
+	if st := in.Settings; st != nil {
+		out.Settings = portico.SessionSettings{Integrations: st.Integrations, Categories: st.Categories, AllowActions: st.AllowActions,
+			IsolationMode: st.IsolationMode, SandboxMode: st.SandboxMode, AutoRedirect: st.AutoRedirect}
+	}
+	if in.Theme != nil {
+		t := portico.Theme(*in.Theme)
+		out.Theme = &t
+	}
+	return out
+}
+
+func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) error {
+	var in api.SessionCreate
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.User.ExternalID == nil && in.User.Email == nil {
+		return portico.Invalidf("user", "user is required, with an external_id or an email.")
+	}
+	cs, err := s.svc.CreateSession(r.Context(), appOf(r), sessionInput(in))
+	if err != nil {
+		return err
+	}
+	s.metrics.Event("session_created")
+	for range cs.Evicted {
+		s.metrics.Event("session_revoked")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, api.SessionCreated{
+		Session: SessionJSON(cs.Session), Token: cs.Token, RefreshToken: cs.RefreshToken,
+		ConfigurationURL: cs.Link.URL, ConfigurationURLExpiresAt: api.NewTime(cs.Link.ExpiresAt), AssistantHint: cs.Link.AssistantHint,
+	})
+	return nil
+}
+
+func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request) error {
+	p, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	f := portico.SessionFilter{UserID: queryFilter(r, "user_id"), ExternalUserID: queryFilter(r, "external_user_id")}
+	page, err := s.svc.ListSessions(r.Context(), appOf(r).ID, f, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listOf(page, SessionJSON))
+	return nil
+}
+
+func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.svc.FindSession(r.Context(), appOf(r).ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, SessionJSON(sess))
+	return nil
+}
+
+func (s *Server) handleSessionDelete(w http.ResponseWriter, r *http.Request) error {
+	if err := s.svc.RevokeSession(r.Context(), appOf(r).ID, r.PathValue("id")); err != nil {
+		return err
+	}
+	s.metrics.Event("session_revoked")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) handleSessionExtend(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		TTLSeconds *int `json:"ttl_seconds"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.TTLSeconds == nil {
+		return portico.Invalid("ttl_seconds", "ttl_seconds is required.")
+	}
+	sess, err := s.svc.ExtendSession(r.Context(), appOf(r), r.PathValue("id"), *in.TTLSeconds)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, SessionJSON(sess))
+	return nil
+}
+
+func (s *Server) handleSessionConfigURL(w http.ResponseWriter, r *http.Request) error {
+	var in struct{}
+	if err := decodeOptional(r, &in); err != nil {
+		return err
+	}
+	sess, link, err := s.svc.NewConfigLink(r.Context(), appOf(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, api.ConfigurationURL{Session: SessionJSON(sess), ConfigurationURL: link.URL,
+		ConfigurationURLExpiresAt: api.NewTime(link.ExpiresAt), AssistantHint: link.AssistantHint})
+	return nil
+}
+
+func (s *Server) handleUserSessionsDelete(w http.ResponseWriter, r *http.Request) error {
+	n, err := s.svc.RevokeUserSessions(r.Context(), appOf(r).ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	for range n {
+		s.metrics.Event("session_revoked")
+	}
+	writeJSON(w, http.StatusOK, api.Revoked{Revoked: n})
+	return nil
+}
+
+func (s *Server) handleTokenRefresh(w http.ResponseWriter, r *http.Request) error {
+	var in api.TokenRefresh
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.RefreshToken == "" {
+		return portico.Invalid("refresh_token", "refresh_token is required.")
+	}
+	out, err := s.svc.RefreshSession(r.Context(), appOf(r), in.RefreshToken)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, api.TokenRefreshed{Token: out.Token, RefreshToken: out.RefreshToken, ExpiresAt: api.NewTime(out.Session.ExpiresAt)})
+	return nil
+}
+
+// userAuth authenticates the end user by a session token. A client whose
+// failures exhausted its per-IP budget is refused first; a valid session
+// spends from its own bucket.
+func (s *Server) userAuth(h func(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		ip := clientIP(r)
+		if ok, wait := s.ipLimit.peek(ip); !ok {
+			return rateLimited(w, wait)
+		}
+		raw := bearer(r)
+		if raw == "" {
+			s.ipLimit.allow(ip)
+			return portico.Errorf(portico.CodeUnauthenticated, "A session token is required: send it as Authorization: Bearer <token>.")
+		}
+		sess, u, err := s.svc.ValidateToken(r.Context(), raw)
+		if err != nil {
+			if portico.ErrorCode(err) == portico.CodeInvalidToken {
+				s.ipLimit.allow(ip)
+			}
+			return err
+		}
+		if ok, wait := s.keyLimit.allow(sess.ID); !ok {
+			return rateLimited(w, wait)
+		}
+		infoFrom(r.Context()).appID = sess.AppID
+		return h(w, r, sess, u)
+	}
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error {
+	writeJSON(w, http.StatusOK, api.Me{User: userJSON(u), Session: SessionJSON(sess)})
+	return nil
+}

@@ -1,0 +1,385 @@
+package portico
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Session is a time-limited grant for one user. Its presentation settings
+// are kept as canonical JSON: the hot validation path returns them without
+// decoding.
+type Session struct {
+	ID             string
+	AppID          string
+	UserID         string
+	ExternalUserID *string
+	Refreshable    bool
+	TTLSeconds     int
+	RedirectURI    string
+	Settings       json.RawMessage // canonical SessionSettings
+	Theme          json.RawMessage // canonical Theme
+	CustomSettings json.RawMessage // a JSON object
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ExpiresAt      time.Time
+	// RefreshExpiresAt ends the refresh token's life: creation plus the
+	// app's max_session_ttl_seconds. Nil when not refreshable.
+	RefreshExpiresAt *time.Time
+	RevokedAt        *time.Time
+}
+
+// Active reports whether the session can be used at now: not revoked and
+// strictly before expires_at (at exactly expires_at it has expired).
+func (s *Session) Active(now time.Time) bool {
+	return s.RevokedAt == nil && now.Before(s.ExpiresAt)
+}
+
+// SessionSettings shape the hosted page of a session.
+type SessionSettings struct {
+	Integrations  []string `json:"integrations"`
+	Categories    []string `json:"categories"`
+	AllowActions  []string `json:"allow_actions"`
+	IsolationMode bool     `json:"isolation_mode"`
+	SandboxMode   bool     `json:"sandbox_mode"`
+	AutoRedirect  bool     `json:"auto_redirect"`
+}
+
+var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// The actions a hosted page may offer per connection.
+var allActions = []string{"disconnect", "reauthorize", "delete", "disable"}
+
+// DefaultAllowActions are offered when a session names none.
+var DefaultAllowActions = []string{"disconnect", "reauthorize"}
+
+// Normalize validates the settings and fills defaults (nil lists mean "all
+// integrations", "all categories", DefaultAllowActions).
+func (s *SessionSettings) Normalize(prefix string) error {
+	if s.Integrations == nil {
+		s.Integrations = []string{}
+	}
+	if s.Categories == nil {
+		s.Categories = []string{}
+	}
+	if s.AllowActions == nil {
+		s.AllowActions = append([]string{}, DefaultAllowActions...)
+	}
+	for _, f := range []struct {
+		name string
+		list []string
+	}{{"integrations", s.Integrations}, {"categories", s.Categories}} {
+		if len(f.list) > 100 {
+			return Invalidf(prefix+f.name, "At most 100 %s.", f.name)
+		}
+		for _, v := range f.list {
+			if !slugRe.MatchString(v) {
+				return Invalidf(prefix+f.name, "%q is not a valid slug (1 to 64 of a-z, 0-9, _ and -).", v)
+			}
+		}
+	}
+	for _, a := range s.AllowActions {
+		if !slices.Contains(allActions, a) {
+			return Invalidf(prefix+"allow_actions", "%q is not an action; use %s.", a, strings.Join(allActions, ", "))
+		}
+	}
+	return nil
+}
+
+// SessionInput is a request for a new session.
+type SessionInput struct {
+	User UserInput
+	// TTLSeconds nil means the app's session_ttl_seconds.
+	TTLSeconds     *int
+	Refreshable    bool
+	RedirectURI    string
+	Settings       SessionSettings
+	Theme          *Theme
+	CustomSettings json.RawMessage
+}
+
+// ConfigCode is a single-use configuration URL code, stored hashed.
+type ConfigCode struct {
+	Hash      []byte
+	AppID     string
+	SessionID string
+	ExpiresAt time.Time
+}
+
+// SessionLimit is the per-user limit a new session must respect.
+type SessionLimit struct {
+	Max    int
+	Policy string
+}
+
+// NewSession is everything the store writes to create a session.
+type NewSession struct {
+	Session     *Session
+	UserID      string // id to give the user if it is created
+	User        UserInput
+	TokenHash   []byte
+	RefreshHash []byte // nil when not refreshable
+	Code        *ConfigCode
+	Limit       SessionLimit
+}
+
+// SessionFilter narrows a session list; sessions listed are always active.
+type SessionFilter struct {
+	UserID         *string
+	ExternalUserID *string
+}
+
+// CreatedSession is the answer to a session creation: secrets shown once.
+type CreatedSession struct {
+	Session      *Session
+	User         *User
+	Token        string
+	RefreshToken string
+	Link         ConfigLink
+	Evicted      []string // ids of sessions revoked to make room
+}
+
+// ConfigLink is a configuration URL with its expiry and the hint an agent
+// shows the user.
+type ConfigLink struct {
+	URL           string
+	ExpiresAt     time.Time
+	AssistantHint string
+}
+
+// CreateSession validates in against app's settings, finds or creates the
+// user, enforces the per-user limit and stores the session with a fresh
+// configuration code.
+func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) (*CreatedSession, error) {
+	if err := in.User.Normalize("user."); err != nil {
+		return nil, err
+	}
+	st := app.Settings
+	ttl := st.SessionTTLSeconds
+	if in.TTLSeconds != nil {
+		ttl = *in.TTLSeconds
+		if ttl <= 0 || ttl > st.MaxSessionTTLSeconds {
+			return nil, Invalidf("ttl_seconds", "ttl_seconds must be between 1 and the app's max_session_ttl_seconds (%d).", st.MaxSessionTTLSeconds)
+		}
+	}
+	if in.RedirectURI != "" && !st.RedirectAllowed(in.RedirectURI) {
+		return nil, Invalidf("redirect_uri", "redirect_uri must be exactly one of the app's allowed_redirect_uris.")
+	}
+	if err := in.Settings.Normalize("settings."); err != nil {
+		return nil, err
+	}
+	theme := Theme{}
+	if in.Theme != nil {
+		theme = *in.Theme
+		if err := theme.Validate("theme"); err != nil {
+			return nil, err
+		}
+	}
+	custom, err := NormalizeMetadata(in.CustomSettings)
+	if err != nil {
+		return nil, withField(err, "custom_settings")
+	}
+	now := s.now()
+	settingsJSON, _ := json.Marshal(in.Settings)
+	themeJSON, _ := json.Marshal(theme)
+	sess := &Session{
+		ID: NewID(PrefixSession), AppID: app.ID, Refreshable: in.Refreshable, TTLSeconds: ttl,
+		RedirectURI: in.RedirectURI, Settings: settingsJSON, Theme: themeJSON, CustomSettings: custom,
+		ExpiresAt: now.Add(time.Duration(ttl) * time.Second),
+	}
+	token, tokenHash := NewToken(PrefixSessionToken)
+	out := &CreatedSession{Session: sess, Token: token}
+	ns := NewSession{Session: sess, UserID: NewID(PrefixUser), User: in.User, TokenHash: tokenHash,
+		Limit: SessionLimit{Max: st.MaxSessionsPerUser, Policy: st.SessionLimitPolicy}}
+	if in.Refreshable {
+		var refreshHash []byte
+		out.RefreshToken, refreshHash = NewToken(PrefixRefreshToken)
+		ns.RefreshHash = refreshHash
+		re := now.Add(time.Duration(st.MaxSessionTTLSeconds) * time.Second)
+		sess.RefreshExpiresAt = &re
+	}
+	code, link := s.newLink(app, sess, now)
+	ns.Code = code
+	user, evicted, err := s.Store.CreateSession(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	out.User, out.Link, out.Evicted = user, link, evicted
+	return out, nil
+}
+
+// newLink makes a single-use configuration code for sess, valid for the
+// app's configuration_url_ttl_seconds but never past the session's end.
+func (s *Service) newLink(app *App, sess *Session, now time.Time) (*ConfigCode, ConfigLink) {
+	raw, hash := NewToken(PrefixConfigCode)
+	exp := now.Add(time.Duration(app.Settings.ConfigurationURLTTLSeconds) * time.Second)
+	if sess.ExpiresAt.Before(exp) {
+		exp = sess.ExpiresAt
+	}
+	code := &ConfigCode{Hash: hash, AppID: app.ID, SessionID: sess.ID, ExpiresAt: exp}
+	link := ConfigLink{URL: s.PublicURL + "/connect/" + url.PathEscape(raw), ExpiresAt: exp}
+	link.AssistantHint = "Tell the user to open the URL in 'configuration_url' to connect their tools. Always show the whole URL. It expires in " + HumanDuration(exp.Sub(now)) + "."
+	return code, link
+}
+
+// HumanDuration says d in words: "15 minutes", "1 hour", "45 seconds".
+func HumanDuration(d time.Duration) string {
+	secs := int(d.Round(time.Second) / time.Second)
+	unit := func(n int, word string) string {
+		if n == 1 {
+			return "1 " + word
+		}
+		return fmt.Sprintf("%d %ss", n, word)
+	}
+	switch {
+	case secs >= 3600 && secs%3600 == 0:
+		return unit(secs/3600, "hour")
+	case secs >= 60 && secs%60 == 0:
+		return unit(secs/60, "minute")
+	case secs >= 120:
+		return unit((secs+30)/60, "minute")
+	}
+	return unit(secs, "second")
+}
+
+// NewConfigLink issues a fresh configuration URL for an active session
+// (CodeNotFound when unknown or revoked; CodeConflict when expired).
+func (s *Service) NewConfigLink(ctx context.Context, app *App, sessionID string) (*Session, ConfigLink, error) {
+	sess, err := s.activeSession(ctx, app.ID, sessionID)
+	if err != nil {
+		return nil, ConfigLink{}, err
+	}
+	code, link := s.newLink(app, sess, s.now())
+	if err := s.Store.CreateConfigCode(ctx, code); err != nil {
+		return nil, ConfigLink{}, err
+	}
+	return sess, link, nil
+}
+
+// activeSession finds a session that can still be acted on.
+func (s *Service) activeSession(ctx context.Context, appID, id string) (*Session, error) {
+	sess, err := s.Store.FindSessionByID(ctx, appID, id)
+	if err != nil {
+		return nil, err
+	}
+	if sess.RevokedAt != nil {
+		return nil, NotFound("Session")
+	}
+	if !sess.Active(s.now()) {
+		return nil, Errorf(CodeConflict, "The session has expired; create a new one.")
+	}
+	return sess, nil
+}
+
+// FindSession returns a session that has not been revoked (expired ones are
+// shown until purged).
+func (s *Service) FindSession(ctx context.Context, appID, id string) (*Session, error) {
+	sess, err := s.Store.FindSessionByID(ctx, appID, id)
+	if err != nil {
+		return nil, err
+	}
+	if sess.RevokedAt != nil {
+		return nil, NotFound("Session")
+	}
+	return sess, nil
+}
+
+// ListSessions returns a page of active sessions, oldest first.
+func (s *Service) ListSessions(ctx context.Context, appID string, f SessionFilter, r PageRequest) (Page[Session], error) {
+	scope := "sessions\x00" + appID + "\x00" + deref(f.UserID) + "\x00" + deref(f.ExternalUserID)
+	now := s.now()
+	return paginate(s.Pages, scope, r, func(x Session) Cursor { return Cursor{x.CreatedAt, x.ID} },
+		func(q ListQuery) ([]Session, error) { return s.Store.ListActiveSessions(ctx, appID, f, now, q) })
+}
+
+// ExtendSession sets expires_at to now + ttl, within the app's maximum
+// measured from the session's creation.
+func (s *Service) ExtendSession(ctx context.Context, app *App, id string, ttl int) (*Session, error) {
+	if ttl <= 0 {
+		return nil, Invalidf("ttl_seconds", "ttl_seconds must be a positive number of seconds.")
+	}
+	sess, err := s.activeSession(ctx, app.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	exp := now.Add(time.Duration(ttl) * time.Second)
+	limit := sess.CreatedAt.Add(time.Duration(app.Settings.MaxSessionTTLSeconds) * time.Second)
+	if exp.After(limit) {
+		left := int(limit.Sub(now) / time.Second)
+		return nil, &Error{Code: CodeValidation, Field: "ttl_seconds",
+			Message: fmt.Sprintf("A session may live at most max_session_ttl_seconds (%d) from its creation; at most %d more seconds are possible.", app.Settings.MaxSessionTTLSeconds, max(left, 0)),
+			Details: map[string]any{"max_ttl_seconds": max(left, 0)}}
+	}
+	return s.Store.ExtendSession(ctx, app.ID, id, exp)
+}
+
+// RevokeSession ends a session at once (CodeNotFound if unknown or already
+// revoked).
+func (s *Service) RevokeSession(ctx context.Context, appID, id string) error {
+	return s.Store.RevokeSession(ctx, appID, id)
+}
+
+// RevokeUserSessions ends every session of a user and says how many were
+// active.
+func (s *Service) RevokeUserSessions(ctx context.Context, appID, userID string) (int, error) {
+	return s.Store.RevokeUserSessions(ctx, appID, userID)
+}
+
+var errInvalidToken = &Error{Code: CodeInvalidToken, Message: "The session token is invalid, expired or revoked."}
+
+// ValidateToken returns the active session of a session token and its user:
+// the hot path of /v1/me, one indexed lookup and no write.
+func (s *Service) ValidateToken(ctx context.Context, raw string) (*Session, *User, error) {
+	hash := HashToken(raw)
+	sess, user, err := s.Store.FindSessionByTokenHash(ctx, hash)
+	if err != nil {
+		if ErrorCode(err) == CodeNotFound {
+			return nil, nil, errInvalidToken
+		}
+		return nil, nil, err
+	}
+	if !sess.Active(s.now()) || !TokenHasPrefix(raw, PrefixSessionToken) {
+		return nil, nil, errInvalidToken
+	}
+	return sess, user, nil
+}
+
+// RefreshedSession is the answer to a refresh: new secrets, shown once.
+type RefreshedSession struct {
+	Session      *Session
+	Token        string
+	RefreshToken string
+}
+
+// RefreshSession rotates a session's token and refresh token. A refresh
+// token that was already rotated away is a sign of theft: the session is
+// revoked and CodeInvalidToken returned.
+func (s *Service) RefreshSession(ctx context.Context, app *App, refreshToken string) (*RefreshedSession, error) {
+	if !TokenHasPrefix(refreshToken, PrefixRefreshToken) {
+		return nil, errInvalidToken
+	}
+	token, tokenHash := NewToken(PrefixSessionToken)
+	refresh, refreshHash := NewToken(PrefixRefreshToken)
+	sess, reused, err := s.Store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash)
+	if reused != "" {
+		s.Log.Warn("security_refresh_token_reuse", slog.String("app_id", app.ID), slog.String("session_id", reused),
+			slog.String("action", "session_revoked"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &RefreshedSession{Session: sess, Token: token, RefreshToken: refresh}, nil
+}
+
+// PurgeSessions deletes up to batch sessions that ended before now - grace
+// and reports how many it deleted.
+func (s *Service) PurgeSessions(ctx context.Context, grace time.Duration, batch int) (int, error) {
+	return s.Store.PurgeSessions(ctx, s.now().Add(-grace), batch)
+}

@@ -1,0 +1,376 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+const sessionColumns = `s.id, s.app_id, s.user_id, u.external_id, s.refreshable, s.ttl_seconds, s.redirect_uri,
+	s.settings, s.theme, s.custom_settings, s.created_at, s.updated_at, s.expires_at, s.refresh_expires_at, s.revoked_at`
+
+func scanSession(sc interface{ Scan(...any) error }, extra ...any) (*portico.Session, error) {
+	var (
+		s                         portico.Session
+		ext                       sql.NullString
+		settings, theme, custom   string
+		created, updat, expires   int64
+		refreshExpires, revokedAt sql.NullInt64
+	)
+	dst := []any{&s.ID, &s.AppID, &s.UserID, &ext, &s.Refreshable, &s.TTLSeconds, &s.RedirectURI,
+		&settings, &theme, &custom, &created, &updat, &expires, &refreshExpires, &revokedAt}
+	if err := sc.Scan(append(dst, extra...)...); err != nil {
+		return nil, err
+	}
+	if ext.Valid {
+		s.ExternalUserID = &ext.String
+	}
+	s.Settings, s.Theme, s.CustomSettings = []byte(settings), []byte(theme), []byte(custom)
+	s.CreatedAt, s.UpdatedAt, s.ExpiresAt = fromUS(created), fromUS(updat), fromUS(expires)
+	s.RefreshExpiresAt, s.RevokedAt = fromUSPtr(refreshExpires), fromUSPtr(revokedAt)
+	return &s, nil
+}
+
+// CreateSession implements portico.Store.
+func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portico.User, []string, error) {
+	var (
+		user    *portico.User
+		evicted []string
+	)
+	err := db.inWrite(ctx, func(t *tx) error {
+		var err error
+		evicted = nil
+		user, _, err = findOrCreateUser(ctx, t, ns.Session.AppID, ns.UserID, ns.User)
+		if err != nil {
+			return err
+		}
+		// Serialise session creation per user so that the limit is exact:
+		// a row lock on PostgreSQL, the single writer on SQLite.
+		if db.dialect == postgres {
+			if _, err := t.exec(ctx, `SELECT id FROM users WHERE id = ? FOR UPDATE`, user.ID); err != nil {
+				return fmt.Errorf("lock user: %w", err)
+			}
+		}
+		if evicted, err = applySessionLimit(ctx, t, ns.Session.AppID, user.ID, ns.Limit); err != nil {
+			return err
+		}
+		s := ns.Session
+		s.UserID, s.ExternalUserID = user.ID, user.ExternalID
+		s.CreatedAt, s.UpdatedAt = t.now, t.now
+		dead := s.ExpiresAt
+		if s.RefreshExpiresAt != nil && s.RefreshExpiresAt.After(dead) {
+			dead = *s.RefreshExpiresAt
+		}
+		var refreshExpires *int64
+		if s.RefreshExpiresAt != nil {
+			v := us(*s.RefreshExpiresAt)
+			refreshExpires = &v
+		}
+		_, err = t.exec(ctx, `INSERT INTO sessions (id, app_id, user_id, token_hash, refresh_hash, refreshable, ttl_seconds,
+			redirect_uri, settings, theme, custom_settings, created_at, updated_at, expires_at, refresh_expires_at, dead_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.ID, s.AppID, s.UserID, ns.TokenHash, ns.RefreshHash, s.Refreshable, s.TTLSeconds,
+			s.RedirectURI, string(s.Settings), string(s.Theme), string(s.CustomSettings),
+			us(t.now), us(t.now), us(s.ExpiresAt), refreshExpires, us(dead))
+		if err != nil {
+			return fmt.Errorf("insert session: %w", err)
+		}
+		return insertConfigCode(ctx, t, ns.Code)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return user, evicted, nil
+}
+
+// applySessionLimit makes room for one more active session of the user, or
+// refuses, per the app's policy.
+func applySessionLimit(ctx context.Context, t *tx, appID, userID string, limit portico.SessionLimit) ([]string, error) {
+	var n int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
+		appID, userID, us(t.now)).Scan(&n); err != nil {
+		return nil, fmt.Errorf("count sessions: %w", err)
+	}
+	if n < limit.Max {
+		return nil, nil
+	}
+	if limit.Policy == portico.PolicyReject {
+		return nil, &portico.Error{Code: portico.CodeSessionLimitReached,
+			Message: fmt.Sprintf("The user already has %d active sessions, the app's max_sessions_per_user; revoke one first.", n),
+			Details: map[string]any{"max_sessions_per_user": limit.Max}}
+	}
+	rows, err := t.query(ctx, `SELECT id FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?
+		ORDER BY created_at, id LIMIT ?`, appID, userID, us(t.now), n-limit.Max+1)
+	if err != nil {
+		return nil, fmt.Errorf("find oldest sessions: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if _, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE id = ?`,
+			us(t.now), us(t.now), us(t.now), id); err != nil {
+			return nil, fmt.Errorf("evict session: %w", err)
+		}
+	}
+	return ids, nil
+}
+
+func insertConfigCode(ctx context.Context, t *tx, c *portico.ConfigCode) error {
+	_, err := t.exec(ctx, `INSERT INTO configuration_codes (hash, app_id, session_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		c.Hash, c.AppID, c.SessionID, us(t.now), us(c.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("insert configuration code: %w", err)
+	}
+	return nil
+}
+
+// CreateConfigCode implements portico.Store.
+func (db *DB) CreateConfigCode(ctx context.Context, code *portico.ConfigCode) error {
+	return db.inWrite(ctx, func(t *tx) error {
+		var one int
+		err := t.queryRow(ctx, `SELECT 1 FROM sessions WHERE app_id = ? AND id = ? AND revoked_at IS NULL`, code.AppID, code.SessionID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return portico.NotFound("Session")
+		}
+		if err != nil {
+			return err
+		}
+		return insertConfigCode(ctx, t, code)
+	})
+}
+
+// FindSessionByID implements portico.Store.
+func (db *DB) FindSessionByID(ctx context.Context, appID, id string) (*portico.Session, error) {
+	s, err := scanSession(db.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.app_id = ? AND s.id = ?`, appID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, portico.NotFound("Session")
+	}
+	return s, classify(err)
+}
+
+// FindSessionByTokenHash implements portico.Store: one indexed lookup
+// returning the session, its user and the user's accounts.
+func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*portico.Session, *portico.User, error) {
+	var (
+		u              portico.User
+		email, accts   sql.NullString
+		name, md       string
+		ucreated, uupd int64
+	)
+	s, err := scanSession(db.queryRow(ctx, db.meQuery(), hash), &email, &name, &md, &ucreated, &uupd, &accts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, portico.NotFound("Session")
+	}
+	if err != nil {
+		return nil, nil, classify(err)
+	}
+	u.ID, u.AppID, u.ExternalID, u.Name, u.Metadata = s.UserID, s.AppID, s.ExternalUserID, name, []byte(md)
+	if email.Valid {
+		u.Email = &email.String
+	}
+	u.CreatedAt, u.UpdatedAt = fromUS(ucreated), fromUS(uupd)
+	u.AccountIDs = []string{}
+	if accts.Valid && accts.String != "" {
+		u.AccountIDs = strings.Split(accts.String, ",")
+		slices.Sort(u.AccountIDs)
+	}
+	return s, &u, nil
+}
+
+func (db *DB) meQuery() string {
+	return `SELECT ` + sessionColumns + `, u.email, u.name, u.metadata, u.created_at, u.updated_at,
+		(SELECT ` + db.dialect.groupConcat("m.account_id") + ` FROM account_members m WHERE m.app_id = s.app_id AND m.user_id = s.user_id)
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`
+}
+
+// ListActiveSessions implements portico.Store.
+func (db *DB) ListActiveSessions(ctx context.Context, appID string, f portico.SessionFilter, now time.Time, q portico.ListQuery) ([]portico.Session, error) {
+	where := []string{"s.app_id = ?", "s.revoked_at IS NULL", "s.expires_at > ?"}
+	args := []any{appID, us(now)}
+	if f.UserID != nil {
+		where, args = append(where, "s.user_id = ?"), append(args, *f.UserID)
+	}
+	if f.ExternalUserID != nil {
+		where = append(where, "s.user_id = (SELECT x.id FROM users x WHERE x.app_id = ? AND x.external_id = ?)")
+		args = append(args, appID, *f.ExternalUserID)
+	}
+	if q.After != nil {
+		where = append(where, "(s.created_at > ? OR (s.created_at = ? AND s.id > ?))")
+		args = append(args, us(q.After.CreatedAt), us(q.After.CreatedAt), q.After.ID)
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY s.created_at, s.id LIMIT ?`), append(args, q.Limit)...)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []portico.Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *s)
+	}
+	return out, classify(rows.Err())
+}
+
+// ExtendSession implements portico.Store.
+func (db *DB) ExtendSession(ctx context.Context, appID, id string, expiresAt time.Time) (*portico.Session, error) {
+	var s *portico.Session
+	err := db.inWrite(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `UPDATE sessions SET expires_at = ?, updated_at = ?,
+			dead_at = CASE WHEN dead_at > ? THEN dead_at ELSE ? END
+			WHERE app_id = ? AND id = ? AND revoked_at IS NULL AND expires_at > ?`,
+			us(expiresAt), us(t.now), us(expiresAt), us(expiresAt), appID, id, us(t.now))
+		if err != nil {
+			return fmt.Errorf("extend session: %w", err)
+		}
+		s, err = scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
+			WHERE s.app_id = ? AND s.id = ?`, appID, id))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return portico.NotFound("Session")
+		case err != nil:
+			return err
+		case s.RevokedAt != nil:
+			return portico.NotFound("Session")
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return portico.Errorf(portico.CodeConflict, "The session has expired; create a new one.")
+		}
+		return nil
+	})
+	return s, err
+}
+
+// RevokeSession implements portico.Store.
+func (db *DB) RevokeSession(ctx context.Context, appID, id string) error {
+	return db.inWrite(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND id = ? AND revoked_at IS NULL`,
+			us(t.now), us(t.now), us(t.now), appID, id)
+		if err != nil {
+			return fmt.Errorf("revoke session: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return portico.NotFound("Session")
+		}
+		return nil
+	})
+}
+
+// RevokeUserSessions implements portico.Store.
+func (db *DB) RevokeUserSessions(ctx context.Context, appID, userID string) (int, error) {
+	var n int64
+	err := db.inWrite(ctx, func(t *tx) error {
+		var one int
+		err := t.queryRow(ctx, `SELECT 1 FROM users WHERE app_id = ? AND id = ?`, appID, userID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return portico.NotFound("User")
+		}
+		if err != nil {
+			return err
+		}
+		// Counted: the sessions that were still usable. Expired ones are
+		// closed too, so that a refresh token cannot revive them.
+		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
+			appID, userID, us(t.now)).Scan(&n); err != nil {
+			return err
+		}
+		_, err = t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL`,
+			us(t.now), us(t.now), us(t.now), appID, userID)
+		return err
+	})
+	return int(n), err
+}
+
+// RotateSessionTokens implements portico.Store.
+func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte) (*portico.Session, string, error) {
+	var (
+		s      *portico.Session
+		reused string
+		denied error
+	)
+	invalid := &portico.Error{Code: portico.CodeInvalidToken, Message: "The refresh token is invalid, expired or revoked."}
+	err := db.inWrite(ctx, func(t *tx) error {
+		s, reused, denied = nil, "", nil
+		var (
+			id, ttl        = "", 0
+			refreshExpires sql.NullInt64
+		)
+		err := t.queryRow(ctx, `SELECT id, ttl_seconds, refresh_expires_at FROM sessions
+			WHERE app_id = ? AND refresh_hash = ? AND revoked_at IS NULL`+t.db.dialect.forUpdate(), appID, oldRefresh).Scan(&id, &ttl, &refreshExpires)
+		if errors.Is(err, sql.ErrNoRows) {
+			// A hash rotated away before: someone holds a stolen copy, or
+			// raced the rightful client. Either way the session ends.
+			err := t.queryRow(ctx, `SELECT h.session_id FROM session_refresh_history h JOIN sessions s ON s.id = h.session_id
+				WHERE h.hash = ? AND s.app_id = ?`, oldRefresh, appID).Scan(&reused)
+			if errors.Is(err, sql.ErrNoRows) {
+				denied = invalid
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE id = ? AND revoked_at IS NULL`,
+				us(t.now), us(t.now), us(t.now), reused); err != nil {
+				return fmt.Errorf("revoke session on refresh reuse: %w", err)
+			}
+			denied = invalid
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !refreshExpires.Valid || refreshExpires.Int64 <= us(t.now) {
+			denied = invalid
+			return nil
+		}
+		exp := min(us(t.now.Add(time.Duration(ttl)*time.Second)), refreshExpires.Int64)
+		if _, err := t.exec(ctx, `INSERT INTO session_refresh_history (hash, session_id) VALUES (?, ?)`, oldRefresh, id); err != nil {
+			return fmt.Errorf("record rotated refresh token: %w", err)
+		}
+		if _, err := t.exec(ctx, `UPDATE sessions SET token_hash = ?, refresh_hash = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
+			tokenHash, refreshHash, exp, us(t.now), id); err != nil {
+			return fmt.Errorf("rotate session tokens: %w", err)
+		}
+		s, err = scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, id))
+		return err
+	})
+	if err == nil {
+		err = denied
+	}
+	return s, reused, err
+}
+
+// PurgeSessions implements portico.Store.
+func (db *DB) PurgeSessions(ctx context.Context, before time.Time, batch int) (int, error) {
+	var n int64
+	err := db.inWrite(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE dead_at < ? LIMIT ?)`, us(before), batch)
+		if err != nil {
+			return fmt.Errorf("purge sessions: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

@@ -36,6 +36,8 @@ type Config struct {
 	RateLimitIP           float64
 	RateLimitIPBurst      int
 	ShutdownTimeout       time.Duration
+	PurgeGrace            time.Duration
+	PurgeInterval         time.Duration
 
 	// For tests: the clock, and where logs go (nil: stderr of the command).
 	Clock     portico.Clock
@@ -60,6 +62,8 @@ func (c *Config) register(fs interface {
 	fs.Float64Var(&c.RateLimitIP, "rate-limit-ip", 10, "failed authentications per second allowed per client IP before it gets 429 (0: unlimited)")
 	fs.IntVar(&c.RateLimitIPBurst, "rate-limit-ip-burst", 100, "burst of failed authentications allowed per client IP")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to drain in-flight requests on SIGINT/SIGTERM")
+	fs.DurationVar(&c.PurgeGrace, "purge-grace", 7*24*time.Hour, "how long expired and revoked sessions are kept before they are deleted")
+	fs.DurationVar(&c.PurgeInterval, "purge-interval", time.Minute, "how often the background purge runs")
 }
 
 // Validate reports every problem of the configuration at once.
@@ -82,6 +86,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))
+	}
+	if c.PurgeGrace < 0 || c.PurgeInterval <= 0 {
+		errs = append(errs, errors.New("--purge-grace must not be negative and --purge-interval must be positive"))
 	}
 	return errors.Join(errs...)
 }
@@ -118,11 +125,18 @@ type Server struct {
 // NewServer opens the store, migrates it, checks the encryption key and
 // starts listening; Run serves.
 func NewServer(ctx context.Context, cfg Config) (*Server, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	// Zero means the default, for callers that build a Config in code.
+	if cfg.PurgeInterval == 0 {
+		cfg.PurgeInterval = time.Minute
+	}
+	if cfg.PurgeGrace == 0 {
+		cfg.PurgeGrace = 7 * 24 * time.Hour
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	log, err := newLogger(cfg.LogOutput, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {
@@ -194,6 +208,16 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	purged := make(chan struct{})
+	go func() {
+		defer close(purged)
+		s.purgeLoop(purgeCtx)
+	}()
+	defer func() {
+		stopPurge()
+		<-purged
+	}()
 	s.log.Info("serving", slog.String("url", s.url), slog.String("addr", s.Addr()))
 	select {
 	case err := <-errc:
@@ -211,6 +235,45 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// purgeBatch bounds one purge transaction, so that it holds SQLite's single
+// writer for a few milliseconds at most.
+const purgeBatch = 500
+
+// purgeLoop deletes sessions that ended more than the grace period ago, in
+// small batches with a pause between them, every purge interval.
+func (s *Server) purgeLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.PurgeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		total := 0
+		for ctx.Err() == nil {
+			n, err := s.Service.PurgeSessions(ctx, s.cfg.PurgeGrace, purgeBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("purge_failed", slog.Any("error", err))
+				}
+				break
+			}
+			total += n
+			if n < purgeBatch {
+				break
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		if total > 0 {
+			s.log.Info("purged_sessions", slog.Int("count", total))
+		}
+	}
 }
 
 // Close releases the store (after Run returned).

@@ -45,6 +45,8 @@ type DB struct {
 	now   portico.Clock
 	// queries caches dialect-rewritten SQL.
 	queries sync.Map
+	// group commits SQLite writes together (nil on PostgreSQL).
+	group *groupWriter
 }
 
 var _ portico.Store = (*DB)(nil)
@@ -98,6 +100,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		r.SetMaxIdleConns(n)
 		r.SetConnMaxLifetime(0)
 		db.write, db.read = w, r
+		db.group = newGroupWriter(db)
 	default:
 		return nil, fmt.Errorf("database URL must start with postgres:// or postgresql:// (or be empty for SQLite)")
 	}
@@ -114,6 +117,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 
 // Close closes the connections.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -175,6 +181,9 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 
 // inWrite runs fn in a write transaction and commits it.
 func (db *DB) inWrite(ctx context.Context, fn func(*tx) error) error {
+	if db.group != nil {
+		return db.group.run(ctx, fn)
+	}
 	return db.inTx(ctx, db.write, fn)
 }
 

@@ -124,6 +124,9 @@ func pageKey(ctx context.Context, db *store.DB) ([]byte, error) {
 // says which.
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
+	if level == "" {
+		level = "info"
+	}
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) *Env {
+	return &Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(k string) string { return m[k] }}
+}
+
+func TestParse_Precedence(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantAddr string
+		wantKey  string
+		wantDur  time.Duration
+	}{
+		{"defaults", nil, nil, "127.0.0.1:8080", "", 15 * time.Second},
+		{"environment", map[string]string{"PORTICO_ADDR": "127.0.0.1:9", "PORTICO_SHUTDOWN_TIMEOUT": "3s"}, nil, "127.0.0.1:9", "", 3 * time.Second},
+		{"flag wins over environment", map[string]string{"PORTICO_ADDR": "127.0.0.1:9"}, []string{"--addr", "127.0.0.1:7"}, "127.0.0.1:7", "", 15 * time.Second},
+		{"secret from file", map[string]string{"PORTICO_ENCRYPTION_KEY_FILE": keyFile}, nil, "127.0.0.1:8080", "from-file", 15 * time.Second},
+		{"value wins over file", map[string]string{"PORTICO_ENCRYPTION_KEY": "direct", "PORTICO_ENCRYPTION_KEY_FILE": keyFile}, nil, "127.0.0.1:8080", "direct", 15 * time.Second},
+		{"flag wins over file", map[string]string{"PORTICO_ENCRYPTION_KEY_FILE": keyFile}, []string{"--encryption-key", "flag"}, "127.0.0.1:8080", "flag", 15 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cfg Config
+			env := envOf(tc.env)
+			fs := newFlags(env, "serve", "serve")
+			cfg.storeFlags.register(fs)
+			cfg.register(fs)
+			if err := parse(fs, env, tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Addr != tc.wantAddr || cfg.EncryptionKey != tc.wantKey || cfg.ShutdownTimeout != tc.wantDur {
+				t.Fatalf("addr %q key %q shutdown %v", cfg.Addr, cfg.EncryptionKey, cfg.ShutdownTimeout)
+			}
+		})
+	}
+}
+
+func TestParse_Errors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"bad env value", map[string]string{"PORTICO_SHUTDOWN_TIMEOUT": "soon"}, nil, "PORTICO_SHUTDOWN_TIMEOUT"},
+		{"missing file", map[string]string{"PORTICO_ENCRYPTION_KEY_FILE": "/nonexistent/key"}, nil, "PORTICO_ENCRYPTION_KEY_FILE"},
+		{"unknown flag", nil, []string{"--nope"}, "usage"},
+		{"stray argument", nil, []string{"extra"}, "usage"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cfg Config
+			env := envOf(tc.env)
+			fs := newFlags(env, "serve", "serve")
+			cfg.storeFlags.register(fs)
+			cfg.register(fs)
+			err := parse(fs, env, tc.args)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfig_ValidateReportsEveryProblem(t *testing.T) {
+	cfg := Config{Addr: "nope", PublicURL: "ftp://x", RateLimitKey: -1, ShutdownTimeout: 0, PurgeInterval: time.Second}
+	cfg.DatabaseURL = "mysql://x"
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("invalid config accepted")
+	}
+	for _, want := range []string{"--database-url", "--addr", "--public-url", "rate limits", "--shutdown-timeout"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s: %v", want, err)
+		}
+	}
+}
+
+func TestRun_ExitCodes(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{nil, 2}, {[]string{"help"}, 0}, {[]string{"frobnicate"}, 2}, {[]string{"version"}, 0},
+		{[]string{"app", "create"}, 2}, {[]string{"key", "revoke"}, 2}, {[]string{"serve", "-h"}, 0},
+	} {
+		if got := RunEnv(ctx, tc.args, envOf(nil)); got != tc.code {
+			t.Errorf("portico %v: exit %d, want %d", tc.args, got, tc.code)
+		}
+	}
+}
+
+func TestServe_RefusesWithoutKeyOnPostgresAndWithWrongKey(t *testing.T) {
+	ctx := context.Background()
+	var cfg Config
+	cfg.DatabaseURL, cfg.Addr, cfg.ShutdownTimeout, cfg.LogOutput = "postgres://127.0.0.1:1/x", "127.0.0.1:0", time.Second, &bytes.Buffer{}
+	if _, err := NewServer(ctx, cfg); err == nil || !strings.Contains(err.Error(), "encryption key is required") {
+		t.Fatalf("postgres without a key: %v", err)
+	}
+	dir := t.TempDir()
+	cfg = Config{Addr: "127.0.0.1:0", ShutdownTimeout: time.Second, LogOutput: &bytes.Buffer{}}
+	cfg.DataDir = dir
+	srv, err := NewServer(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	st, err := os.Stat(filepath.Join(dir, "encryption.key"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("generated key file: %v %v", st, err)
+	}
+	cfg.EncryptionKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	if _, err := NewServer(ctx, cfg); err == nil || !strings.Contains(err.Error(), "cannot decrypt") {
+		t.Fatalf("wrong key: %v", err)
+	}
+}

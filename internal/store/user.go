@@ -76,8 +76,23 @@ func findOrCreateUser(ctx context.Context, t *tx, appID, newID string, in portic
 	created := false
 	if u == nil {
 		if err := checkUserQuota(ctx, t, appID); err != nil {
-			return nil, false, err
+			if portico.ErrorCode(err) != portico.CodeQuotaExceeded {
+				return nil, false, err
+			}
+			// On PostgreSQL the check waited for the app row lock, and
+			// whoever held it may have created this very user: finding it
+			// is not a new user, so the limit does not apply.
+			found, ferr := findUserByKey(ctx, t, appID, in)
+			if ferr != nil {
+				return nil, false, fmt.Errorf("find user: %w", ferr)
+			}
+			if found == nil {
+				return nil, false, err
+			}
+			u = found
 		}
+	}
+	if u == nil {
 		conflict := `ON CONFLICT (app_id, external_id) WHERE external_id IS NOT NULL DO NOTHING`
 		if in.ExternalID == nil {
 			conflict = `ON CONFLICT (app_id, email) WHERE external_id IS NULL DO NOTHING`

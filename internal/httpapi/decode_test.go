@@ -1,0 +1,161 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/internal/httpapi"
+	"github.com/porticohq/portico/internal/portico"
+)
+
+func TestDecodeStrict(t *testing.T) {
+	type inner struct {
+		B int `json:"b"`
+	}
+	type target struct {
+		A  string  `json:"a"`
+		In inner   `json:"in"`
+		L  []inner `json:"l"`
+	}
+	for _, tc := range []struct {
+		name, body string
+		code       portico.Code
+		field      string
+	}{
+		{"ok", `{"a":"x","in":{"b":1},"l":[{"b":2}]}`, "", ""},
+		{"empty object", `{}`, "", ""},
+		{"trailing space", "{} \n", "", ""},
+		{"duplicate key", `{"a":"x","a":"y"}`, portico.CodeInvalid, "a"},
+		{"nested duplicate key", `{"in":{"b":1,"b":2}}`, portico.CodeInvalid, "in.b"},
+		{"duplicate key in array element", `{"l":[{"b":1},{"b":2,"b":3}]}`, portico.CodeInvalid, "l[1].b"},
+		{"unknown field", `{"a":"x","zzz":1}`, portico.CodeInvalid, "zzz"},
+		{"wrong type", `{"a":1}`, portico.CodeInvalid, "a"},
+		{"wrong nested type", `{"in":{"b":"1"}}`, portico.CodeInvalid, "in.b"},
+		{"not an object", `[]`, portico.CodeInvalid, ""},
+		{"empty", ``, portico.CodeInvalid, ""},
+		{"truncated", `{"a":`, portico.CodeInvalid, ""},
+		{"syntax", `{"a" "x"}`, portico.CodeInvalid, ""},
+		{"two values", `{} {}`, portico.CodeInvalid, ""},
+		{"trailing garbage", `{}x`, portico.CodeInvalid, ""},
+		{"invalid UTF-8", "{\"a\":\"\xff\"}", portico.CodeInvalid, ""},
+		{"deep but allowed", strings.Repeat(`{"in":`, 1) + `{"b":1}}`, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var v target
+			err := httpapi.DecodeStrict([]byte(tc.body), &v)
+			if got := portico.ErrorCode(err); got != tc.code {
+				t.Fatalf("code = %q, want %q (%v)", got, tc.code, err)
+			}
+			if err != nil {
+				if got := portico.AsError(err).Field; got != tc.field {
+					t.Fatalf("field = %q, want %q", got, tc.field)
+				}
+			}
+		})
+	}
+}
+
+// A body nested to the limit of a 1 MiB request is refused quickly and
+// cheaply: naming the path at every level used to make this quadratic
+// (minutes and gigabytes for 100,000 levels).
+func TestCheckDuplicateKeys_DeepNesting(t *testing.T) {
+	for name, body := range map[string]string{
+		"arrays":  strings.Repeat("[", httpapi.MaxBodyBytes),
+		"objects": strings.Repeat(`{"a":`, httpapi.MaxBodyBytes/5),
+		"closed":  strings.Repeat("[", 20000) + strings.Repeat("]", 20000),
+	} {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			err := httpapi.CheckDuplicateKeys([]byte(body))
+			if portico.ErrorCode(err) != portico.CodeInvalid {
+				t.Fatalf("err = %v, want invalid_request", err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("took %v", d)
+			}
+		})
+	}
+	// encoding/json's own limit still decodes.
+	ok := strings.Repeat("[", 10000) + strings.Repeat("]", 10000)
+	var v any
+	if err := httpapi.DecodeStrict([]byte(ok), &v); err != nil {
+		t.Fatalf("10000 levels: %v", err)
+	}
+}
+
+var decodeSeeds = []string{
+	`{"external_id":"u-1","email":"ann@example.com","name":"Ann","metadata":{"a":[1,2,{"b":null}]},"account_ids":["x"]}`,
+	`{"external_id":"a","external_id":"b"}`,
+	`{"metadata":{"k":1,"k":2}}`,
+	`{"a":{"b":[{"c":1},{"c":2,"c":3}]}}`,
+	`{"external_id":"\u00e9\ud83d\ude00","EXTERNAL_ID":"x"}`,
+	`[1,"two",{"three":3.0e0},true,false,null]`,
+	`"just a string"`,
+	`{} {}`,
+	`{"unterminated":`,
+	"{\"bad\":\"\xff\"}",
+	`{"n":1e999}`,
+	`{"a":"\ud800"}`,
+	strings.Repeat("[", 64),
+}
+
+// FuzzDecodeStrict: DecodeStrict never panics, and whatever it accepts
+// encoding/json reads identically, so the strict checks only ever narrow
+// what the plain decoder would accept.
+func FuzzDecodeStrict(f *testing.F) {
+	for _, s := range decodeSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var strict api.UserCreate
+		if err := httpapi.DecodeStrict(body, &strict); err == nil {
+			var plain api.UserCreate
+			if err := json.Unmarshal(body, &plain); err != nil {
+				t.Fatalf("DecodeStrict accepted %q, encoding/json refused it: %v", body, err)
+			}
+			if !reflect.DeepEqual(strict, plain) {
+				t.Fatalf("%q decodes differently:\nstrict %+v\nplain  %+v", body, strict, plain)
+			}
+		} else if portico.ErrorCode(err) == portico.CodeInternal {
+			t.Fatalf("an internal error for a client's body: %v", err)
+		}
+		var strictAny any
+		if err := httpapi.DecodeStrict(body, &strictAny); err == nil {
+			var plainAny any
+			if err := json.Unmarshal(body, &plainAny); err != nil {
+				t.Fatalf("DecodeStrict accepted %q, encoding/json refused it: %v", body, err)
+			}
+			if !reflect.DeepEqual(strictAny, plainAny) {
+				t.Fatalf("%q decodes differently:\nstrict %#v\nplain  %#v", body, strictAny, plainAny)
+			}
+		}
+	})
+}
+
+// FuzzCheckDuplicateKeys: never panics, answers only invalid_request, and
+// accepts every valid document whose objects repeat no key.
+func FuzzCheckDuplicateKeys(f *testing.F) {
+	for _, s := range decodeSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		err := httpapi.CheckDuplicateKeys(body)
+		if err != nil {
+			if c := portico.ErrorCode(err); c != portico.CodeInvalid {
+				t.Fatalf("code %q for %q: %v", c, body, err)
+			}
+			return
+		}
+		// A document this walk accepts is one JSON value, maybe followed
+		// by more: the first one must be valid JSON.
+		dec := json.NewDecoder(strings.NewReader(string(body)))
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			t.Fatalf("accepted %q, which is not JSON: %v", body, err)
+		}
+	})
+}

@@ -54,7 +54,9 @@ func (p *PageCodec) Encode(scope string, c Cursor) string {
 // Decode parses a token made by Encode for the same scope.
 func (p *PageCodec) Decode(scope, token string) (Cursor, error) {
 	bad := Invalid("page_token", "The page token is invalid; use the next_page_token of a previous page of the same list.")
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	// Strict: a lenient decoder ignores the spare low bits of the last
+	// character, so several spellings of one token would all pass the MAC.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) <= pageMACSize || len(token) > 512 {
 		return Cursor{}, bad
 	}

@@ -154,8 +154,13 @@ func CheckExternalID(s string) error {
 // at most 254 bytes, exactly one @ with text on both sides, no white space or
 // control characters.
 func NormalizeEmail(s string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(s))
 	bad := Invalidf("email", "email must be an address such as ann@example.com.")
+	// Control characters are refused before trimming: TrimSpace would
+	// quietly drop a trailing CR LF (a header-injection probe) and accept it.
+	if hasControl(s) {
+		return "", bad
+	}
+	e := strings.ToLower(strings.TrimSpace(s))
 	if e == "" || len(e) > MaxEmailLen || !utf8.ValidString(e) || hasControl(e) {
 		return "", bad
 	}

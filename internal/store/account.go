@@ -52,7 +52,7 @@ func (db *DB) ListAccounts(ctx context.Context, appID string, q portico.ListQuer
 		query += ` AND (created_at > ? OR (created_at = ? AND id > ?))`
 		args = append(args, us(q.After.CreatedAt), us(q.After.CreatedAt), q.After.ID)
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(query+` ORDER BY created_at, id LIMIT ?`), append(args, q.Limit)...)
+	rows, err := db.query(ctx, (query + ` ORDER BY created_at, id LIMIT ?`), append(args, q.Limit)...)
 	if err != nil {
 		return nil, classify(err)
 	}

@@ -58,7 +58,7 @@ func scanApp(sc interface{ Scan(...any) error }, extra ...any) (*portico.App, er
 
 // ListApps implements portico.Store.
 func (db *DB) ListApps(ctx context.Context) ([]portico.App, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+appColumns+` FROM apps a ORDER BY a.created_at, a.id`)
+	rows, err := db.query(ctx, `SELECT `+appColumns+` FROM apps a ORDER BY a.created_at, a.id`)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -106,7 +106,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, key *portico.APIKey) error {
 
 // ListAPIKeys implements portico.Store.
 func (db *DB) ListAPIKeys(ctx context.Context, appID string) ([]portico.APIKey, error) {
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT id, app_id, hash, hint, created_at, revoked_at
+	rows, err := db.query(ctx, (`SELECT id, app_id, hash, hint, created_at, revoked_at
 		FROM api_keys WHERE app_id = ? ORDER BY created_at, id`), appID)
 	if err != nil {
 		return nil, classify(err)

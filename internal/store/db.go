@@ -84,17 +84,19 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		// read-then-write transaction never fails to upgrade its lock.
 		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
-		w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+		wc, err := newSQLiteConnector(base + "&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
+		w := sql.OpenDB(wc)
 		w.SetMaxOpenConns(1)
 		w.SetConnMaxLifetime(0)
-		r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+		rc, err := newSQLiteConnector(base + "&_pragma=query_only(1)")
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
+		r := sql.OpenDB(rc)
 		n := 2 * runtime.GOMAXPROCS(0)
 		r.SetMaxOpenConns(n)
 		r.SetMaxIdleConns(n)
@@ -167,6 +169,9 @@ type tx struct {
 	now time.Time
 }
 
+// row is what a single-row query returns.
+type row interface{ Scan(dest ...any) error }
+
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return t.ExecContext(ctx, t.db.q(query), args...)
 }
@@ -175,7 +180,7 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	return t.QueryContext(ctx, t.db.q(query), args...)
 }
 
-func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
 	return t.QueryRowContext(ctx, t.db.q(query), args...)
 }
 
@@ -209,8 +214,13 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, fn func(*tx) error) error 
 }
 
 // queryRow runs a single-row read outside an explicit transaction.
-func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) row {
 	return db.read.QueryRowContext(ctx, db.q(query), args...)
+}
+
+// query runs a read outside an explicit transaction.
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.read.QueryContext(ctx, db.q(query), args...)
 }
 
 // Kinds of driver failure the store reacts to.

@@ -38,13 +38,13 @@ func scanUser(sc interface{ Scan(...any) error }) (*portico.User, error) {
 // findUserByKey looks a user up by its key: the external id when given,
 // else the email among users without an external id.
 func findUserByKey(ctx context.Context, t *tx, appID string, in portico.UserInput) (*portico.User, error) {
-	var row *sql.Row
+	var r row
 	if in.ExternalID != nil {
-		row = t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.external_id = ?`, appID, *in.ExternalID)
+		r = t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.external_id = ?`, appID, *in.ExternalID)
 	} else {
-		row = t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.email = ? AND u.external_id IS NULL`, appID, *in.Email)
+		r = t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.email = ? AND u.external_id IS NULL`, appID, *in.Email)
 	}
-	u, err := scanUser(row)
+	u, err := scanUser(r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

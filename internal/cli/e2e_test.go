@@ -37,6 +37,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Run("users", func(t *testing.T) { testUsers(t, c) })
 			t.Run("accounts", func(t *testing.T) { testAccounts(t, c) })
 			t.Run("tenancy", func(t *testing.T) { testTenancy(t, s, c) })
+			t.Run("sessions", func(t *testing.T) { testSessions(t, s, w, c) })
 			t.Run("keys", func(t *testing.T) { testKeys(t, s, appID, key) })
 
 			if err := s.stop(); err != nil {

@@ -66,4 +66,3 @@ func testSessions(t *testing.T, s *testServer, w *leakWatch, c *client.Client) {
 		t.Fatalf("revoke twice: %v", err)
 	}
 }
-

@@ -28,6 +28,9 @@ type env struct {
 	Clock   *storetest.Clock
 	Metrics *httpapi.Metrics
 	logs    *syncBuffer
+
+	mu      sync.Mutex
+	secrets []string // issued in the test; must never reach the log
 }
 
 type syncBuffer struct {
@@ -73,8 +76,31 @@ func newEnv(t *testing.T, e storetest.Engine, opts ...func(*httpapi.Options)) *e
 	}
 	api := httpapi.New(o)
 	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
-	return &env{t: t, URL: srv.URL, Svc: svc, DB: db, Clock: clock, Metrics: api.Metrics(), logs: logs}
+	en := &env{t: t, URL: srv.URL, Svc: svc, DB: db, Clock: clock, Metrics: api.Metrics(), logs: logs}
+	t.Cleanup(func() {
+		srv.Close()
+		en.checkLogs()
+	})
+	return en
+}
+
+// secret records values that the server must never log.
+func (e *env) secret(values ...string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.secrets = append(e.secrets, values...)
+}
+
+// checkLogs fails the test if the server logged any secret issued in it.
+func (e *env) checkLogs() {
+	logs := e.logs.String()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range e.secrets {
+		if s != "" && strings.Contains(logs, s) {
+			e.t.Errorf("the server log holds a secret issued in the test (%.6s…)", s)
+		}
+	}
 }
 
 // newApp creates an app and returns its id and API key.
@@ -84,6 +110,7 @@ func (e *env) newApp(name string) (string, string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.secret(key)
 	return app.ID, key
 }
 
@@ -142,6 +169,7 @@ func (e *env) do(method, path string, headers map[string]string, body any) respo
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
+	e.recordSecrets(raw)
 	out := response{Status: res.StatusCode, Header: res.Header, Raw: raw}
 	if len(raw) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		if raw[0] == '{' {
@@ -155,3 +183,15 @@ func (e *env) do(method, path string, headers map[string]string, body any) respo
 
 // auth returns headers authenticating with key.
 func auth(key string) map[string]string { return map[string]string{"Authorization": "Bearer " + key} }
+
+// recordSecrets remembers every token an answer issues (session and refresh
+// tokens, API keys, webhook secrets, configuration codes).
+func (e *env) recordSecrets(raw []byte) {
+	for _, f := range strings.FieldsFunc(string(raw), func(r rune) bool { return r == '"' || r == '/' }) {
+		for _, p := range []string{"pk_", "pst_", "prt_", "pcc_", "whsec_"} {
+			if strings.HasPrefix(f, p) && len(f) > len(p)+20 {
+				e.secret(f)
+			}
+		}
+	}
+}

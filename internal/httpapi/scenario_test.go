@@ -27,12 +27,17 @@ type scenario struct {
 	check    func(t *testing.T, r response)
 }
 
-// forTest returns a copy of e whose helpers fail t, so that a subtest
-// never calls FailNow on its parent.
+// forTest returns a view of e whose helpers fail t, so that a subtest
+// never calls FailNow on its parent. The secrets it sees are handed back to
+// e, whose log check covers them.
 func (e *env) forTest(t *testing.T) *env {
-	c := *e
-	c.t = t
-	return &c
+	c := &env{t: t, URL: e.URL, Svc: e.Svc, DB: e.DB, Clock: e.Clock, Metrics: e.Metrics, logs: e.logs}
+	t.Cleanup(func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		e.secret(c.secrets...)
+	})
+	return c
 }
 
 // run runs each scenario as a subtest authenticated by key, watching the

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/porticohq/portico/internal/portico"
@@ -65,19 +66,13 @@ func DecodeStrict(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		return portico.Invalid("", "The request body is not valid UTF-8.")
 	}
-	if err := CheckDuplicateKeys(body); err != nil {
+	if err := checkKeys(body, reflect.TypeOf(v)); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		err = jsonError(err)
-		if e, ok := err.(*portico.Error); ok && strings.HasPrefix(e.Message, "Unknown field") {
-			if p := unknownFieldPath(body, reflect.TypeOf(v)); p != "" {
-				e.Field, e.Message = p, fmt.Sprintf("Unknown field %q.", p)
-			}
-		}
-		return err
+		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return portico.Invalid("", "The request body must hold a single JSON value.")
@@ -129,16 +124,27 @@ const maxJSONDepth = 10000
 // CheckDuplicateKeys walks a JSON document and refuses any object that names
 // a key twice: encoding/json would silently keep the last, so two parsers
 // could read one body differently.
-func CheckDuplicateKeys(body []byte) error {
+func CheckDuplicateKeys(body []byte) error { return checkKeys(body, nil) }
+
+// checkKeys walks body once, following the Go type t it will be decoded
+// into (nil: any), and refuses a key named twice in one object, and a key
+// that t's struct does not declare with exactly that spelling.
+// encoding/json matches keys case-insensitively, so without the second rule
+// {"external_id":"a","EXTERNAL_ID":"b"} would slip past the duplicate rule.
+// Errors name the full path of the key (user.id, settings.integrations[2]).
+func checkKeys(body []byte, t reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	// path holds the keys and indexes leading to the current value. It is
-	// turned into text only to name a duplicate: building the text at every
+	// turned into text only to name a bad key: building the text at every
 	// level costs time and memory quadratic in the depth, which a 1 MiB
 	// body of "[[[[…" turns into minutes and gigabytes.
 	var path []any
-	var walk func() error
-	walk = func() error {
+	var walk func(t reflect.Type) error
+	walk = func(t reflect.Type) error {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
 		tok, err := dec.Token()
 		if err != nil {
 			return jsonError(err)
@@ -152,6 +158,7 @@ func CheckDuplicateKeys(body []byte) error {
 		}
 		switch d {
 		case '{':
+			fields := jsonFields(t)
 			seen := map[string]bool{}
 			for dec.More() {
 				kt, err := dec.Token()
@@ -165,15 +172,31 @@ func CheckDuplicateKeys(body []byte) error {
 					return portico.Invalid(field, "Duplicate key %q.", field)
 				}
 				seen[k] = true
-				if err := walk(); err != nil {
+				var child reflect.Type
+				switch {
+				case fields != nil:
+					ft, ok := fields[k]
+					if !ok {
+						field := pathString(path)
+						return portico.Invalid(field, "Unknown field %q.", field)
+					}
+					child = ft
+				case t != nil && t.Kind() == reflect.Map:
+					child = t.Elem()
+				}
+				if err := walk(child); err != nil {
 					return err
 				}
 				path = path[:len(path)-1]
 			}
 		case '[':
+			var elem reflect.Type
+			if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+				elem = t.Elem()
+			}
 			for i := 0; dec.More(); i++ {
 				path = append(path, i)
-				if err := walk(); err != nil {
+				if err := walk(elem); err != nil {
 					return err
 				}
 				path = path[:len(path)-1]
@@ -185,7 +208,44 @@ func CheckDuplicateKeys(body []byte) error {
 		}
 		return nil
 	}
-	return walk()
+	return walk(t)
+}
+
+var fieldCache sync.Map // reflect.Type → map[string]reflect.Type
+
+// jsonFields maps the exact JSON names of struct t's fields to their types;
+// nil when t is not a struct decoded field by field (a RawMessage, a type
+// with its own UnmarshalJSON, a map, an interface).
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if t == nil || t.Kind() != reflect.Struct || reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
+		return nil
+	}
+	if v, ok := fieldCache.Load(t); ok {
+		return v.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	addFields(m, t)
+	fieldCache.Store(t, m)
+	return m
+}
+
+func addFields(m map[string]reflect.Type, t reflect.Type) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+			continue
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			addFields(m, f.Type)
+			continue
+		case !f.IsExported():
+			continue
+		case name == "":
+			name = f.Name
+		}
+		m[name] = f.Type
+	}
 }
 
 // pathString writes a path as a field name: settings.theme, account_ids[2].

@@ -43,6 +43,10 @@ func TestDecodeStrict(t *testing.T) {
 		{"trailing garbage", `{}x`, portico.CodeInvalid, ""},
 		{"invalid UTF-8", "{\"a\":\"\xff\"}", portico.CodeInvalid, ""},
 		{"deep but allowed", strings.Repeat(`{"in":`, 1) + `{"b":1}}`, "", ""},
+		{"case variant of a known key", `{"a":"x","A":"y"}`, portico.CodeInvalid, "A"},
+		{"case variant alone", `{"A":"y"}`, portico.CodeInvalid, "A"},
+		{"nested unknown field", `{"in":{"b":1,"c":2}}`, portico.CodeInvalid, "in.c"},
+		{"unknown field in array element", `{"l":[{"b":1},{"x":2}]}`, portico.CodeInvalid, "l[1].x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var v target
@@ -56,6 +60,23 @@ func TestDecodeStrict(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Naming a deep unknown field stays linear: a 1 MiB body of nested metadata
+// with long keys used to allocate gigabytes to build the path at each level.
+func TestDecodeStrict_DeepUnknownFieldIsCheap(t *testing.T) {
+	key := strings.Repeat("k", 100)
+	depth := 9000
+	body := `{"external_id":"u","metadata":` + strings.Repeat(`{"`+key+`":`, depth) + `1` + strings.Repeat("}", depth) + `,"bogus":1}`
+	var v api.UserCreate
+	start := time.Now()
+	err := httpapi.DecodeStrict([]byte(body), &v)
+	if portico.AsError(err).Field != "bogus" {
+		t.Fatalf("err = %v, want unknown field bogus", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v", d)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Group commit for SQLite. With synchronous=FULL every COMMIT waits for an
@@ -26,10 +27,11 @@ type writeOp struct {
 
 // groupWriter owns the SQLite write connection.
 type groupWriter struct {
-	db    *DB
-	ops   chan *writeOp
-	quit  chan struct{}
-	ended chan struct{}
+	db        *DB
+	ops       chan *writeOp
+	quit      chan struct{}
+	ended     chan struct{}
+	closeOnce sync.Once
 }
 
 func newGroupWriter(db *DB) *groupWriter {
@@ -55,7 +57,7 @@ func (g *groupWriter) run(ctx context.Context, fn func(*tx) error) error {
 }
 
 func (g *groupWriter) close() {
-	close(g.quit)
+	g.closeOnce.Do(func() { close(g.quit) })
 	<-g.ended
 }
 

@@ -224,7 +224,7 @@ func bearer(r *http.Request) string {
 }
 
 func rateLimited(w http.ResponseWriter, wait time.Duration) error {
-	secs := int(wait/time.Second) + 1
+	secs := max(1, int((wait+time.Second-1)/time.Second))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	return portico.Errorf(portico.CodeRateLimited, "Too many requests; retry after %d seconds.", secs)
 }

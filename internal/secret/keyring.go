@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +63,26 @@ func KeyID(key []byte) string {
 
 // PrimaryID returns the id of the key that seals.
 func (r *Keyring) PrimaryID() string { return r.primary }
+
+// Has reports whether the ring holds the key with this id, so that values
+// sealed with it can be opened.
+func (r *Keyring) Has(id string) bool {
+	_, ok := r.aeads[id]
+	return ok
+}
+
+// KeyIDs returns the ids of the ring's keys, primary first.
+func (r *Keyring) KeyIDs() []string { return append([]string{}, r.order...) }
+
+// String, GoString and LogValue name the keys by id only: the AEADs hold
+// the expanded keys, which %v or a log attribute would otherwise print.
+func (r *Keyring) String() string { return "Keyring" + fmt.Sprint(r.order) }
+
+// GoString implements fmt.GoStringer.
+func (r *Keyring) GoString() string { return r.String() }
+
+// LogValue implements slog.LogValuer.
+func (r *Keyring) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // Seal encrypts plaintext bound to aad: "v1:<key id>:<base64(nonce|ciphertext)>".
 func (r *Keyring) Seal(plaintext []byte, aad string) (string, error) {

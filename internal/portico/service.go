@@ -21,6 +21,10 @@ type Service struct {
 	// PublicURL is where users reach the server (no trailing slash); it
 	// prefixes configuration URLs.
 	PublicURL string
+	// AllowPrivateUpstreams admits integrations whose URLs name loopback
+	// or private addresses, and plain http to loopback
+	// (--allow-private-upstreams; development and tests only).
+	AllowPrivateUpstreams bool
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }

@@ -99,6 +99,59 @@ type Store interface {
 	// SetMetaIfAbsent stores value under key unless one is there, and
 	// returns the stored value.
 	SetMetaIfAbsent(ctx context.Context, key, value string) (string, error)
+
+	// ---- Integrations and connections (SPEC.md §4) ----
+
+	// PutIntegration creates or replaces the integration (AppID, Slug)
+	// and reports whether it was created. CodeValidation when an account
+	// id is unknown; CodeQuotaExceeded when the app already has
+	// MaxIntegrationsPerApp integrations.
+	PutIntegration(ctx context.Context, in *Integration) (created bool, err error)
+	// FindIntegration returns an integration (CodeNotFound).
+	FindIntegration(ctx context.Context, appID, slug string) (*Integration, error)
+	// ListIntegrations returns integrations oldest first (by creation
+	// time, then slug).
+	ListIntegrations(ctx context.Context, appID string, q ListQuery) ([]Integration, error)
+	// DeleteIntegration deletes an integration with its connections
+	// (CodeNotFound). Unless force, CodeConflict while any of them is not
+	// revoked.
+	DeleteIntegration(ctx context.Context, appID, slug string, force bool) error
+
+	// PutConnection stores c for (c.AppID, c.UserID, c.Integration): a new
+	// connection with id c.ID, or the existing one, whose id it keeps.
+	// seal is called with the id the row ends up with and returns the
+	// sealed credentials. It fills c's id and timestamps and reports
+	// whether the connection was created. CodeNotFound when the user or
+	// integration is unknown.
+	PutConnection(ctx context.Context, c *Connection, seal func(id string) (string, error)) (created bool, err error)
+	// FindConnectionByID returns a connection (CodeNotFound).
+	FindConnectionByID(ctx context.Context, appID, id string) (*Connection, error)
+	// FindConnection returns a user's connection to an integration
+	// (CodeNotFound).
+	FindConnection(ctx context.Context, appID, userID, integration string) (*Connection, error)
+	// ListConnections returns connections oldest first; f.Status is
+	// matched against the status shown at now.
+	ListConnections(ctx context.Context, appID string, f ConnectionFilter, now time.Time, q ListQuery) ([]Connection, error)
+	// RevokeConnection erases a connection's credentials and sets it
+	// revoked; a revoked one is returned unchanged. A non-empty userID
+	// must own it. CodeNotFound.
+	RevokeConnection(ctx context.Context, appID, id, userID string) (*Connection, error)
+
+	// ---- Sealed values, for key rotation and the start-up key check ----
+
+	// ListSealed returns up to limit stored values of kind not sealed with
+	// key notKeyID, in a fixed order, after the value after (nil: from the
+	// start). Deployment-wide, like PurgeSessions.
+	ListSealed(ctx context.Context, kind SealedKind, notKeyID string, after *SealedValue, limit int) ([]SealedValue, error)
+	// ReplaceSealed applies the swaps in one transaction, each only where
+	// the row still holds the old value, and returns how many it applied.
+	ReplaceSealed(ctx context.Context, swaps []SealedSwap) (int, error)
+	// SealedKeyIDs returns every key id that some stored value is sealed
+	// with (the key-check canary aside).
+	SealedKeyIDs(ctx context.Context) ([]string, error)
+	// CompareAndSwapMeta replaces the value of key by value if it is old,
+	// and reports whether it did.
+	CompareAndSwapMeta(ctx context.Context, key, old, value string) (bool, error)
 }
 
 // Sealer encrypts small secrets with associated data that binds them to

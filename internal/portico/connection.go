@@ -1,0 +1,390 @@
+package portico
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"time"
+	"unicode/utf8"
+)
+
+// PrefixConnection starts every connection id.
+const PrefixConnection = "con_"
+
+// Connection statuses.
+const (
+	StatusConnected = "connected"
+	StatusExpired   = "expired"
+	StatusRevoked   = "revoked"
+	StatusError     = "error"
+)
+
+// ConnectionStatuses lists the statuses a connection can show.
+var ConnectionStatuses = []string{StatusConnected, StatusExpired, StatusRevoked, StatusError}
+
+// Connection is one user's credentials for one integration.
+type Connection struct {
+	ID          string
+	AppID       string
+	UserID      string
+	Integration string // the integration's slug
+	// Status is the stored status; StatusAt gives the one to show.
+	Status string
+	// Fields names the credential values stored (never the values).
+	Fields []string
+	// Credentials is the sealed JSON of the values (ConnectionAAD); ""
+	// once revoked.
+	Credentials string
+	// Refreshable tells that the credentials hold an OAuth2 refresh token,
+	// so that passing ExpiresAt does not end the connection.
+	Refreshable bool
+	// ExpiresAt is when the credentials stop working (an access token's
+	// expiry); nil when they do not expire.
+	ExpiresAt *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// StatusAt is the status to show at now: a connected connection whose
+// credentials expired and cannot be refreshed is expired.
+func (c *Connection) StatusAt(now time.Time) string {
+	if c.Status == StatusConnected && c.ExpiresAt != nil && !now.Before(*c.ExpiresAt) && !c.Refreshable {
+		return StatusExpired
+	}
+	return c.Status
+}
+
+// ConnectionAAD binds sealed credentials to their app, user and connection:
+// a ciphertext copied to another row does not open.
+func ConnectionAAD(appID, userID, connectionID string) string {
+	return "portico:connection:" + appID + ":" + userID + ":" + connectionID
+}
+
+// Credentials are the plaintext values of a connection: field name to
+// value, or the OAuth2 token keys. They print and log as [REDACTED].
+type Credentials map[string]string
+
+// String implements fmt.Stringer.
+func (Credentials) String() string { return "[REDACTED]" }
+
+// GoString implements fmt.GoStringer.
+func (Credentials) GoString() string { return "[REDACTED]" }
+
+// LogValue implements slog.LogValuer.
+func (Credentials) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
+
+// CheckedCredentials are valid credentials and what they tell.
+type CheckedCredentials struct {
+	Values      Credentials
+	Fields      []string // the names present, in a stable order
+	ExpiresAt   *time.Time
+	Refreshable bool
+}
+
+// CheckCredentials validates credentials against the integration's
+// declared fields: every key must be a declared field (for OAuth2 also a
+// token key), every required field present, values at most 8 KiB of text
+// without control characters. Errors are 422s naming
+// credentials.<field>. Empty optional values are dropped.
+func (in *Integration) CheckCredentials(c Credentials) (*CheckedCredentials, error) {
+	out := &CheckedCredentials{Values: Credentials{}, Fields: []string{}}
+	allowed := map[string]bool{}
+	for _, f := range in.Auth.Fields {
+		allowed[f.Name] = true
+	}
+	if in.Auth.Type == AuthOAuth2 {
+		for _, k := range tokenKeys {
+			allowed[k] = true
+		}
+	}
+	// Sorted, so that the error for several bad keys is always the same.
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := c[k]
+		field := "credentials." + k
+		if !allowed[k] {
+			if in.Auth.Type == AuthNone {
+				return nil, Invalidf(field, "%s takes no credentials.", in.Name)
+			}
+			return nil, Invalidf(field, "%q is not a credential field of %s.", k, in.Name)
+		}
+		if len(v) > MaxCredentialValueLen || !utf8.ValidString(v) || hasControl(v) {
+			return nil, Invalidf(field, "%s must be at most %d bytes of text without control characters.", k, MaxCredentialValueLen)
+		}
+		if v != "" {
+			out.Values[k] = v
+		}
+	}
+	for _, f := range in.Auth.Fields {
+		if _, ok := out.Values[f.Name]; !ok && !f.Optional {
+			return nil, Invalidf("credentials."+f.Name, "%s is required.", f.Label)
+		}
+	}
+	if in.Auth.Type == AuthOAuth2 {
+		if out.Values[TokenAccess] == "" {
+			return nil, Invalidf("credentials."+TokenAccess, "access_token is required.")
+		}
+		if v, ok := out.Values[TokenExpiresAt]; ok {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return nil, Invalidf("credentials."+TokenExpiresAt, "expires_at must be an RFC 3339 time such as 2030-01-02T15:04:05Z.")
+			}
+			t = t.UTC().Truncate(time.Second)
+			out.ExpiresAt = &t
+			out.Values[TokenExpiresAt] = t.Format(time.RFC3339)
+		}
+		out.Refreshable = out.Values[TokenRefresh] != ""
+		for _, k := range tokenKeys {
+			if _, ok := out.Values[k]; ok && k != TokenExpiresAt {
+				out.Fields = append(out.Fields, k)
+			}
+		}
+	}
+	for _, f := range in.Auth.Fields {
+		if _, ok := out.Values[f.Name]; ok {
+			out.Fields = append(out.Fields, f.Name)
+		}
+	}
+	return out, nil
+}
+
+// ConnectionFilter narrows a connection list.
+type ConnectionFilter struct {
+	UserID      *string
+	Integration *string
+	// Status is compared with the status shown (StatusAt), not the stored one.
+	Status *string
+	// Integrations, when not nil, keeps only connections to these slugs
+	// (what a session may show); empty keeps none.
+	Integrations []string
+}
+
+// ImportConnection stores credentials a server sends for a user
+// (PUT /v1/users/{id}/connections/{slug}): it creates the connection or
+// replaces its credentials, and sets it connected. CodeNotFound for an
+// unknown user or integration, CodeForbidden when the integration is
+// restricted to accounts the user is not in, CodeValidation for
+// credentials that do not fit the integration's fields.
+func (s *Service) ImportConnection(ctx context.Context, appID, userID, slug string, creds Credentials) (*Connection, bool, error) {
+	user, err := s.Store.FindUserByID(ctx, appID, userID)
+	if err != nil {
+		return nil, false, err
+	}
+	integ, err := s.findIntegration(ctx, appID, slug)
+	if err != nil {
+		return nil, false, err
+	}
+	return s.putConnection(ctx, user, integ, creds)
+}
+
+func (s *Service) findIntegration(ctx context.Context, appID, slug string) (*Integration, error) {
+	if !slugRe.MatchString(slug) {
+		return nil, NotFound("Integration")
+	}
+	return s.Store.FindIntegration(ctx, appID, slug)
+}
+
+// putConnection checks and seals creds and stores them for user.
+func (s *Service) putConnection(ctx context.Context, user *User, integ *Integration, creds Credentials) (*Connection, bool, error) {
+	if !integ.VisibleTo(user) {
+		return nil, false, &Error{Code: CodeForbidden, Message: integ.Name + " is restricted to members of certain accounts; the user is in none of them.",
+			Details: map[string]any{"integration": integ.Slug}}
+	}
+	ch, err := integ.CheckCredentials(creds)
+	if err != nil {
+		return nil, false, err
+	}
+	plain, err := json.Marshal(ch.Values)
+	if err != nil {
+		return nil, false, err
+	}
+	c := &Connection{ID: NewID(PrefixConnection), AppID: user.AppID, UserID: user.ID, Integration: integ.Slug,
+		Status: StatusConnected, Fields: ch.Fields, Refreshable: ch.Refreshable, ExpiresAt: ch.ExpiresAt}
+	created, err := s.Store.PutConnection(ctx, c, func(id string) (string, error) {
+		return s.Sealer.Seal(plain, ConnectionAAD(c.AppID, c.UserID, id))
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return c, created, nil
+}
+
+// OpenCredentials decrypts a connection's credentials (empty once revoked).
+func (s *Service) OpenCredentials(c *Connection) (Credentials, error) {
+	out := Credentials{}
+	if c.Credentials == "" {
+		return out, nil
+	}
+	plain, err := s.Sealer.Open(c.Credentials, ConnectionAAD(c.AppID, c.UserID, c.ID))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(plain, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListConnections returns a page of an app's connections, oldest first.
+// CodeInvalid for an unknown status filter.
+func (s *Service) ListConnections(ctx context.Context, appID string, f ConnectionFilter, r PageRequest) (Page[Connection], error) {
+	if f.Status != nil && !slices.Contains(ConnectionStatuses, *f.Status) {
+		return Page[Connection]{}, Invalid("status", "status must be one of connected, expired, revoked, error.")
+	}
+	scope := "connections\x00" + appID + "\x00" + deref(f.UserID) + "\x00" + deref(f.Integration) + "\x00" + deref(f.Status)
+	for _, i := range f.Integrations {
+		scope += "\x00" + i
+	}
+	now := s.now()
+	return paginate(s.Pages, scope, r, func(c Connection) Cursor { return Cursor{c.CreatedAt, c.ID} },
+		func(q ListQuery) ([]Connection, error) { return s.Store.ListConnections(ctx, appID, f, now, q) })
+}
+
+// RevokeConnection erases a connection's credentials and marks it revoked.
+// Revoking a revoked connection changes nothing and returns it.
+func (s *Service) RevokeConnection(ctx context.Context, appID, id string) (*Connection, error) {
+	return s.Store.RevokeConnection(ctx, appID, id, "")
+}
+
+// SessionSettingsOf decodes a session's canonical settings.
+func SessionSettingsOf(sess *Session) SessionSettings {
+	var st SessionSettings
+	json.Unmarshal(sess.Settings, &st)
+	return st
+}
+
+// SessionIntegrations returns the integrations a session may show its
+// user, oldest first: the app's integrations that the session's
+// settings.integrations and settings.categories name (all when empty) and
+// whose account restriction admits the user.
+func (s *Service) SessionIntegrations(ctx context.Context, sess *Session, user *User) ([]Integration, error) {
+	all, err := s.Store.ListIntegrations(ctx, sess.AppID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
+	if err != nil {
+		return nil, err
+	}
+	st := SessionSettingsOf(sess)
+	out := []Integration{}
+	for _, in := range all {
+		if len(st.Integrations) > 0 && !slices.Contains(st.Integrations, in.Slug) {
+			continue
+		}
+		if len(st.Categories) > 0 && !slices.Contains(st.Categories, in.Category) {
+			continue
+		}
+		if !in.VisibleTo(user) {
+			continue
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+func slugsOf(ins []Integration) []string {
+	out := make([]string, len(ins))
+	for i, in := range ins {
+		out[i] = in.Slug
+	}
+	return out
+}
+
+// IntegrationState is one row of a hosted page: an integration the session
+// may show and the user's connection to it (nil when never connected).
+type IntegrationState struct {
+	Integration Integration
+	Connection  *Connection
+	// Status is the connection's StatusAt, or "" when there is none.
+	Status string
+}
+
+// SessionState returns every integration the session may show with the
+// user's connection to each: what the hosted page lists.
+func (s *Service) SessionState(ctx context.Context, sess *Session, user *User) ([]IntegrationState, error) {
+	ins, err := s.SessionIntegrations(ctx, sess, user)
+	if err != nil {
+		return nil, err
+	}
+	conns, err := s.Store.ListConnections(ctx, sess.AppID, ConnectionFilter{UserID: &user.ID, Integrations: slugsOf(ins)},
+		s.now(), ListQuery{Limit: MaxIntegrationsPerApp + 1})
+	if err != nil {
+		return nil, err
+	}
+	by := map[string]*Connection{}
+	for i := range conns {
+		by[conns[i].Integration] = &conns[i]
+	}
+	now := s.now()
+	out := make([]IntegrationState, len(ins))
+	for i, in := range ins {
+		out[i] = IntegrationState{Integration: in}
+		if c := by[in.Slug]; c != nil {
+			out[i].Connection, out[i].Status = c, c.StatusAt(now)
+		}
+	}
+	return out, nil
+}
+
+// ListSessionConnections returns a page of the session user's own
+// connections to the integrations the session may show.
+func (s *Service) ListSessionConnections(ctx context.Context, sess *Session, user *User, r PageRequest) (Page[Connection], error) {
+	ins, err := s.SessionIntegrations(ctx, sess, user)
+	if err != nil {
+		return Page[Connection]{}, err
+	}
+	scope := "me-connections\x00" + sess.AppID + "\x00" + sess.ID
+	f := ConnectionFilter{UserID: &user.ID, Integrations: slugsOf(ins)}
+	now := s.now()
+	return paginate(s.Pages, scope, r, func(c Connection) Cursor { return Cursor{c.CreatedAt, c.ID} },
+		func(q ListQuery) ([]Connection, error) { return s.Store.ListConnections(ctx, sess.AppID, f, now, q) })
+}
+
+// sessionIntegration finds an integration the session may show
+// (CodeNotFound otherwise, as if it did not exist).
+func (s *Service) sessionIntegration(ctx context.Context, sess *Session, user *User, slug string) (*Integration, error) {
+	integ, err := s.findIntegration(ctx, sess.AppID, slug)
+	if err != nil {
+		return nil, err
+	}
+	st := SessionSettingsOf(sess)
+	if (len(st.Integrations) > 0 && !slices.Contains(st.Integrations, slug)) ||
+		(len(st.Categories) > 0 && !slices.Contains(st.Categories, integ.Category)) || !integ.VisibleTo(user) {
+		return nil, NotFound("Integration")
+	}
+	return integ, nil
+}
+
+// ConnectForSession stores credentials the user entered on the hosted page
+// for an integration its session may show (CodeNotFound otherwise).
+func (s *Service) ConnectForSession(ctx context.Context, sess *Session, user *User, slug string, creds Credentials) (*Connection, bool, error) {
+	integ, err := s.sessionIntegration(ctx, sess, user, slug)
+	if err != nil {
+		return nil, false, err
+	}
+	return s.putConnection(ctx, user, integ, creds)
+}
+
+// RevokeSessionConnection lets a session's user revoke one of its own
+// connections, to an integration the session may show, when the session's
+// allow_actions include disconnect or delete (CodeForbidden otherwise).
+// Another user's connection is CodeNotFound.
+func (s *Service) RevokeSessionConnection(ctx context.Context, sess *Session, user *User, id string) (*Connection, error) {
+	c, err := s.Store.FindConnectionByID(ctx, sess.AppID, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.UserID != user.ID {
+		return nil, NotFound("Connection")
+	}
+	if _, err := s.sessionIntegration(ctx, sess, user, c.Integration); err != nil {
+		return nil, NotFound("Connection")
+	}
+	st := SessionSettingsOf(sess)
+	if !slices.Contains(st.AllowActions, "disconnect") && !slices.Contains(st.AllowActions, "delete") {
+		return nil, Errorf(CodeForbidden, "This session does not allow disconnecting; its allow_actions name neither disconnect nor delete.")
+	}
+	return s.Store.RevokeConnection(ctx, sess.AppID, id, user.ID)
+}

@@ -1,0 +1,673 @@
+package portico
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Auth types of an integration.
+const (
+	AuthAPIKey = "api_key"
+	AuthBasic  = "basic"
+	AuthOAuth2 = "oauth2"
+	AuthNone   = "none"
+)
+
+// AuthTypes lists the auth types in the order documentation shows them.
+var AuthTypes = []string{AuthAPIKey, AuthBasic, AuthOAuth2, AuthNone}
+
+// Integration is a third-party tool an app offers its users. The json tags
+// are its storage form (the store keeps the definition as one JSON value);
+// the wire form lives in package api.
+type Integration struct {
+	AppID      string     `json:"-"`
+	Slug       string     `json:"-"`
+	Name       string     `json:"name"`
+	Category   string     `json:"category,omitempty"`
+	BaseURL    string     `json:"base_url"`
+	Template   string     `json:"template,omitempty"`
+	Auth       AuthConfig `json:"auth"`
+	AccountIDs []string   `json:"account_ids"`
+	Actions    []Action   `json:"actions"`
+	CreatedAt  time.Time  `json:"-"`
+	UpdatedAt  time.Time  `json:"-"`
+}
+
+// AuthConfig says how a user's credentials are collected and sent upstream.
+type AuthConfig struct {
+	Type string `json:"type"`
+	// Fields are what the user enters (api_key, basic) or extra values kept
+	// beside an OAuth2 token.
+	Fields []Field `json:"fields"`
+	// Inject places the credential in upstream requests. Basic auth has
+	// none: the Authorization header is built from username and password.
+	Inject *Inject       `json:"inject,omitempty"`
+	OAuth2 *OAuth2Config `json:"oauth2,omitempty"`
+}
+
+// Field is one credential value a user provides.
+type Field struct {
+	Name  string `json:"name"`
+	Label string `json:"label"`
+	// Secret fields are entered in password inputs; no value is ever shown.
+	Secret bool `json:"secret"`
+	// Optional fields may be left out; the others are required.
+	Optional bool `json:"optional,omitempty"`
+}
+
+// Inject names a header or query parameter and the template of its value,
+// with {field} placeholders ({access_token} for OAuth2).
+type Inject struct {
+	Header string `json:"header,omitempty"`
+	Query  string `json:"query,omitempty"`
+	Format string `json:"format"`
+}
+
+// OAuth2Config is an integration's OAuth2 client. The client secret is not
+// part of the stored definition: it is sealed in a column of its own.
+type OAuth2Config struct {
+	AuthorizeURL string   `json:"authorize_url"`
+	TokenURL     string   `json:"token_url"`
+	ClientID     string   `json:"client_id"`
+	ClientSecret string   `json:"-"` // sealed (ClientSecretAAD); "" when none
+	Scopes       []string `json:"scopes"`
+}
+
+// Action is a named function over the integration's API: its input fills
+// the {name} placeholders of Path, and the rest goes to the query string
+// (GET, DELETE) or a JSON body.
+type Action struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Method      string          `json:"method"`
+	Path        string          `json:"path"`
+	InputSchema json.RawMessage `json:"input_schema"`
+}
+
+// Limits of an integration definition.
+const (
+	MaxIntegrationsPerApp = 500
+	MaxFields             = 20
+	MaxActions            = 200
+	MaxScopes             = 100
+	MaxDescriptionLen     = 1024
+	MaxInputSchemaSize    = 64 << 10
+	MaxCredentialValueLen = 8 << 10
+	// SecretMask stands for a stored client secret on the wire.
+	SecretMask = "********"
+)
+
+// OAuth2 token keys a connection's credentials may hold.
+const (
+	TokenAccess    = "access_token"
+	TokenRefresh   = "refresh_token"
+	TokenExpiresAt = "expires_at"
+	TokenType      = "token_type"
+	TokenScope     = "scope"
+)
+
+var tokenKeys = []string{TokenAccess, TokenRefresh, TokenType, TokenScope, TokenExpiresAt}
+
+var (
+	fieldNameRe   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	actionNameRe  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	placeholderRe = regexp.MustCompile(`\{([^{}]*)\}`)
+	identRe       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+	headerNameRe  = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
+	queryNameRe   = regexp.MustCompile(`^[A-Za-z0-9_.\[\]-]{1,64}$`)
+)
+
+// Headers an injected credential may not set: they frame the request or
+// belong to the connection, and a credential in them would smuggle one.
+var forbiddenHeaders = []string{"host", "content-length", "content-type", "transfer-encoding", "connection",
+	"keep-alive", "upgrade", "te", "trailer", "expect", "proxy-authorization", "proxy-connection", "forwarded",
+	"x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip"}
+
+var actionMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+// CheckSlug accepts 1–64 of a-z, 0-9, _ and -, starting with a letter or
+// digit.
+func CheckSlug(s string) error {
+	if !slugRe.MatchString(s) {
+		return Invalidf("slug", "A slug is 1 to 64 of a-z, 0-9, _ and -, starting with a letter or digit.")
+	}
+	return nil
+}
+
+// Validate checks a whole definition and normalises it in place (method
+// case, default labels, compacted schemas, the default OAuth2 injection).
+// allowPrivate admits upstream URLs on loopback and private addresses, as
+// --allow-private-upstreams does. Errors are 422s naming the field.
+func (in *Integration) Validate(allowPrivate bool) error {
+	if err := CheckSlug(in.Slug); err != nil {
+		return err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || len(in.Name) > MaxNameLen || !utf8.ValidString(in.Name) || hasControl(in.Name) {
+		return Invalidf("name", "name is required: 1 to %d bytes of text.", MaxNameLen)
+	}
+	if in.Category != "" && !slugRe.MatchString(in.Category) {
+		return Invalidf("category", "category must be a slug such as crm or file-storage.")
+	}
+	if in.BaseURL == "" {
+		return Invalidf("base_url", "base_url is required: the https URL the integration's API paths are relative to.")
+	}
+	if err := checkUpstreamURL(in.BaseURL, allowPrivate, false); err != nil {
+		return Invalidf("base_url", "base_url %s", err.Error())
+	}
+	in.BaseURL = strings.TrimRight(in.BaseURL, "/")
+	ids, err := NormalizeAccountIDs(in.AccountIDs)
+	if err != nil {
+		return err
+	}
+	in.AccountIDs = ids
+	if err := in.Auth.validate(allowPrivate); err != nil {
+		return err
+	}
+	if in.Actions == nil {
+		in.Actions = []Action{}
+	}
+	if len(in.Actions) > MaxActions {
+		return Invalidf("actions", "At most %d actions.", MaxActions)
+	}
+	seen := map[string]bool{}
+	for i := range in.Actions {
+		a := &in.Actions[i]
+		if err := a.validate(fmtField("actions", i)); err != nil {
+			return err
+		}
+		if seen[a.Name] {
+			return Invalidf(fmtField("actions", i)+".name", "Two actions are named %q.", a.Name)
+		}
+		seen[a.Name] = true
+	}
+	return nil
+}
+
+func fmtField(list string, i int) string {
+	return list + "[" + strconv.Itoa(i) + "]"
+}
+
+func (a *AuthConfig) validate(allowPrivate bool) error {
+	if !slices.Contains(AuthTypes, a.Type) {
+		return Invalidf("auth.type", "auth.type must be one of %s.", strings.Join(AuthTypes, ", "))
+	}
+	if a.Type != AuthOAuth2 && a.OAuth2 != nil {
+		return Invalidf("auth.oauth2", "auth.oauth2 is only for auth.type oauth2.")
+	}
+	if a.Fields == nil {
+		a.Fields = []Field{}
+	}
+	if a.Type == AuthBasic && len(a.Fields) == 0 {
+		a.Fields = []Field{{Name: "username", Label: "Username"}, {Name: "password", Label: "Password", Secret: true}}
+	}
+	if len(a.Fields) > MaxFields {
+		return Invalidf("auth.fields", "At most %d fields.", MaxFields)
+	}
+	names := map[string]bool{}
+	for i := range a.Fields {
+		f := &a.Fields[i]
+		field := fmtField("auth.fields", i)
+		if !fieldNameRe.MatchString(f.Name) {
+			return Invalidf(field+".name", "A field name is 1 to 64 of a-z, 0-9 and _, starting with a letter.")
+		}
+		if names[f.Name] {
+			return Invalidf(field+".name", "Two fields are named %q.", f.Name)
+		}
+		if a.Type == AuthOAuth2 && slices.Contains(tokenKeys, f.Name) {
+			return Invalidf(field+".name", "%q is an OAuth2 token key; name the field otherwise.", f.Name)
+		}
+		names[f.Name] = true
+		f.Label = strings.TrimSpace(f.Label)
+		if f.Label == "" {
+			f.Label = f.Name
+		}
+		if len(f.Label) > 100 || !utf8.ValidString(f.Label) || hasControl(f.Label) {
+			return Invalidf(field+".label", "A label is at most 100 bytes of text.")
+		}
+	}
+	switch a.Type {
+	case AuthNone:
+		if len(a.Fields) > 0 || a.Inject != nil {
+			return Invalidf("auth", "auth.type none takes no fields and no inject.")
+		}
+		return nil
+	case AuthAPIKey:
+		if len(a.Fields) == 0 {
+			return Invalidf("auth.fields", "auth.type api_key needs at least one field, e.g. {\"name\":\"api_key\",\"label\":\"API key\",\"secret\":true}.")
+		}
+		if a.Inject == nil {
+			return Invalidf("auth.inject", "auth.type api_key needs inject: a header or query parameter with a {field} template.")
+		}
+	case AuthBasic:
+		for _, n := range []string{"username", "password"} {
+			if !names[n] {
+				return Invalidf("auth.fields", "auth.type basic needs fields named username and password.")
+			}
+		}
+		if a.Inject != nil {
+			return Invalidf("auth.inject", "auth.type basic sends an Authorization: Basic header; it takes no inject.")
+		}
+		return nil
+	case AuthOAuth2:
+		if a.OAuth2 == nil {
+			return Invalidf("auth.oauth2", "auth.type oauth2 needs auth.oauth2 with authorize_url, token_url and client_id.")
+		}
+		if err := a.OAuth2.validate(allowPrivate); err != nil {
+			return err
+		}
+		if a.Inject == nil {
+			a.Inject = &Inject{Header: "Authorization", Format: "Bearer {access_token}"}
+		}
+		names[TokenAccess], names[TokenType] = true, true
+	}
+	return a.Inject.validate(names)
+}
+
+func (o *OAuth2Config) validate(allowPrivate bool) error {
+	for _, u := range []struct{ name, v string }{{"authorize_url", o.AuthorizeURL}, {"token_url", o.TokenURL}} {
+		if u.v == "" {
+			return Invalidf("auth.oauth2."+u.name, "auth.oauth2.%s is required.", u.name)
+		}
+		if err := checkUpstreamURL(u.v, allowPrivate, u.name == "authorize_url"); err != nil {
+			return Invalidf("auth.oauth2."+u.name, "%s %s", u.name, err.Error())
+		}
+	}
+	if o.ClientID == "" || len(o.ClientID) > 512 || !utf8.ValidString(o.ClientID) || hasControl(o.ClientID) {
+		return Invalidf("auth.oauth2.client_id", "auth.oauth2.client_id is required: at most 512 bytes of text.")
+	}
+	if o.Scopes == nil {
+		o.Scopes = []string{}
+	}
+	if len(o.Scopes) > MaxScopes {
+		return Invalidf("auth.oauth2.scopes", "At most %d scopes.", MaxScopes)
+	}
+	for _, s := range o.Scopes {
+		if s == "" || len(s) > 256 || strings.ContainsAny(s, " \"\\") || hasControl(s) || !utf8.ValidString(s) {
+			return Invalidf("auth.oauth2.scopes", "A scope is 1 to 256 bytes without spaces, quotes or control characters.")
+		}
+	}
+	return nil
+}
+
+// validate checks an injection rule; names are the placeholders it may use.
+func (in *Inject) validate(names map[string]bool) error {
+	switch {
+	case (in.Header == "") == (in.Query == ""):
+		return Invalidf("auth.inject", "auth.inject needs exactly one of header and query.")
+	case in.Header != "" && !headerNameRe.MatchString(in.Header):
+		return Invalidf("auth.inject.header", "auth.inject.header must be an HTTP header name.")
+	case in.Header != "" && slices.Contains(forbiddenHeaders, strings.ToLower(in.Header)):
+		return Invalidf("auth.inject.header", "A credential cannot be sent in the %s header.", in.Header)
+	case in.Query != "" && !queryNameRe.MatchString(in.Query):
+		return Invalidf("auth.inject.query", "auth.inject.query must be 1 to 64 of A-Z, a-z, 0-9, _ . [ ] and -.")
+	case in.Format == "" || len(in.Format) > 512 || !utf8.ValidString(in.Format) || hasControl(in.Format):
+		return Invalidf("auth.inject.format", "auth.inject.format is required: at most 512 bytes of text without control characters.")
+	}
+	used, err := placeholders(in.Format)
+	if err != nil {
+		return Invalidf("auth.inject.format", "auth.inject.format %s", err.Error())
+	}
+	if len(used) == 0 {
+		return Invalidf("auth.inject.format", "auth.inject.format must use a placeholder such as {api_key}.")
+	}
+	for _, p := range used {
+		if !names[p] {
+			return Invalidf("auth.inject.format", "auth.inject.format uses {%s}, which is not a declared field.", p)
+		}
+	}
+	return nil
+}
+
+// placeholders returns the {name}s of a template; a stray brace or a
+// placeholder that is not an identifier is an error.
+func placeholders(s string) ([]string, error) {
+	var out []string
+	rest := placeholderRe.ReplaceAllStringFunc(s, func(m string) string {
+		out = append(out, m[1:len(m)-1])
+		return ""
+	})
+	if strings.ContainsAny(rest, "{}") {
+		return nil, Errorf(CodeValidation, "has an unmatched brace.")
+	}
+	for _, p := range out {
+		if !identRe.MatchString(p) {
+			return nil, Errorf(CodeValidation, "has a placeholder {%s} that is not a name.", p)
+		}
+	}
+	return out, nil
+}
+
+func (a *Action) validate(field string) error {
+	if !actionNameRe.MatchString(a.Name) {
+		return Invalidf(field+".name", "An action name is 1 to 64 of a-z, 0-9, _ and -, starting with a letter or digit.")
+	}
+	if len(a.Description) > MaxDescriptionLen || !utf8.ValidString(a.Description) || hasControlExceptNewline(a.Description) {
+		return Invalidf(field+".description", "A description is at most %d bytes of text.", MaxDescriptionLen)
+	}
+	a.Method = strings.ToUpper(a.Method)
+	if !slices.Contains(actionMethods, a.Method) {
+		return Invalidf(field+".method", "method must be one of %s.", strings.Join(actionMethods, ", "))
+	}
+	if err := checkActionPath(a.Path); err != nil {
+		return Invalidf(field+".path", "path %s", err.Error())
+	}
+	props, err := normalizeInputSchema(&a.InputSchema)
+	if err != nil {
+		return Invalidf(field+".input_schema", "input_schema %s", err.Error())
+	}
+	used, _ := placeholders(a.Path)
+	for _, p := range used {
+		if _, ok := props[p]; !ok {
+			return Invalidf(field+".path", "path uses {%s}, which input_schema.properties does not declare.", p)
+		}
+	}
+	return nil
+}
+
+func hasControlExceptNewline(s string) bool {
+	return hasControl(strings.NewReplacer("\n", "", "\t", "").Replace(s))
+}
+
+// checkActionPath accepts an absolute path without query, fragment, white
+// space, dot segments or a second leading slash (which would name a host).
+func checkActionPath(p string) error {
+	switch {
+	case !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || len(p) > 1024:
+		return Errorf(CodeValidation, "must start with a single / and be at most 1024 bytes.")
+	case strings.ContainsAny(p, "?#\\ ") || hasControl(p) || !utf8.ValidString(p):
+		return Errorf(CodeValidation, "must not contain ?, #, \\, spaces or control characters.")
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." || strings.EqualFold(seg, "%2e") || strings.EqualFold(seg, "%2e%2e") {
+			return Errorf(CodeValidation, "must not contain . or .. segments.")
+		}
+	}
+	if _, err := placeholders(p); err != nil {
+		return err
+	}
+	return nil
+}
+
+// normalizeInputSchema checks that the schema is a JSON object of type
+// "object" (the default when absent) and returns its properties.
+func normalizeInputSchema(raw *json.RawMessage) (map[string]json.RawMessage, error) {
+	if len(bytes.TrimSpace(*raw)) == 0 || bytes.Equal(bytes.TrimSpace(*raw), []byte("null")) {
+		*raw = json.RawMessage(`{"type":"object","properties":{}}`)
+		return map[string]json.RawMessage{}, nil
+	}
+	if len(*raw) > MaxInputSchemaSize {
+		return nil, Errorf(CodeValidation, "must be at most %d bytes.", MaxInputSchemaSize)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, *raw); err != nil || buf.Bytes()[0] != '{' {
+		return nil, Errorf(CodeValidation, "must be a JSON Schema object.")
+	}
+	var top struct {
+		Type       json.RawMessage            `json:"type"`
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &top); err != nil {
+		return nil, Errorf(CodeValidation, "properties must be an object of schemas.")
+	}
+	if string(top.Type) != `"object"` {
+		return nil, Errorf(CodeValidation, `must have "type":"object".`)
+	}
+	*raw = buf.Bytes()
+	if top.Properties == nil {
+		top.Properties = map[string]json.RawMessage{}
+	}
+	return top.Properties, nil
+}
+
+// checkUpstreamURL accepts an absolute https URL without credentials or a
+// fragment (a query only when allowQuery). Plain http is accepted only to a
+// loopback address, and loopback, private and link-local hosts only when
+// allowPrivate. The perform path checks addresses again after DNS
+// resolution; this check refuses what is wrong on its face.
+func checkUpstreamURL(s string, allowPrivate, allowQuery bool) error {
+	if len(s) > MaxURLLength || hasControl(s) || strings.ContainsAny(s, " \\") {
+		return Errorf(CodeValidation, "must be an https URL of at most %d bytes.", MaxURLLength)
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return Errorf(CodeValidation, "must be an absolute https URL without user info.")
+	}
+	if u.Fragment != "" || strings.Contains(s, "#") || (!allowQuery && (u.RawQuery != "" || u.ForceQuery)) {
+		return Errorf(CodeValidation, "must not have a fragment or a query.")
+	}
+	host := u.Hostname()
+	private := isPrivateHost(host)
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !allowPrivate || !isLoopbackHost(host) {
+			return Errorf(CodeValidation, "must be https (plain http is accepted only to a loopback address with --allow-private-upstreams).")
+		}
+	default:
+		return Errorf(CodeValidation, "must be an https URL.")
+	}
+	if private && !allowPrivate {
+		return Errorf(CodeValidation, "names a loopback, private or link-local address; those are refused unless the server runs with --allow-private-upstreams.")
+	}
+	return nil
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// isPrivateHost reports a host that names this machine or a private,
+// link-local, unspecified or multicast address.
+func isPrivateHost(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") || strings.HasSuffix(h, ".internal") || strings.HasSuffix(h, ".local") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	if ip == nil {
+		return false
+	}
+	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() ||
+		// carrier-grade NAT (100.64.0.0/10), used for cloud metadata by some
+		ip.To4() != nil && ip.To4()[0] == 100 && ip.To4()[1]&0xc0 == 64
+}
+
+// ClientSecretAAD binds a sealed OAuth2 client secret to its integration.
+func ClientSecretAAD(appID, slug string) string { return "portico:integration:" + appID + ":" + slug }
+
+// IntegrationInput is a PUT of an integration: the fields given replace
+// those of the template (when one is named), field by field inside
+// auth.oauth2. Nil means "not given".
+type IntegrationInput struct {
+	Template   string
+	Name       *string
+	Category   *string
+	BaseURL    *string
+	Auth       *AuthInput
+	AccountIDs *[]string
+	Actions    *[]Action
+}
+
+// AuthInput is the auth part of an IntegrationInput.
+type AuthInput struct {
+	Type   *string
+	Fields *[]Field
+	Inject *Inject
+	OAuth2 *OAuth2Input
+}
+
+// OAuth2Input is the OAuth2 part of an AuthInput. ClientSecret is the
+// plaintext secret; nil or SecretMask keeps the secret already stored.
+type OAuth2Input struct {
+	AuthorizeURL *string
+	TokenURL     *string
+	ClientID     *string
+	ClientSecret *string
+	Scopes       *[]string
+}
+
+// build merges in over its template into a definition (not yet valid).
+func (in *IntegrationInput) build(appID, slug string) (*Integration, error) {
+	out := &Integration{AppID: appID, Slug: slug}
+	if in.Template != "" {
+		t, ok := Template(in.Template)
+		if !ok {
+			return nil, Invalidf("template", "There is no template %q; the catalogue has %s.", in.Template, strings.Join(TemplateSlugs(), ", "))
+		}
+		*out = t
+		out.AppID, out.Slug = appID, slug
+	}
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&out.Name, in.Name)
+	set(&out.Category, in.Category)
+	set(&out.BaseURL, in.BaseURL)
+	if hint, ok := baseURLHints[in.Template]; ok && out.BaseURL == "" {
+		return nil, Invalidf("base_url", "The %s template needs base_url: %s.", in.Template, hint)
+	}
+	if in.AccountIDs != nil {
+		out.AccountIDs = append([]string{}, *in.AccountIDs...)
+	}
+	if in.Actions != nil {
+		out.Actions = append([]Action{}, *in.Actions...)
+	}
+	if a := in.Auth; a != nil {
+		// Another auth type than the template's discards the template's
+		// auth as a whole: its fields or OAuth2 endpoints would not fit.
+		if a.Type != nil && *a.Type != out.Auth.Type {
+			out.Auth = AuthConfig{Type: *a.Type}
+		}
+		if a.Fields != nil {
+			out.Auth.Fields = append([]Field{}, *a.Fields...)
+		}
+		if a.Inject != nil {
+			inj := *a.Inject
+			out.Auth.Inject = &inj
+		}
+		if o := a.OAuth2; o != nil {
+			cfg := OAuth2Config{}
+			if out.Auth.OAuth2 != nil {
+				cfg = *out.Auth.OAuth2
+			}
+			set(&cfg.AuthorizeURL, o.AuthorizeURL)
+			set(&cfg.TokenURL, o.TokenURL)
+			set(&cfg.ClientID, o.ClientID)
+			if o.Scopes != nil {
+				cfg.Scopes = append([]string{}, *o.Scopes...)
+			}
+			out.Auth.OAuth2 = &cfg
+		}
+	}
+	return out, nil
+}
+
+// PutIntegration creates or replaces the integration slug of an app from
+// in, merged over its template. The client secret is sealed; omitted or
+// masked, the one already stored is kept. It reports whether the
+// integration was created.
+func (s *Service) PutIntegration(ctx context.Context, appID, slug string, in IntegrationInput) (*Integration, bool, error) {
+	if err := CheckSlug(slug); err != nil {
+		return nil, false, err
+	}
+	integ, err := in.build(appID, slug)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := integ.Validate(s.AllowPrivateUpstreams); err != nil {
+		return nil, false, err
+	}
+	if o := integ.Auth.OAuth2; o != nil {
+		var secret *string
+		if in.Auth != nil && in.Auth.OAuth2 != nil {
+			secret = in.Auth.OAuth2.ClientSecret
+		}
+		switch {
+		case secret == nil || *secret == SecretMask:
+			old, err := s.Store.FindIntegration(ctx, appID, slug)
+			if err != nil && ErrorCode(err) != CodeNotFound {
+				return nil, false, err
+			}
+			if old != nil && old.Auth.OAuth2 != nil {
+				o.ClientSecret = old.Auth.OAuth2.ClientSecret
+			}
+			if secret != nil && o.ClientSecret == "" {
+				return nil, false, Invalidf("auth.oauth2.client_secret", "No client secret is stored to keep; send the client secret itself.")
+			}
+		case *secret == "":
+			o.ClientSecret = ""
+		default:
+			if len(*secret) > 1024 || hasControl(*secret) || !utf8.ValidString(*secret) {
+				return nil, false, Invalidf("auth.oauth2.client_secret", "auth.oauth2.client_secret must be at most 1024 bytes of text.")
+			}
+			sealed, err := s.Sealer.Seal([]byte(*secret), ClientSecretAAD(appID, slug))
+			if err != nil {
+				return nil, false, err
+			}
+			o.ClientSecret = sealed
+		}
+	}
+	created, err := s.Store.PutIntegration(ctx, integ)
+	if err != nil {
+		return nil, false, err
+	}
+	return integ, created, nil
+}
+
+// ListIntegrations returns a page of an app's integrations, oldest first.
+func (s *Service) ListIntegrations(ctx context.Context, appID string, r PageRequest) (Page[Integration], error) {
+	return paginate(s.Pages, "integrations\x00"+appID, r, func(i Integration) Cursor { return Cursor{i.CreatedAt, i.Slug} },
+		func(q ListQuery) ([]Integration, error) { return s.Store.ListIntegrations(ctx, appID, q) })
+}
+
+// DeleteIntegration deletes an integration. While users still have
+// connections to it that are not revoked it refuses with CodeConflict,
+// unless force, which deletes those connections and their credentials too.
+// Revoked connections hold no credentials and go with the integration.
+func (s *Service) DeleteIntegration(ctx context.Context, appID, slug string, force bool) error {
+	return s.Store.DeleteIntegration(ctx, appID, slug, force)
+}
+
+// OAuth2ClientSecret opens an integration's client secret ("" when it has
+// none), for the token exchange of the hosted page and token refreshes.
+func (s *Service) OAuth2ClientSecret(integ *Integration) (string, error) {
+	if integ.Auth.OAuth2 == nil || integ.Auth.OAuth2.ClientSecret == "" {
+		return "", nil
+	}
+	pt, err := s.Sealer.Open(integ.Auth.OAuth2.ClientSecret, ClientSecretAAD(integ.AppID, integ.Slug))
+	if err != nil {
+		return "", err
+	}
+	return string(pt), nil
+}
+
+// VisibleTo reports whether a user may connect the integration: it is not
+// restricted to accounts, or the user is a member of one of them.
+func (in *Integration) VisibleTo(u *User) bool {
+	if len(in.AccountIDs) == 0 {
+		return true
+	}
+	for _, a := range u.AccountIDs {
+		if slices.Contains(in.AccountIDs, a) {
+			return true
+		}
+	}
+	return false
+}

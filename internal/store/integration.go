@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+const integrationColumns = `app_id, slug, definition, client_secret, created_at, updated_at`
+
+func scanIntegration(sc interface{ Scan(...any) error }) (*portico.Integration, error) {
+	var (
+		in             portico.Integration
+		appID, slug    string
+		def            string
+		secret         sql.NullString
+		created, updat int64
+	)
+	if err := sc.Scan(&appID, &slug, &def, &secret, &created, &updat); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(def), &in); err != nil {
+		return nil, fmt.Errorf("decode integration %s of app %s: %w", slug, appID, err)
+	}
+	in.AppID, in.Slug = appID, slug
+	if in.Auth.OAuth2 != nil && secret.Valid {
+		in.Auth.OAuth2.ClientSecret = secret.String
+	}
+	if in.AccountIDs == nil {
+		in.AccountIDs = []string{}
+	}
+	if in.Actions == nil {
+		in.Actions = []portico.Action{}
+	}
+	if in.Auth.Fields == nil {
+		in.Auth.Fields = []portico.Field{}
+	}
+	in.CreatedAt, in.UpdatedAt = fromUS(created), fromUS(updat)
+	return &in, nil
+}
+
+// sealedColumn is the stored form of a sealed value and its key id: NULL
+// for none.
+func sealedColumn(sealed string) (value, keyID *string) {
+	if sealed == "" {
+		return nil, nil
+	}
+	id := portico.SealedKeyID(sealed)
+	return &sealed, &id
+}
+
+// PutIntegration implements portico.Store.
+func (db *DB) PutIntegration(ctx context.Context, in *portico.Integration) (bool, error) {
+	def, err := json.Marshal(in)
+	if err != nil {
+		return false, fmt.Errorf("encode integration: %w", err)
+	}
+	var secret, keyID *string
+	if in.Auth.OAuth2 != nil {
+		secret, keyID = sealedColumn(in.Auth.OAuth2.ClientSecret)
+	}
+	var created bool
+	err = db.inWrite(ctx, func(t *tx) error {
+		created = false
+		for _, acc := range in.AccountIDs {
+			var one int
+			err := t.queryRow(ctx, `SELECT 1 FROM accounts WHERE app_id = ? AND id = ?`, in.AppID, acc).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return portico.Invalidf("account_ids", "Account %q does not exist; create it with POST /v1/accounts first.", acc)
+			}
+			if err != nil {
+				return fmt.Errorf("check account: %w", err)
+			}
+		}
+		// Creations and replacements of one app queue on its row
+		// (PostgreSQL; SQLite's single writer already serialises), so that
+		// the count below is exact.
+		if t.db.dialect == postgres {
+			if _, err := t.exec(ctx, `SELECT id FROM apps WHERE id = ? FOR UPDATE`, in.AppID); err != nil {
+				return fmt.Errorf("lock app: %w", err)
+			}
+		}
+		var createdAt int64
+		err := t.queryRow(ctx, `SELECT created_at FROM integrations WHERE app_id = ? AND slug = ?`, in.AppID, in.Slug).Scan(&createdAt)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			var n int
+			if err := t.queryRow(ctx, `SELECT COUNT(*) FROM integrations WHERE app_id = ?`, in.AppID).Scan(&n); err != nil {
+				return fmt.Errorf("count integrations: %w", err)
+			}
+			if n >= portico.MaxIntegrationsPerApp {
+				return &portico.Error{Code: portico.CodeQuotaExceeded, Message: fmt.Sprintf("An app can have at most %d integrations.", portico.MaxIntegrationsPerApp),
+					Details: map[string]any{"max_integrations": portico.MaxIntegrationsPerApp}}
+			}
+			_, err := t.exec(ctx, `INSERT INTO integrations (app_id, slug, definition, client_secret, secret_key_id, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, in.AppID, in.Slug, string(def), secret, keyID, us(t.now), us(t.now))
+			if driverKind(err) == errForeignKey {
+				return portico.NotFound("App")
+			}
+			if err != nil {
+				return fmt.Errorf("insert integration: %w", err)
+			}
+			in.CreatedAt, in.UpdatedAt, created = t.now, t.now, true
+			return nil
+		case err != nil:
+			return fmt.Errorf("find integration: %w", err)
+		}
+		if _, err := t.exec(ctx, `UPDATE integrations SET definition = ?, client_secret = ?, secret_key_id = ?, updated_at = ?
+			WHERE app_id = ? AND slug = ?`, string(def), secret, keyID, us(t.now), in.AppID, in.Slug); err != nil {
+			return fmt.Errorf("update integration: %w", err)
+		}
+		in.CreatedAt, in.UpdatedAt = fromUS(createdAt), t.now
+		return nil
+	})
+	return created, err
+}
+
+// FindIntegration implements portico.Store.
+func (db *DB) FindIntegration(ctx context.Context, appID, slug string) (*portico.Integration, error) {
+	in, err := scanIntegration(db.queryRow(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE app_id = ? AND slug = ?`, appID, slug))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, portico.NotFound("Integration")
+	}
+	return in, classify(err)
+}
+
+// ListIntegrations implements portico.Store.
+func (db *DB) ListIntegrations(ctx context.Context, appID string, q portico.ListQuery) ([]portico.Integration, error) {
+	query, args := `SELECT `+integrationColumns+` FROM integrations WHERE app_id = ?`, []any{appID}
+	if q.After != nil {
+		query += ` AND (created_at > ? OR (created_at = ? AND slug > ?))`
+		args = append(args, us(q.After.CreatedAt), us(q.After.CreatedAt), q.After.ID)
+	}
+	rows, err := db.query(ctx, query+` ORDER BY created_at, slug LIMIT ?`, append(args, q.Limit)...)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	out := []portico.Integration{}
+	for rows.Next() {
+		in, err := scanIntegration(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *in)
+	}
+	return out, classify(rows.Err())
+}
+
+// DeleteIntegration implements portico.Store.
+func (db *DB) DeleteIntegration(ctx context.Context, appID, slug string, force bool) error {
+	return db.inWrite(ctx, func(t *tx) error {
+		var one int
+		err := t.queryRow(ctx, `SELECT 1 FROM integrations WHERE app_id = ? AND slug = ?`+t.db.dialect.forUpdate(), appID, slug).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return portico.NotFound("Integration")
+		}
+		if err != nil {
+			return err
+		}
+		if !force {
+			var n int
+			if err := t.queryRow(ctx, `SELECT COUNT(*) FROM connections WHERE app_id = ? AND integration = ? AND status <> ?`,
+				appID, slug, portico.StatusRevoked).Scan(&n); err != nil {
+				return fmt.Errorf("count connections: %w", err)
+			}
+			if n > 0 {
+				return &portico.Error{Code: portico.CodeConflict,
+					Message: fmt.Sprintf("%d connection(s) to this integration are not revoked; revoke them first, or delete with ?force=true to erase them too.", n),
+					Details: map[string]any{"connections": n}}
+			}
+		}
+		if _, err := t.exec(ctx, `DELETE FROM connections WHERE app_id = ? AND integration = ?`, appID, slug); err != nil {
+			return fmt.Errorf("delete connections: %w", err)
+		}
+		if _, err := t.exec(ctx, `DELETE FROM integrations WHERE app_id = ? AND slug = ?`, appID, slug); err != nil {
+			return fmt.Errorf("delete integration: %w", err)
+		}
+		return nil
+	})
+}

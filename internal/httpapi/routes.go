@@ -8,6 +8,7 @@ func (s *Server) routes() {
 
 	h("GET /healthz", s.handleHealthz)
 	h("GET /readyz", s.handleReadyz)
+	h("GET /openapi.json", s.handleOpenAPI)
 	s.mux.Handle("GET /metrics", s.metrics.handler())
 
 	app("GET /v1/app", s.handleAppGet)

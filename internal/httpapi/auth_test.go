@@ -37,6 +37,14 @@ func appRoutes(userID, accountID string) []struct {
 		{"GET", "/v1/accounts/" + accountID, nil},
 		{"PATCH", "/v1/accounts/" + accountID, map[string]any{"name": "changed"}},
 		{"DELETE", "/v1/accounts/" + accountID, nil},
+		{"PUT", "/v1/integrations/stripe", map[string]any{"template": "stripe"}},
+		{"GET", "/v1/integrations", nil},
+		{"GET", "/v1/integrations/stripe", nil},
+		{"DELETE", "/v1/integrations/stripe", nil},
+		{"GET", "/v1/connections", nil},
+		{"GET", "/v1/connections/con_x", nil},
+		{"DELETE", "/v1/connections/con_x", nil},
+		{"PUT", "/v1/users/" + userID + "/connections/stripe", map[string]any{"credentials": map[string]string{"api_key": "sk_x"}}},
 	}
 }
 

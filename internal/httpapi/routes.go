@@ -36,4 +36,16 @@ func (s *Server) routes() {
 	app("GET /v1/accounts/{id}", s.handleAccountGet)
 	app("PATCH /v1/accounts/{id}", s.handleAccountUpdate)
 	app("DELETE /v1/accounts/{id}", s.handleAccountDelete)
+
+	// Integrations and connections.
+	app("PUT /v1/integrations/{slug}", s.handleIntegrationPut)
+	app("GET /v1/integrations", s.handleIntegrationList)
+	app("GET /v1/integrations/{slug}", s.handleIntegrationGet)
+	app("DELETE /v1/integrations/{slug}", s.handleIntegrationDelete)
+	app("GET /v1/connections", s.handleConnectionList)
+	app("GET /v1/connections/{id}", s.handleConnectionGet)
+	app("DELETE /v1/connections/{id}", s.handleConnectionDelete)
+	app("PUT /v1/users/{id}/connections/{slug}", s.handleConnectionImport)
+	h("GET /v1/me/connections", s.userAuth(s.handleMeConnections))
+	h("DELETE /v1/me/connections/{id}", s.userAuth(s.handleMeConnectionDelete))
 }

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -148,6 +149,25 @@ func (e *env) snapshot(appIDs ...string) string {
 		}
 		for _, a := range accs {
 			fmt.Fprintf(&b, " account %s %q %v\n", a.ID, a.Name, a.UpdatedAt)
+		}
+		ins, err := e.DB.ListIntegrations(ctx, id, portico.ListQuery{Limit: 10000})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, in := range ins {
+			def, _ := json.Marshal(in)
+			secret := ""
+			if in.Auth.OAuth2 != nil {
+				secret = in.Auth.OAuth2.ClientSecret
+			}
+			fmt.Fprintf(&b, " integration %s %s secret=%q %v\n", in.Slug, def, secret, in.UpdatedAt)
+		}
+		conns, err := e.DB.ListConnections(ctx, id, portico.ConnectionFilter{}, e.Clock.Now(), portico.ListQuery{Limit: 10000})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, c := range conns {
+			fmt.Fprintf(&b, " connection %s %s %s %s %v %q %v\n", c.ID, c.UserID, c.Integration, c.Status, c.Fields, c.Credentials, c.UpdatedAt)
 		}
 	}
 	return b.String()

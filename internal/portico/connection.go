@@ -175,14 +175,16 @@ func (s *Service) ImportConnection(ctx context.Context, appID, userID, slug stri
 	if err != nil {
 		return nil, false, err
 	}
-	integ, err := s.findIntegration(ctx, appID, slug)
+	integ, err := s.FindIntegration(ctx, appID, slug)
 	if err != nil {
 		return nil, false, err
 	}
 	return s.putConnection(ctx, user, integ, creds)
 }
 
-func (s *Service) findIntegration(ctx context.Context, appID, slug string) (*Integration, error) {
+// FindIntegration returns an integration; a malformed slug is CodeNotFound
+// like an unknown one.
+func (s *Service) FindIntegration(ctx context.Context, appID, slug string) (*Integration, error) {
 	if !slugRe.MatchString(slug) {
 		return nil, NotFound("Integration")
 	}
@@ -243,6 +245,11 @@ func (s *Service) ListConnections(ctx context.Context, appID string, f Connectio
 	now := s.now()
 	return paginate(s.Pages, scope, r, func(c Connection) Cursor { return Cursor{c.CreatedAt, c.ID} },
 		func(q ListQuery) ([]Connection, error) { return s.Store.ListConnections(ctx, appID, f, now, q) })
+}
+
+// FindConnection returns a connection of the app (CodeNotFound).
+func (s *Service) FindConnection(ctx context.Context, appID, id string) (*Connection, error) {
+	return s.Store.FindConnectionByID(ctx, appID, id)
 }
 
 // RevokeConnection erases a connection's credentials and marks it revoked.
@@ -345,7 +352,7 @@ func (s *Service) ListSessionConnections(ctx context.Context, sess *Session, use
 // sessionIntegration finds an integration the session may show
 // (CodeNotFound otherwise, as if it did not exist).
 func (s *Service) sessionIntegration(ctx context.Context, sess *Session, user *User, slug string) (*Integration, error) {
-	integ, err := s.findIntegration(ctx, sess.AppID, slug)
+	integ, err := s.FindIntegration(ctx, sess.AppID, slug)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// ConnectionJSON is the wire form of a connection at now: its status as
+// shown then, and the names of its credential fields, never their values.
+// Exported for adapters.
+func ConnectionJSON(c *portico.Connection, now time.Time) api.Connection {
+	out := api.Connection{ID: c.ID, UserID: c.UserID, Integration: c.Integration, Status: c.StatusAt(now),
+		CreatedAt: api.NewTime(c.CreatedAt), UpdatedAt: api.NewTime(c.UpdatedAt), Fields: append([]string{}, c.Fields...)}
+	if c.ExpiresAt != nil {
+		t := api.NewTime(*c.ExpiresAt)
+		out.ExpiresAt = &t
+	}
+	return out
+}
+
+func (s *Server) connectionJSON() func(*portico.Connection) api.Connection {
+	now := s.svc.Now().UTC()
+	return func(c *portico.Connection) api.Connection { return ConnectionJSON(c, now) }
+}
+
+func (s *Server) handleConnectionList(w http.ResponseWriter, r *http.Request) error {
+	p, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	f := portico.ConnectionFilter{UserID: queryFilter(r, "user_id"), Integration: queryFilter(r, "integration"), Status: queryFilter(r, "status")}
+	page, err := s.svc.ListConnections(r.Context(), appOf(r).ID, f, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listOf(page, s.connectionJSON()))
+	return nil
+}
+
+func (s *Server) handleConnectionGet(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.svc.FindConnection(r.Context(), appOf(r).ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.connectionJSON()(c))
+	return nil
+}
+
+// handleConnectionDelete revokes a connection: its credentials are erased
+// and its status becomes revoked. It answers 200 with the revoked
+// connection (the row stays, so that the app sees what happened); revoking
+// a revoked connection answers the same.
+func (s *Server) handleConnectionDelete(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.svc.RevokeConnection(r.Context(), appOf(r).ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.connectionJSON()(c))
+	return nil
+}
+
+// handleConnectionImport stores credentials for a user: 201 when the
+// connection is new, 200 when its credentials were replaced.
+func (s *Server) handleConnectionImport(w http.ResponseWriter, r *http.Request) error {
+	var in api.ConnectionImport
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Credentials == nil {
+		return portico.Invalid("credentials", "credentials is required: an object of the integration's field values.")
+	}
+	c, created, err := s.svc.ImportConnection(r.Context(), appOf(r).ID, r.PathValue("id"), r.PathValue("slug"), portico.Credentials(in.Credentials))
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, s.connectionJSON()(c))
+	return nil
+}
+
+// handleMeConnections lists the session user's own connections to the
+// integrations the session may show (its settings.integrations and
+// settings.categories, and the integrations' account restrictions).
+func (s *Server) handleMeConnections(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error {
+	p, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.ListSessionConnections(r.Context(), sess, u, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listOf(page, s.connectionJSON()))
+	return nil
+}
+
+// handleMeConnectionDelete lets the user revoke one of its connections, as
+// DELETE /v1/connections/{id} does (200 with the connection). Another
+// user's connection, or one the session may not show, is 404; a session
+// whose allow_actions name neither disconnect nor delete gets 403.
+func (s *Server) handleMeConnectionDelete(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error {
+	c, err := s.svc.RevokeSessionConnection(r.Context(), sess, u, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.connectionJSON()(c))
+	return nil
+}

@@ -1,0 +1,142 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// integrationJSON is the wire form of an integration: the client secret,
+// when stored, only as a mask.
+func integrationJSON(in *portico.Integration) api.Integration {
+	out := api.Integration{Slug: in.Slug, Name: in.Name, BaseURL: in.BaseURL,
+		AccountIDs: append([]string{}, in.AccountIDs...), Actions: make([]api.Action, 0, len(in.Actions)),
+		CreatedAt: api.NewTime(in.CreatedAt), UpdatedAt: api.NewTime(in.UpdatedAt),
+		Auth: api.IntegrationAuth{Type: in.Auth.Type, Fields: make([]api.Field, 0, len(in.Auth.Fields))}}
+	if in.Category != "" {
+		out.Category = &in.Category
+	}
+	if in.Template != "" {
+		out.Template = &in.Template
+	}
+	for _, f := range in.Auth.Fields {
+		out.Auth.Fields = append(out.Auth.Fields, api.Field(f))
+	}
+	if in.Auth.Inject != nil {
+		inj := api.Inject(*in.Auth.Inject)
+		out.Auth.Inject = &inj
+	}
+	if o := in.Auth.OAuth2; o != nil {
+		out.Auth.OAuth2 = &api.OAuth2{AuthorizeURL: o.AuthorizeURL, TokenURL: o.TokenURL, ClientID: o.ClientID,
+			Scopes: append([]string{}, o.Scopes...)}
+		if o.ClientSecret != "" {
+			mask := portico.SecretMask
+			out.Auth.OAuth2.ClientSecret = &mask
+		}
+	}
+	for _, a := range in.Actions {
+		out.Actions = append(out.Actions, api.Action(a))
+	}
+	return out
+}
+
+func integrationInput(in api.IntegrationPut) (portico.IntegrationInput, error) {
+	out := portico.IntegrationInput{Name: in.Name, Category: in.Category, BaseURL: in.BaseURL, AccountIDs: in.AccountIDs}
+	if in.Template != nil {
+		if *in.Template == "" {
+			return out, portico.Invalidf("template", "template must name a catalogue template; leave it out for none.")
+		}
+		out.Template = *in.Template
+	}
+	if in.Actions != nil {
+		acts := make([]portico.Action, len(*in.Actions))
+		for i, a := range *in.Actions {
+			acts[i] = portico.Action(a)
+		}
+		out.Actions = &acts
+	}
+	if a := in.Auth; a != nil {
+		out.Auth = &portico.AuthInput{Type: a.Type}
+		if a.Fields != nil {
+			fs := make([]portico.Field, len(*a.Fields))
+			for i, f := range *a.Fields {
+				fs[i] = portico.Field(f)
+			}
+			out.Auth.Fields = &fs
+		}
+		if a.Inject != nil {
+			inj := portico.Inject(*a.Inject)
+			out.Auth.Inject = &inj
+		}
+		if o := a.OAuth2; o != nil {
+			out.Auth.OAuth2 = &portico.OAuth2Input{AuthorizeURL: o.AuthorizeURL, TokenURL: o.TokenURL, ClientID: o.ClientID,
+				ClientSecret: o.ClientSecret, Scopes: o.Scopes}
+		}
+	}
+	return out, nil
+}
+
+// handleIntegrationPut creates (201) or replaces (200) an integration.
+func (s *Server) handleIntegrationPut(w http.ResponseWriter, r *http.Request) error {
+	var in api.IntegrationPut
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	input, err := integrationInput(in)
+	if err != nil {
+		return err
+	}
+	integ, created, err := s.svc.PutIntegration(r.Context(), appOf(r).ID, r.PathValue("slug"), input)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, integrationJSON(integ))
+	return nil
+}
+
+func (s *Server) handleIntegrationList(w http.ResponseWriter, r *http.Request) error {
+	p, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.ListIntegrations(r.Context(), appOf(r).ID, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listOf(page, integrationJSON))
+	return nil
+}
+
+func (s *Server) handleIntegrationGet(w http.ResponseWriter, r *http.Request) error {
+	integ, err := s.svc.FindIntegration(r.Context(), appOf(r).ID, r.PathValue("slug"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, integrationJSON(integ))
+	return nil
+}
+
+// handleIntegrationDelete deletes an integration → 204. While users have
+// connections to it that are not revoked it answers 409 conflict (with
+// details.connections), unless ?force=true, which erases them too.
+func (s *Server) handleIntegrationDelete(w http.ResponseWriter, r *http.Request) error {
+	force := false
+	switch v := r.URL.Query(); {
+	case !v.Has("force"):
+	case v.Get("force") == "true":
+		force = true
+	case v.Get("force") == "false":
+	default:
+		return portico.Invalid("force", "force must be true or false.")
+	}
+	if err := s.svc.DeleteIntegration(r.Context(), appOf(r).ID, r.PathValue("slug"), force); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

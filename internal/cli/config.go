@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/secret"
@@ -94,26 +95,46 @@ func loadKeyring(f *storeFlags, keys string, log *slog.Logger) (*secret.Keyring,
 const keyCheckAAD = "portico:key-check"
 
 // checkKeyring refuses a key ring that cannot open the canary sealed by the
-// deployment's first start.
+// deployment's first start (any key of the ring may open it: during a
+// rotation the canary is still on the old key), or that lacks a key some
+// stored secret is sealed with.
 func checkKeyring(ctx context.Context, db *store.DB, ring *secret.Keyring) error {
 	canary, err := ring.Seal([]byte("portico"), keyCheckAAD)
 	if err != nil {
 		return err
 	}
-	stored, err := db.SetMetaIfAbsent(ctx, "key_check", canary)
+	stored, err := db.SetMetaIfAbsent(ctx, keyCheckMeta, canary)
 	if err != nil {
 		return err
 	}
 	if _, err := ring.Open(stored, keyCheckAAD); err != nil {
 		id, _ := secret.SealedKeyID(stored)
-		return fmt.Errorf("the encryption key cannot decrypt the data already stored (it was sealed with key id %s; the configured keys are %s): start with the original key", id, ring.PrimaryID())
+		return fmt.Errorf("the encryption key cannot decrypt the data already stored (it was sealed with key id %s; the configured keys are %s): start with the original key", id, strings.Join(ring.KeyIDs(), ", "))
+	}
+	ids, err := db.SealedKeyIDs(ctx)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, id := range ids {
+		if !ring.Has(id) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the encryption keys cannot decrypt the data already stored: some secrets are sealed with key id(s) %s, and the configured keys are %s; "+
+			"configure those keys too (PORTICO_ENCRYPTION_KEY=\"new,old\"), and drop a key only after 'portico encryption rotate' finished", strings.Join(missing, ", "), strings.Join(ring.KeyIDs(), ", "))
 	}
 	return nil
 }
 
-// pageKey returns the deployment-wide key of page tokens, creating it once.
-func pageKey(ctx context.Context, db *store.DB) ([]byte, error) {
-	k, err := db.SetMetaIfAbsent(ctx, "page_token_key", secret.NewKey())
+// keyCheckMeta is the meta key of the canary.
+const keyCheckMeta = "key_check"
+
+// metaKey returns a deployment-wide random key (page tokens, page cookies),
+// creating it once so that every node shares it.
+func metaKey(ctx context.Context, db *store.DB, name string) ([]byte, error) {
+	k, err := db.SetMetaIfAbsent(ctx, name, secret.NewKey())
 	if err != nil {
 		return nil, err
 	}

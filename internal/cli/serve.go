@@ -16,6 +16,7 @@ import (
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/secret"
 	"github.com/porticohq/portico/internal/store"
+	"github.com/porticohq/portico/internal/web"
 )
 
 func init() {
@@ -162,12 +163,13 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	if err := checkKeyring(ctx, s.db, ring); err != nil {
 		return err
 	}
-	pk, err := pageKey(ctx, s.db)
+	pk, err := metaKey(ctx, s.db, "page_token_key")
 	if err != nil {
 		return err
 	}
 
-	s.Service = &portico.Service{Store: s.db, Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log}
+	s.Service = &portico.Service{Store: s.db, Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
+		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams}
 	api := httpapi.New(httpapi.Options{
 		Service:     s.Service,
 		Logger:      s.log,
@@ -185,6 +187,15 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 		s.url = "http://" + s.ln.Addr().String()
 	}
 	s.Service.PublicURL = s.url
+	ck, err := metaKey(ctx, s.db, "cookie_key")
+	if err != nil {
+		return err
+	}
+	page, err := web.New(web.Options{Service: s.Service, Logger: s.log, Key: ck, PublicURL: s.url})
+	if err != nil {
+		return fmt.Errorf("hosted page: %w", err)
+	}
+	page.Register(api.Handle)
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -11,6 +11,8 @@ import (
 // anything else is an internal failure (CodeUnavailable when the database
 // cannot be reached).
 type Store interface {
+	LinkStore
+
 	// Ping checks that the database answers (CodeUnavailable).
 	Ping(ctx context.Context) error
 

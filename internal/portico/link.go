@@ -1,0 +1,61 @@
+package portico
+
+import (
+	"context"
+	"errors"
+)
+
+// LinkStore persists the single-use configuration codes of sessions.
+type LinkStore interface {
+	// UseConfigCode marks the code with this hash used and returns it with
+	// its session, if the code is unused and unexpired at the store's now.
+	// It fails with ErrLinkUnknown, ErrLinkUsed or ErrLinkExpired, and
+	// marks nothing then.
+	UseConfigCode(ctx context.Context, hash []byte) (*ConfigCode, error)
+}
+
+// Why a configuration link does not open.
+var (
+	ErrLinkUnknown = &Error{Code: CodeNotFound, Message: "This link is not valid."}
+	ErrLinkUsed    = &Error{Code: CodeConflict, Message: "This link has already been used."}
+	ErrLinkExpired = &Error{Code: CodeConflict, Message: "This link has expired."}
+	// ErrSessionEnded: the session behind a link or a page was revoked or
+	// has expired.
+	ErrSessionEnded = &Error{Code: CodeInvalidToken, Message: "This session has ended."}
+)
+
+// OpenLink exchanges a raw configuration code for its session, once. The
+// session must still be active.
+func (s *Service) OpenLink(ctx context.Context, rawCode string) (*Session, error) {
+	if !TokenHasPrefix(rawCode, PrefixConfigCode) {
+		// Hashed and looked up all the same: a malformed code costs what an
+		// unknown one does.
+		_, err := s.Store.UseConfigCode(ctx, HashToken(rawCode))
+		if err != nil && !errors.Is(err, ErrLinkUnknown) {
+			return nil, err
+		}
+		return nil, ErrLinkUnknown
+	}
+	code, err := s.Store.UseConfigCode(ctx, HashToken(rawCode))
+	if err != nil {
+		return nil, err
+	}
+	return s.LiveSession(ctx, code.AppID, code.SessionID)
+}
+
+// LiveSession returns a session that is neither revoked nor expired, or
+// ErrSessionEnded.
+func (s *Service) LiveSession(ctx context.Context, appID, id string) (*Session, error) {
+	sess, err := s.Store.FindSessionByID(ctx, appID, id)
+	if ErrorCode(err) == CodeNotFound {
+		return nil, ErrSessionEnded
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !sess.Active(s.now()) {
+		return nil, ErrSessionEnded
+	}
+	return sess, nil
+}
+

@@ -1,0 +1,72 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// The page session lives in a signed cookie naming the app and the session;
+// every request still looks the session up, so a revoked or expired session
+// ends the page at once, on every node. The cookie carries no secret of the
+// session itself (its token is never known to the page).
+
+// cookieValue signs "appID.sessionID".
+func (h *Handler) cookieValue(appID, sessionID string) string {
+	payload := appID + "." + sessionID
+	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + h.mac("cookie", payload)
+}
+
+// parseCookie returns the app and session a cookie value names, if its
+// signature holds.
+func (h *Handler) parseCookie(v string) (appID, sessionID string, ok bool) {
+	enc, sig, found := strings.Cut(v, ".")
+	if !found || len(v) > 512 {
+		return "", "", false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil || !hmac.Equal([]byte(sig), []byte(h.mac("cookie", string(raw)))) {
+		return "", "", false
+	}
+	appID, sessionID, found = strings.Cut(string(raw), ".")
+	return appID, sessionID, found
+}
+
+// csrfToken is bound to the cookie: a form from another page session, or
+// from nowhere, does not carry it.
+func (h *Handler) csrfToken(cookie string) string { return h.mac("csrf", cookie) }
+
+func (h *Handler) mac(purpose, payload string) string {
+	m := hmac.New(sha256.New, h.key)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// cookieName: the __Host- prefix (which requires Secure) when the public URL
+// is https.
+func (h *Handler) cookieName() string {
+	if h.secure {
+		return "__Host-portico_session"
+	}
+	return "portico_session"
+}
+
+// setCookie sets the page cookie for ttl (the session's time left).
+func (h *Handler) setCookie(w http.ResponseWriter, value string, ttl time.Duration) {
+	http.SetCookie(w, &http.Cookie{
+		Name: h.cookieName(), Value: value, Path: "/",
+		MaxAge: max(1, int(ttl/time.Second)), HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (h *Handler) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: h.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+}
+
+func subtleEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

@@ -1,0 +1,176 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/store/storetest"
+)
+
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// site is a whole running server with one app, for hosted-page tests.
+type site struct {
+	t     *testing.T
+	URL   string
+	Key   string
+	Clock *storetest.Clock
+	logs  *logBuf
+}
+
+// newSite starts a server on SQLite with an injected clock and an app
+// offering one api_key integration ("acme") and one no-auth one.
+func newSite(t *testing.T) *site {
+	t.Helper()
+	clock := storetest.NewClock()
+	logs := &logBuf{}
+	var cfg cli.Config
+	cfg.DataDir, cfg.Addr, cfg.ShutdownTimeout = t.TempDir(), "127.0.0.1:0", 5*time.Second
+	cfg.LogOutput, cfg.LogFormat, cfg.Clock = logs, "json", clock.Now
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := cli.NewServer(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		srv.Run(ctx)
+		srv.Close()
+		close(done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	app, key, err := srv.Service.CreateApp(ctx, "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = app
+	s := &site{t: t, URL: srv.URL(), Key: key, Clock: clock, logs: logs}
+	s.api("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"allowed_redirect_uris": []string{"https://app.example.com/settings"}}}, 200)
+	s.api("PUT", "/v1/integrations/acme", map[string]any{
+		"name": "Acme <CRM>", "category": "crm", "base_url": "https://api.acme.example/v2",
+		"auth": map[string]any{
+			"type":   "api_key",
+			"fields": []any{map[string]any{"name": "api_key", "label": "API key", "secret": true}, map[string]any{"name": "region", "label": "Region", "optional": true}},
+			"inject": map[string]any{"header": "X-Api-Key", "format": "{api_key}"},
+		},
+	}, 201)
+	return s
+}
+
+// api calls the native API with the app's key and checks the status.
+func (s *site) api(method, path string, body any, want int) map[string]any {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.URL+path, rd)
+	req.Header.Set("Authorization", "Bearer "+s.Key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(res.Body)
+	json.Unmarshal(raw, &out)
+	if res.StatusCode != want {
+		s.t.Fatalf("%s %s: %d %s, want %d", method, path, res.StatusCode, raw, want)
+	}
+	return out
+}
+
+// session creates a session and returns its configuration URL and id.
+func (s *site) session(extra map[string]any) (configURL, id, token string) {
+	s.t.Helper()
+	body := map[string]any{"user": map[string]any{"external_id": "u-1", "name": "Ann"}}
+	for k, v := range extra {
+		body[k] = v
+	}
+	out := s.api("POST", "/v1/sessions", body, 201)
+	return out["configuration_url"].(string), out["session"].(map[string]any)["id"].(string), out["token"].(string)
+}
+
+// connections returns the user's connections as the API shows them.
+func (s *site) connections() []any {
+	s.t.Helper()
+	return s.api("GET", "/v1/connections", nil, 200)["data"].([]any)
+}
+
+// browser is an HTTP client with a cookie jar that does not follow
+// redirects, to look at each answer.
+func browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	res, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func post(t *testing.T, c *http.Client, u string, form url.Values, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// csrfOf reads the CSRF token from a rendered page.
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(page, `name="csrf_token" value="`)
+	if !ok {
+		t.Fatalf("no csrf token in page:\n%s", page)
+	}
+	tok, _, _ := strings.Cut(rest, `"`)
+	return tok
+}

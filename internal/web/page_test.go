@@ -1,0 +1,182 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestOpenLink_CookieRedirectAndSingleUse(t *testing.T) {
+	s := newSite(t)
+	link, _, _ := s.session(nil)
+	c := browser()
+	res, _ := get(t, c, link)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/" {
+		t.Fatalf("open: %d %v", res.StatusCode, res.Header)
+	}
+	var ck *http.Cookie
+	for _, x := range res.Cookies() {
+		if x.Name == "portico_session" {
+			ck = x
+		}
+	}
+	if ck == nil || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Secure || ck.MaxAge <= 0 {
+		t.Fatalf("cookie = %+v", ck)
+	}
+	for _, h := range []string{"Cache-Control", "Referrer-Policy", "X-Content-Type-Options"} {
+		if res.Header.Get(h) == "" {
+			t.Errorf("open link: no %s", h)
+		}
+	}
+	res, body := get(t, c, s.URL+"/connect/")
+	if res.StatusCode != 200 || !strings.Contains(body, "Acme &lt;CRM&gt;") || strings.Contains(body, "Acme <CRM>") {
+		t.Fatalf("page: %d\n%s", res.StatusCode, body)
+	}
+	csp := res.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'self'", "object-src 'none'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %s", csp, want)
+		}
+	}
+	if res.Header.Get("Referrer-Policy") != "no-referrer" || res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("headers: %v", res.Header)
+	}
+	// Used: 410 with plain words; unknown: 404.
+	if res, body := get(t, browser(), link); res.StatusCode != http.StatusGone || !strings.Contains(body, "already been used") || !strings.Contains(body, "new link") {
+		t.Fatalf("used link: %d %s", res.StatusCode, body)
+	}
+	if res, body := get(t, browser(), s.URL+"/connect/pcc_"+strings.Repeat("x", 43)); res.StatusCode != 404 || !strings.Contains(body, "not valid") {
+		t.Fatalf("unknown link: %d %s", res.StatusCode, body)
+	}
+	if res, _ := get(t, browser(), s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("page without cookie: %d", res.StatusCode)
+	}
+	// The code never reaches the log.
+	code := strings.TrimPrefix(link, s.URL+"/connect/")
+	if strings.Contains(s.logs.String(), code) {
+		t.Fatal("the configuration code is in the log")
+	}
+}
+
+func TestOpenLink_Expired(t *testing.T) {
+	s := newSite(t)
+	link, _, _ := s.session(nil)
+	s.Clock.Advance(15 * time.Minute)
+	if res, body := get(t, browser(), link); res.StatusCode != http.StatusGone || !strings.Contains(body, "expired") {
+		t.Fatalf("expired link: %d %s", res.StatusCode, body)
+	}
+}
+
+func TestOpenToken(t *testing.T) {
+	s := newSite(t)
+	_, _, tok := s.session(nil)
+	c := browser()
+	res, _ := post(t, c, s.URL+"/connect/open", url.Values{"token": {tok}}, nil)
+	if res.StatusCode != http.StatusSeeOther || len(res.Cookies()) == 0 {
+		t.Fatalf("open with token: %d", res.StatusCode)
+	}
+	if res, _ := get(t, c, s.URL+"/connect/"); res.StatusCode != 200 {
+		t.Fatalf("page: %d", res.StatusCode)
+	}
+	if res, _ := post(t, browser(), s.URL+"/connect/open", url.Values{"token": {"pst_nope"}}, nil); res.StatusCode != http.StatusGone {
+		t.Fatalf("bad token: %d", res.StatusCode)
+	}
+}
+
+func TestConnect_FormCSRFAndValidation(t *testing.T) {
+	s := newSite(t)
+	link, id, _ := s.session(map[string]any{"redirect_uri": "https://app.example.com/settings"})
+	c := browser()
+	get(t, c, link)
+	_, page := get(t, c, s.URL+"/connect/")
+	csrf := csrfOf(t, page)
+	form := url.Values{"csrf_token": {csrf}, "api_key": {"sk_live_123"}}
+
+	// Refused: no token, a token of another page session, a foreign Origin.
+	other := browser()
+	otherLink, _, _ := s.session(nil)
+	get(t, other, otherLink)
+	_, otherPage := get(t, other, s.URL+"/connect/")
+	for name, tc := range map[string]struct {
+		form url.Values
+		hdr  map[string]string
+	}{
+		"no csrf token":           {url.Values{"api_key": {"k"}}, nil},
+		"another session's token": {url.Values{"api_key": {"k"}, "csrf_token": {csrfOf(t, otherPage)}}, nil},
+		"foreign origin":          {form, map[string]string{"Origin": "https://evil.example"}},
+		"cross-site fetch":        {form, map[string]string{"Sec-Fetch-Site": "cross-site"}},
+	} {
+		if res, _ := post(t, c, s.URL+"/connect/integrations/acme", tc.form, tc.hdr); res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", name, res.StatusCode)
+		}
+	}
+	// Credentials in a URL: GET is not a route (405), a query on POST is refused.
+	if res, _ := get(t, c, s.URL+"/connect/integrations/acme?api_key=k&csrf_token="+url.QueryEscape(csrf)); res.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET with credentials: %d, want 405", res.StatusCode)
+	}
+	if res, _ := post(t, c, s.URL+"/connect/integrations/acme?api_key=k", form, nil); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("POST with a query: %d, want 400", res.StatusCode)
+	}
+	// Invalid: the required field missing → inline error, 422.
+	res, body := post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "region": {"<eu>"}}, nil)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `role="alert"`) || !strings.Contains(body, "&lt;eu&gt;") {
+		t.Fatalf("invalid form: %d\n%s", res.StatusCode, body)
+	}
+	if n := len(s.connections()); n != 0 {
+		t.Fatalf("%d connections stored by refused requests", n)
+	}
+	// Valid.
+	res, _ = post(t, c, s.URL+"/connect/integrations/acme", form, map[string]string{"Origin": s.URL, "Sec-Fetch-Site": "same-origin"})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("connect: %d", res.StatusCode)
+	}
+	conns := s.connections()
+	if len(conns) != 1 || conns[0].(map[string]any)["status"] != "connected" {
+		t.Fatalf("connections: %v", conns)
+	}
+	_, page = get(t, c, s.URL+"/connect/")
+	if strings.Contains(page, "sk_live_123") || !strings.Contains(page, "status-connected") {
+		t.Fatalf("page after connect:\n%s", page)
+	}
+	// Done returns to the redirect URI.
+	if res, _ := post(t, c, s.URL+"/connect/done", url.Values{"csrf_token": {csrf}}, nil); res.Header.Get("Location") != "https://app.example.com/settings" {
+		t.Fatalf("done: %d %v", res.StatusCode, res.Header.Get("Location"))
+	}
+	// Disconnect.
+	connID := conns[0].(map[string]any)["id"].(string)
+	if res, _ := post(t, c, s.URL+"/connect/connections/"+connID+"/disconnect", url.Values{"csrf_token": {csrf}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disconnect: %d", res.StatusCode)
+	}
+	if st := s.connections()[0].(map[string]any)["status"]; st != "revoked" {
+		t.Fatalf("status after disconnect: %v", st)
+	}
+	// The session ends: the next request shows it.
+	s.api("DELETE", "/v1/sessions/"+id, nil, 204)
+	if res, body := get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusGone || !strings.Contains(body, "This session has ended") {
+		t.Fatalf("after revocation: %d %s", res.StatusCode, body)
+	}
+	if strings.Contains(s.logs.String(), "sk_live_123") {
+		t.Fatal("a credential reached the log")
+	}
+}
+
+func TestAutoRedirectAndTheme(t *testing.T) {
+	s := newSite(t)
+	link, _, _ := s.session(map[string]any{"redirect_uri": "https://app.example.com/settings",
+		"settings": map[string]any{"auto_redirect": true, "sandbox_mode": true, "integrations": []string{"acme"}},
+		"theme":    map[string]any{"name": "Brand\"X", "primary_color": "#ff0000", "logo_url": "https://cdn.example.com/logo.png"}})
+	c := browser()
+	get(t, c, link)
+	_, page := get(t, c, s.URL+"/connect/")
+	for _, want := range []string{"--primary:#ff0000", "Test environment", `src="https://cdn.example.com/logo.png"`, "Brand&#34;X"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	res, _ := post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrfOf(t, page)}, "api_key": {"k-123456"}}, nil)
+	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "https://app.example.com/settings?") || !strings.Contains(loc, "portico_status=connected") {
+		t.Fatalf("auto redirect: %d %q", res.StatusCode, loc)
+	}
+}

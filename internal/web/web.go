@@ -1,0 +1,428 @@
+// Package web serves the hosted configuration page (/connect): the page an
+// end user opens from a configuration URL to connect and manage the
+// credentials of the tools an app offers. Server-rendered html/template, no
+// JavaScript required, themed per session.
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configure the hosted page.
+type Options struct {
+	Service *portico.Service
+	Logger  *slog.Logger
+	// Key signs cookies and CSRF tokens: at least 32 bytes, the same on
+	// every node.
+	Key []byte
+	// PublicURL is where users reach the server; https makes cookies Secure.
+	PublicURL string
+}
+
+// Handler serves /connect.
+type Handler struct {
+	svc    *portico.Service
+	log    *slog.Logger
+	key    []byte
+	secure bool
+	tmpl   *template.Template
+	origin *http.CrossOriginProtection
+}
+
+// New parses the templates (a broken template fails here, at start-up).
+func New(o Options) (*Handler, error) {
+	tmpl, err := template.New("").Funcs(template.FuncMap{
+		"has": slices.Contains[[]string],
+	}).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{svc: o.Service, log: o.Logger, key: o.Key, secure: strings.HasPrefix(o.PublicURL, "https://"),
+		tmpl: tmpl, origin: http.NewCrossOriginProtection()}, nil
+}
+
+// Register mounts the routes with mount (the API server's Handle, so that
+// they share its request ids, logs and metrics).
+func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
+	static, _ := fs.Sub(staticFS, "static")
+	mount("GET /connect/static/", h.headers(http.StripPrefix("/connect/static/", http.FileServerFS(static))))
+	mount("GET /connect/{code}", h.page(h.handleOpenCode))
+	mount("POST /connect/open", h.post(h.handleOpenToken))
+	mount("GET /connect/{$}", h.page(h.session(h.handleHome)))
+	mount("POST /connect/integrations/{slug}", h.post(h.session(h.handleConnect)))
+	mount("POST /connect/connections/{id}/disconnect", h.post(h.session(h.handleDisconnect)))
+	mount("POST /connect/done", h.post(h.session(h.handleDone)))
+}
+
+// headers sets the security headers of every hosted-page response.
+func (h *Handler) headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// pageFunc renders or redirects; it returns an error to show as a page.
+type pageFunc func(w http.ResponseWriter, r *http.Request, nonce string) error
+
+// page wraps a GET handler: headers, a CSP with a fresh style nonce, and
+// friendly error pages.
+func (h *Handler) page(fn pageFunc) http.Handler {
+	return h.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nonce := newNonce()
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'nonce-"+nonce+"'; "+
+			"script-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+		if err := fn(w, r, nonce); err != nil {
+			h.renderError(w, r, nonce, err)
+		}
+	}))
+}
+
+// post wraps a state-changing handler: the cross-origin check (Origin and
+// Sec-Fetch-Site), a bounded form, then the page wrapper. The CSRF token is
+// checked by session(), which knows the cookie.
+func (h *Handler) post(fn pageFunc) http.Handler {
+	inner := h.page(func(w http.ResponseWriter, r *http.Request, nonce string) error {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			return errBadForm
+		}
+		if len(r.URL.RawQuery) > 0 {
+			// Credentials must never travel in a URL.
+			return errBadForm
+		}
+		return fn(w, r, nonce)
+	})
+	return h.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h.origin.Check(r); err != nil {
+			h.renderError(w, r, newNonce(), errCrossOrigin)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+}
+
+func newNonce() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawStdEncoding.EncodeToString(b)
+}
+
+// view is what the templates get.
+type view struct {
+	Nonce      string
+	Title      string
+	Theme      theme
+	Message    *message
+	App        string
+	Sandbox    bool
+	Isolation  bool
+	CSRF       string
+	Rows       []row
+	Actions    []string
+	Done       bool
+	Notice     string
+	FormError  map[string]string // slug → error shown inline
+	FormValues map[string]map[string]string
+}
+
+type message struct {
+	Heading string
+	Body    string
+}
+
+type row struct {
+	Slug, Name, Category, AuthType, Status, ConnectionID string
+	Fields                                               []portico.Field
+	Error                                                string
+	Values                                               map[string]string
+}
+
+// theme is a validated theme: colours are hex, URLs http(s).
+type theme struct {
+	Name, LogoURL, FaviconURL, PrivacyURL, TermsURL string
+	Primary, SidebarBG, SidebarText                 template.CSS
+}
+
+func mergeTheme(sessTheme json.RawMessage, app portico.Theme) theme {
+	var s portico.Theme
+	json.Unmarshal(sessTheme, &s)
+	pick := func(a, b string) string {
+		if a != "" {
+			return a
+		}
+		return b
+	}
+	t := theme{
+		Name: pick(s.Name, app.Name), LogoURL: pick(s.LogoURL, app.LogoURL), FaviconURL: pick(s.FaviconURL, app.FaviconURL),
+		PrivacyURL: pick(s.PrivacyURL, app.PrivacyURL), TermsURL: pick(s.TermsURL, app.TermsURL),
+		// The colours passed Theme.Validate (hex only), so they are safe
+		// inside a style block.
+		Primary:     template.CSS(pick(pick(s.PrimaryColor, app.PrimaryColor), "#286efa")),
+		SidebarBG:   template.CSS(pick(pick(s.SidebarBackgroundColor, app.SidebarBackgroundColor), "#1f2937")),
+		SidebarText: template.CSS(pick(pick(s.SidebarTextColor, app.SidebarTextColor), "#ffffff")),
+	}
+	return t
+}
+
+func (h *Handler) render(w http.ResponseWriter, status int, name string, v *view) {
+	var buf bytes.Buffer
+	if err := h.tmpl.ExecuteTemplate(&buf, name, v); err != nil {
+		h.log.Error("render_failed", slog.String("template", name), slog.Any("error", err))
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// Page errors.
+var (
+	errBadForm     = errors.New("bad form")
+	errCrossOrigin = errors.New("cross-origin request")
+	errBadCSRF     = errors.New("bad csrf token")
+	errNoCookie    = errors.New("no page session")
+)
+
+// renderError shows err as a page a person understands.
+func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce string, err error) {
+	v := &view{Nonce: nonce, Theme: mergeTheme(nil, portico.Theme{})}
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, portico.ErrLinkUnknown):
+		status, v.Message = http.StatusNotFound, &message{"This link is not valid", "Ask the app that sent you here for a new link."}
+	case errors.Is(err, portico.ErrLinkUsed):
+		status, v.Message = http.StatusGone, &message{"This link has already been used", "Each link opens once. Ask the app that sent you here for a new link."}
+	case errors.Is(err, portico.ErrLinkExpired):
+		status, v.Message = http.StatusGone, &message{"This link has expired", "Ask the app that sent you here for a new link."}
+	case errors.Is(err, portico.ErrSessionEnded):
+		status, v.Message = http.StatusGone, &message{"This session has ended", "Go back to the app that sent you here and open the page again."}
+		h.clearCookie(w)
+	case errors.Is(err, errNoCookie):
+		status, v.Message = http.StatusUnauthorized, &message{"Open the link from your app", "This page opens from a link the app gives you. Ask it for a new link."}
+	case errors.Is(err, errCrossOrigin), errors.Is(err, errBadCSRF):
+		status, v.Message = http.StatusForbidden, &message{"This request was refused", "It did not come from this page. Reload the page and try again."}
+	case errors.Is(err, errBadForm):
+		status, v.Message = http.StatusBadRequest, &message{"This request was not understood", "Reload the page and try again."}
+	case portico.ErrorCode(err) == portico.CodeNotFound:
+		status, v.Message = http.StatusNotFound, &message{"Not found", "This page does not exist. Go back and try again."}
+	case portico.ErrorCode(err) == portico.CodeForbidden:
+		status, v.Message = http.StatusForbidden, &message{"Not allowed", portico.AsError(err).Message}
+	default:
+		h.log.Error("connect_failed", slog.String("route", r.Pattern), slog.Any("error", err))
+		v.Message = &message{"Something went wrong", "Try again in a moment."}
+	}
+	v.Title = v.Message.Heading
+	h.render(w, status, "message.html", v)
+}
+
+// handleOpenCode exchanges a configuration code for the page cookie and
+// redirects to a URL without the code.
+func (h *Handler) handleOpenCode(w http.ResponseWriter, r *http.Request, nonce string) error {
+	sess, err := h.svc.OpenLink(r.Context(), r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	h.startPage(w, r, sess)
+	return nil
+}
+
+// handleOpenToken opens the page for a holder of a session token, posted in
+// a form so that the token never sits in a URL.
+func (h *Handler) handleOpenToken(w http.ResponseWriter, r *http.Request, nonce string) error {
+	sess, _, err := h.svc.ValidateToken(r.Context(), r.PostForm.Get("token"))
+	if err != nil {
+		if portico.ErrorCode(err) == portico.CodeInvalidToken {
+			return portico.ErrSessionEnded
+		}
+		return err
+	}
+	h.startPage(w, r, sess)
+	return nil
+}
+
+func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, sess *portico.Session) {
+	h.setCookie(w, h.cookieValue(sess.AppID, sess.ID), sess.ExpiresAt.Sub(h.svc.Now()))
+	http.Redirect(w, r, "/connect/", http.StatusSeeOther)
+}
+
+// pageSession is the live session behind a page request.
+type pageSession struct {
+	sess   *portico.Session
+	user   *portico.User
+	app    *portico.App
+	cookie string
+}
+
+type sessionFunc func(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error
+
+// session resolves the page cookie to a live session (or the "ended"
+// page), and checks the CSRF token of a POST.
+func (h *Handler) session(fn sessionFunc) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, nonce string) error {
+		c, err := r.Cookie(h.cookieName())
+		if err != nil {
+			return errNoCookie
+		}
+		appID, sessionID, ok := h.parseCookie(c.Value)
+		if !ok {
+			return errNoCookie
+		}
+		if r.Method == http.MethodPost && !hmacEqual(r.PostForm.Get("csrf_token"), h.csrfToken(c.Value)) {
+			return errBadCSRF
+		}
+		ctx := r.Context()
+		sess, err := h.svc.LiveSession(ctx, appID, sessionID)
+		if err != nil {
+			return err
+		}
+		user, err := h.svc.Store.FindUserByID(ctx, appID, sess.UserID)
+		if err != nil {
+			return sessionGone(err)
+		}
+		app, err := h.svc.Store.FindAppByID(ctx, appID)
+		if err != nil {
+			return sessionGone(err)
+		}
+		return fn(w, r, nonce, &pageSession{sess: sess, user: user, app: app, cookie: c.Value})
+	}
+}
+
+func sessionGone(err error) error {
+	if portico.ErrorCode(err) == portico.CodeNotFound {
+		return portico.ErrSessionEnded
+	}
+	return err
+}
+
+func hmacEqual(a, b string) bool { return a != "" && len(a) == len(b) && subtleEqual(a, b) }
+
+// home renders the page with an optional inline error for one integration.
+func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession, status int, notice string, formErr map[string]string, values map[string]map[string]string) error {
+	states, err := h.svc.SessionState(r.Context(), ps.sess, ps.user)
+	if err != nil {
+		return err
+	}
+	st := portico.SessionSettingsOf(ps.sess)
+	v := &view{Nonce: nonce, Theme: mergeTheme(ps.sess.Theme, ps.app.Settings.Theme), App: ps.app.Name,
+		Sandbox: st.SandboxMode, Isolation: st.IsolationMode, CSRF: h.csrfToken(ps.cookie), Actions: st.AllowActions,
+		Done: ps.sess.RedirectURI != "", Notice: notice}
+	if v.Theme.Name == "" {
+		v.Theme.Name = ps.app.Name
+	}
+	v.Title = "Connect your tools — " + v.Theme.Name
+	for _, s := range states {
+		rw := row{Slug: s.Integration.Slug, Name: s.Integration.Name, Category: s.Integration.Category,
+			AuthType: s.Integration.Auth.Type, Status: s.Status, Fields: s.Integration.Auth.Fields,
+			Error: formErr[s.Integration.Slug], Values: values[s.Integration.Slug]}
+		if s.Connection != nil {
+			rw.ConnectionID = s.Connection.ID
+		}
+		v.Rows = append(v.Rows, rw)
+	}
+	h.render(w, status, "connect.html", v)
+	return nil
+}
+
+func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
+	notice := ""
+	switch r.URL.Query().Get("notice") {
+	case "connected":
+		notice = "Connected."
+	case "disconnected":
+		notice = "Disconnected."
+	}
+	return h.home(w, r, nonce, ps, http.StatusOK, notice, nil, nil)
+}
+
+// handleConnect stores the credentials of a form. Invalid input re-renders
+// the page with the error beside the form (nothing stored).
+func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
+	slug := r.PathValue("slug")
+	integ, err := h.svc.FindIntegration(r.Context(), ps.sess.AppID, slug)
+	if err != nil {
+		return err
+	}
+	creds := portico.Credentials{}
+	kept := map[string]string{}
+	for _, f := range integ.Auth.Fields {
+		v := r.PostForm.Get(f.Name)
+		if v == "" {
+			continue
+		}
+		creds[f.Name] = v
+		if !f.Secret {
+			kept[f.Name] = v
+		}
+	}
+	_, _, err = h.svc.ConnectForSession(r.Context(), ps.sess, ps.user, slug, creds)
+	if err != nil {
+		if c := portico.ErrorCode(err); c == portico.CodeValidation || c == portico.CodeInvalid {
+			return h.home(w, r, nonce, ps, http.StatusUnprocessableEntity, "", map[string]string{slug: portico.AsError(err).Message}, map[string]map[string]string{slug: kept})
+		}
+		return err
+	}
+	st := portico.SessionSettingsOf(ps.sess)
+	if st.AutoRedirect && ps.sess.RedirectURI != "" {
+		http.Redirect(w, r, withStatus(ps.sess.RedirectURI, "connected", slug), http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, "/connect/?notice=connected", http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) handleDisconnect(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
+	if _, err := h.svc.RevokeSessionConnection(r.Context(), ps.sess, ps.user, r.PathValue("id")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/connect/?notice=disconnected", http.StatusSeeOther)
+	return nil
+}
+
+// handleDone returns the user to the app's redirect URI (validated against
+// the app's allow-list when the session was created).
+func (h *Handler) handleDone(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
+	if ps.sess.RedirectURI == "" {
+		return h.home(w, r, nonce, ps, http.StatusOK, "All set. You can close this window.", nil, nil)
+	}
+	http.Redirect(w, r, ps.sess.RedirectURI, http.StatusSeeOther)
+	return nil
+}
+
+// withStatus adds the outcome to a redirect URI's query.
+func withStatus(uri, status, slug string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri
+	}
+	q := u.Query()
+	q.Set("portico_status", status)
+	q.Set("integration", slug)
+	u.RawQuery = q.Encode()
+	return u.String()
+}

@@ -14,9 +14,11 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/porticohq/portico/internal/portico"
@@ -165,7 +167,7 @@ type row struct {
 // theme is a validated theme: colours are hex, URLs http(s).
 type theme struct {
 	Name, LogoURL, FaviconURL, PrivacyURL, TermsURL string
-	Primary, SidebarBG, SidebarText                 template.CSS
+	Primary, OnPrimary, SidebarBG, SidebarText      template.CSS
 }
 
 func mergeTheme(sessTheme json.RawMessage, app portico.Theme) theme {
@@ -186,7 +188,32 @@ func mergeTheme(sessTheme json.RawMessage, app portico.Theme) theme {
 		SidebarBG:   template.CSS(pick(pick(s.SidebarBackgroundColor, app.SidebarBackgroundColor), "#1f2937")),
 		SidebarText: template.CSS(pick(pick(s.SidebarTextColor, app.SidebarTextColor), "#ffffff")),
 	}
+	t.OnPrimary = "#ffffff"
+	if luminance(string(t.Primary)) > 0.45 {
+		t.OnPrimary = "#111827"
+	}
 	return t
+}
+
+// luminance is the relative luminance (WCAG) of a #rgb or #rrggbb colour,
+// used to keep button text readable on any brand colour.
+func luminance(hex string) float64 {
+	h := strings.TrimPrefix(hex, "#")
+	if len(h) == 3 {
+		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	}
+	if len(h) != 6 {
+		return 0
+	}
+	ch := func(s string) float64 {
+		v, _ := strconv.ParseUint(s, 16, 8)
+		c := float64(v) / 255
+		if c <= 0.03928 {
+			return c / 12.92
+		}
+		return math.Pow((c+0.055)/1.055, 2.4)
+	}
+	return 0.2126*ch(h[0:2]) + 0.7152*ch(h[2:4]) + 0.0722*ch(h[4:6])
 }
 
 func (h *Handler) render(w http.ResponseWriter, status int, name string, v *view) {

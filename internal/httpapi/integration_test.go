@@ -284,6 +284,7 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			bad("a path with escaped ..", func(m map[string]any) { action(m)["path"] = "/a/%2e%2e/admin" }, "actions[0].path"),
 			bad("a path with a query", func(m map[string]any) { action(m)["path"] = "/deals?all=1" }, "actions[0].path"),
 			bad("a path with a backslash", func(m map[string]any) { action(m)["path"] = "/a\\b" }, "actions[0].path"),
+			bad("a path with a malformed escape", func(m map[string]any) { action(m)["path"] = "/deals/%zz" }, "actions[0].path"),
 			bad("a path placeholder the schema lacks", func(m map[string]any) { action(m)["path"] = "/deals/{stage}" }, "actions[0].path"),
 			bad("an input_schema array", func(m map[string]any) { action(m)["input_schema"] = []any{} }, "actions[0].input_schema"),
 			bad("an input_schema string", func(m map[string]any) { action(m)["input_schema"] = "object" }, "actions[0].input_schema"),

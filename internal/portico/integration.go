@@ -395,6 +395,9 @@ func checkActionPath(p string) error {
 	if _, err := placeholders(p); err != nil {
 		return err
 	}
+	if _, err := url.PathUnescape(placeholderRe.ReplaceAllString(p, "x")); err != nil {
+		return Errorf(CodeValidation, "has a malformed %%-escape.")
+	}
 	return nil
 }
 

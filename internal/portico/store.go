@@ -12,6 +12,7 @@ import (
 // cannot be reached).
 type Store interface {
 	LinkStore
+	OAuthStore
 
 	// Ping checks that the database answers (CodeUnavailable).
 	Ping(ctx context.Context) error

@@ -45,13 +45,16 @@ type site struct {
 
 // newSite starts a server on SQLite with an injected clock and an app
 // offering one api_key integration ("acme") and one no-auth one.
-func newSite(t *testing.T) *site {
+func newSite(t *testing.T, edits ...func(*cli.Config)) *site {
 	t.Helper()
 	clock := storetest.NewClock()
 	logs := &logBuf{}
 	var cfg cli.Config
 	cfg.DataDir, cfg.Addr, cfg.ShutdownTimeout = t.TempDir(), "127.0.0.1:0", 5*time.Second
 	cfg.LogOutput, cfg.LogFormat, cfg.Clock = logs, "json", clock.Now
+	for _, e := range edits {
+		e(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := cli.NewServer(ctx, cfg)
 	if err != nil {

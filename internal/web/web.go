@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/upstream"
 )
 
 //go:embed templates/*.html
@@ -39,16 +40,20 @@ type Options struct {
 	Key []byte
 	// PublicURL is where users reach the server; https makes cookies Secure.
 	PublicURL string
+	// HTTPClient sends OAuth2 token requests (nil: upstream's default).
+	HTTPClient *http.Client
 }
 
 // Handler serves /connect.
 type Handler struct {
-	svc    *portico.Service
-	log    *slog.Logger
-	key    []byte
-	secure bool
-	tmpl   *template.Template
-	origin *http.CrossOriginProtection
+	svc       *portico.Service
+	oauth     *upstream.OAuth2
+	publicURL string
+	log       *slog.Logger
+	key       []byte
+	secure    bool
+	tmpl      *template.Template
+	origin    *http.CrossOriginProtection
 }
 
 // New parses the templates (a broken template fails here, at start-up).
@@ -59,7 +64,8 @@ func New(o Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{svc: o.Service, log: o.Logger, key: o.Key, secure: strings.HasPrefix(o.PublicURL, "https://"),
+	return &Handler{svc: o.Service, oauth: &upstream.OAuth2{Client: o.HTTPClient}, publicURL: strings.TrimRight(o.PublicURL, "/"),
+		log: o.Logger, key: o.Key, secure: strings.HasPrefix(o.PublicURL, "https://"),
 		tmpl: tmpl, origin: http.NewCrossOriginProtection()}, nil
 }
 
@@ -74,6 +80,10 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	mount("POST /connect/integrations/{slug}", h.post(h.session(h.handleConnect)))
 	mount("POST /connect/connections/{id}/disconnect", h.post(h.session(h.handleDisconnect)))
 	mount("POST /connect/done", h.post(h.session(h.handleDone)))
+	mount("POST /connect/oauth/{slug}/start", h.post(h.session(h.handleOAuthStart)))
+	// The one GET that changes state: OAuth2 providers return with a GET.
+	// It is bound to the page session, single use, and checks its state.
+	mount("GET /connect/oauth/callback", h.page(h.session(h.handleOAuthCallback)))
 }
 
 // headers sets the security headers of every hosted-page response.
@@ -256,6 +266,16 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		status, v.Message = http.StatusForbidden, &message{"This request was refused", "It did not come from this page. Reload the page and try again."}
 	case errors.Is(err, errBadForm):
 		status, v.Message = http.StatusBadRequest, &message{"This request was not understood", "Reload the page and try again."}
+	case errors.Is(err, portico.ErrOAuthState):
+		status, v.Message = http.StatusBadRequest, &message{"This authorization is not valid", "It was already used, has expired, or did not start here. Go back to the page and connect again."}
+	case errors.Is(err, portico.ErrOAuthOther):
+		status, v.Message = http.StatusForbidden, &message{"This authorization belongs to another session", "Go back to the page and connect again."}
+	case errors.Is(err, upstream.ErrExchange):
+		status, v.Message = http.StatusBadGateway, &message{"The provider did not accept the connection", err.Error()}
+	case errors.As(err, new(providerError)):
+		pe := providerError{}
+		errors.As(err, &pe)
+		status, v.Message = http.StatusBadRequest, &message{"The connection was not made", "The provider said: " + pe.Error()}
 	case portico.ErrorCode(err) == portico.CodeNotFound:
 		status, v.Message = http.StatusNotFound, &message{"Not found", "This page does not exist. Go back and try again."}
 	case portico.ErrorCode(err) == portico.CodeForbidden:
@@ -439,6 +459,69 @@ func (h *Handler) handleDone(w http.ResponseWriter, r *http.Request, nonce strin
 	}
 	http.Redirect(w, r, ps.sess.RedirectURI, http.StatusSeeOther)
 	return nil
+}
+
+// handleOAuthStart begins an authorization and sends the browser to the
+// provider.
+func (h *Handler) handleOAuthStart(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
+	integ, state, verifier, err := h.svc.BeginOAuth(r.Context(), ps.sess, ps.user, r.PathValue("slug"))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, h.oauth.AuthCodeURL(integ, h.callbackURL(), state, verifier), http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) callbackURL() string { return h.publicURL + "/connect/oauth/callback" }
+
+// providerError is an error the provider sent back to the callback; shown
+// escaped, as text.
+type providerError struct{ code, description string }
+
+func (e providerError) Error() string {
+	if e.description != "" {
+		return e.code + ": " + e.description
+	}
+	return e.code
+}
+
+// handleOAuthCallback completes an authorization: the state must be this
+// page session's, unused and unexpired; the code is exchanged with the
+// PKCE verifier and the tokens stored as the user's connection.
+func (h *Handler) handleOAuthCallback(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
+	q := r.URL.Query()
+	integ, verifier, err := h.svc.FinishOAuth(r.Context(), ps.sess, ps.user, q.Get("state"))
+	if err != nil {
+		return err
+	}
+	if e := q.Get("error"); e != "" {
+		return providerError{code: truncate(e, 100), description: truncate(q.Get("error_description"), 300)}
+	}
+	secret, err := h.svc.OAuth2ClientSecret(integ)
+	if err != nil {
+		return err
+	}
+	creds, err := h.oauth.Exchange(r.Context(), integ, secret, h.callbackURL(), q.Get("code"), verifier, h.svc.Now())
+	if err != nil {
+		return err
+	}
+	if _, _, err := h.svc.ConnectForSession(r.Context(), ps.sess, ps.user, integ.Slug, creds); err != nil {
+		return err
+	}
+	st := portico.SessionSettingsOf(ps.sess)
+	if st.AutoRedirect && ps.sess.RedirectURI != "" {
+		http.Redirect(w, r, withStatus(ps.sess.RedirectURI, "connected", integ.Slug), http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, "/connect/?notice=connected", http.StatusSeeOther)
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // withStatus adds the outcome to a redirect URI's query.

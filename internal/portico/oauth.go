@@ -1,0 +1,99 @@
+package portico
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"time"
+)
+
+// OAuthState is an authorization begun on the hosted page: single use,
+// short-lived, bound to one page session. Verifier is the sealed PKCE
+// verifier.
+type OAuthState struct {
+	Hash        []byte
+	AppID       string
+	SessionID   string
+	Integration string
+	Verifier    string
+	ExpiresAt   time.Time
+}
+
+// OAuthStore persists OAuth states.
+type OAuthStore interface {
+	// CreateOAuthState stores a state.
+	CreateOAuthState(ctx context.Context, st *OAuthState) error
+	// UseOAuthState marks the state with this hash used and returns it; it
+	// fails with ErrOAuthState when the state is unknown, used or expired,
+	// and marks nothing then.
+	UseOAuthState(ctx context.Context, hash []byte) (*OAuthState, error)
+}
+
+// OAuthStateTTL bounds the time between starting an authorization and the
+// provider's callback.
+const OAuthStateTTL = 10 * time.Minute
+
+// Why a callback is refused.
+var (
+	ErrOAuthState = &Error{Code: CodeInvalid, Message: "This authorization is not valid (missing, altered, expired or already used state). Start again from the page."}
+	ErrOAuthOther = &Error{Code: CodeForbidden, Message: "This authorization was started in another session. Start again from the page."}
+)
+
+func oauthVerifierAAD(appID, sessionID string) string {
+	return "portico:oauth-state:" + appID + ":" + sessionID
+}
+
+// BeginOAuth starts an OAuth2 authorization of an integration the session
+// may show: it returns the integration, the raw state to send to the
+// provider and the PKCE verifier (S256) whose challenge goes with it.
+func (s *Service) BeginOAuth(ctx context.Context, sess *Session, user *User, slug string) (*Integration, string, string, error) {
+	integ, err := s.sessionIntegration(ctx, sess, user, slug)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if integ.Auth.Type != AuthOAuth2 || integ.Auth.OAuth2 == nil {
+		return nil, "", "", Invalidf("integration", "%s is not connected with OAuth2.", integ.Name)
+	}
+	raw, hash := NewToken("")
+	verifier := randomText(32)
+	sealed, err := s.Sealer.Seal([]byte(verifier), oauthVerifierAAD(sess.AppID, sess.ID))
+	if err != nil {
+		return nil, "", "", err
+	}
+	st := &OAuthState{Hash: hash, AppID: sess.AppID, SessionID: sess.ID, Integration: slug, Verifier: sealed,
+		ExpiresAt: s.now().Add(OAuthStateTTL)}
+	if err := s.Store.CreateOAuthState(ctx, st); err != nil {
+		return nil, "", "", err
+	}
+	return integ, raw, verifier, nil
+}
+
+// FinishOAuth uses a state returned by the provider, once: it must belong
+// to sess. It returns the integration and the PKCE verifier.
+func (s *Service) FinishOAuth(ctx context.Context, sess *Session, user *User, rawState string) (*Integration, string, error) {
+	if rawState == "" || len(rawState) > 128 {
+		return nil, "", ErrOAuthState
+	}
+	st, err := s.Store.UseOAuthState(ctx, HashToken(rawState))
+	if err != nil {
+		return nil, "", err
+	}
+	if st.AppID != sess.AppID || st.SessionID != sess.ID {
+		return nil, "", ErrOAuthOther
+	}
+	v, err := s.Sealer.Open(st.Verifier, oauthVerifierAAD(st.AppID, st.SessionID))
+	if err != nil {
+		return nil, "", err
+	}
+	integ, err := s.sessionIntegration(ctx, sess, user, st.Integration)
+	if err != nil {
+		return nil, "", err
+	}
+	return integ, string(v), nil
+}
+
+func randomText(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

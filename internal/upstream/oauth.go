@@ -1,0 +1,86 @@
+// Package upstream talks to third-party services for the users of an app:
+// the OAuth2 authorization-code exchange of the hosted page (and, with the
+// perform capability, building and sending proxied requests).
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// Timeout bounds every upstream call.
+const Timeout = 30 * time.Second
+
+// OAuth2 builds the authorize URL of an integration and exchanges codes.
+type OAuth2 struct {
+	// Client sends the token requests; nil means a client with Timeout
+	// that follows no redirect.
+	Client *http.Client
+}
+
+func (o *OAuth2) client() *http.Client {
+	if o.Client != nil {
+		return o.Client
+	}
+	return &http.Client{Timeout: Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func config(integ *portico.Integration, clientSecret, redirectURL string) *oauth2.Config {
+	oc := integ.Auth.OAuth2
+	return &oauth2.Config{
+		ClientID: oc.ClientID, ClientSecret: clientSecret, Scopes: oc.Scopes, RedirectURL: redirectURL,
+		Endpoint: oauth2.Endpoint{AuthURL: oc.AuthorizeURL, TokenURL: oc.TokenURL},
+	}
+}
+
+// AuthCodeURL is where the user's browser goes to authorize: the
+// integration's authorize URL with the client id, scopes, state and the S256
+// challenge of verifier.
+func (o *OAuth2) AuthCodeURL(integ *portico.Integration, redirectURL, state, verifier string) string {
+	return config(integ, "", redirectURL).AuthCodeURL(state, oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier))
+}
+
+// ErrExchange is a refused or failed code exchange; its message is safe to
+// show (it never holds a secret).
+var ErrExchange = errors.New("the provider refused the authorization")
+
+// Exchange trades an authorization code for tokens, as credentials of a
+// connection: access_token, and refresh_token, token_type, expires_at (now
+// plus the provider's expires_in), scope when the provider gives them.
+func (o *OAuth2) Exchange(ctx context.Context, integ *portico.Integration, clientSecret, redirectURL, code, verifier string, now time.Time) (portico.Credentials, error) {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.client())
+	tok, err := config(integ, clientSecret, redirectURL).Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) {
+			desc := re.ErrorCode
+			if re.ErrorDescription != "" {
+				desc += ": " + re.ErrorDescription
+			}
+			return nil, fmt.Errorf("%w (%s)", ErrExchange, strings.TrimSpace(desc))
+		}
+		return nil, fmt.Errorf("%w: %v", ErrExchange, err)
+	}
+	creds := portico.Credentials{portico.TokenAccess: tok.AccessToken}
+	if tok.RefreshToken != "" {
+		creds[portico.TokenRefresh] = tok.RefreshToken
+	}
+	if tok.TokenType != "" {
+		creds[portico.TokenType] = tok.TokenType
+	}
+	if tok.ExpiresIn > 0 {
+		creds[portico.TokenExpiresAt] = now.Add(time.Duration(tok.ExpiresIn) * time.Second).UTC().Format(time.RFC3339)
+	}
+	if s, ok := tok.Extra("scope").(string); ok && s != "" {
+		creds[portico.TokenScope] = s
+	}
+	return creds, nil
+}

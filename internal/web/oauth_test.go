@@ -1,0 +1,210 @@
+package web_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/porticohq/portico/internal/cli"
+)
+
+// provider is an OAuth2 authorization server on loopback: it checks the
+// client, the redirect URI and PKCE S256 as a real one does.
+type provider struct {
+	*httptest.Server
+	mu         sync.Mutex
+	challenges map[string]string // code → code_challenge
+	redirects  map[string]string // code → redirect_uri
+	exchanges  int
+}
+
+const (
+	clientID     = "client-123"
+	clientSecret = "secret-456"
+)
+
+func newProvider(t *testing.T) *provider {
+	p := &provider{challenges: map[string]string{}, redirects: map[string]string{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("response_type") != "code" || q.Get("client_id") != clientID || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" {
+			http.Error(w, "bad authorize request: "+r.URL.RawQuery, http.StatusBadRequest)
+			return
+		}
+		code := fmt.Sprintf("code-%d", len(p.challenges)+1)
+		p.mu.Lock()
+		p.challenges[code], p.redirects[code] = q.Get("code_challenge"), q.Get("redirect_uri")
+		p.mu.Unlock()
+		back := func(extra url.Values) string {
+			extra.Set("state", q.Get("state"))
+			return q.Get("redirect_uri") + "?" + extra.Encode()
+		}
+		fmt.Fprintf(w, `<!doctype html><title>Provider</title><h1>Allow Portico to use your account?</h1>
+<a id="approve" href="%s">Approve</a> <a id="deny" href="%s">Deny</a>`,
+			html.EscapeString(back(url.Values{"code": {code}})),
+			html.EscapeString(back(url.Values{"error": {"access_denied"}, "error_description": {"<script>alert(1)</script>"}})))
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		id, secret, ok := r.BasicAuth()
+		if !ok {
+			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		}
+		code := r.PostForm.Get("code")
+		p.mu.Lock()
+		challenge, known := p.challenges[code]
+		redirect := p.redirects[code]
+		delete(p.challenges, code)
+		p.exchanges++
+		p.mu.Unlock()
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		w.Header().Set("Content-Type", "application/json")
+		if id != clientID || secret != clientSecret || !known || r.PostForm.Get("grant_type") != "authorization_code" ||
+			base64.RawURLEncoding.EncodeToString(sum[:]) != challenge || r.PostForm.Get("redirect_uri") != redirect {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant", "error_description": "bad code, client or verifier"})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"access_token": "at-" + code, "refresh_token": "rt-" + code,
+			"token_type": "Bearer", "expires_in": 3600, "scope": "repo"})
+	})
+	p.Server = httptest.NewServer(mux)
+	t.Cleanup(p.Close)
+	return p
+}
+
+// oauthSite is a site whose app offers an OAuth2 integration of p.
+func oauthSite(t *testing.T, p *provider) *site {
+	s := newSite(t, func(c *cli.Config) { c.AllowPrivateUpstreams = true })
+	s.api("PUT", "/v1/integrations/gitlab", map[string]any{
+		"name": "GitLab", "category": "code", "base_url": p.URL + "/api",
+		"auth": map[string]any{"type": "oauth2",
+			"oauth2": map[string]any{"authorize_url": p.URL + "/authorize", "token_url": p.URL + "/token",
+				"client_id": clientID, "client_secret": clientSecret, "scopes": []string{"repo"}},
+			"inject": map[string]any{"header": "Authorization", "format": "Bearer {access_token}"}},
+	}, 201)
+	return s
+}
+
+// startOAuth opens a page session and starts the authorization; it returns
+// the provider's authorize URL.
+func startOAuth(t *testing.T, s *site, c *http.Client) string {
+	t.Helper()
+	link, _, _ := s.session(nil)
+	get(t, c, link)
+	_, page := get(t, c, s.URL+"/connect/")
+	res, _ := post(t, c, s.URL+"/connect/oauth/gitlab/start", url.Values{"csrf_token": {csrfOf(t, page)}}, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start: %d", res.StatusCode)
+	}
+	return res.Header.Get("Location")
+}
+
+// authorize follows the provider's approve (or deny) link and returns the
+// callback URL it sends the browser to.
+func authorize(t *testing.T, authURL, which string) string {
+	t.Helper()
+	res, body := get(t, http.DefaultClient, authURL)
+	if res.StatusCode != 200 {
+		t.Fatalf("authorize: %d %s", res.StatusCode, body)
+	}
+	_, rest, _ := strings.Cut(body, `id="`+which+`" href="`)
+	href, _, _ := strings.Cut(rest, `"`)
+	return html.UnescapeString(href)
+}
+
+func TestOAuth_CallbackChecks(t *testing.T) {
+	p := newProvider(t)
+	s := oauthSite(t, p)
+	c := browser()
+	authURL := startOAuth(t, s, c)
+	u, _ := url.Parse(authURL)
+	if u.Query().Get("redirect_uri") != s.URL+"/connect/oauth/callback" || u.Query().Get("state") == "" {
+		t.Fatalf("authorize URL %s", authURL)
+	}
+	callback := authorize(t, authURL, "approve")
+	cb, _ := url.Parse(callback)
+	state := cb.Query().Get("state")
+
+	// Missing and altered state: refused, nothing exchanged.
+	for name, q := range map[string]string{
+		"missing state": "code=" + cb.Query().Get("code"),
+		"altered state": "code=" + cb.Query().Get("code") + "&state=" + url.QueryEscape(state[:len(state)-1]+"A"),
+	} {
+		if res, _ := get(t, c, s.URL+"/connect/oauth/callback?"+q); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", name, res.StatusCode)
+		}
+	}
+	// A foreign state: started in another page session.
+	other := browser()
+	otherCallback := authorize(t, startOAuth(t, s, other), "approve")
+	if res, _ := get(t, c, otherCallback); res.StatusCode != http.StatusForbidden {
+		t.Errorf("foreign state: %d, want 403", res.StatusCode)
+	}
+	if p.exchanges != 0 || len(s.connections()) != 0 {
+		t.Fatalf("refused callbacks reached the provider (%d) or stored (%d)", p.exchanges, len(s.connections()))
+	}
+	// The right one works, once.
+	res, _ := get(t, c, callback)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/?notice=connected" {
+		t.Fatalf("callback: %d %v", res.StatusCode, res.Header.Get("Location"))
+	}
+	conns := s.connections()
+	if len(conns) != 1 || conns[0].(map[string]any)["status"] != "connected" || conns[0].(map[string]any)["expires_at"] == nil {
+		t.Fatalf("connections: %v", conns)
+	}
+	if res, _ := get(t, c, callback); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("replayed callback: %d, want 400", res.StatusCode)
+	}
+	if !strings.Contains(s.logs.String(), `"route":"GET /connect/oauth/callback"`) {
+		t.Error("callbacks are not logged by route")
+	}
+	for _, leaked := range []string{"at-code-1", "rt-code-1", clientSecret} {
+		if strings.Contains(s.logs.String(), leaked) {
+			t.Errorf("the log holds %s", leaked)
+		}
+	}
+}
+
+func TestOAuth_ProviderErrorIsEscaped(t *testing.T) {
+	p := newProvider(t)
+	s := oauthSite(t, p)
+	c := browser()
+	deny := authorize(t, startOAuth(t, s, c), "deny")
+	res, body := get(t, c, deny)
+	if res.StatusCode != http.StatusBadRequest || strings.Contains(body, "<script>alert(1)</script>") || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Fatalf("provider error: %d\n%s", res.StatusCode, body)
+	}
+}
+
+func TestBrowser_OAuth2EndToEnd(t *testing.T) {
+	p := newProvider(t)
+	s := oauthSite(t, p)
+	ctx := newBrowser(t)
+	link, _, _ := s.session(nil)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(link),
+		chromedp.Click(chromedp.CSS("#integration-gitlab form button")),
+		chromedp.WaitVisible(chromedp.CSS("#approve")),
+		chromedp.Click(chromedp.CSS("#approve")),
+		chromedp.WaitVisible(chromedp.CSS("#integration-gitlab .status-connected")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	conns := s.connections()
+	if len(conns) != 1 || conns[0].(map[string]any)["integration"] != "gitlab" {
+		t.Fatalf("connections: %v", conns)
+	}
+	shot(t, ctx, "oauth-connected")
+}

@@ -58,4 +58,3 @@ func (s *Service) LiveSession(ctx context.Context, appID, id string) (*Session, 
 	}
 	return sess, nil
 }
-

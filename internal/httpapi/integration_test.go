@@ -74,7 +74,14 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			return put(name, "acme-crm", apiKeyIntegration(edit), 422, "validation_failed", field)
 		}
 		badURL := func(u string) scenario {
-			return bad("base_url "+u, func(m map[string]any) { m["base_url"] = u }, "base_url")
+			sc := bad("base_url "+u, func(m map[string]any) { m["base_url"] = u }, "base_url")
+			sc.check = func(t *testing.T, r response) {
+				msg := r.Body["error"].(map[string]any)["message"].(string)
+				if !strings.HasPrefix(msg, "base_url ") || strings.Contains(msg, "validation_failed") {
+					t.Errorf("message %q", msg)
+				}
+			}
+			return sc
 		}
 		secretStored := func(slug, want string) func(t *testing.T, r response) {
 			return func(t *testing.T, r response) {

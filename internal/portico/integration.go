@@ -162,7 +162,7 @@ func (in *Integration) Validate(allowPrivate bool) error {
 		return Invalidf("base_url", "base_url is required: the https URL the integration's API paths are relative to.")
 	}
 	if err := checkUpstreamURL(in.BaseURL, allowPrivate, false); err != nil {
-		return Invalidf("base_url", "base_url %s", err.Error())
+		return Invalidf("base_url", "base_url %s", messageOf(err))
 	}
 	in.BaseURL = strings.TrimRight(in.BaseURL, "/")
 	ids, err := NormalizeAccountIDs(in.AccountIDs)
@@ -279,7 +279,7 @@ func (o *OAuth2Config) validate(allowPrivate bool) error {
 			return Invalidf("auth.oauth2."+u.name, "auth.oauth2.%s is required.", u.name)
 		}
 		if err := checkUpstreamURL(u.v, allowPrivate, u.name == "authorize_url"); err != nil {
-			return Invalidf("auth.oauth2."+u.name, "%s %s", u.name, err.Error())
+			return Invalidf("auth.oauth2."+u.name, "%s %s", u.name, messageOf(err))
 		}
 	}
 	if o.ClientID == "" || len(o.ClientID) > 512 || !utf8.ValidString(o.ClientID) || hasControl(o.ClientID) {
@@ -315,7 +315,7 @@ func (in *Inject) validate(names map[string]bool) error {
 	}
 	used, err := placeholders(in.Format)
 	if err != nil {
-		return Invalidf("auth.inject.format", "auth.inject.format %s", err.Error())
+		return Invalidf("auth.inject.format", "auth.inject.format %s", messageOf(err))
 	}
 	if len(used) == 0 {
 		return Invalidf("auth.inject.format", "auth.inject.format must use a placeholder such as {api_key}.")
@@ -359,11 +359,11 @@ func (a *Action) validate(field string) error {
 		return Invalidf(field+".method", "method must be one of %s.", strings.Join(actionMethods, ", "))
 	}
 	if err := checkActionPath(a.Path); err != nil {
-		return Invalidf(field+".path", "path %s", err.Error())
+		return Invalidf(field+".path", "path %s", messageOf(err))
 	}
 	props, err := normalizeInputSchema(&a.InputSchema)
 	if err != nil {
-		return Invalidf(field+".input_schema", "input_schema %s", err.Error())
+		return Invalidf(field+".input_schema", "input_schema %s", messageOf(err))
 	}
 	used, _ := placeholders(a.Path)
 	for _, p := range used {
@@ -674,3 +674,7 @@ func (in *Integration) VisibleTo(u *User) bool {
 	}
 	return false
 }
+
+// messageOf is the client-safe message of a check's error, to embed in
+// another (Error() would prefix the code).
+func messageOf(err error) string { return AsError(err).Message }

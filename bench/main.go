@@ -1,0 +1,992 @@
+// Command bench is Portico's load benchmark (SPEC.md §9). It builds
+// ./cmd/portico, runs `portico serve` as a separate process on a temporary
+// store (SQLite, PostgreSQL), preloads sessions straight into the tables,
+// and drives a closed loop of keep-alive connections against it for a fixed
+// time per scenario; in the same run it drives a bare net/http handler (a
+// separate process too) as the ceiling. It prints one markdown table.
+//
+//	go run ./bench                      # full run, both engines
+//	go run ./bench -quick               # smoke run, under a minute
+//	go run ./bench -cpuprofile me.prof  # /v1/me against an in-process server, profiled
+//
+// See bench/README.md for what each scenario measures.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+type options struct {
+	duration    time.Duration
+	warmup      time.Duration
+	settle      time.Duration
+	conns       int
+	listConns   int
+	engines     []string
+	postgresURL string
+	scenarios   []string
+	quick       bool
+	out         string
+	small       int
+	large       int
+	listN       int
+	cpuprofile  string
+	profileScn  string
+	keep        bool
+	waitQuiet   time.Duration
+}
+
+// bareServerFlag, as the first argument, makes the bench the ceiling server.
+const bareServerFlag = "-bare-server"
+
+var allScenarios = []string{"bare", "me_1k", "me_1m", "list", "list64", "create"}
+
+func main() {
+	var (
+		o                   options
+		engines, scenarios  string
+		defaultPostgresURL  = os.Getenv("PORTICO_TEST_POSTGRES_URL")
+		defaultScenarioList = strings.Join(allScenarios, ",")
+	)
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up time per scenario, not measured")
+	flag.DurationVar(&o.settle, "settle", time.Second, "wait after a server starts before reading its idle RSS")
+	flag.IntVar(&o.conns, "conns", 64, "concurrent keep-alive connections (closed loop)")
+	flag.IntVar(&o.listConns, "list-conns", 1, "connections of the list scenario, whose target is a latency (list64 uses -conns)")
+	flag.StringVar(&engines, "engines", "sqlite,postgres", "stores to run on: sqlite, postgres (skipped with a warning when no URL is given)")
+	flag.StringVar(&o.postgresURL, "postgres-url", defaultPostgresURL, "PostgreSQL server for the postgres engine (default $PORTICO_TEST_POSTGRES_URL); a fresh schema is created and dropped")
+	flag.StringVar(&scenarios, "scenarios", defaultScenarioList, "scenarios to run, in this order: "+defaultScenarioList)
+	flag.BoolVar(&o.quick, "quick", false, "smoke run: small stores, short durations (under a minute)")
+	flag.StringVar(&o.out, "out", "", "also write the results as markdown to this file")
+	flag.IntVar(&o.small, "small", 1000, "sessions stored for me_1k")
+	flag.IntVar(&o.large, "large", 1000000, "sessions stored for me_1m, list, list64 and create")
+	flag.IntVar(&o.listN, "list-sessions", 100000, "sessions of the one user the list scenarios page through (part of -large)")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "profile mode: run -profile-scenario on the first engine against an in-process server and write a CPU profile of the measured window here")
+	flag.StringVar(&o.profileScn, "profile-scenario", "me_1k", "scenario of -cpuprofile")
+	flag.DurationVar(&o.waitQuiet, "wait-quiet", 0, "before each scenario, wait up to this long for the machine to be quiet (other processes using under 0.15 cores for 2 s): for shared machines")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (stores, server logs) and the PostgreSQL schema, and print where they are")
+	// Hidden mode: the bench re-executes itself as the ceiling server.
+	if len(os.Args) == 3 && os.Args[1] == bareServerFlag {
+		if err := runBareServer(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "bare server:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	flag.Parse()
+
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.quick {
+		def := func(name string, d *time.Duration, v time.Duration) {
+			if !set[name] {
+				*d = v
+			}
+		}
+		def("duration", &o.duration, 1500*time.Millisecond)
+		def("warmup", &o.warmup, 500*time.Millisecond)
+		def("settle", &o.settle, 200*time.Millisecond)
+		if !set["large"] {
+			o.large = 20000
+		}
+		if !set["list-sessions"] {
+			o.listN = 5000
+		}
+	}
+	o.engines = splitList(engines)
+	o.scenarios = splitList(scenarios)
+	if err := o.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+
+	ctx, stop := signalContext()
+	defer stop()
+	if err := run(ctx, &o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (o *options) check() error {
+	var errs []error
+	for _, s := range o.scenarios {
+		if !slices.Contains(allScenarios, s) {
+			errs = append(errs, fmt.Errorf("unknown scenario %q (have %s)", s, strings.Join(allScenarios, ", ")))
+		}
+	}
+	for _, e := range o.engines {
+		if e != "sqlite" && e != "postgres" {
+			errs = append(errs, fmt.Errorf("unknown engine %q (have sqlite, postgres)", e))
+		}
+	}
+	if o.conns < 1 || o.conns > 1024 || o.listConns < 1 || o.listConns > 1024 {
+		errs = append(errs, errors.New("-conns and -list-conns must be between 1 and 1024"))
+	}
+	if o.duration <= 0 || o.duration > 10*time.Minute || o.warmup < 0 || o.warmup > time.Minute {
+		errs = append(errs, errors.New("-duration must be in (0, 10m] and -warmup in [0, 1m]"))
+	}
+	if o.small < 1 || o.large <= o.small || o.listN < 1 || o.listN >= o.large-o.small {
+		errs = append(errs, errors.New("want 1 <= -small < -large and 1 <= -list-sessions < -large - -small"))
+	}
+	if o.cpuprofile != "" && !slices.Contains(allScenarios[1:], o.profileScn) {
+		errs = append(errs, fmt.Errorf("-profile-scenario must be one of %s", strings.Join(allScenarios[1:], ", ")))
+	}
+	return errors.Join(errs...)
+}
+
+// engine is one store under test and what has been loaded into it.
+type engine struct {
+	name     string
+	dir      string
+	dataDir  string
+	dbURL    string // PostgreSQL: the URL with the fresh schema's search_path
+	adminURL string
+	schema   string
+	encKey   string
+	appID    string
+	apiKey   string
+	ds       *dataset
+	level    int // 0 nothing, 1 small, 2 large
+	patched  bool
+	preload  []string // what preloading took, for the report
+	// pages are the paths and queries of every page of the list user's
+	// sessions, collected by walking the list once.
+	pages []string
+}
+
+// row is one line of the table.
+type row struct {
+	engine, scenario string
+	stored           int
+	conns            int
+	res              loadResult
+	rssIdle, rssPeak int64
+	srvCPU, cliCPU   time.Duration
+	pgCPU            time.Duration // used by the local PostgreSQL server in the window
+	otherCPU         time.Duration // used by every other process in the window
+	loadAvg          string
+	err              error
+	target, verdict  string
+	pass             bool
+	rpsRatio, p99Rat float64
+}
+
+type bench struct {
+	o       *options
+	root    string
+	tmp     string
+	bin     string
+	self    string
+	rows    []*row
+	engines []*engine
+	// idleBusy is how busy the machine was just before the run, as a
+	// share of all its cores.
+	idleBusy float64
+}
+
+func run(ctx context.Context, o *options) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "portico-bench-")
+	if err != nil {
+		return err
+	}
+	b := &bench{o: o, root: root, tmp: tmp}
+	defer func() {
+		for _, e := range b.engines {
+			if o.keep && e.schema != "" {
+				fmt.Fprintln(os.Stderr, "kept PostgreSQL schema", e.schema)
+				continue
+			}
+			e.drop()
+		}
+		if o.keep {
+			fmt.Fprintln(os.Stderr, "kept", tmp)
+		} else {
+			os.RemoveAll(tmp)
+		}
+	}()
+	start := time.Now()
+	progress("building ./cmd/portico")
+	if b.bin, err = buildPortico(ctx, root, tmp); err != nil {
+		return err
+	}
+	if b.self, err = os.Executable(); err != nil {
+		return err
+	}
+	if o.cpuprofile != "" {
+		return b.profile(ctx)
+	}
+	t0, busy0 := time.Now(), systemBusy()
+	sleep(ctx, 2*time.Second)
+	b.idleBusy = (systemBusy() - busy0).Seconds() / time.Since(t0).Seconds() / float64(runtime.NumCPU())
+	if b.idleBusy > 0.10 {
+		progress("warning: the machine is %.0f%% busy before the run; the figures will be noisy", 100*b.idleBusy)
+	}
+
+	if slices.Contains(o.scenarios, "bare") {
+		b.rows = append(b.rows, b.runBare(ctx))
+	}
+	for _, name := range o.engines {
+		if ctx.Err() != nil {
+			break
+		}
+		if name == "postgres" && o.postgresURL == "" {
+			progress("postgres: skipped, no -postgres-url and no $PORTICO_TEST_POSTGRES_URL")
+			continue
+		}
+		e, err := b.setupEngine(ctx, name)
+		if err != nil {
+			b.rows = append(b.rows, &row{engine: name, scenario: "setup", err: err})
+			continue
+		}
+		for _, sc := range o.scenarios {
+			if sc == "bare" || ctx.Err() != nil {
+				continue
+			}
+			b.rows = append(b.rows, b.runScenario(ctx, e, sc))
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	evaluate(b.rows, o)
+	report := b.report(time.Since(start))
+	fmt.Print(report)
+	if o.out != "" {
+		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// setupEngine makes a fresh store (a temp data dir, or a fresh PostgreSQL
+// schema) and creates the app with the CLI, as an operator would.
+func (b *bench) setupEngine(ctx context.Context, name string) (*engine, error) {
+	e := &engine{name: name, dir: filepath.Join(b.tmp, name)}
+	e.dataDir = filepath.Join(e.dir, "data")
+	if err := os.MkdirAll(e.dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	b.engines = append(b.engines, e)
+	if name == "postgres" {
+		var r [6]byte
+		rand.Read(r[:])
+		e.schema = "bench_" + hex.EncodeToString(r[:])
+		e.adminURL = b.o.postgresURL
+		conn, err := pgx.Connect(ctx, e.adminURL)
+		if err != nil {
+			return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		}
+		_, err = conn.Exec(ctx, "CREATE SCHEMA "+e.schema)
+		conn.Close(ctx)
+		if err != nil {
+			e.schema = ""
+			return nil, fmt.Errorf("create schema: %w", err)
+		}
+		u, err := url.Parse(e.adminURL)
+		if err != nil {
+			return nil, err
+		}
+		q := u.Query()
+		q.Set("search_path", e.schema)
+		u.RawQuery = q.Encode()
+		e.dbURL = u.String()
+		var k [32]byte
+		rand.Read(k[:])
+		e.encKey = base64.StdEncoding.EncodeToString(k[:])
+	}
+	args := append([]string{"app", "create", "--name", "bench", "--json"}, e.storeArgs()...)
+	cmd := exec.CommandContext(ctx, b.bin, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("portico app create: %v: %s", err, stderr.String())
+	}
+	var creds struct {
+		AppID  string `json:"app_id"`
+		APIKey string `json:"api_key"`
+	}
+	if err := json.Unmarshal(out, &creds); err != nil || creds.AppID == "" || creds.APIKey == "" {
+		return nil, fmt.Errorf("portico app create --json printed %q", out)
+	}
+	e.appID, e.apiKey = creds.AppID, creds.APIKey
+	e.ds = newDataset(e.appID)
+	return e, nil
+}
+
+func (e *engine) storeArgs() []string {
+	args := []string{"--data-dir", e.dataDir}
+	if e.dbURL != "" {
+		args = append(args, "--database-url", e.dbURL)
+	}
+	return args
+}
+
+// drop removes the engine's PostgreSQL schema.
+func (e *engine) drop() {
+	if e.schema == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, e.adminURL)
+	if err != nil {
+		progress("postgres: cannot drop schema %s: %v", e.schema, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP SCHEMA "+e.schema+" CASCADE"); err != nil {
+		progress("postgres: cannot drop schema %s: %v", e.schema, err)
+		return
+	}
+	e.schema = ""
+}
+
+// ensureLevel preloads the store up to level (1: -small sessions; 2:
+// -large sessions with the list user). No server runs meanwhile.
+func (b *bench) ensureLevel(ctx context.Context, e *engine, level int) error {
+	if e.level >= level {
+		return nil
+	}
+	var (
+		s   sink
+		err error
+	)
+	if e.dbURL != "" {
+		s, err = openPGSink(ctx, e.dbURL)
+	} else {
+		s, err = openSQLiteSink(e.dataDir)
+	}
+	if err != nil {
+		return fmt.Errorf("open store for preload: %w", err)
+	}
+	defer s.close()
+	p := &preloader{d: e.ds, s: s, batch: 50000}
+	if e.level < 1 {
+		t := time.Now()
+		if err := growSmall(ctx, p, b.o.small); err != nil {
+			return fmt.Errorf("preload: %w", err)
+		}
+		e.level = 1
+		e.preload = append(e.preload, fmt.Sprintf("%d sessions in %s", b.o.small, time.Since(t).Round(100*time.Millisecond)))
+	}
+	if level >= 2 {
+		t := time.Now()
+		progress("%s: preloading up to %d sessions (%d for one user)", e.name, b.o.large, b.o.listN)
+		if err := growLarge(ctx, p, b.o.large, b.o.listN); err != nil {
+			return fmt.Errorf("preload: %w", err)
+		}
+		e.level = 2
+		d := time.Since(t).Round(100 * time.Millisecond)
+		e.preload = append(e.preload, fmt.Sprintf("+%d sessions in %s", b.o.large-b.o.small, d))
+		progress("%s: preloaded in %s", e.name, d)
+	}
+	return nil
+}
+
+func (b *bench) startPortico(ctx context.Context, e *engine, scenario string) (target, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"serve", "--addr", addr, "--log-format", "json", "--rate-limit-key", "0", "--rate-limit-ip", "0"}
+	args = append(args, e.storeArgs()...)
+	if e.encKey != "" {
+		args = append(args, "--encryption-key", e.encKey)
+	}
+	return startProc(ctx, "portico serve ("+e.name+")", b.bin, args, addr, filepath.Join(e.dir, "server-"+scenario+".log"))
+}
+
+func (b *bench) runBare(ctx context.Context) *row {
+	r := &row{engine: "-", scenario: "bare", conns: b.o.conns}
+	progress("bare: ceiling handler, %d conns", b.o.conns)
+	addr, err := freeAddr()
+	if err != nil {
+		r.err = err
+		return r
+	}
+	p, err := startProc(ctx, "bare server", b.self, []string{bareServerFlag, addr}, addr, filepath.Join(b.tmp, "bare.log"))
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer p.Stop()
+	u, _ := url.Parse(p.URL() + "/v1/me")
+	b.measure(ctx, r, p, b.o.conns, func(int) func() *http.Request {
+		req := newRequest("GET", u)
+		return func() *http.Request { return req }
+	})
+	return r
+}
+
+func newRequest(method string, u *url.URL) *http.Request {
+	req, err := http.NewRequest(method, u.String(), nil)
+	if err != nil {
+		panic(err)
+	}
+	req.URL = u
+	return req
+}
+
+// measure reads the target's idle RSS, runs the load, and fills r.
+func (b *bench) measure(ctx context.Context, r *row, t target, conns int, w workload) {
+	sleep(ctx, b.o.settle)
+	if b.o.waitQuiet > 0 {
+		if waited, ok := waitQuiet(ctx, b.o.waitQuiet); !ok {
+			progress("  the machine stayed busy for %s; measuring anyway", waited.Round(time.Second))
+		} else if waited > 3*time.Second {
+			progress("  waited %s for the machine to be quiet", waited.Round(time.Second))
+		}
+	}
+	pid := t.PID()
+	r.rssIdle = rss(pid)
+	r.loadAvg = loadAvg()
+	r.conns = conns
+	sampler := sampleRSS(pid)
+	var srv0, cli0, pg0, sys0 time.Duration
+	self := os.Getpid()
+	r.res = runLoad(ctx, loadOpts{conns: conns, warmup: b.o.warmup, duration: b.o.duration,
+		onMeasure: func() { srv0, cli0, pg0, sys0 = cpuTime(pid), cpuTime(self), postgresCPU(), systemBusy() },
+		onMeasured: func() {
+			r.srvCPU, r.cliCPU, r.pgCPU = cpuTime(pid)-srv0, cpuTime(self)-cli0, postgresCPU()-pg0
+			r.otherCPU = max(0, systemBusy()-sys0-r.srvCPU-r.cliCPU-r.pgCPU)
+		},
+	}, w)
+	r.rssPeak = sampler.Stop()
+	if ctx.Err() != nil {
+		return
+	}
+	progress("  %-8s %-7s %8.0f req/s  p50 %s  p99 %s  errors %d", r.engine, r.scenario, r.res.rps(), ms(r.res.p50), ms(r.res.p99), r.res.errors)
+}
+
+// levelOf says how much of the store a scenario needs.
+func levelOf(scenario string) int {
+	if scenario == "me_1k" {
+		return 1
+	}
+	return 2
+}
+
+func (b *bench) runScenario(ctx context.Context, e *engine, sc string) *row {
+	r := &row{engine: e.name, scenario: sc}
+	if err := b.ensureLevel(ctx, e, levelOf(sc)); err != nil {
+		r.err = err
+		return r
+	}
+	r.stored = e.ds.sessions
+	progress("%s: %s with %d sessions stored", e.name, sc, r.stored)
+	t, err := b.startPortico(ctx, e, sc)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer func() {
+		if err := t.Stop(); err != nil && r.err == nil {
+			r.err = fmt.Errorf("stop: %w", err)
+		}
+	}()
+	w, conns, err := b.prepare(ctx, e, t, sc)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	b.measure(ctx, r, t, conns, w)
+	return r
+}
+
+// prepare configures the app once, checks that the scenario's request
+// answers as expected, and returns its workload.
+func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (workload, int, error) {
+	c := &http.Client{Timeout: 30 * time.Second}
+	base := t.URL()
+	if !e.patched {
+		// One user holds -list-sessions sessions: an app configured for
+		// that, so that creating one more would not evict 99 990.
+		var out map[string]any
+		if err := call(ctx, c, "PATCH", base+"/v1/app", e.apiKey, `{"settings":{"max_sessions_per_user":1000000}}`, 200, &out); err != nil {
+			return nil, 0, fmt.Errorf("PATCH /v1/app: %w", err)
+		}
+		e.patched = true
+	}
+	switch sc {
+	case "me_1k", "me_1m":
+		tokens := e.ds.small
+		if sc == "me_1m" {
+			tokens = e.ds.sample
+		}
+		var me struct {
+			Session struct{ ID string } `json:"session"`
+			User    struct{ ID string } `json:"user"`
+		}
+		if err := call(ctx, c, "GET", base+"/v1/me", tokens[0], "", 200, &me); err != nil || me.Session.ID == "" || me.User.ID == "" {
+			return nil, 0, fmt.Errorf("GET /v1/me: %v (%+v)", err, me)
+		}
+		auth := make([][]string, len(tokens))
+		for i, tok := range tokens {
+			auth[i] = []string{"Bearer " + tok}
+		}
+		u, _ := url.Parse(base + "/v1/me")
+		conns := b.o.conns
+		return func(w int) func() *http.Request {
+			req := newRequest("GET", u)
+			i := w
+			return func() *http.Request {
+				req.Header["Authorization"] = auth[i%len(auth)]
+				i += conns
+				return req
+			}
+		}, conns, nil
+
+	case "list", "list64":
+		if e.pages == nil {
+			t := time.Now()
+			pages, err := walkList(ctx, c, base, e)
+			if err != nil {
+				return nil, 0, err
+			}
+			d := time.Since(t).Round(100 * time.Millisecond)
+			progress("%s: walked the %d pages of the list user in %s", e.name, len(pages), d)
+			e.preload = append(e.preload, fmt.Sprintf("walking the %d list pages once (one connection, page after page) took %s", len(pages), d))
+			// Random order: every depth of the list, no locality.
+			mrand.Shuffle(len(pages), func(i, j int) { pages[i], pages[j] = pages[j], pages[i] })
+			e.pages = pages
+		}
+		// The server listens on a new port each time.
+		pages := make([]*url.URL, len(e.pages))
+		for i, p := range e.pages {
+			u, err := url.Parse(base + p)
+			if err != nil {
+				return nil, 0, err
+			}
+			pages[i] = u
+		}
+		auth := []string{"Bearer " + e.apiKey}
+		conns := b.o.listConns
+		if sc == "list64" {
+			conns = b.o.conns
+		}
+		return func(w int) func() *http.Request {
+			req := newRequest("GET", pages[0])
+			req.Header["Authorization"] = auth
+			// Each worker walks the pages from its own offset, so that
+			// all depths are hit all the time.
+			i := w * len(pages) / conns
+			return func() *http.Request {
+				req.URL = pages[i%len(pages)]
+				i++
+				return req
+			}
+		}, conns, nil
+
+	case "create":
+		var created struct {
+			Token string `json:"token"`
+		}
+		if err := call(ctx, c, "POST", base+"/v1/sessions", e.apiKey, `{"user":{"external_id":"bench-create-check"}}`, 201, &created); err != nil || created.Token == "" {
+			return nil, 0, fmt.Errorf("POST /v1/sessions: %v", err)
+		}
+		u, _ := url.Parse(base + "/v1/sessions")
+		auth := []string{"Bearer " + e.apiKey}
+		ctype := []string{"application/json"}
+		var r [4]byte
+		rand.Read(r[:])
+		runID := hex.EncodeToString(r[:])
+		return func(w int) func() *http.Request {
+			req := newRequest("POST", u)
+			req.Header["Authorization"] = auth
+			req.Header["Content-Type"] = ctype
+			prefix := []byte(`{"user":{"external_id":"bench-c-` + runID + `-` + strconv.Itoa(w) + `-`)
+			body := &replayBody{b: make([]byte, 0, len(prefix)+24)}
+			n := 0
+			return func() *http.Request {
+				// A new user per request: external_id unique in the run.
+				body.b = append(append(append(body.b[:0], prefix...), strconv.Itoa(n)...), `"}}`...)
+				body.off = 0
+				n++
+				req.Body = body
+				req.ContentLength = int64(len(body.b))
+				return req
+			}
+		}, b.o.conns, nil
+	}
+	return nil, 0, fmt.Errorf("unknown scenario %q", sc)
+}
+
+// walkList pages through the list user's sessions once, checking every
+// page, and returns the path and query of every page (the first without a token).
+// Bounded by the number of pages expected and by 5 minutes.
+func walkList(ctx context.Context, c *http.Client, base string, e *engine) ([]string, error) {
+	first := "/v1/sessions?user_id=" + url.QueryEscape(e.ds.listUser) + "&page_size=100"
+	var pages []string
+	next := ""
+	seen := 0
+	deadline := time.Now().Add(5 * time.Minute)
+	maxPages := e.ds.listN/100 + 2
+	for range maxPages {
+		u := first
+		if next != "" {
+			u += "&page_token=" + url.QueryEscape(next)
+		}
+		pages = append(pages, u)
+		var page struct {
+			Data []struct {
+				ID     string `json:"id"`
+				UserID string `json:"user_id"`
+			} `json:"data"`
+			NextPageToken *string `json:"next_page_token"`
+		}
+		if err := call(ctx, c, "GET", base+u, e.apiKey, "", 200, &page); err != nil {
+			return nil, fmt.Errorf("list page %d: %w", len(pages), err)
+		}
+		for _, s := range page.Data {
+			if s.UserID != e.ds.listUser {
+				return nil, fmt.Errorf("list page %d holds a session of %s", len(pages), s.UserID)
+			}
+		}
+		seen += len(page.Data)
+		if page.NextPageToken == nil {
+			break
+		}
+		if len(page.Data) != 100 {
+			return nil, fmt.Errorf("list page %d has %d sessions and a next page", len(pages), len(page.Data))
+		}
+		next = *page.NextPageToken
+		if time.Now().After(deadline) {
+			return nil, errors.New("walking the list took more than 5 minutes")
+		}
+	}
+	if seen != e.ds.listN {
+		return nil, fmt.Errorf("the list user's pages hold %d sessions, want %d", seen, e.ds.listN)
+	}
+	return pages, nil
+}
+
+// call makes one request and decodes its JSON answer into out.
+func call(ctx context.Context, c *http.Client, method, u, bearer, body string, want int, out any) error {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("HTTP %d, want %d: %s", resp.StatusCode, want, strings.TrimSpace(string(b)))
+	}
+	return json.Unmarshal(b, out)
+}
+
+// profile runs one scenario against an in-process server (the same
+// cli.NewServer that `portico serve` runs) and writes a CPU profile of the
+// measured window. The profile also holds the load generator's own work.
+func (b *bench) profile(ctx context.Context) error {
+	name := b.o.engines[0]
+	if name == "postgres" && b.o.postgresURL == "" {
+		return errors.New("postgres needs -postgres-url")
+	}
+	e, err := b.setupEngine(ctx, name)
+	if err != nil {
+		return err
+	}
+	sc := b.o.profileScn
+	if err := b.ensureLevel(ctx, e, levelOf(sc)); err != nil {
+		return err
+	}
+	t, err := startInProc(ctx, e, filepath.Join(e.dir, "server-profile.log"))
+	if err != nil {
+		return err
+	}
+	defer t.Stop()
+	w, conns, err := b.prepare(ctx, e, t, sc)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(b.o.cpuprofile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := &row{engine: e.name + " (in-process)", scenario: sc, stored: e.ds.sessions}
+	var perr error
+	sleep(ctx, b.o.settle)
+	r.res = runLoad(ctx, loadOpts{conns: conns, warmup: b.o.warmup, duration: b.o.duration,
+		onMeasure:  func() { perr = pprof.StartCPUProfile(f) },
+		onMeasured: pprof.StopCPUProfile,
+	}, w)
+	if perr != nil {
+		return perr
+	}
+	fmt.Printf("%s %s: %.0f req/s, p50 %s, p99 %s, errors %d (server and load generator share this process)\n",
+		r.engine, sc, r.res.rps(), ms(r.res.p50), ms(r.res.p99), r.res.errors)
+	fmt.Printf("profile written to %s; read it with: go tool pprof -top -cum %s\n", b.o.cpuprofile, b.o.cpuprofile)
+	return nil
+}
+
+// waitQuiet waits, at most limit, until the whole machine used less than
+// 0.15 cores in each of two consecutive seconds (nothing of the bench runs
+// meanwhile but an idle server).
+func waitQuiet(ctx context.Context, limit time.Duration) (time.Duration, bool) {
+	start := time.Now()
+	quiet := 0
+	for time.Since(start) < limit && ctx.Err() == nil {
+		t0, b0 := time.Now(), systemBusy()
+		sleep(ctx, time.Second)
+		if (systemBusy()-b0).Seconds()/time.Since(t0).Seconds() < 0.15 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		if quiet >= 2 {
+			return time.Since(start), true
+		}
+	}
+	return time.Since(start), false
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+func mib(b int64) string {
+	if b == 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+}
+
+// SPEC.md §9 limits.
+const (
+	meRateShare   = 0.5
+	meP99Factor   = 2.0
+	createRate    = 2000.0
+	listP99       = 5 * time.Millisecond
+	largeVsSmall  = 0.10
+	idleRSSLimit  = 64 << 20
+	loadRSSLimit  = 256 << 20
+	targetCeiling = "ceiling"
+	// noisyCores of CPU used by other processes during a measured window
+	// mark its row as noisy.
+	noisyCores = 0.25
+)
+
+// evaluate fills each row's ratios, target and verdict.
+func evaluate(rows []*row, o *options) {
+	var bare *row
+	me1k := map[string]*row{}
+	for _, r := range rows {
+		if r.err != nil {
+			continue
+		}
+		switch r.scenario {
+		case "bare":
+			bare = r
+		case "me_1k":
+			me1k[r.engine] = r
+		}
+	}
+	for _, r := range rows {
+		if r.err != nil {
+			r.verdict = "FAIL: " + r.err.Error()
+			continue
+		}
+		if bare != nil && bare.res.rps() > 0 && bare.res.p99 > 0 {
+			r.rpsRatio = r.res.rps() / bare.res.rps()
+			r.p99Rat = float64(r.res.p99) / float64(bare.res.p99)
+		}
+		var targets, misses []string
+		check := func(t string, ok bool, miss string) {
+			targets = append(targets, t)
+			if !ok {
+				misses = append(misses, miss)
+			}
+		}
+		switch r.scenario {
+		case "bare":
+			r.target, r.verdict, r.pass = targetCeiling, "-", r.res.errors == 0
+			if r.res.errors > 0 {
+				r.verdict = fmt.Sprintf("FAIL: %d errors (%s)", r.res.errors, r.res.firstErr)
+			}
+			continue
+		case "me_1k":
+			if bare == nil {
+				check("≥50% bare req/s, p99 ≤2× bare", false, "no bare run to compare with")
+				break
+			}
+			check("≥50% bare req/s", r.rpsRatio >= meRateShare, fmt.Sprintf("req/s %.0f%% of bare", 100*r.rpsRatio))
+			check("p99 ≤2× bare", r.p99Rat <= meP99Factor, fmt.Sprintf("p99 %.1f× bare", r.p99Rat))
+		case "me_1m":
+			k := me1k[r.engine]
+			if k == nil || k.res.rps() == 0 {
+				check("within 10% of me_1k req/s", false, "no me_1k run to compare with")
+				break
+			}
+			d := r.res.rps()/k.res.rps() - 1
+			check(fmt.Sprintf("within 10%% of me_1k req/s (%+.1f%%)", 100*d), d >= -largeVsSmall, fmt.Sprintf("%.1f%% below me_1k", -100*d))
+		case "list":
+			check(fmt.Sprintf("p99 ≤5 ms (%d conn)", r.conns), r.res.p99 <= listP99, fmt.Sprintf("p99 %s", ms(r.res.p99)))
+		case "create":
+			if r.engine == "sqlite" {
+				check("≥2000/s", r.res.rps() >= createRate, fmt.Sprintf("%.0f/s", r.res.rps()))
+			}
+		}
+		check("RSS idle ≤64 MiB", r.rssIdle <= idleRSSLimit, "idle RSS "+mib(r.rssIdle))
+		check("peak ≤256 MiB", r.rssPeak <= loadRSSLimit, "peak RSS "+mib(r.rssPeak))
+		if r.res.errors > 0 {
+			misses = append(misses, fmt.Sprintf("%d errors (%s)", r.res.errors, r.res.firstErr))
+		}
+		r.target = strings.Join(targets, "; ")
+		r.pass = len(misses) == 0
+		if r.pass {
+			r.verdict = "PASS"
+		} else {
+			r.verdict = "FAIL: " + strings.Join(misses, "; ")
+		}
+	}
+	for _, r := range rows {
+		if r.err == nil && r.res.elapsed > 0 {
+			if c := r.otherCPU.Seconds() / r.res.elapsed.Seconds(); c > noisyCores {
+				r.verdict += fmt.Sprintf(" (noisy: other processes used %.2f cores)", c)
+			}
+		}
+	}
+}
+
+func (b *bench) report(took time.Duration) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "\n## Results\n\n")
+	fmt.Fprintf(&s, "`go run ./bench %s` — %s, %d CPUs (%s), %s, %s/%s; %s per scenario after %s warm-up, %d connections (list: %d); whole run %s; the machine was %.0f%% busy just before.\n\n",
+		strings.Join(os.Args[1:], " "), time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), cpuModel(),
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, b.o.duration, b.o.warmup, b.o.conns, b.o.listConns, took.Round(time.Second), 100*b.idleBusy)
+	fmt.Fprintln(&s, "| engine | scenario | stored sessions | req/s | p50 | p99 | errors | RSS idle | RSS peak | req/s ÷ bare | p99 ÷ bare | target | pass/fail |")
+	fmt.Fprintln(&s, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|")
+	for _, r := range b.rows {
+		if r.err != nil {
+			fmt.Fprintf(&s, "| %s | %s | %d | | | | | | | | | | %s |\n", r.engine, r.scenario, r.stored, escape(r.verdict))
+			continue
+		}
+		stored := "-"
+		if r.scenario != "bare" {
+			stored = strconv.Itoa(r.stored)
+		}
+		ratio, p99r := "-", "-"
+		if r.scenario != "bare" && r.rpsRatio > 0 {
+			ratio, p99r = fmt.Sprintf("%.2f", r.rpsRatio), fmt.Sprintf("%.2f", r.p99Rat)
+		}
+		fmt.Fprintf(&s, "| %s | %s | %s | %.0f | %s | %s | %d | %s | %s | %s | %s | %s | %s |\n",
+			r.engine, r.scenario, stored, r.res.rps(), ms(r.res.p50), ms(r.res.p99), r.res.errors,
+			mib(r.rssIdle), mib(r.rssPeak), ratio, p99r, escape(r.target), escape(r.verdict))
+	}
+	fmt.Fprintf(&s, "\nDiagnostics over the measured window: CPU time per request of the server process, of this load generator and of the local PostgreSQL server's processes; CPU used by every other process on the machine, in cores (noise: it should be near 0); max latency; load average at the start.\n\n")
+	fmt.Fprintln(&s, "| engine | scenario | conns | requests | server CPU/req | client CPU/req | PostgreSQL CPU/req | other CPU | max | loadavg |")
+	fmt.Fprintln(&s, "|---|---|--:|--:|--:|--:|--:|--:|--:|---|")
+	for _, r := range b.rows {
+		if r.err != nil || r.res.requests == 0 {
+			continue
+		}
+		per := func(d time.Duration) string {
+			return fmt.Sprintf("%.0f µs", float64(d.Microseconds())/float64(r.res.requests))
+		}
+		pg := "-"
+		if r.engine == "postgres" {
+			pg = per(r.pgCPU)
+		}
+		fmt.Fprintf(&s, "| %s | %s | %d | %d | %s | %s | %s | %.2f | %s | %s |\n", r.engine, r.scenario, r.conns, r.res.requests,
+			per(r.srvCPU), per(r.cliCPU), pg, r.otherCPU.Seconds()/r.res.elapsed.Seconds(), ms(r.res.max), r.loadAvg)
+	}
+	for _, e := range b.engines {
+		if len(e.preload) > 0 {
+			fmt.Fprintf(&s, "\nSetup %s: %s.", e.name, strings.Join(e.preload, ", "))
+		}
+	}
+	fmt.Fprintln(&s)
+	return s.String()
+}
+
+func escape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "?"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "modernc.org/sqlite" // the "sqlite" driver the store uses
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// Preloading writes users and sessions straight into the tables, in large
+// transactions, while no server runs: rows exactly like the ones
+// Store.CreateSession writes (token_hash = SHA-256 of the token text, the
+// canonical settings JSON, microsecond timestamps), without the HTTP and
+// per-session transaction cost.
+
+// Every preloaded session lives a day from its creation; creation times
+// start an hour ago and step by 1 µs, so that the list order is total.
+const preloadTTL = 24 * time.Hour
+
+var (
+	defaultSettingsJSON string
+	emptyThemeJSON      string
+)
+
+func init() {
+	var st portico.SessionSettings
+	if err := st.Normalize(""); err != nil {
+		panic(err)
+	}
+	b, _ := json.Marshal(st)
+	defaultSettingsJSON = string(b)
+	b, _ = json.Marshal(portico.Theme{})
+	emptyThemeJSON = string(b)
+}
+
+type userRow struct {
+	id, ext string
+	at      int64
+}
+
+type sessionRow struct {
+	id, userID string
+	hash       []byte
+	at         int64
+}
+
+// sink writes batches of rows into one engine.
+type sink interface {
+	write(ctx context.Context, appID string, users []userRow, sessions []sessionRow) error
+	finish(ctx context.Context) error
+	close() error
+}
+
+// dataset is what has been preloaded into one engine's store so far.
+type dataset struct {
+	appID    string
+	clock    int64 // µs: created_at of the next session
+	users    int
+	sessions int
+	// small are the tokens of the first level (all of them); sample holds
+	// every sampleEvery-th token of all sessions, for the large level.
+	small  []string
+	sample []string
+	// listUser holds listN sessions.
+	listUser string
+	listN    int
+}
+
+const sampleEvery = 10
+
+func newDataset(appID string) *dataset {
+	return &dataset{appID: appID, clock: time.Now().Add(-time.Hour).UnixMicro()}
+}
+
+// preloader batches rows and hands them to a sink.
+type preloader struct {
+	d        *dataset
+	s        sink
+	users    []userRow
+	sessions []sessionRow
+	batch    int
+}
+
+func (p *preloader) flush(ctx context.Context) error {
+	if len(p.users) == 0 && len(p.sessions) == 0 {
+		return nil
+	}
+	if err := p.s.write(ctx, p.d.appID, p.users, p.sessions); err != nil {
+		return err
+	}
+	p.users, p.sessions = p.users[:0], p.sessions[:0]
+	return nil
+}
+
+func (p *preloader) addUser(ext string) string {
+	id := portico.NewID(portico.PrefixUser)
+	p.users = append(p.users, userRow{id: id, ext: ext, at: p.d.clock})
+	p.d.users++
+	return id
+}
+
+// addSession adds one session of userID and returns its token.
+func (p *preloader) addSession(ctx context.Context, userID string) (string, error) {
+	raw, hash := portico.NewToken(portico.PrefixSessionToken)
+	p.sessions = append(p.sessions, sessionRow{id: portico.NewID(portico.PrefixSession), userID: userID, hash: hash, at: p.d.clock})
+	p.d.clock++
+	if p.d.sessions%sampleEvery == 0 {
+		p.d.sample = append(p.d.sample, raw)
+	}
+	p.d.sessions++
+	if len(p.sessions) >= p.batch {
+		return raw, p.flush(ctx)
+	}
+	return raw, nil
+}
+
+// growSmall stores n sessions, 10 per user, and keeps all their tokens.
+func growSmall(ctx context.Context, p *preloader, n int) error {
+	var user string
+	for i := range n {
+		if i%10 == 0 {
+			user = p.addUser(fmt.Sprintf("bench-u%d", p.d.users))
+		}
+		tok, err := p.addSession(ctx, user)
+		if err != nil {
+			return err
+		}
+		p.d.small = append(p.d.small, tok)
+	}
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	return p.s.finish(ctx)
+}
+
+// growLarge adds sessions until total are stored, listN of them for one
+// user ("the list user") spread evenly among the others (so that its rows
+// are scattered across the table, as they would be in real life), the rest
+// 10 per user.
+func growLarge(ctx context.Context, p *preloader, total, listN int) error {
+	g := total - p.d.sessions
+	if g < listN {
+		return fmt.Errorf("cannot store %d sessions for the list user in %d more sessions", listN, g)
+	}
+	p.d.listUser = p.addUser("bench-list-user")
+	p.d.listN = listN
+	var user string
+	regular := 0
+	for j := range g {
+		if (j*listN)/g != ((j+1)*listN)/g {
+			if _, err := p.addSession(ctx, p.d.listUser); err != nil {
+				return err
+			}
+			continue
+		}
+		if regular%10 == 0 {
+			user = p.addUser(fmt.Sprintf("bench-u%d", p.d.users))
+		}
+		regular++
+		if _, err := p.addSession(ctx, user); err != nil {
+			return err
+		}
+	}
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	return p.s.finish(ctx)
+}
+
+// sqliteSink inserts with prepared statements, one transaction per batch,
+// on a connection tuned for bulk loading (no fsync, a large page cache).
+// The server's own connections keep their synchronous=FULL.
+type sqliteSink struct{ db *sql.DB }
+
+func openSQLiteSink(dataDir string) (*sqliteSink, error) {
+	path := filepath.Join(dataDir, "portico.db")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)&_pragma=cache_size(-1048576)&_pragma=temp_store(MEMORY)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	return &sqliteSink{db: db}, nil
+}
+
+func (s *sqliteSink) write(ctx context.Context, appID string, users []userRow, sessions []sessionRow) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	us, err := tx.PrepareContext(ctx, `INSERT INTO users (id, app_id, external_id, email, name, metadata, created_at, updated_at)
+		VALUES (?, ?, ?, NULL, '', '{}', ?, ?)`)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if _, err := us.ExecContext(ctx, u.id, appID, u.ext, u.at, u.at); err != nil {
+			return fmt.Errorf("insert user: %w", err)
+		}
+	}
+	ss, err := tx.PrepareContext(ctx, `INSERT INTO sessions (id, app_id, user_id, token_hash, refresh_hash, refreshable, ttl_seconds,
+		redirect_uri, settings, theme, custom_settings, created_at, updated_at, expires_at, refresh_expires_at, dead_at)
+		VALUES (?, ?, ?, ?, NULL, 0, ?, '', ?, ?, '{}', ?, ?, ?, NULL, ?)`)
+	if err != nil {
+		return err
+	}
+	ttl := int64(preloadTTL / time.Second)
+	for _, r := range sessions {
+		exp := r.at + preloadTTL.Microseconds()
+		if _, err := ss.ExecContext(ctx, r.id, appID, r.userID, r.hash, ttl, defaultSettingsJSON, emptyThemeJSON,
+			r.at, r.at, exp, exp); err != nil {
+			return fmt.Errorf("insert session: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// finish folds the WAL into the database file, so that the server starts
+// on a clean file. It runs no ANALYZE: the server never does either, so
+// the query plans measured are the ones a real deployment gets.
+func (s *sqliteSink) finish(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}
+
+func (s *sqliteSink) close() error { return s.db.Close() }
+
+// pgSink copies rows with COPY FROM STDIN.
+type pgSink struct{ conn *pgx.Conn }
+
+func openPGSink(ctx context.Context, dbURL string) (*pgSink, error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	return &pgSink{conn: conn}, nil
+}
+
+func (s *pgSink) write(ctx context.Context, appID string, users []userRow, sessions []sessionRow) error {
+	tx, err := s.conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if len(users) > 0 {
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "app_id", "external_id", "name", "metadata", "created_at", "updated_at"},
+			pgx.CopyFromSlice(len(users), func(i int) ([]any, error) {
+				u := users[i]
+				return []any{u.id, appID, u.ext, "", "{}", u.at, u.at}, nil
+			}))
+		if err != nil {
+			return fmt.Errorf("copy users: %w", err)
+		}
+	}
+	ttl := int64(preloadTTL / time.Second)
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"sessions"}, []string{"id", "app_id", "user_id", "token_hash", "refreshable", "ttl_seconds",
+		"redirect_uri", "settings", "theme", "custom_settings", "created_at", "updated_at", "expires_at", "dead_at"},
+		pgx.CopyFromSlice(len(sessions), func(i int) ([]any, error) {
+			r := sessions[i]
+			exp := r.at + preloadTTL.Microseconds()
+			return []any{r.id, appID, r.userID, r.hash, false, ttl, "", defaultSettingsJSON, emptyThemeJSON, "{}", r.at, r.at, exp, exp}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("copy sessions: %w", err)
+	}
+	return tx.Commit(ctx)
+}
+
+// finish refreshes the planner statistics, as autovacuum would shortly
+// after a bulk load.
+func (s *pgSink) finish(ctx context.Context) error {
+	_, err := s.conn.Exec(ctx, `ANALYZE users; ANALYZE sessions`)
+	return err
+}
+
+func (s *pgSink) close() error { return s.conn.Close(context.Background()) }

@@ -13,6 +13,7 @@ import (
 type Store interface {
 	LinkStore
 	OAuthStore
+	ConnectionDeleter
 
 	// Ping checks that the database answers (CodeUnavailable).
 	Ping(ctx context.Context) error

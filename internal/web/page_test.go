@@ -180,3 +180,68 @@ func TestAutoRedirectAndTheme(t *testing.T) {
 		t.Fatalf("auto redirect: %d %q", res.StatusCode, loc)
 	}
 }
+
+func TestConnectionActions_FollowAllowActions(t *testing.T) {
+	s := newSite(t)
+	connect := func(actions []string) (*http.Client, string, string) {
+		t.Helper()
+		link, _, _ := s.session(map[string]any{"settings": map[string]any{"allow_actions": actions}})
+		c := browser()
+		get(t, c, link)
+		_, page := get(t, c, s.URL+"/connect/")
+		csrf := csrfOf(t, page)
+		post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "api_key": {"k-0123456789"}}, nil)
+		_, page = get(t, c, s.URL+"/connect/")
+		return c, csrf, page
+	}
+	// Only disable allowed: no disconnect or delete button, and posting them
+	// is refused.
+	c, csrf, page := connect([]string{"disable"})
+	if !strings.Contains(page, "Disable Acme") || strings.Contains(page, "Disconnect Acme") || strings.Contains(page, "Delete Acme") {
+		t.Fatalf("buttons for [disable]:\n%s", page)
+	}
+	id := s.connections()[0].(map[string]any)["id"].(string)
+	for _, action := range []string{"disconnect", "delete"} {
+		if res, _ := post(t, c, s.URL+"/connect/connections/"+id+"/"+action, url.Values{"csrf_token": {csrf}}, nil); res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s not allowed: %d, want 403", action, res.StatusCode)
+		}
+	}
+	if res, _ := post(t, c, s.URL+"/connect/connections/"+id+"/explode", url.Values{"csrf_token": {csrf}}, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown action: %d, want 404", res.StatusCode)
+	}
+	if res, _ := post(t, c, s.URL+"/connect/connections/"+id+"/disable", url.Values{"csrf_token": {csrf}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable: %d", res.StatusCode)
+	}
+	if st := s.connections()[0].(map[string]any)["status"]; st != "revoked" {
+		t.Fatalf("after disable: %v", st)
+	}
+	// Delete removes the record; another user's session cannot touch it.
+	c, csrf, _ = connect([]string{"delete"})
+	id = s.connections()[0].(map[string]any)["id"].(string)
+	stranger := browser()
+	other := s.api("POST", "/v1/sessions", map[string]any{"user": map[string]any{"external_id": "u-2"}, "settings": map[string]any{"allow_actions": []string{"delete"}}}, 201)
+	get(t, stranger, other["configuration_url"].(string))
+	_, spage := get(t, stranger, s.URL+"/connect/")
+	if res, _ := post(t, stranger, s.URL+"/connect/connections/"+id+"/delete", url.Values{"csrf_token": {csrfOf(t, spage)}}, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("another user's connection: %d, want 404", res.StatusCode)
+	}
+	if res, _ := post(t, c, s.URL+"/connect/connections/"+id+"/delete", url.Values{"csrf_token": {csrf}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", res.StatusCode)
+	}
+	if n := len(s.connections()); n != 0 {
+		t.Fatalf("%d connections after delete", n)
+	}
+}
+
+func TestIsolationMode(t *testing.T) {
+	s := newSite(t)
+	s.api("PUT", "/v1/integrations/weather", map[string]any{"name": "Weather", "category": "data", "base_url": "https://api.weather.example",
+		"auth": map[string]any{"type": "none"}}, 201)
+	link, _, _ := s.session(map[string]any{"settings": map[string]any{"isolation_mode": true, "integrations": []string{"weather"}}})
+	c := browser()
+	get(t, c, link)
+	_, page := get(t, c, s.URL+"/connect/")
+	if strings.Contains(page, `class="side"`) || strings.Contains(page, "Acme &lt;CRM&gt;") || !strings.Contains(page, "Weather") {
+		t.Fatalf("isolation mode page:\n%s", page)
+	}
+}

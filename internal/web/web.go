@@ -78,7 +78,7 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	mount("POST /connect/open", h.post(h.handleOpenToken))
 	mount("GET /connect/{$}", h.page(h.session(h.handleHome)))
 	mount("POST /connect/integrations/{slug}", h.post(h.session(h.handleConnect)))
-	mount("POST /connect/connections/{id}/disconnect", h.post(h.session(h.handleDisconnect)))
+	mount("POST /connect/connections/{id}/{action}", h.post(h.session(h.handleConnectionAction)))
 	mount("POST /connect/done", h.post(h.session(h.handleDone)))
 	mount("POST /connect/oauth/{slug}/start", h.post(h.session(h.handleOAuthStart)))
 	// The one GET that changes state: OAuth2 providers return with a GET.
@@ -403,6 +403,10 @@ func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request, nonce strin
 		notice = "Connected."
 	case "disconnected":
 		notice = "Disconnected."
+	case "disabled":
+		notice = "Disabled. Connect again to enable it."
+	case "deleted":
+		notice = "Deleted."
 	}
 	return h.home(w, r, nonce, ps, http.StatusOK, notice, nil, nil)
 }
@@ -443,11 +447,15 @@ func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request, nonce st
 	return nil
 }
 
-func (h *Handler) handleDisconnect(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
-	if _, err := h.svc.RevokeSessionConnection(r.Context(), ps.sess, ps.user, r.PathValue("id")); err != nil {
+// handleConnectionAction runs disconnect, disable or delete on one of the
+// user's connections, as the session's allow_actions permit.
+func (h *Handler) handleConnectionAction(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
+	action := r.PathValue("action")
+	if err := h.svc.ActOnConnection(r.Context(), ps.sess, ps.user, r.PathValue("id"), action); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/connect/?notice=disconnected", http.StatusSeeOther)
+	notice := map[string]string{portico.ActionDisconnect: "disconnected", portico.ActionDisable: "disabled", portico.ActionDelete: "deleted"}[action]
+	http.Redirect(w, r, "/connect/?notice="+notice, http.StatusSeeOther)
 	return nil
 }
 

@@ -93,12 +93,12 @@ func (s AppSettings) Validate() error {
 	}
 	for _, u := range s.AllowedRedirectURIs {
 		if err := CheckRedirectURI(u); err != nil {
-			return Invalidf("settings.allowed_redirect_uris", "%q is not a valid redirect URI: %s", u, err.Error())
+			return Invalidf("settings.allowed_redirect_uris", "%q is not a valid redirect URI: %s", u, err.(*Error).Message)
 		}
 	}
 	if s.WebhookURL != "" {
 		if err := checkWebURL(s.WebhookURL); err != nil {
-			return Invalidf("settings.webhook_url", "webhook_url %s", err.Error())
+			return Invalidf("settings.webhook_url", "webhook_url %s", err.(*Error).Message)
 		}
 	}
 	return s.Theme.Validate("settings.theme")
@@ -119,7 +119,7 @@ func (t Theme) Validate(prefix string) error {
 			continue
 		}
 		if err := checkWebURL(f.v); err != nil {
-			return Invalidf(prefix+"."+f.name, "%s %s", f.name, err.Error())
+			return Invalidf(prefix+"."+f.name, "%s %s", f.name, err.(*Error).Message)
 		}
 	}
 	for _, f := range []struct{ name, v string }{

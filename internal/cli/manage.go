@@ -157,25 +157,28 @@ func runAppList(ctx context.Context, env *Env, args []string) error {
 	return tw.Flush()
 }
 
-func runKeyCreate(ctx context.Context, env *Env, args []string) error {
-	var (
-		sf     storeFlags
-		appID  string
-		asJSON bool
-	)
-	fs := newFlags(env, "key create", "key create --app APP_ID [--json]")
+// appCommand parses the flags of a command that acts on one app (--app,
+// --json and the store flags) and opens its service.
+func appCommand(ctx context.Context, env *Env, name string, args []string) (svc *portico.Service, appID string, asJSON bool, done func(), err error) {
+	var sf storeFlags
+	fs := newFlags(env, name, name+" --app APP_ID [--json]")
 	sf.register(fs)
 	fs.StringVar(&appID, "app", "", "the app's id (required)")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	if err := parse(fs, env, args); err != nil {
-		return err
+		return nil, "", false, nil, err
 	}
 	if appID == "" {
 		fmt.Fprintln(env.Stderr, "--app is required")
 		fs.Usage()
-		return errUsage
+		return nil, "", false, nil, errUsage
 	}
-	svc, done, err := manage(ctx, &sf)
+	svc, done, err = manage(ctx, &sf)
+	return svc, appID, asJSON, done, err
+}
+
+func runKeyCreate(ctx context.Context, env *Env, args []string) error {
+	svc, appID, asJSON, done, err := appCommand(ctx, env, "key create", args)
 	if err != nil {
 		return err
 	}
@@ -192,24 +195,7 @@ func runKeyCreate(ctx context.Context, env *Env, args []string) error {
 }
 
 func runKeyList(ctx context.Context, env *Env, args []string) error {
-	var (
-		sf     storeFlags
-		appID  string
-		asJSON bool
-	)
-	fs := newFlags(env, "key list", "key list --app APP_ID [--json]")
-	sf.register(fs)
-	fs.StringVar(&appID, "app", "", "the app's id (required)")
-	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	if err := parse(fs, env, args); err != nil {
-		return err
-	}
-	if appID == "" {
-		fmt.Fprintln(env.Stderr, "--app is required")
-		fs.Usage()
-		return errUsage
-	}
-	svc, done, err := manage(ctx, &sf)
+	svc, appID, asJSON, done, err := appCommand(ctx, env, "key list", args)
 	if err != nil {
 		return err
 	}

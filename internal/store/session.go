@@ -314,10 +314,11 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		s, reused, denied = nil, "", nil
 		var (
 			id, ttl        = "", 0
+			expires        int64
 			refreshExpires sql.NullInt64
 		)
-		err := t.queryRow(ctx, `SELECT id, ttl_seconds, refresh_expires_at FROM sessions
-			WHERE app_id = ? AND refresh_hash = ? AND revoked_at IS NULL`+t.db.dialect.forUpdate(), appID, oldRefresh).Scan(&id, &ttl, &refreshExpires)
+		err := t.queryRow(ctx, `SELECT id, ttl_seconds, expires_at, refresh_expires_at FROM sessions
+			WHERE app_id = ? AND refresh_hash = ? AND revoked_at IS NULL`+t.db.dialect.forUpdate(), appID, oldRefresh).Scan(&id, &ttl, &expires, &refreshExpires)
 		if errors.Is(err, sql.ErrNoRows) {
 			// A hash rotated away before: someone holds a stolen copy, or
 			// raced the rightful client. Either way the session ends.
@@ -344,7 +345,9 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 			denied = invalid
 			return nil
 		}
-		exp := min(us(t.now.Add(time.Duration(ttl)*time.Second)), refreshExpires.Int64)
+		// A refresh renews the session for its TTL within its refresh life,
+		// and never shortens it (an extended session keeps its expiry).
+		exp := max(expires, min(us(t.now.Add(time.Duration(ttl)*time.Second)), refreshExpires.Int64))
 		if _, err := t.exec(ctx, `INSERT INTO session_refresh_history (hash, session_id) VALUES (?, ?)`, oldRefresh, id); err != nil {
 			return fmt.Errorf("record rotated refresh token: %w", err)
 		}

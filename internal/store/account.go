@@ -49,8 +49,8 @@ func (db *DB) FindAccountByID(ctx context.Context, appID, id string) (*portico.A
 func (db *DB) ListAccounts(ctx context.Context, appID string, q portico.ListQuery) ([]portico.Account, error) {
 	query, args := `SELECT `+accountColumns+` FROM accounts WHERE app_id = ?`, []any{appID}
 	if q.After != nil {
-		query += ` AND (created_at > ? OR (created_at = ? AND id > ?))`
-		args = append(args, us(q.After.CreatedAt), us(q.After.CreatedAt), q.After.ID)
+		query += ` AND (created_at, id) > (?, ?)`
+		args = append(args, us(q.After.CreatedAt), q.After.ID)
 	}
 	rows, err := db.query(ctx, (query + ` ORDER BY created_at, id LIMIT ?`), append(args, q.Limit)...)
 	if err != nil {

@@ -187,8 +187,8 @@ func (db *DB) ListConnections(ctx context.Context, appID string, f portico.Conne
 		}
 	}
 	if q.After != nil {
-		where = append(where, "(c.created_at > ? OR (c.created_at = ? AND c.id > ?))")
-		args = append(args, us(q.After.CreatedAt), us(q.After.CreatedAt), q.After.ID)
+		where = append(where, "(c.created_at, c.id) > (?, ?)")
+		args = append(args, us(q.After.CreatedAt), q.After.ID)
 	}
 	rows, err := db.query(ctx, `SELECT `+connectionColumns+` FROM connections c WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY c.created_at, c.id LIMIT ?`, append(args, q.Limit)...)

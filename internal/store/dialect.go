@@ -20,3 +20,8 @@ func (d dialect) groupConcat(col string) string {
 	}
 	return "group_concat(" + col + ", ',')"
 }
+
+// Keyset pages compare (created_at, id) as one row value: both engines turn
+// that into an index range, where the equivalent
+// "created_at > ? OR (created_at = ? AND id > ?)" makes them scan from the
+// start of the range, so that deep pages cost more than the first.

@@ -132,8 +132,8 @@ func (db *DB) FindIntegration(ctx context.Context, appID, slug string) (*portico
 func (db *DB) ListIntegrations(ctx context.Context, appID string, q portico.ListQuery) ([]portico.Integration, error) {
 	query, args := `SELECT `+integrationColumns+` FROM integrations WHERE app_id = ?`, []any{appID}
 	if q.After != nil {
-		query += ` AND (created_at > ? OR (created_at = ? AND slug > ?))`
-		args = append(args, us(q.After.CreatedAt), us(q.After.CreatedAt), q.After.ID)
+		query += ` AND (created_at, slug) > (?, ?)`
+		args = append(args, us(q.After.CreatedAt), q.After.ID)
 	}
 	rows, err := db.query(ctx, query+` ORDER BY created_at, slug LIMIT ?`, append(args, q.Limit)...)
 	if err != nil {

@@ -213,8 +213,8 @@ func (db *DB) ListActiveSessions(ctx context.Context, appID string, f portico.Se
 		args = append(args, appID, *f.ExternalUserID)
 	}
 	if q.After != nil {
-		where = append(where, "(s.created_at > ? OR (s.created_at = ? AND s.id > ?))")
-		args = append(args, us(q.After.CreatedAt), us(q.After.CreatedAt), q.After.ID)
+		where = append(where, "(s.created_at, s.id) > (?, ?)")
+		args = append(args, us(q.After.CreatedAt), q.After.ID)
 	}
 	rows, err := db.query(ctx, (`SELECT ` + sessionColumns + ` FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY s.created_at, s.id LIMIT ?`), append(args, q.Limit)...)

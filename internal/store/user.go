@@ -223,8 +223,8 @@ func (db *DB) ListUsers(ctx context.Context, appID string, f portico.UserFilter,
 		args = append(args, *f.AccountID)
 	}
 	if q.After != nil {
-		where = append(where, "(u.created_at > ? OR (u.created_at = ? AND u.id > ?))")
-		args = append(args, us(q.After.CreatedAt), us(q.After.CreatedAt), q.After.ID)
+		where = append(where, "(u.created_at, u.id) > (?, ?)")
+		args = append(args, us(q.After.CreatedAt), q.After.ID)
 	}
 	args = append(args, q.Limit)
 	var users []portico.User

@@ -59,16 +59,27 @@ func (o *OAuth2) Exchange(ctx context.Context, integ *portico.Integration, clien
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.client())
 	tok, err := config(integ, clientSecret, redirectURL).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			desc := re.ErrorCode
-			if re.ErrorDescription != "" {
-				desc += ": " + re.ErrorDescription
-			}
-			return nil, fmt.Errorf("%w (%s)", ErrExchange, strings.TrimSpace(desc))
-		}
-		return nil, fmt.Errorf("%w: %v", ErrExchange, err)
+		return nil, exchangeError(err)
 	}
+	return credentialsOf(tok, now), nil
+}
+
+// exchangeError describes a refused token request without any secret.
+func exchangeError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		desc := re.ErrorCode
+		if re.ErrorDescription != "" {
+			desc += ": " + re.ErrorDescription
+		}
+		return fmt.Errorf("%w (%s)", ErrExchange, strings.TrimSpace(desc))
+	}
+	return fmt.Errorf("%w: %v", ErrExchange, err)
+}
+
+// credentialsOf turns a token answer into a connection's credentials;
+// expires_at is now plus the provider's expires_in.
+func credentialsOf(tok *oauth2.Token, now time.Time) portico.Credentials {
 	creds := portico.Credentials{portico.TokenAccess: tok.AccessToken}
 	if tok.RefreshToken != "" {
 		creds[portico.TokenRefresh] = tok.RefreshToken
@@ -82,5 +93,22 @@ func (o *OAuth2) Exchange(ctx context.Context, integ *portico.Integration, clien
 	if s, ok := tok.Extra("scope").(string); ok && s != "" {
 		creds[portico.TokenScope] = s
 	}
-	return creds, nil
+	return creds
+}
+
+// Refresh trades a connection's refresh token for new tokens at the
+// integration's token endpoint. The answer keeps the old refresh token when
+// the provider sends none (most rotate it, some do not).
+func (o *OAuth2) Refresh(ctx context.Context, integ *portico.Integration, clientSecret string, old portico.Credentials, now time.Time) (portico.Credentials, error) {
+	rt := old[portico.TokenRefresh]
+	if rt == "" {
+		return nil, fmt.Errorf("%w: the connection holds no refresh token", ErrExchange)
+	}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.client())
+	// An expired token makes the source refresh at once.
+	tok, err := config(integ, clientSecret, "").TokenSource(ctx, &oauth2.Token{RefreshToken: rt, Expiry: time.Unix(1, 0)}).Token()
+	if err != nil {
+		return nil, exchangeError(err)
+	}
+	return credentialsOf(tok, now), nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/store/storetest"
 )
 
@@ -37,6 +38,7 @@ func (l *logBuf) String() string {
 // site is a whole running server with one app, for hosted-page tests.
 type site struct {
 	t     *testing.T
+	Svc   *portico.Service
 	URL   string
 	Key   string
 	Clock *storetest.Clock
@@ -71,12 +73,11 @@ func newSite(t *testing.T, edits ...func(*cli.Config)) *site {
 		cancel()
 		<-done
 	})
-	app, key, err := srv.Service.CreateApp(ctx, "Acme")
+	_, key, err := srv.Service.CreateApp(ctx, "Acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = app
-	s := &site{t: t, URL: srv.URL(), Key: key, Clock: clock, logs: logs}
+	s := &site{t: t, Svc: srv.Service, URL: srv.URL(), Key: key, Clock: clock, logs: logs}
 	s.api("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"allowed_redirect_uris": []string{"https://app.example.com/settings"}}}, 200)
 	s.api("PUT", "/v1/integrations/acme", map[string]any{
 		"name": "Acme <CRM>", "category": "crm", "base_url": "https://api.acme.example/v2",

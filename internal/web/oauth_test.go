@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"net/http"
@@ -16,6 +18,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/upstream"
 )
 
 // provider is an OAuth2 authorization server on loopback: it checks the
@@ -26,6 +30,7 @@ type provider struct {
 	challenges map[string]string // code → code_challenge
 	redirects  map[string]string // code → redirect_uri
 	exchanges  int
+	refreshes  int
 }
 
 const (
@@ -60,6 +65,21 @@ func newProvider(t *testing.T) *provider {
 		id, secret, ok := r.BasicAuth()
 		if !ok {
 			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		}
+		if r.PostForm.Get("grant_type") == "refresh_token" {
+			p.mu.Lock()
+			p.refreshes++
+			n := p.refreshes
+			p.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			if id != clientID || secret != clientSecret || !strings.HasPrefix(r.PostForm.Get("refresh_token"), "rt-") {
+				w.WriteHeader(http.StatusBadRequest)
+				json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant"})
+				return
+			}
+			json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("at-refreshed-%d", n), "refresh_token": fmt.Sprintf("rt-refreshed-%d", n),
+				"token_type": "Bearer", "expires_in": 3600})
+			return
 		}
 		code := r.PostForm.Get("code")
 		p.mu.Lock()
@@ -207,4 +227,25 @@ func TestBrowser_OAuth2EndToEnd(t *testing.T) {
 		t.Fatalf("connections: %v", conns)
 	}
 	shot(t, ctx, "oauth-connected")
+
+	// The stored tokens refresh at the provider's token endpoint.
+	bg := context.Background()
+	appID := s.api("GET", "/v1/app", nil, 200)["id"].(string)
+	conn, err := s.Svc.FindConnection(bg, appID, conns[0].(map[string]any)["id"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := s.Svc.OpenCredentials(conn)
+	if err != nil || creds[portico.TokenAccess] != "at-code-1" || creds[portico.TokenRefresh] != "rt-code-1" {
+		t.Fatalf("stored tokens: %v", err)
+	}
+	integ, _ := s.Svc.FindIntegration(bg, appID, "gitlab")
+	secret, _ := s.Svc.OAuth2ClientSecret(integ)
+	fresh, err := (&upstream.OAuth2{}).Refresh(bg, integ, secret, creds, s.Svc.Now())
+	if err != nil || fresh[portico.TokenAccess] != "at-refreshed-1" || fresh[portico.TokenRefresh] != "rt-refreshed-1" || fresh[portico.TokenExpiresAt] == "" {
+		t.Fatalf("refresh: %v", err)
+	}
+	if _, err := (&upstream.OAuth2{}).Refresh(bg, integ, "wrong-secret", creds, s.Svc.Now()); !errors.Is(err, upstream.ErrExchange) {
+		t.Fatalf("refresh with a wrong client secret: %v", err)
+	}
 }

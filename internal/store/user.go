@@ -103,12 +103,13 @@ func findOrCreateUser(ctx context.Context, t *tx, appID, newID string, in portic
 		if err != nil {
 			return nil, false, fmt.Errorf("insert user: %w", err)
 		}
-		// Zero rows: another transaction created the same user meanwhile
-		// (PostgreSQL); it is committed now, so find it.
 		if n, _ := res.RowsAffected(); n == 1 {
 			created = true
-		}
-		if u, err = findUserByKey(ctx, t, appID, in); err != nil || u == nil {
+			u = &portico.User{ID: newID, AppID: appID, ExternalID: in.ExternalID, Email: in.Email, Name: in.Name,
+				Metadata: in.Metadata, CreatedAt: fromUS(us(t.now)), UpdatedAt: fromUS(us(t.now))}
+		} else if u, err = findUserByKey(ctx, t, appID, in); err != nil || u == nil {
+			// Zero rows: another transaction created the same user meanwhile
+			// (PostgreSQL); it is committed now, so find it.
 			return nil, false, fmt.Errorf("find created user: %w", errors.Join(err, sql.ErrNoRows))
 		}
 	}

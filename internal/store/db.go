@@ -82,11 +82,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		// busy_timeout comes first so that the other pragmas wait for a
 		// lock instead of failing; the writer begins IMMEDIATE so that a
 		// read-then-write transaction never fails to upgrade its lock.
-		// 16 MiB of page cache per connection (SQLite's default is 2 MiB):
-		// token lookups among a million sessions otherwise read most pages
-		// from the OS on every request. At most 5 connections: 80 MiB.
 		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
-			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=cache_size(-16384)"
+			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 		// The writer keeps the SAVEPOINT journals of group commit in memory
 		// (by default SQLite spills them to temporary files).
 		wc, err := newSQLiteConnector(base + "&_txlock=immediate&_pragma=temp_store(MEMORY)")

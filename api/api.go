@@ -102,6 +102,7 @@ type AppSettings struct {
 	MaxSessionsPerUser         int      `json:"max_sessions_per_user"`
 	SessionLimitPolicy         string   `json:"session_limit_policy"`
 	AllowedRedirectURIs        []string `json:"allowed_redirect_uris"`
+	AllowedFrameOrigins        []string `json:"allowed_frame_origins"`
 	Theme                      Theme    `json:"theme"`
 	WebhookURL                 *string  `json:"webhook_url"`
 	MaxUsers                   *int     `json:"max_users"`
@@ -134,6 +135,7 @@ type AppSettingsUpdate struct {
 	MaxSessionsPerUser         *int             `json:"max_sessions_per_user,omitempty"`
 	SessionLimitPolicy         *string          `json:"session_limit_policy,omitempty"`
 	AllowedRedirectURIs        *[]string        `json:"allowed_redirect_uris,omitempty"`
+	AllowedFrameOrigins        *[]string        `json:"allowed_frame_origins,omitempty"`
 	Theme                      *Theme           `json:"theme,omitempty"`
 	WebhookURL                 Nullable[string] `json:"webhook_url,omitzero"`
 	MaxUsers                   Nullable[int]    `json:"max_users,omitzero"`

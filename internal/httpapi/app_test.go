@@ -25,7 +25,7 @@ func TestApp_Get(t *testing.T) {
 					"id": appID, "name": "Acme", "created_at": e.Clock.Now().Format("2006-01-02T15:04:05Z"),
 					"settings": map[string]any{
 						"session_ttl_seconds": 3600.0, "max_session_ttl_seconds": 604800.0, "configuration_url_ttl_seconds": 900.0,
-						"max_sessions_per_user": 10.0, "session_limit_policy": "evict_oldest", "allowed_redirect_uris": []any{},
+						"max_sessions_per_user": 10.0, "session_limit_policy": "evict_oldest", "allowed_redirect_uris": []any{}, "allowed_frame_origins": []any{},
 						"theme": map[string]any{}, "webhook_url": nil, "max_users": nil,
 					},
 				}
@@ -76,6 +76,8 @@ func TestApp_PatchRejects(t *testing.T) {
 			invalid("redirect URI javascript", set("allowed_redirect_uris", []string{"javascript:alert(1)"}), "settings.allowed_redirect_uris"),
 			invalid("redirect URI with fragment", set("allowed_redirect_uris", []string{"https://app.example.com/cb#x"}), "settings.allowed_redirect_uris"),
 			invalid("redirect URI with credentials", set("allowed_redirect_uris", []string{"https://u:p@app.example.com/cb"}), "settings.allowed_redirect_uris"),
+			invalid("frame origin with a path", set("allowed_frame_origins", []string{"https://app.example.com/x"}), "settings.allowed_frame_origins"),
+			invalid("frame origin as a CSP keyword", set("allowed_frame_origins", []string{"'self'"}), "settings.allowed_frame_origins"),
 			invalid("redirect URI with CRLF", set("allowed_redirect_uris", []string{"https://app.example.com/cb\r\nX: y"}), "settings.allowed_redirect_uris"),
 			invalid("too many redirect URIs", set("allowed_redirect_uris", manyURIs), "settings.allowed_redirect_uris"),
 			invalid("theme colour", set("theme", map[string]any{"primary_color": "red"}), "settings.theme.primary_color"),
@@ -113,6 +115,7 @@ func TestApp_Patch(t *testing.T) {
 			"session_ttl_seconds": 60, "max_session_ttl_seconds": 120, "configuration_url_ttl_seconds": 30,
 			"max_sessions_per_user": 3, "session_limit_policy": "reject",
 			"allowed_redirect_uris": []string{"https://app.example.com/done", "http://localhost:3000/cb"},
+			"allowed_frame_origins": []string{"https://app.example.com"},
 			"theme":                 map[string]any{"name": "Acme", "primary_color": "#286efa", "logo_url": "https://cdn.example.com/logo.png"},
 			"max_users":             5,
 		}})
@@ -126,6 +129,7 @@ func TestApp_Patch(t *testing.T) {
 			"session_ttl_seconds": 60.0, "max_session_ttl_seconds": 120.0, "configuration_url_ttl_seconds": 30.0,
 			"max_sessions_per_user": 3.0, "session_limit_policy": "reject",
 			"allowed_redirect_uris": []any{"https://app.example.com/done", "http://localhost:3000/cb"},
+			"allowed_frame_origins": []any{"https://app.example.com"},
 			"theme":                 map[string]any{"name": "Acme", "primary_color": "#286efa", "logo_url": "https://cdn.example.com/logo.png"},
 			"webhook_url":           nil, "max_users": 5.0,
 		}

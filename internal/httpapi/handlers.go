@@ -63,6 +63,7 @@ func appJSON(a *portico.App) api.App {
 		MaxSessionsPerUser:         st.MaxSessionsPerUser,
 		SessionLimitPolicy:         st.SessionLimitPolicy,
 		AllowedRedirectURIs:        append([]string{}, st.AllowedRedirectURIs...),
+		AllowedFrameOrigins:        append([]string{}, st.AllowedFrameOrigins...),
 		Theme:                      api.Theme(st.Theme),
 		MaxUsers:                   st.MaxUsers,
 	}}
@@ -91,6 +92,7 @@ func (s *Server) handleAppUpdate(w http.ResponseWriter, r *http.Request) error {
 			MaxSessionsPerUser:         st.MaxSessionsPerUser,
 			SessionLimitPolicy:         st.SessionLimitPolicy,
 			AllowedRedirectURIs:        st.AllowedRedirectURIs,
+			AllowedFrameOrigins:        st.AllowedFrameOrigins,
 			MaxUsersSet:                st.MaxUsers.Set,
 			MaxUsers:                   st.MaxUsers.Value,
 		}

@@ -33,9 +33,12 @@ type AppSettings struct {
 	MaxSessionsPerUser         int      `json:"max_sessions_per_user"`
 	SessionLimitPolicy         string   `json:"session_limit_policy"`
 	AllowedRedirectURIs        []string `json:"allowed_redirect_uris"`
-	Theme                      Theme    `json:"theme"`
-	WebhookURL                 string   `json:"webhook_url"`
-	MaxUsers                   *int     `json:"max_users"`
+	// AllowedFrameOrigins may embed the hosted page in a frame (CSP
+	// frame-ancestors); empty means no one.
+	AllowedFrameOrigins []string `json:"allowed_frame_origins"`
+	Theme               Theme    `json:"theme"`
+	WebhookURL          string   `json:"webhook_url"`
+	MaxUsers            *int     `json:"max_users"`
 }
 
 // Theme is the presentation of the hosted page.
@@ -57,6 +60,7 @@ const (
 	MinConfigURLTTL        = 30
 	MaxSessionsPerUserCeil = 1000000
 	MaxRedirectURIs        = 100
+	MaxFrameOrigins        = 20
 	MaxURLLength           = 2048
 )
 
@@ -69,6 +73,7 @@ func DefaultAppSettings() AppSettings {
 		MaxSessionsPerUser:         10,
 		SessionLimitPolicy:         PolicyEvictOldest,
 		AllowedRedirectURIs:        []string{},
+		AllowedFrameOrigins:        []string{},
 	}
 }
 
@@ -94,6 +99,14 @@ func (s AppSettings) Validate() error {
 	for _, u := range s.AllowedRedirectURIs {
 		if err := CheckRedirectURI(u); err != nil {
 			return Invalidf("settings.allowed_redirect_uris", "%q is not a valid redirect URI: %s", u, err.(*Error).Message)
+		}
+	}
+	if len(s.AllowedFrameOrigins) > MaxFrameOrigins {
+		return Invalidf("settings.allowed_frame_origins", "At most %d frame origins are allowed.", MaxFrameOrigins)
+	}
+	for _, o := range s.AllowedFrameOrigins {
+		if !IsOrigin(o) {
+			return Invalidf("settings.allowed_frame_origins", "%q is not an origin such as https://app.example.com (scheme and host, no path).", o)
 		}
 	}
 	if s.WebhookURL != "" {
@@ -155,6 +168,15 @@ func CheckRedirectURI(s string) error {
 		return Errorf(CodeValidation, "must not contain a fragment.")
 	}
 	return nil
+}
+
+// IsOrigin accepts an http(s) origin: scheme and host (and port), nothing
+// else, as CSP frame-ancestors takes it.
+func IsOrigin(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil &&
+		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && !strings.ContainsAny(s, " ;,'\"") &&
+		s == u.Scheme+"://"+u.Host && !hasControl(s)
 }
 
 // RedirectAllowed reports whether uri is exactly one of the allowed URIs.

@@ -92,6 +92,7 @@ type SettingsPatch struct {
 	MaxSessionsPerUser         *int
 	SessionLimitPolicy         *string
 	AllowedRedirectURIs        *[]string
+	AllowedFrameOrigins        *[]string
 	Theme                      *Theme
 	WebhookURL                 *string
 	// MaxUsersSet tells that max_users was given; MaxUsers nil then means
@@ -115,6 +116,9 @@ func (p *SettingsPatch) apply(s *AppSettings) {
 	}
 	if p.AllowedRedirectURIs != nil {
 		s.AllowedRedirectURIs = append([]string{}, *p.AllowedRedirectURIs...)
+	}
+	if p.AllowedFrameOrigins != nil {
+		s.AllowedFrameOrigins = append([]string{}, *p.AllowedFrameOrigins...)
 	}
 	if p.Theme != nil {
 		s.Theme = *p.Theme

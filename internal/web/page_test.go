@@ -245,3 +245,18 @@ func TestIsolationMode(t *testing.T) {
 		t.Fatalf("isolation mode page:\n%s", page)
 	}
 }
+
+func TestFrameAncestorsFollowTheApp(t *testing.T) {
+	s := newSite(t)
+	if r := s.api("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"allowed_frame_origins": []string{"ftp://x"}}}, 422); r["error"] == nil {
+		t.Fatal("a bad origin was accepted")
+	}
+	s.api("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"allowed_frame_origins": []string{"https://app.example.com", "http://localhost:3000"}}}, 200)
+	link, _, _ := s.session(nil)
+	c := browser()
+	get(t, c, link)
+	res, _ := get(t, c, s.URL+"/connect/")
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors https://app.example.com http://localhost:3000") || res.Header.Get("X-Frame-Options") != "" {
+		t.Fatalf("CSP %q, X-Frame-Options %q", csp, res.Header.Get("X-Frame-Options"))
+	}
+}

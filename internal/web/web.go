@@ -106,8 +106,7 @@ type pageFunc func(w http.ResponseWriter, r *http.Request, nonce string) error
 func (h *Handler) page(fn pageFunc) http.Handler {
 	return h.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		nonce := newNonce()
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'nonce-"+nonce+"'; "+
-			"script-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+		setCSP(w, nonce, nil)
 		if err := fn(w, r, nonce); err != nil {
 			h.renderError(w, r, nonce, err)
 		}
@@ -136,6 +135,19 @@ func (h *Handler) post(fn pageFunc) http.Handler {
 		}
 		inner.ServeHTTP(w, r)
 	}))
+}
+
+// setCSP sets the page's Content-Security-Policy: frames only from the
+// app's allowed_frame_origins ('none' until the app is known, or when it
+// lists none).
+func setCSP(w http.ResponseWriter, nonce string, frameOrigins []string) {
+	ancestors := "'none'"
+	if len(frameOrigins) > 0 {
+		ancestors = strings.Join(frameOrigins, " ")
+		w.Header().Del("X-Frame-Options") // it cannot name several origins
+	}
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'nonce-"+nonce+"'; "+
+		"script-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors "+ancestors)
 }
 
 func newNonce() string {
@@ -356,6 +368,7 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 		if err != nil {
 			return sessionGone(err)
 		}
+		setCSP(w, nonce, app.Settings.AllowedFrameOrigins)
 		return fn(w, r, nonce, &pageSession{sess: sess, user: user, app: app, cookie: c.Value})
 	}
 }

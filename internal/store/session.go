@@ -124,12 +124,18 @@ func applySessionLimit(ctx context.Context, t *tx, appID, userID string, limit p
 		return nil, err
 	}
 	for _, id := range ids {
-		if _, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE id = ?`,
-			us(t.now), us(t.now), us(t.now), id); err != nil {
+		if err := revokeSessionByID(ctx, t, id); err != nil {
 			return nil, fmt.Errorf("evict session: %w", err)
 		}
 	}
 	return ids, nil
+}
+
+// revokeSessionByID ends one session inside t, unless it already ended.
+func revokeSessionByID(ctx context.Context, t *tx, id string) error {
+	_, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE id = ? AND revoked_at IS NULL`,
+		us(t.now), us(t.now), us(t.now), id)
+	return err
 }
 
 func insertConfigCode(ctx context.Context, t *tx, c *portico.ConfigCode) error {
@@ -331,8 +337,7 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 			if err != nil {
 				return err
 			}
-			if _, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE id = ? AND revoked_at IS NULL`,
-				us(t.now), us(t.now), us(t.now), reused); err != nil {
+			if err := revokeSessionByID(ctx, t, reused); err != nil {
 				return fmt.Errorf("revoke session on refresh reuse: %w", err)
 			}
 			denied = invalid

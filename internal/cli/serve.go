@@ -13,6 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porticohq/portico/internal/compat"
+	"github.com/porticohq/portico/internal/compat/apideck"
+	"github.com/porticohq/portico/internal/compat/humanapi"
+	"github.com/porticohq/portico/internal/compat/mindset"
+	"github.com/porticohq/portico/internal/compat/sessionstorage"
+	"github.com/porticohq/portico/internal/compat/superface"
 	"github.com/porticohq/portico/internal/httpapi"
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/secret"
@@ -206,6 +212,12 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 		return fmt.Errorf("hosted page: %w", err)
 	}
 	page.Register(api.Handle)
+	surfaces := compat.Options{Service: s.Service, Logger: s.log, Authenticate: api.AuthenticateKey}
+	superface.Register(api.Handle, surfaces)
+	mindset.Register(api.Handle, surfaces)
+	humanapi.Register(api.Handle, surfaces)
+	sessionstorage.Register(api.Handle, surfaces)
+	apideck.Register(api.Handle, surfaces)
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -179,6 +179,12 @@ func (s *Server) AuthenticateApp(w http.ResponseWriter, r *http.Request) (*porti
 	return s.authenticateKey(w, r, apiKeyFrom(r))
 }
 
+// AuthenticateKey checks a raw API key taken from wherever an adapter's wire
+// format carries it, with the same rate limits as AuthenticateApp.
+func (s *Server) AuthenticateKey(w http.ResponseWriter, r *http.Request, raw string) (*portico.App, error) {
+	return s.authenticateKey(w, r, raw)
+}
+
 func (s *Server) authenticateKey(w http.ResponseWriter, r *http.Request, raw string) (*portico.App, error) {
 	ip := clientIP(r)
 	if ok, wait := s.ipLimit.peek(ip); !ok {

@@ -1,0 +1,135 @@
+// Package compattest starts whole Portico servers for the compatible
+// surfaces' tests: the real binary's wiring, a real store, loopback HTTP.
+package compattest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/secret"
+	"github.com/porticohq/portico/internal/store/storetest"
+)
+
+// Engines returns the engines to run on (SQLite, and PostgreSQL when
+// PORTICO_TEST_POSTGRES_URL is set).
+func Engines(t testing.TB) []storetest.Engine { return storetest.Engines(t) }
+
+// Server is a running Portico server.
+type Server struct {
+	URL     string
+	Service *portico.Service
+	logs    *buffer
+	t       *testing.T
+}
+
+// Start starts a server on a fresh store of engine e, with private
+// upstreams allowed (tests use loopback upstreams); edit may change the
+// configuration first. The server stops when the test ends.
+func Start(t *testing.T, e storetest.Engine, edit func(*cli.Config)) *Server {
+	t.Helper()
+	dbURL, dir := e.Fresh(t)
+	var cfg cli.Config
+	cfg.DataDir, cfg.DatabaseURL = dir, dbURL
+	if dbURL != "" {
+		cfg.EncryptionKey = secret.NewKey()
+	}
+	cfg.Addr = "127.0.0.1:0"
+	cfg.LogFormat, cfg.LogLevel = "json", "info"
+	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.AllowPrivateUpstreams = true
+	if edit != nil {
+		edit(&cfg)
+	}
+	logs := &buffer{}
+	cfg.LogOutput = logs
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := cli.NewServer(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatalf("NewServer: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := srv.Run(ctx)
+		srv.Close()
+		done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(cfg.ShutdownTimeout + 5*time.Second):
+			t.Errorf("Run did not return after cancel")
+		}
+	})
+	return &Server{URL: srv.URL(), Service: srv.Service, logs: logs, t: t}
+}
+
+// NewApp creates an app and returns its id and first API key.
+func (s *Server) NewApp(name string) (appID, apiKey string) {
+	s.t.Helper()
+	app, key, err := s.Service.CreateApp(context.Background(), name)
+	if err != nil {
+		s.t.Fatalf("CreateApp: %v", err)
+	}
+	return app.ID, key
+}
+
+// Logs returns what the server logged so far (JSON lines), for checks that
+// no secret reaches a log.
+func (s *Server) Logs() string { return s.logs.String() }
+
+// Do sends a request with the given headers (name, value pairs) and body
+// ("" for none) and returns the status, headers and body of the answer.
+func (s *Server) Do(method, path, body string, headers ...string) (int, http.Header, []byte) {
+	s.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return res.StatusCode, res.Header, b
+}
+
+type buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *buffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *buffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

@@ -31,6 +31,8 @@ var statusOf = map[portico.Code]int{
 	portico.CodeRateLimited:          http.StatusTooManyRequests,
 	portico.CodeInternal:             http.StatusInternalServerError,
 	portico.CodeUnavailable:          http.StatusServiceUnavailable,
+	portico.CodeUpstreamUnreachable:  http.StatusBadGateway,
+	portico.CodeUpstreamTimeout:      http.StatusGatewayTimeout,
 }
 
 // StatusOf returns the HTTP status of an error code.

@@ -28,6 +28,12 @@ const (
 	CodeRateLimited          Code = "rate_limited"
 	CodeInternal             Code = "internal"
 	CodeUnavailable          Code = "unavailable"
+	// CodeUpstreamUnreachable: a perform's upstream call failed in
+	// transport, was refused by the address guard or a redirect rule, or
+	// answered more than the size bound (details.reason says which).
+	CodeUpstreamUnreachable Code = "upstream_unreachable"
+	// CodeUpstreamTimeout: a perform's upstream call did not finish in time.
+	CodeUpstreamTimeout Code = "upstream_timeout"
 )
 
 // Error is the one error type of the domain. Message is safe to show to a

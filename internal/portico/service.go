@@ -25,6 +25,8 @@ type Service struct {
 	// or private addresses, and plain http to loopback
 	// (--allow-private-upstreams; development and tests only).
 	AllowPrivateUpstreams bool
+	// Upstream sends Perform's requests (package upstream's guarded proxy).
+	Upstream Upstream
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }

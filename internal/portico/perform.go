@@ -1,0 +1,600 @@
+package portico
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/textproto"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Upstream sends the requests Perform builds to integrations' servers
+// (package upstream, with its address guard and bounds).
+type Upstream interface {
+	// Do sends req and returns the response read in full. Errors:
+	// CodeUpstreamUnreachable (transport failure, an address or redirect
+	// the guard refuses, a response over the size bound; details.reason
+	// says which) and CodeUpstreamTimeout.
+	Do(ctx context.Context, req *UpstreamRequest) (*UpstreamResponse, error)
+}
+
+// UpstreamRequest is one request to an integration's API, credential
+// included: it must never be logged.
+type UpstreamRequest struct {
+	Method string
+	URL    *url.URL
+	Header map[string][]string
+	Body   []byte // nil: no body
+}
+
+// UpstreamResponse is an integration's answer.
+type UpstreamResponse struct {
+	Status int
+	Header map[string][]string
+	Body   []byte
+}
+
+// UserRef names the user a perform acts for: exactly one of its fields.
+// An unknown ExternalID or Email is a user without connections (and is
+// created with the session of the connection_required answer); an unknown
+// ID is CodeNotFound.
+type UserRef struct {
+	ID         *string
+	ExternalID *string
+	Email      *string
+}
+
+// PerformRequest is a call of an integration's action, or a raw request to
+// its API, for one user.
+type PerformRequest struct {
+	User        UserRef
+	Integration string
+	// Action names a declared action; Input is its arguments (a JSON
+	// object, checked against the action's input schema).
+	Action string
+	Input  json.RawMessage
+	// Request is a raw request instead of an action.
+	Request *RawRequest
+}
+
+// RawRequest is a request relative to the integration's base URL.
+type RawRequest struct {
+	Method  string
+	Path    string
+	Query   map[string][]string
+	Headers map[string]string
+	// Body is any JSON value, sent as JSON; a JSON string with a non-JSON
+	// Content-Type header is sent as that text.
+	Body json.RawMessage
+}
+
+// Body encodings of a PerformResult.
+const (
+	BodyJSON   = "json"   // Body is the upstream's JSON body itself
+	BodyText   = "text"   // Body is a JSON string holding the text
+	BodyBase64 = "base64" // Body is a JSON string holding the bytes in standard base64
+	BodyNone   = "none"   // the upstream sent no body; Body is null
+)
+
+// PerformResult is the upstream's answer, whatever its status.
+type PerformResult struct {
+	Status int
+	// Headers are the response headers, names lower-cased, repeated
+	// values joined with ", "; hop-by-hop headers are left out.
+	Headers      map[string]string
+	Body         json.RawMessage
+	BodyEncoding string
+}
+
+// Reasons of a connection_required answer.
+const (
+	ReasonMissing = "missing"
+	ReasonExpired = "expired"
+	ReasonRevoked = "revoked"
+)
+
+// ConnectionRequired tells that the user has no usable connection to the
+// integration, and where the user can make one. It is the Err of the
+// CodeConnectionRequired error Perform returns: adapters reach it with
+// errors.As.
+type ConnectionRequired struct {
+	Integration     string // slug
+	IntegrationName string
+	Reason          string // ReasonMissing, ReasonExpired or ReasonRevoked
+	SessionID       string
+	Link            ConfigLink
+}
+
+func (e *ConnectionRequired) Error() string {
+	return "connection to " + e.Integration + " required: " + e.Reason
+}
+
+// needConnection is what credential lookups return when the user must
+// connect again; Perform completes it with a configuration link.
+func needConnection(reason string) error { return &ConnectionRequired{Reason: reason} }
+
+var rawMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
+
+// Limits of a raw request.
+const (
+	maxRawPath        = 2048
+	maxRawHeaders     = 50
+	maxRawQuery       = 100
+	maxHeaderValueLen = 8 << 10
+)
+
+// Perform calls an integration's action, or sends a raw request to its
+// API, for a user with the user's stored credentials. Errors: CodeNotFound
+// (unknown integration, action or user id), CodeValidation (input that
+// fails the action's schema, a bad raw request; the field names the
+// place), CodeForbidden (the integration is restricted to accounts the
+// user is not in), CodeConnectionRequired (see ConnectionRequired),
+// CodeUpstreamUnreachable and CodeUpstreamTimeout. Upstream 4xx and 5xx
+// answers are results, not errors.
+func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*PerformResult, error) {
+	if err := in.User.check(); err != nil {
+		return nil, err
+	}
+	if (in.Action == "") == (in.Request == nil) {
+		return nil, Invalidf("action", "Give either action (with input) or request, not both.")
+	}
+	if in.Request != nil && len(in.Input) > 0 {
+		return nil, Invalidf("input", "input goes with action; a raw request carries its own query and body.")
+	}
+	integ, err := s.FindIntegration(ctx, app.ID, in.Integration)
+	if err != nil {
+		return nil, err
+	}
+	var req *UpstreamRequest
+	if in.Request != nil {
+		req, err = buildRaw(integ, in.Request)
+	} else {
+		req, err = buildAction(integ, in.Action, in.Input)
+	}
+	if err != nil {
+		return nil, err
+	}
+	user, err := s.findUserRef(ctx, app.ID, in.User)
+	if err != nil {
+		return nil, err
+	}
+	probe := user
+	if probe == nil {
+		probe = &User{}
+	}
+	if !integ.VisibleTo(probe) {
+		return nil, &Error{Code: CodeForbidden, Message: integ.Name + " is restricted to members of certain accounts; the user is in none of them.",
+			Details: map[string]any{"integration": integ.Slug}}
+	}
+	creds, err := s.usableCredentials(ctx, app, integ, user)
+	if err != nil {
+		var cr *ConnectionRequired
+		if errors.As(err, &cr) {
+			return nil, s.connectionRequired(ctx, app, integ, user, in.User, cr.Reason)
+		}
+		return nil, err
+	}
+	if err := injectCredentials(integ, creds, req); err != nil {
+		return nil, err
+	}
+	if s.Upstream == nil {
+		return nil, errors.New("perform: no upstream client configured")
+	}
+	res, err := s.Upstream.Do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return resultOf(res), nil
+}
+
+func (r UserRef) check() error {
+	n := 0
+	for _, p := range []*string{r.ID, r.ExternalID, r.Email} {
+		if p != nil {
+			n++
+		}
+	}
+	if n != 1 {
+		return Invalidf("user", "user needs exactly one of id, external_id and email.")
+	}
+	switch {
+	case r.ExternalID != nil:
+		return withField(CheckExternalID(*r.ExternalID), "user.external_id")
+	case r.Email != nil:
+		e, err := NormalizeEmail(*r.Email)
+		if err != nil {
+			return withField(err, "user.email")
+		}
+		*r.Email = e
+	}
+	return nil
+}
+
+// findUserRef returns the user named, or nil for an external id or email
+// no user has yet.
+func (s *Service) findUserRef(ctx context.Context, appID string, r UserRef) (*User, error) {
+	if r.ID != nil {
+		return s.Store.FindUserByID(ctx, appID, *r.ID)
+	}
+	f := UserFilter{ExternalID: r.ExternalID}
+	if r.ExternalID == nil {
+		f = UserFilter{Email: r.Email}
+	}
+	users, err := s.Store.ListUsers(ctx, appID, f, ListQuery{Limit: 100})
+	if err != nil {
+		return nil, err
+	}
+	for i := range users {
+		// An email filter also matches users keyed by external id who
+		// have that email; the key is what names the user here.
+		if r.ExternalID != nil || users[i].ExternalID == nil {
+			return &users[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// usableCredentials returns the credentials of the user's connection, or a
+// *ConnectionRequired error saying why there are none.
+func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integration, user *User) (Credentials, error) {
+	if integ.Auth.Type == AuthNone {
+		return Credentials{}, nil
+	}
+	if user == nil {
+		return nil, needConnection(ReasonMissing)
+	}
+	conn, err := s.Store.FindConnection(ctx, app.ID, user.ID, integ.Slug)
+	if ErrorCode(err) == CodeNotFound {
+		return nil, needConnection(ReasonMissing)
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch conn.StatusAt(s.now()) {
+	case StatusConnected:
+	case StatusRevoked:
+		return nil, needConnection(ReasonRevoked)
+	default:
+		return nil, needConnection(ReasonExpired)
+	}
+	return s.performCredentials(ctx, app, integ, conn)
+}
+
+// performCredentials gets credentials fit for use from a connected
+// connection: an OAuth2 token past its expiry is a connection_required
+// with reason expired.
+func (s *Service) performCredentials(_ context.Context, _ *App, integ *Integration, conn *Connection) (Credentials, error) {
+	if integ.Auth.Type == AuthOAuth2 && conn.ExpiresAt != nil && !s.now().Before(*conn.ExpiresAt) {
+		return nil, needConnection(ReasonExpired)
+	}
+	return s.OpenCredentials(conn)
+}
+
+// connectionRequired finds or creates a session for the user and returns
+// the CodeConnectionRequired error with a fresh configuration URL: a new
+// code for the newest active session that may show the integration, or a
+// new session when there is none.
+func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integration, user *User, ref UserRef, reason string) error {
+	cr := &ConnectionRequired{Integration: integ.Slug, IntegrationName: integ.Name, Reason: reason}
+	sess, err := s.newestSessionFor(ctx, app, integ, user)
+	if err != nil {
+		return err
+	}
+	if sess != nil {
+		code, link := s.newLink(app, sess, s.now())
+		if err := s.Store.CreateConfigCode(ctx, code); err != nil {
+			return err
+		}
+		cr.SessionID, cr.Link = sess.ID, link
+	} else {
+		in := SessionInput{User: UserInput{ExternalID: ref.ExternalID, Email: ref.Email}}
+		if user != nil {
+			in.User = UserInput{ExternalID: user.ExternalID}
+			if user.ExternalID == nil {
+				in.User.Email = user.Email
+			}
+		}
+		created, err := s.CreateSession(ctx, app, in)
+		if err != nil {
+			return err
+		}
+		cr.SessionID, cr.Link = created.Session.ID, created.Link
+	}
+	cr.Link.AssistantHint = connectionHint(integ.Name, reason, cr.Link.ExpiresAt.Sub(s.now()))
+	return &Error{Code: CodeConnectionRequired,
+		Message: "The user has no usable connection to " + integ.Name + " (" + reason + "); the user must open configuration_url to connect it.",
+		Details: map[string]any{"integration": integ.Slug, "reason": reason, "configuration_url": cr.Link.URL,
+			"configuration_url_expires_at": cr.Link.ExpiresAt.UTC().Format(time.RFC3339), "assistant_hint": cr.Link.AssistantHint},
+		Err: cr}
+}
+
+// maxSessionScan bounds the sessions read to find the newest active one.
+const maxSessionScan = 1000
+
+// newestSessionFor returns the user's newest active session whose page
+// shows the integration, or nil.
+func (s *Service) newestSessionFor(ctx context.Context, app *App, integ *Integration, user *User) (*Session, error) {
+	if user == nil {
+		return nil, nil
+	}
+	var found *Session
+	now := s.now()
+	q := ListQuery{Limit: 100}
+	for scanned := 0; scanned < maxSessionScan; {
+		page, err := s.Store.ListActiveSessions(ctx, app.ID, SessionFilter{UserID: &user.ID}, now, q)
+		if err != nil {
+			return nil, err
+		}
+		for i := range page {
+			st := SessionSettingsOf(&page[i])
+			if (len(st.Integrations) == 0 || slices.Contains(st.Integrations, integ.Slug)) &&
+				(len(st.Categories) == 0 || slices.Contains(st.Categories, integ.Category)) {
+				found = &page[i]
+			}
+		}
+		scanned += len(page)
+		if len(page) < q.Limit {
+			break
+		}
+		last := page[len(page)-1]
+		q.After = &Cursor{last.CreatedAt, last.ID}
+	}
+	return found, nil
+}
+
+func connectionHint(name, reason string, ttl time.Duration) string {
+	var what, to string
+	switch reason {
+	case ReasonExpired:
+		what, to = "The user's connection to "+name+" has expired.", "reconnect "+name
+	case ReasonRevoked:
+		what, to = "The user's connection to "+name+" was revoked.", "connect "+name+" again"
+	default:
+		what, to = "The user has not connected "+name+".", "connect "+name
+	}
+	return what + " Tell the user to open the URL in 'configuration_url' to " + to + ", then try again. Always show the whole URL. It expires in " + HumanDuration(ttl) + "."
+}
+
+// buildAction builds the request of a declared action from its input: the
+// path placeholders, then the query (GET, DELETE) or a JSON body.
+func buildAction(integ *Integration, name string, input json.RawMessage) (*UpstreamRequest, error) {
+	i := slices.IndexFunc(integ.Actions, func(a Action) bool { return a.Name == name })
+	if i < 0 {
+		return nil, &Error{Code: CodeNotFound, Message: "Action not found: " + integ.Name + " has no action " + quote(name) + ".", Field: "action"}
+	}
+	a := integ.Actions[i]
+	args, err := ValidateInput(a.InputSchema, input)
+	if err != nil {
+		return nil, err
+	}
+	rest := make(map[string]any, len(args))
+	for k, v := range args {
+		rest[k] = v
+	}
+	var bad error
+	path := placeholderRe.ReplaceAllStringFunc(a.Path, func(m string) string {
+		k := m[1 : len(m)-1]
+		v, ok := rest[k]
+		delete(rest, k)
+		s, scalar := scalarText(v)
+		switch {
+		case !ok:
+			bad = Invalidf("input."+k, "input.%s is required: it is part of the path.", k)
+		case !scalar:
+			bad = Invalidf("input."+k, "input.%s must be a string or a number: it is part of the path.", k)
+		case s == "" || s == "." || s == "..":
+			bad = Invalidf("input."+k, "input.%s cannot be empty, . or ..: it is part of the path.", k)
+		}
+		return url.PathEscape(s)
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	u, err := ResolvePath(integ.BaseURL, path)
+	if err != nil {
+		return nil, withField(err, "action")
+	}
+	req := &UpstreamRequest{Method: a.Method, URL: u, Header: map[string][]string{"Accept": {"application/json"}}}
+	if a.Method == "GET" || a.Method == "DELETE" {
+		q := url.Values{}
+		for k, v := range rest {
+			addQuery(q, k, v)
+		}
+		u.RawQuery = q.Encode()
+		return req, nil
+	}
+	req.Body, _ = json.Marshal(rest)
+	req.Header["Content-Type"] = []string{"application/json"}
+	return req, nil
+}
+
+// scalarText is the text of a string, number or boolean.
+func scalarText(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case json.Number:
+		return v.String(), true
+	case bool:
+		if v {
+			return "true", true
+		}
+		return "false", true
+	}
+	return "", false
+}
+
+func addQuery(q url.Values, k string, v any) {
+	switch v := v.(type) {
+	case nil:
+	case []any:
+		for _, x := range v {
+			if s, ok := scalarText(x); ok {
+				q.Add(k, s)
+			} else if x != nil {
+				q.Add(k, compactJSON(x))
+			}
+		}
+	default:
+		if s, ok := scalarText(v); ok {
+			q.Add(k, s)
+		} else {
+			q.Add(k, compactJSON(v))
+		}
+	}
+}
+
+// buildRaw checks a raw request and builds it against the base URL.
+func buildRaw(integ *Integration, r *RawRequest) (*UpstreamRequest, error) {
+	method := strings.ToUpper(r.Method)
+	if !slices.Contains(rawMethods, method) {
+		return nil, Invalidf("request.method", "request.method must be one of %s.", strings.Join(rawMethods, ", "))
+	}
+	u, err := ResolvePath(integ.BaseURL, r.Path)
+	if err != nil {
+		return nil, withField(err, "request.path")
+	}
+	if len(r.Query) > maxRawQuery {
+		return nil, Invalidf("request.query", "At most %d query parameters.", maxRawQuery)
+	}
+	q := url.Values{}
+	for k, vs := range r.Query {
+		if k == "" || len(k) > 256 || !utf8.ValidString(k) || hasControl(k) {
+			return nil, Invalidf("request.query", "A query parameter name is 1 to 256 bytes of text.")
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return nil, Invalidf("request.query."+k, "request.query.%s must be valid UTF-8.", k)
+			}
+			q.Add(k, v)
+		}
+	}
+	u.RawQuery = q.Encode()
+	if len(r.Headers) > maxRawHeaders {
+		return nil, Invalidf("request.headers", "At most %d headers.", maxRawHeaders)
+	}
+	req := &UpstreamRequest{Method: method, URL: u, Header: map[string][]string{}}
+	for k, v := range r.Headers {
+		field := "request.headers." + k
+		lk := strings.ToLower(k)
+		switch {
+		case !headerNameRe.MatchString(k):
+			return nil, Invalidf("request.headers", "%q is not an HTTP header name.", k)
+		case lk != "content-type" && slices.Contains(forbiddenHeaders, lk):
+			return nil, Invalidf(field, "The %s header is set by Portico, not by the request.", k)
+		case len(v) > maxHeaderValueLen || !utf8.ValidString(v) || hasControl(v):
+			return nil, Invalidf(field, "A header value is at most %d bytes of text without control characters.", maxHeaderValueLen)
+		}
+		req.Header[textproto.CanonicalMIMEHeaderKey(k)] = []string{v}
+	}
+	body := r.Body
+	if len(body) == 0 || string(body) == "null" {
+		return req, nil
+	}
+	if method == "GET" || method == "HEAD" {
+		return nil, Invalidf("request.body", "A %s request takes no body.", method)
+	}
+	ct := ""
+	if v := req.Header["Content-Type"]; len(v) > 0 {
+		ct = v[0]
+	}
+	var text string
+	if ct != "" && !isJSONType(ct) && json.Unmarshal(body, &text) == nil {
+		req.Body = []byte(text)
+		return req, nil
+	}
+	if ct == "" {
+		req.Header["Content-Type"] = []string{"application/json"}
+	}
+	req.Body = append([]byte(nil), body...)
+	return req, nil
+}
+
+// injectCredentials places the credential where the integration says:
+// inject's header or query parameter with {field} filled, or the
+// Authorization: Basic header.
+func injectCredentials(integ *Integration, creds Credentials, req *UpstreamRequest) error {
+	switch integ.Auth.Type {
+	case AuthNone:
+		return nil
+	case AuthBasic:
+		pair := creds["username"] + ":" + creds["password"]
+		req.Header["Authorization"] = []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(pair))}
+		return nil
+	}
+	in := integ.Auth.Inject
+	if in == nil {
+		return errors.New("perform: integration " + integ.Slug + " has no inject rule")
+	}
+	value := placeholderRe.ReplaceAllStringFunc(in.Format, func(m string) string {
+		k := m[1 : len(m)-1]
+		if k == TokenType && creds[k] == "" {
+			return "Bearer"
+		}
+		return creds[k]
+	})
+	if in.Header != "" {
+		req.Header[textproto.CanonicalMIMEHeaderKey(in.Header)] = []string{value}
+		return nil
+	}
+	q := req.URL.Query()
+	q.Set(in.Query, value)
+	req.URL.RawQuery = q.Encode()
+	return nil
+}
+
+// hopByHop are response headers that describe one connection, not the
+// answer.
+var hopByHop = []string{"connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+
+// resultOf turns an upstream answer into a result: a JSON body as JSON,
+// text as a string, anything else base64.
+func resultOf(res *UpstreamResponse) *PerformResult {
+	out := &PerformResult{Status: res.Status, Headers: map[string]string{}}
+	for k, vs := range res.Header {
+		lk := strings.ToLower(k)
+		if slices.Contains(hopByHop, lk) || len(vs) == 0 {
+			continue
+		}
+		out.Headers[lk] = strings.Join(vs, ", ")
+	}
+	ct := out.Headers["content-type"]
+	switch {
+	case len(res.Body) == 0:
+		out.Body, out.BodyEncoding = json.RawMessage("null"), BodyNone
+	case isJSONType(ct) && json.Valid(res.Body):
+		out.Body, out.BodyEncoding = json.RawMessage(res.Body), BodyJSON
+	case utf8.Valid(res.Body) && !strings.ContainsRune(string(res.Body), 0) && isTextual(ct):
+		b, _ := json.Marshal(string(res.Body))
+		out.Body, out.BodyEncoding = b, BodyText
+	default:
+		b, _ := json.Marshal(base64.StdEncoding.EncodeToString(res.Body))
+		out.Body, out.BodyEncoding = b, BodyBase64
+	}
+	return out
+}
+
+func mediaType(ct string) string {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
+}
+
+func isJSONType(ct string) bool {
+	mt := mediaType(ct)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// isTextual reports a media type whose body is text; a body without a
+// type counts as text when it is valid UTF-8.
+func isTextual(ct string) bool {
+	mt := mediaType(ct)
+	return mt == "" || strings.HasPrefix(mt, "text/") || isJSONType(ct) || strings.HasSuffix(mt, "+xml") ||
+		slices.Contains([]string{"application/xml", "application/javascript", "application/x-www-form-urlencoded", "application/graphql"}, mt)
+}
+
+func quote(s string) string { b, _ := json.Marshal(s); return string(b) }

@@ -1,0 +1,80 @@
+package portico
+
+import (
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxUnescapeRounds is how many layers of %-encoding ResolvePath looks
+// through: an upstream, or a proxy in front of it, may decode a path more
+// than once, so %252e%252e must be judged like ..
+const maxUnescapeRounds = 3
+
+// ResolvePath resolves a request path against an integration's base URL.
+// The result always has the base URL's scheme and host, and its path
+// always starts with the base URL's path: the path must start with a
+// single /, and may not contain a backslash, white space, control
+// characters, ? or #, an empty segment (//) or a . or .. segment — in any
+// of its %-decoded readings (%2e%2e, %252e, %5c …). %-escapes are kept as
+// given (%2F stays an escaped slash inside one segment). Errors are
+// CodeValidation.
+func ResolvePath(baseURL, p string) (*url.URL, error) {
+	base, err := url.Parse(baseURL)
+	if err != nil || base.Host == "" {
+		return nil, Errorf(CodeValidation, "The integration's base_url is not a valid URL.")
+	}
+	if err := checkRequestPath(p); err != nil {
+		return nil, err
+	}
+	decoded, _ := url.PathUnescape(p)
+	u := &url.URL{Scheme: base.Scheme, Host: base.Host}
+	basePath := strings.TrimRight(base.Path, "/")
+	u.Path = basePath + decoded
+	u.RawPath = strings.TrimRight(base.EscapedPath(), "/") + p
+	if u.EscapedPath() != u.RawPath {
+		// The path is not in the one encoding url.URL keeps as given:
+		// send the canonical escaping of what it means instead.
+		u.RawPath = ""
+	}
+	return u, nil
+}
+
+func checkRequestPath(p string) error {
+	switch {
+	case p == "" || p[0] != '/':
+		return Errorf(CodeValidation, "The path must start with /; it is relative to the integration's base URL.")
+	case len(p) > maxRawPath:
+		return Errorf(CodeValidation, "The path must be at most %d bytes.", maxRawPath)
+	case strings.Contains(p, "//"):
+		return Errorf(CodeValidation, "The path must not contain an empty segment (//).")
+	case strings.ContainsAny(p, "?#"):
+		return Errorf(CodeValidation, "The path must not contain ? or #; send query parameters in query.")
+	}
+	cur := p
+	for round := 0; ; round++ {
+		if !utf8.ValidString(cur) || hasControl(cur) || strings.ContainsAny(cur, "\\ \t") {
+			return Errorf(CodeValidation, "The path must not contain a backslash, white space or control characters, also %%-encoded.")
+		}
+		for _, seg := range strings.Split(cur, "/") {
+			if seg == "." || seg == ".." {
+				return Errorf(CodeValidation, "The path must not contain . or .. segments, also %%-encoded.")
+			}
+		}
+		if round == maxUnescapeRounds || !strings.Contains(cur, "%") {
+			return nil
+		}
+		next, err := url.PathUnescape(cur)
+		if err != nil {
+			if round == 0 {
+				return Errorf(CodeValidation, "The path has a malformed %%-escape.")
+			}
+			// A deeper layer that is not valid %-encoding is plain text.
+			return nil
+		}
+		if strings.Contains(next, "//") {
+			return Errorf(CodeValidation, "The path must not contain an empty segment (//), also %%-encoded.")
+		}
+		cur = next
+	}
+}

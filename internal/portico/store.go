@@ -14,6 +14,7 @@ type Store interface {
 	LinkStore
 	OAuthStore
 	ConnectionDeleter
+	EventStore
 
 	// Ping checks that the database answers (CodeUnavailable).
 	Ping(ctx context.Context) error

@@ -104,7 +104,7 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
 				out.Credentials, out.CreatedAt, out.UpdatedAt, created = sealed, t.now, t.now, true
-				return nil
+				return db.emitEvent(ctx, t, c.AppID, c.UserID, portico.EventConnectionCreated, portico.ConnectionEventData(&out, t.now))
 			}
 			// Another transaction created it meanwhile (PostgreSQL); it is
 			// committed now, so replace it.
@@ -124,7 +124,7 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 			return fmt.Errorf("update connection: %w", err)
 		}
 		out.ID, out.Credentials, out.CreatedAt, out.UpdatedAt = id, sealed, fromUS(createdAt), t.now
-		return nil
+		return db.emitEvent(ctx, t, c.AppID, c.UserID, portico.EventConnectionUpdated, portico.ConnectionEventData(&out, t.now))
 	})
 	if err != nil {
 		return false, err
@@ -228,7 +228,7 @@ func (db *DB) RevokeConnection(ctx context.Context, appID, id, userID string) (*
 			return fmt.Errorf("revoke connection: %w", err)
 		}
 		c.Status, c.Fields, c.Credentials, c.Refreshable, c.ExpiresAt, c.UpdatedAt = portico.StatusRevoked, []string{}, "", false, nil, t.now
-		return nil
+		return db.emitEvent(ctx, t, appID, c.UserID, portico.EventConnectionRevoked, portico.ConnectionEventData(c, t.now))
 	})
 	return c, err
 }

@@ -2,21 +2,28 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/porticohq/portico/internal/portico"
 )
 
-// DeleteConnection implements portico.ConnectionDeleter.
+// DeleteConnection implements portico.ConnectionDeleter. A deleted
+// connection is reported to the webhook as revoked: its credentials are gone
+// either way.
 func (db *DB) DeleteConnection(ctx context.Context, appID, id, userID string) error {
 	return db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `DELETE FROM connections WHERE app_id = ? AND id = ? AND (? = '' OR user_id = ?)`, appID, id, userID, userID)
+		c, err := scanConnection(t.queryRow(ctx, `DELETE FROM connections WHERE app_id = ? AND id = ? AND (? = '' OR user_id = ?)
+			RETURNING id, app_id, user_id, integration, status, fields, credentials, refreshable, expires_at, created_at, updated_at`,
+			appID, id, userID, userID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return portico.NotFound("Connection")
+		}
 		if err != nil {
 			return fmt.Errorf("delete connection: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return portico.NotFound("Connection")
-		}
-		return nil
+		c.Status, c.Fields, c.ExpiresAt, c.UpdatedAt = portico.StatusRevoked, []string{}, nil, t.now
+		return db.emitEvent(ctx, t, appID, c.UserID, portico.EventConnectionRevoked, portico.ConnectionEventData(c, t.now))
 	})
 }

@@ -47,6 +47,8 @@ type DB struct {
 	queries sync.Map
 	// group commits SQLite writes together (nil on PostgreSQL).
 	group *groupWriter
+	// outbox wakes the webhook worker after commits that queued events.
+	outbox outboxSignal
 }
 
 var _ portico.Store = (*DB)(nil)
@@ -169,6 +171,8 @@ type tx struct {
 	*sql.Tx
 	db  *DB
 	now time.Time
+	// emitted tells that the transaction queued webhook events.
+	emitted bool
 }
 
 // row is what a single-row query returns.
@@ -188,10 +192,22 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
 
 // inWrite runs fn in a write transaction and commits it.
 func (db *DB) inWrite(ctx context.Context, fn func(*tx) error) error {
-	if db.group != nil {
-		return db.group.run(ctx, fn)
+	emitted := false
+	run := func(t *tx) error {
+		err := fn(t)
+		emitted = t.emitted
+		return err
 	}
-	return db.inTx(ctx, db.write, fn)
+	var err error
+	if db.group != nil {
+		err = db.group.run(ctx, run)
+	} else {
+		err = db.inTx(ctx, db.write, run)
+	}
+	if err == nil && emitted {
+		db.outbox.wake()
+	}
+	return err
 }
 
 // inRead runs fn in a read-only snapshot.

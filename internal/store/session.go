@@ -46,7 +46,7 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 	err := db.inWrite(ctx, func(t *tx) error {
 		var err error
 		evicted = nil
-		user, _, err = findOrCreateUser(ctx, t, ns.Session.AppID, ns.UserID, ns.User)
+		user, _, err = db.findOrCreateUser(ctx, t, ns.Session.AppID, ns.UserID, ns.User)
 		if err != nil {
 			return err
 		}
@@ -57,7 +57,8 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 				return fmt.Errorf("lock user: %w", err)
 			}
 		}
-		if evicted, err = applySessionLimit(ctx, t, ns.Session.AppID, user.ID, ns.Limit); err != nil {
+		var hooked bool
+		if evicted, hooked, err = db.applySessionLimit(ctx, t, ns.Session.AppID, user.ID, ns.Limit); err != nil {
 			return err
 		}
 		s := ns.Session
@@ -81,6 +82,11 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 		if err != nil {
 			return fmt.Errorf("insert session: %w", err)
 		}
+		if hooked {
+			if err := db.emitEvent(ctx, t, s.AppID, s.UserID, portico.EventSessionCreated, portico.SessionEventData(s)); err != nil {
+				return err
+			}
+		}
 		return insertConfigCode(ctx, t, ns.Code)
 	})
 	if err != nil {
@@ -90,52 +96,71 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 }
 
 // applySessionLimit makes room for one more active session of the user, or
-// refuses, per the app's policy.
-func applySessionLimit(ctx context.Context, t *tx, appID, userID string, limit portico.SessionLimit) ([]string, error) {
-	var n int
-	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
-		appID, userID, us(t.now)).Scan(&n); err != nil {
-		return nil, fmt.Errorf("count sessions: %w", err)
+// refuses, per the app's policy. It also reports whether the app has a
+// webhook, read by the statement that counts, so that session creation
+// pays no extra lookup for events.
+func (db *DB) applySessionLimit(ctx context.Context, t *tx, appID, userID string, limit portico.SessionLimit) ([]string, bool, error) {
+	var n, hooked int
+	if err := t.queryRow(ctx, `SELECT COUNT(*), `+hookedSQL+` FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
+		appID, appID, userID, us(t.now)).Scan(&n, &hooked); err != nil {
+		return nil, false, fmt.Errorf("count sessions: %w", err)
 	}
 	if n < limit.Max {
-		return nil, nil
+		return nil, hooked > 0, nil
 	}
 	if limit.Policy == portico.PolicyReject {
-		return nil, &portico.Error{Code: portico.CodeSessionLimitReached,
+		return nil, false, &portico.Error{Code: portico.CodeSessionLimitReached,
 			Message: fmt.Sprintf("The user already has %d active sessions, the app's max_sessions_per_user; revoke one first.", n),
 			Details: map[string]any{"max_sessions_per_user": limit.Max}}
 	}
 	rows, err := t.query(ctx, `SELECT id FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?
 		ORDER BY created_at, id LIMIT ?`, appID, userID, us(t.now), n-limit.Max+1)
 	if err != nil {
-		return nil, fmt.Errorf("find oldest sessions: %w", err)
+		return nil, false, fmt.Errorf("find oldest sessions: %w", err)
 	}
 	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, false, err
 		}
 		ids = append(ids, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for _, id := range ids {
-		if err := revokeSessionByID(ctx, t, id); err != nil {
-			return nil, fmt.Errorf("evict session: %w", err)
+		if err := db.revokeSessionByID(ctx, t, appID, id, hooked > 0); err != nil {
+			return nil, false, fmt.Errorf("evict session: %w", err)
 		}
 	}
-	return ids, nil
+	return ids, hooked > 0, nil
 }
 
-// revokeSessionByID ends one session inside t, unless it already ended.
-func revokeSessionByID(ctx context.Context, t *tx, id string) error {
-	_, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE id = ? AND revoked_at IS NULL`,
-		us(t.now), us(t.now), us(t.now), id)
-	return err
+// revokeSessionByID ends one session of the app inside t, unless it already
+// ended, and queues its session.revoked event when hooked.
+func (db *DB) revokeSessionByID(ctx context.Context, t *tx, appID, id string, hooked bool) error {
+	res, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND id = ? AND revoked_at IS NULL`,
+		us(t.now), us(t.now), us(t.now), appID, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 || !hooked {
+		return nil
+	}
+	return db.emitSessionRevoked(ctx, t, appID, id)
+}
+
+// emitSessionRevoked queues session.revoked for a session revoked in t.
+func (db *DB) emitSessionRevoked(ctx context.Context, t *tx, appID, id string) error {
+	s, err := scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.app_id = ? AND s.id = ?`, appID, id))
+	if err != nil {
+		return fmt.Errorf("read revoked session: %w", err)
+	}
+	return db.emitEvent(ctx, t, appID, s.UserID, portico.EventSessionRevoked, portico.SessionEventData(s))
 }
 
 func insertConfigCode(ctx context.Context, t *tx, c *portico.ConfigCode) error {
@@ -279,7 +304,10 @@ func (db *DB) RevokeSession(ctx context.Context, appID, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return portico.NotFound("Session")
 		}
-		return nil
+		if hooked, err := appHooked(ctx, t, appID); err != nil || !hooked {
+			return err
+		}
+		return db.emitSessionRevoked(ctx, t, appID, id)
 	})
 }
 
@@ -301,11 +329,52 @@ func (db *DB) RevokeUserSessions(ctx context.Context, appID, userID string) (int
 			appID, userID, us(t.now)).Scan(&n); err != nil {
 			return err
 		}
+		hooked, err := appHooked(ctx, t, appID)
+		if err != nil {
+			return err
+		}
+		var live []*portico.Session
+		if hooked {
+			// The events report the sessions that were still usable, the
+			// ones counted.
+			if live, err = db.liveSessions(ctx, t, appID, userID); err != nil {
+				return err
+			}
+		}
 		_, err = t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL`,
 			us(t.now), us(t.now), us(t.now), appID, userID)
-		return err
+		if err != nil {
+			return err
+		}
+		for _, s := range live {
+			s.UpdatedAt = t.now
+			if err := db.emitEvent(ctx, t, appID, userID, portico.EventSessionRevoked, portico.SessionEventData(s)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return int(n), err
+}
+
+// liveSessions returns the user's sessions neither revoked nor expired.
+func (db *DB) liveSessions(ctx context.Context, t *tx, appID, userID string) ([]*portico.Session, error) {
+	rows, err := t.query(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.app_id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ? ORDER BY s.created_at, s.id`,
+		appID, userID, us(t.now))
+	if err != nil {
+		return nil, fmt.Errorf("read live sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []*portico.Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // RotateSessionTokens implements portico.Store.
@@ -337,7 +406,11 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 			if err != nil {
 				return err
 			}
-			if err := revokeSessionByID(ctx, t, reused); err != nil {
+			hooked, err := appHooked(ctx, t, appID)
+			if err != nil {
+				return err
+			}
+			if err := db.revokeSessionByID(ctx, t, appID, reused, hooked); err != nil {
 				return fmt.Errorf("revoke session on refresh reuse: %w", err)
 			}
 			denied = invalid

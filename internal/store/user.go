@@ -60,22 +60,22 @@ func (db *DB) FindOrCreateUser(ctx context.Context, appID, newID string, in port
 	err := db.inWrite(ctx, func(t *tx) error {
 		user, created = nil, false
 		var err error
-		user, created, err = findOrCreateUser(ctx, t, appID, newID, in)
+		user, created, err = db.findOrCreateUser(ctx, t, appID, newID, in)
 		return err
 	})
 	return user, created, err
 }
 
 // findOrCreateUser is FindOrCreateUser inside a transaction, for callers
-// that go on to write more (sessions).
-func findOrCreateUser(ctx context.Context, t *tx, appID, newID string, in portico.UserInput) (*portico.User, bool, error) {
+// that go on to write more (sessions). A created user queues user.created.
+func (db *DB) findOrCreateUser(ctx context.Context, t *tx, appID, newID string, in portico.UserInput) (*portico.User, bool, error) {
 	u, err := findUserByKey(ctx, t, appID, in)
 	if err != nil {
 		return nil, false, fmt.Errorf("find user: %w", err)
 	}
-	created := false
+	created, hooked := false, false
 	if u == nil {
-		if err := checkUserQuota(ctx, t, appID); err != nil {
+		if hooked, err = checkUserQuota(ctx, t, appID); err != nil {
 			if portico.ErrorCode(err) != portico.CodeQuotaExceeded {
 				return nil, false, err
 			}
@@ -119,36 +119,46 @@ func findOrCreateUser(ctx context.Context, t *tx, appID, newID string, in portic
 	if u.AccountIDs, err = loadAccountIDs(ctx, t, appID, u.ID); err != nil {
 		return nil, false, err
 	}
+	if created && hooked {
+		if err := db.emitEvent(ctx, t, appID, u.ID, portico.EventUserCreated, portico.UserEventData(u)); err != nil {
+			return nil, false, err
+		}
+	}
 	return u, created, nil
 }
 
-func checkUserQuota(ctx context.Context, t *tx, appID string) error {
+// checkUserQuota refuses a new user beyond the app's max_users. It also
+// reports whether the app has a webhook, from the settings it reads anyway,
+// so that creating a user pays no extra lookup for events.
+func checkUserQuota(ctx context.Context, t *tx, appID string) (hooked bool, err error) {
 	var settings string
 	if err := t.queryRow(ctx, `SELECT settings FROM apps WHERE id = ?`, appID).Scan(&settings); err != nil {
-		return fmt.Errorf("read app settings: %w", err)
+		return false, fmt.Errorf("read app settings: %w", err)
 	}
 	var s struct {
-		MaxUsers *int `json:"max_users"`
+		MaxUsers   *int   `json:"max_users"`
+		WebhookURL string `json:"webhook_url"`
 	}
 	if err := json.Unmarshal([]byte(settings), &s); err != nil || s.MaxUsers == nil {
-		return err
+		return s.WebhookURL != "", err
 	}
+	hooked = s.WebhookURL != ""
 	// Only an app with a limit pays for exactness: its creations queue on
 	// the app row (PostgreSQL; SQLite's single writer already serialises).
 	if db := t.db; db.dialect == postgres {
 		if _, err := t.exec(ctx, `SELECT id FROM apps WHERE id = ? FOR UPDATE`, appID); err != nil {
-			return fmt.Errorf("lock app: %w", err)
+			return false, fmt.Errorf("lock app: %w", err)
 		}
 	}
 	var n int
 	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE app_id = ?`, appID).Scan(&n); err != nil {
-		return fmt.Errorf("count users: %w", err)
+		return false, fmt.Errorf("count users: %w", err)
 	}
 	if n >= *s.MaxUsers {
-		return &portico.Error{Code: portico.CodeQuotaExceeded, Message: fmt.Sprintf("The app has reached its limit of %d users.", *s.MaxUsers),
+		return false, &portico.Error{Code: portico.CodeQuotaExceeded, Message: fmt.Sprintf("The app has reached its limit of %d users.", *s.MaxUsers),
 			Details: map[string]any{"max_users": *s.MaxUsers}}
 	}
-	return nil
+	return hooked, nil
 }
 
 func addMemberships(ctx context.Context, t *tx, appID, userID string, accountIDs []string) error {

@@ -1,0 +1,292 @@
+package storetest
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// hookApp gives app a webhook URL and a (pretend) sealed secret.
+func (f *Fixture) hookApp(t testing.TB, app *portico.App) {
+	t.Helper()
+	app.Settings.WebhookURL = "https://hooks.example.com/portico"
+	app.WebhookSecret = "v1:" + testKeyID + ":c2VjcmV0"
+	if err := f.Store.UpdateApp(f.Ctx, app); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newSession stores a session for the user keyed by externalID through
+// Store.CreateSession, with code hash codeHash.
+func (f *Fixture) newSession(appID, externalID string, codeHash []byte, limit portico.SessionLimit) (*portico.Session, *portico.User, []string, error) {
+	now := f.Clock.Now()
+	s := &portico.Session{ID: portico.NewID(portico.PrefixSession), AppID: appID, TTLSeconds: 3600,
+		Settings: json.RawMessage(`{}`), Theme: json.RawMessage(`{}`), CustomSettings: json.RawMessage(`{}`), ExpiresAt: now.Add(time.Hour)}
+	_, hash := portico.NewToken(portico.PrefixSessionToken)
+	ns := portico.NewSession{Session: s, UserID: portico.NewID(portico.PrefixUser), User: portico.UserInput{ExternalID: &externalID, Metadata: json.RawMessage(`{}`)},
+		TokenHash: hash, Code: &portico.ConfigCode{Hash: codeHash, AppID: appID, SessionID: s.ID, ExpiresAt: now.Add(time.Minute)}, Limit: limit}
+	u, evicted, err := f.Store.CreateSession(f.Ctx, ns)
+	return s, u, evicted, err
+}
+
+var defaultLimit = portico.SessionLimit{Max: 10, Policy: portico.PolicyEvictOldest}
+
+func (f *Fixture) events(t testing.TB, appID string) []portico.OutboxEvent {
+	t.Helper()
+	es, err := f.Store.ListEvents(f.Ctx, appID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+func eventTypes(es []portico.OutboxEvent) []string {
+	out := []string{}
+	for _, e := range es {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+// eventBody decodes an event's body.
+func eventBody(t testing.TB, e portico.OutboxEvent) (env struct {
+	ID, Type, CreatedAt, AppID string
+	Data                       map[string]any
+}) {
+	t.Helper()
+	var raw struct {
+		ID        string         `json:"id"`
+		Type      string         `json:"type"`
+		CreatedAt string         `json:"created_at"`
+		AppID     string         `json:"app_id"`
+		Data      map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(e.Body, &raw); err != nil {
+		t.Fatalf("event body %s: %v", e.Body, err)
+	}
+	env.ID, env.Type, env.CreatedAt, env.AppID, env.Data = raw.ID, raw.Type, raw.CreatedAt, raw.AppID, raw.Data
+	return env
+}
+
+func wantTypes(t testing.TB, es []portico.OutboxEvent, want ...string) {
+	t.Helper()
+	if got := eventTypes(es); !slices.Equal(got, want) {
+		t.Fatalf("event types = %v, want %v", got, want)
+	}
+}
+
+func init() {
+	register("Events/NoneWithoutWebhook", func(t *testing.T, f *Fixture) {
+		app := f.NewApp(t, "quiet")
+		f.newIntegration(t, app.ID, "crm")
+		_, u, _, err := f.newSession(app.ID, "u1", portico.HashToken("c1"), defaultLimit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := f.putConnection(t, app.ID, u.ID, "crm", nil)
+		if _, err := f.Store.RevokeConnection(f.Ctx, app.ID, c.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Store.RevokeUserSessions(f.Ctx, app.ID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		wantTypes(t, f.events(t, app.ID))
+	})
+
+	register("Events/EveryChange", func(t *testing.T, f *Fixture) {
+		app := f.NewApp(t, "loud")
+		other := f.NewApp(t, "other")
+		f.hookApp(t, app)
+		f.newIntegration(t, app.ID, "crm")
+		f.newIntegration(t, app.ID, "docs")
+		s1, u, _, err := f.newSession(app.ID, "u1", portico.HashToken("c1"), portico.SessionLimit{Max: 2, Policy: portico.PolicyEvictOldest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Clock.Advance(time.Second)
+		s2, _, _, err := f.newSession(app.ID, "u1", portico.HashToken("c2"), portico.SessionLimit{Max: 2, Policy: portico.PolicyEvictOldest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A third evicts the first.
+		s3, _, evicted, err := f.newSession(app.ID, "u1", portico.HashToken("c3"), portico.SessionLimit{Max: 2, Policy: portico.PolicyEvictOldest})
+		if err != nil || len(evicted) != 1 || evicted[0] != s1.ID {
+			t.Fatalf("evicted %v, %v", evicted, err)
+		}
+		if err := f.Store.RevokeSession(f.Ctx, app.ID, s2.ID); err != nil {
+			t.Fatal(err)
+		}
+		c := f.putConnection(t, app.ID, u.ID, "crm", nil)
+		f.putConnection(t, app.ID, u.ID, "crm", nil)
+		if _, err := f.Store.RevokeConnection(f.Ctx, app.ID, c.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		// Revoking a revoked connection changes nothing, and says nothing.
+		if _, err := f.Store.RevokeConnection(f.Ctx, app.ID, c.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		d := f.putConnection(t, app.ID, u.ID, "docs", nil)
+		if err := f.Store.DeleteConnection(f.Ctx, app.ID, d.ID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.Store.RevokeUserSessions(f.Ctx, app.ID, u.ID); err != nil || n != 1 {
+			t.Fatalf("revoked %d, %v", n, err)
+		}
+		if _, created, err := f.Store.FindOrCreateUser(f.Ctx, app.ID, portico.NewID(portico.PrefixUser), portico.UserInput{Email: ptr("b@example.com"), Metadata: json.RawMessage(`{}`)}); err != nil || !created {
+			t.Fatalf("create user: %v %v", created, err)
+		}
+		es := f.events(t, app.ID)
+		wantTypes(t, es, portico.EventUserCreated, portico.EventSessionCreated, portico.EventSessionCreated,
+			portico.EventSessionRevoked, portico.EventSessionCreated, portico.EventSessionRevoked,
+			portico.EventConnectionCreated, portico.EventConnectionUpdated, portico.EventConnectionRevoked,
+			portico.EventConnectionCreated, portico.EventConnectionRevoked, portico.EventSessionRevoked, portico.EventUserCreated)
+		wantTypes(t, f.events(t, other.ID))
+
+		seen := map[string]bool{}
+		for i, e := range es {
+			env := eventBody(t, e)
+			if env.AppID != app.ID || env.Type != e.Type || env.ID != e.ID || seen[e.ID] || e.Status != portico.EventPending {
+				t.Fatalf("event %d: %+v (row %+v)", i, env, e)
+			}
+			seen[e.ID] = true
+			if _, err := time.Parse(time.RFC3339, env.CreatedAt); err != nil {
+				t.Fatalf("created_at %q: %v", env.CreatedAt, err)
+			}
+			if i < len(es)-1 && e.UserID != u.ID {
+				t.Fatalf("event %d user %s, want %s", i, e.UserID, u.ID)
+			}
+			if i > 0 && es[i-1].Seq >= e.Seq {
+				t.Fatalf("seq not increasing at %d", i)
+			}
+		}
+		id := func(i int) any { return eventBody(t, es[i]).Data["id"] }
+		if id(0) != u.ID || id(1) != s1.ID || id(2) != s2.ID || id(3) != s1.ID || id(4) != s3.ID || id(5) != s2.ID || id(6) != c.ID || id(11) != s3.ID {
+			t.Fatalf("event objects: %v %v %v %v %v %v %v %v", id(0), id(1), id(2), id(3), id(4), id(5), id(6), id(11))
+		}
+		for _, i := range []int{1, 3} {
+			if _, ok := eventBody(t, es[i]).Data["token"]; ok {
+				t.Fatal("a session event carries a token")
+			}
+		}
+		conn := eventBody(t, es[6]).Data
+		if conn["status"] != portico.StatusConnected || conn["integration"] != "crm" || conn["user_id"] != u.ID ||
+			!reflect.DeepEqual(conn["fields"], []any{"api_key"}) {
+			t.Fatalf("connection.created data %v", conn)
+		}
+		if _, ok := conn["credentials"]; ok {
+			t.Fatal("connection data carries credentials")
+		}
+		for _, i := range []int{8, 10} {
+			if d := eventBody(t, es[i]).Data; d["status"] != portico.StatusRevoked {
+				t.Fatalf("revoked data %v", d)
+			}
+		}
+	})
+
+	register("Events/AtomicWithChange", func(t *testing.T, f *Fixture) {
+		app := f.NewApp(t, "atomic")
+		f.hookApp(t, app)
+		if _, _, _, err := f.newSession(app.ID, "u1", portico.HashToken("same"), defaultLimit); err != nil {
+			t.Fatal(err)
+		}
+		// The configuration code is written after the events of a new user
+		// and session were queued, and fails: none of them stays.
+		if _, _, _, err := f.newSession(app.ID, "u2", portico.HashToken("same"), defaultLimit); err == nil {
+			t.Fatal("duplicate code hash stored")
+		}
+		wantTypes(t, f.events(t, app.ID), portico.EventUserCreated, portico.EventSessionCreated)
+		// A refused session (limit, reject) writes nothing either.
+		if _, _, _, err := f.newSession(app.ID, "u1", portico.HashToken("c2"), portico.SessionLimit{Max: 1, Policy: portico.PolicyReject}); portico.ErrorCode(err) != portico.CodeSessionLimitReached {
+			t.Fatalf("err %v", err)
+		}
+		wantTypes(t, f.events(t, app.ID), portico.EventUserCreated, portico.EventSessionCreated)
+	})
+
+	register("Events/ClaimInOrderPerUser", func(t *testing.T, f *Fixture) {
+		app := f.NewApp(t, "order")
+		f.hookApp(t, app)
+		ctx := f.Ctx
+		for i, ext := range []string{"a", "a", "b"} {
+			if _, _, _, err := f.newSession(app.ID, ext, portico.HashToken(string(rune('0'+i))), defaultLimit); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// a: user.created, session.created, session.created; b: user.created, session.created.
+		all := f.events(t, app.ID)
+		claim := func(limit int) []portico.OutboxEvent {
+			t.Helper()
+			es, err := f.Store.ClaimEvents(ctx, time.Minute, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return es
+		}
+		got := claim(10)
+		if len(got) != 2 || got[0].Seq != all[0].Seq || got[1].Seq != all[3].Seq || got[0].WebhookURL != app.Settings.WebhookURL ||
+			got[0].WebhookSecret != app.WebhookSecret || string(got[0].Body) != string(all[0].Body) {
+			t.Fatalf("first claim %+v", got)
+		}
+		// Leased: nothing more to claim for now.
+		if again := claim(10); len(again) != 0 {
+			t.Fatalf("claimed leased or blocked events: %v", eventTypes(again))
+		}
+		// a's first fails and is retried in 10 s: a's next waits for it,
+		// b goes on.
+		next := f.Clock.Now().Add(10 * time.Second)
+		if ok, err := f.Store.FinishEvent(ctx, got[0].Seq, got[0].Lease, portico.EventOutcome{Status: portico.EventPending, NextAttemptAt: next, Error: "status 500"}); err != nil || !ok {
+			t.Fatalf("finish: %v %v", ok, err)
+		}
+		if ok, err := f.Store.FinishEvent(ctx, got[1].Seq, got[1].Lease, portico.EventOutcome{Status: portico.EventDelivered}); err != nil || !ok {
+			t.Fatalf("finish: %v %v", ok, err)
+		}
+		if b := claim(10); len(b) != 1 || b[0].Seq != all[4].Seq {
+			t.Fatalf("after b's first: %+v", b)
+		}
+		f.Clock.Advance(10 * time.Second)
+		retry := claim(10)
+		if len(retry) != 1 || retry[0].Seq != all[0].Seq || retry[0].Attempts != 1 || retry[0].LastError != "status 500" {
+			t.Fatalf("retry %+v", retry)
+		}
+		// The lease runs out: another worker may take the event, and the
+		// first can no longer record an outcome.
+		f.Clock.Advance(2 * time.Minute)
+		var stolen []portico.OutboxEvent
+		for _, e := range claim(10) {
+			if e.Seq == all[0].Seq {
+				stolen = append(stolen, e)
+			}
+		}
+		if len(stolen) != 1 || stolen[0].Lease == retry[0].Lease {
+			t.Fatalf("after lease expiry %+v", stolen)
+		}
+		if ok, err := f.Store.FinishEvent(ctx, retry[0].Seq, retry[0].Lease, portico.EventOutcome{Status: portico.EventDelivered}); err != nil || ok {
+			t.Fatalf("finish with a lost lease: %v %v", ok, err)
+		}
+		if ok, err := f.Store.FinishEvent(ctx, stolen[0].Seq, stolen[0].Lease, portico.EventOutcome{Status: portico.EventFailed, Error: "gave up"}); err != nil || !ok {
+			t.Fatalf("finish: %v %v", ok, err)
+		}
+		// Given up: a's next is free.
+		f.Clock.Advance(2 * time.Minute)
+		if n := claim(10); len(n) != 2 || n[0].Seq != all[1].Seq {
+			t.Fatalf("after give-up %+v", eventTypes(n))
+		}
+		es := f.events(t, app.ID)
+		if es[0].Status != portico.EventFailed || es[0].Attempts != 2 || es[3].Status != portico.EventDelivered {
+			t.Fatalf("states %+v", es[:4])
+		}
+		// Pruning takes finished events older than the cut only.
+		if n, err := f.Store.PruneEvents(ctx, f.Clock.Now().Add(-time.Hour), 100); err != nil || n != 0 {
+			t.Fatalf("pruned %d %v", n, err)
+		}
+		if n, err := f.Store.PruneEvents(ctx, f.Clock.Now().Add(time.Second), 100); err != nil || n != 2 {
+			t.Fatalf("pruned %d %v", n, err)
+		}
+		if left := f.events(t, app.ID); len(left) != 3 {
+			t.Fatalf("left %d", len(left))
+		}
+	})
+}

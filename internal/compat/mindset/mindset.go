@@ -1,8 +1,337 @@
-// Package mindset speaks the wire format of the Mindset AI SDK user authentication (SPEC.md §8.2) over the domain.
+// Package mindset speaks the wire format of the Mindset AI SDK user
+// authentication (SPEC.md §8.2) over the domain: a backend holding an API
+// key trades a user identifier for a session token (the authToken).
 package mindset
 
-import "github.com/porticohq/portico/internal/compat"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/porticohq/portico/internal/compat"
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// Limits of the Mindset request bodies.
+const (
+	maxBodyBytes   = 1 << 20
+	maxFieldLen    = 100 // name, externalId, userEmail, externalTenantId
+	maxAccountUIDs = 10
+)
+
+// TenantMetadataKey is the user metadata key that holds the
+// externalTenantId of the last authentication that gave one.
+const TenantMetadataKey = "externalTenantId"
+
+var externalIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
+
+type handler struct {
+	svc  *portico.Service
+	log  *slog.Logger
+	auth func(w http.ResponseWriter, r *http.Request, rawKey string) (*portico.App, error)
+}
 
 // Register mounts the surface's routes.
 func Register(mount compat.Mount, o compat.Options) {
+	h := &handler{svc: o.Service, log: o.Logger, auth: o.Authenticate}
+	mount("POST /api/v1/appuid/{app_id}/sdkusers/auth", h.serve(h.handleAuth))
+	mount("POST /api-authenticate-embedded-user", h.serve(h.handleLegacyAuth))
+}
+
+// authRequest is the body of POST /api/v1/appuid/{app_id}/sdkusers/auth.
+type authRequest struct {
+	Name             *string  `json:"name"`
+	ExternalID       *string  `json:"externalId"`
+	UserEmail        *string  `json:"userEmail"`
+	AccountUIDs      []string `json:"accountUids"`
+	ExternalTenantID *string  `json:"externalTenantId"`
+}
+
+// legacyRequest is the body of POST /api-authenticate-embedded-user.
+type legacyRequest struct {
+	UserEmail     *string `json:"userEmail"`
+	AddToAccounts []struct {
+		AccountUID string `json:"accountUid"`
+	} `json:"addToAccounts"`
+}
+
+type tokenResponse struct {
+	AuthToken string `json:"authToken"`
+}
+
+func (h *handler) handleAuth(w http.ResponseWriter, r *http.Request) error {
+	app, err := h.authenticate(w, r)
+	if err != nil {
+		return err
+	}
+	// A key addresses its own app only; another app's id is unknown to it,
+	// as every id of another app is (SPEC.md §3).
+	if r.PathValue("app_id") != app.ID {
+		return portico.Errorf(portico.CodeNotFound, "App not found: the API key belongs to another app.")
+	}
+	var in authRequest
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	user, err := in.userInput()
+	if err != nil {
+		return err
+	}
+	tok, err := h.issue(r.Context(), app, user, in.ExternalTenantID)
+	if err != nil {
+		return err
+	}
+	writeToken(w, http.StatusOK, tok)
+	return nil
+}
+
+func (h *handler) handleLegacyAuth(w http.ResponseWriter, r *http.Request) error {
+	app, err := h.authenticate(w, r)
+	if err != nil {
+		return err
+	}
+	var in legacyRequest
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	if in.UserEmail == nil {
+		return portico.Invalid("userEmail", "userEmail is required.")
+	}
+	req := authRequest{UserEmail: in.UserEmail}
+	for _, a := range in.AddToAccounts {
+		req.AccountUIDs = append(req.AccountUIDs, a.AccountUID)
+	}
+	user, err := req.userInput()
+	if err != nil {
+		return err
+	}
+	tok, err := h.issue(r.Context(), app, user, nil)
+	if err != nil {
+		return err
+	}
+	writeToken(w, http.StatusCreated, tok)
+	return nil
+}
+
+// authenticate checks the x-api-key header under the server's rate limits.
+func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (*portico.App, error) {
+	key := strings.TrimSpace(r.Header.Get("x-api-key"))
+	app, err := h.auth(w, r, key)
+	if err != nil && key == "" && portico.ErrorCode(err) == portico.CodeUnauthenticated {
+		return nil, portico.Errorf(portico.CodeUnauthenticated, "An API key is required in the x-api-key header.")
+	}
+	return app, err
+}
+
+// userInput checks the request the way Mindset documents it and turns it
+// into the user to find or create. The checks come first so that nothing
+// (accounts included) is written for a request that is refused.
+func (in *authRequest) userInput() (portico.UserInput, error) {
+	var u portico.UserInput
+	switch {
+	case in.ExternalID == nil && in.UserEmail == nil:
+		return u, portico.Invalid("externalId", "Provide exactly one of externalId and userEmail; neither was given.")
+	case in.ExternalID != nil && in.UserEmail != nil:
+		return u, portico.Invalid("externalId", "Provide exactly one of externalId and userEmail, not both.")
+	case in.ExternalID != nil:
+		if !externalIDRe.MatchString(*in.ExternalID) {
+			return u, portico.Invalid("externalId", "externalId must be 1 to %d characters of A-Z, a-z, 0-9, _ and -.", maxFieldLen)
+		}
+		u.ExternalID = in.ExternalID
+	default:
+		if utf8.RuneCountInString(*in.UserEmail) > maxFieldLen {
+			return u, portico.Invalid("userEmail", "userEmail must be at most %d characters.", maxFieldLen)
+		}
+		e, err := portico.NormalizeEmail(*in.UserEmail)
+		if err != nil {
+			return u, portico.Invalid("userEmail", "userEmail must be an address such as ann@example.com.")
+		}
+		u.Email = &e
+	}
+	if in.Name != nil {
+		if !isText(*in.Name) {
+			return u, portico.Invalid("name", "name must be at most %d characters of text.", maxFieldLen)
+		}
+		u.Name = *in.Name
+	}
+	if in.ExternalTenantID != nil {
+		if *in.ExternalTenantID == "" || !isText(*in.ExternalTenantID) {
+			return u, portico.Invalid("externalTenantId", "externalTenantId must be 1 to %d characters of text.", maxFieldLen)
+		}
+		md, _ := json.Marshal(map[string]string{TenantMetadataKey: *in.ExternalTenantID})
+		u.Metadata = md
+	}
+	if len(in.AccountUIDs) > maxAccountUIDs {
+		return u, portico.Invalid("accountUids", "At most %d accountUids.", maxAccountUIDs)
+	}
+	ids, err := portico.NormalizeAccountIDs(in.AccountUIDs)
+	if err != nil {
+		return u, portico.Invalid("accountUids", "Each accountUid is 1 to 128 characters of A-Z, a-z, 0-9, _ and -.")
+	}
+	u.AccountIDs = ids
+	return u, nil
+}
+
+func isText(s string) bool {
+	if utf8.RuneCountInString(s) > maxFieldLen || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// issue creates the accounts the user joins (Mindset creates missing ones),
+// then a session with the app's default TTL, whose token is the authToken.
+func (h *handler) issue(ctx context.Context, app *portico.App, user portico.UserInput, tenant *string) (string, error) {
+	for _, id := range user.AccountIDs {
+		if _, err := h.svc.CreateAccount(ctx, app.ID, id, id); err != nil && portico.ErrorCode(err) != portico.CodeConflict {
+			return "", err
+		}
+	}
+	cs, err := h.svc.CreateSession(ctx, app, portico.SessionInput{User: user})
+	if err != nil {
+		return "", err
+	}
+	// A found user keeps its metadata on find-or-create; the tenant it is
+	// now authenticated for is recorded all the same.
+	if tenant != nil && tenantOf(cs.User.Metadata) != *tenant {
+		md := map[string]json.RawMessage{}
+		if err := json.Unmarshal(cs.User.Metadata, &md); err != nil {
+			return "", err
+		}
+		md[TenantMetadataKey], _ = json.Marshal(*tenant)
+		b, _ := json.Marshal(md)
+		if _, err := h.svc.UpdateUser(ctx, app.ID, cs.User.ID, portico.UserUpdate{Metadata: b}); err != nil {
+			return "", err
+		}
+	}
+	return cs.Token, nil
+}
+
+func tenantOf(md json.RawMessage) string {
+	var v map[string]any
+	if json.Unmarshal(md, &v) != nil {
+		return ""
+	}
+	s, _ := v[TenantMetadataKey].(string)
+	return s
+}
+
+func writeToken(w http.ResponseWriter, status int, token string) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, tokenResponse{AuthToken: token})
+}
+
+// decodeBody reads a JSON object into v: at most 1 MiB, no unknown fields,
+// nothing after it. The Content-Type is not checked: Mindset's examples
+// differ in what they send.
+func decodeBody(r *http.Request, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return portico.Invalid("", "The request body could not be read.")
+	}
+	if len(body) > maxBodyBytes {
+		return portico.Errorf(portico.CodePayloadTooLarge, "The request body must be at most %d bytes.", maxBodyBytes)
+	}
+	if !utf8.Valid(body) {
+		return portico.Invalid("", "The request body is not valid UTF-8.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return portico.Invalid("", "The request body must hold a single JSON object.")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te) && te.Field != "":
+		return portico.Invalid(te.Field, "%s must be a JSON %s.", te.Field, jsonKind(te.Type.Kind().String()))
+	case errors.As(err, &te):
+		return portico.Invalid("", "The request body must be a JSON object.")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return portico.Invalid("", "Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return portico.Invalid("", "The request body is not valid JSON.")
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "slice":
+		return "array"
+	case "struct", "map":
+		return "object"
+	case "ptr":
+		return "value of another type"
+	}
+	return k
+}
+
+// errorBody is Mindset's error shape: the status text and a message.
+type errorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// statusOf is the one table from domain codes to statuses. Mindset answers
+// 400 to every invalid body, and 403 to a key it does not accept.
+var statusOf = map[portico.Code]int{
+	portico.CodeInvalid:             http.StatusBadRequest,
+	portico.CodeValidation:          http.StatusBadRequest,
+	portico.CodeUnauthenticated:     http.StatusUnauthorized,
+	portico.CodeInvalidAPIKey:       http.StatusForbidden,
+	portico.CodeForbidden:           http.StatusForbidden,
+	portico.CodeQuotaExceeded:       http.StatusPaymentRequired,
+	portico.CodeNotFound:            http.StatusNotFound,
+	portico.CodeConflict:            http.StatusConflict,
+	portico.CodeSessionLimitReached: http.StatusConflict,
+	portico.CodePayloadTooLarge:     http.StatusRequestEntityTooLarge,
+	portico.CodeRateLimited:         http.StatusTooManyRequests,
+	portico.CodeUnavailable:         http.StatusServiceUnavailable,
+}
+
+// serve adapts an error-returning handler and renders its errors.
+func (h *handler) serve(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := fn(w, r)
+		if err == nil {
+			return
+		}
+		e := portico.AsError(err)
+		status, ok := statusOf[e.Code]
+		msg := e.Message
+		if !ok {
+			status, msg = http.StatusInternalServerError, "Internal error."
+		}
+		if status >= 500 {
+			h.log.Error("mindset_request_failed", slog.String("route", r.Pattern),
+				slog.String("request_id", w.Header().Get("X-Request-Id")), slog.String("code", string(e.Code)), slog.Any("error", errors.Unwrap(e)))
+			if e.Code == portico.CodeUnavailable {
+				w.Header().Set("Retry-After", "1")
+			}
+		}
+		writeJSON(w, status, errorBody{Error: http.StatusText(status), Message: msg})
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
 }

@@ -1,0 +1,362 @@
+package mindset_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porticohq/portico/internal/compat/compattest"
+	"github.com/porticohq/portico/internal/compat/mindset"
+)
+
+// env is one server with one app, and the secrets the test saw (none may
+// reach a log line).
+type env struct {
+	t       *testing.T
+	srv     *compattest.Server
+	app     string
+	key     string
+	secrets []string
+}
+
+func newEnv(t *testing.T, srv *compattest.Server) *env {
+	app, key := srv.NewApp("Acme")
+	return &env{t: t, srv: srv, app: app, key: key, secrets: []string{key}}
+}
+
+// call sends a JSON body (nil for none) and decodes the JSON answer.
+func (e *env) call(method, path string, body any, headers ...string) (int, http.Header, map[string]any) {
+	e.t.Helper()
+	var raw string
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = b
+	default:
+		j, _ := json.Marshal(b)
+		raw = string(j)
+	}
+	status, h, out := e.srv.Do(method, path, raw, append([]string{"Content-Type", "application/json"}, headers...)...)
+	var m map[string]any
+	if len(out) > 0 {
+		if err := json.Unmarshal(out, &m); err != nil {
+			e.t.Fatalf("%s %s: %d, body not a JSON object: %s", method, path, status, out)
+		}
+	}
+	return status, h, m
+}
+
+func (e *env) authPath() string { return "/api/v1/appuid/" + e.app + "/sdkusers/auth" }
+
+// auth calls the current endpoint with the app's key and wants a token.
+func (e *env) auth(body any) string {
+	e.t.Helper()
+	status, h, m := e.call("POST", e.authPath(), body, "x-api-key", e.key)
+	if status != 200 {
+		e.t.Fatalf("auth %v: %d %v", body, status, m)
+	}
+	if d := diff([]string{"authToken"}, keys(m)); d != "" {
+		e.t.Fatalf("answer fields (-want +got):\n%s", d)
+	}
+	if h.Get("Cache-Control") != "no-store" {
+		e.t.Errorf("Cache-Control = %q", h.Get("Cache-Control"))
+	}
+	tok := m["authToken"].(string)
+	e.secrets = append(e.secrets, tok)
+	return tok
+}
+
+// me validates an authToken on the native API and returns user and session.
+func (e *env) me(tok string) (user, session map[string]any) {
+	e.t.Helper()
+	status, _, m := e.call("GET", "/v1/me", nil, "Authorization", "Bearer "+tok)
+	if status != 200 {
+		e.t.Fatalf("GET /v1/me: %d %v", status, m)
+	}
+	return m["user"].(map[string]any), m["session"].(map[string]any)
+}
+
+// wantError checks a Mindset error answer.
+func (e *env) wantError(status int, m map[string]any, wantStatus int, what string) {
+	e.t.Helper()
+	if status != wantStatus {
+		e.t.Errorf("%s: status %d, want %d (%v)", what, status, wantStatus, m)
+		return
+	}
+	if d := diff([]string{"error", "message"}, keys(m)); d != "" {
+		e.t.Errorf("%s: error fields (-want +got):\n%s", what, d)
+	}
+	if m["error"] != http.StatusText(wantStatus) || m["message"] == "" {
+		e.t.Errorf("%s: error body %v", what, m)
+	}
+}
+
+func (e *env) checkLogs() {
+	e.t.Helper()
+	logs := e.srv.Logs()
+	for _, s := range e.secrets {
+		if strings.Contains(logs, s) {
+			e.t.Errorf("a secret reached the logs")
+		}
+	}
+}
+
+// diff says how got differs from want ("" when equal).
+func diff(want, got any) string {
+	if reflect.DeepEqual(want, got) {
+		return ""
+	}
+	return fmt.Sprintf("-%#v\n+%#v", want, got)
+}
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestMindset_DocumentedRequest(t *testing.T) {
+	for _, eng := range compattest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			e := newEnv(t, compattest.Start(t, eng, nil))
+			// The documented body: a name for a new user, an externalId
+			// and the accounts to join.
+			tok := e.auth(map[string]any{"name": "Jane Doe", "externalId": "user-1234", "accountUids": []string{"acc-1", "acc_2"}})
+			user, sess := e.me(tok)
+			if user["external_id"] != "user-1234" || user["email"] != nil || user["name"] != "Jane Doe" {
+				t.Errorf("user = %v", user)
+			}
+			if d := diff([]any{"acc-1", "acc_2"}, user["account_ids"]); d != "" {
+				t.Errorf("account_ids (-want +got):\n%s", d)
+			}
+			// The session lives for the app's default TTL.
+			created, _ := time.Parse(time.RFC3339, sess["created_at"].(string))
+			expires, _ := time.Parse(time.RFC3339, sess["expires_at"].(string))
+			if got := expires.Sub(created); got != time.Hour {
+				t.Errorf("session TTL = %v, want the app default 1h", got)
+			}
+
+			// A returning user: same user, name kept, a new session; the
+			// accounts created last time are reused.
+			tok2 := e.auth(map[string]any{"name": "Other Name", "externalId": "user-1234", "accountUids": []string{"acc-1"}})
+			user2, sess2 := e.me(tok2)
+			if user2["id"] != user["id"] || user2["name"] != "Jane Doe" || sess2["id"] == sess["id"] {
+				t.Errorf("returning user: %v %v", user2, sess2)
+			}
+			status, _, accs := e.call("GET", "/v1/accounts", nil, "Authorization", "Bearer "+e.key)
+			if status != 200 || len(accs["data"].([]any)) != 2 {
+				t.Errorf("accounts: %d %v", status, accs)
+			}
+
+			// By email: normalised, so case does not make another user.
+			tokA := e.auth(map[string]any{"userEmail": "Ann@Example.com"})
+			tokB := e.auth(map[string]any{"userEmail": "ann@example.com"})
+			ua, _ := e.me(tokA)
+			ub, _ := e.me(tokB)
+			if ua["id"] != ub["id"] || ua["email"] != "ann@example.com" || ua["external_id"] != nil {
+				t.Errorf("email users: %v %v", ua, ub)
+			}
+
+			// The app's default TTL is followed when it changes.
+			if status, _, m := e.call("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"session_ttl_seconds": 600}},
+				"Authorization", "Bearer "+e.key); status != 200 {
+				t.Fatalf("PATCH /v1/app: %d %v", status, m)
+			}
+			_, sess3 := e.me(e.auth(map[string]any{"externalId": "user-1234"}))
+			created, _ = time.Parse(time.RFC3339, sess3["created_at"].(string))
+			expires, _ = time.Parse(time.RFC3339, sess3["expires_at"].(string))
+			if got := expires.Sub(created); got != 10*time.Minute {
+				t.Errorf("session TTL = %v, want the app default 10m", got)
+			}
+			e.checkLogs()
+		})
+	}
+}
+
+func TestMindset_ExternalTenantID(t *testing.T) {
+	for _, eng := range compattest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			e := newEnv(t, compattest.Start(t, eng, nil))
+			u, _ := e.me(e.auth(map[string]any{"externalId": "u1", "externalTenantId": "tenant-a"}))
+			if d := diff(map[string]any{mindset.TenantMetadataKey: "tenant-a"}, u["metadata"]); d != "" {
+				t.Errorf("metadata on creation (-want +got):\n%s", d)
+			}
+			// A user created natively, with metadata of its own, gains the
+			// tenant and keeps the rest; a later tenant replaces it.
+			if status, _, m := e.call("POST", "/v1/users", map[string]any{"external_id": "u2", "metadata": map[string]any{"plan": "pro"}},
+				"Authorization", "Bearer "+e.key); status != 201 {
+				t.Fatalf("POST /v1/users: %d %v", status, m)
+			}
+			e.auth(map[string]any{"externalId": "u2", "externalTenantId": "tenant-a"})
+			u2, _ := e.me(e.auth(map[string]any{"externalId": "u2", "externalTenantId": "tenant-b"}))
+			if d := diff(map[string]any{"plan": "pro", mindset.TenantMetadataKey: "tenant-b"}, u2["metadata"]); d != "" {
+				t.Errorf("metadata after two tenants (-want +got):\n%s", d)
+			}
+			// Without externalTenantId the stored one stays.
+			u3, _ := e.me(e.auth(map[string]any{"externalId": "u2"}))
+			if u3["metadata"].(map[string]any)[mindset.TenantMetadataKey] != "tenant-b" {
+				t.Errorf("metadata = %v", u3["metadata"])
+			}
+		})
+	}
+}
+
+// Users identified by email and by external id are two namespaces: the
+// same text as a native external id and as a Mindset userEmail is two
+// users, and so is an email user beside a user with that email and an
+// external id.
+func TestMindset_SeparateNamespaces(t *testing.T) {
+	for _, eng := range compattest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			e := newEnv(t, compattest.Start(t, eng, nil))
+			status, _, native := e.call("POST", "/v1/users", map[string]any{"external_id": "ann@example.com"}, "Authorization", "Bearer "+e.key)
+			if status != 201 {
+				t.Fatalf("POST /v1/users: %d %v", status, native)
+			}
+			status, _, withBoth := e.call("POST", "/v1/users", map[string]any{"external_id": "ann-1", "email": "ann@example.com"}, "Authorization", "Bearer "+e.key)
+			if status != 201 {
+				t.Fatalf("POST /v1/users: %d %v", status, withBoth)
+			}
+			byEmail, _ := e.me(e.auth(map[string]any{"userEmail": "ann@example.com"}))
+			byExt, _ := e.me(e.auth(map[string]any{"externalId": "ann-1"}))
+			if byEmail["id"] == native["id"] || byEmail["id"] == withBoth["id"] || byEmail["external_id"] != nil {
+				t.Errorf("the email user is another user's: %v", byEmail)
+			}
+			if byExt["id"] != withBoth["id"] {
+				t.Errorf("externalId ann-1 found %v, want %v", byExt["id"], withBoth["id"])
+			}
+			// The email user is found again, not a third one.
+			again, _ := e.me(e.auth(map[string]any{"userEmail": "ann@example.com"}))
+			if again["id"] != byEmail["id"] {
+				t.Errorf("email user not found again: %v vs %v", again["id"], byEmail["id"])
+			}
+		})
+	}
+}
+
+func TestMindset_Errors(t *testing.T) {
+	for _, eng := range compattest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			srv := compattest.Start(t, eng, nil)
+			e := newEnv(t, srv)
+			otherApp, otherKey := srv.NewApp("Other")
+			revoked, revokedRaw, err := srv.Service.CreateAPIKey(context.Background(), e.app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := srv.Service.Store.RevokeAPIKey(context.Background(), revoked.ID); err != nil {
+				t.Fatal(err)
+			}
+			e.secrets = append(e.secrets, otherKey, revokedRaw)
+			long := strings.Repeat("a", 101)
+			cases := []struct {
+				name   string
+				path   string
+				body   any
+				hdr    []string
+				status int
+			}{
+				{"neither", e.authPath(), map[string]any{"name": "x"}, nil, 400},
+				{"both", e.authPath(), map[string]any{"externalId": "u1", "userEmail": "a@example.com", "accountUids": []string{"never"}}, nil, 400},
+				{"externalId charset", e.authPath(), map[string]any{"externalId": "a b"}, nil, 400},
+				{"externalId empty", e.authPath(), map[string]any{"externalId": ""}, nil, 400},
+				{"externalId too long", e.authPath(), map[string]any{"externalId": long}, nil, 400},
+				{"userEmail too long", e.authPath(), map[string]any{"userEmail": long + "@example.com"}, nil, 400},
+				{"userEmail not an address", e.authPath(), map[string]any{"userEmail": "nobody"}, nil, 400},
+				{"name too long", e.authPath(), map[string]any{"externalId": "u1", "name": long}, nil, 400},
+				{"tenant too long", e.authPath(), map[string]any{"externalId": "u1", "externalTenantId": long}, nil, 400},
+				{"eleven accounts", e.authPath(), map[string]any{"externalId": "u1", "accountUids": []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}}, nil, 400},
+				{"bad account uid", e.authPath(), map[string]any{"externalId": "u1", "accountUids": []string{"no spaces"}}, nil, 400},
+				{"wrong type", e.authPath(), map[string]any{"externalId": 42}, nil, 400},
+				{"unknown field", e.authPath(), map[string]any{"externalId": "u1", "role": "admin"}, nil, 400},
+				{"not JSON", e.authPath(), "{", nil, 400},
+				{"two values", e.authPath(), `{"externalId":"u1"} {}`, nil, 400},
+				{"missing key", e.authPath(), map[string]any{"externalId": "u1"}, []string{}, 401},
+				{"unknown key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", "pk_" + strings.Repeat("A", 43)}, 403},
+				{"revoked key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", revokedRaw}, 403},
+				{"another app's id", "/api/v1/appuid/" + otherApp + "/sdkusers/auth", map[string]any{"externalId": "u1"}, nil, 404},
+				{"another app's key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", otherKey}, 404},
+				{"legacy without email", "/api-authenticate-embedded-user", map[string]any{"addToAccounts": []any{}}, nil, 400},
+				{"legacy missing key", "/api-authenticate-embedded-user", map[string]any{"userEmail": "a@example.com"}, []string{}, 401},
+				{"legacy invalid key", "/api-authenticate-embedded-user", map[string]any{"userEmail": "a@example.com"}, []string{"x-api-key", "nope"}, 403},
+				{"legacy revoked key", "/api-authenticate-embedded-user", map[string]any{"userEmail": "a@example.com"}, []string{"x-api-key", revokedRaw}, 403},
+				{"legacy unknown field", "/api-authenticate-embedded-user", map[string]any{"userEmail": "a@example.com", "x": 1}, nil, 400},
+			}
+			for _, c := range cases {
+				hdr := c.hdr
+				if hdr == nil {
+					hdr = []string{"x-api-key", e.key}
+				}
+				status, _, m := e.call("POST", c.path, c.body, hdr...)
+				e.wantError(status, m, c.status, c.name)
+			}
+			// No refused request wrote anything: no user, no account.
+			for _, p := range []string{"/v1/users", "/v1/accounts"} {
+				status, _, m := e.call("GET", p, nil, "Authorization", "Bearer "+e.key)
+				if status != 200 || len(m["data"].([]any)) != 0 {
+					t.Errorf("GET %s after refused requests: %d %v", p, status, m)
+				}
+			}
+			e.checkLogs()
+		})
+	}
+}
+
+func TestMindset_Legacy(t *testing.T) {
+	for _, eng := range compattest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			e := newEnv(t, compattest.Start(t, eng, nil))
+			body := map[string]any{"userEmail": "Bob@Example.com", "addToAccounts": []any{map[string]any{"accountUid": "team-1"}}}
+			status, h, m := e.call("POST", "/api-authenticate-embedded-user", body, "x-api-key", e.key)
+			if status != 201 || h.Get("Cache-Control") != "no-store" {
+				t.Fatalf("legacy: %d %v", status, m)
+			}
+			if d := diff([]string{"authToken"}, keys(m)); d != "" {
+				t.Fatalf("answer fields (-want +got):\n%s", d)
+			}
+			tok := m["authToken"].(string)
+			e.secrets = append(e.secrets, tok)
+			user, _ := e.me(tok)
+			if user["email"] != "bob@example.com" || user["external_id"] != nil {
+				t.Errorf("user = %v", user)
+			}
+			if d := diff([]any{"team-1"}, user["account_ids"]); d != "" {
+				t.Errorf("account_ids (-want +got):\n%s", d)
+			}
+			// The legacy and the current endpoint find the same email user.
+			again, _ := e.me(e.auth(map[string]any{"userEmail": "bob@example.com"}))
+			if again["id"] != user["id"] {
+				t.Errorf("current endpoint found %v, legacy %v", again["id"], user["id"])
+			}
+			e.checkLogs()
+		})
+	}
+}
+
+// The limits of the app hold: a full app refuses new users, a user at its
+// session limit with the reject policy gets no token.
+func TestMindset_AppLimits(t *testing.T) {
+	for _, eng := range compattest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			e := newEnv(t, compattest.Start(t, eng, nil))
+			settings := map[string]any{"max_users": 1, "max_sessions_per_user": 1, "session_limit_policy": "reject"}
+			if status, _, m := e.call("PATCH", "/v1/app", map[string]any{"settings": settings}, "Authorization", "Bearer "+e.key); status != 200 {
+				t.Fatalf("PATCH /v1/app: %d %v", status, m)
+			}
+			e.auth(map[string]any{"externalId": "u1"})
+			status, _, m := e.call("POST", e.authPath(), map[string]any{"externalId": "u1"}, "x-api-key", e.key)
+			e.wantError(status, m, 409, "session limit")
+			status, _, m = e.call("POST", e.authPath(), map[string]any{"externalId": "u2"}, "x-api-key", e.key)
+			e.wantError(status, m, 402, "user quota")
+		})
+	}
+}

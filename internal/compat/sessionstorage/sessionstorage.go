@@ -1,8 +1,295 @@
-// Package sessionstorage speaks the wire format of the Session Storage API (SPEC.md §8.4), under /session-storage/ over the domain.
+// Package sessionstorage speaks the wire format of the Session Storage API
+// (SPEC.md §8.4), under /session-storage/, over the domain: list, inspect,
+// extend and delete an app's sessions with a client id (the app id) and a
+// client secret (an API key).
 package sessionstorage
 
-import "github.com/porticohq/portico/internal/compat"
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
 
-// Register mounts the surface's routes.
+	"github.com/porticohq/portico/internal/compat"
+	"github.com/porticohq/portico/internal/portico"
+)
+
+const maxBodyBytes = 1 << 20
+
+type handler struct {
+	svc  *portico.Service
+	log  *slog.Logger
+	auth func(w http.ResponseWriter, r *http.Request, rawKey string) (*portico.App, error)
+}
+
+// Register mounts the surface's routes. The patterns carry no method so
+// that a wrong method gets this surface's 405, and the prefix catches
+// unknown paths for its 404.
 func Register(mount compat.Mount, o compat.Options) {
+	h := &handler{svc: o.Service, log: o.Logger, auth: o.Authenticate}
+	mount("/session-storage/sessions", h.route(map[string]handlerFunc{http.MethodGet: h.handleList}))
+	mount("/session-storage/sessions/{id}", h.route(map[string]handlerFunc{
+		http.MethodGet: h.handleGet, http.MethodPost: h.handleExtend, http.MethodDelete: h.handleDelete}))
+	mount("/session-storage/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.writeError(w, r, portico.Errorf(portico.CodeNotFound, "No such resource: %s.", r.URL.EscapedPath()))
+	}))
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, app *portico.App) error
+
+// sessionJSON is the session as the Session Storage API shows it.
+type sessionJSON struct {
+	ID        string `json:"id"`
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
+	ExpiresAt string `json:"expires_at"`
+}
+
+func toJSON(s *portico.Session) sessionJSON {
+	f := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	return sessionJSON{ID: s.ID, CreatedAt: f(s.CreatedAt), UpdatedAt: f(s.UpdatedAt), ExpiresAt: f(s.ExpiresAt)}
+}
+
+type listJSON struct {
+	Data          []sessionJSON `json:"data"`
+	NextPageToken *string       `json:"next_page_token"`
+}
+
+// userIDRe is the shape of a Portico user id; any other user_id is an
+// external user id.
+var userIDRe = regexp.MustCompile(`^` + portico.PrefixUser + `[a-z2-7]{26}$`)
+
+func (h *handler) handleList(w http.ResponseWriter, r *http.Request, app *portico.App) error {
+	q := r.URL.Query()
+	var p portico.PageRequest
+	if q.Has("page_size") {
+		n, err := strconv.Atoi(q.Get("page_size"))
+		if err != nil || n < 1 || n > portico.MaxPageSize {
+			return portico.Invalid("page_size", "page_size must be a whole number between 1 and %d.", portico.MaxPageSize)
+		}
+		p.Size = n
+	}
+	p.Token = q.Get("page_token")
+	var f portico.SessionFilter
+	if q.Has("user_id") {
+		id := q.Get("user_id")
+		if userIDRe.MatchString(id) {
+			f.UserID = &id
+		} else {
+			f.ExternalUserID = &id
+		}
+	}
+	page, err := h.svc.ListSessions(r.Context(), app.ID, f, p)
+	if err != nil {
+		return err
+	}
+	out := listJSON{Data: make([]sessionJSON, 0, len(page.Data)), NextPageToken: page.Next}
+	for i := range page.Data {
+		out.Data = append(out.Data, toJSON(&page.Data[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *handler) handleGet(w http.ResponseWriter, r *http.Request, app *portico.App) error {
+	sess, err := h.svc.FindSession(r.Context(), app.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Data sessionJSON `json:"data"`
+	}{toJSON(sess)})
+	return nil
+}
+
+func (h *handler) handleDelete(w http.ResponseWriter, r *http.Request, app *portico.App) error {
+	if err := h.svc.RevokeSession(r.Context(), app.ID, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// handleExtend takes ttl_seconds from the query string or from a body
+// {"data":{"ttl_seconds":N}}, once.
+func (h *handler) handleExtend(w http.ResponseWriter, r *http.Request, app *portico.App) error {
+	ttl, err := ttlOf(r)
+	if err != nil {
+		return err
+	}
+	if _, err := h.svc.ExtendSession(r.Context(), app, r.PathValue("id"), ttl); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func ttlOf(r *http.Request) (int, error) {
+	var in struct {
+		Data *struct {
+			TTLSeconds *int `json:"ttl_seconds"`
+		} `json:"data"`
+	}
+	if err := decodeOptional(r, &in); err != nil {
+		return 0, err
+	}
+	fromBody := in.Data != nil && in.Data.TTLSeconds != nil
+	q := r.URL.Query()
+	switch {
+	case q.Has("ttl_seconds") && in.Data != nil:
+		return 0, portico.Invalid("ttl_seconds", "Give ttl_seconds either in the query string or in the body, not both.")
+	case q.Has("ttl_seconds"):
+		n, err := strconv.Atoi(q.Get("ttl_seconds"))
+		if err != nil {
+			return 0, portico.Invalid("ttl_seconds", "ttl_seconds must be a whole number of seconds.")
+		}
+		return n, nil
+	case fromBody:
+		return *in.Data.TTLSeconds, nil
+	}
+	return 0, portico.Invalid("ttl_seconds", "ttl_seconds is required, in the query string or as {\"data\":{\"ttl_seconds\":N}}.")
+}
+
+// decodeOptional reads an optional JSON body into v: at most 1 MiB, no
+// unknown fields, nothing after the value.
+func decodeOptional(r *http.Request, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return portico.Invalid("", "The request body could not be read.")
+	}
+	if len(body) > maxBodyBytes {
+		return portico.Errorf(portico.CodePayloadTooLarge, "The request body must be at most %d bytes.", maxBodyBytes)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te) && te.Field != "":
+			return portico.Invalid(te.Field, "%s has the wrong type.", te.Field)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return portico.Invalid("", "Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return portico.Invalid("", "The request body must be a JSON object such as {\"data\":{\"ttl_seconds\":3600}}.")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return portico.Invalid("", "The request body must hold a single JSON object.")
+	}
+	return nil
+}
+
+var errBadClient = portico.Errorf(portico.CodeInvalidAPIKey, "The ClientID and ClientSecret do not match an app.")
+
+// route checks the method, then the client credentials, then runs the
+// handler and renders its error.
+func (h *handler) route(methods map[string]handlerFunc) http.Handler {
+	allow := make([]string, 0, len(methods))
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		if methods[m] != nil {
+			allow = append(allow, m)
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fn := methods[r.Method]
+		if fn == nil {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			h.writeError(w, r, portico.Errorf(portico.CodeMethodNotAllowed, "%s is not allowed here; allowed: %s.", r.Method, strings.Join(allow, ", ")))
+			return
+		}
+		app, err := h.authenticate(w, r)
+		if err == nil {
+			err = fn(w, r, app)
+		}
+		if err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+// authenticate checks ClientSecret as an API key under the server's rate
+// limits, and that ClientID names the key's app. A client id of another
+// app fails exactly as a wrong secret does.
+func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (*portico.App, error) {
+	id, secret := strings.TrimSpace(r.Header.Get("ClientID")), strings.TrimSpace(r.Header.Get("ClientSecret"))
+	if id == "" {
+		// Still counted against the client's failure budget.
+		h.auth(w, r, "")
+		return nil, portico.Errorf(portico.CodeUnauthenticated, "The ClientID and ClientSecret headers are required.")
+	}
+	app, err := h.auth(w, r, secret)
+	switch code := portico.ErrorCode(err); {
+	case code == portico.CodeUnauthenticated:
+		return nil, portico.Errorf(portico.CodeUnauthenticated, "The ClientID and ClientSecret headers are required.")
+	case code == portico.CodeInvalidAPIKey:
+		return nil, errBadClient
+	case err != nil:
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(id), []byte(app.ID)) != 1 {
+		return nil, errBadClient
+	}
+	return app, nil
+}
+
+// problem is one entry of the error envelope.
+type problem struct {
+	Type      string `json:"type"`
+	Status    int    `json:"status"`
+	Title     string `json:"title"`
+	Detail    string `json:"detail"`
+	Instance  string `json:"instance"`
+	ErrorCode int    `json:"error_code"`
+}
+
+// codes maps domain codes to the status and the numeric error_code of the
+// envelope (status × 100 + a variant, documented in
+// docs/compat/session-storage.md).
+var codes = map[portico.Code]struct{ status, code int }{
+	portico.CodeInvalid:          {http.StatusBadRequest, 40000},
+	portico.CodeUnauthenticated:  {http.StatusUnauthorized, 40100},
+	portico.CodeInvalidAPIKey:    {http.StatusUnauthorized, 40101},
+	portico.CodeNotFound:         {http.StatusNotFound, 40400},
+	portico.CodeMethodNotAllowed: {http.StatusMethodNotAllowed, 40500},
+	portico.CodeConflict:         {http.StatusConflict, 40900},
+	portico.CodePayloadTooLarge:  {http.StatusRequestEntityTooLarge, 41300},
+	portico.CodeValidation:       {http.StatusUnprocessableEntity, 42200},
+	portico.CodeRateLimited:      {http.StatusTooManyRequests, 42900},
+	portico.CodeUnavailable:      {http.StatusServiceUnavailable, 50300},
+}
+
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := portico.AsError(err)
+	c, ok := codes[e.Code]
+	detail := e.Message
+	if !ok {
+		c.status, c.code, detail = http.StatusInternalServerError, 50000, "Internal error."
+	}
+	if c.status >= 500 {
+		h.log.Error("session_storage_request_failed", slog.String("route", r.Pattern),
+			slog.String("request_id", w.Header().Get("X-Request-Id")), slog.String("code", string(e.Code)), slog.Any("error", errors.Unwrap(e)))
+		if e.Code == portico.CodeUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+	}
+	writeJSON(w, c.status, struct {
+		OK     bool      `json:"ok"`
+		Errors []problem `json:"errors"`
+	}{false, []problem{{Type: string(e.Code), Status: c.status, Title: http.StatusText(c.status), Detail: detail,
+		Instance: r.URL.EscapedPath(), ErrorCode: c.code}}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
 }

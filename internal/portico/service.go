@@ -27,6 +27,9 @@ type Service struct {
 	AllowPrivateUpstreams bool
 	// Upstream sends Perform's requests (package upstream's guarded proxy).
 	Upstream Upstream
+	// Refresher renews expiring OAuth2 tokens (refresh.go); nil refreshes
+	// nothing, as if every provider were unreachable.
+	Refresher TokenRefresher
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
@@ -101,6 +104,10 @@ type SettingsPatch struct {
 	// unlimited.
 	MaxUsersSet bool
 	MaxUsers    *int
+	// ConnectSessionTokens and ConnectIDTokens switch the token types of
+	// POST /v1/connect/token.
+	ConnectSessionTokens *bool
+	ConnectIDTokens      *bool
 }
 
 func (p *SettingsPatch) apply(s *AppSettings) {
@@ -130,6 +137,12 @@ func (p *SettingsPatch) apply(s *AppSettings) {
 	}
 	if p.MaxUsersSet {
 		s.MaxUsers = p.MaxUsers
+	}
+	if p.ConnectSessionTokens != nil {
+		s.ConnectSessionTokens = *p.ConnectSessionTokens
+	}
+	if p.ConnectIDTokens != nil {
+		s.ConnectIDTokens = *p.ConnectIDTokens
 	}
 }
 

@@ -14,6 +14,7 @@ type Store interface {
 	LinkStore
 	OAuthStore
 	ConnectionDeleter
+	RefreshStore
 	EventStore
 
 	// Ping checks that the database answers (CodeUnavailable).

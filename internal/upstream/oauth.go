@@ -98,16 +98,24 @@ func credentialsOf(tok *oauth2.Token, now time.Time) portico.Credentials {
 
 // Refresh trades a connection's refresh token for new tokens at the
 // integration's token endpoint. The answer keeps the old refresh token when
-// the provider sends none (most rotate it, some do not).
+// the provider sends none (most rotate it, some do not). A refusal for good
+// wraps portico.ErrRefreshRejected; other failures are transient.
 func (o *OAuth2) Refresh(ctx context.Context, integ *portico.Integration, clientSecret string, old portico.Credentials, now time.Time) (portico.Credentials, error) {
 	rt := old[portico.TokenRefresh]
 	if rt == "" {
-		return nil, fmt.Errorf("%w: the connection holds no refresh token", ErrExchange)
+		return nil, fmt.Errorf("%w: %w: the connection holds no refresh token", portico.ErrRefreshRejected, ErrExchange)
 	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.client())
 	// An expired token makes the source refresh at once.
 	tok, err := config(integ, clientSecret, "").TokenSource(ctx, &oauth2.Token{RefreshToken: rt, Expiry: time.Unix(1, 0)}).Token()
 	if err != nil {
+		// A 4xx answer (invalid_grant, invalid_client …) is final; 408 and
+		// 429 ask to come back, like a 5xx or a network failure.
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 &&
+			re.Response.StatusCode != http.StatusRequestTimeout && re.Response.StatusCode != http.StatusTooManyRequests {
+			return nil, fmt.Errorf("%w: %w", portico.ErrRefreshRejected, exchangeError(err))
+		}
 		return nil, exchangeError(err)
 	}
 	return credentialsOf(tok, now), nil

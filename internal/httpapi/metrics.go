@@ -19,6 +19,9 @@ type Metrics struct {
 	// Events counts domain events: sessions created and revoked, webhook
 	// deliveries, store errors. Labels never carry ids or secrets.
 	Events *prometheus.CounterVec
+	// webhooks counts webhook delivery attempts by outcome (delivered,
+	// retry, failed).
+	webhooks *prometheus.CounterVec
 }
 
 // NewMetrics registers the collectors.
@@ -33,10 +36,13 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route"}),
 		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portico_events_total", Help: "Domain events: session_created, session_revoked, store_error, webhook_delivered, webhook_failed.",
+			Name: "portico_events_total", Help: "Domain events: session_created, session_revoked, store_error.",
 		}, []string{"event"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_webhook_deliveries_total", Help: "Webhook delivery attempts by outcome: delivered, retry (failed, will retry), failed (given up).",
+		}, []string{"outcome"}),
 	}
-	m.Registry.MustRegister(m.requests, m.duration, m.Events,
+	m.Registry.MustRegister(m.requests, m.duration, m.Events, m.webhooks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -48,6 +54,9 @@ func (m *Metrics) observe(route, method string, status int, d time.Duration) {
 
 // Event counts one domain event.
 func (m *Metrics) Event(name string) { m.Events.WithLabelValues(name).Inc() }
+
+// WebhookDelivery counts one webhook delivery attempt's outcome.
+func (m *Metrics) WebhookDelivery(outcome string) { m.webhooks.WithLabelValues(outcome).Inc() }
 
 func (m *Metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})

@@ -1,0 +1,133 @@
+package portico
+
+import (
+	"context"
+	"time"
+)
+
+// This file serves callers that know a user only by its external id and
+// ask, again and again, for a link to the hosted page or for the state of
+// one integration: the Superface Hub surface (SPEC.md §8.1) is built on it.
+
+// maxReuseScan bounds the active sessions read to find one to reuse.
+const maxReuseScan = 1000
+
+// UserConfigLink returns a fresh configuration URL for the user with this
+// external id, creating the user when there is none, and how long the URL
+// stays valid. It issues a new code for the user's newest active session
+// that shows every integration and lives at least as long as the URL;
+// only without one does it create a session (with the app's defaults).
+// Reusing keeps a caller that asks for a link on every turn from filling
+// the user's session limit (and, with the reject policy, from failing with
+// CodeSessionLimitReached). Errors: CodeValidation for an unusable
+// external id, CodeQuotaExceeded and CodeSessionLimitReached from the
+// session's creation.
+func (s *Service) UserConfigLink(ctx context.Context, app *App, externalID string) (ConfigLink, time.Duration, error) {
+	if err := CheckExternalID(externalID); err != nil {
+		return ConfigLink{}, 0, err
+	}
+	now := s.now()
+	sess, err := s.reusableSession(ctx, app, externalID, now)
+	if err != nil {
+		return ConfigLink{}, 0, err
+	}
+	if sess != nil {
+		_, link, err := s.NewConfigLink(ctx, app, sess.ID)
+		// The session may have been revoked or expired since it was
+		// listed: a new one serves as well.
+		switch ErrorCode(err) {
+		case "":
+			return link, link.ExpiresAt.Sub(now), nil
+		case CodeNotFound, CodeConflict:
+		default:
+			return ConfigLink{}, 0, err
+		}
+	}
+	created, err := s.CreateSession(ctx, app, SessionInput{User: UserInput{ExternalID: &externalID}})
+	if err != nil {
+		return ConfigLink{}, 0, err
+	}
+	return created.Link, created.Link.ExpiresAt.Sub(now), nil
+}
+
+// reusableSession returns the newest active session of the user keyed by
+// externalID that shows every integration and outlives a new
+// configuration URL, or nil.
+func (s *Service) reusableSession(ctx context.Context, app *App, externalID string, now time.Time) (*Session, error) {
+	user, err := s.userByExternalID(ctx, app.ID, externalID)
+	if err != nil || user == nil {
+		return nil, err
+	}
+	minEnd := now.Add(time.Duration(app.Settings.ConfigurationURLTTLSeconds) * time.Second)
+	var found *Session
+	q := ListQuery{Limit: 100}
+	for scanned := 0; scanned < maxReuseScan; {
+		page, err := s.Store.ListActiveSessions(ctx, app.ID, SessionFilter{UserID: &user.ID}, now, q)
+		if err != nil {
+			return nil, err
+		}
+		for i := range page {
+			st := SessionSettingsOf(&page[i])
+			// A session narrowed to some integrations, or made for
+			// a sandbox or an isolated page, was made for another
+			// purpose: its page would not show everything.
+			if len(st.Integrations) == 0 && len(st.Categories) == 0 && !st.IsolationMode && !st.SandboxMode &&
+				!page[i].ExpiresAt.Before(minEnd) {
+				found = &page[i]
+			}
+		}
+		scanned += len(page)
+		if len(page) < q.Limit {
+			break
+		}
+		last := page[len(page)-1]
+		q.After = &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	return found, nil
+}
+
+// userByExternalID returns the user keyed by externalID, or nil.
+func (s *Service) userByExternalID(ctx context.Context, appID, externalID string) (*User, error) {
+	users, err := s.Store.ListUsers(ctx, appID, UserFilter{ExternalID: &externalID}, ListQuery{Limit: 1})
+	if err != nil || len(users) == 0 {
+		return nil, err
+	}
+	return &users[0], nil
+}
+
+// IntegrationConnected reports whether the user keyed by externalID can
+// use the integration now: it needs no credential, or the user's
+// connection to it is connected. An unknown user has no connection and is
+// not created. An integration restricted to accounts the user is not in
+// is CodeNotFound, as if it did not exist.
+func (s *Service) IntegrationConnected(ctx context.Context, appID, externalID, slug string) (*Integration, bool, error) {
+	integ, err := s.FindIntegration(ctx, appID, slug)
+	if err != nil {
+		return nil, false, err
+	}
+	user, err := s.userByExternalID(ctx, appID, externalID)
+	if err != nil {
+		return nil, false, err
+	}
+	probe := user
+	if probe == nil {
+		probe = &User{}
+	}
+	if !integ.VisibleTo(probe) {
+		return nil, false, NotFound("Integration")
+	}
+	if integ.Auth.Type == AuthNone {
+		return integ, true, nil
+	}
+	if user == nil {
+		return integ, false, nil
+	}
+	conn, err := s.Store.FindConnection(ctx, appID, user.ID, slug)
+	switch {
+	case ErrorCode(err) == CodeNotFound:
+		return integ, false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	return integ, conn.StatusAt(s.now()) == StatusConnected, nil
+}

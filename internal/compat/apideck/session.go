@@ -1,0 +1,292 @@
+package apideck
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// sessionBody is the Vault's Session schema.
+type sessionBody struct {
+	ConsumerMetadata       *consumerMetadata `json:"consumer_metadata"`
+	RedirectURI            *string           `json:"redirect_uri"`
+	Settings               *sessionSettings  `json:"settings"`
+	Theme                  *theme            `json:"theme"`
+	CustomConsumerSettings json.RawMessage   `json:"custom_consumer_settings"`
+}
+
+// consumerMetadata is the Vault's ConsumerMetadata schema.
+type consumerMetadata struct {
+	AccountName *string `json:"account_name,omitempty"`
+	UserName    *string `json:"user_name,omitempty"`
+	Email       *string `json:"email,omitempty"`
+	Image       *string `json:"image,omitempty"`
+}
+
+// sessionSettings is Session.settings. hide_resource_settings, show_logs,
+// show_suggestions, show_sidebar and hide_guides are accepted and have no
+// effect: the hosted page has no resource settings, logs, suggestions,
+// sidebar toggle or guides.
+type sessionSettings struct {
+	UnifiedAPIs          []string  `json:"unified_apis"`
+	HideResourceSettings *bool     `json:"hide_resource_settings"`
+	SandboxMode          *bool     `json:"sandbox_mode"`
+	IsolationMode        *bool     `json:"isolation_mode"`
+	SessionLength        *string   `json:"session_length"`
+	ShowLogs             *bool     `json:"show_logs"`
+	ShowSuggestions      *bool     `json:"show_suggestions"`
+	ShowSidebar          *bool     `json:"show_sidebar"`
+	AutoRedirect         *bool     `json:"auto_redirect"`
+	HideGuides           *bool     `json:"hide_guides"`
+	AllowActions         *[]string `json:"allow_actions"`
+}
+
+// theme is Session.theme.
+type theme struct {
+	Favicon                  string `json:"favicon"`
+	Logo                     string `json:"logo"`
+	PrimaryColor             string `json:"primary_color"`
+	SidepanelBackgroundColor string `json:"sidepanel_background_color"`
+	SidepanelTextColor       string `json:"sidepanel_text_color"`
+	VaultName                string `json:"vault_name"`
+	PrivacyURL               string `json:"privacy_url"`
+	TermsURL                 string `json:"terms_url"`
+}
+
+// allActions is the Vault's default for allow_actions: "By default all
+// actions are visible".
+var allActions = []string{"delete", "disconnect", "reauthorize", "disable"}
+
+// defaultSessionLength is the Vault's documented default, "1h".
+const defaultSessionLength = 3600
+
+// The native names of the fields this surface renames: a domain error about
+// one of them is reported under the Vault's name.
+var sessionFields = map[string]string{
+	"ttl_seconds":                    "settings.session_length",
+	"settings.categories":            "settings.unified_apis",
+	"theme.name":                     "theme.vault_name",
+	"theme.logo_url":                 "theme.logo",
+	"theme.favicon_url":              "theme.favicon",
+	"theme.sidebar_background_color": "theme.sidepanel_background_color",
+	"theme.sidebar_text_color":       "theme.sidepanel_text_color",
+	"user.name":                      "consumer_metadata.user_name",
+	"user.email":                     "consumer_metadata.email",
+	"user.metadata":                  "consumer_metadata",
+	"user.external_id":               headerConsumerID,
+	"user.account_ids":               "consumer_metadata",
+}
+
+// handleSessionCreate is POST /vault/sessions: a Portico session for the
+// consumer (found or created), answered with its configuration URL as
+// session_uri and its token as session_token.
+func (s *server) handleSessionCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	var body sessionBody
+	if err := decodeBody(r, &body, true); err != nil {
+		return err
+	}
+	in, err := sessionInput(c, &body)
+	if err != nil {
+		return err
+	}
+	out, err := s.svc.CreateSession(r.Context(), c.app, *in)
+	if err != nil {
+		return renameField(err, sessionFields)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeOK(w, map[string]string{"session_uri": out.Link.URL, "session_token": out.Token})
+	return nil
+}
+
+// sessionInput translates a Session body to the native session request.
+func sessionInput(c *call, body *sessionBody) (*portico.SessionInput, error) {
+	consumer := c.consumerID
+	in := &portico.SessionInput{User: portico.UserInput{ExternalID: &consumer}}
+	if m := body.ConsumerMetadata; m != nil {
+		if err := metadataInto(&in.User, m); err != nil {
+			return nil, err
+		}
+	}
+	if body.RedirectURI != nil {
+		in.RedirectURI = *body.RedirectURI
+	}
+	ttl := min(defaultSessionLength, c.app.Settings.MaxSessionTTLSeconds)
+	in.Settings.AllowActions = append([]string{}, allActions...)
+	if st := body.Settings; st != nil {
+		if st.SessionLength != nil {
+			secs, err := sessionLength(*st.SessionLength, c.app.Settings.MaxSessionTTLSeconds)
+			if err != nil {
+				return nil, err
+			}
+			ttl = secs
+		}
+		in.Settings.Categories = st.UnifiedAPIs
+		if st.AllowActions != nil {
+			for i, a := range *st.AllowActions {
+				if !slices.Contains(allActions, a) {
+					return nil, portico.Invalid(fmt.Sprintf("settings.allow_actions[%d]", i),
+						"settings.allow_actions[%d] must be one of %s.", i, strings.Join(allActions, ", "))
+				}
+			}
+			in.Settings.AllowActions = append([]string{}, *st.AllowActions...)
+		}
+		in.Settings.SandboxMode = deref(st.SandboxMode)
+		in.Settings.IsolationMode = deref(st.IsolationMode)
+		in.Settings.AutoRedirect = deref(st.AutoRedirect)
+	}
+	in.TTLSeconds = &ttl
+	if t := body.Theme; t != nil {
+		in.Theme = &portico.Theme{Name: t.VaultName, LogoURL: t.Logo, FaviconURL: t.Favicon,
+			PrimaryColor: t.PrimaryColor, SidebarBackgroundColor: t.SidepanelBackgroundColor,
+			SidebarTextColor: t.SidepanelTextColor, PrivacyURL: t.PrivacyURL, TermsURL: t.TermsURL}
+	}
+	// The domain keeps custom settings as a JSON object of bounded size;
+	// say so in the Vault's terms before it does in its own.
+	if cs := bytes.TrimSpace(body.CustomConsumerSettings); len(cs) > 0 && !bytes.Equal(cs, []byte("null")) {
+		if cs[0] != '{' {
+			return nil, portico.Invalid("custom_consumer_settings", "custom_consumer_settings must be of type object.")
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, cs); err != nil {
+			return nil, err
+		}
+		if compact.Len() > portico.MaxMetadataSize {
+			return nil, portico.Invalidf("custom_consumer_settings", "custom_consumer_settings must be at most %d bytes of JSON.", portico.MaxMetadataSize)
+		}
+		in.CustomSettings = compact.Bytes()
+	}
+	return in, nil
+}
+
+// sessionLength checks a session_length against the Vault's limit of one
+// week and the app's max_session_ttl_seconds, and returns it in seconds.
+func sessionLength(v string, appMax int) (int, error) {
+	secs, valid := parseSessionLength(v)
+	switch {
+	case !valid:
+		return 0, portico.Invalid("settings.session_length",
+			"settings.session_length must be a whole number followed by a unit: s, m, h, d or w (\"30m\", \"1h\", \"7d\").")
+	case secs <= 0:
+		return 0, portico.Invalidf("settings.session_length", "settings.session_length must be longer than zero.")
+	case secs > maxSessionLength:
+		return 0, portico.Invalidf("settings.session_length", "settings.session_length must be at most one week (\"7d\").")
+	case secs > int64(appMax):
+		return 0, portico.Invalidf("settings.session_length",
+			"settings.session_length must be at most the app's max_session_ttl_seconds (%d seconds).", appMax)
+	}
+	return int(secs), nil
+}
+
+// maxSessionLength is the Vault's limit: "maximum 1 week".
+const maxSessionLength = 7 * 24 * 3600
+
+// sessionLengthUnits are the units a session_length may end with, in
+// seconds.
+var sessionLengthUnits = map[byte]int64{'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 7 * 86400}
+
+// parseSessionLength reads a Vault session length: 1 to 7 decimal digits
+// and one unit of s, m, h, d or w, nothing else ("30m", "1h", "7d"). Seven
+// digits are enough for a week in seconds, and keep every product within
+// int64.
+func parseSessionLength(v string) (int64, bool) {
+	if len(v) < 2 || len(v) > 8 {
+		return 0, false
+	}
+	unit, found := sessionLengthUnits[v[len(v)-1]]
+	if !found {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(v)-1; i++ {
+		d := v[i]
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(d-'0')
+	}
+	return n * unit, true
+}
+
+// metadataInto sets the user fields of consumer metadata: user_name is the
+// name, email the email, account_name and image go to the metadata.
+func metadataInto(u *portico.UserInput, m *consumerMetadata) error {
+	if m.UserName != nil {
+		u.Name = *m.UserName
+	}
+	u.Email = m.Email
+	md, err := extraMetadata(nil, m)
+	if err != nil {
+		return err
+	}
+	u.Metadata = md
+	return nil
+}
+
+// extraMetadata returns the user metadata old with the consumer metadata
+// kept there (account_name, image) set from m.
+func extraMetadata(old json.RawMessage, m *consumerMetadata) (json.RawMessage, error) {
+	md := map[string]any{}
+	if len(old) > 0 {
+		if err := json.Unmarshal(old, &md); err != nil {
+			return nil, err
+		}
+	}
+	if m.AccountName != nil {
+		if len(*m.AccountName) > portico.MaxNameLen || !utf8.ValidString(*m.AccountName) || hasControl(*m.AccountName) {
+			return nil, portico.Invalidf("consumer_metadata.account_name",
+				"consumer_metadata.account_name must be at most %d bytes of text without control characters.", portico.MaxNameLen)
+		}
+		md["account_name"] = *m.AccountName
+	}
+	if m.Image != nil {
+		if !webURL(*m.Image) {
+			return nil, portico.Invalidf("consumer_metadata.image", "consumer_metadata.image must be an absolute http or https URL.")
+		}
+		md["image"] = *m.Image
+	}
+	return json.Marshal(md)
+}
+
+// webURL accepts an absolute http(s) URL without credentials, at most 2 KiB.
+func webURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && len(s) <= portico.MaxURLLength && (u.Scheme == "https" || u.Scheme == "http") &&
+		u.Host != "" && u.User == nil && !hasControl(s)
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) })
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// renameField reports a domain error about a natively named field under the
+// Vault's name, in its field and its message.
+func renameField(err error, names map[string]string) error {
+	e, isDomain := err.(*portico.Error)
+	if !isDomain || e.Field == "" {
+		return err
+	}
+	to, found := names[e.Field]
+	if !found {
+		return err
+	}
+	c := *e
+	c.Field = to
+	from := e.Field[strings.LastIndexByte(e.Field, '.')+1:]
+	c.Message = strings.Replace(e.Message, from, to, 1)
+	return &c
+}

@@ -1,0 +1,180 @@
+package portico
+
+import "context"
+
+// This file holds what a caller needs to manage a user's connections
+// without a session: the integrations offered to one user and the state of
+// each, and the server-side changes to one of them. The Apideck Vault
+// surface (SPEC.md §8.5) is built on it; the rules stay here.
+
+// FindUserByKey returns the user a caller names by its key: the user with
+// this external_id, else the user keyed by this email (one without an
+// external_id). CodeNotFound when there is none.
+func (s *Service) FindUserByKey(ctx context.Context, appID, key string) (*User, error) {
+	if CheckExternalID(key) != nil {
+		return nil, NotFound("User")
+	}
+	users, err := s.Store.ListUsers(ctx, appID, UserFilter{ExternalID: &key}, ListQuery{Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 1 {
+		return &users[0], nil
+	}
+	email, err := NormalizeEmail(key)
+	if err != nil {
+		return nil, NotFound("User")
+	}
+	// Users with an external id may share the email; the one keyed by it
+	// has none. The scan is bounded by the users holding this one address.
+	q := ListQuery{Limit: MaxPageSize}
+	for {
+		users, err := s.Store.ListUsers(ctx, appID, UserFilter{Email: &email}, q)
+		if err != nil {
+			return nil, err
+		}
+		for i := range users {
+			if users[i].ExternalID == nil {
+				return &users[i], nil
+			}
+		}
+		if len(users) < q.Limit {
+			return nil, NotFound("User")
+		}
+		last := users[len(users)-1]
+		q.After = &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+}
+
+// UserKey is the key a caller knows a user by: its external_id, else its
+// email.
+func UserKey(u *User) string {
+	if u.ExternalID != nil {
+		return *u.ExternalID
+	}
+	if u.Email != nil {
+		return *u.Email
+	}
+	return ""
+}
+
+// UserIntegrations returns the app's integrations offered to user, oldest
+// first, each with the user's connection to it: those whose account
+// restriction admits the user and, when category is not empty, of that
+// category. A nil user is someone not known yet: in no account, with no
+// connection.
+func (s *Service) UserIntegrations(ctx context.Context, appID string, user *User, category string) ([]IntegrationState, error) {
+	all, err := s.Store.ListIntegrations(ctx, appID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
+	if err != nil {
+		return nil, err
+	}
+	ins := []Integration{}
+	for _, in := range all {
+		if (category == "" || in.Category == category) && openTo(&in, user) {
+			ins = append(ins, in)
+		}
+	}
+	by := map[string]*Connection{}
+	if user != nil && len(ins) > 0 {
+		conns, err := s.Store.ListConnections(ctx, appID, ConnectionFilter{UserID: &user.ID, Integrations: slugsOf(ins)},
+			s.now(), ListQuery{Limit: MaxIntegrationsPerApp + 1})
+		if err != nil {
+			return nil, err
+		}
+		for i := range conns {
+			by[conns[i].Integration] = &conns[i]
+		}
+	}
+	now := s.now()
+	out := make([]IntegrationState, len(ins))
+	for i, in := range ins {
+		out[i] = IntegrationState{Integration: in}
+		if c := by[in.Slug]; c != nil {
+			out[i].Connection, out[i].Status = c, c.StatusAt(now)
+		}
+	}
+	return out, nil
+}
+
+// UserIntegration returns one integration offered to user with the user's
+// connection to it (none when user is nil: someone not known yet). An
+// integration the user may not see is CodeNotFound, as if it did not exist.
+func (s *Service) UserIntegration(ctx context.Context, appID string, user *User, slug string) (*IntegrationState, error) {
+	integ, err := s.FindIntegration(ctx, appID, slug)
+	if err != nil {
+		return nil, err
+	}
+	if !openTo(integ, user) {
+		return nil, NotFound("Integration")
+	}
+	out := &IntegrationState{Integration: *integ}
+	if user == nil {
+		return out, nil
+	}
+	c, err := s.Store.FindConnection(ctx, appID, user.ID, slug)
+	switch {
+	case ErrorCode(err) == CodeNotFound:
+		return out, nil
+	case err != nil:
+		return nil, err
+	}
+	out.Connection, out.Status = c, c.StatusAt(s.now())
+	return out, nil
+}
+
+// MergeConnectionCredentials changes some credential values of the user's
+// connection to slug: values given replace the stored ones, an empty value
+// removes one, the others stay. The result must satisfy the integration's
+// fields as a whole, as ImportConnection requires; a connection that was
+// revoked or never made starts from nothing. An integration the user may
+// not see is CodeNotFound.
+func (s *Service) MergeConnectionCredentials(ctx context.Context, appID string, user *User, slug string, creds Credentials) (*Connection, bool, error) {
+	st, err := s.UserIntegration(ctx, appID, user, slug)
+	if err != nil {
+		return nil, false, err
+	}
+	merged := Credentials{}
+	if st.Connection != nil && st.Connection.Status != StatusRevoked {
+		old, err := s.OpenCredentials(st.Connection)
+		if err != nil {
+			return nil, false, err
+		}
+		for k, v := range old {
+			// An expiry belongs to the token it came with: new tokens
+			// without one must not inherit it.
+			if k == TokenExpiresAt && (creds[TokenAccess] != "" || creds[TokenRefresh] != "") {
+				continue
+			}
+			merged[k] = v
+		}
+	}
+	// An empty value stays in the map: CheckCredentials drops it (which
+	// removes the stored one) after checking that the field exists.
+	for k, v := range creds {
+		merged[k] = v
+	}
+	return s.putConnection(ctx, user, &st.Integration, merged)
+}
+
+// RevokeUserConnection erases the credentials of the user's connection to
+// slug and marks it revoked. CodeNotFound when the user has no connection
+// to it, or only a revoked one.
+func (s *Service) RevokeUserConnection(ctx context.Context, appID string, user *User, slug string) (*Connection, error) {
+	st, err := s.UserIntegration(ctx, appID, user, slug)
+	if err != nil {
+		return nil, err
+	}
+	if st.Connection == nil || st.Connection.Status == StatusRevoked {
+		return nil, NotFound("Connection")
+	}
+	return s.Store.RevokeConnection(ctx, appID, st.Connection.ID, user.ID)
+}
+
+// openTo is VisibleTo for a user that may not exist yet (nil: in no
+// account).
+func openTo(in *Integration, user *User) bool {
+	if user == nil {
+		return len(in.AccountIDs) == 0
+	}
+	return in.VisibleTo(user)
+}

@@ -118,13 +118,28 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 			return err
 		}
 		creds, keyID := sealedColumn(sealed)
+		// Connecting again an expired connection, or one whose refreshes
+		// were failing, recovers it (refresh.go).
+		var (
+			prior    string
+			failures int
+		)
+		if err := t.queryRow(ctx, `SELECT status, refresh_failures FROM connections WHERE app_id = ? AND id = ?`, c.AppID, id).Scan(&prior, &failures); err != nil {
+			return fmt.Errorf("read connection: %w", err)
+		}
 		if _, err := t.exec(ctx, `UPDATE connections SET status = ?, fields = ?, credentials = ?, key_id = ?, refreshable = ?,
-			expires_at = ?, updated_at = ? WHERE app_id = ? AND id = ?`,
+			expires_at = ?, updated_at = ?, refresh_failures = 0 WHERE app_id = ? AND id = ?`,
 			c.Status, fields, creds, keyID, c.Refreshable, usPtr(c.ExpiresAt), us(t.now), c.AppID, id); err != nil {
 			return fmt.Errorf("update connection: %w", err)
 		}
 		out.ID, out.Credentials, out.CreatedAt, out.UpdatedAt = id, sealed, fromUS(createdAt), t.now
-		return db.emitEvent(ctx, t, c.AppID, c.UserID, portico.EventConnectionUpdated, portico.ConnectionEventData(&out, t.now))
+		if err := db.emitEvent(ctx, t, c.AppID, c.UserID, portico.EventConnectionUpdated, portico.ConnectionEventData(&out, t.now)); err != nil {
+			return err
+		}
+		if c.Status == portico.StatusConnected && (prior == portico.StatusExpired || prior == portico.StatusError || failures > 0) {
+			return emitConnectionEvent(ctx, t, portico.EventConnectionRecovered, &out, map[string]any{"reason": "reconnected"})
+		}
+		return nil
 	})
 	if err != nil {
 		return false, err

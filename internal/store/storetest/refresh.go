@@ -250,6 +250,46 @@ func init() {
 		}
 	})
 
+	register("Refresh/ReconnectRecovers", func(t *testing.T, f *Fixture) {
+		app := f.NewApp(t, "a")
+		f.hookApp(t, app)
+		f.newIntegration(t, app.ID, "crm")
+		exp := f.Clock.Now().Add(30 * time.Second)
+		expired := f.putOAuthConnection(t, app.ID, "crm", true, &exp)
+		failing := f.putOAuthConnection(t, app.ID, "crm", true, &exp)
+		healthy := f.putOAuthConnection(t, app.ID, "crm", true, &exp)
+		f.claim(t, expired, expired.Credentials, "me", time.Minute)
+		f.Store.FailRefresh(f.Ctx, app.ID, expired.ID, expired.Credentials, "me", portico.RefreshFailure{Permanent: true, Reason: portico.RefreshRejected})
+		f.claim(t, failing, failing.Credentials, "me", time.Minute)
+		f.Store.FailRefresh(f.Ctx, app.ID, failing.ID, failing.Credentials, "me", portico.RefreshFailure{Reason: portico.RefreshUnavailable})
+		before := len(f.events(t, app.ID))
+		for _, c := range []*portico.Connection{expired, failing, healthy} {
+			again := *c
+			again.ID = portico.NewID(portico.PrefixConnection)
+			if _, err := f.Store.PutConnection(f.Ctx, &again, resealAs("again")); err != nil {
+				t.Fatal(err)
+			}
+			if again.ID != c.ID || again.Status != portico.StatusConnected {
+				t.Fatalf("reconnect: %+v", again)
+			}
+		}
+		es := f.events(t, app.ID)[before:]
+		wantTypes(t, es, portico.EventConnectionUpdated, portico.EventConnectionRecovered, portico.EventConnectionUpdated,
+			portico.EventConnectionRecovered, portico.EventConnectionUpdated)
+		for i, id := range []string{expired.ID, failing.ID} {
+			if d := eventBody(t, es[2*i+1]).Data; d["id"] != id || d["status"] != "connected" || d["reason"] != "reconnected" {
+				t.Fatalf("recovered data %v", d)
+			}
+		}
+		// The failure count restarted: the next transient failure reports.
+		got, _ := f.Store.FindConnectionByID(f.Ctx, app.ID, failing.ID)
+		f.claim(t, got, got.Credentials, "me", time.Minute)
+		f.Store.FailRefresh(f.Ctx, app.ID, got.ID, got.Credentials, "me", portico.RefreshFailure{Reason: portico.RefreshUnavailable})
+		if es := f.events(t, app.ID); es[len(es)-1].Type != portico.EventConnectionRefreshFailed {
+			t.Fatalf("last event %s", es[len(es)-1].Type)
+		}
+	})
+
 	register("Refresh/ReplacedOrRevokedUnderTheLease", func(t *testing.T, f *Fixture) {
 		app := f.NewApp(t, "a")
 		f.newIntegration(t, app.ID, "crm")

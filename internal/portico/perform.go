@@ -266,13 +266,18 @@ func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integr
 }
 
 // performCredentials gets credentials fit for use from a connected
-// connection: an OAuth2 token past its expiry is a connection_required
-// with reason expired.
-func (s *Service) performCredentials(_ context.Context, _ *App, integ *Integration, conn *Connection) (Credentials, error) {
-	if integ.Auth.Type == AuthOAuth2 && conn.ExpiresAt != nil && !s.now().Before(*conn.ExpiresAt) {
+// connection, refreshing an expiring OAuth2 token first (refresh.go): a
+// token that cannot be refreshed is a connection_required with reason
+// expired.
+func (s *Service) performCredentials(ctx context.Context, _ *App, integ *Integration, conn *Connection) (Credentials, error) {
+	creds, err := s.FreshCredentials(ctx, integ, conn)
+	switch {
+	case errors.Is(err, ErrConnectionExpired):
 		return nil, needConnection(ReasonExpired)
+	case errors.Is(err, ErrConnectionRevoked):
+		return nil, needConnection(ReasonRevoked)
 	}
-	return s.OpenCredentials(conn)
+	return creds, err
 }
 
 // connectionRequired finds or creates a session for the user and returns

@@ -106,6 +106,10 @@ type AppSettings struct {
 	Theme                      Theme    `json:"theme"`
 	WebhookURL                 *string  `json:"webhook_url"`
 	MaxUsers                   *int     `json:"max_users"`
+	// ConnectSessionTokens and ConnectIDTokens tell whether
+	// POST /v1/connect/token may issue session and id tokens.
+	ConnectSessionTokens bool `json:"connect_session_tokens"`
+	ConnectIDTokens      bool `json:"connect_id_tokens"`
 }
 
 // Theme is the presentation of the hosted page.
@@ -139,6 +143,8 @@ type AppSettingsUpdate struct {
 	Theme                      *Theme           `json:"theme,omitempty"`
 	WebhookURL                 Nullable[string] `json:"webhook_url,omitzero"`
 	MaxUsers                   Nullable[int]    `json:"max_users,omitzero"`
+	ConnectSessionTokens       *bool            `json:"connect_session_tokens,omitempty"`
+	ConnectIDTokens            *bool            `json:"connect_id_tokens,omitempty"`
 }
 
 // User is an end user of the app.

@@ -27,6 +27,7 @@ func TestApp_Get(t *testing.T) {
 						"session_ttl_seconds": 3600.0, "max_session_ttl_seconds": 604800.0, "configuration_url_ttl_seconds": 900.0,
 						"max_sessions_per_user": 10.0, "session_limit_policy": "evict_oldest", "allowed_redirect_uris": []any{}, "allowed_frame_origins": []any{},
 						"theme": map[string]any{}, "webhook_url": nil, "max_users": nil,
+						"connect_session_tokens": true, "connect_id_tokens": true,
 					},
 				}
 				if !reflect.DeepEqual(r.Body, want) {
@@ -93,6 +94,7 @@ func TestApp_PatchRejects(t *testing.T) {
 			{name: "max_users a string", method: "PATCH", path: "/v1/app", body: set("max_users", "5"), status: 400, code: "invalid_request", field: "settings.max_users", readOnly: true},
 			{name: "ttl a fraction", method: "PATCH", path: "/v1/app", body: set("session_ttl_seconds", 1.5), status: 400, code: "invalid_request", field: "settings.session_ttl_seconds", readOnly: true},
 			{name: "unknown setting", method: "PATCH", path: "/v1/app", body: set("bogus", 1), status: 400, code: "invalid_request", field: "settings.bogus", readOnly: true},
+			{name: "token switch not a boolean", method: "PATCH", path: "/v1/app", body: set("connect_id_tokens", "no"), status: 400, code: "invalid_request", field: "settings.connect_id_tokens", readOnly: true},
 			{name: "unknown theme field", method: "PATCH", path: "/v1/app", body: set("theme", map[string]any{"font": "x"}), status: 400, code: "invalid_request", field: "settings.theme.font", readOnly: true},
 			{name: "read-only field id", method: "PATCH", path: "/v1/app", body: map[string]any{"id": "app_x"}, status: 400, code: "invalid_request", field: "id", readOnly: true},
 			{name: "duplicate nested key", method: "PATCH", path: "/v1/app", body: `{"settings":{"max_users":5,"max_users":null}}`, status: 400, code: "invalid_request", field: "settings.max_users", readOnly: true},
@@ -118,6 +120,7 @@ func TestApp_Patch(t *testing.T) {
 			"allowed_frame_origins": []string{"https://app.example.com"},
 			"theme":                 map[string]any{"name": "Acme", "primary_color": "#286efa", "logo_url": "https://cdn.example.com/logo.png"},
 			"max_users":             5,
+			"connect_id_tokens":     false,
 		}})
 		if r.Status != 200 {
 			t.Fatalf("patch: %d %s", r.Status, r.Raw)
@@ -132,6 +135,7 @@ func TestApp_Patch(t *testing.T) {
 			"allowed_frame_origins": []any{"https://app.example.com"},
 			"theme":                 map[string]any{"name": "Acme", "primary_color": "#286efa", "logo_url": "https://cdn.example.com/logo.png"},
 			"webhook_url":           nil, "max_users": 5.0,
+			"connect_session_tokens": true, "connect_id_tokens": false,
 		}
 		if r.Body["name"] != "Acme Inc" || !reflect.DeepEqual(settingsOf(r), want) {
 			t.Fatalf("patched:\n %s\nwant settings %v", r.Raw, want)

@@ -66,6 +66,8 @@ func appJSON(a *portico.App) api.App {
 		AllowedFrameOrigins:        append([]string{}, st.AllowedFrameOrigins...),
 		Theme:                      api.Theme(st.Theme),
 		MaxUsers:                   st.MaxUsers,
+		ConnectSessionTokens:       st.ConnectSessionTokens,
+		ConnectIDTokens:            st.ConnectIDTokens,
 	}}
 	if st.WebhookURL != "" {
 		out.Settings.WebhookURL = &st.WebhookURL
@@ -95,6 +97,8 @@ func (s *Server) handleAppUpdate(w http.ResponseWriter, r *http.Request) error {
 			AllowedFrameOrigins:        st.AllowedFrameOrigins,
 			MaxUsersSet:                st.MaxUsers.Set,
 			MaxUsers:                   st.MaxUsers.Value,
+			ConnectSessionTokens:       st.ConnectSessionTokens,
+			ConnectIDTokens:            st.ConnectIDTokens,
 		}
 		if st.Theme != nil {
 			t := portico.Theme(*st.Theme)

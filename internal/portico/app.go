@@ -39,6 +39,11 @@ type AppSettings struct {
 	Theme               Theme    `json:"theme"`
 	WebhookURL          string   `json:"webhook_url"`
 	MaxUsers            *int     `json:"max_users"`
+	// ConnectSessionTokens and ConnectIDTokens let POST /v1/connect/token
+	// (the Human API Connect surface) issue session tokens and id tokens;
+	// an app that does not use that surface may turn them off.
+	ConnectSessionTokens bool `json:"connect_session_tokens"`
+	ConnectIDTokens      bool `json:"connect_id_tokens"`
 }
 
 // Theme is the presentation of the hosted page.
@@ -74,6 +79,8 @@ func DefaultAppSettings() AppSettings {
 		SessionLimitPolicy:         PolicyEvictOldest,
 		AllowedRedirectURIs:        []string{},
 		AllowedFrameOrigins:        []string{},
+		ConnectSessionTokens:       true,
+		ConnectIDTokens:            true,
 	}
 }
 

@@ -27,27 +27,41 @@ func (s *Service) UserConfigLink(ctx context.Context, app *App, externalID strin
 		return ConfigLink{}, 0, err
 	}
 	now := s.now()
-	sess, err := s.reusableSession(ctx, app, externalID, now)
-	if err != nil {
-		return ConfigLink{}, 0, err
-	}
-	if sess != nil {
-		_, link, err := s.NewConfigLink(ctx, app, sess.ID)
-		// The session may have been revoked or expired since it was
-		// listed: a new one serves as well.
-		switch ErrorCode(err) {
-		case "":
-			return link, link.ExpiresAt.Sub(now), nil
-		case CodeNotFound, CodeConflict:
-		default:
-			return ConfigLink{}, 0, err
-		}
+	link, ok, err := s.reuseSession(ctx, app, externalID, now)
+	if err != nil || ok {
+		return link, link.ExpiresAt.Sub(now), err
 	}
 	created, err := s.CreateSession(ctx, app, SessionInput{User: UserInput{ExternalID: &externalID}})
+	if ErrorCode(err) == CodeSessionLimitReached {
+		// A concurrent call may have just made the session this one
+		// would reuse, and filled the limit with it.
+		if link, ok, err := s.reuseSession(ctx, app, externalID, now); err != nil || ok {
+			return link, link.ExpiresAt.Sub(now), err
+		}
+	}
 	if err != nil {
 		return ConfigLink{}, 0, err
 	}
 	return created.Link, created.Link.ExpiresAt.Sub(now), nil
+}
+
+// reuseSession issues a configuration URL for the user's reusable session;
+// ok is false when there is none.
+func (s *Service) reuseSession(ctx context.Context, app *App, externalID string, now time.Time) (ConfigLink, bool, error) {
+	sess, err := s.reusableSession(ctx, app, externalID, now)
+	if err != nil || sess == nil {
+		return ConfigLink{}, false, err
+	}
+	_, link, err := s.NewConfigLink(ctx, app, sess.ID)
+	// The session may have been revoked or expired since it was listed:
+	// a new one serves as well.
+	switch ErrorCode(err) {
+	case "":
+		return link, true, nil
+	case CodeNotFound, CodeConflict:
+		return ConfigLink{}, false, nil
+	}
+	return ConfigLink{}, false, err
 }
 
 // reusableSession returns the newest active session of the user keyed by

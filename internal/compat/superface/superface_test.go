@@ -1,7 +1,9 @@
 package superface_test
 
 import (
+	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/porticohq/portico/internal/cli"
@@ -201,6 +203,41 @@ func TestRateLimited(t *testing.T) {
 		wantKeys(t, "429", got, "title", "detail")
 		if got["title"] != "Too Many Requests" {
 			t.Errorf("title %v", got["title"])
+		}
+	})
+}
+
+// TestSession_Concurrent: simultaneous first calls for one user, with a
+// limit of one session and the reject policy, all get a URL of one session.
+func TestSession_Concurrent(t *testing.T) {
+	engines(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng, nil)
+		e.native("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"max_sessions_per_user": 1, "session_limit_policy": "reject"}}, 200)
+		const n = 8
+		var wg sync.WaitGroup
+		urls := make([]string, n)
+		statuses := make([]int, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				status, _, b := e.srv.Do("POST", "/api/hub/session", "", "Authorization", "Bearer "+e.key, "x-superface-user-id", "agent|same")
+				var got map[string]any
+				json.Unmarshal(b, &got)
+				statuses[i] = status
+				urls[i], _ = got["configuration_url"].(string)
+			}()
+		}
+		wg.Wait()
+		seen := map[string]bool{}
+		for i := range n {
+			if statuses[i] != 200 || urls[i] == "" || seen[urls[i]] {
+				t.Errorf("call %d: %d %q (URLs must be distinct)", i, statuses[i], urls[i])
+			}
+			seen[urls[i]] = true
+		}
+		if s := e.native("GET", "/v1/sessions?external_user_id=agent%7Csame", nil, 200)["data"].([]any); len(s) != 1 {
+			t.Errorf("sessions: %d, want 1", len(s))
 		}
 	})
 }

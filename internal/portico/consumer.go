@@ -156,6 +156,34 @@ func (s *Service) MergeConnectionCredentials(ctx context.Context, appID string, 
 	return s.putConnection(ctx, user, &st.Integration, merged)
 }
 
+// MergeConnectionCredentialsByKey is MergeConnectionCredentials for the
+// user keyed by key (as FindUserByKey finds it), created with this external
+// id when there is none yet, only once the credentials passed the
+// integration's checks: a refused change leaves no user behind.
+func (s *Service) MergeConnectionCredentialsByKey(ctx context.Context, appID, key, slug string, creds Credentials) (*User, *Connection, error) {
+	user, err := s.FindUserByKey(ctx, appID, key)
+	if ErrorCode(err) == CodeNotFound {
+		st, err := s.UserIntegration(ctx, appID, nil, slug)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := st.Integration.CheckCredentials(creds); err != nil {
+			return nil, nil, err
+		}
+		user, _, err = s.FindOrCreateUser(ctx, appID, UserInput{ExternalID: &key})
+		if err != nil {
+			return nil, nil, err
+		}
+	} else if err != nil {
+		return nil, nil, err
+	}
+	c, _, err := s.MergeConnectionCredentials(ctx, appID, user, slug, creds)
+	if err != nil {
+		return nil, nil, err
+	}
+	return user, c, nil
+}
+
 // RevokeUserConnection erases the credentials of the user's connection to
 // slug and marks it revoked. CodeNotFound when the user has no connection
 // to it, or only a revoked one.

@@ -63,14 +63,14 @@ type consumerConnection struct {
 // connection. The others have no Portico counterpart and are refused
 // unless empty.
 type connectionPatch struct {
-	Enabled               *bool              `json:"enabled"`
-	Settings              map[string]*string `json:"settings"`
-	Metadata              json.RawMessage    `json:"metadata"`
-	Configuration         json.RawMessage    `json:"configuration"`
-	CustomMappings        json.RawMessage    `json:"custom_mappings"`
-	ConsentState          json.RawMessage    `json:"consent_state"`
-	LatestConsent         json.RawMessage    `json:"latest_consent"`
-	ApplicationDataScopes json.RawMessage    `json:"application_data_scopes"`
+	Enabled               *bool                      `json:"enabled"`
+	Settings              map[string]json.RawMessage `json:"settings"`
+	Metadata              json.RawMessage            `json:"metadata"`
+	Configuration         json.RawMessage            `json:"configuration"`
+	CustomMappings        json.RawMessage            `json:"custom_mappings"`
+	ConsentState          json.RawMessage            `json:"consent_state"`
+	LatestConsent         json.RawMessage            `json:"latest_consent"`
+	ApplicationDataScopes json.RawMessage            `json:"application_data_scopes"`
 }
 
 // authTypes are the Vault's names of the auth schemes.
@@ -166,17 +166,16 @@ func (s *server) handleConnectionUpdate(w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	if body.Settings != nil || (body.Enabled != nil && st.Status != portico.StatusConnected) {
-		if user == nil {
-			consumer := c.consumerID
-			if user, _, err = s.svc.FindOrCreateUser(r.Context(), c.app.ID, portico.UserInput{ExternalID: &consumer}); err != nil {
-				return renameField(err, map[string]string{"external_id": headerConsumerID})
-			}
-		}
 		creds := portico.Credentials{}
-		for k, v := range body.Settings {
+		for k, raw := range body.Settings {
+			var v *string
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return portico.Invalid("settings."+k, "settings.%s must be of type string.", k)
+			}
 			creds[k] = deref(v)
 		}
-		if _, _, err := s.svc.MergeConnectionCredentials(r.Context(), c.app.ID, user, st.Integration.Slug, creds); err != nil {
+		user, _, err := s.svc.MergeConnectionCredentialsByKey(r.Context(), c.app.ID, c.consumerID, st.Integration.Slug, creds)
+		if err != nil {
 			return renameCredentialField(err)
 		}
 		if st, err = s.svc.UserIntegration(r.Context(), c.app.ID, user, st.Integration.Slug); err != nil {
@@ -242,11 +241,10 @@ func toConnection(st *portico.IntegrationState) connectionOut {
 	out := connectionOut{ID: in.Category + "+" + in.Slug, ServiceID: in.Slug, Name: in.Name, UnifiedAPI: in.Category,
 		IntegrationState: "configured", AuthType: authTypes[in.Auth.Type], Status: "live", FormFields: []formField{}}
 	out.State, out.Health, out.Enabled = connectionState(st)
+	// An integration exists only once configured: the native API refuses
+	// one without what its auth scheme needs (an OAuth2 client id …).
 	if in.Auth.Type == portico.AuthOAuth2 {
 		out.OAuthGrantType = "authorization_code"
-		if in.Auth.OAuth2 == nil || in.Auth.OAuth2.ClientID == "" {
-			out.IntegrationState = "needs_configuration"
-		}
 	}
 	for _, f := range in.Auth.Fields {
 		typ := "text"

@@ -102,7 +102,7 @@ func (v *vault) integration(slug, category, auth string) {
 	case "oauth2":
 		body["auth"] = map[string]any{"type": "oauth2", "oauth2": map[string]any{
 			"authorize_url": "https://" + slug + ".example.com/authorize", "token_url": "https://" + slug + ".example.com/token",
-			"client_id": "", "scopes": []string{}}}
+			"client_id": "client-" + slug, "scopes": []string{}}}
 	default:
 		body["auth"] = map[string]any{"type": auth}
 	}

@@ -25,7 +25,6 @@ import (
 	"github.com/porticohq/portico/internal/store"
 	"github.com/porticohq/portico/internal/upstream"
 	"github.com/porticohq/portico/internal/web"
-	"github.com/porticohq/portico/internal/webhook"
 )
 
 func init() {
@@ -139,8 +138,6 @@ type Server struct {
 	url  string
 	// Service is exposed for tests that drive the domain directly.
 	Service *portico.Service
-	// Webhooks delivers the outbox; exposed for tests.
-	Webhooks *webhook.Worker
 }
 
 // NewServer opens the store, migrates it, checks the encryption key and
@@ -188,8 +185,11 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 		return err
 	}
 
+	// One guarded proxy for every call to an integration's servers:
+	// performs and the hosted page's OAuth2 token requests.
+	proxy := upstream.NewProxy(s.cfg.AllowPrivateUpstreams)
 	s.Service = &portico.Service{Store: s.db, Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
-		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams}
+		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy}
 	api := httpapi.New(httpapi.Options{
 		Service:     s.Service,
 		Logger:      s.log,
@@ -211,7 +211,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	if err != nil {
 		return err
 	}
-	page, err := web.New(web.Options{Service: s.Service, Logger: s.log, Key: ck, PublicURL: s.url})
+	page, err := web.New(web.Options{Service: s.Service, Logger: s.log, Key: ck, PublicURL: s.url, HTTPClient: proxy.Client()})
 	if err != nil {
 		return fmt.Errorf("hosted page: %w", err)
 	}
@@ -222,12 +222,6 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	humanapi.Register(api.Handle, surfaces)
 	sessionstorage.Register(api.Handle, surfaces)
 	apideck.Register(api.Handle, surfaces)
-	// Webhook URLs are the apps' own, but reach out like an upstream:
-	// the same address guard, and no redirects followed.
-	hooks := upstream.NewClient(&upstream.Guard{AllowPrivate: s.cfg.AllowPrivateUpstreams}, webhook.Timeout)
-	hooks.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	s.Webhooks = webhook.New(webhook.Options{Store: s.db, Sealer: ring, Client: hooks, Now: s.cfg.Clock, Log: s.log,
-		Count: api.Metrics().WebhookDelivery})
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -257,15 +251,9 @@ func (s *Server) Run(ctx context.Context) error {
 		defer close(purged)
 		s.purgeLoop(purgeCtx)
 	}()
-	hooksDone := make(chan struct{})
-	go func() {
-		defer close(hooksDone)
-		s.Webhooks.Run(purgeCtx)
-	}()
 	defer func() {
 		stopPurge()
 		<-purged
-		<-hooksDone
 	}()
 	s.log.Info("serving", slog.String("url", s.url), slog.String("addr", s.Addr()))
 	select {

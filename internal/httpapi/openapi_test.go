@@ -601,6 +601,7 @@ func checkOperation(t *testing.T, d openAPIDoc, o operation) {
 		"403": {"forbidden"}, "404": {"not_found"}, "405": {"method_not_allowed"},
 		"409": {"conflict", "session_limit_reached", "connection_required"}, "413": {"payload_too_large"},
 		"415": {"unsupported_media_type"}, "422": {"validation_failed"}, "429": {"rate_limited"}, "500": {"internal"}, "503": {"unavailable"},
+		"502": {"upstream_unreachable"}, "504": {"upstream_timeout"},
 	}
 	for code, r := range responses {
 		r := d.deref(t, r.(map[string]any))
@@ -771,6 +772,10 @@ var rawShapes = map[string]reflect.Type{
 	"Session.theme":    reflect.TypeFor[api.Theme](),
 }
 
+// anyJSON are the raw JSON fields that hold any JSON value (a proxied
+// body), so their schemas name no type.
+var anyJSON = map[string]bool{"PerformRawRequest.body": true, "PerformResponse.body": true}
+
 // checkShape compares a schema with a Go type, field by field and
 // recursively: the same property names, required exactly when the field is
 // always sent (no omitempty), nullable exactly when it is a Nullable or a
@@ -820,7 +825,7 @@ func checkShape(t *testing.T, d openAPIDoc, where string, s map[string]any, typ 
 		if jt != "" && !pf.types[jt] {
 			t.Errorf("%s: type %v, want %s (%v)", at, keys(pf.types), jt, sf.Type)
 		}
-		if jt == "" && len(pf.types) != 1 {
+		if jt == "" && len(pf.types) != 1 && !anyJSON[typ.Name()+"."+name] {
 			t.Errorf("%s: raw JSON must still document its type", at)
 		}
 		ft := sf.Type
@@ -909,7 +914,10 @@ func TestOpenAPI_SchemasMatchAPITypes(t *testing.T) {
 		"importConnection 201":       reflect.TypeFor[api.Connection](),
 		"listMyConnections 200":      reflect.TypeFor[api.List[api.Connection]](),
 		"revokeMyConnection 200":     reflect.TypeFor[api.Connection](),
+		"perform 200":                reflect.TypeFor[api.PerformResult](),
 	}
+	// Responses that are bare arrays, by the type of their items.
+	arrays := map[string]reflect.Type{"listTools 200": reflect.TypeFor[api.Tool]()}
 	requests := map[string]reflect.Type{
 		"updateApp":              reflect.TypeFor[api.AppUpdate](),
 		"createUser":             reflect.TypeFor[api.UserCreate](),
@@ -922,6 +930,7 @@ func TestOpenAPI_SchemasMatchAPITypes(t *testing.T) {
 		"createConfigurationURL": reflect.TypeFor[struct{}](),
 		"putIntegration":         reflect.TypeFor[api.IntegrationPut](),
 		"importConnection":       reflect.TypeFor[api.ConnectionImport](),
+		"perform":                reflect.TypeFor[api.PerformRequest](),
 	}
 	// The operational endpoints answer small fixed bodies, not api types.
 	untyped := map[string]bool{"getHealth 200": true, "getReadiness 200": true, "getOpenAPI 200": true}
@@ -949,6 +958,10 @@ func TestOpenAPI_SchemasMatchAPITypes(t *testing.T) {
 				checkShape(t, d, key, schema, reflect.TypeFor[api.ErrorBody](), false, false)
 				continue
 			case untyped[key]:
+				continue
+			case arrays[key] != nil:
+				checkShape(t, d, key+"[]", d.flatten(t, schema).items, arrays[key], false, false)
+				seen[key] = true
 				continue
 			}
 			typ, ok := responses[key]
@@ -1215,7 +1228,7 @@ func (c *liveChecker) check(method, path string, r response) {
 func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 	engines(t, func(t *testing.T, eng storetest.Engine) {
 		d := readDoc(t)
-		e := newEnv(t, eng)
+		e := newEnv(t, eng, withUpstream)
 		c := &liveChecker{t: t, d: d, e: e, hits: map[string]bool{}}
 		_, key := e.newApp("acme")
 		k := auth(key)
@@ -1402,6 +1415,29 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 		c.send("DELETE", "/v1/me/connections/con_nope", userToken, nil)
 		c.call("DELETE", "/v1/me/connections/"+jiraConn, userToken, nil)
 
+		// Perform and tools, against a loopback upstream.
+		up := echoUpstream(t)
+		c.call("PUT", "/v1/integrations/echo", tk, map[string]any{"name": "Echo", "base_url": up.URL, "auth": map[string]any{"type": "none"},
+			"actions": []any{map[string]any{"name": "get-item", "method": "GET", "path": "/items/{id}",
+				"input_schema": map[string]any{"type": "object", "properties": map[string]any{"id": map[string]any{"type": "string"}}, "required": []string{"id"}}}}})
+		c.call("PUT", "/v1/integrations/down", tk, map[string]any{"name": "Down", "base_url": "http://127.0.0.1:1", "auth": map[string]any{"type": "none"}})
+		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "echo", "action": "get-item", "input": map[string]any{"id": "7"}})
+		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"id": toolsUser}, "integration": "echo",
+			"request": map[string]any{"method": "POST", "path": "/items", "query": map[string]any{"a": "1", "b": []string{"2", "3"}}, "body": []int{1}}})
+		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"id": toolsUser}, "integration": "echo", "request": map[string]any{"method": "GET", "path": "/status/500"}})
+		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-new"}, "integration": "acme-crm", "request": map[string]any{"method": "GET", "path": "/"}})
+		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "vip-stripe", "request": map[string]any{"method": "GET", "path": "/"}})
+		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "echo", "action": "get-item", "input": map[string]any{}})
+		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "nope", "action": "x"})
+		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "down", "request": map[string]any{"method": "GET", "path": "/"}})
+		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "echo", "request": map[string]any{"method": "GET", "path": "/slow"}})
+		c.send("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "echo", "request": "GET /"})
+		c.send("POST", "/v1/perform", map[string]string{"Authorization": "Bearer " + toolsKey, "Content-Type": "text/plain"}, `{}`)
+		c.call("GET", "/v1/tools", tk, nil)
+		c.call("GET", "/v1/tools?user_id="+toolsUser, tk, nil)
+		c.send("GET", "/v1/tools?user_id=usr_nope", tk, nil)
+		c.send("GET", "/v1/tools?user_id=", tk, nil)
+
 		// Revocation and deletion.
 		c.call("DELETE", "/v1/connections/"+ghConn, tk, nil)
 		c.call("DELETE", "/v1/connections/"+ghConn, tk, nil)
@@ -1464,6 +1500,8 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 			"importConnection 200", "importConnection 201", "importConnection 400", "importConnection 403", "importConnection 404",
 			"importConnection 415", "importConnection 422", "listConnections 400", "getConnection 404", "revokeConnection 404",
 			"listMyConnections 400", "listMyConnections 401", "revokeMyConnection 401", "revokeMyConnection 403", "revokeMyConnection 404",
+			"perform 200", "perform 400", "perform 403", "perform 404", "perform 409", "perform 415", "perform 422", "perform 502", "perform 504",
+			"listTools 200", "listTools 400", "listTools 404",
 		} {
 			if !c.hits[h] {
 				t.Errorf("the scenario never saw %s", h)

@@ -48,4 +48,8 @@ func (s *Server) routes() {
 	app("PUT /v1/users/{id}/connections/{slug}", s.handleConnectionImport)
 	h("GET /v1/me/connections", s.userAuth(s.handleMeConnections))
 	h("DELETE /v1/me/connections/{id}", s.userAuth(s.handleMeConnectionDelete))
+
+	// Perform and tools.
+	app("POST /v1/perform", s.handlePerform)
+	app("GET /v1/tools", s.handleTools)
 }

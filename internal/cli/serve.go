@@ -25,6 +25,7 @@ import (
 	"github.com/porticohq/portico/internal/store"
 	"github.com/porticohq/portico/internal/upstream"
 	"github.com/porticohq/portico/internal/web"
+	"github.com/porticohq/portico/internal/webhook"
 )
 
 func init() {
@@ -138,6 +139,8 @@ type Server struct {
 	url  string
 	// Service is exposed for tests that drive the domain directly.
 	Service *portico.Service
+	// Webhooks delivers the outbox; exposed for tests.
+	Webhooks *webhook.Worker
 }
 
 // NewServer opens the store, migrates it, checks the encryption key and
@@ -222,6 +225,12 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	humanapi.Register(api.Handle, surfaces)
 	sessionstorage.Register(api.Handle, surfaces)
 	apideck.Register(api.Handle, surfaces)
+	// Webhook URLs are the apps' own, but reach out like an upstream:
+	// the same address guard, and no redirects followed.
+	hooks := upstream.NewClient(&upstream.Guard{AllowPrivate: s.cfg.AllowPrivateUpstreams}, webhook.Timeout)
+	hooks.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	s.Webhooks = webhook.New(webhook.Options{Store: s.db, Sealer: ring, Client: hooks, Now: s.cfg.Clock, Log: s.log,
+		Count: api.Metrics().WebhookDelivery})
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -251,9 +260,15 @@ func (s *Server) Run(ctx context.Context) error {
 		defer close(purged)
 		s.purgeLoop(purgeCtx)
 	}()
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		s.Webhooks.Run(purgeCtx)
+	}()
 	defer func() {
 		stopPurge()
 		<-purged
+		<-hooksDone
 	}()
 	s.log.Info("serving", slog.String("url", s.url), slog.String("addr", s.Addr()))
 	select {

@@ -48,6 +48,10 @@ type Config struct {
 	ShutdownTimeout       time.Duration
 	PurgeGrace            time.Duration
 	PurgeInterval         time.Duration
+	// RefreshInterval and RefreshWindow drive the background refresh of
+	// OAuth2 tokens (refresh.go).
+	RefreshInterval time.Duration
+	RefreshWindow   time.Duration
 
 	// For tests: the clock, and where logs go (nil: stderr of the command).
 	Clock     portico.Clock
@@ -74,6 +78,8 @@ func (c *Config) register(fs interface {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to drain in-flight requests on SIGINT/SIGTERM")
 	fs.DurationVar(&c.PurgeGrace, "purge-grace", 7*24*time.Hour, "how long expired and revoked sessions are kept before they are deleted")
 	fs.DurationVar(&c.PurgeInterval, "purge-interval", time.Minute, "how often the background purge runs")
+	fs.DurationVar(&c.RefreshInterval, "refresh-interval", defaultRefreshInterval, "how often the background refresh of OAuth2 tokens runs")
+	fs.DurationVar(&c.RefreshWindow, "refresh-window", defaultRefreshWindow, "the background refresh renews OAuth2 tokens that expire within this")
 }
 
 // Validate reports every problem of the configuration at once.
@@ -99,6 +105,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PurgeGrace < 0 || c.PurgeInterval <= 0 {
 		errs = append(errs, errors.New("--purge-grace must not be negative and --purge-interval must be positive"))
+	}
+	if err := c.validateRefresh(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -156,6 +165,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.PurgeGrace == 0 {
 		cfg.PurgeGrace = 7 * 24 * time.Hour
 	}
+	cfg.refreshDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -192,7 +202,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	// performs and the hosted page's OAuth2 token requests.
 	proxy := upstream.NewProxy(s.cfg.AllowPrivateUpstreams)
 	s.Service = &portico.Service{Store: s.db, Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
-		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy}
+		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy, Refresher: &upstream.OAuth2{Client: proxy.Client()}}
 	api := httpapi.New(httpapi.Options{
 		Service:     s.Service,
 		Logger:      s.log,
@@ -265,9 +275,15 @@ func (s *Server) Run(ctx context.Context) error {
 		defer close(hooksDone)
 		s.Webhooks.Run(purgeCtx)
 	}()
+	refreshed := make(chan struct{})
+	go func() {
+		defer close(refreshed)
+		s.refreshLoop(purgeCtx)
+	}()
 	defer func() {
 		stopPurge()
 		<-purged
+		<-refreshed
 		<-hooksDone
 	}()
 	s.log.Info("serving", slog.String("url", s.url), slog.String("addr", s.Addr()))

@@ -22,6 +22,12 @@ type sessionBody struct {
 	CustomConsumerSettings json.RawMessage   `json:"custom_consumer_settings"`
 }
 
+// sessionOut is the data of the Vault's CreateSessionResponse.
+type sessionOut struct {
+	SessionURI   string `json:"session_uri"`
+	SessionToken string `json:"session_token"`
+}
+
 // consumerMetadata is the Vault's ConsumerMetadata schema.
 type consumerMetadata struct {
 	AccountName *string `json:"account_name,omitempty"`
@@ -101,7 +107,7 @@ func (s *server) handleSessionCreate(w http.ResponseWriter, r *http.Request, c *
 		return renameField(err, sessionFields)
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeOK(w, map[string]string{"session_uri": out.Link.URL, "session_token": out.Token})
+	writeOK(w, sessionOut{SessionURI: out.Link.URL, SessionToken: out.Token})
 	return nil
 }
 

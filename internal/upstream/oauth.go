@@ -22,7 +22,8 @@ const Timeout = 30 * time.Second
 // OAuth2 builds the authorize URL of an integration and exchanges codes.
 type OAuth2 struct {
 	// Client sends the token requests; nil means a client with Timeout
-	// that follows no redirect.
+	// that follows no redirect but has no address guard. The server passes
+	// Proxy.Client, whose guard refuses private addresses.
 	Client *http.Client
 }
 

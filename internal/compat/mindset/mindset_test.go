@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -357,6 +358,37 @@ func TestMindset_AppLimits(t *testing.T) {
 			e.wantError(status, m, 409, "session limit")
 			status, _, m = e.call("POST", e.authPath(), map[string]any{"externalId": "u2"}, "x-api-key", e.key)
 			e.wantError(status, m, 402, "user quota")
+		})
+	}
+}
+
+// Concurrent first authentications of one user with new accounts make one
+// user and one of each account, and every caller gets a token.
+func TestMindset_Concurrent(t *testing.T) {
+	for _, eng := range compattest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			e := newEnv(t, compattest.Start(t, eng, nil))
+			body := `{"externalId":"racer","accountUids":["team-a","team-b"]}`
+			const n = 8
+			var wg sync.WaitGroup
+			statuses := make([]int, n)
+			for i := range n {
+				wg.Go(func() {
+					statuses[i], _, _ = e.srv.Do("POST", e.authPath(), body, "x-api-key", e.key)
+				})
+			}
+			wg.Wait()
+			for i, s := range statuses {
+				if s != 200 {
+					t.Errorf("call %d: status %d", i, s)
+				}
+			}
+			for p, want := range map[string]int{"/v1/users": 1, "/v1/accounts": 2} {
+				status, _, m := e.call("GET", p, nil, "Authorization", "Bearer "+e.key)
+				if status != 200 || len(m["data"].([]any)) != want {
+					t.Errorf("GET %s: %d %v, want %d", p, status, m, want)
+				}
+			}
 		})
 	}
 }

@@ -82,6 +82,14 @@ type RefreshFailure struct {
 	Reason string
 }
 
+// RefreshState is a connection's refresh bookkeeping.
+type RefreshState struct {
+	// LockedUntil ends the running lease; nil when none runs.
+	LockedUntil *time.Time
+	// Failures counts the transient failures in a row.
+	Failures int
+}
+
 // RefreshStore persists refresh leases and outcomes. Every method but
 // ListRefreshDue takes the app id; the conditions compare the sealed
 // credentials the caller read, so that a row replaced meanwhile (a new
@@ -89,10 +97,13 @@ type RefreshFailure struct {
 type RefreshStore interface {
 	// ClaimRefresh takes the refresh lease of a connection for owner, for
 	// lease from the store's now, if the connection is connected, still
-	// holds sealed and no other lease is running. When it takes none,
-	// lockedUntil is when the running lease ends, or nil when the
-	// connection changed (re-read it). CodeNotFound.
-	ClaimRefresh(ctx context.Context, appID, id, sealed, owner string, lease time.Duration) (claimed bool, lockedUntil *time.Time, err error)
+	// holds sealed and no other lease is running. When it takes none, st
+	// is the connection's refresh state, or nil when the connection
+	// changed (re-read it). CodeNotFound.
+	ClaimRefresh(ctx context.Context, appID, id, sealed, owner string, lease time.Duration) (claimed bool, st *RefreshState, err error)
+	// FindRefreshState returns a connection with its refresh state
+	// (CodeNotFound).
+	FindRefreshState(ctx context.Context, appID, id string) (*Connection, RefreshState, error)
 	// CompleteRefresh stores refreshed credentials — c's Fields,
 	// Refreshable and ExpiresAt, and what seal returns for c.ID — if owner
 	// holds the lease and the row still holds sealed; it releases the lease
@@ -152,14 +163,24 @@ func (s *Service) refresh(ctx context.Context, integ *Integration, c *Connection
 			// Fresh enough; or still valid, and nothing can renew it.
 			return creds, false, nil
 		}
-		claimed, until, err := s.Store.ClaimRefresh(ctx, c.AppID, c.ID, c.Credentials, owner, RefreshLease)
+		claimed, st, err := s.Store.ClaimRefresh(ctx, c.AppID, c.ID, c.Credentials, owner, RefreshLease)
 		if err != nil {
 			return nil, false, fmt.Errorf("claim refresh of connection %s: %w", c.ID, err)
 		}
 		if !claimed {
-			if c, err = s.awaitRefresh(ctx, c, until); err != nil {
+			cur, failed, err := s.awaitRefresh(ctx, c, st)
+			if err != nil {
 				return nil, false, err
 			}
+			if failed {
+				// The holder's provider call failed a moment ago: asking
+				// again now, once per waiter, would only pile on.
+				if s.now().Before(*c.ExpiresAt) {
+					return creds, false, nil
+				}
+				return nil, false, errRefreshUnavailable
+			}
+			c = cur
 			continue
 		}
 		out, next, err := s.refreshClaimed(ctx, integ, c, creds, owner)
@@ -172,33 +193,39 @@ func (s *Service) refresh(ctx context.Context, integ *Integration, c *Connection
 	return nil, false, errRefreshBusy
 }
 
-// awaitRefresh waits while another holds the refresh lease of c, and
-// returns the row once it changed or the lease lapsed (until; nil: it has
-// already changed). It polls at least once, so that a node whose clock runs
-// ahead of the one that took the lease does not spin.
-func (s *Service) awaitRefresh(ctx context.Context, c *Connection, until *time.Time) (*Connection, error) {
-	if until == nil {
-		return s.Store.FindConnectionByID(ctx, c.AppID, c.ID)
+// awaitRefresh waits while another holds the refresh lease of c (whose
+// refresh state was st; nil: the row has already changed). It returns the
+// row once it changed, or once the lease ended or lapsed, to look at again;
+// failed tells that the holder failed transiently meanwhile. It polls at
+// least once, so that a node whose clock runs ahead of the one that took
+// the lease does not spin.
+func (s *Service) awaitRefresh(ctx context.Context, c *Connection, st *RefreshState) (cur *Connection, failed bool, err error) {
+	if st == nil {
+		cur, err := s.Store.FindConnectionByID(ctx, c.AppID, c.ID)
+		return cur, false, err
 	}
 	delay := 10 * time.Millisecond
-	for first := true; first || s.now().Before(*until); first = false {
+	for {
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		case <-t.C:
 		}
 		delay = min(2*delay, 200*time.Millisecond)
-		cur, err := s.Store.FindConnectionByID(ctx, c.AppID, c.ID)
-		if err != nil {
-			return nil, err
-		}
-		if cur.Credentials != c.Credentials || cur.Status != c.Status {
-			return cur, nil
+		cur, now, err := s.Store.FindRefreshState(ctx, c.AppID, c.ID)
+		switch {
+		case err != nil:
+			return nil, false, err
+		case cur.Credentials != c.Credentials || cur.Status != c.Status:
+			return cur, false, nil
+		case now.Failures != st.Failures:
+			return cur, true, nil
+		case now.LockedUntil == nil || !s.now().Before(*now.LockedUntil):
+			return cur, false, nil
 		}
 	}
-	return s.Store.FindConnectionByID(ctx, c.AppID, c.ID)
 }
 
 // refreshClaimed refreshes c under owner's lease. It returns the new

@@ -302,6 +302,38 @@ func TestFreshCredentials_TwoNodesOnePostgres(t *testing.T) {
 	}
 }
 
+// TestFreshCredentials_TransientFailureShared: while the provider is down,
+// the callers waiting on a failing refresh use the old token, still valid,
+// without asking the provider again each.
+func TestFreshCredentials_TransientFailureShared(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			clock := storetest.NewClock()
+			w := newRefreshWorld(t, storetest.Open(t, e, clock.Now), clock, newKeyring(t), newTokenProvider(t, 100*time.Millisecond))
+			w.provider.mode.Store("down")
+			// What one attempt costs (the OAuth2 client may try two ways
+			// of sending the client's credentials).
+			probe := w.connect(tokens("at-old", "rt-old"), 30*time.Second)
+			if creds, err := w.fresh(w.svc, probe.ID); err != nil || creds[portico.TokenAccess] != "at-old" {
+				t.Fatalf("probe: %v %v", creds, err)
+			}
+			perAttempt := w.provider.refreshes.Load()
+			c := w.connect(tokens("at-old", "rt-old"), 30*time.Second)
+			for i, g := range concurrently(w, 20, []*portico.Service{w.svc}, c.ID) {
+				if g != "at-old" {
+					t.Fatalf("caller %d got %q", i, g)
+				}
+			}
+			if n := w.provider.refreshes.Load() - perAttempt; n != perAttempt {
+				t.Fatalf("%d token requests for 20 callers, want one attempt (%d)", n, perAttempt)
+			}
+			if ev := w.events(c.ID); !slices.Equal(ev, []string{"connection.refresh_failed:unavailable"}) {
+				t.Fatalf("events %v", ev)
+			}
+		})
+	}
+}
+
 func TestFreshCredentials_Failures(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {

@@ -19,13 +19,13 @@ import (
 // credentials the refresher read.
 
 // ClaimRefresh implements portico.RefreshStore.
-func (db *DB) ClaimRefresh(ctx context.Context, appID, id, sealed, owner string, lease time.Duration) (bool, *time.Time, error) {
+func (db *DB) ClaimRefresh(ctx context.Context, appID, id, sealed, owner string, lease time.Duration) (bool, *portico.RefreshState, error) {
 	var (
 		claimed bool
-		until   *time.Time
+		st      *portico.RefreshState
 	)
 	err := db.inWrite(ctx, func(t *tx) error {
-		claimed, until = false, nil
+		claimed, st = false, nil
 		res, err := t.exec(ctx, `UPDATE connections SET refresh_lease = ?, refresh_locked_until = ?
 			WHERE app_id = ? AND id = ? AND status = 'connected' AND credentials = ?
 			AND (refresh_locked_until IS NULL OR refresh_locked_until <= ?)`,
@@ -41,24 +41,52 @@ func (db *DB) ClaimRefresh(ctx context.Context, appID, id, sealed, owner string,
 			status string
 			creds  sql.NullString
 			locked sql.NullInt64
+			fails  int
 		)
-		err = t.queryRow(ctx, `SELECT status, credentials, refresh_locked_until FROM connections WHERE app_id = ? AND id = ?`,
-			appID, id).Scan(&status, &creds, &locked)
+		err = t.queryRow(ctx, `SELECT status, credentials, refresh_locked_until, refresh_failures FROM connections WHERE app_id = ? AND id = ?`,
+			appID, id).Scan(&status, &creds, &locked, &fails)
 		if errors.Is(err, sql.ErrNoRows) {
 			return portico.NotFound("Connection")
 		}
 		if err != nil {
 			return fmt.Errorf("read refresh lease: %w", err)
 		}
-		if status == portico.StatusConnected && creds.String == sealed && locked.Valid {
-			until = fromUSPtr(locked)
+		if status == portico.StatusConnected && creds.String == sealed {
+			st = &portico.RefreshState{LockedUntil: fromUSPtr(locked), Failures: fails}
 		}
 		return nil
 	})
 	if err != nil {
 		return false, nil, err
 	}
-	return claimed, until, nil
+	return claimed, st, nil
+}
+
+// scanMore scans a row's leading columns with scan's destinations and the
+// rest into more: a connection and what follows it.
+type scanMore struct {
+	row
+	more []any
+}
+
+func (s scanMore) Scan(dest ...any) error { return s.row.Scan(append(dest, s.more...)...) }
+
+// FindRefreshState implements portico.RefreshStore.
+func (db *DB) FindRefreshState(ctx context.Context, appID, id string) (*portico.Connection, portico.RefreshState, error) {
+	var (
+		locked sql.NullInt64
+		st     portico.RefreshState
+	)
+	c, err := scanConnection(scanMore{db.queryRow(ctx, `SELECT `+connectionColumns+`, c.refresh_locked_until, c.refresh_failures
+		FROM connections c WHERE c.app_id = ? AND c.id = ?`, appID, id), []any{&locked, &st.Failures}})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, st, portico.NotFound("Connection")
+	}
+	if err != nil {
+		return nil, st, classify(err)
+	}
+	st.LockedUntil = fromUSPtr(locked)
+	return c, st, nil
 }
 
 // refreshHeld is the condition of every write under a lease.

@@ -29,13 +29,26 @@ func resealAs(marker string) func(id string) (string, error) {
 	return func(id string) (string, error) { return fakeSeal(id + " " + marker) }
 }
 
-func (f *Fixture) claim(t testing.TB, c *portico.Connection, sealed, owner string, lease time.Duration) (bool, *time.Time) {
+func (f *Fixture) claim(t testing.TB, c *portico.Connection, sealed, owner string, lease time.Duration) (bool, *portico.RefreshState) {
 	t.Helper()
-	ok, until, err := f.Store.ClaimRefresh(f.Ctx, c.AppID, c.ID, sealed, owner, lease)
+	ok, st, err := f.Store.ClaimRefresh(f.Ctx, c.AppID, c.ID, sealed, owner, lease)
 	if err != nil {
 		t.Fatalf("claim: %v", err)
 	}
-	return ok, until
+	return ok, st
+}
+
+// wantRefreshState fails unless the connection's refresh state is want.
+func (f *Fixture) wantRefreshState(t testing.TB, c *portico.Connection, want portico.RefreshState) {
+	t.Helper()
+	got, st, err := f.Store.FindRefreshState(f.Ctx, c.AppID, c.ID)
+	if err != nil || got.ID != c.ID {
+		t.Fatalf("find refresh state: %v %v", got, err)
+	}
+	if st.Failures != want.Failures || (st.LockedUntil == nil) != (want.LockedUntil == nil) ||
+		(st.LockedUntil != nil && !st.LockedUntil.Equal(*want.LockedUntil)) {
+		t.Fatalf("refresh state %+v, want %+v", st, want)
+	}
 }
 
 func init() {
@@ -63,10 +76,10 @@ func init() {
 					t.Errorf("claim %d: %v", i, err)
 				case ok:
 					winners = append(winners, owner)
-				case until == nil:
+				case until == nil || until.LockedUntil == nil:
 					t.Errorf("claim %d lost without the lease's end", i)
 				default:
-					untils = append(untils, *until)
+					untils = append(untils, *until.LockedUntil)
 				}
 			}()
 		}
@@ -79,13 +92,16 @@ func init() {
 				t.Fatalf("lease ends %v, want %v", u, f.Clock.Now().Add(time.Minute))
 			}
 		}
-		// A claim on credentials that changed says so (no lease end).
+		f.wantRefreshState(t, c, portico.RefreshState{LockedUntil: ptr(f.Clock.Now().Add(time.Minute))})
+		// A claim on credentials that changed says so (no state).
 		if ok, until := f.claim(t, c, "v1:"+testKeyID+":b3RoZXI", "late", time.Minute); ok || until != nil {
 			t.Fatalf("claim on other credentials: %v %v", ok, until)
 		}
 		// Another app sees nothing.
 		other := f.NewApp(t, "b")
 		_, _, err := f.Store.ClaimRefresh(f.Ctx, other.ID, c.ID, c.Credentials, "thief", time.Minute)
+		WantCode(t, err, portico.CodeNotFound)
+		_, _, err = f.Store.FindRefreshState(f.Ctx, other.ID, c.ID)
 		WantCode(t, err, portico.CodeNotFound)
 		ok, err := f.Store.CompleteRefresh(f.Ctx, &portico.Connection{ID: c.ID, AppID: other.ID, UserID: c.UserID, Integration: "crm"},
 			c.Credentials, winners[0], resealAs("thief"))
@@ -190,6 +206,13 @@ func init() {
 		got, _ := f.Store.FindConnectionByID(f.Ctx, app.ID, c.ID)
 		if got.Status != portico.StatusConnected || !got.UpdatedAt.Equal(c.UpdatedAt) || got.Credentials != c.Credentials {
 			t.Fatalf("after transient failures: %+v", got)
+		}
+		f.wantRefreshState(t, c, portico.RefreshState{Failures: 3})
+		// A claim lost to a running lease tells the count, which waiters
+		// watch to learn that the holder failed.
+		f.claim(t, c, c.Credentials, "me", time.Minute)
+		if ok, st := f.claim(t, c, c.Credentials, "waiter", time.Minute); ok || st == nil || st.Failures != 3 {
+			t.Fatalf("lost claim: %v %+v", ok, st)
 		}
 		// One event for the row of failures, not one per attempt.
 		es := f.events(t, app.ID)[before:]

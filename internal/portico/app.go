@@ -3,6 +3,7 @@ package portico
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -215,4 +216,22 @@ type APIKey struct {
 	Hint      string // the last four characters, to tell keys apart
 	CreatedAt time.Time
 	RevokedAt *time.Time
+}
+
+// TrustsOrigin reports whether origin (an Origin header) is one the app
+// lists: an allowed frame origin, or the origin of an allowed redirect URI.
+// Comparison is exact, like RedirectAllowed's.
+func (s AppSettings) TrustsOrigin(origin string) bool {
+	if origin == "" || origin == "null" {
+		return false
+	}
+	if slices.Contains(s.AllowedFrameOrigins, origin) {
+		return true
+	}
+	for _, a := range s.AllowedRedirectURIs {
+		if u, err := url.Parse(a); err == nil && u.Scheme+"://"+u.Host == origin {
+			return true
+		}
+	}
+	return false
 }

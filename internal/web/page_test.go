@@ -85,6 +85,42 @@ func TestOpenToken(t *testing.T) {
 	}
 }
 
+// A widget on the app's own site posts the token cross-origin: admitted
+// only from an origin the app lists.
+func TestOpenToken_CrossOrigin(t *testing.T) {
+	s := newSite(t)
+	s.api("PATCH", "/v1/app", map[string]any{"settings": map[string]any{
+		"allowed_redirect_uris": []string{"https://app.example.com/settings"},
+		"allowed_frame_origins": []string{"https://widget.example.com"}}}, 200)
+	_, _, tok := s.session(nil)
+	cases := []struct {
+		origin string
+		want   int
+	}{
+		{"https://evil.example", http.StatusForbidden},
+		{"null", http.StatusForbidden},
+		{"https://app.example.com.evil.example", http.StatusForbidden},
+		{"http://app.example.com", http.StatusForbidden},
+		{"https://app.example.com", http.StatusSeeOther},
+		{"https://widget.example.com", http.StatusSeeOther},
+	}
+	for _, c := range cases {
+		res, _ := post(t, browser(), s.URL+"/connect/open", url.Values{"token": {tok}},
+			map[string]string{"Origin": c.origin, "Sec-Fetch-Site": "cross-site"})
+		if res.StatusCode != c.want {
+			t.Errorf("Origin %s: status %d, want %d", c.origin, res.StatusCode, c.want)
+		}
+		if c.want != http.StatusSeeOther && len(res.Cookies()) != 0 {
+			t.Errorf("Origin %s: a refused request set a cookie", c.origin)
+		}
+	}
+	// A cross-site request without an Origin is refused too.
+	if res, _ := post(t, browser(), s.URL+"/connect/open", url.Values{"token": {tok}},
+		map[string]string{"Sec-Fetch-Site": "cross-site"}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site without Origin: %d", res.StatusCode)
+	}
+}
+
 func TestConnect_FormCSRFAndValidation(t *testing.T) {
 	s := newSite(t)
 	link, id, _ := s.session(map[string]any{"redirect_uri": "https://app.example.com/settings"})

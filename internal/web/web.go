@@ -75,7 +75,7 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	static, _ := fs.Sub(staticFS, "static")
 	mount("GET /connect/static/", h.headers(http.StripPrefix("/connect/static/", http.FileServerFS(static))))
 	mount("GET /connect/{code}", h.page(h.handleOpenCode))
-	mount("POST /connect/open", h.post(h.handleOpenToken))
+	mount("POST /connect/open", h.postFromApp(h.handleOpenToken))
 	mount("GET /connect/{$}", h.page(h.session(h.handleHome)))
 	mount("POST /connect/integrations/{slug}", h.post(h.session(h.handleConnect)))
 	mount("POST /connect/connections/{id}/{action}", h.post(h.session(h.handleConnectionAction)))
@@ -134,6 +134,21 @@ func (h *Handler) post(fn pageFunc) http.Handler {
 			return
 		}
 		inner.ServeHTTP(w, r)
+	}))
+}
+
+// postFromApp is post for POST /connect/open, which a widget on the app's
+// own site submits: the token in the form is the credential, so a
+// cross-origin request is admitted when its Origin is one the app lists
+// (allowed_frame_origins, or the origin of an allowed_redirect_uri); the
+// handler checks that once the token names the app.
+func (h *Handler) postFromApp(fn pageFunc) http.Handler {
+	return h.headers(h.page(func(w http.ResponseWriter, r *http.Request, nonce string) error {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil || len(r.URL.RawQuery) > 0 {
+			return errBadForm
+		}
+		return fn(w, r, nonce)
 	}))
 }
 
@@ -320,6 +335,15 @@ func (h *Handler) handleOpenToken(w http.ResponseWriter, r *http.Request, nonce 
 			return portico.ErrSessionEnded
 		}
 		return err
+	}
+	if h.origin.Check(r) != nil {
+		app, err := h.svc.Store.FindAppByID(r.Context(), sess.AppID)
+		if err != nil {
+			return err
+		}
+		if !app.Settings.TrustsOrigin(r.Header.Get("Origin")) {
+			return errCrossOrigin
+		}
 	}
 	h.startPage(w, r, sess)
 	return nil

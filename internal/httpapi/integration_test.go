@@ -183,7 +183,8 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			put("65-character slug", strings.Repeat("a", 65), map[string]any{"template": "stripe"}, 422, "validation_failed", "slug"),
 			put("escaped slash in the slug", "a%2Fb", map[string]any{"template": "stripe"}, 422, "validation_failed", "slug"),
 			put("escaped line break in the slug", "a%0Ab", map[string]any{"template": "stripe"}, 422, "validation_failed", "slug"),
-			put("64-character slug", strings.Repeat("a", 64), map[string]any{"template": "stripe"}, 201, "", ""),
+			put("64-character slug", strings.Repeat("a", 64), map[string]any{"template": "stripe", "actions": []any{}}, 201, "", ""),
+			put("64-character slug with actions: tool names past 64", strings.Repeat("b", 64), map[string]any{"template": "stripe"}, 422, "validation_failed", "actions[0].name"),
 
 			// base_url and OAuth2 URLs.
 			badURL("http://127.0.0.1:9000"),
@@ -282,6 +283,7 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			bad("an action name with a space", func(m map[string]any) { action(m)["name"] = "list deals" }, "actions[0].name"),
 			bad("an upper-case action name", func(m map[string]any) { action(m)["name"] = "ListDeals" }, "actions[0].name"),
 			bad("an action without a name", func(m map[string]any) { delete(action(m), "name") }, "actions[0].name"),
+			bad("a tool name past 64 characters", func(m map[string]any) { action(m)["name"] = strings.Repeat("a", 64) }, "actions[0].name"),
 			bad("method TRACE", func(m map[string]any) { action(m)["method"] = "TRACE" }, "actions[0].method"),
 			bad("method CONNECT", func(m map[string]any) { action(m)["method"] = "CONNECT" }, "actions[0].method"),
 			bad("a relative path", func(m map[string]any) { action(m)["path"] = "deals" }, "actions[0].path"),

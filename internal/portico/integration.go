@@ -98,6 +98,9 @@ const (
 	MaxIntegrationsPerApp = 500
 	MaxFields             = 20
 	MaxActions            = 200
+	// MaxToolNameLen bounds <slug>__<action>, the name agents see: OpenAI's
+	// function names are at most 64 characters.
+	MaxToolNameLen        = 64
 	MaxScopes             = 100
 	MaxDescriptionLen     = 1024
 	MaxInputSchemaSize    = 64 << 10
@@ -184,6 +187,10 @@ func (in *Integration) Validate(allowPrivate bool) error {
 		a := &in.Actions[i]
 		if err := a.validate(fmtField("actions", i)); err != nil {
 			return err
+		}
+		if n := len(in.Slug) + len(ToolSeparator) + len(a.Name); n > MaxToolNameLen {
+			return Invalidf(fmtField("actions", i)+".name", "The tool name %s%s%s is %d characters; function-calling APIs accept at most %d: shorten the action name or the slug.",
+				in.Slug, ToolSeparator, a.Name, n, MaxToolNameLen)
 		}
 		if seen[a.Name] {
 			return Invalidf(fmtField("actions", i)+".name", "Two actions are named %q.", a.Name)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/porticohq/portico/internal/portico"
@@ -352,6 +354,41 @@ func TestRouting(t *testing.T) {
 					t.Errorf("Allow %q, want %q", h.Get("Allow"), tc.allow)
 				}
 			})
+		}
+	})
+}
+
+// TestConnections_Concurrent sends the first PATCH of a new consumer many
+// times at once: every one succeeds, and one consumer with one connection
+// results.
+func TestConnections_Concurrent(t *testing.T) {
+	engines(t, func(t *testing.T, v *vault) {
+		setupIntegrations(v)
+		const n = 8
+		var wg sync.WaitGroup
+		statuses := make([]int, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses[i], _, _ = v.Do("PATCH", "/vault/connections/crm/pipedrive", `{"settings":{"api_key":"k-`+strconv.Itoa(i)+`"}}`,
+					append(v.headers("racer"), "Content-Type", "application/json")...)
+			}()
+		}
+		wg.Wait()
+		for i, s := range statuses {
+			if s != 200 {
+				t.Errorf("request %d: %d", i, s)
+			}
+		}
+		status, _, res := v.call("GET", "/vault/consumers", "", "")
+		if data, _ := wantOK(t, status, res, "links", "meta").([]any); len(data) != 1 {
+			t.Errorf("%d consumers, want 1", len(data))
+		}
+		status, _, res = v.call("GET", "/vault/consumers/racer", "", "")
+		c := wantConsumer(t, v, wantOK(t, status, res), "racer")
+		if conns, _ := c["connections"].([]any); len(conns) != 1 {
+			t.Errorf("connections %v", c["connections"])
 		}
 	})
 }

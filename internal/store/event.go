@@ -55,9 +55,21 @@ func (db *DB) emitEvent(ctx context.Context, t *tx, appID, userID, typ string, d
 	if err != nil {
 		return fmt.Errorf("marshal %s event: %w", typ, err)
 	}
-	res, err := t.exec(ctx, `INSERT INTO webhook_events (id, app_id, user_id, type, body, created_at, next_attempt_at)
-		SELECT ?, ?, ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT) WHERE `+hookedSQL+` = 1`,
-		id, appID, userID, typ, string(body), us(t.now), us(t.now), appID)
+	q := `INSERT INTO webhook_events (id, app_id, user_id, type, body, created_at, next_attempt_at)
+		SELECT ?, ?, ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT) WHERE ` + hookedSQL + ` = 1`
+	args := []any{id, appID, userID, typ, string(body), us(t.now), us(t.now), appID}
+	if db.dialect == postgres {
+		// seq must follow commit order per user, or the worker could send
+		// a user's later event before an earlier one commits. A lock on
+		// the user, taken before seq is drawn and held until commit,
+		// orders concurrent writers; the one-time filter on hookedSQL runs
+		// first, so apps without a webhook take no lock.
+		q = `INSERT INTO webhook_events (id, app_id, user_id, type, body, created_at, next_attempt_at)
+		SELECT ?, ?, ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT)
+		FROM (SELECT pg_advisory_xact_lock(hashtextextended(CAST(? AS TEXT), 0))) AS user_lock WHERE ` + hookedSQL + ` = 1`
+		args = []any{id, appID, userID, typ, string(body), us(t.now), us(t.now), "webhook_events:" + appID + ":" + userID, appID}
+	}
+	res, err := t.exec(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("queue %s event: %w", typ, err)
 	}

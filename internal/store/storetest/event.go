@@ -2,8 +2,10 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -287,6 +289,68 @@ func init() {
 		}
 		if left := f.events(t, app.ID); len(left) != 3 {
 			t.Fatalf("left %d", len(left))
+		}
+	})
+
+	// Concurrent writers for one user, with a worker claiming as they go:
+	// the user's events are delivered in seq order, which therefore has to
+	// be their commit order (PostgreSQL draws seq before commit).
+	register("Events/ConcurrentWritersDeliverInOrder", func(t *testing.T, f *Fixture) {
+		app := f.NewApp(t, "concurrent")
+		f.hookApp(t, app)
+		u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u"), Metadata: json.RawMessage(`{}`)})
+		const writers = 16
+		for i := range writers {
+			f.newIntegration(t, app.ID, fmt.Sprintf("svc%d", i))
+		}
+		base := len(f.events(t, app.ID))
+		var wg sync.WaitGroup
+		errs := make(chan error, writers)
+		for i := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u.ID,
+					Integration: fmt.Sprintf("svc%d", i), Status: portico.StatusConnected, Fields: []string{"api_key"}}
+				if _, err := f.Store.PutConnection(f.Ctx, c, fakeSeal); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		var delivered []int64
+		for finished := false; ; {
+			select {
+			case <-done:
+				finished = true
+			default:
+			}
+			es, err := f.Store.ClaimEvents(f.Ctx, time.Minute, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range es {
+				if ok, err := f.Store.FinishEvent(f.Ctx, e.Seq, e.Lease, portico.EventOutcome{Status: portico.EventDelivered}); err != nil || !ok {
+					t.Fatalf("finish: %v %v", ok, err)
+				}
+				if e.UserID == u.ID {
+					delivered = append(delivered, e.Seq)
+				}
+			}
+			if finished && len(es) == 0 {
+				break
+			}
+		}
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if !slices.IsSorted(delivered) || len(delivered) < writers {
+			t.Fatalf("delivered out of order or short (%d of at least %d): %v", len(delivered), writers, delivered)
+		}
+		if n := len(f.events(t, app.ID)) - base; n != writers {
+			t.Fatalf("%d events, want %d", n, writers)
 		}
 	})
 }

@@ -166,7 +166,7 @@ func TestConnections_Import(t *testing.T) {
 			imp("oauth2 with an unknown key", w.u2, "github", creds("access_token", "x", "id_token", "y"), 422, "validation_failed", "credentials.id_token"),
 			imp("basic without a password", w.u2, "jira", creds("username", "x"), 422, "validation_failed", "credentials.password"),
 			imp("none with a value", w.u2, "status", creds("api_key", "x"), 422, "validation_failed", "credentials.api_key"),
-			imp("a number value", w.u2, "stripe", `{"credentials":{"api_key":42}}`, 400, "invalid_request", "credentials"),
+			imp("a number value", w.u2, "stripe", `{"credentials":{"api_key":42}}`, 400, "invalid_request", "credentials.api_key"),
 			imp("credentials an array", w.u2, "stripe", `{"credentials":["x"]}`, 400, "invalid_request", "credentials"),
 			imp("no credentials", w.u2, "stripe", `{}`, 400, "invalid_request", "credentials"),
 			imp("null credentials", w.u2, "stripe", `{"credentials":null}`, 400, "invalid_request", "credentials"),

@@ -326,7 +326,7 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			put("a mis-cased key", "acme-crm", `{"Name":"A","base_url":"https://a.example.com","auth":{"type":"none"}}`, 400, "invalid_request", "Name"),
 			put("fields not an array", "acme-crm", apiKeyIntegration(func(m map[string]any) { authOf(m)["fields"] = "api_key" }), 400, "invalid_request", "auth.fields"),
 			put("a secret flag not a boolean", "acme-crm", apiKeyIntegration(func(m map[string]any) { authOf(m)["fields"].([]any)[0].(map[string]any)["secret"] = "yes" }),
-				400, "invalid_request", "auth.fields.secret"),
+				400, "invalid_request", "auth.fields[0].secret"),
 
 			// Other apps and tokens.
 			{name: "get another app's integration", method: "GET", path: "/v1/integrations/foreign", status: 404, code: "not_found", readOnly: true},

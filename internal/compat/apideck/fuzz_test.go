@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/porticohq/portico/internal/jsonbody"
 )
 
 var sessionLengthRe = regexp.MustCompile(`^[0-9]{1,7}[smhdw]$`)
@@ -45,8 +47,8 @@ func FuzzDecodeSession(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var a, b sessionBody
-		errA := decodeStrict(body, &a)
-		errB := decodeStrict(body, &b)
+		errA := jsonbody.Decode(body, &a)
+		errB := jsonbody.Decode(body, &b)
 		if (errA == nil) != (errB == nil) {
 			t.Fatalf("two decodes of %q disagree: %v / %v", body, errA, errB)
 		}

@@ -5,19 +5,16 @@
 package humanapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/porticohq/portico/internal/compat"
+	"github.com/porticohq/portico/internal/jsonbody"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -27,8 +24,6 @@ const (
 	sessionTokenTTL = 3600
 	idTokenTTL      = 86400
 )
-
-const maxBodyBytes = 1 << 20
 
 type handler struct {
 	svc  *portico.Service
@@ -246,36 +241,15 @@ func (h *handler) hasConnection(ctx context.Context, appID, userID string) (bool
 	}
 }
 
-// decodeBody reads the JSON body into v: at most 1 MiB, no unknown fields,
-// nothing after it. The Content-Type is not checked, as Human API's own
-// samples may omit it.
+// decodeBody reads the JSON body into v with the project's strict rules
+// (jsonbody). The Content-Type is not checked, as Human API's own samples
+// may omit it.
 func decodeBody(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	body, err := jsonbody.Read(r, false, false)
 	if err != nil {
-		return portico.Invalid("", "The request body could not be read.")
+		return err
 	}
-	if len(body) > maxBodyBytes {
-		return portico.Errorf(portico.CodePayloadTooLarge, "The request body must be at most %d bytes.", maxBodyBytes)
-	}
-	if !utf8.Valid(body) {
-		return portico.Invalid("", "The request body is not valid UTF-8.")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te) && te.Field != "":
-			return portico.Invalid(te.Field, "%s must be a string.", te.Field)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return portico.Invalid("", "Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
-		}
-		return portico.Invalid("", "The request body must be a JSON object.")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return portico.Invalid("", "The request body must hold a single JSON object.")
-	}
-	return nil
+	return jsonbody.Decode(body, v)
 }
 
 // fromDomain maps a domain error to Human API's vocabulary. The app's

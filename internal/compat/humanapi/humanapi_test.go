@@ -309,6 +309,7 @@ func TestHumanAPI_Errors(t *testing.T) {
 				{"unknown field", with("scope", "all"), 400, "INVALID_REQUEST"},
 				{"not JSON", "{", 400, "INVALID_REQUEST"},
 				{"two values", `{} {}`, 400, "INVALID_REQUEST"},
+				{"duplicate key", `{"client_id":"x","client_id":"y"}`, 400, "INVALID_REQUEST"},
 			}
 			for _, c := range cases {
 				e.wantError(c.name, c.body, c.status, c.code)

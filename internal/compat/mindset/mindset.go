@@ -4,11 +4,9 @@
 package mindset
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -16,12 +14,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/porticohq/portico/internal/compat"
+	"github.com/porticohq/portico/internal/jsonbody"
 	"github.com/porticohq/portico/internal/portico"
 )
 
 // Limits of the Mindset request bodies.
 const (
-	maxBodyBytes   = 1 << 20
 	maxFieldLen    = 100 // name, externalId, userEmail, externalTenantId
 	maxAccountUIDs = 10
 )
@@ -233,54 +231,15 @@ func writeToken(w http.ResponseWriter, status int, token string) {
 	writeJSON(w, status, tokenResponse{AuthToken: token})
 }
 
-// decodeBody reads a JSON object into v: at most 1 MiB, no unknown fields,
-// nothing after it. The Content-Type is not checked: Mindset's examples
-// differ in what they send.
+// decodeBody reads a JSON object into v with the project's strict rules
+// (jsonbody). The Content-Type is not checked: Mindset's examples differ in
+// what they send.
 func decodeBody(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	body, err := jsonbody.Read(r, false, false)
 	if err != nil {
-		return portico.Invalid("", "The request body could not be read.")
+		return err
 	}
-	if len(body) > maxBodyBytes {
-		return portico.Errorf(portico.CodePayloadTooLarge, "The request body must be at most %d bytes.", maxBodyBytes)
-	}
-	if !utf8.Valid(body) {
-		return portico.Invalid("", "The request body is not valid UTF-8.")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return portico.Invalid("", "The request body must hold a single JSON object.")
-	}
-	return nil
-}
-
-func jsonError(err error) error {
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &te) && te.Field != "":
-		return portico.Invalid(te.Field, "%s must be a JSON %s.", te.Field, jsonKind(te.Type.Kind().String()))
-	case errors.As(err, &te):
-		return portico.Invalid("", "The request body must be a JSON object.")
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return portico.Invalid("", "Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
-	}
-	return portico.Invalid("", "The request body is not valid JSON.")
-}
-
-func jsonKind(k string) string {
-	switch k {
-	case "slice":
-		return "array"
-	case "struct", "map":
-		return "object"
-	case "ptr":
-		return "value of another type"
-	}
-	return k
+	return jsonbody.Decode(body, v)
 }
 
 // errorBody is Mindset's error shape: the status text and a message.

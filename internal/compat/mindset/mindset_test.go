@@ -281,6 +281,8 @@ func TestMindset_Errors(t *testing.T) {
 				{"unknown field", e.authPath(), map[string]any{"externalId": "u1", "role": "admin"}, nil, 400},
 				{"not JSON", e.authPath(), "{", nil, 400},
 				{"two values", e.authPath(), `{"externalId":"u1"} {}`, nil, 400},
+				{"duplicate key", e.authPath(), `{"externalId":"u1","externalId":"u2"}`, nil, 400},
+				{"case variant of a key", e.authPath(), `{"externalid":"u1"}`, nil, 400},
 				{"missing key", e.authPath(), map[string]any{"externalId": "u1"}, []string{}, 401},
 				{"unknown key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", "pk_" + strings.Repeat("A", 43)}, 403},
 				{"revoked key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", revokedRaw}, 403},

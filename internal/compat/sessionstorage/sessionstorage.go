@@ -5,11 +5,9 @@
 package sessionstorage
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -18,10 +16,9 @@ import (
 	"time"
 
 	"github.com/porticohq/portico/internal/compat"
+	"github.com/porticohq/portico/internal/jsonbody"
 	"github.com/porticohq/portico/internal/portico"
 )
-
-const maxBodyBytes = 1 << 20
 
 type handler struct {
 	svc  *portico.Service
@@ -157,35 +154,14 @@ func ttlOf(r *http.Request) (int, error) {
 	return 0, portico.Invalid("ttl_seconds", "ttl_seconds is required, in the query string or as {\"data\":{\"ttl_seconds\":N}}.")
 }
 
-// decodeOptional reads an optional JSON body into v: at most 1 MiB, no
-// unknown fields, nothing after the value.
+// decodeOptional reads an optional JSON body into v with the project's
+// strict rules (jsonbody); the Content-Type is not checked.
 func decodeOptional(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-	if err != nil {
-		return portico.Invalid("", "The request body could not be read.")
+	body, err := jsonbody.Read(r, false, true)
+	if err != nil || body == nil {
+		return err
 	}
-	if len(body) > maxBodyBytes {
-		return portico.Errorf(portico.CodePayloadTooLarge, "The request body must be at most %d bytes.", maxBodyBytes)
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te) && te.Field != "":
-			return portico.Invalid(te.Field, "%s has the wrong type.", te.Field)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return portico.Invalid("", "Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
-		}
-		return portico.Invalid("", "The request body must be a JSON object such as {\"data\":{\"ttl_seconds\":3600}}.")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return portico.Invalid("", "The request body must hold a single JSON object.")
-	}
-	return nil
+	return jsonbody.Decode(body, v)
 }
 
 var errBadClient = portico.Errorf(portico.CodeInvalidAPIKey, "The ClientID and ClientSecret do not match an app.")

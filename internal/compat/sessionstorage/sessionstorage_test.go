@@ -343,6 +343,7 @@ func TestSessionStorage_Errors(t *testing.T) {
 				{"extend body wrong type", "POST", sp, map[string]any{"data": map[string]any{"ttl_seconds": "60"}}, creds, 400, 40000},
 				{"extend body unknown field", "POST", sp, map[string]any{"ttl_seconds": 60}, creds, 400, 40000},
 				{"extend body not JSON", "POST", sp, "{", creds, 400, 40000},
+				{"extend body duplicate key", "POST", sp, `{"data":{"ttl_seconds":60,"ttl_seconds":7}}`, creds, 400, 40000},
 				{"extend ttl zero", "POST", sp + "?ttl_seconds=0", nil, creds, 422, 42200},
 				{"extend past the maximum", "POST", sp + "?ttl_seconds=604801", nil, creds, 422, 42200},
 			}

@@ -1,4 +1,4 @@
-package httpapi_test
+package jsonbody_test
 
 import (
 	"encoding/json"
@@ -8,18 +8,25 @@ import (
 	"time"
 
 	"github.com/porticohq/portico/api"
-	"github.com/porticohq/portico/internal/httpapi"
+	"github.com/porticohq/portico/internal/jsonbody"
 	"github.com/porticohq/portico/internal/portico"
 )
 
-func TestDecodeStrict(t *testing.T) {
+func TestDecode(t *testing.T) {
 	type inner struct {
 		B int `json:"b"`
 	}
 	type target struct {
-		A  string  `json:"a"`
-		In inner   `json:"in"`
-		L  []inner `json:"l"`
+		A     string          `json:"a"`
+		In    inner           `json:"in"`
+		L     []inner         `json:"l"`
+		S     []string        `json:"s"`
+		OK    *bool           `json:"ok"`
+		F     float64         `json:"f"`
+		M     map[string]int  `json:"m"`
+		Raw   json.RawMessage `json:"raw"`
+		Any   any             `json:"any"`
+		Bytes []byte          `json:"bytes"`
 	}
 	for _, tc := range []struct {
 		name, body string
@@ -47,10 +54,23 @@ func TestDecodeStrict(t *testing.T) {
 		{"case variant alone", `{"A":"y"}`, portico.CodeInvalid, "A"},
 		{"nested unknown field", `{"in":{"b":1,"c":2}}`, portico.CodeInvalid, "in.c"},
 		{"unknown field in array element", `{"l":[{"b":1},{"x":2}]}`, portico.CodeInvalid, "l[1].x"},
+		{"wrong type in array element", `{"l":[{"b":1},{"b":"2"}]}`, portico.CodeInvalid, "l[1].b"},
+		{"wrong element type", `{"s":["a",2]}`, portico.CodeInvalid, "s[1]"},
+		{"object for a string", `{"a":{}}`, portico.CodeInvalid, "a"},
+		{"array for an object", `{"in":[]}`, portico.CodeInvalid, "in"},
+		{"object for an array", `{"l":{}}`, portico.CodeInvalid, "l"},
+		{"fraction for an integer", `{"in":{"b":1.5}}`, portico.CodeInvalid, "in.b"},
+		{"exponent for an integer", `{"in":{"b":1e3}}`, portico.CodeInvalid, "in.b"},
+		{"number for a boolean", `{"ok":1}`, portico.CodeInvalid, "ok"},
+		{"wrong type in a map value", `{"m":{"x":1,"y":"2"}}`, portico.CodeInvalid, "m.y"},
+		{"null anywhere", `{"a":null,"in":null,"l":[null],"s":null,"ok":null,"f":null,"m":{"x":null}}`, "", ""},
+		{"float", `{"f":-1.5e3}`, "", ""},
+		{"anything in raw", `{"raw":[1,{"x":"y"}],"any":{"z":[true]}}`, "", ""},
+		{"bytes as base64", `{"bytes":"aGk="}`, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var v target
-			err := httpapi.DecodeStrict([]byte(tc.body), &v)
+			err := jsonbody.Decode([]byte(tc.body), &v)
 			if got := portico.ErrorCode(err); got != tc.code {
 				t.Fatalf("code = %q, want %q (%v)", got, tc.code, err)
 			}
@@ -65,13 +85,13 @@ func TestDecodeStrict(t *testing.T) {
 
 // Naming a deep unknown field stays linear: a 1 MiB body of nested metadata
 // with long keys used to allocate gigabytes to build the path at each level.
-func TestDecodeStrict_DeepUnknownFieldIsCheap(t *testing.T) {
+func TestDecode_DeepUnknownFieldIsCheap(t *testing.T) {
 	key := strings.Repeat("k", 100)
 	depth := 9000
 	body := `{"external_id":"u","metadata":` + strings.Repeat(`{"`+key+`":`, depth) + `1` + strings.Repeat("}", depth) + `,"bogus":1}`
 	var v api.UserCreate
 	start := time.Now()
-	err := httpapi.DecodeStrict([]byte(body), &v)
+	err := jsonbody.Decode([]byte(body), &v)
 	if portico.AsError(err).Field != "bogus" {
 		t.Fatalf("err = %v, want unknown field bogus", err)
 	}
@@ -85,13 +105,13 @@ func TestDecodeStrict_DeepUnknownFieldIsCheap(t *testing.T) {
 // (minutes and gigabytes for 100,000 levels).
 func TestCheckDuplicateKeys_DeepNesting(t *testing.T) {
 	for name, body := range map[string]string{
-		"arrays":  strings.Repeat("[", httpapi.MaxBodyBytes),
-		"objects": strings.Repeat(`{"a":`, httpapi.MaxBodyBytes/5),
+		"arrays":  strings.Repeat("[", jsonbody.MaxBytes),
+		"objects": strings.Repeat(`{"a":`, jsonbody.MaxBytes/5),
 		"closed":  strings.Repeat("[", 20000) + strings.Repeat("]", 20000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			start := time.Now()
-			err := httpapi.CheckDuplicateKeys([]byte(body))
+			err := jsonbody.CheckDuplicateKeys([]byte(body))
 			if portico.ErrorCode(err) != portico.CodeInvalid {
 				t.Fatalf("err = %v, want invalid_request", err)
 			}
@@ -103,7 +123,7 @@ func TestCheckDuplicateKeys_DeepNesting(t *testing.T) {
 	// encoding/json's own limit still decodes.
 	ok := strings.Repeat("[", 10000) + strings.Repeat("]", 10000)
 	var v any
-	if err := httpapi.DecodeStrict([]byte(ok), &v); err != nil {
+	if err := jsonbody.Decode([]byte(ok), &v); err != nil {
 		t.Fatalf("10000 levels: %v", err)
 	}
 }
@@ -124,19 +144,19 @@ var decodeSeeds = []string{
 	strings.Repeat("[", 64),
 }
 
-// FuzzDecodeStrict: DecodeStrict never panics, and whatever it accepts
+// FuzzDecode: Decode never panics, and whatever it accepts
 // encoding/json reads identically, so the strict checks only ever narrow
 // what the plain decoder would accept.
-func FuzzDecodeStrict(f *testing.F) {
+func FuzzDecode(f *testing.F) {
 	for _, s := range decodeSeeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var strict api.UserCreate
-		if err := httpapi.DecodeStrict(body, &strict); err == nil {
+		if err := jsonbody.Decode(body, &strict); err == nil {
 			var plain api.UserCreate
 			if err := json.Unmarshal(body, &plain); err != nil {
-				t.Fatalf("DecodeStrict accepted %q, encoding/json refused it: %v", body, err)
+				t.Fatalf("Decode accepted %q, encoding/json refused it: %v", body, err)
 			}
 			if !reflect.DeepEqual(strict, plain) {
 				t.Fatalf("%q decodes differently:\nstrict %+v\nplain  %+v", body, strict, plain)
@@ -145,10 +165,10 @@ func FuzzDecodeStrict(f *testing.F) {
 			t.Fatalf("an internal error for a client's body: %v", err)
 		}
 		var strictAny any
-		if err := httpapi.DecodeStrict(body, &strictAny); err == nil {
+		if err := jsonbody.Decode(body, &strictAny); err == nil {
 			var plainAny any
 			if err := json.Unmarshal(body, &plainAny); err != nil {
-				t.Fatalf("DecodeStrict accepted %q, encoding/json refused it: %v", body, err)
+				t.Fatalf("Decode accepted %q, encoding/json refused it: %v", body, err)
 			}
 			if !reflect.DeepEqual(strictAny, plainAny) {
 				t.Fatalf("%q decodes differently:\nstrict %#v\nplain  %#v", body, strictAny, plainAny)
@@ -164,7 +184,7 @@ func FuzzCheckDuplicateKeys(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		err := httpapi.CheckDuplicateKeys(body)
+		err := jsonbody.CheckDuplicateKeys(body)
 		if err != nil {
 			if c := portico.ErrorCode(err); c != portico.CodeInvalid {
 				t.Fatalf("code %q for %q: %v", c, body, err)

@@ -1,0 +1,337 @@
+// Package jsonbody reads JSON request bodies strictly, with the same rules
+// for the native API and every compatible surface: bounded size, valid
+// UTF-8, one value, no duplicate keys, keys spelled exactly as declared,
+// types as declared. Its errors are domain errors (CodeInvalid naming the
+// field by its full path, CodeUnsupportedMediaType, CodePayloadTooLarge);
+// each adapter renders them in its own wire format.
+package jsonbody
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// MaxBytes bounds every request body (SPEC.md §3).
+const MaxBytes = 1 << 20
+
+// Read returns the body of r: at most MaxBytes (else CodePayloadTooLarge),
+// sent as application/json when contentType is set (else
+// CodeUnsupportedMediaType). When optional, an absent or blank body is
+// nil, nil.
+func Read(r *http.Request, contentType, optional bool) ([]byte, error) {
+	if optional && r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return nil, nil
+	}
+	if contentType {
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != "application/json" {
+			return nil, portico.Errorf(portico.CodeUnsupportedMediaType, "Send the body as JSON with Content-Type: application/json.")
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBytes+1))
+	if err != nil {
+		return nil, portico.Invalid("", "The request body could not be read.")
+	}
+	if len(body) > MaxBytes {
+		return nil, portico.Errorf(portico.CodePayloadTooLarge, "The request body must be at most %d bytes.", MaxBytes)
+	}
+	if optional && len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	return body, nil
+}
+
+// Decode unmarshals body into v strictly: valid UTF-8, a single JSON value,
+// no key named twice in one object, no key v's structs do not declare with
+// exactly that spelling, and every value of the type declared for it.
+// Errors are CodeInvalid with Field set to the full path of the offending
+// key (user.id, settings.integrations[2]).
+func Decode(body []byte, v any) error {
+	if !utf8.Valid(body) {
+		return portico.Invalid("", "The request body is not valid UTF-8.")
+	}
+	if err := checkKeys(body, reflect.TypeOf(v)); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return portico.Invalid("", "The request body must hold a single JSON value.")
+	}
+	return nil
+}
+
+// CheckDuplicateKeys walks a JSON document and refuses any object that
+// names a key twice: encoding/json would silently keep the last, so two
+// parsers could read one body differently.
+func CheckDuplicateKeys(body []byte) error { return checkKeys(body, nil) }
+
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return portico.Invalid("", "The request body must be a JSON object.")
+		}
+		return portico.Invalid(field, "%s must be of type %s.", field, jsonType(typeErr.Type))
+	case errors.As(err, &syntaxErr):
+		return portico.Invalid("", "The request body is not valid JSON (at byte %d).", syntaxErr.Offset)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return portico.Invalid("", "The request body is empty or truncated JSON.")
+	}
+	// encoding/json names an unknown field only in its message; checkKeys
+	// catches those first, so this is a fallback.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return portico.Invalid(name, "Unknown field %q.", name)
+	}
+	return portico.Invalid("", "The request body is not valid: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonType names a Go type as a JSON type.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	}
+	return t.Kind().String()
+}
+
+// maxDepth is encoding/json's own nesting limit: a deeper body fails to
+// decode anyway, so walking it further would only burn stack.
+const maxDepth = 10000
+
+var (
+	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// decodesItself reports whether values of t are read by their own
+// UnmarshalJSON or UnmarshalText, whose accepted forms the walk cannot know.
+func decodesItself(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return p.Implements(unmarshalerType) || p.Implements(textUnmarshalerType)
+}
+
+// checkKeys walks body once, following the Go type t it will be decoded
+// into (nil: any), and refuses a key named twice in one object, a key that
+// t's struct does not declare with exactly that spelling, and a value whose
+// JSON type cannot fill its Go type. encoding/json matches keys
+// case-insensitively, so without the second rule
+// {"external_id":"a","EXTERNAL_ID":"b"} would slip past the first; and it
+// names a mistyped field without its array index, which the third rule
+// gives (settings.integrations[2]).
+func checkKeys(body []byte, t reflect.Type) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	// path holds the keys and indexes leading to the current value. It is
+	// turned into text only to name a bad key: building the text at every
+	// level costs time and memory quadratic in the depth, which a 1 MiB
+	// body of "[[[[…" turns into minutes and gigabytes.
+	var path []any
+	mistyped := func(t reflect.Type) error {
+		field := pathString(path)
+		if field == "" {
+			return portico.Invalid("", "The request body must be a JSON %s.", jsonType(t))
+		}
+		return portico.Invalid(field, "%s must be of type %s.", field, jsonType(t))
+	}
+	var walk func(t reflect.Type) error
+	walk = func(t reflect.Type) error {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t != nil && (t.Kind() == reflect.Interface || decodesItself(t) ||
+			t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8) {
+			// Read by its own rules: anything, its own UnmarshalJSON, or
+			// []byte (base64 text).
+			t = nil
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return jsonError(err)
+		}
+		d, ok := tok.(json.Delim)
+		if !ok {
+			if t != nil && !scalarFits(tok, t.Kind()) {
+				return mistyped(t)
+			}
+			return nil
+		}
+		if len(path) >= maxDepth {
+			return portico.Invalid("", "The request body is nested more than %d levels deep.", maxDepth)
+		}
+		switch d {
+		case '{':
+			if t != nil && t.Kind() != reflect.Struct && t.Kind() != reflect.Map {
+				return mistyped(t)
+			}
+			fields := jsonFields(t)
+			seen := map[string]bool{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return jsonError(err)
+				}
+				k := kt.(string)
+				path = append(path, k)
+				if seen[k] {
+					field := pathString(path)
+					return portico.Invalid(field, "Duplicate key %q.", field)
+				}
+				seen[k] = true
+				var child reflect.Type
+				switch {
+				case fields != nil:
+					ft, ok := fields[k]
+					if !ok {
+						field := pathString(path)
+						return portico.Invalid(field, "Unknown field %q.", field)
+					}
+					child = ft
+				case t != nil && t.Kind() == reflect.Map:
+					child = t.Elem()
+				}
+				if err := walk(child); err != nil {
+					return err
+				}
+				path = path[:len(path)-1]
+			}
+		case '[':
+			if t != nil && t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+				return mistyped(t)
+			}
+			var elem reflect.Type
+			if t != nil {
+				elem = t.Elem()
+			}
+			for i := 0; dec.More(); i++ {
+				path = append(path, i)
+				if err := walk(elem); err != nil {
+					return err
+				}
+				path = path[:len(path)-1]
+			}
+		}
+		_, err = dec.Token() // the closing delimiter
+		if err != nil {
+			return jsonError(err)
+		}
+		return nil
+	}
+	return walk(t)
+}
+
+// scalarFits reports whether encoding/json can store the scalar token tok
+// (null, a bool, a json.Number or a string) in a value of kind k. null
+// fits anything (encoding/json leaves the value as it is).
+func scalarFits(tok json.Token, k reflect.Kind) bool {
+	switch tok := tok.(type) {
+	case nil:
+		return true
+	case bool:
+		return k == reflect.Bool
+	case string:
+		return k == reflect.String
+	case json.Number:
+		switch k {
+		case reflect.Float32, reflect.Float64:
+			return true
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			// Range is left to encoding/json; a fraction or exponent is
+			// not an integer.
+			return !strings.ContainsAny(string(tok), ".eE")
+		}
+		return false
+	}
+	return false
+}
+
+var fieldCache sync.Map // reflect.Type → map[string]reflect.Type
+
+// jsonFields maps the exact JSON names of struct t's fields to their types;
+// nil when t is not a struct decoded field by field (a map, an interface,
+// a type with its own UnmarshalJSON).
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if t == nil || t.Kind() != reflect.Struct || decodesItself(t) {
+		return nil
+	}
+	if v, ok := fieldCache.Load(t); ok {
+		return v.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	addFields(m, t)
+	fieldCache.Store(t, m)
+	return m
+}
+
+func addFields(m map[string]reflect.Type, t reflect.Type) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" && opts == "":
+			continue
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			addFields(m, f.Type)
+			continue
+		case !f.IsExported():
+			continue
+		case name == "":
+			name = f.Name
+		}
+		ft := f.Type
+		if strings.Contains(opts, "string") {
+			// ,string: the value travels as a JSON string.
+			ft = reflect.TypeFor[string]()
+		}
+		m[name] = ft
+	}
+}
+
+// pathString writes a path as a field name: settings.theme, account_ids[2].
+func pathString(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch p := p.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", p)
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(p)
+		}
+	}
+	return b.String()
+}

@@ -156,11 +156,16 @@ func TestOAuth_CallbackChecks(t *testing.T) {
 	callback := authorize(t, authURL, "approve")
 	cb, _ := url.Parse(callback)
 	state := cb.Query().Get("state")
+	// Altered in its last character, to one it does not already have.
+	altered := state[:len(state)-1] + "A"
+	if state[len(state)-1] == 'A' {
+		altered = state[:len(state)-1] + "B"
+	}
 
 	// Missing and altered state: refused, nothing exchanged.
 	for name, q := range map[string]string{
 		"missing state": "code=" + cb.Query().Get("code"),
-		"altered state": "code=" + cb.Query().Get("code") + "&state=" + url.QueryEscape(state[:len(state)-1]+"A"),
+		"altered state": "code=" + cb.Query().Get("code") + "&state=" + url.QueryEscape(altered),
 	} {
 		if res, _ := get(t, c, s.URL+"/connect/oauth/callback?"+q); res.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", name, res.StatusCode)

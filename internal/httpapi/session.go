@@ -180,6 +180,6 @@ func (s *Server) userAuth(h func(w http.ResponseWriter, r *http.Request, sess *p
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error {
-	writeJSON(w, http.StatusOK, api.Me{User: userJSON(u), Session: SessionJSON(sess)})
+	writeMe(w, &api.Me{User: userJSON(u), Session: SessionJSON(sess)})
 	return nil
 }

@@ -149,7 +149,7 @@ func (db *DB) FindAPIKeyByHash(ctx context.Context, hash []byte) (*portico.APIKe
 		created int64
 		revoked sql.NullInt64
 	)
-	row := db.queryRow(ctx, `SELECT `+appColumns+`, k.id, k.app_id, k.hash, k.hint, k.created_at, k.revoked_at
+	row := db.queryRow(db.lookupCtx(ctx), `SELECT `+appColumns+`, k.id, k.app_id, k.hash, k.hint, k.created_at, k.revoked_at
 		FROM api_keys k JOIN apps a ON a.id = k.app_id WHERE k.hash = ?`, hash)
 	app, err := scanApp(row, &k.ID, &k.AppID, &k.Hash, &k.Hint, &created, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -38,6 +38,8 @@ type Config struct {
 // DB is a Store over one database.
 type DB struct {
 	dialect dialect
+	// meQuery is FindSessionByTokenHash's query in this dialect.
+	meQuery string
 	// write serialises writers on SQLite (one connection); on PostgreSQL it
 	// is the same pool as read.
 	write *sql.DB
@@ -67,6 +69,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	switch {
 	case IsPostgres(cfg.DatabaseURL):
 		db.dialect = postgres
+		db.meQuery = meQueryFor(postgres)
 		pool, err := sql.Open("pgx", cfg.DatabaseURL)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
@@ -77,6 +80,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.write, db.read = pool, pool
 	case cfg.DatabaseURL == "":
 		db.dialect = sqliteDialect
+		db.meQuery = meQueryFor(sqliteDialect)
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
@@ -234,6 +238,21 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, fn func(*tx) error) error 
 // queryRow runs a single-row read outside an explicit transaction.
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) row {
 	return db.read.QueryRowContext(ctx, db.q(query), args...)
+}
+
+// lookupCtx is the context of a single indexed lookup on a hot path
+// (a token or API key by its hash). On SQLite such a read takes
+// microseconds and never waits for a writer (WAL readers do not block;
+// busy_timeout bounds the rare exception), so it gives up cancellation: a
+// cancellable context makes database/sql and the driver start a watcher
+// goroutine and install an interrupt handler around every query, which
+// cost about as much as the lookup itself. PostgreSQL keeps the caller's
+// context, where a lost connection must not hang the request.
+func (db *DB) lookupCtx(ctx context.Context) context.Context {
+	if db.dialect == sqliteDialect {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // query runs a read outside an explicit transaction.

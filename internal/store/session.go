@@ -206,7 +206,7 @@ func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*portico
 		name, md       string
 		ucreated, uupd int64
 	)
-	s, err := scanSession(db.queryRow(ctx, db.meQuery(), hash), &email, &name, &md, &ucreated, &uupd, &accts)
+	s, err := scanSession(db.queryRow(db.lookupCtx(ctx), db.meQuery, hash), &email, &name, &md, &ucreated, &uupd, &accts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, portico.NotFound("Session")
 	}
@@ -226,9 +226,10 @@ func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*portico
 	return s, &u, nil
 }
 
-func (db *DB) meQuery() string {
+// meQueryFor is the query of FindSessionByTokenHash, built once per DB.
+func meQueryFor(d dialect) string {
 	return `SELECT ` + sessionColumns + `, u.email, u.name, u.metadata, u.created_at, u.updated_at,
-		(SELECT ` + db.dialect.groupConcat("m.account_id") + ` FROM account_members m WHERE m.app_id = s.app_id AND m.user_id = s.user_id)
+		(SELECT ` + d.groupConcat("m.account_id") + ` FROM account_members m WHERE m.app_id = s.app_id AND m.user_id = s.user_id)
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`
 }
 

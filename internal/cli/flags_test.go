@@ -77,13 +77,14 @@ func TestParse_Errors(t *testing.T) {
 }
 
 func TestConfig_ValidateReportsEveryProblem(t *testing.T) {
-	cfg := Config{Addr: "nope", PublicURL: "ftp://x", RateLimitKey: -1, ShutdownTimeout: 0, PurgeInterval: time.Second}
+	cfg := Config{Addr: "nope", PublicURL: "ftp://x", RateLimitKey: -1, ShutdownTimeout: 0, PurgeInterval: time.Second,
+		TrustedProxies: "10.0.0.0/8, lb.internal"}
 	cfg.DatabaseURL = "mysql://x"
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
-	for _, want := range []string{"--database-url", "--addr", "--public-url", "rate limits", "--shutdown-timeout"} {
+	for _, want := range []string{"--database-url", "--addr", "--public-url", "rate limits", "--shutdown-timeout", "--trusted-proxies"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s: %v", want, err)
 		}

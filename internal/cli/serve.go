@@ -45,6 +45,7 @@ type Config struct {
 	RateLimitKeyBurst     int
 	RateLimitIP           float64
 	RateLimitIPBurst      int
+	TrustedProxies        string
 	ShutdownTimeout       time.Duration
 	PurgeGrace            time.Duration
 	PurgeInterval         time.Duration
@@ -75,6 +76,7 @@ func (c *Config) register(fs interface {
 	fs.IntVar(&c.RateLimitKeyBurst, "rate-limit-key-burst", 200, "burst allowed per API key or session token")
 	fs.Float64Var(&c.RateLimitIP, "rate-limit-ip", 10, "failed authentications per second allowed per client IP before it gets 429 (0: unlimited)")
 	fs.IntVar(&c.RateLimitIPBurst, "rate-limit-ip-burst", 100, "burst of failed authentications allowed per client IP")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of load balancers whose X-Forwarded-For names the client (empty: none)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to drain in-flight requests on SIGINT/SIGTERM")
 	fs.DurationVar(&c.PurgeGrace, "purge-grace", 7*24*time.Hour, "how long expired and revoked sessions are kept before they are deleted")
 	fs.DurationVar(&c.PurgeInterval, "purge-interval", time.Minute, "how often the background purge runs")
@@ -99,6 +101,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RateLimitKey < 0 || c.RateLimitIP < 0 || c.RateLimitKeyBurst < 0 || c.RateLimitIPBurst < 0 {
 		errs = append(errs, errors.New("rate limits must not be negative"))
+	}
+	if _, err := httpapi.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("--trusted-proxies: %w", err))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))
@@ -203,13 +208,18 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	proxy := upstream.NewProxy(s.cfg.AllowPrivateUpstreams)
 	s.Service = &portico.Service{Store: s.db, Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
 		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy, Refresher: &upstream.OAuth2{Client: proxy.Client()}}
+	trusted, err := httpapi.ParseTrustedProxies(s.cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	api := httpapi.New(httpapi.Options{
-		Service:     s.Service,
-		Logger:      s.log,
-		KeyRate:     s.cfg.RateLimitKey,
-		KeyBurst:    s.cfg.RateLimitKeyBurst,
-		IPFailRate:  s.cfg.RateLimitIP,
-		IPFailBurst: s.cfg.RateLimitIPBurst,
+		Service:        s.Service,
+		Logger:         s.log,
+		KeyRate:        s.cfg.RateLimitKey,
+		KeyBurst:       s.cfg.RateLimitKeyBurst,
+		IPFailRate:     s.cfg.RateLimitIP,
+		IPFailBurst:    s.cfg.RateLimitIPBurst,
+		TrustedProxies: trusted,
 	})
 	s.ln, err = net.Listen("tcp", s.cfg.Addr)
 	if err != nil {

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -149,15 +148,6 @@ func (s *Server) wrap(h handler) http.Handler {
 	})
 }
 
-// clientIP is the address the connection comes from.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // appAuth authenticates the app by its API key (Authorization: Bearer or
 // X-API-Key; never the query string) and applies the rate limits: a client
 // whose failed attempts exhausted its per-IP budget is refused before its
@@ -186,7 +176,7 @@ func (s *Server) AuthenticateKey(w http.ResponseWriter, r *http.Request, raw str
 }
 
 func (s *Server) authenticateKey(w http.ResponseWriter, r *http.Request, raw string) (*portico.App, error) {
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if ok, wait := s.ipLimit.peek(ip); !ok {
 		return nil, rateLimited(w, wait)
 	}

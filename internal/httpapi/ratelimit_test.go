@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -147,6 +148,48 @@ func TestRateLimit_FloodFromOneClientSparesAnother(t *testing.T) {
 		// IPv6 clients are told apart too.
 		if status, _, _ := call("[2001:db8::1]", key); status != 200 {
 			t.Fatalf("good key over IPv6: %d", status)
+		}
+	})
+}
+
+// Behind a trusted load balancer, clients are told apart by
+// X-Forwarded-For: one client's flood spares another behind the same
+// balancer, and a client cannot dodge its budget by forging the header.
+func TestRateLimit_BehindTrustedProxy(t *testing.T) {
+	engines(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng)
+		_, key := e.newApp("acme")
+		trusted, err := httpapi.ParseTrustedProxies("10.0.0.0/8")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httpapi.New(httpapi.Options{Service: e.Svc, Logger: e.Svc.Log, Now: e.Clock.Now,
+			IPFailRate: 0.1, IPFailBurst: 5, KeyRate: 100, KeyBurst: 100, TrustedProxies: trusted})
+		call := func(xff, k string) int {
+			req := httptest.NewRequest("GET", "/v1/app", nil)
+			req.RemoteAddr = "10.0.0.2:40000"
+			req.Header.Set("X-Forwarded-For", xff)
+			req.Header.Set("Authorization", "Bearer "+k)
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, req)
+			return w.Code
+		}
+		limited := 0
+		for i := 0; i < 50; i++ {
+			bad, _ := portico.NewToken(portico.PrefixAPIKeySecret)
+			// A fresh forged entry each time: only the hop the balancer
+			// appended counts.
+			if call(fmt.Sprintf("192.0.2.%d, 203.0.113.7", i), bad) == 429 {
+				limited++
+			}
+		}
+		if limited != 45 {
+			t.Errorf("%d of 50 bad keys rate limited, want 45 after a burst of 5", limited)
+		}
+		for i := 0; i < 20; i++ {
+			if status := call("198.51.100.9", key); status != 200 {
+				t.Fatalf("good key from another client behind the balancer: %d", status)
+			}
 		}
 	})
 }

@@ -6,6 +6,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/porticohq/portico/internal/portico"
@@ -23,6 +24,9 @@ type Options struct {
 	// (0: no limit).
 	IPFailRate  float64
 	IPFailBurst int
+	// TrustedProxies are the load balancers whose X-Forwarded-For names
+	// the client (see clientIP); empty: the connection's peer is the client.
+	TrustedProxies []netip.Prefix
 	// Now is the clock of the rate limiters (nil: time.Now).
 	Now func() time.Time
 }
@@ -34,8 +38,10 @@ type Server struct {
 	metrics  *Metrics
 	keyLimit *limiter
 	ipLimit  *limiter
-	mux      *http.ServeMux
-	handler  http.Handler
+	// trustedProxies: see Options.TrustedProxies.
+	trustedProxies []netip.Prefix
+	mux            *http.ServeMux
+	handler        http.Handler
 }
 
 // New builds the server with every native route.
@@ -48,12 +54,13 @@ func New(o Options) *Server {
 		o.Metrics = NewMetrics()
 	}
 	s := &Server{
-		svc:      o.Service,
-		log:      o.Logger,
-		metrics:  o.Metrics,
-		keyLimit: newLimiter(o.KeyRate, o.KeyBurst, now),
-		ipLimit:  newLimiter(o.IPFailRate, o.IPFailBurst, now),
-		mux:      http.NewServeMux(),
+		svc:            o.Service,
+		log:            o.Logger,
+		metrics:        o.Metrics,
+		keyLimit:       newLimiter(o.KeyRate, o.KeyBurst, now),
+		ipLimit:        newLimiter(o.IPFailRate, o.IPFailBurst, now),
+		mux:            http.NewServeMux(),
+		trustedProxies: o.TrustedProxies,
 	}
 	s.routes()
 	s.handler = s.observe(s.mux)

@@ -155,7 +155,7 @@ func (s *Server) handleTokenRefresh(w http.ResponseWriter, r *http.Request) erro
 // spends from its own bucket.
 func (s *Server) userAuth(h func(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		ip := clientIP(r)
+		ip := s.clientIP(r)
 		if ok, wait := s.ipLimit.peek(ip); !ok {
 			return rateLimited(w, wait)
 		}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -60,4 +61,32 @@ func TestParseTrustedProxies(t *testing.T) {
 	if err != nil || len(ps) != 2 || ps[0].String() != "10.0.0.0/8" || ps[1].String() != "192.0.2.1/32" {
 		t.Fatalf("%v %v", ps, err)
 	}
+}
+
+// FuzzClientIP: whatever X-Forwarded-For holds, clientIP does not panic
+// and answers the peer or an address the header names.
+func FuzzClientIP(f *testing.F) {
+	for _, s := range []string{"198.51.100.1", "1.1.1.1, 10.0.0.9", "nonsense, 10.0.0.9", "[2001:db8::1]:80", ",,", "::ffff:1.2.3.4"} {
+		f.Add(s)
+	}
+	trusted, _ := ParseTrustedProxies("10.0.0.0/8")
+	s := &Server{trustedProxies: trusted}
+	f.Fuzz(func(t *testing.T, xff string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = "10.1.1.1:4000"
+		r.Header.Set("X-Forwarded-For", xff)
+		got := s.clientIP(r)
+		if got == "10.1.1.1" {
+			return
+		}
+		found := false
+		for _, part := range strings.Split(xff, ",") {
+			if a, ok := addrOf(strings.TrimSpace(part)); ok && a.String() == got {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("clientIP(%q) = %s, named nowhere", xff, got)
+		}
+	})
 }

@@ -4,6 +4,8 @@
 package compat
 
 import (
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -24,3 +26,30 @@ type Options struct {
 // Mount registers a handler for a pattern behind the server's request id,
 // logging and metrics.
 type Mount func(pattern string, h http.Handler)
+
+// WriteJSON writes v as a JSON answer with status. HTML is not escaped:
+// answers hold URLs and hints that must stay readable, and are never HTML.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// LogFailure is what every surface does before rendering an error whose
+// status is 5xx: log the internal cause with the request id, route and code
+// (the client sees none of it), and ask for a retry in a second when the
+// store is unavailable. It does nothing below 500.
+func LogFailure(log *slog.Logger, w http.ResponseWriter, r *http.Request, status int, err error) {
+	if status < 500 {
+		return
+	}
+	e := portico.AsError(err)
+	log.LogAttrs(r.Context(), slog.LevelError, "request_failed",
+		slog.String("request_id", w.Header().Get("X-Request-Id")), slog.String("route", r.Pattern),
+		slog.String("code", string(e.Code)), slog.Any("error", errors.Unwrap(e)))
+	if e.Code == portico.CodeUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+}

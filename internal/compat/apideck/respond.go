@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -121,14 +121,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		default:
 			body.Detail = e.Message
 		}
-		if body.StatusCode >= 500 {
-			s.log.LogAttrs(r.Context(), slog.LevelError, "request_failed",
-				slog.String("request_id", w.Header().Get("X-Request-Id")), slog.String("route", r.Pattern),
-				slog.String("code", string(e.Code)), slog.Any("error", errors.Unwrap(e)))
-			if e.Code == portico.CodeUnavailable {
-				w.Header().Set("Retry-After", "1")
-			}
-		}
+		compat.LogFailure(s.log, w, r, body.StatusCode, err)
 	}
 	if body.Detail == nil {
 		body.Detail = body.Message

@@ -7,7 +7,6 @@ package humanapi
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -277,25 +276,16 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if !errors.As(err, &ae) {
 		ae = fromDomain(err)
 	}
-	if ae.status >= 500 {
-		h.log.Error("humanapi_request_failed", slog.String("route", r.Pattern),
-			slog.String("request_id", w.Header().Get("X-Request-Id")), slog.String("code", ae.code), slog.Any("error", errors.Unwrap(portico.AsError(err))))
-		if ae.status == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", "1")
-		}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(ae.status)
-	json.NewEncoder(w).Encode(struct {
+	compat.LogFailure(h.log, w, r, ae.status, err)
+	compat.WriteJSON(w, ae.status, struct {
 		StatusCode int    `json:"statusCode"`
 		ErrorCode  string `json:"errorCode"`
 		Message    string `json:"message"`
 	}{ae.status, ae.code, ae.message})
 }
 
+// writeJSON answers with v; tokens are in every answer, none is for a cache.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	compat.WriteJSON(w, status, v)
 }

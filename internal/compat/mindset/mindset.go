@@ -6,7 +6,6 @@ package mindset
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -228,7 +227,7 @@ func tenantOf(md json.RawMessage) string {
 
 func writeToken(w http.ResponseWriter, status int, token string) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, status, tokenResponse{AuthToken: token})
+	compat.WriteJSON(w, status, tokenResponse{AuthToken: token})
 }
 
 // decodeBody reads a JSON object into v with the project's strict rules
@@ -278,19 +277,7 @@ func (h *handler) serve(fn func(w http.ResponseWriter, r *http.Request) error) h
 		if !ok {
 			status, msg = http.StatusInternalServerError, "Internal error."
 		}
-		if status >= 500 {
-			h.log.Error("mindset_request_failed", slog.String("route", r.Pattern),
-				slog.String("request_id", w.Header().Get("X-Request-Id")), slog.String("code", string(e.Code)), slog.Any("error", errors.Unwrap(e)))
-			if e.Code == portico.CodeUnavailable {
-				w.Header().Set("Retry-After", "1")
-			}
-		}
-		writeJSON(w, status, errorBody{Error: http.StatusText(status), Message: msg})
+		compat.LogFailure(h.log, w, r, status, err)
+		compat.WriteJSON(w, status, errorBody{Error: http.StatusText(status), Message: msg})
 	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }

@@ -6,8 +6,6 @@ package sessionstorage
 
 import (
 	"crypto/subtle"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -91,7 +89,7 @@ func (h *handler) handleList(w http.ResponseWriter, r *http.Request, app *portic
 	for i := range page.Data {
 		out.Data = append(out.Data, toJSON(&page.Data[i]))
 	}
-	writeJSON(w, http.StatusOK, out)
+	compat.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -100,7 +98,7 @@ func (h *handler) handleGet(w http.ResponseWriter, r *http.Request, app *portico
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
+	compat.WriteJSON(w, http.StatusOK, struct {
 		Data sessionJSON `json:"data"`
 	}{toJSON(sess)})
 	return nil
@@ -250,22 +248,10 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if !ok {
 		c.status, c.code, detail = http.StatusInternalServerError, 50000, "Internal error."
 	}
-	if c.status >= 500 {
-		h.log.Error("session_storage_request_failed", slog.String("route", r.Pattern),
-			slog.String("request_id", w.Header().Get("X-Request-Id")), slog.String("code", string(e.Code)), slog.Any("error", errors.Unwrap(e)))
-		if e.Code == portico.CodeUnavailable {
-			w.Header().Set("Retry-After", "1")
-		}
-	}
-	writeJSON(w, c.status, struct {
+	compat.LogFailure(h.log, w, r, c.status, err)
+	compat.WriteJSON(w, c.status, struct {
 		OK     bool      `json:"ok"`
 		Errors []problem `json:"errors"`
 	}{false, []problem{{Type: string(e.Code), Status: c.status, Title: http.StatusText(c.status), Detail: detail,
 		Instance: r.URL.EscapedPath(), ErrorCode: c.code}}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -47,7 +48,7 @@ func (h *handler) handleFunctions(w http.ResponseWriter, r *http.Request) error 
 	for i, t := range tools {
 		out[i] = functionDef{Type: "function", Function: function{Name: t.Name, Description: t.Description, Parameters: t.Parameters}}
 	}
-	writeJSON(w, http.StatusOK, out)
+	compat.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -82,7 +83,7 @@ func (h *handler) handleTool(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toolState{ProviderID: integ.Slug, Connected: connected})
+	compat.WriteJSON(w, http.StatusOK, toolState{ProviderID: integ.Slug, Connected: connected})
 	return nil
 }
 
@@ -121,7 +122,7 @@ func (h *handler) handlePerform(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	integ, action, err := h.svc.FindTool(r.Context(), app.ID, name)
 	if portico.ErrorCode(err) == portico.CodeNotFound {
-		writeJSON(w, http.StatusOK, unknownFunction(name))
+		compat.WriteJSON(w, http.StatusOK, unknownFunction(name))
 		return nil
 	}
 	if err != nil {
@@ -134,15 +135,15 @@ func (h *handler) handlePerform(w http.ResponseWriter, r *http.Request) error {
 		if !ok {
 			return err
 		}
-		writeJSON(w, http.StatusOK, ans)
+		compat.WriteJSON(w, http.StatusOK, ans)
 		return nil
 	}
 	if res.Status >= 400 {
-		writeJSON(w, http.StatusOK, performAnswer{Status: "error", Error: upstreamError(integ.Name, res),
+		compat.WriteJSON(w, http.StatusOK, performAnswer{Status: "error", Error: upstreamError(integ.Name, res),
 			AssistantHint: integ.Name + " refused the request (HTTP " + strconv.Itoa(res.Status) + "). Use 'error' to tell the user what went wrong, or correct the arguments and call the function again."})
 		return nil
 	}
-	writeJSON(w, http.StatusOK, performAnswer{Status: "success", Result: &res.Body,
+	compat.WriteJSON(w, http.StatusOK, performAnswer{Status: "success", Result: &res.Body,
 		AssistantHint: "The function ran: 'result' is the answer of " + integ.Name + ". Use it to answer the user."})
 	return nil
 }

@@ -5,8 +5,6 @@
 package superface
 
 import (
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -71,7 +69,7 @@ func (h *handler) handleSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sessionResponse{Status: "success", ConfigurationURL: link.URL,
+	compat.WriteJSON(w, http.StatusOK, sessionResponse{Status: "success", ConfigurationURL: link.URL,
 		AssistantHint: "Tell user to go to URL at 'configuration_url' to configure to open configuration. Always show the whole URL to the user. The 'configuration_url' expires in " + portico.HumanDuration(ttl) + "."})
 	return nil
 }
@@ -175,22 +173,7 @@ func (h *handler) serve(fn func(w http.ResponseWriter, r *http.Request) error) h
 		if !ok {
 			status, msg = http.StatusInternalServerError, "Internal error."
 		}
-		if status >= 500 {
-			h.log.Error("superface_request_failed", slog.String("route", r.Pattern),
-				slog.String("request_id", w.Header().Get("X-Request-Id")), slog.String("code", string(e.Code)), slog.Any("error", errors.Unwrap(e)))
-			if e.Code == portico.CodeUnavailable {
-				w.Header().Set("Retry-After", "1")
-			}
-		}
-		writeJSON(w, status, problem{Title: http.StatusText(status), Detail: msg})
+		compat.LogFailure(h.log, w, r, status, err)
+		compat.WriteJSON(w, status, problem{Title: http.StatusText(status), Detail: msg})
 	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	// URLs and hints stay readable: the answer is JSON, never HTML.
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
 }

@@ -3,6 +3,7 @@ package apideck_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/porticohq/portico/internal/compat/compattest"
 	"reflect"
 	"slices"
 	"strconv"
@@ -63,7 +64,7 @@ func checkConnection(t *testing.T, c map[string]any) {
 		want = append(want, "health")
 	}
 	slices.Sort(want)
-	if got := keys(c); !slices.Equal(got, want) {
+	if got := compattest.Keys(c); !slices.Equal(got, want) {
 		t.Errorf("connection fields %v, want %v", got, want)
 	}
 	if c["id"] != c["unified_api"].(string)+"+"+c["service_id"].(string) || c["status"] != "live" {
@@ -214,7 +215,7 @@ func TestConnections_Lifecycle(t *testing.T) {
 		}
 		cc := conns[0].(map[string]any)
 		wantCC := []string{"auth_type", "consumer_id", "created_at", "enabled", "health", "id", "name", "service_id", "state", "unified_api", "updated_at"}
-		if !slices.Equal(keys(cc), wantCC) || cc["id"] != "crm+pipedrive" || cc["consumer_id"] != "c1" || cc["state"] != "callable" ||
+		if !slices.Equal(compattest.Keys(cc), wantCC) || cc["id"] != "crm+pipedrive" || cc["consumer_id"] != "c1" || cc["state"] != "callable" ||
 			!vaultTime.MatchString(cc["created_at"].(string)) {
 			t.Errorf("consumer connection %v", cc)
 		}

@@ -1,6 +1,7 @@
 package apideck_test
 
 import (
+	"github.com/porticohq/portico/internal/compat/compattest"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -24,7 +25,7 @@ func wantConsumer(t *testing.T, v *vault, data any, id string) map[string]any {
 	t.Helper()
 	c, _ := data.(map[string]any)
 	want := []string{"application_id", "connections", "consumer_id", "created", "metadata", "modified", "services"}
-	if got := keys(c); !slices.Equal(got, want) {
+	if got := compattest.Keys(c); !slices.Equal(got, want) {
 		t.Fatalf("consumer fields %v, want %v", got, want)
 	}
 	if c["consumer_id"] != id || c["application_id"] != v.appID {
@@ -132,8 +133,8 @@ func TestConsumers_List(t *testing.T) {
 			for _, d := range data {
 				c := d.(map[string]any)
 				wantFields := []string{"application_id", "consumer_id", "created", "metadata", "modified"}
-				if !slices.Equal(keys(c), wantFields) {
-					t.Errorf("list item fields %v, want %v", keys(c), wantFields)
+				if !slices.Equal(compattest.Keys(c), wantFields) {
+					t.Errorf("list item fields %v, want %v", compattest.Keys(c), wantFields)
 				}
 				got = append(got, c["consumer_id"].(string))
 			}

@@ -120,7 +120,7 @@ func wantError(t *testing.T, status int, body map[string]any, wantStatus int, ty
 	if status != wantStatus {
 		t.Fatalf("status %d, want %d: %v", status, wantStatus, body)
 	}
-	if got := keys(body); !slices.Equal(got, errorKeys) {
+	if got := compattest.Keys(body); !slices.Equal(got, errorKeys) {
 		t.Errorf("error fields %v, want %v", got, errorKeys)
 	}
 	if body["status_code"] != float64(wantStatus) || body["error"] != http.StatusText(wantStatus) {
@@ -151,20 +151,11 @@ func wantOK(t *testing.T, status int, body map[string]any, extra ...string) any 
 	}
 	want := append([]string{"data", "status", "status_code"}, extra...)
 	slices.Sort(want)
-	if got := keys(body); !slices.Equal(got, want) {
+	if got := compattest.Keys(body); !slices.Equal(got, want) {
 		t.Errorf("envelope fields %v, want %v", got, want)
 	}
 	if body["status_code"] != float64(200) || body["status"] != "OK" {
 		t.Errorf("status_code %v status %v", body["status_code"], body["status"])
 	}
 	return body["data"]
-}
-
-func keys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

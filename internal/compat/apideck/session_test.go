@@ -44,7 +44,7 @@ func createSession(t *testing.T, v *vault, consumer, body string) (uri, token st
 	t.Helper()
 	status, h, res := v.call("POST", "/vault/sessions", body, consumer)
 	data, _ := wantOK(t, status, res).(map[string]any)
-	if got := keys(data); !slices.Equal(got, []string{"session_token", "session_uri"}) {
+	if got := compattest.Keys(data); !slices.Equal(got, []string{"session_token", "session_uri"}) {
 		t.Fatalf("data fields %v", got)
 	}
 	if cc := h.Get("Cache-Control"); cc != "no-store" {

@@ -5,8 +5,13 @@ package compattest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -115,6 +120,58 @@ func (s *Server) Do(method, path, body string, headers ...string) (int, http.Hea
 		s.t.Fatal(err)
 	}
 	return res.StatusCode, res.Header, b
+}
+
+// JSON sends body (nil for none, a string as is, any other value encoded
+// as JSON, with Content-Type: application/json) and decodes the answer,
+// which must be empty or a JSON object.
+func (s *Server) JSON(method, path string, body any, headers ...string) (int, http.Header, map[string]any) {
+	s.t.Helper()
+	var raw string
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = b
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		raw = string(j)
+	}
+	if raw != "" {
+		headers = append([]string{"Content-Type", "application/json"}, headers...)
+	}
+	status, h, out := s.Do(method, path, raw, headers...)
+	var m map[string]any
+	if len(out) > 0 {
+		if err := json.Unmarshal(out, &m); err != nil {
+			s.t.Fatalf("%s %s: %d, body not a JSON object: %q", method, path, status, out)
+		}
+	}
+	return status, h, m
+}
+
+// CheckNoSecrets fails the test if any of secrets is in the server's log.
+func (s *Server) CheckNoSecrets(secrets ...string) {
+	s.t.Helper()
+	logs := s.Logs()
+	for _, sec := range secrets {
+		if strings.Contains(logs, sec) {
+			s.t.Errorf("a secret reached the logs")
+		}
+	}
+}
+
+// Keys returns the keys of m, sorted: the fields of a decoded answer.
+func Keys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
+
+// Diff says how got differs from want ("" when they are equal).
+func Diff(want, got any) string {
+	if reflect.DeepEqual(want, got) {
+		return ""
+	}
+	return fmt.Sprintf("-%#v\n+%#v", want, got)
 }
 
 type buffer struct {

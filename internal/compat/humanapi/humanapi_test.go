@@ -2,11 +2,8 @@ package humanapi_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -28,36 +25,10 @@ func newEnv(t *testing.T, srv *compattest.Server) *env {
 	return &env{t: t, srv: srv, app: app, key: key, secrets: []string{key}}
 }
 
-// call sends a request (body: nil, a string or a value to encode) and
-// decodes a JSON answer.
-func (e *env) call(method, path string, body any, headers ...string) (int, http.Header, map[string]any) {
-	e.t.Helper()
-	var raw string
-	switch b := body.(type) {
-	case nil:
-	case string:
-		raw = b
-	default:
-		j, _ := json.Marshal(b)
-		raw = string(j)
-	}
-	if raw != "" {
-		headers = append([]string{"Content-Type", "application/json"}, headers...)
-	}
-	status, h, out := e.srv.Do(method, path, raw, headers...)
-	var m map[string]any
-	if len(out) > 0 {
-		if err := json.Unmarshal(out, &m); err != nil {
-			e.t.Fatalf("%s %s: %d, body not a JSON object: %q", method, path, status, out)
-		}
-	}
-	return status, h, m
-}
-
 // native calls the native API with the app's key.
 func (e *env) native(method, path string, body any) map[string]any {
 	e.t.Helper()
-	status, _, m := e.call(method, path, body, "Authorization", "Bearer "+e.key)
+	status, _, m := e.srv.JSON(method, path, body, "Authorization", "Bearer "+e.key)
 	if status >= 300 {
 		e.t.Fatalf("%s %s: %d %v", method, path, status, m)
 	}
@@ -73,12 +44,12 @@ func (e *env) request(userID, typ string) map[string]any {
 // token calls POST /v1/connect/token and wants a 200 with exactly fields.
 func (e *env) token(body map[string]any, fields ...string) map[string]any {
 	e.t.Helper()
-	status, h, m := e.call("POST", "/v1/connect/token", body)
+	status, h, m := e.srv.JSON("POST", "/v1/connect/token", body)
 	if status != 200 {
 		e.t.Fatalf("token %v: %d %v", body["type"], status, m)
 	}
 	slices.Sort(fields)
-	if d := diff(fields, keys(m)); d != "" {
+	if d := compattest.Diff(fields, compattest.Keys(m)); d != "" {
 		e.t.Fatalf("answer fields:\n%s", d)
 	}
 	if h.Get("Cache-Control") != "no-store" {
@@ -105,7 +76,7 @@ func (e *env) idToken(userID string) map[string]any {
 // me validates a token on the native API and returns its user.
 func (e *env) me(tok string) map[string]any {
 	e.t.Helper()
-	status, _, m := e.call("GET", "/v1/me", nil, "Authorization", "Bearer "+tok)
+	status, _, m := e.srv.JSON("GET", "/v1/me", nil, "Authorization", "Bearer "+tok)
 	if status != 200 {
 		e.t.Fatalf("GET /v1/me: %d %v", status, m)
 	}
@@ -123,40 +94,19 @@ func (e *env) connect(userID string) string {
 
 func (e *env) wantError(what string, body any, status int, code string) {
 	e.t.Helper()
-	got, _, m := e.call("POST", "/v1/connect/token", body)
+	got, _, m := e.srv.JSON("POST", "/v1/connect/token", body)
 	if got != status || m["errorCode"] != code {
 		e.t.Errorf("%s: %d %v, want %d %s", what, got, m, status, code)
 		return
 	}
-	if d := diff([]string{"errorCode", "message", "statusCode"}, keys(m)); d != "" || m["statusCode"] != float64(status) || m["message"] == "" {
+	if d := compattest.Diff([]string{"errorCode", "message", "statusCode"}, compattest.Keys(m)); d != "" || m["statusCode"] != float64(status) || m["message"] == "" {
 		e.t.Errorf("%s: error body %v", what, m)
 	}
 }
 
 func (e *env) checkLogs() {
 	e.t.Helper()
-	for _, s := range e.secrets {
-		if strings.Contains(e.srv.Logs(), s) {
-			e.t.Errorf("a secret reached the logs")
-		}
-	}
-}
-
-// diff says how got differs from want ("" when equal).
-func diff(want, got any) string {
-	if reflect.DeepEqual(want, got) {
-		return ""
-	}
-	return fmt.Sprintf("-%#v\n+%#v", want, got)
-}
-
-func keys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+	e.srv.CheckNoSecrets(e.secrets...)
 }
 
 var hexID = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -320,7 +270,7 @@ func TestHumanAPI_Errors(t *testing.T) {
 			e.wantError("another app's connected user", e.request("shared", "id"), 404, "UNKNOWN_CLIENT_USER_ID")
 			e.session("shared")
 
-			status, h, m := e.call("GET", "/v1/connect/token", nil)
+			status, h, m := e.srv.JSON("GET", "/v1/connect/token", nil)
 			if status != 405 || m["errorCode"] != "METHOD_NOT_ALLOWED" || h.Get("Allow") != "POST" {
 				t.Errorf("GET: %d %v", status, m)
 			}

@@ -2,11 +2,7 @@ package mindset_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -31,38 +27,16 @@ func newEnv(t *testing.T, srv *compattest.Server) *env {
 	return &env{t: t, srv: srv, app: app, key: key, secrets: []string{key}}
 }
 
-// call sends a JSON body (nil for none) and decodes the JSON answer.
-func (e *env) call(method, path string, body any, headers ...string) (int, http.Header, map[string]any) {
-	e.t.Helper()
-	var raw string
-	switch b := body.(type) {
-	case nil:
-	case string:
-		raw = b
-	default:
-		j, _ := json.Marshal(b)
-		raw = string(j)
-	}
-	status, h, out := e.srv.Do(method, path, raw, append([]string{"Content-Type", "application/json"}, headers...)...)
-	var m map[string]any
-	if len(out) > 0 {
-		if err := json.Unmarshal(out, &m); err != nil {
-			e.t.Fatalf("%s %s: %d, body not a JSON object: %s", method, path, status, out)
-		}
-	}
-	return status, h, m
-}
-
 func (e *env) authPath() string { return "/api/v1/appuid/" + e.app + "/sdkusers/auth" }
 
 // auth calls the current endpoint with the app's key and wants a token.
 func (e *env) auth(body any) string {
 	e.t.Helper()
-	status, h, m := e.call("POST", e.authPath(), body, "x-api-key", e.key)
+	status, h, m := e.srv.JSON("POST", e.authPath(), body, "x-api-key", e.key)
 	if status != 200 {
 		e.t.Fatalf("auth %v: %d %v", body, status, m)
 	}
-	if d := diff([]string{"authToken"}, keys(m)); d != "" {
+	if d := compattest.Diff([]string{"authToken"}, compattest.Keys(m)); d != "" {
 		e.t.Fatalf("answer fields (-want +got):\n%s", d)
 	}
 	if h.Get("Cache-Control") != "no-store" {
@@ -76,7 +50,7 @@ func (e *env) auth(body any) string {
 // me validates an authToken on the native API and returns user and session.
 func (e *env) me(tok string) (user, session map[string]any) {
 	e.t.Helper()
-	status, _, m := e.call("GET", "/v1/me", nil, "Authorization", "Bearer "+tok)
+	status, _, m := e.srv.JSON("GET", "/v1/me", nil, "Authorization", "Bearer "+tok)
 	if status != 200 {
 		e.t.Fatalf("GET /v1/me: %d %v", status, m)
 	}
@@ -90,7 +64,7 @@ func (e *env) wantError(status int, m map[string]any, wantStatus int, what strin
 		e.t.Errorf("%s: status %d, want %d (%v)", what, status, wantStatus, m)
 		return
 	}
-	if d := diff([]string{"error", "message"}, keys(m)); d != "" {
+	if d := compattest.Diff([]string{"error", "message"}, compattest.Keys(m)); d != "" {
 		e.t.Errorf("%s: error fields (-want +got):\n%s", what, d)
 	}
 	if m["error"] != http.StatusText(wantStatus) || m["message"] == "" {
@@ -100,29 +74,7 @@ func (e *env) wantError(status int, m map[string]any, wantStatus int, what strin
 
 func (e *env) checkLogs() {
 	e.t.Helper()
-	logs := e.srv.Logs()
-	for _, s := range e.secrets {
-		if strings.Contains(logs, s) {
-			e.t.Errorf("a secret reached the logs")
-		}
-	}
-}
-
-// diff says how got differs from want ("" when equal).
-func diff(want, got any) string {
-	if reflect.DeepEqual(want, got) {
-		return ""
-	}
-	return fmt.Sprintf("-%#v\n+%#v", want, got)
-}
-
-func keys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+	e.srv.CheckNoSecrets(e.secrets...)
 }
 
 func TestMindset_DocumentedRequest(t *testing.T) {
@@ -136,7 +88,7 @@ func TestMindset_DocumentedRequest(t *testing.T) {
 			if user["external_id"] != "user-1234" || user["email"] != nil || user["name"] != "Jane Doe" {
 				t.Errorf("user = %v", user)
 			}
-			if d := diff([]any{"acc-1", "acc_2"}, user["account_ids"]); d != "" {
+			if d := compattest.Diff([]any{"acc-1", "acc_2"}, user["account_ids"]); d != "" {
 				t.Errorf("account_ids (-want +got):\n%s", d)
 			}
 			// The session lives for the app's default TTL.
@@ -153,7 +105,7 @@ func TestMindset_DocumentedRequest(t *testing.T) {
 			if user2["id"] != user["id"] || user2["name"] != "Jane Doe" || sess2["id"] == sess["id"] {
 				t.Errorf("returning user: %v %v", user2, sess2)
 			}
-			status, _, accs := e.call("GET", "/v1/accounts", nil, "Authorization", "Bearer "+e.key)
+			status, _, accs := e.srv.JSON("GET", "/v1/accounts", nil, "Authorization", "Bearer "+e.key)
 			if status != 200 || len(accs["data"].([]any)) != 2 {
 				t.Errorf("accounts: %d %v", status, accs)
 			}
@@ -168,7 +120,7 @@ func TestMindset_DocumentedRequest(t *testing.T) {
 			}
 
 			// The app's default TTL is followed when it changes.
-			if status, _, m := e.call("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"session_ttl_seconds": 600}},
+			if status, _, m := e.srv.JSON("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"session_ttl_seconds": 600}},
 				"Authorization", "Bearer "+e.key); status != 200 {
 				t.Fatalf("PATCH /v1/app: %d %v", status, m)
 			}
@@ -188,18 +140,18 @@ func TestMindset_ExternalTenantID(t *testing.T) {
 		t.Run(eng.Name, func(t *testing.T) {
 			e := newEnv(t, compattest.Start(t, eng, nil))
 			u, _ := e.me(e.auth(map[string]any{"externalId": "u1", "externalTenantId": "tenant-a"}))
-			if d := diff(map[string]any{mindset.TenantMetadataKey: "tenant-a"}, u["metadata"]); d != "" {
+			if d := compattest.Diff(map[string]any{mindset.TenantMetadataKey: "tenant-a"}, u["metadata"]); d != "" {
 				t.Errorf("metadata on creation (-want +got):\n%s", d)
 			}
 			// A user created natively, with metadata of its own, gains the
 			// tenant and keeps the rest; a later tenant replaces it.
-			if status, _, m := e.call("POST", "/v1/users", map[string]any{"external_id": "u2", "metadata": map[string]any{"plan": "pro"}},
+			if status, _, m := e.srv.JSON("POST", "/v1/users", map[string]any{"external_id": "u2", "metadata": map[string]any{"plan": "pro"}},
 				"Authorization", "Bearer "+e.key); status != 201 {
 				t.Fatalf("POST /v1/users: %d %v", status, m)
 			}
 			e.auth(map[string]any{"externalId": "u2", "externalTenantId": "tenant-a"})
 			u2, _ := e.me(e.auth(map[string]any{"externalId": "u2", "externalTenantId": "tenant-b"}))
-			if d := diff(map[string]any{"plan": "pro", mindset.TenantMetadataKey: "tenant-b"}, u2["metadata"]); d != "" {
+			if d := compattest.Diff(map[string]any{"plan": "pro", mindset.TenantMetadataKey: "tenant-b"}, u2["metadata"]); d != "" {
 				t.Errorf("metadata after two tenants (-want +got):\n%s", d)
 			}
 			// Without externalTenantId the stored one stays.
@@ -219,11 +171,11 @@ func TestMindset_SeparateNamespaces(t *testing.T) {
 	for _, eng := range compattest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {
 			e := newEnv(t, compattest.Start(t, eng, nil))
-			status, _, native := e.call("POST", "/v1/users", map[string]any{"external_id": "ann@example.com"}, "Authorization", "Bearer "+e.key)
+			status, _, native := e.srv.JSON("POST", "/v1/users", map[string]any{"external_id": "ann@example.com"}, "Authorization", "Bearer "+e.key)
 			if status != 201 {
 				t.Fatalf("POST /v1/users: %d %v", status, native)
 			}
-			status, _, withBoth := e.call("POST", "/v1/users", map[string]any{"external_id": "ann-1", "email": "ann@example.com"}, "Authorization", "Bearer "+e.key)
+			status, _, withBoth := e.srv.JSON("POST", "/v1/users", map[string]any{"external_id": "ann-1", "email": "ann@example.com"}, "Authorization", "Bearer "+e.key)
 			if status != 201 {
 				t.Fatalf("POST /v1/users: %d %v", status, withBoth)
 			}
@@ -299,12 +251,12 @@ func TestMindset_Errors(t *testing.T) {
 				if hdr == nil {
 					hdr = []string{"x-api-key", e.key}
 				}
-				status, _, m := e.call("POST", c.path, c.body, hdr...)
+				status, _, m := e.srv.JSON("POST", c.path, c.body, hdr...)
 				e.wantError(status, m, c.status, c.name)
 			}
 			// No refused request wrote anything: no user, no account.
 			for _, p := range []string{"/v1/users", "/v1/accounts"} {
-				status, _, m := e.call("GET", p, nil, "Authorization", "Bearer "+e.key)
+				status, _, m := e.srv.JSON("GET", p, nil, "Authorization", "Bearer "+e.key)
 				if status != 200 || len(m["data"].([]any)) != 0 {
 					t.Errorf("GET %s after refused requests: %d %v", p, status, m)
 				}
@@ -319,11 +271,11 @@ func TestMindset_Legacy(t *testing.T) {
 		t.Run(eng.Name, func(t *testing.T) {
 			e := newEnv(t, compattest.Start(t, eng, nil))
 			body := map[string]any{"userEmail": "Bob@Example.com", "addToAccounts": []any{map[string]any{"accountUid": "team-1"}}}
-			status, h, m := e.call("POST", "/api-authenticate-embedded-user", body, "x-api-key", e.key)
+			status, h, m := e.srv.JSON("POST", "/api-authenticate-embedded-user", body, "x-api-key", e.key)
 			if status != 201 || h.Get("Cache-Control") != "no-store" {
 				t.Fatalf("legacy: %d %v", status, m)
 			}
-			if d := diff([]string{"authToken"}, keys(m)); d != "" {
+			if d := compattest.Diff([]string{"authToken"}, compattest.Keys(m)); d != "" {
 				t.Fatalf("answer fields (-want +got):\n%s", d)
 			}
 			tok := m["authToken"].(string)
@@ -332,7 +284,7 @@ func TestMindset_Legacy(t *testing.T) {
 			if user["email"] != "bob@example.com" || user["external_id"] != nil {
 				t.Errorf("user = %v", user)
 			}
-			if d := diff([]any{"team-1"}, user["account_ids"]); d != "" {
+			if d := compattest.Diff([]any{"team-1"}, user["account_ids"]); d != "" {
 				t.Errorf("account_ids (-want +got):\n%s", d)
 			}
 			// The legacy and the current endpoint find the same email user.
@@ -352,13 +304,13 @@ func TestMindset_AppLimits(t *testing.T) {
 		t.Run(eng.Name, func(t *testing.T) {
 			e := newEnv(t, compattest.Start(t, eng, nil))
 			settings := map[string]any{"max_users": 1, "max_sessions_per_user": 1, "session_limit_policy": "reject"}
-			if status, _, m := e.call("PATCH", "/v1/app", map[string]any{"settings": settings}, "Authorization", "Bearer "+e.key); status != 200 {
+			if status, _, m := e.srv.JSON("PATCH", "/v1/app", map[string]any{"settings": settings}, "Authorization", "Bearer "+e.key); status != 200 {
 				t.Fatalf("PATCH /v1/app: %d %v", status, m)
 			}
 			e.auth(map[string]any{"externalId": "u1"})
-			status, _, m := e.call("POST", e.authPath(), map[string]any{"externalId": "u1"}, "x-api-key", e.key)
+			status, _, m := e.srv.JSON("POST", e.authPath(), map[string]any{"externalId": "u1"}, "x-api-key", e.key)
 			e.wantError(status, m, 409, "session limit")
-			status, _, m = e.call("POST", e.authPath(), map[string]any{"externalId": "u2"}, "x-api-key", e.key)
+			status, _, m = e.srv.JSON("POST", e.authPath(), map[string]any{"externalId": "u2"}, "x-api-key", e.key)
 			e.wantError(status, m, 402, "user quota")
 		})
 	}
@@ -386,7 +338,7 @@ func TestMindset_Concurrent(t *testing.T) {
 				}
 			}
 			for p, want := range map[string]int{"/v1/users": 1, "/v1/accounts": 2} {
-				status, _, m := e.call("GET", p, nil, "Authorization", "Bearer "+e.key)
+				status, _, m := e.srv.JSON("GET", p, nil, "Authorization", "Bearer "+e.key)
 				if status != 200 || len(m["data"].([]any)) != want {
 					t.Errorf("GET %s: %d %v, want %d", p, status, m, want)
 				}

@@ -2,11 +2,7 @@ package sessionstorage_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -55,43 +51,17 @@ func newEnv(t *testing.T, eng storetest.Engine, edit func(*cli.Config)) *env {
 	return &env{t: t, srv: srv, clock: c, app: app, key: key}
 }
 
-// call sends a request (body: nil, a string or a value to encode) and
-// decodes a JSON answer.
-func (e *env) call(method, path string, body any, headers ...string) (int, http.Header, map[string]any) {
-	e.t.Helper()
-	var raw string
-	switch b := body.(type) {
-	case nil:
-	case string:
-		raw = b
-	default:
-		j, _ := json.Marshal(b)
-		raw = string(j)
-	}
-	if raw != "" {
-		headers = append(headers, "Content-Type", "application/json")
-	}
-	status, h, out := e.srv.Do(method, path, raw, headers...)
-	var m map[string]any
-	if len(out) > 0 {
-		if err := json.Unmarshal(out, &m); err != nil {
-			e.t.Fatalf("%s %s: %d, body not a JSON object: %q", method, path, status, out)
-		}
-	}
-	return status, h, m
-}
-
 // ss calls the Session Storage API with the app's credentials.
 func (e *env) ss(method, path string, body any) (int, http.Header, map[string]any) {
 	e.t.Helper()
-	return e.call(method, path, body, "ClientID", e.app, "ClientSecret", e.key)
+	return e.srv.JSON(method, path, body, "ClientID", e.app, "ClientSecret", e.key)
 }
 
 // newSession creates a session through the native API and returns its id
 // and token.
 func (e *env) newSession(key string, user map[string]any) (string, string) {
 	e.t.Helper()
-	status, _, m := e.call("POST", "/v1/sessions", map[string]any{"user": user}, "Authorization", "Bearer "+key)
+	status, _, m := e.srv.JSON("POST", "/v1/sessions", map[string]any{"user": user}, "Authorization", "Bearer "+key)
 	if status != 201 {
 		e.t.Fatalf("POST /v1/sessions: %d %v", status, m)
 	}
@@ -105,7 +75,7 @@ func (e *env) wantError(what string, status int, m map[string]any, wantStatus, w
 		e.t.Errorf("%s: status %d, want %d (%v)", what, status, wantStatus, m)
 		return
 	}
-	if d := diff([]string{"errors", "ok"}, keys(m)); d != "" || m["ok"] != false {
+	if d := compattest.Diff([]string{"errors", "ok"}, compattest.Keys(m)); d != "" || m["ok"] != false {
 		e.t.Errorf("%s: envelope %v", what, m)
 		return
 	}
@@ -115,30 +85,13 @@ func (e *env) wantError(what string, status int, m map[string]any, wantStatus, w
 		return
 	}
 	p := errs[0].(map[string]any)
-	if d := diff([]string{"detail", "error_code", "instance", "status", "title", "type"}, keys(p)); d != "" {
+	if d := compattest.Diff([]string{"detail", "error_code", "instance", "status", "title", "type"}, compattest.Keys(p)); d != "" {
 		e.t.Errorf("%s: problem fields %s", what, d)
 	}
 	if p["status"] != float64(wantStatus) || p["error_code"] != float64(wantCode) || p["title"] != http.StatusText(wantStatus) ||
 		p["detail"] == "" || p["type"] == "" || !strings.HasPrefix(p["instance"].(string), "/session-storage/") {
 		e.t.Errorf("%s: problem %v (want status %d, error_code %d)", what, p, wantStatus, wantCode)
 	}
-}
-
-// diff says how got differs from want ("" when equal).
-func diff(want, got any) string {
-	if reflect.DeepEqual(want, got) {
-		return ""
-	}
-	return fmt.Sprintf("-%#v\n+%#v", want, got)
-}
-
-func keys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func ids(m map[string]any) []string {
@@ -174,7 +127,7 @@ func TestSessionStorage_DocumentedCalls(t *testing.T) {
 			}
 			// s1 expired meanwhile (one hour TTL): active sessions only.
 			want["data"] = want["data"].([]any)[1:]
-			if d := diff(want, m); d != "" {
+			if d := compattest.Diff(want, m); d != "" {
 				t.Errorf("list:\n%s", d)
 			}
 
@@ -193,12 +146,12 @@ func TestSessionStorage_DocumentedCalls(t *testing.T) {
 				}
 				path = "/session-storage/sessions?page_size=1&page_token=" + next
 			}
-			if d := diff([]string{s2, s3}, seen); d != "" {
+			if d := compattest.Diff([]string{s2, s3}, seen); d != "" {
 				t.Errorf("pages:\n%s", d)
 			}
 
 			status, _, m = e.ss("GET", "/session-storage/sessions/"+s2, nil)
-			if d := diff(map[string]any{"data": want["data"].([]any)[0]}, m); status != 200 || d != "" {
+			if d := compattest.Diff(map[string]any{"data": want["data"].([]any)[0]}, m); status != 200 || d != "" {
 				t.Errorf("get: %d\n%s", status, d)
 			}
 
@@ -228,11 +181,11 @@ func TestSessionStorage_DocumentedCalls(t *testing.T) {
 			e.wantError("get deleted", status, m, 404, 40400)
 			status, _, m = e.ss("DELETE", "/session-storage/sessions/"+s2, nil)
 			e.wantError("delete twice", status, m, 404, 40400)
-			if status, _, _ := e.call("GET", "/v1/me", nil, "Authorization", "Bearer "+tok2); status != 401 {
+			if status, _, _ := e.srv.JSON("GET", "/v1/me", nil, "Authorization", "Bearer "+tok2); status != 401 {
 				t.Errorf("token of a deleted session: %d", status)
 			}
 			_, _, m = e.ss("GET", "/session-storage/sessions", nil)
-			if d := diff([]string{s3}, ids(m)); d != "" {
+			if d := compattest.Diff([]string{s3}, ids(m)); d != "" {
 				t.Errorf("list after delete:\n%s", d)
 			}
 		})
@@ -249,12 +202,12 @@ func TestSessionStorage_UserFilter(t *testing.T) {
 			e.clock.Add(time.Second)
 			a2, tok := e.newSession(e.key, map[string]any{"external_id": "ann"})
 			e.newSession(e.key, map[string]any{"email": "carol@example.com"})
-			_, _, me := e.call("GET", "/v1/me", nil, "Authorization", "Bearer "+tok)
+			_, _, me := e.srv.JSON("GET", "/v1/me", nil, "Authorization", "Bearer "+tok)
 			annID := me["user"].(map[string]any)["id"].(string)
 
 			for _, q := range []string{"ann", annID} {
 				status, _, m := e.ss("GET", "/session-storage/sessions?user_id="+q, nil)
-				if d := diff([]string{a1, a2}, ids(m)); status != 200 || d != "" {
+				if d := compattest.Diff([]string{a1, a2}, ids(m)); status != 200 || d != "" {
 					t.Errorf("user_id=%s: %d\n%s", q, status, d)
 				}
 			}
@@ -276,7 +229,7 @@ func TestSessionStorage_SessionLimit(t *testing.T) {
 	for _, eng := range compattest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {
 			e := newEnv(t, eng, nil)
-			if status, _, m := e.call("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"max_sessions_per_user": 2}},
+			if status, _, m := e.srv.JSON("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"max_sessions_per_user": 2}},
 				"Authorization", "Bearer "+e.key); status != 200 {
 				t.Fatalf("PATCH /v1/app: %d %v", status, m)
 			}
@@ -287,7 +240,7 @@ func TestSessionStorage_SessionLimit(t *testing.T) {
 				e.clock.Add(time.Second)
 			}
 			_, _, m := e.ss("GET", "/session-storage/sessions?user_id=ann", nil)
-			if d := diff(made[1:], ids(m)); d != "" {
+			if d := compattest.Diff(made[1:], ids(m)); d != "" {
 				t.Errorf("after a third session, the oldest is evicted:\n%s", d)
 			}
 			status, _, m := e.ss("GET", "/session-storage/sessions/"+made[0], nil)
@@ -348,7 +301,7 @@ func TestSessionStorage_Errors(t *testing.T) {
 				{"extend past the maximum", "POST", sp + "?ttl_seconds=604801", nil, creds, 422, 42200},
 			}
 			for _, c := range cases {
-				status, h, m := e.call(c.method, c.path, c.body, c.hdr...)
+				status, h, m := e.srv.JSON(c.method, c.path, c.body, c.hdr...)
 				e.wantError(c.name, status, m, c.status, c.code)
 				if c.status == 405 && h.Get("Allow") == "" {
 					t.Errorf("%s: no Allow header", c.name)

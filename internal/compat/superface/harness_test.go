@@ -214,12 +214,7 @@ func (e *env) open(url string) int {
 // noSecretsLogged checks that no secret the test saw reached a log line.
 func (e *env) noSecretsLogged() {
 	e.t.Helper()
-	logs := e.srv.Logs()
-	for _, s := range e.secrets {
-		if strings.Contains(logs, s) {
-			e.t.Errorf("a secret reached the logs")
-		}
-	}
+	e.srv.CheckNoSecrets(e.secrets...)
 }
 
 // newRevokedKey returns an API key of the app that has been revoked.
@@ -236,20 +231,11 @@ func (e *env) newRevokedKey() string {
 	return raw
 }
 
-func keys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // wantKeys checks that m has exactly the fields want (sorted).
 func wantKeys(t *testing.T, what string, m map[string]any, want ...string) {
 	t.Helper()
 	slices.Sort(want)
-	if got := keys(m); !slices.Equal(got, want) {
+	if got := compattest.Keys(m); !slices.Equal(got, want) {
 		t.Errorf("%s: fields %v, want %v (%v)", what, got, want, m)
 	}
 }

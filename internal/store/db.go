@@ -47,6 +47,8 @@ type DB struct {
 	now   portico.Clock
 	// queries caches dialect-rewritten SQL.
 	queries sync.Map
+	// lookup runs FindSessionByTokenHash on SQLite (nil on PostgreSQL).
+	lookup *sqliteLookup
 	// group commits SQLite writes together (nil on PostgreSQL).
 	group *groupWriter
 	// outbox wakes the webhook worker after commits that queued events.
@@ -111,6 +113,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		r.SetConnMaxLifetime(0)
 		db.write, db.read = w, r
 		db.group = newGroupWriter(db)
+		db.lookup = newSQLiteLookup(path, db.meQuery, n)
 	default:
 		return nil, fmt.Errorf("database URL must start with postgres:// or postgresql:// (or be empty for SQLite)")
 	}
@@ -129,6 +132,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 func (db *DB) Close() error {
 	if db.group != nil {
 		db.group.close()
+	}
+	if db.lookup != nil {
+		db.lookup.close()
 	}
 	err := db.write.Close()
 	if db.read != db.write {

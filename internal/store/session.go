@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -200,30 +201,82 @@ func (db *DB) FindSessionByID(ctx context.Context, appID, id string) (*portico.S
 // FindSessionByTokenHash implements portico.Store: one indexed lookup
 // returning the session, its user and the user's accounts.
 func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*portico.Session, *portico.User, error) {
+	if db.lookup != nil {
+		return db.lookup.findSession(hash)
+	}
 	var (
-		u              portico.User
 		email, accts   sql.NullString
 		name, md       string
 		ucreated, uupd int64
 	)
-	s, err := scanSession(db.queryRow(db.lookupCtx(ctx), db.meQuery, hash), &email, &name, &md, &ucreated, &uupd, &accts)
+	s, err := scanSession(db.queryRow(ctx, db.meQuery, hash), &email, &name, &md, &ucreated, &uupd, &accts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, portico.NotFound("Session")
 	}
 	if err != nil {
 		return nil, nil, classify(err)
 	}
-	u.ID, u.AppID, u.ExternalID, u.Name, u.Metadata = s.UserID, s.AppID, s.ExternalUserID, name, []byte(md)
+	var emailp *string
 	if email.Valid {
-		u.Email = &email.String
+		emailp = &email.String
 	}
-	u.CreatedAt, u.UpdatedAt = fromUS(ucreated), fromUS(uupd)
-	u.AccountIDs = []string{}
-	if accts.Valid && accts.String != "" {
-		u.AccountIDs = strings.Split(accts.String, ",")
+	return s, meUser(s, emailp, name, md, ucreated, uupd, accts.String), nil
+}
+
+// findSession is FindSessionByTokenHash on the SQLite lookup connections,
+// reading meQuery's columns in their order.
+func (p *sqliteLookup) findSession(hash []byte) (*portico.Session, *portico.User, error) {
+	// Stored hashes are SHA-256 sums: a hash of another length matches none.
+	if len(hash) != sha256.Size {
+		return nil, nil, portico.NotFound("Session")
+	}
+	c, err := p.get()
+	if err != nil {
+		return nil, nil, unavailable(err)
+	}
+	var (
+		s portico.Session
+		u *portico.User
+	)
+	found, err := c.find(hash, func(r *meRow) {
+		s.ID, s.AppID, s.UserID = r.text(), r.text(), r.text()
+		if ext, ok := r.textPtr(); ok {
+			s.ExternalUserID = &ext
+		}
+		s.Refreshable = r.int() != 0
+		s.TTLSeconds = int(r.int())
+		s.RedirectURI = r.text()
+		s.Settings, s.Theme, s.CustomSettings = r.bytes(), r.bytes(), r.bytes()
+		s.CreatedAt, s.UpdatedAt, s.ExpiresAt = fromUS(r.int()), fromUS(r.int()), fromUS(r.int())
+		s.RefreshExpiresAt, s.RevokedAt = r.timePtr(), r.timePtr()
+		var email *string
+		if e, ok := r.textPtr(); ok {
+			email = &e
+		}
+		name, md := r.text(), r.text()
+		created, updated := r.int(), r.int()
+		u = meUser(&s, email, name, md, created, updated, r.text())
+	})
+	p.put(c, err != nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !found {
+		return nil, nil, portico.NotFound("Session")
+	}
+	return &s, u, nil
+}
+
+// meUser is the user part of a meQuery row; accts is the comma-separated
+// list of the user's account ids.
+func meUser(s *portico.Session, email *string, name, md string, created, updated int64, accts string) *portico.User {
+	u := &portico.User{ID: s.UserID, AppID: s.AppID, ExternalID: s.ExternalUserID, Email: email, Name: name, Metadata: []byte(md),
+		CreatedAt: fromUS(created), UpdatedAt: fromUS(updated), AccountIDs: []string{}}
+	if accts != "" {
+		u.AccountIDs = strings.Split(accts, ",")
 		slices.Sort(u.AccountIDs)
 	}
-	return s, &u, nil
+	return u
 }
 
 // meQueryFor is the query of FindSessionByTokenHash, built once per DB.

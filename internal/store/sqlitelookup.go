@@ -1,0 +1,288 @@
+package store
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+	"unsafe"
+
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// On SQLite the token lookup of GET /v1/me, the product's hot path, runs on
+// connections of its own driven through the SQLite library directly, not
+// through database/sql. For this one-row query database/sql and the
+// driver's generic rows cost as much as SQLite's own work (bench/README.md
+// has the profile): a pool round trip, the name and declared type of each of
+// the 21 columns fetched on every query, a boxed value and a reflective
+// conversion per column, a C allocation for the bound hash, and the
+// connection mutex the driver always opens with, taken on every C call.
+// Here a connection is opened without that mutex (the pool hands it to one
+// goroutine at a time), prepares the query once, binds the hash from a
+// buffer it keeps, and reads each column straight into its field. The SQL is
+// the same meQuery that PostgreSQL runs through database/sql.
+
+// sqliteLookup is the pool of lookup connections, opened on first use.
+type sqliteLookup struct {
+	path  string
+	query string
+	// idle holds the connections not in use; slots bounds how many exist.
+	idle  chan *lookupConn
+	slots chan struct{}
+
+	mu     sync.Mutex
+	closed bool
+}
+
+func newSQLiteLookup(path, query string, n int) *sqliteLookup {
+	return &sqliteLookup{path: path, query: query, idle: make(chan *lookupConn, n), slots: make(chan struct{}, n)}
+}
+
+var errLookupClosed = errors.New("store: the database is closed")
+
+// get returns an idle connection, opens one while fewer than the bound
+// exist, or waits for one.
+func (p *sqliteLookup) get() (*lookupConn, error) {
+	select {
+	case c := <-p.idle:
+		return c, nil
+	default:
+	}
+	select {
+	case c := <-p.idle:
+		return c, nil
+	case p.slots <- struct{}{}:
+		p.mu.Lock()
+		closed := p.closed
+		p.mu.Unlock()
+		if closed {
+			<-p.slots
+			return nil, errLookupClosed
+		}
+		c, err := openLookupConn(p.path, p.query)
+		if err != nil {
+			<-p.slots
+			return nil, err
+		}
+		return c, nil
+	}
+}
+
+// put returns c to the pool; a connection whose last use failed is closed
+// instead, freeing its slot.
+func (p *sqliteLookup) put(c *lookupConn, failed bool) {
+	p.mu.Lock()
+	if failed || p.closed {
+		p.mu.Unlock()
+		c.close()
+		<-p.slots
+		return
+	}
+	p.idle <- c
+	p.mu.Unlock()
+}
+
+// close closes the idle connections; those in use are closed when put back.
+func (p *sqliteLookup) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	for {
+		select {
+		case c := <-p.idle:
+			c.close()
+			<-p.slots
+		default:
+			return
+		}
+	}
+}
+
+// lookupConn is one SQLite connection with the lookup query prepared.
+type lookupConn struct {
+	tls  *libc.TLS
+	db   uintptr
+	stmt uintptr
+	// key is C memory holding the bound token hash (bound as static: SQLite
+	// reads it in place).
+	key uintptr
+}
+
+func openLookupConn(path, query string) (_ *lookupConn, err error) {
+	c := &lookupConn{tls: libc.NewTLS()}
+	defer func() {
+		if err != nil {
+			c.close()
+		}
+	}()
+	cpath, err := libc.CString(path)
+	if err != nil {
+		return nil, err
+	}
+	defer libc.Xfree(c.tls, cpath)
+	pdb := c.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
+	defer c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
+	rc := sqlite3.Xsqlite3_open_v2(c.tls, cpath, pdb, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
+	c.db = *(*uintptr)(unsafe.Add(nil, pdb))
+	if rc != sqlite3.SQLITE_OK {
+		return nil, c.errorf("open", rc)
+	}
+	// The same settings as the reader pool: wait for a lock rather than
+	// fail, and never write.
+	if err := c.exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = 1"); err != nil {
+		return nil, err
+	}
+	cquery, err := libc.CString(query)
+	if err != nil {
+		return nil, err
+	}
+	defer libc.Xfree(c.tls, cquery)
+	pstmt := c.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
+	defer c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
+	if rc := sqlite3.Xsqlite3_prepare_v3(c.tls, c.db, cquery, -1, sqlite3.SQLITE_PREPARE_PERSISTENT, pstmt, 0); rc != sqlite3.SQLITE_OK {
+		return nil, c.errorf("prepare", rc)
+	}
+	c.stmt = *(*uintptr)(unsafe.Add(nil, pstmt))
+	if c.key = libc.Xmalloc(c.tls, sha256.Size); c.key == 0 {
+		return nil, errors.New("store: out of memory")
+	}
+	return c, nil
+}
+
+func (c *lookupConn) exec(sql string) error {
+	csql, err := libc.CString(sql)
+	if err != nil {
+		return err
+	}
+	defer libc.Xfree(c.tls, csql)
+	if rc := sqlite3.Xsqlite3_exec(c.tls, c.db, csql, 0, 0, 0); rc != sqlite3.SQLITE_OK {
+		return c.errorf("exec", rc)
+	}
+	return nil
+}
+
+func (c *lookupConn) close() {
+	if c.stmt != 0 {
+		sqlite3.Xsqlite3_finalize(c.tls, c.stmt)
+	}
+	if c.db != 0 {
+		sqlite3.Xsqlite3_close_v2(c.tls, c.db)
+	}
+	if c.key != 0 {
+		libc.Xfree(c.tls, c.key)
+	}
+	c.tls.Close()
+}
+
+// lookupError is a failure of the SQLite library on a lookup connection.
+type lookupError struct {
+	op   string
+	code int32
+	msg  string
+}
+
+func (e *lookupError) Error() string {
+	return fmt.Sprintf("sqlite %s: %s (%d)", e.op, e.msg, e.code)
+}
+
+func (c *lookupConn) errorf(op string, rc int32) error {
+	e := &lookupError{op: op, code: rc}
+	if c.db != 0 {
+		e.code = sqlite3.Xsqlite3_extended_errcode(c.tls, c.db)
+		e.msg = libc.GoString(sqlite3.Xsqlite3_errmsg(c.tls, c.db))
+	}
+	switch e.code & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return unavailable(e)
+	}
+	return e
+}
+
+// meRow is one row of meQuery, read column by column in its order.
+type meRow struct {
+	c   *lookupConn
+	col int32
+}
+
+func (r *meRow) null() bool {
+	return sqlite3.Xsqlite3_column_type(r.c.tls, r.c.stmt, r.col) == sqlite3.SQLITE_NULL
+}
+
+func (r *meRow) int() int64 {
+	v := sqlite3.Xsqlite3_column_int64(r.c.tls, r.c.stmt, r.col)
+	r.col++
+	return v
+}
+
+// intPtr reads a nullable integer.
+func (r *meRow) intPtr() (int64, bool) {
+	if r.null() {
+		r.col++
+		return 0, false
+	}
+	return r.int(), true
+}
+
+func (r *meRow) text() string {
+	p := sqlite3.Xsqlite3_column_text(r.c.tls, r.c.stmt, r.col)
+	n := sqlite3.Xsqlite3_column_bytes(r.c.tls, r.c.stmt, r.col)
+	r.col++
+	if p == 0 || n <= 0 {
+		return ""
+	}
+	return string(unsafe.Slice((*byte)(unsafe.Add(nil, p)), n))
+}
+
+// bytes reads a text or blob as bytes.
+func (r *meRow) bytes() []byte {
+	p := sqlite3.Xsqlite3_column_blob(r.c.tls, r.c.stmt, r.col)
+	n := sqlite3.Xsqlite3_column_bytes(r.c.tls, r.c.stmt, r.col)
+	r.col++
+	if p == 0 || n <= 0 {
+		return []byte{}
+	}
+	return append([]byte(nil), unsafe.Slice((*byte)(unsafe.Add(nil, p)), n)...)
+}
+
+// timePtr reads a nullable timestamp in microseconds.
+func (r *meRow) timePtr() *time.Time {
+	v, ok := r.intPtr()
+	if !ok {
+		return nil
+	}
+	t := fromUS(v)
+	return &t
+}
+
+// textPtr reads a nullable text.
+func (r *meRow) textPtr() (string, bool) {
+	if r.null() {
+		r.col++
+		return "", false
+	}
+	return r.text(), true
+}
+
+// find runs the lookup for hash. It reports false when no row matches. scan
+// reads the row while the statement is positioned on it.
+func (c *lookupConn) find(hash []byte, scan func(*meRow)) (bool, error) {
+	copy(unsafe.Slice((*byte)(unsafe.Add(nil, c.key)), sha256.Size), hash)
+	if rc := sqlite3.Xsqlite3_bind_blob(c.tls, c.stmt, 1, c.key, sha256.Size, 0); rc != sqlite3.SQLITE_OK {
+		return false, c.errorf("bind", rc)
+	}
+	// Resetting ends the statement's read transaction, which must not
+	// outlive the call.
+	defer sqlite3.Xsqlite3_reset(c.tls, c.stmt)
+	switch rc := sqlite3.Xsqlite3_step(c.tls, c.stmt); rc {
+	case sqlite3.SQLITE_ROW:
+		scan(&meRow{c: c})
+		return true, nil
+	case sqlite3.SQLITE_DONE:
+		return false, nil
+	default:
+		return false, c.errorf("step", rc)
+	}
+}

@@ -43,7 +43,7 @@ func (f *storeFlags) validate() error {
 // PostgreSQL schema unless --no-migrate, in which case a schema that is
 // behind is refused.
 func (f *storeFlags) open(ctx context.Context, log *slog.Logger, clock portico.Clock) (*store.DB, error) {
-	db, err := store.Open(ctx, store.Config{DatabaseURL: f.DatabaseURL, DataDir: f.DataDir, Clock: clock})
+	db, err := store.Open(ctx, store.Config{DatabaseURL: f.DatabaseURL, DataDir: f.DataDir, Clock: clock, Logger: log})
 	if err != nil {
 		return nil, err
 	}

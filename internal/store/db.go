@@ -8,6 +8,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -33,6 +34,9 @@ type Config struct {
 	DataDir     string
 	// Clock stamps every write; nil means time.Now.
 	Clock portico.Clock
+	// Logger receives what background work cannot return (SQLite
+	// checkpoint failures); nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // DB is a Store over one database.
@@ -49,6 +53,8 @@ type DB struct {
 	queries sync.Map
 	// lookup runs FindSessionByTokenHash on SQLite (nil on PostgreSQL).
 	lookup *sqliteLookup
+	// ckpt checkpoints the SQLite WAL beside the writer (nil on PostgreSQL).
+	ckpt *checkpointer
 	// group commits SQLite writes together (nil on PostgreSQL).
 	group *groupWriter
 	// outbox wakes the webhook worker after commits that queued events.
@@ -93,8 +99,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 		// The writer keeps the SAVEPOINT journals of group commit in memory
-		// (by default SQLite spills them to temporary files).
-		wc, err := newSQLiteConnector(base + "&_txlock=immediate&_pragma=temp_store(MEMORY)")
+		// (by default SQLite spills them to temporary files), and leaves
+		// checkpoints to the checkpointer (checkpoint.go).
+		wc, err := newSQLiteConnector(base + "&_txlock=immediate&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -111,6 +118,20 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		r.SetMaxOpenConns(n)
 		r.SetMaxIdleConns(n)
 		r.SetConnMaxLifetime(0)
+		cc, err := newSQLiteConnector(base)
+		if err != nil {
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		c := sql.OpenDB(cc)
+		c.SetMaxOpenConns(1)
+		c.SetConnMaxLifetime(0)
+		log := cfg.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		db.ckpt = newCheckpointer(c, log)
 		db.write, db.read = w, r
 		db.group = newGroupWriter(db)
 		db.lookup = newSQLiteLookup(path, db.meQuery, n)
@@ -133,10 +154,14 @@ func (db *DB) Close() error {
 	if db.group != nil {
 		db.group.close()
 	}
+	var err error
+	if db.ckpt != nil {
+		err = db.ckpt.close()
+	}
 	if db.lookup != nil {
 		db.lookup.close()
 	}
-	err := db.write.Close()
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}

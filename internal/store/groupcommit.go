@@ -88,6 +88,9 @@ func (g *groupWriter) loop() {
 func (g *groupWriter) commit(batch []*writeOp) {
 	results := make([]error, len(batch))
 	err := g.runAll(batch, results)
+	if err == nil && g.db.ckpt != nil {
+		g.db.ckpt.notify()
+	}
 	for i, op := range batch {
 		if err != nil && results[i] == nil {
 			results[i] = err

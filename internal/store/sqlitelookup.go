@@ -23,7 +23,7 @@ import (
 // Here a connection is opened without that mutex (the pool hands it to one
 // goroutine at a time), prepares the query once, binds the hash from a
 // buffer it keeps, and reads each column straight into its field. The SQL is
-// the same meQuery that PostgreSQL runs through database/sql.
+// meQuery, unchanged; PostgreSQL runs it through database/sql.
 
 // sqliteLookup is the pool of lookup connections, opened on first use.
 type sqliteLookup struct {

@@ -315,14 +315,22 @@ func (s *Service) SessionState(ctx context.Context, sess *Session, user *User) (
 	if err != nil {
 		return nil, err
 	}
-	conns, err := s.Store.ListConnections(ctx, sess.AppID, ConnectionFilter{UserID: &user.ID, Integrations: slugsOf(ins)},
-		s.now(), ListQuery{Limit: MaxIntegrationsPerApp + 1})
-	if err != nil {
-		return nil, err
-	}
+	return s.integrationStates(ctx, sess.AppID, user, ins)
+}
+
+// integrationStates pairs each of ins with user's connection to it; a nil
+// user has none.
+func (s *Service) integrationStates(ctx context.Context, appID string, user *User, ins []Integration) ([]IntegrationState, error) {
 	by := map[string]*Connection{}
-	for i := range conns {
-		by[conns[i].Integration] = &conns[i]
+	if user != nil && len(ins) > 0 {
+		conns, err := s.Store.ListConnections(ctx, appID, ConnectionFilter{UserID: &user.ID, Integrations: slugsOf(ins)},
+			s.now(), ListQuery{Limit: MaxIntegrationsPerApp + 1})
+		if err != nil {
+			return nil, err
+		}
+		for i := range conns {
+			by[conns[i].Integration] = &conns[i]
+		}
 	}
 	now := s.now()
 	out := make([]IntegrationState, len(ins))

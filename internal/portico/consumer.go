@@ -74,26 +74,7 @@ func (s *Service) UserIntegrations(ctx context.Context, appID string, user *User
 			ins = append(ins, in)
 		}
 	}
-	by := map[string]*Connection{}
-	if user != nil && len(ins) > 0 {
-		conns, err := s.Store.ListConnections(ctx, appID, ConnectionFilter{UserID: &user.ID, Integrations: slugsOf(ins)},
-			s.now(), ListQuery{Limit: MaxIntegrationsPerApp + 1})
-		if err != nil {
-			return nil, err
-		}
-		for i := range conns {
-			by[conns[i].Integration] = &conns[i]
-		}
-	}
-	now := s.now()
-	out := make([]IntegrationState, len(ins))
-	for i, in := range ins {
-		out[i] = IntegrationState{Integration: in}
-		if c := by[in.Slug]; c != nil {
-			out[i].Connection, out[i].Status = c, c.StatusAt(now)
-		}
-	}
-	return out, nil
+	return s.integrationStates(ctx, appID, user, ins)
 }
 
 // UserIntegration returns one integration offered to user with the user's

@@ -61,11 +61,7 @@ type toolState struct {
 // handleTool tells whether the user can use an integration now. The name
 // is an integration's slug or a function name <integration>__<action>.
 func (h *handler) handleTool(w http.ResponseWriter, r *http.Request) error {
-	app, err := h.authenticate(w, r)
-	if err != nil {
-		return err
-	}
-	uid, err := userID(r)
+	app, uid, err := h.caller(w, r)
 	if err != nil {
 		return err
 	}
@@ -107,11 +103,7 @@ type performAnswer struct {
 // function has this name). Only what the calling code must fix — the key,
 // the user header, a body that is not JSON — is an HTTP error.
 func (h *handler) handlePerform(w http.ResponseWriter, r *http.Request) error {
-	app, err := h.authenticate(w, r)
-	if err != nil {
-		return err
-	}
-	uid, err := userID(r)
+	app, uid, err := h.caller(w, r)
 	if err != nil {
 		return err
 	}

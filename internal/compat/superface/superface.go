@@ -57,11 +57,7 @@ type sessionResponse struct {
 // says when). The request has no body; one sent anyway is ignored, as
 // Superface ignores it.
 func (h *handler) handleSession(w http.ResponseWriter, r *http.Request) error {
-	app, err := h.authenticate(w, r)
-	if err != nil {
-		return err
-	}
-	uid, err := userID(r)
+	app, uid, err := h.caller(w, r)
 	if err != nil {
 		return err
 	}
@@ -117,6 +113,19 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (*portico
 		return nil, portico.Errorf(portico.CodeUnauthenticated, "An API key is required: send it as Authorization: Bearer <api_key>.")
 	}
 	return app, err
+}
+
+// caller authenticates the app and reads the user the call is for.
+func (h *handler) caller(w http.ResponseWriter, r *http.Request) (*portico.App, string, error) {
+	app, err := h.authenticate(w, r)
+	if err != nil {
+		return nil, "", err
+	}
+	uid, err := userID(r)
+	if err != nil {
+		return nil, "", err
+	}
+	return app, uid, nil
 }
 
 // userID reads and checks the x-superface-user-id header.

@@ -16,26 +16,145 @@ import (
 const sessionColumns = `s.id, s.app_id, s.user_id, u.external_id, s.refreshable, s.ttl_seconds, s.redirect_uri,
 	s.settings, s.theme, s.custom_settings, s.created_at, s.updated_at, s.expires_at, s.refresh_expires_at, s.revoked_at`
 
-func scanSession(sc interface{ Scan(...any) error }, extra ...any) (*portico.Session, error) {
-	var (
-		s                         portico.Session
-		ext                       sql.NullString
-		settings, theme, custom   string
-		created, updat, expires   int64
-		refreshExpires, revokedAt sql.NullInt64
-	)
-	dst := []any{&s.ID, &s.AppID, &s.UserID, &ext, &s.Refreshable, &s.TTLSeconds, &s.RedirectURI,
-		&settings, &theme, &custom, &created, &updat, &expires, &refreshExpires, &revokedAt}
-	if err := sc.Scan(append(dst, extra...)...); err != nil {
+// sessionColumnCount is the number of columns in sessionColumns.
+var sessionColumnCount = strings.Count(sessionColumns, ",") + 1
+
+// columnReader reads the columns of one row, in order. The database/sql
+// rows (scannedRow) and the SQLite lookup connections (meRow) both implement
+// it, so that readSession and readMeUser are the one place that knows which
+// column is which.
+type columnReader interface {
+	int() int64
+	boolean() bool
+	text() string
+	textPtr() (string, bool)
+	bytes() []byte
+	timePtr() *time.Time
+}
+
+// readSession reads the columns of sessionColumns.
+func readSession(r columnReader) *portico.Session {
+	var s portico.Session
+	s.ID, s.AppID, s.UserID = r.text(), r.text(), r.text()
+	if ext, ok := r.textPtr(); ok {
+		s.ExternalUserID = &ext
+	}
+	s.Refreshable = r.boolean()
+	s.TTLSeconds = int(r.int())
+	s.RedirectURI = r.text()
+	s.Settings, s.Theme, s.CustomSettings = r.bytes(), r.bytes(), r.bytes()
+	s.CreatedAt, s.UpdatedAt, s.ExpiresAt = fromUS(r.int()), fromUS(r.int()), fromUS(r.int())
+	s.RefreshExpiresAt, s.RevokedAt = r.timePtr(), r.timePtr()
+	return &s
+}
+
+// meUserColumnCount is the number of columns meQuery adds to sessionColumns.
+const meUserColumnCount = 6
+
+// readMeUser reads the user columns that meQuery adds after
+// sessionColumns, for the user of s.
+func readMeUser(r columnReader, s *portico.Session) *portico.User {
+	var email *string
+	if e, ok := r.textPtr(); ok {
+		email = &e
+	}
+	u := &portico.User{ID: s.UserID, AppID: s.AppID, ExternalID: s.ExternalUserID, Email: email, Name: r.text(), Metadata: r.bytes(),
+		CreatedAt: fromUS(r.int()), UpdatedAt: fromUS(r.int()), AccountIDs: []string{}}
+	if accts := r.text(); accts != "" {
+		u.AccountIDs = strings.Split(accts, ",")
+		slices.Sort(u.AccountIDs)
+	}
+	return u
+}
+
+func scanSession(sc interface{ Scan(...any) error }) (*portico.Session, error) {
+	r, err := scanColumns(sc, sessionColumnCount)
+	if err != nil {
 		return nil, err
 	}
-	if ext.Valid {
-		s.ExternalUserID = &ext.String
+	return readSession(r), nil
+}
+
+// scannedRow is a database/sql row scanned whole, read as a columnReader.
+type scannedRow struct {
+	vals []any
+	col  int
+}
+
+func scanColumns(sc interface{ Scan(...any) error }, n int) (*scannedRow, error) {
+	r := &scannedRow{vals: make([]any, n)}
+	dst := make([]any, n)
+	for i := range dst {
+		dst[i] = &r.vals[i]
 	}
-	s.Settings, s.Theme, s.CustomSettings = []byte(settings), []byte(theme), []byte(custom)
-	s.CreatedAt, s.UpdatedAt, s.ExpiresAt = fromUS(created), fromUS(updat), fromUS(expires)
-	s.RefreshExpiresAt, s.RevokedAt = fromUSPtr(refreshExpires), fromUSPtr(revokedAt)
-	return &s, nil
+	return r, sc.Scan(dst...)
+}
+
+func (r *scannedRow) next() any {
+	v := r.vals[r.col]
+	r.col++
+	return v
+}
+
+func (r *scannedRow) int() int64 {
+	switch v := r.next().(type) {
+	case int64:
+		return v
+	case int32:
+		return int64(v)
+	case bool:
+		if v {
+			return 1
+		}
+	}
+	return 0
+}
+
+func (r *scannedRow) boolean() bool {
+	switch v := r.next().(type) {
+	case bool:
+		return v
+	case int64:
+		return v != 0
+	}
+	return false
+}
+
+func (r *scannedRow) text() string {
+	switch v := r.next().(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	}
+	return ""
+}
+
+func (r *scannedRow) textPtr() (string, bool) {
+	if r.vals[r.col] == nil {
+		r.col++
+		return "", false
+	}
+	return r.text(), true
+}
+
+func (r *scannedRow) bytes() []byte {
+	switch v := r.next().(type) {
+	case string:
+		return []byte(v)
+	case []byte:
+		return v
+	}
+	return []byte{}
+}
+
+func (r *scannedRow) timePtr() *time.Time {
+	if r.vals[r.col] == nil {
+		r.col++
+		return nil
+	}
+	t := fromUS(r.int())
+	return &t
 }
 
 // CreateSession implements portico.Store.
@@ -204,23 +323,15 @@ func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*portico
 	if db.lookup != nil {
 		return db.lookup.findSession(hash)
 	}
-	var (
-		email, accts   sql.NullString
-		name, md       string
-		ucreated, uupd int64
-	)
-	s, err := scanSession(db.queryRow(ctx, db.meQuery, hash), &email, &name, &md, &ucreated, &uupd, &accts)
+	r, err := scanColumns(db.queryRow(ctx, db.meQuery, hash), sessionColumnCount+meUserColumnCount)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, portico.NotFound("Session")
 	}
 	if err != nil {
 		return nil, nil, classify(err)
 	}
-	var emailp *string
-	if email.Valid {
-		emailp = &email.String
-	}
-	return s, meUser(s, emailp, name, md, ucreated, uupd, accts.String), nil
+	s := readSession(r)
+	return s, readMeUser(r, s), nil
 }
 
 // findSession is FindSessionByTokenHash on the SQLite lookup connections,
@@ -235,27 +346,12 @@ func (p *sqliteLookup) findSession(hash []byte) (*portico.Session, *portico.User
 		return nil, nil, unavailable(err)
 	}
 	var (
-		s portico.Session
+		s *portico.Session
 		u *portico.User
 	)
 	found, err := c.find(hash, func(r *meRow) {
-		s.ID, s.AppID, s.UserID = r.text(), r.text(), r.text()
-		if ext, ok := r.textPtr(); ok {
-			s.ExternalUserID = &ext
-		}
-		s.Refreshable = r.int() != 0
-		s.TTLSeconds = int(r.int())
-		s.RedirectURI = r.text()
-		s.Settings, s.Theme, s.CustomSettings = r.bytes(), r.bytes(), r.bytes()
-		s.CreatedAt, s.UpdatedAt, s.ExpiresAt = fromUS(r.int()), fromUS(r.int()), fromUS(r.int())
-		s.RefreshExpiresAt, s.RevokedAt = r.timePtr(), r.timePtr()
-		var email *string
-		if e, ok := r.textPtr(); ok {
-			email = &e
-		}
-		name, md := r.text(), r.text()
-		created, updated := r.int(), r.int()
-		u = meUser(&s, email, name, md, created, updated, r.text())
+		s = readSession(r)
+		u = readMeUser(r, s)
 	})
 	p.put(c, err != nil)
 	if err != nil {
@@ -264,19 +360,7 @@ func (p *sqliteLookup) findSession(hash []byte) (*portico.Session, *portico.User
 	if !found {
 		return nil, nil, portico.NotFound("Session")
 	}
-	return &s, u, nil
-}
-
-// meUser is the user part of a meQuery row; accts is the comma-separated
-// list of the user's account ids.
-func meUser(s *portico.Session, email *string, name, md string, created, updated int64, accts string) *portico.User {
-	u := &portico.User{ID: s.UserID, AppID: s.AppID, ExternalID: s.ExternalUserID, Email: email, Name: name, Metadata: []byte(md),
-		CreatedAt: fromUS(created), UpdatedAt: fromUS(updated), AccountIDs: []string{}}
-	if accts != "" {
-		u.AccountIDs = strings.Split(accts, ",")
-		slices.Sort(u.AccountIDs)
-	}
-	return u
+	return s, u, nil
 }
 
 // meQueryFor is the query of FindSessionByTokenHash, built once per DB.

@@ -217,6 +217,8 @@ func (r *meRow) int() int64 {
 	return v
 }
 
+func (r *meRow) boolean() bool { return r.int() != 0 }
+
 // intPtr reads a nullable integer.
 func (r *meRow) intPtr() (int64, bool) {
 	if r.null() {

@@ -2,7 +2,9 @@
 // subcommands, each with its own flags. Every flag can also be set from the
 // environment as PORTICO_<FLAG_IN_UPPER_SNAKE>, or read from a file named by
 // PORTICO_<FLAG>_FILE; flags win over the environment, the environment over
-// defaults.
+// defaults. Two exceptions: secrets that must not show in ps (the
+// encryption key) come from the environment only, and confirmations of
+// destructive commands (--yes) from the command line only.
 package cli
 
 import (

@@ -439,10 +439,12 @@ func (b *bench) startPortico(ctx context.Context, e *engine, scenario string) (t
 	}
 	args := []string{"serve", "--addr", addr, "--log-format", "json", "--rate-limit-key", "0", "--rate-limit-ip", "0"}
 	args = append(args, e.storeArgs()...)
+	// The key goes in the environment: portico refuses it as a flag.
+	var env []string
 	if e.encKey != "" {
-		args = append(args, "--encryption-key", e.encKey)
+		env = append(env, "PORTICO_ENCRYPTION_KEY="+e.encKey)
 	}
-	return startProc(ctx, "portico serve ("+e.name+")", b.bin, args, addr, filepath.Join(e.dir, "server-"+scenario+".log"))
+	return startProc(ctx, "portico serve ("+e.name+")", b.bin, args, env, addr, filepath.Join(e.dir, "server-"+scenario+".log"))
 }
 
 func (b *bench) runBare(ctx context.Context) *row {
@@ -453,7 +455,7 @@ func (b *bench) runBare(ctx context.Context) *row {
 		r.err = err
 		return r
 	}
-	p, err := startProc(ctx, "bare server", b.self, []string{bareServerFlag, addr}, addr, filepath.Join(b.tmp, "bare.log"))
+	p, err := startProc(ctx, "bare server", b.self, []string{bareServerFlag, addr}, nil, addr, filepath.Join(b.tmp, "bare.log"))
 	if err != nil {
 		r.err = err
 		return r

@@ -70,12 +70,13 @@ func freeAddr() (string, error) {
 
 // startProc runs bin with args (which must make it listen on addr), sends
 // its output to logPath and waits until GET /healthz answers.
-func startProc(ctx context.Context, name, bin string, args []string, addr, logPath string) (*proc, error) {
+func startProc(ctx context.Context, name, bin string, args, env []string, addr, logPath string) (*proc, error) {
 	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {

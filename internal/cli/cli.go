@@ -2,7 +2,9 @@
 // subcommands, each with its own flags. Every flag can also be set from the
 // environment as PORTICO_<FLAG_IN_UPPER_SNAKE>, or read from a file named by
 // PORTICO_<FLAG>_FILE; flags win over the environment, the environment over
-// defaults.
+// defaults. Two exceptions: secrets that must not show in ps (the
+// encryption key) come from the environment only, and confirmations of
+// destructive commands (--yes) from the command line only.
 package cli
 
 import (
@@ -11,8 +13,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -36,6 +41,12 @@ func register(name, summary string, run func(ctx context.Context, env *Env, args
 // errUsage marks an error whose message is the usage already printed.
 var errUsage = errors.New("usage")
 
+// usageError is a misuse of a command (exit 2) with a message of its own.
+type usageError string
+
+func (e usageError) Error() string        { return string(e) }
+func (e usageError) Is(target error) bool { return target == errUsage }
+
 // Run executes the command line and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return RunEnv(ctx, args, &Env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
@@ -43,7 +54,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // RunEnv is Run with an explicit environment (tests).
 func RunEnv(ctx context.Context, args []string, env *Env) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || isHelp(args[0]) {
+		if len(args) > 1 && args[0] == "help" {
+			// "portico help key list" is "portico key list -h".
+			return RunEnv(ctx, append(slices.Clone(args[1:]), "-h"), env)
+		}
 		usage(env.Stdout)
 		if len(args) == 0 {
 			return 2
@@ -58,6 +73,20 @@ func RunEnv(ctx context.Context, args []string, env *Env) int {
 		}
 	}
 	cmd, ok := commands[name]
+	if !ok && isGroup(name) {
+		// "portico app", "portico app -h": the group's commands.
+		switch {
+		case len(rest) == 0:
+			groupUsage(env.Stdout, name)
+			return 2
+		case isHelp(rest[0]):
+			groupUsage(env.Stdout, name)
+			return 0
+		}
+		fmt.Fprintf(env.Stderr, "portico: unknown command %q\n\n", name+" "+rest[0])
+		groupUsage(env.Stderr, name)
+		return 2
+	}
 	if !ok {
 		fmt.Fprintf(env.Stderr, "portico: unknown command %q\n\n", strings.Join(args[:min(2, len(args))], " "))
 		usage(env.Stderr)
@@ -67,12 +96,16 @@ func RunEnv(ctx context.Context, args []string, env *Env) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		if !errors.Is(err, errUsage) {
+		if err != errUsage {
 			fmt.Fprintf(env.Stderr, "portico %s: %v\n", name, err)
 		}
 		return exitCode(err)
 	}
 	return 0
+}
+
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
 }
 
 func exitCode(err error) int {
@@ -82,34 +115,182 @@ func exitCode(err error) int {
 	return 1
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Portico: a self-hosted end-user session hub.\n\nUsage: portico <command> [flags]\n\nCommands:")
-	names := make([]string, 0, len(commands))
+// sortedCommands returns the names of the commands, those of group (when
+// not "") alone.
+func sortedCommands(group string) []string {
+	var names []string
 	for n := range commands {
-		names = append(names, n)
+		if group == "" || strings.HasPrefix(n, group+" ") {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
-	for _, n := range names {
+	return names
+}
+
+// isGroup reports whether name is the first word of two-word commands.
+func isGroup(name string) bool { return len(sortedCommands(name)) > 0 }
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Portico: a self-hosted end-user session hub.\n\nUsage: portico <command> [flags]\n\nCommands:")
+	for _, n := range sortedCommands("") {
 		fmt.Fprintf(w, "  %-22s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nEvery flag can be set as PORTICO_<FLAG> (e.g. PORTICO_DATABASE_URL), or from a file\nas PORTICO_<FLAG>_FILE. Run 'portico <command> -h' for its flags.")
 }
 
-// newFlags returns a flag set that reports errors instead of exiting.
-func newFlags(env *Env, name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "Usage: portico %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
+func groupUsage(w io.Writer, group string) {
+	fmt.Fprintf(w, "Usage: portico %s <command> [flags]\n\nCommands:\n", group)
+	for _, n := range sortedCommands(group) {
+		fmt.Fprintf(w, "  %-22s %s\n", n, commands[n].summary)
 	}
+	fmt.Fprintf(w, "\nRun 'portico %s <command> -h' for the flags of one.\n", group)
+}
+
+// flagSet is a command's flags and what its help says.
+type flagSet struct {
+	*flag.FlagSet
+	env *Env
+	// synopsis follows "Usage: portico"; its lines after the first are
+	// the command's longer description.
+	synopsis string
+	// envOnly are settings read from the environment alone.
+	envOnly []envSetting
+	// refused are flags that once existed and are refused now, with why.
+	refused map[string]*refusedFlag
+	// flagOnly are flags the environment does not set (a confirmation).
+	flagOnly map[string]bool
+}
+
+// envSetting is a setting that has no flag: PORTICO_<Name> or
+// PORTICO_<Name>_FILE.
+type envSetting struct{ name, usage string }
+
+// refusedFlag takes a refused flag's value without echoing it, so that
+// the refusal can name the flag alone.
+type refusedFlag struct {
+	used bool
+	why  string
+}
+
+func (r *refusedFlag) String() string     { return "" }
+func (r *refusedFlag) Set(_ string) error { r.used = true; return nil }
+
+// fileFlags are the flags whose value may be a secret (a database URL
+// holds a password): their help names the _FILE variable too.
+var fileFlags = map[string]bool{"database-url": true}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(env *Env, name, synopsis string) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), env: env, synopsis: synopsis,
+		refused: map[string]*refusedFlag{}, flagOnly: map[string]bool{}}
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fs.printUsage(env.Stderr) }
 	return fs
+}
+
+// envVar is the environment variable of a flag or setting.
+func envVar(name string) string {
+	return "PORTICO_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// secretFromEnv declares a setting read only from the environment and
+// refuses its old flag, whose value would show in ps and in the shell's
+// history.
+func (fs *flagSet) secretFromEnv(name, usage string) {
+	fs.envOnly = append(fs.envOnly, envSetting{name, usage})
+	r := &refusedFlag{why: fmt.Sprintf("--%s is not accepted: a flag's value shows in ps and in the shell's history; set %s, or %s_FILE to a file that holds it",
+		name, envVar(name), envVar(name))}
+	fs.refused[name] = r
+	fs.Var(r, name, "")
+}
+
+// confirm declares a flag that confirms a destructive command: only the
+// command line can give it, never a variable left in the environment.
+func (fs *flagSet) confirm(p *bool, name, usage string) {
+	fs.BoolVar(p, name, false, usage)
+	fs.flagOnly[name] = true
+}
+
+// lookup returns an environment-only setting: PORTICO_<NAME>, else the
+// content of the file PORTICO_<NAME>_FILE names.
+func (fs *flagSet) lookup(name string) (string, error) {
+	v, _, err := lookupEnv(fs.env, envVar(name))
+	return v, err
+}
+
+// lookupEnv reads variable v, else the file that v_FILE names (its
+// trailing newline dropped).
+func lookupEnv(env *Env, v string) (string, bool, error) {
+	if s := env.Getenv(v); s != "" {
+		return s, true, nil
+	}
+	file := env.Getenv(v + "_FILE")
+	if file == "" {
+		return "", false, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", false, fmt.Errorf("%s_FILE: %w", v, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), true, nil
+}
+
+// printUsage writes the command's help: its synopsis and summary, its
+// flags with their environment variables, and its environment-only
+// settings.
+func (fs *flagSet) printUsage(w io.Writer) {
+	first, more, _ := strings.Cut(fs.synopsis, "\n")
+	fmt.Fprintf(w, "Usage: portico %s\n", first)
+	if more = strings.Trim(more, "\n"); more != "" {
+		fmt.Fprintf(w, "\n%s\n", more)
+	} else if c, ok := commands[fs.Name()]; ok {
+		fmt.Fprintf(w, "\n%s%s.\n", strings.ToUpper(c.summary[:1]), c.summary[1:])
+	}
+	listed := false
+	fs.VisitAll(func(f *flag.Flag) {
+		if fs.refused[f.Name] != nil {
+			return
+		}
+		if !listed {
+			fmt.Fprintln(w, "\nFlags, each also set by the environment variable shown:")
+			listed = true
+		}
+		typ, text := flag.UnquoteUsage(f)
+		if typ != "" {
+			typ = " " + typ
+		}
+		vars := envVar(f.Name)
+		if fileFlags[f.Name] {
+			vars += " or " + envVar(f.Name) + "_FILE"
+		}
+		if fs.flagOnly[f.Name] {
+			vars = "flag only, never from the environment"
+		}
+		fmt.Fprintf(w, "  --%s%s  (%s)\n        %s", f.Name, typ, vars, text)
+		if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "0s" {
+			if typ == " string" {
+				d = strconv.Quote(d)
+			}
+			fmt.Fprintf(w, " (default %s)", d)
+		}
+		fmt.Fprintln(w)
+	})
+	if len(fs.envOnly) > 0 {
+		fmt.Fprintln(w, "\nEnvironment only (never a flag, whose value would show in ps):")
+		for _, e := range fs.envOnly {
+			fmt.Fprintf(w, "  %s or %s_FILE\n        %s\n", envVar(e.name), envVar(e.name), e.usage)
+		}
+	}
+	if listed {
+		fmt.Fprintln(w, "\nA flag wins over its variable. Any variable can instead name a file that holds\nthe value, as PORTICO_<FLAG>_FILE (for secrets; a trailing newline is ignored).")
+	}
 }
 
 // parse applies the environment to fs, then the arguments, which win. It
 // refuses positional arguments.
-func parse(fs *flag.FlagSet, env *Env, args []string) error {
-	rest, err := parsePositional(fs, env, args)
+func parse(fs *flagSet, args []string) error {
+	rest, err := parsePositional(fs, args)
 	if err == nil && len(rest) > 0 {
 		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", rest[0])
 		fs.Usage()
@@ -119,19 +300,19 @@ func parse(fs *flag.FlagSet, env *Env, args []string) error {
 }
 
 // parsePositional is parse for commands that take positional arguments,
-// which may stand before, between or after the flags.
-func parsePositional(fs *flag.FlagSet, env *Env, args []string) ([]string, error) {
+// which may stand before, between or after the flags. Help (-h) goes to
+// standard output; misuse to standard error, with the usage.
+func parsePositional(fs *flagSet, args []string) ([]string, error) {
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		name := "PORTICO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		v, ok := env.Getenv(name), env.Getenv(name) != ""
-		if file := env.Getenv(name + "_FILE"); file != "" && !ok {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
-				return
-			}
-			v, ok = strings.TrimRight(string(b), "\r\n"), true
+		if fs.refused[f.Name] != nil || fs.flagOnly[f.Name] {
+			return
+		}
+		name := envVar(f.Name)
+		v, ok, err := lookupEnv(fs.env, name)
+		if err != nil {
+			errs = append(errs, err)
+			return
 		}
 		if ok {
 			if err := f.Value.Set(v); err != nil {
@@ -143,17 +324,28 @@ func parsePositional(fs *flag.FlagSet, env *Env, args []string) ([]string, error
 		return nil, err
 	}
 	var positional []string
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.printUsage(fs.env.Stdout)
 				return nil, err
 			}
+			usage()
 			return nil, errUsage
 		}
 		if fs.NArg() == 0 {
-			return positional, nil
+			break
 		}
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	for _, name := range slices.Sorted(maps.Keys(fs.refused)) {
+		if r := fs.refused[name]; r.used {
+			return nil, usageError(r.why)
+		}
+	}
+	return positional, nil
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/porticohq/portico/internal/portico"
@@ -23,10 +23,14 @@ type storeFlags struct {
 	NoMigrate   bool
 }
 
-func (f *storeFlags) register(fs *flag.FlagSet) {
+// register adds the flags that find the store, and --no-migrate for
+// commands that migrate the schema on the way.
+func (f *storeFlags) register(fs *flagSet, migrates bool) {
 	fs.StringVar(&f.DataDir, "data-dir", "./portico-data", "directory of the SQLite database and the generated encryption key")
 	fs.StringVar(&f.DatabaseURL, "database-url", "", "postgres://… to use PostgreSQL; empty for SQLite in the data dir")
-	fs.BoolVar(&f.NoMigrate, "no-migrate", false, "do not migrate a PostgreSQL schema on start (refuse to start if it is behind)")
+	if migrates {
+		fs.BoolVar(&f.NoMigrate, "no-migrate", false, "do not migrate a PostgreSQL schema on start (refuse to start if it is behind)")
+	}
 }
 
 func (f *storeFlags) validate() error {
@@ -37,6 +41,34 @@ func (f *storeFlags) validate() error {
 		return fmt.Errorf("--data-dir is required with SQLite")
 	}
 	return nil
+}
+
+// locate finds a SQLite store before it is opened, which would create it.
+// Unless create, a data dir without a database is refused: a command run
+// in the wrong directory must not start a second, empty store. With
+// create, newDir is the absolute data dir when the store is about to be
+// created (the caller says so); it is "" when the store exists, and with
+// PostgreSQL.
+func (f *storeFlags) locate(create bool) (newDir string, err error) {
+	if f.DatabaseURL != "" {
+		return "", nil
+	}
+	dir, err := filepath.Abs(f.DataDir)
+	if err != nil {
+		return "", err
+	}
+	_, err = os.Stat(filepath.Join(dir, store.SQLiteFile))
+	switch {
+	case err == nil:
+		return "", nil
+	case !errors.Is(err, os.ErrNotExist):
+		return "", err
+	case create:
+		return dir, nil
+	}
+	return "", fmt.Errorf("no Portico store in %s (there is no %s): run the command in the directory 'portico serve' runs in, "+
+		"or point it at the store with --data-dir DIR (or PORTICO_DATA_DIR), or at PostgreSQL with --database-url (or PORTICO_DATABASE_URL)",
+		dir, store.SQLiteFile)
 }
 
 // open opens the store and brings its schema up to date: SQLite always, a
@@ -70,7 +102,7 @@ func (f *storeFlags) open(ctx context.Context, log *slog.Logger, clock portico.C
 	return db, nil
 }
 
-// loadKeyring returns the key ring from --encryption-key, or, with SQLite,
+// loadKeyring returns the key ring from PORTICO_ENCRYPTION_KEY, or, with SQLite,
 // from the data dir's key file (generated on first start). PostgreSQL
 // deployments must give a key: nodes cannot share a generated file.
 func loadKeyring(f *storeFlags, keys string, log *slog.Logger) (*secret.Keyring, error) {

@@ -35,7 +35,7 @@ func TestDurability_SIGKILLLosesNoAcknowledgedUser(t *testing.T) {
 	w := newLeakWatch(t)
 	dir := t.TempDir()
 
-	first := startProcess(t, w, bin, "--data-dir", dir)
+	first := startProcess(t, w, bin, nil, "--data-dir", dir)
 	create := exec.Command(bin, "app", "create", "--name", "durable", "--json", "--data-dir", dir)
 	create.Env, create.Stderr = cleanEnv(), w.log("stderr of portico app create")
 	out, err := create.Output()
@@ -95,7 +95,7 @@ func TestDurability_SIGKILLLosesNoAcknowledgedUser(t *testing.T) {
 	}
 	t.Logf("%d users acknowledged in ~1 s; %d requests failed when the process was killed", len(acked), failures.Load())
 
-	second := startProcess(t, w, bin, "--data-dir", dir)
+	second := startProcess(t, w, bin, nil, "--data-dir", dir)
 	c = client.New(second.url, client.WithAPIKey(app.APIKey), client.WithHTTPClient(hc))
 	ids := make(chan string)
 	var missing atomic.Int64
@@ -185,13 +185,14 @@ type process struct {
 }
 
 // startProcess runs `portico serve` with the store args (--data-dir DIR or
-// --database-url URL …) at a port of the system's choosing, and returns once
-// it logs the URL it serves. Its output goes to the leak watch.
-func startProcess(t *testing.T, w *leakWatch, bin string, storeArgs ...string) *process {
+// --database-url URL …) and the PORTICO_ variables of env at a port of the
+// system's choosing, and returns once it logs the URL it serves. Its output
+// goes to the leak watch.
+func startProcess(t *testing.T, w *leakWatch, bin string, env []string, storeArgs ...string) *process {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0",
 		"--log-format", "json", "--rate-limit-key", "0", "--rate-limit-ip", "0"}, storeArgs...)...)
-	cmd.Env = cleanEnv()
+	cmd.Env = append(cleanEnv(), env...)
 	logs := w.log("stderr of portico serve")
 	cmd.Stdout = logs
 	pr, pw := io.Pipe()

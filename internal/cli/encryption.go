@@ -19,36 +19,39 @@ func init() {
 	register("encryption rotate", "re-encrypt every stored secret with the first of the configured keys", runEncryptionRotate)
 }
 
-const rotateUsage = `encryption rotate [--encryption-key NEW,OLD] [--batch N] [--database-url URL | --data-dir DIR]
+const rotateUsage = `encryption rotate [--batch N] [--pause D] [--database-url URL | --data-dir DIR]
 
 Re-encrypts every stored secret (connection credentials, OAuth2 client
-secrets, webhook secrets) that is not sealed with the first key of the list,
-in small transactions, while servers keep running. To rotate:
+secrets, webhook secrets) that is not sealed with the first key of
+PORTICO_ENCRYPTION_KEY, in small transactions, while servers keep running.
+The keys come from the environment only, never from a flag (a flag's value
+shows in ps). To rotate:
 
   1. Generate a key: openssl rand -base64 32
   2. Restart every server with PORTICO_ENCRYPTION_KEY="NEW,OLD" (new key
      first): they then seal with NEW and still read OLD.
-  3. Run this command with the same PORTICO_ENCRYPTION_KEY.
+  3. Run this command with the same PORTICO_ENCRYPTION_KEY (or
+     PORTICO_ENCRYPTION_KEY_FILE naming a file that holds "NEW,OLD").
   4. When it reports that every secret is on NEW, restart the servers with
      PORTICO_ENCRYPTION_KEY="NEW".
 
-With SQLite and no key given, the key file in the data dir is used; edit it
-to hold "NEW,OLD" for steps 2 and 3. A server refuses to start without a key
-that some stored secret needs, so dropping OLD too early is caught.`
+With SQLite and no key in the environment, the key file in the data dir is
+used; edit it to hold "NEW,OLD" for steps 2 and 3. A server refuses to start
+without a key that some stored secret needs, so dropping OLD too early is
+caught.`
 
 func runEncryptionRotate(ctx context.Context, env *Env, args []string) error {
 	var (
 		sf    storeFlags
-		keys  string
 		batch int
 		pause time.Duration
 	)
 	fs := newFlags(env, "encryption rotate", rotateUsage)
-	sf.register(fs)
-	fs.StringVar(&keys, "encryption-key", "", "the keys, comma-separated, the new one first (default: the data dir's key file with SQLite)")
+	sf.register(fs, true)
 	fs.IntVar(&batch, "batch", 100, "secrets re-encrypted per transaction")
 	fs.DurationVar(&pause, "pause", 10*time.Millisecond, "pause between batches, to leave the database to the servers")
-	if err := parse(fs, env, args); err != nil {
+	fs.secretFromEnv("encryption-key", "the keys, comma-separated, the new one first (with SQLite, when unset: the data dir's key file)")
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := sf.validate(); err != nil {
@@ -57,15 +60,22 @@ func runEncryptionRotate(ctx context.Context, env *Env, args []string) error {
 	if batch < 1 || batch > 10000 {
 		return errors.New("--batch must be between 1 and 10000")
 	}
+	if _, err := sf.locate(false); err != nil {
+		return err
+	}
+	keys, err := fs.lookup("encryption-key")
+	if err != nil {
+		return err
+	}
 	if keys == "" {
 		if sf.DatabaseURL != "" {
-			return errors.New("--encryption-key (PORTICO_ENCRYPTION_KEY) is required with PostgreSQL: the new key first, then the old ones")
+			return errors.New("PORTICO_ENCRYPTION_KEY (or PORTICO_ENCRYPTION_KEY_FILE) is required with PostgreSQL: the new key first, then the old ones")
 		}
 		// Read, never create: a fresh key file would name a key no stored
 		// secret was sealed with.
 		b, err := os.ReadFile(filepath.Join(sf.DataDir, secret.KeyFileName))
 		if err != nil {
-			return fmt.Errorf("no --encryption-key given and no key file to read: %w", err)
+			return fmt.Errorf("PORTICO_ENCRYPTION_KEY is not set and there is no key file to read: %w", err)
 		}
 		keys = strings.TrimSpace(string(b))
 	}

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime/debug"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,43 +17,24 @@ func init() {
 	register("migrate", "apply database migrations and exit", runMigrate)
 	register("app create", "create an app and its first API key", runAppCreate)
 	register("app list", "list apps", runAppList)
+	register("app rename", "rename an app", runAppRename)
+	register("app delete", "erase an app and everything it holds (needs --yes)", runAppDelete)
 	register("key create", "create an API key for an app", runKeyCreate)
 	register("key list", "list an app's API keys (never their secrets)", runKeyList)
 	register("key revoke", "revoke an API key: portico key revoke KEY_ID", runKeyRevoke)
-	register("version", "print the version", runVersion)
-}
-
-// Version is the release version, set at build time with
-// -ldflags "-X github.com/porticohq/portico/internal/cli.Version=v1.2.3".
-var Version = ""
-
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
-
-func runVersion(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "version", "version")
-	if err := parse(fs, env, args); err != nil {
-		return err
-	}
-	fmt.Fprintln(env.Stdout, "portico", version())
-	return nil
 }
 
 func runMigrate(ctx context.Context, env *Env, args []string) error {
 	var sf storeFlags
 	fs := newFlags(env, "migrate", "migrate [--database-url URL | --data-dir DIR]")
-	sf.register(fs)
-	if err := parse(fs, env, args); err != nil {
+	sf.register(fs, false)
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := sf.validate(); err != nil {
+		return err
+	}
+	if _, err := sf.locate(false); err != nil {
 		return err
 	}
 	db, err := store.Open(ctx, store.Config{DatabaseURL: sf.DatabaseURL, DataDir: sf.DataDir})
@@ -69,12 +50,19 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// manage parses the flags of a management command and opens its service.
+// manage opens the service of a management command on an existing store.
 // Management commands need no encryption key: they neither seal nor open.
 func manage(ctx context.Context, sf *storeFlags) (*portico.Service, func(), error) {
 	if err := sf.validate(); err != nil {
 		return nil, nil, err
 	}
+	if _, err := sf.locate(false); err != nil {
+		return nil, nil, err
+	}
+	return openService(ctx, sf)
+}
+
+func openService(ctx context.Context, sf *storeFlags) (*portico.Service, func(), error) {
 	db, err := sf.open(ctx, nil, time.Now)
 	if err != nil {
 		return nil, nil, err
@@ -94,11 +82,14 @@ func runAppCreate(ctx context.Context, env *Env, args []string) error {
 		name   string
 		asJSON bool
 	)
-	fs := newFlags(env, "app create", "app create --name NAME [--json]")
-	sf.register(fs)
+	fs := newFlags(env, "app create", "app create --name NAME [--json]\n\n"+
+		"Creates an app and its first API key, which is shown only this once. With SQLite,\n"+
+		"it creates the store in the data dir if there is none yet, and says so on\n"+
+		"standard error: the one management command that may.")
+	sf.register(fs, true)
 	fs.StringVar(&name, "name", "", "the app's name (required)")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	if err := parse(fs, env, args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if name == "" {
@@ -106,11 +97,23 @@ func runAppCreate(ctx context.Context, env *Env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	svc, done, err := manage(ctx, &sf)
+	if err := sf.validate(); err != nil {
+		return err
+	}
+	// The one management command that may create a store: an app is the
+	// first thing a new deployment needs.
+	newDir, err := sf.locate(true)
+	if err != nil {
+		return err
+	}
+	svc, done, err := openService(ctx, &sf)
 	if err != nil {
 		return err
 	}
 	defer done()
+	if newDir != "" {
+		fmt.Fprintf(env.Stderr, "created a new store in %s\n", newDir)
+	}
 	app, key, err := svc.CreateApp(ctx, name)
 	if err != nil {
 		return err
@@ -128,9 +131,9 @@ func runAppList(ctx context.Context, env *Env, args []string) error {
 		asJSON bool
 	)
 	fs := newFlags(env, "app list", "app list [--json]")
-	sf.register(fs)
+	sf.register(fs, true)
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	if err := parse(fs, env, args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	svc, done, err := manage(ctx, &sf)
@@ -145,7 +148,7 @@ func runAppList(ctx context.Context, env *Env, args []string) error {
 	if asJSON {
 		out := []map[string]string{}
 		for _, a := range apps {
-			out = append(out, map[string]string{"app_id": a.ID, "name": a.Name, "created_at": a.CreatedAt.Format(time.RFC3339)})
+			out = append(out, appJSON(&a))
 		}
 		return printJSON(env.Stdout, out)
 	}
@@ -157,37 +160,178 @@ func runAppList(ctx context.Context, env *Env, args []string) error {
 	return tw.Flush()
 }
 
-// appCommand parses the flags of a command that acts on one app (--app,
-// --json and the store flags) and opens its service.
-func appCommand(ctx context.Context, env *Env, name string, args []string) (svc *portico.Service, appID string, asJSON bool, done func(), err error) {
-	var sf storeFlags
-	fs := newFlags(env, name, name+" --app APP_ID [--json]")
-	sf.register(fs)
-	fs.StringVar(&appID, "app", "", "the app's id (required)")
-	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	if err := parse(fs, env, args); err != nil {
-		return nil, "", false, nil, err
-	}
-	if appID == "" {
-		fmt.Fprintln(env.Stderr, "--app is required")
-		fs.Usage()
-		return nil, "", false, nil, errUsage
-	}
-	svc, done, err = manage(ctx, &sf)
-	return svc, appID, asJSON, done, err
+func appJSON(a *portico.App) map[string]string {
+	return map[string]string{"app_id": a.ID, "name": a.Name, "created_at": a.CreatedAt.Format(time.RFC3339)}
 }
 
-func runKeyCreate(ctx context.Context, env *Env, args []string) error {
-	svc, appID, asJSON, done, err := appCommand(ctx, env, "key create", args)
+// appNotFound explains an unknown --app.
+func appNotFound(err error, appID string) error {
+	if portico.ErrorCode(err) == portico.CodeNotFound {
+		return fmt.Errorf("there is no app %s in this store ('portico app list' lists them)", appID)
+	}
+	return err
+}
+
+// appFlags are the flags of a command that acts on one app: --app,
+// --json and the store flags.
+type appFlags struct {
+	sf     storeFlags
+	appID  string
+	asJSON bool
+}
+
+func newAppFlags(env *Env, name, synopsis string) (*flagSet, *appFlags) {
+	var af appFlags
+	fs := newFlags(env, name, synopsis)
+	af.sf.register(fs, true)
+	fs.StringVar(&af.appID, "app", "", "the app's id (required)")
+	fs.BoolVar(&af.asJSON, "json", false, "print the result as JSON")
+	return fs, &af
+}
+
+// open checks --app and opens the service.
+func (af *appFlags) open(ctx context.Context, fs *flagSet) (*portico.Service, func(), error) {
+	if af.appID == "" {
+		fmt.Fprintln(fs.Output(), "--app is required")
+		fs.Usage()
+		return nil, nil, errUsage
+	}
+	return manage(ctx, &af.sf)
+}
+
+// appCommand parses the flags of a command that has no others and opens
+// its service.
+func appCommand(ctx context.Context, env *Env, name, synopsis string, args []string) (*portico.Service, *appFlags, func(), error) {
+	fs, af := newAppFlags(env, name, synopsis)
+	if err := parse(fs, args); err != nil {
+		return nil, nil, nil, err
+	}
+	svc, done, err := af.open(ctx, fs)
+	return svc, af, done, err
+}
+
+func runAppRename(ctx context.Context, env *Env, args []string) error {
+	var name string
+	fs, af := newAppFlags(env, "app rename", "app rename --app APP_ID --name NAME [--json]")
+	fs.StringVar(&name, "name", "", "the app's new name (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if af.appID != "" && name == "" {
+		fmt.Fprintln(env.Stderr, "--name is required")
+		fs.Usage()
+		return errUsage
+	}
+	svc, done, err := af.open(ctx, fs)
 	if err != nil {
 		return err
 	}
 	defer done()
-	key, raw, err := svc.CreateAPIKey(ctx, appID)
+	app, err := svc.RenameApp(ctx, af.appID, name)
+	if err != nil {
+		return appNotFound(err, af.appID)
+	}
+	if af.asJSON {
+		return printJSON(env.Stdout, appJSON(app))
+	}
+	fmt.Fprintf(env.Stdout, "renamed %s to %q\n", app.ID, app.Name)
+	return nil
+}
+
+const appDeleteUsage = `app delete --app APP_ID --yes [--batch N] [--pause D] [--json]
+
+Erases the app and everything it holds: its API keys (first, so that its API
+stops answering at once), sessions, users, accounts, integrations,
+connections with their credentials, and webhook events. There is no undo.
+Without --yes it erases nothing and says what it would erase. It deletes in
+small transactions, so servers on the same store keep serving meanwhile; if
+interrupted, run it again.`
+
+// Bounds of --batch.
+const maxDeleteBatch = 10000
+
+func runAppDelete(ctx context.Context, env *Env, args []string) error {
+	var (
+		yes   bool
+		batch int
+		pause time.Duration
+	)
+	fs, af := newAppFlags(env, "app delete", appDeleteUsage)
+	fs.confirm(&yes, "yes", "erase: without it nothing is erased")
+	fs.IntVar(&batch, "batch", purgeBatch, "rows deleted per transaction")
+	fs.DurationVar(&pause, "pause", 10*time.Millisecond, "pause between transactions, to leave the database to the servers")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if batch < 1 || batch > maxDeleteBatch {
+		return usageError(fmt.Sprintf("--batch must be between 1 and %d", maxDeleteBatch))
+	}
+	svc, done, err := af.open(ctx, fs)
 	if err != nil {
 		return err
 	}
-	if asJSON {
+	defer done()
+	app, err := svc.Store.FindAppByID(ctx, af.appID)
+	if err != nil {
+		return appNotFound(err, af.appID)
+	}
+	if !yes {
+		rows, err := svc.Store.CountAppRows(ctx, app.ID)
+		if err != nil {
+			return appNotFound(err, app.ID)
+		}
+		return fmt.Errorf("this would erase app %s (%q) and all it holds: %s. Nothing was erased; run again with --yes to erase it",
+			app.ID, app.Name, describeRows(rows))
+	}
+	erased, err := svc.Store.DeleteApp(ctx, app.ID, batch, func(portico.AppRows) {
+		if pause > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(pause):
+			}
+		}
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted after erasing %s; the app is still there: run the command again to finish", describeRows(erased))
+		}
+		return appNotFound(err, app.ID)
+	}
+	if af.asJSON {
+		return printJSON(env.Stdout, map[string]any{"app_id": app.ID, "name": app.Name, "deleted": true, "erased": erased})
+	}
+	fmt.Fprintf(env.Stdout, "deleted app %s (%q): %s\n", app.ID, app.Name, describeRows(erased))
+	return nil
+}
+
+// describeRows says what an app holds, in words.
+func describeRows(r portico.AppRows) string {
+	parts := []string{
+		plural(r.Users, "user"), plural(r.Sessions, "session"), plural(r.Connections, "connection"),
+		plural(r.Integrations, "integration"), plural(r.APIKeys, "API key"), plural(r.Accounts, "account"),
+		plural(r.Memberships, "account membership"), plural(r.WebhookEvents, "webhook event"),
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func runKeyCreate(ctx context.Context, env *Env, args []string) error {
+	svc, af, done, err := appCommand(ctx, env, "key create", "key create --app APP_ID [--json]", args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	key, raw, err := svc.CreateAPIKey(ctx, af.appID)
+	if err != nil {
+		return appNotFound(err, af.appID)
+	}
+	if af.asJSON {
 		return printJSON(env.Stdout, map[string]string{"key_id": key.ID, "api_key": raw})
 	}
 	fmt.Fprintf(env.Stdout, "key_id:  %s\napi_key: %s\n\nThe API key is shown only now.\n", key.ID, raw)
@@ -195,19 +339,19 @@ func runKeyCreate(ctx context.Context, env *Env, args []string) error {
 }
 
 func runKeyList(ctx context.Context, env *Env, args []string) error {
-	svc, appID, asJSON, done, err := appCommand(ctx, env, "key list", args)
+	svc, af, done, err := appCommand(ctx, env, "key list", "key list --app APP_ID [--json]", args)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if _, err := svc.Store.FindAppByID(ctx, appID); err != nil {
-		return err
+	if _, err := svc.Store.FindAppByID(ctx, af.appID); err != nil {
+		return appNotFound(err, af.appID)
 	}
-	keys, err := svc.Store.ListAPIKeys(ctx, appID)
+	keys, err := svc.Store.ListAPIKeys(ctx, af.appID)
 	if err != nil {
 		return err
 	}
-	if asJSON {
+	if af.asJSON {
 		out := []map[string]any{}
 		for _, k := range keys {
 			m := map[string]any{"key_id": k.ID, "app_id": k.AppID, "ends_with": k.Hint, "created_at": k.CreatedAt.Format(time.RFC3339), "revoked_at": nil}
@@ -233,8 +377,8 @@ func runKeyList(ctx context.Context, env *Env, args []string) error {
 func runKeyRevoke(ctx context.Context, env *Env, args []string) error {
 	var sf storeFlags
 	fs := newFlags(env, "key revoke", "key revoke KEY_ID")
-	sf.register(fs)
-	ids, err := parsePositional(fs, env, args)
+	sf.register(fs, true)
+	ids, err := parsePositional(fs, args)
 	if err != nil {
 		return err
 	}

@@ -80,8 +80,9 @@ func TestMultiNode_TwoProcessesOnOnePostgres(t *testing.T) {
 	}
 
 	// A node that may not migrate refuses a schema that is behind.
-	refuse := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--database-url", dbURL, "--encryption-key", key, "--no-migrate")
-	refuse.Env = cleanEnv()
+	keyEnv := []string{"PORTICO_ENCRYPTION_KEY=" + key}
+	refuse := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--database-url", dbURL, "--no-migrate")
+	refuse.Env = append(cleanEnv(), keyEnv...)
 	if out, err := refuse.CombinedOutput(); err == nil || !strings.Contains(string(out), "portico migrate") {
 		t.Fatalf("serve --no-migrate on an empty schema: %v\n%s", err, out)
 	}
@@ -97,8 +98,8 @@ func TestMultiNode_TwoProcessesOnOnePostgres(t *testing.T) {
 
 	hc := &http.Client{Timeout: 10 * time.Second}
 	defer hc.CloseIdleConnections()
-	a := node{t, startProcess(t, w, bin, "--database-url", dbURL, "--encryption-key", key, "--no-migrate").url, hc}
-	b := node{t, startProcess(t, w, bin, "--database-url", dbURL, "--encryption-key", key, "--no-migrate").url, hc}
+	a := node{t, startProcess(t, w, bin, keyEnv, "--database-url", dbURL, "--no-migrate").url, hc}
+	b := node{t, startProcess(t, w, bin, keyEnv, "--database-url", dbURL, "--no-migrate").url, hc}
 
 	// Created on A, valid on B; revoked on B, dead on A at once.
 	st, s := a.call("POST", "/v1/sessions", app.APIKey, map[string]any{"user": map[string]any{"external_id": "u-1"}, "refreshable": true})

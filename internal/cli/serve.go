@@ -35,8 +35,10 @@ func init() {
 // Config is everything `portico serve` runs with.
 type Config struct {
 	storeFlags
-	Addr                  string
-	PublicURL             string
+	Addr      string
+	PublicURL string
+	// EncryptionKey is PORTICO_ENCRYPTION_KEY (or the file that
+	// PORTICO_ENCRYPTION_KEY_FILE names), never a flag.
 	EncryptionKey         string
 	AllowPrivateUpstreams bool
 	LogFormat             string
@@ -68,7 +70,6 @@ func (c *Config) register(fs interface {
 }) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.PublicURL, "public-url", "", "URL users reach this server at, used in configuration URLs (default http://<addr>)")
-	fs.StringVar(&c.EncryptionKey, "encryption-key", "", "base64 of 32 bytes (a comma-separated list during rotation, primary first); generated in the data dir with SQLite when empty")
 	fs.BoolVar(&c.AllowPrivateUpstreams, "allow-private-upstreams", false, "let integrations reach loopback and private addresses (development and tests only)")
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "auto (text on a terminal, else JSON), json or text")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -83,6 +84,11 @@ func (c *Config) register(fs interface {
 	fs.DurationVar(&c.RefreshInterval, "refresh-interval", defaultRefreshInterval, "how often the background refresh of OAuth2 tokens runs")
 	fs.DurationVar(&c.RefreshWindow, "refresh-window", defaultRefreshWindow, "the background refresh renews OAuth2 tokens that expire within this")
 }
+
+// encryptionKeyUsage describes PORTICO_ENCRYPTION_KEY in the help of the
+// commands that read it.
+const encryptionKeyUsage = "base64 of 32 bytes (a comma-separated list during rotation, the new key first); " +
+	"with SQLite, when unset, a key generated in the data dir; required with PostgreSQL"
 
 // Validate reports every problem of the configuration at once.
 func (c *Config) Validate() error {
@@ -127,11 +133,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if env.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	var cfg Config
-	fs := newFlags(env, "serve", "serve [flags]")
-	cfg.storeFlags.register(fs)
-	cfg.register(fs)
-	if err := parse(fs, env, args); err != nil {
+	cfg, err := parseServe(env, args)
+	if err != nil {
 		return err
 	}
 	cfg.LogOutput = env.Stderr
@@ -141,6 +144,24 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer srv.Close()
 	return srv.Run(ctx)
+}
+
+// parseServe reads serve's configuration from the flags and the
+// environment.
+func parseServe(env *Env, args []string) (Config, error) {
+	var (
+		cfg Config
+		err error
+	)
+	fs := newFlags(env, "serve", "serve [flags]")
+	cfg.storeFlags.register(fs, true)
+	cfg.register(fs)
+	fs.secretFromEnv("encryption-key", encryptionKeyUsage)
+	if err := parse(fs, args); err != nil {
+		return cfg, err
+	}
+	cfg.EncryptionKey, err = fs.lookup("encryption-key")
+	return cfg, err
 }
 
 // Server is a running Portico: the store, the service and the listener.
@@ -178,6 +199,10 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	newDir, err := cfg.storeFlags.locate(true)
+	if err != nil {
+		return nil, err
+	}
 	ring, err := loadKeyring(&cfg.storeFlags, cfg.EncryptionKey, log)
 	if err != nil {
 		return nil, err
@@ -185,6 +210,9 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	db, err := cfg.storeFlags.open(ctx, log, cfg.Clock)
 	if err != nil {
 		return nil, err
+	}
+	if newDir != "" {
+		log.Info("created_store", slog.String("dir", newDir))
 	}
 	s := &Server{cfg: cfg, log: log, db: db}
 	if err := s.init(ctx, ring); err != nil {

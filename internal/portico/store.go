@@ -16,6 +16,7 @@ type Store interface {
 	ConnectionDeleter
 	RefreshStore
 	EventStore
+	AppAdminStore
 
 	// Ping checks that the database answers (CodeUnavailable).
 	Ping(ctx context.Context) error

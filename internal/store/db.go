@@ -63,6 +63,9 @@ type DB struct {
 
 var _ portico.Store = (*DB)(nil)
 
+// SQLiteFile is the name of the SQLite database in the data dir.
+const SQLiteFile = "portico.db"
+
 // IsPostgres reports whether url selects PostgreSQL.
 func IsPostgres(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
@@ -92,7 +95,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
-		path := filepath.Join(cfg.DataDir, "portico.db")
+		path := filepath.Join(cfg.DataDir, SQLiteFile)
 		// busy_timeout comes first so that the other pragmas wait for a
 		// lock instead of failing; the writer begins IMMEDIATE so that a
 		// read-then-write transaction never fails to upgrade its lock.
@@ -144,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	if db.dialect == sqliteDialect {
 		// The WAL file and the database file must not be readable by others.
-		os.Chmod(filepath.Join(cfg.DataDir, "portico.db"), 0o600)
+		os.Chmod(filepath.Join(cfg.DataDir, SQLiteFile), 0o600)
 	}
 	return db, nil
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/porticohq/portico/api"
 	"github.com/porticohq/portico/internal/portico"
@@ -162,7 +163,16 @@ func (s *Server) userAuth(h func(w http.ResponseWriter, r *http.Request, sess *p
 		raw := bearer(r)
 		if raw == "" {
 			s.ipLimit.allow(ip)
+			if strings.TrimSpace(r.Header.Get("Authorization")) != "" {
+				return portico.Errorf(portico.CodeUnauthenticated, "Use `Authorization: Bearer <token>`.")
+			}
 			return portico.Errorf(portico.CodeUnauthenticated, "A session token is required: send it as Authorization: Bearer <token>.")
+		}
+		if kind := portico.SecretKind(raw); kind != "" && kind != "a session token" {
+			// From the presented string alone, as for API keys.
+			s.ipLimit.allow(ip)
+			_, route, _ := strings.Cut(r.Pattern, " ")
+			return portico.Errorf(portico.CodeInvalidToken, "This is %s; %s takes a session token, which starts with %s.", kind, route, portico.PrefixSessionToken)
 		}
 		sess, u, err := s.svc.ValidateToken(r.Context(), raw)
 		if err != nil {

@@ -55,7 +55,7 @@ func (s *Server) handleTools(w http.ResponseWriter, r *http.Request) error {
 	}
 	tools, err := s.svc.Tools(r.Context(), appOf(r).ID, userID)
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "User", "user_id", userID)
 	}
 	writeJSON(w, http.StatusOK, ToolsJSON(tools))
 	return nil

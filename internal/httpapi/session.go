@@ -74,7 +74,7 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.svc.FindSession(r.Context(), appOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, SessionJSON(sess))
 	return nil
@@ -82,7 +82,7 @@ func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) handleSessionDelete(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.RevokeSession(r.Context(), appOf(r).ID, r.PathValue("id")); err != nil {
-		return err
+		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
 	s.metrics.Event("session_revoked")
 	w.WriteHeader(http.StatusNoContent)
@@ -101,7 +101,7 @@ func (s *Server) handleSessionExtend(w http.ResponseWriter, r *http.Request) err
 	}
 	sess, err := s.svc.ExtendSession(r.Context(), appOf(r), r.PathValue("id"), *in.TTLSeconds)
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, SessionJSON(sess))
 	return nil
@@ -114,7 +114,7 @@ func (s *Server) handleSessionConfigURL(w http.ResponseWriter, r *http.Request) 
 	}
 	sess, link, err := s.svc.NewConfigLink(r.Context(), appOf(r), r.PathValue("id"))
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, api.ConfigurationURL{Session: SessionJSON(sess), ConfigurationURL: link.URL,
@@ -125,7 +125,7 @@ func (s *Server) handleSessionConfigURL(w http.ResponseWriter, r *http.Request) 
 func (s *Server) handleUserSessionsDelete(w http.ResponseWriter, r *http.Request) error {
 	n, err := s.svc.RevokeUserSessions(r.Context(), appOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "User", "id", r.PathValue("id"))
 	}
 	for range n {
 		s.metrics.Event("session_revoked")

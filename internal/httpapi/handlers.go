@@ -136,7 +136,8 @@ func userJSON(u *portico.User) api.User {
 
 // UserInput converts the wire form of a user to the domain's.
 func UserInput(in api.UserCreate) portico.UserInput {
-	return portico.UserInput{ExternalID: in.ExternalID, Email: in.Email, Name: in.Name, Metadata: in.Metadata, AccountIDs: in.AccountIDs}
+	return portico.UserInput{ExternalID: in.ExternalID, Email: in.Email, Name: in.Name, Metadata: in.Metadata, AccountIDs: in.AccountIDs,
+		RefuseHeldEmail: true}
 }
 
 func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) error {

@@ -225,22 +225,22 @@ func (s *Service) findUserRef(ctx context.Context, appID string, r UserRef) (*Us
 	if r.ID != nil {
 		return s.Store.FindUserByID(ctx, appID, *r.ID)
 	}
-	f := UserFilter{ExternalID: r.ExternalID}
-	if r.ExternalID == nil {
-		f = UserFilter{Email: r.Email}
+	if r.Email != nil {
+		keyed, holder, err := s.emailUser(ctx, appID, *r.Email)
+		if err != nil || keyed != nil {
+			return keyed, err
+		}
+		if holder != nil {
+			// Perform by email would create a second person for it.
+			return nil, withField(EmailHeld(holder.ID), "user.email")
+		}
+		return nil, nil
 	}
-	users, err := s.Store.ListUsers(ctx, appID, f, ListQuery{Limit: 100})
-	if err != nil {
+	users, err := s.Store.ListUsers(ctx, appID, UserFilter{ExternalID: r.ExternalID}, ListQuery{Limit: 1})
+	if err != nil || len(users) == 0 {
 		return nil, err
 	}
-	for i := range users {
-		// An email filter also matches users keyed by external id who
-		// have that email; the key is what names the user here.
-		if r.ExternalID != nil || users[i].ExternalID == nil {
-			return &users[i], nil
-		}
-	}
-	return nil, nil
+	return &users[0], nil
 }
 
 // usableCredentials returns the credentials of the user's connection, or a
@@ -301,7 +301,7 @@ func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integ
 		}
 		cr.SessionID, cr.Link = sess.ID, link
 	} else {
-		in := SessionInput{User: UserInput{ExternalID: ref.ExternalID, Email: ref.Email}}
+		in := SessionInput{User: UserInput{ExternalID: ref.ExternalID, Email: ref.Email, RefuseHeldEmail: true}}
 		if user != nil {
 			in.User = UserInput{ExternalID: user.ExternalID}
 			if user.ExternalID == nil {

@@ -208,6 +208,9 @@ func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) 
 	ns.Code = code
 	user, evicted, err := s.Store.CreateSession(ctx, ns)
 	if err != nil {
+		if e := AsError(err); e.Code == CodeConflict && e.Field == "email" {
+			return nil, withField(e, "user.email")
+		}
 		return nil, err
 	}
 	out.User, out.Link, out.Evicted = user, link, evicted

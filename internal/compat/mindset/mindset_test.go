@@ -179,6 +179,11 @@ func TestMindset_SeparateNamespaces(t *testing.T) {
 			if status != 201 {
 				t.Fatalf("POST /v1/users: %d %v", status, withBoth)
 			}
+			// The native API will not make a second person of ann-1 by her
+			// email; Mindset's namespace of email users is its own.
+			if status, _, m := e.srv.JSON("POST", "/v1/users", map[string]any{"email": "ann@example.com"}, "Authorization", "Bearer "+e.key); status != 409 {
+				t.Fatalf("native POST /v1/users by a held email: %d %v", status, m)
+			}
 			byEmail, _ := e.me(e.auth(map[string]any{"userEmail": "ann@example.com"}))
 			byExt, _ := e.me(e.auth(map[string]any{"externalId": "ann-1"}))
 			if byEmail["id"] == native["id"] || byEmail["id"] == withBoth["id"] || byEmail["external_id"] != nil {
@@ -191,6 +196,10 @@ func TestMindset_SeparateNamespaces(t *testing.T) {
 			again, _ := e.me(e.auth(map[string]any{"userEmail": "ann@example.com"}))
 			if again["id"] != byEmail["id"] {
 				t.Errorf("email user not found again: %v vs %v", again["id"], byEmail["id"])
+			}
+			// Once Mindset made the email user, the native API finds it.
+			if status, _, m := e.srv.JSON("POST", "/v1/users", map[string]any{"email": "ann@example.com"}, "Authorization", "Bearer "+e.key); status != 200 || m["id"] != byEmail["id"] {
+				t.Errorf("native POST /v1/users after Mindset: %d %v, want %v", status, m, byEmail["id"])
 			}
 		})
 	}

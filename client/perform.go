@@ -32,8 +32,10 @@ func (c *Client) Perform(ctx context.Context, in api.PerformRequest) (*api.Perfo
 
 // Tools lists the app's actions as function definitions named
 // <integration>__<action>. With a userID, only the actions of the
-// integrations that user may use (an unknown user is a 404); with "",
-// every action.
+// integrations that user may use (an unknown user is a 404), each with
+// Connected set: false means a Perform would answer connection_required
+// until the user connects the integration. With "", every action, without
+// Connected.
 func (c *Client) Tools(ctx context.Context, userID string) ([]api.Tool, error) {
 	var q url.Values
 	if userID != "" {

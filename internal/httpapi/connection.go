@@ -43,22 +43,21 @@ func (s *Server) handleConnectionList(w http.ResponseWriter, r *http.Request) er
 func (s *Server) handleConnectionGet(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.svc.FindConnection(r.Context(), appOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "Connection", "id", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, s.connectionJSON()(c))
 	return nil
 }
 
 // handleConnectionDelete revokes a connection: its credentials are erased
-// and its status becomes revoked. It answers 200 with the revoked
-// connection (the row stays, so that the app sees what happened); revoking
+// and its status becomes revoked. It answers 204 like every other DELETE;
+// the row stays (GET /v1/connections/{id} shows it revoked), and revoking
 // a revoked connection answers the same.
 func (s *Server) handleConnectionDelete(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.svc.RevokeConnection(r.Context(), appOf(r).ID, r.PathValue("id"))
-	if err != nil {
-		return err
+	if _, err := s.svc.RevokeConnection(r.Context(), appOf(r).ID, r.PathValue("id")); err != nil {
+		return portico.NameNotFound(err, "Connection", "id", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, s.connectionJSON()(c))
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

@@ -247,6 +247,7 @@ func TestMindset_Errors(t *testing.T) {
 				{"missing key", e.authPath(), map[string]any{"externalId": "u1"}, []string{}, 401},
 				{"unknown key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", "pk_" + strings.Repeat("A", 43)}, 403},
 				{"revoked key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", revokedRaw}, 403},
+				{"session token as the key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", "pst_" + strings.Repeat("a", 43)}, 403},
 				{"another app's id", "/api/v1/appuid/" + otherApp + "/sdkusers/auth", map[string]any{"externalId": "u1"}, nil, 404},
 				{"another app's key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", otherKey}, 404},
 				{"legacy without email", "/api-authenticate-embedded-user", map[string]any{"addToAccounts": []any{}}, nil, 400},
@@ -262,6 +263,10 @@ func TestMindset_Errors(t *testing.T) {
 				}
 				status, _, m := e.srv.JSON("POST", c.path, c.body, hdr...)
 				e.wantError(status, m, c.status, c.name)
+				// The native API's hint travels in Mindset's own shape.
+				if c.name == "session token as the key" && m["message"] != "This is a session token; the API key starts with pk_." {
+					t.Errorf("%s: message %v", c.name, m["message"])
+				}
 			}
 			// No refused request wrote anything: no user, no account.
 			for _, p := range []string{"/v1/users", "/v1/accounts"} {

@@ -88,6 +88,10 @@ type PerformResponse struct {
 type Tool struct {
 	Type     string       `json:"type"` // "function"
 	Function ToolFunction `json:"function"`
+	// Connected is Portico's extension beside the OpenAI definition, on
+	// GET /v1/tools?user_id= only: whether the user can use the tool now,
+	// or must first connect its integration (docs/perform.md).
+	Connected *bool `json:"connected,omitempty"`
 }
 
 // ToolFunction describes one action: name <integration>__<action>,

@@ -78,15 +78,14 @@ func (c *Client) GetConnection(ctx context.Context, id string) (*api.Connection,
 	return &out, nil
 }
 
-// RevokeConnection erases the connection's credentials and returns it with
-// status "revoked". The connection stays visible; revoking it again returns
-// the same, and ImportConnection reconnects it under the same id.
-func (c *Client) RevokeConnection(ctx context.Context, id string) (*api.Connection, error) {
-	var out api.Connection
-	if _, err := c.do(ctx, http.MethodDelete, "/v1/connections/"+escape(id), nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+// RevokeConnection erases the connection's credentials and sets its status
+// to "revoked" (the server answers 204). The connection stays visible to
+// GetConnection; revoking it again succeeds the same, and
+// ImportConnection reconnects it under the same id. An unknown id is an
+// *Error 404 not_found.
+func (c *Client) RevokeConnection(ctx context.Context, id string) error {
+	_, err := c.do(ctx, http.MethodDelete, "/v1/connections/"+escape(id), nil, nil, nil)
+	return err
 }
 
 // MyConnectionsParams pages MyConnections.
@@ -113,7 +112,8 @@ func (c *Client) MyConnections(ctx context.Context, p MyConnectionsParams) (*api
 }
 
 // RevokeMyConnection lets the session user revoke one of its own
-// connections, as RevokeConnection does, and returns it. Use a client made
+// connections, as RevokeConnection does, and returns it (this endpoint
+// answers 200 with the connection). Use a client made
 // WithSessionToken. Another user's connection, or one the session may not
 // show, is an *Error 404 not_found; a session whose allow_actions name
 // neither "disconnect" nor "delete" gets 403 forbidden.

@@ -18,8 +18,10 @@ import (
 // "expired" or "revoked"), configuration_url,
 // configuration_url_expires_at and assistant_hint. Input that fails the
 // action's schema is a 422 whose Field is the path ("input.repo"); an
-// unknown integration or action a 404; an integration restricted to
-// accounts the user is not in a 403. Transport failures are 502
+// unknown integration or action a 404 (Details["value"], and for an
+// action Details["available"]); an integration restricted to accounts the
+// user is not in a 403; a user named by an email that a user with an
+// external_id has a 409 conflict (Details["user_id"]). Transport failures are 502
 // upstream_unreachable (Details["reason"] says why: blocked_address,
 // redirect_refused, response_too_large …), timeouts 504 upstream_timeout.
 func (c *Client) Perform(ctx context.Context, in api.PerformRequest) (*api.PerformResult, error) {
@@ -32,8 +34,10 @@ func (c *Client) Perform(ctx context.Context, in api.PerformRequest) (*api.Perfo
 
 // Tools lists the app's actions as function definitions named
 // <integration>__<action>. With a userID, only the actions of the
-// integrations that user may use (an unknown user is a 404); with "",
-// every action.
+// integrations that user may use (an unknown user is a 404), each with
+// Connected set: false means a Perform would answer connection_required
+// until the user connects the integration. With "", every action, without
+// Connected.
 func (c *Client) Tools(ctx context.Context, userID string) ([]api.Tool, error) {
 	var q url.Values
 	if userID != "" {

@@ -10,7 +10,9 @@ import (
 
 // CreateUser finds or creates the end user identified by u's external_id
 // (or, without one, its email). created tells which: a found user keeps its
-// name, email and metadata, and gains u's account_ids.
+// name, email and metadata, and gains u's account_ids. An email alone that
+// no user is keyed by but a user with an external_id has is an *Error 409
+// conflict whose Details["user_id"] names that user.
 func (c *Client) CreateUser(ctx context.Context, u api.UserCreate) (user *api.User, created bool, err error) {
 	var out api.User
 	status, err := c.do(ctx, http.MethodPost, "/v1/users", nil, u, &out)

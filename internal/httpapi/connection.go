@@ -43,22 +43,21 @@ func (s *Server) handleConnectionList(w http.ResponseWriter, r *http.Request) er
 func (s *Server) handleConnectionGet(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.svc.FindConnection(r.Context(), appOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "Connection", "id", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, s.connectionJSON()(c))
 	return nil
 }
 
 // handleConnectionDelete revokes a connection: its credentials are erased
-// and its status becomes revoked. It answers 200 with the revoked
-// connection (the row stays, so that the app sees what happened); revoking
+// and its status becomes revoked. It answers 204 like every other DELETE;
+// the row stays (GET /v1/connections/{id} shows it revoked), and revoking
 // a revoked connection answers the same.
 func (s *Server) handleConnectionDelete(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.svc.RevokeConnection(r.Context(), appOf(r).ID, r.PathValue("id"))
-	if err != nil {
-		return err
+	if _, err := s.svc.RevokeConnection(r.Context(), appOf(r).ID, r.PathValue("id")); err != nil {
+		return portico.NameNotFound(err, "Connection", "id", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, s.connectionJSON()(c))
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -74,7 +73,8 @@ func (s *Server) handleConnectionImport(w http.ResponseWriter, r *http.Request) 
 	}
 	c, created, err := s.svc.ImportConnection(r.Context(), appOf(r).ID, r.PathValue("id"), r.PathValue("slug"), portico.Credentials(in.Credentials))
 	if err != nil {
-		return err
+		err = portico.NameNotFound(err, "User", "id", r.PathValue("id"))
+		return portico.NameNotFound(err, "Integration", "slug", r.PathValue("slug"))
 	}
 	status := http.StatusOK
 	if created {
@@ -101,13 +101,14 @@ func (s *Server) handleMeConnections(w http.ResponseWriter, r *http.Request, ses
 }
 
 // handleMeConnectionDelete lets the user revoke one of its connections, as
-// DELETE /v1/connections/{id} does (200 with the connection). Another
+// DELETE /v1/connections/{id} does, and answers 200 with the revoked
+// connection (docs/openapi.json, revokeMyConnection). Another
 // user's connection, or one the session may not show, is 404; a session
 // whose allow_actions name neither disconnect nor delete gets 403.
 func (s *Server) handleMeConnectionDelete(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error {
 	c, err := s.svc.RevokeSessionConnection(r.Context(), sess, u, r.PathValue("id"))
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "Connection", "id", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, s.connectionJSON()(c))
 	return nil

@@ -251,14 +251,17 @@ func TestConnections_ListGetRevoke(t *testing.T) {
 			{name: "revoke unknown", method: "DELETE", path: "/v1/connections/con_nope", status: 404, code: "not_found", readOnly: true},
 			{name: "a session token cannot list", method: "GET", path: "/v1/connections", headers: auth(sessionToken), status: 401, code: "invalid_api_key", readOnly: true},
 			{name: "a session token cannot revoke", method: "DELETE", path: "/v1/connections/" + c1, headers: auth(sessionToken), status: 401, code: "invalid_api_key", readOnly: true},
-			{name: "revoke", method: "DELETE", path: "/v1/connections/" + c1, status: 200, check: func(t *testing.T, r response) {
-				wantConnection("revoked", []string{}, nil)(t, r)
+			{name: "revoke", method: "DELETE", path: "/v1/connections/" + c1, status: 204, check: func(t *testing.T, r response) {
+				if len(r.Raw) != 0 {
+					t.Errorf("a body with 204: %s", r.Raw)
+				}
 				c, err := e.DB.FindConnectionByID(context.Background(), w.appID, c1)
 				if err != nil || c.Credentials != "" {
 					t.Errorf("credentials left after revoke: %q %v", c.Credentials, err)
 				}
 			}},
-			{name: "revoke again", method: "DELETE", path: "/v1/connections/" + c1, status: 200, readOnly: true, check: wantConnection("revoked", []string{}, nil)},
+			{name: "the revoked connection stays", method: "GET", path: "/v1/connections/" + c1, status: 200, readOnly: true, check: wantConnection("revoked", []string{}, nil)},
+			{name: "revoke again", method: "DELETE", path: "/v1/connections/" + c1, status: 204, readOnly: true},
 			list("revoked now", "?status=revoked", c1),
 		})
 

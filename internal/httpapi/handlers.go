@@ -136,7 +136,8 @@ func userJSON(u *portico.User) api.User {
 
 // UserInput converts the wire form of a user to the domain's.
 func UserInput(in api.UserCreate) portico.UserInput {
-	return portico.UserInput{ExternalID: in.ExternalID, Email: in.Email, Name: in.Name, Metadata: in.Metadata, AccountIDs: in.AccountIDs}
+	return portico.UserInput{ExternalID: in.ExternalID, Email: in.Email, Name: in.Name, Metadata: in.Metadata, AccountIDs: in.AccountIDs,
+		RefuseHeldEmail: true}
 }
 
 func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) error {
@@ -173,7 +174,7 @@ func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) handleUserGet(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.svc.Store.FindUserByID(r.Context(), appOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "User", "id", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, userJSON(u))
 	return nil
@@ -187,7 +188,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 	u, err := s.svc.UpdateUser(r.Context(), appOf(r).ID, r.PathValue("id"), portico.UserUpdate{
 		ExternalID: in.ExternalID, Email: in.Email, Name: in.Name, Metadata: in.Metadata, AccountIDs: in.AccountIDs})
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "User", "id", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, userJSON(u))
 	return nil
@@ -195,7 +196,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.Store.DeleteUser(r.Context(), appOf(r).ID, r.PathValue("id")); err != nil {
-		return err
+		return portico.NameNotFound(err, "User", "id", r.PathValue("id"))
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -234,7 +235,7 @@ func (s *Server) handleAccountList(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handleAccountGet(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.svc.Store.FindAccountByID(r.Context(), appOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "Account", "id", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, accountJSON(a))
 	return nil
@@ -247,7 +248,7 @@ func (s *Server) handleAccountUpdate(w http.ResponseWriter, r *http.Request) err
 	}
 	a, err := s.svc.UpdateAccount(r.Context(), appOf(r).ID, r.PathValue("id"), in.Name)
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "Account", "id", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, accountJSON(a))
 	return nil
@@ -255,7 +256,7 @@ func (s *Server) handleAccountUpdate(w http.ResponseWriter, r *http.Request) err
 
 func (s *Server) handleAccountDelete(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.Store.DeleteAccount(r.Context(), appOf(r).ID, r.PathValue("id")); err != nil {
-		return err
+		return portico.NameNotFound(err, "Account", "id", r.PathValue("id"))
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

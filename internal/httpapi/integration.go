@@ -115,7 +115,7 @@ func (s *Server) handleIntegrationList(w http.ResponseWriter, r *http.Request) e
 func (s *Server) handleIntegrationGet(w http.ResponseWriter, r *http.Request) error {
 	integ, err := s.svc.FindIntegration(r.Context(), appOf(r).ID, r.PathValue("slug"))
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "Integration", "slug", r.PathValue("slug"))
 	}
 	writeJSON(w, http.StatusOK, integrationJSON(integ))
 	return nil
@@ -135,7 +135,7 @@ func (s *Server) handleIntegrationDelete(w http.ResponseWriter, r *http.Request)
 		return portico.Invalid("force", "force must be true or false.")
 	}
 	if err := s.svc.DeleteIntegration(r.Context(), appOf(r).ID, r.PathValue("slug"), force); err != nil {
-		return err
+		return portico.NameNotFound(err, "Integration", "slug", r.PathValue("slug"))
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -166,16 +166,18 @@ func (s *Server) appAuth(h handler) handler {
 // AuthenticateApp checks the API key of r (with the rate limits) and
 // returns its app. It is exported for adapters that share the key rules.
 func (s *Server) AuthenticateApp(w http.ResponseWriter, r *http.Request) (*portico.App, error) {
-	return s.authenticateKey(w, r, apiKeyFrom(r))
+	return s.authenticateKey(w, r, apiKeyFrom(r), true)
 }
 
 // AuthenticateKey checks a raw API key taken from wherever an adapter's wire
 // format carries it, with the same rate limits as AuthenticateApp.
 func (s *Server) AuthenticateKey(w http.ResponseWriter, r *http.Request, raw string) (*portico.App, error) {
-	return s.authenticateKey(w, r, raw)
+	return s.authenticateKey(w, r, raw, false)
 }
 
-func (s *Server) authenticateKey(w http.ResponseWriter, r *http.Request, raw string) (*portico.App, error) {
+// authenticateKey checks raw; native tells that it was read from the
+// native API's headers, whose misuse the message of a missing key names.
+func (s *Server) authenticateKey(w http.ResponseWriter, r *http.Request, raw string, native bool) (*portico.App, error) {
 	ip := s.clientIP(r)
 	if ok, wait := s.ipLimit.peek(ip); !ok {
 		return nil, rateLimited(w, wait)
@@ -185,8 +187,17 @@ func (s *Server) authenticateKey(w http.ResponseWriter, r *http.Request, raw str
 		msg := "An API key is required: send it as Authorization: Bearer <key> or X-API-Key."
 		if q := r.URL.Query(); q.Has("api_key") || q.Has("key") || q.Has("token") || q.Has("access_token") {
 			msg = "API keys are not accepted in the query string: send it as Authorization: Bearer <key> or X-API-Key."
+		} else if native && strings.TrimSpace(r.Header.Get("Authorization")) != "" {
+			msg = "Use `Authorization: Bearer <key>`."
 		}
 		return nil, portico.Errorf(portico.CodeUnauthenticated, "%s", msg)
+	}
+	if hint := portico.SecretKind(raw); hint != "" && hint != "an API key" {
+		// Told from the presented string alone, before any lookup: the
+		// answer says nothing about what the store holds, and every other
+		// bad key still gets the one message (docs/openapi.json).
+		s.ipLimit.allow(ip)
+		return nil, portico.Errorf(portico.CodeInvalidAPIKey, "This is %s; the API key starts with %s.", hint, portico.PrefixAPIKeySecret)
 	}
 	app, key, err := s.svc.AuthenticateAPIKey(r.Context(), raw)
 	if err != nil {

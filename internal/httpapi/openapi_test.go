@@ -909,7 +909,6 @@ func TestOpenAPI_SchemasMatchAPITypes(t *testing.T) {
 		"getIntegration 200":         reflect.TypeFor[api.Integration](),
 		"listConnections 200":        reflect.TypeFor[api.List[api.Connection]](),
 		"getConnection 200":          reflect.TypeFor[api.Connection](),
-		"revokeConnection 200":       reflect.TypeFor[api.Connection](),
 		"importConnection 200":       reflect.TypeFor[api.Connection](),
 		"importConnection 201":       reflect.TypeFor[api.Connection](),
 		"listMyConnections 200":      reflect.TypeFor[api.List[api.Connection]](),
@@ -1300,6 +1299,11 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 		c.call("POST", "/v1/users", k, map[string]any{"external_id": "u-7"})
 		c.send("PATCH", "/v1/users/"+userID, k, map[string]any{"external_id": "u-7"})
 		c.send("GET", "/v1/users/usr_nope", k, nil)
+		c.send("GET", "/v1/users/u-42", k, nil)
+		c.send("POST", "/v1/users", k, map[string]any{"nmae": "typo"})
+		c.send("POST", "/v1/users", k, map[string]any{"email": "ann@example.com"}) // u-42 holds it
+		c.send("GET", "/v1/app", map[string]string{"Authorization": key}, nil)
+		c.send("GET", "/v1/app", auth("pst_"+strings.Repeat("a", 43)), nil)
 
 		// Sessions.
 		c.call("PATCH", "/v1/app", k, map[string]any{"settings": map[string]any{"allowed_redirect_uris": []string{"https://app.example.com/settings"}}})
@@ -1325,6 +1329,8 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 		c.send("POST", "/v1/tokens/refresh", k, map[string]any{})
 		c.send("GET", "/v1/me", nil, nil)
 		c.send("GET", "/v1/me", k, nil)
+		c.send("POST", "/v1/sessions", k, map[string]any{"user": map[string]any{"email": "ann@example.com"}})
+		c.send("POST", "/v1/sessions", k, map[string]any{"external_id": "u-42"})
 		r = c.call("POST", "/v1/sessions", k, example("createSession", "minimal"))
 		c.call("GET", "/v1/me", map[string]string{"Authorization": "Bearer " + str(r, "token")}, nil)
 		c.call("DELETE", "/v1/sessions/"+minimalID, k, nil)
@@ -1433,6 +1439,9 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "echo", "request": map[string]any{"method": "GET", "path": "/slow"}})
 		c.send("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "echo", "request": "GET /"})
 		c.send("POST", "/v1/perform", map[string]string{"Authorization": "Bearer " + toolsKey, "Content-Type": "text/plain"}, `{}`)
+		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "echo", "action": "get-itme", "input": map[string]any{}})
+		c.call("POST", "/v1/users", tk, map[string]any{"external_id": "u-50", "email": "eve@example.com"})
+		c.send("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"email": "eve@example.com"}, "integration": "echo", "action": "get-item", "input": map[string]any{"id": "7"}})
 		c.call("GET", "/v1/tools", tk, nil)
 		c.call("GET", "/v1/tools?user_id="+toolsUser, tk, nil)
 		c.send("GET", "/v1/tools?user_id=usr_nope", tk, nil)
@@ -1491,7 +1500,7 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 		for _, h := range []string{
 			"updateApp 400", "updateApp 413", "updateApp 415", "updateApp 422", "getApp 401", "getApp 429",
 			"createAccount 409", "createAccount 422", "listAccounts 400", "getAccount 404", "updateAccount 404", "deleteAccount 404",
-			"createUser 200", "createUser 402", "createUser 422", "listUsers 400", "getUser 404", "updateUser 409", "deleteUser 404",
+			"createUser 200", "createUser 402", "createUser 409", "createUser 422", "listUsers 400", "getUser 404", "updateUser 409", "deleteUser 404",
 			"createSession 402", "createSession 409", "createSession 422", "getSession 404", "revokeSession 404",
 			"extendSession 400", "extendSession 404", "extendSession 422", "createConfigurationURL 400", "createConfigurationURL 409", "extendSession 409",
 			"refreshTokens 400", "refreshTokens 401", "getMe 401", "revokeUserSessions 404", "getOpenAPI 304",

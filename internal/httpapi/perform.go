@@ -55,7 +55,7 @@ func (s *Server) handleTools(w http.ResponseWriter, r *http.Request) error {
 	}
 	tools, err := s.svc.Tools(r.Context(), appOf(r).ID, userID)
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "User", "user_id", userID)
 	}
 	writeJSON(w, http.StatusOK, ToolsJSON(tools))
 	return nil
@@ -65,7 +65,8 @@ func (s *Server) handleTools(w http.ResponseWriter, r *http.Request) error {
 func ToolsJSON(tools []portico.Tool) []api.Tool {
 	out := make([]api.Tool, len(tools))
 	for i, t := range tools {
-		out[i] = api.Tool{Type: "function", Function: api.ToolFunction{Name: t.Name, Description: t.Description, Parameters: t.Parameters}}
+		out[i] = api.Tool{Type: "function", Function: api.ToolFunction{Name: t.Name, Description: t.Description, Parameters: t.Parameters},
+			Connected: t.Connected}
 	}
 	return out
 }

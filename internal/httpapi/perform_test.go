@@ -393,7 +393,7 @@ func TestPerform_ConnectionRequired(t *testing.T) {
 		// Revoked.
 		conns := e.do("GET", "/v1/connections?user_id="+f.user+"&integration=crm", k, nil)
 		id := conns.Body["data"].([]any)[0].(map[string]any)["id"].(string)
-		if r := e.do("DELETE", "/v1/connections/"+id, k, nil); r.Status != 200 {
+		if r := e.do("DELETE", "/v1/connections/"+id, k, nil); r.Status != 204 {
 			t.Fatal(r.Status)
 		}
 		d = connectionRequired(t, e.do("POST", "/v1/perform", k, crm(u1())), "revoked")

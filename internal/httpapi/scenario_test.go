@@ -22,6 +22,11 @@ type scenario struct {
 	status  int
 	code    string // the error code; "" when the request succeeds
 	field   string // details.field of the error, when it must name one
+	// message is error.message exactly, when it is part of the contract
+	// (the errors that teach); details are entries error.details must
+	// hold, compared as JSON values.
+	message string
+	details map[string]any
 	// readOnly asserts that the request wrote nothing: every watched
 	// app's settings, keys, users and accounts are the same afterwards.
 	readOnly bool
@@ -64,6 +69,16 @@ func (e *env) run(t *testing.T, key string, watch []string, cases []scenario) {
 			if sc.field != "" {
 				if got := errorField(r); got != sc.field {
 					t.Errorf("details.field = %q, want %q (%s)", got, sc.field, truncate(r.Raw))
+				}
+			}
+			if sc.message != "" {
+				if got := errorMessage(r); got != sc.message {
+					t.Errorf("message = %q, want %q", got, sc.message)
+				}
+			}
+			for k, want := range sc.details {
+				if got := errorDetails(r)[k]; !sameJSON(got, want) {
+					t.Errorf("details.%s = %v, want %v (%s)", k, got, want, truncate(r.Raw))
 				}
 			}
 			if sc.readOnly {
@@ -109,6 +124,25 @@ func errorField(r response) string {
 	d, _ := e["details"].(map[string]any)
 	s, _ := d["field"].(string)
 	return s
+}
+
+func errorMessage(r response) string {
+	e, _ := r.Body["error"].(map[string]any)
+	s, _ := e["message"].(string)
+	return s
+}
+
+func errorDetails(r response) map[string]any {
+	e, _ := r.Body["error"].(map[string]any)
+	d, _ := e["details"].(map[string]any)
+	return d
+}
+
+// sameJSON compares two values by their JSON text.
+func sameJSON(a, b any) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
 }
 
 func truncate(b []byte) string {

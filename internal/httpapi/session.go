@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/porticohq/portico/api"
 	"github.com/porticohq/portico/internal/portico"
@@ -73,7 +74,7 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.svc.FindSession(r.Context(), appOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, SessionJSON(sess))
 	return nil
@@ -81,7 +82,7 @@ func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) handleSessionDelete(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.RevokeSession(r.Context(), appOf(r).ID, r.PathValue("id")); err != nil {
-		return err
+		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
 	s.metrics.Event("session_revoked")
 	w.WriteHeader(http.StatusNoContent)
@@ -100,7 +101,7 @@ func (s *Server) handleSessionExtend(w http.ResponseWriter, r *http.Request) err
 	}
 	sess, err := s.svc.ExtendSession(r.Context(), appOf(r), r.PathValue("id"), *in.TTLSeconds)
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, SessionJSON(sess))
 	return nil
@@ -113,7 +114,7 @@ func (s *Server) handleSessionConfigURL(w http.ResponseWriter, r *http.Request) 
 	}
 	sess, link, err := s.svc.NewConfigLink(r.Context(), appOf(r), r.PathValue("id"))
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, api.ConfigurationURL{Session: SessionJSON(sess), ConfigurationURL: link.URL,
@@ -124,7 +125,7 @@ func (s *Server) handleSessionConfigURL(w http.ResponseWriter, r *http.Request) 
 func (s *Server) handleUserSessionsDelete(w http.ResponseWriter, r *http.Request) error {
 	n, err := s.svc.RevokeUserSessions(r.Context(), appOf(r).ID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return portico.NameNotFound(err, "User", "id", r.PathValue("id"))
 	}
 	for range n {
 		s.metrics.Event("session_revoked")
@@ -162,7 +163,16 @@ func (s *Server) userAuth(h func(w http.ResponseWriter, r *http.Request, sess *p
 		raw := bearer(r)
 		if raw == "" {
 			s.ipLimit.allow(ip)
+			if strings.TrimSpace(r.Header.Get("Authorization")) != "" {
+				return portico.Errorf(portico.CodeUnauthenticated, "Use `Authorization: Bearer <token>`.")
+			}
 			return portico.Errorf(portico.CodeUnauthenticated, "A session token is required: send it as Authorization: Bearer <token>.")
+		}
+		if kind := portico.SecretKind(raw); kind != "" && kind != "a session token" {
+			// From the presented string alone, as for API keys.
+			s.ipLimit.allow(ip)
+			_, route, _ := strings.Cut(r.Pattern, " ")
+			return portico.Errorf(portico.CodeInvalidToken, "This is %s; %s takes a session token, which starts with %s.", kind, route, portico.PrefixSessionToken)
 		}
 		sess, u, err := s.svc.ValidateToken(r.Context(), raw)
 		if err != nil {

@@ -58,8 +58,13 @@ func TestUsers_Create(t *testing.T) {
 				body: map[string]any{"email": "u-42@example.com"}},
 			{name: "an external_id equal to an email is another user", method: "POST", path: "/v1/users", status: 201,
 				body: map[string]any{"external_id": "bob@example.com"}},
-			{name: "the email of an external-id user is free as a key", method: "POST", path: "/v1/users", status: 201,
-				body: map[string]any{"email": "ann@example.com"}},
+			{name: "the email of an external-id user names that user instead of a second one", method: "POST", path: "/v1/users",
+				body: map[string]any{"email": "ANN@example.com"}, status: 409, code: "conflict", field: "email", readOnly: true,
+				check: func(t *testing.T, r response) {
+					if got := errorDetails(r)["user_id"]; got != annID {
+						t.Errorf("details.user_id = %v, want %s", got, annID)
+					}
+				}},
 			{name: "null metadata is an empty object", method: "POST", path: "/v1/users", status: 201,
 				body: `{"external_id":"null-md","metadata":null}`,
 				check: func(t *testing.T, r response) {
@@ -75,8 +80,8 @@ func TestUsers_Create(t *testing.T) {
 					}
 				}},
 		})
-		if n := e.countUsers(appID); n != 6 {
-			t.Errorf("%d users, want 6", n)
+		if n := e.countUsers(appID); n != 5 {
+			t.Errorf("%d users, want 5", n)
 		}
 	})
 }
@@ -290,7 +295,10 @@ func TestUsers_List(t *testing.T) {
 		e.mustAccount(key, "team")
 		// The clock stands still: every user shares one created_at, so
 		// pages rely on the id tie-break.
-		var all, team []string
+		// The user keyed by email comes first: once users with an external
+		// id hold an email, creating one keyed by it is a conflict.
+		byEmail := e.mustUser(key, map[string]any{"email": "user1@example.com"})
+		all, team := []string{byEmail}, []string{}
 		for i := 0; i < 23; i++ {
 			body := map[string]any{"external_id": fmt.Sprint("u-", i), "email": fmt.Sprintf("user%d@example.com", i%3)}
 			if i%4 == 0 {
@@ -302,8 +310,6 @@ func TestUsers_List(t *testing.T) {
 				team = append(team, id)
 			}
 		}
-		byEmail := e.mustUser(key, map[string]any{"email": "user1@example.com"})
-		all = append(all, byEmail)
 		e.mustUser(otherKey, map[string]any{"external_id": "u-1"})
 		sort.Strings(all)
 		sort.Strings(team)

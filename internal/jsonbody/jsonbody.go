@@ -158,6 +158,7 @@ func checkKeys(body []byte, t reflect.Type) error {
 	// level costs time and memory quadratic in the depth, which a 1 MiB
 	// body of "[[[[…" turns into minutes and gigabytes.
 	var path []any
+	root := t
 	mistyped := func(t reflect.Type) error {
 		field := pathString(path)
 		if field == "" {
@@ -212,10 +213,9 @@ func checkKeys(body []byte, t reflect.Type) error {
 				var child reflect.Type
 				switch {
 				case fields != nil:
-					ft, ok := fields[k]
+					ft, ok := fields.types[k]
 					if !ok {
-						field := pathString(path)
-						return portico.Invalid(field, "Unknown field %q.", field)
+						return unknownField(root, fields, path)
 					}
 					child = ft
 				case t != nil && t.Kind() == reflect.Map:
@@ -277,25 +277,31 @@ func scalarFits(tok json.Token, k reflect.Kind) bool {
 	return false
 }
 
-var fieldCache sync.Map // reflect.Type → map[string]reflect.Type
+var fieldCache sync.Map // reflect.Type → *structFields
 
-// jsonFields maps the exact JSON names of struct t's fields to their types;
-// nil when t is not a struct decoded field by field (a map, an interface,
-// a type with its own UnmarshalJSON).
-func jsonFields(t reflect.Type) map[string]reflect.Type {
+// structFields are the JSON fields of a struct type decoded field by field.
+type structFields struct {
+	types map[string]reflect.Type // exact JSON name → Go type
+	names []string                // the JSON names in declaration order
+}
+
+// jsonFields returns the exact JSON names of struct t's fields with their
+// types; nil when t is not a struct decoded field by field (a map, an
+// interface, a type with its own UnmarshalJSON).
+func jsonFields(t reflect.Type) *structFields {
 	if t == nil || t.Kind() != reflect.Struct || decodesItself(t) {
 		return nil
 	}
 	if v, ok := fieldCache.Load(t); ok {
-		return v.(map[string]reflect.Type)
+		return v.(*structFields)
 	}
-	m := map[string]reflect.Type{}
-	addFields(m, t)
-	fieldCache.Store(t, m)
-	return m
+	f := &structFields{types: map[string]reflect.Type{}}
+	addFields(f, t)
+	fieldCache.Store(t, f)
+	return f
 }
 
-func addFields(m map[string]reflect.Type, t reflect.Type) {
+func addFields(m *structFields, t reflect.Type) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -315,7 +321,10 @@ func addFields(m map[string]reflect.Type, t reflect.Type) {
 			// ,string: the value travels as a JSON string.
 			ft = reflect.TypeFor[string]()
 		}
-		m[name] = ft
+		if _, dup := m.types[name]; !dup {
+			m.names = append(m.names, name)
+		}
+		m.types[name] = ft
 	}
 }
 

@@ -200,3 +200,73 @@ func FuzzCheckDuplicateKeys(f *testing.F) {
 		}
 	})
 }
+
+// An unknown field names the field most likely meant, found in the target
+// types: a moved field by its path, a typo by edit distance.
+func TestDecode_SuggestsTheNearestField(t *testing.T) {
+	type action struct {
+		Name   string `json:"name"`
+		Method string `json:"method"`
+	}
+	type integration struct {
+		Name    string   `json:"name"`
+		Actions []action `json:"actions"`
+	}
+	for _, tc := range []struct {
+		name, body string
+		into       any
+		field      string
+		suggestion string // "": none
+		message    string
+	}{
+		{"moved into user", `{"external_id":"u-42"}`, &api.SessionCreate{}, "external_id", "user.external_id",
+			`Unknown field "external_id"; did you mean "user.external_id"?`},
+		{"moved into settings", `{"session_ttl_seconds":60}`, &api.AppUpdate{}, "session_ttl_seconds", "settings.session_ttl_seconds",
+			`Unknown field "session_ttl_seconds"; did you mean "settings.session_ttl_seconds"?`},
+		{"moved two levels down", `{"primary_color":"#000000"}`, &api.AppUpdate{}, "primary_color", "settings.theme.primary_color", ""},
+		{"moved up", `{"user":{"external_id":"u","ttl_seconds":60}}`, &api.SessionCreate{}, "user.ttl_seconds", "ttl_seconds", ""},
+		{"the shallower, earlier field of that name", `{"name":"Ann"}`, &api.SessionCreate{}, "name", "user.name", ""},
+		{"transposed letters", `{"external_id":"u-45","nmae":"typo"}`, &api.UserCreate{}, "nmae", "name",
+			`Unknown field "nmae"; did you mean "name"?`},
+		{"two edits", `{"extrnal_d":"u"}`, &api.UserCreate{}, "extrnal_d", "external_id", ""},
+		{"other capitals", `{"External_ID":"u"}`, &api.UserCreate{}, "External_ID", "external_id", ""},
+		{"typo in a nested object", `{"user":{"emial":"a@b.c"}}`, &api.SessionCreate{}, "user.emial", "user.email", ""},
+		{"typo in an array element keeps the index", `{"actions":[{"name":"a"},{"nmae":"b"}]}`, &integration{}, "actions[1].nmae", "actions[1].name", ""},
+		{"typo of a field elsewhere", `{"exteral_id":"u"}`, &api.SessionCreate{}, "exteral_id", "user.external_id", ""},
+		{"nothing near", `{"external_id":"u","bogus_field":1}`, &api.UserCreate{}, "bogus_field", "", `Unknown field "bogus_field".`},
+		{"a short key is not corrected", `{"nm":"x"}`, &api.UserCreate{}, "nm", "", ""},
+		{"three edits are too many", `{"nmaee_x":"x"}`, &api.UserCreate{}, "nmaee_x", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := jsonbody.Decode([]byte(tc.body), tc.into)
+			e := portico.AsError(err)
+			if e.Code != portico.CodeInvalid || e.Field != tc.field {
+				t.Fatalf("err = %v, want invalid_request on %s", err, tc.field)
+			}
+			got, _ := e.Details["suggestion"].(string)
+			if got != tc.suggestion {
+				t.Fatalf("suggestion = %q, want %q (%s)", got, tc.suggestion, e.Message)
+			}
+			if tc.message != "" && e.Message != tc.message {
+				t.Fatalf("message = %q, want %q", e.Message, tc.message)
+			}
+			if tc.suggestion == "" && e.Details != nil {
+				t.Fatalf("details %v without a suggestion", e.Details)
+			}
+		})
+	}
+}
+
+// A huge unknown key costs no more than a short one: the distance is not
+// computed between strings of very different lengths.
+func TestDecode_SuggestionOfAHugeKeyIsCheap(t *testing.T) {
+	body := `{"` + strings.Repeat("n", jsonbody.MaxBytes-10) + `":1}`
+	start := time.Now()
+	err := jsonbody.Decode([]byte(body), &api.SessionCreate{})
+	if portico.ErrorCode(err) != portico.CodeInvalid {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v", d)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -113,12 +114,15 @@ func (in *Integration) CheckCredentials(c Credentials) (*CheckedCredentials, err
 			}
 			return nil, Invalidf(field, "%q is not a credential field of %s.", k, in.Name)
 		}
+		if strings.TrimSpace(v) == "" {
+			// Blank is empty: the one check for the API, the hosted
+			// page and the compatible surfaces alike.
+			continue
+		}
 		if len(v) > MaxCredentialValueLen || !utf8.ValidString(v) || hasControl(v) {
 			return nil, Invalidf(field, "%s must be at most %d bytes of text without control characters.", k, MaxCredentialValueLen)
 		}
-		if v != "" {
-			out.Values[k] = v
-		}
+		out.Values[k] = v
 	}
 	for _, f := range in.Auth.Fields {
 		if _, ok := out.Values[f.Name]; !ok && !f.Optional {

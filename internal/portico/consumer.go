@@ -25,21 +25,34 @@ func (s *Service) FindUserByKey(ctx context.Context, appID, key string) (*User, 
 	if err != nil {
 		return nil, NotFound("User")
 	}
-	// Users with an external id may share the email; the one keyed by it
-	// has none. The scan is bounded by the users holding this one address.
+	u, _, err := s.emailUser(ctx, appID, email)
+	if err == nil && u == nil {
+		return nil, NotFound("User")
+	}
+	return u, err
+}
+
+// emailUser returns the user keyed by email (one without an external id),
+// or nil and the oldest user with an external id who has the email (nil
+// when none has). Users with an external id may share the email; the scan
+// is bounded by the users holding this one address.
+func (s *Service) emailUser(ctx context.Context, appID, email string) (keyed, holder *User, err error) {
 	q := ListQuery{Limit: MaxPageSize}
 	for {
 		users, err := s.Store.ListUsers(ctx, appID, UserFilter{Email: &email}, q)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for i := range users {
 			if users[i].ExternalID == nil {
-				return &users[i], nil
+				return &users[i], nil, nil
+			}
+			if holder == nil {
+				holder = &users[i]
 			}
 		}
 		if len(users) < q.Limit {
-			return nil, NotFound("User")
+			return nil, holder, nil
 		}
 		last := users[len(users)-1]
 		q.After = &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}

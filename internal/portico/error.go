@@ -3,6 +3,9 @@ package portico
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
 )
 
 // Code classifies an error. The values are the wire codes of the native API
@@ -46,6 +49,9 @@ type Error struct {
 	// Details carries extra machine-readable facts (never secrets).
 	Details map[string]any
 	Err     error
+	// kind is the resource a NotFound error is about ("User"), so that
+	// NameNotFound can complete it with the value the caller gave.
+	kind string
 }
 
 func (e *Error) Error() string {
@@ -78,7 +84,96 @@ func Invalidf(field, format string, args ...any) *Error {
 
 // NotFound reports an unknown id of the named kind ("Session", "User" …).
 func NotFound(kind string) *Error {
-	return &Error{Code: CodeNotFound, Message: kind + " not found."}
+	return &Error{Code: CodeNotFound, Message: kind + " not found.", kind: kind}
+}
+
+// MaxEchoLen bounds, in bytes, a value of the caller's that an error
+// message repeats.
+const MaxEchoLen = 255
+
+// Echo returns a value of the caller's fit to repeat in an error: valid
+// UTF-8, at most MaxEchoLen bytes (a longer one is cut and ends with …).
+// The wire encodings escape it; %q quotes control characters.
+func Echo(v string) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	if len(v) <= MaxEchoLen {
+		return v
+	}
+	cut := MaxEchoLen
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut] + "…"
+}
+
+// idPrefixes are the prefixes of the ids whose not-found errors say what
+// an id looks like.
+var idPrefixes = map[string]string{"User": PrefixUser, "Session": PrefixSession, "Connection": PrefixConnection}
+
+// SecretKind names the kind of Portico secret raw's prefix announces ("a
+// session token"), or "" for none. It reads the prefix only: a message
+// built from it reveals nothing but what the caller sent.
+func SecretKind(raw string) string {
+	switch {
+	case strings.HasPrefix(raw, PrefixAPIKeySecret):
+		return "an API key"
+	case strings.HasPrefix(raw, PrefixSessionToken):
+		return "a session token"
+	case strings.HasPrefix(raw, PrefixRefreshToken):
+		return "a refresh token"
+	case strings.HasPrefix(raw, PrefixConfigCode):
+		return "a configuration code"
+	case strings.HasPrefix(raw, PrefixWebhookSec):
+		return "a webhook secret"
+	}
+	return ""
+}
+
+// UnknownID reports that no kind has the id the caller gave in field
+// (details.field): the message names the value, and when the value lacks
+// the kind's prefix says what the ids look like (a user's own id sent
+// where Portico's is expected gets the query that finds it). A value that
+// is a Portico secret is not repeated.
+func UnknownID(kind, field, value string) *Error {
+	e := &Error{Code: CodeNotFound, Field: field, kind: kind}
+	prefix := idPrefixes[kind]
+	switch secret := SecretKind(value); {
+	case secret != "":
+		e.Message = fmt.Sprintf("%s not found: this is %s, not an id.", kind, secret)
+		if prefix != "" {
+			e.Message = fmt.Sprintf("%s not found: this is %s; %s ids start with %s.", kind, secret, strings.ToLower(kind), prefix)
+		}
+	case prefix == "" || strings.HasPrefix(value, prefix):
+		e.Message = fmt.Sprintf("%s %q not found.", kind, Echo(value))
+	case kind == "User" && CheckExternalID(value) == nil:
+		e.Message = fmt.Sprintf("User %q not found. User ids start with %s; to find a user by your own id use GET /v1/users?external_id=%s.",
+			value, prefix, url.QueryEscape(value))
+	default:
+		e.Message = fmt.Sprintf("%s %q not found. %s ids start with %s.", kind, Echo(value), kind, prefix)
+	}
+	return e
+}
+
+// UnknownName is UnknownID for a name the app chose (an integration's
+// slug, an action's name): details.value repeats it as well.
+func UnknownName(kind, field, value string) *Error {
+	v := Echo(value)
+	return &Error{Code: CodeNotFound, Field: field, kind: kind, Message: fmt.Sprintf("%s %q not found.", kind, v),
+		Details: map[string]any{"value": v}}
+}
+
+// NameNotFound completes err, when it is the NotFound of kind, with the
+// value the caller gave in field (UnknownName for integrations and
+// actions, UnknownID otherwise); any other error is returned as it is.
+func NameNotFound(err error, kind, field, value string) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeNotFound || e.kind != kind {
+		return err
+	}
+	if kind == "Integration" || kind == "Action" {
+		return UnknownName(kind, field, value)
+	}
+	return UnknownID(kind, field, value)
 }
 
 // ErrorCode returns the code of err, CodeInternal when it has none and ""

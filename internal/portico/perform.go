@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/textproto"
 	"net/url"
 	"slices"
@@ -148,7 +149,7 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 	}
 	integ, err := s.FindIntegration(ctx, app.ID, in.Integration)
 	if err != nil {
-		return nil, err
+		return nil, NameNotFound(err, "Integration", "integration", in.Integration)
 	}
 	var req *UpstreamRequest
 	if in.Request != nil {
@@ -161,6 +162,9 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 	}
 	user, err := s.findUserRef(ctx, app.ID, in.User)
 	if err != nil {
+		if in.User.ID != nil {
+			err = NameNotFound(err, "User", "user.id", *in.User.ID)
+		}
 		return nil, err
 	}
 	probe := user
@@ -221,22 +225,22 @@ func (s *Service) findUserRef(ctx context.Context, appID string, r UserRef) (*Us
 	if r.ID != nil {
 		return s.Store.FindUserByID(ctx, appID, *r.ID)
 	}
-	f := UserFilter{ExternalID: r.ExternalID}
-	if r.ExternalID == nil {
-		f = UserFilter{Email: r.Email}
+	if r.Email != nil {
+		keyed, holder, err := s.emailUser(ctx, appID, *r.Email)
+		if err != nil || keyed != nil {
+			return keyed, err
+		}
+		if holder != nil {
+			// Perform by email would create a second person for it.
+			return nil, withField(EmailHeld(holder.ID), "user.email")
+		}
+		return nil, nil
 	}
-	users, err := s.Store.ListUsers(ctx, appID, f, ListQuery{Limit: 100})
-	if err != nil {
+	users, err := s.Store.ListUsers(ctx, appID, UserFilter{ExternalID: r.ExternalID}, ListQuery{Limit: 1})
+	if err != nil || len(users) == 0 {
 		return nil, err
 	}
-	for i := range users {
-		// An email filter also matches users keyed by external id who
-		// have that email; the key is what names the user here.
-		if r.ExternalID != nil || users[i].ExternalID == nil {
-			return &users[i], nil
-		}
-	}
-	return nil, nil
+	return &users[0], nil
 }
 
 // usableCredentials returns the credentials of the user's connection, or a
@@ -297,7 +301,7 @@ func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integ
 		}
 		cr.SessionID, cr.Link = sess.ID, link
 	} else {
-		in := SessionInput{User: UserInput{ExternalID: ref.ExternalID, Email: ref.Email}}
+		in := SessionInput{User: UserInput{ExternalID: ref.ExternalID, Email: ref.Email, RefuseHeldEmail: true}}
 		if user != nil {
 			in.User = UserInput{ExternalID: user.ExternalID}
 			if user.ExternalID == nil {
@@ -370,7 +374,7 @@ func connectionHint(name, reason string, ttl time.Duration) string {
 func buildAction(integ *Integration, name string, input json.RawMessage) (*UpstreamRequest, error) {
 	i := slices.IndexFunc(integ.Actions, func(a Action) bool { return a.Name == name })
 	if i < 0 {
-		return nil, &Error{Code: CodeNotFound, Message: "Action not found: " + integ.Name + " has no action " + quote(name) + ".", Field: "action"}
+		return nil, unknownAction(integ, name)
 	}
 	a := integ.Actions[i]
 	args, err := ValidateInput(a.InputSchema, input)
@@ -602,4 +606,27 @@ func isTextual(ct string) bool {
 		slices.Contains([]string{"application/xml", "application/javascript", "application/x-www-form-urlencoded", "application/graphql"}, mt)
 }
 
-func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
+// maxListedActions bounds the action names an error message lists;
+// details.available holds them all.
+const maxListedActions = 20
+
+// unknownAction is the not-found error of an action name integ does not
+// declare: it names the value (details.value) and lists the names that
+// exist (details.available, in declared order).
+func unknownAction(integ *Integration, name string) *Error {
+	e := UnknownName("Action", "action", name)
+	names := make([]string, len(integ.Actions))
+	for i, a := range integ.Actions {
+		names[i] = a.Name
+	}
+	e.Details["available"] = names
+	switch {
+	case len(names) == 0:
+		e.Message = fmt.Sprintf("Action %q not found: %s declares no actions; send a raw request instead.", Echo(name), integ.Name)
+	case len(names) > maxListedActions:
+		e.Message = fmt.Sprintf("Action %q not found: %s's actions are %s, … (all in details.available).", Echo(name), integ.Name, strings.Join(names[:maxListedActions], ", "))
+	default:
+		e.Message = fmt.Sprintf("Action %q not found: %s's actions are %s.", Echo(name), integ.Name, strings.Join(names, ", "))
+	}
+	return e
+}

@@ -169,7 +169,7 @@ func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) 
 		}
 	}
 	if in.RedirectURI != "" && !st.RedirectAllowed(in.RedirectURI) {
-		return nil, Invalidf("redirect_uri", "redirect_uri must be exactly one of the app's allowed_redirect_uris.")
+		return nil, redirectRefused(st.AllowedRedirectURIs)
 	}
 	if err := in.Settings.Normalize("settings."); err != nil {
 		return nil, err
@@ -208,10 +208,35 @@ func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) 
 	ns.Code = code
 	user, evicted, err := s.Store.CreateSession(ctx, ns)
 	if err != nil {
+		if e := AsError(err); e.Code == CodeConflict && e.Field == "email" {
+			return nil, withField(e, "user.email")
+		}
 		return nil, err
 	}
 	out.User, out.Link, out.Evicted = user, link, evicted
 	return out, nil
+}
+
+// maxListedRedirectURIs bounds the URIs a refusal's message lists;
+// details.allowed_redirect_uris holds them all.
+const maxListedRedirectURIs = 5
+
+// redirectRefused is the 422 of a redirect_uri the app does not allow. It
+// lists the allowed ones, which are the app's own settings and no secret
+// to it (docs/openapi.json, createSession).
+func redirectRefused(allowed []string) *Error {
+	e := Invalidf("redirect_uri", "")
+	e.Details = map[string]any{"allowed_redirect_uris": append([]string{}, allowed...)}
+	switch n := len(allowed); {
+	case n == 0:
+		e.Message = "redirect_uri is not allowed: the app allows no redirect URIs yet; add it to settings.allowed_redirect_uris with PATCH /v1/app."
+	case n > maxListedRedirectURIs:
+		e.Message = fmt.Sprintf("redirect_uri must be exactly one of the app's allowed_redirect_uris: %s, … (all %d in details.allowed_redirect_uris).",
+			strings.Join(allowed[:maxListedRedirectURIs], ", "), n)
+	default:
+		e.Message = "redirect_uri must be exactly one of the app's allowed_redirect_uris: " + strings.Join(allowed, ", ") + "."
+	}
+	return e
 }
 
 // newLink makes a single-use configuration code for sess, valid for the

@@ -18,6 +18,12 @@ type Tool struct {
 	Description string
 	// Parameters is the action's input schema.
 	Parameters json.RawMessage
+	// Connected, when the tools are a user's, tells whether the user can
+	// use the tool now: the integration takes no credentials, or the
+	// user's connection to it is connected (a perform would not answer
+	// connection_required for a missing, expired or revoked one). Nil for
+	// the app's tools.
+	Connected *bool
 }
 
 // ToolName is the function name of an action.
@@ -26,7 +32,8 @@ func ToolName(slug, action string) string { return slug + ToolSeparator + action
 // Tools lists the actions of an app's integrations as tools, oldest
 // integration first, actions in their declared order. With a userID, only
 // the integrations the user may use (their account restriction admits the
-// user; CodeNotFound for an unknown user); with "", every action.
+// user; CodeNotFound for an unknown user), each marked Connected or not;
+// with "", every action.
 func (s *Service) Tools(ctx context.Context, appID, userID string) ([]Tool, error) {
 	var user *User
 	if userID != "" {
@@ -40,10 +47,24 @@ func (s *Service) Tools(ctx context.Context, appID, userID string) ([]Tool, erro
 	if err != nil {
 		return nil, err
 	}
-	out := []Tool{}
+	ins := []Integration{}
 	for _, in := range all {
-		if user != nil && !in.VisibleTo(user) {
-			continue
+		if user == nil || in.VisibleTo(user) {
+			ins = append(ins, in)
+		}
+	}
+	var states []IntegrationState
+	if user != nil {
+		if states, err = s.integrationStates(ctx, appID, user, ins); err != nil {
+			return nil, err
+		}
+	}
+	out := []Tool{}
+	for i, in := range ins {
+		var connected *bool
+		if user != nil {
+			c := in.Auth.Type == AuthNone || states[i].Status == StatusConnected
+			connected = &c
 		}
 		for _, a := range in.Actions {
 			desc := a.Description
@@ -54,7 +75,8 @@ func (s *Service) Tools(ctx context.Context, appID, userID string) ([]Tool, erro
 			if len(params) == 0 {
 				params = json.RawMessage(`{"type":"object","properties":{}}`)
 			}
-			out = append(out, Tool{Name: ToolName(in.Slug, a.Name), Integration: in.Slug, Action: a.Name, Description: desc, Parameters: params})
+			out = append(out, Tool{Name: ToolName(in.Slug, a.Name), Integration: in.Slug, Action: a.Name, Description: desc, Parameters: params,
+				Connected: connected})
 		}
 	}
 	return out, nil

@@ -39,6 +39,22 @@ type UserInput struct {
 	Name       string
 	Metadata   json.RawMessage
 	AccountIDs []string
+	// RefuseHeldEmail: a user keyed by Email (no ExternalID) that does not
+	// exist yet is not created while a user with an external id has that
+	// email; the answer is EmailHeld naming that user, not a second
+	// person. The native API sets it (docs/openapi.json, createUser);
+	// Mindset's users keyed by email stay a namespace of their own
+	// (docs/compat/mindset.md).
+	RefuseHeldEmail bool
+}
+
+// EmailHeld is the CodeConflict of a user keyed by an email that the user
+// userID, who has an external id, already has (details.user_id; the field
+// is email).
+func EmailHeld(userID string) *Error {
+	return &Error{Code: CodeConflict, Field: "email",
+		Message: "User " + userID + " already has this email and an external_id: send that external_id to mean this user, or an external_id of your own for another person.",
+		Details: map[string]any{"user_id": userID}}
 }
 
 // Normalize validates the input in place (trims and lower-cases the email)

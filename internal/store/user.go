@@ -74,6 +74,17 @@ func (db *DB) findOrCreateUser(ctx context.Context, t *tx, appID, newID string, 
 		return nil, false, fmt.Errorf("find user: %w", err)
 	}
 	created, hooked := false, false
+	if u == nil && in.ExternalID == nil && in.RefuseHeldEmail {
+		var holder string
+		err := t.queryRow(ctx, `SELECT id FROM users WHERE app_id = ? AND email = ? AND external_id IS NOT NULL
+			ORDER BY created_at, id LIMIT 1`, appID, *in.Email).Scan(&holder)
+		switch {
+		case err == nil:
+			return nil, false, portico.EmailHeld(holder)
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, false, fmt.Errorf("find email holder: %w", err)
+		}
+	}
 	if u == nil {
 		if hooked, err = checkUserQuota(ctx, t, appID); err != nil {
 			if portico.ErrorCode(err) != portico.CodeQuotaExceeded {

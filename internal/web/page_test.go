@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -195,6 +196,35 @@ func TestConnect_FormCSRFAndValidation(t *testing.T) {
 	}
 	if strings.Contains(s.logs.String(), "sk_live_123") {
 		t.Fatal("a credential reached the log")
+	}
+}
+
+// A value of white space only is refused like an empty one, with the
+// message the API gives, and nothing is stored.
+func TestConnect_BlankIsEmpty(t *testing.T) {
+	s := newSite(t)
+	link, _, _ := s.session(nil)
+	c := browser()
+	get(t, c, link)
+	_, page := get(t, c, s.URL+"/connect/")
+	csrf := csrfOf(t, page)
+	for _, blank := range []string{"   ", " \t\r\n", "\u00a0"} {
+		res, body := post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "api_key": {blank}, "region": {"eu"}}, nil)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "API key is required.") || !strings.Contains(body, `value="eu"`) {
+			t.Fatalf("api_key %q: %d\n%s", blank, res.StatusCode, body)
+		}
+	}
+	if n := len(s.connections()); n != 0 {
+		t.Fatalf("%d connections stored from blank values", n)
+	}
+	// A blank optional field is left out.
+	res, _ := post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "api_key": {"k-1"}, "region": {"  "}}, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("connect: %d", res.StatusCode)
+	}
+	conns := s.connections()
+	if len(conns) != 1 || fmt.Sprint(conns[0].(map[string]any)["fields"]) != "[api_key]" {
+		t.Fatalf("connections: %v", conns)
 	}
 }
 

@@ -459,12 +459,11 @@ func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request, nonce st
 	creds := portico.Credentials{}
 	kept := map[string]string{}
 	for _, f := range integ.Auth.Fields {
+		// Empty and blank values go through: the integration's check
+		// treats both as absent, as it does for the API.
 		v := r.PostForm.Get(f.Name)
-		if v == "" {
-			continue
-		}
 		creds[f.Name] = v
-		if !f.Secret {
+		if !f.Secret && v != "" {
 			kept[f.Name] = v
 		}
 	}

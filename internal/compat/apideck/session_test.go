@@ -166,6 +166,7 @@ func TestSessionCreate_Errors(t *testing.T) {
 			{"no key", []string{"x-apideck-app-id", v.appID, "x-apideck-consumer-id", "c"}, "", 401, "UnauthorizedError", ""},
 			{"unknown key", []string{"Authorization", "Bearer pk_nope", "x-apideck-app-id", v.appID, "x-apideck-consumer-id", "c"}, "", 401, "UnauthorizedError", ""},
 			{"basic instead of bearer", []string{"Authorization", "Basic " + v.key, "x-apideck-app-id", v.appID, "x-apideck-consumer-id", "c"}, "", 401, "UnauthorizedError", ""},
+			{"session token as the key", []string{"Authorization", "Bearer pst_" + strings.Repeat("a", 43), "x-apideck-app-id", v.appID, "x-apideck-consumer-id", "c"}, "", 401, "UnauthorizedError", ""},
 			{"no app id", []string{"Authorization", "Bearer " + v.key, "x-apideck-consumer-id", "c"}, "", 400, "RequestHeadersValidationError", ""},
 			{"another app's id", []string{"Authorization", "Bearer " + v.key, "x-apideck-app-id", otherApp, "x-apideck-consumer-id", "c"}, "", 401, "UnauthorizedError", ""},
 			{"another app's key", []string{"Authorization", "Bearer " + otherKey, "x-apideck-app-id", v.appID, "x-apideck-consumer-id", "c"}, "", 401, "UnauthorizedError", ""},

@@ -179,6 +179,11 @@ func TestMindset_SeparateNamespaces(t *testing.T) {
 			if status != 201 {
 				t.Fatalf("POST /v1/users: %d %v", status, withBoth)
 			}
+			// The native API will not make a second person of ann-1 by her
+			// email; Mindset's namespace of email users is its own.
+			if status, _, m := e.srv.JSON("POST", "/v1/users", map[string]any{"email": "ann@example.com"}, "Authorization", "Bearer "+e.key); status != 409 {
+				t.Fatalf("native POST /v1/users by a held email: %d %v", status, m)
+			}
 			byEmail, _ := e.me(e.auth(map[string]any{"userEmail": "ann@example.com"}))
 			byExt, _ := e.me(e.auth(map[string]any{"externalId": "ann-1"}))
 			if byEmail["id"] == native["id"] || byEmail["id"] == withBoth["id"] || byEmail["external_id"] != nil {
@@ -191,6 +196,10 @@ func TestMindset_SeparateNamespaces(t *testing.T) {
 			again, _ := e.me(e.auth(map[string]any{"userEmail": "ann@example.com"}))
 			if again["id"] != byEmail["id"] {
 				t.Errorf("email user not found again: %v vs %v", again["id"], byEmail["id"])
+			}
+			// Once Mindset made the email user, the native API finds it.
+			if status, _, m := e.srv.JSON("POST", "/v1/users", map[string]any{"email": "ann@example.com"}, "Authorization", "Bearer "+e.key); status != 200 || m["id"] != byEmail["id"] {
+				t.Errorf("native POST /v1/users after Mindset: %d %v, want %v", status, m, byEmail["id"])
 			}
 		})
 	}
@@ -238,6 +247,7 @@ func TestMindset_Errors(t *testing.T) {
 				{"missing key", e.authPath(), map[string]any{"externalId": "u1"}, []string{}, 401},
 				{"unknown key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", "pk_" + strings.Repeat("A", 43)}, 403},
 				{"revoked key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", revokedRaw}, 403},
+				{"session token as the key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", "pst_" + strings.Repeat("a", 43)}, 403},
 				{"another app's id", "/api/v1/appuid/" + otherApp + "/sdkusers/auth", map[string]any{"externalId": "u1"}, nil, 404},
 				{"another app's key", e.authPath(), map[string]any{"externalId": "u1"}, []string{"x-api-key", otherKey}, 404},
 				{"legacy without email", "/api-authenticate-embedded-user", map[string]any{"addToAccounts": []any{}}, nil, 400},
@@ -253,6 +263,10 @@ func TestMindset_Errors(t *testing.T) {
 				}
 				status, _, m := e.srv.JSON("POST", c.path, c.body, hdr...)
 				e.wantError(status, m, c.status, c.name)
+				// The native API's hint travels in Mindset's own shape.
+				if c.name == "session token as the key" && m["message"] != "This is a session token; the API key starts with pk_." {
+					t.Errorf("%s: message %v", c.name, m["message"])
+				}
 			}
 			// No refused request wrote anything: no user, no account.
 			for _, p := range []string{"/v1/users", "/v1/accounts"} {

@@ -277,6 +277,7 @@ func TestSessionStorage_Errors(t *testing.T) {
 				{"no client secret", "GET", sp, nil, []string{"ClientID", e.app}, 401, 40100},
 				{"wrong secret", "GET", sp, nil, []string{"ClientID", e.app, "ClientSecret", "pk_" + strings.Repeat("x", 43)}, 401, 40101},
 				{"revoked secret", "DELETE", sp, nil, []string{"ClientID", e.app, "ClientSecret", revokedRaw}, 401, 40101},
+				{"session token as the secret", "GET", sp, nil, []string{"ClientID", e.app, "ClientSecret", "pst_" + strings.Repeat("a", 43)}, 401, 40101},
 				{"client id of another app", "GET", sp, nil, []string{"ClientID", otherApp, "ClientSecret", e.key}, 401, 40101},
 				{"secret of another app", "GET", sp, nil, []string{"ClientID", e.app, "ClientSecret", otherKey}, 401, 40101},
 				{"API key as Bearer only", "GET", sp, nil, []string{"Authorization", "Bearer " + e.key}, 401, 40100},

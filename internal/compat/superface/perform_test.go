@@ -179,7 +179,7 @@ func TestPerform(t *testing.T) {
 			requiresAction(t, "github__get-user", "agent|carl", "", "The user has not connected GitHub yet.")
 		})
 		t.Run("revoked connection", func(t *testing.T) {
-			e.native("DELETE", "/v1/connections/"+crmConn, nil, 200)
+			e.native("DELETE", "/v1/connections/"+crmConn, nil, 204)
 			requiresAction(t, "crm__get-contact", "agent|ann", `{"id":"1"}`, "The user's access to Acme CRM was revoked.")
 		})
 		t.Run("expired connection", func(t *testing.T) {
@@ -246,7 +246,7 @@ func TestTools(t *testing.T) {
 		if status, got := tool(otherKey, "crm", "agent|ann"); status != 200 || got["connected"] != false {
 			t.Errorf("another app's user: %d %v", status, got)
 		}
-		e.native("DELETE", "/v1/connections/"+conn, nil, 200)
+		e.native("DELETE", "/v1/connections/"+conn, nil, 204)
 		if _, got := tool(e.key, "crm", "agent|ann"); got["connected"] != false {
 			t.Errorf("after revocation: %v", got)
 		}

@@ -121,6 +121,7 @@ func TestErrors(t *testing.T) {
 		revoked := e.newRevokedKey()
 		auth := func(k string) []string { return []string{"Authorization", "Bearer " + k} }
 		long := strings.Repeat("a", 101)
+		sessionToken := "pst_" + strings.Repeat("a", 43)
 		type tc struct {
 			name, method, path string
 			headers            []string
@@ -149,6 +150,8 @@ func TestErrors(t *testing.T) {
 		cases = append(cases,
 			tc{"fd no key", "GET", "/api/hub/fd", nil, "", 401, "Unauthorized"},
 			tc{"fd invalid key", "GET", "/api/hub/fd", auth("pk_nope"), "", 401, "Unauthorized"},
+			tc{"fd session token as the key", "GET", "/api/hub/fd", auth(sessionToken), "", 401, "Unauthorized"},
+			tc{"session with a session token as the key", "POST", "/api/hub/session", append(auth(sessionToken), "x-superface-user-id", "u"), "", 401, "Unauthorized"},
 			tc{"perform not JSON", "POST", "/api/hub/perform/crm__get-contact", append(auth(e.key), "x-superface-user-id", "u"), "{id:", 400, "Bad Request"},
 			tc{"perform too large", "POST", "/api/hub/perform/crm__get-contact", append(auth(e.key), "x-superface-user-id", "u"),
 				`{"id":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "Request Entity Too Large"},
@@ -173,6 +176,10 @@ func TestErrors(t *testing.T) {
 				}
 				if status == 405 && h.Get("Allow") == "" {
 					t.Errorf("405 without Allow")
+				}
+				// The native API's hint travels in the Hub's own shape.
+				if strings.Contains(c.name, "session token as the key") && got["detail"] != "This is a session token; the API key starts with pk_." {
+					t.Errorf("detail %v", got["detail"])
 				}
 			})
 		}

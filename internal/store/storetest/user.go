@@ -125,6 +125,34 @@ func init() {
 		}
 	})
 
+	register("FindOrCreateUser/RefuseHeldEmail", func(t *testing.T, f *Fixture) {
+		app := f.NewApp(t, "a")
+		holder := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u-1"), Email: ptr("ann@example.com")})
+		f.Clock.Advance(time.Second)
+		f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u-2"), Email: ptr("ann@example.com")})
+		byEmail := portico.UserInput{Email: ptr("ann@example.com"), Metadata: []byte(`{}`), RefuseHeldEmail: true}
+		_, _, err := f.Store.FindOrCreateUser(f.Ctx, app.ID, portico.NewID(portico.PrefixUser), byEmail)
+		if e := portico.AsError(err); e.Code != portico.CodeConflict || e.Field != "email" || e.Details["user_id"] != holder.ID {
+			t.Fatalf("err = %v (details %v), want a conflict naming the oldest holder %s", err, e.Details, holder.ID)
+		}
+		if all := f.listAllUsers(t, app.ID, portico.UserFilter{}, 10); len(all) != 2 {
+			t.Fatalf("%d users after the refusal, want 2", len(all))
+		}
+		// Without the flag the email namespace is separate (Mindset).
+		sep := f.newUser(t, app.ID, portico.UserInput{Email: ptr("ann@example.com")})
+		// With a user keyed by the email, the flag finds it.
+		u, created, err := f.Store.FindOrCreateUser(f.Ctx, app.ID, portico.NewID(portico.PrefixUser), byEmail)
+		if err != nil || created || u.ID != sep.ID {
+			t.Fatalf("find: %+v created=%v err=%v, want %s", u, created, err, sep.ID)
+		}
+		// Another app's holder does not count.
+		other := f.NewApp(t, "b")
+		byEmail.Metadata = []byte(`{}`)
+		if _, created, err := f.Store.FindOrCreateUser(f.Ctx, other.ID, portico.NewID(portico.PrefixUser), byEmail); err != nil || !created {
+			t.Fatalf("another app: created=%v err=%v", created, err)
+		}
+	})
+
 	register("FindOrCreateUser/FoundUserKeepsFieldsAndGainsAccounts", func(t *testing.T, f *Fixture) {
 		app := f.NewApp(t, "a")
 		for _, id := range []string{"acc-1", "acc-2", "acc-3"} {

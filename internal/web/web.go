@@ -307,12 +307,25 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		status, v.Message = http.StatusNotFound, &message{"Not found", "This page does not exist. Go back and try again."}
 	case portico.ErrorCode(err) == portico.CodeForbidden:
 		status, v.Message = http.StatusForbidden, &message{"Not allowed", portico.AsError(err).Message}
+	case portico.ErrorCode(err) == portico.CodeUnavailable:
+		// The store cannot serve for now: like the API, 503 with a retry
+		// hint, and the cause only in the log.
+		h.logFailure(w, r, "connect_unavailable", err)
+		w.Header().Set("Retry-After", "1")
+		status, v.Message = http.StatusServiceUnavailable, &message{"This page is unavailable for a moment", "Try again in a moment."}
 	default:
-		h.log.Error("connect_failed", slog.String("route", r.Pattern), slog.Any("error", err))
+		h.logFailure(w, r, "connect_failed", err)
 		v.Message = &message{"Something went wrong", "Try again in a moment."}
 	}
 	v.Title = v.Message.Heading
 	h.render(w, status, "message.html", v)
+}
+
+// logFailure logs what a page did not show: the cause of a failure, with
+// the request id the API server gave the response.
+func (h *Handler) logFailure(w http.ResponseWriter, r *http.Request, msg string, err error) {
+	h.log.LogAttrs(r.Context(), slog.LevelError, msg, slog.String("request_id", w.Header().Get("X-Request-Id")),
+		slog.String("route", r.Pattern), slog.Any("error", err))
 }
 
 // handleOpenCode exchanges a configuration code for the page cookie and

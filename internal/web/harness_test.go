@@ -15,6 +15,7 @@ import (
 
 	"github.com/porticohq/portico/internal/cli"
 	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/secret"
 	"github.com/porticohq/portico/internal/store/storetest"
 )
 
@@ -88,6 +89,16 @@ func newSite(t *testing.T, edits ...func(*cli.Config)) *site {
 		},
 	}, 201)
 	return s
+}
+
+// on runs a site on engine e instead of newSite's SQLite.
+func on(t *testing.T, e storetest.Engine) func(*cli.Config) {
+	return func(c *cli.Config) {
+		c.DatabaseURL, c.DataDir = e.Fresh(t)
+		if c.DatabaseURL != "" {
+			c.EncryptionKey = secret.NewKey()
+		}
+	}
 }
 
 // api calls the native API with the app's key and checks the status.

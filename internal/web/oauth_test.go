@@ -19,6 +19,7 @@ import (
 
 	"github.com/porticohq/portico/internal/cli"
 	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/store/storetest"
 	"github.com/porticohq/portico/internal/upstream"
 )
 
@@ -105,8 +106,8 @@ func newProvider(t *testing.T) *provider {
 }
 
 // oauthSite is a site whose app offers an OAuth2 integration of p.
-func oauthSite(t *testing.T, p *provider) *site {
-	s := newSite(t, func(c *cli.Config) { c.AllowPrivateUpstreams = true })
+func oauthSite(t *testing.T, p *provider, edits ...func(*cli.Config)) *site {
+	s := newSite(t, append(edits, func(c *cli.Config) { c.AllowPrivateUpstreams = true })...)
 	s.api("PUT", "/v1/integrations/gitlab", map[string]any{
 		"name": "GitLab", "category": "code", "base_url": p.URL + "/api",
 		"auth": map[string]any{"type": "oauth2",
@@ -199,6 +200,41 @@ func TestOAuth_CallbackChecks(t *testing.T) {
 		if strings.Contains(s.logs.String(), leaked) {
 			t.Errorf("the log holds %s", leaked)
 		}
+	}
+}
+
+// Another page session presenting a victim's state is refused, and the
+// state is not spent: the victim's own callback still completes.
+func TestOAuth_StrangerCannotBurnTheState(t *testing.T) {
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			p := newProvider(t)
+			s := oauthSite(t, p, on(t, eng))
+			victim := browser()
+			callback := authorize(t, startOAuth(t, s, victim), "approve")
+
+			stranger := browser()
+			link, _, _ := s.session(map[string]any{"user": map[string]any{"external_id": "u-2"}})
+			if res, _ := get(t, stranger, link); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("stranger opens a page: %d", res.StatusCode)
+			}
+			if res, _ := get(t, stranger, callback); res.StatusCode != http.StatusForbidden {
+				t.Fatalf("the stranger's callback: %d, want 403", res.StatusCode)
+			}
+			if p.exchanges != 0 || len(s.connections()) != 0 {
+				t.Fatalf("the stranger's callback reached the provider (%d) or stored (%d)", p.exchanges, len(s.connections()))
+			}
+
+			res, _ := get(t, victim, callback)
+			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/?notice=connected" {
+				t.Fatalf("the victim's callback after the stranger's: %d %v, want 303 to /connect/?notice=connected",
+					res.StatusCode, res.Header.Get("Location"))
+			}
+			conns := s.connections()
+			if len(conns) != 1 || conns[0].(map[string]any)["status"] != "connected" {
+				t.Fatalf("connections: %v", conns)
+			}
+		})
 	}
 }
 

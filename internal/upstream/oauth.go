@@ -50,9 +50,16 @@ func (o *OAuth2) AuthCodeURL(integ *portico.Integration, redirectURL, state, ver
 	return config(integ, "", redirectURL).AuthCodeURL(state, oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier))
 }
 
-// ErrExchange is a refused or failed code exchange; its message is safe to
-// show (it never holds a secret).
-var ErrExchange = errors.New("the provider refused the authorization")
+// ErrExchange is a failed token request (code exchange or refresh). Its
+// message never holds a secret but may hold the token URL, an address and
+// why the address guard refused it: it is for the log, not for a user's
+// page. A provider's refusal also wraps ErrRefused; other failures (the
+// provider could not be reached, or its answer could not be read) do not.
+var ErrExchange = errors.New("the token request failed")
+
+// ErrRefused is a token request the provider answered with a refusal (an
+// OAuth2 error answer or an error status).
+var ErrRefused = errors.New("the provider refused it")
 
 // Exchange trades an authorization code for tokens, as credentials of a
 // connection: access_token, and refresh_token, token_type, expires_at (now
@@ -74,7 +81,7 @@ func exchangeError(err error) error {
 		if re.ErrorDescription != "" {
 			desc += ": " + re.ErrorDescription
 		}
-		return fmt.Errorf("%w (%s)", ErrExchange, strings.TrimSpace(desc))
+		return fmt.Errorf("%w: %w (%s)", ErrExchange, ErrRefused, strings.TrimSpace(desc))
 	}
 	return fmt.Errorf("%w: %v", ErrExchange, err)
 }

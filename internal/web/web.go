@@ -297,8 +297,17 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		status, v.Message = http.StatusBadRequest, &message{"This authorization is not valid", "It was already used, has expired, or did not start here. Go back to the page and connect again."}
 	case errors.Is(err, portico.ErrOAuthOther):
 		status, v.Message = http.StatusForbidden, &message{"This authorization belongs to another session", "Go back to the page and connect again."}
-	case errors.Is(err, upstream.ErrExchange):
-		status, v.Message = http.StatusBadGateway, &message{"The provider did not accept the connection", err.Error()}
+	case errors.As(err, new(exchangeError)):
+		// What failed (the token URL, an address, the guard's reason, the
+		// provider's answer) goes to the log; the user gets a sentence.
+		var xe exchangeError
+		errors.As(err, &xe)
+		h.logFailure(w, r, "oauth_exchange_failed", err)
+		body := xe.name + " could not be reached to finish connecting. Try again in a moment."
+		if errors.Is(err, upstream.ErrRefused) {
+			body = xe.name + " did not accept the connection. Try again."
+		}
+		status, v.Message = http.StatusBadGateway, &message{"The connection was not made", body}
 	case errors.As(err, new(providerError)):
 		pe := providerError{}
 		errors.As(err, &pe)
@@ -543,6 +552,16 @@ func (e providerError) Error() string {
 	return e.code
 }
 
+// exchangeError is a failed code exchange with the integration's name, to
+// tell the user in plain words.
+type exchangeError struct {
+	name string
+	err  error
+}
+
+func (e exchangeError) Error() string { return e.name + ": " + e.err.Error() }
+func (e exchangeError) Unwrap() error { return e.err }
+
 // handleOAuthCallback completes an authorization: the state must be this
 // page session's, unused and unexpired; the code is exchanged with the
 // PKCE verifier and the tokens stored as the user's connection.
@@ -561,7 +580,7 @@ func (h *Handler) handleOAuthCallback(w http.ResponseWriter, r *http.Request, no
 	}
 	creds, err := h.oauth.Exchange(r.Context(), integ, secret, h.callbackURL(), q.Get("code"), verifier, h.svc.Now())
 	if err != nil {
-		return err
+		return exchangeError{name: integ.Name, err: err}
 	}
 	if _, _, err := h.svc.ConnectForSession(r.Context(), ps.sess, ps.user, integ.Slug, creds); err != nil {
 		return err

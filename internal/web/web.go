@@ -86,7 +86,12 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	mount("GET /connect/oauth/callback", h.page(h.session(h.handleOAuthCallback)))
 }
 
-// headers sets the security headers of every hosted-page response.
+// headers sets the security headers of every hosted-page response. Over
+// https the page also pins the browser to https for the host (HSTS, two
+// years, subdomains included) and keeps other origins' windows from
+// holding a reference to it (COOP same-origin). Over plain http neither
+// applies: browsers ignore HSTS there, and a development server must not
+// pin its host.
 func (h *Handler) headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
@@ -94,6 +99,10 @@ func (h *Handler) headers(next http.Handler) http.Handler {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Cache-Control", "no-store")
 		hd.Set("X-Frame-Options", "DENY")
+		if h.secure {
+			hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

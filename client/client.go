@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -164,8 +165,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 // its status when the body is not one.
 func errorOf(res *http.Response) *Error {
 	e := &Error{Status: res.StatusCode, RequestID: res.Header.Get("X-Request-Id")}
-	if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && s >= 0 {
-		e.RetryAfter = time.Duration(s) * time.Second
+	// A wait too long for a Duration (about 292 years) is the longest
+	// one: multiplied unchecked it would wrap to a negative wait.
+	if s, err := strconv.ParseInt(res.Header.Get("Retry-After"), 10, 64); (err == nil || errors.Is(err, strconv.ErrRange)) && s >= 0 {
+		e.RetryAfter = time.Duration(min(s, math.MaxInt64/int64(time.Second))) * time.Second
 	}
 	raw, _ := io.ReadAll(io.LimitReader(res.Body, maxErrorBody))
 	var env api.ErrorBody

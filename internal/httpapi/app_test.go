@@ -69,6 +69,11 @@ func TestApp_PatchRejects(t *testing.T) {
 				map[string]any{"settings": map[string]any{"session_ttl_seconds": 7200, "max_session_ttl_seconds": 3600}}, "settings.session_ttl_seconds"),
 			invalid("configuration_url_ttl_seconds too short", set("configuration_url_ttl_seconds", 29), "settings.configuration_url_ttl_seconds"),
 			invalid("configuration_url_ttl_seconds too long", set("configuration_url_ttl_seconds", 86401), "settings.configuration_url_ttl_seconds"),
+			// Counts of seconds that would wrap around inside a Duration.
+			invalid("session_ttl_seconds beyond a Duration", set("session_ttl_seconds", 9300000000), "settings.session_ttl_seconds"),
+			invalid("max_session_ttl_seconds beyond a Duration", set("max_session_ttl_seconds", 9300000000), "settings.max_session_ttl_seconds"),
+			invalid("configuration_url_ttl_seconds beyond a Duration", set("configuration_url_ttl_seconds", 9300000000), "settings.configuration_url_ttl_seconds"),
+			invalid("max_session_ttl_seconds beyond int64", `{"settings":{"max_session_ttl_seconds":99999999999999999999}}`, "settings.max_session_ttl_seconds"),
 			invalid("max_sessions_per_user 0", set("max_sessions_per_user", 0), "settings.max_sessions_per_user"),
 			invalid("max_sessions_per_user negative", set("max_sessions_per_user", -3), "settings.max_sessions_per_user"),
 			invalid("session_limit_policy unknown", set("session_limit_policy", "drop_newest"), "settings.session_limit_policy"),

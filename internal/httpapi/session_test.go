@@ -279,6 +279,77 @@ func TestSessions_ListGetExtendRevoke(t *testing.T) {
 	})
 }
 
+// A TTL beyond what a time.Duration holds used to wrap around to an expiry
+// in the past (the year 1737) and kill the session with a 200. Every TTL
+// above the cap is a 422 with the cap's message and details, and leaves the
+// session as it was.
+func TestSessions_HugeTTLIsRefused(t *testing.T) {
+	engines(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng)
+		_, key := e.newApp("acme")
+		if r := e.do("PATCH", "/v1/app", auth(key), map[string]any{"settings": map[string]any{"max_session_ttl_seconds": 7200}}); r.Status != 200 {
+			t.Fatalf("patch: %d %s", r.Status, r.Raw)
+		}
+		created := e.createSession(key, map[string]any{"user": map[string]any{"external_id": "u-1"}, "ttl_seconds": 600})
+		id, tok := sessionOf(created)["id"].(string), created.Body["token"].(string)
+		expiresAt := sessionOf(created)["expires_at"]
+		e.Clock.Advance(300 * time.Second)
+
+		details := func(r response) map[string]any {
+			d, _ := r.Body["error"].(map[string]any)["details"].(map[string]any)
+			return d
+		}
+		capped := e.do("POST", "/v1/sessions/"+id+"/extend", auth(key), map[string]any{"ttl_seconds": 7200 - 300 + 1})
+		if capped.Status != 422 || capped.code() != "validation_failed" {
+			t.Fatalf("extend just past the cap: %d %s", capped.Status, capped.Raw)
+		}
+		for _, ttl := range []string{"9300000000", "9223372036854775807", "9223372036854"} {
+			t.Run("extend "+ttl, func(t *testing.T) {
+				r := e.do("POST", "/v1/sessions/"+id+"/extend", auth(key), `{"ttl_seconds":`+ttl+`}`)
+				checkEnvelope(t, r)
+				if r.Status != 422 || r.code() != "validation_failed" {
+					t.Fatalf("got %d %s, want 422 validation_failed", r.Status, r.Raw)
+				}
+				if d := details(r); d["field"] != "ttl_seconds" || d["max_ttl_seconds"] != float64(7200-300) {
+					t.Errorf("details = %v, want field ttl_seconds and max_ttl_seconds %d", d, 7200-300)
+				}
+				if got, want := r.Body["error"].(map[string]any)["message"], capped.Body["error"].(map[string]any)["message"]; got != want {
+					t.Errorf("message = %q, want the cap's %q", got, want)
+				}
+			})
+		}
+		// Beyond int64 the number cannot even be held: still a 422 on the
+		// field, not a 400 about its type.
+		r := e.do("POST", "/v1/sessions/"+id+"/extend", auth(key), `{"ttl_seconds":99999999999999999999}`)
+		if r.Status != 422 || r.code() != "validation_failed" || errorField(r) != "ttl_seconds" {
+			t.Errorf("extend beyond int64: %d %s", r.Status, r.Raw)
+		}
+		// The session is untouched: same expiry, still usable.
+		if g := e.do("GET", "/v1/sessions/"+id, auth(key), nil); g.Status != 200 || g.Body["expires_at"] != expiresAt {
+			t.Errorf("after refused extensions: %d %s, want expires_at %v", g.Status, g.Raw, expiresAt)
+		}
+		if me := e.do("GET", "/v1/me", bearerHdr(tok), nil); me.Status != 200 {
+			t.Errorf("token after refused extensions: %d %s", me.Status, me.Raw)
+		}
+
+		// Creation: the same refusal, and nothing written.
+		for _, ttl := range []string{"7201", "9300000000", "9223372036854775807"} {
+			r := e.do("POST", "/v1/sessions", auth(key), `{"user":{"external_id":"u-2"},"ttl_seconds":`+ttl+`}`)
+			checkEnvelope(t, r)
+			if r.Status != 422 || r.code() != "validation_failed" {
+				t.Errorf("create with ttl %s: %d %s", ttl, r.Status, r.Raw)
+				continue
+			}
+			if d := details(r); d["field"] != "ttl_seconds" || d["max_ttl_seconds"] != float64(7200) {
+				t.Errorf("create with ttl %s: details = %v", ttl, d)
+			}
+		}
+		if r := e.do("GET", "/v1/sessions?external_user_id=u-2", auth(key), nil); r.Status != 200 || len(r.Body["data"].([]any)) != 0 {
+			t.Errorf("a refused creation wrote a session: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
 func TestSessions_LimitExactUnderConcurrency(t *testing.T) {
 	engines(t, func(t *testing.T, eng storetest.Engine) {
 		for _, policy := range []string{"reject", "evict_oldest"} {

@@ -16,6 +16,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -186,6 +187,16 @@ func checkKeys(body []byte, t reflect.Type) error {
 			if t != nil && !scalarFits(tok, t.Kind()) {
 				return mistyped(t)
 			}
+			if n, isNum := tok.(json.Number); isNum && t != nil && !intFits(n, t) {
+				// A whole number is the right type however large; one
+				// beyond what the field holds is an unacceptable value
+				// (422), like one beyond the field's own limit.
+				field := pathString(path)
+				if strings.HasPrefix(string(n), "-") {
+					return portico.Invalidf(field, "%s is too small.", field)
+				}
+				return portico.Invalidf(field, "%s is too large.", field)
+			}
 			return nil
 		}
 		if len(path) >= maxDepth {
@@ -275,6 +286,20 @@ func scalarFits(tok json.Token, k reflect.Kind) bool {
 		return false
 	}
 	return false
+}
+
+// intFits reports whether the number n, already known to fit an integer
+// kind's syntax, is within the range of t; non-integer kinds always fit.
+func intFits(n json.Number, t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		_, err := strconv.ParseInt(string(n), 10, t.Bits())
+		return err == nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		_, err := strconv.ParseUint(string(n), 10, t.Bits())
+		return err == nil
+	}
+	return true
 }
 
 var fieldCache sync.Map // reflect.Type → *structFields

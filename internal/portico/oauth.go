@@ -23,10 +23,13 @@ type OAuthState struct {
 type OAuthStore interface {
 	// CreateOAuthState stores a state.
 	CreateOAuthState(ctx context.Context, st *OAuthState) error
-	// UseOAuthState marks the state with this hash used and returns it; it
-	// fails with ErrOAuthState when the state is unknown, used or expired,
-	// and marks nothing then.
-	UseOAuthState(ctx context.Context, hash []byte) (*OAuthState, error)
+	// UseOAuthState marks the state with this hash used and returns it,
+	// only when it is the state of this app's page session sessionID,
+	// unused and unexpired (one conditional update). Otherwise it marks
+	// nothing and fails with ErrOAuthOther when the state belongs to
+	// another session, ErrOAuthState when it is unknown, used or expired:
+	// a stranger presenting someone's state cannot spend it.
+	UseOAuthState(ctx context.Context, appID, sessionID string, hash []byte) (*OAuthState, error)
 }
 
 // OAuthStateTTL bounds the time between starting an authorization and the
@@ -69,17 +72,15 @@ func (s *Service) BeginOAuth(ctx context.Context, sess *Session, user *User, slu
 }
 
 // FinishOAuth uses a state returned by the provider, once: it must belong
-// to sess. It returns the integration and the PKCE verifier.
+// to sess, and another session presenting it leaves it usable by its own.
+// It returns the integration and the PKCE verifier.
 func (s *Service) FinishOAuth(ctx context.Context, sess *Session, user *User, rawState string) (*Integration, string, error) {
 	if rawState == "" || len(rawState) > 128 {
 		return nil, "", ErrOAuthState
 	}
-	st, err := s.Store.UseOAuthState(ctx, HashToken(rawState))
+	st, err := s.Store.UseOAuthState(ctx, sess.AppID, sess.ID, HashToken(rawState))
 	if err != nil {
 		return nil, "", err
-	}
-	if st.AppID != sess.AppID || st.SessionID != sess.ID {
-		return nil, "", ErrOAuthOther
 	}
 	v, err := s.Sealer.Open(st.Verifier, oauthVerifierAAD(st.AppID, st.SessionID))
 	if err != nil {

@@ -66,11 +66,11 @@ func (s *Service) CreateAPIKey(ctx context.Context, appID string) (*APIKey, stri
 var errInvalidAPIKey = &Error{Code: CodeInvalidAPIKey, Message: "The API key is invalid or has been revoked."}
 
 // AuthenticateAPIKey returns the app of a raw API key. Malformed, unknown and
-// revoked keys fail alike, after the same hash and lookup, with
-// CodeInvalidAPIKey.
+// revoked keys fail alike, after the same hash and the same lookup that
+// finds no active key, with CodeInvalidAPIKey.
 func (s *Service) AuthenticateAPIKey(ctx context.Context, raw string) (*App, *APIKey, error) {
 	hash := HashToken(raw)
-	key, app, err := s.Store.FindAPIKeyByHash(ctx, hash)
+	key, app, err := s.Store.FindActiveAPIKeyByHash(ctx, hash)
 	if err != nil {
 		if ErrorCode(err) == CodeNotFound {
 			return nil, nil, errInvalidAPIKey

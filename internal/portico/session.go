@@ -165,7 +165,9 @@ func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) 
 	if in.TTLSeconds != nil {
 		ttl = *in.TTLSeconds
 		if ttl <= 0 || ttl > st.MaxSessionTTLSeconds {
-			return nil, Invalidf("ttl_seconds", "ttl_seconds must be between 1 and the app's max_session_ttl_seconds (%d).", st.MaxSessionTTLSeconds)
+			return nil, &Error{Code: CodeValidation, Field: "ttl_seconds",
+				Message: fmt.Sprintf("ttl_seconds must be between 1 and the app's max_session_ttl_seconds (%d).", st.MaxSessionTTLSeconds),
+				Details: map[string]any{"max_ttl_seconds": st.MaxSessionTTLSeconds}}
 		}
 	}
 	if in.RedirectURI != "" && !st.RedirectAllowed(in.RedirectURI) {
@@ -191,7 +193,7 @@ func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) 
 	sess := &Session{
 		ID: NewID(PrefixSession), AppID: app.ID, Refreshable: in.Refreshable, TTLSeconds: ttl,
 		RedirectURI: in.RedirectURI, Settings: settingsJSON, Theme: themeJSON, CustomSettings: custom,
-		ExpiresAt: now.Add(time.Duration(ttl) * time.Second),
+		ExpiresAt: now.Add(Seconds(int64(ttl))),
 	}
 	token, tokenHash := NewToken(PrefixSessionToken)
 	out := &CreatedSession{Session: sess, Token: token}
@@ -201,7 +203,7 @@ func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) 
 		var refreshHash []byte
 		out.RefreshToken, refreshHash = NewToken(PrefixRefreshToken)
 		ns.RefreshHash = refreshHash
-		re := now.Add(time.Duration(st.MaxSessionTTLSeconds) * time.Second)
+		re := now.Add(Seconds(int64(st.MaxSessionTTLSeconds)))
 		sess.RefreshExpiresAt = &re
 	}
 	code, link := s.newLink(app, sess, now)
@@ -243,7 +245,7 @@ func redirectRefused(allowed []string) *Error {
 // app's configuration_url_ttl_seconds but never past the session's end.
 func (s *Service) newLink(app *App, sess *Session, now time.Time) (*ConfigCode, ConfigLink) {
 	raw, hash := NewToken(PrefixConfigCode)
-	exp := now.Add(time.Duration(app.Settings.ConfigurationURLTTLSeconds) * time.Second)
+	exp := now.Add(Seconds(int64(app.Settings.ConfigurationURLTTLSeconds)))
 	if sess.ExpiresAt.Before(exp) {
 		exp = sess.ExpiresAt
 	}
@@ -324,7 +326,8 @@ func (s *Service) ListSessions(ctx context.Context, appID string, f SessionFilte
 }
 
 // ExtendSession sets expires_at to now + ttl, within the app's maximum
-// measured from the session's creation.
+// measured from the session's creation. A ttl past that maximum, however
+// large, is refused and the session is left as it was.
 func (s *Service) ExtendSession(ctx context.Context, app *App, id string, ttl int) (*Session, error) {
 	if ttl <= 0 {
 		return nil, Invalidf("ttl_seconds", "ttl_seconds must be a positive number of seconds.")
@@ -334,8 +337,8 @@ func (s *Service) ExtendSession(ctx context.Context, app *App, id string, ttl in
 		return nil, err
 	}
 	now := s.now()
-	exp := now.Add(time.Duration(ttl) * time.Second)
-	limit := sess.CreatedAt.Add(time.Duration(app.Settings.MaxSessionTTLSeconds) * time.Second)
+	exp := now.Add(Seconds(int64(ttl)))
+	limit := sess.CreatedAt.Add(Seconds(int64(app.Settings.MaxSessionTTLSeconds)))
 	if exp.After(limit) {
 		left := int(limit.Sub(now) / time.Second)
 		return nil, &Error{Code: CodeValidation, Field: "ttl_seconds",

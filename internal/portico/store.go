@@ -36,9 +36,12 @@ type Store interface {
 	ListAPIKeys(ctx context.Context, appID string) ([]APIKey, error)
 	// RevokeAPIKey revokes a key (CodeNotFound, also when already revoked).
 	RevokeAPIKey(ctx context.Context, keyID string) error
-	// FindAPIKeyByHash returns the key with this hash, revoked or not, and
-	// its app (CodeNotFound).
-	FindAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, *App, error)
+	// FindActiveAPIKeyByHash returns the unrevoked key with this hash and
+	// its app; CodeNotFound for an unknown and for a revoked key alike,
+	// which the lookup tells apart no more than it must: neither reads the
+	// app (authentication must not take longer for a revoked key than for
+	// an unknown one).
+	FindActiveAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, *App, error)
 
 	// FindOrCreateUser finds the user keyed by in (external id, else email)
 	// or creates it with id newID. A found user only gains in.AccountIDs.

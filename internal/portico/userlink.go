@@ -72,7 +72,7 @@ func (s *Service) reusableSession(ctx context.Context, app *App, externalID stri
 	if err != nil || user == nil {
 		return nil, err
 	}
-	minEnd := now.Add(time.Duration(app.Settings.ConfigurationURLTTLSeconds) * time.Second)
+	minEnd := now.Add(Seconds(int64(app.Settings.ConfigurationURLTTLSeconds)))
 	var found *Session
 	q := ListQuery{Limit: 100}
 	for scanned := 0; scanned < maxReuseScan; {

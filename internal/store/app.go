@@ -142,15 +142,17 @@ func (db *DB) RevokeAPIKey(ctx context.Context, keyID string) error {
 	})
 }
 
-// FindAPIKeyByHash implements portico.Store.
-func (db *DB) FindAPIKeyByHash(ctx context.Context, hash []byte) (*portico.APIKey, *portico.App, error) {
+// FindActiveAPIKeyByHash implements portico.Store. The revoked_at
+// condition is part of the lookup, so a revoked key, like an unknown one,
+// ends on no row: the app row is neither read nor decoded for either.
+func (db *DB) FindActiveAPIKeyByHash(ctx context.Context, hash []byte) (*portico.APIKey, *portico.App, error) {
 	var (
 		k       portico.APIKey
 		created int64
 		revoked sql.NullInt64
 	)
 	row := db.queryRow(db.lookupCtx(ctx), `SELECT `+appColumns+`, k.id, k.app_id, k.hash, k.hint, k.created_at, k.revoked_at
-		FROM api_keys k JOIN apps a ON a.id = k.app_id WHERE k.hash = ?`, hash)
+		FROM api_keys k JOIN apps a ON a.id = k.app_id WHERE k.hash = ? AND k.revoked_at IS NULL`, hash)
 	app, err := scanApp(row, &k.ID, &k.AppID, &k.Hash, &k.Hint, &created, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, portico.NotFound("API key")

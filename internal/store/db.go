@@ -8,6 +8,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -325,8 +326,9 @@ func driverKind(err error) error {
 }
 
 // classify turns errors that escape a transaction into domain errors:
-// domain errors pass through, unreachable databases become CodeUnavailable,
-// the rest stay internal.
+// domain errors pass through, a database that cannot serve (cannotServe)
+// becomes CodeUnavailable — a 503 with Retry-After, never a 500 — and the
+// rest stay internal.
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -335,27 +337,72 @@ func classify(err error) error {
 	if errors.As(err, &pe) {
 		return err
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return unavailable(err)
-		}
-		return err
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return err
-	}
-	var connErr *pgconn.ConnectError
-	var netErr net.Error
-	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) {
+	if cannotServe(err) {
 		return unavailable(err)
 	}
 	return err
+}
+
+// cannotServe reports a failure of the database rather than of the
+// statement: a PostgreSQL server that cannot be reached, whose connection
+// broke mid-request (EOF, a closed or reset socket), that timed out, is
+// shutting down or refuses connections; an SQLite file that is locked,
+// read-only, full or failing I/O. Such a failure passes when the database
+// comes back, and the pools then open fresh connections. It goes by error
+// types and codes, never by message text.
+func cannotServe(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return sqliteCannotServe(se.Code())
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgCannotServe(pgErr.Code)
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, pgconn.ErrConnClosed) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn)
+}
+
+// sqliteCannotServe reports the SQLite result codes (primary code of an
+// extended one) of a database that cannot serve for now.
+func sqliteCannotServe(code int) bool {
+	switch code & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, // another connection holds it
+		sqlite3.SQLITE_NOMEM,    // out of memory
+		sqlite3.SQLITE_READONLY, // read-only file, directory or file system
+		sqlite3.SQLITE_IOERR,    // the disk failed a read or write
+		sqlite3.SQLITE_FULL,     // the disk (or max_page_count) is full
+		sqlite3.SQLITE_CANTOPEN, // the file (or its journal) cannot be opened
+		sqlite3.SQLITE_PROTOCOL: // the WAL's locks keep changing
+		return true
+	}
+	return false
+}
+
+// pgCannotServe reports the SQLSTATEs of a PostgreSQL server that cannot
+// serve for now: class 08 (connection exception), 53 (insufficient
+// resources: disk full, out of memory, too many connections), 57014 (a
+// statement timeout), 57P01–57P03 (shutting down, crashed, starting up) and
+// 25006 (a read-only transaction: a standby, e.g. during a failover).
+func pgCannotServe(code string) bool {
+	switch {
+	case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "53"):
+		return true
+	}
+	switch code {
+	case "57014", "57P01", "57P02", "57P03", "25006":
+		return true
+	}
+	return false
 }
 
 func unavailable(err error) error {

@@ -22,28 +22,37 @@ func (db *DB) CreateOAuthState(ctx context.Context, st *portico.OAuthState) erro
 }
 
 // UseOAuthState implements portico.OAuthStore.
-func (db *DB) UseOAuthState(ctx context.Context, hash []byte) (*portico.OAuthState, error) {
+func (db *DB) UseOAuthState(ctx context.Context, appID, sessionID string, hash []byte) (*portico.OAuthState, error) {
 	var st *portico.OAuthState
 	err := db.inWrite(ctx, func(t *tx) error {
-		var (
-			s         portico.OAuthState
-			expiresAt int64
-			usedAt    sql.NullInt64
-		)
-		err := t.queryRow(ctx, `SELECT app_id, session_id, integration, verifier, expires_at, used_at FROM oauth_states WHERE hash = ?`+t.db.dialect.forUpdate(), hash).
-			Scan(&s.AppID, &s.SessionID, &s.Integration, &s.Verifier, &expiresAt, &usedAt)
-		switch {
-		case errors.Is(err, sql.ErrNoRows), err == nil && (usedAt.Valid || expiresAt <= us(t.now)):
-			return portico.ErrOAuthState
-		case err != nil:
-			return err
+		s := portico.OAuthState{Hash: hash, AppID: appID, SessionID: sessionID}
+		var expiresAt int64
+		// The owner's check and the mark are one statement: a state is
+		// spent only by its own session, whoever else presents it.
+		err := t.queryRow(ctx, `UPDATE oauth_states SET used_at = ?
+			WHERE hash = ? AND app_id = ? AND session_id = ? AND used_at IS NULL AND expires_at > ?
+			RETURNING integration, verifier, expires_at`, us(t.now), hash, appID, sessionID, us(t.now)).
+			Scan(&s.Integration, &s.Verifier, &expiresAt)
+		if err == nil {
+			s.ExpiresAt = fromUS(expiresAt)
+			st = &s
+			return nil
 		}
-		if _, err := t.exec(ctx, `UPDATE oauth_states SET used_at = ? WHERE hash = ?`, us(t.now), hash); err != nil {
+		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("use oauth state: %w", err)
 		}
-		s.Hash, s.ExpiresAt = hash, fromUS(expiresAt)
-		st = &s
-		return nil
+		// Nothing was marked; say why.
+		var ownerApp, ownerSession string
+		err = t.queryRow(ctx, `SELECT app_id, session_id FROM oauth_states WHERE hash = ?`, hash).Scan(&ownerApp, &ownerSession)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return portico.ErrOAuthState
+		case err != nil:
+			return fmt.Errorf("find oauth state: %w", err)
+		case ownerApp != appID || ownerSession != sessionID:
+			return portico.ErrOAuthOther
+		}
+		return portico.ErrOAuthState
 	})
 	return st, err
 }

@@ -563,7 +563,7 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		}
 		// A refresh renews the session for its TTL within its refresh life,
 		// and never shortens it (an extended session keeps its expiry).
-		exp := max(expires, min(us(t.now.Add(time.Duration(ttl)*time.Second)), refreshExpires.Int64))
+		exp := max(expires, min(us(t.now.Add(portico.Seconds(int64(ttl)))), refreshExpires.Int64))
 		if _, err := t.exec(ctx, `INSERT INTO session_refresh_history (hash, session_id) VALUES (?, ?)`, oldRefresh, id); err != nil {
 			return fmt.Errorf("record rotated refresh token: %w", err)
 		}

@@ -194,8 +194,7 @@ func (c *lookupConn) errorf(op string, rc int32) error {
 		e.code = sqlite3.Xsqlite3_extended_errcode(c.tls, c.db)
 		e.msg = libc.GoString(sqlite3.Xsqlite3_errmsg(c.tls, c.db))
 	}
-	switch e.code & 0xff {
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+	if sqliteCannotServe(int(e.code)) {
 		return unavailable(e)
 	}
 	return e

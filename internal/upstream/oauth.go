@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,9 +50,16 @@ func (o *OAuth2) AuthCodeURL(integ *portico.Integration, redirectURL, state, ver
 	return config(integ, "", redirectURL).AuthCodeURL(state, oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier))
 }
 
-// ErrExchange is a refused or failed code exchange; its message is safe to
-// show (it never holds a secret).
-var ErrExchange = errors.New("the provider refused the authorization")
+// ErrExchange is a failed token request (code exchange or refresh). Its
+// message never holds a secret but may hold the token URL, an address and
+// why the address guard refused it: it is for the log, not for a user's
+// page. A provider's refusal also wraps ErrRefused; other failures (the
+// provider could not be reached, or its answer could not be read) do not.
+var ErrExchange = errors.New("the token request failed")
+
+// ErrRefused is a token request the provider answered with a refusal (an
+// OAuth2 error answer or an error status).
+var ErrRefused = errors.New("the provider refused it")
 
 // Exchange trades an authorization code for tokens, as credentials of a
 // connection: access_token, and refresh_token, token_type, expires_at (now
@@ -73,13 +81,49 @@ func exchangeError(err error) error {
 		if re.ErrorDescription != "" {
 			desc += ": " + re.ErrorDescription
 		}
-		return fmt.Errorf("%w (%s)", ErrExchange, strings.TrimSpace(desc))
+		return fmt.Errorf("%w: %w (%s)", ErrExchange, ErrRefused, strings.TrimSpace(desc))
 	}
 	return fmt.Errorf("%w: %v", ErrExchange, err)
 }
 
+// MaxTokenLifetime caps the lifetime recorded for an access token. A
+// provider's expires_in beyond it (some send 2^31-1 or more for "does not
+// expire") is recorded as this long: longer than any token lifetime a
+// provider documents, and far inside what a time holds.
+const MaxTokenLifetime = 10 * 365 * 24 * time.Hour
+
+// lifetime is the access token's lifetime from the provider's expires_in,
+// capped at MaxTokenLifetime; ok is false when the answer gives none, or
+// one of zero or less, which is recorded as no expiry (the token is used
+// until the provider refuses it, as when expires_in is absent), not as an
+// already expired token that every use would refresh again. It reads the
+// answer's own value: golang.org/x/oauth2 fills Token.ExpiresIn from JSON
+// answers only (a form-encoded answer, GitHub's default, carries it among
+// the extras) and narrows it to 32 bits, where a large negative number can
+// wrap to a positive one.
+func lifetime(tok *oauth2.Token) (d time.Duration, ok bool) {
+	var n int64
+	switch v := tok.Extra("expires_in").(type) {
+	case int64: // form-encoded
+		n = v
+	case float64: // JSON number
+		n = int64(max(min(v, 1<<62), -1))
+	case string: // JSON string (PayPal), or form-encoded digits beyond int64
+		i, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err == nil || errors.Is(err, strconv.ErrRange) {
+			n = i // ParseInt saturates out-of-range values
+		}
+	default:
+		n = tok.ExpiresIn
+	}
+	if n <= 0 {
+		return 0, false
+	}
+	return min(portico.Seconds(n), MaxTokenLifetime), true
+}
+
 // credentialsOf turns a token answer into a connection's credentials;
-// expires_at is now plus the provider's expires_in.
+// expires_at is now plus the token's lifetime.
 func credentialsOf(tok *oauth2.Token, now time.Time) portico.Credentials {
 	creds := portico.Credentials{portico.TokenAccess: tok.AccessToken}
 	if tok.RefreshToken != "" {
@@ -88,8 +132,8 @@ func credentialsOf(tok *oauth2.Token, now time.Time) portico.Credentials {
 	if tok.TokenType != "" {
 		creds[portico.TokenType] = tok.TokenType
 	}
-	if tok.ExpiresIn > 0 {
-		creds[portico.TokenExpiresAt] = now.Add(time.Duration(tok.ExpiresIn) * time.Second).UTC().Format(time.RFC3339)
+	if d, ok := lifetime(tok); ok {
+		creds[portico.TokenExpiresAt] = now.Add(d).UTC().Format(time.RFC3339)
 	}
 	if s, ok := tok.Extra("scope").(string); ok && s != "" {
 		creds[portico.TokenScope] = s

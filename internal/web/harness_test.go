@@ -15,6 +15,7 @@ import (
 
 	"github.com/porticohq/portico/internal/cli"
 	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/secret"
 	"github.com/porticohq/portico/internal/store/storetest"
 )
 
@@ -39,7 +40,8 @@ func (l *logBuf) String() string {
 type site struct {
 	t     *testing.T
 	Svc   *portico.Service
-	URL   string
+	URL   string // the public URL
+	Local string // where the server listens (the public URL unless a test sets one)
 	Key   string
 	Clock *storetest.Clock
 	logs  *logBuf
@@ -77,7 +79,7 @@ func newSite(t *testing.T, edits ...func(*cli.Config)) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, Svc: srv.Service, URL: srv.URL(), Key: key, Clock: clock, logs: logs}
+	s := &site{t: t, Svc: srv.Service, URL: srv.URL(), Local: "http://" + srv.Addr(), Key: key, Clock: clock, logs: logs}
 	s.api("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"allowed_redirect_uris": []string{"https://app.example.com/settings"}}}, 200)
 	s.api("PUT", "/v1/integrations/acme", map[string]any{
 		"name": "Acme <CRM>", "category": "crm", "base_url": "https://api.acme.example/v2",
@@ -90,6 +92,16 @@ func newSite(t *testing.T, edits ...func(*cli.Config)) *site {
 	return s
 }
 
+// on runs a site on engine e instead of newSite's SQLite.
+func on(t *testing.T, e storetest.Engine) func(*cli.Config) {
+	return func(c *cli.Config) {
+		c.DatabaseURL, c.DataDir = e.Fresh(t)
+		if c.DatabaseURL != "" {
+			c.EncryptionKey = secret.NewKey()
+		}
+	}
+}
+
 // api calls the native API with the app's key and checks the status.
 func (s *site) api(method, path string, body any, want int) map[string]any {
 	s.t.Helper()
@@ -98,7 +110,7 @@ func (s *site) api(method, path string, body any, want int) map[string]any {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, s.URL+path, rd)
+	req, _ := http.NewRequest(method, s.Local+path, rd)
 	req.Header.Set("Authorization", "Bearer "+s.Key)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

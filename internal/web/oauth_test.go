@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/porticohq/portico/internal/cli"
 	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/store/storetest"
 	"github.com/porticohq/portico/internal/upstream"
 )
 
@@ -105,8 +108,8 @@ func newProvider(t *testing.T) *provider {
 }
 
 // oauthSite is a site whose app offers an OAuth2 integration of p.
-func oauthSite(t *testing.T, p *provider) *site {
-	s := newSite(t, func(c *cli.Config) { c.AllowPrivateUpstreams = true })
+func oauthSite(t *testing.T, p *provider, edits ...func(*cli.Config)) *site {
+	s := newSite(t, append(edits, func(c *cli.Config) { c.AllowPrivateUpstreams = true })...)
 	s.api("PUT", "/v1/integrations/gitlab", map[string]any{
 		"name": "GitLab", "category": "code", "base_url": p.URL + "/api",
 		"auth": map[string]any{"type": "oauth2",
@@ -198,6 +201,143 @@ func TestOAuth_CallbackChecks(t *testing.T) {
 	for _, leaked := range []string{"at-code-1", "rt-code-1", clientSecret} {
 		if strings.Contains(s.logs.String(), leaked) {
 			t.Errorf("the log holds %s", leaked)
+		}
+	}
+}
+
+// Another page session presenting a victim's state is refused, and the
+// state is not spent: the victim's own callback still completes.
+func TestOAuth_StrangerCannotBurnTheState(t *testing.T) {
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			p := newProvider(t)
+			s := oauthSite(t, p, on(t, eng))
+			victim := browser()
+			callback := authorize(t, startOAuth(t, s, victim), "approve")
+
+			stranger := browser()
+			link, _, _ := s.session(map[string]any{"user": map[string]any{"external_id": "u-2"}})
+			if res, _ := get(t, stranger, link); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("stranger opens a page: %d", res.StatusCode)
+			}
+			if res, _ := get(t, stranger, callback); res.StatusCode != http.StatusForbidden {
+				t.Fatalf("the stranger's callback: %d, want 403", res.StatusCode)
+			}
+			if p.exchanges != 0 || len(s.connections()) != 0 {
+				t.Fatalf("the stranger's callback reached the provider (%d) or stored (%d)", p.exchanges, len(s.connections()))
+			}
+
+			res, _ := get(t, victim, callback)
+			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/?notice=connected" {
+				t.Fatalf("the victim's callback after the stranger's: %d %v, want 303 to /connect/?notice=connected",
+					res.StatusCode, res.Header.Get("Location"))
+			}
+			conns := s.connections()
+			if len(conns) != 1 || conns[0].(map[string]any)["status"] != "connected" {
+				t.Fatalf("connections: %v", conns)
+			}
+		})
+	}
+}
+
+// A failed code exchange shows the user a plain sentence — never the token
+// URL, an address or the address guard's reason — and logs the detail with
+// the request id.
+func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	p := newProvider(t)
+	for _, tc := range []struct {
+		name string
+		// tokenURL and authorizeURL define the integration; the site runs
+		// with --allow-private-upstreams when private.
+		tokenURL, authorizeURL string
+		private                bool
+		clientSecret           string
+		page                   string   // the sentence the user sees
+		hidden                 []string // what the page must not show
+		logged                 string   // what the log line holds
+	}{
+		{
+			name: "refused by the address guard",
+			// 127.0.0.1 through NAT64: public on its face, loopback once dialled.
+			tokenURL: "https://[64:ff9b::7f00:1]:8443/oauth/token", authorizeURL: "https://[64:ff9b::7f00:1]:8443/authorize",
+			clientSecret: clientSecret,
+			page:         "GitLab could not be reached to finish connecting. Try again in a moment.",
+			hidden:       []string{"64:ff9b", "7f00", "8443", "/oauth/token", "loopback", "NAT64", "refused"},
+			logged:       "loopback address (through NAT64)",
+		},
+		{
+			name:     "unreachable",
+			tokenURL: "http://" + closedAddr + "/oauth/token", authorizeURL: p.URL + "/authorize", private: true,
+			clientSecret: clientSecret,
+			page:         "GitLab could not be reached to finish connecting. Try again in a moment.",
+			hidden:       []string{closedAddr, "127.0.0.1", "/oauth/token", "connection refused", "dial tcp"},
+			logged:       "connection refused",
+		},
+		{
+			name:     "refused by the provider",
+			tokenURL: p.URL + "/token", authorizeURL: p.URL + "/authorize", private: true,
+			clientSecret: "wrong-secret",
+			page:         "GitLab did not accept the connection. Try again.",
+			hidden:       []string{p.URL, "127.0.0.1", "invalid_grant", "bad code, client or verifier"},
+			logged:       "invalid_grant",
+		},
+	} {
+		for _, eng := range storetest.Engines(t) {
+			t.Run(tc.name+"/"+eng.Name, func(t *testing.T) {
+				s := newSite(t, on(t, eng), func(c *cli.Config) { c.AllowPrivateUpstreams = tc.private })
+				s.api("PUT", "/v1/integrations/gitlab", map[string]any{
+					"name": "GitLab", "category": "code", "base_url": "https://gitlab.example.com/api",
+					"auth": map[string]any{"type": "oauth2",
+						"oauth2": map[string]any{"authorize_url": tc.authorizeURL, "token_url": tc.tokenURL,
+							"client_id": clientID, "client_secret": tc.clientSecret, "scopes": []string{"repo"}},
+						"inject": map[string]any{"header": "Authorization", "format": "Bearer {access_token}"}},
+				}, 201)
+				c := browser()
+				authURL := startOAuth(t, s, c)
+				callback := s.URL + "/connect/oauth/callback?code=code-1&state="
+				if tc.private {
+					callback = authorize(t, authURL, "approve")
+				} else {
+					u, _ := url.Parse(authURL)
+					callback += url.QueryEscape(u.Query().Get("state"))
+				}
+				res, body := get(t, c, callback)
+				if res.StatusCode != http.StatusBadGateway || !strings.Contains(body, tc.page) {
+					t.Fatalf("callback: %d, want 502 with %q:\n%s", res.StatusCode, tc.page, body)
+				}
+				for _, h := range append(tc.hidden, tc.tokenURL) {
+					if strings.Contains(body, h) || strings.Contains(body, html.EscapeString(h)) {
+						t.Errorf("the page shows %q:\n%s", h, body)
+					}
+				}
+				if ip := regexp.MustCompile(`\b\d{1,3}(\.\d{1,3}){3}\b`).FindString(body); ip != "" {
+					t.Errorf("the page shows an IP address %s", ip)
+				}
+				id := res.Header.Get("X-Request-Id")
+				found := false
+				for _, line := range strings.Split(s.logs.String(), "\n") {
+					var l map[string]any
+					if json.Unmarshal([]byte(line), &l) != nil || l["msg"] != "oauth_exchange_failed" {
+						continue
+					}
+					found = true
+					if id == "" || l["request_id"] != id || !strings.Contains(fmt.Sprint(l["error"]), tc.logged) {
+						t.Errorf("log line %s, want request_id %q and an error holding %q", line, id, tc.logged)
+					}
+				}
+				if !found {
+					t.Errorf("no oauth_exchange_failed line in the log:\n%s", s.logs.String())
+				}
+				if len(s.connections()) != 0 {
+					t.Errorf("a failed exchange stored a connection")
+				}
+			})
 		}
 	}
 }

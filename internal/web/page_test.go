@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/porticohq/portico/internal/cli"
 )
 
 func TestOpenLink_CookieRedirectAndSingleUse(t *testing.T) {
@@ -324,5 +326,37 @@ func TestFrameAncestorsFollowTheApp(t *testing.T) {
 	res, _ := get(t, c, s.URL+"/connect/")
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors https://app.example.com http://localhost:3000") || res.Header.Get("X-Frame-Options") != "" {
 		t.Fatalf("CSP %q, X-Frame-Options %q", csp, res.Header.Get("X-Frame-Options"))
+	}
+}
+
+// Over https every hosted-page response pins https (HSTS) and isolates the
+// page from other origins' windows (COOP); over plain http neither is sent.
+func TestSecurityHeaders_FollowThePublicURL(t *testing.T) {
+	for _, tc := range []struct {
+		publicURL  string
+		hsts, coop string
+	}{
+		{"https://connect.example.com", "max-age=63072000; includeSubDomains", "same-origin"},
+		{"", "", ""}, // the default, http://<addr>
+	} {
+		t.Run("public URL "+tc.publicURL, func(t *testing.T) {
+			s := newSite(t, func(c *cli.Config) { c.PublicURL = tc.publicURL })
+			link, _, _ := s.session(nil)
+			code := link[strings.LastIndex(link, "/")+1:]
+			c := browser()
+			for _, path := range []string{"/connect/" + code, "/connect/", "/connect/pcc_unknown", "/connect/static/style.css"} {
+				res, _ := get(t, c, s.Local+path)
+				if got := res.Header.Get("Strict-Transport-Security"); got != tc.hsts {
+					t.Errorf("GET %s (%d): Strict-Transport-Security = %q, want %q", path, res.StatusCode, got, tc.hsts)
+				}
+				if got := res.Header.Get("Cross-Origin-Opener-Policy"); got != tc.coop {
+					t.Errorf("GET %s (%d): Cross-Origin-Opener-Policy = %q, want %q", path, res.StatusCode, got, tc.coop)
+				}
+			}
+			res, _ := post(t, c, s.Local+"/connect/open", url.Values{"token": {"pst_unknown"}}, nil)
+			if got := res.Header.Get("Strict-Transport-Security"); got != tc.hsts {
+				t.Errorf("POST /connect/open (%d): Strict-Transport-Security = %q, want %q", res.StatusCode, got, tc.hsts)
+			}
+		})
 	}
 }

@@ -86,7 +86,12 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	mount("GET /connect/oauth/callback", h.page(h.session(h.handleOAuthCallback)))
 }
 
-// headers sets the security headers of every hosted-page response.
+// headers sets the security headers of every hosted-page response. Over
+// https the page also pins the browser to https for the host (HSTS, two
+// years, subdomains included) and keeps other origins' windows from
+// holding a reference to it (COOP same-origin). Over plain http neither
+// applies: browsers ignore HSTS there, and a development server must not
+// pin its host.
 func (h *Handler) headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
@@ -94,6 +99,10 @@ func (h *Handler) headers(next http.Handler) http.Handler {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Cache-Control", "no-store")
 		hd.Set("X-Frame-Options", "DENY")
+		if h.secure {
+			hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -297,8 +306,17 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		status, v.Message = http.StatusBadRequest, &message{"This authorization is not valid", "It was already used, has expired, or did not start here. Go back to the page and connect again."}
 	case errors.Is(err, portico.ErrOAuthOther):
 		status, v.Message = http.StatusForbidden, &message{"This authorization belongs to another session", "Go back to the page and connect again."}
-	case errors.Is(err, upstream.ErrExchange):
-		status, v.Message = http.StatusBadGateway, &message{"The provider did not accept the connection", err.Error()}
+	case errors.As(err, new(exchangeError)):
+		// What failed (the token URL, an address, the guard's reason, the
+		// provider's answer) goes to the log; the user gets a sentence.
+		var xe exchangeError
+		errors.As(err, &xe)
+		h.logFailure(w, r, "oauth_exchange_failed", err)
+		body := xe.name + " could not be reached to finish connecting. Try again in a moment."
+		if errors.Is(err, upstream.ErrRefused) {
+			body = xe.name + " did not accept the connection. Try again."
+		}
+		status, v.Message = http.StatusBadGateway, &message{"The connection was not made", body}
 	case errors.As(err, new(providerError)):
 		pe := providerError{}
 		errors.As(err, &pe)
@@ -307,12 +325,25 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		status, v.Message = http.StatusNotFound, &message{"Not found", "This page does not exist. Go back and try again."}
 	case portico.ErrorCode(err) == portico.CodeForbidden:
 		status, v.Message = http.StatusForbidden, &message{"Not allowed", portico.AsError(err).Message}
+	case portico.ErrorCode(err) == portico.CodeUnavailable:
+		// The store cannot serve for now: like the API, 503 with a retry
+		// hint, and the cause only in the log.
+		h.logFailure(w, r, "connect_unavailable", err)
+		w.Header().Set("Retry-After", "1")
+		status, v.Message = http.StatusServiceUnavailable, &message{"This page is unavailable for a moment", "Try again in a moment."}
 	default:
-		h.log.Error("connect_failed", slog.String("route", r.Pattern), slog.Any("error", err))
+		h.logFailure(w, r, "connect_failed", err)
 		v.Message = &message{"Something went wrong", "Try again in a moment."}
 	}
 	v.Title = v.Message.Heading
 	h.render(w, status, "message.html", v)
+}
+
+// logFailure logs what a page did not show: the cause of a failure, with
+// the request id the API server gave the response.
+func (h *Handler) logFailure(w http.ResponseWriter, r *http.Request, msg string, err error) {
+	h.log.LogAttrs(r.Context(), slog.LevelError, msg, slog.String("request_id", w.Header().Get("X-Request-Id")),
+		slog.String("route", r.Pattern), slog.Any("error", err))
 }
 
 // handleOpenCode exchanges a configuration code for the page cookie and
@@ -529,6 +560,16 @@ func (e providerError) Error() string {
 	return e.code
 }
 
+// exchangeError is a failed code exchange with the integration's name, to
+// tell the user in plain words.
+type exchangeError struct {
+	name string
+	err  error
+}
+
+func (e exchangeError) Error() string { return e.name + ": " + e.err.Error() }
+func (e exchangeError) Unwrap() error { return e.err }
+
 // handleOAuthCallback completes an authorization: the state must be this
 // page session's, unused and unexpired; the code is exchanged with the
 // PKCE verifier and the tokens stored as the user's connection.
@@ -547,7 +588,7 @@ func (h *Handler) handleOAuthCallback(w http.ResponseWriter, r *http.Request, no
 	}
 	creds, err := h.oauth.Exchange(r.Context(), integ, secret, h.callbackURL(), q.Get("code"), verifier, h.svc.Now())
 	if err != nil {
-		return err
+		return exchangeError{name: integ.Name, err: err}
 	}
 	if _, _, err := h.svc.ConnectForSession(r.Context(), ps.sess, ps.user, integ.Slug, creds); err != nil {
 		return err

@@ -196,6 +196,9 @@ func TestSessionCreate_Errors(t *testing.T) {
 			{"length zero", full("c"), `{"settings":{"session_length":"0m"}}`, 422, "InvalidStateError", "settings.session_length"},
 			{"length over a week", full("c"), `{"settings":{"session_length":"8d"}}`, 422, "InvalidStateError", "settings.session_length"},
 			{"length a second over a week", full("c"), `{"settings":{"session_length":"604801s"}}`, 422, "InvalidStateError", "settings.session_length"},
+			// Lengths whose seconds would wrap around inside a Duration.
+			{"length of the largest count", full("c"), `{"settings":{"session_length":"9999999w"}}`, 422, "InvalidStateError", "settings.session_length"},
+			{"length past seven digits", full("c"), `{"settings":{"session_length":"9300000000s"}}`, 400, "RequestValidationError", "settings.session_length"},
 			{"unknown action", full("c"), `{"settings":{"allow_actions":["delete","fly"]}}`, 400, "RequestValidationError", "settings.allow_actions[1]"},
 			{"bad unified api", full("c"), `{"settings":{"unified_apis":["CRM!"]}}`, 422, "InvalidStateError", "settings.unified_apis"},
 			{"redirect not allowed", full("c"), `{"redirect_uri":"https://evil.example.com/"}`, 422, "InvalidStateError", "redirect_uri"},

@@ -6,6 +6,7 @@ package sessionstorage
 
 import (
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -141,8 +142,10 @@ func ttlOf(r *http.Request) (int, error) {
 	case q.Has("ttl_seconds") && in.Data != nil:
 		return 0, portico.Invalid("ttl_seconds", "Give ttl_seconds either in the query string or in the body, not both.")
 	case q.Has("ttl_seconds"):
+		// A count beyond int saturates (Atoi returns the bound with
+		// ErrRange): it is above the cap, and refused as such.
 		n, err := strconv.Atoi(q.Get("ttl_seconds"))
-		if err != nil {
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return 0, portico.Invalid("ttl_seconds", "ttl_seconds must be a whole number of seconds.")
 		}
 		return n, nil

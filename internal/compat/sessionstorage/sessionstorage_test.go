@@ -300,6 +300,13 @@ func TestSessionStorage_Errors(t *testing.T) {
 				{"extend body duplicate key", "POST", sp, `{"data":{"ttl_seconds":60,"ttl_seconds":7}}`, creds, 400, 40000},
 				{"extend ttl zero", "POST", sp + "?ttl_seconds=0", nil, creds, 422, 42200},
 				{"extend past the maximum", "POST", sp + "?ttl_seconds=604801", nil, creds, 422, 42200},
+				// Counts that wrap around when multiplied into a Duration.
+				{"extend by 9300000000 s", "POST", sp + "?ttl_seconds=9300000000", nil, creds, 422, 42200},
+				{"extend by 9300000000 s in the body", "POST", sp, `{"data":{"ttl_seconds":9300000000}}`, creds, 422, 42200},
+				{"extend by the largest int64", "POST", sp + "?ttl_seconds=9223372036854775807", nil, creds, 422, 42200},
+				{"extend beyond int64", "POST", sp + "?ttl_seconds=99999999999999999999", nil, creds, 422, 42200},
+				{"extend beyond int64 in the body", "POST", sp, `{"data":{"ttl_seconds":99999999999999999999}}`, creds, 422, 42200},
+				{"extend below int64", "POST", sp + "?ttl_seconds=-99999999999999999999", nil, creds, 422, 42200},
 			}
 			for _, c := range cases {
 				status, h, m := e.srv.JSON(c.method, c.path, c.body, c.hdr...)

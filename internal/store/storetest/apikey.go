@@ -24,7 +24,7 @@ func init() {
 		_, hash := portico.NewToken(portico.PrefixAPIKeySecret)
 		k := &portico.APIKey{ID: portico.NewID(portico.PrefixAPIKey), AppID: portico.NewID(portico.PrefixApp), Hash: hash, Hint: "wxyz"}
 		WantCode(t, f.Store.CreateAPIKey(f.Ctx, k), portico.CodeNotFound)
-		_, _, err := f.Store.FindAPIKeyByHash(f.Ctx, hash)
+		_, _, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, hash)
 		WantCode(t, err, portico.CodeNotFound)
 	})
 
@@ -48,14 +48,14 @@ func init() {
 		if got.AppID != app.ID || !bytes.Equal(got.Hash, k.Hash) || got.Hint != k.Hint || !got.CreatedAt.Equal(t1) || got.RevokedAt != nil {
 			t.Fatalf("listed %+v, want %+v", got, k)
 		}
-		fk, fa, err := f.Store.FindAPIKeyByHash(f.Ctx, k.Hash)
+		fk, fa, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, k.Hash)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if fk.ID != k.ID || fk.AppID != app.ID || fa.ID != app.ID || fa.Name != "a" || fk.RevokedAt != nil {
-			t.Fatalf("FindAPIKeyByHash = %+v %+v", fk, fa)
+			t.Fatalf("FindActiveAPIKeyByHash = %+v %+v", fk, fa)
 		}
-		_, _, err = f.Store.FindAPIKeyByHash(f.Ctx, portico.HashToken("pk_unknown"))
+		_, _, err = f.Store.FindActiveAPIKeyByHash(f.Ctx, portico.HashToken("pk_unknown"))
 		WantCode(t, err, portico.CodeNotFound)
 	})
 
@@ -67,34 +67,33 @@ func init() {
 		if err := f.Store.RevokeAPIKey(f.Ctx, k.ID); err != nil {
 			t.Fatal(err)
 		}
-		// The lookup still finds a revoked key, so that the caller can
-		// fail it the same way as an unknown one.
-		fk, _, err := f.Store.FindAPIKeyByHash(f.Ctx, k.Hash)
-		if err != nil {
-			t.Fatal(err)
+		// The lookup finds a revoked key no more than an unknown one.
+		_, _, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, k.Hash)
+		WantCode(t, err, portico.CodeNotFound)
+		if _, _, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, other.Hash); err != nil {
+			t.Fatalf("the app's other key: %v", err)
 		}
-		if fk.RevokedAt == nil || !fk.RevokedAt.Equal(revokedAt) {
-			t.Fatalf("revoked_at = %v, want %v", fk.RevokedAt, revokedAt)
+		revokedAtOf := func() map[string]*time.Time {
+			keys, err := f.Store.ListAPIKeys(f.Ctx, app.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]*time.Time{}
+			for _, key := range keys {
+				out[key.ID] = key.RevokedAt
+			}
+			return out
+		}
+		got := revokedAtOf()
+		if len(got) != 3 || got[k.ID] == nil || !got[k.ID].Equal(revokedAt) || got[other.ID] != nil {
+			t.Fatalf("after revoking %s: %v", k.ID, got)
 		}
 		f.Clock.Advance(time.Hour)
 		WantCode(t, f.Store.RevokeAPIKey(f.Ctx, k.ID), portico.CodeNotFound)
-		fk, _, err = f.Store.FindAPIKeyByHash(f.Ctx, k.Hash)
-		if err != nil || fk.RevokedAt == nil || !fk.RevokedAt.Equal(revokedAt) {
-			t.Fatalf("a second revoke moved revoked_at: %v %v", fk, err)
+		if got := revokedAtOf(); got[k.ID] == nil || !got[k.ID].Equal(revokedAt) {
+			t.Fatalf("a second revoke moved revoked_at: %v", got[k.ID])
 		}
 		WantCode(t, f.Store.RevokeAPIKey(f.Ctx, portico.NewID(portico.PrefixAPIKey)), portico.CodeNotFound)
-
-		keys, err := f.Store.ListAPIKeys(f.Ctx, app.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		revoked := map[string]bool{}
-		for _, key := range keys {
-			revoked[key.ID] = key.RevokedAt != nil
-		}
-		if len(keys) != 3 || !revoked[k.ID] || revoked[other.ID] {
-			t.Fatalf("after revoking %s: %+v", k.ID, keys)
-		}
 	})
 
 	register("APIKey/OtherAppCannotSeeIt", func(t *testing.T, f *Fixture) {
@@ -112,7 +111,7 @@ func init() {
 		if len(keys) != 1 {
 			t.Fatalf("app b has %d keys, want its own 1", len(keys))
 		}
-		_, fa, err := f.Store.FindAPIKeyByHash(f.Ctx, k.Hash)
+		_, fa, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, k.Hash)
 		if err != nil || fa.ID != a.ID {
 			t.Fatalf("key of a authenticates as %v (%v)", fa, err)
 		}

@@ -100,7 +100,7 @@ func (w *appWorld) checkIntact(t testing.TB, f *Fixture, before portico.AppRows)
 	if got := w.count(t, f); got != before {
 		t.Fatalf("the other app's rows changed: %+v, want %+v", got, before)
 	}
-	if _, app, err := f.Store.FindAPIKeyByHash(f.Ctx, w.keyHash); err != nil || app.ID != w.app.ID {
+	if _, app, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, w.keyHash); err != nil || app.ID != w.app.ID {
 		t.Fatalf("the other app's key: %v", err)
 	}
 	if _, _, err := f.Store.FindSessionByTokenHash(f.Ctx, w.token); err != nil {
@@ -136,7 +136,7 @@ func init() {
 		WantCode(t, err, portico.CodeNotFound)
 		_, err = f.Store.CountAppRows(f.Ctx, a.app.ID)
 		WantCode(t, err, portico.CodeNotFound)
-		_, _, err = f.Store.FindAPIKeyByHash(f.Ctx, a.keyHash)
+		_, _, err = f.Store.FindActiveAPIKeyByHash(f.Ctx, a.keyHash)
 		WantCode(t, err, portico.CodeNotFound)
 		_, _, err = f.Store.FindSessionByTokenHash(f.Ctx, a.token)
 		WantCode(t, err, portico.CodeNotFound)

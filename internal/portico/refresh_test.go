@@ -40,6 +40,20 @@ type tokenProvider struct {
 	refreshes atomic.Int64
 	mu        sync.Mutex
 	used      []string // refresh tokens presented
+	// hold, when set (a func()), runs before each answer: a test holds
+	// the answer back until its callers are where it wants them.
+	hold atomic.Value
+}
+
+// claimCounter counts the refresh claims callers made, won or lost.
+type claimCounter struct {
+	portico.Store
+	claims atomic.Int64
+}
+
+func (c *claimCounter) ClaimRefresh(ctx context.Context, appID, id, sealed, owner string, lease time.Duration) (bool, *portico.RefreshState, error) {
+	defer c.claims.Add(1)
+	return c.Store.ClaimRefresh(ctx, appID, id, sealed, owner, lease)
 }
 
 func newTokenProvider(t *testing.T, delay time.Duration) *tokenProvider {
@@ -60,6 +74,9 @@ func newTokenProvider(t *testing.T, delay time.Duration) *tokenProvider {
 		p.used = append(p.used, r.PostForm.Get("refresh_token"))
 		p.mu.Unlock()
 		time.Sleep(p.delay)
+		if hold, ok := p.hold.Load().(func()); ok {
+			hold()
+		}
 		w.Header().Set("Content-Type", "application/json")
 		mode := p.mode.Load().(string)
 		switch {
@@ -309,7 +326,8 @@ func TestFreshCredentials_TransientFailureShared(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			clock := storetest.NewClock()
-			w := newRefreshWorld(t, storetest.Open(t, e, clock.Now), clock, newKeyring(t), newTokenProvider(t, 100*time.Millisecond))
+			db := &claimCounter{Store: storetest.Open(t, e, clock.Now)}
+			w := newRefreshWorld(t, db, clock, newKeyring(t), newTokenProvider(t, 0))
 			w.provider.mode.Store("down")
 			// What one attempt costs (the OAuth2 client may try two ways
 			// of sending the client's credentials).
@@ -319,13 +337,28 @@ func TestFreshCredentials_TransientFailureShared(t *testing.T) {
 			}
 			perAttempt := w.provider.refreshes.Load()
 			c := w.connect(tokens("at-old", "rt-old"), 30*time.Second)
-			for i, g := range concurrently(w, 20, []*portico.Service{w.svc}, c.ID) {
+			// The provider answers once every caller has tried to claim
+			// the refresh: one won it, the others wait for its outcome. A
+			// caller that arrived after the failure would rightly try
+			// again, which is not what this test is about.
+			const callers = 20
+			db.claims.Store(0)
+			w.provider.hold.Store(func() {
+				deadline := time.Now().Add(10 * time.Second)
+				for db.claims.Load() < callers && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+			})
+			for i, g := range concurrently(w, callers, []*portico.Service{w.svc}, c.ID) {
 				if g != "at-old" {
 					t.Fatalf("caller %d got %q", i, g)
 				}
 			}
+			if n := db.claims.Load(); n != callers {
+				t.Fatalf("%d claims for %d callers", n, callers)
+			}
 			if n := w.provider.refreshes.Load() - perAttempt; n != perAttempt {
-				t.Fatalf("%d token requests for 20 callers, want one attempt (%d)", n, perAttempt)
+				t.Fatalf("%d token requests for %d callers, want one attempt (%d)", n, callers, perAttempt)
 			}
 			if ev := w.events(c.ID); !slices.Equal(ev, []string{"connection.refresh_failed:unavailable"}) {
 				t.Fatalf("events %v", ev)

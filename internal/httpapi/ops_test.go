@@ -94,6 +94,10 @@ func TestOps_ReadyzWhenTheStoreIsGone(t *testing.T) {
 		if r.Status != 503 || r.code() != "unavailable" || r.Header.Get("Retry-After") == "" {
 			t.Fatalf("readyz without a store: %d %q Retry-After=%q %s", r.Status, r.code(), r.Header.Get("Retry-After"), r.Raw)
 		}
+		// The failure is counted as the store_error event (docs/operations.md).
+		if m := e.do("GET", "/metrics", nil, nil); !strings.Contains(string(m.Raw), "\nportico_events_total{event=\"store_error\"} 1\n") {
+			t.Errorf("metrics after a store failure: %.2000s", m.Raw)
+		}
 		if r := e.do("GET", "/healthz", nil, nil); r.Status != 200 {
 			t.Fatalf("healthz without a store: %d", r.Status)
 		}

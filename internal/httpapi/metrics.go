@@ -8,6 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/webhook"
 )
 
 // Metrics are the server's Prometheus collectors, on a registry of their own
@@ -50,6 +53,16 @@ func NewMetrics() *Metrics {
 	}
 	m.Registry.MustRegister(m.requests, m.duration, m.Events, m.webhooks, m.refreshes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The series that alert rules watch exist from the start, at 0: a
+	// counter born at 1 shows no increase() until its second event, so a
+	// first failure would go unseen (docs/operations.md, deploy/prometheus-alerts.yaml).
+	for _, o := range []string{webhook.OutcomeDelivered, webhook.OutcomeRetry, webhook.OutcomeFailed} {
+		m.webhooks.WithLabelValues(o)
+	}
+	for _, o := range []string{portico.RefreshSucceeded, portico.RefreshRejected, portico.RefreshNoRefreshToken, portico.RefreshUnavailable} {
+		m.refreshes.WithLabelValues(o)
+	}
+	m.Events.WithLabelValues("store_error")
 	return m
 }
 

@@ -47,6 +47,14 @@ func TestOps_HealthReadyMetricsAndRouting(t *testing.T) {
 				if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") || !strings.Contains(body, "portico_http_requests_total{") {
 					t.Errorf("metrics: %s %.300s", r.Header.Get("Content-Type"), body)
 				}
+				// The series the alert rules watch are there before their first event.
+				for _, series := range []string{`portico_webhook_deliveries_total{outcome="failed"} 0`, `portico_webhook_deliveries_total{outcome="retry"} 0`,
+					`portico_oauth_refreshes_total{outcome="unavailable"} 0`, `portico_oauth_refreshes_total{outcome="rejected"} 0`,
+					`portico_events_total{event="store_error"} 0`} {
+					if !strings.Contains(body, "\n"+series+"\n") {
+						t.Errorf("metrics lack %s", series)
+					}
+				}
 				// Labels carry route patterns, never paths or keys.
 				if strings.Contains(body, key) || strings.Contains(body, "/v1/users/usr_") {
 					t.Errorf("metrics leak a path or key")

@@ -190,6 +190,15 @@ func TestServe_OAuthRefresh(t *testing.T) {
 				noValues(t, ev, accessToken(0), refreshToken(0), accessToken(1), refreshToken(1), clientSecret)
 			}
 			rcv.mu.Unlock()
+
+			// Two refreshes stored new tokens, one was refused: the
+			// metrics the alert rules of docs/operations.md read.
+			_, metrics := httpGet(t, s.URL+"/metrics", nil)
+			for _, want := range []string{`portico_oauth_refreshes_total{outcome="refreshed"} 2`, `portico_oauth_refreshes_total{outcome="rejected"} 1`} {
+				if !strings.Contains(string(metrics), "\n"+want+"\n") {
+					t.Errorf("metrics lack %s", want)
+				}
+			}
 		})
 	}
 }

@@ -249,6 +249,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 		IPFailBurst:    s.cfg.RateLimitIPBurst,
 		TrustedProxies: trusted,
 	})
+	s.Service.CountRefresh = api.Metrics().OAuthRefresh
 	s.ln, err = net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -8,6 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/webhook"
 )
 
 // Metrics are the server's Prometheus collectors, on a registry of their own
@@ -22,6 +25,9 @@ type Metrics struct {
 	// webhooks counts webhook delivery attempts by outcome (delivered,
 	// retry, failed).
 	webhooks *prometheus.CounterVec
+	// refreshes counts refreshes of OAuth2 tokens by outcome: refreshed,
+	// or why one failed (rejected, no_refresh_token, unavailable).
+	refreshes *prometheus.CounterVec
 }
 
 // NewMetrics registers the collectors.
@@ -36,14 +42,27 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route"}),
 		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portico_events_total", Help: "Domain events: session_created, session_revoked, store_error.",
+			Name: "portico_events_total", Help: "Domain events: session_created, session_revoked, store_error (a request failed because the database was unreachable or busy).",
 		}, []string{"event"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portico_webhook_deliveries_total", Help: "Webhook delivery attempts by outcome: delivered, retry (failed, will retry), failed (given up).",
 		}, []string{"outcome"}),
+		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_oauth_refreshes_total", Help: "Refreshes of OAuth2 access tokens by outcome: refreshed, or why one failed: rejected (the provider refused; the connection expired), no_refresh_token (expired), unavailable (the provider failed; retried).",
+		}, []string{"outcome"}),
 	}
-	m.Registry.MustRegister(m.requests, m.duration, m.Events, m.webhooks,
+	m.Registry.MustRegister(m.requests, m.duration, m.Events, m.webhooks, m.refreshes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The series that alert rules watch exist from the start, at 0: a
+	// counter born at 1 shows no increase() until its second event, so a
+	// first failure would go unseen (docs/operations.md, deploy/prometheus-alerts.yaml).
+	for _, o := range []string{webhook.OutcomeDelivered, webhook.OutcomeRetry, webhook.OutcomeFailed} {
+		m.webhooks.WithLabelValues(o)
+	}
+	for _, o := range []string{portico.RefreshSucceeded, portico.RefreshRejected, portico.RefreshNoRefreshToken, portico.RefreshUnavailable} {
+		m.refreshes.WithLabelValues(o)
+	}
+	m.Events.WithLabelValues("store_error")
 	return m
 }
 
@@ -57,6 +76,10 @@ func (m *Metrics) Event(name string) { m.Events.WithLabelValues(name).Inc() }
 
 // WebhookDelivery counts one webhook delivery attempt's outcome.
 func (m *Metrics) WebhookDelivery(outcome string) { m.webhooks.WithLabelValues(outcome).Inc() }
+
+// OAuthRefresh counts one refresh of an OAuth2 token by its outcome
+// (portico.Service.CountRefresh).
+func (m *Metrics) OAuthRefresh(outcome string) { m.refreshes.WithLabelValues(outcome).Inc() }
 
 func (m *Metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})

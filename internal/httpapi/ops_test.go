@@ -47,6 +47,14 @@ func TestOps_HealthReadyMetricsAndRouting(t *testing.T) {
 				if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") || !strings.Contains(body, "portico_http_requests_total{") {
 					t.Errorf("metrics: %s %.300s", r.Header.Get("Content-Type"), body)
 				}
+				// The series the alert rules watch are there before their first event.
+				for _, series := range []string{`portico_webhook_deliveries_total{outcome="failed"} 0`, `portico_webhook_deliveries_total{outcome="retry"} 0`,
+					`portico_oauth_refreshes_total{outcome="unavailable"} 0`, `portico_oauth_refreshes_total{outcome="rejected"} 0`,
+					`portico_events_total{event="store_error"} 0`} {
+					if !strings.Contains(body, "\n"+series+"\n") {
+						t.Errorf("metrics lack %s", series)
+					}
+				}
 				// Labels carry route patterns, never paths or keys.
 				if strings.Contains(body, key) || strings.Contains(body, "/v1/users/usr_") {
 					t.Errorf("metrics leak a path or key")
@@ -93,6 +101,10 @@ func TestOps_ReadyzWhenTheStoreIsGone(t *testing.T) {
 		checkEnvelope(t, r)
 		if r.Status != 503 || r.code() != "unavailable" || r.Header.Get("Retry-After") == "" {
 			t.Fatalf("readyz without a store: %d %q Retry-After=%q %s", r.Status, r.code(), r.Header.Get("Retry-After"), r.Raw)
+		}
+		// The failure is counted as the store_error event (docs/operations.md).
+		if m := e.do("GET", "/metrics", nil, nil); !strings.Contains(string(m.Raw), "\nportico_events_total{event=\"store_error\"} 1\n") {
+			t.Errorf("metrics after a store failure: %.2000s", m.Raw)
 		}
 		if r := e.do("GET", "/healthz", nil, nil); r.Status != 200 {
 			t.Fatalf("healthz without a store: %d", r.Status)

@@ -72,6 +72,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if e.Code == portico.CodeUnavailable {
 			w.Header().Set("Retry-After", "1")
 		}
+		if errors.Is(e, portico.ErrStoreUnavailable) {
+			s.metrics.Event("store_error")
+		}
 	}
 	if e.Code == portico.CodeUnauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="portico"`)

@@ -43,6 +43,10 @@ const (
 	refreshRounds = 8
 )
 
+// RefreshSucceeded is the outcome CountRefresh is told of a refresh that
+// stored new tokens.
+const RefreshSucceeded = "refreshed"
+
 // Reasons a refresh failed, as events name them.
 const (
 	RefreshRejected       = "rejected"         // the provider refused the refresh token or the client
@@ -277,6 +281,7 @@ func (s *Service) refreshClaimed(ctx context.Context, integ *Integration, c *Con
 		}
 		if ok {
 			s.logInfo("oauth_token_refreshed", c)
+			s.countRefresh(RefreshSucceeded)
 			return ch.Values, nil, nil
 		}
 		// The row changed under the lease. A key rotation re-sealed the
@@ -324,6 +329,7 @@ func (s *Service) failRefresh(ctx context.Context, c *Connection, creds Credenti
 		}
 		return nil, cur, nil
 	}
+	s.countRefresh(f.Reason)
 	if s.Log != nil {
 		s.Log.Warn("oauth_refresh_failed", slog.String("app_id", c.AppID), slog.String("connection_id", c.ID),
 			slog.String("integration", c.Integration), slog.String("reason", f.Reason), slog.Bool("permanent", f.Permanent),
@@ -336,6 +342,12 @@ func (s *Service) failRefresh(ctx context.Context, c *Connection, creds Credenti
 		return creds, nil, nil
 	}
 	return nil, nil, errRefreshUnavailable
+}
+
+func (s *Service) countRefresh(outcome string) {
+	if s.CountRefresh != nil {
+		s.CountRefresh(outcome)
+	}
 }
 
 func (s *Service) logInfo(msg string, c *Connection) {

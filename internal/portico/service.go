@@ -30,6 +30,10 @@ type Service struct {
 	// Refresher renews expiring OAuth2 tokens (refresh.go); nil refreshes
 	// nothing, as if every provider were unreachable.
 	Refresher TokenRefresher
+	// CountRefresh, when set, is told the outcome of every refresh this
+	// node made: RefreshSucceeded, or the reason it failed
+	// (RefreshRejected, RefreshNoRefreshToken, RefreshUnavailable).
+	CountRefresh func(outcome string)
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }

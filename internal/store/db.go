@@ -406,7 +406,8 @@ func pgCannotServe(code string) bool {
 }
 
 func unavailable(err error) error {
-	return &portico.Error{Code: portico.CodeUnavailable, Message: "The database is unavailable; try again shortly.", Err: err}
+	return &portico.Error{Code: portico.CodeUnavailable, Message: "The database is unavailable; try again shortly.",
+		Err: fmt.Errorf("%w: %w", portico.ErrStoreUnavailable, err)}
 }
 
 func us(t time.Time) int64 { return t.UnixMicro() }

@@ -120,9 +120,22 @@ func TestWebhooks_SurviveRestart(t *testing.T) {
 				!strings.Contains(string(got[1].Data), created.Session.ID) || strings.Contains(string(got[1].Data), created.Token) {
 				t.Fatalf("delivered %+v", got)
 			}
-			status, body := httpGet(t, b.URL+"/metrics", nil)
-			if status != 200 || !strings.Contains(string(body), `portico_webhook_deliveries_total{outcome="delivered"} 2`) {
-				t.Fatalf("metrics: %d\n%s", status, grepLines(string(body), "webhook"))
+			// The worker counts a delivery once the store recorded it, a
+			// moment after the receiver has the body.
+			var (
+				status int
+				body   []byte
+			)
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				status, body = httpGet(t, b.URL+"/metrics", nil)
+				if status == 200 && strings.Contains(string(body), `portico_webhook_deliveries_total{outcome="delivered"} 2`) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("metrics: %d\n%s", status, grepLines(string(body), "webhook"))
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
 		})
 	}

@@ -34,7 +34,7 @@ func runHealth(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "the address the server listens on (as for serve); an unspecified host (0.0.0.0, ::) is asked on loopback")
 	fs.StringVar(&base, "url", "", "the server's base URL (default http://<addr>)")
 	fs.DurationVar(&timeout, "timeout", 5*time.Second, "how long to wait for the answer")
-	if err := parse(fs, env, args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if timeout <= 0 {

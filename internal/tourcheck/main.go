@@ -8,6 +8,7 @@
 // signatures are masked; "…" in the README stands for elided text. A
 // command that exits non-zero fails too.
 //
+//	go run ./internal/tourcheck -bin build/portico   # with a binary built already
 //	go run ./internal/tourcheck            # from the repository's root
 //	go run ./internal/tourcheck -update    # write the real outputs of the failing steps into the README
 package main
@@ -31,14 +32,15 @@ func main() {
 	update := flag.Bool("update", false, "replace the README's output of each failing step by the real one (ids and secrets shortened)")
 	keep := flag.Bool("keep", false, "keep the directory the tour ran in, and say where it is")
 	timeout := flag.Duration("timeout", 3*time.Minute, "how long the whole tour may take")
+	prebuilt := flag.String("bin", "", "a portico binary to run the tour with (default: build one from this checkout)")
 	flag.Parse()
-	if err := run(*readme, *update, *keep, *timeout); err != nil {
+	if err := run(*readme, *prebuilt, *update, *keep, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "tourcheck:", err)
 		os.Exit(1)
 	}
 }
 
-func run(readme string, update, keep bool, timeout time.Duration) error {
+func run(readme, prebuilt string, update, keep bool, timeout time.Duration) error {
 	raw, err := os.ReadFile(readme)
 	if err != nil {
 		return err
@@ -66,10 +68,20 @@ func run(readme string, update, keep bool, timeout time.Duration) error {
 			return err
 		}
 	}
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "portico"), "./cmd/portico")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building portico: %w", err)
+	if prebuilt != "" {
+		abs, err := filepath.Abs(prebuilt)
+		if err != nil {
+			return err
+		}
+		if err := os.Symlink(abs, filepath.Join(bin, "portico")); err != nil {
+			return err
+		}
+	} else {
+		build := exec.Command("go", "build", "-o", filepath.Join(bin, "portico"), "./cmd/portico")
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("building portico: %w", err)
+		}
 	}
 
 	script := filepath.Join(dir, "tour.sh")

@@ -3,7 +3,6 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -44,91 +43,89 @@ func (f *Fixture) wantTokenLookup(t testing.TB, appID, sessionID string, hash []
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(want, got) {
-		t.Errorf("session by token hash:\n got %+v\nwant %+v (by id)", got, want)
+	if d := diff(want, got); d != "" {
+		t.Errorf("session by token hash, want it as found by id (-want +got):\n%s", d)
 	}
 	wantUser, err := f.Store.FindUserByID(f.Ctx, appID, want.UserID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(wantUser, gotUser) {
-		t.Errorf("user by token hash:\n got %+v\nwant %+v (by id)", gotUser, wantUser)
+	if d := diff(wantUser, gotUser); d != "" {
+		t.Errorf("user by token hash, want it as found by id (-want +got):\n%s", d)
 	}
 }
 
-func init() {
-	register("FindSessionByTokenHash", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "tokens")
-		f.newAccount(t, app.ID, "acct-b")
-		f.newAccount(t, app.ID, "acct-a")
-		email := "ada@example.com"
+func testFindSessionByTokenHash(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "tokens")
+	f.newAccount(t, app.ID, "acct-b")
+	f.newAccount(t, app.ID, "acct-a")
+	email := "ada@example.com"
 
-		// Every nullable column both ways: no external id but an email,
-		// accounts, a refreshable session with a redirect URI.
-		s1, h1 := f.TokenSession(t, app.ID, portico.UserInput{Email: &email, Name: "Ada", Metadata: json.RawMessage(`{"plan":"pro","n":[1,2]}`),
-			AccountIDs: []string{"acct-b", "acct-a"}}, func(s *portico.Session, ns *portico.NewSession) {
-			s.Refreshable, s.RedirectURI = true, "https://app.example.com/done"
-			re := f.Clock.Now().Add(24 * time.Hour)
-			s.RefreshExpiresAt = &re
-			_, ns.RefreshHash = portico.NewToken(portico.PrefixRefreshToken)
-		})
-		f.wantTokenLookup(t, app.ID, s1.ID, h1)
-		_, u1, err := f.Store.FindSessionByTokenHash(f.Ctx, h1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if u1.Email == nil || *u1.Email != email || u1.ExternalID != nil || fmt.Sprint(u1.AccountIDs) != "[acct-a acct-b]" {
-			t.Errorf("user = email %v, external id %v, accounts %v", u1.Email, u1.ExternalID, u1.AccountIDs)
-		}
-
-		// An external id, no email, no accounts, empty metadata.
-		ext := "user-42"
-		s2, h2 := f.TokenSession(t, app.ID, portico.UserInput{ExternalID: &ext, Metadata: json.RawMessage(`{}`)}, nil)
-		f.wantTokenLookup(t, app.ID, s2.ID, h2)
-
-		// Revocation is seen by the very next lookup, on every connection
-		// of the pool: lookups from many goroutines, before and after.
-		var wg sync.WaitGroup
-		lookups := func() {
-			for range 16 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for range 20 {
-						if _, _, err := f.Store.FindSessionByTokenHash(f.Ctx, h2); err != nil {
-							t.Errorf("concurrent lookup: %v", err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-		}
-		lookups()
-		if err := f.Store.RevokeSession(f.Ctx, app.ID, s2.ID); err != nil {
-			t.Fatal(err)
-		}
-		for i := range 20 {
-			got, _, err := f.Store.FindSessionByTokenHash(f.Ctx, h2)
-			if err != nil || got.RevokedAt == nil {
-				t.Fatalf("lookup %d after revocation: revoked_at %v, err %v", i, got.RevokedAt, err)
-			}
-		}
-		f.wantTokenLookup(t, app.ID, s2.ID, h2)
-		lookups()
-
-		// A user update is seen too.
-		name := "Grace"
-		if _, err := f.Store.UpdateUser(f.Ctx, app.ID, s2.UserID, portico.UserUpdate{Name: &name}); err != nil {
-			t.Fatal(err)
-		}
-		f.wantTokenLookup(t, app.ID, s2.ID, h2)
-
-		// Unknown hashes, and hashes of another length, find nothing.
-		_, unknown := portico.NewToken(portico.PrefixSessionToken)
-		for _, h := range [][]byte{unknown, nil, {}, h1[:31], append(append([]byte{}, h1...), 0)} {
-			_, _, err := f.Store.FindSessionByTokenHash(f.Ctx, h)
-			WantCode(t, err, portico.CodeNotFound)
-		}
+	// Every nullable column both ways: no external id but an email,
+	// accounts, a refreshable session with a redirect URI.
+	s1, h1 := f.TokenSession(t, app.ID, portico.UserInput{Email: &email, Name: "Ada", Metadata: json.RawMessage(`{"plan":"pro","n":[1,2]}`),
+		AccountIDs: []string{"acct-b", "acct-a"}}, func(s *portico.Session, ns *portico.NewSession) {
+		s.Refreshable, s.RedirectURI = true, "https://app.example.com/done"
+		re := f.Clock.Now().Add(24 * time.Hour)
+		s.RefreshExpiresAt = &re
+		_, ns.RefreshHash = portico.NewToken(portico.PrefixRefreshToken)
 	})
+	f.wantTokenLookup(t, app.ID, s1.ID, h1)
+	_, u1, err := f.Store.FindSessionByTokenHash(f.Ctx, h1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u1.Email == nil || *u1.Email != email || u1.ExternalID != nil || fmt.Sprint(u1.AccountIDs) != "[acct-a acct-b]" {
+		t.Errorf("user = email %v, external id %v, accounts %v", u1.Email, u1.ExternalID, u1.AccountIDs)
+	}
+
+	// An external id, no email, no accounts, empty metadata.
+	ext := "user-42"
+	s2, h2 := f.TokenSession(t, app.ID, portico.UserInput{ExternalID: &ext, Metadata: json.RawMessage(`{}`)}, nil)
+	f.wantTokenLookup(t, app.ID, s2.ID, h2)
+
+	// Revocation is seen by the very next lookup, on every connection
+	// of the pool: lookups from many goroutines, before and after.
+	var wg sync.WaitGroup
+	lookups := func() {
+		for range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 20 {
+					if _, _, err := f.Store.FindSessionByTokenHash(f.Ctx, h2); err != nil {
+						t.Errorf("concurrent lookup: %v", err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	lookups()
+	if err := f.Store.RevokeSession(f.Ctx, app.ID, s2.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		got, _, err := f.Store.FindSessionByTokenHash(f.Ctx, h2)
+		if err != nil || got.RevokedAt == nil {
+			t.Fatalf("lookup %d after revocation: revoked_at %v, err %v", i, got.RevokedAt, err)
+		}
+	}
+	f.wantTokenLookup(t, app.ID, s2.ID, h2)
+	lookups()
+
+	// A user update is seen too.
+	name := "Grace"
+	if _, err := f.Store.UpdateUser(f.Ctx, app.ID, s2.UserID, portico.UserUpdate{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	f.wantTokenLookup(t, app.ID, s2.ID, h2)
+
+	// Unknown hashes, and hashes of another length, find nothing.
+	_, unknown := portico.NewToken(portico.PrefixSessionToken)
+	for _, h := range [][]byte{unknown, nil, {}, h1[:31], append(append([]byte{}, h1...), 0)} {
+		_, _, err := f.Store.FindSessionByTokenHash(f.Ctx, h)
+		WantCode(t, err, portico.CodeNotFound)
+	}
 }

@@ -28,10 +28,6 @@ import (
 	"github.com/porticohq/portico/internal/webhook"
 )
 
-func init() {
-	register("serve", "run the server", runServe)
-}
-
 // Config is everything `portico serve` runs with.
 type Config struct {
 	storeFlags

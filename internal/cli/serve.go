@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/porticohq/portico/internal/compat"
@@ -331,27 +332,15 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
-	purgeCtx, stopPurge := context.WithCancel(ctx)
-	purged := make(chan struct{})
-	go func() {
-		defer close(purged)
-		s.purgeLoop(purgeCtx)
-	}()
-	hooksDone := make(chan struct{})
-	go func() {
-		defer close(hooksDone)
-		s.Webhooks.Run(purgeCtx)
-	}()
-	refreshed := make(chan struct{})
-	go func() {
-		defer close(refreshed)
-		s.refreshLoop(purgeCtx)
-	}()
+	// The background tasks run until Run returns.
+	bg, stop := context.WithCancel(ctx)
+	var tasks sync.WaitGroup
+	for _, task := range []func(context.Context){s.purgeLoop, s.refreshLoop, s.Webhooks.Run} {
+		tasks.Go(func() { task(bg) })
+	}
 	defer func() {
-		stopPurge()
-		<-purged
-		<-refreshed
-		<-hooksDone
+		stop()
+		tasks.Wait()
 	}()
 	s.log.Info("serving", slog.String("url", s.url), slog.String("addr", s.Addr()))
 	select {

@@ -16,26 +16,54 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
 
+// command is one command of portico: its name, its one-line summary and
+// what runs it.
 type command struct {
+	name    string
 	summary string
 	run     func(ctx context.Context, env *Env, args []string) error
+}
+
+// commands is the dispatch table: every command of portico. The commands of
+// a group (app, key, encryption) are named by two words, and the group's
+// name alone lists them. It is a function because the commands' help reads
+// the table: as a variable, it would refer to itself through them, an
+// initialization cycle.
+func commands() []command {
+	return []command{
+		{"serve", "run the server", runServe},
+		{"migrate", "apply database migrations and exit", runMigrate},
+		{"app create", "create an app and its first API key", runAppCreate},
+		{"app list", "list apps", runAppList},
+		{"app rename", "rename an app", runAppRename},
+		{"app delete", "erase an app and everything it holds (needs --yes)", runAppDelete},
+		{"key create", "create an API key for an app", runKeyCreate},
+		{"key list", "list an app's API keys (never their secrets)", runKeyList},
+		{"key revoke", "revoke an API key: portico key revoke KEY_ID", runKeyRevoke},
+		{"encryption rotate", "re-encrypt every stored secret with the first of the configured keys", runEncryptionRotate},
+		{"health", "check that a running server is ready (GET /readyz); exit 0 when it is", runHealth},
+		{"version", "print the version and the source revision it was built from", runVersion},
+	}
+}
+
+// findCommand returns the command called name.
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // Env is what a command runs with.
 type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
-}
-
-var commands = map[string]command{}
-
-func register(name, summary string, run func(ctx context.Context, env *Env, args []string) error) {
-	commands[name] = command{summary, run}
 }
 
 // errUsage marks an error whose message is the usage already printed.
@@ -68,11 +96,11 @@ func RunEnv(ctx context.Context, args []string, env *Env) int {
 	name, rest := args[0], args[1:]
 	// Two-word commands: "app create", "key list" …
 	if len(rest) > 0 {
-		if _, ok := commands[name+" "+rest[0]]; ok {
+		if _, ok := findCommand(name + " " + rest[0]); ok {
 			name, rest = name+" "+rest[0], rest[1:]
 		}
 	}
-	cmd, ok := commands[name]
+	cmd, ok := findCommand(name)
 	if !ok && isGroup(name) {
 		// "portico app", "portico app -h": the group's commands.
 		switch {
@@ -115,17 +143,17 @@ func exitCode(err error) int {
 	return 1
 }
 
-// sortedCommands returns the names of the commands, those of group (when
-// not "") alone.
-func sortedCommands(group string) []string {
-	var names []string
-	for n := range commands {
-		if group == "" || strings.HasPrefix(n, group+" ") {
-			names = append(names, n)
+// sortedCommands returns the commands, those of group (when not "") alone,
+// sorted by name.
+func sortedCommands(group string) []command {
+	var cmds []command
+	for _, c := range commands() {
+		if group == "" || strings.HasPrefix(c.name, group+" ") {
+			cmds = append(cmds, c)
 		}
 	}
-	sort.Strings(names)
-	return names
+	slices.SortFunc(cmds, func(a, b command) int { return strings.Compare(a.name, b.name) })
+	return cmds
 }
 
 // isGroup reports whether name is the first word of two-word commands.
@@ -133,16 +161,16 @@ func isGroup(name string) bool { return len(sortedCommands(name)) > 0 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Portico: a self-hosted end-user session hub.\n\nUsage: portico <command> [flags]\n\nCommands:")
-	for _, n := range sortedCommands("") {
-		fmt.Fprintf(w, "  %-22s %s\n", n, commands[n].summary)
+	for _, c := range sortedCommands("") {
+		fmt.Fprintf(w, "  %-22s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery flag can be set as PORTICO_<FLAG> (e.g. PORTICO_DATABASE_URL), or from a file\nas PORTICO_<FLAG>_FILE. Run 'portico <command> -h' for its flags.")
 }
 
 func groupUsage(w io.Writer, group string) {
 	fmt.Fprintf(w, "Usage: portico %s <command> [flags]\n\nCommands:\n", group)
-	for _, n := range sortedCommands(group) {
-		fmt.Fprintf(w, "  %-22s %s\n", n, commands[n].summary)
+	for _, c := range sortedCommands(group) {
+		fmt.Fprintf(w, "  %-22s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'portico %s <command> -h' for the flags of one.\n", group)
 }
@@ -244,7 +272,7 @@ func (fs *flagSet) printUsage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: portico %s\n", first)
 	if more = strings.Trim(more, "\n"); more != "" {
 		fmt.Fprintf(w, "\n%s\n", more)
-	} else if c, ok := commands[fs.Name()]; ok {
+	} else if c, ok := findCommand(fs.Name()); ok {
 		fmt.Fprintf(w, "\n%s%s.\n", strings.ToUpper(c.summary[:1]), c.summary[1:])
 	}
 	listed := false

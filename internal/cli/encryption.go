@@ -15,10 +15,6 @@ import (
 	"github.com/porticohq/portico/internal/store"
 )
 
-func init() {
-	register("encryption rotate", "re-encrypt every stored secret with the first of the configured keys", runEncryptionRotate)
-}
-
 const rotateUsage = `encryption rotate [--batch N] [--pause D] [--database-url URL | --data-dir DIR]
 
 Re-encrypts every stored secret (connection credentials, OAuth2 client

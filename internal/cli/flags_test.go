@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func envOf(m map[string]string) *Env {
@@ -42,6 +45,26 @@ func TestParse_Precedence(t *testing.T) {
 				t.Fatalf("addr %q key %q shutdown %v", cfg.Addr, cfg.EncryptionKey, cfg.ShutdownTimeout)
 			}
 		})
+	}
+}
+
+// TestParse_DefaultsAreServeDefaults: with neither a flag nor a variable,
+// serve runs with serveDefaults, and a Config built in code gets the same
+// periods and purge grace.
+func TestParse_DefaultsAreServeDefaults(t *testing.T) {
+	cfg, err := parseServe(envOf(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(serveDefaults, cfg, cmpopts.IgnoreUnexported(Config{})); d != "" {
+		t.Errorf("parsed defaults (-want +got):\n%s", d)
+	}
+	var built Config
+	built.fillDefaults()
+	if built.PurgeGrace != cfg.PurgeGrace || built.PurgeInterval != cfg.PurgeInterval ||
+		built.RefreshInterval != cfg.RefreshInterval || built.RefreshWindow != cfg.RefreshWindow {
+		t.Errorf("built in code: purge %v every %v, refresh %v within %v; parsed: %v, %v, %v, %v", built.PurgeGrace, built.PurgeInterval,
+			built.RefreshInterval, built.RefreshWindow, cfg.PurgeGrace, cfg.PurgeInterval, cfg.RefreshInterval, cfg.RefreshWindow)
 	}
 }
 

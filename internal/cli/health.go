@@ -13,10 +13,6 @@ import (
 	"time"
 )
 
-func init() {
-	register("health", "check that a running server is ready (GET /readyz); exit 0 when it is", runHealth)
-}
-
 // errNotReady is a health check that ran and failed: the server answered
 // something else than 200, or did not answer.
 var errNotReady = errors.New("not ready")

@@ -13,17 +13,6 @@ import (
 	"github.com/porticohq/portico/internal/store"
 )
 
-func init() {
-	register("migrate", "apply database migrations and exit", runMigrate)
-	register("app create", "create an app and its first API key", runAppCreate)
-	register("app list", "list apps", runAppList)
-	register("app rename", "rename an app", runAppRename)
-	register("app delete", "erase an app and everything it holds (needs --yes)", runAppDelete)
-	register("key create", "create an API key for an app", runKeyCreate)
-	register("key list", "list an app's API keys (never their secrets)", runKeyList)
-	register("key revoke", "revoke an API key: portico key revoke KEY_ID", runKeyRevoke)
-}
-
 func runMigrate(ctx context.Context, env *Env, args []string) error {
 	var sf storeFlags
 	fs := newFlags(env, "migrate", "migrate [--database-url URL | --data-dir DIR]")

@@ -11,25 +11,6 @@ import (
 // returns; it refreshes them one after the other.
 const refreshBatch = 100
 
-// Defaults of the background refresher: every minute, the tokens that
-// expire within five minutes, so that a token is renewed a few passes
-// before it runs out and a use seldom waits for a refresh.
-const (
-	defaultRefreshInterval = time.Minute
-	defaultRefreshWindow   = 5 * time.Minute
-)
-
-// refreshDefaults fills the refresher's settings left zero by callers that
-// build a Config in code.
-func (c *Config) refreshDefaults() {
-	if c.RefreshInterval == 0 {
-		c.RefreshInterval = defaultRefreshInterval
-	}
-	if c.RefreshWindow == 0 {
-		c.RefreshWindow = defaultRefreshWindow
-	}
-}
-
 // validateRefresh reports a bad refresher setting.
 func (c *Config) validateRefresh() error {
 	if c.RefreshInterval <= 0 || c.RefreshWindow <= 0 {

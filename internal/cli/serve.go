@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/porticohq/portico/internal/compat"
@@ -27,10 +28,6 @@ import (
 	"github.com/porticohq/portico/internal/web"
 	"github.com/porticohq/portico/internal/webhook"
 )
-
-func init() {
-	register("serve", "run the server", runServe)
-}
 
 // Config is everything `portico serve` runs with.
 type Config struct {
@@ -61,6 +58,45 @@ type Config struct {
 	LogOutput io.Writer
 }
 
+// serveDefaults holds the value of each setting of serve that neither a
+// flag nor the environment sets; the flags show them in their help. The
+// background refresher runs every minute for the tokens that expire within
+// five, so that a token is renewed a few passes before it runs out and a
+// use seldom waits for a refresh.
+var serveDefaults = Config{
+	Addr:              "127.0.0.1:8080",
+	LogFormat:         "auto",
+	LogLevel:          "info",
+	RateLimitKey:      100,
+	RateLimitKeyBurst: 200,
+	RateLimitIP:       10,
+	RateLimitIPBurst:  100,
+	ShutdownTimeout:   15 * time.Second,
+	PurgeGrace:        7 * 24 * time.Hour,
+	PurgeInterval:     time.Minute,
+	RefreshInterval:   time.Minute,
+	RefreshWindow:     5 * time.Minute,
+}
+
+// fillDefaults gives the settings that a Config built in code may leave
+// zero, the periods of the background tasks and the purge grace, their
+// defaults.
+func (c *Config) fillDefaults() {
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&c.PurgeGrace, serveDefaults.PurgeGrace},
+		{&c.PurgeInterval, serveDefaults.PurgeInterval},
+		{&c.RefreshInterval, serveDefaults.RefreshInterval},
+		{&c.RefreshWindow, serveDefaults.RefreshWindow},
+	} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+}
+
 func (c *Config) register(fs interface {
 	StringVar(*string, string, string, string)
 	BoolVar(*bool, string, bool, string)
@@ -68,21 +104,22 @@ func (c *Config) register(fs interface {
 	IntVar(*int, string, int, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
 }) {
-	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&c.PublicURL, "public-url", "", "URL users reach this server at, used in configuration URLs (default http://<addr>)")
-	fs.BoolVar(&c.AllowPrivateUpstreams, "allow-private-upstreams", false, "let integrations reach loopback and private addresses (development and tests only)")
-	fs.StringVar(&c.LogFormat, "log-format", "auto", "auto (text on a terminal, else JSON), json or text")
-	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
-	fs.Float64Var(&c.RateLimitKey, "rate-limit-key", 100, "requests per second allowed per API key or session token (0: unlimited)")
-	fs.IntVar(&c.RateLimitKeyBurst, "rate-limit-key-burst", 200, "burst allowed per API key or session token")
-	fs.Float64Var(&c.RateLimitIP, "rate-limit-ip", 10, "failed authentications per second allowed per client IP before it gets 429 (0: unlimited)")
-	fs.IntVar(&c.RateLimitIPBurst, "rate-limit-ip-burst", 100, "burst of failed authentications allowed per client IP")
-	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of load balancers whose X-Forwarded-For names the client (empty: none)")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to drain in-flight requests on SIGINT/SIGTERM")
-	fs.DurationVar(&c.PurgeGrace, "purge-grace", 7*24*time.Hour, "how long expired and revoked sessions are kept before they are deleted")
-	fs.DurationVar(&c.PurgeInterval, "purge-interval", time.Minute, "how often the background purge runs")
-	fs.DurationVar(&c.RefreshInterval, "refresh-interval", defaultRefreshInterval, "how often the background refresh of OAuth2 tokens runs")
-	fs.DurationVar(&c.RefreshWindow, "refresh-window", defaultRefreshWindow, "the background refresh renews OAuth2 tokens that expire within this")
+	d := &serveDefaults
+	fs.StringVar(&c.Addr, "addr", d.Addr, "address to listen on")
+	fs.StringVar(&c.PublicURL, "public-url", d.PublicURL, "URL users reach this server at, used in configuration URLs (default http://<addr>)")
+	fs.BoolVar(&c.AllowPrivateUpstreams, "allow-private-upstreams", d.AllowPrivateUpstreams, "let integrations reach loopback and private addresses (development and tests only)")
+	fs.StringVar(&c.LogFormat, "log-format", d.LogFormat, "auto (text on a terminal, else JSON), json or text")
+	fs.StringVar(&c.LogLevel, "log-level", d.LogLevel, "debug, info, warn or error")
+	fs.Float64Var(&c.RateLimitKey, "rate-limit-key", d.RateLimitKey, "requests per second allowed per API key or session token (0: unlimited)")
+	fs.IntVar(&c.RateLimitKeyBurst, "rate-limit-key-burst", d.RateLimitKeyBurst, "burst allowed per API key or session token")
+	fs.Float64Var(&c.RateLimitIP, "rate-limit-ip", d.RateLimitIP, "failed authentications per second allowed per client IP before it gets 429 (0: unlimited)")
+	fs.IntVar(&c.RateLimitIPBurst, "rate-limit-ip-burst", d.RateLimitIPBurst, "burst of failed authentications allowed per client IP")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", d.TrustedProxies, "comma-separated addresses or CIDR prefixes of load balancers whose X-Forwarded-For names the client (empty: none)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", d.ShutdownTimeout, "how long to drain in-flight requests on SIGINT/SIGTERM")
+	fs.DurationVar(&c.PurgeGrace, "purge-grace", d.PurgeGrace, "how long expired and revoked sessions are kept before they are deleted")
+	fs.DurationVar(&c.PurgeInterval, "purge-interval", d.PurgeInterval, "how often the background purge runs")
+	fs.DurationVar(&c.RefreshInterval, "refresh-interval", d.RefreshInterval, "how often the background refresh of OAuth2 tokens runs")
+	fs.DurationVar(&c.RefreshWindow, "refresh-window", d.RefreshWindow, "the background refresh renews OAuth2 tokens that expire within this")
 }
 
 // encryptionKeyUsage describes PORTICO_ENCRYPTION_KEY in the help of the
@@ -184,14 +221,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	// Zero means the default, for callers that build a Config in code.
-	if cfg.PurgeInterval == 0 {
-		cfg.PurgeInterval = time.Minute
-	}
-	if cfg.PurgeGrace == 0 {
-		cfg.PurgeGrace = 7 * 24 * time.Hour
-	}
-	cfg.refreshDefaults()
+	cfg.fillDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -303,27 +333,15 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
-	purgeCtx, stopPurge := context.WithCancel(ctx)
-	purged := make(chan struct{})
-	go func() {
-		defer close(purged)
-		s.purgeLoop(purgeCtx)
-	}()
-	hooksDone := make(chan struct{})
-	go func() {
-		defer close(hooksDone)
-		s.Webhooks.Run(purgeCtx)
-	}()
-	refreshed := make(chan struct{})
-	go func() {
-		defer close(refreshed)
-		s.refreshLoop(purgeCtx)
-	}()
+	// The background tasks run until Run returns.
+	bg, stop := context.WithCancel(ctx)
+	var tasks sync.WaitGroup
+	for _, task := range []func(context.Context){s.purgeLoop, s.refreshLoop, s.Webhooks.Run} {
+		tasks.Go(func() { task(bg) })
+	}
 	defer func() {
-		stopPurge()
-		<-purged
-		<-refreshed
-		<-hooksDone
+		stop()
+		tasks.Wait()
 	}()
 	s.log.Info("serving", slog.String("url", s.url), slog.String("addr", s.Addr()))
 	select {

@@ -7,10 +7,6 @@ import (
 	"strings"
 )
 
-func init() {
-	register("version", "print the version and the source revision it was built from", runVersion)
-}
-
 // Version overrides the module version of the build information, for
 // release builds made outside the module system:
 // -ldflags "-X github.com/porticohq/portico/internal/cli.Version=v1.2.3".

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"bytes"
 	"testing"
 	"time"
 
@@ -19,105 +18,113 @@ func (f *Fixture) newKey(t testing.TB, appID string) *portico.APIKey {
 	return k
 }
 
-func init() {
-	register("APIKey/CreateForUnknownApp", func(t *testing.T, f *Fixture) {
-		_, hash := portico.NewToken(portico.PrefixAPIKeySecret)
-		k := &portico.APIKey{ID: portico.NewID(portico.PrefixAPIKey), AppID: portico.NewID(portico.PrefixApp), Hash: hash, Hint: "wxyz"}
-		WantCode(t, f.Store.CreateAPIKey(f.Ctx, k), portico.CodeNotFound)
-		_, _, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, hash)
-		WantCode(t, err, portico.CodeNotFound)
-	})
+func apiKeyIDs(keys []portico.APIKey) []string {
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	return ids
+}
 
-	register("APIKey/CreateListFind", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		f.Clock.Advance(time.Minute)
-		t1 := f.Clock.Now()
-		k := f.newKey(t, app.ID)
-		if !k.CreatedAt.Equal(t1) {
-			t.Fatalf("created_at = %v, want %v", k.CreatedAt, t1)
-		}
+func testAPIKeyCreateForUnknownApp(t *testing.T, f *Fixture) {
+	_, hash := portico.NewToken(portico.PrefixAPIKeySecret)
+	k := &portico.APIKey{ID: portico.NewID(portico.PrefixAPIKey), AppID: portico.NewID(portico.PrefixApp), Hash: hash, Hint: "wxyz"}
+	WantCode(t, f.Store.CreateAPIKey(f.Ctx, k), portico.CodeNotFound)
+	_, _, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, hash)
+	WantCode(t, err, portico.CodeNotFound)
+}
+
+func testAPIKeyCreateListFind(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	f.Clock.Advance(time.Minute)
+	t1 := f.Clock.Now()
+	k := f.newKey(t, app.ID)
+	if !k.CreatedAt.Equal(t1) {
+		t.Fatalf("created_at = %v, want %v", k.CreatedAt, t1)
+	}
+	keys, err := f.Store.ListAPIKeys(f.Ctx, app.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// NewApp made the first key; ours is the second, oldest first.
+	if len(keys) != 2 || keys[1].ID != k.ID {
+		t.Fatalf("ListAPIKeys = %v, want 2 keys ending with %s", apiKeyIDs(keys), k.ID)
+	}
+	if d := diff(*k, keys[1]); d != "" {
+		t.Fatalf("listed (-want +got):\n%s", d)
+	}
+	fk, fa, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, k.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(k, fk); d != "" {
+		t.Fatalf("FindAPIKeyByHash key (-want +got):\n%s", d)
+	}
+	if d := diff(app, fa); d != "" {
+		t.Fatalf("FindAPIKeyByHash app (-want +got):\n%s", d)
+	}
+	_, _, err = f.Store.FindActiveAPIKeyByHash(f.Ctx, portico.HashToken("pk_unknown"))
+	WantCode(t, err, portico.CodeNotFound)
+}
+
+func testAPIKeyRevoke(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	k, other := f.newKey(t, app.ID), f.newKey(t, app.ID)
+	f.Clock.Advance(time.Hour)
+	revokedAt := f.Clock.Now()
+	if err := f.Store.RevokeAPIKey(f.Ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The lookup finds a revoked key no more than an unknown one.
+	_, _, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, k.Hash)
+	WantCode(t, err, portico.CodeNotFound)
+	if _, _, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, other.Hash); err != nil {
+		t.Fatalf("the app's other key: %v", err)
+	}
+	revokedAtOf := func() map[string]*time.Time {
 		keys, err := f.Store.ListAPIKeys(f.Ctx, app.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		// NewApp made the first key; ours is the second, oldest first.
-		if len(keys) != 2 || keys[1].ID != k.ID {
-			t.Fatalf("ListAPIKeys = %+v, want 2 keys ending with %s", keys, k.ID)
-		}
-		got := keys[1]
-		if got.AppID != app.ID || !bytes.Equal(got.Hash, k.Hash) || got.Hint != k.Hint || !got.CreatedAt.Equal(t1) || got.RevokedAt != nil {
-			t.Fatalf("listed %+v, want %+v", got, k)
-		}
-		fk, fa, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, k.Hash)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fk.ID != k.ID || fk.AppID != app.ID || fa.ID != app.ID || fa.Name != "a" || fk.RevokedAt != nil {
-			t.Fatalf("FindActiveAPIKeyByHash = %+v %+v", fk, fa)
-		}
-		_, _, err = f.Store.FindActiveAPIKeyByHash(f.Ctx, portico.HashToken("pk_unknown"))
-		WantCode(t, err, portico.CodeNotFound)
-	})
-
-	register("APIKey/Revoke", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		k, other := f.newKey(t, app.ID), f.newKey(t, app.ID)
-		f.Clock.Advance(time.Hour)
-		revokedAt := f.Clock.Now()
-		if err := f.Store.RevokeAPIKey(f.Ctx, k.ID); err != nil {
-			t.Fatal(err)
-		}
-		// The lookup finds a revoked key no more than an unknown one.
-		_, _, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, k.Hash)
-		WantCode(t, err, portico.CodeNotFound)
-		if _, _, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, other.Hash); err != nil {
-			t.Fatalf("the app's other key: %v", err)
-		}
-		revokedAtOf := func() map[string]*time.Time {
-			keys, err := f.Store.ListAPIKeys(f.Ctx, app.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := map[string]*time.Time{}
-			for _, key := range keys {
-				out[key.ID] = key.RevokedAt
-			}
-			return out
-		}
-		got := revokedAtOf()
-		if len(got) != 3 || got[k.ID] == nil || !got[k.ID].Equal(revokedAt) || got[other.ID] != nil {
-			t.Fatalf("after revoking %s: %v", k.ID, got)
-		}
-		f.Clock.Advance(time.Hour)
-		WantCode(t, f.Store.RevokeAPIKey(f.Ctx, k.ID), portico.CodeNotFound)
-		if got := revokedAtOf(); got[k.ID] == nil || !got[k.ID].Equal(revokedAt) {
-			t.Fatalf("a second revoke moved revoked_at: %v", got[k.ID])
-		}
-		WantCode(t, f.Store.RevokeAPIKey(f.Ctx, portico.NewID(portico.PrefixAPIKey)), portico.CodeNotFound)
-	})
-
-	register("APIKey/OtherAppCannotSeeIt", func(t *testing.T, f *Fixture) {
-		a, b := f.NewApp(t, "a"), f.NewApp(t, "b")
-		k := f.newKey(t, a.ID)
-		keys, err := f.Store.ListAPIKeys(f.Ctx, b.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		out := map[string]*time.Time{}
 		for _, key := range keys {
-			if key.AppID != b.ID || key.ID == k.ID {
-				t.Fatalf("app b lists a key of app a: %+v", key)
-			}
+			out[key.ID] = key.RevokedAt
 		}
-		if len(keys) != 1 {
-			t.Fatalf("app b has %d keys, want its own 1", len(keys))
+		return out
+	}
+	got := revokedAtOf()
+	if len(got) != 3 || got[k.ID] == nil || !got[k.ID].Equal(revokedAt) || got[other.ID] != nil {
+		t.Fatalf("after revoking %s: %v", k.ID, got)
+	}
+	f.Clock.Advance(time.Hour)
+	WantCode(t, f.Store.RevokeAPIKey(f.Ctx, k.ID), portico.CodeNotFound)
+	if got := revokedAtOf(); got[k.ID] == nil || !got[k.ID].Equal(revokedAt) {
+		t.Fatalf("a second revoke moved revoked_at: %v", got[k.ID])
+	}
+	WantCode(t, f.Store.RevokeAPIKey(f.Ctx, portico.NewID(portico.PrefixAPIKey)), portico.CodeNotFound)
+}
+
+func testAPIKeyOtherAppCannotSeeIt(t *testing.T, f *Fixture) {
+	a, b := f.NewApp(t, "a"), f.NewApp(t, "b")
+	k := f.newKey(t, a.ID)
+	keys, err := f.Store.ListAPIKeys(f.Ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range keys {
+		if key.AppID != b.ID || key.ID == k.ID {
+			t.Fatalf("app b lists key %s of app %s", key.ID, key.AppID)
 		}
-		_, fa, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, k.Hash)
-		if err != nil || fa.ID != a.ID {
-			t.Fatalf("key of a authenticates as %v (%v)", fa, err)
-		}
-		keys, err = f.Store.ListAPIKeys(f.Ctx, portico.NewID(portico.PrefixApp))
-		if err != nil || len(keys) != 0 {
-			t.Fatalf("unknown app lists %d keys (%v)", len(keys), err)
-		}
-	})
+	}
+	if len(keys) != 1 {
+		t.Fatalf("app b has %d keys, want its own 1", len(keys))
+	}
+	_, fa, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, k.Hash)
+	if err != nil || fa.ID != a.ID {
+		t.Fatalf("key of a authenticates as %v (%v)", fa, err)
+	}
+	keys, err = f.Store.ListAPIKeys(f.Ctx, portico.NewID(portico.PrefixApp))
+	if err != nil || len(keys) != 0 {
+		t.Fatalf("unknown app lists %d keys (%v)", len(keys), err)
+	}
 }

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"reflect"
 	"testing"
 	"time"
 
@@ -84,12 +83,12 @@ func (w *appWorld) count(t testing.TB, f *Fixture) portico.AppRows {
 		t.Fatal(err)
 	}
 	if got.WebhookEvents == 0 {
-		t.Fatalf("the app with a webhook has no events: %+v", got)
+		t.Fatal("the app with a webhook counts no webhook events")
 	}
 	want := w.want
 	want.WebhookEvents = got.WebhookEvents
-	if got != want {
-		t.Fatalf("CountAppRows = %+v, want %+v", got, want)
+	if d := diff(want, got); d != "" {
+		t.Fatalf("CountAppRows (-want +got):\n%s", d)
 	}
 	return got
 }
@@ -97,8 +96,8 @@ func (w *appWorld) count(t testing.TB, f *Fixture) portico.AppRows {
 // checkIntact fails unless the world's app still works as before.
 func (w *appWorld) checkIntact(t testing.TB, f *Fixture, before portico.AppRows) {
 	t.Helper()
-	if got := w.count(t, f); got != before {
-		t.Fatalf("the other app's rows changed: %+v, want %+v", got, before)
+	if d := diff(before, w.count(t, f)); d != "" {
+		t.Fatalf("the other app's rows changed (-want +got):\n%s", d)
 	}
 	if _, app, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, w.keyHash); err != nil || app.ID != w.app.ID {
 		t.Fatalf("the other app's key: %v", err)
@@ -108,88 +107,100 @@ func (w *appWorld) checkIntact(t testing.TB, f *Fixture, before portico.AppRows)
 	}
 }
 
-func init() {
-	register("App/DeleteErasesEverythingInBatches", func(t *testing.T, f *Fixture) {
-		a, b := f.buildAppWorld(t, "doomed"), f.buildAppWorld(t, "kept")
-		before, keep := a.count(t, f), b.count(t, f)
-		const batch = 2
-		var calls []portico.AppRows
-		got, err := f.Store.DeleteApp(f.Ctx, a.app.ID, batch, func(r portico.AppRows) { calls = append(calls, r) })
-		if err != nil {
-			t.Fatal(err)
+func testAppDeleteErasesEverythingInBatches(t *testing.T, f *Fixture) {
+	a, b := f.buildAppWorld(t, "doomed"), f.buildAppWorld(t, "kept")
+	before, keep := a.count(t, f), b.count(t, f)
+	const batch = 2
+	var calls []portico.AppRows
+	got, err := f.Store.DeleteApp(f.Ctx, a.app.ID, batch, func(r portico.AppRows) { calls = append(calls, r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(before, got); d != "" {
+		t.Errorf("DeleteApp erased (-want +got):\n%s", d)
+	}
+	last := 0
+	for i, c := range calls {
+		if d := c.Total() - last; d < 0 || d > batch {
+			t.Fatalf("transaction %d erased %d rows, want 0 to %d", i+1, d, batch)
 		}
-		if got != before {
-			t.Errorf("DeleteApp erased %+v, want %+v", got, before)
-		}
-		last := 0
-		for i, c := range calls {
-			if d := c.Total() - last; d < 0 || d > batch {
-				t.Fatalf("transaction %d erased %d rows (%+v), want 0 to %d", i+1, d, c, batch)
-			}
-			last = c.Total()
-		}
-		if len(calls) < before.Total()/batch || calls[len(calls)-1] != got {
-			t.Fatalf("%d progress calls for %d rows by %d: %+v", len(calls), before.Total(), batch, calls)
-		}
+		last = c.Total()
+	}
+	if len(calls) < before.Total()/batch {
+		t.Fatalf("%d progress calls for %d rows by %d", len(calls), before.Total(), batch)
+	}
+	if d := diff(got, calls[len(calls)-1]); d != "" {
+		t.Fatalf("the last progress call, want the rows erased (-want +got):\n%s", d)
+	}
 
-		_, err = f.Store.FindAppByID(f.Ctx, a.app.ID)
-		WantCode(t, err, portico.CodeNotFound)
-		_, err = f.Store.CountAppRows(f.Ctx, a.app.ID)
-		WantCode(t, err, portico.CodeNotFound)
-		_, _, err = f.Store.FindActiveAPIKeyByHash(f.Ctx, a.keyHash)
-		WantCode(t, err, portico.CodeNotFound)
-		_, _, err = f.Store.FindSessionByTokenHash(f.Ctx, a.token)
-		WantCode(t, err, portico.CodeNotFound)
-		_, err = f.Store.UseConfigCode(f.Ctx, a.codeHash)
-		WantCode(t, err, portico.CodeNotFound)
-		if users := f.listAllUsers(t, a.app.ID, portico.UserFilter{}, 10); len(users) != 0 {
-			t.Fatalf("users left: %v", userIDs(users))
-		}
-		if es := f.events(t, a.app.ID); len(es) != 0 {
-			t.Fatalf("%d webhook events left", len(es))
-		}
-		b.checkIntact(t, f, keep)
+	_, err = f.Store.FindAppByID(f.Ctx, a.app.ID)
+	WantCode(t, err, portico.CodeNotFound)
+	_, err = f.Store.CountAppRows(f.Ctx, a.app.ID)
+	WantCode(t, err, portico.CodeNotFound)
+	_, _, err = f.Store.FindActiveAPIKeyByHash(f.Ctx, a.keyHash)
+	WantCode(t, err, portico.CodeNotFound)
+	_, _, err = f.Store.FindSessionByTokenHash(f.Ctx, a.token)
+	WantCode(t, err, portico.CodeNotFound)
+	_, err = f.Store.UseConfigCode(f.Ctx, a.codeHash)
+	WantCode(t, err, portico.CodeNotFound)
+	if users := f.listAllUsers(t, a.app.ID, portico.UserFilter{}, 10); len(users) != 0 {
+		t.Fatalf("users left: %v", userIDs(users))
+	}
+	if es := f.events(t, a.app.ID); len(es) != 0 {
+		t.Fatalf("%d webhook events left", len(es))
+	}
+	b.checkIntact(t, f, keep)
 
-		_, err = f.Store.DeleteApp(f.Ctx, a.app.ID, batch, nil)
-		WantCode(t, err, portico.CodeNotFound)
-	})
+	_, err = f.Store.DeleteApp(f.Ctx, a.app.ID, batch, nil)
+	WantCode(t, err, portico.CodeNotFound)
+}
 
-	register("App/DeleteEmptyApp", func(t *testing.T, f *Fixture) {
-		a := f.NewApp(t, "bare")
-		got, err := f.Store.DeleteApp(f.Ctx, a.ID, 100, nil)
-		if err != nil || got != (portico.AppRows{APIKeys: 1}) {
-			t.Fatalf("DeleteApp = %+v, %v; want its one key", got, err)
-		}
-		apps, err := f.Store.ListApps(f.Ctx)
-		if err != nil || len(apps) != 0 {
-			t.Fatalf("apps left: %v %v", appIDs(apps), err)
-		}
-	})
+func testAppDeleteEmptyApp(t *testing.T, f *Fixture) {
+	a := f.NewApp(t, "bare")
+	got, err := f.Store.DeleteApp(f.Ctx, a.ID, 100, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(portico.AppRows{APIKeys: 1}, got); d != "" {
+		t.Fatalf("DeleteApp, want its one key (-want +got):\n%s", d)
+	}
+	apps, err := f.Store.ListApps(f.Ctx)
+	if err != nil || len(apps) != 0 {
+		t.Fatalf("apps left: %v %v", appIDs(apps), err)
+	}
+}
 
-	register("App/RenameChangesOnlyTheName", func(t *testing.T, f *Fixture) {
-		a, b := f.NewApp(t, "before"), f.NewApp(t, "other")
-		f.hookApp(t, a)
-		a.Settings.MaxUsers = ptr(7)
-		if err := f.Store.UpdateApp(f.Ctx, a); err != nil {
-			t.Fatal(err)
-		}
-		f.Clock.Advance(time.Minute)
-		got, err := f.Store.RenameApp(f.Ctx, a.ID, "after")
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := *a
-		want.Name, want.UpdatedAt = "after", f.Clock.Now()
-		if !reflect.DeepEqual(got, &want) {
-			t.Fatalf("renamed:\n got %+v\nwant %+v", got, &want)
-		}
-		if found, err := f.Store.FindAppByID(f.Ctx, a.ID); err != nil || !reflect.DeepEqual(found, &want) {
-			t.Fatalf("found after rename: %+v %v", found, err)
-		}
-		if other, err := f.Store.FindAppByID(f.Ctx, b.ID); err != nil || other.Name != "other" || !other.UpdatedAt.Equal(b.UpdatedAt) {
-			t.Fatalf("the other app: %+v %v", other, err)
-		}
-		_, err = f.Store.RenameApp(f.Ctx, portico.NewID(portico.PrefixApp), "x")
-		WantCode(t, err, portico.CodeNotFound)
-	})
+func testAppRenameChangesOnlyTheName(t *testing.T, f *Fixture) {
+	a, b := f.NewApp(t, "before"), f.NewApp(t, "other")
+	f.hookApp(t, a)
+	a.Settings.MaxUsers = ptr(7)
+	if err := f.Store.UpdateApp(f.Ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	f.Clock.Advance(time.Minute)
+	got, err := f.Store.RenameApp(f.Ctx, a.ID, "after")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *a
+	want.Name, want.UpdatedAt = "after", f.Clock.Now()
+	if d := diff(&want, got); d != "" {
+		t.Fatalf("renamed (-want +got):\n%s", d)
+	}
+	found, err := f.Store.FindAppByID(f.Ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(&want, found); d != "" {
+		t.Fatalf("found after rename (-want +got):\n%s", d)
+	}
+	other, err := f.Store.FindAppByID(f.Ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(b, other); d != "" {
+		t.Fatalf("the other app (-want +got):\n%s", d)
+	}
+	_, err = f.Store.RenameApp(f.Ctx, portico.NewID(portico.PrefixApp), "x")
+	WantCode(t, err, portico.CodeNotFound)
 }

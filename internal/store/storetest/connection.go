@@ -63,343 +63,370 @@ func (f *Fixture) listAllConnections(t testing.TB, appID string, filter portico.
 	}
 }
 
-func init() {
-	register("Connection/PutFindReplace", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		f.newIntegration(t, app.ID, "crm")
-		u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
-		t1 := f.Clock.Now()
-		exp := t1.Add(time.Hour)
-		c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u.ID, Integration: "crm",
-			Status: portico.StatusConnected, Fields: []string{"api_key", "region"}, ExpiresAt: &exp, Refreshable: true}
-		firstID := c.ID
-		var sealedFor []string
-		seal := func(id string) (string, error) {
-			sealedFor = append(sealedFor, id)
-			return fakeSeal(id)
-		}
-		created, err := f.Store.PutConnection(f.Ctx, c, seal)
-		if err != nil || !created {
-			t.Fatalf("put: %v %v", created, err)
-		}
-		want, _ := fakeSeal(firstID)
-		if c.ID != firstID || c.Credentials != want || !c.CreatedAt.Equal(t1) || !c.UpdatedAt.Equal(t1) || !reflect.DeepEqual(sealedFor, []string{firstID}) {
-			t.Fatalf("created %+v, sealed for %v", c, sealedFor)
-		}
-		byID, err := f.Store.FindConnectionByID(f.Ctx, app.ID, c.ID)
-		if err != nil || !reflect.DeepEqual(byID, c) {
-			t.Fatalf("by id: %+v %v, want %+v", byID, err, c)
-		}
-		byKey, err := f.Store.FindConnection(f.Ctx, app.ID, u.ID, "crm")
-		if err != nil || !reflect.DeepEqual(byKey, c) {
-			t.Fatalf("by user and integration: %+v %v", byKey, err)
-		}
+func testConnectionPutFindReplace(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	f.newIntegration(t, app.ID, "crm")
+	u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
+	t1 := f.Clock.Now()
+	exp := t1.Add(time.Hour)
+	c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u.ID, Integration: "crm",
+		Status: portico.StatusConnected, Fields: []string{"api_key", "region"}, ExpiresAt: &exp, Refreshable: true}
+	firstID := c.ID
+	var sealedFor []string
+	seal := func(id string) (string, error) {
+		sealedFor = append(sealedFor, id)
+		return fakeSeal(id)
+	}
+	created, err := f.Store.PutConnection(f.Ctx, c, seal)
+	if err != nil || !created {
+		t.Fatalf("put: %v %v", created, err)
+	}
+	want, _ := fakeSeal(firstID)
+	if !reflect.DeepEqual(sealedFor, []string{firstID}) {
+		t.Fatalf("sealed for %v, want %s", sealedFor, firstID)
+	}
+	wantC := &portico.Connection{ID: firstID, AppID: app.ID, UserID: u.ID, Integration: "crm", Status: portico.StatusConnected,
+		Fields: []string{"api_key", "region"}, Credentials: want, Refreshable: true, ExpiresAt: &exp, CreatedAt: t1, UpdatedAt: t1}
+	if d := diff(wantC, c); d != "" {
+		t.Fatalf("created (-want +got):\n%s", d)
+	}
+	byID, err := f.Store.FindConnectionByID(f.Ctx, app.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(c, byID); d != "" {
+		t.Fatalf("by id (-want +got):\n%s", d)
+	}
+	byKey, err := f.Store.FindConnection(f.Ctx, app.ID, u.ID, "crm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(c, byKey); d != "" {
+		t.Fatalf("by user and integration (-want +got):\n%s", d)
+	}
 
-		// Putting again replaces the credentials of the same row: same id,
-		// sealed for that id, created_at kept.
-		f.Clock.Advance(time.Minute)
-		sealedFor = nil
-		again := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u.ID, Integration: "crm",
-			Status: portico.StatusConnected, Fields: []string{"api_key"}}
-		created, err = f.Store.PutConnection(f.Ctx, again, seal)
-		if err != nil || created {
-			t.Fatalf("replace: %v %v", created, err)
-		}
-		if again.ID != firstID || !reflect.DeepEqual(sealedFor, []string{firstID}) || !again.CreatedAt.Equal(t1) ||
-			!again.UpdatedAt.Equal(f.Clock.Now()) || again.ExpiresAt != nil || again.Refreshable {
-			t.Fatalf("replaced %+v, sealed for %v", again, sealedFor)
-		}
-		got, _ := f.Store.FindConnectionByID(f.Ctx, app.ID, firstID)
-		if !reflect.DeepEqual(got, again) || !reflect.DeepEqual(got.Fields, []string{"api_key"}) {
-			t.Fatalf("stored %+v, want %+v", got, again)
-		}
-		_, err = f.Store.FindConnectionByID(f.Ctx, app.ID, "con_nope")
-		WantCode(t, err, portico.CodeNotFound)
-	})
+	// Putting again replaces the credentials of the same row: same id,
+	// sealed for that id, created_at kept.
+	f.Clock.Advance(time.Minute)
+	sealedFor = nil
+	again := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u.ID, Integration: "crm",
+		Status: portico.StatusConnected, Fields: []string{"api_key"}}
+	created, err = f.Store.PutConnection(f.Ctx, again, seal)
+	if err != nil || created {
+		t.Fatalf("replace: %v %v", created, err)
+	}
+	if !reflect.DeepEqual(sealedFor, []string{firstID}) {
+		t.Fatalf("replaced: sealed for %v, want %s", sealedFor, firstID)
+	}
+	wantAgain := &portico.Connection{ID: firstID, AppID: app.ID, UserID: u.ID, Integration: "crm", Status: portico.StatusConnected,
+		Fields: []string{"api_key"}, Credentials: want, CreatedAt: t1, UpdatedAt: f.Clock.Now()}
+	if d := diff(wantAgain, again); d != "" {
+		t.Fatalf("replaced (-want +got):\n%s", d)
+	}
+	got, _ := f.Store.FindConnectionByID(f.Ctx, app.ID, firstID)
+	if d := diff(again, got); d != "" {
+		t.Fatalf("stored (-want +got):\n%s", d)
+	}
+	_, err = f.Store.FindConnectionByID(f.Ctx, app.ID, "con_nope")
+	WantCode(t, err, portico.CodeNotFound)
+}
 
-	register("Connection/UnknownUserOrIntegration", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		other := f.NewApp(t, "b")
-		f.newIntegration(t, app.ID, "crm")
-		f.newIntegration(t, other.ID, "theirs")
-		u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
-		stranger := f.newUser(t, other.ID, portico.UserInput{ExternalID: ptr("u1")})
-		for _, tc := range []struct{ name, user, slug string }{
-			{"unknown user", "usr_nope", "crm"},
-			{"another app's user", stranger.ID, "crm"},
-			{"unknown integration", u.ID, "nope"},
-			{"another app's integration", u.ID, "theirs"},
-		} {
-			c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: tc.user, Integration: tc.slug, Status: portico.StatusConnected}
-			_, err := f.Store.PutConnection(f.Ctx, c, fakeSeal)
-			if portico.ErrorCode(err) != portico.CodeNotFound {
-				t.Errorf("%s: %v", tc.name, err)
-			}
+func testConnectionUnknownUserOrIntegration(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	other := f.NewApp(t, "b")
+	f.newIntegration(t, app.ID, "crm")
+	f.newIntegration(t, other.ID, "theirs")
+	u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
+	stranger := f.newUser(t, other.ID, portico.UserInput{ExternalID: ptr("u1")})
+	for _, tc := range []struct{ name, user, slug string }{
+		{"unknown user", "usr_nope", "crm"},
+		{"another app's user", stranger.ID, "crm"},
+		{"unknown integration", u.ID, "nope"},
+		{"another app's integration", u.ID, "theirs"},
+	} {
+		c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: tc.user, Integration: tc.slug, Status: portico.StatusConnected}
+		_, err := f.Store.PutConnection(f.Ctx, c, fakeSeal)
+		if portico.ErrorCode(err) != portico.CodeNotFound {
+			t.Errorf("%s: %v", tc.name, err)
 		}
-		rows, _ := f.Store.ListConnections(f.Ctx, app.ID, portico.ConnectionFilter{}, f.Clock.Now(), portico.ListQuery{Limit: 10})
-		if len(rows) != 0 {
-			t.Fatalf("stored %v", rows)
-		}
-	})
+	}
+	rows, _ := f.Store.ListConnections(f.Ctx, app.ID, portico.ConnectionFilter{}, f.Clock.Now(), portico.ListQuery{Limit: 10})
+	if len(rows) != 0 {
+		t.Fatalf("stored %v", rows)
+	}
+}
 
-	register("Connection/ConcurrentPutsMakeOneRow", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		f.newIntegration(t, app.ID, "crm")
-		u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
-		const n = 16
-		var (
-			wg      sync.WaitGroup
-			mu      sync.Mutex
-			ids     = map[string]bool{}
-			creates int
-		)
-		for range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u.ID, Integration: "crm",
-					Status: portico.StatusConnected, Fields: []string{"api_key"}}
-				created, err := f.Store.PutConnection(f.Ctx, c, fakeSeal)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					t.Errorf("put: %v", err)
-					return
-				}
-				ids[c.ID] = true
-				if created {
-					creates++
-				}
-				if want, _ := fakeSeal(c.ID); c.Credentials != want {
-					t.Errorf("row %s holds credentials sealed for another id", c.ID)
-				}
-			}()
-		}
-		wg.Wait()
-		if creates != 1 || len(ids) != 1 {
-			t.Fatalf("%d creations, ids %v", creates, ids)
-		}
-	})
+func testConnectionConcurrentPutsMakeOneRow(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	f.newIntegration(t, app.ID, "crm")
+	u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
+	const n = 16
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		ids     = map[string]bool{}
+		creates int
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u.ID, Integration: "crm",
+				Status: portico.StatusConnected, Fields: []string{"api_key"}}
+			created, err := f.Store.PutConnection(f.Ctx, c, fakeSeal)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				t.Errorf("put: %v", err)
+				return
+			}
+			ids[c.ID] = true
+			if created {
+				creates++
+			}
+			if want, _ := fakeSeal(c.ID); c.Credentials != want {
+				t.Errorf("row %s holds credentials sealed for another id", c.ID)
+			}
+		}()
+	}
+	wg.Wait()
+	if creates != 1 || len(ids) != 1 {
+		t.Fatalf("%d creations, ids %v", creates, ids)
+	}
+}
 
-	register("Connection/ListFiltersAndStatus", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		other := f.NewApp(t, "b")
-		for _, s := range []string{"crm", "mail", "chat"} {
-			f.newIntegration(t, app.ID, s)
+func testConnectionListFiltersAndStatus(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	other := f.NewApp(t, "b")
+	for _, s := range []string{"crm", "mail", "chat"} {
+		f.newIntegration(t, app.ID, s)
+	}
+	f.newIntegration(t, other.ID, "crm")
+	u1 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
+	u2 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u2")})
+	ou := f.newUser(t, other.ID, portico.UserInput{ExternalID: ptr("u1")})
+	f.putConnection(t, other.ID, ou.ID, "crm", nil)
+	soon := f.Clock.Now().Add(time.Hour)
+	c1 := f.putConnection(t, app.ID, u1.ID, "crm", nil)
+	f.Clock.Advance(time.Second)
+	c2 := f.putConnection(t, app.ID, u1.ID, "mail", &soon) // will expire
+	c3 := f.putConnection(t, app.ID, u2.ID, "crm", nil)
+	f.Clock.Advance(time.Second)
+	// Refreshable: passing expires_at does not expire it.
+	c4 := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u2.ID, Integration: "mail",
+		Status: portico.StatusConnected, Fields: []string{"access_token", "refresh_token"}, ExpiresAt: &soon, Refreshable: true}
+	if _, err := f.Store.PutConnection(f.Ctx, c4, fakeSeal); err != nil {
+		t.Fatal(err)
+	}
+	c5 := f.putConnection(t, app.ID, u2.ID, "chat", nil)
+	if _, err := f.Store.RevokeConnection(f.Ctx, app.ID, c5.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	// Within one instant, ids break the tie.
+	order := func(cs ...*portico.Connection) []string {
+		out := []string{}
+		for _, c := range cs {
+			out = append(out, c.ID)
 		}
-		f.newIntegration(t, other.ID, "crm")
-		u1 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
-		u2 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u2")})
-		ou := f.newUser(t, other.ID, portico.UserInput{ExternalID: ptr("u1")})
-		f.putConnection(t, other.ID, ou.ID, "crm", nil)
-		soon := f.Clock.Now().Add(time.Hour)
-		c1 := f.putConnection(t, app.ID, u1.ID, "crm", nil)
-		f.Clock.Advance(time.Second)
-		c2 := f.putConnection(t, app.ID, u1.ID, "mail", &soon) // will expire
-		c3 := f.putConnection(t, app.ID, u2.ID, "crm", nil)
-		f.Clock.Advance(time.Second)
-		// Refreshable: passing expires_at does not expire it.
-		c4 := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u2.ID, Integration: "mail",
-			Status: portico.StatusConnected, Fields: []string{"access_token", "refresh_token"}, ExpiresAt: &soon, Refreshable: true}
-		if _, err := f.Store.PutConnection(f.Ctx, c4, fakeSeal); err != nil {
-			t.Fatal(err)
-		}
-		c5 := f.putConnection(t, app.ID, u2.ID, "chat", nil)
-		if _, err := f.Store.RevokeConnection(f.Ctx, app.ID, c5.ID, ""); err != nil {
-			t.Fatal(err)
-		}
-		// Within one instant, ids break the tie.
-		order := func(cs ...*portico.Connection) []string {
-			out := []string{}
-			for _, c := range cs {
-				out = append(out, c.ID)
-			}
-			return out
-		}
-		all := order(c1)
-		if c2.ID < c3.ID {
-			all = append(all, c2.ID, c3.ID)
-		} else {
-			all = append(all, c3.ID, c2.ID)
-		}
-		if c4.ID < c5.ID {
-			all = append(all, c4.ID, c5.ID)
-		} else {
-			all = append(all, c5.ID, c4.ID)
-		}
-		pick := func(keep ...*portico.Connection) []string {
-			var out []string
-			for _, id := range all {
-				for _, c := range keep {
-					if c.ID == id {
-						out = append(out, id)
-					}
-				}
-			}
-			if out == nil {
-				out = []string{}
-			}
-			return out
-		}
-		st := func(s string) *string { return &s }
-		check := func(when string, cases map[string]struct {
-			f    portico.ConnectionFilter
-			want []string
-		}) {
-			for name, tc := range cases {
-				for _, size := range []int{1, 2, 100} {
-					got := connectionIDs(f.listAllConnections(t, app.ID, tc.f, size))
-					if !reflect.DeepEqual(got, tc.want) {
-						t.Errorf("%s, %s, size %d: %v, want %v", when, name, size, got, tc.want)
-					}
+		return out
+	}
+	all := order(c1)
+	if c2.ID < c3.ID {
+		all = append(all, c2.ID, c3.ID)
+	} else {
+		all = append(all, c3.ID, c2.ID)
+	}
+	if c4.ID < c5.ID {
+		all = append(all, c4.ID, c5.ID)
+	} else {
+		all = append(all, c5.ID, c4.ID)
+	}
+	pick := func(keep ...*portico.Connection) []string {
+		var out []string
+		for _, id := range all {
+			for _, c := range keep {
+				if c.ID == id {
+					out = append(out, id)
 				}
 			}
 		}
-		type tc = struct {
-			f    portico.ConnectionFilter
-			want []string
+		if out == nil {
+			out = []string{}
 		}
-		check("now", map[string]tc{
-			"all":                  {portico.ConnectionFilter{}, all},
-			"user":                 {portico.ConnectionFilter{UserID: &u1.ID}, pick(c1, c2)},
-			"integration":          {portico.ConnectionFilter{Integration: st("crm")}, pick(c1, c3)},
-			"user and integration": {portico.ConnectionFilter{UserID: &u2.ID, Integration: st("mail")}, pick(c4)},
-			"integration set":      {portico.ConnectionFilter{Integrations: []string{"mail", "chat"}}, pick(c2, c4, c5)},
-			"empty set":            {portico.ConnectionFilter{Integrations: []string{}}, []string{}},
-			"connected":            {portico.ConnectionFilter{Status: st(portico.StatusConnected)}, pick(c1, c2, c3, c4)},
-			"expired":              {portico.ConnectionFilter{Status: st(portico.StatusExpired)}, []string{}},
-			"revoked":              {portico.ConnectionFilter{Status: st(portico.StatusRevoked)}, pick(c5)},
-			"error":                {portico.ConnectionFilter{Status: st(portico.StatusError)}, []string{}},
-			"another app's user":   {portico.ConnectionFilter{UserID: &ou.ID}, []string{}},
-		})
-		f.Clock.Advance(time.Hour)
-		check("an hour later", map[string]tc{
-			"connected": {portico.ConnectionFilter{Status: st(portico.StatusConnected)}, pick(c1, c3, c4)},
-			"expired":   {portico.ConnectionFilter{Status: st(portico.StatusExpired)}, pick(c2)},
-		})
-		got, _ := f.Store.FindConnectionByID(f.Ctx, app.ID, c2.ID)
-		if got.Status != portico.StatusConnected || got.StatusAt(f.Clock.Now()) != portico.StatusExpired {
-			t.Fatalf("stored %q, shown %q", got.Status, got.StatusAt(f.Clock.Now()))
-		}
-	})
-
-	register("Connection/RevokeErasesCredentials", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		f.newIntegration(t, app.ID, "crm")
-		u1 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
-		u2 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u2")})
-		exp := f.Clock.Now().Add(time.Hour)
-		c := f.putConnection(t, app.ID, u1.ID, "crm", &exp)
-		_, err := f.Store.RevokeConnection(f.Ctx, app.ID, c.ID, u2.ID)
-		WantCode(t, err, portico.CodeNotFound)
-		f.Clock.Advance(time.Minute)
-		r, err := f.Store.RevokeConnection(f.Ctx, app.ID, c.ID, u1.ID)
-		if err != nil || r.Status != portico.StatusRevoked || r.Credentials != "" || len(r.Fields) != 0 || r.ExpiresAt != nil ||
-			!r.UpdatedAt.Equal(f.Clock.Now()) || r.ID != c.ID || r.UserID != u1.ID {
-			t.Fatalf("revoked %+v %v", r, err)
-		}
-		stored, _ := f.Store.FindConnectionByID(f.Ctx, app.ID, c.ID)
-		if !reflect.DeepEqual(stored, r) {
-			t.Fatalf("stored %+v, want %+v", stored, r)
-		}
-		// Revoking again changes nothing.
-		f.Clock.Advance(time.Minute)
-		again, err := f.Store.RevokeConnection(f.Ctx, app.ID, c.ID, "")
-		if err != nil || !reflect.DeepEqual(again, r) {
-			t.Fatalf("again %+v %v", again, err)
-		}
-		vals, err := f.Store.ListSealed(f.Ctx, portico.SealedConnection, "other", nil, 10)
-		if err != nil || len(vals) != 0 {
-			t.Fatalf("a revoked connection still holds a sealed value: %v %v", vals, err)
-		}
-		// Connecting again brings the same row back.
-		back := f.putConnection(t, app.ID, u1.ID, "crm", nil)
-		if back.ID != c.ID || back.Status != portico.StatusConnected || back.Credentials == "" {
-			t.Fatalf("reconnected %+v", back)
-		}
-	})
-
-	register("Connection/AnotherAppCannotSeeChangeOrRevokeIt", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		other := f.NewApp(t, "b")
-		f.newIntegration(t, app.ID, "crm")
-		f.newIntegration(t, other.ID, "crm")
-		u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
-		c := f.putConnection(t, app.ID, u.ID, "crm", nil)
-		_, err := f.Store.FindConnectionByID(f.Ctx, other.ID, c.ID)
-		WantCode(t, err, portico.CodeNotFound)
-		_, err = f.Store.FindConnection(f.Ctx, other.ID, u.ID, "crm")
-		WantCode(t, err, portico.CodeNotFound)
-		_, err = f.Store.RevokeConnection(f.Ctx, other.ID, c.ID, "")
-		WantCode(t, err, portico.CodeNotFound)
-		rows, err := f.Store.ListConnections(f.Ctx, other.ID, portico.ConnectionFilter{UserID: &u.ID}, f.Clock.Now(), portico.ListQuery{Limit: 10})
-		if err != nil || len(rows) != 0 {
-			t.Fatalf("listed %v %v", rows, err)
-		}
-		// Putting for the user through the other app is refused.
-		x := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: other.ID, UserID: u.ID, Integration: "crm", Status: portico.StatusConnected}
-		_, err = f.Store.PutConnection(f.Ctx, x, fakeSeal)
-		WantCode(t, err, portico.CodeNotFound)
-		// The other app deleting its own integration of the same slug
-		// leaves this one alone.
-		if err := f.Store.DeleteIntegration(f.Ctx, other.ID, "crm", true); err != nil {
-			t.Fatal(err)
-		}
-		got, err := f.Store.FindConnectionByID(f.Ctx, app.ID, c.ID)
-		if err != nil || !reflect.DeepEqual(got, c) {
-			t.Fatalf("changed: %+v %v", got, err)
-		}
-	})
-
-	register("Connection/DeletingTheUserErasesIt", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		f.newIntegration(t, app.ID, "crm")
-		f.newIntegration(t, app.ID, "mail")
-		u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
-		keep := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u2")})
-		c1 := f.putConnection(t, app.ID, u.ID, "crm", nil)
-		c2 := f.putConnection(t, app.ID, u.ID, "mail", nil)
-		k := f.putConnection(t, app.ID, keep.ID, "crm", nil)
-		if err := f.Store.DeleteUser(f.Ctx, app.ID, u.ID); err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range []string{c1.ID, c2.ID} {
-			_, err := f.Store.FindConnectionByID(f.Ctx, app.ID, id)
-			WantCode(t, err, portico.CodeNotFound)
-		}
-		vals, err := f.Store.ListSealed(f.Ctx, portico.SealedConnection, "other", nil, 10)
-		if err != nil || len(vals) != 1 || vals[0].ID != k.ID {
-			t.Fatalf("sealed values left: %+v %v", vals, err)
-		}
-		for _, v := range vals {
-			if strings.Contains(v.Value, base64.RawStdEncoding.EncodeToString([]byte("for "+c1.ID))) {
-				t.Fatal("the deleted user's credentials survive")
+		return out
+	}
+	st := func(s string) *string { return &s }
+	check := func(when string, cases map[string]struct {
+		f    portico.ConnectionFilter
+		want []string
+	}) {
+		for name, tc := range cases {
+			for _, size := range []int{1, 2, 100} {
+				got := connectionIDs(f.listAllConnections(t, app.ID, tc.f, size))
+				if !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("%s, %s, size %d: %v, want %v", when, name, size, got, tc.want)
+				}
 			}
 		}
+	}
+	type tc = struct {
+		f    portico.ConnectionFilter
+		want []string
+	}
+	check("now", map[string]tc{
+		"all":                  {portico.ConnectionFilter{}, all},
+		"user":                 {portico.ConnectionFilter{UserID: &u1.ID}, pick(c1, c2)},
+		"integration":          {portico.ConnectionFilter{Integration: st("crm")}, pick(c1, c3)},
+		"user and integration": {portico.ConnectionFilter{UserID: &u2.ID, Integration: st("mail")}, pick(c4)},
+		"integration set":      {portico.ConnectionFilter{Integrations: []string{"mail", "chat"}}, pick(c2, c4, c5)},
+		"empty set":            {portico.ConnectionFilter{Integrations: []string{}}, []string{}},
+		"connected":            {portico.ConnectionFilter{Status: st(portico.StatusConnected)}, pick(c1, c2, c3, c4)},
+		"expired":              {portico.ConnectionFilter{Status: st(portico.StatusExpired)}, []string{}},
+		"revoked":              {portico.ConnectionFilter{Status: st(portico.StatusRevoked)}, pick(c5)},
+		"error":                {portico.ConnectionFilter{Status: st(portico.StatusError)}, []string{}},
+		"another app's user":   {portico.ConnectionFilter{UserID: &ou.ID}, []string{}},
 	})
+	f.Clock.Advance(time.Hour)
+	check("an hour later", map[string]tc{
+		"connected": {portico.ConnectionFilter{Status: st(portico.StatusConnected)}, pick(c1, c3, c4)},
+		"expired":   {portico.ConnectionFilter{Status: st(portico.StatusExpired)}, pick(c2)},
+	})
+	got, _ := f.Store.FindConnectionByID(f.Ctx, app.ID, c2.ID)
+	if got.Status != portico.StatusConnected || got.StatusAt(f.Clock.Now()) != portico.StatusExpired {
+		t.Fatalf("stored %q, shown %q", got.Status, got.StatusAt(f.Clock.Now()))
+	}
+}
 
-	register("Connection/ListOrderUnderLoad", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		var ids []string
-		u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u")})
-		for i := range 25 {
-			slug := fmt.Sprint("i", i)
-			f.newIntegration(t, app.ID, slug)
-			if i%4 == 0 {
-				f.Clock.Advance(time.Millisecond)
-			}
-			ids = append(ids, f.putConnection(t, app.ID, u.ID, slug, nil).ID)
+func testConnectionRevokeErasesCredentials(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	f.newIntegration(t, app.ID, "crm")
+	u1 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
+	u2 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u2")})
+	exp := f.Clock.Now().Add(time.Hour)
+	c := f.putConnection(t, app.ID, u1.ID, "crm", &exp)
+	_, err := f.Store.RevokeConnection(f.Ctx, app.ID, c.ID, u2.ID)
+	WantCode(t, err, portico.CodeNotFound)
+	f.Clock.Advance(time.Minute)
+	r, err := f.Store.RevokeConnection(f.Ctx, app.ID, c.ID, u1.ID)
+	if err != nil || r.Status != portico.StatusRevoked || r.Credentials != "" || len(r.Fields) != 0 || r.ExpiresAt != nil ||
+		!r.UpdatedAt.Equal(f.Clock.Now()) || r.ID != c.ID || r.UserID != u1.ID {
+		t.Fatalf("revoked: %v; status %q, credentials %q, fields %v, expires_at %v, updated_at %v, id %s, user %s",
+			err, r.Status, r.Credentials, r.Fields, r.ExpiresAt, r.UpdatedAt, r.ID, r.UserID)
+	}
+	stored, _ := f.Store.FindConnectionByID(f.Ctx, app.ID, c.ID)
+	if d := diff(r, stored); d != "" {
+		t.Fatalf("stored (-want +got):\n%s", d)
+	}
+	// Revoking again changes nothing.
+	f.Clock.Advance(time.Minute)
+	again, err := f.Store.RevokeConnection(f.Ctx, app.ID, c.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(r, again); d != "" {
+		t.Fatalf("revoked again (-want +got):\n%s", d)
+	}
+	vals, err := f.Store.ListSealed(f.Ctx, portico.SealedConnection, "other", nil, 10)
+	if err != nil || len(vals) != 0 {
+		t.Fatalf("a revoked connection still holds a sealed value: %v %v", vals, err)
+	}
+	// Connecting again brings the same row back.
+	back := f.putConnection(t, app.ID, u1.ID, "crm", nil)
+	if back.ID != c.ID || back.Status != portico.StatusConnected || back.Credentials == "" {
+		t.Fatalf("reconnected: id %s (want %s), status %q, credentials %q", back.ID, c.ID, back.Status, back.Credentials)
+	}
+}
+
+func testConnectionAnotherAppCannotSeeChangeOrRevokeIt(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	other := f.NewApp(t, "b")
+	f.newIntegration(t, app.ID, "crm")
+	f.newIntegration(t, other.ID, "crm")
+	u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
+	c := f.putConnection(t, app.ID, u.ID, "crm", nil)
+	_, err := f.Store.FindConnectionByID(f.Ctx, other.ID, c.ID)
+	WantCode(t, err, portico.CodeNotFound)
+	_, err = f.Store.FindConnection(f.Ctx, other.ID, u.ID, "crm")
+	WantCode(t, err, portico.CodeNotFound)
+	_, err = f.Store.RevokeConnection(f.Ctx, other.ID, c.ID, "")
+	WantCode(t, err, portico.CodeNotFound)
+	rows, err := f.Store.ListConnections(f.Ctx, other.ID, portico.ConnectionFilter{UserID: &u.ID}, f.Clock.Now(), portico.ListQuery{Limit: 10})
+	if err != nil || len(rows) != 0 {
+		t.Fatalf("listed %v %v", rows, err)
+	}
+	// Putting for the user through the other app is refused.
+	x := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: other.ID, UserID: u.ID, Integration: "crm", Status: portico.StatusConnected}
+	_, err = f.Store.PutConnection(f.Ctx, x, fakeSeal)
+	WantCode(t, err, portico.CodeNotFound)
+	// The other app deleting its own integration of the same slug
+	// leaves this one alone.
+	if err := f.Store.DeleteIntegration(f.Ctx, other.ID, "crm", true); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.Store.FindConnectionByID(f.Ctx, app.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(c, got); d != "" {
+		t.Fatalf("changed (-want +got):\n%s", d)
+	}
+}
+
+func testConnectionDeletingTheUserErasesIt(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	f.newIntegration(t, app.ID, "crm")
+	f.newIntegration(t, app.ID, "mail")
+	u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
+	keep := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u2")})
+	c1 := f.putConnection(t, app.ID, u.ID, "crm", nil)
+	c2 := f.putConnection(t, app.ID, u.ID, "mail", nil)
+	k := f.putConnection(t, app.ID, keep.ID, "crm", nil)
+	if err := f.Store.DeleteUser(f.Ctx, app.ID, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{c1.ID, c2.ID} {
+		_, err := f.Store.FindConnectionByID(f.Ctx, app.ID, id)
+		WantCode(t, err, portico.CodeNotFound)
+	}
+	vals, err := f.Store.ListSealed(f.Ctx, portico.SealedConnection, "other", nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, v := range vals {
+		left = append(left, v.ID)
+	}
+	if !reflect.DeepEqual(left, []string{k.ID}) {
+		t.Fatalf("sealed values left for %v, want %s's alone", left, k.ID)
+	}
+	for _, v := range vals {
+		if strings.Contains(v.Value, base64.RawStdEncoding.EncodeToString([]byte("for "+c1.ID))) {
+			t.Fatal("the deleted user's credentials survive")
 		}
-		got := connectionIDs(f.listAllConnections(t, app.ID, portico.ConnectionFilter{UserID: &u.ID}, 3))
-		if len(got) != len(ids) {
-			t.Fatalf("%d of %d listed", len(got), len(ids))
+	}
+}
+
+func testConnectionListOrderUnderLoad(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	var ids []string
+	u := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u")})
+	for i := range 25 {
+		slug := fmt.Sprint("i", i)
+		f.newIntegration(t, app.ID, slug)
+		if i%4 == 0 {
+			f.Clock.Advance(time.Millisecond)
 		}
-		seen := map[string]bool{}
-		for _, id := range got {
-			if seen[id] {
-				t.Fatalf("%s listed twice", id)
-			}
-			seen[id] = true
+		ids = append(ids, f.putConnection(t, app.ID, u.ID, slug, nil).ID)
+	}
+	got := connectionIDs(f.listAllConnections(t, app.ID, portico.ConnectionFilter{UserID: &u.ID}, 3))
+	if len(got) != len(ids) {
+		t.Fatalf("%d of %d listed", len(got), len(ids))
+	}
+	seen := map[string]bool{}
+	for _, id := range got {
+		if seen[id] {
+			t.Fatalf("%s listed twice", id)
 		}
-	})
+		seen[id] = true
+	}
 }

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"testing"
@@ -45,198 +44,197 @@ func integrationSlugs(ins []portico.Integration) []string {
 	return out
 }
 
-func init() {
-	register("Integration/PutFindReplace", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		t1 := f.Clock.Now()
-		in := oauthIntegration(app.ID, "github", "v1:0badc0de:c2VhbGVk")
-		if err := in.Validate(false); err != nil {
-			t.Fatal(err)
-		}
-		created, err := f.Store.PutIntegration(f.Ctx, in)
-		if err != nil || !created || !in.CreatedAt.Equal(t1) || !in.UpdatedAt.Equal(t1) {
-			t.Fatalf("put: created=%v %v %v/%v", created, err, in.CreatedAt, in.UpdatedAt)
-		}
-		got, err := f.Store.FindIntegration(f.Ctx, app.ID, "github")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, in) {
-			gb, _ := json.Marshal(got)
-			ib, _ := json.Marshal(in)
-			t.Fatalf("found\n%s %+v\nwant\n%s %+v", gb, got.Auth.OAuth2, ib, in.Auth.OAuth2)
-		}
-		if got.Auth.OAuth2.ClientSecret != "v1:0badc0de:c2VhbGVk" {
-			t.Fatalf("client secret %q", got.Auth.OAuth2.ClientSecret)
-		}
+func testIntegrationPutFindReplace(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	t1 := f.Clock.Now()
+	in := oauthIntegration(app.ID, "github", "v1:0badc0de:c2VhbGVk")
+	if err := in.Validate(false); err != nil {
+		t.Fatal(err)
+	}
+	created, err := f.Store.PutIntegration(f.Ctx, in)
+	if err != nil || !created || !in.CreatedAt.Equal(t1) || !in.UpdatedAt.Equal(t1) {
+		t.Fatalf("put: created=%v %v %v/%v", created, err, in.CreatedAt, in.UpdatedAt)
+	}
+	got, err := f.Store.FindIntegration(f.Ctx, app.ID, "github")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(in, got); d != "" {
+		t.Fatalf("found (-want +got):\n%s", d)
+	}
+	if got.Auth.OAuth2.ClientSecret != "v1:0badc0de:c2VhbGVk" {
+		t.Fatalf("client secret %q", got.Auth.OAuth2.ClientSecret)
+	}
 
-		f.Clock.Advance(time.Minute)
-		repl := oauthIntegration(app.ID, "github", "")
-		repl.Name = "GitHub Enterprise"
-		created, err = f.Store.PutIntegration(f.Ctx, repl)
-		if err != nil || created {
-			t.Fatalf("replace: created=%v %v", created, err)
-		}
-		got, _ = f.Store.FindIntegration(f.Ctx, app.ID, "github")
-		if got.Name != "GitHub Enterprise" || !got.CreatedAt.Equal(t1) || !got.UpdatedAt.Equal(f.Clock.Now()) || got.Auth.OAuth2.ClientSecret != "" {
-			t.Fatalf("replaced: %+v %+v", got, got.Auth.OAuth2)
-		}
+	f.Clock.Advance(time.Minute)
+	repl := oauthIntegration(app.ID, "github", "")
+	repl.Name = "GitHub Enterprise"
+	created, err = f.Store.PutIntegration(f.Ctx, repl)
+	if err != nil || created {
+		t.Fatalf("replace: created=%v %v", created, err)
+	}
+	got, _ = f.Store.FindIntegration(f.Ctx, app.ID, "github")
+	if got.Name != "GitHub Enterprise" || !got.CreatedAt.Equal(t1) || !got.UpdatedAt.Equal(f.Clock.Now()) || got.Auth.OAuth2.ClientSecret != "" {
+		t.Fatalf("replaced: name %q, created_at %v, updated_at %v, client secret %q", got.Name, got.CreatedAt, got.UpdatedAt, got.Auth.OAuth2.ClientSecret)
+	}
 
-		_, err = f.Store.FindIntegration(f.Ctx, app.ID, "nope")
-		WantCode(t, err, portico.CodeNotFound)
-		_, err = f.Store.FindIntegration(f.Ctx, app.ID, "GITHUB")
-		WantCode(t, err, portico.CodeNotFound)
-	})
+	_, err = f.Store.FindIntegration(f.Ctx, app.ID, "nope")
+	WantCode(t, err, portico.CodeNotFound)
+	_, err = f.Store.FindIntegration(f.Ctx, app.ID, "GITHUB")
+	WantCode(t, err, portico.CodeNotFound)
+}
 
-	register("Integration/ListPages", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		other := f.NewApp(t, "b")
-		f.newIntegration(t, other.ID, "theirs")
-		var want []string
-		for i := range 7 {
-			// Two per instant: the slug breaks the tie.
-			if i%2 == 0 {
-				f.Clock.Advance(time.Second)
+func testIntegrationListPages(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	other := f.NewApp(t, "b")
+	f.newIntegration(t, other.ID, "theirs")
+	var want []string
+	for i := range 7 {
+		// Two per instant: the slug breaks the tie.
+		if i%2 == 0 {
+			f.Clock.Advance(time.Second)
+		}
+		slug := fmt.Sprintf("tool-%d", 9-i)
+		f.newIntegration(t, app.ID, slug)
+		want = append(want, slug)
+	}
+	// Within one instant slugs sort ascending.
+	for i := 0; i+1 < len(want); i += 2 {
+		want[i], want[i+1] = want[i+1], want[i]
+	}
+	for _, size := range []int{1, 2, 3, 7, 100} {
+		var all []portico.Integration
+		var after *portico.Cursor
+		for {
+			rows, err := f.Store.ListIntegrations(f.Ctx, app.ID, portico.ListQuery{After: after, Limit: size + 1})
+			if err != nil {
+				t.Fatal(err)
 			}
-			slug := fmt.Sprintf("tool-%d", 9-i)
-			f.newIntegration(t, app.ID, slug)
-			want = append(want, slug)
-		}
-		// Within one instant slugs sort ascending.
-		for i := 0; i+1 < len(want); i += 2 {
-			want[i], want[i+1] = want[i+1], want[i]
-		}
-		for _, size := range []int{1, 2, 3, 7, 100} {
-			var all []portico.Integration
-			var after *portico.Cursor
-			for {
-				rows, err := f.Store.ListIntegrations(f.Ctx, app.ID, portico.ListQuery{After: after, Limit: size + 1})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(rows) <= size {
-					all = append(all, rows...)
-					break
-				}
-				all = append(all, rows[:size]...)
-				last := rows[size-1]
-				after = &portico.Cursor{CreatedAt: last.CreatedAt, ID: last.Slug}
+			if len(rows) <= size {
+				all = append(all, rows...)
+				break
 			}
-			if got := integrationSlugs(all); !reflect.DeepEqual(got, want) {
-				t.Fatalf("size %d: %v, want %v", size, got, want)
-			}
+			all = append(all, rows[:size]...)
+			last := rows[size-1]
+			after = &portico.Cursor{CreatedAt: last.CreatedAt, ID: last.Slug}
 		}
-	})
+		if got := integrationSlugs(all); !reflect.DeepEqual(got, want) {
+			t.Fatalf("size %d: %v, want %v", size, got, want)
+		}
+	}
+}
 
-	register("Integration/UnknownAccount", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		other := f.NewApp(t, "b")
-		f.newAccount(t, app.ID, "mine")
-		f.newAccount(t, other.ID, "theirs")
-		in := oauthIntegration(app.ID, "gh", "")
-		in.AccountIDs = []string{"mine", "theirs"}
-		_, err := f.Store.PutIntegration(f.Ctx, in)
-		WantCode(t, err, portico.CodeValidation)
-		_, err = f.Store.FindIntegration(f.Ctx, app.ID, "gh")
-		WantCode(t, err, portico.CodeNotFound)
-		in.AccountIDs = []string{"mine"}
+func testIntegrationUnknownAccount(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	other := f.NewApp(t, "b")
+	f.newAccount(t, app.ID, "mine")
+	f.newAccount(t, other.ID, "theirs")
+	in := oauthIntegration(app.ID, "gh", "")
+	in.AccountIDs = []string{"mine", "theirs"}
+	_, err := f.Store.PutIntegration(f.Ctx, in)
+	WantCode(t, err, portico.CodeValidation)
+	_, err = f.Store.FindIntegration(f.Ctx, app.ID, "gh")
+	WantCode(t, err, portico.CodeNotFound)
+	in.AccountIDs = []string{"mine"}
+	if _, err := f.Store.PutIntegration(f.Ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.Store.FindIntegration(f.Ctx, app.ID, "gh")
+	if !reflect.DeepEqual(got.AccountIDs, []string{"mine"}) {
+		t.Fatalf("account ids %v", got.AccountIDs)
+	}
+}
+
+func testIntegrationQuota(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	for i := range portico.MaxIntegrationsPerApp {
+		in := oauthIntegration(app.ID, fmt.Sprint("t", i), "")
 		if _, err := f.Store.PutIntegration(f.Ctx, in); err != nil {
-			t.Fatal(err)
+			t.Fatalf("integration %d: %v", i, err)
 		}
-		got, _ := f.Store.FindIntegration(f.Ctx, app.ID, "gh")
-		if !reflect.DeepEqual(got.AccountIDs, []string{"mine"}) {
-			t.Fatalf("account ids %v", got.AccountIDs)
-		}
-	})
+	}
+	_, err := f.Store.PutIntegration(f.Ctx, oauthIntegration(app.ID, "one-more", ""))
+	WantCode(t, err, portico.CodeQuotaExceeded)
+	// Replacing one is no new integration.
+	if created, err := f.Store.PutIntegration(f.Ctx, oauthIntegration(app.ID, "t0", "")); err != nil || created {
+		t.Fatalf("replace at the limit: %v %v", created, err)
+	}
+	other := f.NewApp(t, "b")
+	if _, err := f.Store.PutIntegration(f.Ctx, oauthIntegration(other.ID, "one-more", "")); err != nil {
+		t.Fatalf("the limit is per app: %v", err)
+	}
+}
 
-	register("Integration/Quota", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		for i := range portico.MaxIntegrationsPerApp {
-			in := oauthIntegration(app.ID, fmt.Sprint("t", i), "")
-			if _, err := f.Store.PutIntegration(f.Ctx, in); err != nil {
-				t.Fatalf("integration %d: %v", i, err)
-			}
-		}
-		_, err := f.Store.PutIntegration(f.Ctx, oauthIntegration(app.ID, "one-more", ""))
-		WantCode(t, err, portico.CodeQuotaExceeded)
-		// Replacing one is no new integration.
-		if created, err := f.Store.PutIntegration(f.Ctx, oauthIntegration(app.ID, "t0", "")); err != nil || created {
-			t.Fatalf("replace at the limit: %v %v", created, err)
-		}
-		other := f.NewApp(t, "b")
-		if _, err := f.Store.PutIntegration(f.Ctx, oauthIntegration(other.ID, "one-more", "")); err != nil {
-			t.Fatalf("the limit is per app: %v", err)
-		}
-	})
+func testIntegrationAnotherAppCannotSeeChangeOrDeleteIt(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	other := f.NewApp(t, "b")
+	mine := f.newIntegration(t, app.ID, "crm")
+	_, err := f.Store.FindIntegration(f.Ctx, other.ID, "crm")
+	WantCode(t, err, portico.CodeNotFound)
+	rows, err := f.Store.ListIntegrations(f.Ctx, other.ID, portico.ListQuery{Limit: 10})
+	if err != nil || len(rows) != 0 {
+		t.Fatalf("other app lists %v %v", rows, err)
+	}
+	WantCode(t, f.Store.DeleteIntegration(f.Ctx, other.ID, "crm", true), portico.CodeNotFound)
+	// The same slug in another app is another integration.
+	theirs := oauthIntegration(other.ID, "crm", "")
+	if created, err := f.Store.PutIntegration(f.Ctx, theirs); err != nil || !created {
+		t.Fatalf("other app's own crm: %v %v", created, err)
+	}
+	got, err := f.Store.FindIntegration(f.Ctx, app.ID, "crm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(mine, got); d != "" {
+		t.Fatalf("mine changed (-want +got):\n%s", d)
+	}
+	if err := f.Store.DeleteIntegration(f.Ctx, other.ID, "crm", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Store.FindIntegration(f.Ctx, app.ID, "crm"); err != nil {
+		t.Fatalf("deleting theirs deleted mine: %v", err)
+	}
+}
 
-	register("Integration/AnotherAppCannotSeeChangeOrDeleteIt", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		other := f.NewApp(t, "b")
-		mine := f.newIntegration(t, app.ID, "crm")
-		_, err := f.Store.FindIntegration(f.Ctx, other.ID, "crm")
+func testIntegrationDeleteWithConnections(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	f.newIntegration(t, app.ID, "crm")
+	f.newIntegration(t, app.ID, "keep")
+	u1 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
+	u2 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u2")})
+	c1 := f.putConnection(t, app.ID, u1.ID, "crm", nil)
+	c2 := f.putConnection(t, app.ID, u2.ID, "crm", nil)
+	kept := f.putConnection(t, app.ID, u1.ID, "keep", nil)
+	err := f.Store.DeleteIntegration(f.Ctx, app.ID, "crm", false)
+	WantCode(t, err, portico.CodeConflict)
+	if e := portico.AsError(err); e.Details["connections"] != 2 {
+		t.Fatalf("details %v", e.Details)
+	}
+	if _, err := f.Store.RevokeConnection(f.Ctx, app.ID, c1.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	WantCode(t, f.Store.DeleteIntegration(f.Ctx, app.ID, "crm", false), portico.CodeConflict)
+	if _, err := f.Store.RevokeConnection(f.Ctx, app.ID, c2.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	// Only revoked connections left: they go with the integration.
+	if err := f.Store.DeleteIntegration(f.Ctx, app.ID, "crm", false); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{c1.ID, c2.ID} {
+		_, err := f.Store.FindConnectionByID(f.Ctx, app.ID, id)
 		WantCode(t, err, portico.CodeNotFound)
-		rows, err := f.Store.ListIntegrations(f.Ctx, other.ID, portico.ListQuery{Limit: 10})
-		if err != nil || len(rows) != 0 {
-			t.Fatalf("other app lists %v %v", rows, err)
-		}
-		WantCode(t, f.Store.DeleteIntegration(f.Ctx, other.ID, "crm", true), portico.CodeNotFound)
-		// The same slug in another app is another integration.
-		theirs := oauthIntegration(other.ID, "crm", "")
-		if created, err := f.Store.PutIntegration(f.Ctx, theirs); err != nil || !created {
-			t.Fatalf("other app's own crm: %v %v", created, err)
-		}
-		got, err := f.Store.FindIntegration(f.Ctx, app.ID, "crm")
-		if err != nil || got.Auth.Type != portico.AuthAPIKey || got.Name != mine.Name {
-			t.Fatalf("mine changed: %+v %v", got, err)
-		}
-		if err := f.Store.DeleteIntegration(f.Ctx, other.ID, "crm", false); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.Store.FindIntegration(f.Ctx, app.ID, "crm"); err != nil {
-			t.Fatalf("deleting theirs deleted mine: %v", err)
-		}
-	})
-
-	register("Integration/DeleteWithConnections", func(t *testing.T, f *Fixture) {
-		app := f.NewApp(t, "a")
-		f.newIntegration(t, app.ID, "crm")
-		f.newIntegration(t, app.ID, "keep")
-		u1 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
-		u2 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u2")})
-		c1 := f.putConnection(t, app.ID, u1.ID, "crm", nil)
-		c2 := f.putConnection(t, app.ID, u2.ID, "crm", nil)
-		kept := f.putConnection(t, app.ID, u1.ID, "keep", nil)
-		err := f.Store.DeleteIntegration(f.Ctx, app.ID, "crm", false)
-		WantCode(t, err, portico.CodeConflict)
-		if e := portico.AsError(err); e.Details["connections"] != 2 {
-			t.Fatalf("details %v", e.Details)
-		}
-		if _, err := f.Store.RevokeConnection(f.Ctx, app.ID, c1.ID, ""); err != nil {
-			t.Fatal(err)
-		}
-		WantCode(t, f.Store.DeleteIntegration(f.Ctx, app.ID, "crm", false), portico.CodeConflict)
-		if _, err := f.Store.RevokeConnection(f.Ctx, app.ID, c2.ID, ""); err != nil {
-			t.Fatal(err)
-		}
-		// Only revoked connections left: they go with the integration.
-		if err := f.Store.DeleteIntegration(f.Ctx, app.ID, "crm", false); err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range []string{c1.ID, c2.ID} {
-			_, err := f.Store.FindConnectionByID(f.Ctx, app.ID, id)
-			WantCode(t, err, portico.CodeNotFound)
-		}
-		WantCode(t, f.Store.DeleteIntegration(f.Ctx, app.ID, "crm", false), portico.CodeNotFound)
-		// force erases live connections too.
-		WantCode(t, f.Store.DeleteIntegration(f.Ctx, app.ID, "keep", false), portico.CodeConflict)
-		if err := f.Store.DeleteIntegration(f.Ctx, app.ID, "keep", true); err != nil {
-			t.Fatal(err)
-		}
-		_, err = f.Store.FindConnectionByID(f.Ctx, app.ID, kept.ID)
-		WantCode(t, err, portico.CodeNotFound)
-		// A new integration of the same slug starts without connections.
-		f.newIntegration(t, app.ID, "keep")
-		_, err = f.Store.FindConnection(f.Ctx, app.ID, u1.ID, "keep")
-		WantCode(t, err, portico.CodeNotFound)
-	})
+	}
+	WantCode(t, f.Store.DeleteIntegration(f.Ctx, app.ID, "crm", false), portico.CodeNotFound)
+	// force erases live connections too.
+	WantCode(t, f.Store.DeleteIntegration(f.Ctx, app.ID, "keep", false), portico.CodeConflict)
+	if err := f.Store.DeleteIntegration(f.Ctx, app.ID, "keep", true); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Store.FindConnectionByID(f.Ctx, app.ID, kept.ID)
+	WantCode(t, err, portico.CodeNotFound)
+	// A new integration of the same slug starts without connections.
+	f.newIntegration(t, app.ID, "keep")
+	_, err = f.Store.FindConnection(f.Ctx, app.ID, u1.ID, "keep")
+	WantCode(t, err, portico.CodeNotFound)
 }

@@ -2,7 +2,11 @@ package storetest
 
 import (
 	"context"
+	"reflect"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/porticohq/portico/internal/portico"
 )
@@ -30,17 +34,100 @@ type Fixture struct {
 	Ctx   context.Context
 }
 
-var cases []struct {
+// A case is one conformance check, run on a fresh store of every engine.
+type testCase struct {
 	name string
 	run  func(t *testing.T, f *Fixture)
 }
 
-// register adds a case to the suite; each aggregate's file registers its own.
-func register(name string, run func(t *testing.T, f *Fixture)) {
-	cases = append(cases, struct {
-		name string
-		run  func(t *testing.T, f *Fixture)
-	}{name, run})
+// cases is the whole suite: every case, by the name it runs under.
+var cases = []testCase{
+	{"App/CreateFindList", testAppCreateFindList},
+	{"App/FindUnknown", testAppFindUnknown},
+	{"App/UpdateUnknown", testAppUpdateUnknown},
+	{"App/Update", testAppUpdate},
+	{"App/UpdateTouchesOnlyThatApp", testAppUpdateTouchesOnlyThatApp},
+	{"App/DeleteErasesEverythingInBatches", testAppDeleteErasesEverythingInBatches},
+	{"App/DeleteEmptyApp", testAppDeleteEmptyApp},
+	{"App/RenameChangesOnlyTheName", testAppRenameChangesOnlyTheName},
+	{"APIKey/CreateForUnknownApp", testAPIKeyCreateForUnknownApp},
+	{"APIKey/CreateListFind", testAPIKeyCreateListFind},
+	{"APIKey/Revoke", testAPIKeyRevoke},
+	{"APIKey/OtherAppCannotSeeIt", testAPIKeyOtherAppCannotSeeIt},
+	{"Account/CreateFind", testAccountCreateFind},
+	{"Account/DuplicateID", testAccountDuplicateID},
+	{"Account/ListPagination", testAccountListPagination},
+	{"Account/Update", testAccountUpdate},
+	{"Account/DeleteRemovesMemberships", testAccountDeleteRemovesMemberships},
+	{"Account/OtherAppCannotSeeChangeOrDeleteIt", testAccountOtherAppCannotSeeChangeOrDeleteIt},
+	{"FindOrCreateUser/CreatesThenFinds", testFindOrCreateUserCreatesThenFinds},
+	{"FindOrCreateUser/ByEmail", testFindOrCreateUserByEmail},
+	{"FindOrCreateUser/EmailAndExternalIDNamespacesAreSeparate", testFindOrCreateUserEmailAndExternalIDNamespacesAreSeparate},
+	{"FindOrCreateUser/RefuseHeldEmail", testFindOrCreateUserRefuseHeldEmail},
+	{"FindOrCreateUser/FoundUserKeepsFieldsAndGainsAccounts", testFindOrCreateUserFoundUserKeepsFieldsAndGainsAccounts},
+	{"FindOrCreateUser/UnknownAccountWritesNothing", testFindOrCreateUserUnknownAccountWritesNothing},
+	{"FindOrCreateUser/MaxUsers", testFindOrCreateUserMaxUsers},
+	{"FindOrCreateUser/MaxUsersHoldsUnderConcurrency", testFindOrCreateUserMaxUsersHoldsUnderConcurrency},
+	{"FindOrCreateUser/ConcurrentSameExternalID", testFindOrCreateUserConcurrentSameExternalID},
+	{"FindOrCreateUser/ConcurrentSameExternalIDAtQuota", testFindOrCreateUserConcurrentSameExternalIDAtQuota},
+	{"ListUsers/Filters", testListUsersFilters},
+	{"ListUsers/KeysetPaginationOverTies", testListUsersKeysetPaginationOverTies},
+	{"UpdateUser/Fields", testUpdateUserFields},
+	{"UpdateUser/Conflict", testUpdateUserConflict},
+	{"UpdateUser/ReplacesMemberships", testUpdateUserReplacesMemberships},
+	{"DeleteUser/CascadesMemberships", testDeleteUserCascadesMemberships},
+	{"FindUserByID/OtherAppCannotSeeIt", testFindUserByIDOtherAppCannotSeeIt},
+	{"Users/OtherAppCannotListOrFindByKey", testUsersOtherAppCannotListOrFindByKey},
+	{"FindSessionByTokenHash", testFindSessionByTokenHash},
+	{"Session/LimitRejectExactUnderConcurrency", testSessionLimitRejectExactUnderConcurrency},
+	{"Session/LimitEvictOldestExactUnderConcurrency", testSessionLimitEvictOldestExactUnderConcurrency},
+	{"Session/LimitEvictsTheOldestActive", testSessionLimitEvictsTheOldestActive},
+	{"Session/Extend", testSessionExtend},
+	{"Session/ExtendWithinMaxTTL", testSessionExtendWithinMaxTTL},
+	{"Session/Revoke", testSessionRevoke},
+	{"Session/RevokeUserSessions", testSessionRevokeUserSessions},
+	{"Session/RefreshRotates", testSessionRefreshRotates},
+	{"Session/RefreshRevivesWithinItsLifeOnly", testSessionRefreshRevivesWithinItsLifeOnly},
+	{"Session/RefreshConcurrentOneWins", testSessionRefreshConcurrentOneWins},
+	{"Session/RefreshReuseRevokes", testSessionRefreshReuseRevokes},
+	{"Session/Purge", testSessionPurge},
+	{"Session/ListActive", testSessionListActive},
+	{"Session/AnotherAppCannotSeeExtendRevokeOrRefreshIt", testSessionAnotherAppCannotSeeExtendRevokeOrRefreshIt},
+	{"Integration/PutFindReplace", testIntegrationPutFindReplace},
+	{"Integration/ListPages", testIntegrationListPages},
+	{"Integration/UnknownAccount", testIntegrationUnknownAccount},
+	{"Integration/Quota", testIntegrationQuota},
+	{"Integration/AnotherAppCannotSeeChangeOrDeleteIt", testIntegrationAnotherAppCannotSeeChangeOrDeleteIt},
+	{"Integration/DeleteWithConnections", testIntegrationDeleteWithConnections},
+	{"Connection/PutFindReplace", testConnectionPutFindReplace},
+	{"Connection/UnknownUserOrIntegration", testConnectionUnknownUserOrIntegration},
+	{"Connection/ConcurrentPutsMakeOneRow", testConnectionConcurrentPutsMakeOneRow},
+	{"Connection/ListFiltersAndStatus", testConnectionListFiltersAndStatus},
+	{"Connection/RevokeErasesCredentials", testConnectionRevokeErasesCredentials},
+	{"Connection/AnotherAppCannotSeeChangeOrRevokeIt", testConnectionAnotherAppCannotSeeChangeOrRevokeIt},
+	{"Connection/DeletingTheUserErasesIt", testConnectionDeletingTheUserErasesIt},
+	{"Connection/ListOrderUnderLoad", testConnectionListOrderUnderLoad},
+	{"Refresh/OneClaimantAtATime", testRefreshOneClaimantAtATime},
+	{"Refresh/LeaseLapses", testRefreshLeaseLapses},
+	{"Refresh/Complete", testRefreshComplete},
+	{"Refresh/TransientFailureThenRecovery", testRefreshTransientFailureThenRecovery},
+	{"Refresh/PermanentFailureExpires", testRefreshPermanentFailureExpires},
+	{"Refresh/ReconnectRecovers", testRefreshReconnectRecovers},
+	{"Refresh/ReplacedOrRevokedUnderTheLease", testRefreshReplacedOrRevokedUnderTheLease},
+	{"Refresh/ListDue", testRefreshListDue},
+	{"Events/NoneWithoutWebhook", testEventsNoneWithoutWebhook},
+	{"Events/EveryChange", testEventsEveryChange},
+	{"Events/AtomicWithChange", testEventsAtomicWithChange},
+	{"Events/ClaimInOrderPerUser", testEventsClaimInOrderPerUser},
+	{"Events/ConcurrentWritersDeliverInOrder", testEventsConcurrentWritersDeliverInOrder},
+	{"Sealed/CiphertextMovedToAnotherRowFails", testSealedCiphertextMovedToAnotherRowFails},
+	{"Sealed/RotationWhileServing", testSealedRotationWhileServing},
+	{"Sealed/UnopenableValuesAreCountedAndLeft", testSealedUnopenableValuesAreCountedAndLeft},
+	{"Sealed/ReplaceComparesTheOldValue", testSealedReplaceComparesTheOldValue},
+	{"OAuthState/UsedOnceByItsSession", testOAuthStateUsedOnceByItsSession},
+	{"OAuthState/ExpiresAtItsEnd", testOAuthStateExpiresAtItsEnd},
+	{"OAuthState/AnotherSessionCannotSpendIt", testOAuthStateAnotherSessionCannotSpendIt},
+	{"Meta/CompareAndSwap", testMetaCompareAndSwap},
 }
 
 // NewApp creates an app with a key and returns it.
@@ -53,6 +140,15 @@ func (f *Fixture) NewApp(t testing.TB, name string) *portico.App {
 		t.Fatalf("create app: %v", err)
 	}
 	return app
+}
+
+// diff reports how got differs from want (-want +got), "" when they are
+// equal. It compares as reflect.DeepEqual does, unexported fields included,
+// except that times are equal when they are the same instant in the same
+// location, whatever their monotonic clock readings. opts add to these.
+func diff(want, got any, opts ...cmp.Option) string {
+	return cmp.Diff(want, got, append([]cmp.Option{cmp.Exporter(func(reflect.Type) bool { return true }),
+		cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) && a.Location() == b.Location() })}, opts...)...)
 }
 
 // WantCode fails unless err carries code.

@@ -329,8 +329,10 @@ export class Portico {
       this.#call("GET", "/v1/connections", { query: params }),
     /** `GET /v1/connections/{id}` */
     get: (id: string): Promise<Connection> => this.#call("GET", `/v1/connections/${seg(id)}`),
-    /** `DELETE /v1/connections/{id}`: answers the connection, status `revoked`. */
-    revoke: (id: string): Promise<Connection> => this.#call("DELETE", `/v1/connections/${seg(id)}`),
+    /** `DELETE /v1/connections/{id}`: erases the credentials; the connection stays, status `revoked`. */
+    revoke: async (id: string): Promise<void> => {
+      await this.#send("DELETE", `/v1/connections/${seg(id)}`);
+    },
     /**
      * `PUT /v1/users/{id}/connections/{slug}`: stores credentials the app
      * already holds; `created` tells whether the connection is new. The

@@ -116,7 +116,7 @@ export interface paths {
         put?: never;
         /**
          * Find or create a user
-         * @description The user is keyed by `external_id` when given, else by `email` (trimmed and lower-cased). A user that exists is returned (200) without changing its name, email or metadata; `account_ids` are added to its memberships. Otherwise it is created (201).
+         * @description The user is keyed by `external_id` when given, else by `email` (trimmed and lower-cased). A user that exists is returned (200) without changing its name, email or metadata; `account_ids` are added to its memberships. Otherwise it is created (201). A user keyed by email is not created while a user with an external id has that email: that would make a second person of one. The answer is 409 `conflict` naming that user (`details.user_id`, `details.field` `email`); send its `external_id` to mean it.
          */
         post: operations["createUser"];
         delete?: never;
@@ -249,7 +249,7 @@ export interface paths {
         put?: never;
         /**
          * Create a session for a user
-         * @description Finds or creates the user (as `POST /v1/users` does) and issues a session: its token (and refresh token when `refreshable`), shown only here, and a single-use configuration URL. `ttl_seconds` defaults to the app's `session_ttl_seconds` and may not exceed its `max_session_ttl_seconds` (422). `redirect_uri` must equal one of the app's `allowed_redirect_uris` (422). When the user already has `max_sessions_per_user` active sessions, the `evict_oldest` policy revokes the oldest and `reject` answers 409 `session_limit_reached`.
+         * @description Finds or creates the user (as `POST /v1/users` does) and issues a session: its token (and refresh token when `refreshable`), shown only here, and a single-use configuration URL. `ttl_seconds` defaults to the app's `session_ttl_seconds` and may not exceed its `max_session_ttl_seconds`: any larger value, however large, is a 422 `validation_failed` whose `details.max_ttl_seconds` gives the maximum. `redirect_uri` must equal one of the app's `allowed_redirect_uris` (422, with the allowed ones in `details.allowed_redirect_uris`: they are the app's own settings). When the user already has `max_sessions_per_user` active sessions, the `evict_oldest` policy revokes the oldest and `reject` answers 409 `session_limit_reached`. A user named by `email` alone that a user with an external id holds is a 409 `conflict` as on `POST /v1/users` (`details.field` `user.email`).
          */
         post: operations["createSession"];
         delete?: never;
@@ -305,7 +305,7 @@ export interface paths {
         put?: never;
         /**
          * Extend a session
-         * @description Sets `expires_at` to now + `ttl_seconds`. A session lives at most the app's `max_session_ttl_seconds` from its creation: a longer extension is a 422 whose `details.max_ttl_seconds` says what is left. An expired session cannot be extended (409 `conflict`); a revoked one is not found.
+         * @description Sets `expires_at` to now + `ttl_seconds`. A session lives at most the app's `max_session_ttl_seconds` from its creation: a longer extension, however large its `ttl_seconds`, is a 422 whose `details.max_ttl_seconds` says what is left, and the session keeps its `expires_at`. An expired session cannot be extended (409 `conflict`); a revoked one is not found.
          */
         post: operations["extendSession"];
         delete?: never;
@@ -458,7 +458,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke a connection
-         * @description Erases the connection's credentials and sets its status to `revoked`. The connection itself stays, so that the app sees what happened, and is answered with 200; revoking a revoked connection answers the same. Importing credentials again reconnects it under the same id.
+         * @description Erases the connection's credentials and sets its status to `revoked`, and answers 204 like every other `DELETE`. The connection itself stays, so that the app sees what happened (`GET /v1/connections/{id}` shows it revoked); revoking a revoked connection answers the same. Importing credentials again reconnects it under the same id. (Before this version it answered 200 with the revoked connection.)
          */
         delete: operations["revokeConnection"];
         options?: never;
@@ -487,7 +487,7 @@ export interface paths {
         get?: never;
         /**
          * Import a user's credentials
-         * @description Stores credentials the app already holds for the user (server-side import) and sets the connection `connected`: a new connection (201) or the user's existing one to the integration, whose credentials are replaced and whose id stays (200). The credentials are checked against the integration's fields: every key must be a declared field, every required field present; an empty optional field is left out. For `oauth2` they are `access_token` (required) and optionally `refresh_token`, `expires_at` (RFC 3339), `token_type` and `scope`, beside any declared fields. Values are at most 8 KiB of text without control characters. A check that fails is a 422 whose `details.field` is `credentials.<key>`. The values are stored encrypted and never answered. An unknown or malformed slug, like an unknown user, is not found; an integration restricted to accounts the user is not in is a 403.
+         * @description Stores credentials the app already holds for the user (server-side import) and sets the connection `connected`: a new connection (201) or the user's existing one to the integration, whose credentials are replaced and whose id stays (200). The credentials are checked against the integration's fields: every key must be a declared field, every required field present; an empty or blank (white space only) value counts as absent: a required field sent blank is a 422 like a missing one, an optional one is left out. For `oauth2` they are `access_token` (required) and optionally `refresh_token`, `expires_at` (RFC 3339), `token_type` and `scope`, beside any declared fields. Values are at most 8 KiB of text without control characters. A check that fails is a 422 whose `details.field` is `credentials.<key>`. The values are stored encrypted and never answered. An unknown or malformed slug, like an unknown user, is not found; an integration restricted to accounts the user is not in is a 403.
          */
         put: operations["importConnection"];
         post?: never;
@@ -592,7 +592,7 @@ export interface paths {
         };
         /**
          * List actions as function definitions
-         * @description The actions of the app's integrations as OpenAI-style function definitions, oldest integration first. With `user_id`, only those of integrations the user may use (an integration restricted to accounts admits only their members). Not paginated: an app has at most 500 integrations of at most 200 actions.
+         * @description The actions of the app's integrations as OpenAI-style function definitions, oldest integration first. With `user_id`, only those of integrations the user may use (an integration restricted to accounts admits only their members), each marked with Portico's extension field `connected` beside `type` and `function`: `true` when the user can use it now (the integration takes no credentials, or the user's connection to it is connected), `false` when a perform would answer 409 `connection_required` until the user connects it. Without `user_id` there is no `connected`. Strip `connected` before handing the definitions to a model API that refuses unknown fields. Not paginated: an app has at most 500 integrations of at most 200 actions.
          */
         get: operations["listTools"];
         put?: never;
@@ -621,7 +621,7 @@ export interface components {
             code: components["schemas"]["ErrorCode"];
             /** @description For people; may change. */
             message: string;
-            /** @description Machine-readable facts: `field` names the offending input field (a path such as `user.email` or `settings.integrations`); some codes add more (`max_users`, `max_sessions_per_user`, `max_ttl_seconds`, `max_integrations`, `connections`, `integration`). */
+            /** @description Machine-readable facts: `field` names the offending input field (a path such as `user.email` or `settings.integrations`, or a path or query parameter such as `id`); some codes add more (`max_users`, `max_sessions_per_user`, `max_ttl_seconds`, `max_integrations`, `connections`, `integration`; `suggestion` for an unknown field; `value` and `available` for an unknown slug or action; `allowed_redirect_uris` for a refused redirect URI; `user_id` for an email another user holds). */
             details?: Record<string, unknown>;
             /** @description The request's `X-Request-Id`. */
             request_id: string;
@@ -1134,7 +1134,7 @@ export interface components {
             user: components["schemas"]["User"];
             session: components["schemas"]["Session"];
         };
-        /** @description Exactly one of the keys. An `external_id` or `email` that no user has yet names a user without connections: the answer is `connection_required`, and the user is created with the session it opens. An unknown `id` is a 404. */
+        /** @description Exactly one of the keys. An `external_id` or `email` that no user has yet names a user without connections: the answer is `connection_required`, and the user is created with the session it opens. An `email` that no user is keyed by but a user with an external id has is a 409 `conflict` naming that user (`details.user_id`): send its `external_id`. An unknown `id` is a 404. */
         PerformUser: {
             /** @description The Portico user id (`usr_…`). */
             id?: string;
@@ -1205,6 +1205,8 @@ export interface components {
             /** @constant */
             type: "function";
             function: components["schemas"]["ToolFunction"];
+            /** @description Portico's extension, with `user_id` only: whether the user can use the tool now (`false`: a perform answers `connection_required` until the user connects the integration). */
+            connected?: boolean;
         };
     };
     responses: {
@@ -1215,18 +1217,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "code": "invalid_request",
-                 *         "message": "Unknown field \"user.externalid\".",
-                 *         "details": {
-                 *           "field": "user.externalid"
-                 *         },
-                 *         "request_id": "req_azpj5rksg66ic5him34drsfwoo"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
                         /** @constant */
@@ -1235,7 +1225,7 @@ export interface components {
                 };
             };
         };
-        /** @description `unauthenticated`: no API key was sent (with `WWW-Authenticate`). `invalid_api_key`: the key is malformed, unknown or revoked. */
+        /** @description `unauthenticated`: no API key was sent (with `WWW-Authenticate`); an `Authorization` header without the `Bearer` scheme is told "Use `Authorization: Bearer <key>`.". `invalid_api_key`: the key is malformed, unknown or revoked, always with the one message; a session token (`pst_…`) or refresh token (`prt_…`) sent as the key is told so, from its prefix alone. */
         Unauthorized: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1276,7 +1266,7 @@ export interface components {
                 };
             };
         };
-        /** @description `unauthenticated`: no session token was sent (with `WWW-Authenticate`). `invalid_token`: the token is unknown, expired or revoked, or is not a session token. */
+        /** @description `unauthenticated`: no session token was sent (with `WWW-Authenticate`). `invalid_token`: the token is unknown, expired or revoked, or is not a session token; an API key (`pk_…`) or refresh token (`prt_…`) is told so, from its prefix alone. */
         SessionUnauthorized: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1284,15 +1274,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "code": "invalid_token",
-                 *         "message": "The session token is invalid, expired or revoked.",
-                 *         "request_id": "req_azpj5rksg66ic5him34drsfwoo"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
                         /** @enum {unknown} */
@@ -1328,22 +1309,13 @@ export interface components {
                 };
             };
         };
-        /** @description `not_found`: no such id, or an id that belongs to another app. */
+        /** @description `not_found`: no such id, or an id that belongs to another app. The message names the value and `details.field` where it was given (`id`, `slug`, `user_id`, `user.id`, `integration`, `action`); an integration's slug and an action's name are in `details.value` too, and an unknown action lists the integration's actions in `details.available`. An id without its kind's prefix is told what the ids look like; a user's own id sent as `{id}` is told the query that finds the user. */
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "code": "not_found",
-                 *         "message": "Session not found.",
-                 *         "request_id": "req_azpj5rksg66ic5him34drsfwoo"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
                         /** @constant */
@@ -1401,8 +1373,8 @@ export interface components {
                 };
             };
         };
-        /** @description `session_limit_reached`: the user has `max_sessions_per_user` active sessions and the app's `session_limit_policy` is `reject` (`details.max_sessions_per_user`). */
-        SessionLimitReached: {
+        /** @description `conflict`: the user is named by `email` alone, no user is keyed by that email, and a user with an external id has it. Creating one would make a second person of that user: `details.user_id` names it, `details.field` is the email's field. Send its `external_id` to mean that user. */
+        EmailHeld: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1411,10 +1383,11 @@ export interface components {
                 /**
                  * @example {
                  *       "error": {
-                 *         "code": "session_limit_reached",
-                 *         "message": "The user already has 10 active sessions, the app's max_sessions_per_user; revoke one first.",
+                 *         "code": "conflict",
+                 *         "message": "User usr_izsgng7bdrw3eie5pn6v7yv6an already has this email and an external_id: send that external_id to mean this user, or an external_id of your own for another person.",
                  *         "details": {
-                 *           "max_sessions_per_user": 10
+                 *           "field": "email",
+                 *           "user_id": "usr_izsgng7bdrw3eie5pn6v7yv6an"
                  *         },
                  *         "request_id": "req_azpj5rksg66ic5him34drsfwoo"
                  *       }
@@ -1423,7 +1396,22 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
                         /** @constant */
-                        code?: "session_limit_reached";
+                        code?: "conflict";
+                    };
+                };
+            };
+        };
+        /** @description `session_limit_reached`: the user has `max_sessions_per_user` active sessions and the app's `session_limit_policy` is `reject` (`details.max_sessions_per_user`). `conflict`: the user is named by `email` alone and a user with an external id has it (see `EmailHeld`; `details.field` is `user.email`). */
+        SessionConflict: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "session_limit_reached" | "conflict";
                     };
                 };
             };
@@ -1476,7 +1464,7 @@ export interface components {
                 };
             };
         };
-        /** @description `validation_failed`: a well-formed but unacceptable value (a TTL out of range, a redirect URI the app does not allow, a bad email, an unknown account id…). `details.field` names the field. */
+        /** @description `validation_failed`: a well-formed but unacceptable value (a TTL out of range, a redirect URI the app does not allow, a bad email, an unknown account id…). `details.field` names the field. A refused `redirect_uri` lists the app's `allowed_redirect_uris` in `details.allowed_redirect_uris` (and the first five in the message). */
         ValidationFailed: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1487,9 +1475,12 @@ export interface components {
                  * @example {
                  *       "error": {
                  *         "code": "validation_failed",
-                 *         "message": "redirect_uri must be exactly one of the app's allowed_redirect_uris.",
+                 *         "message": "redirect_uri must be exactly one of the app's allowed_redirect_uris: https://app.example.com/settings.",
                  *         "details": {
-                 *           "field": "redirect_uri"
+                 *           "field": "redirect_uri",
+                 *           "allowed_redirect_uris": [
+                 *             "https://app.example.com/settings"
+                 *           ]
                  *         },
                  *         "request_id": "req_azpj5rksg66ic5him34drsfwoo"
                  *       }
@@ -1682,7 +1673,7 @@ export interface components {
                 };
             };
         };
-        /** @description `connection_required`: the user has no usable connection to the integration. `details` holds `integration` (slug), `reason` (`missing`, `expired` or `revoked`), a fresh single-use `configuration_url` with `configuration_url_expires_at`, and an `assistant_hint` for an agent to relay. A session is created for the user when none is active (a user named by `external_id` or `email` that did not exist is created with it); otherwise the newest active session that may show the integration gets a new code. */
+        /** @description `conflict`: the user is named by `email` alone and a user with an external id has that email (`details.user_id`, `details.field` `user.email`; see `EmailHeld`): send its `external_id` instead. `connection_required`: the user has no usable connection to the integration. `details` holds `integration` (slug), `reason` (`missing`, `expired` or `revoked`), a fresh single-use `configuration_url` with `configuration_url_expires_at`, and an `assistant_hint` for an agent to relay. A session is created for the user when none is active (a user named by `external_id` or `email` that did not exist is created with it); otherwise the newest active session that may show the integration gets a new code. */
         ConnectionRequired: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1690,26 +1681,10 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "code": "connection_required",
-                 *         "message": "The user has no usable connection to GitHub (missing); the user must open configuration_url to connect it.",
-                 *         "details": {
-                 *           "integration": "github",
-                 *           "reason": "missing",
-                 *           "configuration_url": "http://127.0.0.1:8080/connect/pcc_7sd0qkh3u5lq3jkbqz3b2qv7ga",
-                 *           "configuration_url_expires_at": "2024-10-11T09:17:56Z",
-                 *           "assistant_hint": "The user has not connected GitHub. Tell the user to open the URL in 'configuration_url' to connect GitHub, then try again. Always show the whole URL. It expires in 15 minutes."
-                 *         },
-                 *         "request_id": "req_azpj5rksg66ic5him34drsfwoo"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
-                        /** @constant */
-                        code?: "connection_required";
+                        /** @enum {unknown} */
+                        code?: "connection_required" | "conflict";
                     };
                 };
             };
@@ -2073,6 +2048,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             402: components["responses"]["QuotaExceeded"];
+            409: components["responses"]["EmailHeld"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2506,7 +2482,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             402: components["responses"]["QuotaExceeded"];
-            409: components["responses"]["SessionLimitReached"];
+            409: components["responses"]["SessionConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2943,15 +2919,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The revoked connection. */
-            200: {
+            /** @description Revoked. */
+            204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Connection"];
-                };
+                content?: never;
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
@@ -3165,7 +3139,7 @@ export interface operations {
     listTools: {
         parameters: {
             query?: {
-                /** @description Only the actions this user (`usr_…`) may use; an unknown user is a 404. */
+                /** @description Only the actions this user (`usr_…`) may use, each with `connected`; an unknown user is a 404. */
                 user_id?: string;
             };
             header?: never;
@@ -3185,6 +3159,7 @@ export interface operations {
                      * @example [
                      *       {
                      *         "type": "function",
+                     *         "connected": false,
                      *         "function": {
                      *           "name": "github__list-repos",
                      *           "description": "List the user's repositories.",

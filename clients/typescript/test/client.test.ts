@@ -125,7 +125,8 @@ describe("users", () => {
     const err = await rejection(portico.users.get(gone.user.id));
     assert.equal(err.status, 404);
     assert.equal(err.code, "not_found");
-    assert.equal(err.message, "User not found.");
+    assert.equal(err.message, `User "${gone.user.id}" not found.`);
+    assert.deepEqual(err.details, { field: "id" });
   });
 
   it("iterates over every page of a list", async () => {
@@ -348,8 +349,8 @@ describe("integrations, connections, tools and perform", () => {
     assert.equal(inUse.status, 409);
     assert.equal(inUse.code, "conflict");
     assert.equal(inUse.details["connections"], 1);
-    const revoked = await portico.connections.revoke(again.connection.id);
-    assert.equal(revoked.status, "revoked");
+    assert.equal(await portico.connections.revoke(again.connection.id), undefined);
+    assert.equal((await portico.connections.get(again.connection.id)).status, "revoked");
     await portico.integrations.delete("echo");
     assert.equal((await rejection(portico.integrations.get("echo"))).code, "not_found");
 

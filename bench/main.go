@@ -1,4 +1,5 @@
-// Command bench is Portico's load benchmark (SPEC.md §9). It builds
+// Command bench is Portico's load benchmark (bench/README.md lists the
+// targets it checks and the recorded results). It builds
 // ./cmd/portico, runs `portico serve` as a separate process on a temporary
 // store (SQLite, PostgreSQL), preloads sessions straight into the tables,
 // and drives a closed loop of keep-alive connections against it for a fixed
@@ -830,7 +831,7 @@ func mib(b int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
 }
 
-// SPEC.md §9 limits.
+// The performance targets (bench/README.md).
 const (
 	meRateShare   = 0.5
 	meP99Factor   = 2.0

@@ -26,7 +26,7 @@ import (
 // SQLite, creates users from concurrent clients as fast as it can, kills
 // the process with SIGKILL in the middle of the stream, restarts it on the
 // same data dir and checks that every user whose creation was acknowledged
-// with a 2xx is there (SPEC.md §9: a 2xx means committed).
+// with a 2xx is there (README, Operations: a 2xx means committed).
 func TestDurability_SIGKILLLosesNoAcknowledgedUser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary; skipped with -short")

@@ -10,7 +10,7 @@ import (
 	"github.com/porticohq/portico/api"
 )
 
-// GET /v1/me is the hot path (SPEC.md §9): its answer is written by hand,
+// GET /v1/me is the hot path (bench/README.md): its answer is written by hand,
 // byte for byte what writeJSON would write for api.Me (TestAppendMe and
 // FuzzAppendMe hold it to that). encoding/json's reflection and its
 // re-validation of every RawMessage were an eighth of the server's CPU per

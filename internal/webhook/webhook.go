@@ -1,6 +1,6 @@
 // Package webhook delivers the events of the durable outbox to the apps'
 // webhook URLs: signed, at least once, in order per user, retried with
-// exponential backoff for a day (SPEC.md §7).
+// exponential backoff for a day (docs/webhooks.md).
 package webhook
 
 import (

@@ -34,8 +34,9 @@ type Store interface {
 	CreateAPIKey(ctx context.Context, key *APIKey) error
 	// ListAPIKeys returns an app's keys, revoked ones included, oldest first.
 	ListAPIKeys(ctx context.Context, appID string) ([]APIKey, error)
-	// RevokeAPIKey revokes a key (CodeNotFound, also when already revoked).
-	RevokeAPIKey(ctx context.Context, keyID string) error
+	// RevokeAPIKey revokes one of the app's keys (CodeNotFound, also when
+	// already revoked or of another app).
+	RevokeAPIKey(ctx context.Context, appID, keyID string) error
 	// FindActiveAPIKeyByHash returns the unrevoked key with this hash and
 	// its app; CodeNotFound for an unknown and for a revoked key alike,
 	// which the lookup tells apart no more than it must: neither reads the

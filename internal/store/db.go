@@ -1,5 +1,9 @@
 // Package store persists the domain in SQLite (embedded default) or
 // PostgreSQL (several nodes), with hand-written SQL through database/sql.
+// Every statement on an app's rows has a condition on app_id; the
+// deployment-wide exceptions (lookups by a token's hash, the webhook
+// outbox, purges, the refresh pass, re-sealing) are listed, each with its
+// reason, in scope_test.go, which fails on any other.
 package store
 
 import (

@@ -173,7 +173,7 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 		// Serialise session creation per user so that the limit is exact:
 		// a row lock on PostgreSQL, the single writer on SQLite.
 		if db.dialect == postgres {
-			if _, err := t.exec(ctx, `SELECT id FROM users WHERE id = ? FOR UPDATE`, user.ID); err != nil {
+			if _, err := t.exec(ctx, `SELECT id FROM users WHERE app_id = ? AND id = ? FOR UPDATE`, ns.Session.AppID, user.ID); err != nil {
 				return fmt.Errorf("lock user: %w", err)
 			}
 		}
@@ -567,11 +567,11 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		if _, err := t.exec(ctx, `INSERT INTO session_refresh_history (hash, session_id) VALUES (?, ?)`, oldRefresh, id); err != nil {
 			return fmt.Errorf("record rotated refresh token: %w", err)
 		}
-		if _, err := t.exec(ctx, `UPDATE sessions SET token_hash = ?, refresh_hash = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
-			tokenHash, refreshHash, exp, us(t.now), id); err != nil {
+		if _, err := t.exec(ctx, `UPDATE sessions SET token_hash = ?, refresh_hash = ?, expires_at = ?, updated_at = ? WHERE app_id = ? AND id = ?`,
+			tokenHash, refreshHash, exp, us(t.now), appID, id); err != nil {
 			return fmt.Errorf("rotate session tokens: %w", err)
 		}
-		s, err = scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, id))
+		s, err = scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.app_id = ? AND s.id = ?`, appID, id))
 		return err
 	})
 	if err == nil {

@@ -98,9 +98,10 @@ type Store interface {
 	// RotateSessionTokens replaces the token and refresh token of the
 	// session whose current refresh token hashes to oldRefresh, and renews
 	// its expiry within its refresh lifetime. A refresh hash that was
-	// already rotated away revokes its session: reusedSessionID names it and
-	// the error is CodeInvalidToken, as for any unusable refresh token.
-	RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte) (sess *Session, reusedSessionID string, err error)
+	// already rotated away revokes its session: reusedSessionID names it,
+	// revoked tells whether this call ended it (it may have ended before),
+	// and the error is CodeInvalidToken, as for any unusable refresh token.
+	RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte) (sess *Session, reusedSessionID string, revoked bool, err error)
 	// PurgeSessions deletes up to batch sessions that could no longer be
 	// used before the given instant, and returns how many.
 	PurgeSessions(ctx context.Context, before time.Time, batch int) (int, error)

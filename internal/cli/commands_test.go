@@ -41,7 +41,7 @@ func TestManagementCommands_RefuseAMissingStore(t *testing.T) {
 		{"app", "delete", "--app", "app_x", "--yes"},
 		{"key", "create", "--app", "app_x"},
 		{"key", "list", "--app", "app_x"},
-		{"key", "revoke", "key_x"},
+		{"key", "revoke", "--app", "app_x", "key_x"},
 		{"migrate"},
 		{"encryption", "rotate"},
 	}
@@ -192,7 +192,7 @@ func TestHelp_ListsEachFlagWithItsVariable(t *testing.T) {
 		"app delete":        append([]string{"app", "yes", "batch", "pause", "json"}, store...),
 		"key create":        append([]string{"app", "json"}, store...),
 		"key list":          append([]string{"app", "json"}, store...),
-		"key revoke":        store,
+		"key revoke":        append([]string{"app"}, store...),
 		"encryption rotate": append([]string{"batch", "pause"}, store...),
 		"version":           {"json"},
 		"health":            {"addr", "url", "timeout"},

@@ -395,7 +395,7 @@ func testKeys(t *testing.T, s *testServer, appID, firstKey string) {
 		t.Fatalf("key list (text) = %s", out)
 	}
 
-	if out := s.mustRun("key", "revoke", keyID); !strings.Contains(out, keyID) {
+	if out := s.mustRun("key", "revoke", "--app", appID, keyID); !strings.Contains(out, keyID) {
 		t.Fatalf("key revoke: %s", out)
 	}
 	_, err := c.GetApp(ctx)
@@ -412,8 +412,11 @@ func testKeys(t *testing.T, s *testServer, appID, firstKey string) {
 	if !slices.ContainsFunc(list(), func(k map[string]any) bool { return k["key_id"] == keyID && k["revoked_at"] != nil }) {
 		t.Error("key list does not show the revocation")
 	}
-	if code, _ := s.run("key", "revoke", "key_unknown"); code == 0 {
+	if code, _ := s.run("key", "revoke", "--app", appID, "key_unknown"); code == 0 {
 		t.Error("revoking an unknown key succeeded")
+	}
+	if code, _ := s.run("key", "revoke", "--app", "app_unknown", keyID); code == 0 {
+		t.Error("revoking a key under an unknown app succeeded")
 	}
 	if code, _ := s.run("key", "create", "--app", "app_unknown"); code == 0 {
 		t.Error("creating a key for an unknown app succeeded")

@@ -43,7 +43,7 @@ func TestLogs_NeverContainAPIKeys(t *testing.T) {
 			s := startServer(t, w, e, func(c *cli.Config) { c.LogLevel = "debug" })
 			appID, valid := s.createApp("logs")
 			revokedID, revoked := s.createKey(appID)
-			s.mustRun("key", "revoke", revokedID)
+			s.mustRun("key", "revoke", "--app", appID, revokedID)
 			s.mustRun("key", "list", "--app", appID)
 			s.mustRun("app", "list")
 

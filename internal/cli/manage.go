@@ -130,7 +130,7 @@ func runAppList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer done()
-	apps, err := svc.Store.ListApps(ctx)
+	apps, err := svc.ListApps(ctx)
 	if err != nil {
 		return err
 	}
@@ -260,19 +260,19 @@ func runAppDelete(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer done()
-	app, err := svc.Store.FindAppByID(ctx, af.appID)
+	app, err := svc.FindApp(ctx, af.appID)
 	if err != nil {
 		return appNotFound(err, af.appID)
 	}
 	if !yes {
-		rows, err := svc.Store.CountAppRows(ctx, app.ID)
+		rows, err := svc.CountAppRows(ctx, app.ID)
 		if err != nil {
 			return appNotFound(err, app.ID)
 		}
 		return fmt.Errorf("this would erase app %s (%q) and all it holds: %s. Nothing was erased; run again with --yes to erase it",
 			app.ID, app.Name, describeRows(rows))
 	}
-	erased, err := svc.Store.DeleteApp(ctx, app.ID, batch, func(portico.AppRows) {
+	erased, err := svc.DeleteApp(ctx, app.ID, batch, func(portico.AppRows) {
 		if pause > 0 {
 			select {
 			case <-ctx.Done():
@@ -333,12 +333,9 @@ func runKeyList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer done()
-	if _, err := svc.Store.FindAppByID(ctx, af.appID); err != nil {
-		return appNotFound(err, af.appID)
-	}
-	keys, err := svc.Store.ListAPIKeys(ctx, af.appID)
+	keys, err := svc.ListAPIKeys(ctx, af.appID)
 	if err != nil {
-		return err
+		return appNotFound(err, af.appID)
 	}
 	if af.asJSON {
 		out := []map[string]any{}
@@ -364,9 +361,10 @@ func runKeyList(ctx context.Context, env *Env, args []string) error {
 }
 
 func runKeyRevoke(ctx context.Context, env *Env, args []string) error {
-	var sf storeFlags
-	fs := newFlags(env, "key revoke", "key revoke KEY_ID")
-	sf.register(fs, true)
+	var af appFlags
+	fs := newFlags(env, "key revoke", "key revoke --app APP_ID KEY_ID")
+	af.sf.register(fs, true)
+	fs.StringVar(&af.appID, "app", "", "the id of the app the key belongs to (required)")
 	ids, err := parsePositional(fs, args)
 	if err != nil {
 		return err
@@ -376,12 +374,15 @@ func runKeyRevoke(ctx context.Context, env *Env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	svc, done, err := manage(ctx, &sf)
+	svc, done, err := af.open(ctx, fs)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if err := svc.Store.RevokeAPIKey(ctx, ids[0]); err != nil {
+	if _, err := svc.FindApp(ctx, af.appID); err != nil {
+		return appNotFound(err, af.appID)
+	}
+	if err := svc.RevokeAPIKey(ctx, af.appID, ids[0]); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "revoked %s\n", ids[0])

@@ -176,7 +176,7 @@ func TestMultiNode_TwoProcessesOnOnePostgres(t *testing.T) {
 	if len(keys) != 1 {
 		t.Fatalf("keys: %v", keys)
 	}
-	run("key", "revoke", fmt.Sprint(keys[0]["key_id"]), "--database-url", dbURL)
+	run("key", "revoke", "--app", app.AppID, fmt.Sprint(keys[0]["key_id"]), "--database-url", dbURL)
 	for _, n := range []node{a, b} {
 		if st, body := n.call("GET", "/v1/app", app.APIKey, nil); st != 401 || body["error"].(map[string]any)["code"] != "invalid_api_key" {
 			t.Fatalf("revoked key on %s: %d %v", n.url, st, body)

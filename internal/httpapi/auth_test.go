@@ -58,7 +58,7 @@ func TestAuth_EveryAppEndpointRefusesBadKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.DB.RevokeAPIKey(context.Background(), revoked.ID); err != nil {
+		if err := e.DB.RevokeAPIKey(context.Background(), appID, revoked.ID); err != nil {
 			t.Fatal(err)
 		}
 		unknown, _ := portico.NewToken(portico.PrefixAPIKeySecret)
@@ -137,7 +137,7 @@ func TestAuth_BadKeysLookAlike(t *testing.T) {
 		if r := e.do("GET", "/v1/app", auth(raw), nil); r.Status != http.StatusOK {
 			t.Fatalf("fresh key: %d %s", r.Status, r.Raw)
 		}
-		if err := e.DB.RevokeAPIKey(context.Background(), k.ID); err != nil {
+		if err := e.DB.RevokeAPIKey(context.Background(), appID, k.ID); err != nil {
 			t.Fatal(err)
 		}
 		unknown, _ := portico.NewToken(portico.PrefixAPIKeySecret)

@@ -14,7 +14,7 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
-	if err := s.svc.Store.Ping(r.Context()); err != nil {
+	if err := s.svc.Ping(r.Context()); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -172,7 +172,7 @@ func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleUserGet(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.svc.Store.FindUserByID(r.Context(), appOf(r).ID, r.PathValue("id"))
+	u, err := s.svc.FindUser(r.Context(), appOf(r).ID, r.PathValue("id"))
 	if err != nil {
 		return portico.NameNotFound(err, "User", "id", r.PathValue("id"))
 	}
@@ -195,7 +195,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request) error {
-	if err := s.svc.Store.DeleteUser(r.Context(), appOf(r).ID, r.PathValue("id")); err != nil {
+	if err := s.svc.DeleteUser(r.Context(), appOf(r).ID, r.PathValue("id")); err != nil {
 		return portico.NameNotFound(err, "User", "id", r.PathValue("id"))
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -233,7 +233,7 @@ func (s *Server) handleAccountList(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleAccountGet(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.svc.Store.FindAccountByID(r.Context(), appOf(r).ID, r.PathValue("id"))
+	a, err := s.svc.FindAccount(r.Context(), appOf(r).ID, r.PathValue("id"))
 	if err != nil {
 		return portico.NameNotFound(err, "Account", "id", r.PathValue("id"))
 	}
@@ -255,7 +255,7 @@ func (s *Server) handleAccountUpdate(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) handleAccountDelete(w http.ResponseWriter, r *http.Request) error {
-	if err := s.svc.Store.DeleteAccount(r.Context(), appOf(r).ID, r.PathValue("id")); err != nil {
+	if err := s.svc.DeleteAccount(r.Context(), appOf(r).ID, r.PathValue("id")); err != nil {
 		return portico.NameNotFound(err, "Account", "id", r.PathValue("id"))
 	}
 	w.WriteHeader(http.StatusNoContent)

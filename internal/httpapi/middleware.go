@@ -29,13 +29,6 @@ func infoFrom(ctx context.Context) *requestInfo {
 	return &requestInfo{}
 }
 
-// RequestID returns the id of the request being served.
-func RequestID(ctx context.Context) string { return infoFrom(ctx).requestID }
-
-// SetAppID records the app of a request for the request log; adapters that
-// authenticate on their own call it.
-func SetAppID(ctx context.Context, appID string) { infoFrom(ctx).appID = appID }
-
 // statusWriter records the status and size of a response. It also turns
 // the mux's own plain-text 404 and 405 answers into the JSON envelope.
 type statusWriter struct {

@@ -81,11 +81,5 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 	}))
 }
 
-// WriteError writes the native error envelope; exported for adapters that
-// answer in the native format.
-func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	s.writeError(w, r, err)
-}
-
 // Metrics returns the server's collectors.
 func (s *Server) Metrics() *Metrics { return s.metrics }

@@ -45,10 +45,6 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	s.metrics.Event("session_created")
-	for range cs.Evicted {
-		s.metrics.Event("session_revoked")
-	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, api.SessionCreated{
 		Session: SessionJSON(cs.Session), Token: cs.Token, RefreshToken: cs.RefreshToken,
@@ -84,7 +80,6 @@ func (s *Server) handleSessionDelete(w http.ResponseWriter, r *http.Request) err
 	if err := s.svc.RevokeSession(r.Context(), appOf(r).ID, r.PathValue("id")); err != nil {
 		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
-	s.metrics.Event("session_revoked")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -126,9 +121,6 @@ func (s *Server) handleUserSessionsDelete(w http.ResponseWriter, r *http.Request
 	n, err := s.svc.RevokeUserSessions(r.Context(), appOf(r).ID, r.PathValue("id"))
 	if err != nil {
 		return portico.NameNotFound(err, "User", "id", r.PathValue("id"))
-	}
-	for range n {
-		s.metrics.Event("session_revoked")
 	}
 	writeJSON(w, http.StatusOK, api.Revoked{Revoked: n})
 	return nil

@@ -77,11 +77,6 @@ func Decode(body []byte, v any) error {
 	return nil
 }
 
-// CheckDuplicateKeys walks a JSON document and refuses any object that
-// names a key twice: encoding/json would silently keep the last, so two
-// parsers could read one body differently.
-func CheckDuplicateKeys(body []byte) error { return checkKeys(body, nil) }
-
 func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError

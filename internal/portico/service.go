@@ -30,6 +30,8 @@ type Service struct {
 	// Refresher renews expiring OAuth2 tokens (refresh.go); nil refreshes
 	// nothing, as if every provider were unreachable.
 	Refresher TokenRefresher
+	// Metrics, when set, counts sessions created and revoked.
+	Metrics Metrics
 	// CountRefresh, when set, is told the outcome of every refresh this
 	// node made: RefreshSucceeded, or the reason it failed
 	// (RefreshRejected, RefreshNoRefreshToken, RefreshUnavailable).

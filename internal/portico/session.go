@@ -216,6 +216,8 @@ func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) 
 		return nil, err
 	}
 	out.User, out.Link, out.Evicted = user, link, evicted
+	s.count(MetricSessionCreated, 1)
+	s.count(MetricSessionRevoked, len(evicted))
 	return out, nil
 }
 
@@ -351,13 +353,19 @@ func (s *Service) ExtendSession(ctx context.Context, app *App, id string, ttl in
 // RevokeSession ends a session at once (CodeNotFound if unknown or already
 // revoked).
 func (s *Service) RevokeSession(ctx context.Context, appID, id string) error {
-	return s.Store.RevokeSession(ctx, appID, id)
+	if err := s.Store.RevokeSession(ctx, appID, id); err != nil {
+		return err
+	}
+	s.count(MetricSessionRevoked, 1)
+	return nil
 }
 
 // RevokeUserSessions ends every session of a user and says how many were
 // active.
 func (s *Service) RevokeUserSessions(ctx context.Context, appID, userID string) (int, error) {
-	return s.Store.RevokeUserSessions(ctx, appID, userID)
+	n, err := s.Store.RevokeUserSessions(ctx, appID, userID)
+	s.count(MetricSessionRevoked, n)
+	return n, err
 }
 
 var errInvalidToken = &Error{Code: CodeInvalidToken, Message: "The session token is invalid, expired or revoked."}
@@ -395,7 +403,10 @@ func (s *Service) RefreshSession(ctx context.Context, app *App, refreshToken str
 	}
 	token, tokenHash := NewToken(PrefixSessionToken)
 	refresh, refreshHash := NewToken(PrefixRefreshToken)
-	sess, reused, err := s.Store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash)
+	sess, reused, revoked, err := s.Store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash)
+	if revoked {
+		s.count(MetricSessionRevoked, 1)
+	}
 	if reused != "" {
 		s.Log.Warn("security_refresh_token_reuse", slog.String("app_id", app.ID), slog.String("session_id", reused),
 			slog.String("action", "session_revoked"))

@@ -34,8 +34,9 @@ type Store interface {
 	CreateAPIKey(ctx context.Context, key *APIKey) error
 	// ListAPIKeys returns an app's keys, revoked ones included, oldest first.
 	ListAPIKeys(ctx context.Context, appID string) ([]APIKey, error)
-	// RevokeAPIKey revokes a key (CodeNotFound, also when already revoked).
-	RevokeAPIKey(ctx context.Context, keyID string) error
+	// RevokeAPIKey revokes one of the app's keys (CodeNotFound, also when
+	// already revoked or of another app).
+	RevokeAPIKey(ctx context.Context, appID, keyID string) error
 	// FindActiveAPIKeyByHash returns the unrevoked key with this hash and
 	// its app; CodeNotFound for an unknown and for a revoked key alike,
 	// which the lookup tells apart no more than it must: neither reads the
@@ -97,9 +98,10 @@ type Store interface {
 	// RotateSessionTokens replaces the token and refresh token of the
 	// session whose current refresh token hashes to oldRefresh, and renews
 	// its expiry within its refresh lifetime. A refresh hash that was
-	// already rotated away revokes its session: reusedSessionID names it and
-	// the error is CodeInvalidToken, as for any unusable refresh token.
-	RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte) (sess *Session, reusedSessionID string, err error)
+	// already rotated away revokes its session: reusedSessionID names it,
+	// revoked tells whether this call ended it (it may have ended before),
+	// and the error is CodeInvalidToken, as for any unusable refresh token.
+	RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte) (sess *Session, reusedSessionID string, revoked bool, err error)
 	// PurgeSessions deletes up to batch sessions that could no longer be
 	// used before the given instant, and returns how many.
 	PurgeSessions(ctx context.Context, before time.Time, batch int) (int, error)

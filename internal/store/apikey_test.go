@@ -40,7 +40,7 @@ func TestFindActiveAPIKeyByHash_RevokedKeyReadsNoApp(t *testing.T) {
 				return k
 			}
 			active, revoked := key(), key()
-			if err := db.RevokeAPIKey(ctx, revoked.ID); err != nil {
+			if err := db.RevokeAPIKey(ctx, app.ID, revoked.ID); err != nil {
 				t.Fatal(err)
 			}
 

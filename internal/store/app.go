@@ -129,9 +129,9 @@ func (db *DB) ListAPIKeys(ctx context.Context, appID string) ([]portico.APIKey, 
 }
 
 // RevokeAPIKey implements portico.Store.
-func (db *DB) RevokeAPIKey(ctx context.Context, keyID string) error {
+func (db *DB) RevokeAPIKey(ctx context.Context, appID, keyID string) error {
 	return db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, us(t.now), keyID)
+		res, err := t.exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE app_id = ? AND id = ? AND revoked_at IS NULL`, us(t.now), appID, keyID)
 		if err != nil {
 			return fmt.Errorf("revoke api key: %w", err)
 		}

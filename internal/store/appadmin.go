@@ -191,7 +191,7 @@ func (db *DB) deleteAppSessions(ctx context.Context, appID string, batch int, do
 			if n == 0 {
 				return nil
 			}
-			_, err = t.exec(ctx, `DELETE FROM sessions WHERE id IN (?`+strings.Repeat(", ?", n-1)+`)`, ids...)
+			_, err = t.exec(ctx, `DELETE FROM sessions WHERE app_id = ? AND id IN (?`+strings.Repeat(", ?", n-1)+`)`, append([]any{appID}, ids...)...)
 			if err != nil {
 				return fmt.Errorf("delete sessions: %w", err)
 			}

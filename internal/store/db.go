@@ -1,5 +1,9 @@
 // Package store persists the domain in SQLite (embedded default) or
 // PostgreSQL (several nodes), with hand-written SQL through database/sql.
+// Every statement on an app's rows has a condition on app_id; the
+// deployment-wide exceptions (lookups by a token's hash, the webhook
+// outbox, purges, the refresh pass, re-sealing) are listed, each with its
+// reason, in scope_test.go, which fails on any other.
 package store
 
 import (
@@ -78,69 +82,17 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if db.now == nil {
 		db.now = time.Now
 	}
+	var err error
 	switch {
 	case IsPostgres(cfg.DatabaseURL):
-		db.dialect = postgres
-		db.meQuery = meQueryFor(postgres)
-		pool, err := sql.Open("pgx", cfg.DatabaseURL)
-		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
-		}
-		pool.SetMaxOpenConns(4 * runtime.GOMAXPROCS(0))
-		pool.SetMaxIdleConns(4 * runtime.GOMAXPROCS(0))
-		pool.SetConnMaxIdleTime(5 * time.Minute)
-		db.write, db.read = pool, pool
+		err = db.openPostgres(cfg.DatabaseURL)
 	case cfg.DatabaseURL == "":
-		db.dialect = sqliteDialect
-		db.meQuery = meQueryFor(sqliteDialect)
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data dir: %w", err)
-		}
-		path := filepath.Join(cfg.DataDir, SQLiteFile)
-		// busy_timeout comes first so that the other pragmas wait for a
-		// lock instead of failing; the writer begins IMMEDIATE so that a
-		// read-then-write transaction never fails to upgrade its lock.
-		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
-			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
-		// The writer keeps the SAVEPOINT journals of group commit in memory
-		// (by default SQLite spills them to temporary files), and leaves
-		// checkpoints to the checkpointer (checkpoint.go).
-		wc, err := newSQLiteConnector(base + "&_txlock=immediate&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)")
-		if err != nil {
-			return nil, fmt.Errorf("open sqlite: %w", err)
-		}
-		w := sql.OpenDB(wc)
-		w.SetMaxOpenConns(1)
-		w.SetConnMaxLifetime(0)
-		rc, err := newSQLiteConnector(base + "&_pragma=query_only(1)")
-		if err != nil {
-			w.Close()
-			return nil, fmt.Errorf("open sqlite: %w", err)
-		}
-		r := sql.OpenDB(rc)
-		n := 2 * runtime.GOMAXPROCS(0)
-		r.SetMaxOpenConns(n)
-		r.SetMaxIdleConns(n)
-		r.SetConnMaxLifetime(0)
-		cc, err := newSQLiteConnector(base)
-		if err != nil {
-			w.Close()
-			r.Close()
-			return nil, fmt.Errorf("open sqlite: %w", err)
-		}
-		c := sql.OpenDB(cc)
-		c.SetMaxOpenConns(1)
-		c.SetConnMaxLifetime(0)
-		log := cfg.Logger
-		if log == nil {
-			log = slog.Default()
-		}
-		db.ckpt = newCheckpointer(c, log)
-		db.write, db.read = w, r
-		db.group = newGroupWriter(db)
-		db.lookup = newSQLiteLookup(path, db.meQuery, n)
+		err = db.openSQLite(cfg.DataDir, cfg.Logger)
 	default:
 		return nil, fmt.Errorf("database URL must start with postgres:// or postgresql:// (or be empty for SQLite)")
+	}
+	if err != nil {
+		return nil, err
 	}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
@@ -151,6 +103,75 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		os.Chmod(filepath.Join(cfg.DataDir, SQLiteFile), 0o600)
 	}
 	return db, nil
+}
+
+// openPostgres opens one pool that serves both reads and writes.
+func (db *DB) openPostgres(databaseURL string) error {
+	db.dialect = postgres
+	db.meQuery = meQueryFor(postgres)
+	pool, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	pool.SetMaxOpenConns(4 * runtime.GOMAXPROCS(0))
+	pool.SetMaxIdleConns(4 * runtime.GOMAXPROCS(0))
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	db.write, db.read = pool, pool
+	return nil
+}
+
+// openSQLite opens the file in dataDir through one writer connection (fed
+// by the group writer), a pool of read-only connections, the checkpointer's
+// connection and the lookup fast path.
+func (db *DB) openSQLite(dataDir string, log *slog.Logger) error {
+	db.dialect = sqliteDialect
+	db.meQuery = meQueryFor(sqliteDialect)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	path := filepath.Join(dataDir, SQLiteFile)
+	// busy_timeout comes first so that the other pragmas wait for a
+	// lock instead of failing; the writer begins IMMEDIATE so that a
+	// read-then-write transaction never fails to upgrade its lock.
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	// The writer keeps the SAVEPOINT journals of group commit in memory
+	// (by default SQLite spills them to temporary files), and leaves
+	// checkpoints to the checkpointer (checkpoint.go).
+	wc, err := newSQLiteConnector(base + "&_txlock=immediate&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)")
+	if err != nil {
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	w := sql.OpenDB(wc)
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxLifetime(0)
+	rc, err := newSQLiteConnector(base + "&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	r := sql.OpenDB(rc)
+	n := 2 * runtime.GOMAXPROCS(0)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxLifetime(0)
+	cc, err := newSQLiteConnector(base)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	c := sql.OpenDB(cc)
+	c.SetMaxOpenConns(1)
+	c.SetConnMaxLifetime(0)
+	if log == nil {
+		log = slog.Default()
+	}
+	db.ckpt = newCheckpointer(c, log)
+	db.write, db.read = w, r
+	db.group = newGroupWriter(db)
+	db.lookup = newSQLiteLookup(path, db.meQuery, n)
+	return nil
 }
 
 // Close closes the connections.
@@ -205,28 +226,38 @@ func (db *DB) q(query string) string {
 	return b.String()
 }
 
-// tx is a transaction with the one timestamp all its writes use.
+// tx is a transaction with the one timestamp all its writes use. It runs
+// statements only: committing or rolling back belongs to whoever began it
+// (inTx, or the group writer, whose one SQLite transaction carries a whole
+// batch of these), so a helper cannot end the transaction of others.
 type tx struct {
-	*sql.Tx
-	db  *DB
-	now time.Time
+	stmts statements
+	db    *DB
+	now   time.Time
 	// emitted tells that the transaction queued webhook events.
 	emitted bool
+}
+
+// statements is the part of *sql.Tx a tx exposes: no Commit, no Rollback.
+type statements interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // row is what a single-row query returns.
 type row interface{ Scan(dest ...any) error }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.ExecContext(ctx, t.db.q(query), args...)
+	return t.stmts.ExecContext(ctx, t.db.q(query), args...)
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.QueryContext(ctx, t.db.q(query), args...)
+	return t.stmts.QueryContext(ctx, t.db.q(query), args...)
 }
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) row {
-	return t.QueryRowContext(ctx, t.db.q(query), args...)
+	return t.stmts.QueryRowContext(ctx, t.db.q(query), args...)
 }
 
 // inWrite runs fn in a write transaction and commits it.
@@ -259,7 +290,7 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, fn func(*tx) error) error 
 	if err != nil {
 		return classify(err)
 	}
-	t := &tx{Tx: sqlTx, db: db, now: db.now().UTC()}
+	t := &tx{stmts: sqlTx, db: db, now: db.now().UTC()}
 	if err := fn(t); err != nil {
 		sqlTx.Rollback()
 		return classify(err)

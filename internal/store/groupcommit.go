@@ -114,7 +114,7 @@ func (g *groupWriter) runAll(batch []*writeOp, results []error) error {
 			sqlTx.Rollback()
 			return classify(err)
 		}
-		t := &tx{Tx: sqlTx, db: g.db, now: g.db.now().UTC()}
+		t := &tx{stmts: sqlTx, db: g.db, now: g.db.now().UTC()}
 		if err := call(op.fn, t); err != nil {
 			results[i] = classify(err)
 			if _, err := sqlTx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {

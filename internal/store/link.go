@@ -30,7 +30,7 @@ func (db *DB) UseConfigCode(ctx context.Context, hash []byte) (*portico.ConfigCo
 		case expiresAt <= us(t.now):
 			return portico.ErrLinkExpired
 		}
-		if _, err := t.exec(ctx, `UPDATE configuration_codes SET used_at = ? WHERE hash = ?`, us(t.now), hash); err != nil {
+		if _, err := t.exec(ctx, `UPDATE configuration_codes SET used_at = ? WHERE app_id = ? AND hash = ?`, us(t.now), c.AppID, hash); err != nil {
 			return fmt.Errorf("use configuration code: %w", err)
 		}
 		c.Hash, c.ExpiresAt = hash, fromUS(expiresAt)

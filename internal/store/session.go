@@ -173,7 +173,7 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 		// Serialise session creation per user so that the limit is exact:
 		// a row lock on PostgreSQL, the single writer on SQLite.
 		if db.dialect == postgres {
-			if _, err := t.exec(ctx, `SELECT id FROM users WHERE id = ? FOR UPDATE`, user.ID); err != nil {
+			if _, err := t.exec(ctx, `SELECT id FROM users WHERE app_id = ? AND id = ? FOR UPDATE`, ns.Session.AppID, user.ID); err != nil {
 				return fmt.Errorf("lock user: %w", err)
 			}
 		}
@@ -252,7 +252,7 @@ func (db *DB) applySessionLimit(ctx context.Context, t *tx, appID, userID string
 		return nil, false, err
 	}
 	for _, id := range ids {
-		if err := db.revokeSessionByID(ctx, t, appID, id, hooked > 0); err != nil {
+		if _, err := db.revokeSessionByID(ctx, t, appID, id, hooked > 0); err != nil {
 			return nil, false, fmt.Errorf("evict session: %w", err)
 		}
 	}
@@ -260,17 +260,22 @@ func (db *DB) applySessionLimit(ctx context.Context, t *tx, appID, userID string
 }
 
 // revokeSessionByID ends one session of the app inside t, unless it already
-// ended, and queues its session.revoked event when hooked.
-func (db *DB) revokeSessionByID(ctx context.Context, t *tx, appID, id string, hooked bool) error {
+// ended, and queues its session.revoked event when hooked. It reports
+// whether it ended the session.
+func (db *DB) revokeSessionByID(ctx context.Context, t *tx, appID, id string, hooked bool) (bool, error) {
 	res, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND id = ? AND revoked_at IS NULL`,
 		us(t.now), us(t.now), us(t.now), appID, id)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 || !hooked {
-		return nil
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return false, err
 	}
-	return db.emitSessionRevoked(ctx, t, appID, id)
+	if !hooked {
+		return true, nil
+	}
+	return true, db.emitSessionRevoked(ctx, t, appID, id)
 }
 
 // emitSessionRevoked queues session.revoked for a session revoked in t.
@@ -516,15 +521,16 @@ func (db *DB) liveSessions(ctx context.Context, t *tx, appID, userID string) ([]
 }
 
 // RotateSessionTokens implements portico.Store.
-func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte) (*portico.Session, string, error) {
+func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte) (*portico.Session, string, bool, error) {
 	var (
-		s      *portico.Session
-		reused string
-		denied error
+		s       *portico.Session
+		reused  string
+		revoked bool
+		denied  error
 	)
 	invalid := &portico.Error{Code: portico.CodeInvalidToken, Message: "The refresh token is invalid, expired or revoked."}
 	err := db.inWrite(ctx, func(t *tx) error {
-		s, reused, denied = nil, "", nil
+		s, reused, revoked, denied = nil, "", false, nil
 		var (
 			id, ttl        = "", 0
 			expires        int64
@@ -548,7 +554,7 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 			if err != nil {
 				return err
 			}
-			if err := db.revokeSessionByID(ctx, t, appID, reused, hooked); err != nil {
+			if revoked, err = db.revokeSessionByID(ctx, t, appID, reused, hooked); err != nil {
 				return fmt.Errorf("revoke session on refresh reuse: %w", err)
 			}
 			denied = invalid
@@ -567,17 +573,17 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		if _, err := t.exec(ctx, `INSERT INTO session_refresh_history (hash, session_id) VALUES (?, ?)`, oldRefresh, id); err != nil {
 			return fmt.Errorf("record rotated refresh token: %w", err)
 		}
-		if _, err := t.exec(ctx, `UPDATE sessions SET token_hash = ?, refresh_hash = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
-			tokenHash, refreshHash, exp, us(t.now), id); err != nil {
+		if _, err := t.exec(ctx, `UPDATE sessions SET token_hash = ?, refresh_hash = ?, expires_at = ?, updated_at = ? WHERE app_id = ? AND id = ?`,
+			tokenHash, refreshHash, exp, us(t.now), appID, id); err != nil {
 			return fmt.Errorf("rotate session tokens: %w", err)
 		}
-		s, err = scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, id))
+		s, err = scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.app_id = ? AND s.id = ?`, appID, id))
 		return err
 	})
 	if err == nil {
 		err = denied
 	}
-	return s, reused, err
+	return s, reused, revoked, err
 }
 
 // PurgeSessions implements portico.Store.

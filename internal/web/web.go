@@ -368,7 +368,7 @@ func (h *Handler) handleOpenToken(w http.ResponseWriter, r *http.Request, nonce 
 		return err
 	}
 	if h.origin.Check(r) != nil {
-		app, err := h.svc.Store.FindAppByID(r.Context(), sess.AppID)
+		app, err := h.svc.FindApp(r.Context(), sess.AppID)
 		if err != nil {
 			return err
 		}
@@ -415,11 +415,11 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 		if err != nil {
 			return err
 		}
-		user, err := h.svc.Store.FindUserByID(ctx, appID, sess.UserID)
+		user, err := h.svc.FindUser(ctx, appID, sess.UserID)
 		if err != nil {
 			return sessionGone(err)
 		}
-		app, err := h.svc.Store.FindAppByID(ctx, appID)
+		app, err := h.svc.FindApp(ctx, appID)
 		if err != nil {
 			return sessionGone(err)
 		}

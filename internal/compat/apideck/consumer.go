@@ -195,7 +195,7 @@ func (s *server) handleConsumerDelete(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	if err := s.svc.Store.DeleteUser(r.Context(), c.app.ID, user.ID); err != nil {
+	if err := s.svc.DeleteUser(r.Context(), c.app.ID, user.ID); err != nil {
 		return err
 	}
 	writeOK(w, map[string]string{"consumer_id": portico.UserKey(user)})

@@ -215,7 +215,7 @@ func TestMindset_Errors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := srv.Service.Store.RevokeAPIKey(context.Background(), revoked.ID); err != nil {
+			if err := srv.Service.RevokeAPIKey(context.Background(), e.app, revoked.ID); err != nil {
 				t.Fatal(err)
 			}
 			e.secrets = append(e.secrets, otherKey, revokedRaw)

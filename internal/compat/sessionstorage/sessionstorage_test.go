@@ -260,7 +260,7 @@ func TestSessionStorage_Errors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := e.srv.Service.Store.RevokeAPIKey(context.Background(), revoked.ID); err != nil {
+			if err := e.srv.Service.RevokeAPIKey(context.Background(), e.app, revoked.ID); err != nil {
 				t.Fatal(err)
 			}
 			sp := "/session-storage/sessions/" + mine

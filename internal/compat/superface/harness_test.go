@@ -224,7 +224,7 @@ func (e *env) newRevokedKey() string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.srv.Service.Store.RevokeAPIKey(context.Background(), k.ID); err != nil {
+	if err := e.srv.Service.RevokeAPIKey(context.Background(), e.app, k.ID); err != nil {
 		e.t.Fatal(err)
 	}
 	e.secrets = append(e.secrets, raw)

@@ -72,7 +72,7 @@ func testAPIKeyRevoke(t *testing.T, f *Fixture) {
 	k, other := f.newKey(t, app.ID), f.newKey(t, app.ID)
 	f.Clock.Advance(time.Hour)
 	revokedAt := f.Clock.Now()
-	if err := f.Store.RevokeAPIKey(f.Ctx, k.ID); err != nil {
+	if err := f.Store.RevokeAPIKey(f.Ctx, app.ID, k.ID); err != nil {
 		t.Fatal(err)
 	}
 	// The lookup finds a revoked key no more than an unknown one.
@@ -97,11 +97,11 @@ func testAPIKeyRevoke(t *testing.T, f *Fixture) {
 		t.Fatalf("after revoking %s: %v", k.ID, got)
 	}
 	f.Clock.Advance(time.Hour)
-	WantCode(t, f.Store.RevokeAPIKey(f.Ctx, k.ID), portico.CodeNotFound)
+	WantCode(t, f.Store.RevokeAPIKey(f.Ctx, app.ID, k.ID), portico.CodeNotFound)
 	if got := revokedAtOf(); got[k.ID] == nil || !got[k.ID].Equal(revokedAt) {
 		t.Fatalf("a second revoke moved revoked_at: %v", got[k.ID])
 	}
-	WantCode(t, f.Store.RevokeAPIKey(f.Ctx, portico.NewID(portico.PrefixAPIKey)), portico.CodeNotFound)
+	WantCode(t, f.Store.RevokeAPIKey(f.Ctx, app.ID, portico.NewID(portico.PrefixAPIKey)), portico.CodeNotFound)
 }
 
 func testAPIKeyOtherAppCannotSeeIt(t *testing.T, f *Fixture) {

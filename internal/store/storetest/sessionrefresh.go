@@ -29,7 +29,7 @@ func (f *Fixture) refreshableSession(t testing.TB, appID, ext string, ttl, life 
 func (f *Fixture) rotateTo(appID string, old []byte) (sess *portico.Session, token, refresh []byte, reused string, err error) {
 	_, token = portico.NewToken(portico.PrefixSessionToken)
 	_, refresh = portico.NewToken(portico.PrefixRefreshToken)
-	sess, reused, err = f.Store.RotateSessionTokens(f.Ctx, appID, old, token, refresh)
+	sess, reused, _, err = f.Store.RotateSessionTokens(f.Ctx, appID, old, token, refresh)
 	return sess, token, refresh, reused, err
 }
 

@@ -54,6 +54,7 @@ var cases = []testCase{
 	{"APIKey/CreateListFind", testAPIKeyCreateListFind},
 	{"APIKey/Revoke", testAPIKeyRevoke},
 	{"APIKey/OtherAppCannotSeeIt", testAPIKeyOtherAppCannotSeeIt},
+	{"APIKey/OtherAppCannotRevokeIt", testAPIKeyOtherAppCannotRevokeIt},
 	{"Account/CreateFind", testAccountCreateFind},
 	{"Account/DuplicateID", testAccountDuplicateID},
 	{"Account/ListPagination", testAccountListPagination},

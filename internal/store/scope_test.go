@@ -1,0 +1,176 @@
+package store
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// tenantTable matches a statement that reads, updates or deletes rows of a
+// table holding one app's data (every table with an app_id column).
+var tenantTable = regexp.MustCompile(`(?i)\b(?:FROM|UPDATE|JOIN)\s+(api_keys|users|accounts|account_members|sessions|configuration_codes|integrations|connections|oauth_states|webhook_events)\b`)
+
+// scoped matches a condition on the app: app_id = ? or a join on it.
+var scoped = regexp.MustCompile(`\bapp_id\s*=`)
+
+// unscoped lists, by function, the statements on tenant tables that carry
+// no app_id, each for a reason:
+//   - deployment-wide by design: token and key lookups by hash (the hash
+//     names the app), the webhook outbox's claim, lease and prune, the
+//     purge of dead sessions, the refresh pass, the re-sealing of secrets;
+//   - statements whose WHERE is assembled from a list that starts with
+//     app_id (the text the test sees holds only the list's placeholder).
+var unscoped = map[string]string{
+	"FindActiveAPIKeyByHash": "the key's hash is the lookup; the row names the app",
+	"UseConfigCode":          "the code's hash is the lookup; the row names the app",
+	"UseOAuthState":          "says whose state a foreign hash is, after the scoped update failed",
+	"PurgeSessions":          "deployment-wide purge of dead sessions",
+	"ListRefreshDue":         "deployment-wide refresh pass",
+	"ClaimEvents":            "deployment-wide outbox claim",
+	"FinishEvent":            "the claim's lease names the event",
+	"PruneEvents":            "deployment-wide prune of delivered events",
+	"ListSealed":             "deployment-wide re-sealing of secrets",
+	"ListActiveSessions":     "WHERE assembled from a list that starts with app_id",
+	"ListConnections":        "WHERE assembled from a list that starts with app_id",
+	"ListUsers":              "WHERE assembled from a list that starts with app_id",
+}
+
+// TestEveryTenantStatementIsScopedByApp: every SQL statement in this
+// package that reads, updates or deletes rows of a tenant table has a
+// condition on app_id (one app never reaches another's rows), unless its
+// function is in unscoped. A statement
+// is a string literal or a concatenation of them; parts that are not
+// literals count as unknown text.
+func TestEveryTenantStatementIsScopedByApp(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var parsed []*ast.File
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed = append(parsed, f)
+	}
+	consts := packageStrings(parsed)
+	used := map[string]bool{}
+	checked := 0
+	for _, f := range parsed {
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			owner := "package level"
+			if ok {
+				owner = fn.Name.Name
+			}
+			ast.Inspect(decl, func(n ast.Node) bool {
+				e, ok := n.(ast.Expr)
+				if !ok {
+					return true
+				}
+				text, ok := statement(e, consts)
+				if !ok {
+					return true
+				}
+				if !tenantTable.MatchString(text) || strings.HasPrefix(strings.TrimSpace(strings.ToUpper(text)), "INSERT") {
+					return false
+				}
+				checked++
+				if scoped.MatchString(text) {
+					return false
+				}
+				if _, ok := unscoped[owner]; ok {
+					used[owner] = true
+					return false
+				}
+				t.Errorf("%s: %s: a statement on a tenant table without app_id:\n%s", fset.Position(e.Pos()), owner, text)
+				return false
+			})
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("checked only %d statements; the scan misses the package's SQL", checked)
+	}
+	var stale []string
+	for owner := range unscoped {
+		if !used[owner] {
+			stale = append(stale, owner)
+		}
+	}
+	slices.Sort(stale)
+	if len(stale) > 0 {
+		t.Errorf("unscoped lists functions without an unscoped statement (remove them): %v", stale)
+	}
+}
+
+// packageStrings returns the package's string constants and variables
+// initialised with a literal (or a + chain of them).
+func packageStrings(files []*ast.File) map[string]string {
+	out := map[string]string{}
+	for _, f := range files {
+		for _, decl := range f.Decls {
+			g, ok := decl.(*ast.GenDecl)
+			if !ok || (g.Tok != token.CONST && g.Tok != token.VAR) {
+				continue
+			}
+			for _, spec := range g.Specs {
+				v := spec.(*ast.ValueSpec)
+				for i, name := range v.Names {
+					if i < len(v.Values) {
+						if s, ok := statement(v.Values[i], out); ok {
+							out[name.Name] = s
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// statement returns the text of a string literal or of a + chain holding
+// at least one, package constants standing for their text and other
+// operands for "…".
+func statement(e ast.Expr, consts map[string]string) (string, bool) {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		if e.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(e.Value)
+		return s, err == nil
+	case *ast.BinaryExpr:
+		if e.Op != token.ADD {
+			return "", false
+		}
+		l, lok := statement(e.X, consts)
+		r, rok := statement(e.Y, consts)
+		if !lok && !rok {
+			return "", false
+		}
+		if !lok {
+			l = "…"
+		}
+		if !rok {
+			r = "…"
+		}
+		return l + r, true
+	case *ast.ParenExpr:
+		return statement(e.X, consts)
+	case *ast.Ident:
+		s, ok := consts[e.Name]
+		return s, ok
+	}
+	return "", false
+}

@@ -207,6 +207,9 @@ func TestSessionCreate_Errors(t *testing.T) {
 			{"bad logo", full("c"), `{"theme":{"logo":"javascript:alert(1)"}}`, 422, "InvalidStateError", "theme.logo"},
 			{"long vault name", full("c"), `{"theme":{"vault_name":"` + strings.Repeat("n", 101) + `"}}`, 422, "InvalidStateError", "theme.vault_name"},
 			{"bad email", full("new-consumer"), `{"consumer_metadata":{"email":"not an email"}}`, 422, "InvalidStateError", "consumer_metadata.email"},
+			// The domain's rule for text: the line separator is a control character too.
+			{"account name with a line separator", full("new-consumer"), `{"consumer_metadata":{"account_name":"Space\u2028X"}}`, 422, "InvalidStateError", "consumer_metadata.account_name"},
+			{"image with a line separator", full("new-consumer"), `{"consumer_metadata":{"image":"https://example.com/a\u2029.png"}}`, 422, "InvalidStateError", "consumer_metadata.image"},
 			{"bad image", full("new-consumer"), `{"consumer_metadata":{"image":"data:image/png;base64,AAAA"}}`, 422, "InvalidStateError", "consumer_metadata.image"},
 			{"custom settings too large", full("c"), `{"custom_consumer_settings":{"x":"` + strings.Repeat("a", portico.MaxMetadataSize) + `"}}`, 422, "InvalidStateError", "custom_consumer_settings"},
 		}

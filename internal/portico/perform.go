@@ -336,7 +336,10 @@ func (s *Service) newestSessionFor(ctx context.Context, app *App, integ *Integra
 			return nil, err
 		}
 		for i := range page {
-			st := SessionSettingsOf(&page[i])
+			st, err := SessionSettingsOf(&page[i])
+			if err != nil {
+				return nil, err
+			}
 			if (len(st.Integrations) == 0 || slices.Contains(st.Integrations, integ.Slug)) &&
 				(len(st.Categories) == 0 || slices.Contains(st.Categories, integ.Category)) {
 				found = &page[i]

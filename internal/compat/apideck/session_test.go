@@ -84,7 +84,7 @@ func TestSessionCreate_DocumentedExample(t *testing.T) {
 			t.Errorf("redirect_uri %q", sess.RedirectURI)
 		}
 		want := portico.SessionSettings{Integrations: []string{}, Categories: []string{"crm"}, AllowActions: []string{"delete"}}
-		if got := portico.SessionSettingsOf(sess); !reflect.DeepEqual(got, want) {
+		if got, err := portico.SessionSettingsOf(sess); err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("settings %+v, want %+v", got, want)
 		}
 		var th portico.Theme
@@ -129,7 +129,10 @@ func TestSessionCreate_Defaults(t *testing.T) {
 				if ttl := sess.ExpiresAt.Sub(before); ttl < tc.want-time.Minute || ttl > tc.want+time.Minute {
 					t.Errorf("session lives %v, want %v", ttl, tc.want)
 				}
-				st := portico.SessionSettingsOf(sess)
+				st, err := portico.SessionSettingsOf(sess)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if want := []string{"delete", "disconnect", "reauthorize", "disable"}; !slices.Equal(st.AllowActions, want) {
 					t.Errorf("allow_actions %v, want %v by default", st.AllowActions, want)
 				}

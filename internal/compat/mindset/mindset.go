@@ -175,16 +175,10 @@ func (in *authRequest) userInput() (portico.UserInput, error) {
 	return u, nil
 }
 
+// isText accepts at most maxFieldLen characters of text, by the domain's
+// rule of what text may not hold.
 func isText(s string) bool {
-	if utf8.RuneCountInString(s) > maxFieldLen || !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
+	return utf8.RuneCountInString(s) <= maxFieldLen && utf8.ValidString(s) && !portico.HasControl(s)
 }
 
 // issue creates the accounts the user joins (Mindset creates missing ones),

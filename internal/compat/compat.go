@@ -1,13 +1,19 @@
-// Package compat holds what the compatible surfaces (SPEC.md §8) share: the
-// options each adapter is built with. Each surface lives in its own package
-// below this one and translates its wire format to domain calls.
+// Package compat holds what the compatible surfaces (docs/compat/) share:
+// the options each is built with, the one bearer parser, the JSON writer,
+// and Surface, which routes a surface and renders its errors through its
+// envelope function. Each surface lives in its own package below this one
+// and is its routes, its envelope and its translations to domain calls.
 package compat
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/porticohq/portico/internal/portico"
 )
@@ -16,32 +22,60 @@ import (
 type Options struct {
 	Service *portico.Service
 	Logger  *slog.Logger
-	// Authenticate checks a raw API key under the server's rate limits and
-	// returns its app. Its errors are domain errors (CodeUnauthenticated
-	// for an empty key, CodeInvalidAPIKey, CodeRateLimited with Retry-After
-	// already set on w); each surface renders them in its own error shape.
-	Authenticate func(w http.ResponseWriter, r *http.Request, rawKey string) (*portico.App, error)
+	// Authenticate is the server's one authentication of an API key: the
+	// per-IP failure budget, the key itself, then the key's own budget. A
+	// surface passes the key from wherever its wire format carries it
+	// (Bearer(r) for most). Its errors are domain errors
+	// (CodeUnauthenticated for an empty key, CodeInvalidAPIKey,
+	// CodeRateLimited with RetryAfter set); each surface renders them in
+	// its own error shape.
+	Authenticate func(r *http.Request, rawKey string) (*portico.App, error)
 }
 
 // Mount registers a handler for a pattern behind the server's request id,
 // logging and metrics.
 type Mount func(pattern string, h http.Handler)
 
-// WriteJSON writes v as a JSON answer with status. HTML is not escaped:
-// answers hold URLs and hints that must stay readable, and are never HTML.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+// Bearer returns the credential of an Authorization: Bearer header, or ""
+// when there is none. Credentials are never read from the query string.
+func Bearer(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
+		return strings.TrimSpace(auth[7:])
+	}
+	return ""
 }
 
-// LogFailure is what every surface does before rendering an error whose
-// status is 5xx: log the internal cause with the request id, route and code
-// (the client sees none of it), and ask for a retry in a second when the
-// store is unavailable. It does nothing below 500.
-func LogFailure(log *slog.Logger, w http.ResponseWriter, r *http.Request, status int, err error) {
+// WriteJSON writes v as a JSON answer with status, for every surface and
+// the native API. HTML is not escaped: answers hold URLs, field names and
+// hints that must stay readable, and are never HTML. A value that cannot
+// be encoded (a bug: only the project's own types are) is a bare 500.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// Failure is what every surface, the native API included, does before
+// rendering an error with status: write the Retry-After the error carries
+// (a rate limit), and for a 5xx log the internal cause with the request
+// id, route and code (the client sees none of it) and ask for a retry in a
+// second when the store is unavailable.
+func Failure(log *slog.Logger, w http.ResponseWriter, r *http.Request, status int, err error) {
+	var pe *portico.Error
+	if errors.As(err, &pe) && pe.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((pe.RetryAfter+time.Second-1)/time.Second)))
+	}
 	if status < 500 {
 		return
 	}

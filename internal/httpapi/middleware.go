@@ -2,12 +2,13 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -147,7 +148,7 @@ func (s *Server) wrap(h handler) http.Handler {
 // key is looked at; a valid key spends from its own bucket.
 func (s *Server) appAuth(h handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		app, err := s.AuthenticateApp(w, r)
+		app, err := s.authenticateKey(r, apiKeyFrom(r), true)
 		if err != nil {
 			return err
 		}
@@ -156,51 +157,68 @@ func (s *Server) appAuth(h handler) handler {
 	}
 }
 
-// AuthenticateApp checks the API key of r (with the rate limits) and
-// returns its app. It is exported for adapters that share the key rules.
-func (s *Server) AuthenticateApp(w http.ResponseWriter, r *http.Request) (*portico.App, error) {
-	return s.authenticateKey(w, r, apiKeyFrom(r), true)
+// AuthenticateKey checks a raw API key taken from wherever a surface's
+// wire format carries it, with the rate limits of the native API.
+func (s *Server) AuthenticateKey(r *http.Request, raw string) (*portico.App, error) {
+	return s.authenticateKey(r, raw, false)
 }
 
-// AuthenticateKey checks a raw API key taken from wherever an adapter's wire
-// format carries it, with the same rate limits as AuthenticateApp.
-func (s *Server) AuthenticateKey(w http.ResponseWriter, r *http.Request, raw string) (*portico.App, error) {
-	return s.authenticateKey(w, r, raw, false)
+// authenticate is the one sequence of every credential check: a client
+// whose failures exhausted its per-IP budget is refused first; a missing
+// credential (missing) and a refused one (an error of code failure from
+// check) spend from that budget; an accepted one spends from the bucket
+// check names.
+func (s *Server) authenticate(r *http.Request, raw string, missing func() error, failure portico.Code, check func(raw string) (bucket string, err error)) error {
+	ip := s.clientIP(r)
+	if ok, wait := s.ipLimit.peek(ip); !ok {
+		return rateLimited(wait)
+	}
+	if raw == "" {
+		s.ipLimit.allow(ip)
+		return missing()
+	}
+	bucket, err := check(raw)
+	if err != nil {
+		if portico.ErrorCode(err) == failure {
+			s.ipLimit.allow(ip)
+		}
+		return err
+	}
+	if ok, wait := s.keyLimit.allow(bucket); !ok {
+		return rateLimited(wait)
+	}
+	return nil
 }
 
 // authenticateKey checks raw; native tells that it was read from the
 // native API's headers, whose misuse the message of a missing key names.
-func (s *Server) authenticateKey(w http.ResponseWriter, r *http.Request, raw string, native bool) (*portico.App, error) {
-	ip := s.clientIP(r)
-	if ok, wait := s.ipLimit.peek(ip); !ok {
-		return nil, rateLimited(w, wait)
-	}
-	if raw == "" {
-		s.ipLimit.allow(ip)
+func (s *Server) authenticateKey(r *http.Request, raw string, native bool) (*portico.App, error) {
+	missing := func() error {
 		msg := "An API key is required: send it as Authorization: Bearer <key> or X-API-Key."
 		if q := r.URL.Query(); q.Has("api_key") || q.Has("key") || q.Has("token") || q.Has("access_token") {
 			msg = "API keys are not accepted in the query string: send it as Authorization: Bearer <key> or X-API-Key."
 		} else if native && strings.TrimSpace(r.Header.Get("Authorization")) != "" {
 			msg = "Use `Authorization: Bearer <key>`."
 		}
-		return nil, portico.Errorf(portico.CodeUnauthenticated, "%s", msg)
+		return portico.Errorf(portico.CodeUnauthenticated, "%s", msg)
 	}
-	if hint := portico.SecretKind(raw); hint != "" && hint != "an API key" {
-		// Told from the presented string alone, before any lookup: the
-		// answer says nothing about what the store holds, and every other
-		// bad key still gets the one message (docs/openapi.json).
-		s.ipLimit.allow(ip)
-		return nil, portico.Errorf(portico.CodeInvalidAPIKey, "This is %s; the API key starts with %s.", hint, portico.PrefixAPIKeySecret)
-	}
-	app, key, err := s.svc.AuthenticateAPIKey(r.Context(), raw)
-	if err != nil {
-		if portico.ErrorCode(err) == portico.CodeInvalidAPIKey {
-			s.ipLimit.allow(ip)
+	var app *portico.App
+	var key *portico.APIKey
+	err := s.authenticate(r, raw, missing, portico.CodeInvalidAPIKey, func(raw string) (string, error) {
+		if hint := portico.SecretKind(raw); hint != "" && hint != "an API key" {
+			// Told from the presented string alone, before any lookup: the
+			// answer says nothing about what the store holds, and every other
+			// bad key still gets the one message (docs/openapi.json).
+			return "", portico.Errorf(portico.CodeInvalidAPIKey, "This is %s; the API key starts with %s.", hint, portico.PrefixAPIKeySecret)
 		}
+		var err error
+		if app, key, err = s.svc.AuthenticateAPIKey(r.Context(), raw); err != nil {
+			return "", err
+		}
+		return key.ID, nil
+	})
+	if err != nil {
 		return nil, err
-	}
-	if ok, wait := s.keyLimit.allow(key.ID); !ok {
-		return nil, rateLimited(w, wait)
 	}
 	info := infoFrom(r.Context())
 	info.appID, info.apiKeyID = app.ID, key.ID
@@ -212,21 +230,15 @@ func apiKeyFrom(r *http.Request) string {
 	if k := strings.TrimSpace(r.Header.Get("X-API-Key")); k != "" {
 		return k
 	}
-	return bearer(r)
+	return compat.Bearer(r)
 }
 
-func bearer(r *http.Request) string {
-	auth := r.Header.Get("Authorization")
-	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
-		return strings.TrimSpace(auth[7:])
-	}
-	return ""
-}
-
-func rateLimited(w http.ResponseWriter, wait time.Duration) error {
+// rateLimited is the error of a spent budget; the renderer writes its
+// RetryAfter as the Retry-After header.
+func rateLimited(wait time.Duration) error {
 	secs := max(1, int((wait+time.Second-1)/time.Second))
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	return portico.Errorf(portico.CodeRateLimited, "Too many requests; retry after %d seconds.", secs)
+	return &portico.Error{Code: portico.CodeRateLimited, Message: fmt.Sprintf("Too many requests; retry after %d seconds.", secs),
+		RetryAfter: time.Duration(secs) * time.Second}
 }
 
 // appOf returns the authenticated app of the request.

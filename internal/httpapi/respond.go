@@ -1,14 +1,12 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"log/slog"
+	"maps"
 	"net/http"
-	"strconv"
 
 	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -44,20 +42,7 @@ func StatusOf(c portico.Code) int {
 }
 
 // writeJSON writes v with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// JSON answers are never HTML: keep "<key>" readable instead of "\u003ckey\u003e".
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, `{"error":{"code":"internal","message":"Internal error."}}`, http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { compat.WriteJSON(w, status, v) }
 
 // writeError writes the error envelope for err and logs server-side
 // failures with their cause.
@@ -65,22 +50,17 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := portico.AsError(err)
 	status := StatusOf(e.Code)
 	info := infoFrom(r.Context())
-	if status >= 500 {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "request_failed",
-			slog.String("request_id", info.requestID), slog.String("route", r.Pattern),
-			slog.String("code", string(e.Code)), slog.Any("error", errors.Unwrap(e)))
-		if e.Code == portico.CodeUnavailable {
-			w.Header().Set("Retry-After", "1")
-		}
-		if errors.Is(e, portico.ErrStoreUnavailable) {
-			s.metrics.Event("store_error")
-		}
+	compat.Failure(s.log, w, r, status, err)
+	if status >= 500 && errors.Is(e, portico.ErrStoreUnavailable) {
+		s.metrics.Event("store_error")
 	}
 	if e.Code == portico.CodeUnauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="portico"`)
 	}
 	body := api.ErrorBody{Error: api.Error{Code: string(e.Code), Message: e.Message, Details: e.Details, RequestID: info.requestID}}
 	if e.Field != "" {
+		// A copy: the error may be a shared sentinel, read concurrently.
+		body.Error.Details = maps.Clone(e.Details)
 		if body.Error.Details == nil {
 			body.Error.Details = map[string]any{}
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -143,38 +144,33 @@ func (s *Server) handleTokenRefresh(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// userAuth authenticates the end user by a session token. A client whose
-// failures exhausted its per-IP budget is refused first; a valid session
-// spends from its own bucket.
+// userAuth authenticates the end user by a session token, in the one
+// sequence of every credential (authenticate): the per-IP failure budget,
+// the token, then the session's own bucket.
 func (s *Server) userAuth(h func(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		ip := s.clientIP(r)
-		if ok, wait := s.ipLimit.peek(ip); !ok {
-			return rateLimited(w, wait)
-		}
-		raw := bearer(r)
-		if raw == "" {
-			s.ipLimit.allow(ip)
+		missing := func() error {
 			if strings.TrimSpace(r.Header.Get("Authorization")) != "" {
 				return portico.Errorf(portico.CodeUnauthenticated, "Use `Authorization: Bearer <token>`.")
 			}
 			return portico.Errorf(portico.CodeUnauthenticated, "A session token is required: send it as Authorization: Bearer <token>.")
 		}
-		if kind := portico.SecretKind(raw); kind != "" && kind != "a session token" {
-			// From the presented string alone, as for API keys.
-			s.ipLimit.allow(ip)
-			_, route, _ := strings.Cut(r.Pattern, " ")
-			return portico.Errorf(portico.CodeInvalidToken, "This is %s; %s takes a session token, which starts with %s.", kind, route, portico.PrefixSessionToken)
-		}
-		sess, u, err := s.svc.ValidateToken(r.Context(), raw)
-		if err != nil {
-			if portico.ErrorCode(err) == portico.CodeInvalidToken {
-				s.ipLimit.allow(ip)
+		var sess *portico.Session
+		var u *portico.User
+		err := s.authenticate(r, compat.Bearer(r), missing, portico.CodeInvalidToken, func(raw string) (string, error) {
+			if kind := portico.SecretKind(raw); kind != "" && kind != "a session token" {
+				// From the presented string alone, as for API keys.
+				_, route, _ := strings.Cut(r.Pattern, " ")
+				return "", portico.Errorf(portico.CodeInvalidToken, "This is %s; %s takes a session token, which starts with %s.", kind, route, portico.PrefixSessionToken)
 			}
+			var err error
+			if sess, u, err = s.svc.ValidateToken(r.Context(), raw); err != nil {
+				return "", err
+			}
+			return sess.ID, nil
+		})
+		if err != nil {
 			return err
-		}
-		if ok, wait := s.keyLimit.allow(sess.ID); !ok {
-			return rateLimited(w, wait)
 		}
 		infoFrom(r.Context()).appID = sess.AppID
 		return h(w, r, sess, u)

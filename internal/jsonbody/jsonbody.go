@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/porticohq/portico/internal/portico"
@@ -77,10 +78,17 @@ func Decode(body []byte, v any) error {
 	return nil
 }
 
+// jsonError turns an error of encoding/json, or of a type's own
+// UnmarshalJSON, into a domain error by its type alone: the client never
+// sees a parser's or a library's raw message.
 func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
+	var timeErr *time.ParseError
+	var domainErr *portico.Error
 	switch {
+	case errors.As(err, &domainErr):
+		return domainErr
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
@@ -91,14 +99,12 @@ func jsonError(err error) error {
 		return portico.Invalid("", "The request body is not valid JSON (at byte %d).", syntaxErr.Offset)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return portico.Invalid("", "The request body is empty or truncated JSON.")
+	case errors.As(err, &timeErr):
+		return portico.Invalid("", "A time in the request body is not RFC 3339 text such as 2026-01-02T15:04:05Z.")
 	}
-	// encoding/json names an unknown field only in its message; checkKeys
-	// catches those first, so this is a fallback.
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		return portico.Invalid(name, "Unknown field %q.", name)
-	}
-	return portico.Invalid("", "The request body is not valid: %s", strings.TrimPrefix(err.Error(), "json: "))
+	// Unknown fields never get here: checkKeys names them first. What is
+	// left is a value a type's own UnmarshalJSON refused.
+	return portico.Invalid("", "A value in the request body does not have the form its field takes.")
 }
 
 // jsonType names a Go type as a JSON type.

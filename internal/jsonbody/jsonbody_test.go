@@ -274,3 +274,21 @@ func TestDecode_SuggestionOfAHugeKeyIsCheap(t *testing.T) {
 		t.Fatalf("took %v", d)
 	}
 }
+
+// A value refused by a type's own UnmarshalJSON (a time, a query value)
+// is answered in the project's words, never with the library's message.
+func TestDecode_OwnUnmarshalErrorsAreNotEchoed(t *testing.T) {
+	var v struct {
+		At *api.Time      `json:"at"`
+		Q  api.QueryValue `json:"q"`
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"at":"yesterday"}`, "A time in the request body is not RFC 3339 text such as 2026-01-02T15:04:05Z."},
+		{`{"q":{"x":1}}`, "A value in the request body does not have the form its field takes."},
+	} {
+		err := jsonbody.Decode([]byte(tc.body), &v)
+		if got := portico.AsError(err); got.Code != portico.CodeInvalid || got.Message != tc.want {
+			t.Errorf("%s: got %q %q, want invalid_request %q", tc.body, got.Code, got.Message, tc.want)
+		}
+	}
+}

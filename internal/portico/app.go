@@ -106,7 +106,7 @@ func (s AppSettings) Validate() error {
 	}
 	for _, u := range s.AllowedRedirectURIs {
 		if err := CheckRedirectURI(u); err != nil {
-			return Invalidf("settings.allowed_redirect_uris", "%q is not a valid redirect URI: %s", u, err.(*Error).Message)
+			return Invalidf("settings.allowed_redirect_uris", "%q is not a valid redirect URI: %s", u, messageOf(err))
 		}
 	}
 	if len(s.AllowedFrameOrigins) > MaxFrameOrigins {
@@ -119,7 +119,7 @@ func (s AppSettings) Validate() error {
 	}
 	if s.WebhookURL != "" {
 		if err := checkWebURL(s.WebhookURL); err != nil {
-			return Invalidf("settings.webhook_url", "webhook_url %s", err.(*Error).Message)
+			return Invalidf("settings.webhook_url", "webhook_url %s", messageOf(err))
 		}
 	}
 	return s.Theme.Validate("settings.theme")
@@ -140,7 +140,7 @@ func (t Theme) Validate(prefix string) error {
 			continue
 		}
 		if err := checkWebURL(f.v); err != nil {
-			return Invalidf(prefix+"."+f.name, "%s %s", f.name, err.(*Error).Message)
+			return Invalidf(prefix+"."+f.name, "%s %s", f.name, messageOf(err))
 		}
 	}
 	for _, f := range []struct{ name, v string }{
@@ -153,6 +153,11 @@ func (t Theme) Validate(prefix string) error {
 	}
 	return nil
 }
+
+// CheckWebURL accepts an absolute http(s) URL without credentials or
+// control characters, at most MaxURLLength bytes: the rule of every URL an
+// app or a surface stores for display or for a call back.
+func CheckWebURL(s string) error { return checkWebURL(s) }
 
 // checkWebURL accepts absolute http(s) URLs without credentials.
 func checkWebURL(s string) error {
@@ -198,6 +203,10 @@ func (s AppSettings) RedirectAllowed(uri string) bool {
 	}
 	return false
 }
+
+// HasControl reports whether s holds a character no name or URL may hold:
+// C0 and C1 controls, DEL, and the line and paragraph separators.
+func HasControl(s string) bool { return hasControl(s) }
 
 func hasControl(s string) bool {
 	for _, r := range s {

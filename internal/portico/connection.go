@@ -3,6 +3,7 @@ package portico
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -262,11 +263,16 @@ func (s *Service) RevokeConnection(ctx context.Context, appID, id string) (*Conn
 	return s.Store.RevokeConnection(ctx, appID, id, "")
 }
 
-// SessionSettingsOf decodes a session's canonical settings.
-func SessionSettingsOf(sess *Session) SessionSettings {
+// SessionSettingsOf decodes a session's canonical settings. The store
+// holds what CreateSession wrote; settings that do not decode are a
+// damaged row, an internal error rather than a session that shows
+// everything.
+func SessionSettingsOf(sess *Session) (SessionSettings, error) {
 	var st SessionSettings
-	json.Unmarshal(sess.Settings, &st)
-	return st
+	if err := json.Unmarshal(sess.Settings, &st); err != nil {
+		return SessionSettings{}, fmt.Errorf("decode settings of session %s: %w", sess.ID, err)
+	}
+	return st, nil
 }
 
 // SessionIntegrations returns the integrations a session may show its
@@ -278,7 +284,10 @@ func (s *Service) SessionIntegrations(ctx context.Context, sess *Session, user *
 	if err != nil {
 		return nil, err
 	}
-	st := SessionSettingsOf(sess)
+	st, err := SessionSettingsOf(sess)
+	if err != nil {
+		return nil, err
+	}
 	out := []Integration{}
 	for _, in := range all {
 		if len(st.Integrations) > 0 && !slices.Contains(st.Integrations, in.Slug) {
@@ -368,7 +377,10 @@ func (s *Service) sessionIntegration(ctx context.Context, sess *Session, user *U
 	if err != nil {
 		return nil, err
 	}
-	st := SessionSettingsOf(sess)
+	st, err := SessionSettingsOf(sess)
+	if err != nil {
+		return nil, err
+	}
 	if (len(st.Integrations) > 0 && !slices.Contains(st.Integrations, slug)) ||
 		(len(st.Categories) > 0 && !slices.Contains(st.Categories, integ.Category)) || !integ.VisibleTo(user) {
 		return nil, NotFound("Integration")
@@ -401,7 +413,10 @@ func (s *Service) RevokeSessionConnection(ctx context.Context, sess *Session, us
 	if _, err := s.sessionIntegration(ctx, sess, user, c.Integration); err != nil {
 		return nil, NotFound("Connection")
 	}
-	st := SessionSettingsOf(sess)
+	st, err := SessionSettingsOf(sess)
+	if err != nil {
+		return nil, err
+	}
 	if !slices.Contains(st.AllowActions, "disconnect") && !slices.Contains(st.AllowActions, "delete") {
 		return nil, Errorf(CodeForbidden, "This session does not allow disconnecting; its allow_actions name neither disconnect nor delete.")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -48,7 +49,11 @@ type Error struct {
 	Field string
 	// Details carries extra machine-readable facts (never secrets).
 	Details map[string]any
-	Err     error
+	// RetryAfter, when positive, is how long the client should wait before
+	// trying again (CodeRateLimited); every renderer writes it as the
+	// Retry-After header, in whole seconds.
+	RetryAfter time.Duration
+	Err        error
 	// kind is the resource a NotFound error is about ("User"), so that
 	// NameNotFound can complete it with the value the caller gave.
 	kind string

@@ -30,7 +30,11 @@ func (s *Service) ActOnConnection(ctx context.Context, sess *Session, user *User
 	if !slices.Contains([]string{ActionDisconnect, ActionDelete, ActionDisable}, action) {
 		return NotFound("Action")
 	}
-	if !slices.Contains(SessionSettingsOf(sess).AllowActions, action) {
+	st, err := SessionSettingsOf(sess)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(st.AllowActions, action) {
 		return Errorf(CodeForbidden, "This session does not allow the action %q.", action)
 	}
 	c, err := s.Store.FindConnectionByID(ctx, sess.AppID, id)

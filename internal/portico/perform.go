@@ -116,8 +116,17 @@ func (e *ConnectionRequired) Error() string {
 }
 
 // needConnection is what credential lookups return when the user must
-// connect again; Perform completes it with a configuration link.
-func needConnection(reason string) error { return &ConnectionRequired{Reason: reason} }
+// connect (again): the sentinel of the reason, as FreshCredentials returns
+// them; Perform completes it with a configuration link.
+func needConnection(reason string) error {
+	switch reason {
+	case ReasonExpired:
+		return ErrConnectionExpired
+	case ReasonRevoked:
+		return ErrConnectionRevoked
+	}
+	return errConnectionMissing
+}
 
 var rawMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 
@@ -244,7 +253,7 @@ func (s *Service) findUserRef(ctx context.Context, appID string, r UserRef) (*Us
 }
 
 // usableCredentials returns the credentials of the user's connection, or a
-// *ConnectionRequired error saying why there are none.
+// connection_required error whose *ConnectionRequired says why there are none.
 func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integration, user *User) (Credentials, error) {
 	if integ.Auth.Type == AuthNone {
 		return Credentials{}, nil
@@ -266,22 +275,9 @@ func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integr
 	default:
 		return nil, needConnection(ReasonExpired)
 	}
-	return s.performCredentials(ctx, app, integ, conn)
-}
-
-// performCredentials gets credentials fit for use from a connected
-// connection, refreshing an expiring OAuth2 token first (refresh.go): a
-// token that cannot be refreshed is a connection_required with reason
-// expired.
-func (s *Service) performCredentials(ctx context.Context, _ *App, integ *Integration, conn *Connection) (Credentials, error) {
-	creds, err := s.FreshCredentials(ctx, integ, conn)
-	switch {
-	case errors.Is(err, ErrConnectionExpired):
-		return nil, needConnection(ReasonExpired)
-	case errors.Is(err, ErrConnectionRevoked):
-		return nil, needConnection(ReasonRevoked)
-	}
-	return creds, err
+	// An expiring OAuth2 token is refreshed first (refresh.go); one that
+	// cannot be is a connection_required with reason expired.
+	return s.FreshCredentials(ctx, integ, conn)
 }
 
 // connectionRequired finds or creates a session for the user and returns
@@ -340,7 +336,10 @@ func (s *Service) newestSessionFor(ctx context.Context, app *App, integ *Integra
 			return nil, err
 		}
 		for i := range page {
-			st := SessionSettingsOf(&page[i])
+			st, err := SessionSettingsOf(&page[i])
+			if err != nil {
+				return nil, err
+			}
 			if (len(st.Integrations) == 0 || slices.Contains(st.Integrations, integ.Slug)) &&
 				(len(st.Categories) == 0 || slices.Contains(st.Categories, integ.Category)) {
 				found = &page[i]

@@ -60,12 +60,14 @@ const (
 // transient.
 var ErrRefreshRejected = errors.New("the provider rejected the refresh token")
 
-// Answers of FreshCredentials when a connection cannot be used. Perform
-// turns the first two into connection_required with reason expired or
-// revoked.
+// Answers of FreshCredentials when a connection cannot be used: the one
+// form of "connection required" before Perform completes it with a
+// configuration URL (connectionRequired in perform.go), a CodeConnectionRequired
+// error around a *ConnectionRequired that gives the reason.
 var (
-	ErrConnectionExpired  = &Error{Code: CodeConnectionRequired, Message: "The connection expired and could not be refreshed; the user must connect again."}
-	ErrConnectionRevoked  = &Error{Code: CodeConnectionRequired, Message: "The connection was revoked; the user must connect again."}
+	ErrConnectionExpired  = &Error{Code: CodeConnectionRequired, Message: "The connection expired and could not be refreshed; the user must connect again.", Err: &ConnectionRequired{Reason: ReasonExpired}}
+	ErrConnectionRevoked  = &Error{Code: CodeConnectionRequired, Message: "The connection was revoked; the user must connect again.", Err: &ConnectionRequired{Reason: ReasonRevoked}}
+	errConnectionMissing  = &Error{Code: CodeConnectionRequired, Message: "The user has no connection; the user must connect.", Err: &ConnectionRequired{Reason: ReasonMissing}}
 	errRefreshUnavailable = &Error{Code: CodeUnavailable, Message: "The provider could not refresh the connection's access token; try again shortly."}
 	errRefreshBusy        = &Error{Code: CodeUnavailable, Message: "The connection's access token is being refreshed; try again shortly."}
 )
@@ -252,7 +254,7 @@ func (s *Service) refreshClaimed(ctx context.Context, integ *Integration, c *Con
 	default:
 		secret, err := s.OAuth2ClientSecret(integ)
 		if err != nil {
-			s.Store.ReleaseRefresh(wctx, c.AppID, c.ID, owner)
+			s.releaseRefresh(wctx, c, owner)
 			return nil, nil, fmt.Errorf("open client secret of %s: %w", integ.Slug, err)
 		}
 		fresh, rerr = s.Refresher.Refresh(wctx, integ, secret, creds, s.now())
@@ -293,16 +295,16 @@ func (s *Service) refreshClaimed(ctx context.Context, integ *Integration, c *Con
 			return nil, nil, err
 		}
 		if cur.Status != StatusConnected || cur.Credentials == "" {
-			s.Store.ReleaseRefresh(wctx, c.AppID, c.ID, owner)
+			s.releaseRefresh(wctx, c, owner)
 			return nil, cur, nil
 		}
 		if now, err := s.OpenCredentials(cur); err != nil || !maps.Equal(now, creds) {
-			s.Store.ReleaseRefresh(wctx, c.AppID, c.ID, owner)
+			s.releaseRefresh(wctx, c, owner)
 			return nil, cur, nil
 		}
 		sealed = cur.Credentials
 	}
-	s.Store.ReleaseRefresh(wctx, c.AppID, c.ID, owner)
+	s.releaseRefresh(wctx, c, owner)
 	return nil, nil, errRefreshBusy
 }
 
@@ -322,7 +324,7 @@ func (s *Service) failRefresh(ctx context.Context, c *Connection, creds Credenti
 	}
 	if !ok {
 		// Replaced meanwhile: the new row is what counts.
-		s.Store.ReleaseRefresh(ctx, c.AppID, c.ID, owner)
+		s.releaseRefresh(ctx, c, owner)
 		cur, err := s.Store.FindConnectionByID(ctx, c.AppID, c.ID)
 		if err != nil {
 			return nil, nil, err
@@ -342,6 +344,15 @@ func (s *Service) failRefresh(ctx context.Context, c *Connection, creds Credenti
 		return creds, nil, nil
 	}
 	return nil, nil, errRefreshUnavailable
+}
+
+// releaseRefresh ends owner's lease on c. A failure is logged and
+// otherwise harmless: the lease lapses on its own (RefreshLease).
+func (s *Service) releaseRefresh(ctx context.Context, c *Connection, owner string) {
+	if err := s.Store.ReleaseRefresh(ctx, c.AppID, c.ID, owner); err != nil && s.Log != nil {
+		s.Log.Warn("oauth_refresh_release_failed", slog.String("app_id", c.AppID), slog.String("connection_id", c.ID),
+			slog.String("integration", c.Integration), slog.String("error", err.Error()))
+	}
 }
 
 func (s *Service) countRefresh(outcome string) {

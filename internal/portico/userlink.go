@@ -81,7 +81,10 @@ func (s *Service) reusableSession(ctx context.Context, app *App, externalID stri
 			return nil, err
 		}
 		for i := range page {
-			st := SessionSettingsOf(&page[i])
+			st, err := SessionSettingsOf(&page[i])
+			if err != nil {
+				return nil, err
+			}
 			// A session narrowed to some integrations, or made for
 			// a sandbox or an isolated page, was made for another
 			// purpose: its page would not show everything.

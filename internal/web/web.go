@@ -443,7 +443,10 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps 
 	if err != nil {
 		return err
 	}
-	st := portico.SessionSettingsOf(ps.sess)
+	st, err := portico.SessionSettingsOf(ps.sess)
+	if err != nil {
+		return err
+	}
 	v := &view{Nonce: nonce, Theme: mergeTheme(ps.sess.Theme, ps.app.Settings.Theme), App: ps.app.Name,
 		Sandbox: st.SandboxMode, Isolation: st.IsolationMode, CSRF: h.csrfToken(ps.cookie), Actions: st.AllowActions,
 		Done: ps.sess.RedirectURI != "", Notice: notice}
@@ -505,7 +508,10 @@ func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request, nonce st
 		}
 		return err
 	}
-	st := portico.SessionSettingsOf(ps.sess)
+	st, err := portico.SessionSettingsOf(ps.sess)
+	if err != nil {
+		return err
+	}
 	if st.AutoRedirect && ps.sess.RedirectURI != "" {
 		http.Redirect(w, r, withStatus(ps.sess.RedirectURI, "connected", slug), http.StatusSeeOther)
 		return nil
@@ -593,7 +599,10 @@ func (h *Handler) handleOAuthCallback(w http.ResponseWriter, r *http.Request, no
 	if _, _, err := h.svc.ConnectForSession(r.Context(), ps.sess, ps.user, integ.Slug, creds); err != nil {
 		return err
 	}
-	st := portico.SessionSettingsOf(ps.sess)
+	st, err := portico.SessionSettingsOf(ps.sess)
+	if err != nil {
+		return err
+	}
 	if st.AutoRedirect && ps.sess.RedirectURI != "" {
 		http.Redirect(w, r, withStatus(ps.sess.RedirectURI, "connected", integ.Slug), http.StatusSeeOther)
 		return nil

@@ -8,9 +8,7 @@
 package apideck
 
 import (
-	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/porticohq/portico/internal/compat"
@@ -42,23 +40,20 @@ type call struct {
 type handler func(w http.ResponseWriter, r *http.Request, c *call) error
 
 type server struct {
-	svc  *portico.Service
-	log  *slog.Logger
-	auth func(w http.ResponseWriter, r *http.Request, rawKey string) (*portico.App, error)
-}
-
-type route struct {
-	method, path string
-	consumer     consumerRule
-	h            handler
+	compat.Options
 }
 
 // Register mounts the surface's routes. Paths under /vault/ that are not
 // routes, and routes asked with another method, answer 404 and 405 in the
 // Vault's error envelope.
 func Register(mount compat.Mount, o compat.Options) {
-	s := &server{svc: o.Service, log: o.Logger, auth: o.Authenticate}
-	routes := []route{
+	s := &server{o}
+	v := compat.NewSurface(mount, o.Logger, envelope)
+	for _, rt := range []struct {
+		method, path string
+		consumer     consumerRule
+		h            handler
+	}{
 		{"POST", "/vault/sessions", consumerRequired, s.handleSessionCreate},
 
 		{"GET", "/vault/consumers", consumerIgnored, s.handleConsumerList},
@@ -71,48 +66,33 @@ func Register(mount compat.Mount, o compat.Options) {
 		{"GET", "/vault/connections/{unified_api}/{service_id}", consumerRequired, s.handleConnectionGet},
 		{"PATCH", "/vault/connections/{unified_api}/{service_id}", consumerRequired, s.handleConnectionUpdate},
 		{"DELETE", "/vault/connections/{unified_api}/{service_id}", consumerRequired, s.handleConnectionDelete},
+	} {
+		v.Handle(rt.method, rt.path, s.wrap(rt.consumer, rt.h))
 	}
-	methods := map[string][]string{}
-	var paths []string
-	for _, rt := range routes {
-		mount(rt.method+" "+rt.path, s.wrap(rt.consumer, rt.h))
-		if methods[rt.path] == nil {
-			paths = append(paths, rt.path)
-		}
-		methods[rt.path] = append(methods[rt.path], rt.method)
-	}
-	// A pattern without a method loses to one with it, so these catch
-	// exactly the other methods of each path.
-	for _, p := range paths {
-		allow := methods[p]
-		if slices.Contains(allow, "GET") {
-			allow = append(allow, "HEAD")
-		}
-		mount(p, s.fail(methodNotAllowed(allow)))
-	}
-	notFound := s.fail(&wireError{status: http.StatusNotFound, typeName: "EntityNotFoundError",
-		message: "Unknown path: no Vault API endpoint has this path."})
-	mount("/vault/", notFound)
-	mount("/vault", notFound)
+	v.Fallback(func(_ *http.Request, _ string, allow []string) error {
+		return &wireError{status: http.StatusMethodNotAllowed, typeName: "MethodNotAllowedError",
+			message: "This endpoint does not take this method; it takes " + strings.Join(allow, ", ") + "."}
+	}, func(*http.Request) error {
+		return &wireError{status: http.StatusNotFound, typeName: "EntityNotFoundError",
+			message: "Unknown path: no Vault API endpoint has this path."}
+	}, "/vault/", "/vault")
 }
 
 // wrap authenticates the request and checks the Vault headers before h:
 // the API key (401), x-apideck-app-id (400 when missing, 401 when it is not
 // the key's app) and x-apideck-consumer-id as the route needs it.
-func (s *server) wrap(rule consumerRule, h handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.authenticate(w, r, rule)
-		if err == nil {
-			err = h(w, r, c)
-		}
+func (s *server) wrap(rule consumerRule, h handler) compat.Handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c, err := s.authenticate(r, rule)
 		if err != nil {
-			s.writeError(w, r, err)
+			return err
 		}
-	})
+		return h(w, r, c)
+	}
 }
 
-func (s *server) authenticate(w http.ResponseWriter, r *http.Request, rule consumerRule) (*call, error) {
-	app, err := s.auth(w, r, bearer(r))
+func (s *server) authenticate(r *http.Request, rule consumerRule) (*call, error) {
+	app, err := s.Authenticate(r, compat.Bearer(r))
 	if err != nil {
 		return nil, err
 	}
@@ -141,28 +121,13 @@ func (s *server) authenticate(w http.ResponseWriter, r *http.Request, rule consu
 	return c, nil
 }
 
-// bearer reads the API key of Authorization: Bearer <key>. Keys are never
-// read from the query string.
-func bearer(r *http.Request) string {
-	auth := r.Header.Get("Authorization")
-	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
-		return strings.TrimSpace(auth[7:])
-	}
-	return ""
-}
-
-// fail answers every request with err.
-func (s *server) fail(err error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.writeError(w, r, err) })
-}
-
 // user returns the consumer named by c.consumerID, or nil when no user has
 // this key yet (reads never create one).
 func (s *server) user(r *http.Request, c *call) (*portico.User, error) {
 	if c.consumerID == "" {
 		return nil, nil
 	}
-	u, err := s.svc.FindUserByKey(r.Context(), c.app.ID, c.consumerID)
+	u, err := s.Service.FindUserByKey(r.Context(), c.app.ID, c.consumerID)
 	if portico.ErrorCode(err) == portico.CodeNotFound {
 		return nil, nil
 	}

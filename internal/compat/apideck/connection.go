@@ -99,7 +99,7 @@ func (s *server) handleConnectionList(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	states, err := s.svc.UserIntegrations(r.Context(), c.app.ID, user, q.Get("api"))
+	states, err := s.Service.UserIntegrations(r.Context(), c.app.ID, user, q.Get("api"))
 	if err != nil {
 		return err
 	}
@@ -174,11 +174,11 @@ func (s *server) handleConnectionUpdate(w http.ResponseWriter, r *http.Request, 
 			}
 			creds[k] = deref(v)
 		}
-		user, _, err := s.svc.MergeConnectionCredentialsByKey(r.Context(), c.app.ID, c.consumerID, st.Integration.Slug, creds)
+		user, _, err := s.Service.MergeConnectionCredentialsByKey(r.Context(), c.app.ID, c.consumerID, st.Integration.Slug, creds)
 		if err != nil {
 			return renameCredentialField(err)
 		}
-		if st, err = s.svc.UserIntegration(r.Context(), c.app.ID, user, st.Integration.Slug); err != nil {
+		if st, err = s.Service.UserIntegration(r.Context(), c.app.ID, user, st.Integration.Slug); err != nil {
 			return err
 		}
 	}
@@ -200,7 +200,7 @@ func (s *server) handleConnectionDelete(w http.ResponseWriter, r *http.Request, 
 	if user == nil {
 		return portico.NotFound("Connection")
 	}
-	if _, err := s.svc.RevokeUserConnection(r.Context(), c.app.ID, user, st.Integration.Slug); err != nil {
+	if _, err := s.Service.RevokeUserConnection(r.Context(), c.app.ID, user, st.Integration.Slug); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -211,7 +211,7 @@ func (s *server) handleConnectionDelete(w http.ResponseWriter, r *http.Request, 
 // id and its category must be the unified API (404 otherwise, as for an
 // integration the consumer may not see).
 func (s *server) integration(r *http.Request, c *call, user *portico.User) (*portico.IntegrationState, error) {
-	st, err := s.svc.UserIntegration(r.Context(), c.app.ID, user, r.PathValue("service_id"))
+	st, err := s.Service.UserIntegration(r.Context(), c.app.ID, user, r.PathValue("service_id"))
 	if err != nil {
 		return nil, err
 	}

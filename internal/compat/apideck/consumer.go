@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -91,7 +92,7 @@ func (s *server) handleConsumerList(w http.ResponseWriter, r *http.Request, c *c
 		limit = n
 	}
 	cursor := q.Get("cursor")
-	page, err := s.svc.ListUsers(r.Context(), c.app.ID, portico.UserFilter{},
+	page, err := s.Service.ListUsers(r.Context(), c.app.ID, portico.UserFilter{},
 		portico.PageRequest{Size: min(limit, portico.MaxPageSize), Token: cursor})
 	if err != nil {
 		return renameField(err, consumerFields)
@@ -108,7 +109,7 @@ func (s *server) handleConsumerList(w http.ResponseWriter, r *http.Request, c *c
 		if cur != "" {
 			v.Set("cursor", cur)
 		}
-		u := s.svc.PublicURL + "/vault/consumers"
+		u := s.Service.PublicURL + "/vault/consumers"
 		if len(v) > 0 {
 			u += "?" + v.Encode()
 		}
@@ -123,7 +124,7 @@ func (s *server) handleConsumerList(w http.ResponseWriter, r *http.Request, c *c
 		next := self(*page.Next)
 		l.Next = &next
 	}
-	writeJSON(w, http.StatusOK, ok{StatusCode: http.StatusOK, Status: "OK", Data: data, Meta: m, Links: l})
+	compat.WriteJSON(w, http.StatusOK, ok{StatusCode: http.StatusOK, Status: "OK", Data: data, Meta: m, Links: l})
 	return nil
 }
 
@@ -144,7 +145,7 @@ func (s *server) handleConsumerCreate(w http.ResponseWriter, r *http.Request, c 
 			return renameField(err, map[string]string{"consumer_metadata.account_name": "metadata.account_name", "consumer_metadata.image": "metadata.image"})
 		}
 	}
-	user, _, err := s.svc.FindOrCreateUser(r.Context(), c.app.ID, in)
+	user, _, err := s.Service.FindOrCreateUser(r.Context(), c.app.ID, in)
 	if err != nil {
 		return renameField(err, consumerFields)
 	}
@@ -181,7 +182,7 @@ func (s *server) handleConsumerUpdate(w http.ResponseWriter, r *http.Request, c 
 			}
 			u.Metadata = md
 		}
-		if user, err = s.svc.UpdateUser(r.Context(), c.app.ID, user.ID, u); err != nil {
+		if user, err = s.Service.UpdateUser(r.Context(), c.app.ID, user.ID, u); err != nil {
 			return renameField(err, consumerFields)
 		}
 	}
@@ -195,7 +196,7 @@ func (s *server) handleConsumerDelete(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DeleteUser(r.Context(), c.app.ID, user.ID); err != nil {
+	if err := s.Service.DeleteUser(r.Context(), c.app.ID, user.ID); err != nil {
 		return err
 	}
 	writeOK(w, map[string]string{"consumer_id": portico.UserKey(user)})
@@ -205,7 +206,7 @@ func (s *server) handleConsumerDelete(w http.ResponseWriter, r *http.Request, c 
 // consumer finds the user of the consumer_id path value (404 when the app
 // has none).
 func (s *server) consumer(r *http.Request, c *call) (*portico.User, error) {
-	user, err := s.svc.FindUserByKey(r.Context(), c.app.ID, r.PathValue("consumer_id"))
+	user, err := s.Service.FindUserByKey(r.Context(), c.app.ID, r.PathValue("consumer_id"))
 	if portico.ErrorCode(err) == portico.CodeNotFound {
 		return nil, portico.NotFound("Consumer")
 	}
@@ -215,7 +216,7 @@ func (s *server) consumer(r *http.Request, c *call) (*portico.User, error) {
 // writeConsumer answers with user as a Consumer, with its connections and
 // the services they are to.
 func (s *server) writeConsumer(w http.ResponseWriter, r *http.Request, c *call, user *portico.User) error {
-	states, err := s.svc.UserIntegrations(r.Context(), c.app.ID, user, "")
+	states, err := s.Service.UserIntegrations(r.Context(), c.app.ID, user, "")
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,9 @@
 package apideck
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/porticohq/portico/internal/compat"
@@ -39,7 +37,6 @@ type wireError struct {
 	typeName string
 	message  string
 	detail   any
-	allow    string
 }
 
 func (e *wireError) Error() string { return e.typeName + ": " + e.message }
@@ -47,12 +44,6 @@ func (e *wireError) Error() string { return e.typeName + ": " + e.message }
 func missingHeader(name string) error {
 	return &wireError{status: http.StatusBadRequest, typeName: "RequestHeadersValidationError",
 		message: "Missing Header: " + name, detail: "Missing Header: " + name}
-}
-
-func methodNotAllowed(allow []string) error {
-	return &wireError{status: http.StatusMethodNotAllowed, typeName: "MethodNotAllowedError",
-		message: "This endpoint does not take this method; it takes " + strings.Join(allow, ", ") + ".",
-		allow:   strings.Join(allow, ", ")}
 }
 
 // errorTypes maps domain codes to the Vault's status and error type: the
@@ -93,26 +84,23 @@ func statusOf(code portico.Code) (int, string) {
 	return t.status, t.typeName
 }
 
-// writeError answers with the Vault's error envelope. The message of a
-// domain error is client-safe by construction; internal causes are logged
-// with the request id, never sent.
-func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+// envelope renders an error in the Vault's error envelope. The message of
+// a domain error is client-safe by construction; internal causes are
+// logged with the request id (compat.Failure), never sent.
+func envelope(_ *http.Request, err error) (int, any) {
 	body := errorBody{}
 	var we *wireError
 	if errors.As(err, &we) {
 		body.StatusCode, body.TypeName, body.Message, body.Detail = we.status, we.typeName, we.message, we.detail
-		if we.allow != "" {
-			w.Header().Set("Allow", we.allow)
-		}
 	} else {
 		e := portico.AsError(err)
 		body.StatusCode, body.TypeName = statusOf(e.Code)
 		body.Message = e.Message
 		switch {
 		case e.Field != "" || len(e.Details) > 0:
-			d := map[string]any{}
-			for k, v := range e.Details {
-				d[k] = v
+			d := maps.Clone(e.Details)
+			if d == nil {
+				d = map[string]any{}
 			}
 			if e.Field != "" {
 				d["field"] = e.Field
@@ -121,37 +109,16 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		default:
 			body.Detail = e.Message
 		}
-		compat.LogFailure(s.log, w, r, body.StatusCode, err)
 	}
 	if body.Detail == nil {
 		body.Detail = body.Message
 	}
 	body.Error = http.StatusText(body.StatusCode)
 	body.Ref = "https://developers.apideck.com/errors#" + strings.ToLower(body.TypeName)
-	writeJSON(w, body.StatusCode, body)
+	return body.StatusCode, body
 }
 
 // writeOK answers 200 with the success envelope around data.
 func writeOK(w http.ResponseWriter, data any) {
-	writeJSON(w, http.StatusOK, ok{StatusCode: http.StatusOK, Status: "OK", Data: data})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// Messages quote field names and URLs; keep them readable.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		// Only values of this package are encoded, so this cannot happen
-		// short of a bug; the answer still has the envelope's shape.
-		buf.Reset()
-		buf.WriteString(`{"status_code":500,"error":"Internal Server Error","type_name":"InternalServerError","message":"Internal error.","detail":"Internal error.","ref":"https://developers.apideck.com/errors#internalservererror"}` + "\n")
-		status = http.StatusInternalServerError
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	compat.WriteJSON(w, http.StatusOK, ok{StatusCode: http.StatusOK, Status: "OK", Data: data})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -102,7 +101,7 @@ func (s *server) handleSessionCreate(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	out, err := s.svc.CreateSession(r.Context(), c.app, *in)
+	out, err := s.Service.CreateSession(r.Context(), c.app, *in)
 	if err != nil {
 		return renameField(err, sessionFields)
 	}
@@ -245,30 +244,19 @@ func extraMetadata(old json.RawMessage, m *consumerMetadata) (json.RawMessage, e
 		}
 	}
 	if m.AccountName != nil {
-		if len(*m.AccountName) > portico.MaxNameLen || !utf8.ValidString(*m.AccountName) || hasControl(*m.AccountName) {
+		if len(*m.AccountName) > portico.MaxNameLen || !utf8.ValidString(*m.AccountName) || portico.HasControl(*m.AccountName) {
 			return nil, portico.Invalidf("consumer_metadata.account_name",
 				"consumer_metadata.account_name must be at most %d bytes of text without control characters.", portico.MaxNameLen)
 		}
 		md["account_name"] = *m.AccountName
 	}
 	if m.Image != nil {
-		if !webURL(*m.Image) {
+		if portico.CheckWebURL(*m.Image) != nil {
 			return nil, portico.Invalidf("consumer_metadata.image", "consumer_metadata.image must be an absolute http or https URL.")
 		}
 		md["image"] = *m.Image
 	}
 	return json.Marshal(md)
-}
-
-// webURL accepts an absolute http(s) URL without credentials, at most 2 KiB.
-func webURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && len(s) <= portico.MaxURLLength && (u.Scheme == "https" || u.Scheme == "http") &&
-		u.Host != "" && u.User == nil && !hasControl(s)
-}
-
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) })
 }
 
 func deref[T any](p *T) T {

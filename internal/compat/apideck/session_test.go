@@ -84,7 +84,7 @@ func TestSessionCreate_DocumentedExample(t *testing.T) {
 			t.Errorf("redirect_uri %q", sess.RedirectURI)
 		}
 		want := portico.SessionSettings{Integrations: []string{}, Categories: []string{"crm"}, AllowActions: []string{"delete"}}
-		if got := portico.SessionSettingsOf(sess); !reflect.DeepEqual(got, want) {
+		if got, err := portico.SessionSettingsOf(sess); err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("settings %+v, want %+v", got, want)
 		}
 		var th portico.Theme
@@ -129,7 +129,10 @@ func TestSessionCreate_Defaults(t *testing.T) {
 				if ttl := sess.ExpiresAt.Sub(before); ttl < tc.want-time.Minute || ttl > tc.want+time.Minute {
 					t.Errorf("session lives %v, want %v", ttl, tc.want)
 				}
-				st := portico.SessionSettingsOf(sess)
+				st, err := portico.SessionSettingsOf(sess)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if want := []string{"delete", "disconnect", "reauthorize", "disable"}; !slices.Equal(st.AllowActions, want) {
 					t.Errorf("allow_actions %v, want %v by default", st.AllowActions, want)
 				}
@@ -207,6 +210,9 @@ func TestSessionCreate_Errors(t *testing.T) {
 			{"bad logo", full("c"), `{"theme":{"logo":"javascript:alert(1)"}}`, 422, "InvalidStateError", "theme.logo"},
 			{"long vault name", full("c"), `{"theme":{"vault_name":"` + strings.Repeat("n", 101) + `"}}`, 422, "InvalidStateError", "theme.vault_name"},
 			{"bad email", full("new-consumer"), `{"consumer_metadata":{"email":"not an email"}}`, 422, "InvalidStateError", "consumer_metadata.email"},
+			// The domain's rule for text: the line separator is a control character too.
+			{"account name with a line separator", full("new-consumer"), `{"consumer_metadata":{"account_name":"Space\u2028X"}}`, 422, "InvalidStateError", "consumer_metadata.account_name"},
+			{"image with a line separator", full("new-consumer"), `{"consumer_metadata":{"image":"https://example.com/a\u2029.png"}}`, 422, "InvalidStateError", "consumer_metadata.image"},
 			{"bad image", full("new-consumer"), `{"consumer_metadata":{"image":"data:image/png;base64,AAAA"}}`, 422, "InvalidStateError", "consumer_metadata.image"},
 			{"custom settings too large", full("c"), `{"custom_consumer_settings":{"x":"` + strings.Repeat("a", portico.MaxMetadataSize) + `"}}`, 422, "InvalidStateError", "custom_consumer_settings"},
 		}

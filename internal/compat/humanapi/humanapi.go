@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"log/slog"
 	"net/http"
 	"regexp"
 
@@ -25,16 +24,18 @@ const (
 )
 
 type handler struct {
-	svc  *portico.Service
-	log  *slog.Logger
-	auth func(w http.ResponseWriter, r *http.Request, rawKey string) (*portico.App, error)
+	compat.Options
 }
 
-// Register mounts the surface's route. The pattern has no method so that
-// other methods get this surface's error shape rather than the native one.
+// Register mounts the surface's route; its other methods get this
+// surface's 405 rather than the native one.
 func Register(mount compat.Mount, o compat.Options) {
-	h := &handler{svc: o.Service, log: o.Logger, auth: o.Authenticate}
-	mount("/v1/connect/token", http.HandlerFunc(h.serve))
+	h := &handler{o}
+	s := compat.NewSurface(mount, o.Logger, envelope)
+	s.Handle(http.MethodPost, "/v1/connect/token", h.token)
+	s.Fallback(func(r *http.Request, _ string, _ []string) error {
+		return &apiError{http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", r.Method + " is not allowed here; use POST."}
+	}, nil)
 }
 
 // tokenRequest is the body of POST /v1/connect/token.
@@ -82,23 +83,12 @@ var (
 // appIDRe is the shape of an app id; anything else cannot be a client_id.
 var appIDRe = regexp.MustCompile(`^` + portico.PrefixApp + `[a-z2-7]{26}$`)
 
-func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		h.writeError(w, r, &apiError{http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", r.Method + " is not allowed here; use POST."})
-		return
-	}
-	if err := h.token(w, r); err != nil {
-		h.writeError(w, r, err)
-	}
-}
-
 func (h *handler) token(w http.ResponseWriter, r *http.Request) error {
 	var in tokenRequest
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	app, err := h.authenticate(w, r, in.ClientID, in.ClientSecret)
+	app, err := h.authenticate(r, in.ClientID, in.ClientSecret)
 	if err != nil {
 		return err
 	}
@@ -137,11 +127,11 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) error {
 			return errSessionWindow
 		}
 		ttl := min(sessionTokenTTL, app.Settings.MaxSessionTTLSeconds)
-		cs, err := h.svc.CreateSession(ctx, app, portico.SessionInput{User: user, TTLSeconds: &ttl})
+		cs, err := h.Service.CreateSession(ctx, app, portico.SessionInput{User: user, TTLSeconds: &ttl})
 		if err != nil {
 			return err
 		}
-		humanID, err := h.svc.HumanID(ctx, app.ID, cs.User.ID)
+		humanID, err := h.Service.HumanID(ctx, app.ID, cs.User.ID)
 		if err != nil {
 			return err
 		}
@@ -154,7 +144,7 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) error {
 	// An id token is the token of a refreshable session; its refresh token
 	// works with POST /v1/tokens/refresh.
 	ttl := min(idTokenTTL, app.Settings.MaxSessionTTLSeconds)
-	cs, err := h.svc.CreateSession(ctx, app, portico.SessionInput{User: portico.UserInput{ExternalID: user.ExternalID}, TTLSeconds: &ttl, Refreshable: true})
+	cs, err := h.Service.CreateSession(ctx, app, portico.SessionInput{User: portico.UserInput{ExternalID: user.ExternalID}, TTLSeconds: &ttl, Refreshable: true})
 	if err != nil {
 		return err
 	}
@@ -164,15 +154,15 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) error {
 
 // authenticate checks client_secret as an API key under the server's rate
 // limits, and that client_id names its app.
-func (h *handler) authenticate(w http.ResponseWriter, r *http.Request, clientID, secret string) (*portico.App, error) {
+func (h *handler) authenticate(r *http.Request, clientID, secret string) (*portico.App, error) {
 	if !appIDRe.MatchString(clientID) {
 		// Counted against the client's failure budget like a bad key.
-		if _, err := h.auth(w, r, ""); portico.ErrorCode(err) == portico.CodeRateLimited {
+		if _, err := h.Authenticate(r, ""); portico.ErrorCode(err) == portico.CodeRateLimited {
 			return nil, err
 		}
 		return nil, errInvalidClientID
 	}
-	app, err := h.auth(w, r, secret)
+	app, err := h.Authenticate(r, secret)
 	switch portico.ErrorCode(err) {
 	case "":
 	case portico.CodeUnauthenticated, portico.CodeInvalidAPIKey:
@@ -210,7 +200,7 @@ func userInput(in tokenRequest) (portico.UserInput, error) {
 
 // findUser returns the user with this external id, or nil.
 func (h *handler) findUser(ctx context.Context, appID, externalID string) (*portico.User, error) {
-	page, err := h.svc.ListUsers(ctx, appID, portico.UserFilter{ExternalID: &externalID}, portico.PageRequest{Size: 1})
+	page, err := h.Service.ListUsers(ctx, appID, portico.UserFilter{ExternalID: &externalID}, portico.PageRequest{Size: 1})
 	if err != nil || len(page.Data) == 0 {
 		return nil, err
 	}
@@ -224,7 +214,7 @@ func (h *handler) findUser(ctx context.Context, appID, externalID string) (*port
 func (h *handler) hasConnection(ctx context.Context, appID, userID string) (bool, error) {
 	req := portico.PageRequest{Size: portico.MaxPageSize}
 	for {
-		page, err := h.svc.ListConnections(ctx, appID, portico.ConnectionFilter{UserID: &userID}, req)
+		page, err := h.Service.ListConnections(ctx, appID, portico.ConnectionFilter{UserID: &userID}, req)
 		if err != nil {
 			return false, err
 		}
@@ -271,17 +261,17 @@ func fromDomain(err error) *apiError {
 	return &apiError{http.StatusInternalServerError, "INTERNAL_ERROR", "Internal error."}
 }
 
-func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+// envelope renders an error as {"statusCode","errorCode","message"}.
+func envelope(_ *http.Request, err error) (int, any) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		ae = fromDomain(err)
 	}
-	compat.LogFailure(h.log, w, r, ae.status, err)
-	compat.WriteJSON(w, ae.status, struct {
+	return ae.status, struct {
 		StatusCode int    `json:"statusCode"`
 		ErrorCode  string `json:"errorCode"`
 		Message    string `json:"message"`
-	}{ae.status, ae.code, ae.message})
+	}{ae.status, ae.code, ae.message}
 }
 
 // writeJSON answers with v; tokens are in every answer, none is for a cache.

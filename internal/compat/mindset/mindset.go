@@ -6,7 +6,6 @@ package mindset
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -30,16 +29,16 @@ const TenantMetadataKey = "externalTenantId"
 var externalIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
 
 type handler struct {
-	svc  *portico.Service
-	log  *slog.Logger
-	auth func(w http.ResponseWriter, r *http.Request, rawKey string) (*portico.App, error)
+	compat.Options
 }
 
-// Register mounts the surface's routes.
+// Register mounts the surface's routes. They share no prefix of their
+// own, so the server's router answers other paths and methods.
 func Register(mount compat.Mount, o compat.Options) {
-	h := &handler{svc: o.Service, log: o.Logger, auth: o.Authenticate}
-	mount("POST /api/v1/appuid/{app_id}/sdkusers/auth", h.serve(h.handleAuth))
-	mount("POST /api-authenticate-embedded-user", h.serve(h.handleLegacyAuth))
+	h := &handler{o}
+	s := compat.NewSurface(mount, o.Logger, envelope)
+	s.Handle(http.MethodPost, "/api/v1/appuid/{app_id}/sdkusers/auth", h.handleAuth)
+	s.Handle(http.MethodPost, "/api-authenticate-embedded-user", h.handleLegacyAuth)
 }
 
 // authRequest is the body of POST /api/v1/appuid/{app_id}/sdkusers/auth.
@@ -64,7 +63,7 @@ type tokenResponse struct {
 }
 
 func (h *handler) handleAuth(w http.ResponseWriter, r *http.Request) error {
-	app, err := h.authenticate(w, r)
+	app, err := h.authenticate(r)
 	if err != nil {
 		return err
 	}
@@ -90,7 +89,7 @@ func (h *handler) handleAuth(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) handleLegacyAuth(w http.ResponseWriter, r *http.Request) error {
-	app, err := h.authenticate(w, r)
+	app, err := h.authenticate(r)
 	if err != nil {
 		return err
 	}
@@ -118,9 +117,9 @@ func (h *handler) handleLegacyAuth(w http.ResponseWriter, r *http.Request) error
 }
 
 // authenticate checks the x-api-key header under the server's rate limits.
-func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (*portico.App, error) {
+func (h *handler) authenticate(r *http.Request) (*portico.App, error) {
 	key := strings.TrimSpace(r.Header.Get("x-api-key"))
-	app, err := h.auth(w, r, key)
+	app, err := h.Authenticate(r, key)
 	if err != nil && key == "" && portico.ErrorCode(err) == portico.CodeUnauthenticated {
 		return nil, portico.Errorf(portico.CodeUnauthenticated, "An API key is required in the x-api-key header.")
 	}
@@ -176,27 +175,21 @@ func (in *authRequest) userInput() (portico.UserInput, error) {
 	return u, nil
 }
 
+// isText accepts at most maxFieldLen characters of text, by the domain's
+// rule of what text may not hold.
 func isText(s string) bool {
-	if utf8.RuneCountInString(s) > maxFieldLen || !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
+	return utf8.RuneCountInString(s) <= maxFieldLen && utf8.ValidString(s) && !portico.HasControl(s)
 }
 
 // issue creates the accounts the user joins (Mindset creates missing ones),
 // then a session with the app's default TTL, whose token is the authToken.
 func (h *handler) issue(ctx context.Context, app *portico.App, user portico.UserInput, tenant *string) (string, error) {
 	for _, id := range user.AccountIDs {
-		if _, err := h.svc.CreateAccount(ctx, app.ID, id, id); err != nil && portico.ErrorCode(err) != portico.CodeConflict {
+		if _, err := h.Service.CreateAccount(ctx, app.ID, id, id); err != nil && portico.ErrorCode(err) != portico.CodeConflict {
 			return "", err
 		}
 	}
-	cs, err := h.svc.CreateSession(ctx, app, portico.SessionInput{User: user})
+	cs, err := h.Service.CreateSession(ctx, app, portico.SessionInput{User: user})
 	if err != nil {
 		return "", err
 	}
@@ -209,7 +202,7 @@ func (h *handler) issue(ctx context.Context, app *portico.App, user portico.User
 		}
 		md[TenantMetadataKey], _ = json.Marshal(*tenant)
 		b, _ := json.Marshal(md)
-		if _, err := h.svc.UpdateUser(ctx, app.ID, cs.User.ID, portico.UserUpdate{Metadata: b}); err != nil {
+		if _, err := h.Service.UpdateUser(ctx, app.ID, cs.User.ID, portico.UserUpdate{Metadata: b}); err != nil {
 			return "", err
 		}
 	}
@@ -247,7 +240,7 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
-// statusOf is the one table from domain codes to statuses. Mindset answers
+// statusOf translates domain codes to Mindset's statuses. Mindset answers
 // 400 to every invalid body, and 403 to a key it does not accept.
 var statusOf = map[portico.Code]int{
 	portico.CodeInvalid:             http.StatusBadRequest,
@@ -264,20 +257,8 @@ var statusOf = map[portico.Code]int{
 	portico.CodeUnavailable:         http.StatusServiceUnavailable,
 }
 
-// serve adapts an error-returning handler and renders its errors.
-func (h *handler) serve(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := fn(w, r)
-		if err == nil {
-			return
-		}
-		e := portico.AsError(err)
-		status, ok := statusOf[e.Code]
-		msg := e.Message
-		if !ok {
-			status, msg = http.StatusInternalServerError, "Internal error."
-		}
-		compat.LogFailure(h.log, w, r, status, err)
-		compat.WriteJSON(w, status, errorBody{Error: http.StatusText(status), Message: msg})
-	})
+// envelope renders an error as {"error","message"}.
+func envelope(_ *http.Request, err error) (int, any) {
+	status, msg := compat.Translate(statusOf, http.StatusInternalServerError, err)
+	return status, errorBody{Error: http.StatusText(status), Message: msg}
 }

@@ -236,6 +236,9 @@ func TestMindset_Errors(t *testing.T) {
 				{"userEmail not an address", e.authPath(), map[string]any{"userEmail": "nobody"}, nil, 400},
 				{"name too long", e.authPath(), map[string]any{"externalId": "u1", "name": long}, nil, 400},
 				{"tenant too long", e.authPath(), map[string]any{"externalId": "u1", "externalTenantId": long}, nil, 400},
+				// The domain's rule for text: C1 controls and the line separator too.
+				{"name with a C1 control", e.authPath(), map[string]any{"externalId": "u1", "name": "Jane\u0085Doe"}, nil, 400},
+				{"tenant with a line separator", e.authPath(), map[string]any{"externalId": "u1", "externalTenantId": "t\u2028x"}, nil, 400},
 				{"eleven accounts", e.authPath(), map[string]any{"externalId": "u1", "accountUids": []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}}, nil, 400},
 				{"bad account uid", e.authPath(), map[string]any{"externalId": "u1", "accountUids": []string{"no spaces"}}, nil, 400},
 				{"wrong type", e.authPath(), map[string]any{"externalId": 42}, nil, 400},

@@ -7,7 +7,6 @@ package sessionstorage
 import (
 	"crypto/subtle"
 	"errors"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -20,22 +19,23 @@ import (
 )
 
 type handler struct {
-	svc  *portico.Service
-	log  *slog.Logger
-	auth func(w http.ResponseWriter, r *http.Request, rawKey string) (*portico.App, error)
+	compat.Options
 }
 
-// Register mounts the surface's routes. The patterns carry no method so
-// that a wrong method gets this surface's 405, and the prefix catches
-// unknown paths for its 404.
+// Register mounts the surface's routes; other methods of their paths get
+// this surface's 405, other paths under /session-storage/ its 404.
 func Register(mount compat.Mount, o compat.Options) {
-	h := &handler{svc: o.Service, log: o.Logger, auth: o.Authenticate}
-	mount("/session-storage/sessions", h.route(map[string]handlerFunc{http.MethodGet: h.handleList}))
-	mount("/session-storage/sessions/{id}", h.route(map[string]handlerFunc{
-		http.MethodGet: h.handleGet, http.MethodPost: h.handleExtend, http.MethodDelete: h.handleDelete}))
-	mount("/session-storage/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.writeError(w, r, portico.Errorf(portico.CodeNotFound, "No such resource: %s.", r.URL.EscapedPath()))
-	}))
+	h := &handler{o}
+	s := compat.NewSurface(mount, o.Logger, envelope)
+	s.Handle(http.MethodGet, "/session-storage/sessions", h.authenticated(h.handleList))
+	s.Handle(http.MethodGet, "/session-storage/sessions/{id}", h.authenticated(h.handleGet))
+	s.Handle(http.MethodPost, "/session-storage/sessions/{id}", h.authenticated(h.handleExtend))
+	s.Handle(http.MethodDelete, "/session-storage/sessions/{id}", h.authenticated(h.handleDelete))
+	s.Fallback(func(r *http.Request, _ string, allow []string) error {
+		return portico.Errorf(portico.CodeMethodNotAllowed, "%s is not allowed here; allowed: %s.", r.Method, strings.Join(allow, ", "))
+	}, func(r *http.Request) error {
+		return portico.Errorf(portico.CodeNotFound, "No such resource: %s.", r.URL.EscapedPath())
+	}, "/session-storage/")
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, app *portico.App) error
@@ -82,7 +82,7 @@ func (h *handler) handleList(w http.ResponseWriter, r *http.Request, app *portic
 			f.ExternalUserID = &id
 		}
 	}
-	page, err := h.svc.ListSessions(r.Context(), app.ID, f, p)
+	page, err := h.Service.ListSessions(r.Context(), app.ID, f, p)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (h *handler) handleList(w http.ResponseWriter, r *http.Request, app *portic
 }
 
 func (h *handler) handleGet(w http.ResponseWriter, r *http.Request, app *portico.App) error {
-	sess, err := h.svc.FindSession(r.Context(), app.ID, r.PathValue("id"))
+	sess, err := h.Service.FindSession(r.Context(), app.ID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (h *handler) handleGet(w http.ResponseWriter, r *http.Request, app *portico
 }
 
 func (h *handler) handleDelete(w http.ResponseWriter, r *http.Request, app *portico.App) error {
-	if err := h.svc.RevokeSession(r.Context(), app.ID, r.PathValue("id")); err != nil {
+	if err := h.Service.RevokeSession(r.Context(), app.ID, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -120,7 +120,7 @@ func (h *handler) handleExtend(w http.ResponseWriter, r *http.Request, app *port
 	if err != nil {
 		return err
 	}
-	if _, err := h.svc.ExtendSession(r.Context(), app, r.PathValue("id"), ttl); err != nil {
+	if _, err := h.Service.ExtendSession(r.Context(), app, r.PathValue("id"), ttl); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -167,43 +167,28 @@ func decodeOptional(r *http.Request, v any) error {
 
 var errBadClient = portico.Errorf(portico.CodeInvalidAPIKey, "The ClientID and ClientSecret do not match an app.")
 
-// route checks the method, then the client credentials, then runs the
-// handler and renders its error.
-func (h *handler) route(methods map[string]handlerFunc) http.Handler {
-	allow := make([]string, 0, len(methods))
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
-		if methods[m] != nil {
-			allow = append(allow, m)
-		}
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fn := methods[r.Method]
-		if fn == nil {
-			w.Header().Set("Allow", strings.Join(allow, ", "))
-			h.writeError(w, r, portico.Errorf(portico.CodeMethodNotAllowed, "%s is not allowed here; allowed: %s.", r.Method, strings.Join(allow, ", ")))
-			return
-		}
-		app, err := h.authenticate(w, r)
-		if err == nil {
-			err = fn(w, r, app)
-		}
+// authenticated runs fn for the app of the client credentials.
+func (h *handler) authenticated(fn handlerFunc) compat.Handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		app, err := h.authenticate(r)
 		if err != nil {
-			h.writeError(w, r, err)
+			return err
 		}
-	})
+		return fn(w, r, app)
+	}
 }
 
 // authenticate checks ClientSecret as an API key under the server's rate
 // limits, and that ClientID names the key's app. A client id of another
 // app fails exactly as a wrong secret does.
-func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (*portico.App, error) {
+func (h *handler) authenticate(r *http.Request) (*portico.App, error) {
 	id, secret := strings.TrimSpace(r.Header.Get("ClientID")), strings.TrimSpace(r.Header.Get("ClientSecret"))
 	if id == "" {
 		// Still counted against the client's failure budget.
-		h.auth(w, r, "")
+		h.Authenticate(r, "")
 		return nil, portico.Errorf(portico.CodeUnauthenticated, "The ClientID and ClientSecret headers are required.")
 	}
-	app, err := h.auth(w, r, secret)
+	app, err := h.Authenticate(r, secret)
 	switch code := portico.ErrorCode(err); {
 	case code == portico.CodeUnauthenticated:
 		return nil, portico.Errorf(portico.CodeUnauthenticated, "The ClientID and ClientSecret headers are required.")
@@ -228,10 +213,13 @@ type problem struct {
 	ErrorCode int    `json:"error_code"`
 }
 
+// errorCode is a status with the numeric error_code of the envelope.
+type errorCode struct{ status, code int }
+
 // codes maps domain codes to the status and the numeric error_code of the
 // envelope (status × 100 + a variant, documented in
 // docs/compat/session-storage.md).
-var codes = map[portico.Code]struct{ status, code int }{
+var codes = map[portico.Code]errorCode{
 	portico.CodeInvalid:          {http.StatusBadRequest, 40000},
 	portico.CodeUnauthenticated:  {http.StatusUnauthorized, 40100},
 	portico.CodeInvalidAPIKey:    {http.StatusUnauthorized, 40101},
@@ -244,17 +232,13 @@ var codes = map[portico.Code]struct{ status, code int }{
 	portico.CodeUnavailable:      {http.StatusServiceUnavailable, 50300},
 }
 
-func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+// envelope renders an error as {"ok":false,"errors":[…]}.
+func envelope(r *http.Request, err error) (int, any) {
+	c, detail := compat.Translate(codes, errorCode{http.StatusInternalServerError, 50000}, err)
 	e := portico.AsError(err)
-	c, ok := codes[e.Code]
-	detail := e.Message
-	if !ok {
-		c.status, c.code, detail = http.StatusInternalServerError, 50000, "Internal error."
-	}
-	compat.LogFailure(h.log, w, r, c.status, err)
-	compat.WriteJSON(w, c.status, struct {
+	return c.status, struct {
 		OK     bool      `json:"ok"`
 		Errors []problem `json:"errors"`
 	}{false, []problem{{Type: string(e.Code), Status: c.status, Title: http.StatusText(c.status), Detail: detail,
-		Instance: r.URL.EscapedPath(), ErrorCode: c.code}}})
+		Instance: r.URL.EscapedPath(), ErrorCode: c.code}}}
 }

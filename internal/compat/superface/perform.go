@@ -36,11 +36,11 @@ type function struct {
 // named <integration>__<action>. The list is the app's, not a user's: the
 // header naming a user is not needed, and ignored when sent.
 func (h *handler) handleFunctions(w http.ResponseWriter, r *http.Request) error {
-	app, err := h.authenticate(w, r)
+	app, err := h.authenticate(r)
 	if err != nil {
 		return err
 	}
-	tools, err := h.svc.Tools(r.Context(), app.ID, "")
+	tools, err := h.Service.Tools(r.Context(), app.ID, "")
 	if err != nil {
 		return err
 	}
@@ -61,16 +61,16 @@ type toolState struct {
 // handleTool tells whether the user can use an integration now. The name
 // is an integration's slug or a function name <integration>__<action>.
 func (h *handler) handleTool(w http.ResponseWriter, r *http.Request) error {
-	app, uid, err := h.caller(w, r)
+	app, uid, err := h.caller(r)
 	if err != nil {
 		return err
 	}
 	name := r.PathValue("name")
-	integ, connected, err := h.svc.IntegrationConnected(r.Context(), app.ID, uid, name)
+	integ, connected, err := h.Service.IntegrationConnected(r.Context(), app.ID, uid, name)
 	if portico.ErrorCode(err) == portico.CodeNotFound && strings.Contains(name, portico.ToolSeparator) {
 		var in *portico.Integration
-		if in, _, err = h.svc.FindTool(r.Context(), app.ID, name); err == nil {
-			integ, connected, err = h.svc.IntegrationConnected(r.Context(), app.ID, uid, in.Slug)
+		if in, _, err = h.Service.FindTool(r.Context(), app.ID, name); err == nil {
+			integ, connected, err = h.Service.IntegrationConnected(r.Context(), app.ID, uid, in.Slug)
 		}
 	}
 	if portico.ErrorCode(err) == portico.CodeNotFound {
@@ -103,7 +103,7 @@ type performAnswer struct {
 // function has this name). Only what the calling code must fix — the key,
 // the user header, a body that is not JSON — is an HTTP error.
 func (h *handler) handlePerform(w http.ResponseWriter, r *http.Request) error {
-	app, uid, err := h.caller(w, r)
+	app, uid, err := h.caller(r)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (h *handler) handlePerform(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := r.PathValue("name")
-	integ, action, err := h.svc.FindTool(r.Context(), app.ID, name)
+	integ, action, err := h.Service.FindTool(r.Context(), app.ID, name)
 	if portico.ErrorCode(err) == portico.CodeNotFound {
 		compat.WriteJSON(w, http.StatusOK, unknownFunction(name))
 		return nil
@@ -120,7 +120,7 @@ func (h *handler) handlePerform(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.svc.Perform(r.Context(), app, portico.PerformRequest{
+	res, err := h.Service.Perform(r.Context(), app, portico.PerformRequest{
 		User: portico.UserRef{ExternalID: &uid}, Integration: integ.Slug, Action: action.Name, Input: args})
 	if err != nil {
 		ans, ok := h.performError(integ, name, err)
@@ -165,7 +165,7 @@ func (h *handler) performError(integ *portico.Integration, name string, err erro
 		url := cr.Link.URL
 		return performAnswer{Status: "requires_action", ActionType: "configure_access", ActionURL: url, ConfigurationURL: url,
 			AssistantHint: "Tell user to go to URL at 'action_url' to configure access to '" + cr.Integration + "'. " + reasonText(cr) +
-				" Always show the whole URL to the user. The 'action_url' expires in " + portico.HumanDuration(cr.Link.ExpiresAt.Sub(h.svc.Now())) + "."}, true
+				" Always show the whole URL to the user. The 'action_url' expires in " + portico.HumanDuration(cr.Link.ExpiresAt.Sub(h.Service.Now())) + "."}, true
 	}
 	e := portico.AsError(err)
 	switch e.Code {

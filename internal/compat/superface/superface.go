@@ -5,10 +5,8 @@
 package superface
 
 import (
-	"log/slog"
 	"net/http"
 	"regexp"
-	"strings"
 
 	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/portico"
@@ -21,28 +19,43 @@ const UserIDHeader = "x-superface-user-id"
 var userIDRe = regexp.MustCompile(`^[a-zA-Z0-9_|-]{1,100}$`)
 
 type handler struct {
-	svc  *portico.Service
-	log  *slog.Logger
-	auth func(w http.ResponseWriter, r *http.Request, rawKey string) (*portico.App, error)
+	compat.Options
 }
 
-// routes are the surface's paths with their one method each; the
-// fallback under /api/hub/ answers 405 for them and 404 for anything else.
-var routes = []struct{ method, pattern string }{
-	{"POST", "/api/hub/session"},
-	{"GET", "/api/hub/fd"},
-	{"POST", "/api/hub/perform/{name}"},
-	{"GET", "/api/hub/tools/{name}"},
-}
-
-// Register mounts the surface's routes.
+// Register mounts the surface's routes, one method each; the other methods
+// of their paths answer 405 with Allow, and other paths under /api/hub/
+// 404. Every answer may hold a configuration URL or a user's data: none is
+// for a cache.
 func Register(mount compat.Mount, o compat.Options) {
-	h := &handler{svc: o.Service, log: o.Logger, auth: o.Authenticate}
-	fns := []func(http.ResponseWriter, *http.Request) error{h.handleSession, h.handleFunctions, h.handlePerform, h.handleTool}
-	for i, rt := range routes {
-		mount(rt.method+" "+rt.pattern, h.serve(fns[i]))
+	h := &handler{o}
+	s := compat.NewSurface(noStore(mount), o.Logger, envelope)
+	for _, rt := range []struct {
+		method, path string
+		fn           compat.Handler
+	}{
+		{"POST", "/api/hub/session", h.handleSession},
+		{"GET", "/api/hub/fd", h.handleFunctions},
+		{"POST", "/api/hub/perform/{name}", h.handlePerform},
+		{"GET", "/api/hub/tools/{name}", h.handleTool},
+	} {
+		s.Handle(rt.method, rt.path, rt.fn)
 	}
-	mount("/api/hub/", h.serve(h.handleUnknown))
+	s.Fallback(func(r *http.Request, path string, allow []string) error {
+		return portico.Errorf(portico.CodeMethodNotAllowed, "%s %s is not supported; use %s.", r.Method, path, allow[0])
+	}, func(*http.Request) error {
+		return portico.Errorf(portico.CodeNotFound, "There is no endpoint at this path under /api/hub/.")
+	}, "/api/hub/")
+}
+
+// noStore mounts handlers whose answers, errors included, are not for a
+// cache.
+func noStore(mount compat.Mount) compat.Mount {
+	return func(pattern string, h http.Handler) {
+		mount(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-store")
+			h.ServeHTTP(w, r)
+		}))
+	}
 }
 
 // sessionResponse is the answer of POST /api/hub/session.
@@ -57,11 +70,11 @@ type sessionResponse struct {
 // says when). The request has no body; one sent anyway is ignored, as
 // Superface ignores it.
 func (h *handler) handleSession(w http.ResponseWriter, r *http.Request) error {
-	app, uid, err := h.caller(w, r)
+	app, uid, err := h.caller(r)
 	if err != nil {
 		return err
 	}
-	link, ttl, err := h.svc.UserConfigLink(r.Context(), app, uid)
+	link, ttl, err := h.Service.UserConfigLink(r.Context(), app, uid)
 	if err != nil {
 		return err
 	}
@@ -70,45 +83,11 @@ func (h *handler) handleSession(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleUnknown answers every other path under /api/hub/: 405 with Allow
-// for a known path with another method, else 404.
-func (h *handler) handleUnknown(w http.ResponseWriter, r *http.Request) error {
-	for _, rt := range routes {
-		if pathMatches(rt.pattern, r.URL.Path) {
-			w.Header().Set("Allow", rt.method)
-			return portico.Errorf(portico.CodeMethodNotAllowed, "%s %s is not supported; use %s.", r.Method, rt.pattern, rt.method)
-		}
-	}
-	return portico.Errorf(portico.CodeNotFound, "There is no endpoint at this path under /api/hub/.")
-}
-
-// pathMatches matches a path against a pattern whose {name} wildcards
-// stand for one non-empty segment.
-func pathMatches(pattern, path string) bool {
-	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
-	if len(ps) != len(xs) {
-		return false
-	}
-	for i := range ps {
-		if strings.HasPrefix(ps[i], "{") {
-			if xs[i] == "" {
-				return false
-			}
-		} else if ps[i] != xs[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // authenticate checks Authorization: Bearer <api key> under the server's
 // rate limits.
-func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (*portico.App, error) {
-	key := ""
-	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-		key = strings.TrimSpace(a[7:])
-	}
-	app, err := h.auth(w, r, key)
+func (h *handler) authenticate(r *http.Request) (*portico.App, error) {
+	key := compat.Bearer(r)
+	app, err := h.Authenticate(r, key)
 	if err != nil && key == "" && portico.ErrorCode(err) == portico.CodeUnauthenticated {
 		return nil, portico.Errorf(portico.CodeUnauthenticated, "An API key is required: send it as Authorization: Bearer <api_key>.")
 	}
@@ -116,8 +95,8 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (*portico
 }
 
 // caller authenticates the app and reads the user the call is for.
-func (h *handler) caller(w http.ResponseWriter, r *http.Request) (*portico.App, string, error) {
-	app, err := h.authenticate(w, r)
+func (h *handler) caller(r *http.Request) (*portico.App, string, error) {
+	app, err := h.authenticate(r)
 	if err != nil {
 		return nil, "", err
 	}
@@ -148,7 +127,7 @@ type problem struct {
 	Detail string `json:"detail"`
 }
 
-// statusOf is the one table from domain codes to statuses.
+// statusOf translates domain codes to the Hub's statuses.
 var statusOf = map[portico.Code]int{
 	portico.CodeInvalid:              http.StatusBadRequest,
 	portico.CodeValidation:           http.StatusBadRequest,
@@ -166,23 +145,8 @@ var statusOf = map[portico.Code]int{
 	portico.CodeUnavailable:          http.StatusServiceUnavailable,
 }
 
-// serve adapts an error-returning handler and renders its errors as
-// {"title","detail"}. Every answer may hold a configuration URL or a
-// user's data: none is for a cache.
-func (h *handler) serve(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		err := fn(w, r)
-		if err == nil {
-			return
-		}
-		e := portico.AsError(err)
-		status, ok := statusOf[e.Code]
-		msg := e.Message
-		if !ok {
-			status, msg = http.StatusInternalServerError, "Internal error."
-		}
-		compat.LogFailure(h.log, w, r, status, err)
-		compat.WriteJSON(w, status, problem{Title: http.StatusText(status), Detail: msg})
-	})
+// envelope renders an error as {"title","detail"}.
+func envelope(_ *http.Request, err error) (int, any) {
+	status, msg := compat.Translate(statusOf, http.StatusInternalServerError, err)
+	return status, problem{Title: http.StatusText(status), Detail: msg}
 }

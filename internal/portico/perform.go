@@ -155,7 +155,7 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 	if in.Request != nil {
 		req, err = buildRaw(integ, in.Request)
 	} else {
-		req, err = buildAction(integ, in.Action, in.Input)
+		req, err = s.buildAction(integ, in.Action, in.Input)
 	}
 	if err != nil {
 		return nil, err
@@ -167,11 +167,7 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 		}
 		return nil, err
 	}
-	probe := user
-	if probe == nil {
-		probe = &User{}
-	}
-	if !integ.VisibleTo(probe) {
+	if !integ.VisibleTo(user) {
 		return nil, &Error{Code: CodeForbidden, Message: integ.Name + " is restricted to members of certain accounts; the user is in none of them.",
 			Details: map[string]any{"integration": integ.Slug}}
 	}
@@ -222,25 +218,12 @@ func (r UserRef) check() error {
 // findUserRef returns the user named, or nil for an external id or email
 // no user has yet.
 func (s *Service) findUserRef(ctx context.Context, appID string, r UserRef) (*User, error) {
-	if r.ID != nil {
-		return s.Store.FindUserByID(ctx, appID, *r.ID)
+	user, holder, err := s.lookupUser(ctx, appID, r)
+	if err == nil && user == nil && holder != nil {
+		// Perform by email would create a second person for it.
+		return nil, withField(EmailHeld(holder.ID), "user.email")
 	}
-	if r.Email != nil {
-		keyed, holder, err := s.emailUser(ctx, appID, *r.Email)
-		if err != nil || keyed != nil {
-			return keyed, err
-		}
-		if holder != nil {
-			// Perform by email would create a second person for it.
-			return nil, withField(EmailHeld(holder.ID), "user.email")
-		}
-		return nil, nil
-	}
-	users, err := s.Store.ListUsers(ctx, appID, UserFilter{ExternalID: r.ExternalID}, ListQuery{Limit: 1})
-	if err != nil || len(users) == 0 {
-		return nil, err
-	}
-	return &users[0], nil
+	return user, err
 }
 
 // usableCredentials returns the credentials of the user's connection, or a
@@ -322,38 +305,15 @@ func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integ
 		Err: cr}
 }
 
-// maxSessionScan bounds the sessions read to find the newest active one.
-const maxSessionScan = 1000
-
 // newestSessionFor returns the user's newest active session whose page
 // shows the integration, or nil.
 func (s *Service) newestSessionFor(ctx context.Context, app *App, integ *Integration, user *User) (*Session, error) {
 	if user == nil {
 		return nil, nil
 	}
-	var found *Session
-	now := s.now()
-	q := ListQuery{Limit: 100}
-	for scanned := 0; scanned < maxSessionScan; {
-		page, err := s.Store.ListActiveSessions(ctx, app.ID, SessionFilter{UserID: &user.ID}, now, q)
-		if err != nil {
-			return nil, err
-		}
-		for i := range page {
-			st := SessionSettingsOf(&page[i])
-			if (len(st.Integrations) == 0 || slices.Contains(st.Integrations, integ.Slug)) &&
-				(len(st.Categories) == 0 || slices.Contains(st.Categories, integ.Category)) {
-				found = &page[i]
-			}
-		}
-		scanned += len(page)
-		if len(page) < q.Limit {
-			break
-		}
-		last := page[len(page)-1]
-		q.After = &Cursor{last.CreatedAt, last.ID}
-	}
-	return found, nil
+	return s.Store.NewestActiveSession(ctx, app.ID, user.ID, s.now(), func(sess *Session) bool {
+		return SessionSettingsOf(sess).Shows(integ)
+	})
 }
 
 func connectionHint(name, reason string, ttl time.Duration) string {
@@ -371,13 +331,17 @@ func connectionHint(name, reason string, ttl time.Duration) string {
 
 // buildAction builds the request of a declared action from its input: the
 // path placeholders, then the query (GET, DELETE) or a JSON body.
-func buildAction(integ *Integration, name string, input json.RawMessage) (*UpstreamRequest, error) {
+func (s *Service) buildAction(integ *Integration, name string, input json.RawMessage) (*UpstreamRequest, error) {
 	i := slices.IndexFunc(integ.Actions, func(a Action) bool { return a.Name == name })
 	if i < 0 {
 		return nil, unknownAction(integ, name)
 	}
 	a := integ.Actions[i]
-	args, err := ValidateInput(a.InputSchema, input)
+	schema, err := s.schemas.get(a.InputSchema)
+	if err != nil {
+		return nil, err
+	}
+	args, err := schema.validate(input)
 	if err != nil {
 		return nil, err
 	}
@@ -390,16 +354,16 @@ func buildAction(integ *Integration, name string, input json.RawMessage) (*Upstr
 		k := m[1 : len(m)-1]
 		v, ok := rest[k]
 		delete(rest, k)
-		s, scalar := scalarText(v)
+		text, scalar := scalarText(v)
 		switch {
 		case !ok:
 			bad = Invalidf("input."+k, "input.%s is required: it is part of the path.", k)
 		case !scalar:
 			bad = Invalidf("input."+k, "input.%s must be a string or a number: it is part of the path.", k)
-		case s == "" || s == "." || s == "..":
+		case text == "" || text == "." || text == "..":
 			bad = Invalidf("input."+k, "input.%s cannot be empty, . or ..: it is part of the path.", k)
 		}
-		return url.PathEscape(s)
+		return url.PathEscape(text)
 	})
 	if bad != nil {
 		return nil, bad

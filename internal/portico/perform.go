@@ -14,14 +14,16 @@ import (
 	"unicode/utf8"
 )
 
-// Upstream sends the requests Perform builds to integrations' servers
-// (package upstream, with its address guard and bounds).
+// Upstream sends the requests Perform builds to integrations' servers and
+// shapes their answers as results (package upstream, with its address
+// guard and bounds).
 type Upstream interface {
-	// Do sends req and returns the response read in full. Errors:
-	// CodeUpstreamUnreachable (transport failure, an address or redirect
-	// the guard refuses, a response over the size bound; details.reason
-	// says which) and CodeUpstreamTimeout.
-	Do(ctx context.Context, req *UpstreamRequest) (*UpstreamResponse, error)
+	// Send sends req and returns the response read in full, as a result
+	// (hop-by-hop headers left out, the body encoded by its type).
+	// Errors: CodeUpstreamUnreachable (transport failure, an address or
+	// redirect the guard refuses, a response over the size bound;
+	// details.reason says which) and CodeUpstreamTimeout.
+	Send(ctx context.Context, req *UpstreamRequest) (*PerformResult, error)
 }
 
 // UpstreamRequest is one request to an integration's API, credential
@@ -31,13 +33,6 @@ type UpstreamRequest struct {
 	URL    *url.URL
 	Header map[string][]string
 	Body   []byte // nil: no body
-}
-
-// UpstreamResponse is an integration's answer.
-type UpstreamResponse struct {
-	Status int
-	Header map[string][]string
-	Body   []byte
 }
 
 // UserRef names the user a perform acts for: exactly one of its fields.
@@ -185,11 +180,7 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 	if s.Upstream == nil {
 		return nil, errors.New("perform: no upstream client configured")
 	}
-	res, err := s.Upstream.Do(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	return resultOf(res), nil
+	return s.Upstream.Send(ctx, req)
 }
 
 func (r UserRef) check() error {
@@ -477,7 +468,7 @@ func buildRaw(integ *Integration, r *RawRequest) (*UpstreamRequest, error) {
 		ct = v[0]
 	}
 	var text string
-	if ct != "" && !isJSONType(ct) && json.Unmarshal(body, &text) == nil {
+	if ct != "" && !IsJSONType(ct) && json.Unmarshal(body, &text) == nil {
 		req.Body = []byte(text)
 		return req, nil
 	}
@@ -521,53 +512,16 @@ func injectCredentials(integ *Integration, creds Credentials, req *UpstreamReque
 	return nil
 }
 
-// hopByHop are response headers that describe one connection, not the
-// answer.
-var hopByHop = []string{"connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
-
-// resultOf turns an upstream answer into a result: a JSON body as JSON,
-// text as a string, anything else base64.
-func resultOf(res *UpstreamResponse) *PerformResult {
-	out := &PerformResult{Status: res.Status, Headers: map[string]string{}}
-	for k, vs := range res.Header {
-		lk := strings.ToLower(k)
-		if slices.Contains(hopByHop, lk) || len(vs) == 0 {
-			continue
-		}
-		out.Headers[lk] = strings.Join(vs, ", ")
-	}
-	ct := out.Headers["content-type"]
-	switch {
-	case len(res.Body) == 0:
-		out.Body, out.BodyEncoding = json.RawMessage("null"), BodyNone
-	case isJSONType(ct) && json.Valid(res.Body):
-		out.Body, out.BodyEncoding = json.RawMessage(res.Body), BodyJSON
-	case utf8.Valid(res.Body) && !strings.ContainsRune(string(res.Body), 0) && isTextual(ct):
-		b, _ := json.Marshal(string(res.Body))
-		out.Body, out.BodyEncoding = b, BodyText
-	default:
-		b, _ := json.Marshal(base64.StdEncoding.EncodeToString(res.Body))
-		out.Body, out.BodyEncoding = b, BodyBase64
-	}
-	return out
-}
-
+// mediaType is the lower-cased media type of a Content-Type value.
 func mediaType(ct string) string {
 	mt, _, _ := strings.Cut(ct, ";")
 	return strings.ToLower(strings.TrimSpace(mt))
 }
 
-func isJSONType(ct string) bool {
+// IsJSONType reports a JSON media type: application/json or any +json.
+func IsJSONType(ct string) bool {
 	mt := mediaType(ct)
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-// isTextual reports a media type whose body is text; a body without a
-// type counts as text when it is valid UTF-8.
-func isTextual(ct string) bool {
-	mt := mediaType(ct)
-	return mt == "" || strings.HasPrefix(mt, "text/") || isJSONType(ct) || strings.HasSuffix(mt, "+xml") ||
-		slices.Contains([]string{"application/xml", "application/javascript", "application/x-www-form-urlencoded", "application/graphql"}, mt)
 }
 
 // maxListedActions bounds the action names an error message lists;

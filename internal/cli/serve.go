@@ -264,8 +264,9 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	// One guarded proxy for every call to an integration's servers:
 	// performs and the hosted page's OAuth2 token requests.
 	proxy := upstream.NewProxy(s.cfg.AllowPrivateUpstreams)
+	oauth := &upstream.OAuth2{Client: proxy.Client()}
 	s.Service = &portico.Service{Store: s.db, Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
-		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy, Refresher: &upstream.OAuth2{Client: proxy.Client()}}
+		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy, Refresher: oauth, OAuth2: oauth}
 	trusted, err := httpapi.ParseTrustedProxies(s.cfg.TrustedProxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
@@ -294,7 +295,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	if err != nil {
 		return err
 	}
-	page, err := web.New(web.Options{Service: s.Service, Logger: s.log, Key: ck, PublicURL: s.url, HTTPClient: proxy.Client()})
+	page, err := web.New(web.Options{Service: s.Service, Logger: s.log, Key: ck, PublicURL: s.url})
 	if err != nil {
 		return fmt.Errorf("hosted page: %w", err)
 	}

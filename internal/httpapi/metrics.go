@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/porticohq/portico/internal/portico"
-	"github.com/porticohq/portico/internal/webhook"
 )
 
 // Metrics are the server's Prometheus collectors, on a registry of their own
@@ -56,7 +55,7 @@ func NewMetrics() *Metrics {
 	// The series that alert rules watch exist from the start, at 0: a
 	// counter born at 1 shows no increase() until its second event, so a
 	// first failure would go unseen (docs/operations.md, deploy/prometheus-alerts.yaml).
-	for _, o := range []string{webhook.OutcomeDelivered, webhook.OutcomeRetry, webhook.OutcomeFailed} {
+	for _, o := range []string{portico.DeliveryDelivered, portico.DeliveryRetry, portico.DeliveryFailed} {
 		m.webhooks.WithLabelValues(o)
 	}
 	for _, o := range []string{portico.RefreshSucceeded, portico.RefreshRejected, portico.RefreshNoRefreshToken, portico.RefreshUnavailable} {

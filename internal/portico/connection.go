@@ -290,16 +290,9 @@ func (s *Service) SessionIntegrations(ctx context.Context, sess *Session, user *
 	}
 	out := []Integration{}
 	for _, in := range all {
-		if len(st.Integrations) > 0 && !slices.Contains(st.Integrations, in.Slug) {
-			continue
+		if st.Shows(&in) && in.VisibleTo(user) {
+			out = append(out, in)
 		}
-		if len(st.Categories) > 0 && !slices.Contains(st.Categories, in.Category) {
-			continue
-		}
-		if !in.VisibleTo(user) {
-			continue
-		}
-		out = append(out, in)
 	}
 	return out, nil
 }
@@ -381,8 +374,7 @@ func (s *Service) sessionIntegration(ctx context.Context, sess *Session, user *U
 	if err != nil {
 		return nil, err
 	}
-	if (len(st.Integrations) > 0 && !slices.Contains(st.Integrations, slug)) ||
-		(len(st.Categories) > 0 && !slices.Contains(st.Categories, integ.Category)) || !integ.VisibleTo(user) {
+	if !st.Shows(integ) || !integ.VisibleTo(user) {
 		return nil, NotFound("Integration")
 	}
 	return integ, nil

@@ -14,22 +14,40 @@ func (s *Service) FindUserByKey(ctx context.Context, appID, key string) (*User, 
 	if CheckExternalID(key) != nil {
 		return nil, NotFound("User")
 	}
-	users, err := s.Store.ListUsers(ctx, appID, UserFilter{ExternalID: &key}, ListQuery{Limit: 1})
-	if err != nil {
-		return nil, err
-	}
-	if len(users) == 1 {
-		return &users[0], nil
+	u, _, err := s.lookupUser(ctx, appID, UserRef{ExternalID: &key})
+	if err != nil || u != nil {
+		return u, err
 	}
 	email, err := NormalizeEmail(key)
 	if err != nil {
 		return nil, NotFound("User")
 	}
-	u, _, err := s.emailUser(ctx, appID, email)
+	u, _, err = s.lookupUser(ctx, appID, UserRef{Email: &email})
 	if err == nil && u == nil {
 		return nil, NotFound("User")
 	}
 	return u, err
+}
+
+// lookupUser is the one way the domain finds a user by a key (FindUserByKey,
+// Perform's user, the external-id lookups of userlink.go): by id
+// (CodeNotFound when unknown), by external id, or by email, the user keyed
+// by it (one without an external id). For an external id or an email no
+// user is keyed by, user is nil; for an email, holder is then the oldest
+// user with an external id who has it (nil when none has).
+func (s *Service) lookupUser(ctx context.Context, appID string, r UserRef) (user, holder *User, err error) {
+	switch {
+	case r.ID != nil:
+		user, err = s.Store.FindUserByID(ctx, appID, *r.ID)
+		return user, nil, err
+	case r.Email != nil:
+		return s.emailUser(ctx, appID, *r.Email)
+	}
+	users, err := s.Store.ListUsers(ctx, appID, UserFilter{ExternalID: r.ExternalID}, ListQuery{Limit: 1})
+	if err != nil || len(users) == 0 {
+		return nil, nil, err
+	}
+	return &users[0], nil, nil
 }
 
 // emailUser returns the user keyed by email (one without an external id),

@@ -59,6 +59,13 @@ type OutboxEvent struct {
 	WebhookSecret string
 }
 
+// Outcomes of webhook delivery attempts, as the metrics count them.
+const (
+	DeliveryDelivered = "delivered"
+	DeliveryRetry     = "retry"  // failed; tried again later
+	DeliveryFailed    = "failed" // failed; given up
+)
+
 // EventOutcome is the result of one delivery attempt.
 type EventOutcome struct {
 	// Status is EventDelivered, EventFailed (given up) or EventPending

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -372,6 +373,17 @@ func (a *Action) validate(field string) error {
 	if err != nil {
 		return Invalidf(field+".input_schema", "input_schema %s", messageOf(err))
 	}
+	compiled, err := compileSchema(a.InputSchema)
+	if err != nil {
+		return Invalidf(field+".input_schema", "input_schema must be a JSON Schema object.")
+	}
+	if at, err := compiled.badPattern(); err != nil {
+		where := field + ".input_schema." + at + ".pattern"
+		if at == "" {
+			where = field + ".input_schema.pattern"
+		}
+		return Invalidf(where, "%s is not RE2 syntax (%v).", where, err)
+	}
 	used, _ := placeholders(a.Path)
 	for _, p := range used {
 		if _, ok := props[p]; !ok {
@@ -441,9 +453,11 @@ func normalizeInputSchema(raw *json.RawMessage) (map[string]json.RawMessage, err
 
 // checkUpstreamURL accepts an absolute https URL without credentials or a
 // fragment (a query only when allowQuery). Plain http is accepted only to a
-// loopback address, and loopback, private and link-local hosts only when
-// allowPrivate. The perform path checks addresses again after DNS
-// resolution; this check refuses what is wrong on its face.
+// loopback address, and hosts the address policy refuses (address.go:
+// loopback, private, link-local and the other special-purpose ranges) only
+// when allowPrivate. Package upstream's guard applies the same policy
+// again to every address it dials, after DNS resolution; this check
+// refuses what is wrong on its face.
 func checkUpstreamURL(s string, allowPrivate, allowQuery bool) error {
 	if len(s) > MaxURLLength || hasControl(s) || strings.ContainsAny(s, " \\") {
 		return Errorf(CodeValidation, "must be an https URL of at most %d bytes.", MaxURLLength)
@@ -456,6 +470,9 @@ func checkUpstreamURL(s string, allowPrivate, allowQuery bool) error {
 		return Errorf(CodeValidation, "must not have a fragment or a query.")
 	}
 	host := u.Hostname()
+	if why := HostSpellingRefusal(host); why != "" {
+		return Errorf(CodeValidation, "names a host that is %s.", why)
+	}
 	private := isPrivateHost(host)
 	switch u.Scheme {
 	case "https":
@@ -480,21 +497,15 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// isPrivateHost reports a host that names this machine or a private,
-// link-local, unspecified or multicast address.
+// isPrivateHost reports a host that names this machine or an address the
+// address policy refuses (address.go).
 func isPrivateHost(host string) bool {
 	h := strings.ToLower(strings.TrimSuffix(host, "."))
 	if h == "localhost" || strings.HasSuffix(h, ".localhost") || strings.HasSuffix(h, ".internal") || strings.HasSuffix(h, ".local") {
 		return true
 	}
-	ip := net.ParseIP(h)
-	if ip == nil {
-		return false
-	}
-	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() ||
-		// carrier-grade NAT (100.64.0.0/10), used for cloud metadata by some
-		ip.To4() != nil && ip.To4()[0] == 100 && ip.To4()[1]&0xc0 == 64
+	ip, err := netip.ParseAddr(h)
+	return err == nil && AddressRefusal(ip) != ""
 }
 
 // ClientSecretAAD binds a sealed OAuth2 client secret to its integration.
@@ -669,10 +680,14 @@ func (s *Service) OAuth2ClientSecret(integ *Integration) (string, error) {
 }
 
 // VisibleTo reports whether a user may connect the integration: it is not
-// restricted to accounts, or the user is a member of one of them.
+// restricted to accounts, or the user is a member of one of them. A nil
+// user (one not created yet) is in no account.
 func (in *Integration) VisibleTo(u *User) bool {
 	if len(in.AccountIDs) == 0 {
 		return true
+	}
+	if u == nil {
+		return false
 	}
 	for _, a := range u.AccountIDs {
 		if slices.Contains(in.AccountIDs, a) {

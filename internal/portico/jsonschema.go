@@ -3,11 +3,13 @@ package portico
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"math/big"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -29,6 +31,129 @@ func schemaError(field, format string, args ...any) error {
 // json.Number. Errors are CodeValidation with the field path under
 // "input".
 func ValidateInput(schema, input json.RawMessage) (map[string]any, error) {
+	c, err := compileSchema(schema)
+	if err != nil {
+		return nil, err
+	}
+	return c.validate(input)
+}
+
+// maxCachedSchemas bounds the compiled schemas a Service keeps; past it
+// the cache starts again empty.
+const maxCachedSchemas = 4096
+
+// schemaCache keeps input schemas compiled, by their text: a definition's
+// schema is compiled on its first perform, not on every one, and a new
+// version of the integration (another text) gets its own entry. The zero
+// value is ready to use.
+type schemaCache struct {
+	mu sync.Mutex
+	m  map[string]*compiledSchema
+}
+
+func (sc *schemaCache) get(schema json.RawMessage) (*compiledSchema, error) {
+	sc.mu.Lock()
+	c, ok := sc.m[string(schema)]
+	sc.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := compileSchema(schema)
+	if err != nil {
+		return nil, err
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.m == nil || len(sc.m) >= maxCachedSchemas {
+		sc.m = map[string]*compiledSchema{}
+	}
+	sc.m[string(schema)] = c
+	return c, nil
+}
+
+// compiledSchema is an input schema decoded once, its patterns compiled.
+type compiledSchema struct {
+	root any
+	// patterns holds every pattern the schema uses, by its text; nil for
+	// one that is not RE2 syntax (refused at PUT, but a definition stored
+	// before that check may still have one).
+	patterns map[string]*regexp.Regexp
+}
+
+// compileSchema decodes a schema (empty means no constraint) and compiles
+// the patterns of every subschema the validator reads.
+func compileSchema(schema json.RawMessage) (*compiledSchema, error) {
+	c := &compiledSchema{patterns: map[string]*regexp.Regexp{}}
+	if len(bytes.TrimSpace(schema)) > 0 {
+		root, err := decodeJSON(schema)
+		if err != nil {
+			return nil, err
+		}
+		c.root = root
+	}
+	walkSubschemas(c.root, "", func(s map[string]any, _ string) bool {
+		if p, ok := s["pattern"].(string); ok {
+			if _, seen := c.patterns[p]; !seen {
+				c.patterns[p], _ = regexp.Compile(p)
+			}
+		}
+		return true
+	})
+	return c, nil
+}
+
+// badPattern returns the path (below the schema, as "properties.repo") of
+// the first subschema whose pattern is not RE2 syntax, and the compile
+// error; "" when every pattern compiles.
+func (c *compiledSchema) badPattern() (string, error) {
+	var path string
+	var bad error
+	walkSubschemas(c.root, "", func(s map[string]any, at string) bool {
+		p, ok := s["pattern"].(string)
+		if ok && c.patterns[p] == nil {
+			path, bad = at, regexpError(p)
+			return false
+		}
+		return true
+	})
+	return path, bad
+}
+
+func regexpError(p string) error {
+	_, err := regexp.Compile(p)
+	return err
+}
+
+// walkSubschemas calls visit on every subschema object the validator
+// reads (properties, items, additionalProperties), depth first in a stable
+// order, with its path; visit returns false to stop.
+func walkSubschemas(s any, path string, visit func(s map[string]any, path string) bool) bool {
+	m, ok := s.(map[string]any)
+	if !ok {
+		return true
+	}
+	if !visit(m, path) {
+		return false
+	}
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	if props, ok := m["properties"].(map[string]any); ok {
+		for _, k := range slices.Sorted(maps.Keys(props)) {
+			if !walkSubschemas(props[k], join("properties."+k), visit) {
+				return false
+			}
+		}
+	}
+	return walkSubschemas(m["items"], join("items"), visit) &&
+		walkSubschemas(m["additionalProperties"], join("additionalProperties"), visit)
+}
+
+// validate checks input against the schema (see ValidateInput).
+func (c *compiledSchema) validate(input json.RawMessage) (map[string]any, error) {
 	if len(bytes.TrimSpace(input)) == 0 || string(bytes.TrimSpace(input)) == "null" {
 		input = json.RawMessage("{}")
 	}
@@ -40,13 +165,7 @@ func ValidateInput(schema, input json.RawMessage) (map[string]any, error) {
 	if !ok {
 		return nil, Invalidf("input", "input must be a JSON object, not %s.", jsonKind(v))
 	}
-	var s any
-	if len(bytes.TrimSpace(schema)) > 0 {
-		if s, err = decodeJSON(schema); err != nil {
-			return nil, err
-		}
-	}
-	if err := validateValue(s, obj, "input"); err != nil {
+	if err := c.validateValue(c.root, obj, "input"); err != nil {
 		return nil, err
 	}
 	return obj, nil
@@ -96,7 +215,7 @@ func hasType(v any, t string) bool {
 
 // validateValue checks v against schema s (a decoded schema; true, nil or
 // {} admit anything, false nothing).
-func validateValue(s any, v any, field string) error {
+func (c *compiledSchema) validateValue(s any, v any, field string) error {
 	switch s := s.(type) {
 	case nil:
 		return nil
@@ -106,12 +225,12 @@ func validateValue(s any, v any, field string) error {
 		}
 		return nil
 	case map[string]any:
-		return validateObject(s, v, field)
+		return c.validateObject(s, v, field)
 	}
 	return nil
 }
 
-func validateObject(s map[string]any, v any, field string) error {
+func (c *compiledSchema) validateObject(s map[string]any, v any, field string) error {
 	if t, ok := s["type"]; ok {
 		var types []string
 		switch t := t.(type) {
@@ -140,18 +259,18 @@ func validateObject(s map[string]any, v any, field string) error {
 	}
 	switch v := v.(type) {
 	case string:
-		return validateString(s, v, field)
+		return c.validateString(s, v, field)
 	case json.Number:
-		return validateNumber(s, v, field)
+		return c.validateNumber(s, v, field)
 	case []any:
-		return validateArray(s, v, field)
+		return c.validateArray(s, v, field)
 	case map[string]any:
-		return validateProperties(s, v, field)
+		return c.validateProperties(s, v, field)
 	}
 	return nil
 }
 
-func validateString(s map[string]any, v, field string) error {
+func (c *compiledSchema) validateString(s map[string]any, v, field string) error {
 	n := utf8.RuneCountInString(v)
 	if m, ok := intKeyword(s, "minLength"); ok && n < m {
 		return schemaError(field, "%s must be at least %d characters long.", field, m)
@@ -160,8 +279,8 @@ func validateString(s map[string]any, v, field string) error {
 		return schemaError(field, "%s must be at most %d characters long.", field, m)
 	}
 	if p, ok := s["pattern"].(string); ok {
-		re, err := regexp.Compile(p)
-		if err != nil {
+		re := c.patterns[p]
+		if re == nil {
 			// Fail closed: an input the schema's author meant to restrict
 			// is not let through unchecked.
 			return schemaError(field, "%s cannot be checked: the action's pattern %q is not RE2 syntax.", field, p)
@@ -173,7 +292,7 @@ func validateString(s map[string]any, v, field string) error {
 	return nil
 }
 
-func validateNumber(s map[string]any, v json.Number, field string) error {
+func (c *compiledSchema) validateNumber(s map[string]any, v json.Number, field string) error {
 	x, ok := new(big.Float).SetString(string(v))
 	if !ok {
 		return schemaError(field, "%s is not a number.", field)
@@ -200,7 +319,7 @@ func validateNumber(s map[string]any, v json.Number, field string) error {
 	return nil
 }
 
-func validateArray(s map[string]any, v []any, field string) error {
+func (c *compiledSchema) validateArray(s map[string]any, v []any, field string) error {
 	if m, ok := intKeyword(s, "minItems"); ok && len(v) < m {
 		return schemaError(field, "%s must have at least %d items.", field, m)
 	}
@@ -209,7 +328,7 @@ func validateArray(s map[string]any, v []any, field string) error {
 	}
 	if items, ok := s["items"]; ok {
 		for i, x := range v {
-			if err := validateValue(items, x, field+"["+strconv.Itoa(i)+"]"); err != nil {
+			if err := c.validateValue(items, x, field+"["+strconv.Itoa(i)+"]"); err != nil {
 				return err
 			}
 		}
@@ -217,7 +336,7 @@ func validateArray(s map[string]any, v []any, field string) error {
 	return nil
 }
 
-func validateProperties(s map[string]any, v map[string]any, field string) error {
+func (c *compiledSchema) validateProperties(s map[string]any, v map[string]any, field string) error {
 	props, _ := s["properties"].(map[string]any)
 	if req, ok := s["required"].([]any); ok {
 		for _, r := range req {
@@ -238,7 +357,7 @@ func validateProperties(s map[string]any, v map[string]any, field string) error 
 	for _, k := range names {
 		sub := field + "." + k
 		if ps, ok := props[k]; ok {
-			if err := validateValue(ps, v[k], sub); err != nil {
+			if err := c.validateValue(ps, v[k], sub); err != nil {
 				return err
 			}
 			continue
@@ -249,7 +368,7 @@ func validateProperties(s map[string]any, v map[string]any, field string) error 
 		if b, ok := extra.(bool); ok && !b {
 			return schemaError(sub, "%s is not a parameter of this action.", sub)
 		}
-		if err := validateValue(extra, v[k], sub); err != nil {
+		if err := c.validateValue(extra, v[k], sub); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"time"
 )
 
@@ -97,4 +98,65 @@ func randomText(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// OAuth2Flow runs the authorization-code flow with an integration's
+// provider: package upstream's OAuth2 client, the same one that refreshes
+// tokens (Service.Refresher).
+type OAuth2Flow interface {
+	// AuthCodeURL is the provider's authorize URL with the client id,
+	// scopes, state and the S256 challenge of verifier.
+	AuthCodeURL(integ *Integration, redirectURL, state, verifier string) string
+	// Exchange trades a code for tokens. A provider's refusal wraps
+	// ErrProviderRefused.
+	Exchange(ctx context.Context, integ *Integration, clientSecret, redirectURL, code, verifier string, now time.Time) (Credentials, error)
+}
+
+// ErrProviderRefused is a token request the provider answered with a
+// refusal (an OAuth2 error answer or an error status), not a failure to
+// reach it.
+var ErrProviderRefused = errors.New("the provider refused it")
+
+// OAuthExchangeError is a code exchange that failed. Err may name the
+// token URL, an address and why the address guard refused it: it is for
+// the log; Integration's name is for the user.
+type OAuthExchangeError struct {
+	Integration *Integration
+	Err         error
+}
+
+func (e *OAuthExchangeError) Error() string { return e.Integration.Name + ": " + e.Err.Error() }
+func (e *OAuthExchangeError) Unwrap() error { return e.Err }
+
+// StartOAuth begins an authorization on the hosted page (BeginOAuth) and
+// returns where the user's browser goes to authorize; the provider
+// returns it to callbackURL.
+func (s *Service) StartOAuth(ctx context.Context, sess *Session, user *User, slug, callbackURL string) (string, error) {
+	if s.OAuth2 == nil {
+		return "", errors.New("oauth: no OAuth2 client configured")
+	}
+	integ, state, verifier, err := s.BeginOAuth(ctx, sess, user, slug)
+	if err != nil {
+		return "", err
+	}
+	return s.OAuth2.AuthCodeURL(integ, callbackURL, state, verifier), nil
+}
+
+// CompleteOAuth exchanges the code of an authorization FinishOAuth
+// accepted, with its PKCE verifier, and stores the tokens as the user's
+// connection. A failed exchange is an *OAuthExchangeError.
+func (s *Service) CompleteOAuth(ctx context.Context, sess *Session, user *User, integ *Integration, code, verifier, callbackURL string) (*Connection, error) {
+	if s.OAuth2 == nil {
+		return nil, errors.New("oauth: no OAuth2 client configured")
+	}
+	secret, err := s.OAuth2ClientSecret(integ)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := s.OAuth2.Exchange(ctx, integ, secret, callbackURL, code, verifier, s.Now())
+	if err != nil {
+		return nil, &OAuthExchangeError{Integration: integ, Err: err}
+	}
+	conn, _, err := s.ConnectForSession(ctx, sess, user, integ.Slug, creds)
+	return conn, err
 }

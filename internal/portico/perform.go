@@ -14,14 +14,16 @@ import (
 	"unicode/utf8"
 )
 
-// Upstream sends the requests Perform builds to integrations' servers
-// (package upstream, with its address guard and bounds).
+// Upstream sends the requests Perform builds to integrations' servers and
+// shapes their answers as results (package upstream, with its address
+// guard and bounds).
 type Upstream interface {
-	// Do sends req and returns the response read in full. Errors:
-	// CodeUpstreamUnreachable (transport failure, an address or redirect
-	// the guard refuses, a response over the size bound; details.reason
-	// says which) and CodeUpstreamTimeout.
-	Do(ctx context.Context, req *UpstreamRequest) (*UpstreamResponse, error)
+	// Send sends req and returns the response read in full, as a result
+	// (hop-by-hop headers left out, the body encoded by its type).
+	// Errors: CodeUpstreamUnreachable (transport failure, an address or
+	// redirect the guard refuses, a response over the size bound;
+	// details.reason says which) and CodeUpstreamTimeout.
+	Send(ctx context.Context, req *UpstreamRequest) (*PerformResult, error)
 }
 
 // UpstreamRequest is one request to an integration's API, credential
@@ -31,13 +33,6 @@ type UpstreamRequest struct {
 	URL    *url.URL
 	Header map[string][]string
 	Body   []byte // nil: no body
-}
-
-// UpstreamResponse is an integration's answer.
-type UpstreamResponse struct {
-	Status int
-	Header map[string][]string
-	Body   []byte
 }
 
 // UserRef names the user a perform acts for: exactly one of its fields.
@@ -164,7 +159,7 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 	if in.Request != nil {
 		req, err = buildRaw(integ, in.Request)
 	} else {
-		req, err = buildAction(integ, in.Action, in.Input)
+		req, err = s.buildAction(integ, in.Action, in.Input)
 	}
 	if err != nil {
 		return nil, err
@@ -176,11 +171,7 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 		}
 		return nil, err
 	}
-	probe := user
-	if probe == nil {
-		probe = &User{}
-	}
-	if !integ.VisibleTo(probe) {
+	if !integ.VisibleTo(user) {
 		return nil, &Error{Code: CodeForbidden, Message: integ.Name + " is restricted to members of certain accounts; the user is in none of them.",
 			Details: map[string]any{"integration": integ.Slug}}
 	}
@@ -198,11 +189,7 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 	if s.Upstream == nil {
 		return nil, errors.New("perform: no upstream client configured")
 	}
-	res, err := s.Upstream.Do(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	return resultOf(res), nil
+	return s.Upstream.Send(ctx, req)
 }
 
 func (r UserRef) check() error {
@@ -231,25 +218,12 @@ func (r UserRef) check() error {
 // findUserRef returns the user named, or nil for an external id or email
 // no user has yet.
 func (s *Service) findUserRef(ctx context.Context, appID string, r UserRef) (*User, error) {
-	if r.ID != nil {
-		return s.Store.FindUserByID(ctx, appID, *r.ID)
+	user, holder, err := s.lookupUser(ctx, appID, r)
+	if err == nil && user == nil && holder != nil {
+		// Perform by email would create a second person for it.
+		return nil, withField(EmailHeld(holder.ID), "user.email")
 	}
-	if r.Email != nil {
-		keyed, holder, err := s.emailUser(ctx, appID, *r.Email)
-		if err != nil || keyed != nil {
-			return keyed, err
-		}
-		if holder != nil {
-			// Perform by email would create a second person for it.
-			return nil, withField(EmailHeld(holder.ID), "user.email")
-		}
-		return nil, nil
-	}
-	users, err := s.Store.ListUsers(ctx, appID, UserFilter{ExternalID: r.ExternalID}, ListQuery{Limit: 1})
-	if err != nil || len(users) == 0 {
-		return nil, err
-	}
-	return &users[0], nil
+	return user, err
 }
 
 // usableCredentials returns the credentials of the user's connection, or a
@@ -318,41 +292,16 @@ func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integ
 		Err: cr}
 }
 
-// maxSessionScan bounds the sessions read to find the newest active one.
-const maxSessionScan = 1000
-
 // newestSessionFor returns the user's newest active session whose page
 // shows the integration, or nil.
 func (s *Service) newestSessionFor(ctx context.Context, app *App, integ *Integration, user *User) (*Session, error) {
 	if user == nil {
 		return nil, nil
 	}
-	var found *Session
-	now := s.now()
-	q := ListQuery{Limit: 100}
-	for scanned := 0; scanned < maxSessionScan; {
-		page, err := s.Store.ListActiveSessions(ctx, app.ID, SessionFilter{UserID: &user.ID}, now, q)
-		if err != nil {
-			return nil, err
-		}
-		for i := range page {
-			st, err := SessionSettingsOf(&page[i])
-			if err != nil {
-				return nil, err
-			}
-			if (len(st.Integrations) == 0 || slices.Contains(st.Integrations, integ.Slug)) &&
-				(len(st.Categories) == 0 || slices.Contains(st.Categories, integ.Category)) {
-				found = &page[i]
-			}
-		}
-		scanned += len(page)
-		if len(page) < q.Limit {
-			break
-		}
-		last := page[len(page)-1]
-		q.After = &Cursor{last.CreatedAt, last.ID}
-	}
-	return found, nil
+	return s.Store.NewestActiveSession(ctx, app.ID, user.ID, s.now(), func(sess *Session) (bool, error) {
+		st, err := SessionSettingsOf(sess)
+		return st.Shows(integ), err
+	})
 }
 
 func connectionHint(name, reason string, ttl time.Duration) string {
@@ -370,13 +319,17 @@ func connectionHint(name, reason string, ttl time.Duration) string {
 
 // buildAction builds the request of a declared action from its input: the
 // path placeholders, then the query (GET, DELETE) or a JSON body.
-func buildAction(integ *Integration, name string, input json.RawMessage) (*UpstreamRequest, error) {
+func (s *Service) buildAction(integ *Integration, name string, input json.RawMessage) (*UpstreamRequest, error) {
 	i := slices.IndexFunc(integ.Actions, func(a Action) bool { return a.Name == name })
 	if i < 0 {
 		return nil, unknownAction(integ, name)
 	}
 	a := integ.Actions[i]
-	args, err := ValidateInput(a.InputSchema, input)
+	schema, err := s.schemas.get(a.InputSchema)
+	if err != nil {
+		return nil, err
+	}
+	args, err := schema.validate(input)
 	if err != nil {
 		return nil, err
 	}
@@ -389,16 +342,16 @@ func buildAction(integ *Integration, name string, input json.RawMessage) (*Upstr
 		k := m[1 : len(m)-1]
 		v, ok := rest[k]
 		delete(rest, k)
-		s, scalar := scalarText(v)
+		text, scalar := scalarText(v)
 		switch {
 		case !ok:
 			bad = Invalidf("input."+k, "input.%s is required: it is part of the path.", k)
 		case !scalar:
 			bad = Invalidf("input."+k, "input.%s must be a string or a number: it is part of the path.", k)
-		case s == "" || s == "." || s == "..":
+		case text == "" || text == "." || text == "..":
 			bad = Invalidf("input."+k, "input.%s cannot be empty, . or ..: it is part of the path.", k)
 		}
-		return url.PathEscape(s)
+		return url.PathEscape(text)
 	})
 	if bad != nil {
 		return nil, bad
@@ -512,7 +465,7 @@ func buildRaw(integ *Integration, r *RawRequest) (*UpstreamRequest, error) {
 		ct = v[0]
 	}
 	var text string
-	if ct != "" && !isJSONType(ct) && json.Unmarshal(body, &text) == nil {
+	if ct != "" && !IsJSONType(ct) && json.Unmarshal(body, &text) == nil {
 		req.Body = []byte(text)
 		return req, nil
 	}
@@ -556,53 +509,16 @@ func injectCredentials(integ *Integration, creds Credentials, req *UpstreamReque
 	return nil
 }
 
-// hopByHop are response headers that describe one connection, not the
-// answer.
-var hopByHop = []string{"connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
-
-// resultOf turns an upstream answer into a result: a JSON body as JSON,
-// text as a string, anything else base64.
-func resultOf(res *UpstreamResponse) *PerformResult {
-	out := &PerformResult{Status: res.Status, Headers: map[string]string{}}
-	for k, vs := range res.Header {
-		lk := strings.ToLower(k)
-		if slices.Contains(hopByHop, lk) || len(vs) == 0 {
-			continue
-		}
-		out.Headers[lk] = strings.Join(vs, ", ")
-	}
-	ct := out.Headers["content-type"]
-	switch {
-	case len(res.Body) == 0:
-		out.Body, out.BodyEncoding = json.RawMessage("null"), BodyNone
-	case isJSONType(ct) && json.Valid(res.Body):
-		out.Body, out.BodyEncoding = json.RawMessage(res.Body), BodyJSON
-	case utf8.Valid(res.Body) && !strings.ContainsRune(string(res.Body), 0) && isTextual(ct):
-		b, _ := json.Marshal(string(res.Body))
-		out.Body, out.BodyEncoding = b, BodyText
-	default:
-		b, _ := json.Marshal(base64.StdEncoding.EncodeToString(res.Body))
-		out.Body, out.BodyEncoding = b, BodyBase64
-	}
-	return out
-}
-
+// mediaType is the lower-cased media type of a Content-Type value.
 func mediaType(ct string) string {
 	mt, _, _ := strings.Cut(ct, ";")
 	return strings.ToLower(strings.TrimSpace(mt))
 }
 
-func isJSONType(ct string) bool {
+// IsJSONType reports a JSON media type: application/json or any +json.
+func IsJSONType(ct string) bool {
 	mt := mediaType(ct)
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-// isTextual reports a media type whose body is text; a body without a
-// type counts as text when it is valid UTF-8.
-func isTextual(ct string) bool {
-	mt := mediaType(ct)
-	return mt == "" || strings.HasPrefix(mt, "text/") || isJSONType(ct) || strings.HasSuffix(mt, "+xml") ||
-		slices.Contains([]string{"application/xml", "application/javascript", "application/x-www-form-urlencoded", "application/graphql"}, mt)
 }
 
 // maxListedActions bounds the action names an error message lists;

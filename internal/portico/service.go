@@ -32,10 +32,16 @@ type Service struct {
 	Refresher TokenRefresher
 	// Metrics, when set, counts sessions created and revoked.
 	Metrics Metrics
+	// OAuth2 runs the hosted page's authorization-code flow (oauth.go):
+	// the server sets the same upstream client as Refresher.
+	OAuth2 OAuth2Flow
 	// CountRefresh, when set, is told the outcome of every refresh this
 	// node made: RefreshSucceeded, or the reason it failed
 	// (RefreshRejected, RefreshNoRefreshToken, RefreshUnavailable).
 	CountRefresh func(outcome string)
+
+	// schemas keeps actions' input schemas compiled (jsonschema.go).
+	schemas schemaCache
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }

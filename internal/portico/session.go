@@ -51,6 +51,15 @@ type SessionSettings struct {
 	AutoRedirect  bool     `json:"auto_redirect"`
 }
 
+// Shows reports whether a session with these settings may show the
+// integration: settings.integrations and settings.categories name it (all
+// when empty). Whether its account restriction admits the user is
+// Integration.VisibleTo.
+func (s SessionSettings) Shows(in *Integration) bool {
+	return (len(s.Integrations) == 0 || slices.Contains(s.Integrations, in.Slug)) &&
+		(len(s.Categories) == 0 || slices.Contains(s.Categories, in.Category))
+}
+
 var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // The actions a hosted page may offer per connection.

@@ -87,6 +87,11 @@ type Store interface {
 	// ListActiveSessions returns sessions neither revoked nor expired at
 	// now, oldest first (by creation time, then id).
 	ListActiveSessions(ctx context.Context, appID string, f SessionFilter, now time.Time, q ListQuery) ([]Session, error)
+	// NewestActiveSession returns the user's newest session (by creation
+	// time, then id) neither revoked nor expired at now for which suits
+	// is true, or nil when there is none; an error of suits ends the
+	// search and is returned.
+	NewestActiveSession(ctx context.Context, appID, userID string, now time.Time, suits func(*Session) (bool, error)) (*Session, error)
 	// ExtendSession sets the expiry of an active session (CodeNotFound if
 	// unknown or revoked; CodeConflict if expired).
 	ExtendSession(ctx context.Context, appID, id string, expiresAt time.Time) (*Session, error)

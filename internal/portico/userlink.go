@@ -9,9 +9,6 @@ import (
 // ask, again and again, for a link to the hosted page or for the state of
 // one integration: the Superface Hub surface (SPEC.md §8.1) is built on it.
 
-// maxReuseScan bounds the active sessions read to find one to reuse.
-const maxReuseScan = 1000
-
 // UserConfigLink returns a fresh configuration URL for the user with this
 // external id, creating the user when there is none, and how long the URL
 // stays valid. It issues a new code for the user's newest active session
@@ -73,43 +70,20 @@ func (s *Service) reusableSession(ctx context.Context, app *App, externalID stri
 		return nil, err
 	}
 	minEnd := now.Add(Seconds(int64(app.Settings.ConfigurationURLTTLSeconds)))
-	var found *Session
-	q := ListQuery{Limit: 100}
-	for scanned := 0; scanned < maxReuseScan; {
-		page, err := s.Store.ListActiveSessions(ctx, app.ID, SessionFilter{UserID: &user.ID}, now, q)
-		if err != nil {
-			return nil, err
-		}
-		for i := range page {
-			st, err := SessionSettingsOf(&page[i])
-			if err != nil {
-				return nil, err
-			}
-			// A session narrowed to some integrations, or made for
-			// a sandbox or an isolated page, was made for another
-			// purpose: its page would not show everything.
-			if len(st.Integrations) == 0 && len(st.Categories) == 0 && !st.IsolationMode && !st.SandboxMode &&
-				!page[i].ExpiresAt.Before(minEnd) {
-				found = &page[i]
-			}
-		}
-		scanned += len(page)
-		if len(page) < q.Limit {
-			break
-		}
-		last := page[len(page)-1]
-		q.After = &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
-	}
-	return found, nil
+	return s.Store.NewestActiveSession(ctx, app.ID, user.ID, now, func(sess *Session) (bool, error) {
+		st, err := SessionSettingsOf(sess)
+		// A session narrowed to some integrations, or made for a
+		// sandbox or an isolated page, was made for another purpose:
+		// its page would not show everything.
+		return len(st.Integrations) == 0 && len(st.Categories) == 0 && !st.IsolationMode && !st.SandboxMode &&
+			!sess.ExpiresAt.Before(minEnd), err
+	})
 }
 
 // userByExternalID returns the user keyed by externalID, or nil.
 func (s *Service) userByExternalID(ctx context.Context, appID, externalID string) (*User, error) {
-	users, err := s.Store.ListUsers(ctx, appID, UserFilter{ExternalID: &externalID}, ListQuery{Limit: 1})
-	if err != nil || len(users) == 0 {
-		return nil, err
-	}
-	return &users[0], nil
+	user, _, err := s.lookupUser(ctx, appID, UserRef{ExternalID: &externalID})
+	return user, err
 }
 
 // IntegrationConnected reports whether the user keyed by externalID can
@@ -126,11 +100,7 @@ func (s *Service) IntegrationConnected(ctx context.Context, appID, externalID, s
 	if err != nil {
 		return nil, false, err
 	}
-	probe := user
-	if probe == nil {
-		probe = &User{}
-	}
-	if !integ.VisibleTo(probe) {
+	if !integ.VisibleTo(user) {
 		return nil, false, NotFound("Integration")
 	}
 	if integ.Auth.Type == AuthNone {

@@ -51,7 +51,7 @@ func (c *canary) port() string {
 	return p
 }
 
-func call(p *upstream.Proxy, rawURL string) (*portico.UpstreamResponse, error) {
+func call(p *upstream.Proxy, rawURL string) (*upstream.Response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, err

@@ -58,8 +58,9 @@ func (o *OAuth2) AuthCodeURL(integ *portico.Integration, redirectURL, state, ver
 var ErrExchange = errors.New("the token request failed")
 
 // ErrRefused is a token request the provider answered with a refusal (an
-// OAuth2 error answer or an error status).
-var ErrRefused = errors.New("the provider refused it")
+// OAuth2 error answer or an error status): the domain's
+// portico.ErrProviderRefused.
+var ErrRefused = portico.ErrProviderRefused
 
 // Exchange trades an authorization code for tokens, as credentials of a
 // connection: access_token, and refresh_token, token_type, expires_at (now

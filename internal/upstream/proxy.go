@@ -110,12 +110,19 @@ func (p *Proxy) httpClient() *http.Client {
 // integrations' servers (OAuth2 token requests).
 func (p *Proxy) Client() *http.Client { return p.httpClient() }
 
+// Response is an integration's answer, read in full.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
 // Do sends req and reads the response within the bounds. A response body
 // over the size bound is refused, never buffered past it. Errors are
 // *portico.Error with CodeUpstreamUnreachable or CodeUpstreamTimeout and a
 // details.reason; their messages hold no URL (a query may carry a
 // credential).
-func (p *Proxy) Do(ctx context.Context, req *portico.UpstreamRequest) (*portico.UpstreamResponse, error) {
+func (p *Proxy) Do(ctx context.Context, req *portico.UpstreamRequest) (*Response, error) {
 	timeout := p.Timeout
 	if timeout <= 0 {
 		timeout = Timeout
@@ -160,7 +167,7 @@ func (p *Proxy) Do(ctx context.Context, req *portico.UpstreamRequest) (*portico.
 	if int64(len(body)) > limit {
 		return nil, tooLarge(limit)
 	}
-	return &portico.UpstreamResponse{Status: res.StatusCode, Header: res.Header, Body: body}, nil
+	return &Response{Status: res.StatusCode, Header: res.Header, Body: body}, nil
 }
 
 func tooLarge(limit int64) error {

@@ -257,19 +257,23 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 		// with --allow-private-upstreams when private.
 		tokenURL, authorizeURL string
 		private                bool
-		clientSecret           string
-		page                   string   // the sentence the user sees
-		hidden                 []string // what the page must not show
-		logged                 string   // what the log line holds
+		// stored puts the URLs in the store directly: a definition saved
+		// before definitions were judged by the guard's address policy,
+		// which a PUT now refuses.
+		stored       bool
+		clientSecret string
+		page         string   // the sentence the user sees
+		hidden       []string // what the page must not show
+		logged       string   // what the log line holds
 	}{
 		{
 			name: "refused by the address guard",
 			// 127.0.0.1 through NAT64: public on its face, loopback once dialled.
 			tokenURL: "https://[64:ff9b::7f00:1]:8443/oauth/token", authorizeURL: "https://[64:ff9b::7f00:1]:8443/authorize",
-			clientSecret: clientSecret,
-			page:         "GitLab could not be reached to finish connecting. Try again in a moment.",
-			hidden:       []string{"64:ff9b", "7f00", "8443", "/oauth/token", "loopback", "NAT64", "refused"},
-			logged:       "loopback address (through NAT64)",
+			stored: true, clientSecret: clientSecret,
+			page:   "GitLab could not be reached to finish connecting. Try again in a moment.",
+			hidden: []string{"64:ff9b", "7f00", "8443", "/oauth/token", "loopback", "NAT64", "refused"},
+			logged: "loopback address (through NAT64)",
 		},
 		{
 			name:     "unreachable",
@@ -291,13 +295,20 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 		for _, eng := range storetest.Engines(t) {
 			t.Run(tc.name+"/"+eng.Name, func(t *testing.T) {
 				s := newSite(t, on(t, eng), func(c *cli.Config) { c.AllowPrivateUpstreams = tc.private })
+				tokenURL, authorizeURL := tc.tokenURL, tc.authorizeURL
+				if tc.stored {
+					tokenURL, authorizeURL = "https://gitlab.example.com/oauth/token", "https://gitlab.example.com/authorize"
+				}
 				s.api("PUT", "/v1/integrations/gitlab", map[string]any{
 					"name": "GitLab", "category": "code", "base_url": "https://gitlab.example.com/api",
 					"auth": map[string]any{"type": "oauth2",
-						"oauth2": map[string]any{"authorize_url": tc.authorizeURL, "token_url": tc.tokenURL,
+						"oauth2": map[string]any{"authorize_url": authorizeURL, "token_url": tokenURL,
 							"client_id": clientID, "client_secret": tc.clientSecret, "scopes": []string{"repo"}},
 						"inject": map[string]any{"header": "Authorization", "format": "Bearer {access_token}"}},
 				}, 201)
+				if tc.stored {
+					storeURLs(t, s, "gitlab", tc.tokenURL, tc.authorizeURL)
+				}
 				c := browser()
 				authURL := startOAuth(t, s, c)
 				callback := s.URL + "/connect/oauth/callback?code=code-1&state="
@@ -393,4 +404,29 @@ func TestBrowser_OAuth2EndToEnd(t *testing.T) {
 	if _, err := (&upstream.OAuth2{}).Refresh(bg, integ, "wrong-secret", creds, s.Svc.Now()); !errors.Is(err, upstream.ErrExchange) {
 		t.Fatalf("refresh with a wrong client secret: %v", err)
 	}
+}
+
+// storeURLs rewrites an integration's OAuth2 endpoints in the store,
+// past the checks of a PUT.
+func storeURLs(t *testing.T, s *site, slug, tokenURL, authorizeURL string) {
+	t.Helper()
+	ctx := context.Background()
+	app, _, err := s.Svc.AuthenticateAPIKey(ctx, s.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, err := s.Svc.Store.ListIntegrations(ctx, app.ID, portico.ListQuery{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range ins {
+		if in.Slug == slug {
+			in.Auth.OAuth2.TokenURL, in.Auth.OAuth2.AuthorizeURL = tokenURL, authorizeURL
+			if _, err := s.Svc.Store.PutIntegration(ctx, &in); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no integration %s", slug)
 }

@@ -22,7 +22,6 @@ import (
 	"strings"
 
 	"github.com/porticohq/portico/internal/portico"
-	"github.com/porticohq/portico/internal/upstream"
 )
 
 //go:embed templates/*.html
@@ -40,14 +39,11 @@ type Options struct {
 	Key []byte
 	// PublicURL is where users reach the server; https makes cookies Secure.
 	PublicURL string
-	// HTTPClient sends OAuth2 token requests (nil: upstream's default).
-	HTTPClient *http.Client
 }
 
 // Handler serves /connect.
 type Handler struct {
 	svc       *portico.Service
-	oauth     *upstream.OAuth2
 	publicURL string
 	log       *slog.Logger
 	key       []byte
@@ -64,7 +60,7 @@ func New(o Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{svc: o.Service, oauth: &upstream.OAuth2{Client: o.HTTPClient}, publicURL: strings.TrimRight(o.PublicURL, "/"),
+	return &Handler{svc: o.Service, publicURL: strings.TrimRight(o.PublicURL, "/"),
 		log: o.Logger, key: o.Key, secure: strings.HasPrefix(o.PublicURL, "https://"),
 		tmpl: tmpl, origin: http.NewCrossOriginProtection()}, nil
 }
@@ -306,15 +302,15 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		status, v.Message = http.StatusBadRequest, &message{"This authorization is not valid", "It was already used, has expired, or did not start here. Go back to the page and connect again."}
 	case errors.Is(err, portico.ErrOAuthOther):
 		status, v.Message = http.StatusForbidden, &message{"This authorization belongs to another session", "Go back to the page and connect again."}
-	case errors.As(err, new(exchangeError)):
+	case errors.As(err, new(*portico.OAuthExchangeError)):
 		// What failed (the token URL, an address, the guard's reason, the
 		// provider's answer) goes to the log; the user gets a sentence.
-		var xe exchangeError
+		var xe *portico.OAuthExchangeError
 		errors.As(err, &xe)
 		h.logFailure(w, r, "oauth_exchange_failed", err)
-		body := xe.name + " could not be reached to finish connecting. Try again in a moment."
-		if errors.Is(err, upstream.ErrRefused) {
-			body = xe.name + " did not accept the connection. Try again."
+		body := xe.Integration.Name + " could not be reached to finish connecting. Try again in a moment."
+		if errors.Is(err, portico.ErrProviderRefused) {
+			body = xe.Integration.Name + " did not accept the connection. Try again."
 		}
 		status, v.Message = http.StatusBadGateway, &message{"The connection was not made", body}
 	case errors.As(err, new(providerError)):
@@ -508,6 +504,13 @@ func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request, nonce st
 		}
 		return err
 	}
+	return h.afterConnect(w, r, ps, slug)
+}
+
+// afterConnect sends the browser on once a connection is made: back to
+// the app's redirect URI with the outcome when the session asks for
+// auto_redirect, else to the page with a notice.
+func (h *Handler) afterConnect(w http.ResponseWriter, r *http.Request, ps *pageSession, slug string) error {
 	st, err := portico.SessionSettingsOf(ps.sess)
 	if err != nil {
 		return err
@@ -545,11 +548,11 @@ func (h *Handler) handleDone(w http.ResponseWriter, r *http.Request, nonce strin
 // handleOAuthStart begins an authorization and sends the browser to the
 // provider.
 func (h *Handler) handleOAuthStart(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
-	integ, state, verifier, err := h.svc.BeginOAuth(r.Context(), ps.sess, ps.user, r.PathValue("slug"))
+	to, err := h.svc.StartOAuth(r.Context(), ps.sess, ps.user, r.PathValue("slug"), h.callbackURL())
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, h.oauth.AuthCodeURL(integ, h.callbackURL(), state, verifier), http.StatusSeeOther)
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
 
@@ -566,16 +569,6 @@ func (e providerError) Error() string {
 	return e.code
 }
 
-// exchangeError is a failed code exchange with the integration's name, to
-// tell the user in plain words.
-type exchangeError struct {
-	name string
-	err  error
-}
-
-func (e exchangeError) Error() string { return e.name + ": " + e.err.Error() }
-func (e exchangeError) Unwrap() error { return e.err }
-
 // handleOAuthCallback completes an authorization: the state must be this
 // page session's, unused and unexpired; the code is exchanged with the
 // PKCE verifier and the tokens stored as the user's connection.
@@ -588,27 +581,10 @@ func (h *Handler) handleOAuthCallback(w http.ResponseWriter, r *http.Request, no
 	if e := q.Get("error"); e != "" {
 		return providerError{code: truncate(e, 100), description: truncate(q.Get("error_description"), 300)}
 	}
-	secret, err := h.svc.OAuth2ClientSecret(integ)
-	if err != nil {
+	if _, err := h.svc.CompleteOAuth(r.Context(), ps.sess, ps.user, integ, q.Get("code"), verifier, h.callbackURL()); err != nil {
 		return err
 	}
-	creds, err := h.oauth.Exchange(r.Context(), integ, secret, h.callbackURL(), q.Get("code"), verifier, h.svc.Now())
-	if err != nil {
-		return exchangeError{name: integ.Name, err: err}
-	}
-	if _, _, err := h.svc.ConnectForSession(r.Context(), ps.sess, ps.user, integ.Slug, creds); err != nil {
-		return err
-	}
-	st, err := portico.SessionSettingsOf(ps.sess)
-	if err != nil {
-		return err
-	}
-	if st.AutoRedirect && ps.sess.RedirectURI != "" {
-		http.Redirect(w, r, withStatus(ps.sess.RedirectURI, "connected", integ.Slug), http.StatusSeeOther)
-		return nil
-	}
-	http.Redirect(w, r, "/connect/?notice=connected", http.StatusSeeOther)
-	return nil
+	return h.afterConnect(w, r, ps, integ.Slug)
 }
 
 func truncate(s string, n int) string {

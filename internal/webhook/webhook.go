@@ -46,11 +46,13 @@ const (
 	EventTypeHeader = "Portico-Event-Type"
 )
 
-// Outcomes counted by Options.Count.
+// Outcomes counted by Options.Count: the domain's delivery outcomes, so
+// that the metrics (package httpapi) name them without importing this
+// adapter.
 const (
-	OutcomeDelivered = "delivered"
-	OutcomeRetry     = "retry"
-	OutcomeFailed    = "failed"
+	OutcomeDelivered = portico.DeliveryDelivered
+	OutcomeRetry     = portico.DeliveryRetry
+	OutcomeFailed    = portico.DeliveryFailed
 )
 
 // Options configure a Worker.

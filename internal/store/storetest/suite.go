@@ -80,6 +80,7 @@ var cases = []testCase{
 	{"FindUserByID/OtherAppCannotSeeIt", testFindUserByIDOtherAppCannotSeeIt},
 	{"Users/OtherAppCannotListOrFindByKey", testUsersOtherAppCannotListOrFindByKey},
 	{"FindSessionByTokenHash", testFindSessionByTokenHash},
+	{"NewestActiveSession", testNewestActiveSession},
 	{"Session/LimitRejectExactUnderConcurrency", testSessionLimitRejectExactUnderConcurrency},
 	{"Session/LimitEvictOldestExactUnderConcurrency", testSessionLimitEvictOldestExactUnderConcurrency},
 	{"Session/LimitEvictsTheOldestActive", testSessionLimitEvictsTheOldestActive},

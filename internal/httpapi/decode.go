@@ -6,7 +6,7 @@ import (
 	"github.com/porticohq/portico/internal/jsonbody"
 )
 
-// MaxBodyBytes bounds every request body (SPEC.md §3).
+// MaxBodyBytes bounds every request body (docs/openapi.json, "Conventions").
 const MaxBodyBytes = jsonbody.MaxBytes
 
 // decode reads a JSON body strictly into v: application/json only (415), at

@@ -25,7 +25,7 @@ import (
 	"github.com/porticohq/portico/internal/portico"
 )
 
-// MaxBytes bounds every request body (SPEC.md §3).
+// MaxBytes bounds every request body (docs/openapi.json, "Conventions").
 const MaxBytes = 1 << 20
 
 // Read returns the body of r: at most MaxBytes (else CodePayloadTooLarge),

@@ -26,7 +26,7 @@ const (
 	PolicyReject      = "reject"
 )
 
-// AppSettings are an app's tunables (SPEC.md §4 "App").
+// AppSettings are an app's tunables (the AppSettings schema of docs/openapi.json).
 type AppSettings struct {
 	SessionTTLSeconds          int      `json:"session_ttl_seconds"`
 	MaxSessionTTLSeconds       int      `json:"max_session_ttl_seconds"`

@@ -5,7 +5,7 @@ import "context"
 // This file holds what a caller needs to manage a user's connections
 // without a session: the integrations offered to one user and the state of
 // each, and the server-side changes to one of them. The Apideck Vault
-// surface (SPEC.md §8.5) is built on it; the rules stay here.
+// surface (docs/compat/apideck.md) is built on it; the rules stay here.
 
 // FindUserByKey returns the user a caller names by its key: the user with
 // this external_id, else the user keyed by this email (one without an

@@ -10,7 +10,7 @@ import (
 )
 
 // Code classifies an error. The values are the wire codes of the native API
-// (SPEC.md §3); adapters translate them to their own vocabularies.
+// (docs/openapi.json, "Errors"); adapters translate them to their own vocabularies.
 type Code string
 
 // Error codes. Anything without a code is CodeInternal.

@@ -9,7 +9,7 @@ import (
 // PrefixEvent starts every webhook event id.
 const PrefixEvent = "evt_"
 
-// Webhook event types (SPEC.md §7).
+// Webhook event types (docs/webhooks.md).
 const (
 	EventUserCreated             = "user.created"
 	EventSessionCreated          = "session.created"

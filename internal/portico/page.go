@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Page size bounds of every list (SPEC.md §3).
+// Page size bounds of every list (docs/openapi.json, "Lists").
 const (
 	DefaultPageSize = 20
 	MaxPageSize     = 100

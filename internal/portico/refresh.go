@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// The refresh of OAuth2 access tokens (SPEC.md §4 "Perform", §7, §9).
+// The refresh of OAuth2 access tokens (docs/oauth-refresh.md).
 //
 // One refresh per connection at a time, across every node: a refresher
 // first claims a lease in the store (a conditional UPDATE on the row), and

@@ -117,7 +117,7 @@ type Store interface {
 	// returns the stored value.
 	SetMetaIfAbsent(ctx context.Context, key, value string) (string, error)
 
-	// ---- Integrations and connections (SPEC.md §4) ----
+	// ---- Integrations and connections (docs/openapi.json) ----
 
 	// PutIntegration creates or replaces the integration (AppID, Slug)
 	// and reports whether it was created. CodeValidation when an account

@@ -7,7 +7,7 @@ import (
 
 // This file serves callers that know a user only by its external id and
 // ask, again and again, for a link to the hosted page or for the state of
-// one integration: the Superface Hub surface (SPEC.md §8.1) is built on it.
+// one integration: the Superface Hub surface (docs/compat/superface.md) is built on it.
 
 // UserConfigLink returns a fresh configuration URL for the user with this
 // external id, creating the user when there is none, and how long the URL

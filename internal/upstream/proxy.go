@@ -16,7 +16,7 @@ import (
 	"github.com/porticohq/portico/internal/portico"
 )
 
-// Bounds of a proxied call (SPEC.md §4 Perform).
+// Bounds of a proxied call (docs/perform.md).
 const (
 	// MaxResponseBytes bounds the body of an upstream response.
 	MaxResponseBytes = 10 << 20

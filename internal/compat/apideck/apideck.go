@@ -1,4 +1,4 @@
-// Package apideck speaks the wire format of the Apideck Vault (SPEC.md §8.5), under /vault/ over the domain.
+// Package apideck speaks the wire format of the Apideck Vault (docs/compat/apideck.md), under /vault/ over the domain.
 //
 // A Vault application is a Portico app (x-apideck-app-id is the app id,
 // the bearer token one of its API keys), a consumer is a Portico user keyed

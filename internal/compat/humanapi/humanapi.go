@@ -1,5 +1,5 @@
 // Package humanapi speaks the wire format of the Human API Connect token
-// endpoint (SPEC.md §8.3), POST /v1/connect/token, over the domain: a
+// endpoint (docs/compat/humanapi.md), POST /v1/connect/token, over the domain: a
 // backend trades its client credentials and its user id for a session token
 // (a new user) or an id token (a user who has connected something).
 package humanapi

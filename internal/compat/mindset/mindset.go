@@ -1,5 +1,5 @@
 // Package mindset speaks the wire format of the Mindset AI SDK user
-// authentication (SPEC.md §8.2) over the domain: a backend holding an API
+// authentication (docs/compat/mindset.md) over the domain: a backend holding an API
 // key trades a user identifier for a session token (the authToken).
 package mindset
 
@@ -68,7 +68,7 @@ func (h *handler) handleAuth(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// A key addresses its own app only; another app's id is unknown to it,
-	// as every id of another app is (SPEC.md §3).
+	// as every id of another app is (docs/openapi.json).
 	if r.PathValue("app_id") != app.ID {
 		return portico.Errorf(portico.CodeNotFound, "App not found: the API key belongs to another app.")
 	}

@@ -1,5 +1,5 @@
 // Package sessionstorage speaks the wire format of the Session Storage API
-// (SPEC.md §8.4), under /session-storage/, over the domain: list, inspect,
+// (docs/compat/session-storage.md), under /session-storage/, over the domain: list, inspect,
 // extend and delete an app's sessions with a client id (the app id) and a
 // client secret (an API key).
 package sessionstorage

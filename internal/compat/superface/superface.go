@@ -1,5 +1,5 @@
 // Package superface speaks the wire format of the Superface Hub API
-// (SPEC.md §8.1) under /api/hub/ over the domain: an agent's backend, with
+// (docs/compat/superface.md) under /api/hub/ over the domain: an agent's backend, with
 // an API key and its own id for each user, gets configuration URLs, the
 // app's actions as function definitions, and performs them for the user.
 package superface

@@ -3,6 +3,8 @@ package portico
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/url"
@@ -14,7 +16,7 @@ import (
 	"testing"
 )
 
-// The catalogue data (docs/integrations.md): one JSON file per provider
+// The catalogue data (docs/catalog-data.md): one JSON file per provider
 // in catalog/, named after its slug. These types mirror the file format so
 // that a field the format does not know is refused.
 
@@ -95,7 +97,7 @@ type catalogActionDT struct {
 	InputSchema json.RawMessage `json:"input_schema"`
 }
 
-// catalogCategories is the fixed list of categories (docs/integrations.md).
+// catalogCategories is the fixed list of categories (docs/catalog-data.md).
 var catalogCategories = []string{"crm", "ticketing", "code", "communication", "knowledge-base", "file-storage",
 	"calendar", "email", "accounting", "payments", "marketing", "analytics", "ai", "identity"}
 
@@ -123,15 +125,9 @@ func loadCatalogData(t *testing.T) map[string]catalogFile {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		var f catalogFile
-		if err := dec.Decode(&f); err != nil {
+		f, err := parseCatalogFile(b)
+		if err != nil {
 			t.Errorf("catalog/%s: %v", e.Name(), err)
-			continue
-		}
-		if _, err := dec.Token(); err != io.EOF {
-			t.Errorf("catalog/%s: data after the object", e.Name())
 			continue
 		}
 		if want := strings.TrimSuffix(e.Name(), ".json"); f.Slug != want {
@@ -140,6 +136,21 @@ func loadCatalogData(t *testing.T) map[string]catalogFile {
 		out[f.Slug] = f
 	}
 	return out
+}
+
+// parseCatalogFile decodes one file strictly: a field the format does not
+// know, or anything after the object, is an error.
+func parseCatalogFile(b []byte) (catalogFile, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var f catalogFile
+	if err := dec.Decode(&f); err != nil {
+		return catalogFile{}, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return catalogFile{}, errors.New("data after the object")
+	}
+	return f, nil
 }
 
 type catalogFacts struct {
@@ -232,22 +243,29 @@ func catalogHTTPS(s string) bool {
 	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil
 }
 
+// catalogProblems collects what is wrong with a template, so that a check
+// can be run on a deliberately broken one.
+type catalogProblems []string
+
+func (p *catalogProblems) add(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
+}
+
 // catalogHTTPSTemplate accepts an https URL whose {placeholders} are all
 // declared settings fields.
-func catalogHTTPSTemplate(t *testing.T, where, s string, settings map[string]bool) {
-	t.Helper()
+func catalogHTTPSTemplate(p *catalogProblems, where, s string, settings map[string]bool) {
 	for _, m := range placeholderRe.FindAllStringSubmatch(s, -1) {
 		if !settings[m[1]] {
-			t.Errorf("%s %q: {%s} is not a settings field", where, s, m[1])
+			p.add("%s %q: {%s} is not a settings field", where, s, m[1])
 		}
 	}
 	if !catalogHTTPS(placeholderRe.ReplaceAllString(s, "x")) {
-		t.Errorf("%s %q is not an https URL", where, s)
+		p.add("%s %q is not an https URL", where, s)
 	}
 }
 
-func TestCatalogData(t *testing.T) {
-	files := loadCatalogData(t)
+func loadCatalogFacts(t *testing.T) catalogFacts {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "facts.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -256,6 +274,12 @@ func TestCatalogData(t *testing.T) {
 	if err := json.Unmarshal(b, &facts); err != nil {
 		t.Fatal(err)
 	}
+	return facts
+}
+
+func TestCatalogData(t *testing.T) {
+	files := loadCatalogData(t)
+	facts := loadCatalogFacts(t)
 	if len(files) < 60 {
 		t.Errorf("%d templates; the catalogue promises at least 60", len(files))
 	}
@@ -264,7 +288,11 @@ func TestCatalogData(t *testing.T) {
 	for _, slug := range slices.Sorted(maps.Keys(files)) {
 		f := files[slug]
 		t.Run(slug, func(t *testing.T) {
-			checkCatalogFile(t, f, facts)
+			var p catalogProblems
+			checkCatalogFile(&p, f, facts)
+			for _, msg := range p {
+				t.Error(msg)
+			}
 		})
 		categories[f.Category] = true
 		for _, a := range f.Actions {
@@ -296,99 +324,99 @@ func TestCatalogData(t *testing.T) {
 	}
 }
 
-func checkCatalogFile(t *testing.T, f catalogFile, facts catalogFacts) {
+func checkCatalogFile(p *catalogProblems, f catalogFile, facts catalogFacts) {
 	if !slugRe.MatchString(f.Slug) {
-		t.Errorf("slug %q is not a slug", f.Slug)
+		p.add("slug %q is not a slug", f.Slug)
 	}
 	if strings.TrimSpace(f.Name) == "" {
-		t.Error("name is empty")
+		p.add("name is empty")
 	}
 	if !slices.Contains(catalogCategories, f.Category) {
-		t.Errorf("category %q is not one of %v", f.Category, catalogCategories)
+		p.add("category %q is not one of %v", f.Category, catalogCategories)
 	}
 	if d := f.Description; strings.TrimSpace(d) == "" || strings.ContainsAny(d, "\n\r") || len(d) > 160 {
-		t.Errorf("description %q must be one line of at most 160 bytes", d)
+		p.add("description %q must be one line of at most 160 bytes", d)
 	}
 	if f.BrandColor != "" && !catalogColorRe.MatchString(f.BrandColor) {
-		t.Errorf("brand_color %q is not #rrggbb in lower case", f.BrandColor)
+		p.add("brand_color %q is not #rrggbb in lower case", f.BrandColor)
 	}
 	if f.LogoURL != "" && !catalogHTTPS(f.LogoURL) {
-		t.Errorf("logo_url %q is not https", f.LogoURL)
+		p.add("logo_url %q is not https", f.LogoURL)
 	}
 	if !catalogHTTPS(f.SourceURL) {
-		t.Errorf("source_url %q is not https", f.SourceURL)
+		p.add("source_url %q is not https", f.SourceURL)
 	}
 	for i, s := range f.Sources {
 		if !catalogHTTPS(s.URL) || strings.TrimSpace(s.Facts) == "" {
-			t.Errorf("sources[%d]: an https url and the facts taken from it are required", i)
+			p.add("sources[%d]: an https url and the facts taken from it are required", i)
 		}
 	}
 
 	settings := map[string]bool{}
 	for i, s := range f.SettingsFields {
 		if !fieldNameRe.MatchString(s.Name) || settings[s.Name] || strings.TrimSpace(s.Label) == "" {
-			t.Errorf("settings_fields[%d]: a unique field name and a label are required", i)
+			p.add("settings_fields[%d]: a unique field name and a label are required", i)
 		}
 		if s.Pattern != "" {
 			if _, err := regexp.Compile(s.Pattern); err != nil {
-				t.Errorf("settings_fields[%d].pattern: %v", i, err)
+				p.add("settings_fields[%d].pattern: %v", i, err)
 			}
 		}
 		settings[s.Name] = true
 	}
-	catalogHTTPSTemplate(t, "base_url", f.BaseURL, settings)
+	catalogHTTPSTemplate(p, "base_url", f.BaseURL, settings)
 
 	for name, value := range f.Headers {
 		if !headerNameRe.MatchString(name) || slices.Contains(forbiddenHeaders, strings.ToLower(name)) ||
 			strings.EqualFold(name, "Authorization") || (f.Auth.Inject != nil && strings.EqualFold(name, f.Auth.Inject.Header)) {
-			t.Errorf("headers: %q may not be set", name)
+			p.add("headers: %q may not be set", name)
 		}
 		if strings.TrimSpace(value) == "" || strings.ContainsAny(value, "\r\n") {
-			t.Errorf("headers.%s: one line of text", name)
+			p.add("headers.%s: one line of text", name)
 		}
 		for _, m := range placeholderRe.FindAllStringSubmatch(value, -1) {
 			if !settings[m[1]] {
-				t.Errorf("headers.%s %q: {%s} is not a settings field", name, value, m[1])
+				p.add("headers.%s %q: {%s} is not a settings field", name, value, m[1])
 			}
 		}
 	}
 
-	checkCatalogAuth(t, f, settings, facts)
+	checkCatalogAuth(p, f, settings, facts)
 
 	if f.Auth.Type == AuthAPIKey || f.Auth.Type == AuthBasic {
 		if f.Guide == nil || len(f.Guide.Steps) < 2 || !catalogHTTPS(f.Guide.URL) {
-			t.Errorf("auth %s needs a guide with at least 2 steps and an https url", f.Auth.Type)
+			p.add("auth %s needs a guide with at least 2 steps and an https url", f.Auth.Type)
 		}
 	}
 	if g := f.Guide; g != nil {
 		for i, s := range g.Steps {
 			if strings.TrimSpace(s) == "" {
-				t.Errorf("guide.steps[%d] is empty", i)
+				p.add("guide.steps[%d] is empty", i)
 			}
 		}
 		if !catalogHTTPS(g.URL) {
-			t.Errorf("guide.url %q is not https", g.URL)
+			p.add("guide.url %q is not https", g.URL)
 		}
 	}
 	if v := f.Verify; v != nil {
 		if !slices.Contains([]string{"GET", "POST"}, v.Method) {
-			t.Errorf("verify.method %q: GET or POST", v.Method)
+			p.add("verify.method %q: GET or POST", v.Method)
 		}
 		if err := checkRequestPath(placeholderRe.ReplaceAllString(v.Path, "x")); err != nil {
-			t.Errorf("verify.path %q: %v", v.Path, err)
+			p.add("verify.path %q: %v", v.Path, err)
 		}
 		for _, m := range placeholderRe.FindAllStringSubmatch(v.Path, -1) {
 			if !settings[m[1]] {
-				t.Errorf("verify.path %q: {%s} is not a settings field", v.Path, m[1])
+				p.add("verify.path %q: {%s} is not a settings field", v.Path, m[1])
 			}
 		}
 		if v.ExpectedStatus < 200 || v.ExpectedStatus > 299 {
-			t.Errorf("verify.expected_status %d is not a 2xx", v.ExpectedStatus)
+			p.add("verify.expected_status %d is not a 2xx", v.ExpectedStatus)
 		}
 		// A provider without a "who am I" answer is verified by a cheap
 		// authenticated read with no label.
 		if v.LabelPointer != "" && !catalogPointerRe.MatchString(v.LabelPointer) {
-			t.Errorf("verify.label_pointer %q is not an RFC 6901 pointer into the answer", v.LabelPointer)
+			p.add("verify.label_pointer %q is not an RFC 6901 pointer into the answer", v.LabelPointer)
 		}
 	}
 
@@ -400,24 +428,24 @@ func checkCatalogFile(t *testing.T, f catalogFile, facts catalogFacts) {
 		least = 1
 	}
 	if n := len(f.Actions); n < least || n > 5 {
-		t.Errorf("%d actions; a template has %d to 5", n, least)
+		p.add("%d actions; a template has %d to 5", n, least)
 	}
 	names := map[string]bool{}
 	for i, a := range f.Actions {
-		checkCatalogAction(t, i, a)
+		checkCatalogAction(p, i, a)
 		if names[a.Name] {
-			t.Errorf("actions[%d]: two actions are named %q", i, a.Name)
+			p.add("actions[%d]: two actions are named %q", i, a.Name)
 		}
 		names[a.Name] = true
 	}
 }
 
-func checkCatalogAuth(t *testing.T, f catalogFile, settings map[string]bool, facts catalogFacts) {
+func checkCatalogAuth(p *catalogProblems, f catalogFile, settings map[string]bool, facts catalogFacts) {
 	a := f.Auth
 	fields := map[string]bool{}
 	for i, fl := range a.Fields {
 		if !fieldNameRe.MatchString(fl.Name) || fields[fl.Name] || strings.TrimSpace(fl.Label) == "" {
-			t.Errorf("auth.fields[%d]: a unique field name and a label are required", i)
+			p.add("auth.fields[%d]: a unique field name and a label are required", i)
 		}
 		fields[fl.Name] = true
 	}
@@ -425,90 +453,92 @@ func checkCatalogAuth(t *testing.T, f catalogFile, settings map[string]bool, fac
 	case AuthOAuth2:
 		o := a.OAuth2
 		if o == nil {
-			t.Fatal("auth.oauth2 is required for oauth2")
+			p.add("auth.oauth2 is required for oauth2")
+			return
 		}
-		catalogHTTPSTemplate(t, "auth.oauth2.authorize_url", o.AuthorizeURL, settings)
-		catalogHTTPSTemplate(t, "auth.oauth2.token_url", o.TokenURL, settings)
+		catalogHTTPSTemplate(p, "auth.oauth2.authorize_url", o.AuthorizeURL, settings)
+		catalogHTTPSTemplate(p, "auth.oauth2.token_url", o.TokenURL, settings)
 		if strings.ContainsAny(o.AuthorizeURL, "?#") {
-			t.Errorf("auth.oauth2.authorize_url %q: extra parameters go in authorize_params", o.AuthorizeURL)
+			p.add("auth.oauth2.authorize_url %q: extra parameters go in authorize_params", o.AuthorizeURL)
 		}
 		seen := map[string]bool{}
 		for i, s := range o.Scopes {
 			if strings.TrimSpace(s.Name) == "" || strings.TrimSpace(s.Description) == "" || seen[s.Name] {
-				t.Errorf("auth.oauth2.scopes[%d]: a unique name and a plain-words description are required", i)
+				p.add("auth.oauth2.scopes[%d]: a unique name and a plain-words description are required", i)
 			}
 			seen[s.Name] = true
 		}
 		if o.ScopeSeparator != "" && o.ScopeSeparator != "," && o.ScopeSeparator != " " {
-			t.Errorf("auth.oauth2.scope_separator %q: \" \" or \",\"", o.ScopeSeparator)
+			p.add("auth.oauth2.scope_separator %q: \" \" or \",\"", o.ScopeSeparator)
 		}
 		if o.PKCE == nil {
-			t.Error("auth.oauth2.pkce must say true or false")
+			p.add("auth.oauth2.pkce must say true or false")
 		}
 		if !slices.Contains([]string{"client_secret_post", "client_secret_basic"}, o.TokenEndpointAuthMethod) {
-			t.Errorf("auth.oauth2.token_endpoint_auth_method %q", o.TokenEndpointAuthMethod)
+			p.add("auth.oauth2.token_endpoint_auth_method %q", o.TokenEndpointAuthMethod)
 		}
 		if authorize, token, ok := facts.factsFor(f.Slug); ok {
 			if !slices.ContainsFunc(authorize, func(u string) bool { return catalogURLMatch(o.AuthorizeURL, u) }) {
-				t.Errorf("authorize_url %q is none of the documented %v", o.AuthorizeURL, authorize)
+				p.add("authorize_url %q is none of the documented %v", o.AuthorizeURL, authorize)
 			}
 			if !slices.ContainsFunc(token, func(u string) bool { return catalogURLMatch(o.TokenURL, u) }) {
-				t.Errorf("token_url %q is none of the documented %v", o.TokenURL, token)
+				p.add("token_url %q is none of the documented %v", o.TokenURL, token)
 			}
 		}
 		fields[TokenAccess] = true
 	case AuthAPIKey, AuthBasic, AuthNone:
 		if a.OAuth2 != nil {
-			t.Errorf("auth.oauth2 is only for oauth2, not %s", a.Type)
+			p.add("auth.oauth2 is only for oauth2, not %s", a.Type)
 		}
 	default:
-		t.Errorf("auth.type %q", a.Type)
+		p.add("auth.type %q", a.Type)
 	}
 	if a.Type == AuthBasic && (!fields["username"] || !fields["password"]) {
-		t.Error("basic auth takes the fields username and password")
+		p.add("basic auth takes the fields username and password")
 	}
 	if a.Type == AuthNone && (len(a.Fields) > 0 || a.Inject != nil) {
-		t.Error("auth none takes no fields and no inject")
+		p.add("auth none takes no fields and no inject")
 	}
 	if a.Type == AuthOAuth2 || a.Type == AuthAPIKey {
 		in := a.Inject
 		if in == nil {
-			t.Fatalf("auth %s needs inject", a.Type)
+			p.add("auth %s needs inject", a.Type)
+			return
 		}
 		if (in.Header == "") == (in.Query == "") {
-			t.Error("auth.inject names a header or a query parameter, not both")
+			p.add("auth.inject names a header or a query parameter, not both")
 		}
 		if in.Header != "" && (!headerNameRe.MatchString(in.Header) || slices.Contains(forbiddenHeaders, strings.ToLower(in.Header))) {
-			t.Errorf("auth.inject.header %q", in.Header)
+			p.add("auth.inject.header %q", in.Header)
 		}
 		if in.Query != "" && !queryNameRe.MatchString(in.Query) {
-			t.Errorf("auth.inject.query %q", in.Query)
+			p.add("auth.inject.query %q", in.Query)
 		}
 		holes := placeholderRe.FindAllStringSubmatch(in.Format, -1)
 		if len(holes) == 0 {
-			t.Errorf("auth.inject.format %q places no credential", in.Format)
+			p.add("auth.inject.format %q places no credential", in.Format)
 		}
 		for _, m := range holes {
 			if !fields[m[1]] {
-				t.Errorf("auth.inject.format %q: {%s} is not a credential field", in.Format, m[1])
+				p.add("auth.inject.format %q: {%s} is not a credential field", in.Format, m[1])
 			}
 		}
 	}
 }
 
-func checkCatalogAction(t *testing.T, i int, a catalogActionDT) {
+func checkCatalogAction(p *catalogProblems, i int, a catalogActionDT) {
 	where := fmtField("actions", i)
 	if len(a.Name) > 40 || !catalogActionNameRe.MatchString(a.Name) {
-		t.Errorf("%s.name %q: lower-kebab-case, at most 40 characters", where, a.Name)
+		p.add("%s.name %q: lower-kebab-case, at most 40 characters", where, a.Name)
 	}
 	if strings.TrimSpace(a.Description) == "" {
-		t.Errorf("%s.description is empty", where)
+		p.add("%s.description is empty", where)
 	}
 	if !slices.Contains(actionMethods, a.Method) {
-		t.Errorf("%s.method %q", where, a.Method)
+		p.add("%s.method %q", where, a.Method)
 	}
 	if err := checkRequestPath(placeholderRe.ReplaceAllString(a.Path, "x")); err != nil {
-		t.Errorf("%s.path %q: %v", where, a.Path, err)
+		p.add("%s.path %q: %v", where, a.Path, err)
 	}
 	var s struct {
 		Type       string                     `json:"type"`
@@ -516,26 +546,118 @@ func checkCatalogAction(t *testing.T, i int, a catalogActionDT) {
 		Required   []string                   `json:"required"`
 	}
 	if err := json.Unmarshal(a.InputSchema, &s); err != nil || s.Type != "object" {
-		t.Errorf("%s.input_schema must be a JSON Schema of type object", where)
+		p.add("%s.input_schema must be a JSON Schema of type object", where)
 		return
 	}
-	for name, p := range s.Properties {
+	for name, raw := range s.Properties {
 		var prop map[string]any
-		if err := json.Unmarshal(p, &prop); err != nil {
-			t.Errorf("%s.input_schema.properties.%s is not a schema object", where, name)
+		if err := json.Unmarshal(raw, &prop); err != nil {
+			p.add("%s.input_schema.properties.%s is not a schema object", where, name)
 		}
 	}
 	for _, r := range s.Required {
 		if _, ok := s.Properties[r]; !ok {
-			t.Errorf("%s.input_schema requires %q, which is not a property", where, r)
+			p.add("%s.input_schema requires %q, which is not a property", where, r)
 		}
 	}
 	for _, m := range placeholderRe.FindAllStringSubmatch(a.Path, -1) {
 		if !identRe.MatchString(m[1]) {
-			t.Errorf("%s.path %q: {%s} is not an identifier", where, a.Path, m[1])
+			p.add("%s.path %q: {%s} is not an identifier", where, a.Path, m[1])
 		}
 		if _, ok := s.Properties[m[1]]; !ok || !slices.Contains(s.Required, m[1]) {
-			t.Errorf("%s.path %q: {%s} must be a required property of the input schema", where, a.Path, m[1])
+			p.add("%s.path %q: {%s} must be a required property of the input schema", where, a.Path, m[1])
 		}
+	}
+}
+
+// TestCatalogData_Rejects: each rule of the check refuses a template broken
+// in that one way, and the unbroken template passes.
+func TestCatalogData_Rejects(t *testing.T) {
+	facts := loadCatalogFacts(t)
+	base, err := os.ReadFile(filepath.Join("catalog", "zendesk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(change func(m map[string]any)) []byte {
+		var m map[string]any
+		if err := json.Unmarshal(base, &m); err != nil {
+			t.Fatal(err)
+		}
+		change(m)
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	obj := func(m map[string]any, keys ...string) map[string]any {
+		for _, k := range keys {
+			m = m[k].(map[string]any)
+		}
+		return m
+	}
+	action := func(m map[string]any, i int) map[string]any {
+		return m["actions"].([]any)[i].(map[string]any)
+	}
+	check := func(b []byte) []string {
+		f, err := parseCatalogFile(b)
+		if err != nil {
+			return []string{err.Error()}
+		}
+		var p catalogProblems
+		checkCatalogFile(&p, f, facts)
+		return p
+	}
+	if got := check(base); len(got) != 0 {
+		t.Fatalf("the unbroken template is refused: %v", got)
+	}
+	for _, c := range []struct {
+		name, want string
+		change     func(m map[string]any)
+	}{
+		{"unknown field", "unknown field", func(m map[string]any) { m["colour"] = "#000000" }},
+		{"category", "category", func(m map[string]any) { m["category"] = "helpdesk" }},
+		{"brand colour", "brand_color", func(m map[string]any) { m["brand_color"] = "#ABC" }},
+		{"http source", "source_url", func(m map[string]any) { m["source_url"] = "http://developer.zendesk.com/" }},
+		{"undeclared setting", "{region} is not a settings field", func(m map[string]any) {
+			m["base_url"] = "https://{subdomain}.{region}.zendesk.com/api/v2"
+		}},
+		{"token URL not documented", "token_url", func(m map[string]any) {
+			obj(m, "auth", "oauth2")["token_url"] = "https://{subdomain}.zendesk.com/oauth/token"
+		}},
+		{"query in authorize URL", "authorize_params", func(m map[string]any) {
+			obj(m, "auth", "oauth2")["authorize_url"] = "https://{subdomain}.zendesk.com/oauth/authorizations/new?x=1"
+		}},
+		{"scope without description", "plain-words description", func(m map[string]any) {
+			obj(m, "auth", "oauth2")["scopes"] = []any{map[string]any{"name": "read"}}
+		}},
+		{"pkce unsaid", "pkce", func(m map[string]any) { delete(obj(m, "auth", "oauth2"), "pkce") }},
+		{"inject field unknown", "not a credential field", func(m map[string]any) {
+			obj(m, "auth", "inject")["format"] = "Bearer {token}"
+		}},
+		{"header forbidden", "may not be set", func(m map[string]any) { m["headers"] = map[string]any{"Host": "x"} }},
+		{"bad pointer", "label_pointer", func(m map[string]any) { obj(m, "verify")["label_pointer"] = "user/name" }},
+		{"path param not required", "must be a required property", func(m map[string]any) {
+			obj(action(m, 1), "input_schema")["required"] = []any{}
+		}},
+		{"schema not an object", "type object", func(m map[string]any) {
+			action(m, 0)["input_schema"] = map[string]any{"type": "string"}
+		}},
+		{"action name", "lower-kebab-case", func(m map[string]any) { action(m, 0)["name"] = "Search_Tickets" }},
+		{"too few actions", "2 to 5", func(m map[string]any) { m["actions"] = m["actions"].([]any)[:1] }},
+		{"duplicate action", "two actions are named", func(m map[string]any) {
+			action(m, 1)["name"] = action(m, 0)["name"]
+		}},
+		{"api key without guide", "guide", func(m map[string]any) {
+			m["auth"] = map[string]any{"type": "api_key", "fields": []any{map[string]any{"name": "api_key", "label": "Key", "secret": true}},
+				"inject": map[string]any{"header": "Authorization", "format": "Bearer {api_key}"}}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := check(edit(c.change))
+			if !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, c.want) }) {
+				t.Errorf("want a problem mentioning %q, got %v", c.want, got)
+			}
+		})
 	}
 }

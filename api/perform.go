@@ -92,10 +92,15 @@ type Tool struct {
 	// GET /v1/tools?user_id= only: whether the user can use the tool now,
 	// or must first connect its integration (docs/perform.md).
 	Connected *bool `json:"connected,omitempty"`
+	// Integration and Action are Portico's extension too: what to send to
+	// POST /v1/perform when the model calls the function (a tool name
+	// reads - as _, so it cannot be split back).
+	Integration string `json:"integration"`
+	Action      string `json:"action"`
 }
 
-// ToolFunction describes one action: name <integration>__<action>,
-// parameters its input schema.
+// ToolFunction describes one action: name <integration>_<action> (see
+// docs/mcp.md for the rule), parameters its input schema.
 type ToolFunction struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`

@@ -478,3 +478,88 @@ func TestIntegrations_DeleteWithConnections(t *testing.T) {
 		})
 	})
 }
+
+// Tool names are <slug>_<action> with - read as _ (docs/mcp.md): a PUT
+// whose tool names would break the pattern or collide, within the
+// integration or with another one, is refused naming the field, and
+// nothing is stored; every stored tool resolves, dashes or not.
+func TestIntegrations_ToolNames(t *testing.T) {
+	engines(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng)
+		appID, key := e.newApp("acme")
+		withActions := func(names ...string) map[string]any {
+			return apiKeyIntegration(func(m map[string]any) {
+				var acts []any
+				for _, n := range names {
+					acts = append(acts, map[string]any{"name": n, "method": "GET", "path": "/x"})
+				}
+				m["actions"] = acts
+			})
+		}
+		refused := []struct {
+			slug    string
+			body    map[string]any
+			field   string
+			message string
+		}{
+			{"2fa", withActions("get"), "actions[0].name", "must start with a letter"},
+			{"crm", withActions("list-deals", "list_deals"), "actions[1].name", "Two actions have the tool name crm_list_deals"},
+			{"crm", withActions(strings.Repeat("a", 45)), "actions[0].name", "at most 48"},
+		}
+		for _, c := range refused {
+			r := e.do("PUT", "/v1/integrations/"+c.slug, auth(key), c.body)
+			if r.Status != 422 || r.code() != "validation_failed" {
+				t.Fatalf("PUT %s: %d %s", c.slug, r.Status, r.Raw)
+			}
+			errBody := r.Body["error"].(map[string]any)
+			if errBody["details"].(map[string]any)["field"] != c.field || !strings.Contains(errBody["message"].(string), c.message) {
+				t.Errorf("PUT %s: %s, want field %s and %q", c.slug, r.Raw, c.field, c.message)
+			}
+			if g := e.do("GET", "/v1/integrations/"+c.slug, auth(key), nil); g.Status != 404 {
+				t.Errorf("refused PUT %s stored it: %d", c.slug, g.Status)
+			}
+		}
+		// An integration without actions may keep a slug that starts with a digit.
+		if r := e.do("PUT", "/v1/integrations/2fa", auth(key), withActions()); r.Status != 201 {
+			t.Fatalf("PUT 2fa without actions: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("PUT", "/v1/integrations/acme-crm", auth(key), withActions("list-deals", "get_deal")); r.Status != 201 {
+			t.Fatalf("PUT acme-crm: %d %s", r.Status, r.Raw)
+		}
+		// acme + crm_list-deals is acme_crm_list_deals too.
+		r := e.do("PUT", "/v1/integrations/acme", auth(key), withActions("crm_list-deals"))
+		if r.Status != 422 || !strings.Contains(string(r.Raw), "integration acme-crm") {
+			t.Errorf("colliding PUT acme: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("PUT", "/v1/integrations/acme", auth(key), withActions("crm")); r.Status != 201 {
+			t.Fatalf("PUT acme: %d %s", r.Status, r.Raw)
+		}
+		tools := e.do("GET", "/v1/tools", auth(key), nil)
+		var list []struct {
+			Function struct{ Name string }
+		}
+		if err := json.Unmarshal(tools.Raw, &list); err != nil {
+			t.Fatalf("GET /v1/tools: %v: %s", err, tools.Raw)
+		}
+		var names []string
+		for _, tl := range list {
+			names = append(names, tl.Function.Name)
+		}
+		sort.Strings(names)
+		if got, want := strings.Join(names, " "), "acme_crm acme_crm_get_deal acme_crm_list_deals"; got != want {
+			t.Errorf("tools %q, want %q", got, want)
+		}
+		svc := e.Svc
+		for name, want := range map[string]string{"acme_crm_list_deals": "acme-crm/list-deals", "acme_crm_get_deal": "acme-crm/get_deal", "acme_crm": "acme/crm"} {
+			in, a, err := svc.FindTool(context.Background(), appID, name)
+			if err != nil || in.Slug+"/"+a.Name != want {
+				t.Errorf("FindTool(%s) = %v, %v, %v; want %s", name, in, a, err, want)
+			}
+		}
+		for _, name := range []string{"acme_crm_nothing", "acme", "Acme_crm", "acme__crm", ""} {
+			if _, _, err := svc.FindTool(context.Background(), appID, name); portico.ErrorCode(err) != portico.CodeNotFound {
+				t.Errorf("FindTool(%q): %v, want not found", name, err)
+			}
+		}
+	})
+}

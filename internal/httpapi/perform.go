@@ -61,12 +61,12 @@ func (s *Server) handleTools(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// ToolsJSON is the wire form of tools; exported for adapters.
+// ToolsJSON is the wire form of tools.
 func ToolsJSON(tools []portico.Tool) []api.Tool {
 	out := make([]api.Tool, len(tools))
 	for i, t := range tools {
 		out[i] = api.Tool{Type: "function", Function: api.ToolFunction{Name: t.Name, Description: t.Description, Parameters: t.Parameters},
-			Connected: t.Connected}
+			Connected: t.Connected, Integration: t.Integration, Action: t.Action}
 	}
 	return out
 }

@@ -483,13 +483,13 @@ func TestTools(t *testing.T) {
 			}
 			return false
 		}
-		if len(all) != 5 || !has(all, "vip__get-repo") || !has(all, "crm__create-issue") || !has(all, "github__get-repo") {
+		if len(all) != 5 || !has(all, "vip_get_repo") || !has(all, "crm_create_issue") || !has(all, "github_get_repo") {
 			t.Errorf("all tools: %v", all)
 		}
-		if !has(member, "vip__get-repo") || len(member) != 5 {
+		if !has(member, "vip_get_repo") || len(member) != 5 {
 			t.Errorf("member's tools: %v", member)
 		}
-		if has(outsider, "vip__get-repo") || len(outsider) != 4 {
+		if has(outsider, "vip_get_repo") || len(outsider) != 4 {
 			t.Errorf("outsider's tools: %v", outsider)
 		}
 		if r := e.do("GET", "/v1/tools?user_id=usr_nope", k, nil); r.Status != 404 {

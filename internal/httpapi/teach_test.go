@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/porticohq/portico/internal/httpapi"
+	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/store/storetest"
 )
 
@@ -360,8 +361,12 @@ func TestTeach_ToolsSayWhatIsConnected(t *testing.T) {
 			}
 			out := map[string]any{}
 			for _, tool := range list {
-				if len(tool) != 2 && len(tool) != 3 || tool["type"] != "function" {
+				if len(tool) != 4 && len(tool) != 5 || tool["type"] != "function" {
 					t.Errorf("tool %v", tool)
+				}
+				fn := tool["function"].(map[string]any)["name"]
+				if want := portico.ToolName(tool["integration"].(string), tool["action"].(string)); fn != want {
+					t.Errorf("tool %v: name %v, want %s from its integration and action", tool, fn, want)
 				}
 				c, has := tool["connected"]
 				if has != (userID != "") {
@@ -372,12 +377,12 @@ func TestTeach_ToolsSayWhatIsConnected(t *testing.T) {
 			return out
 		}
 		ann := tools(w.annID)
-		for name, want := range map[string]any{"crm__list-deals": true, "github__list-repos": false, "github__get-user": false, "public__ping": true} {
+		for name, want := range map[string]any{"crm_list_deals": true, "github_list_repos": false, "github_get_user": false, "public_ping": true} {
 			if ann[name] != want {
 				t.Errorf("ann: %s connected = %v, want %v (%v)", name, ann[name], want, ann)
 			}
 		}
-		if b := tools(bob); b["crm__list-deals"] != false || b["public__ping"] != true {
+		if b := tools(bob); b["crm_list_deals"] != false || b["public_ping"] != true {
 			t.Errorf("bob: %v", b)
 		}
 		if all := tools(""); len(all) != len(ann) {
@@ -387,7 +392,7 @@ func TestTeach_ToolsSayWhatIsConnected(t *testing.T) {
 		if r := e.do("DELETE", "/v1/connections/"+w.connectionID, auth(w.key), nil); r.Status != http.StatusNoContent {
 			t.Fatalf("revoke: %d %s", r.Status, r.Raw)
 		}
-		if ann := tools(w.annID); ann["crm__list-deals"] != false {
+		if ann := tools(w.annID); ann["crm_list_deals"] != false {
 			t.Errorf("after revoking: %v", ann)
 		}
 	})

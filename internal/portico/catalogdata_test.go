@@ -103,7 +103,6 @@ var catalogCategories = []string{"crm", "ticketing", "code", "communication", "k
 
 var (
 	catalogActionNameRe = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
-	catalogToolNameRe   = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 	catalogColorRe      = regexp.MustCompile(`^#[0-9a-f]{6}$`)
 	catalogPointerRe    = regexp.MustCompile(`^(?:/(?:[^~/]|~[01])*)*$`)
 	catalogHoleRe       = regexp.MustCompile(`\$?\{[^{}]+\}`)
@@ -296,8 +295,8 @@ func TestCatalogData(t *testing.T) {
 		})
 		categories[f.Category] = true
 		for _, a := range f.Actions {
-			tool := slug + ToolSeparator + a.Name
-			if !catalogToolNameRe.MatchString(tool) {
+			tool := ToolName(slug, a.Name)
+			if !toolNameRe.MatchString(tool) {
 				t.Errorf("%s: tool name %q is not a valid MCP tool name", slug, tool)
 			}
 			if other, dup := tools[tool]; dup {

@@ -99,9 +99,6 @@ const (
 	MaxIntegrationsPerApp = 500
 	MaxFields             = 20
 	MaxActions            = 200
-	// MaxToolNameLen bounds <slug>__<action>, the name agents see: OpenAI's
-	// function names are at most 64 characters.
-	MaxToolNameLen        = 64
 	MaxScopes             = 100
 	MaxDescriptionLen     = 1024
 	MaxInputSchemaSize    = 64 << 10
@@ -189,14 +186,14 @@ func (in *Integration) Validate(allowPrivate bool) error {
 		if err := a.validate(fmtField("actions", i)); err != nil {
 			return err
 		}
-		if n := len(in.Slug) + len(ToolSeparator) + len(a.Name); n > MaxToolNameLen {
-			return Invalidf(fmtField("actions", i)+".name", "The tool name %s%s%s is %d characters; function-calling APIs accept at most %d: shorten the action name or the slug.",
-				in.Slug, ToolSeparator, a.Name, n, MaxToolNameLen)
+		if err := checkToolName(in.Slug, a.Name, fmtField("actions", i)+".name"); err != nil {
+			return err
 		}
-		if seen[a.Name] {
-			return Invalidf(fmtField("actions", i)+".name", "Two actions are named %q.", a.Name)
+		tool := ToolName(in.Slug, a.Name)
+		if seen[tool] {
+			return Invalidf(fmtField("actions", i)+".name", "Two actions have the tool name %s (a - in a name reads as _).", tool)
 		}
-		seen[a.Name] = true
+		seen[tool] = true
 	}
 	return nil
 }
@@ -613,6 +610,9 @@ func (s *Service) PutIntegration(ctx context.Context, appID, slug string, in Int
 		return nil, false, err
 	}
 	if err := integ.Validate(s.AllowPrivateUpstreams); err != nil {
+		return nil, false, err
+	}
+	if err := s.checkToolCollisions(ctx, integ); err != nil {
 		return nil, false, err
 	}
 	if o := integ.Auth.OAuth2; o != nil {

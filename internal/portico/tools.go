@@ -3,16 +3,24 @@ package portico
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 )
 
-// ToolSeparator joins an integration's slug and an action's name into a
-// tool name: github__list-repos.
-const ToolSeparator = "__"
+// Tool names are <integration>_<action>, lower case, with every character
+// other than a-z, 0-9 and _ turned into _: github_list_repos. They match
+// ^[a-z][a-z0-9_]{0,47}$, the strictest rule among agent clients: a letter
+// first (some model APIs), no dots or dashes (Claude Desktop, OpenAI
+// function names), and room for the prefix a client adds
+// (mcp__<server>__) within the 60–64 characters clients accept
+// (docs/mcp.md).
+const MaxToolNameLen = 48
+
+var toolNameRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,47}$`)
 
 // Tool is an action offered to an agent as a function definition.
 type Tool struct {
-	Name        string // <integration>__<action>
+	Name        string // ToolName(integration, action)
 	Integration string
 	Action      string
 	Description string
@@ -27,7 +35,59 @@ type Tool struct {
 }
 
 // ToolName is the function name of an action.
-func ToolName(slug, action string) string { return slug + ToolSeparator + action }
+func ToolName(slug, action string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '_'
+	}, slug+"_"+action)
+}
+
+// checkToolName refuses an action whose tool name breaks the pattern.
+func checkToolName(slug, action, field string) error {
+	name := ToolName(slug, action)
+	if len(name) > MaxToolNameLen {
+		return Invalidf(field, "The tool name %s is %d characters; agent clients accept at most %d: shorten the action name or the slug.",
+			name, len(name), MaxToolNameLen)
+	}
+	if !toolNameRe.MatchString(name) {
+		return Invalidf(field, "The tool name %s must start with a letter: give the integration a slug that starts with one.", name)
+	}
+	return nil
+}
+
+// checkToolCollisions refuses an integration one of whose tools would have
+// the name of another's (the tools of one integration are told apart by
+// Integration.Validate).
+func (s *Service) checkToolCollisions(ctx context.Context, in *Integration) error {
+	if len(in.Actions) == 0 {
+		return nil
+	}
+	all, err := s.Store.ListIntegrations(ctx, in.AppID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
+	if err != nil {
+		return err
+	}
+	taken := map[string]string{}
+	for _, o := range all {
+		if o.Slug == in.Slug {
+			continue
+		}
+		for _, a := range o.Actions {
+			taken[ToolName(o.Slug, a.Name)] = o.Slug
+		}
+	}
+	for i, a := range in.Actions {
+		if other, ok := taken[ToolName(in.Slug, a.Name)]; ok {
+			return Invalidf(fmtField("actions", i)+".name", "The tool name %s is already the name of a tool of integration %s: rename the action.",
+				ToolName(in.Slug, a.Name), other)
+		}
+	}
+	return nil
+}
 
 // Tools lists the actions of an app's integrations as tools, oldest
 // integration first, actions in their declared order. With a userID, only
@@ -82,31 +142,76 @@ func (s *Service) Tools(ctx context.Context, appID, userID string) ([]Tool, erro
 	return out, nil
 }
 
-// FindTool resolves a tool name to its integration and action. Slugs and
-// action names may themselves contain "__", so every split is tried;
-// CodeNotFound when none names an existing action.
+// FindTool resolves a tool name to its integration and action;
+// CodeNotFound when none names an existing action. A tool name does not
+// say where the slug ends, nor which of its _ were - in the slug: each
+// prefix before an _ is tried, with its _ read both ways, up to a bound
+// past which every integration is listed. Names are unique in an app
+// (PutIntegration refuses a collision), so the first match is the one.
 func (s *Service) FindTool(ctx context.Context, appID, name string) (*Integration, *Action, error) {
-	for i := 0; ; {
-		j := strings.Index(name[i:], ToolSeparator)
-		if j < 0 {
-			return nil, nil, NotFound("Tool")
-		}
-		slug, action := name[:i+j], name[i+j+len(ToolSeparator):]
-		i += j + 1
-		if !slugRe.MatchString(slug) {
-			continue
-		}
-		in, err := s.Store.FindIntegration(ctx, appID, slug)
-		if ErrorCode(err) == CodeNotFound {
-			continue
-		}
-		if err != nil {
-			return nil, nil, err
-		}
+	if !toolNameRe.MatchString(name) {
+		return nil, nil, NotFound("Tool")
+	}
+	match := func(in *Integration) (*Integration, *Action, bool) {
 		for k := range in.Actions {
-			if in.Actions[k].Name == action {
-				return in, &in.Actions[k], nil
+			if ToolName(in.Slug, in.Actions[k].Name) == name {
+				return in, &in.Actions[k], true
 			}
 		}
+		return nil, nil, false
 	}
+	const maxTries = 64
+	tries := 0
+	for i := strings.IndexByte(name, '_'); i > 0; {
+		for _, slug := range slugSpellings(name[:i]) {
+			if tries++; tries > maxTries {
+				return s.findToolByListing(ctx, appID, match)
+			}
+			in, err := s.Store.FindIntegration(ctx, appID, slug)
+			if ErrorCode(err) == CodeNotFound {
+				continue
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			if in, a, ok := match(in); ok {
+				return in, a, nil
+			}
+		}
+		j := strings.IndexByte(name[i+1:], '_')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	return nil, nil, NotFound("Tool")
+}
+
+func (s *Service) findToolByListing(ctx context.Context, appID string, match func(*Integration) (*Integration, *Action, bool)) (*Integration, *Action, error) {
+	all, err := s.Store.ListIntegrations(ctx, appID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range all {
+		if in, a, ok := match(&all[i]); ok {
+			return in, a, nil
+		}
+	}
+	return nil, nil, NotFound("Tool")
+}
+
+// slugSpellings are the slugs whose tool-name form is p: each _ of p may
+// have been a _ or a - (at most 2^6 spellings; the caller bounds its
+// tries).
+func slugSpellings(p string) []string {
+	out := []string{p}
+	for i := 0; i < len(p) && len(out) < 64; i++ {
+		if p[i] != '_' {
+			continue
+		}
+		for _, o := range out[:len(out):len(out)] {
+			out = append(out, o[:i]+"-"+o[i+1:])
+		}
+	}
+	return out
 }

@@ -1195,7 +1195,7 @@ export interface components {
             response: components["schemas"]["PerformResponse"];
         };
         ToolFunction: {
-            /** @description `<integration>__<action>`. */
+            /** @description `<integration>_<action>`, lower case, every character other than a-z, 0-9 and _ turned into _ (`^[a-z][a-z0-9_]{0,47}$`); the same name as the MCP tool. */
             name: string;
             description: string;
             /** @description The action's input schema (JSON Schema). */
@@ -1204,6 +1204,10 @@ export interface components {
         Tool: {
             /** @constant */
             type: "function";
+            /** @description Portico's extension: the slug of the action's integration, to send to `POST /v1/perform` when the model calls the function. */
+            integration: string;
+            /** @description Portico's extension: the action's name, to send to `POST /v1/perform`. */
+            action: string;
             function: components["schemas"]["ToolFunction"];
             /** @description Portico's extension, with `user_id` only: whether the user can use the tool now (`false`: a perform answers `connection_required` until the user connects the integration). */
             connected?: boolean;
@@ -3161,7 +3165,7 @@ export interface operations {
                      *         "type": "function",
                      *         "connected": false,
                      *         "function": {
-                     *           "name": "github__list-repos",
+                     *           "name": "github_list_repos",
                      *           "description": "List the user's repositories.",
                      *           "parameters": {
                      *             "type": "object",

@@ -59,7 +59,7 @@ type toolState struct {
 }
 
 // handleTool tells whether the user can use an integration now. The name
-// is an integration's slug or a function name <integration>__<action>.
+// is an integration's slug or a function name <integration>_<action>.
 func (h *handler) handleTool(w http.ResponseWriter, r *http.Request) error {
 	app, uid, err := h.caller(r)
 	if err != nil {
@@ -67,7 +67,7 @@ func (h *handler) handleTool(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := r.PathValue("name")
 	integ, connected, err := h.Service.IntegrationConnected(r.Context(), app.ID, uid, name)
-	if portico.ErrorCode(err) == portico.CodeNotFound && strings.Contains(name, portico.ToolSeparator) {
+	if portico.ErrorCode(err) == portico.CodeNotFound {
 		var in *portico.Integration
 		if in, _, err = h.Service.FindTool(r.Context(), app.ID, name); err == nil {
 			integ, connected, err = h.Service.IntegrationConnected(r.Context(), app.ID, uid, in.Slug)

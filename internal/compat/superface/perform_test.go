@@ -30,17 +30,17 @@ func TestFunctions(t *testing.T) {
 			fn := f["function"].(map[string]any)
 			wantKeys(t, "function", fn, "name", "description", "parameters")
 			names = append(names, fn["name"].(string))
-			if fn["name"] == "crm__get-contact" {
+			if fn["name"] == "crm_get_contact" {
 				var want any
 				json.Unmarshal([]byte(contactSchema), &want)
 				if mustJSON(fn["parameters"]) != mustJSON(want) || fn["description"] != "Get a contact." {
-					t.Errorf("crm__get-contact: %v", fn)
+					t.Errorf("crm_get_contact: %v", fn)
 				}
 			}
 		}
 		// Integrations made in the same instant come in id order.
 		slices.Sort(names)
-		if got, want := strings.Join(names, " "), "crm__add-note crm__get-contact github__get-user vip__ping weather__forecast"; got != want {
+		if got, want := strings.Join(names, " "), "crm_add_note crm_get_contact github_get_user vip_ping weather_forecast"; got != want {
 			t.Errorf("names %q, want %q", got, want)
 		}
 		_, otherKey := e.srv.NewApp("Other")
@@ -99,7 +99,7 @@ func TestPerform(t *testing.T) {
 				t.Fatalf("perform %s: %v", name, got)
 			}
 			hint := got["assistant_hint"].(string)
-			slug := name[:strings.Index(name, "__")]
+			slug := name[:strings.Index(name, "_")]
 			if !strings.HasPrefix(hint, "Tell user to go to URL at 'action_url' to configure access to '"+slug+"'. ") ||
 				!strings.Contains(hint, reason) || !strings.HasSuffix(hint, "The 'action_url' expires in 15 minutes.") {
 				t.Errorf("assistant_hint %q, want the service and %q", hint, reason)
@@ -112,7 +112,7 @@ func TestPerform(t *testing.T) {
 		}
 
 		t.Run("success GET with the credential", func(t *testing.T) {
-			res := success(t, "crm__get-contact", "agent|ann", `{"id":"c-1","status":"open"}`).(map[string]any)
+			res := success(t, "crm_get_contact", "agent|ann", `{"id":"c-1","status":"open"}`).(map[string]any)
 			seen := e.upstream.last(t)
 			if seen.Header.Get("X-API-Key") != "sk_crm_secret" || seen.Path != "/api/contacts/c-1" || seen.Query != "status=open" {
 				t.Errorf("upstream saw %s %s?%s key %q", seen.Method, seen.Path, seen.Query, seen.Header.Get("X-API-Key"))
@@ -123,68 +123,68 @@ func TestPerform(t *testing.T) {
 			}
 		})
 		t.Run("success POST body", func(t *testing.T) {
-			res := success(t, "crm__add-note", "agent|ann", `{"text":"hello"}`).(map[string]any)
+			res := success(t, "crm_add_note", "agent|ann", `{"text":"hello"}`).(map[string]any)
 			if res["method"] != "POST" || res["body"] != `{"text":"hello"}` {
 				t.Errorf("result %v", res)
 			}
 		})
 		t.Run("success OAuth2", func(t *testing.T) {
-			success(t, "github__get-user", "agent|ann", "")
+			success(t, "github_get_user", "agent|ann", "")
 			if got := e.upstream.last(t).Header.Get("Authorization"); got != "Bearer gho_secret" {
 				t.Errorf("Authorization %q", got)
 			}
 		})
 		t.Run("no credential needed, unknown user", func(t *testing.T) {
-			success(t, "weather__forecast", "agent|nobody-yet", "{}")
+			success(t, "weather_forecast", "agent|nobody-yet", "{}")
 		})
 		t.Run("upstream error status", func(t *testing.T) {
-			got := failure(t, "crm__get-contact", "agent|ann", `{"id":"x","status":"404"}`, "Acme CRM answered HTTP 404 Not Found: {")
+			got := failure(t, "crm_get_contact", "agent|ann", `{"id":"x","status":"404"}`, "Acme CRM answered HTTP 404 Not Found: {")
 			if !strings.Contains(got["error"].(string), `"path":"/api/contacts/x"`) {
 				t.Errorf("error does not quote the upstream body: %v", got["error"])
 			}
 		})
 		t.Run("arguments against the schema", func(t *testing.T) {
 			n := e.upstream.count()
-			failure(t, "crm__get-contact", "agent|ann", `{}`, "id")
-			failure(t, "crm__get-contact", "agent|ann", `{"id":7}`, "id")
-			failure(t, "crm__get-contact", "agent|ann", `["id"]`, "object")
+			failure(t, "crm_get_contact", "agent|ann", `{}`, "id")
+			failure(t, "crm_get_contact", "agent|ann", `{"id":7}`, "id")
+			failure(t, "crm_get_contact", "agent|ann", `["id"]`, "object")
 			if e.upstream.count() != n {
 				t.Errorf("a refused call reached the upstream")
 			}
 		})
 		t.Run("unknown function", func(t *testing.T) {
-			failure(t, "crm__nothing", "agent|ann", "{}", `"crm__nothing"`)
+			failure(t, "crm_nothing", "agent|ann", "{}", `"crm_nothing"`)
 			failure(t, "nothing", "agent|ann", "{}", `"nothing"`)
 		})
 		t.Run("another app's function", func(t *testing.T) {
 			_, otherKey := e.srv.NewApp("Other")
 			var got map[string]any
-			e.do("POST", "/api/hub/perform/crm__get-contact", `{"id":"1"}`, &got,
+			e.do("POST", "/api/hub/perform/crm_get_contact", `{"id":"1"}`, &got,
 				"Authorization", "Bearer "+otherKey, "x-superface-user-id", "agent|ann")
 			if got["status"] != "error" || !strings.Contains(got["error"].(string), "no function") {
 				t.Errorf("another app: %v", got)
 			}
 		})
 		t.Run("restricted integration", func(t *testing.T) {
-			failure(t, "vip__ping", "agent|ann", "{}", "VIP Tool")
+			failure(t, "vip_ping", "agent|ann", "{}", "VIP Tool")
 		})
 		t.Run("missing connection, new user", func(t *testing.T) {
-			requiresAction(t, "crm__get-contact", "agent|bob", `{"id":"1"}`, "The user has not connected Acme CRM yet.")
+			requiresAction(t, "crm_get_contact", "agent|bob", `{"id":"1"}`, "The user has not connected Acme CRM yet.")
 			// The user and a session were made for the configuration URL.
 			if s := e.native("GET", "/v1/sessions?external_user_id=agent%7Cbob", nil, 200)["data"].([]any); len(s) != 1 {
 				t.Errorf("sessions of the new user: %v", s)
 			}
 		})
 		t.Run("missing connection, no session", func(t *testing.T) {
-			requiresAction(t, "github__get-user", "agent|carl", "", "The user has not connected GitHub yet.")
+			requiresAction(t, "github_get_user", "agent|carl", "", "The user has not connected GitHub yet.")
 		})
 		t.Run("revoked connection", func(t *testing.T) {
 			e.native("DELETE", "/v1/connections/"+crmConn, nil, 204)
-			requiresAction(t, "crm__get-contact", "agent|ann", `{"id":"1"}`, "The user's access to Acme CRM was revoked.")
+			requiresAction(t, "crm_get_contact", "agent|ann", `{"id":"1"}`, "The user's access to Acme CRM was revoked.")
 		})
 		t.Run("expired connection", func(t *testing.T) {
 			e.clock.Advance(2 * time.Hour)
-			requiresAction(t, "github__get-user", "agent|ann", "", "The user's credentials for GitHub have expired.")
+			requiresAction(t, "github_get_user", "agent|ann", "", "The user's credentials for GitHub have expired.")
 		})
 		e.noSecretsLogged()
 	})
@@ -210,9 +210,9 @@ func TestTools(t *testing.T) {
 			connected            bool
 		}{
 			{"crm", "agent|ann", "crm", true},
-			{"crm__get-contact", "agent|ann", "crm", true},
+			{"crm_get_contact", "agent|ann", "crm", true},
 			{"github", "agent|ann", "github", false},
-			{"github__get-user", "agent|ann", "github", false},
+			{"github_get_user", "agent|ann", "github", false},
 			{"crm", "agent|nobody", "crm", false},
 			{"weather", "agent|nobody", "weather", true},
 		} {
@@ -229,7 +229,7 @@ func TestTools(t *testing.T) {
 		if u := e.native("GET", "/v1/users?external_id=agent%7Cnobody", nil, 200)["data"].([]any); len(u) != 0 {
 			t.Errorf("a user was created: %v", u)
 		}
-		for _, name := range []string{"nothing", "crm__nothing", "vip", "vip__ping"} {
+		for _, name := range []string{"nothing", "crm_nothing", "vip", "vip_ping"} {
 			if status, got := tool(e.key, name, "agent|ann"); status != 404 {
 				t.Errorf("%s: %d %v, want 404", name, status, got)
 			}

@@ -131,7 +131,7 @@ func TestErrors(t *testing.T) {
 		}
 		var cases []tc
 		for _, ep := range []struct{ method, path string }{
-			{"POST", "/api/hub/session"}, {"POST", "/api/hub/perform/crm__get-contact"}, {"GET", "/api/hub/tools/crm"},
+			{"POST", "/api/hub/session"}, {"POST", "/api/hub/perform/crm_get_contact"}, {"GET", "/api/hub/tools/crm"},
 		} {
 			m, p := ep.method, ep.path
 			cases = append(cases,
@@ -152,15 +152,15 @@ func TestErrors(t *testing.T) {
 			tc{"fd invalid key", "GET", "/api/hub/fd", auth("pk_nope"), "", 401, "Unauthorized"},
 			tc{"fd session token as the key", "GET", "/api/hub/fd", auth(sessionToken), "", 401, "Unauthorized"},
 			tc{"session with a session token as the key", "POST", "/api/hub/session", append(auth(sessionToken), "x-superface-user-id", "u"), "", 401, "Unauthorized"},
-			tc{"perform not JSON", "POST", "/api/hub/perform/crm__get-contact", append(auth(e.key), "x-superface-user-id", "u"), "{id:", 400, "Bad Request"},
-			tc{"perform too large", "POST", "/api/hub/perform/crm__get-contact", append(auth(e.key), "x-superface-user-id", "u"),
+			tc{"perform not JSON", "POST", "/api/hub/perform/crm_get_contact", append(auth(e.key), "x-superface-user-id", "u"), "{id:", 400, "Bad Request"},
+			tc{"perform too large", "POST", "/api/hub/perform/crm_get_contact", append(auth(e.key), "x-superface-user-id", "u"),
 				`{"id":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "Request Entity Too Large"},
 			tc{"unknown path", "GET", "/api/hub/nothing", auth(e.key), "", 404, "Not Found"},
 			tc{"perform without name", "POST", "/api/hub/perform/", auth(e.key), "", 404, "Not Found"},
 			tc{"unknown tool", "GET", "/api/hub/tools/nothing", append(auth(e.key), "x-superface-user-id", "u"), "", 404, "Not Found"},
 			tc{"session GET", "GET", "/api/hub/session", auth(e.key), "", 405, "Method Not Allowed"},
 			tc{"fd POST", "POST", "/api/hub/fd", auth(e.key), "", 405, "Method Not Allowed"},
-			tc{"perform GET", "GET", "/api/hub/perform/crm__get-contact", auth(e.key), "", 405, "Method Not Allowed"},
+			tc{"perform GET", "GET", "/api/hub/perform/crm_get_contact", auth(e.key), "", 405, "Method Not Allowed"},
 			tc{"tools DELETE", "DELETE", "/api/hub/tools/crm", auth(e.key), "", 405, "Method Not Allowed"},
 		)
 		for _, c := range cases {

@@ -190,7 +190,7 @@ func TestHelp_ListsEachFlagWithItsVariable(t *testing.T) {
 		"app list":          append([]string{"json"}, store...),
 		"app rename":        append([]string{"app", "name", "json"}, store...),
 		"app delete":        append([]string{"app", "yes", "batch", "pause", "json"}, store...),
-		"key create":        append([]string{"app", "json"}, store...),
+		"key create":        append([]string{"app", "permissions", "json"}, store...),
 		"key list":          append([]string{"app", "json"}, store...),
 		"key revoke":        append([]string{"app"}, store...),
 		"encryption rotate": append([]string{"batch", "pause"}, store...),

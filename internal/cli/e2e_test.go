@@ -3,6 +3,7 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -388,9 +389,31 @@ func testKeys(t *testing.T, s *testServer, appID, firstKey string) {
 		return keys
 	}
 	keys := list()
-	if len(keys) != 2 || !slices.ContainsFunc(keys, func(k map[string]any) bool { return k["key_id"] == keyID && k["revoked_at"] == nil }) {
+	if len(keys) != 2 || !slices.ContainsFunc(keys, func(k map[string]any) bool {
+		return k["key_id"] == keyID && k["revoked_at"] == nil && fmt.Sprint(k["permissions"]) == "[all]"
+	}) {
 		t.Fatalf("key list = %v", keys)
 	}
+
+	// A key for a server-side agent: MCP only, refused on the native API
+	// with the permission named; a bad permission is a usage error.
+	agentID, agentKey := s.createKey(appID, "--permissions", "mcp:act_as_user")
+	_, err := s.client(agentKey).GetApp(ctx)
+	if e := asError(t, err, http.StatusForbidden, "forbidden"); e.Details["permission"] != "all" {
+		t.Errorf("agent key on the native API: %+v", e)
+	}
+	if !slices.ContainsFunc(list(), func(k map[string]any) bool {
+		return k["key_id"] == agentID && fmt.Sprint(k["permissions"]) == "[mcp:act_as_user]"
+	}) {
+		t.Errorf("key list does not show the agent key's permission: %v", list())
+	}
+	if code, out := s.run("key", "create", "--app", appID, "--permissions", "all,admin"); code != 2 || out != "" {
+		t.Errorf("key create --permissions all,admin: exit %d: %s", code, out)
+	}
+	if out := s.mustRun("key", "list", "--app", appID); !strings.Contains(out, "mcp:act_as_user") {
+		t.Errorf("key list (text) does not show permissions: %s", out)
+	}
+	s.mustRun("key", "revoke", "--app", appID, agentID)
 	if out := s.mustRun("key", "list", "--app", appID); !strings.Contains(out, keyID) || strings.Contains(out, key) {
 		t.Fatalf("key list (text) = %s", out)
 	}
@@ -398,7 +421,7 @@ func testKeys(t *testing.T, s *testServer, appID, firstKey string) {
 	if out := s.mustRun("key", "revoke", "--app", appID, keyID); !strings.Contains(out, keyID) {
 		t.Fatalf("key revoke: %s", out)
 	}
-	_, err := c.GetApp(ctx)
+	_, err = c.GetApp(ctx)
 	e := asError(t, err, http.StatusUnauthorized, "invalid_api_key")
 	// Revoked and unknown keys are indistinguishable.
 	_, unknownErr := s.client("pk_" + strings.Repeat("A", 43)).GetApp(ctx)

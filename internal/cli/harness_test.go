@@ -263,13 +263,13 @@ func (s *testServer) createApp(name string) (appID, key string) {
 }
 
 // createKey creates another API key with the CLI.
-func (s *testServer) createKey(appID string) (keyID, key string) {
+func (s *testServer) createKey(appID string, flags ...string) (keyID, key string) {
 	s.t.Helper()
 	var out struct {
 		KeyID  string `json:"key_id"`
 		APIKey string `json:"api_key"`
 	}
-	raw := s.mustRun("key", "create", "--app", appID, "--json")
+	raw := s.mustRun(append([]string{"key", "create", "--app", appID, "--json"}, flags...)...)
 	if err := json.Unmarshal([]byte(raw), &out); err != nil || out.KeyID == "" || out.APIKey == "" {
 		s.t.Fatalf("key create --json: %v: %s", err, raw)
 	}

@@ -311,19 +311,34 @@ func plural(n int, noun string) string {
 }
 
 func runKeyCreate(ctx context.Context, env *Env, args []string) error {
-	svc, af, done, err := appCommand(ctx, env, "key create", "key create --app APP_ID [--json]", args)
+	var perms string
+	fs, af := newAppFlags(env, "key create", "key create --app APP_ID [--permissions all,mcp:act_as_user] [--json]")
+	fs.StringVar(&perms, "permissions", portico.PermissionAll, "comma-separated: "+strings.Join(portico.Permissions, ", ")+
+		" (mcp:act_as_user lets the key call the MCP server for any user, and is never implied)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	list := strings.Split(perms, ",")
+	for i := range list {
+		list[i] = strings.TrimSpace(list[i])
+	}
+	if _, err := portico.NormalizePermissions(list); err != nil {
+		fmt.Fprintf(env.Stderr, "--permissions: %s\n", portico.AsError(err).Message)
+		return errUsage
+	}
+	svc, done, err := af.open(ctx, fs)
 	if err != nil {
 		return err
 	}
 	defer done()
-	key, raw, err := svc.CreateAPIKey(ctx, af.appID)
+	key, raw, err := svc.CreateAPIKey(ctx, af.appID, list)
 	if err != nil {
 		return appNotFound(err, af.appID)
 	}
 	if af.asJSON {
-		return printJSON(env.Stdout, map[string]string{"key_id": key.ID, "api_key": raw})
+		return printJSON(env.Stdout, map[string]any{"key_id": key.ID, "api_key": raw, "permissions": key.Permissions})
 	}
-	fmt.Fprintf(env.Stdout, "key_id:  %s\napi_key: %s\n\nThe API key is shown only now.\n", key.ID, raw)
+	fmt.Fprintf(env.Stdout, "key_id:      %s\napi_key:     %s\npermissions: %s\n\nThe API key is shown only now.\n", key.ID, raw, strings.Join(key.Permissions, ","))
 	return nil
 }
 
@@ -340,7 +355,8 @@ func runKeyList(ctx context.Context, env *Env, args []string) error {
 	if af.asJSON {
 		out := []map[string]any{}
 		for _, k := range keys {
-			m := map[string]any{"key_id": k.ID, "app_id": k.AppID, "ends_with": k.Hint, "created_at": k.CreatedAt.Format(time.RFC3339), "revoked_at": nil}
+			m := map[string]any{"key_id": k.ID, "app_id": k.AppID, "ends_with": k.Hint, "permissions": k.Permissions,
+				"created_at": k.CreatedAt.Format(time.RFC3339), "revoked_at": nil}
 			if k.RevokedAt != nil {
 				m["revoked_at"] = k.RevokedAt.Format(time.RFC3339)
 			}
@@ -349,13 +365,13 @@ func runKeyList(ctx context.Context, env *Env, args []string) error {
 		return printJSON(env.Stdout, out)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY ID\tENDS WITH\tCREATED\tREVOKED")
+	fmt.Fprintln(tw, "KEY ID\tENDS WITH\tPERMISSIONS\tCREATED\tREVOKED")
 	for _, k := range keys {
 		revoked := "-"
 		if k.RevokedAt != nil {
 			revoked = k.RevokedAt.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t…%s\t%s\t%s\n", k.ID, k.Hint, k.CreatedAt.Format(time.RFC3339), revoked)
+		fmt.Fprintf(tw, "%s\t…%s\t%s\t%s\t%s\n", k.ID, k.Hint, strings.Join(k.Permissions, ","), k.CreatedAt.Format(time.RFC3339), revoked)
 	}
 	return tw.Flush()
 }

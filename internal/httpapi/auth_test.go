@@ -54,7 +54,7 @@ func TestAuth_EveryAppEndpointRefusesBadKeys(t *testing.T) {
 		appID, key := e.newApp("acme")
 		userID := e.mustUser(key, map[string]any{"external_id": "u-1", "name": "Ann"})
 		accountID := e.mustAccount(key, "team")
-		revoked, revokedRaw, err := e.Svc.CreateAPIKey(context.Background(), appID)
+		revoked, revokedRaw, err := e.Svc.CreateAPIKey(context.Background(), appID, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestAuth_BadKeysLookAlike(t *testing.T) {
 	engines(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng)
 		appID, key := e.newApp("acme")
-		k, raw, err := e.Svc.CreateAPIKey(context.Background(), appID)
+		k, raw, err := e.Svc.CreateAPIKey(context.Background(), appID, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

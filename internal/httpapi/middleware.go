@@ -148,7 +148,7 @@ func (s *Server) wrap(h handler) http.Handler {
 // key is looked at; a valid key spends from its own bucket.
 func (s *Server) appAuth(h handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		app, err := s.authenticateKey(r, apiKeyFrom(r), true)
+		app, _, err := s.authenticateKey(r, apiKeyFrom(r), true, portico.PermissionAll)
 		if err != nil {
 			return err
 		}
@@ -160,7 +160,14 @@ func (s *Server) appAuth(h handler) handler {
 // AuthenticateKey checks a raw API key taken from wherever a surface's
 // wire format carries it, with the rate limits of the native API.
 func (s *Server) AuthenticateKey(r *http.Request, raw string) (*portico.App, error) {
-	return s.authenticateKey(r, raw, false)
+	app, _, err := s.authenticateKey(r, raw, false, portico.PermissionAll)
+	return app, err
+}
+
+// AuthenticateAgentKey checks a raw API key that must hold permission
+// mcp:act_as_user, for the MCP server.
+func (s *Server) AuthenticateAgentKey(r *http.Request, raw string) (*portico.App, *portico.APIKey, error) {
+	return s.authenticateKey(r, raw, false, portico.PermissionActAsUser)
 }
 
 // authenticate is the one sequence of every credential check: a client
@@ -192,7 +199,8 @@ func (s *Server) authenticate(r *http.Request, raw string, missing func() error,
 
 // authenticateKey checks raw; native tells that it was read from the
 // native API's headers, whose misuse the message of a missing key names.
-func (s *Server) authenticateKey(r *http.Request, raw string, native bool) (*portico.App, error) {
+// A valid key without permission need is refused with CodeForbidden.
+func (s *Server) authenticateKey(r *http.Request, raw string, native bool, need string) (*portico.App, *portico.APIKey, error) {
 	missing := func() error {
 		msg := "An API key is required: send it as Authorization: Bearer <key> or X-API-Key."
 		if q := r.URL.Query(); q.Has("api_key") || q.Has("key") || q.Has("token") || q.Has("access_token") {
@@ -218,11 +226,15 @@ func (s *Server) authenticateKey(r *http.Request, raw string, native bool) (*por
 		return key.ID, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	info := infoFrom(r.Context())
 	info.appID, info.apiKeyID = app.ID, key.ID
-	return app, nil
+	if !key.Allows(need) {
+		return nil, nil, &portico.Error{Code: portico.CodeForbidden, Message: fmt.Sprintf("This API key lacks the permission %s, which this endpoint needs (its permissions: %s).",
+			need, strings.Join(key.Permissions, ", ")), Details: map[string]any{"permission": need}}
+	}
+	return app, key, nil
 }
 
 // apiKeyFrom reads the key from Authorization: Bearer or X-API-Key.

@@ -149,32 +149,42 @@ func (s *Server) handleTokenRefresh(w http.ResponseWriter, r *http.Request) erro
 // the token, then the session's own bucket.
 func (s *Server) userAuth(h func(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		missing := func() error {
-			if strings.TrimSpace(r.Header.Get("Authorization")) != "" {
-				return portico.Errorf(portico.CodeUnauthenticated, "Use `Authorization: Bearer <token>`.")
-			}
-			return portico.Errorf(portico.CodeUnauthenticated, "A session token is required: send it as Authorization: Bearer <token>.")
-		}
-		var sess *portico.Session
-		var u *portico.User
-		err := s.authenticate(r, compat.Bearer(r), missing, portico.CodeInvalidToken, func(raw string) (string, error) {
-			if kind := portico.SecretKind(raw); kind != "" && kind != "a session token" {
-				// From the presented string alone, as for API keys.
-				_, route, _ := strings.Cut(r.Pattern, " ")
-				return "", portico.Errorf(portico.CodeInvalidToken, "This is %s; %s takes a session token, which starts with %s.", kind, route, portico.PrefixSessionToken)
-			}
-			var err error
-			if sess, u, err = s.svc.ValidateToken(r.Context(), raw); err != nil {
-				return "", err
-			}
-			return sess.ID, nil
-		})
+		sess, u, err := s.AuthenticateToken(r, compat.Bearer(r))
 		if err != nil {
 			return err
 		}
-		infoFrom(r.Context()).appID = sess.AppID
 		return h(w, r, sess, u)
 	}
+}
+
+// AuthenticateToken checks a raw session token in the one sequence of
+// every credential (authenticate); the MCP server uses it too.
+func (s *Server) AuthenticateToken(r *http.Request, raw string) (*portico.Session, *portico.User, error) {
+	missing := func() error {
+		if strings.TrimSpace(r.Header.Get("Authorization")) != "" {
+			return portico.Errorf(portico.CodeUnauthenticated, "Use `Authorization: Bearer <token>`.")
+		}
+		return portico.Errorf(portico.CodeUnauthenticated, "A session token is required: send it as Authorization: Bearer <token>.")
+	}
+	var sess *portico.Session
+	var u *portico.User
+	err := s.authenticate(r, raw, missing, portico.CodeInvalidToken, func(raw string) (string, error) {
+		if kind := portico.SecretKind(raw); kind != "" && kind != "a session token" {
+			// From the presented string alone, as for API keys.
+			_, route, _ := strings.Cut(r.Pattern, " ")
+			return "", portico.Errorf(portico.CodeInvalidToken, "This is %s; %s takes a session token, which starts with %s.", kind, route, portico.PrefixSessionToken)
+		}
+		var err error
+		if sess, u, err = s.svc.ValidateToken(r.Context(), raw); err != nil {
+			return "", err
+		}
+		return sess.ID, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	infoFrom(r.Context()).appID = sess.AppID
+	return sess, u, nil
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error {

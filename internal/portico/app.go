@@ -219,12 +219,51 @@ func hasControl(s string) bool {
 
 // APIKey is an app's server-side secret; only its hash is stored.
 type APIKey struct {
-	ID        string
-	AppID     string
-	Hash      []byte
-	Hint      string // the last four characters, to tell keys apart
-	CreatedAt time.Time
-	RevokedAt *time.Time
+	ID    string
+	AppID string
+	Hash  []byte
+	Hint  string // the last four characters, to tell keys apart
+	// Permissions say what the key may do (PermissionAll, the default,
+	// and PermissionActAsUser); stored in this order, without repeats.
+	Permissions []string
+	CreatedAt   time.Time
+	RevokedAt   *time.Time
+}
+
+// Permissions of an API key. PermissionAll is every endpoint of the
+// native API and the compatible surfaces; PermissionActAsUser lets the
+// key call the MCP server for any of the app's users named by a header
+// (docs/mcp.md). Neither implies the other, so a key given to a
+// server-side agent can hold the second alone.
+const (
+	PermissionAll       = "all"
+	PermissionActAsUser = "mcp:act_as_user"
+)
+
+// Permissions are the permissions a key may hold, in their stored order.
+var Permissions = []string{PermissionAll, PermissionActAsUser}
+
+// Allows reports whether the key holds permission p.
+func (k *APIKey) Allows(p string) bool { return slices.Contains(k.Permissions, p) }
+
+// NormalizePermissions checks a key's permissions and puts them in their
+// stored order; none is PermissionAll.
+func NormalizePermissions(ps []string) ([]string, error) {
+	if len(ps) == 0 {
+		return []string{PermissionAll}, nil
+	}
+	out := []string{}
+	for _, p := range Permissions {
+		if slices.Contains(ps, p) {
+			out = append(out, p)
+		}
+	}
+	for _, p := range ps {
+		if !slices.Contains(Permissions, p) {
+			return nil, Invalidf("permissions", "%q is not a permission; use %s.", p, strings.Join(Permissions, ", "))
+		}
+	}
+	return out, nil
 }
 
 // TrustsOrigin reports whether origin (an Origin header) is one the app

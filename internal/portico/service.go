@@ -63,12 +63,18 @@ func (s *Service) CreateApp(ctx context.Context, name string) (*App, string, err
 
 func newAPIKey(appID string) (*APIKey, string) {
 	raw, hash := NewToken(PrefixAPIKeySecret)
-	return &APIKey{ID: NewID(PrefixAPIKey), AppID: appID, Hash: hash, Hint: raw[len(raw)-4:]}, raw
+	return &APIKey{ID: NewID(PrefixAPIKey), AppID: appID, Hash: hash, Hint: raw[len(raw)-4:], Permissions: []string{PermissionAll}}, raw
 }
 
-// CreateAPIKey adds a key to an app; the raw key is returned only here.
-func (s *Service) CreateAPIKey(ctx context.Context, appID string) (*APIKey, string, error) {
+// CreateAPIKey adds a key with these permissions (none: PermissionAll) to
+// an app; the raw key is returned only here.
+func (s *Service) CreateAPIKey(ctx context.Context, appID string, permissions []string) (*APIKey, string, error) {
+	perms, err := NormalizePermissions(permissions)
+	if err != nil {
+		return nil, "", err
+	}
 	key, raw := newAPIKey(appID)
+	key.Permissions = perms
 	if err := s.Store.CreateAPIKey(ctx, key); err != nil {
 		return nil, "", err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/porticohq/portico/internal/portico"
 )
@@ -26,8 +27,8 @@ func (db *DB) CreateApp(ctx context.Context, app *portico.App, key *portico.APIK
 
 func insertAPIKey(ctx context.Context, t *tx, key *portico.APIKey) error {
 	key.CreatedAt = t.now
-	_, err := t.exec(ctx, `INSERT INTO api_keys (id, app_id, hash, hint, created_at) VALUES (?, ?, ?, ?, ?)`,
-		key.ID, key.AppID, key.Hash, key.Hint, us(t.now))
+	_, err := t.exec(ctx, `INSERT INTO api_keys (id, app_id, hash, hint, permissions, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		key.ID, key.AppID, key.Hash, key.Hint, strings.Join(key.Permissions, " "), us(t.now))
 	if driverKind(err) == errForeignKey {
 		return portico.NotFound("App")
 	}
@@ -106,7 +107,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, key *portico.APIKey) error {
 
 // ListAPIKeys implements portico.Store.
 func (db *DB) ListAPIKeys(ctx context.Context, appID string) ([]portico.APIKey, error) {
-	rows, err := db.query(ctx, (`SELECT id, app_id, hash, hint, created_at, revoked_at
+	rows, err := db.query(ctx, (`SELECT id, app_id, hash, hint, permissions, created_at, revoked_at
 		FROM api_keys WHERE app_id = ? ORDER BY created_at, id`), appID)
 	if err != nil {
 		return nil, classify(err)
@@ -116,13 +117,14 @@ func (db *DB) ListAPIKeys(ctx context.Context, appID string) ([]portico.APIKey, 
 	for rows.Next() {
 		var (
 			k       portico.APIKey
+			perms   string
 			created int64
 			revoked sql.NullInt64
 		)
-		if err := rows.Scan(&k.ID, &k.AppID, &k.Hash, &k.Hint, &created, &revoked); err != nil {
+		if err := rows.Scan(&k.ID, &k.AppID, &k.Hash, &k.Hint, &perms, &created, &revoked); err != nil {
 			return nil, err
 		}
-		k.CreatedAt, k.RevokedAt = fromUS(created), fromUSPtr(revoked)
+		k.Permissions, k.CreatedAt, k.RevokedAt = strings.Fields(perms), fromUS(created), fromUSPtr(revoked)
 		keys = append(keys, k)
 	}
 	return keys, classify(rows.Err())
@@ -148,19 +150,20 @@ func (db *DB) RevokeAPIKey(ctx context.Context, appID, keyID string) error {
 func (db *DB) FindActiveAPIKeyByHash(ctx context.Context, hash []byte) (*portico.APIKey, *portico.App, error) {
 	var (
 		k       portico.APIKey
+		perms   string
 		created int64
 		revoked sql.NullInt64
 	)
-	row := db.queryRow(db.lookupCtx(ctx), `SELECT `+appColumns+`, k.id, k.app_id, k.hash, k.hint, k.created_at, k.revoked_at
+	row := db.queryRow(db.lookupCtx(ctx), `SELECT `+appColumns+`, k.id, k.app_id, k.hash, k.hint, k.permissions, k.created_at, k.revoked_at
 		FROM api_keys k JOIN apps a ON a.id = k.app_id WHERE k.hash = ? AND k.revoked_at IS NULL`, hash)
-	app, err := scanApp(row, &k.ID, &k.AppID, &k.Hash, &k.Hint, &created, &revoked)
+	app, err := scanApp(row, &k.ID, &k.AppID, &k.Hash, &k.Hint, &perms, &created, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, portico.NotFound("API key")
 	}
 	if err != nil {
 		return nil, nil, classify(err)
 	}
-	k.CreatedAt, k.RevokedAt = fromUS(created), fromUSPtr(revoked)
+	k.Permissions, k.CreatedAt, k.RevokedAt = strings.Fields(perms), fromUS(created), fromUSPtr(revoked)
 	return &k, app, nil
 }
 

@@ -217,7 +217,7 @@ func TestHumanAPI_Errors(t *testing.T) {
 			srv := compattest.Start(t, eng, nil)
 			e := newEnv(t, srv)
 			other := newEnv(t, srv)
-			revoked, revokedRaw, err := srv.Service.CreateAPIKey(context.Background(), e.app)
+			revoked, revokedRaw, err := srv.Service.CreateAPIKey(context.Background(), e.app, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -211,7 +211,7 @@ func TestMindset_Errors(t *testing.T) {
 			srv := compattest.Start(t, eng, nil)
 			e := newEnv(t, srv)
 			otherApp, otherKey := srv.NewApp("Other")
-			revoked, revokedRaw, err := srv.Service.CreateAPIKey(context.Background(), e.app)
+			revoked, revokedRaw, err := srv.Service.CreateAPIKey(context.Background(), e.app, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -256,7 +256,7 @@ func TestSessionStorage_Errors(t *testing.T) {
 			otherApp, otherKey := e.srv.NewApp("Other")
 			otherSession, _ := e.newSession(otherKey, map[string]any{"external_id": "ann"})
 			mine, _ := e.newSession(e.key, map[string]any{"external_id": "ann"})
-			revoked, revokedRaw, err := e.srv.Service.CreateAPIKey(context.Background(), e.app)
+			revoked, revokedRaw, err := e.srv.Service.CreateAPIKey(context.Background(), e.app, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -220,7 +220,7 @@ func (e *env) noSecretsLogged() {
 // newRevokedKey returns an API key of the app that has been revoked.
 func (e *env) newRevokedKey() string {
 	e.t.Helper()
-	k, raw, err := e.srv.Service.CreateAPIKey(context.Background(), e.app)
+	k, raw, err := e.srv.Service.CreateAPIKey(context.Background(), e.app, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -11,7 +11,8 @@ import (
 func (f *Fixture) newKey(t testing.TB, appID string) *portico.APIKey {
 	t.Helper()
 	raw, hash := portico.NewToken(portico.PrefixAPIKeySecret)
-	k := &portico.APIKey{ID: portico.NewID(portico.PrefixAPIKey), AppID: appID, Hash: hash, Hint: raw[len(raw)-4:]}
+	k := &portico.APIKey{ID: portico.NewID(portico.PrefixAPIKey), AppID: appID, Hash: hash, Hint: raw[len(raw)-4:],
+		Permissions: []string{portico.PermissionAll, portico.PermissionActAsUser}}
 	if err := f.Store.CreateAPIKey(f.Ctx, k); err != nil {
 		t.Fatalf("create api key: %v", err)
 	}

@@ -137,7 +137,7 @@ func (f *Fixture) NewApp(t testing.TB, name string) *portico.App {
 	t.Helper()
 	app := &portico.App{ID: portico.NewID(portico.PrefixApp), Name: name, Settings: portico.DefaultAppSettings()}
 	_, hash := portico.NewToken(portico.PrefixAPIKeySecret)
-	key := &portico.APIKey{ID: portico.NewID(portico.PrefixAPIKey), AppID: app.ID, Hash: hash, Hint: "abcd"}
+	key := &portico.APIKey{ID: portico.NewID(portico.PrefixAPIKey), AppID: app.ID, Hash: hash, Hint: "abcd", Permissions: []string{portico.PermissionAll}}
 	if err := f.Store.CreateApp(f.Ctx, app, key); err != nil {
 		t.Fatalf("create app: %v", err)
 	}

@@ -110,6 +110,8 @@ type AppSettings struct {
 	// POST /v1/connect/token may issue session and id tokens.
 	ConnectSessionTokens bool `json:"connect_session_tokens"`
 	ConnectIDTokens      bool `json:"connect_id_tokens"`
+	// MCPMaxResultBytes bounds the text of an MCP tool result.
+	MCPMaxResultBytes int `json:"mcp_max_result_bytes"`
 }
 
 // Theme is the presentation of the hosted page.
@@ -145,6 +147,7 @@ type AppSettingsUpdate struct {
 	MaxUsers                   Nullable[int]    `json:"max_users,omitzero"`
 	ConnectSessionTokens       *bool            `json:"connect_session_tokens,omitempty"`
 	ConnectIDTokens            *bool            `json:"connect_id_tokens,omitempty"`
+	MCPMaxResultBytes          *int             `json:"mcp_max_result_bytes,omitempty"`
 }
 
 // User is an end user of the app.

@@ -88,6 +88,18 @@ type Action struct {
 	Method      string          `json:"method"`
 	Path        string          `json:"path"`
 	InputSchema json.RawMessage `json:"input_schema"`
+	// Annotations override the MCP tool hints that follow the method
+	// (docs/mcp.md).
+	Annotations *ActionAnnotations `json:"annotations,omitempty"`
+}
+
+// ActionAnnotations are an action's MCP tool hints; a field left out keeps
+// the method's default.
+type ActionAnnotations struct {
+	ReadOnlyHint    *bool `json:"read_only_hint,omitempty"`
+	DestructiveHint *bool `json:"destructive_hint,omitempty"`
+	IdempotentHint  *bool `json:"idempotent_hint,omitempty"`
+	OpenWorldHint   *bool `json:"open_world_hint,omitempty"`
 }
 
 // Connection is a user's connection to an integration: never its values.

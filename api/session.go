@@ -23,6 +23,17 @@ type SessionSettings struct {
 	IsolationMode bool     `json:"isolation_mode,omitempty"`
 	SandboxMode   bool     `json:"sandbox_mode,omitempty"`
 	AutoRedirect  bool     `json:"auto_redirect,omitempty"`
+	// Tools narrow the session's MCP tools (docs/mcp.md).
+	Tools *ToolSettings `json:"tools,omitempty"`
+}
+
+// ToolSettings narrow a session's MCP tools: allow (empty: all) and deny
+// hold tool names or patterns ending in * ("github_*"); read_only keeps
+// only read-only tools.
+type ToolSettings struct {
+	Allow    []string `json:"allow,omitempty"`
+	Deny     []string `json:"deny,omitempty"`
+	ReadOnly bool     `json:"read_only,omitempty"`
 }
 
 // Session is a session as the API shows it: never its tokens.
@@ -49,6 +60,9 @@ type SessionCreated struct {
 	ConfigurationURL          string  `json:"configuration_url"`
 	ConfigurationURLExpiresAt Time    `json:"configuration_url_expires_at"`
 	AssistantHint             string  `json:"assistant_hint"`
+	// MCPURL is the MCP endpoint an agent reaches the user's tools at, with
+	// Token as its bearer token (docs/mcp.md).
+	MCPURL string `json:"mcp_url"`
 }
 
 // ConfigurationURL answers POST /v1/sessions/{id}/configuration_url.

@@ -21,6 +21,7 @@ import (
 	"github.com/porticohq/portico/internal/compat/sessionstorage"
 	"github.com/porticohq/portico/internal/compat/superface"
 	"github.com/porticohq/portico/internal/httpapi"
+	"github.com/porticohq/portico/internal/mcp"
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/secret"
 	"github.com/porticohq/portico/internal/store"
@@ -213,6 +214,7 @@ type Server struct {
 	Service *portico.Service
 	// Webhooks delivers the outbox; exposed for tests.
 	Webhooks *webhook.Worker
+	mcp      *mcp.Handler
 }
 
 // NewServer opens the store, migrates it, checks the encryption key and
@@ -306,6 +308,9 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	humanapi.Register(api.Handle, surfaces)
 	sessionstorage.Register(api.Handle, surfaces)
 	apideck.Register(api.Handle, surfaces)
+	s.mcp = mcp.New(mcp.Options{Service: s.Service, Logger: s.log, Version: currentVersion().Version,
+		AuthenticateToken: api.AuthenticateToken, AuthenticateAgentKey: api.AuthenticateAgentKey, WriteError: api.WriteError})
+	s.mcp.Register(api.Handle)
 	// Webhook URLs are the apps' own, but reach out like an upstream:
 	// the same address guard, and no redirects followed.
 	hooks := upstream.NewClient(&upstream.Guard{AllowPrivate: s.cfg.AllowPrivateUpstreams}, webhook.Timeout)
@@ -352,6 +357,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting_down")
+	s.mcp.Close()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := s.http.Shutdown(sctx); err != nil {

@@ -68,6 +68,7 @@ func appJSON(a *portico.App) api.App {
 		MaxUsers:                   st.MaxUsers,
 		ConnectSessionTokens:       st.ConnectSessionTokens,
 		ConnectIDTokens:            st.ConnectIDTokens,
+		MCPMaxResultBytes:          st.MCPMaxResultBytes,
 	}}
 	if st.WebhookURL != "" {
 		out.Settings.WebhookURL = &st.WebhookURL
@@ -99,6 +100,7 @@ func (s *Server) handleAppUpdate(w http.ResponseWriter, r *http.Request) error {
 			MaxUsers:                   st.MaxUsers.Value,
 			ConnectSessionTokens:       st.ConnectSessionTokens,
 			ConnectIDTokens:            st.ConnectIDTokens,
+			MCPMaxResultBytes:          st.MCPMaxResultBytes,
 		}
 		if st.Theme != nil {
 			t := portico.Theme(*st.Theme)

@@ -36,7 +36,12 @@ func integrationJSON(in *portico.Integration) api.Integration {
 		}
 	}
 	for _, a := range in.Actions {
-		out.Actions = append(out.Actions, api.Action(a))
+		act := api.Action{Name: a.Name, Description: a.Description, Method: a.Method, Path: a.Path, InputSchema: a.InputSchema}
+		if a.Annotations != nil {
+			ann := api.ActionAnnotations(*a.Annotations)
+			act.Annotations = &ann
+		}
+		out.Actions = append(out.Actions, act)
 	}
 	return out
 }
@@ -52,7 +57,11 @@ func integrationInput(in api.IntegrationPut) (portico.IntegrationInput, error) {
 	if in.Actions != nil {
 		acts := make([]portico.Action, len(*in.Actions))
 		for i, a := range *in.Actions {
-			acts[i] = portico.Action(a)
+			acts[i] = portico.Action{Name: a.Name, Description: a.Description, Method: a.Method, Path: a.Path, InputSchema: a.InputSchema}
+			if a.Annotations != nil {
+				ann := portico.ActionAnnotations(*a.Annotations)
+				acts[i].Annotations = &ann
+			}
 		}
 		out.Actions = &acts
 	}

@@ -44,6 +44,12 @@ func StatusOf(c portico.Code) int {
 // writeJSON writes v with status.
 func writeJSON(w http.ResponseWriter, status int, v any) { compat.WriteJSON(w, status, v) }
 
+// WriteError is writeError, for the MCP surface, whose errors outside
+// JSON-RPC are the native API's.
+func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeError(w, r, err)
+}
+
 // writeError writes the error envelope for err and logs server-side
 // failures with their cause.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -54,7 +60,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 && errors.Is(e, portico.ErrStoreUnavailable) {
 		s.metrics.Event("store_error")
 	}
-	if e.Code == portico.CodeUnauthenticated {
+	if e.Code == portico.CodeUnauthenticated && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="portico"`)
 	}
 	body := api.ErrorBody{Error: api.Error{Code: string(e.Code), Message: e.Message, Details: e.Details, RequestID: info.requestID}}

@@ -26,6 +26,9 @@ func sessionInput(in api.SessionCreate) portico.SessionInput {
 	if st := in.Settings; st != nil {
 		out.Settings = portico.SessionSettings{Integrations: st.Integrations, Categories: st.Categories, AllowActions: st.AllowActions,
 			IsolationMode: st.IsolationMode, SandboxMode: st.SandboxMode, AutoRedirect: st.AutoRedirect}
+		if st.Tools != nil {
+			out.Settings.Tools = portico.ToolSettings(*st.Tools)
+		}
 	}
 	if in.Theme != nil {
 		t := portico.Theme(*in.Theme)
@@ -50,6 +53,7 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) err
 	writeJSON(w, http.StatusCreated, api.SessionCreated{
 		Session: SessionJSON(cs.Session), Token: cs.Token, RefreshToken: cs.RefreshToken,
 		ConfigurationURL: cs.Link.URL, ConfigurationURLExpiresAt: api.NewTime(cs.Link.ExpiresAt), AssistantHint: cs.Link.AssistantHint,
+		MCPURL: s.svc.PublicURL + "/mcp",
 	})
 	return nil
 }

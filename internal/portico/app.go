@@ -45,6 +45,9 @@ type AppSettings struct {
 	// an app that does not use that surface may turn them off.
 	ConnectSessionTokens bool `json:"connect_session_tokens"`
 	ConnectIDTokens      bool `json:"connect_id_tokens"`
+	// MCPMaxResultBytes bounds the text of an MCP tool result; longer ones
+	// are cut with a marker (docs/mcp.md).
+	MCPMaxResultBytes int `json:"mcp_max_result_bytes"`
 }
 
 // Theme is the presentation of the hosted page.
@@ -68,6 +71,8 @@ const (
 	MaxRedirectURIs        = 100
 	MaxFrameOrigins        = 20
 	MaxURLLength           = 2048
+	MinMCPResultBytes      = 1 << 10
+	MaxMCPResultBytes      = 4 << 20
 )
 
 // DefaultAppSettings are the settings of a new app.
@@ -82,6 +87,7 @@ func DefaultAppSettings() AppSettings {
 		AllowedFrameOrigins:        []string{},
 		ConnectSessionTokens:       true,
 		ConnectIDTokens:            true,
+		MCPMaxResultBytes:          100 << 10,
 	}
 }
 
@@ -103,6 +109,8 @@ func (s AppSettings) Validate() error {
 		return Invalidf("settings.allowed_redirect_uris", "At most %d redirect URIs are allowed.", MaxRedirectURIs)
 	case s.MaxUsers != nil && *s.MaxUsers < 1:
 		return Invalidf("settings.max_users", "max_users must be at least 1, or null for no limit.")
+	case s.MCPMaxResultBytes < MinMCPResultBytes || s.MCPMaxResultBytes > MaxMCPResultBytes:
+		return Invalidf("settings.mcp_max_result_bytes", "mcp_max_result_bytes must be between %d and %d.", MinMCPResultBytes, MaxMCPResultBytes)
 	}
 	for _, u := range s.AllowedRedirectURIs {
 		if err := CheckRedirectURI(u); err != nil {

@@ -218,6 +218,7 @@ func (s *Service) putConnection(ctx context.Context, user *User, integ *Integrat
 	if err != nil {
 		return nil, false, err
 	}
+	s.Connected.Publish(c.AppID, c.UserID, c.Integration)
 	return c, created, nil
 }
 

@@ -13,7 +13,7 @@ const module = "github.com/porticohq/portico/"
 // The import rule of the tree: the domain imports no net/http, no
 // database/sql and no package of this project; no adapter imports another
 // (the compatible surfaces may use their toolkit internal/compat and
-// internal/jsonbody; the native API those two, for the one JSON writer and
+// internal/jsonbody, the MCP server the toolkit; the native API those two, for the one JSON writer and
 // error renderer of every surface, and the api wire types); the CLI wires
 // everything.
 func TestImportRule(t *testing.T) {
@@ -42,7 +42,7 @@ func TestImportRule(t *testing.T) {
 			t.Errorf("internal/portico imports %s", imp)
 		}
 	}
-	adapters := []string{"internal/httpapi", "internal/web", "internal/upstream", "internal/webhook", "internal/store", "internal/compat/"}
+	adapters := []string{"internal/httpapi", "internal/web", "internal/upstream", "internal/webhook", "internal/store", "internal/compat/", "internal/mcp"}
 	isAdapter := func(p string) bool {
 		return slices.ContainsFunc(adapters, func(a string) bool { return p == a || strings.HasSuffix(a, "/") && strings.HasPrefix(p, a) })
 	}
@@ -53,6 +53,8 @@ func TestImportRule(t *testing.T) {
 			return true
 		case strings.HasPrefix(from, "internal/compat/"):
 			return to == "internal/compat" || to == "internal/jsonbody"
+		case from == "internal/mcp":
+			return to == "internal/compat"
 		case from == "internal/httpapi":
 			return to == "internal/jsonbody" || to == "internal/compat" || to == "api"
 		}

@@ -92,6 +92,42 @@ type Action struct {
 	Method      string          `json:"method"`
 	Path        string          `json:"path"`
 	InputSchema json.RawMessage `json:"input_schema"`
+	// Annotations override the hints an agent sees, which otherwise
+	// follow the method (Action.Hints).
+	Annotations *ActionAnnotations `json:"annotations,omitempty"`
+}
+
+// ActionAnnotations are the MCP tool hints of an action; nil fields keep
+// the method's default.
+type ActionAnnotations struct {
+	ReadOnlyHint    *bool `json:"read_only_hint,omitempty"`
+	DestructiveHint *bool `json:"destructive_hint,omitempty"`
+	IdempotentHint  *bool `json:"idempotent_hint,omitempty"`
+	OpenWorldHint   *bool `json:"open_world_hint,omitempty"`
+}
+
+// ToolHints are an action's hints, settled.
+type ToolHints struct {
+	ReadOnly, Destructive, Idempotent, OpenWorld bool
+}
+
+// Hints are the action's tool hints: GET (and HEAD) read only, DELETE
+// destructive, PUT (and DELETE) idempotent, every action open world (it
+// reaches a third party's API), each overridden by Annotations.
+func (a *Action) Hints() ToolHints {
+	h := ToolHints{ReadOnly: a.Method == "GET" || a.Method == "HEAD", Destructive: a.Method == "DELETE",
+		Idempotent: a.Method == "PUT" || a.Method == "DELETE" || a.Method == "GET" || a.Method == "HEAD", OpenWorld: true}
+	if o := a.Annotations; o != nil {
+		for _, f := range []struct {
+			v   *bool
+			out *bool
+		}{{o.ReadOnlyHint, &h.ReadOnly}, {o.DestructiveHint, &h.Destructive}, {o.IdempotentHint, &h.Idempotent}, {o.OpenWorldHint, &h.OpenWorld}} {
+			if f.v != nil {
+				*f.out = *f.v
+			}
+		}
+	}
+	return h
 }
 
 // Limits of an integration definition.

@@ -56,6 +56,11 @@ type PerformRequest struct {
 	Input  json.RawMessage
 	// Request is a raw request instead of an action.
 	Request *RawRequest
+	// Session, when the caller holds one of the user's sessions (an agent
+	// with its token), is the session whose configuration URL a
+	// connection_required answer gives; nil: the user's newest suitable
+	// one, or a new one.
+	Session *Session
 }
 
 // RawRequest is a request relative to the integration's base URL.
@@ -179,7 +184,7 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 	if err != nil {
 		var cr *ConnectionRequired
 		if errors.As(err, &cr) {
-			return nil, s.connectionRequired(ctx, app, integ, user, in.User, cr.Reason)
+			return nil, s.connectionRequired(ctx, app, integ, user, in, cr.Reason)
 		}
 		return nil, err
 	}
@@ -256,13 +261,18 @@ func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integr
 
 // connectionRequired finds or creates a session for the user and returns
 // the CodeConnectionRequired error with a fresh configuration URL: a new
-// code for the newest active session that may show the integration, or a
-// new session when there is none.
-func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integration, user *User, ref UserRef, reason string) error {
+// code for the caller's session (in.Session), else for the newest active
+// session that may show the integration, or a new session when there is
+// none.
+func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integration, user *User, in PerformRequest, reason string) error {
 	cr := &ConnectionRequired{Integration: integ.Slug, IntegrationName: integ.Name, Reason: reason}
-	sess, err := s.newestSessionFor(ctx, app, integ, user)
-	if err != nil {
-		return err
+	ref := in.User
+	sess := in.Session
+	if sess == nil {
+		var err error
+		if sess, err = s.newestSessionFor(ctx, app, integ, user); err != nil {
+			return err
+		}
 	}
 	if sess != nil {
 		code, link := s.newLink(app, sess, s.now())
@@ -271,14 +281,14 @@ func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integ
 		}
 		cr.SessionID, cr.Link = sess.ID, link
 	} else {
-		in := SessionInput{User: UserInput{ExternalID: ref.ExternalID, Email: ref.Email, RefuseHeldEmail: true}}
+		si := SessionInput{User: UserInput{ExternalID: ref.ExternalID, Email: ref.Email, RefuseHeldEmail: true}}
 		if user != nil {
-			in.User = UserInput{ExternalID: user.ExternalID}
+			si.User = UserInput{ExternalID: user.ExternalID}
 			if user.ExternalID == nil {
-				in.User.Email = user.Email
+				si.User.Email = user.Email
 			}
 		}
-		created, err := s.CreateSession(ctx, app, in)
+		created, err := s.CreateSession(ctx, app, si)
 		if err != nil {
 			return err
 		}

@@ -39,6 +39,8 @@ type Service struct {
 	// node made: RefreshSucceeded, or the reason it failed
 	// (RefreshRejected, RefreshNoRefreshToken, RefreshUnavailable).
 	CountRefresh func(outcome string)
+	// Connected tells waiters when a user's connection is stored.
+	Connected ConnectedHub
 
 	// schemas keeps actions' input schemas compiled (jsonschema.go).
 	schemas schemaCache
@@ -126,6 +128,7 @@ type SettingsPatch struct {
 	// POST /v1/connect/token.
 	ConnectSessionTokens *bool
 	ConnectIDTokens      *bool
+	MCPMaxResultBytes    *int
 }
 
 func (p *SettingsPatch) apply(s *AppSettings) {
@@ -138,6 +141,7 @@ func (p *SettingsPatch) apply(s *AppSettings) {
 	set(&s.MaxSessionTTLSeconds, p.MaxSessionTTLSeconds)
 	set(&s.ConfigurationURLTTLSeconds, p.ConfigurationURLTTLSeconds)
 	set(&s.MaxSessionsPerUser, p.MaxSessionsPerUser)
+	set(&s.MCPMaxResultBytes, p.MCPMaxResultBytes)
 	if p.SessionLimitPolicy != nil {
 		s.SessionLimitPolicy = *p.SessionLimitPolicy
 	}

@@ -49,6 +49,32 @@ type SessionSettings struct {
 	IsolationMode bool     `json:"isolation_mode"`
 	SandboxMode   bool     `json:"sandbox_mode"`
 	AutoRedirect  bool     `json:"auto_redirect"`
+	// Tools narrow the MCP tools of the session (docs/mcp.md).
+	Tools ToolSettings `json:"tools"`
+}
+
+// ToolSettings narrow a session's tools: Allow (empty: all) and Deny hold
+// tool names or patterns ending in * ("github_*"); ReadOnly keeps only the
+// tools whose hints say read only.
+type ToolSettings struct {
+	Allow    []string `json:"allow"`
+	Deny     []string `json:"deny"`
+	ReadOnly bool     `json:"read_only"`
+}
+
+var toolPatternRe = regexp.MustCompile(`^(?:[a-z][a-z0-9_]{0,47}\*?|\*)$`)
+
+// Admits reports whether the settings let the session use the tool.
+func (t ToolSettings) Admits(name string, h ToolHints) bool {
+	matches := func(list []string) bool {
+		return slices.ContainsFunc(list, func(p string) bool {
+			if prefix, ok := strings.CutSuffix(p, "*"); ok {
+				return strings.HasPrefix(name, prefix)
+			}
+			return p == name
+		})
+	}
+	return (len(t.Allow) == 0 || matches(t.Allow)) && !matches(t.Deny) && (!t.ReadOnly || h.ReadOnly)
 }
 
 // Shows reports whether a session with these settings may show the
@@ -96,6 +122,25 @@ func (s *SessionSettings) Normalize(prefix string) error {
 	for _, a := range s.AllowActions {
 		if !slices.Contains(allActions, a) {
 			return Invalidf(prefix+"allow_actions", "%q is not an action; use %s.", a, strings.Join(allActions, ", "))
+		}
+	}
+	if s.Tools.Allow == nil {
+		s.Tools.Allow = []string{}
+	}
+	if s.Tools.Deny == nil {
+		s.Tools.Deny = []string{}
+	}
+	for _, f := range []struct {
+		name string
+		list []string
+	}{{"tools.allow", s.Tools.Allow}, {"tools.deny", s.Tools.Deny}} {
+		if len(f.list) > 100 {
+			return Invalidf(prefix+f.name, "At most 100 tool names or patterns.")
+		}
+		for _, v := range f.list {
+			if !toolPatternRe.MatchString(v) {
+				return Invalidf(prefix+f.name, "%q is neither a tool name (^[a-z][a-z0-9_]{0,47}$) nor one ending in * such as github_*.", v)
+			}
 		}
 	}
 	return nil

@@ -103,18 +103,29 @@ func (s *Service) IntegrationConnected(ctx context.Context, appID, externalID, s
 	if !integ.VisibleTo(user) {
 		return nil, false, NotFound("Integration")
 	}
-	if integ.Auth.Type == AuthNone {
-		return integ, true, nil
-	}
-	if user == nil {
-		return integ, false, nil
-	}
-	conn, err := s.Store.FindConnection(ctx, appID, user.ID, slug)
-	switch {
-	case ErrorCode(err) == CodeNotFound:
-		return integ, false, nil
-	case err != nil:
+	ok, err := s.Connectable(ctx, appID, user, integ)
+	if err != nil {
 		return nil, false, err
 	}
-	return integ, conn.StatusAt(s.now()) == StatusConnected, nil
+	return integ, ok, nil
+}
+
+// Connectable reports whether the user can use the integration now: it
+// takes no credentials, or the user's connection to it is connected (user
+// nil: a user the app does not have yet).
+func (s *Service) Connectable(ctx context.Context, appID string, user *User, integ *Integration) (bool, error) {
+	if integ.Auth.Type == AuthNone {
+		return true, nil
+	}
+	if user == nil {
+		return false, nil
+	}
+	conn, err := s.Store.FindConnection(ctx, appID, user.ID, integ.Slug)
+	switch {
+	case ErrorCode(err) == CodeNotFound:
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return conn.StatusAt(s.now()) == StatusConnected, nil
 }

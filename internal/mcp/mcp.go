@@ -1,0 +1,379 @@
+// Package mcp serves the users' tools over the Model Context Protocol at
+// POST /mcp (docs/mcp.md): the official Go SDK, stateless for the
+// 2026-07-28 revision and with sessions for clients of the 2025 ones; who
+// calls is settled before the SDK sees the request, with the credential
+// checks of the native API.
+package mcp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/porticohq/portico/internal/compat"
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// Path is the MCP endpoint.
+const Path = "/mcp"
+
+// Headers naming the user a key acts for.
+const (
+	HeaderUserID    = "Portico-User-Id"
+	HeaderUserEmail = "Portico-User-Email"
+)
+
+// modern is the first protocol revision without sessions.
+const modern = "2026-07-28"
+
+// maxBody bounds a request body, as the SDK's default does.
+const maxBody = 4 << 20
+
+// Options configure a Handler.
+type Options struct {
+	Service *portico.Service
+	Logger  *slog.Logger
+	// Version is the server version announced to clients.
+	Version string
+	// AuthenticateToken and AuthenticateAgentKey check a session token
+	// and an API key that must hold mcp:act_as_user, with the native API's
+	// rate limits and failure budget.
+	AuthenticateToken    func(r *http.Request, raw string) (*portico.Session, *portico.User, error)
+	AuthenticateAgentKey func(r *http.Request, raw string) (*portico.App, *portico.APIKey, error)
+	// WriteError renders an error outside JSON-RPC: a refused credential,
+	// host or origin.
+	WriteError func(w http.ResponseWriter, r *http.Request, err error)
+	// SessionTimeout ends a 2025-era session idle this long (0: 30 min).
+	SessionTimeout time.Duration
+	// RetryWait bounds how long a retried call waits for the user to
+	// connect before it answers again (0: 20 s).
+	RetryWait time.Duration
+}
+
+// Handler serves Path.
+type Handler struct {
+	svc       *portico.Service
+	log       *slog.Logger
+	opts      Options
+	stateless *sdk.StreamableHTTPHandler
+	stateful  http.Handler
+	// done ends the waits for users to finish connecting (Close).
+	done  chan struct{}
+	close sync.Once
+	wg    sync.WaitGroup
+	// sessions are the open 2025-era sessions, closed by Close.
+	mu       sync.Mutex
+	sessions map[*sdk.ServerSession]struct{}
+}
+
+// New builds the handler.
+func New(o Options) *Handler {
+	if o.SessionTimeout == 0 {
+		o.SessionTimeout = 30 * time.Minute
+	}
+	if o.RetryWait == 0 {
+		o.RetryWait = 20 * time.Second
+	}
+	h := &Handler{svc: o.Service, log: o.Logger, opts: o, done: make(chan struct{}), sessions: map[*sdk.ServerSession]struct{}{}}
+	serverOf := func(r *http.Request) *sdk.Server {
+		if c, ok := r.Context().Value(callKey{}).(*call); ok {
+			return c.server
+		}
+		return nil
+	}
+	// The SDK's own DNS-rebinding check refuses a loopback listener behind
+	// a reverse proxy; Handler.checkHost does it knowing the public URL.
+	h.stateless = sdk.NewStreamableHTTPHandler(serverOf, &sdk.StreamableHTTPOptions{
+		Stateless: true, Logger: o.Logger, DisableLocalhostProtection: true, MaxRequestBodyBytes: maxBody})
+	stateful := sdk.NewStreamableHTTPHandler(serverOf, &sdk.StreamableHTTPOptions{
+		Logger: o.Logger, DisableLocalhostProtection: true, MaxRequestBodyBytes: maxBody, SessionTimeout: o.SessionTimeout})
+	// The SDK binds a session to the TokenInfo.UserID of the request that
+	// opened it, and answers 403 to another; the principal is settled
+	// before (ServeHTTP), so the verifier only hands it over.
+	h.stateful = auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
+		c, ok := ctx.Value(callKey{}).(*call)
+		if !ok {
+			return nil, auth.ErrInvalidToken
+		}
+		return &auth.TokenInfo{UserID: c.principal, Expiration: time.Now().Add(time.Hour)}, nil
+	}, nil)(stateful)
+	return h
+}
+
+// Close ends the 2025-era sessions (their streams would hold a graceful
+// shutdown until its timeout) and the waits for users to finish
+// connecting.
+func (h *Handler) Close() {
+	h.close.Do(func() { close(h.done) })
+	h.mu.Lock()
+	open := make([]*sdk.ServerSession, 0, len(h.sessions))
+	for ss := range h.sessions {
+		open = append(open, ss)
+	}
+	h.mu.Unlock()
+	for _, ss := range open {
+		ss.Close()
+	}
+	h.wg.Wait()
+}
+
+// track keeps a 2025-era session until it ends.
+func (h *Handler) track(ss *sdk.ServerSession) {
+	h.mu.Lock()
+	select {
+	case <-h.done:
+		h.mu.Unlock()
+		ss.Close()
+		return
+	default:
+	}
+	h.sessions[ss] = struct{}{}
+	h.mu.Unlock()
+	h.wg.Go(func() {
+		ss.Wait()
+		h.mu.Lock()
+		delete(h.sessions, ss)
+		h.mu.Unlock()
+	})
+}
+
+// Register mounts the endpoint and its protected resource metadata.
+func (h *Handler) Register(mount compat.Mount) {
+	mount(Path, h)
+	mount("GET /.well-known/oauth-protected-resource"+Path, http.HandlerFunc(h.serveResourceMetadata))
+	mount("GET /.well-known/oauth-protected-resource", http.HandlerFunc(h.serveResourceMetadata))
+}
+
+// call is what ServeHTTP settles about a request before the SDK sees it.
+type call struct {
+	agent     *portico.Agent
+	principal string
+	server    *sdk.Server
+}
+
+type callKey struct{}
+
+// ServeHTTP checks the host, authenticates the caller, checks the Origin,
+// and hands the request to the stateless or the stateful SDK handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost, http.MethodGet, http.MethodDelete:
+	default:
+		w.Header().Set("Allow", "POST, GET, DELETE")
+		h.fail(w, r, portico.Errorf(portico.CodeMethodNotAllowed, "%s is not allowed here; allowed: POST, GET, DELETE.", r.Method))
+		return
+	}
+	if err := h.checkHost(r); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	agent, principal, err := h.authenticate(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if o := r.Header.Get("Origin"); o != "" && !h.trustsOrigin(agent.App, o) {
+		h.fail(w, r, portico.Errorf(portico.CodeForbidden, "Origin %s may not call this endpoint: list it in the app's allowed_frame_origins.", o))
+		return
+	}
+	var body []byte
+	if r.Method == http.MethodPost {
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil {
+			h.fail(w, r, portico.Errorf(portico.CodeValidation, "The request body could not be read."))
+			return
+		}
+		if len(body) > maxBody {
+			h.fail(w, r, portico.Errorf(portico.CodePayloadTooLarge, "The request body is over %d bytes.", maxBody))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	msg := peek(body)
+	legacy := r.Header.Get("MCP-Protocol-Version") < modern &&
+		(msg.method == "initialize" || r.Header.Get("Mcp-Session-Id") != "" || r.Method == http.MethodDelete ||
+			r.Method == http.MethodGet && r.Header.Get("Mcp-Session-Id") != "")
+	c := &call{agent: agent, principal: principal}
+	// A stateless request is served by a server built for it; a 2025-era
+	// session by the server built when it opened (initialize).
+	if !legacy || msg.method == "initialize" {
+		tools, err := h.toolsFor(r.Context(), agent, legacy, msg)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		c.server = h.newServer(agent, tools, legacy)
+	}
+	r = r.WithContext(context.WithValue(r.Context(), callKey{}, c))
+	if legacy {
+		h.stateful.ServeHTTP(w, r)
+		return
+	}
+	h.stateless.ServeHTTP(w, r)
+}
+
+// message is what the router reads of a JSON-RPC body.
+type message struct {
+	method string
+	tool   string // params.name of tools/call
+}
+
+func peek(body []byte) message {
+	var m struct {
+		Method string `json:"method"`
+		Params struct {
+			Name string `json:"name"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(body, &m) != nil {
+		return message{}
+	}
+	return message{method: m.Method, tool: m.Params.Name}
+}
+
+// toolsFor lists the tools a server needs: one, for a stateless tools/call
+// (none when the caller may not use it: the SDK answers unknown tool);
+// every one of the caller's otherwise.
+func (h *Handler) toolsFor(ctx context.Context, a *portico.Agent, legacy bool, msg message) ([]portico.AgentTool, error) {
+	if !legacy && msg.method == "tools/call" {
+		t, err := h.svc.AgentTool(ctx, a, msg.tool)
+		if portico.ErrorCode(err) == portico.CodeNotFound {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []portico.AgentTool{*t}, nil
+	}
+	if !legacy && msg.method != "tools/list" {
+		return nil, nil
+	}
+	return h.svc.AgentTools(ctx, a)
+}
+
+// authenticate settles who calls: a session token (pst_…) or an API key
+// with mcp:act_as_user and a user header, both as Authorization: Bearer.
+func (h *Handler) authenticate(r *http.Request) (*portico.Agent, string, error) {
+	raw := compat.Bearer(r)
+	if raw == "" {
+		msg := "A session token is required: send it as Authorization: Bearer <token>."
+		if q := r.URL.Query(); q.Has("token") || q.Has("api_key") || q.Has("access_token") || q.Has("key") {
+			msg = "Credentials are not accepted in the query string: send them as Authorization: Bearer <token>."
+		}
+		return nil, "", portico.Errorf(portico.CodeUnauthenticated, "%s", msg)
+	}
+	if portico.SecretKind(raw) == "an API key" {
+		app, key, err := h.opts.AuthenticateAgentKey(r, raw)
+		if err != nil {
+			return nil, "", err
+		}
+		ref, err := userHeader(r)
+		if err != nil {
+			return nil, "", err
+		}
+		agent, err := h.svc.AgentFor(r.Context(), app, key.ID, ref)
+		if err != nil {
+			return nil, "", err
+		}
+		return agent, agent.Principal(), nil
+	}
+	sess, user, err := h.opts.AuthenticateToken(r, raw)
+	if err != nil {
+		return nil, "", err
+	}
+	app, err := h.svc.FindApp(r.Context(), sess.AppID)
+	if err != nil {
+		return nil, "", err
+	}
+	agent := portico.SessionAgent(app, sess, user)
+	return agent, agent.Principal(), nil
+}
+
+// userHeader reads the user a key acts for.
+func userHeader(r *http.Request) (portico.UserRef, error) {
+	id, email := strings.TrimSpace(r.Header.Get(HeaderUserID)), strings.TrimSpace(r.Header.Get(HeaderUserEmail))
+	switch {
+	case id != "" && email != "":
+		return portico.UserRef{}, portico.Invalidf("user", "Send %s or %s, not both.", HeaderUserID, HeaderUserEmail)
+	case id != "":
+		return portico.UserRef{ExternalID: &id}, nil
+	case email != "":
+		return portico.UserRef{Email: &email}, nil
+	}
+	return portico.UserRef{}, portico.Invalidf("user", "An API key acts for a user: name one with %s (your id for the user) or %s.", HeaderUserID, HeaderUserEmail)
+}
+
+// checkHost refuses DNS rebinding: a request that reached a loopback
+// listener must name a loopback host or the public URL's host.
+func (h *Handler) checkHost(r *http.Request) error {
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok || !isLoopback(local.String()) || isLoopback(r.Host) {
+		return nil
+	}
+	if u, err := url.Parse(h.svc.PublicURL); err == nil && strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	return portico.Errorf(portico.CodeForbidden, "Host %s is not this server's: set --public-url to the address clients use.", r.Host)
+}
+
+func isLoopback(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// trustsOrigin admits browser callers from the app's frame origins and
+// Portico's own origin.
+func (h *Handler) trustsOrigin(app *portico.App, origin string) bool {
+	if u, err := url.Parse(h.svc.PublicURL); err == nil && strings.EqualFold(u.Scheme+"://"+u.Host, origin) {
+		return true
+	}
+	for _, o := range app.Settings.AllowedFrameOrigins {
+		if strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// resourceMetadata is the RFC 9728 document of the endpoint.
+type resourceMetadata struct {
+	Resource               string   `json:"resource"`
+	AuthorizationServers   []string `json:"authorization_servers"`
+	BearerMethodsSupported []string `json:"bearer_methods_supported"`
+	ResourceName           string   `json:"resource_name"`
+	ResourceDocumentation  string   `json:"resource_documentation,omitempty"`
+}
+
+func (h *Handler) serveResourceMetadata(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	compat.WriteJSON(w, http.StatusOK, resourceMetadata{Resource: h.svc.PublicURL + Path, AuthorizationServers: []string{h.svc.PublicURL},
+		BearerMethodsSupported: []string{"header"}, ResourceName: "Portico"})
+}
+
+// fail writes an error; a refused or missing credential says where the
+// resource metadata is (RFC 9728).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch portico.ErrorCode(err) {
+	case portico.CodeUnauthenticated, portico.CodeInvalidToken, portico.CodeInvalidAPIKey:
+		w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+h.svc.PublicURL+`/.well-known/oauth-protected-resource`+Path+`"`)
+	}
+	h.opts.WriteError(w, r, err)
+}

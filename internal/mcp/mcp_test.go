@@ -1,0 +1,468 @@
+package mcp_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+var eras = []string{"2026-07-28", "2025-11-25"}
+
+// Who may call: a session token, or a key with mcp:act_as_user and a
+// user header; everything else is refused before the SDK, a missing or
+// refused credential with the resource metadata's address.
+func TestMCP_Authentication(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
+		ctx := context.Background()
+		_, allKey, err := e.svc.CreateAPIKey(ctx, e.app.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, agentKey, err := e.svc.CreateAPIKey(ctx, e.app.ID, []string{portico.PermissionActAsUser})
+		if err != nil {
+			t.Fatal(err)
+		}
+		revokedSess, revokedTok := e.session("ann", portico.SessionSettings{})
+		if err := e.svc.RevokeSession(ctx, e.app.ID, revokedSess.ID); err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct {
+			name   string
+			h      map[string]string
+			status int
+			code   string
+		}{
+			{"no credential", nil, 401, "unauthenticated"},
+			{"unknown token", bearer("pst_" + strings.Repeat("A", 43)), 401, "invalid_token"},
+			{"revoked session", bearer(revokedTok), 401, "invalid_token"},
+			{"key without mcp:act_as_user", map[string]string{"Authorization": "Bearer " + allKey, "Portico-User-Id": "ann"}, 403, "forbidden"},
+			{"agent key without a user", bearer(agentKey), 422, "validation_failed"},
+			{"agent key with both user headers", map[string]string{"Authorization": "Bearer " + agentKey, "Portico-User-Id": "ann", "Portico-User-Email": "a@example.com"}, 422, "validation_failed"},
+			{"foreign origin", map[string]string{"Authorization": "Bearer " + e.annTok, "Origin": "https://evil.example"}, 403, "forbidden"},
+			{"rebound host", map[string]string{"Authorization": "Bearer " + e.annTok, "Host": "evil.example"}, 403, "forbidden"},
+		}
+		for _, c := range cases {
+			res, body := e.raw("POST", init, c.h)
+			if res.StatusCode != c.status || !strings.Contains(body, `"code":"`+c.code+`"`) {
+				t.Errorf("%s: %d %s, want %d %s", c.name, res.StatusCode, body, c.status, c.code)
+			}
+			if c.status == 401 {
+				if got, want := res.Header.Get("WWW-Authenticate"), `Bearer resource_metadata="`+e.URL+`/.well-known/oauth-protected-resource/mcp"`; got != want {
+					t.Errorf("%s: WWW-Authenticate %q, want %q", c.name, got, want)
+				}
+			}
+		}
+		res, body := e.raw("POST", init, map[string]string{"Authorization": "Bearer " + agentKey, "Portico-User-Id": "ann"})
+		if res.StatusCode != 200 || !strings.Contains(body, `"protocolVersion":"2025-11-25"`) {
+			t.Errorf("agent key: %d %s", res.StatusCode, body)
+		}
+		// The resource metadata (RFC 9728), at both addresses.
+		for _, p := range []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"} {
+			r, err := httpGet(e.URL + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var prm map[string]any
+			if err := json.Unmarshal([]byte(r), &prm); err != nil || prm["resource"] != e.URL+"/mcp" || fmt.Sprint(prm["authorization_servers"]) != "["+e.URL+"]" {
+				t.Errorf("%s: %s", p, r)
+			}
+		}
+	})
+}
+
+// Tools are the caller's, by name, with hints from the method, in both
+// eras; a session's settings narrow them, and the list does not depend on
+// what the user has connected.
+func TestMCP_ToolsList(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		for _, era := range eras {
+			cs := e.dial(clientOpts{version: era, headers: bearer(e.annTok)})
+			res, err := cs.ListTools(context.Background(), nil)
+			if err != nil {
+				t.Fatalf("%s: %v", era, err)
+			}
+			var names []string
+			byName := map[string]*sdk.Tool{}
+			for _, tl := range res.Tools {
+				names = append(names, tl.Name)
+				byName[tl.Name] = tl
+			}
+			want := "acme_crm_big acme_crm_create_deal acme_crm_delete_deal acme_crm_get_deal acme_crm_list acme_crm_missing notes_add"
+			if strings.Join(names, " ") != want {
+				t.Errorf("%s: tools %v, want %s", era, names, want)
+			}
+			get, del, list := byName["acme_crm_get_deal"], byName["acme_crm_delete_deal"], byName["acme_crm_list"]
+			if get == nil || del == nil || list == nil {
+				t.Fatalf("%s: missing tools", era)
+			}
+			if !get.Annotations.ReadOnlyHint || get.Title != "Acme CRM: Get deal" || !strings.HasPrefix(get.Description, "Acme CRM: ") {
+				t.Errorf("%s: get-deal %+v %+v", era, get, get.Annotations)
+			}
+			if del.Annotations.ReadOnlyHint || del.Annotations.DestructiveHint == nil || !*del.Annotations.DestructiveHint || !del.Annotations.IdempotentHint {
+				t.Errorf("%s: delete-deal hints %+v", era, del.Annotations)
+			}
+			if list.Annotations.OpenWorldHint == nil || *list.Annotations.OpenWorldHint {
+				t.Errorf("%s: the action's annotations do not override: %+v", era, list.Annotations)
+			}
+			if era == "2026-07-28" && res.CacheScope != "private" {
+				t.Errorf("%s: cacheScope %q", era, res.CacheScope)
+			}
+		}
+		// A read-only session limited to acme_crm_* sees its read tools
+		// only, though the user has connected nothing of notes.
+		_, tok := e.session("ann", portico.SessionSettings{Tools: portico.ToolSettings{Allow: []string{"acme_crm_*"}, Deny: []string{"acme_crm_big"}, ReadOnly: true}})
+		for _, era := range eras {
+			cs := e.dial(clientOpts{version: era, headers: bearer(tok)})
+			res, err := cs.ListTools(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, tl := range res.Tools {
+				names = append(names, tl.Name)
+			}
+			if got := strings.Join(names, " "); got != "acme_crm_get_deal acme_crm_list acme_crm_missing" {
+				t.Errorf("%s: read-only tools %s", era, got)
+			}
+		}
+	})
+}
+
+// tools/call runs the action as perform does: the upstream sees the
+// user's credential, never Portico's token; answers are structured and
+// text; upstream errors, bad arguments and oversized results are tool
+// errors.
+func TestMCP_ToolsCall(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		for _, era := range eras {
+			cs := e.dial(clientOpts{version: era, headers: bearer(e.annTok)})
+			call := func(name string, args any) *sdk.CallToolResult {
+				t.Helper()
+				res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: name, Arguments: args})
+				if err != nil {
+					t.Fatalf("%s %s: %v", era, name, err)
+				}
+				return res
+			}
+			n := len(e.up.requests())
+			res := call("acme_crm_create_deal", map[string]any{"title": "Big one", "amount": 5})
+			if res.IsError {
+				t.Fatalf("%s: %s", era, textOf(res))
+			}
+			seen := e.up.requests()[n:]
+			if len(seen) != 1 || seen[0].Method != "POST" || seen[0].Path != "/deals" || seen[0].Auth != "Bearer ann-crm-key-0001" ||
+				!strings.Contains(seen[0].Body, `"title":"Big one"`) {
+				t.Errorf("%s: upstream saw %+v", era, seen)
+			}
+			if strings.Contains(fmt.Sprint(seen), e.annTok) {
+				t.Errorf("%s: the upstream saw the session token", era)
+			}
+			sc, _ := json.Marshal(res.StructuredContent)
+			if !strings.Contains(string(sc), `"path":"/deals"`) || !strings.Contains(textOf(res), `"path":"/deals"`) {
+				t.Errorf("%s: result %s / %s", era, sc, textOf(res))
+			}
+			if res := call("acme_crm_list", nil); res.IsError || !strings.Contains(fmt.Sprint(res.StructuredContent), "result") {
+				t.Errorf("%s: a JSON array is not under result: %+v", era, res.StructuredContent)
+			}
+			if res := call("acme_crm_missing", nil); !res.IsError || !strings.Contains(textOf(res), "Acme CRM answered HTTP 404 Not Found") {
+				t.Errorf("%s: upstream 404: %+v %s", era, res.IsError, textOf(res))
+			}
+			n = len(e.up.requests())
+			if res := call("acme_crm_get_deal", map[string]any{"id": 7}); !res.IsError || !strings.Contains(textOf(res), "(id)") {
+				t.Errorf("%s: bad arguments: %s", era, textOf(res))
+			}
+			if res := call("acme_crm_get_deal", map[string]any{}); !res.IsError || !strings.Contains(textOf(res), "id") {
+				t.Errorf("%s: missing argument: %s", era, textOf(res))
+			}
+			if len(e.up.requests()) != n {
+				t.Errorf("%s: a call with bad arguments reached the upstream", era)
+			}
+			if _, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "acme_crm_nothing"}); !isRPC(err, jsonrpc.CodeInvalidParams) {
+				t.Errorf("%s: unknown tool: %v", era, err)
+			}
+		}
+		// The app's result bound cuts long results, on a rune boundary.
+		limit := 1024
+		if _, _, err := e.svc.UpdateApp(context.Background(), e.app.ID, portico.AppPatch{Settings: &portico.SettingsPatch{MCPMaxResultBytes: &limit}}); err != nil {
+			t.Fatal(err)
+		}
+		cs := e.dial(clientOpts{headers: bearer(e.annTok)})
+		res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "acme_crm_big"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := textOf(res)
+		if res.StructuredContent != nil || !strings.Contains(text, "Portico cut this result: it was 6012 bytes, over the app's limit of 1024") || len(text) > 1024+300 || !strings.HasPrefix(text, `{"items":"é`) {
+			t.Errorf("cut result (%d bytes): %.200s … %s", len(text), text, text[max(0, len(text)-200):])
+		}
+	})
+}
+
+// A read-only session cannot call a write tool, even by name: the upstream
+// sees nothing.
+func TestMCP_ReadOnlySession(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		_, tok := e.session("ann", portico.SessionSettings{Tools: portico.ToolSettings{ReadOnly: true}})
+		for _, era := range eras {
+			cs := e.dial(clientOpts{version: era, headers: bearer(tok)})
+			n := len(e.up.requests())
+			_, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "acme_crm_delete_deal", Arguments: map[string]any{"id": "1"}})
+			if !isRPC(err, jsonrpc.CodeInvalidParams) {
+				t.Errorf("%s: write tool on a read-only session: %v", era, err)
+			}
+			if len(e.up.requests()) != n {
+				t.Errorf("%s: the upstream saw the refused call", era)
+			}
+		}
+	})
+}
+
+// Two users calling at once each reach the upstream with their own
+// credential.
+func TestMCP_UsersNeverCross(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		_, bobTok := e.session("bob", portico.SessionSettings{})
+		e.connect("bob", "acme-crm", "bob-crm-key-0002")
+		var wg sync.WaitGroup
+		for _, u := range []struct{ tok, want string }{{e.annTok, "Bearer ann-crm-key-0001"}, {bobTok, "Bearer bob-crm-key-0002"}} {
+			for _, era := range eras {
+				cs := e.dial(clientOpts{version: era, headers: bearer(u.tok)})
+				wg.Go(func() {
+					for i := range 20 {
+						res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "acme_crm_get_deal", Arguments: map[string]any{"id": fmt.Sprint(i)}})
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						var got map[string]string
+						b, _ := json.Marshal(res.StructuredContent)
+						json.Unmarshal(b, &got)
+						if got["auth"] != u.want {
+							t.Errorf("%s: upstream saw %q, want %q", era, got["auth"], u.want)
+						}
+					}
+				})
+			}
+		}
+		wg.Wait()
+	})
+}
+
+// A 2025-era session is bound to its caller: another principal presenting
+// its id is refused.
+func TestMCP_SessionBoundToCaller(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
+		res, _ := e.raw("POST", init, bearer(e.annTok))
+		id := res.Header.Get("Mcp-Session-Id")
+		if res.StatusCode != 200 || id == "" {
+			t.Fatalf("initialize: %d, session %q", res.StatusCode, id)
+		}
+		_, bobTok := e.session("bob", portico.SessionSettings{})
+		list := `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
+		h := bearer(bobTok)
+		h["Mcp-Session-Id"], h["MCP-Protocol-Version"] = id, "2025-11-25"
+		if res, body := e.raw("POST", list, h); res.StatusCode != 403 {
+			t.Errorf("another session's token on the session: %d %s", res.StatusCode, body)
+		}
+		h = bearer(e.annTok)
+		h["Mcp-Session-Id"], h["MCP-Protocol-Version"] = id, "2025-11-25"
+		if res, body := e.raw("POST", list, h); res.StatusCode != 200 || !strings.Contains(body, "acme_crm_get_deal") {
+			t.Errorf("the session's own token: %d %s", res.StatusCode, body)
+		}
+	})
+}
+
+func isRPC(err error, code int64) bool {
+	var re *jsonrpc.Error
+	return errors.As(err, &re) && re.Code == code
+}
+
+func httpGet(u string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return get(ctx, u)
+}
+
+// urlCaps declares URL elicitation.
+var urlCaps = &sdk.ClientCapabilities{Elicitation: &sdk.ElicitationCapabilities{URL: &sdk.URLElicitationCapabilities{}}}
+
+// A 2026-07-28 client that takes URL elicitation gets an
+// InputRequiredResult with the configuration URL; its retry waits for the
+// user to connect, then runs the call once.
+func TestMCP_MissingCredential_InputRequired(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		_, carlTok := e.session("carl", portico.SessionSettings{})
+		var asked []*sdk.ElicitParams
+		opts := &sdk.ClientOptions{Capabilities: urlCaps, ElicitationHandler: func(ctx context.Context, req *sdk.ElicitRequest) (*sdk.ElicitResult, error) {
+			asked = append(asked, req.Params)
+			// The user connects a moment after the client retries.
+			time.AfterFunc(500*time.Millisecond, func() { e.connect("carl", "notes", "carl-notes-key-003") })
+			return &sdk.ElicitResult{Action: "accept"}, nil
+		}}
+		cs := e.dial(clientOpts{headers: bearer(carlTok), opts: opts})
+		n := len(e.up.requests())
+		res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{"text": "hi"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.IsError || len(asked) != 1 || asked[0].Mode != "url" || !strings.HasPrefix(asked[0].URL, e.URL+"/connect/") ||
+			!strings.Contains(asked[0].Message, "Notes is not connected") {
+			t.Fatalf("result %+v %s; asked %+v", res, textOf(res), asked)
+		}
+		seen := e.up.requests()[n:]
+		if len(seen) != 1 || seen[0].Auth != "Bearer carl-notes-key-003" {
+			t.Errorf("upstream saw %+v, want one call with carl's key", seen)
+		}
+	})
+}
+
+// A state is bound to its caller, tool and arguments, and sealed: any
+// other use is refused and never executes.
+func TestMCP_RequestStateRefused(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		_, carlTok := e.session("carl", portico.SessionSettings{})
+		_, daveTok := e.session("dave", portico.SessionSettings{})
+		opts := &sdk.ClientOptions{Capabilities: urlCaps, MultiRoundTrip: &sdk.MultiRoundTripOptions{Disabled: true},
+			ElicitationHandler: func(context.Context, *sdk.ElicitRequest) (*sdk.ElicitResult, error) {
+				return &sdk.ElicitResult{Action: "accept"}, nil
+			}}
+		carl := e.dial(clientOpts{headers: bearer(carlTok), opts: opts})
+		args := map[string]any{"text": "hi"}
+		first, err := carl.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: args})
+		if err != nil || first.RequestState == "" || len(first.InputRequests) != 1 {
+			t.Fatalf("first answer: %+v %v", first, err)
+		}
+		e.connect("carl", "notes", "carl-notes-key-003")
+		e.connect("dave", "notes", "dave-notes-key-004")
+		n := len(e.up.requests())
+		st := first.RequestState
+		tampered := st[:len(st)-2] + map[bool]string{true: "AA", false: "BB"}[strings.HasSuffix(st, "AA")]
+		dave := e.dial(clientOpts{headers: bearer(daveTok), opts: opts})
+		for _, c := range []struct {
+			name string
+			cs   *sdk.ClientSession
+			tool string
+			args map[string]any
+			st   string
+		}{
+			{"tampered", carl, "notes_add", args, tampered},
+			{"other arguments", carl, "notes_add", map[string]any{"text": "other"}, st},
+			{"other tool", carl, "acme_crm_list", nil, st},
+			{"other caller", dave, "notes_add", args, st},
+		} {
+			res, err := c.cs.CallTool(context.Background(), &sdk.CallToolParams{Name: c.tool, Arguments: c.args, RequestState: c.st})
+			if err != nil || !res.IsError || !strings.Contains(textOf(res), "not valid for this call") {
+				t.Errorf("%s: %+v %v", c.name, res, err)
+			}
+		}
+		if got := e.up.requests()[n:]; len(got) != 0 {
+			t.Errorf("refused states reached the upstream: %+v", got)
+		}
+		res, err := carl.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: args, RequestState: st,
+			InputResponses: sdk.InputResponseMap{"connect_notes": &sdk.ElicitResult{Action: "accept"}}})
+		if err != nil || res.IsError {
+			t.Errorf("the right retry: %+v %v", res, err)
+		}
+	})
+}
+
+// A 2025-era session that declared URL elicitation gets -32042, then
+// notifications/elicitation/complete when the user connects.
+func TestMCP_MissingCredential_LegacyElicitation(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		_, carlTok := e.session("carl", portico.SessionSettings{})
+		completed := make(chan string, 1)
+		opts := &sdk.ClientOptions{Capabilities: urlCaps,
+			ElicitationHandler: func(context.Context, *sdk.ElicitRequest) (*sdk.ElicitResult, error) {
+				return &sdk.ElicitResult{Action: "accept"}, nil
+			},
+			ElicitationCompleteHandler: func(_ context.Context, req *sdk.ElicitationCompleteNotificationRequest) {
+				completed <- req.Params.ElicitationID
+			}}
+		cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(carlTok), opts: opts})
+		_, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{"text": "hi"}})
+		var re *jsonrpc.Error
+		if !errors.As(err, &re) || re.Code != sdk.CodeURLElicitationRequired {
+			t.Fatalf("want -32042, got %v", err)
+		}
+		var data struct {
+			Elicitations []sdk.ElicitParams `json:"elicitations"`
+		}
+		if err := json.Unmarshal(re.Data, &data); err != nil || len(data.Elicitations) != 1 || data.Elicitations[0].ElicitationID == "" ||
+			!strings.HasPrefix(data.Elicitations[0].URL, e.URL+"/connect/") {
+			t.Fatalf("elicitations %s: %v", re.Data, err)
+		}
+		e.connect("carl", "notes", "carl-notes-key-003")
+		select {
+		case id := <-completed:
+			if id != data.Elicitations[0].ElicitationID {
+				t.Errorf("completed %q, want %q", id, data.Elicitations[0].ElicitationID)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no notifications/elicitation/complete")
+		}
+		res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{"text": "hi"}})
+		if err != nil || res.IsError {
+			t.Errorf("after connecting: %+v %v", res, err)
+		}
+	})
+}
+
+// A client without URL elicitation gets a tool error that says what was
+// not done and where the user connects, with the same data in _meta; a
+// key's unknown user gets a session and a link too.
+func TestMCP_MissingCredential_Text(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		_, carlTok := e.session("carl", portico.SessionSettings{})
+		_, agentKey, err := e.svc.CreateAPIKey(context.Background(), e.app.ID, []string{portico.PermissionActAsUser})
+		if err != nil {
+			t.Fatal(err)
+		}
+		callers := map[string]map[string]string{
+			"session":           bearer(carlTok),
+			"key, unknown user": {"Authorization": "Bearer " + agentKey, "Portico-User-Id": "erin"},
+		}
+		for who, h := range callers {
+			for _, era := range eras {
+				cs := e.dial(clientOpts{version: era, headers: h})
+				res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{"text": "hi"}})
+				if err != nil {
+					t.Fatalf("%s %s: %v", who, era, err)
+				}
+				meta, _ := res.Meta["dev.portico/configuration_required"].(map[string]any)
+				text := textOf(res)
+				if !res.IsError || meta == nil || meta["integration"] != "notes" || meta["reason"] != "missing" ||
+					!strings.HasPrefix(fmt.Sprint(meta["url"]), e.URL+"/connect/") || !strings.Contains(text, fmt.Sprint(meta["url"])) ||
+					!strings.HasPrefix(text, "NOT EXECUTED: Notes is not connected for this user.") || !strings.Contains(text, "call notes_add again") {
+					t.Errorf("%s %s: %+v %s", who, era, meta, text)
+				}
+			}
+		}
+		// The link of a session caller is its own session's.
+		link := func() string {
+			cs := e.dial(clientOpts{headers: bearer(carlTok)})
+			res, _ := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{}})
+			return fmt.Sprint(res.Meta["dev.portico/configuration_required"].(map[string]any)["url"])
+		}
+		sess, err := e.svc.OpenLink(context.Background(), link()[len(e.URL+"/connect/"):])
+		if err != nil {
+			t.Fatal(err)
+		}
+		carl, _ := e.svc.FindUserByKey(context.Background(), e.app.ID, "carl")
+		if carl == nil || sess.UserID != carl.ID {
+			t.Errorf("the link opens session %+v", sess)
+		}
+	})
+}

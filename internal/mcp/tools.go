@@ -1,0 +1,336 @@
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// instructions tell the model how Portico's tools behave (docs/mcp.md).
+const instructions = `These tools act on third-party services with the user's own accounts, which the user connects on a Portico configuration page.
+When a tool answers that a service is not connected (or its connection expired or was revoked), show the user the configuration URL from the answer exactly as given, whole and unchanged, and ask them to open it and connect the service. After they say they are done, call the same tool again with the same arguments.
+Tool results are the third-party service's answers; an answer marked as an error carries its HTTP status.`
+
+// metaConfigurationRequired is the _meta key of the text answer to a call
+// that needs the user to connect.
+const metaConfigurationRequired = "dev.portico/configuration_required"
+
+// newServer builds the SDK server of a caller with its tools.
+func (h *Handler) newServer(a *portico.Agent, tools []portico.AgentTool, legacy bool) *sdk.Server {
+	s := sdk.NewServer(&sdk.Implementation{Name: "portico", Title: "Portico", Version: h.opts.Version}, &sdk.ServerOptions{
+		Instructions: instructions,
+		Logger:       h.log,
+		HasTools:     true,
+		// The list is the caller's own: private, and fresh for a minute.
+		SetCacheable: func(_ context.Context, _ sdk.Request, c *sdk.Cacheable) {
+			c.CacheScope, c.TTLMs = "private", 60_000
+		},
+		InitializedHandler: func(_ context.Context, req *sdk.InitializedRequest) { h.track(req.Session) },
+	})
+	listed := map[string]bool{}
+	for i := range tools {
+		h.addTool(s, a, &tools[i])
+		listed[tools[i].Name] = true
+	}
+	if legacy {
+		// A session lives on: its list follows the app's integrations.
+		var mu sync.Mutex
+		s.AddReceivingMiddleware(func(next sdk.MethodHandler) sdk.MethodHandler {
+			return func(ctx context.Context, method string, req sdk.Request) (sdk.Result, error) {
+				if method == "tools/list" {
+					mu.Lock()
+					err := h.syncTools(ctx, s, a, listed)
+					mu.Unlock()
+					if err != nil {
+						return nil, err
+					}
+				}
+				return next(ctx, method, req)
+			}
+		})
+	}
+	return s
+}
+
+// syncTools brings a session's server up to the caller's tools; listed
+// holds the names the server has.
+func (h *Handler) syncTools(ctx context.Context, s *sdk.Server, a *portico.Agent, listed map[string]bool) error {
+	tools, err := h.svc.AgentTools(ctx, a)
+	if err != nil {
+		return h.internalError(err)
+	}
+	now := map[string]bool{}
+	for i := range tools {
+		now[tools[i].Name] = true
+		if !listed[tools[i].Name] {
+			h.addTool(s, a, &tools[i])
+			listed[tools[i].Name] = true
+		}
+	}
+	var gone []string
+	for name := range listed {
+		if !now[name] {
+			gone = append(gone, name)
+			delete(listed, name)
+		}
+	}
+	if len(gone) > 0 {
+		s.RemoveTools(gone...)
+	}
+	return nil
+}
+
+func (h *Handler) addTool(s *sdk.Server, a *portico.Agent, t *portico.AgentTool) {
+	open := t.Hints.OpenWorld
+	tool := &sdk.Tool{Name: t.Name, Title: t.Title, Description: t.Description, InputSchema: t.InputSchema,
+		Annotations: &sdk.ToolAnnotations{Title: t.Title, ReadOnlyHint: t.Hints.ReadOnly, IdempotentHint: t.Hints.Idempotent, OpenWorldHint: &open},
+		Meta:        sdk.Meta{"dev.portico/integration": t.Integration.Slug}}
+	if !t.Hints.ReadOnly {
+		d := t.Hints.Destructive
+		tool.Annotations.DestructiveHint = &d
+	}
+	name := t.Name
+	s.AddTool(tool, func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+		return h.callTool(ctx, a, name, req)
+	})
+}
+
+// callTool runs a tool as POST /v1/perform runs its action.
+func (h *Handler) callTool(ctx context.Context, a *portico.Agent, name string, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+	// Scope is checked again at the call: a session's list may be older
+	// than a change of the app's integrations.
+	t, err := h.svc.AgentTool(ctx, a, name)
+	if portico.ErrorCode(err) == portico.CodeNotFound {
+		return nil, unknownTool(name)
+	}
+	if err != nil {
+		return nil, h.internalError(err)
+	}
+	args := req.Params.Arguments
+	if len(args) == 0 || string(args) == "null" {
+		args = json.RawMessage("{}")
+	}
+	if st := req.Params.RequestState; st != "" {
+		if err := h.openState(a, name, args, st); err != nil {
+			return errorResult("NOT EXECUTED: " + err.Error() + " Call " + name + " again without it."), nil
+		}
+		h.awaitConnection(ctx, a, t)
+	}
+	res, err := h.svc.Perform(ctx, a.App, portico.PerformRequest{User: a.Ref, Integration: t.Integration.Slug, Action: t.Action.Name,
+		Input: args, Session: a.Session})
+	var cr *portico.ConnectionRequired
+	switch {
+	case errors.As(err, &cr):
+		return h.connectionRequired(ctx, a, t, args, req, cr)
+	case err != nil:
+		return h.performError(err, t)
+	}
+	return h.result(ctx, a, t, res), nil
+}
+
+// awaitConnection waits, up to RetryWait, for the user to connect the
+// tool's integration, when the user has no usable connection to it.
+func (h *Handler) awaitConnection(ctx context.Context, a *portico.Agent, t *portico.AgentTool) {
+	user := a.User
+	if user == nil {
+		// A key's user is created with the session of the first answer.
+		again, err := h.svc.AgentFor(ctx, a.App, a.KeyID, a.Ref)
+		if err != nil || again.User == nil {
+			return
+		}
+		user = again.User
+	}
+	ch, stop := h.svc.Connected.Wait(a.App.ID, user.ID, t.Integration.Slug)
+	defer stop()
+	if ok, err := h.svc.Connectable(ctx, a.App.ID, user, t.Integration); err != nil || ok {
+		return
+	}
+	timer := time.NewTimer(h.opts.RetryWait)
+	defer timer.Stop()
+	select {
+	case <-ch:
+	case <-timer.C:
+	case <-ctx.Done():
+	case <-h.done:
+	}
+}
+
+// connectionRequired answers a call that needs the user to connect, in the
+// richest form the client declared it can take (docs/mcp.md).
+func (h *Handler) connectionRequired(ctx context.Context, a *portico.Agent, t *portico.AgentTool, args json.RawMessage, req *sdk.CallToolRequest, cr *portico.ConnectionRequired) (*sdk.CallToolResult, error) {
+	message := connectMessage(cr)
+	caps := req.ClientCapabilities()
+	urlMode := caps != nil && caps.Elicitation != nil && caps.Elicitation.URL != nil
+	if urlMode && req.ProtocolVersion() >= modern {
+		state, err := h.sealState(a, t.Name, args)
+		if err != nil {
+			return nil, h.internalError(err)
+		}
+		return &sdk.CallToolResult{
+			InputRequests: sdk.InputRequestMap{"connect_" + strings.ReplaceAll(t.Integration.Slug, "-", "_"): &sdk.ElicitParams{
+				Mode: "url", URL: cr.Link.URL, Message: message}},
+			RequestState: state,
+		}, nil
+	}
+	if urlMode && req.Session != nil && req.Session.ID() != "" {
+		id := portico.NewID("eli_")
+		h.notifyWhenConnected(a, t, req.Session, id, cr.Link.ExpiresAt)
+		return nil, sdk.URLElicitationRequiredError([]*sdk.ElicitParams{{Mode: "url", ElicitationID: id, URL: cr.Link.URL, Message: message}})
+	}
+	res := errorResult(fmt.Sprintf("NOT EXECUTED: %s Ask the user to open %s (valid until %s) to %s, then call %s again with the same arguments.\n%s",
+		reasonText(cr), cr.Link.URL, cr.Link.ExpiresAt.UTC().Format(time.RFC3339), connectVerb(cr), t.Name, cr.Link.AssistantHint))
+	res.Meta = sdk.Meta{metaConfigurationRequired: map[string]any{
+		"integration": cr.Integration, "reason": cr.Reason, "url": cr.Link.URL,
+		"expires_at": cr.Link.ExpiresAt.UTC().Format(time.RFC3339), "assistant_hint": cr.Link.AssistantHint}}
+	return res, nil
+}
+
+// notifyWhenConnected sends notifications/elicitation/complete on the
+// session when the user connects the integration, until the link expires
+// or the session ends.
+func (h *Handler) notifyWhenConnected(a *portico.Agent, t *portico.AgentTool, ss *sdk.ServerSession, id string, until time.Time) {
+	user := a.User
+	if user == nil {
+		again, err := h.svc.AgentFor(context.Background(), a.App, a.KeyID, a.Ref)
+		if err != nil || again.User == nil {
+			return
+		}
+		user = again.User
+	}
+	ch, stop := h.svc.Connected.Wait(a.App.ID, user.ID, t.Integration.Slug)
+	ended := make(chan struct{})
+	h.wg.Go(func() {
+		defer close(ended)
+		ss.Wait()
+	})
+	h.wg.Go(func() {
+		defer stop()
+		timer := time.NewTimer(time.Until(until))
+		defer timer.Stop()
+		select {
+		case <-ch:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := ss.NotifyElicitationComplete(ctx, &sdk.ElicitationCompleteParams{ElicitationID: id}); err != nil {
+				h.log.Debug("mcp: elicitation complete not sent", "error", err)
+			}
+		case <-timer.C:
+		case <-ended:
+		case <-h.done:
+		}
+	})
+}
+
+func connectMessage(cr *portico.ConnectionRequired) string {
+	return reasonText(cr) + " Open the link to " + connectVerb(cr) + "."
+}
+
+func reasonText(cr *portico.ConnectionRequired) string {
+	switch cr.Reason {
+	case portico.ReasonExpired:
+		return "The user's connection to " + cr.IntegrationName + " has expired."
+	case portico.ReasonRevoked:
+		return "The user's connection to " + cr.IntegrationName + " was revoked."
+	}
+	return cr.IntegrationName + " is not connected for this user."
+}
+
+func connectVerb(cr *portico.ConnectionRequired) string {
+	if cr.Reason == portico.ReasonMissing {
+		return "connect " + cr.IntegrationName
+	}
+	return "reconnect " + cr.IntegrationName
+}
+
+// performError turns what Perform refused into a tool error the model can
+// act on; what is not the call's fault is a JSON-RPC error.
+func (h *Handler) performError(err error, t *portico.AgentTool) (*sdk.CallToolResult, error) {
+	e := portico.AsError(err)
+	switch e.Code {
+	case portico.CodeValidation, portico.CodeInvalid:
+		msg := "Invalid arguments: " + e.Message
+		if e.Field != "" {
+			msg = "Invalid arguments (" + strings.TrimPrefix(e.Field, "input.") + "): " + e.Message
+		}
+		return errorResult(msg), nil
+	case portico.CodeForbidden:
+		return errorResult("NOT EXECUTED: " + e.Message), nil
+	case portico.CodeUpstreamUnreachable:
+		return errorResult("NOT EXECUTED: " + t.IntegrationName + " could not be reached: " + e.Message), nil
+	case portico.CodeUpstreamTimeout:
+		return errorResult(t.IntegrationName + " did not answer in time; the request may or may not have taken effect: " + e.Message), nil
+	case portico.CodeRateLimited:
+		return errorResult("NOT EXECUTED: " + e.Message), nil
+	}
+	return nil, h.internalError(err)
+}
+
+// result shapes an upstream answer: JSON bodies as structured content
+// (an object as it is, another value under "result") and as text; a
+// 4xx or 5xx is an error result with the status; past the app's
+// mcp_max_result_bytes the text is cut, with a marker saying so, and the
+// structured content left out.
+func (h *Handler) result(ctx context.Context, a *portico.Agent, t *portico.AgentTool, res *portico.PerformResult) *sdk.CallToolResult {
+	text := string(res.Body)
+	if res.BodyEncoding == portico.BodyText {
+		var s string
+		if json.Unmarshal(res.Body, &s) == nil {
+			text = s
+		}
+	}
+	out := &sdk.CallToolResult{}
+	if res.Status >= 400 {
+		out.IsError = true
+		text = fmt.Sprintf("%s answered HTTP %d %s: %s", t.IntegrationName, res.Status, http.StatusText(res.Status), text)
+	} else if res.BodyEncoding == portico.BodyJSON {
+		if len(res.Body) > 0 && res.Body[0] == '{' {
+			out.StructuredContent = res.Body
+		} else {
+			out.StructuredContent = map[string]json.RawMessage{"result": res.Body}
+		}
+	} else if res.BodyEncoding == portico.BodyNone {
+		text = fmt.Sprintf("%s answered HTTP %d %s with no body.", t.IntegrationName, res.Status, http.StatusText(res.Status))
+	}
+	limit := a.App.Settings.MCPMaxResultBytes
+	if len(text) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut] + fmt.Sprintf("\n[Portico cut this result: it was %d bytes, over the app's limit of %d (mcp_max_result_bytes). Ask for less, e.g. with a smaller page size.]",
+			len(text), limit)
+		out.StructuredContent = nil
+	}
+	out.Content = []sdk.Content{&sdk.TextContent{Text: text}}
+	return out
+}
+
+func errorResult(text string) *sdk.CallToolResult {
+	return &sdk.CallToolResult{IsError: true, Content: []sdk.Content{&sdk.TextContent{Text: text}}}
+}
+
+// unknownTool is the JSON-RPC error of a tool the caller may not use.
+func unknownTool(name string) error {
+	return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown tool %q", name)}
+}
+
+// internalError logs what failed and tells the client only that something
+// did; a store that is down is worth a retry.
+func (h *Handler) internalError(err error) error {
+	if portico.ErrorCode(err) == portico.CodeUnavailable {
+		return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "Portico is unavailable for a moment; retry in a second."}
+	}
+	h.log.Error("mcp: call failed", "error", err)
+	return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal error"}
+}

@@ -689,6 +689,8 @@ export interface components {
             connect_session_tokens: boolean;
             /** @description Whether POST /v1/connect/token (the Human API Connect surface) may issue id tokens. Default true. */
             connect_id_tokens: boolean;
+            /** @description The longest text an MCP tool result carries; a longer one is cut, with a marker saying so. Default 102400. */
+            mcp_max_result_bytes: number;
         };
         App: {
             /** @description `app_…`; also the OAuth-style client id. */
@@ -724,6 +726,7 @@ export interface components {
             max_users?: number | null;
             connect_session_tokens?: boolean;
             connect_id_tokens?: boolean;
+            mcp_max_result_bytes?: number;
         };
         User: {
             /** @description `usr_…` */
@@ -817,6 +820,15 @@ export interface components {
             sandbox_mode?: boolean;
             /** @description Return to redirect_uri as soon as a connection is made. */
             auto_redirect?: boolean;
+            tools?: components["schemas"]["ToolSettings"];
+        };
+        /** @description Narrow the session's MCP tools (docs/mcp.md): a tool is offered when `allow` is empty or matches it, `deny` does not, and, with `read_only`, its hints say read only. */
+        ToolSettings: {
+            /** @description Tool names, or prefixes ending in `*` such as `github_*`. */
+            allow?: string[];
+            deny?: string[];
+            /** @description Offer and run only read-only tools. */
+            read_only?: boolean;
         };
         /** @description The session's settings with defaults filled in: every field is present. */
         AppliedSessionSettings: components["schemas"]["SessionSettings"] & {
@@ -830,6 +842,7 @@ export interface components {
             sandbox_mode: boolean;
             /** @description Return to redirect_uri as soon as a connection is made. */
             auto_redirect: boolean;
+            tools: components["schemas"]["ToolSettings"];
         };
         Slug: string;
         SessionCreate: {
@@ -882,6 +895,11 @@ export interface components {
             configuration_url_expires_at: components["schemas"]["Timestamp"];
             /** @description An English sentence telling an LLM agent what to tell the user. */
             assistant_hint: string;
+            /**
+             * Format: uri
+             * @description The MCP endpoint an agent reaches the user's tools at, with `token` as its bearer token (docs/mcp.md).
+             */
+            mcp_url: string;
         };
         ConfigurationURL: {
             session: components["schemas"]["Session"];
@@ -1019,10 +1037,18 @@ export interface components {
             path: string;
             /** @description A JSON Schema of `type` `object`, compacted. */
             input_schema: Record<string, unknown>;
+            annotations?: components["schemas"]["ActionAnnotations"];
+        };
+        /** @description Override the MCP tool hints that follow the method (GET: read only; DELETE: destructive; PUT, DELETE and GET: idempotent; every action: open world). A field left out keeps the default. */
+        ActionAnnotations: {
+            read_only_hint?: boolean;
+            destructive_hint?: boolean;
+            idempotent_hint?: boolean;
+            open_world_hint?: boolean;
         };
         /** @description An action of an IntegrationPut. */
         ActionPut: {
-            /** @description Unique in the integration. The tool name agents see, `<slug>__<name>`, must be at most 64 characters (the limit of function-calling APIs). */
+            /** @description Unique in the integration. The tool name agents see, `<slug>_<name>` with every character other than a-z, 0-9 and _ as _, must match `^[a-z][a-z0-9_]{0,47}$` and be unique in the app (docs/mcp.md). */
             name: string;
             /** @description At most 1024 bytes of text; for the agent that calls the action. */
             description?: string;
@@ -1035,6 +1061,7 @@ export interface components {
             path: string;
             /** @description A JSON Schema of `"type":"object"`, at most 64 KiB; default `{"type":"object","properties":{}}`. */
             input_schema?: Record<string, unknown>;
+            annotations?: components["schemas"]["ActionAnnotations"];
         };
         /** @description A third-party tool the app offers its users, as the API shows it: the OAuth2 client secret only as `********`. */
         Integration: {

@@ -339,10 +339,16 @@ func isLoopback(hostport string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// trustsOrigin admits browser callers from the app's frame origins and
-// Portico's own origin.
+// trustsOrigin admits browser callers from the app's frame origins,
+// Portico's own origin and loopback origins (a page served from the
+// user's own machine, such as a local inspector: DNS rebinding, which the
+// check is for, comes with the attacker's host name; every caller still
+// needs a bearer credential).
 func (h *Handler) trustsOrigin(app *portico.App, origin string) bool {
 	if u, err := url.Parse(h.svc.PublicURL); err == nil && strings.EqualFold(u.Scheme+"://"+u.Host, origin) {
+		return true
+	}
+	if u, err := url.Parse(origin); err == nil && (u.Scheme == "http" || u.Scheme == "https") && isLoopback(u.Host) {
 		return true
 	}
 	for _, o := range app.Settings.AllowedFrameOrigins {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/netip"
 	"net/url"
@@ -152,6 +153,12 @@ func CheckSlug(s string) error {
 // allowPrivate admits upstream URLs on loopback and private addresses, as
 // --allow-private-upstreams does. Errors are 422s naming the field.
 func (in *Integration) Validate(allowPrivate bool) error {
+	return in.validate(allowPrivate, nil)
+}
+
+// validate is Validate, keeping the compiled input schemas in schemas when
+// not nil.
+func (in *Integration) validate(allowPrivate bool, schemas *schemaCache) error {
 	if err := CheckSlug(in.Slug); err != nil {
 		return err
 	}
@@ -186,7 +193,7 @@ func (in *Integration) Validate(allowPrivate bool) error {
 	seen := map[string]bool{}
 	for i := range in.Actions {
 		a := &in.Actions[i]
-		if err := a.validate(fmtField("actions", i)); err != nil {
+		if err := a.validate(fmtField("actions", i), schemas); err != nil {
 			return err
 		}
 		if n := len(in.Slug) + len(ToolSeparator) + len(a.Name); n > MaxToolNameLen {
@@ -355,7 +362,9 @@ func placeholders(s string) ([]string, error) {
 	return out, nil
 }
 
-func (a *Action) validate(field string) error {
+// validate checks an action; its input schema, compiled, goes into
+// schemas when not nil.
+func (a *Action) validate(field string, schemas *schemaCache) error {
 	if !actionNameRe.MatchString(a.Name) {
 		return Invalidf(field+".name", "An action name is 1 to 64 of a-z, 0-9, _ and -, starting with a letter or digit.")
 	}
@@ -373,16 +382,17 @@ func (a *Action) validate(field string) error {
 	if err != nil {
 		return Invalidf(field+".input_schema", "input_schema %s", messageOf(err))
 	}
-	compiled, err := compileSchema(a.InputSchema)
+	compiled, err := compileSchema(a.InputSchema, true)
 	if err != nil {
-		return Invalidf(field+".input_schema", "input_schema must be a JSON Schema object.")
-	}
-	if at, err := compiled.badPattern(); err != nil {
-		where := field + ".input_schema." + at + ".pattern"
-		if at == "" {
-			where = field + ".input_schema.pattern"
+		where := field + ".input_schema"
+		var ce *schemaCompileError
+		if errors.As(err, &ce) && ce.at != "" {
+			where += "." + ce.at
 		}
-		return Invalidf(where, "%s is not RE2 syntax (%v).", where, err)
+		return Invalidf(where, "%s %s.", where, err)
+	}
+	if schemas != nil {
+		schemas.put(a.InputSchema, compiled)
 	}
 	used, _ := placeholders(a.Path)
 	for _, p := range used {
@@ -612,7 +622,7 @@ func (s *Service) PutIntegration(ctx context.Context, appID, slug string, in Int
 	if err != nil {
 		return nil, false, err
 	}
-	if err := integ.Validate(s.AllowPrivateUpstreams); err != nil {
+	if err := integ.validate(s.AllowPrivateUpstreams, &s.schemas); err != nil {
 		return nil, false, err
 	}
 	if o := integ.Auth.OAuth2; o != nil {

@@ -13,6 +13,7 @@ type IntegrationPut struct {
 	Auth       *IntegrationAuthPut `json:"auth,omitempty"`
 	AccountIDs *[]string           `json:"account_ids,omitempty"`
 	Actions    *[]Action           `json:"actions,omitempty"`
+	OpenAPI    *OpenAPIImport      `json:"openapi,omitempty"`
 }
 
 // IntegrationAuthPut is the auth of an IntegrationPut.
@@ -88,6 +89,20 @@ type Action struct {
 	Method      string          `json:"method"`
 	Path        string          `json:"path"`
 	InputSchema json.RawMessage `json:"input_schema"`
+	// Query, Body and BodyInput place the input of an action imported from
+	// an OpenAPI document (docs/openapi-import.md).
+	Query     map[string]string `json:"query,omitempty"`
+	Body      map[string]string `json:"body,omitempty"`
+	BodyInput string            `json:"body_input,omitempty"`
+}
+
+// OpenAPIImport asks for actions made of operations of an OpenAPI
+// document: exactly one of Document (a JSON object, or a string of JSON or
+// YAML text) and URL.
+type OpenAPIImport struct {
+	Document   json.RawMessage `json:"document,omitempty"`
+	URL        string          `json:"url,omitempty"`
+	Operations []string        `json:"operations"`
 }
 
 // Connection is a user's connection to an integration: never its values.

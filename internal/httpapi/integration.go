@@ -56,6 +56,9 @@ func integrationInput(in api.IntegrationPut) (portico.IntegrationInput, error) {
 		}
 		out.Actions = &acts
 	}
+	if o := in.OpenAPI; o != nil {
+		out.OpenAPI = &portico.OpenAPIInput{Document: o.Document, URL: o.URL, Operations: o.Operations}
+	}
 	if a := in.Auth; a != nil {
 		out.Auth = &portico.AuthInput{Type: a.Type}
 		if a.Fields != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net"
 	"net/netip"
 	"net/url"
@@ -86,14 +87,29 @@ type OAuth2Config struct {
 
 // Action is a named function over the integration's API: its input fills
 // the {name} placeholders of Path, and the rest goes to the query string
-// (GET, DELETE) or a JSON body.
+// (GET, DELETE) or a JSON body. An action with Query, Body or BodyInput
+// places its input as they say instead (actions imported from OpenAPI
+// documents, docs/openapi-import.md).
 type Action struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	Method      string          `json:"method"`
 	Path        string          `json:"path"`
 	InputSchema json.RawMessage `json:"input_schema"`
+	// Query maps input properties to the query parameters they are sent
+	// as.
+	Query map[string]string `json:"query,omitempty"`
+	// Body maps input properties to the properties of the JSON body they
+	// are sent as.
+	Body map[string]string `json:"body,omitempty"`
+	// BodyInput names the input property whose value is the whole JSON
+	// body.
+	BodyInput string `json:"body_input,omitempty"`
 }
+
+// mapped reports an action that places its input by Query, Body and
+// BodyInput.
+func (a *Action) mapped() bool { return a.Query != nil || a.Body != nil || a.BodyInput != "" }
 
 // Limits of an integration definition.
 const (
@@ -400,6 +416,57 @@ func (a *Action) validate(field string, schemas *schemaCache) error {
 			return Invalidf(field+".path", "path uses {%s}, which input_schema.properties does not declare.", p)
 		}
 	}
+	return a.validateMapping(field, props, used)
+}
+
+// validateMapping checks Query, Body and BodyInput: each names a declared
+// input property that no other place takes.
+func (a *Action) validateMapping(field string, props map[string]json.RawMessage, inPath []string) error {
+	if len(a.Query) == 0 {
+		a.Query = nil
+	}
+	if len(a.Body) == 0 {
+		a.Body = nil
+	}
+	taken := map[string]string{}
+	for _, p := range inPath {
+		taken[p] = "path"
+	}
+	claim := func(where, input string) error {
+		if _, ok := props[input]; !ok {
+			return Invalidf(field+"."+where, "%s names %q, which input_schema.properties does not declare.", where, input)
+		}
+		if other, ok := taken[input]; ok {
+			return Invalidf(field+"."+where, "%s names %q, which %s already takes.", where, input, other)
+		}
+		taken[input] = where
+		return nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(a.Query)) {
+		if err := claim("query", k); err != nil {
+			return err
+		}
+		if v := a.Query[k]; v == "" || len(v) > 256 || !utf8.ValidString(v) || hasControl(v) {
+			return Invalidf(field+".query", "A query parameter name is 1 to 256 bytes of text.")
+		}
+	}
+	if a.Body != nil && a.BodyInput != "" {
+		return Invalidf(field+".body", "An action takes body or body_input, not both.")
+	}
+	if (a.Body != nil || a.BodyInput != "") && a.Method == "GET" {
+		return Invalidf(field+".body", "A GET action sends no body.")
+	}
+	for _, k := range slices.Sorted(maps.Keys(a.Body)) {
+		if err := claim("body", k); err != nil {
+			return err
+		}
+		if v := a.Body[k]; v == "" || len(v) > 256 || !utf8.ValidString(v) {
+			return Invalidf(field+".body", "A body property name is 1 to 256 bytes of text.")
+		}
+	}
+	if a.BodyInput != "" {
+		return claim("body_input", a.BodyInput)
+	}
 	return nil
 }
 
@@ -532,6 +599,8 @@ type IntegrationInput struct {
 	Auth       *AuthInput
 	AccountIDs *[]string
 	Actions    *[]Action
+	// OpenAPI adds actions made from operations of an OpenAPI document.
+	OpenAPI *OpenAPIInput
 }
 
 // AuthInput is the auth part of an IntegrationInput.
@@ -621,6 +690,11 @@ func (s *Service) PutIntegration(ctx context.Context, appID, slug string, in Int
 	integ, err := in.build(appID, slug)
 	if err != nil {
 		return nil, false, err
+	}
+	if in.OpenAPI != nil {
+		if err := s.addOpenAPIActions(ctx, integ, in.OpenAPI); err != nil {
+			return nil, false, err
+		}
 	}
 	if err := integ.validate(s.AllowPrivateUpstreams, &s.schemas); err != nil {
 		return nil, false, err

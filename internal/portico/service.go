@@ -39,6 +39,9 @@ type Service struct {
 	// node made: RefreshSucceeded, or the reason it failed
 	// (RefreshRejected, RefreshNoRefreshToken, RefreshUnavailable).
 	CountRefresh func(outcome string)
+	// OpenAPI reads the OpenAPI documents PUT /v1/integrations/{slug} may
+	// carry (openapi.go); nil refuses them.
+	OpenAPI OpenAPIImporter
 
 	// schemas keeps actions' input schemas compiled (jsonschema.go).
 	schemas schemaCache

@@ -459,10 +459,11 @@ func description(op *openapi3.Operation) string {
 }
 
 var (
-	camelRe  = regexp.MustCompile(`([a-z0-9])([A-Z])`)
-	acronym  = regexp.MustCompile(`([A-Z]+)([A-Z][a-z])`)
-	notName  = regexp.MustCompile(`[^a-z0-9_-]+`)
-	notIdent = regexp.MustCompile(`[^A-Za-z0-9_]+`)
+	camelRe     = regexp.MustCompile(`([a-z0-9])([A-Z])`)
+	acronym     = regexp.MustCompile(`([A-Z]+)([A-Z][a-z])`)
+	notName     = regexp.MustCompile(`[^a-z0-9_-]+`)
+	notIdent    = regexp.MustCompile(`[^A-Za-z0-9_]+`)
+	underscores = regexp.MustCompile(`__+`)
 )
 
 // actionName makes an action name of an operationId (getPetById:
@@ -476,6 +477,7 @@ func actionName(id, method, path string) string {
 	s = acronym.ReplaceAllString(s, "${1}_${2}")
 	s = camelRe.ReplaceAllString(s, "${1}_${2}")
 	s = notName.ReplaceAllString(strings.ToLower(s), "_")
+	s = underscores.ReplaceAllString(s, "_")
 	s = strings.Trim(s, "_-")
 	if len(s) > 64 {
 		s = strings.TrimRight(s[:64], "_-")

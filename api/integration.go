@@ -13,6 +13,7 @@ type IntegrationPut struct {
 	Auth       *IntegrationAuthPut `json:"auth,omitempty"`
 	AccountIDs *[]string           `json:"account_ids,omitempty"`
 	Actions    *[]Action           `json:"actions,omitempty"`
+	OpenAPI    *OpenAPIImport      `json:"openapi,omitempty"`
 }
 
 // IntegrationAuthPut is the auth of an IntegrationPut.
@@ -91,6 +92,11 @@ type Action struct {
 	// Annotations override the MCP tool hints that follow the method
 	// (docs/mcp.md).
 	Annotations *ActionAnnotations `json:"annotations,omitempty"`
+	// Query, Body and BodyInput place the input of an action imported from
+	// an OpenAPI document (docs/openapi-import.md).
+	Query     map[string]string `json:"query,omitempty"`
+	Body      map[string]string `json:"body,omitempty"`
+	BodyInput string            `json:"body_input,omitempty"`
 }
 
 // ActionAnnotations are an action's MCP tool hints; a field left out keeps
@@ -100,6 +106,15 @@ type ActionAnnotations struct {
 	DestructiveHint *bool `json:"destructive_hint,omitempty"`
 	IdempotentHint  *bool `json:"idempotent_hint,omitempty"`
 	OpenWorldHint   *bool `json:"open_world_hint,omitempty"`
+}
+
+// OpenAPIImport asks for actions made of operations of an OpenAPI
+// document: exactly one of Document (a JSON object, or a string of JSON or
+// YAML text) and URL.
+type OpenAPIImport struct {
+	Document   json.RawMessage `json:"document,omitempty"`
+	URL        string          `json:"url,omitempty"`
+	Operations []string        `json:"operations"`
 }
 
 // Connection is a user's connection to an integration: never its values.

@@ -22,6 +22,7 @@ import (
 	"github.com/porticohq/portico/internal/compat/superface"
 	"github.com/porticohq/portico/internal/httpapi"
 	"github.com/porticohq/portico/internal/mcp"
+	"github.com/porticohq/portico/internal/openapi"
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/secret"
 	"github.com/porticohq/portico/internal/store"
@@ -264,11 +265,13 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	}
 
 	// One guarded proxy for every call to an integration's servers:
-	// performs and the hosted page's OAuth2 token requests.
+	// performs, the hosted page's OAuth2 token requests and the OpenAPI
+	// documents PUT /v1/integrations/{slug} fetches.
 	proxy := upstream.NewProxy(s.cfg.AllowPrivateUpstreams)
 	oauth := &upstream.OAuth2{Client: proxy.Client()}
 	s.Service = &portico.Service{Store: s.db, Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
-		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy, Refresher: oauth, OAuth2: oauth}
+		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy, Refresher: oauth, OAuth2: oauth,
+		OpenAPI: &openapi.Importer{Client: proxy.Client()}}
 	trusted, err := httpapi.ParseTrustedProxies(s.cfg.TrustedProxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)

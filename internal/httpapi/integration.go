@@ -36,7 +36,8 @@ func integrationJSON(in *portico.Integration) api.Integration {
 		}
 	}
 	for _, a := range in.Actions {
-		act := api.Action{Name: a.Name, Description: a.Description, Method: a.Method, Path: a.Path, InputSchema: a.InputSchema}
+		act := api.Action{Name: a.Name, Description: a.Description, Method: a.Method, Path: a.Path, InputSchema: a.InputSchema,
+			Query: a.Query, Body: a.Body, BodyInput: a.BodyInput}
 		if a.Annotations != nil {
 			ann := api.ActionAnnotations(*a.Annotations)
 			act.Annotations = &ann
@@ -57,13 +58,17 @@ func integrationInput(in api.IntegrationPut) (portico.IntegrationInput, error) {
 	if in.Actions != nil {
 		acts := make([]portico.Action, len(*in.Actions))
 		for i, a := range *in.Actions {
-			acts[i] = portico.Action{Name: a.Name, Description: a.Description, Method: a.Method, Path: a.Path, InputSchema: a.InputSchema}
+			acts[i] = portico.Action{Name: a.Name, Description: a.Description, Method: a.Method, Path: a.Path, InputSchema: a.InputSchema,
+				Query: a.Query, Body: a.Body, BodyInput: a.BodyInput}
 			if a.Annotations != nil {
 				ann := portico.ActionAnnotations(*a.Annotations)
 				acts[i].Annotations = &ann
 			}
 		}
 		out.Actions = &acts
+	}
+	if o := in.OpenAPI; o != nil {
+		out.OpenAPI = &portico.OpenAPIInput{Document: o.Document, URL: o.URL, Operations: o.Operations}
 	}
 	if a := in.Auth; a != nil {
 		out.Auth = &portico.AuthInput{Type: a.Type}

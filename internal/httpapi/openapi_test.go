@@ -773,8 +773,9 @@ var rawShapes = map[string]reflect.Type{
 }
 
 // anyJSON are the raw JSON fields that hold any JSON value (a proxied
-// body), so their schemas name no type.
-var anyJSON = map[string]bool{"PerformRawRequest.body": true, "PerformResponse.body": true}
+// body), or one of several types (an OpenAPI document as an object or as
+// text), so their schemas name no single type.
+var anyJSON = map[string]bool{"PerformRawRequest.body": true, "PerformResponse.body": true, "OpenAPIImport.document": true}
 
 // checkShape compares a schema with a Go type, field by field and
 // recursively: the same property names, required exactly when the field is

@@ -1,6 +1,7 @@
 package portico_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +165,29 @@ func FuzzCheckExternalID(f *testing.F) {
 			t.Fatalf("accepted %d bytes", len(s))
 		}
 		wellFormedText(t, "external_id", s)
+	})
+}
+
+// ValidateInput parses a schema and an input the caller chose: whatever
+// they are, it answers without panicking, with a validation error or the
+// input as an object.
+func FuzzValidateInput(f *testing.F) {
+	f.Add(`{"type":"object","required":["id"],"properties":{"id":{"type":["string","integer"]},"tags":{"type":"array","items":{"pattern":"^a+$"}}}}`, `{"id":"x","tags":["aa"]}`)
+	f.Add(`{"type":"object","$defs":{"e":{"format":"email"}},"properties":{"to":{"$ref":"#/$defs/e"},"o":{"oneOf":[{"type":"string"},{"minimum":1.5}]}}}`, `{"to":"a@b","o":1}`)
+	f.Add(`{"type":"object","properties":{"a":{"$ref":"#"}}}`, `{"a":{"a":{"a":[]}}}`)
+	f.Add(`{"$ref":"file:///etc/passwd"}`, `{}`)
+	f.Add(`{"type":"object","additionalProperties":false,"properties":{"x":{"pattern":"(?<=x)"}}}`, `{"x":"x","y":null}`)
+	f.Add(``, `[1,2]`)
+	f.Fuzz(func(t *testing.T, schema, input string) {
+		v, err := portico.ValidateInput(json.RawMessage(schema), json.RawMessage(input))
+		if err != nil {
+			if c := portico.ErrorCode(err); c != portico.CodeValidation && c != portico.CodeInvalid {
+				t.Fatalf("schema %q, input %q: code %q (%v)", schema, input, c, err)
+			}
+			return
+		}
+		if v == nil {
+			t.Fatalf("schema %q, input %q: accepted without an object", schema, input)
+		}
 	})
 }

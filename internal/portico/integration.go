@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"maps"
 	"net"
 	"net/netip"
 	"net/url"
@@ -85,7 +87,9 @@ type OAuth2Config struct {
 
 // Action is a named function over the integration's API: its input fills
 // the {name} placeholders of Path, and the rest goes to the query string
-// (GET, DELETE) or a JSON body.
+// (GET, DELETE) or a JSON body. An action with Query, Body or BodyInput
+// places its input as they say instead (actions imported from OpenAPI
+// documents, docs/openapi-import.md).
 type Action struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
@@ -95,6 +99,15 @@ type Action struct {
 	// Annotations override the hints an agent sees, which otherwise
 	// follow the method (Action.Hints).
 	Annotations *ActionAnnotations `json:"annotations,omitempty"`
+	// Query maps input properties to the query parameters they are sent
+	// as.
+	Query map[string]string `json:"query,omitempty"`
+	// Body maps input properties to the properties of the JSON body they
+	// are sent as.
+	Body map[string]string `json:"body,omitempty"`
+	// BodyInput names the input property whose value is the whole JSON
+	// body.
+	BodyInput string `json:"body_input,omitempty"`
 }
 
 // ActionAnnotations are the MCP tool hints of an action; nil fields keep
@@ -129,6 +142,10 @@ func (a *Action) Hints() ToolHints {
 	}
 	return h
 }
+
+// mapped reports an action that places its input by Query, Body and
+// BodyInput.
+func (a *Action) mapped() bool { return a.Query != nil || a.Body != nil || a.BodyInput != "" }
 
 // Limits of an integration definition.
 const (
@@ -185,6 +202,12 @@ func CheckSlug(s string) error {
 // allowPrivate admits upstream URLs on loopback and private addresses, as
 // --allow-private-upstreams does. Errors are 422s naming the field.
 func (in *Integration) Validate(allowPrivate bool) error {
+	return in.validate(allowPrivate, nil)
+}
+
+// validate is Validate, keeping the compiled input schemas in schemas when
+// not nil.
+func (in *Integration) validate(allowPrivate bool, schemas *schemaCache) error {
 	if err := CheckSlug(in.Slug); err != nil {
 		return err
 	}
@@ -219,7 +242,7 @@ func (in *Integration) Validate(allowPrivate bool) error {
 	seen := map[string]bool{}
 	for i := range in.Actions {
 		a := &in.Actions[i]
-		if err := a.validate(fmtField("actions", i)); err != nil {
+		if err := a.validate(fmtField("actions", i), schemas); err != nil {
 			return err
 		}
 		if err := checkToolName(in.Slug, a.Name, fmtField("actions", i)+".name"); err != nil {
@@ -388,7 +411,9 @@ func placeholders(s string) ([]string, error) {
 	return out, nil
 }
 
-func (a *Action) validate(field string) error {
+// validate checks an action; its input schema, compiled, goes into
+// schemas when not nil.
+func (a *Action) validate(field string, schemas *schemaCache) error {
 	if !actionNameRe.MatchString(a.Name) {
 		return Invalidf(field+".name", "An action name is 1 to 64 of a-z, 0-9, _ and -, starting with a letter or digit.")
 	}
@@ -406,22 +431,74 @@ func (a *Action) validate(field string) error {
 	if err != nil {
 		return Invalidf(field+".input_schema", "input_schema %s", messageOf(err))
 	}
-	compiled, err := compileSchema(a.InputSchema)
+	compiled, err := compileSchema(a.InputSchema, true)
 	if err != nil {
-		return Invalidf(field+".input_schema", "input_schema must be a JSON Schema object.")
-	}
-	if at, err := compiled.badPattern(); err != nil {
-		where := field + ".input_schema." + at + ".pattern"
-		if at == "" {
-			where = field + ".input_schema.pattern"
+		where := field + ".input_schema"
+		var ce *schemaCompileError
+		if errors.As(err, &ce) && ce.at != "" {
+			where += "." + ce.at
 		}
-		return Invalidf(where, "%s is not RE2 syntax (%v).", where, err)
+		return Invalidf(where, "%s %s.", where, err)
+	}
+	if schemas != nil {
+		schemas.put(a.InputSchema, compiled)
 	}
 	used, _ := placeholders(a.Path)
 	for _, p := range used {
 		if _, ok := props[p]; !ok {
 			return Invalidf(field+".path", "path uses {%s}, which input_schema.properties does not declare.", p)
 		}
+	}
+	return a.validateMapping(field, props, used)
+}
+
+// validateMapping checks Query, Body and BodyInput: each names a declared
+// input property that no other place takes.
+func (a *Action) validateMapping(field string, props map[string]json.RawMessage, inPath []string) error {
+	if len(a.Query) == 0 {
+		a.Query = nil
+	}
+	if len(a.Body) == 0 {
+		a.Body = nil
+	}
+	taken := map[string]string{}
+	for _, p := range inPath {
+		taken[p] = "path"
+	}
+	claim := func(where, input string) error {
+		if _, ok := props[input]; !ok {
+			return Invalidf(field+"."+where, "%s names %q, which input_schema.properties does not declare.", where, input)
+		}
+		if other, ok := taken[input]; ok {
+			return Invalidf(field+"."+where, "%s names %q, which %s already takes.", where, input, other)
+		}
+		taken[input] = where
+		return nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(a.Query)) {
+		if err := claim("query", k); err != nil {
+			return err
+		}
+		if v := a.Query[k]; v == "" || len(v) > 256 || !utf8.ValidString(v) || hasControl(v) {
+			return Invalidf(field+".query", "A query parameter name is 1 to 256 bytes of text.")
+		}
+	}
+	if a.Body != nil && a.BodyInput != "" {
+		return Invalidf(field+".body", "An action takes body or body_input, not both.")
+	}
+	if (a.Body != nil || a.BodyInput != "") && a.Method == "GET" {
+		return Invalidf(field+".body", "A GET action sends no body.")
+	}
+	for _, k := range slices.Sorted(maps.Keys(a.Body)) {
+		if err := claim("body", k); err != nil {
+			return err
+		}
+		if v := a.Body[k]; v == "" || len(v) > 256 || !utf8.ValidString(v) {
+			return Invalidf(field+".body", "A body property name is 1 to 256 bytes of text.")
+		}
+	}
+	if a.BodyInput != "" {
+		return claim("body_input", a.BodyInput)
 	}
 	return nil
 }
@@ -555,6 +632,8 @@ type IntegrationInput struct {
 	Auth       *AuthInput
 	AccountIDs *[]string
 	Actions    *[]Action
+	// OpenAPI adds actions made from operations of an OpenAPI document.
+	OpenAPI *OpenAPIInput
 }
 
 // AuthInput is the auth part of an IntegrationInput.
@@ -645,7 +724,12 @@ func (s *Service) PutIntegration(ctx context.Context, appID, slug string, in Int
 	if err != nil {
 		return nil, false, err
 	}
-	if err := integ.Validate(s.AllowPrivateUpstreams); err != nil {
+	if in.OpenAPI != nil {
+		if err := s.addOpenAPIActions(ctx, integ, in.OpenAPI); err != nil {
+			return nil, false, err
+		}
+	}
+	if err := integ.validate(s.AllowPrivateUpstreams, &s.schemas); err != nil {
 		return nil, false, err
 	}
 	if err := s.checkToolCollisions(ctx, integ); err != nil {

@@ -3,37 +3,41 @@ package portico
 import (
 	"bytes"
 	"encoding/json"
-	"maps"
+	"errors"
+	"fmt"
 	"math/big"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
-// The JSON Schema subset actions use to describe their input: type (one or
-// a list), properties, required, additionalProperties (false or a schema),
-// items, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum
-// (numbers), minLength, maxLength, pattern (RE2 syntax), minItems,
-// maxItems. Other keywords (description, title, format, default …) are
-// annotations and not checked.
+// Actions describe their input with JSON Schema draft 2020-12 (a schema
+// naming another draft in $schema is read as that draft), checked by a
+// maintained implementation: every keyword of the draft applies, $ref
+// included, and format is asserted for the formats the draft defines
+// (email, date-time, uuid, uri …; other format names are annotations).
+// Patterns are RE2 syntax. A $ref is resolved inside the schema only:
+// nothing is ever fetched (docs/openapi-import.md).
 
-// schemaError is the first failure found; field is the path of the value
-// (input.repo, input.labels[2]).
-func schemaError(field, format string, args ...any) error {
-	return Invalidf(field, format, args...)
-}
+// schemaURL is where an input schema is placed for the compiler; a $ref
+// to anywhere else is refused.
+const schemaURL = "urn:portico:input-schema"
 
 // ValidateInput checks an action's input (a JSON object; empty means {})
 // against its input schema and returns the input decoded, numbers kept as
 // json.Number. Errors are CodeValidation with the field path under
 // "input".
 func ValidateInput(schema, input json.RawMessage) (map[string]any, error) {
-	c, err := compileSchema(schema)
+	c, err := compileSchema(schema, false)
 	if err != nil {
-		return nil, err
+		return nil, Invalidf("action", "The action's input schema does not compile (%v).", err)
 	}
 	return c.validate(input)
 }
@@ -42,10 +46,11 @@ func ValidateInput(schema, input json.RawMessage) (map[string]any, error) {
 // the cache starts again empty.
 const maxCachedSchemas = 4096
 
-// schemaCache keeps input schemas compiled, by their text: a definition's
-// schema is compiled on its first perform, not on every one, and a new
-// version of the integration (another text) gets its own entry. The zero
-// value is ready to use.
+// schemaCache keeps input schemas compiled, by their text: PUT compiles
+// each action's schema once and keeps it here; a definition stored before
+// this process started is compiled on its first perform. A new version of
+// the integration (another text) gets its own entry. The zero value is
+// ready to use.
 type schemaCache struct {
 	mu sync.Mutex
 	m  map[string]*compiledSchema
@@ -58,99 +63,112 @@ func (sc *schemaCache) get(schema json.RawMessage) (*compiledSchema, error) {
 	if ok {
 		return c, nil
 	}
-	c, err := compileSchema(schema)
+	c, err := compileSchema(schema, false)
 	if err != nil {
-		return nil, err
+		return nil, Invalidf("action", "The action's input schema does not compile (%v); the integration must be defined again.", err)
 	}
+	sc.put(schema, c)
+	return c, nil
+}
+
+func (sc *schemaCache) put(schema json.RawMessage, c *compiledSchema) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if sc.m == nil || len(sc.m) >= maxCachedSchemas {
 		sc.m = map[string]*compiledSchema{}
 	}
 	sc.m[string(schema)] = c
-	return c, nil
 }
 
-// compiledSchema is an input schema decoded once, its patterns compiled.
+// compiledSchema is an input schema compiled once.
 type compiledSchema struct {
-	root any
-	// patterns holds every pattern the schema uses, by its text; nil for
-	// one that is not RE2 syntax (refused at PUT, but a definition stored
-	// before that check may still have one).
-	patterns map[string]*regexp.Regexp
+	schema *jsonschema.Schema
 }
 
-// compileSchema decodes a schema (empty means no constraint) and compiles
-// the patterns of every subschema the validator reads.
-func compileSchema(schema json.RawMessage) (*compiledSchema, error) {
-	c := &compiledSchema{patterns: map[string]*regexp.Regexp{}}
+// schemaCompileError is a schema that does not compile: at is the place
+// in the schema ("properties.repo.pattern"; "" for the schema itself).
+type schemaCompileError struct {
+	at  string
+	msg string
+}
+
+func (e *schemaCompileError) Error() string { return e.msg }
+
+// compileSchema compiles a schema (empty means no constraint). strict
+// refuses patterns that are not RE2 syntax, as PUT does; otherwise such a
+// pattern fails closed: no value matches it (a definition stored before
+// that check may still have one).
+func compileSchema(schema json.RawMessage, strict bool) (*compiledSchema, error) {
+	var doc any = map[string]any{}
 	if len(bytes.TrimSpace(schema)) > 0 {
-		root, err := decodeJSON(schema)
+		d, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
 		if err != nil {
-			return nil, err
+			return nil, &schemaCompileError{msg: "is not JSON"}
 		}
-		c.root = root
+		doc = d
 	}
-	walkSubschemas(c.root, "", func(s map[string]any, _ string) bool {
-		if p, ok := s["pattern"].(string); ok {
-			if _, seen := c.patterns[p]; !seen {
-				c.patterns[p], _ = regexp.Compile(p)
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	c.UseLoader(noRemoteLoader{})
+	if !strict {
+		c.UseRegexpEngine(failClosedRegexp)
+	}
+	if err := c.AddResource(schemaURL, doc); err != nil {
+		return nil, &schemaCompileError{msg: err.Error()}
+	}
+	s, err := c.Compile(schemaURL)
+	if err != nil {
+		return nil, compileError(err)
+	}
+	return &compiledSchema{schema: s}, nil
+}
+
+// noRemoteLoader refuses every document outside the schema: a $ref is
+// resolved inside the schema, never fetched.
+type noRemoteLoader struct{}
+
+func (noRemoteLoader) Load(u string) (any, error) {
+	return nil, fmt.Errorf("a $ref to %s is outside the schema; only references inside it (#/$defs/…) are resolved", u)
+}
+
+// neverMatches stands for a pattern that is not RE2 syntax.
+type neverMatches string
+
+func (n neverMatches) String() string          { return string(n) }
+func (n neverMatches) MatchString(string) bool { return false }
+
+func failClosedRegexp(p string) (jsonschema.Regexp, error) {
+	re, err := regexp.Compile(p)
+	if err != nil {
+		return neverMatches(p), nil
+	}
+	return re, nil
+}
+
+// compileError says where and why a schema does not compile.
+func compileError(err error) error {
+	var sv *jsonschema.SchemaValidationError
+	if errors.As(err, &sv) {
+		var ve *jsonschema.ValidationError
+		if errors.As(sv.Err, &ve) {
+			leaf := firstLeaf(ve)
+			for len(leaf.Causes) > 0 {
+				leaf = firstLeaf(leaf.Causes[0])
 			}
-		}
-		return true
-	})
-	return c, nil
-}
-
-// badPattern returns the path (below the schema, as "properties.repo") of
-// the first subschema whose pattern is not RE2 syntax, and the compile
-// error; "" when every pattern compiles.
-func (c *compiledSchema) badPattern() (string, error) {
-	var path string
-	var bad error
-	walkSubschemas(c.root, "", func(s map[string]any, at string) bool {
-		p, ok := s["pattern"].(string)
-		if ok && c.patterns[p] == nil {
-			path, bad = at, regexpError(p)
-			return false
-		}
-		return true
-	})
-	return path, bad
-}
-
-func regexpError(p string) error {
-	_, err := regexp.Compile(p)
-	return err
-}
-
-// walkSubschemas calls visit on every subschema object the validator
-// reads (properties, items, additionalProperties), depth first in a stable
-// order, with its path; visit returns false to stop.
-func walkSubschemas(s any, path string, visit func(s map[string]any, path string) bool) bool {
-	m, ok := s.(map[string]any)
-	if !ok {
-		return true
-	}
-	if !visit(m, path) {
-		return false
-	}
-	join := func(k string) string {
-		if path == "" {
-			return k
-		}
-		return path + "." + k
-	}
-	if props, ok := m["properties"].(map[string]any); ok {
-		for _, k := range slices.Sorted(maps.Keys(props)) {
-			if !walkSubschemas(props[k], join("properties."+k), visit) {
-				return false
+			at := strings.Join(leaf.InstanceLocation, ".")
+			if f, ok := leaf.ErrorKind.(*kind.Format); ok && f.Want == "regex" {
+				return &schemaCompileError{at: at, msg: fmt.Sprintf("is not RE2 syntax (%v)", f.Err)}
 			}
+			return &schemaCompileError{at: at, msg: "is not valid JSON Schema: " + leaf.ErrorKind.LocalizedString(printer)}
 		}
 	}
-	return walkSubschemas(m["items"], join("items"), visit) &&
-		walkSubschemas(m["additionalProperties"], join("additionalProperties"), visit)
+	msg := err.Error()
+	msg = strings.ReplaceAll(msg, schemaURL, "")
+	return &schemaCompileError{msg: msg}
 }
+
+var printer = message.NewPrinter(language.English)
 
 // validate checks input against the schema (see ValidateInput).
 func (c *compiledSchema) validate(input json.RawMessage) (map[string]any, error) {
@@ -165,10 +183,134 @@ func (c *compiledSchema) validate(input json.RawMessage) (map[string]any, error)
 	if !ok {
 		return nil, Invalidf("input", "input must be a JSON object, not %s.", jsonKind(v))
 	}
-	if err := c.validateValue(c.root, obj, "input"); err != nil {
-		return nil, err
+	err = c.schema.Validate(obj)
+	var ve *jsonschema.ValidationError
+	if errors.As(err, &ve) {
+		return nil, inputError(firstLeaf(ve), obj)
+	}
+	if err != nil {
+		return nil, Invalidf("input", "input cannot be checked: %v.", err)
 	}
 	return obj, nil
+}
+
+// firstLeaf descends from a validation error to the first failure that
+// names a keyword of its own, in a stable order: the shortest instance
+// location first (a missing required property before a bad nested value),
+// then by location.
+func firstLeaf(e *jsonschema.ValidationError) *jsonschema.ValidationError {
+	for {
+		switch e.ErrorKind.(type) {
+		case *kind.Schema, *kind.Group, *kind.Reference, *kind.AllOf:
+		default:
+			return e
+		}
+		if len(e.Causes) == 0 {
+			return e
+		}
+		e = slices.MinFunc(e.Causes, func(a, b *jsonschema.ValidationError) int {
+			if n := len(a.InstanceLocation) - len(b.InstanceLocation); n != 0 {
+				return n
+			}
+			return slices.Compare(a.InstanceLocation, b.InstanceLocation)
+		})
+	}
+}
+
+// fieldPath names an instance location under "input": input.labels[2],
+// input.meta.k.
+func fieldPath(loc []string, v any) string {
+	var b strings.Builder
+	b.WriteString("input")
+	for _, tok := range loc {
+		switch x := v.(type) {
+		case []any:
+			i, _ := strconv.Atoi(tok)
+			b.WriteString("[" + tok + "]")
+			if i >= 0 && i < len(x) {
+				v = x[i]
+			}
+		case map[string]any:
+			b.WriteString("." + tok)
+			v = x[tok]
+		default:
+			b.WriteString("." + tok)
+		}
+	}
+	return b.String()
+}
+
+// inputError words one validation failure, on the field of the value.
+func inputError(e *jsonschema.ValidationError, input any) error {
+	field := fieldPath(e.InstanceLocation, input)
+	switch k := e.ErrorKind.(type) {
+	case *kind.Required:
+		name := slices.Min(k.Missing)
+		return Invalidf(field+"."+name, "%s.%s is required.", field, name)
+	case *kind.AdditionalProperties:
+		sub := field + "." + slices.Min(k.Properties)
+		return Invalidf(sub, "%s is not a parameter of this action.", sub)
+	case *kind.FalseSchema:
+		return Invalidf(field, "%s is not allowed.", field)
+	case *kind.Type:
+		return Invalidf(field, "%s must be of type %s, not %s.", field, strings.Join(k.Want, " or "), k.Got)
+	case *kind.Const:
+		return Invalidf(field, "%s must be %s.", field, compactJSON(k.Want))
+	case *kind.Enum:
+		opts := make([]string, len(k.Want))
+		for i, x := range k.Want {
+			opts[i] = compactJSON(x)
+		}
+		return Invalidf(field, "%s must be one of %s.", field, strings.Join(opts, ", "))
+	case *kind.MinLength:
+		return Invalidf(field, "%s must be at least %d characters long.", field, k.Want)
+	case *kind.MaxLength:
+		return Invalidf(field, "%s must be at most %d characters long.", field, k.Want)
+	case *kind.Pattern:
+		if _, err := regexp.Compile(k.Want); err != nil {
+			// Fail closed: an input the schema's author meant to restrict
+			// is not let through unchecked.
+			return Invalidf(field, "%s cannot be checked: the action's pattern %q is not RE2 syntax.", field, k.Want)
+		}
+		return Invalidf(field, "%s must match the pattern %s.", field, k.Want)
+	case *kind.Format:
+		return Invalidf(field, "%s must be a valid %s.", field, k.Want)
+	case *kind.Minimum:
+		return Invalidf(field, "%s must be at least %s.", field, ratText(k.Want))
+	case *kind.Maximum:
+		return Invalidf(field, "%s must be at most %s.", field, ratText(k.Want))
+	case *kind.ExclusiveMinimum:
+		return Invalidf(field, "%s must be greater than %s.", field, ratText(k.Want))
+	case *kind.ExclusiveMaximum:
+		return Invalidf(field, "%s must be less than %s.", field, ratText(k.Want))
+	case *kind.MultipleOf:
+		return Invalidf(field, "%s must be a multiple of %s.", field, ratText(k.Want))
+	case *kind.MinItems:
+		return Invalidf(field, "%s must have at least %d items.", field, k.Want)
+	case *kind.MaxItems:
+		return Invalidf(field, "%s must have at most %d items.", field, k.Want)
+	case *kind.UniqueItems:
+		return Invalidf(field, "%s must not repeat an item (items %d and %d are equal).", field, k.Duplicates[0], k.Duplicates[1])
+	case *kind.OneOf:
+		if len(k.Subschemas) == 0 {
+			return Invalidf(field, "%s must match one of the alternatives of oneOf; it matches none.", field)
+		}
+		return Invalidf(field, "%s must match exactly one of the alternatives of oneOf; it matches several.", field)
+	case *kind.AnyOf:
+		return Invalidf(field, "%s must match at least one of the alternatives of anyOf.", field)
+	case *kind.Not:
+		return Invalidf(field, "%s matches a schema it must not match.", field)
+	}
+	return Invalidf(field, "%s is invalid: %s.", field, e.ErrorKind.LocalizedString(printer))
+}
+
+// ratText writes a schema's numeric limit as a decimal.
+func ratText(r *big.Rat) string {
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	s := strings.TrimRight(r.FloatString(20), "0")
+	return strings.TrimSuffix(s, ".")
 }
 
 func decodeJSON(raw []byte) (any, error) {
@@ -206,212 +348,6 @@ func jsonKind(v any) string {
 func isInteger(n json.Number) bool {
 	f, ok := new(big.Float).SetString(string(n))
 	return ok && f.IsInt()
-}
-
-func hasType(v any, t string) bool {
-	k := jsonKind(v)
-	return k == t || t == "number" && k == "integer"
-}
-
-// validateValue checks v against schema s (a decoded schema; true, nil or
-// {} admit anything, false nothing).
-func (c *compiledSchema) validateValue(s any, v any, field string) error {
-	switch s := s.(type) {
-	case nil:
-		return nil
-	case bool:
-		if !s {
-			return schemaError(field, "%s is not allowed.", field)
-		}
-		return nil
-	case map[string]any:
-		return c.validateObject(s, v, field)
-	}
-	return nil
-}
-
-func (c *compiledSchema) validateObject(s map[string]any, v any, field string) error {
-	if t, ok := s["type"]; ok {
-		var types []string
-		switch t := t.(type) {
-		case string:
-			types = []string{t}
-		case []any:
-			for _, x := range t {
-				if x, ok := x.(string); ok {
-					types = append(types, x)
-				}
-			}
-		}
-		if len(types) > 0 && !slices.ContainsFunc(types, func(t string) bool { return hasType(v, t) }) {
-			return schemaError(field, "%s must be of type %s, not %s.", field, strings.Join(types, " or "), jsonKind(v))
-		}
-	}
-	if c, ok := s["const"]; ok && !jsonEqual(c, v) {
-		return schemaError(field, "%s must be %s.", field, compactJSON(c))
-	}
-	if e, ok := s["enum"].([]any); ok && !slices.ContainsFunc(e, func(x any) bool { return jsonEqual(x, v) }) {
-		opts := make([]string, len(e))
-		for i, x := range e {
-			opts[i] = compactJSON(x)
-		}
-		return schemaError(field, "%s must be one of %s.", field, strings.Join(opts, ", "))
-	}
-	switch v := v.(type) {
-	case string:
-		return c.validateString(s, v, field)
-	case json.Number:
-		return c.validateNumber(s, v, field)
-	case []any:
-		return c.validateArray(s, v, field)
-	case map[string]any:
-		return c.validateProperties(s, v, field)
-	}
-	return nil
-}
-
-func (c *compiledSchema) validateString(s map[string]any, v, field string) error {
-	n := utf8.RuneCountInString(v)
-	if m, ok := intKeyword(s, "minLength"); ok && n < m {
-		return schemaError(field, "%s must be at least %d characters long.", field, m)
-	}
-	if m, ok := intKeyword(s, "maxLength"); ok && n > m {
-		return schemaError(field, "%s must be at most %d characters long.", field, m)
-	}
-	if p, ok := s["pattern"].(string); ok {
-		re := c.patterns[p]
-		if re == nil {
-			// Fail closed: an input the schema's author meant to restrict
-			// is not let through unchecked.
-			return schemaError(field, "%s cannot be checked: the action's pattern %q is not RE2 syntax.", field, p)
-		}
-		if !re.MatchString(v) {
-			return schemaError(field, "%s must match the pattern %s.", field, p)
-		}
-	}
-	return nil
-}
-
-func (c *compiledSchema) validateNumber(s map[string]any, v json.Number, field string) error {
-	x, ok := new(big.Float).SetString(string(v))
-	if !ok {
-		return schemaError(field, "%s is not a number.", field)
-	}
-	for _, k := range []struct {
-		name string
-		bad  func(c int) bool
-		say  string
-	}{
-		{"minimum", func(c int) bool { return c < 0 }, "at least"},
-		{"maximum", func(c int) bool { return c > 0 }, "at most"},
-		{"exclusiveMinimum", func(c int) bool { return c <= 0 }, "greater than"},
-		{"exclusiveMaximum", func(c int) bool { return c >= 0 }, "less than"},
-	} {
-		n, ok := s[k.name].(json.Number)
-		if !ok {
-			continue
-		}
-		limit, ok := new(big.Float).SetString(string(n))
-		if ok && k.bad(x.Cmp(limit)) {
-			return schemaError(field, "%s must be %s %s.", field, k.say, n)
-		}
-	}
-	return nil
-}
-
-func (c *compiledSchema) validateArray(s map[string]any, v []any, field string) error {
-	if m, ok := intKeyword(s, "minItems"); ok && len(v) < m {
-		return schemaError(field, "%s must have at least %d items.", field, m)
-	}
-	if m, ok := intKeyword(s, "maxItems"); ok && len(v) > m {
-		return schemaError(field, "%s must have at most %d items.", field, m)
-	}
-	if items, ok := s["items"]; ok {
-		for i, x := range v {
-			if err := c.validateValue(items, x, field+"["+strconv.Itoa(i)+"]"); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (c *compiledSchema) validateProperties(s map[string]any, v map[string]any, field string) error {
-	props, _ := s["properties"].(map[string]any)
-	if req, ok := s["required"].([]any); ok {
-		for _, r := range req {
-			if name, ok := r.(string); ok {
-				if _, ok := v[name]; !ok {
-					return schemaError(field+"."+name, "%s.%s is required.", field, name)
-				}
-			}
-		}
-	}
-	// Sorted, so that the error for several bad properties is stable.
-	names := make([]string, 0, len(v))
-	for k := range v {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	extra, hasExtra := s["additionalProperties"]
-	for _, k := range names {
-		sub := field + "." + k
-		if ps, ok := props[k]; ok {
-			if err := c.validateValue(ps, v[k], sub); err != nil {
-				return err
-			}
-			continue
-		}
-		if !hasExtra {
-			continue
-		}
-		if b, ok := extra.(bool); ok && !b {
-			return schemaError(sub, "%s is not a parameter of this action.", sub)
-		}
-		if err := c.validateValue(extra, v[k], sub); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func intKeyword(s map[string]any, name string) (int, bool) {
-	n, ok := s[name].(json.Number)
-	if !ok {
-		return 0, false
-	}
-	i, err := strconv.Atoi(string(n))
-	return i, err == nil
-}
-
-// jsonEqual compares decoded JSON values; numbers by value.
-func jsonEqual(a, b any) bool {
-	switch a := a.(type) {
-	case json.Number:
-		bn, ok := b.(json.Number)
-		if !ok {
-			return false
-		}
-		x, ok1 := new(big.Float).SetString(string(a))
-		y, ok2 := new(big.Float).SetString(string(bn))
-		return ok1 && ok2 && x.Cmp(y) == 0
-	case []any:
-		bs, ok := b.([]any)
-		return ok && slices.EqualFunc(a, bs, jsonEqual)
-	case map[string]any:
-		bm, ok := b.(map[string]any)
-		if !ok || len(a) != len(bm) {
-			return false
-		}
-		for k, x := range a {
-			y, ok := bm[k]
-			if !ok || !jsonEqual(x, y) {
-				return false
-			}
-		}
-		return true
-	}
-	return a == b
 }
 
 func compactJSON(v any) string {

@@ -3,6 +3,8 @@ package portico
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -49,5 +51,60 @@ func TestSchemaCache_CompilesOnce(t *testing.T) {
 		if ErrorCode(got) != ErrorCode(want) || (got != nil && got.Error() != want.Error()) {
 			t.Errorf("input %s: cached %v, ValidateInput %v", in, got, want)
 		}
+	}
+}
+
+// The keywords OpenAPI-derived schemas use beyond the simple ones: $ref
+// inside the schema, oneOf, anyOf, allOf, format; each failure names the
+// field.
+func TestValidateInput_Draft2020(t *testing.T) {
+	schema := json.RawMessage(`{"type":"object","$defs":{"email":{"type":"string","format":"email"}},"properties":{
+		"to":{"$ref":"#/$defs/email"},
+		"id":{"oneOf":[{"type":"string","minLength":1},{"type":"integer"}]},
+		"when":{"anyOf":[{"type":"string","format":"date-time"},{"type":"null"}]},
+		"pet":{"allOf":[{"type":"object","required":["name"]},{"properties":{"tags":{"type":"array","items":{"$ref":"#/$defs/email"}}}}]}}}`)
+	for in, field := range map[string]string{
+		`{"to":"ann@example.com","id":7,"when":null,"pet":{"name":"x","tags":["a@b.co"]}}`: "",
+		`{"to":"nope"}`: "input.to", `{"id":1.5}`: "input.id", `{"when":"yesterday"}`: "input.when",
+		`{"pet":{}}`: "input.pet.name", `{"pet":{"name":"x","tags":["a@b.co","x"]}}`: "input.pet.tags[1]",
+	} {
+		_, err := ValidateInput(schema, json.RawMessage(in))
+		got := ""
+		if err != nil {
+			got = AsError(err).Field
+			if ErrorCode(err) != CodeValidation {
+				t.Errorf("%s: code %s", in, ErrorCode(err))
+			}
+		}
+		if got != field {
+			t.Errorf("ValidateInput(%s): field %q (%v), want %q", in, got, err, field)
+		}
+	}
+}
+
+// A $ref outside the schema is refused at PUT and never fetched; so is a
+// schema that is not JSON Schema, naming the place.
+func TestPutIntegration_RefusesUncompilableSchema(t *testing.T) {
+	fetched := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fetched = true }))
+	defer srv.Close()
+	svc := &Service{}
+	for schema, field := range map[string]string{
+		`{"type":"object","properties":{"a":{"$ref":"` + srv.URL + `/s.json"}}}`: "actions[0].input_schema",
+		`{"type":"object","$schema":"` + srv.URL + `/meta"}`:                     "actions[0].input_schema",
+		`{"type":"object","properties":{"a":{"$ref":"#/$defs/nope"}}}`:           "actions[0].input_schema",
+		`{"type":"object","properties":{"a":{"type":"strin"}}}`:                  "actions[0].input_schema.properties.a.type",
+		`{"type":"object","properties":{"a":{"minLength":-1}}}`:                  "actions[0].input_schema.properties.a.minLength",
+	} {
+		actions := []Action{{Name: "get", Method: "GET", Path: "/x", InputSchema: json.RawMessage(schema)}}
+		base := "https://api.example.com"
+		_, _, err := svc.PutIntegration(context.Background(), "app_x", "crm", IntegrationInput{Template: "stripe", BaseURL: &base, Actions: &actions})
+		e, ok := err.(*Error)
+		if !ok || e.Code != CodeValidation || e.Field != field {
+			t.Errorf("schema %s: %v; want validation_failed on %s", schema, err, field)
+		}
+	}
+	if fetched {
+		t.Error("a remote $ref was fetched")
 	}
 }

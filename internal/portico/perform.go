@@ -371,6 +371,10 @@ func (s *Service) buildAction(integ *Integration, name string, input json.RawMes
 		return nil, withField(err, "action")
 	}
 	req := &UpstreamRequest{Method: a.Method, URL: u, Header: map[string][]string{"Accept": {"application/json"}}}
+	if a.mapped() {
+		placeInput(&a, rest, req)
+		return req, nil
+	}
 	if a.Method == "GET" || a.Method == "DELETE" {
 		q := url.Values{}
 		for k, v := range rest {
@@ -382,6 +386,40 @@ func (s *Service) buildAction(integ *Integration, name string, input json.RawMes
 	req.Body, _ = json.Marshal(rest)
 	req.Header["Content-Type"] = []string{"application/json"}
 	return req, nil
+}
+
+// placeInput puts the input of a mapped action (Action.Query, Body,
+// BodyInput) in the query and the body; properties none of them name are
+// not sent.
+func placeInput(a *Action, args map[string]any, req *UpstreamRequest) {
+	q := url.Values{}
+	for k, name := range a.Query {
+		if v, ok := args[k]; ok {
+			addQuery(q, name, v)
+		}
+	}
+	req.URL.RawQuery = q.Encode()
+	var body any
+	switch {
+	case a.BodyInput != "":
+		v, ok := args[a.BodyInput]
+		if !ok {
+			return
+		}
+		body = v
+	case a.Body != nil:
+		obj := map[string]any{}
+		for k, name := range a.Body {
+			if v, ok := args[k]; ok {
+				obj[name] = v
+			}
+		}
+		body = obj
+	default:
+		return
+	}
+	req.Body, _ = json.Marshal(body)
+	req.Header["Content-Type"] = []string{"application/json"}
 }
 
 // scalarText is the text of a string, number or boolean.

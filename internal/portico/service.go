@@ -41,6 +41,9 @@ type Service struct {
 	CountRefresh func(outcome string)
 	// Connected tells waiters when a user's connection is stored.
 	Connected ConnectedHub
+	// OpenAPI reads the OpenAPI documents PUT /v1/integrations/{slug} may
+	// carry (openapi.go); nil refuses them.
+	OpenAPI OpenAPIImporter
 
 	// schemas keeps actions' input schemas compiled (jsonschema.go).
 	schemas schemaCache

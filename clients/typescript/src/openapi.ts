@@ -1035,8 +1035,18 @@ export interface components {
             method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
             /** @description Relative to the integration's base_url. */
             path: string;
-            /** @description A JSON Schema of `type` `object`, compacted. */
+            /** @description A JSON Schema (draft 2020-12) of `type` `object`, compacted. */
             input_schema: Record<string, unknown>;
+            /** @description Input properties sent as these query parameters, whatever the method (actions imported from OpenAPI). Absent when none. */
+            query?: {
+                [key: string]: string;
+            };
+            /** @description Input properties sent as these properties of the JSON body (actions imported from OpenAPI). Absent when none. */
+            body?: {
+                [key: string]: string;
+            };
+            /** @description The input property whose value is the whole JSON body (actions imported from OpenAPI). Absent when none. */
+            body_input?: string;
             annotations?: components["schemas"]["ActionAnnotations"];
         };
         /** @description Override the MCP tool hints that follow the method (GET: read only; DELETE: destructive; PUT, DELETE and GET: idempotent; every action: open world). A field left out keeps the default. */
@@ -1059,9 +1069,31 @@ export interface components {
             method: string;
             /** @description An absolute path of at most 1024 bytes, without a query, fragment, backslash, space, `.` or `..` segment; its `{name}` placeholders must be properties of input_schema. */
             path: string;
-            /** @description A JSON Schema of `"type":"object"`, at most 64 KiB; default `{"type":"object","properties":{}}`. */
+            /** @description A JSON Schema (draft 2020-12; every keyword applies, `$ref` only within the schema) of `"type":"object"`, at most 64 KiB; default `{"type":"object","properties":{}}`. Compiled here: one that does not compile is 422 naming the place, e.g. `actions[0].input_schema.properties.repo.pattern`. */
             input_schema?: Record<string, unknown>;
+            /** @description Maps input properties to the query parameters they are sent as, whatever the method. With `query`, `body` or `body_input`, input goes only where the path placeholders and these say. */
+            query?: {
+                [key: string]: string;
+            };
+            /** @description Maps input properties to the properties of the JSON body they are sent as. Not with GET, nor with `body_input`. */
+            body?: {
+                [key: string]: string;
+            };
+            /** @description The input property whose value is sent as the whole JSON body. Not with GET, nor with `body`. */
+            body_input?: string;
             annotations?: components["schemas"]["ActionAnnotations"];
+        };
+        /** @description Operations of an OpenAPI 3.0 or 3.1 document to add as actions (docs/openapi-import.md): exactly one of `document` and `url`. Each becomes an action named after its operationId (`getPetById`: `get_pet_by_id`), or its method and path; its summary is the description; path and query parameters and the JSON body are merged into one input schema. What an action cannot express is 422 with `details.field` `openapi.operations[i]` and a message naming the operation and the reason. */
+        OpenAPIImport: {
+            /** @description The document: a JSON object, or a string holding its JSON or YAML text. Within the 1 MiB request body; larger documents by `url`. */
+            document?: Record<string, unknown> | string;
+            /**
+             * Format: uri
+             * @description https URL of the document, fetched through the same address guard as upstream calls; at most 10 MiB, answered 200.
+             */
+            url?: string;
+            /** @description At least one; each an operationId or `METHOD /path` as the document writes it, e.g. `GET /pet/{petId}`. */
+            operations: string[];
         };
         /** @description A third-party tool the app offers its users, as the API shows it: the OAuth2 client secret only as `********`. */
         Integration: {
@@ -1104,6 +1136,8 @@ export interface components {
             account_ids?: components["schemas"]["AccountIDValue"][];
             /** @description Replaces the template's actions when given. */
             actions?: components["schemas"]["ActionPut"][];
+            /** @description Adds an action for each chosen operation of an OpenAPI document, after `actions` (or the template's); a name already taken is 422. */
+            openapi?: components["schemas"]["OpenAPIImport"];
         } & ({
             /**
              * @description A template of the built-in catalogue. `salesforce` and `jira` need `base_url` (the org's or site's own URL).

@@ -359,6 +359,43 @@ describe("integrations, connections, tools and perform", () => {
     assert.equal((await rejection(portico.integrations.get("github"))).code, "not_found");
     assert.deepEqual((await portico.connections.listPage({ user_id: user.id, integration: "github" })).data, []);
   });
+
+  it("makes actions of an OpenAPI document's operations", async () => {
+    const document = {
+      openapi: "3.1.0",
+      info: { title: "Pets", version: "1" },
+      paths: {
+        "/pets/{petId}": {
+          get: {
+            operationId: "getPetById",
+            summary: "Find a pet.",
+            parameters: [
+              { name: "petId", in: "path", required: true, schema: { type: "integer" } },
+              { name: "fields", in: "query", schema: { type: "array", items: { type: "string" } } },
+            ],
+            responses: { "200": { description: "The pet." } },
+          },
+        },
+      },
+    };
+    const { integration, created } = await portico.integrations.put("pets", {
+      name: "Pets",
+      base_url: upstream.url,
+      auth: { type: "none" },
+      openapi: { document, operations: ["getPetById"] },
+    });
+    assert.equal(created, true);
+    assert.deepEqual(
+      integration.actions.map((a) => [a.name, a.description, a.method, a.path, a.query]),
+      [["get_pet_by_id", "Find a pet.", "GET", "/pets/{petId}", { fields: "fields" }]],
+    );
+    const result = await portico.perform({ user: { external_id: "pet-owner" }, integration: "pets", action: "get_pet_by_id", input: { petId: 7, fields: ["name", "tag"] } });
+    assert.deepEqual(result.response.body, { path: "/pets/7?fields=name&fields=tag", authorization: null });
+    const refused = await rejection(portico.integrations.put("pets", { name: "Pets", base_url: upstream.url, auth: { type: "none" }, openapi: { document, operations: ["getPet"] } }));
+    assert.equal(refused.code, "validation_failed");
+    assert.equal(refused.details.field, "openapi.operations[0]");
+    await portico.integrations.delete("pets");
+  });
 });
 
 describe("webhooks", () => {

@@ -64,7 +64,7 @@ type options struct {
 // bareServerFlag, as the first argument, makes the bench the ceiling server.
 const bareServerFlag = "-bare-server"
 
-var allScenarios = []string{"bare", "me_1k", "me_1m", "list", "list64", "create"}
+var allScenarios = []string{"bare", "me_1k", "me_1m", "list", "list64", "create", "create_heavy"}
 
 func main() {
 	var (
@@ -152,6 +152,15 @@ func (o *options) check() error {
 	for _, s := range o.scenarios {
 		if !slices.Contains(allScenarios, s) {
 			errs = append(errs, fmt.Errorf("unknown scenario %q (have %s)", s, strings.Join(allScenarios, ", ")))
+		}
+	}
+	// create_heavy adds sessions to the list user, whose pages the list
+	// scenarios walk and count.
+	if h := slices.Index(o.scenarios, "create_heavy"); h >= 0 {
+		for _, l := range []string{"list", "list64"} {
+			if i := slices.Index(o.scenarios, l); i > h {
+				errs = append(errs, fmt.Errorf("create_heavy adds sessions to the list user: run it after %s", l))
+			}
 		}
 	}
 	for _, e := range o.engines {
@@ -629,12 +638,15 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 			}
 		}, conns, nil
 
-	case "create":
+	case "create", "create_heavy":
 		var created struct {
 			Token string `json:"token"`
 		}
 		if err := call(ctx, c, "POST", base+"/v1/sessions", e.apiKey, `{"user":{"external_id":"bench-create-check"}}`, 201, &created); err != nil || created.Token == "" {
 			return nil, 0, fmt.Errorf("POST /v1/sessions: %v", err)
+		}
+		if sc == "create_heavy" {
+			return b.createFor(base, e, "bench-list-user"), b.o.conns, nil
 		}
 		u, _ := url.Parse(base + "/v1/sessions")
 		auth := []string{"Bearer " + e.apiKey}
@@ -661,6 +673,27 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 		}, b.o.conns, nil
 	}
 	return nil, 0, fmt.Errorf("unknown scenario %q", sc)
+}
+
+// createFor is the workload of create_heavy: a session for one user,
+// the list user and its -list-sessions sessions, per request.
+func (b *bench) createFor(base string, e *engine, externalID string) workload {
+	u, _ := url.Parse(base + "/v1/sessions")
+	auth := []string{"Bearer " + e.apiKey}
+	ctype := []string{"application/json"}
+	body := []byte(`{"user":{"external_id":"` + externalID + `"}}`)
+	return func(int) func() *http.Request {
+		req := newRequest("POST", u)
+		req.Header["Authorization"] = auth
+		req.Header["Content-Type"] = ctype
+		rb := &replayBody{b: body}
+		return func() *http.Request {
+			rb.off = 0
+			req.Body = rb
+			req.ContentLength = int64(len(body))
+			return req
+		}
+	}
 }
 
 // walkList pages through the list user's sessions once, checking every
@@ -838,6 +871,7 @@ const (
 	createRate    = 2000.0
 	listP99       = 5 * time.Millisecond
 	largeVsSmall  = 0.10
+	heavyVsFresh  = 0.10
 	idleRSSLimit  = 64 << 20
 	loadRSSLimit  = 256 << 20
 	targetCeiling = "ceiling"
@@ -849,7 +883,7 @@ const (
 // evaluate fills each row's ratios, target and verdict.
 func evaluate(rows []*row, o *options) {
 	var bare *row
-	me1k := map[string]*row{}
+	me1k, created := map[string]*row{}, map[string]*row{}
 	for _, r := range rows {
 		if r.err != nil {
 			continue
@@ -859,6 +893,8 @@ func evaluate(rows []*row, o *options) {
 			bare = r
 		case "me_1k":
 			me1k[r.engine] = r
+		case "create":
+			created[r.engine] = r
 		}
 	}
 	for _, r := range rows {
@@ -901,9 +937,17 @@ func evaluate(rows []*row, o *options) {
 			check(fmt.Sprintf("within 10%% of me_1k req/s (%+.1f%%)", 100*d), d >= -largeVsSmall, fmt.Sprintf("%.1f%% below me_1k", -100*d))
 		case "list":
 			check(fmt.Sprintf("p99 ≤5 ms (%d conn)", r.conns), r.res.p99 <= listP99, fmt.Sprintf("p99 %s", ms(r.res.p99)))
-		case "create":
+		case "create", "create_heavy":
 			if r.engine == "sqlite" {
 				check("≥2000/s", r.res.rps() >= createRate, fmt.Sprintf("%.0f/s", r.res.rps()))
+			}
+			if k := created[r.engine]; r.scenario == "create_heavy" {
+				if k == nil || k.res.rps() == 0 {
+					check("within 10% of create req/s", false, "no create run to compare with")
+					break
+				}
+				d := r.res.rps()/k.res.rps() - 1
+				check(fmt.Sprintf("within 10%% of create req/s (%+.1f%%)", 100*d), d >= -heavyVsFresh, fmt.Sprintf("%.1f%% below create", -100*d))
 			}
 		}
 		check("RSS idle ≤64 MiB", r.rssIdle <= idleRSSLimit, "idle RSS "+mib(r.rssIdle))

@@ -170,13 +170,6 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 		if err != nil {
 			return err
 		}
-		// Serialise session creation per user so that the limit is exact:
-		// a row lock on PostgreSQL, the single writer on SQLite.
-		if db.dialect == postgres {
-			if _, err := t.exec(ctx, `SELECT id FROM users WHERE app_id = ? AND id = ? FOR UPDATE`, ns.Session.AppID, user.ID); err != nil {
-				return fmt.Errorf("lock user: %w", err)
-			}
-		}
 		var hooked bool
 		if evicted, hooked, err = db.applySessionLimit(ctx, t, ns.Session.AppID, user.ID, ns.Limit); err != nil {
 			return err
@@ -215,15 +208,37 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 	return user, evicted, nil
 }
 
-// applySessionLimit makes room for one more active session of the user, or
-// refuses, per the app's policy. It also reports whether the app has a
-// webhook, read by the statement that counts, so that session creation
-// pays no extra lookup for events.
+// applySessionLimit counts the session about to be created in the user's
+// live_sessions and makes room for it, or refuses, per the app's policy.
+// The statement that counts also locks the user's row, which serialises
+// session creation per user on PostgreSQL so that the limit is exact (the
+// single writer does that on SQLite), and reports whether the app has a
+// webhook, so that session creation pays no extra lookup for events.
+//
+// While live_sessions, an upper bound of the user's active sessions, is
+// under the limit, the user's sessions are not read; at the limit they are
+// counted exactly (sessions that expired since are not) and the bound is
+// reset to that count (docs/scaling.md).
 func (db *DB) applySessionLimit(ctx context.Context, t *tx, appID, userID string, limit portico.SessionLimit) ([]string, bool, error) {
-	var n, hooked int
-	if err := t.queryRow(ctx, `SELECT COUNT(*), `+hookedSQL+` FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
-		appID, appID, userID, us(t.now)).Scan(&n, &hooked); err != nil {
+	var live, hooked int
+	if err := t.queryRow(ctx, `UPDATE users SET live_sessions = live_sessions + 1 WHERE app_id = ? AND id = ?
+		RETURNING live_sessions - 1, `+hookedSQL, appID, userID, appID).Scan(&live, &hooked); err != nil {
 		return nil, false, fmt.Errorf("count sessions: %w", err)
+	}
+	if live < limit.Max {
+		return nil, hooked > 0, nil
+	}
+	var n int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
+		appID, userID, us(t.now)).Scan(&n); err != nil {
+		return nil, false, fmt.Errorf("count sessions: %w", err)
+	}
+	if n < limit.Max || limit.Policy != portico.PolicyReject {
+		// Exact, with the session being created; evictions below take
+		// theirs off.
+		if _, err := t.exec(ctx, `UPDATE users SET live_sessions = ? WHERE app_id = ? AND id = ?`, n+1, appID, userID); err != nil {
+			return nil, false, fmt.Errorf("recount sessions: %w", err)
+		}
 	}
 	if n < limit.Max {
 		return nil, hooked > 0, nil
@@ -263,19 +278,37 @@ func (db *DB) applySessionLimit(ctx context.Context, t *tx, appID, userID string
 // ended, and queues its session.revoked event when hooked. It reports
 // whether it ended the session.
 func (db *DB) revokeSessionByID(ctx context.Context, t *tx, appID, id string, hooked bool) (bool, error) {
-	res, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND id = ? AND revoked_at IS NULL`,
-		us(t.now), us(t.now), us(t.now), appID, id)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil || n == 0 {
-		return false, err
-	}
-	if !hooked {
-		return true, nil
+	ended, err := endSession(ctx, t, appID, id)
+	if err != nil || !ended || !hooked {
+		return ended, err
 	}
 	return true, db.emitSessionRevoked(ctx, t, appID, id)
+}
+
+// endSession revokes one session of the app inside t, unless it already
+// ended, and takes it off its user's live_sessions if it was active. It
+// reports whether it revoked the session.
+func endSession(ctx context.Context, t *tx, appID, id string) (bool, error) {
+	var (
+		userID  string
+		expires int64
+	)
+	err := t.queryRow(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND id = ? AND revoked_at IS NULL
+		RETURNING user_id, expires_at`, us(t.now), us(t.now), us(t.now), appID, id).Scan(&userID, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("revoke session: %w", err)
+	}
+	// An expired session is no longer in the bound's exact part: only an
+	// active one comes off it, so that it never understates.
+	if expires > us(t.now) {
+		if _, err := t.exec(ctx, `UPDATE users SET live_sessions = live_sessions - 1 WHERE app_id = ? AND id = ?`, appID, userID); err != nil {
+			return false, fmt.Errorf("count revoked session: %w", err)
+		}
+	}
+	return true, nil
 }
 
 // emitSessionRevoked queues session.revoked for a session revoked in t.
@@ -439,12 +472,11 @@ func (db *DB) ExtendSession(ctx context.Context, appID, id string, expiresAt tim
 // RevokeSession implements portico.Store.
 func (db *DB) RevokeSession(ctx context.Context, appID, id string) error {
 	return db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND id = ? AND revoked_at IS NULL`,
-			us(t.now), us(t.now), us(t.now), appID, id)
+		ended, err := endSession(ctx, t, appID, id)
 		if err != nil {
-			return fmt.Errorf("revoke session: %w", err)
+			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !ended {
 			return portico.NotFound("Session")
 		}
 		if hooked, err := appHooked(ctx, t, appID); err != nil || !hooked {
@@ -487,6 +519,9 @@ func (db *DB) RevokeUserSessions(ctx context.Context, appID, userID string) (int
 		_, err = t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL`,
 			us(t.now), us(t.now), us(t.now), appID, userID)
 		if err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, `UPDATE users SET live_sessions = 0 WHERE app_id = ? AND id = ?`, appID, userID); err != nil {
 			return err
 		}
 		for _, s := range live {
@@ -532,12 +567,12 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 	err := db.inWrite(ctx, func(t *tx) error {
 		s, reused, revoked, denied = nil, "", false, nil
 		var (
-			id, ttl        = "", 0
-			expires        int64
-			refreshExpires sql.NullInt64
+			id, userID, ttl = "", "", 0
+			expires         int64
+			refreshExpires  sql.NullInt64
 		)
-		err := t.queryRow(ctx, `SELECT id, ttl_seconds, expires_at, refresh_expires_at FROM sessions
-			WHERE app_id = ? AND refresh_hash = ? AND revoked_at IS NULL`+t.db.dialect.forUpdate(), appID, oldRefresh).Scan(&id, &ttl, &expires, &refreshExpires)
+		err := t.queryRow(ctx, `SELECT id, user_id, ttl_seconds, expires_at, refresh_expires_at FROM sessions
+			WHERE app_id = ? AND refresh_hash = ? AND revoked_at IS NULL`+t.db.dialect.forUpdate(), appID, oldRefresh).Scan(&id, &userID, &ttl, &expires, &refreshExpires)
 		if errors.Is(err, sql.ErrNoRows) {
 			// A hash rotated away before: someone holds a stolen copy, or
 			// raced the rightful client. Either way the session ends.
@@ -576,6 +611,13 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		if _, err := t.exec(ctx, `UPDATE sessions SET token_hash = ?, refresh_hash = ?, expires_at = ?, updated_at = ? WHERE app_id = ? AND id = ?`,
 			tokenHash, refreshHash, exp, us(t.now), appID, id); err != nil {
 			return fmt.Errorf("rotate session tokens: %w", err)
+		}
+		// An expired session that the refresh brings back is active again:
+		// it goes back on its user's live_sessions (docs/scaling.md).
+		if expires <= us(t.now) {
+			if _, err := t.exec(ctx, `UPDATE users SET live_sessions = live_sessions + 1 WHERE app_id = ? AND id = ?`, appID, userID); err != nil {
+				return fmt.Errorf("count refreshed session: %w", err)
+			}
 		}
 		s, err = scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.app_id = ? AND s.id = ?`, appID, id))
 		return err

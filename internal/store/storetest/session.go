@@ -699,3 +699,60 @@ func testSessionAnotherAppCannotSeeExtendRevokeOrRefreshIt(t *testing.T, f *Fixt
 		t.Fatalf("refresh after the other app's attempts: %v", err)
 	}
 }
+
+// testSessionLimitCountNeverUnderstates: the count that spares session
+// creation a read of the user's sessions may overstate (sessions that
+// expired) but never understate, through every way a session ends or comes
+// back: a revoked session that had already expired does not come off it,
+// and a refresh that revives an expired session puts it back.
+func testSessionLimitCountNeverUnderstates(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "count")
+	two := portico.SessionLimit{Max: 2, Policy: portico.PolicyReject}
+	create := func(ext string) error {
+		t.Helper()
+		_, _, _, err := f.newSession(app.ID, ext, portico.HashToken(portico.NewID("code_")), two)
+		return err
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Revoking an expired session: a and b expire, c is counted exactly
+	// (one), then a is revoked; d makes two, and e is one too many.
+	a, _, _, err := f.newSession(app.ID, "u", portico.HashToken(portico.NewID("code_")), two)
+	must(err)
+	must(create("u"))
+	f.Clock.Advance(2 * time.Hour)
+	must(create("u"))
+	must(f.Store.RevokeSession(f.Ctx, app.ID, a.ID))
+	must(create("u"))
+	WantCode(t, create("u"), portico.CodeSessionLimitReached)
+
+	// Reviving an expired session by a refresh: r expires; s is counted
+	// over it, x exactly (two: s and x); x is revoked, and r comes back by
+	// its refresh token: r and s are two, and y is one too many.
+	_, _, r0 := f.refreshableSession(t, app.ID, "v", time.Minute, time.Hour)
+	f.Clock.Advance(2 * time.Minute)
+	must(create("v"))
+	x, _, _, err := f.newSession(app.ID, "v", portico.HashToken(portico.NewID("code_")), two)
+	must(err)
+	must(f.Store.RevokeSession(f.Ctx, app.ID, x.ID))
+	if _, _, _, _, err := f.rotateTo(app.ID, r0); err != nil {
+		t.Fatal(err)
+	}
+	WantCode(t, create("v"), portico.CodeSessionLimitReached)
+
+	// Revoking all of a user's sessions leaves none counted.
+	w, _, _, err := f.newSession(app.ID, "w", portico.HashToken(portico.NewID("code_")), two)
+	must(err)
+	must(create("w"))
+	if _, err := f.Store.RevokeUserSessions(f.Ctx, app.ID, w.UserID); err != nil {
+		t.Fatal(err)
+	}
+	must(create("w"))
+	must(create("w"))
+	WantCode(t, create("w"), portico.CodeSessionLimitReached)
+}

@@ -84,6 +84,7 @@ var cases = []testCase{
 	{"Session/LimitRejectExactUnderConcurrency", testSessionLimitRejectExactUnderConcurrency},
 	{"Session/LimitEvictOldestExactUnderConcurrency", testSessionLimitEvictOldestExactUnderConcurrency},
 	{"Session/LimitEvictsTheOldestActive", testSessionLimitEvictsTheOldestActive},
+	{"Session/LimitCountNeverUnderstates", testSessionLimitCountNeverUnderstates},
 	{"Session/Extend", testSessionExtend},
 	{"Session/ExtendWithinMaxTTL", testSessionExtendWithinMaxTTL},
 	{"Session/Revoke", testSessionRevoke},

@@ -64,7 +64,7 @@ type options struct {
 // bareServerFlag, as the first argument, makes the bench the ceiling server.
 const bareServerFlag = "-bare-server"
 
-var allScenarios = []string{"bare", "me_1k", "me_1m", "list", "list64", "create", "create_heavy"}
+var allScenarios = []string{"bare", "me_1k", "extend", "extend_hot", "me_1m", "list", "list64", "create", "create_heavy"}
 
 func main() {
 	var (
@@ -521,7 +521,8 @@ func (b *bench) measure(ctx context.Context, r *row, t target, conns int, w work
 
 // levelOf says how much of the store a scenario needs.
 func levelOf(scenario string) int {
-	if scenario == "me_1k" {
+	switch scenario {
+	case "me_1k", "extend", "extend_hot":
 		return 1
 	}
 	return 2
@@ -593,6 +594,40 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 			return func() *http.Request {
 				req.Header["Authorization"] = auth[i%len(auth)]
 				i += conns
+				return req
+			}
+		}, conns, nil
+
+	case "extend", "extend_hot":
+		ids := e.ds.smallIDs
+		if sc == "extend_hot" {
+			ids = ids[:1]
+		}
+		var ext struct {
+			ID string `json:"id"`
+		}
+		if err := call(ctx, c, "POST", base+"/v1/sessions/"+ids[0]+"/extend", e.apiKey, extendBody, 200, &ext); err != nil || ext.ID != ids[0] {
+			return nil, 0, fmt.Errorf("POST /v1/sessions/{id}/extend: %v (%+v)", err, ext)
+		}
+		urls := make([]*url.URL, len(ids))
+		for i, id := range ids {
+			urls[i], _ = url.Parse(base + "/v1/sessions/" + id + "/extend")
+		}
+		auth := []string{"Bearer " + e.apiKey}
+		ctype := []string{"application/json"}
+		conns := b.o.conns
+		return func(w int) func() *http.Request {
+			req := newRequest("POST", urls[0])
+			req.Header["Authorization"] = auth
+			req.Header["Content-Type"] = ctype
+			body := &replayBody{b: []byte(extendBody)}
+			i := w
+			return func() *http.Request {
+				req.URL = urls[i%len(urls)]
+				i += conns
+				body.off = 0
+				req.Body = body
+				req.ContentLength = int64(len(body.b))
 				return req
 			}
 		}, conns, nil
@@ -674,6 +709,10 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 	}
 	return nil, 0, fmt.Errorf("unknown scenario %q", sc)
 }
+
+// extendBody asks for an hour from now: within the default
+// max_session_ttl_seconds of the preloaded sessions, created an hour ago.
+const extendBody = `{"ttl_seconds":3600}`
 
 // createFor is the workload of create_heavy: a session for one user,
 // the list user and its -list-sessions sessions, per request.
@@ -872,6 +911,7 @@ const (
 	listP99       = 5 * time.Millisecond
 	largeVsSmall  = 0.10
 	heavyVsFresh  = 0.10
+	extendVsMe    = 3.0
 	idleRSSLimit  = 64 << 20
 	loadRSSLimit  = 256 << 20
 	targetCeiling = "ceiling"
@@ -879,6 +919,16 @@ const (
 	// mark its row as noisy.
 	noisyCores = 0.25
 )
+
+// storeCPU is the CPU time per request of the server process, plus that of
+// PostgreSQL's processes on PostgreSQL, in µs.
+func storeCPU(r *row) float64 {
+	d := r.srvCPU
+	if r.engine == "postgres" {
+		d += r.pgCPU
+	}
+	return float64(d.Microseconds()) / float64(r.res.requests)
+}
 
 // evaluate fills each row's ratios, target and verdict.
 func evaluate(rows []*row, o *options) {
@@ -935,6 +985,14 @@ func evaluate(rows []*row, o *options) {
 			}
 			d := r.res.rps()/k.res.rps() - 1
 			check(fmt.Sprintf("within 10%% of me_1k req/s (%+.1f%%)", 100*d), d >= -largeVsSmall, fmt.Sprintf("%.1f%% below me_1k", -100*d))
+		case "extend", "extend_hot":
+			k := me1k[r.engine]
+			if k == nil || k.res.requests == 0 || r.res.requests == 0 {
+				check("CPU per extend ≤3× /v1/me", false, "no me_1k run to compare with")
+				break
+			}
+			x := storeCPU(r) / storeCPU(k)
+			check(fmt.Sprintf("CPU per extend ≤3× /v1/me (%.1f×)", x), x <= extendVsMe, fmt.Sprintf("CPU per extend %.1f× /v1/me", x))
 		case "list":
 			check(fmt.Sprintf("p99 ≤5 ms (%d conn)", r.conns), r.res.p99 <= listP99, fmt.Sprintf("p99 %s", ms(r.res.p99)))
 		case "create", "create_heavy":

@@ -69,6 +69,8 @@ type dataset struct {
 	// every sampleEvery-th token of all sessions, for the large level.
 	small  []string
 	sample []string
+	// smallIDs are the ids of the sessions of small, in the same order.
+	smallIDs []string
 	// listUser holds listN sessions.
 	listUser string
 	listN    int
@@ -134,6 +136,7 @@ func growSmall(ctx context.Context, p *preloader, n int) error {
 			return err
 		}
 		p.d.small = append(p.d.small, tok)
+		p.d.smallIDs = append(p.d.smallIDs, p.sessions[len(p.sessions)-1].id)
 	}
 	if err := p.flush(ctx); err != nil {
 		return err

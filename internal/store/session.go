@@ -16,6 +16,12 @@ import (
 const sessionColumns = `s.id, s.app_id, s.user_id, u.external_id, s.refreshable, s.ttl_seconds, s.redirect_uri,
 	s.settings, s.theme, s.custom_settings, s.created_at, s.updated_at, s.expires_at, s.refresh_expires_at, s.revoked_at`
 
+// returnedSessionColumns are sessionColumns in the RETURNING clause of a
+// statement on sessions, which joins nothing (and whose columns SQLite
+// reads unqualified there).
+var returnedSessionColumns = strings.Replace(strings.ReplaceAll(sessionColumns, "s.", ""), "u.external_id",
+	"(SELECT u.external_id FROM users u WHERE u.app_id = sessions.app_id AND u.id = sessions.user_id)", 1)
+
 // sessionColumnCount is the number of columns in sessionColumns.
 var sessionColumnCount = strings.Count(sessionColumns, ",") + 1
 
@@ -440,33 +446,45 @@ func (db *DB) ListActiveSessions(ctx context.Context, appID string, f portico.Se
 	return out, classify(rows.Err())
 }
 
-// ExtendSession implements portico.Store.
-func (db *DB) ExtendSession(ctx context.Context, appID, id string, expiresAt time.Time) (*portico.Session, error) {
+// ExtendSession implements portico.Store: one conditional UPDATE that
+// returns the session, with the tenant, the state and the maximum in its
+// WHERE clause; the reason for a refusal is read only when it matched
+// nothing.
+func (db *DB) ExtendSession(ctx context.Context, appID, id string, expiresAt time.Time, maxTTLSeconds int) (*portico.Session, error) {
 	var s *portico.Session
 	err := db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `UPDATE sessions SET expires_at = ?, updated_at = ?,
+		exp, now := us(expiresAt), us(t.now)
+		var err error
+		s, err = scanSession(t.queryRow(ctx, `UPDATE sessions SET expires_at = ?, updated_at = ?,
 			dead_at = CASE WHEN dead_at > ? THEN dead_at ELSE ? END
-			WHERE app_id = ? AND id = ? AND revoked_at IS NULL AND expires_at > ?`,
-			us(expiresAt), us(t.now), us(expiresAt), us(expiresAt), appID, id, us(t.now))
-		if err != nil {
-			return fmt.Errorf("extend session: %w", err)
+			WHERE app_id = ? AND id = ? AND revoked_at IS NULL AND expires_at > ? AND created_at + ? >= ?
+			RETURNING `+returnedSessionColumns, exp, now, exp, exp, appID, id, now, int64(maxTTLSeconds)*1e6, exp))
+		if !errors.Is(err, sql.ErrNoRows) {
+			if err != nil {
+				return fmt.Errorf("extend session: %w", err)
+			}
+			return nil
 		}
-		s, err = scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
-			WHERE s.app_id = ? AND s.id = ?`, appID, id))
+		var (
+			created, expires int64
+			revoked          sql.NullInt64
+		)
+		err = t.queryRow(ctx, `SELECT created_at, expires_at, revoked_at FROM sessions WHERE app_id = ? AND id = ?`, appID, id).
+			Scan(&created, &expires, &revoked)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
+		case errors.Is(err, sql.ErrNoRows), err == nil && revoked.Valid:
 			return portico.NotFound("Session")
 		case err != nil:
 			return err
-		case s.RevokedAt != nil:
-			return portico.NotFound("Session")
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		case expires <= now:
 			return portico.Errorf(portico.CodeConflict, "The session has expired; create a new one.")
 		}
-		return nil
+		return portico.ExtendBeyondMax(maxTTLSeconds, fromUS(created), t.now)
 	})
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // RevokeSession implements portico.Store.

@@ -424,7 +424,7 @@ func testSessionExtend(t *testing.T, f *Fixture) {
 	f.Clock.Advance(10 * time.Minute)
 	want := f.findSession(t, app.ID, s.ID)
 	want.ExpiresAt, want.UpdatedAt = f.Clock.Now().Add(3000*time.Second), f.Clock.Now()
-	got, err := f.Store.ExtendSession(f.Ctx, app.ID, s.ID, want.ExpiresAt)
+	got, err := f.Store.ExtendSession(f.Ctx, app.ID, s.ID, want.ExpiresAt, app.Settings.MaxSessionTTLSeconds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +439,7 @@ func testSessionExtend(t *testing.T, f *Fixture) {
 	// it (now + ttl_seconds, within max_session_ttl_seconds).
 	f.Clock.Advance(time.Second)
 	want.ExpiresAt, want.UpdatedAt = f.Clock.Now().Add(time.Minute), f.Clock.Now()
-	if got, err = f.Store.ExtendSession(f.Ctx, app.ID, s.ID, want.ExpiresAt); err != nil {
+	if got, err = f.Store.ExtendSession(f.Ctx, app.ID, s.ID, want.ExpiresAt, app.Settings.MaxSessionTTLSeconds); err != nil {
 		t.Fatal(err)
 	}
 	if d := diff(want, got); d != "" {
@@ -447,19 +447,19 @@ func testSessionExtend(t *testing.T, f *Fixture) {
 	}
 	// At expires_at the session has expired: a conflict, and no change.
 	f.Clock.Advance(time.Minute)
-	_, err = f.Store.ExtendSession(f.Ctx, app.ID, s.ID, f.Clock.Now().Add(time.Hour))
+	_, err = f.Store.ExtendSession(f.Ctx, app.ID, s.ID, f.Clock.Now().Add(time.Hour), app.Settings.MaxSessionTTLSeconds)
 	WantCode(t, err, portico.CodeConflict)
 	if d := diff(want, f.findSession(t, app.ID, s.ID)); d != "" {
 		t.Fatalf("an expired session changed (-want +got):\n%s", d)
 	}
 	// Revoked and unknown sessions are not found.
 	before := f.findSession(t, app.ID, r.ID)
-	_, err = f.Store.ExtendSession(f.Ctx, app.ID, r.ID, f.Clock.Now().Add(time.Hour))
+	_, err = f.Store.ExtendSession(f.Ctx, app.ID, r.ID, f.Clock.Now().Add(time.Hour), app.Settings.MaxSessionTTLSeconds)
 	WantCode(t, err, portico.CodeNotFound)
 	if d := diff(before, f.findSession(t, app.ID, r.ID)); d != "" {
 		t.Fatalf("a revoked session changed (-want +got):\n%s", d)
 	}
-	_, err = f.Store.ExtendSession(f.Ctx, app.ID, portico.NewID(portico.PrefixSession), f.Clock.Now().Add(time.Hour))
+	_, err = f.Store.ExtendSession(f.Ctx, app.ID, portico.NewID(portico.PrefixSession), f.Clock.Now().Add(time.Hour), app.Settings.MaxSessionTTLSeconds)
 	WantCode(t, err, portico.CodeNotFound)
 	// Extending says nothing to the webhook.
 	if es := f.events(t, app.ID); len(es) != events {
@@ -481,6 +481,9 @@ func testSessionExtendWithinMaxTTL(t *testing.T, f *Fixture) {
 	f.Clock.Advance(1000 * time.Second)
 	_, err := svc.ExtendSession(f.Ctx, app, s.ID, 7200-1000+1)
 	WantCode(t, err, portico.CodeValidation)
+	if e := portico.AsError(err); e.Field != "ttl_seconds" || e.Details["max_ttl_seconds"] != 7200-1000 {
+		t.Fatalf("refusal %+v, want field ttl_seconds and max_ttl_seconds %d", e, 7200-1000)
+	}
 	if got := f.findSession(t, app.ID, s.ID); !got.ExpiresAt.Equal(s.ExpiresAt) {
 		t.Fatalf("a refused extension moved expires_at to %v", got.ExpiresAt)
 	}
@@ -491,6 +494,18 @@ func testSessionExtendWithinMaxTTL(t *testing.T, f *Fixture) {
 	if limit := s.CreatedAt.Add(7200 * time.Second); !got.ExpiresAt.Equal(limit) || !f.findSession(t, app.ID, s.ID).ExpiresAt.Equal(limit) {
 		t.Fatalf("extended to %v, want the cap %v", got.ExpiresAt, limit)
 	}
+	// Past the cap, a revoked session is still not found and an expired
+	// one still a conflict: the state is refused first.
+	x, _ := f.userSession(t, app.ID, "u", f.expiringIn(time.Minute))
+	r, _ := f.userSession(t, app.ID, "u", nil)
+	if err := f.Store.RevokeSession(f.Ctx, app.ID, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.Clock.Advance(2 * time.Minute)
+	_, err = svc.ExtendSession(f.Ctx, app, x.ID, 7200*2)
+	WantCode(t, err, portico.CodeConflict)
+	_, err = svc.ExtendSession(f.Ctx, app, r.ID, 7200*2)
+	WantCode(t, err, portico.CodeNotFound)
 }
 
 func testSessionRevoke(t *testing.T, f *Fixture) {
@@ -668,7 +683,7 @@ func testSessionAnotherAppCannotSeeExtendRevokeOrRefreshIt(t *testing.T, f *Fixt
 
 	_, err := f.Store.FindSessionByID(f.Ctx, other.ID, s.ID)
 	WantCode(t, err, portico.CodeNotFound)
-	_, err = f.Store.ExtendSession(f.Ctx, other.ID, s.ID, f.Clock.Now().Add(24*time.Hour))
+	_, err = f.Store.ExtendSession(f.Ctx, other.ID, s.ID, f.Clock.Now().Add(24*time.Hour), other.Settings.MaxSessionTTLSeconds)
 	WantCode(t, err, portico.CodeNotFound)
 	WantCode(t, f.Store.RevokeSession(f.Ctx, other.ID, s.ID), portico.CodeNotFound)
 	_, err = f.Store.RevokeUserSessions(f.Ctx, other.ID, s.UserID)

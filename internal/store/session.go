@@ -19,8 +19,12 @@ const sessionColumns = `s.id, s.app_id, s.user_id, u.external_id, s.refreshable,
 // returnedSessionColumns are sessionColumns in the RETURNING clause of a
 // statement on sessions, which joins nothing (and whose columns SQLite
 // reads unqualified there).
-var returnedSessionColumns = strings.Replace(strings.ReplaceAll(sessionColumns, "s.", ""), "u.external_id",
-	"(SELECT u.external_id FROM users u WHERE u.app_id = sessions.app_id AND u.id = sessions.user_id)", 1)
+var returnedSessionColumns = returningSession()
+
+func returningSession() string {
+	return strings.Replace(strings.ReplaceAll(sessionColumns, "s.", ""), "u.external_id",
+		"(SELECT u.external_id FROM users u WHERE u.app_id = sessions.app_id AND u.id = sessions.user_id)", 1)
+}
 
 // sessionColumnCount is the number of columns in sessionColumns.
 var sessionColumnCount = strings.Count(sessionColumns, ",") + 1
@@ -362,20 +366,13 @@ func (db *DB) FindSessionByID(ctx context.Context, appID, id string) (*portico.S
 }
 
 // FindSessionByTokenHash implements portico.Store: one indexed lookup
-// returning the session, its user and the user's accounts.
+// returning the session, its user and the user's accounts, on the lookup
+// connections of each engine (sqlitelookup.go, pglookup.go).
 func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*portico.Session, *portico.User, error) {
 	if db.lookup != nil {
 		return db.lookup.findSession(hash)
 	}
-	r, err := scanColumns(db.queryRow(ctx, db.meQuery, hash), sessionColumnCount+meUserColumnCount)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, portico.NotFound("Session")
-	}
-	if err != nil {
-		return nil, nil, classify(err)
-	}
-	s := readSession(r)
-	return s, readMeUser(r, s), nil
+	return db.pgLookup.find(ctx, hash)
 }
 
 // findSession is FindSessionByTokenHash on the SQLite lookup connections,
@@ -407,11 +404,13 @@ func (p *sqliteLookup) findSession(hash []byte) (*portico.Session, *portico.User
 	return s, u, nil
 }
 
-// meQueryFor is the query of FindSessionByTokenHash, built once per DB.
-func meQueryFor(d dialect) string {
+// meQueryFor is the query of FindSessionByTokenHash: the session, its
+// user and the user's accounts, then the columns in extra, of the sessions
+// that match where.
+func meQueryFor(d dialect, extra, where string) string {
 	return `SELECT ` + sessionColumns + `, u.email, u.name, u.metadata, u.created_at, u.updated_at,
-		(SELECT ` + d.groupConcat("m.account_id") + ` FROM account_members m WHERE m.app_id = s.app_id AND m.user_id = s.user_id)
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`
+		(SELECT ` + d.groupConcat("m.account_id") + ` FROM account_members m WHERE m.app_id = s.app_id AND m.user_id = s.user_id)` + extra + `
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE ` + where
 }
 
 // ListActiveSessions implements portico.Store.

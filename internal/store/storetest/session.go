@@ -771,3 +771,98 @@ func testSessionLimitCountNeverUnderstates(t *testing.T, f *Fixture) {
 	must(create("w"))
 	WantCode(t, create("w"), portico.CodeSessionLimitReached)
 }
+
+// testFindSessionByTokenHashConcurrent: lookups made at once (which
+// PostgreSQL answers several to a statement) each get their own row: the
+// session of their own token and its own user, the same row for callers of
+// the same token, and none for a hash that names nothing.
+func testFindSessionByTokenHashConcurrent(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "many")
+	const sessions, callers = 40, 400
+	ids := make([]string, sessions)
+	users := make([]string, sessions)
+	hashes := make([][]byte, sessions+1)
+	for i := range sessions {
+		s, hash := f.userSession(t, app.ID, fmt.Sprint("u", i%(sessions/2)), nil)
+		ids[i], users[i], hashes[i] = s.ID, s.UserID, hash
+	}
+	_, hashes[sessions] = portico.NewToken(portico.PrefixSessionToken)
+	start := make(chan struct{})
+	errs := make(chan error, callers)
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			i := c % (sessions + 1)
+			s, u, err := f.Store.FindSessionByTokenHash(f.Ctx, hashes[i])
+			switch {
+			case i == sessions && portico.ErrorCode(err) != portico.CodeNotFound:
+				errs <- fmt.Errorf("unknown hash: %v, %v", s, err)
+			case i == sessions:
+			case err != nil:
+				errs <- fmt.Errorf("caller %d: %v", c, err)
+			case s.ID != ids[i] || u.ID != users[i] || s.UserID != users[i]:
+				errs <- fmt.Errorf("caller %d got session %s of %s (user %s), want %s of %s", c, s.ID, s.UserID, u.ID, ids[i], users[i])
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// testFindSessionByTokenHashSeesRevocation: a lookup made after a
+// revocation committed does not find the session, even while other lookups
+// keep the store busy (on PostgreSQL: a statement in flight when the
+// request arrived does not answer it).
+func testFindSessionByTokenHashSeesRevocation(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "revoked")
+	_, busy := f.userSession(t, app.ID, "busy", nil)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, _, err := f.Store.FindSessionByTokenHash(f.Ctx, busy); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+	for i := range 30 {
+		s, hash := f.userSession(t, app.ID, fmt.Sprint("u", i), nil)
+		// A lookup just before the revocation, still in flight or not.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.Store.FindSessionByTokenHash(f.Ctx, hash)
+		}()
+		if _, _, err := f.Store.FindSessionByTokenHash(f.Ctx, hash); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Store.RevokeSession(f.Ctx, app.ID, s.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := f.Store.FindSessionByTokenHash(f.Ctx, hash)
+		if err == nil && got.RevokedAt == nil {
+			t.Fatalf("session %d found unrevoked after its revocation committed", i)
+		}
+	}
+}

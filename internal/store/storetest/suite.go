@@ -85,6 +85,8 @@ var cases = []testCase{
 	{"Session/LimitEvictOldestExactUnderConcurrency", testSessionLimitEvictOldestExactUnderConcurrency},
 	{"Session/LimitEvictsTheOldestActive", testSessionLimitEvictsTheOldestActive},
 	{"Session/LimitCountNeverUnderstates", testSessionLimitCountNeverUnderstates},
+	{"Session/FindByTokenHashConcurrent", testFindSessionByTokenHashConcurrent},
+	{"Session/FindByTokenHashSeesRevocation", testFindSessionByTokenHashSeesRevocation},
 	{"Session/Extend", testSessionExtend},
 	{"Session/ExtendWithinMaxTTL", testSessionExtendWithinMaxTTL},
 	{"Session/Revoke", testSessionRevoke},

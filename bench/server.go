@@ -265,7 +265,13 @@ func procStatus(pid int, fields ...string) map[string]int64 {
 	return out
 }
 
-func rss(pid int) int64 { return procStatus(pid, "VmRSS")["VmRSS"] }
+// rss is RssAnon of pid: heap and stacks, the memory the targets cap.
+func rss(pid int) int64 { return procStatus(pid, "RssAnon")["RssAnon"] }
+
+// rssFile is RssFile of pid: pages of files it maps (its binary; the
+// SQLite store, whose lookups read it memory-mapped), which are the OS page
+// cache: reported, not capped.
+func rssFile(pid int) int64 { return procStatus(pid, "RssFile")["RssFile"] }
 
 // cpuTime is the user+system CPU time the process has used so far.
 func cpuTime(pid int) time.Duration {
@@ -344,12 +350,14 @@ func systemBusy() time.Duration {
 	return time.Duration(busy) * time.Second / clkTck
 }
 
-// rssSampler records the highest VmRSS of pid, sampled every 100 ms.
+// rssSampler records the highest RssAnon and RssFile of pid, sampled
+// every 100 ms.
 type rssSampler struct {
-	mu   sync.Mutex
-	peak int64
-	stop chan struct{}
-	done chan struct{}
+	mu       sync.Mutex
+	peak     int64
+	peakFile int64
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 func sampleRSS(pid int) *rssSampler {
@@ -359,9 +367,9 @@ func sampleRSS(pid int) *rssSampler {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			v := rss(pid)
+			v, f := rss(pid), rssFile(pid)
 			s.mu.Lock()
-			s.peak = max(s.peak, v)
+			s.peak, s.peakFile = max(s.peak, v), max(s.peakFile, f)
 			s.mu.Unlock()
 			select {
 			case <-s.stop:
@@ -373,11 +381,11 @@ func sampleRSS(pid int) *rssSampler {
 	return s
 }
 
-// Stop ends sampling and returns the peak.
-func (s *rssSampler) Stop() int64 {
+// Stop ends sampling and returns the peaks of RssAnon and RssFile.
+func (s *rssSampler) Stop() (int64, int64) {
 	close(s.stop)
 	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.peak
+	return s.peak, s.peakFile
 }

@@ -292,8 +292,10 @@ func postgresCPU() time.Duration {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		if comm, d := procStat("/proc/" + e.Name() + "/stat"); comm == "postgres" {
-			sum += d
+		// A backend that exits (pgbench's, at its end) moves its time to
+		// the postmaster's children time: counted there.
+		if comm, own, children := procStatChildren("/proc/" + e.Name() + "/stat"); comm == "postgres" {
+			sum += own + children
 		}
 	}
 	return sum
@@ -302,9 +304,16 @@ func postgresCPU() time.Duration {
 // procStat reads a /proc/<pid>/stat file: the command name and the user +
 // system CPU time.
 func procStat(path string) (string, time.Duration) {
+	comm, own, _ := procStatChildren(path)
+	return comm, own
+}
+
+// procStatChildren is procStat, plus the CPU time of the process's
+// children that exited and were waited for.
+func procStatChildren(path string) (string, time.Duration, time.Duration) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", 0
+		return "", 0, 0
 	}
 	// The command name is in parentheses and may hold spaces: fields
 	// count from after the last ')'.
@@ -312,18 +321,21 @@ func procStat(path string) (string, time.Duration) {
 	i := strings.LastIndexByte(s, ')')
 	j := strings.IndexByte(s, '(')
 	if i < 0 || j < 0 || j > i {
-		return "", 0
+		return "", 0, 0
 	}
 	comm := s[j+1 : i]
 	f := strings.Fields(s[i+1:])
-	// f[0] is field 3 (state); utime is field 14, stime field 15.
-	if len(f) < 13 {
-		return comm, 0
+	// f[0] is field 3 (state); utime is field 14, stime field 15, cutime
+	// and cstime fields 16 and 17.
+	if len(f) < 15 {
+		return comm, 0, 0
 	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
+	var v [4]int64
+	for k := range v {
+		v[k], _ = strconv.ParseInt(f[11+k], 10, 64)
+	}
 	const clkTck = 100 // USER_HZ on Linux
-	return comm, time.Duration(ut+st) * time.Second / clkTck
+	return comm, time.Duration(v[0]+v[1]) * time.Second / clkTck, time.Duration(v[2]+v[3]) * time.Second / clkTck
 }
 
 // systemBusy is the CPU time all processes have used so far (every core,

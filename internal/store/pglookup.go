@@ -57,7 +57,7 @@ type pgWaiter struct {
 	err  error
 }
 
-// pgLookupQuery is meQuery for many hashes: each row ends with the hash it
+// pgLookupQuery is meQueryFor for many hashes: each row ends with the hash it
 // answers.
 var pgLookupQuery = meQueryFor(postgres, ", s.token_hash", "s.token_hash = ANY($1)")
 
@@ -74,7 +74,7 @@ func newPGLookup(databaseURL string, workers int) (*pgLookup, error) {
 	return p, nil
 }
 
-// find looks up one hash: the session and user of meQuery's columns.
+// find looks up one hash: the session and user of meQueryFor's columns.
 func (p *pgLookup) find(ctx context.Context, hash []byte) (*portico.Session, *portico.User, error) {
 	// Stored hashes are SHA-256 sums: a hash of another length matches none.
 	if len(hash) != sha256.Size {

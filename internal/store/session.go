@@ -58,10 +58,7 @@ func readSession(r columnReader) *portico.Session {
 	return &s
 }
 
-// meUserColumnCount is the number of columns meQuery adds to sessionColumns.
-const meUserColumnCount = 6
-
-// readMeUser reads the user columns that meQuery adds after
+// readMeUser reads the user columns that meQueryFor adds after
 // sessionColumns, for the user of s.
 func readMeUser(r columnReader, s *portico.Session) *portico.User {
 	var email *string
@@ -376,7 +373,7 @@ func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*portico
 }
 
 // findSession is FindSessionByTokenHash on the SQLite lookup connections,
-// reading meQuery's columns in their order.
+// reading meQueryFor's columns in their order.
 func (p *sqliteLookup) findSession(hash []byte) (*portico.Session, *portico.User, error) {
 	// Stored hashes are SHA-256 sums: a hash of another length matches none.
 	if len(hash) != sha256.Size {

@@ -24,7 +24,7 @@ import (
 // Here a connection is opened without that mutex (the pool hands it to one
 // goroutine at a time), prepares the query once, binds the hash from a
 // buffer it keeps, and reads each column straight into its field. The SQL is
-// meQuery, unchanged; PostgreSQL has lookup connections of its own too
+// meQueryFor, unchanged; PostgreSQL has lookup connections of its own too
 // (pglookup.go).
 
 // lookupMmapSize bounds the memory-mapped part of the store on each
@@ -211,7 +211,7 @@ func (c *lookupConn) errorf(op string, rc int32) error {
 	return e
 }
 
-// meRow is one row of meQuery, read column by column in its order.
+// meRow is one row of meQueryFor, read column by column in its order.
 type meRow struct {
 	c   *lookupConn
 	col int32

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 	"unsafe"
@@ -26,10 +25,6 @@ import (
 // buffer it keeps, and reads each column straight into its field. The SQL is
 // meQueryFor, unchanged; PostgreSQL has lookup connections of its own too
 // (pglookup.go).
-
-// lookupMmapSize bounds the memory-mapped part of the store on each
-// lookup connection (SQLite clamps it to its compiled-in maximum).
-const lookupMmapSize = 1 << 34
 
 // sqliteLookup is the pool of lookup connections, opened on first use.
 type sqliteLookup struct {
@@ -137,13 +132,9 @@ func openLookupConn(path, query string) (_ *lookupConn, err error) {
 		return nil, c.errorf("open", rc)
 	}
 	// The same settings as the reader pool: wait for a lock rather than
-	// fail, and never write. Reads are memory-mapped (up to
-	// lookupMmapSize): a lookup on a store larger than any page cache the
-	// process could keep (a million sessions and up) reads its four pages
-	// from the OS page cache without a pread or a copy into SQLite's own
-	// cache (bench/README.md). The mapped pages are that page cache,
-	// counted in RssFile, not in the anonymous memory the process owns.
-	if err := c.exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = 1; PRAGMA mmap_size = " + strconv.Itoa(lookupMmapSize)); err != nil {
+	// fail, and never write. Reads are not memory-mapped: on a store of a
+	// million sessions that measured slower, not faster (bench/README.md).
+	if err := c.exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = 1"); err != nil {
 		return nil, err
 	}
 	cquery, err := libc.CString(query)

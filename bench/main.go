@@ -64,7 +64,7 @@ type options struct {
 // bareServerFlag, as the first argument, makes the bench the ceiling server.
 const bareServerFlag = "-bare-server"
 
-var allScenarios = []string{"bare", "me_1k", "me_1m", "list", "list64", "create"}
+var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "me_1m", "list", "list64", "create", "create_heavy"}
 
 func main() {
 	var (
@@ -154,6 +154,15 @@ func (o *options) check() error {
 			errs = append(errs, fmt.Errorf("unknown scenario %q (have %s)", s, strings.Join(allScenarios, ", ")))
 		}
 	}
+	// create_heavy adds sessions to the list user, whose pages the list
+	// scenarios walk and count.
+	if h := slices.Index(o.scenarios, "create_heavy"); h >= 0 {
+		for _, l := range []string{"list", "list64"} {
+			if i := slices.Index(o.scenarios, l); i > h {
+				errs = append(errs, fmt.Errorf("create_heavy adds sessions to the list user: run it after %s", l))
+			}
+		}
+	}
 	for _, e := range o.engines {
 		if e != "sqlite" && e != "postgres" {
 			errs = append(errs, fmt.Errorf("unknown engine %q (have sqlite, postgres)", e))
@@ -187,8 +196,10 @@ type engine struct {
 	apiKey   string
 	ds       *dataset
 	level    int // 0 nothing, 1 small, 2 large
-	patched  bool
-	preload  []string // what preloading took, for the report
+	// pgbenchReady tells that pgbench's tables are in the schema.
+	pgbenchReady bool
+	patched      bool
+	preload      []string // what preloading took, for the report
 	// pages are the paths and queries of every page of the list user's
 	// sessions, collected by walking the list once.
 	pages []string
@@ -200,7 +211,8 @@ type row struct {
 	stored           int
 	conns            int
 	res              loadResult
-	rssIdle, rssPeak int64
+	rssIdle, rssPeak int64 // RssAnon
+	rssFilePeak      int64
 	srvCPU, cliCPU   time.Duration
 	pgCPU            time.Duration // used by the local PostgreSQL server in the window
 	otherCPU         time.Duration // used by every other process in the window
@@ -283,10 +295,15 @@ func run(ctx context.Context, o *options) error {
 			continue
 		}
 		for _, sc := range o.scenarios {
-			if sc == "bare" || ctx.Err() != nil {
-				continue
+			switch {
+			case sc == "bare" || ctx.Err() != nil:
+			case sc == "pgbench":
+				if name == "postgres" {
+					b.rows = append(b.rows, b.runPgbench(ctx, e))
+				}
+			default:
+				b.rows = append(b.rows, b.runScenario(ctx, e, sc))
 			}
-			b.rows = append(b.rows, b.runScenario(ctx, e, sc))
 		}
 	}
 	if ctx.Err() != nil {
@@ -503,16 +520,68 @@ func (b *bench) measure(ctx context.Context, r *row, t target, conns int, w work
 			r.otherCPU = max(0, systemBusy()-sys0-r.srvCPU-r.cliCPU-r.pgCPU)
 		},
 	}, w)
-	r.rssPeak = sampler.Stop()
+	r.rssPeak, r.rssFilePeak = sampler.Stop()
 	if ctx.Err() != nil {
 		return
 	}
 	progress("  %-8s %-7s %8.0f req/s  p50 %s  p99 %s  errors %d", r.engine, r.scenario, r.res.rps(), ms(r.res.p50), ms(r.res.p99), r.res.errors)
 }
 
+// runPgbench measures the same PostgreSQL's single-row read ceiling:
+// `pgbench -n -S -M prepared` (a primary-key lookup per transaction, from
+// a C client, prepared) for -duration, on pgbench's tables at scale 1 in the
+// engine's schema. PostgreSQL's CPU per transaction is measured as for the
+// other rows; the client's is pgbench's.
+func (b *bench) runPgbench(ctx context.Context, e *engine) *row {
+	r := &row{engine: e.name, scenario: "pgbench", conns: 8}
+	progress("%s: pgbench -n -S -M prepared, %d clients", e.name, r.conns)
+	env := append(os.Environ(), "PGOPTIONS=-c search_path="+e.schema)
+	pgbench := func(args ...string) (string, *os.ProcessState, error) {
+		cmd := exec.CommandContext(ctx, "pgbench", append(args, e.adminURL)...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return "", nil, fmt.Errorf("pgbench %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		return string(out), cmd.ProcessState, nil
+	}
+	if !e.pgbenchReady {
+		if _, _, r.err = pgbench("-i", "-q", "-s", "1"); r.err != nil {
+			return r
+		}
+		e.pgbenchReady = true
+	}
+	secs := strconv.Itoa(max(1, int(b.o.duration.Seconds())))
+	if b.o.waitQuiet > 0 {
+		waitQuiet(ctx, b.o.waitQuiet)
+	}
+	r.loadAvg = loadAvg()
+	pg0, sys0, t0 := postgresCPU(), systemBusy(), time.Now()
+	out, st, err := pgbench("-n", "-S", "-M", "prepared", "-c", strconv.Itoa(r.conns), "-j", "2", "-T", secs)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	r.res.elapsed = time.Since(t0)
+	r.pgCPU, r.cliCPU = postgresCPU()-pg0, st.UserTime()+st.SystemTime()
+	r.otherCPU = max(0, systemBusy()-sys0-r.pgCPU-r.cliCPU)
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "number of transactions actually processed:"); ok {
+			r.res.requests, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+		}
+	}
+	if r.res.requests == 0 {
+		r.err = fmt.Errorf("pgbench printed no transaction count: %s", out)
+		return r
+	}
+	progress("  %-8s %-7s %8.0f tps", r.engine, r.scenario, r.res.rps())
+	return r
+}
+
 // levelOf says how much of the store a scenario needs.
 func levelOf(scenario string) int {
-	if scenario == "me_1k" {
+	switch scenario {
+	case "me_1k", "extend", "extend_hot":
 		return 1
 	}
 	return 2
@@ -588,6 +657,40 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 			}
 		}, conns, nil
 
+	case "extend", "extend_hot":
+		ids := e.ds.smallIDs
+		if sc == "extend_hot" {
+			ids = ids[:1]
+		}
+		var ext struct {
+			ID string `json:"id"`
+		}
+		if err := call(ctx, c, "POST", base+"/v1/sessions/"+ids[0]+"/extend", e.apiKey, extendBody, 200, &ext); err != nil || ext.ID != ids[0] {
+			return nil, 0, fmt.Errorf("POST /v1/sessions/{id}/extend: %v (%+v)", err, ext)
+		}
+		urls := make([]*url.URL, len(ids))
+		for i, id := range ids {
+			urls[i], _ = url.Parse(base + "/v1/sessions/" + id + "/extend")
+		}
+		auth := []string{"Bearer " + e.apiKey}
+		ctype := []string{"application/json"}
+		conns := b.o.conns
+		return func(w int) func() *http.Request {
+			req := newRequest("POST", urls[0])
+			req.Header["Authorization"] = auth
+			req.Header["Content-Type"] = ctype
+			body := &replayBody{b: []byte(extendBody)}
+			i := w
+			return func() *http.Request {
+				req.URL = urls[i%len(urls)]
+				i += conns
+				body.off = 0
+				req.Body = body
+				req.ContentLength = int64(len(body.b))
+				return req
+			}
+		}, conns, nil
+
 	case "list", "list64":
 		if e.pages == nil {
 			t := time.Now()
@@ -629,12 +732,15 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 			}
 		}, conns, nil
 
-	case "create":
+	case "create", "create_heavy":
 		var created struct {
 			Token string `json:"token"`
 		}
 		if err := call(ctx, c, "POST", base+"/v1/sessions", e.apiKey, `{"user":{"external_id":"bench-create-check"}}`, 201, &created); err != nil || created.Token == "" {
 			return nil, 0, fmt.Errorf("POST /v1/sessions: %v", err)
+		}
+		if sc == "create_heavy" {
+			return b.createFor(base, e, "bench-list-user"), b.o.conns, nil
 		}
 		u, _ := url.Parse(base + "/v1/sessions")
 		auth := []string{"Bearer " + e.apiKey}
@@ -661,6 +767,31 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 		}, b.o.conns, nil
 	}
 	return nil, 0, fmt.Errorf("unknown scenario %q", sc)
+}
+
+// extendBody asks for an hour from now: within the default
+// max_session_ttl_seconds of the preloaded sessions, created an hour ago.
+const extendBody = `{"ttl_seconds":3600}`
+
+// createFor is the workload of create_heavy: a session for one user,
+// the list user and its -list-sessions sessions, per request.
+func (b *bench) createFor(base string, e *engine, externalID string) workload {
+	u, _ := url.Parse(base + "/v1/sessions")
+	auth := []string{"Bearer " + e.apiKey}
+	ctype := []string{"application/json"}
+	body := []byte(`{"user":{"external_id":"` + externalID + `"}}`)
+	return func(int) func() *http.Request {
+		req := newRequest("POST", u)
+		req.Header["Authorization"] = auth
+		req.Header["Content-Type"] = ctype
+		rb := &replayBody{b: body}
+		return func() *http.Request {
+			rb.off = 0
+			req.Body = rb
+			req.ContentLength = int64(len(body))
+			return req
+		}
+	}
 }
 
 // walkList pages through the list user's sessions once, checking every
@@ -833,23 +964,39 @@ func mib(b int64) string {
 
 // The performance targets (bench/README.md).
 const (
-	meRateShare   = 0.5
-	meP99Factor   = 2.0
-	createRate    = 2000.0
-	listP99       = 5 * time.Millisecond
-	largeVsSmall  = 0.10
-	idleRSSLimit  = 64 << 20
-	loadRSSLimit  = 256 << 20
-	targetCeiling = "ceiling"
+	meRateShare  = 0.5
+	meP99Factor  = 2.0
+	createRate   = 2000.0
+	listP99      = 5 * time.Millisecond
+	largeVsSmall = 0.10
+	heavyVsFresh = 0.10
+	extendVsMe   = 3.0
+	// On PostgreSQL /v1/me is held to the same server's pgbench -S.
+	mePgbenchShare = 0.5
+	mePGCPU        = 20.0 // µs
+	idleRSSLimit   = 64 << 20
+	loadRSSLimit   = 256 << 20
+	targetCeiling  = "ceiling"
 	// noisyCores of CPU used by other processes during a measured window
 	// mark its row as noisy.
 	noisyCores = 0.25
 )
 
+// storeCPU is the CPU time per request of the server process, plus that of
+// PostgreSQL's processes on PostgreSQL, in µs.
+func storeCPU(r *row) float64 {
+	d := r.srvCPU
+	if r.engine == "postgres" {
+		d += r.pgCPU
+	}
+	return float64(d.Microseconds()) / float64(r.res.requests)
+}
+
 // evaluate fills each row's ratios, target and verdict.
 func evaluate(rows []*row, o *options) {
 	var bare *row
-	me1k := map[string]*row{}
+	me1k, created := map[string]*row{}, map[string]*row{}
+	var pgb *row
 	for _, r := range rows {
 		if r.err != nil {
 			continue
@@ -859,6 +1006,10 @@ func evaluate(rows []*row, o *options) {
 			bare = r
 		case "me_1k":
 			me1k[r.engine] = r
+		case "create":
+			created[r.engine] = r
+		case "pgbench":
+			pgb = r
 		}
 	}
 	for _, r := range rows {
@@ -884,7 +1035,20 @@ func evaluate(rows []*row, o *options) {
 				r.verdict = fmt.Sprintf("FAIL: %d errors (%s)", r.res.errors, r.res.firstErr)
 			}
 			continue
+		case "pgbench":
+			r.target, r.verdict, r.pass = targetCeiling, "-", true
+			continue
 		case "me_1k":
+			if r.engine == "postgres" {
+				if pgb == nil || pgb.res.rps() == 0 {
+					check("≥50% pgbench -S", false, "no pgbench run to compare with")
+				} else {
+					x := r.res.rps() / pgb.res.rps()
+					check(fmt.Sprintf("≥50%% pgbench -S (%.0f%%)", 100*x), x >= mePgbenchShare, fmt.Sprintf("req/s %.0f%% of pgbench -S", 100*x))
+				}
+				pg := float64(r.pgCPU.Microseconds()) / float64(r.res.requests)
+				check(fmt.Sprintf("PostgreSQL CPU ≤20 µs per validation (%.0f µs)", pg), pg <= mePGCPU, fmt.Sprintf("PostgreSQL CPU %.0f µs per validation", pg))
+			}
 			if bare == nil {
 				check("≥50% bare req/s, p99 ≤2× bare", false, "no bare run to compare with")
 				break
@@ -899,15 +1063,31 @@ func evaluate(rows []*row, o *options) {
 			}
 			d := r.res.rps()/k.res.rps() - 1
 			check(fmt.Sprintf("within 10%% of me_1k req/s (%+.1f%%)", 100*d), d >= -largeVsSmall, fmt.Sprintf("%.1f%% below me_1k", -100*d))
+		case "extend", "extend_hot":
+			k := me1k[r.engine]
+			if k == nil || k.res.requests == 0 || r.res.requests == 0 {
+				check("CPU per extend ≤3× /v1/me", false, "no me_1k run to compare with")
+				break
+			}
+			x := storeCPU(r) / storeCPU(k)
+			check(fmt.Sprintf("CPU per extend ≤3× /v1/me (%.1f×)", x), x <= extendVsMe, fmt.Sprintf("CPU per extend %.1f× /v1/me", x))
 		case "list":
 			check(fmt.Sprintf("p99 ≤5 ms (%d conn)", r.conns), r.res.p99 <= listP99, fmt.Sprintf("p99 %s", ms(r.res.p99)))
-		case "create":
+		case "create", "create_heavy":
 			if r.engine == "sqlite" {
 				check("≥2000/s", r.res.rps() >= createRate, fmt.Sprintf("%.0f/s", r.res.rps()))
 			}
+			if k := created[r.engine]; r.scenario == "create_heavy" {
+				if k == nil || k.res.rps() == 0 {
+					check("within 10% of create req/s", false, "no create run to compare with")
+					break
+				}
+				d := r.res.rps()/k.res.rps() - 1
+				check(fmt.Sprintf("within 10%% of create req/s (%+.1f%%)", 100*d), d >= -heavyVsFresh, fmt.Sprintf("%.1f%% below create", -100*d))
+			}
 		}
-		check("RSS idle ≤64 MiB", r.rssIdle <= idleRSSLimit, "idle RSS "+mib(r.rssIdle))
-		check("peak ≤256 MiB", r.rssPeak <= loadRSSLimit, "peak RSS "+mib(r.rssPeak))
+		check("RssAnon idle ≤64 MiB", r.rssIdle <= idleRSSLimit, "idle RssAnon "+mib(r.rssIdle))
+		check("peak ≤256 MiB", r.rssPeak <= loadRSSLimit, "peak RssAnon "+mib(r.rssPeak))
 		if r.res.errors > 0 {
 			misses = append(misses, fmt.Sprintf("%d errors (%s)", r.res.errors, r.res.firstErr))
 		}
@@ -934,11 +1114,11 @@ func (b *bench) report(took time.Duration) string {
 	fmt.Fprintf(&s, "`go run ./bench %s` — %s, %d CPUs (%s), %s, %s/%s; %s per scenario after %s warm-up, %d connections (list: %d); whole run %s; the machine was %.0f%% busy just before.\n\n",
 		strings.Join(os.Args[1:], " "), time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), cpuModel(),
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, b.o.duration, b.o.warmup, b.o.conns, b.o.listConns, took.Round(time.Second), 100*b.idleBusy)
-	fmt.Fprintln(&s, "| engine | scenario | stored sessions | req/s | p50 | p99 | errors | RSS idle | RSS peak | req/s ÷ bare | p99 ÷ bare | target | pass/fail |")
-	fmt.Fprintln(&s, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|")
+	fmt.Fprintln(&s, "| engine | scenario | stored sessions | req/s | p50 | p99 | errors | RssAnon idle | RssAnon peak | RssFile peak | req/s ÷ bare | p99 ÷ bare | target | pass/fail |")
+	fmt.Fprintln(&s, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|")
 	for _, r := range b.rows {
 		if r.err != nil {
-			fmt.Fprintf(&s, "| %s | %s | %d | | | | | | | | | | %s |\n", r.engine, r.scenario, r.stored, escape(r.verdict))
+			fmt.Fprintf(&s, "| %s | %s | %d | | | | | | | | | | | %s |\n", r.engine, r.scenario, r.stored, escape(r.verdict))
 			continue
 		}
 		stored := "-"
@@ -949,9 +1129,9 @@ func (b *bench) report(took time.Duration) string {
 		if r.scenario != "bare" && r.rpsRatio > 0 {
 			ratio, p99r = fmt.Sprintf("%.2f", r.rpsRatio), fmt.Sprintf("%.2f", r.p99Rat)
 		}
-		fmt.Fprintf(&s, "| %s | %s | %s | %.0f | %s | %s | %d | %s | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(&s, "| %s | %s | %s | %.0f | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.engine, r.scenario, stored, r.res.rps(), ms(r.res.p50), ms(r.res.p99), r.res.errors,
-			mib(r.rssIdle), mib(r.rssPeak), ratio, p99r, escape(r.target), escape(r.verdict))
+			mib(r.rssIdle), mib(r.rssPeak), mib(r.rssFilePeak), ratio, p99r, escape(r.target), escape(r.verdict))
 	}
 	fmt.Fprintf(&s, "\nDiagnostics over the measured window: CPU time per request of the server process, of this load generator and of the local PostgreSQL server's processes; CPU used by every other process on the machine, in cores (noise: it should be near 0); max latency; load average at the start.\n\n")
 	fmt.Fprintln(&s, "| engine | scenario | conns | requests | server CPU/req | client CPU/req | PostgreSQL CPU/req | other CPU | max | loadavg |")

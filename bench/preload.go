@@ -69,6 +69,8 @@ type dataset struct {
 	// every sampleEvery-th token of all sessions, for the large level.
 	small  []string
 	sample []string
+	// smallIDs are the ids of the sessions of small, in the same order.
+	smallIDs []string
 	// listUser holds listN sessions.
 	listUser string
 	listN    int
@@ -134,6 +136,7 @@ func growSmall(ctx context.Context, p *preloader, n int) error {
 			return err
 		}
 		p.d.small = append(p.d.small, tok)
+		p.d.smallIDs = append(p.d.smallIDs, p.sessions[len(p.sessions)-1].id)
 	}
 	if err := p.flush(ctx); err != nil {
 		return err
@@ -222,7 +225,26 @@ func (s *sqliteSink) write(ctx context.Context, appID string, users []userRow, s
 			return fmt.Errorf("insert session: %w", err)
 		}
 	}
+	uc, err := tx.PrepareContext(ctx, `UPDATE users SET live_sessions = live_sessions + ? WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	for id, n := range perUser(sessions) {
+		if _, err := uc.ExecContext(ctx, n, id); err != nil {
+			return fmt.Errorf("count sessions: %w", err)
+		}
+	}
 	return tx.Commit()
+}
+
+// perUser counts sessions by user: the users' live_sessions, which
+// Store.CreateSession keeps, go up by as much.
+func perUser(sessions []sessionRow) map[string]int64 {
+	n := map[string]int64{}
+	for _, r := range sessions {
+		n[r.userID]++
+	}
+	return n
 }
 
 // finish folds the WAL into the database file, so that the server starts
@@ -272,6 +294,17 @@ func (s *pgSink) write(ctx context.Context, appID string, users []userRow, sessi
 		}))
 	if err != nil {
 		return fmt.Errorf("copy sessions: %w", err)
+	}
+	var (
+		ids    []string
+		counts []int64
+	)
+	for id, n := range perUser(sessions) {
+		ids, counts = append(ids, id), append(counts, n)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE users u SET live_sessions = u.live_sessions + c.n FROM unnest($1::text[], $2::bigint[]) AS c(id, n) WHERE u.id = c.id`,
+		ids, counts); err != nil {
+		return fmt.Errorf("count sessions: %w", err)
 	}
 	return tx.Commit(ctx)
 }

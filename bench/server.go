@@ -265,7 +265,13 @@ func procStatus(pid int, fields ...string) map[string]int64 {
 	return out
 }
 
-func rss(pid int) int64 { return procStatus(pid, "VmRSS")["VmRSS"] }
+// rss is RssAnon of pid: heap and stacks, the memory the targets cap.
+func rss(pid int) int64 { return procStatus(pid, "RssAnon")["RssAnon"] }
+
+// rssFile is RssFile of pid: pages of files it maps (its binary; the
+// SQLite store, whose lookups read it memory-mapped), which are the OS page
+// cache: reported, not capped.
+func rssFile(pid int) int64 { return procStatus(pid, "RssFile")["RssFile"] }
 
 // cpuTime is the user+system CPU time the process has used so far.
 func cpuTime(pid int) time.Duration {
@@ -286,8 +292,10 @@ func postgresCPU() time.Duration {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		if comm, d := procStat("/proc/" + e.Name() + "/stat"); comm == "postgres" {
-			sum += d
+		// A backend that exits (pgbench's, at its end) moves its time to
+		// the postmaster's children time: counted there.
+		if comm, own, children := procStatChildren("/proc/" + e.Name() + "/stat"); comm == "postgres" {
+			sum += own + children
 		}
 	}
 	return sum
@@ -296,9 +304,16 @@ func postgresCPU() time.Duration {
 // procStat reads a /proc/<pid>/stat file: the command name and the user +
 // system CPU time.
 func procStat(path string) (string, time.Duration) {
+	comm, own, _ := procStatChildren(path)
+	return comm, own
+}
+
+// procStatChildren is procStat, plus the CPU time of the process's
+// children that exited and were waited for.
+func procStatChildren(path string) (string, time.Duration, time.Duration) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", 0
+		return "", 0, 0
 	}
 	// The command name is in parentheses and may hold spaces: fields
 	// count from after the last ')'.
@@ -306,18 +321,21 @@ func procStat(path string) (string, time.Duration) {
 	i := strings.LastIndexByte(s, ')')
 	j := strings.IndexByte(s, '(')
 	if i < 0 || j < 0 || j > i {
-		return "", 0
+		return "", 0, 0
 	}
 	comm := s[j+1 : i]
 	f := strings.Fields(s[i+1:])
-	// f[0] is field 3 (state); utime is field 14, stime field 15.
-	if len(f) < 13 {
-		return comm, 0
+	// f[0] is field 3 (state); utime is field 14, stime field 15, cutime
+	// and cstime fields 16 and 17.
+	if len(f) < 15 {
+		return comm, 0, 0
 	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
+	var v [4]int64
+	for k := range v {
+		v[k], _ = strconv.ParseInt(f[11+k], 10, 64)
+	}
 	const clkTck = 100 // USER_HZ on Linux
-	return comm, time.Duration(ut+st) * time.Second / clkTck
+	return comm, time.Duration(v[0]+v[1]) * time.Second / clkTck, time.Duration(v[2]+v[3]) * time.Second / clkTck
 }
 
 // systemBusy is the CPU time all processes have used so far (every core,
@@ -344,12 +362,14 @@ func systemBusy() time.Duration {
 	return time.Duration(busy) * time.Second / clkTck
 }
 
-// rssSampler records the highest VmRSS of pid, sampled every 100 ms.
+// rssSampler records the highest RssAnon and RssFile of pid, sampled
+// every 100 ms.
 type rssSampler struct {
-	mu   sync.Mutex
-	peak int64
-	stop chan struct{}
-	done chan struct{}
+	mu       sync.Mutex
+	peak     int64
+	peakFile int64
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 func sampleRSS(pid int) *rssSampler {
@@ -359,9 +379,9 @@ func sampleRSS(pid int) *rssSampler {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			v := rss(pid)
+			v, f := rss(pid), rssFile(pid)
 			s.mu.Lock()
-			s.peak = max(s.peak, v)
+			s.peak, s.peakFile = max(s.peak, v), max(s.peakFile, f)
 			s.mu.Unlock()
 			select {
 			case <-s.stop:
@@ -373,11 +393,11 @@ func sampleRSS(pid int) *rssSampler {
 	return s
 }
 
-// Stop ends sampling and returns the peak.
-func (s *rssSampler) Stop() int64 {
+// Stop ends sampling and returns the peaks of RssAnon and RssFile.
+func (s *rssSampler) Stop() (int64, int64) {
 	close(s.stop)
 	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.peak
+	return s.peak, s.peakFile
 }

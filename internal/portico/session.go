@@ -383,25 +383,23 @@ func (s *Service) ListSessions(ctx context.Context, appID string, f SessionFilte
 
 // ExtendSession sets expires_at to now + ttl, within the app's maximum
 // measured from the session's creation. A ttl past that maximum, however
-// large, is refused and the session is left as it was.
+// large, is refused and the session is left as it was. The store checks
+// the session's state and the maximum in the statement that extends it.
 func (s *Service) ExtendSession(ctx context.Context, app *App, id string, ttl int) (*Session, error) {
 	if ttl <= 0 {
 		return nil, Invalidf("ttl_seconds", "ttl_seconds must be a positive number of seconds.")
 	}
-	sess, err := s.activeSession(ctx, app.ID, id)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	exp := now.Add(Seconds(int64(ttl)))
-	limit := sess.CreatedAt.Add(Seconds(int64(app.Settings.MaxSessionTTLSeconds)))
-	if exp.After(limit) {
-		left := int(limit.Sub(now) / time.Second)
-		return nil, &Error{Code: CodeValidation, Field: "ttl_seconds",
-			Message: fmt.Sprintf("A session may live at most max_session_ttl_seconds (%d) from its creation; at most %d more seconds are possible.", app.Settings.MaxSessionTTLSeconds, max(left, 0)),
-			Details: map[string]any{"max_ttl_seconds": max(left, 0)}}
-	}
-	return s.Store.ExtendSession(ctx, app.ID, id, exp)
+	return s.Store.ExtendSession(ctx, app.ID, id, s.now().Add(Seconds(int64(ttl))), app.Settings.MaxSessionTTLSeconds)
+}
+
+// ExtendBeyondMax is the refusal of an extension that would take a session
+// created at createdAt past maxTTLSeconds from its creation, at now.
+func ExtendBeyondMax(maxTTLSeconds int, createdAt, now time.Time) *Error {
+	limit := createdAt.Add(Seconds(int64(maxTTLSeconds)))
+	left := max(int(limit.Sub(now)/time.Second), 0)
+	return &Error{Code: CodeValidation, Field: "ttl_seconds",
+		Message: fmt.Sprintf("A session may live at most max_session_ttl_seconds (%d) from its creation; at most %d more seconds are possible.", maxTTLSeconds, left),
+		Details: map[string]any{"max_ttl_seconds": left}}
 }
 
 // RevokeSession ends a session at once (CodeNotFound if unknown or already

@@ -92,9 +92,12 @@ type Store interface {
 	// is true, or nil when there is none; an error of suits ends the
 	// search and is returned.
 	NewestActiveSession(ctx context.Context, appID, userID string, now time.Time, suits func(*Session) (bool, error)) (*Session, error)
-	// ExtendSession sets the expiry of an active session (CodeNotFound if
-	// unknown or revoked; CodeConflict if expired).
-	ExtendSession(ctx context.Context, appID, id string, expiresAt time.Time) (*Session, error)
+	// ExtendSession sets the expiry of an active session, at most
+	// maxTTLSeconds after its creation (CodeNotFound if unknown or revoked;
+	// CodeConflict if expired; ExtendBeyondMax past the maximum). The
+	// refusal is checked in the write itself: an extension that succeeds
+	// costs one statement.
+	ExtendSession(ctx context.Context, appID, id string, expiresAt time.Time, maxTTLSeconds int) (*Session, error)
 	// RevokeSession revokes a session (CodeNotFound if unknown or revoked).
 	RevokeSession(ctx context.Context, appID, id string) error
 	// RevokeUserSessions revokes every active session of a user and

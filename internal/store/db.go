@@ -47,8 +47,6 @@ type Config struct {
 // DB is a Store over one database.
 type DB struct {
 	dialect dialect
-	// meQuery is FindSessionByTokenHash's query in this dialect.
-	meQuery string
 	// write serialises writers on SQLite (one connection); on PostgreSQL it
 	// is the same pool as read.
 	write *sql.DB
@@ -58,6 +56,8 @@ type DB struct {
 	queries sync.Map
 	// lookup runs FindSessionByTokenHash on SQLite (nil on PostgreSQL).
 	lookup *sqliteLookup
+	// pgLookup runs FindSessionByTokenHash on PostgreSQL (nil on SQLite).
+	pgLookup *pgLookup
 	// ckpt checkpoints the SQLite WAL beside the writer (nil on PostgreSQL).
 	ckpt *checkpointer
 	// group commits SQLite writes together (nil on PostgreSQL).
@@ -108,7 +108,6 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 // openPostgres opens one pool that serves both reads and writes.
 func (db *DB) openPostgres(databaseURL string) error {
 	db.dialect = postgres
-	db.meQuery = meQueryFor(postgres)
 	pool, err := sql.Open("pgx", databaseURL)
 	if err != nil {
 		return fmt.Errorf("open postgres: %w", err)
@@ -117,6 +116,10 @@ func (db *DB) openPostgres(databaseURL string) error {
 	pool.SetMaxIdleConns(4 * runtime.GOMAXPROCS(0))
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	db.write, db.read = pool, pool
+	if db.pgLookup, err = newPGLookup(databaseURL, 2*runtime.GOMAXPROCS(0)); err != nil {
+		pool.Close()
+		return err
+	}
 	return nil
 }
 
@@ -125,7 +128,6 @@ func (db *DB) openPostgres(databaseURL string) error {
 // connection and the lookup fast path.
 func (db *DB) openSQLite(dataDir string, log *slog.Logger) error {
 	db.dialect = sqliteDialect
-	db.meQuery = meQueryFor(sqliteDialect)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -170,7 +172,7 @@ func (db *DB) openSQLite(dataDir string, log *slog.Logger) error {
 	db.ckpt = newCheckpointer(c, log)
 	db.write, db.read = w, r
 	db.group = newGroupWriter(db)
-	db.lookup = newSQLiteLookup(path, db.meQuery, n)
+	db.lookup = newSQLiteLookup(path, meQueryFor(sqliteDialect, "", "s.token_hash = ?"), n)
 	return nil
 }
 
@@ -185,6 +187,9 @@ func (db *DB) Close() error {
 	}
 	if db.lookup != nil {
 		db.lookup.close()
+	}
+	if db.pgLookup != nil {
+		db.pgLookup.close()
 	}
 	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {

@@ -16,17 +16,24 @@ import (
 // table holding one app's data (every table with an app_id column).
 var tenantTable = regexp.MustCompile(`(?i)\b(?:FROM|UPDATE|JOIN)\s+(api_keys|users|accounts|account_members|sessions|configuration_codes|integrations|connections|oauth_states|webhook_events)\b`)
 
-// scoped matches a condition on the app: app_id = ? or a join on it.
-var scoped = regexp.MustCompile(`\bapp_id\s*=`)
+// scoped matches a condition that keys the statement by the app: app_id
+// equal to a bound value (a placeholder). A join on app_id alone does not
+// key it: that is how a distributed PostgreSQL (Citus, distributed by
+// app_id; docs/scaling.md) routes a statement to the one node holding the
+// app's rows.
+var scoped = regexp.MustCompile(`\bapp_id\s*=\s*(\?|\$[0-9])`)
 
 // unscoped lists, by function, the statements on tenant tables that carry
 // no app_id, each for a reason:
 //   - deployment-wide by design: token and key lookups by hash (the hash
-//     names the app), the webhook outbox's claim, lease and prune, the
+//     names the app; docs/scaling.md says how a token could carry its app
+//     for a distributed PostgreSQL to route them), the webhook outbox's claim, lease and prune, the
 //     purge of dead sessions, the refresh pass, the re-sealing of secrets;
 //   - statements whose WHERE is assembled from a list that starts with
 //     app_id (the text the test sees holds only the list's placeholder).
 var unscoped = map[string]string{
+	"meQueryFor":             "the token lookup: the hash (unique over all apps) is the key; the row names the app",
+	"returningSession":       "columns of statements keyed by app_id, joined on it",
 	"FindActiveAPIKeyByHash": "the key's hash is the lookup; the row names the app",
 	"UseConfigCode":          "the code's hash is the lookup; the row names the app",
 	"UseOAuthState":          "says whose state a foreign hash is, after the scoped update failed",

@@ -16,6 +16,16 @@ import (
 const sessionColumns = `s.id, s.app_id, s.user_id, u.external_id, s.refreshable, s.ttl_seconds, s.redirect_uri,
 	s.settings, s.theme, s.custom_settings, s.created_at, s.updated_at, s.expires_at, s.refresh_expires_at, s.revoked_at`
 
+// returnedSessionColumns are sessionColumns in the RETURNING clause of a
+// statement on sessions, which joins nothing (and whose columns SQLite
+// reads unqualified there).
+var returnedSessionColumns = returningSession()
+
+func returningSession() string {
+	return strings.Replace(strings.ReplaceAll(sessionColumns, "s.", ""), "u.external_id",
+		"(SELECT u.external_id FROM users u WHERE u.app_id = sessions.app_id AND u.id = sessions.user_id)", 1)
+}
+
 // sessionColumnCount is the number of columns in sessionColumns.
 var sessionColumnCount = strings.Count(sessionColumns, ",") + 1
 
@@ -48,10 +58,7 @@ func readSession(r columnReader) *portico.Session {
 	return &s
 }
 
-// meUserColumnCount is the number of columns meQuery adds to sessionColumns.
-const meUserColumnCount = 6
-
-// readMeUser reads the user columns that meQuery adds after
+// readMeUser reads the user columns that meQueryFor adds after
 // sessionColumns, for the user of s.
 func readMeUser(r columnReader, s *portico.Session) *portico.User {
 	var email *string
@@ -170,13 +177,6 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 		if err != nil {
 			return err
 		}
-		// Serialise session creation per user so that the limit is exact:
-		// a row lock on PostgreSQL, the single writer on SQLite.
-		if db.dialect == postgres {
-			if _, err := t.exec(ctx, `SELECT id FROM users WHERE app_id = ? AND id = ? FOR UPDATE`, ns.Session.AppID, user.ID); err != nil {
-				return fmt.Errorf("lock user: %w", err)
-			}
-		}
 		var hooked bool
 		if evicted, hooked, err = db.applySessionLimit(ctx, t, ns.Session.AppID, user.ID, ns.Limit); err != nil {
 			return err
@@ -215,15 +215,37 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 	return user, evicted, nil
 }
 
-// applySessionLimit makes room for one more active session of the user, or
-// refuses, per the app's policy. It also reports whether the app has a
-// webhook, read by the statement that counts, so that session creation
-// pays no extra lookup for events.
+// applySessionLimit counts the session about to be created in the user's
+// live_sessions and makes room for it, or refuses, per the app's policy.
+// The statement that counts also locks the user's row, which serialises
+// session creation per user on PostgreSQL so that the limit is exact (the
+// single writer does that on SQLite), and reports whether the app has a
+// webhook, so that session creation pays no extra lookup for events.
+//
+// While live_sessions, an upper bound of the user's active sessions, is
+// under the limit, the user's sessions are not read; at the limit they are
+// counted exactly (sessions that expired since are not) and the bound is
+// reset to that count (docs/scaling.md).
 func (db *DB) applySessionLimit(ctx context.Context, t *tx, appID, userID string, limit portico.SessionLimit) ([]string, bool, error) {
-	var n, hooked int
-	if err := t.queryRow(ctx, `SELECT COUNT(*), `+hookedSQL+` FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
-		appID, appID, userID, us(t.now)).Scan(&n, &hooked); err != nil {
+	var live, hooked int
+	if err := t.queryRow(ctx, `UPDATE users SET live_sessions = live_sessions + 1 WHERE app_id = ? AND id = ?
+		RETURNING live_sessions - 1, `+hookedSQL, appID, userID, appID).Scan(&live, &hooked); err != nil {
 		return nil, false, fmt.Errorf("count sessions: %w", err)
+	}
+	if live < limit.Max {
+		return nil, hooked > 0, nil
+	}
+	var n int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
+		appID, userID, us(t.now)).Scan(&n); err != nil {
+		return nil, false, fmt.Errorf("count sessions: %w", err)
+	}
+	if n < limit.Max || limit.Policy != portico.PolicyReject {
+		// Exact, with the session being created; evictions below take
+		// theirs off.
+		if _, err := t.exec(ctx, `UPDATE users SET live_sessions = ? WHERE app_id = ? AND id = ?`, n+1, appID, userID); err != nil {
+			return nil, false, fmt.Errorf("recount sessions: %w", err)
+		}
 	}
 	if n < limit.Max {
 		return nil, hooked > 0, nil
@@ -263,19 +285,37 @@ func (db *DB) applySessionLimit(ctx context.Context, t *tx, appID, userID string
 // ended, and queues its session.revoked event when hooked. It reports
 // whether it ended the session.
 func (db *DB) revokeSessionByID(ctx context.Context, t *tx, appID, id string, hooked bool) (bool, error) {
-	res, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND id = ? AND revoked_at IS NULL`,
-		us(t.now), us(t.now), us(t.now), appID, id)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil || n == 0 {
-		return false, err
-	}
-	if !hooked {
-		return true, nil
+	ended, err := endSession(ctx, t, appID, id)
+	if err != nil || !ended || !hooked {
+		return ended, err
 	}
 	return true, db.emitSessionRevoked(ctx, t, appID, id)
+}
+
+// endSession revokes one session of the app inside t, unless it already
+// ended, and takes it off its user's live_sessions if it was active. It
+// reports whether it revoked the session.
+func endSession(ctx context.Context, t *tx, appID, id string) (bool, error) {
+	var (
+		userID  string
+		expires int64
+	)
+	err := t.queryRow(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND id = ? AND revoked_at IS NULL
+		RETURNING user_id, expires_at`, us(t.now), us(t.now), us(t.now), appID, id).Scan(&userID, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("revoke session: %w", err)
+	}
+	// An expired session is no longer in the bound's exact part: only an
+	// active one comes off it, so that it never understates.
+	if expires > us(t.now) {
+		if _, err := t.exec(ctx, `UPDATE users SET live_sessions = live_sessions - 1 WHERE app_id = ? AND id = ?`, appID, userID); err != nil {
+			return false, fmt.Errorf("count revoked session: %w", err)
+		}
+	}
+	return true, nil
 }
 
 // emitSessionRevoked queues session.revoked for a session revoked in t.
@@ -323,24 +363,17 @@ func (db *DB) FindSessionByID(ctx context.Context, appID, id string) (*portico.S
 }
 
 // FindSessionByTokenHash implements portico.Store: one indexed lookup
-// returning the session, its user and the user's accounts.
+// returning the session, its user and the user's accounts, on the lookup
+// connections of each engine (sqlitelookup.go, pglookup.go).
 func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*portico.Session, *portico.User, error) {
 	if db.lookup != nil {
 		return db.lookup.findSession(hash)
 	}
-	r, err := scanColumns(db.queryRow(ctx, db.meQuery, hash), sessionColumnCount+meUserColumnCount)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, portico.NotFound("Session")
-	}
-	if err != nil {
-		return nil, nil, classify(err)
-	}
-	s := readSession(r)
-	return s, readMeUser(r, s), nil
+	return db.pgLookup.find(ctx, hash)
 }
 
 // findSession is FindSessionByTokenHash on the SQLite lookup connections,
-// reading meQuery's columns in their order.
+// reading meQueryFor's columns in their order.
 func (p *sqliteLookup) findSession(hash []byte) (*portico.Session, *portico.User, error) {
 	// Stored hashes are SHA-256 sums: a hash of another length matches none.
 	if len(hash) != sha256.Size {
@@ -368,11 +401,13 @@ func (p *sqliteLookup) findSession(hash []byte) (*portico.Session, *portico.User
 	return s, u, nil
 }
 
-// meQueryFor is the query of FindSessionByTokenHash, built once per DB.
-func meQueryFor(d dialect) string {
+// meQueryFor is the query of FindSessionByTokenHash: the session, its
+// user and the user's accounts, then the columns in extra, of the sessions
+// that match where.
+func meQueryFor(d dialect, extra, where string) string {
 	return `SELECT ` + sessionColumns + `, u.email, u.name, u.metadata, u.created_at, u.updated_at,
-		(SELECT ` + d.groupConcat("m.account_id") + ` FROM account_members m WHERE m.app_id = s.app_id AND m.user_id = s.user_id)
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`
+		(SELECT ` + d.groupConcat("m.account_id") + ` FROM account_members m WHERE m.app_id = s.app_id AND m.user_id = s.user_id)` + extra + `
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE ` + where
 }
 
 // ListActiveSessions implements portico.Store.
@@ -407,44 +442,55 @@ func (db *DB) ListActiveSessions(ctx context.Context, appID string, f portico.Se
 	return out, classify(rows.Err())
 }
 
-// ExtendSession implements portico.Store.
-func (db *DB) ExtendSession(ctx context.Context, appID, id string, expiresAt time.Time) (*portico.Session, error) {
+// ExtendSession implements portico.Store: one conditional UPDATE that
+// returns the session, with the tenant, the state and the maximum in its
+// WHERE clause; the reason for a refusal is read only when it matched
+// nothing.
+func (db *DB) ExtendSession(ctx context.Context, appID, id string, expiresAt time.Time, maxTTLSeconds int) (*portico.Session, error) {
 	var s *portico.Session
 	err := db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `UPDATE sessions SET expires_at = ?, updated_at = ?,
+		exp, now := us(expiresAt), us(t.now)
+		var err error
+		s, err = scanSession(t.queryRow(ctx, `UPDATE sessions SET expires_at = ?, updated_at = ?,
 			dead_at = CASE WHEN dead_at > ? THEN dead_at ELSE ? END
-			WHERE app_id = ? AND id = ? AND revoked_at IS NULL AND expires_at > ?`,
-			us(expiresAt), us(t.now), us(expiresAt), us(expiresAt), appID, id, us(t.now))
-		if err != nil {
-			return fmt.Errorf("extend session: %w", err)
+			WHERE app_id = ? AND id = ? AND revoked_at IS NULL AND expires_at > ? AND created_at + ? >= ?
+			RETURNING `+returnedSessionColumns, exp, now, exp, exp, appID, id, now, int64(maxTTLSeconds)*1e6, exp))
+		if !errors.Is(err, sql.ErrNoRows) {
+			if err != nil {
+				return fmt.Errorf("extend session: %w", err)
+			}
+			return nil
 		}
-		s, err = scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
-			WHERE s.app_id = ? AND s.id = ?`, appID, id))
+		var (
+			created, expires int64
+			revoked          sql.NullInt64
+		)
+		err = t.queryRow(ctx, `SELECT created_at, expires_at, revoked_at FROM sessions WHERE app_id = ? AND id = ?`, appID, id).
+			Scan(&created, &expires, &revoked)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
+		case errors.Is(err, sql.ErrNoRows), err == nil && revoked.Valid:
 			return portico.NotFound("Session")
 		case err != nil:
 			return err
-		case s.RevokedAt != nil:
-			return portico.NotFound("Session")
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		case expires <= now:
 			return portico.Errorf(portico.CodeConflict, "The session has expired; create a new one.")
 		}
-		return nil
+		return portico.ExtendBeyondMax(maxTTLSeconds, fromUS(created), t.now)
 	})
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // RevokeSession implements portico.Store.
 func (db *DB) RevokeSession(ctx context.Context, appID, id string) error {
 	return db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND id = ? AND revoked_at IS NULL`,
-			us(t.now), us(t.now), us(t.now), appID, id)
+		ended, err := endSession(ctx, t, appID, id)
 		if err != nil {
-			return fmt.Errorf("revoke session: %w", err)
+			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !ended {
 			return portico.NotFound("Session")
 		}
 		if hooked, err := appHooked(ctx, t, appID); err != nil || !hooked {
@@ -487,6 +533,9 @@ func (db *DB) RevokeUserSessions(ctx context.Context, appID, userID string) (int
 		_, err = t.exec(ctx, `UPDATE sessions SET revoked_at = ?, updated_at = ?, dead_at = ? WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL`,
 			us(t.now), us(t.now), us(t.now), appID, userID)
 		if err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, `UPDATE users SET live_sessions = 0 WHERE app_id = ? AND id = ?`, appID, userID); err != nil {
 			return err
 		}
 		for _, s := range live {
@@ -532,12 +581,12 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 	err := db.inWrite(ctx, func(t *tx) error {
 		s, reused, revoked, denied = nil, "", false, nil
 		var (
-			id, ttl        = "", 0
-			expires        int64
-			refreshExpires sql.NullInt64
+			id, userID, ttl = "", "", 0
+			expires         int64
+			refreshExpires  sql.NullInt64
 		)
-		err := t.queryRow(ctx, `SELECT id, ttl_seconds, expires_at, refresh_expires_at FROM sessions
-			WHERE app_id = ? AND refresh_hash = ? AND revoked_at IS NULL`+t.db.dialect.forUpdate(), appID, oldRefresh).Scan(&id, &ttl, &expires, &refreshExpires)
+		err := t.queryRow(ctx, `SELECT id, user_id, ttl_seconds, expires_at, refresh_expires_at FROM sessions
+			WHERE app_id = ? AND refresh_hash = ? AND revoked_at IS NULL`+t.db.dialect.forUpdate(), appID, oldRefresh).Scan(&id, &userID, &ttl, &expires, &refreshExpires)
 		if errors.Is(err, sql.ErrNoRows) {
 			// A hash rotated away before: someone holds a stolen copy, or
 			// raced the rightful client. Either way the session ends.
@@ -576,6 +625,13 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		if _, err := t.exec(ctx, `UPDATE sessions SET token_hash = ?, refresh_hash = ?, expires_at = ?, updated_at = ? WHERE app_id = ? AND id = ?`,
 			tokenHash, refreshHash, exp, us(t.now), appID, id); err != nil {
 			return fmt.Errorf("rotate session tokens: %w", err)
+		}
+		// An expired session that the refresh brings back is active again:
+		// it goes back on its user's live_sessions (docs/scaling.md).
+		if expires <= us(t.now) {
+			if _, err := t.exec(ctx, `UPDATE users SET live_sessions = live_sessions + 1 WHERE app_id = ? AND id = ?`, appID, userID); err != nil {
+				return fmt.Errorf("count refreshed session: %w", err)
+			}
 		}
 		s, err = scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.app_id = ? AND s.id = ?`, appID, id))
 		return err

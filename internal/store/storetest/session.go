@@ -424,7 +424,7 @@ func testSessionExtend(t *testing.T, f *Fixture) {
 	f.Clock.Advance(10 * time.Minute)
 	want := f.findSession(t, app.ID, s.ID)
 	want.ExpiresAt, want.UpdatedAt = f.Clock.Now().Add(3000*time.Second), f.Clock.Now()
-	got, err := f.Store.ExtendSession(f.Ctx, app.ID, s.ID, want.ExpiresAt)
+	got, err := f.Store.ExtendSession(f.Ctx, app.ID, s.ID, want.ExpiresAt, app.Settings.MaxSessionTTLSeconds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +439,7 @@ func testSessionExtend(t *testing.T, f *Fixture) {
 	// it (now + ttl_seconds, within max_session_ttl_seconds).
 	f.Clock.Advance(time.Second)
 	want.ExpiresAt, want.UpdatedAt = f.Clock.Now().Add(time.Minute), f.Clock.Now()
-	if got, err = f.Store.ExtendSession(f.Ctx, app.ID, s.ID, want.ExpiresAt); err != nil {
+	if got, err = f.Store.ExtendSession(f.Ctx, app.ID, s.ID, want.ExpiresAt, app.Settings.MaxSessionTTLSeconds); err != nil {
 		t.Fatal(err)
 	}
 	if d := diff(want, got); d != "" {
@@ -447,19 +447,19 @@ func testSessionExtend(t *testing.T, f *Fixture) {
 	}
 	// At expires_at the session has expired: a conflict, and no change.
 	f.Clock.Advance(time.Minute)
-	_, err = f.Store.ExtendSession(f.Ctx, app.ID, s.ID, f.Clock.Now().Add(time.Hour))
+	_, err = f.Store.ExtendSession(f.Ctx, app.ID, s.ID, f.Clock.Now().Add(time.Hour), app.Settings.MaxSessionTTLSeconds)
 	WantCode(t, err, portico.CodeConflict)
 	if d := diff(want, f.findSession(t, app.ID, s.ID)); d != "" {
 		t.Fatalf("an expired session changed (-want +got):\n%s", d)
 	}
 	// Revoked and unknown sessions are not found.
 	before := f.findSession(t, app.ID, r.ID)
-	_, err = f.Store.ExtendSession(f.Ctx, app.ID, r.ID, f.Clock.Now().Add(time.Hour))
+	_, err = f.Store.ExtendSession(f.Ctx, app.ID, r.ID, f.Clock.Now().Add(time.Hour), app.Settings.MaxSessionTTLSeconds)
 	WantCode(t, err, portico.CodeNotFound)
 	if d := diff(before, f.findSession(t, app.ID, r.ID)); d != "" {
 		t.Fatalf("a revoked session changed (-want +got):\n%s", d)
 	}
-	_, err = f.Store.ExtendSession(f.Ctx, app.ID, portico.NewID(portico.PrefixSession), f.Clock.Now().Add(time.Hour))
+	_, err = f.Store.ExtendSession(f.Ctx, app.ID, portico.NewID(portico.PrefixSession), f.Clock.Now().Add(time.Hour), app.Settings.MaxSessionTTLSeconds)
 	WantCode(t, err, portico.CodeNotFound)
 	// Extending says nothing to the webhook.
 	if es := f.events(t, app.ID); len(es) != events {
@@ -481,6 +481,9 @@ func testSessionExtendWithinMaxTTL(t *testing.T, f *Fixture) {
 	f.Clock.Advance(1000 * time.Second)
 	_, err := svc.ExtendSession(f.Ctx, app, s.ID, 7200-1000+1)
 	WantCode(t, err, portico.CodeValidation)
+	if e := portico.AsError(err); e.Field != "ttl_seconds" || e.Details["max_ttl_seconds"] != 7200-1000 {
+		t.Fatalf("refusal %+v, want field ttl_seconds and max_ttl_seconds %d", e, 7200-1000)
+	}
 	if got := f.findSession(t, app.ID, s.ID); !got.ExpiresAt.Equal(s.ExpiresAt) {
 		t.Fatalf("a refused extension moved expires_at to %v", got.ExpiresAt)
 	}
@@ -491,6 +494,18 @@ func testSessionExtendWithinMaxTTL(t *testing.T, f *Fixture) {
 	if limit := s.CreatedAt.Add(7200 * time.Second); !got.ExpiresAt.Equal(limit) || !f.findSession(t, app.ID, s.ID).ExpiresAt.Equal(limit) {
 		t.Fatalf("extended to %v, want the cap %v", got.ExpiresAt, limit)
 	}
+	// Past the cap, a revoked session is still not found and an expired
+	// one still a conflict: the state is refused first.
+	x, _ := f.userSession(t, app.ID, "u", f.expiringIn(time.Minute))
+	r, _ := f.userSession(t, app.ID, "u", nil)
+	if err := f.Store.RevokeSession(f.Ctx, app.ID, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.Clock.Advance(2 * time.Minute)
+	_, err = svc.ExtendSession(f.Ctx, app, x.ID, 7200*2)
+	WantCode(t, err, portico.CodeConflict)
+	_, err = svc.ExtendSession(f.Ctx, app, r.ID, 7200*2)
+	WantCode(t, err, portico.CodeNotFound)
 }
 
 func testSessionRevoke(t *testing.T, f *Fixture) {
@@ -668,7 +683,7 @@ func testSessionAnotherAppCannotSeeExtendRevokeOrRefreshIt(t *testing.T, f *Fixt
 
 	_, err := f.Store.FindSessionByID(f.Ctx, other.ID, s.ID)
 	WantCode(t, err, portico.CodeNotFound)
-	_, err = f.Store.ExtendSession(f.Ctx, other.ID, s.ID, f.Clock.Now().Add(24*time.Hour))
+	_, err = f.Store.ExtendSession(f.Ctx, other.ID, s.ID, f.Clock.Now().Add(24*time.Hour), other.Settings.MaxSessionTTLSeconds)
 	WantCode(t, err, portico.CodeNotFound)
 	WantCode(t, f.Store.RevokeSession(f.Ctx, other.ID, s.ID), portico.CodeNotFound)
 	_, err = f.Store.RevokeUserSessions(f.Ctx, other.ID, s.UserID)
@@ -697,5 +712,157 @@ func testSessionAnotherAppCannotSeeExtendRevokeOrRefreshIt(t *testing.T, f *Fixt
 	// The refresh token still works for its own app.
 	if _, _, err := f.rotate(app.ID, refresh); err != nil {
 		t.Fatalf("refresh after the other app's attempts: %v", err)
+	}
+}
+
+// testSessionLimitCountNeverUnderstates: the count that spares session
+// creation a read of the user's sessions may overstate (sessions that
+// expired) but never understate, through every way a session ends or comes
+// back: a revoked session that had already expired does not come off it,
+// and a refresh that revives an expired session puts it back.
+func testSessionLimitCountNeverUnderstates(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "count")
+	two := portico.SessionLimit{Max: 2, Policy: portico.PolicyReject}
+	create := func(ext string) error {
+		t.Helper()
+		_, _, _, err := f.newSession(app.ID, ext, portico.HashToken(portico.NewID("code_")), two)
+		return err
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Revoking an expired session: a and b expire, c is counted exactly
+	// (one), then a is revoked; d makes two, and e is one too many.
+	a, _, _, err := f.newSession(app.ID, "u", portico.HashToken(portico.NewID("code_")), two)
+	must(err)
+	must(create("u"))
+	f.Clock.Advance(2 * time.Hour)
+	must(create("u"))
+	must(f.Store.RevokeSession(f.Ctx, app.ID, a.ID))
+	must(create("u"))
+	WantCode(t, create("u"), portico.CodeSessionLimitReached)
+
+	// Reviving an expired session by a refresh: r expires; s is counted
+	// over it, x exactly (two: s and x); x is revoked, and r comes back by
+	// its refresh token: r and s are two, and y is one too many.
+	_, _, r0 := f.refreshableSession(t, app.ID, "v", time.Minute, time.Hour)
+	f.Clock.Advance(2 * time.Minute)
+	must(create("v"))
+	x, _, _, err := f.newSession(app.ID, "v", portico.HashToken(portico.NewID("code_")), two)
+	must(err)
+	must(f.Store.RevokeSession(f.Ctx, app.ID, x.ID))
+	if _, _, _, _, err := f.rotateTo(app.ID, r0); err != nil {
+		t.Fatal(err)
+	}
+	WantCode(t, create("v"), portico.CodeSessionLimitReached)
+
+	// Revoking all of a user's sessions leaves none counted.
+	w, _, _, err := f.newSession(app.ID, "w", portico.HashToken(portico.NewID("code_")), two)
+	must(err)
+	must(create("w"))
+	if _, err := f.Store.RevokeUserSessions(f.Ctx, app.ID, w.UserID); err != nil {
+		t.Fatal(err)
+	}
+	must(create("w"))
+	must(create("w"))
+	WantCode(t, create("w"), portico.CodeSessionLimitReached)
+}
+
+// testFindSessionByTokenHashConcurrent: lookups made at once (which
+// PostgreSQL answers several to a statement) each get their own row: the
+// session of their own token and its own user, the same row for callers of
+// the same token, and none for a hash that names nothing.
+func testFindSessionByTokenHashConcurrent(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "many")
+	const sessions, callers = 40, 400
+	ids := make([]string, sessions)
+	users := make([]string, sessions)
+	hashes := make([][]byte, sessions+1)
+	for i := range sessions {
+		s, hash := f.userSession(t, app.ID, fmt.Sprint("u", i%(sessions/2)), nil)
+		ids[i], users[i], hashes[i] = s.ID, s.UserID, hash
+	}
+	_, hashes[sessions] = portico.NewToken(portico.PrefixSessionToken)
+	start := make(chan struct{})
+	errs := make(chan error, callers)
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			i := c % (sessions + 1)
+			s, u, err := f.Store.FindSessionByTokenHash(f.Ctx, hashes[i])
+			switch {
+			case i == sessions && portico.ErrorCode(err) != portico.CodeNotFound:
+				errs <- fmt.Errorf("unknown hash: %v, %v", s, err)
+			case i == sessions:
+			case err != nil:
+				errs <- fmt.Errorf("caller %d: %v", c, err)
+			case s.ID != ids[i] || u.ID != users[i] || s.UserID != users[i]:
+				errs <- fmt.Errorf("caller %d got session %s of %s (user %s), want %s of %s", c, s.ID, s.UserID, u.ID, ids[i], users[i])
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// testFindSessionByTokenHashSeesRevocation: a lookup made after a
+// revocation committed does not find the session, even while other lookups
+// keep the store busy (on PostgreSQL: a statement in flight when the
+// request arrived does not answer it).
+func testFindSessionByTokenHashSeesRevocation(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "revoked")
+	_, busy := f.userSession(t, app.ID, "busy", nil)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, _, err := f.Store.FindSessionByTokenHash(f.Ctx, busy); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+	for i := range 30 {
+		s, hash := f.userSession(t, app.ID, fmt.Sprint("u", i), nil)
+		// A lookup just before the revocation, still in flight or not.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.Store.FindSessionByTokenHash(f.Ctx, hash)
+		}()
+		if _, _, err := f.Store.FindSessionByTokenHash(f.Ctx, hash); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Store.RevokeSession(f.Ctx, app.ID, s.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := f.Store.FindSessionByTokenHash(f.Ctx, hash)
+		if err == nil && got.RevokedAt == nil {
+			t.Fatalf("session %d found unrevoked after its revocation committed", i)
+		}
 	}
 }

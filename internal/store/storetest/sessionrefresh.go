@@ -66,7 +66,7 @@ func testSessionRefreshRotates(t *testing.T, f *Fixture) {
 
 	// An extended session keeps its longer expiry through a refresh.
 	extended := f.Clock.Now().Add(3600 * time.Second)
-	if _, err := f.Store.ExtendSession(f.Ctx, app.ID, s.ID, extended); err != nil {
+	if _, err := f.Store.ExtendSession(f.Ctx, app.ID, s.ID, extended, app.Settings.MaxSessionTTLSeconds); err != nil {
 		t.Fatal(err)
 	}
 	f.Clock.Advance(time.Second)
@@ -227,7 +227,7 @@ func testSessionPurge(t *testing.T, f *Fixture) {
 	}
 	refreshable, _, _ := f.refreshableSession(t, app.ID, "u", time.Minute, 24*time.Hour)
 	extended, _ := f.userSession(t, app.ID, "u", f.expiringIn(time.Minute))
-	if _, err := f.Store.ExtendSession(f.Ctx, app.ID, extended.ID, t0.Add(2*time.Hour)); err != nil {
+	if _, err := f.Store.ExtendSession(f.Ctx, app.ID, extended.ID, t0.Add(2*time.Hour), app.Settings.MaxSessionTTLSeconds); err != nil {
 		t.Fatal(err)
 	}
 	theirs, _ := f.userSession(t, other.ID, "u", f.expiringIn(time.Minute))

@@ -64,7 +64,7 @@ type options struct {
 // bareServerFlag, as the first argument, makes the bench the ceiling server.
 const bareServerFlag = "-bare-server"
 
-var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "me_1m", "list", "list64", "create", "create_heavy"}
+var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "perform", "mcp_call", "me_1m", "list", "list64", "create", "create_heavy"}
 
 func main() {
 	var (
@@ -203,6 +203,9 @@ type engine struct {
 	// pages are the paths and queries of every page of the list user's
 	// sessions, collected by walking the list once.
 	pages []string
+	// agentToken is the session token of the user the perform and
+	// mcp_call scenarios act for.
+	agentToken string
 }
 
 // row is one line of the table.
@@ -455,7 +458,7 @@ func (b *bench) startPortico(ctx context.Context, e *engine, scenario string) (t
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"serve", "--addr", addr, "--log-format", "json", "--rate-limit-key", "0", "--rate-limit-ip", "0"}
+	args := []string{"serve", "--addr", addr, "--log-format", "json", "--rate-limit-key", "0", "--rate-limit-ip", "0", "--allow-private-upstreams"}
 	args = append(args, e.storeArgs()...)
 	// The key goes in the environment: portico refuses it as a flag.
 	var env []string
@@ -581,7 +584,7 @@ func (b *bench) runPgbench(ctx context.Context, e *engine) *row {
 // levelOf says how much of the store a scenario needs.
 func levelOf(scenario string) int {
 	switch scenario {
-	case "me_1k", "extend", "extend_hot":
+	case "me_1k", "extend", "extend_hot", "perform", "mcp_call":
 		return 1
 	}
 	return 2
@@ -731,6 +734,39 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 				return req
 			}
 		}, conns, nil
+
+	case "perform", "mcp_call":
+		if e.agentToken == "" {
+			tok, err := setupAgent(ctx, c, base, e)
+			if err != nil {
+				return nil, 0, err
+			}
+			e.agentToken = tok
+		}
+		method, path, body, headers := "POST", "/v1/perform", performBody, map[string]string{"Authorization": "Bearer " + e.apiKey}
+		if sc == "mcp_call" {
+			path, body = "/mcp", mcpCallBody
+			headers = map[string]string{"Authorization": "Bearer " + e.agentToken, "Accept": "application/json, text/event-stream",
+				"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "bench_api_get_item"}
+		}
+		headers["Content-Type"] = "application/json"
+		if err := checkCall(ctx, c, method, base+path, headers, body); err != nil {
+			return nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		u, _ := url.Parse(base + path)
+		return func(int) func() *http.Request {
+			req := newRequest(method, u)
+			for k, v := range headers {
+				req.Header[k] = []string{v}
+			}
+			rb := &replayBody{b: []byte(body)}
+			return func() *http.Request {
+				rb.off = 0
+				req.Body = rb
+				req.ContentLength = int64(len(rb.b))
+				return req
+			}
+		}, b.o.conns, nil
 
 	case "create", "create_heavy":
 		var created struct {
@@ -971,6 +1007,7 @@ const (
 	largeVsSmall = 0.10
 	heavyVsFresh = 0.10
 	extendVsMe   = 3.0
+	mcpVsPerform = 0.5
 	// On PostgreSQL /v1/me is held to the same server's pgbench -S.
 	mePgbenchShare = 0.5
 	mePGCPU        = 20.0 // µs
@@ -995,7 +1032,7 @@ func storeCPU(r *row) float64 {
 // evaluate fills each row's ratios, target and verdict.
 func evaluate(rows []*row, o *options) {
 	var bare *row
-	me1k, created := map[string]*row{}, map[string]*row{}
+	me1k, created, performed := map[string]*row{}, map[string]*row{}, map[string]*row{}
 	var pgb *row
 	for _, r := range rows {
 		if r.err != nil {
@@ -1008,6 +1045,8 @@ func evaluate(rows []*row, o *options) {
 			me1k[r.engine] = r
 		case "create":
 			created[r.engine] = r
+		case "perform":
+			performed[r.engine] = r
 		case "pgbench":
 			pgb = r
 		}
@@ -1073,6 +1112,14 @@ func evaluate(rows []*row, o *options) {
 			check(fmt.Sprintf("CPU per extend ≤3× /v1/me (%.1f×)", x), x <= extendVsMe, fmt.Sprintf("CPU per extend %.1f× /v1/me", x))
 		case "list":
 			check(fmt.Sprintf("p99 ≤5 ms (%d conn)", r.conns), r.res.p99 <= listP99, fmt.Sprintf("p99 %s", ms(r.res.p99)))
+		case "mcp_call":
+			p := performed[r.engine]
+			if p == nil || p.res.rps() == 0 {
+				check("≥50% of POST /v1/perform req/s", false, "no perform run to compare with")
+				break
+			}
+			x := r.res.rps() / p.res.rps()
+			check(fmt.Sprintf("≥50%% of POST /v1/perform req/s (%.0f%%)", 100*x), x >= mcpVsPerform, fmt.Sprintf("req/s %.0f%% of perform", 100*x))
 		case "create", "create_heavy":
 			if r.engine == "sqlite" {
 				check("≥2000/s", r.res.rps() >= createRate, fmt.Sprintf("%.0f/s", r.res.rps()))

@@ -191,6 +191,7 @@ func startInProc(ctx context.Context, e *engine, logPath string) (*inProc, error
 	cfg.RateLimitKey, cfg.RateLimitKeyBurst = 0, 200
 	cfg.RateLimitIP, cfg.RateLimitIPBurst = 0, 100
 	cfg.ShutdownTimeout = 15 * time.Second
+	cfg.AllowPrivateUpstreams = true
 	cfg.LogOutput = lf
 	srv, err := cli.NewServer(ctx, cfg)
 	if err != nil {

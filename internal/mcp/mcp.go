@@ -95,7 +95,7 @@ func New(o Options) *Handler {
 	// The SDK's own DNS-rebinding check refuses a loopback listener behind
 	// a reverse proxy; Handler.checkHost does it knowing the public URL.
 	h.stateless = sdk.NewStreamableHTTPHandler(serverOf, &sdk.StreamableHTTPOptions{
-		Stateless: true, Logger: o.Logger, DisableLocalhostProtection: true, MaxRequestBodyBytes: maxBody})
+		Stateless: true, JSONResponse: true, Logger: o.Logger, DisableLocalhostProtection: true, MaxRequestBodyBytes: maxBody})
 	stateful := sdk.NewStreamableHTTPHandler(serverOf, &sdk.StreamableHTTPOptions{
 		Logger: o.Logger, DisableLocalhostProtection: true, MaxRequestBodyBytes: maxBody, SessionTimeout: o.SessionTimeout})
 	// The SDK binds a session to the TokenInfo.UserID of the request that

@@ -40,7 +40,7 @@ func (h *Handler) newServer(a *portico.Agent, tools []portico.AgentTool, legacy 
 	})
 	listed := map[string]bool{}
 	for i := range tools {
-		h.addTool(s, a, &tools[i])
+		h.addTool(s, a, &tools[i], legacy)
 		listed[tools[i].Name] = true
 	}
 	if legacy {
@@ -74,7 +74,7 @@ func (h *Handler) syncTools(ctx context.Context, s *sdk.Server, a *portico.Agent
 	for i := range tools {
 		now[tools[i].Name] = true
 		if !listed[tools[i].Name] {
-			h.addTool(s, a, &tools[i])
+			h.addTool(s, a, &tools[i], true)
 			listed[tools[i].Name] = true
 		}
 	}
@@ -91,7 +91,9 @@ func (h *Handler) syncTools(ctx context.Context, s *sdk.Server, a *portico.Agent
 	return nil
 }
 
-func (h *Handler) addTool(s *sdk.Server, a *portico.Agent, t *portico.AgentTool) {
+// addTool registers t; recheck tells that the server outlives the request
+// (a 2025-era session), so that each call checks the tool again.
+func (h *Handler) addTool(s *sdk.Server, a *portico.Agent, t *portico.AgentTool, recheck bool) {
 	open := t.Hints.OpenWorld
 	tool := &sdk.Tool{Name: t.Name, Title: t.Title, Description: t.Description, InputSchema: t.InputSchema,
 		Annotations: &sdk.ToolAnnotations{Title: t.Title, ReadOnlyHint: t.Hints.ReadOnly, IdempotentHint: t.Hints.Idempotent, OpenWorldHint: &open},
@@ -100,23 +102,27 @@ func (h *Handler) addTool(s *sdk.Server, a *portico.Agent, t *portico.AgentTool)
 		d := t.Hints.Destructive
 		tool.Annotations.DestructiveHint = &d
 	}
-	name := t.Name
 	s.AddTool(tool, func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
-		return h.callTool(ctx, a, name, req)
+		t := t
+		if recheck {
+			// A session's list may be older than a change of the app's
+			// integrations.
+			again, err := h.svc.AgentTool(ctx, a, t.Name)
+			if portico.ErrorCode(err) == portico.CodeNotFound {
+				return nil, unknownTool(t.Name)
+			}
+			if err != nil {
+				return nil, h.internalError(err)
+			}
+			t = again
+		}
+		return h.callTool(ctx, a, t, req)
 	})
 }
 
 // callTool runs a tool as POST /v1/perform runs its action.
-func (h *Handler) callTool(ctx context.Context, a *portico.Agent, name string, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
-	// Scope is checked again at the call: a session's list may be older
-	// than a change of the app's integrations.
-	t, err := h.svc.AgentTool(ctx, a, name)
-	if portico.ErrorCode(err) == portico.CodeNotFound {
-		return nil, unknownTool(name)
-	}
-	if err != nil {
-		return nil, h.internalError(err)
-	}
+func (h *Handler) callTool(ctx context.Context, a *portico.Agent, t *portico.AgentTool, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+	name := t.Name
 	args := req.Params.Arguments
 	if len(args) == 0 || string(args) == "null" {
 		args = json.RawMessage("{}")
@@ -128,7 +134,7 @@ func (h *Handler) callTool(ctx context.Context, a *portico.Agent, name string, r
 		h.awaitConnection(ctx, a, t)
 	}
 	res, err := h.svc.Perform(ctx, a.App, portico.PerformRequest{User: a.Ref, Integration: t.Integration.Slug, Action: t.Action.Name,
-		Input: args, Session: a.Session})
+		Input: args, Agent: a, Definition: t.Integration})
 	var cr *portico.ConnectionRequired
 	switch {
 	case errors.As(err, &cr):

@@ -56,11 +56,15 @@ type PerformRequest struct {
 	Input  json.RawMessage
 	// Request is a raw request instead of an action.
 	Request *RawRequest
-	// Session, when the caller holds one of the user's sessions (an agent
-	// with its token), is the session whose configuration URL a
-	// connection_required answer gives; nil: the user's newest suitable
-	// one, or a new one.
-	Session *Session
+	// Agent, for a call over MCP, is the caller: the user it resolved is
+	// not looked up again, and a connection_required answer gives a
+	// configuration URL of its session, if it has one (nil: the user's
+	// newest suitable session, or a new one).
+	Agent *Agent
+	// Definition is the integration Integration names, when the caller
+	// has just read it (the MCP server does, to find the tool); nil: read
+	// here.
+	Definition *Integration
 }
 
 // RawRequest is a request relative to the integration's base URL.
@@ -156,9 +160,12 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 	if in.Request != nil && len(in.Input) > 0 {
 		return nil, Invalidf("input", "input goes with action; a raw request carries its own query and body.")
 	}
-	integ, err := s.FindIntegration(ctx, app.ID, in.Integration)
-	if err != nil {
-		return nil, NameNotFound(err, "Integration", "integration", in.Integration)
+	integ := in.Definition
+	var err error
+	if integ == nil || integ.Slug != in.Integration || integ.AppID != app.ID {
+		if integ, err = s.FindIntegration(ctx, app.ID, in.Integration); err != nil {
+			return nil, NameNotFound(err, "Integration", "integration", in.Integration)
+		}
 	}
 	var req *UpstreamRequest
 	if in.Request != nil {
@@ -169,8 +176,10 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 	if err != nil {
 		return nil, err
 	}
-	user, err := s.findUserRef(ctx, app.ID, in.User)
-	if err != nil {
+	var user *User
+	if in.Agent != nil && in.Agent.User != nil {
+		user = in.Agent.User
+	} else if user, err = s.findUserRef(ctx, app.ID, in.User); err != nil {
 		if in.User.ID != nil {
 			err = NameNotFound(err, "User", "user.id", *in.User.ID)
 		}
@@ -267,7 +276,10 @@ func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integr
 func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integration, user *User, in PerformRequest, reason string) error {
 	cr := &ConnectionRequired{Integration: integ.Slug, IntegrationName: integ.Name, Reason: reason}
 	ref := in.User
-	sess := in.Session
+	var sess *Session
+	if in.Agent != nil {
+		sess = in.Agent.Session
+	}
 	if sess == nil {
 		var err error
 		if sess, err = s.newestSessionFor(ctx, app, integ, user); err != nil {

@@ -15,7 +15,7 @@ import (
 )
 
 // connectionKeys are the only keys a connection may have on the wire.
-var connectionKeys = []string{"created_at", "expires_at", "fields", "id", "integration", "status", "updated_at", "user_id"}
+var connectionKeys = []string{"account_label", "created_at", "expires_at", "fields", "id", "integration", "settings", "status", "updated_at", "user_id"}
 
 func checkConnectionShape(t *testing.T, c map[string]any) {
 	t.Helper()
@@ -438,14 +438,14 @@ func TestConnections_ServiceForHostedPage(t *testing.T) {
 			t.Fatalf("shown %v, want %v", shown, want)
 		}
 		v := w.value(e, "sk_form")
-		c, created, err := e.Svc.ConnectForSession(ctx, sess, user, "stripe", portico.Credentials{"api_key": v})
+		c, created, err := e.Svc.ConnectForSession(ctx, sess, user, "stripe", portico.Credentials{"api_key": v}, nil)
 		if err != nil || !created || c.Status != portico.StatusConnected {
 			t.Fatalf("connect: %+v %v %v", c, created, err)
 		}
-		if _, _, err := e.Svc.ConnectForSession(ctx, sess, user, "github", portico.Credentials{"access_token": "x"}); portico.ErrorCode(err) != portico.CodeNotFound {
+		if _, _, err := e.Svc.ConnectForSession(ctx, sess, user, "github", portico.Credentials{"access_token": "x"}, nil); portico.ErrorCode(err) != portico.CodeNotFound {
 			t.Fatalf("an integration the session may not show: %v", err)
 		}
-		if _, _, err := e.Svc.ConnectForSession(ctx, sess, user, "vip-tool", portico.Credentials{"api_key": "x"}); portico.ErrorCode(err) != portico.CodeNotFound {
+		if _, _, err := e.Svc.ConnectForSession(ctx, sess, user, "vip-tool", portico.Credentials{"api_key": "x"}, nil); portico.ErrorCode(err) != portico.CodeNotFound {
 			t.Fatalf("an integration restricted to another account: %v", err)
 		}
 		state, _ = e.Svc.SessionState(ctx, sess, user)

@@ -118,7 +118,7 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			{name: "kept", method: "GET", path: "/v1/integrations/github", status: 200, readOnly: true, check: func(t *testing.T, r response) {
 				secretStored("github", clientSecret)(t, r)
 				o := authOf(r.Body)["oauth2"].(map[string]any)
-				if r.Body["name"] != "GitHub EE" || o["client_id"] != "Iv1.def" || !reflect.DeepEqual(o["scopes"], []any{"repo"}) || o["client_secret"] != "********" {
+				if r.Body["name"] != "GitHub EE" || o["client_id"] != "Iv1.def" || !reflect.DeepEqual(o["scopes"], []any{map[string]any{"name": "repo", "description": ""}}) || o["client_secret"] != "********" {
 					t.Errorf("got %s", r.Raw)
 				}
 			}},
@@ -156,6 +156,8 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 					"account_ids": []any{},
 					"actions": []any{map[string]any{"name": "list-deals", "description": "List deals.", "method": "GET", "path": "/deals/{pipeline}",
 						"input_schema": map[string]any{"type": "object", "properties": map[string]any{"pipeline": map[string]any{"type": "string"}}}}},
+					"description": nil, "logo_url": nil, "brand_color": nil, "source_url": nil, "guide": nil,
+					"settings_fields": []any{}, "headers": map[string]any{}, "verify": nil,
 					"created_at": now, "updated_at": now}
 				if !reflect.DeepEqual(r.Body, want) {
 					got, _ := json.Marshal(r.Body)
@@ -221,7 +223,7 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			put("token_url with a query", "gh3", map[string]any{"template": "github",
 				"auth": map[string]any{"oauth2": map[string]any{"client_id": "x", "token_url": "https://github.com/t?x=1"}}}, 422, "validation_failed", "auth.oauth2.token_url"),
 			put("a scope with a space", "gh3", map[string]any{"template": "github",
-				"auth": map[string]any{"oauth2": map[string]any{"client_id": "x", "scopes": []string{"repo user"}}}}, 422, "validation_failed", "auth.oauth2.scopes"),
+				"auth": map[string]any{"oauth2": map[string]any{"client_id": "x", "scopes": []string{"repo user"}}}}, 422, "validation_failed", "auth.oauth2.scopes[0].name"),
 			put("a client_id with a line break", "gh3", map[string]any{"template": "github",
 				"auth": map[string]any{"oauth2": map[string]any{"client_id": "x\r\ny"}}}, 422, "validation_failed", "auth.oauth2.client_id"),
 

@@ -18,6 +18,14 @@ func bearer(field string) *Inject {
 	return &Inject{Header: "Authorization", Format: "Bearer {" + field + "}"}
 }
 
+func scopes(names ...string) []Scope {
+	out := []Scope{}
+	for _, n := range names {
+		out = append(out, Scope{Name: n})
+	}
+	return out
+}
+
 func schema(s string) json.RawMessage { return json.RawMessage(s) }
 
 var catalog = map[string]Integration{
@@ -26,7 +34,7 @@ var catalog = map[string]Integration{
 		Auth: AuthConfig{Type: AuthOAuth2, OAuth2: &OAuth2Config{
 			AuthorizeURL: "https://github.com/login/oauth/authorize",
 			TokenURL:     "https://github.com/login/oauth/access_token",
-			Scopes:       []string{"repo", "read:user"},
+			Scopes:       scopes("repo", "read:user"),
 		}, Inject: bearer(TokenAccess)},
 		Actions: []Action{
 			{Name: "get-user", Description: "Get the authenticated GitHub user.", Method: "GET", Path: "/user"},
@@ -43,7 +51,7 @@ var catalog = map[string]Integration{
 			// refresh token.
 			AuthorizeURL: "https://accounts.google.com/o/oauth2/v2/auth?access_type=offline&prompt=consent",
 			TokenURL:     "https://oauth2.googleapis.com/token",
-			Scopes:       []string{"openid", "email", "profile"},
+			Scopes:       scopes("openid", "email", "profile"),
 		}, Inject: bearer(TokenAccess)},
 		Actions: []Action{
 			{Name: "get-userinfo", Description: "Get the Google account's profile.", Method: "GET", Path: "/oauth2/v3/userinfo"},
@@ -54,7 +62,7 @@ var catalog = map[string]Integration{
 		Auth: AuthConfig{Type: AuthOAuth2, OAuth2: &OAuth2Config{
 			AuthorizeURL: "https://accounts.google.com/o/oauth2/v2/auth?access_type=offline&prompt=consent",
 			TokenURL:     "https://oauth2.googleapis.com/token",
-			Scopes:       []string{"https://www.googleapis.com/auth/calendar.events"},
+			Scopes:       scopes("https://www.googleapis.com/auth/calendar.events"),
 		}, Inject: bearer(TokenAccess)},
 		Actions: []Action{
 			{Name: "list-calendars", Description: "List the user's calendars.", Method: "GET", Path: "/users/me/calendarList"},
@@ -67,7 +75,7 @@ var catalog = map[string]Integration{
 		Auth: AuthConfig{Type: AuthOAuth2, OAuth2: &OAuth2Config{
 			AuthorizeURL: "https://slack.com/oauth/v2/authorize",
 			TokenURL:     "https://slack.com/api/oauth.v2.access",
-			Scopes:       []string{"channels:read", "chat:write"},
+			Scopes:       scopes("channels:read", "chat:write"),
 		}, Inject: bearer(TokenAccess)},
 		Actions: []Action{
 			{Name: "list-channels", Description: "List the workspace's public channels.", Method: "GET", Path: "/conversations.list",
@@ -81,7 +89,7 @@ var catalog = map[string]Integration{
 		Auth: AuthConfig{Type: AuthOAuth2, OAuth2: &OAuth2Config{
 			AuthorizeURL: "https://api.notion.com/v1/oauth/authorize?owner=user",
 			TokenURL:     "https://api.notion.com/v1/oauth/token",
-			Scopes:       []string{},
+			Scopes:       scopes(),
 		}, Inject: bearer(TokenAccess)},
 		Actions: []Action{
 			{Name: "search", Description: "Search the pages and databases shared with the integration.", Method: "POST", Path: "/search",
@@ -95,7 +103,7 @@ var catalog = map[string]Integration{
 		Auth: AuthConfig{Type: AuthOAuth2, OAuth2: &OAuth2Config{
 			AuthorizeURL: "https://app.hubspot.com/oauth/authorize",
 			TokenURL:     "https://api.hubapi.com/oauth/v1/token",
-			Scopes:       []string{"crm.objects.contacts.read"},
+			Scopes:       scopes("crm.objects.contacts.read"),
 		}, Inject: bearer(TokenAccess)},
 		Actions: []Action{
 			{Name: "list-contacts", Description: "List CRM contacts.", Method: "GET", Path: "/crm/v3/objects/contacts",
@@ -107,7 +115,7 @@ var catalog = map[string]Integration{
 		Auth: AuthConfig{Type: AuthOAuth2, OAuth2: &OAuth2Config{
 			AuthorizeURL: "https://login.salesforce.com/services/oauth2/authorize",
 			TokenURL:     "https://login.salesforce.com/services/oauth2/token",
-			Scopes:       []string{"api", "refresh_token"},
+			Scopes:       scopes("api", "refresh_token"),
 		}, Inject: bearer(TokenAccess)},
 		Actions: []Action{
 			{Name: "query", Description: "Run a SOQL query.", Method: "GET", Path: "/services/data/v60.0/query",
@@ -128,7 +136,7 @@ var catalog = map[string]Integration{
 		Auth: AuthConfig{Type: AuthOAuth2, OAuth2: &OAuth2Config{
 			AuthorizeURL: "https://linear.app/oauth/authorize",
 			TokenURL:     "https://api.linear.app/oauth/token",
-			Scopes:       []string{"read"},
+			Scopes:       scopes("read"),
 		}, Inject: bearer(TokenAccess)},
 		Actions: []Action{
 			{Name: "graphql", Description: "Run a Linear GraphQL query.", Method: "POST", Path: "/graphql",
@@ -157,12 +165,6 @@ var catalog = map[string]Integration{
 				InputSchema: schema(`{"type":"object","properties":{"model":{"type":"string"},"messages":{"type":"array","items":{"type":"object"}}},"required":["model","messages"]}`)},
 		},
 	},
-}
-
-// baseURLHints explain, for templates without a base_url, what to give.
-var baseURLHints = map[string]string{
-	"salesforce": "your org's instance URL, e.g. https://yourorg.my.salesforce.com",
-	"jira":       "your site's URL, e.g. https://your-site.atlassian.net",
 }
 
 // Template returns a fresh copy of the catalogue template slug, with

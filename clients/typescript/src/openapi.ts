@@ -962,7 +962,10 @@ export interface components {
         });
         /** @description An integration's OAuth2 client as the API shows it. */
         OAuth2: {
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description May hold `{setting}` placeholders, filled from the settings the user enters before authorizing.
+             */
             authorize_url: string;
             /** Format: uri */
             token_url: string;
@@ -972,7 +975,69 @@ export interface components {
              * @enum {string|null}
              */
             client_secret: "********" | null;
-            scopes: string[];
+            scopes: components["schemas"]["Scope"][];
+            /**
+             * @description Joins the scopes in the authorize request.
+             * @enum {string}
+             */
+            scope_separator: " " | ",";
+            /** @description Extra authorize parameters, e.g. `access_type=offline`. */
+            authorize_params: {
+                [key: string]: string;
+            };
+            /** @description Whether the authorization sends a PKCE S256 challenge. */
+            pkce: boolean;
+            /**
+             * @description How the client authenticates to the token endpoint; null: detected.
+             * @enum {string|null}
+             */
+            token_endpoint_auth_method: "client_secret_post" | "client_secret_basic" | null;
+        };
+        /** @description An OAuth2 scope and what it grants, in plain words. */
+        Scope: {
+            name: string;
+            /** @description Plain words; `""` when none was given. */
+            description: string;
+        };
+        /** @description A scope and what it grants. A plain string is accepted too, as the name of a scope without description (the form before descriptions). */
+        ScopePut: {
+            /** @description Without spaces, quotes, backslashes or the scope separator. */
+            name: string;
+            /** @description One line of plain words. */
+            description?: string;
+        };
+        /** @description Where a user finds a credential: numbered steps and the provider's page. */
+        Guide: {
+            /** @description 1 to 20 steps. */
+            steps: string[];
+            /**
+             * Format: uri
+             * @description https: the page where the credential is created.
+             */
+            url: string;
+        };
+        /** @description A non-secret per-connection value (a subdomain, a region), used as `{name}` in `base_url`, `headers` and `verify.path`. */
+        SettingsField: {
+            /** @description Not the name of a credential field. */
+            name: string;
+            label: string;
+            /** @description An RE2 regular expression the value must match. */
+            pattern?: string;
+            /** @description An example value the hosted page shows. */
+            placeholder?: string;
+            /** @description May be left empty; only required fields may be used in `base_url`, the OAuth2 URLs and `verify.path`. */
+            optional?: boolean;
+        };
+        /** @description A cheap authenticated request that proves a credential at connect time (docs/catalog-data.md): 401 or 403 rejects it (422, nothing stored); a provider unreachable, or another answer, stores it with a warning. */
+        Verify: {
+            /** @enum {string} */
+            method: "GET" | "POST";
+            /** @description Relative to the base URL; may hold `{setting}` placeholders of required settings fields. */
+            path: string;
+            /** @description 200 when left out. */
+            expected_status?: number;
+            /** @description An RFC 6901 JSON pointer to the account label in the answer (`/login`), shown as "Connected as …"; `""` for none. */
+            label_pointer?: string;
         };
         /** @description The OAuth2 client of an IntegrationPut. With a template, each field given replaces the template's. */
         OAuth2Put: {
@@ -990,8 +1055,24 @@ export interface components {
             client_id?: string;
             /** @description Write-only, at most 1024 bytes. Omitted or `********`: keep the stored secret (sending `********` when none is stored is a 422). `""`: remove it (a public client). */
             client_secret?: string;
-            /** @description Scopes to request; each without spaces, quotes or backslashes. */
-            scopes?: string[];
+            /** @description Scopes to request: objects with a plain-words description, or plain names. */
+            scopes?: components["schemas"]["ScopePut"][];
+            /**
+             * @description `" "` (default) or `","` where the provider documents it.
+             * @enum {string}
+             */
+            scope_separator?: " " | ",";
+            /** @description At most 20 extra authorize parameters; not client_id, redirect_uri, response_type, state, scope or the PKCE ones. */
+            authorize_params?: {
+                [key: string]: string;
+            };
+            /** @description Default true; false for a provider that documents no PKCE support. */
+            pkce?: boolean;
+            /**
+             * @description Left out: detected.
+             * @enum {string}
+             */
+            token_endpoint_auth_method?: "client_secret_post" | "client_secret_basic";
         };
         IntegrationAuth: {
             type: components["schemas"]["AuthType"];
@@ -1042,10 +1123,7 @@ export interface components {
             name: string;
             /** @description Such as `crm` or `file-storage` (what Apideck calls a unified API); null when none. */
             category: string | null;
-            /**
-             * Format: uri
-             * @description The URL the actions' paths are relative to, without a trailing slash.
-             */
+            /** @description The URL the actions' paths are relative to, without a trailing slash; may hold `{setting}` placeholders of required settings fields, in the host or the path, filled from each connection's settings. */
             base_url: string;
             /** @description The catalogue template it was made from; null when none. */
             template: string | null;
@@ -1053,6 +1131,23 @@ export interface components {
             /** @description Only members of these accounts may connect it; empty: every user. */
             account_ids: string[];
             actions: components["schemas"]["Action"][];
+            /** @description One line of plain words; null when none. */
+            description: string | null;
+            /** Format: uri */
+            logo_url: string | null;
+            brand_color: string | null;
+            /**
+             * Format: uri
+             * @description The provider documentation page the definition's facts come from.
+             */
+            source_url: string | null;
+            guide: components["schemas"]["Guide"] | null;
+            settings_fields: components["schemas"]["SettingsField"][];
+            /** @description Sent with every request; values may hold `{setting}` placeholders (a header whose setting is empty is left out). */
+            headers: {
+                [key: string]: string;
+            };
+            verify: components["schemas"]["Verify"] | null;
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
         };
@@ -1067,16 +1162,28 @@ export interface components {
             name?: string;
             /** @description A slug such as `crm` or `file-storage`; `""` for none (to drop a template's). */
             category?: string;
-            /**
-             * Format: uri
-             * @description https, without user info, query or fragment, to a public host (see the operation).
-             */
+            /** @description https, without user info, query or fragment, to a public host (see the operation); may hold `{setting}` placeholders of required settings fields. */
             base_url?: string;
             auth?: components["schemas"]["IntegrationAuthPut"];
             /** @description Restricts the integration to members of these existing accounts (unknown ids: 422); empty: every user. */
             account_ids?: components["schemas"]["AccountIDValue"][];
             /** @description Replaces the template's actions when given. */
             actions?: components["schemas"]["ActionPut"][];
+            /** @description One line of plain words; `""` for none. */
+            description?: string;
+            /** @description An https URL; `""` for none. */
+            logo_url?: string;
+            /** @description `#rrggbb` (stored in lower case); `""` for none. */
+            brand_color?: string;
+            /** @description An https URL; `""` for none. */
+            source_url?: string;
+            guide?: components["schemas"]["Guide"];
+            settings_fields?: components["schemas"]["SettingsField"][];
+            /** @description At most 20 static headers for every request (an API version). Not Authorization, the injected header or a framing header; values may use `{setting}` placeholders. */
+            headers?: {
+                [key: string]: string;
+            };
+            verify?: components["schemas"]["Verify"];
         } & ({
             /**
              * @description A template of the built-in catalogue. `salesforce` and `jira` need `base_url` (the org's or site's own URL).
@@ -1086,10 +1193,7 @@ export interface components {
         } | {
             /** @description 1 to 255 bytes of text. */
             name: string;
-            /**
-             * Format: uri
-             * @description https, without user info, query or fragment, to a public host (see the operation).
-             */
+            /** @description https, without user info, query or fragment, to a public host (see the operation); may hold `{setting}` placeholders of required settings fields. */
             base_url: string;
             auth: components["schemas"]["IntegrationAuthPut"];
         });
@@ -1118,10 +1222,22 @@ export interface components {
             expires_at: components["schemas"]["Timestamp"] | null;
             /** @description The names of the credential values stored (for OAuth2 the token keys present, expires_at aside); empty once revoked. */
             fields: string[];
+            /** @description The values of the integration's settings fields; never secret. */
+            settings: {
+                [key: string]: string;
+            };
+            /** @description Who the credential belongs to, from the integration's verify answer ("Connected as …"); null when unknown. */
+            account_label: string | null;
+            /** @description Only on a connect whose credential could not be checked (the provider unreachable, or an unexpected answer): stored all the same. */
+            warning?: string;
         };
         ConnectionImport: {
             /** @description The values by field name; for `oauth2` also `access_token` (required), `refresh_token`, `expires_at` (RFC 3339), `token_type` and `scope`. Each value at most 8 KiB of text without control characters. An empty object for `none`. */
             credentials: {
+                [key: string]: string;
+            };
+            /** @description The values of the integration's settings fields (required ones must be given; each must match its pattern). The credential is then checked with the integration's verify request. */
+            settings?: {
                 [key: string]: string;
             };
         };

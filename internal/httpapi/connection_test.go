@@ -71,7 +71,7 @@ func newConnectionWorld(e *env) *connectionWorld {
 	must(w.key, "stripe", map[string]any{"template": "stripe"})
 	must(w.key, "github", map[string]any{"template": "github", "auth": map[string]any{"oauth2": map[string]any{"client_id": "c"}}})
 	must(w.key, "acme-crm", apiKeyIntegration(nil))
-	must(w.key, "jira", map[string]any{"template": "jira", "base_url": "https://acme.atlassian.net"})
+	must(w.key, "jira", map[string]any{"template": "jira"})
 	must(w.key, "status", map[string]any{"name": "Status", "base_url": "https://status.example.com", "auth": map[string]any{"type": "none"}})
 	must(w.key, "vip-tool", apiKeyIntegration(func(m map[string]any) { m["account_ids"] = []string{"vip"} }))
 	must(w.otherKey, "stripe", map[string]any{"template": "stripe"})
@@ -147,7 +147,8 @@ func TestConnections_Import(t *testing.T) {
 				body: creds("region", "eu", "api_key", w.value(e, "acme")), status: 201, check: wantConnection("connected", []string{"api_key", "region"}, nil, w.values...)},
 			{name: "an empty optional field is left out", method: "PUT", path: path(w.u2, "acme-crm"),
 				body: creds("region", "", "api_key", w.value(e, "acme")), status: 200, check: wantConnection("connected", []string{"api_key"}, nil, w.values...)},
-			{name: "basic", method: "PUT", path: path(w.u1, "jira"), body: creds("username", "ann@example.com", "password", jiraPW), status: 201,
+			{name: "basic", method: "PUT", path: path(w.u1, "jira"), body: map[string]any{"credentials": map[string]any{"username": "ann@example.com", "password": jiraPW},
+				"settings": map[string]any{"site": "acme"}}, status: 201,
 				check: wantConnection("connected", []string{"username", "password"}, nil, jiraPW)},
 			{name: "none takes empty credentials", method: "PUT", path: path(w.u1, "status"), body: creds(), status: 201,
 				check: wantConnection("connected", []string{}, nil)},

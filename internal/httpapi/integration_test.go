@@ -108,7 +108,7 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 						r.Body["base_url"] != "https://api.github.com" || a["type"] != "oauth2" || o["client_id"] != "Iv1.abc" ||
 						o["client_secret"] != "********" || o["authorize_url"] != "https://github.com/login/oauth/authorize" ||
 						!reflect.DeepEqual(a["inject"], map[string]any{"header": "Authorization", "format": "Bearer {access_token}"}) ||
-						r.Body["created_at"] != now || len(r.Body["actions"].([]any)) != 3 {
+						r.Body["created_at"] != now || len(r.Body["actions"].([]any)) != 4 {
 						t.Errorf("got %s", r.Raw)
 					}
 				}},
@@ -135,10 +135,10 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 				}
 			}},
 			put("stripe from the template alone", "stripe", map[string]any{"template": "stripe"}, 201, "", ""),
-			put("salesforce needs a base_url", "salesforce", map[string]any{"template": "salesforce",
-				"auth": map[string]any{"oauth2": map[string]any{"client_id": "x"}}}, 422, "validation_failed", "base_url"),
-			put("salesforce with its instance", "salesforce", map[string]any{"template": "salesforce", "base_url": "https://acme.my.salesforce.com",
+			put("salesforce takes each org's instance from its connections' settings", "salesforce", map[string]any{"template": "salesforce",
 				"auth": map[string]any{"oauth2": map[string]any{"client_id": "x"}}}, 201, "", ""),
+			put("salesforce on one instance for every user", "salesforce", map[string]any{"template": "salesforce", "base_url": "https://acme.my.salesforce.com",
+				"settings_fields": []any{}, "auth": map[string]any{"oauth2": map[string]any{"client_id": "x"}}}, 200, "", ""),
 			put("a template with another auth type drops the template's auth", "gh-pat", map[string]any{"template": "github",
 				"auth": map[string]any{"type": "api_key", "fields": []any{map[string]any{"name": "token", "secret": true}},
 					"inject": map[string]any{"header": "Authorization", "format": "token {token}"}}}, 201, "", ""),
@@ -400,13 +400,9 @@ func TestIntegrations_List(t *testing.T) {
 			if i%3 == 0 {
 				e.Clock.Advance(1e9)
 			}
-			body := map[string]any{"template": slug, "auth": map[string]any{"oauth2": map[string]any{"client_id": "c"}}}
-			switch slug {
-			case "stripe", "openai", "jira":
-				delete(body, "auth")
-			}
-			if slug == "salesforce" || slug == "jira" {
-				body["base_url"] = "https://acme." + slug + ".example.com"
+			body := map[string]any{"template": slug}
+			if in, _ := portico.Template(slug); in.Auth.Type == portico.AuthOAuth2 {
+				body["auth"] = map[string]any{"oauth2": map[string]any{"client_id": "c"}}
 			}
 			if r := e.do("PUT", "/v1/integrations/"+slug, auth(key), body); r.Status != 201 {
 				t.Fatalf("template %s: %d %s", slug, r.Status, r.Raw)

@@ -602,7 +602,7 @@ func (in *IntegrationInput) build(appID, slug string) (*Integration, error) {
 	if in.Template != "" {
 		t, ok := Template(in.Template)
 		if !ok {
-			return nil, Invalidf("template", "There is no template %q; the catalogue has %s.", in.Template, strings.Join(TemplateSlugs(), ", "))
+			return nil, Invalidf("template", "There is no template %q; GET /v1/catalog lists the catalogue.", Echo(in.Template))
 		}
 		*out = t
 		out.AppID, out.Slug = appID, slug

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/textproto"
 	"strconv"
 	"strings"
@@ -66,12 +65,12 @@ func (s *Service) verifyCredential(ctx context.Context, integ *Integration, cred
 	switch {
 	case res.Status == v.ExpectedStatus:
 		return verification{Label: accountLabel(res, v.LabelPointer)}, nil
-	case res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden:
+	case res.Status == 401 || res.Status == 403:
 		msg := integ.Name + " rejected this credential: " + strconv.Itoa(res.Status)
 		if why := upstreamMessage(res); why != "" && !revealsCredential(why, creds) {
 			msg += " " + why
 		} else {
-			msg += " " + http.StatusText(res.Status)
+			msg += map[int]string{401: " Unauthorized", 403: " Forbidden"}[res.Status]
 		}
 		return verification{}, &Error{Code: CodeValidation, Field: "credentials", Message: msg + ".",
 			Details: map[string]any{"integration": integ.Slug, "upstream_status": res.Status}}

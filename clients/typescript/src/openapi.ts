@@ -360,6 +360,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the built-in catalogue
+         * @description The templates `"template"` on PUT /v1/integrations/{slug} copies, in slug order: each provider's OAuth2 endpoints and scopes or credential fields with a guide, base URL (over settings fields for per-customer hosts), verify request and actions, with the documentation pages the facts come from (docs/catalog-data.md). The same data as docs/integrations.md.
+         */
+        get: operations["listCatalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/integrations": {
         parameters: {
             query?: never;
@@ -962,12 +982,9 @@ export interface components {
         });
         /** @description An integration's OAuth2 client as the API shows it. */
         OAuth2: {
-            /**
-             * Format: uri
-             * @description May hold `{setting}` placeholders, filled from the settings the user enters before authorizing.
-             */
+            /** @description An https URL; may hold `{setting}` placeholders, filled from the settings the user enters before authorizing. */
             authorize_url: string;
-            /** Format: uri */
+            /** @description An https URL; may hold `{setting}` placeholders like authorize_url. */
             token_url: string;
             client_id: string;
             /**
@@ -1154,10 +1171,10 @@ export interface components {
         /** @description A whole integration definition: a template and the fields that replace its own, or, without a template, at least name, base_url and auth. */
         IntegrationPut: {
             /**
-             * @description A template of the built-in catalogue. `salesforce` and `jira` need `base_url` (the org's or site's own URL).
+             * @description A template of the built-in catalogue (GET /v1/catalog, docs/integrations.md). Templates for per-customer hosts (Jira, Salesforce, Zendesk …) have a `base_url` over `settings_fields`: each connection gives its own site.
              * @enum {string}
              */
-            template?: "github" | "google" | "google-calendar" | "hubspot" | "jira" | "linear" | "notion" | "openai" | "salesforce" | "slack" | "stripe";
+            template?: "airtable" | "anthropic" | "asana" | "attio" | "bitbucket" | "box" | "brevo" | "calendly" | "clickup" | "close" | "coda" | "cohere" | "confluence" | "discord" | "dropbox" | "elevenlabs" | "freshbooks" | "github" | "gitlab" | "google" | "google-calendar" | "google-docs" | "google-drive" | "google-mail" | "google-sheets" | "groq" | "hubspot" | "hugging-face" | "intercom" | "jira" | "klaviyo" | "lemon-squeezy" | "linear" | "mailchimp" | "microsoft-teams" | "mistral" | "mixpanel" | "monday" | "notion" | "one-drive" | "openai" | "outlook-calendar" | "outlook-mail" | "paddle" | "pipedrive" | "plausible" | "posthog" | "postmark" | "quickbooks" | "resend" | "salesforce" | "sendgrid" | "sentry" | "slack" | "square" | "stripe" | "trello" | "typeform" | "vercel" | "xero" | "zendesk" | "zoho-crm" | "zoom";
             /** @description 1 to 255 bytes of text. */
             name?: string;
             /** @description A slug such as `crm` or `file-storage`; `""` for none (to drop a template's). */
@@ -1186,10 +1203,10 @@ export interface components {
             verify?: components["schemas"]["Verify"];
         } & ({
             /**
-             * @description A template of the built-in catalogue. `salesforce` and `jira` need `base_url` (the org's or site's own URL).
+             * @description A template of the built-in catalogue (GET /v1/catalog, docs/integrations.md). Templates for per-customer hosts (Jira, Salesforce, Zendesk …) have a `base_url` over `settings_fields`: each connection gives its own site.
              * @enum {string}
              */
-            template: "github" | "google" | "google-calendar" | "hubspot" | "jira" | "linear" | "notion" | "openai" | "salesforce" | "slack" | "stripe";
+            template: "airtable" | "anthropic" | "asana" | "attio" | "bitbucket" | "box" | "brevo" | "calendly" | "clickup" | "close" | "coda" | "cohere" | "confluence" | "discord" | "dropbox" | "elevenlabs" | "freshbooks" | "github" | "gitlab" | "google" | "google-calendar" | "google-docs" | "google-drive" | "google-mail" | "google-sheets" | "groq" | "hubspot" | "hugging-face" | "intercom" | "jira" | "klaviyo" | "lemon-squeezy" | "linear" | "mailchimp" | "microsoft-teams" | "mistral" | "mixpanel" | "monday" | "notion" | "one-drive" | "openai" | "outlook-calendar" | "outlook-mail" | "paddle" | "pipedrive" | "plausible" | "posthog" | "postmark" | "quickbooks" | "resend" | "salesforce" | "sendgrid" | "sentry" | "slack" | "square" | "stripe" | "trello" | "typeform" | "vercel" | "xero" | "zendesk" | "zoho-crm" | "zoom";
         } | {
             /** @description 1 to 255 bytes of text. */
             name: string;
@@ -1197,6 +1214,45 @@ export interface components {
             base_url: string;
             auth: components["schemas"]["IntegrationAuthPut"];
         });
+        /** @description A template of the built-in catalogue: an integration definition without an OAuth2 client (`client_id` is `""` and `client_secret` null: the app brings its own). */
+        CatalogTemplate: {
+            slug: components["schemas"]["Slug"];
+            name: string;
+            category: string;
+            /** @description One line of plain words. */
+            description: string;
+            /** Format: uri */
+            logo_url: string | null;
+            brand_color: string | null;
+            /**
+             * Format: uri
+             * @description The provider page most facts come from.
+             */
+            source_url: string;
+            sources: components["schemas"]["CatalogSource"][];
+            /** @description May hold `{setting}` placeholders of the settings fields, in the host or the path. */
+            base_url: string;
+            settings_fields: components["schemas"]["SettingsField"][];
+            headers: {
+                [key: string]: string;
+            };
+            auth: components["schemas"]["IntegrationAuth"];
+            guide: components["schemas"]["Guide"] | null;
+            verify: components["schemas"]["Verify"] | null;
+            actions: components["schemas"]["Action"][];
+        };
+        /** @description A documentation page a template's facts were taken from. */
+        CatalogSource: {
+            /** Format: uri */
+            url: string;
+            /** @description What was taken from the page. */
+            facts: string;
+        };
+        CatalogList: {
+            data: components["schemas"]["CatalogTemplate"][];
+            /** @description The page_token of the next page; null on the last page. */
+            next_page_token: string | null;
+        };
         IntegrationList: {
             data: components["schemas"]["Integration"][];
             /** @description The page_token of the next page; null on the last page. */
@@ -2798,6 +2854,39 @@ export interface operations {
             401: components["responses"]["RefreshUnauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listCatalog: {
+        parameters: {
+            query?: {
+                /** @description Only templates of this category (`crm`, `ticketing`, `code`, `communication`, `knowledge-base`, `file-storage`, `calendar`, `email`, `accounting`, `payments`, `marketing`, `analytics`, `ai`, `identity`); another value lists none. */
+                category?: string;
+                /** @description How many items a page holds. Out of range, or not a whole number: 400 `invalid_request`. */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description The `next_page_token` of the previous page of the same list, with the same filters. Opaque; altered or foreign tokens are a 400 `invalid_request`. */
+                page_token?: components["parameters"]["PageToken"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of templates. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];

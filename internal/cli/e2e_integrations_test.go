@@ -66,8 +66,8 @@ func testIntegrations(t *testing.T, s *testServer, w *leakWatch, c *client.Clien
 
 	// Replacing without the secret keeps it.
 	gh, created, err = c.PutIntegration(ctx, "github", api.IntegrationPut{Template: ptr("github"), Name: ptr("GitHub EE"),
-		Auth: &api.IntegrationAuthPut{OAuth2: &api.OAuth2Put{ClientID: ptr("Iv1.e2e"), Scopes: &[]string{"repo"}}}})
-	if err != nil || created || gh.Name != "GitHub EE" || gh.Auth.OAuth2.ClientSecret == nil || !slices.Equal(gh.Auth.OAuth2.Scopes, []string{"repo"}) {
+		Auth: &api.IntegrationAuthPut{OAuth2: &api.OAuth2Put{ClientID: ptr("Iv1.e2e"), Scopes: &[]api.ScopePut{{Name: "repo"}}}}})
+	if err != nil || created || gh.Name != "GitHub EE" || gh.Auth.OAuth2.ClientSecret == nil || !slices.Equal(gh.Auth.OAuth2.Scopes, []api.Scope{{Name: "repo"}}) {
 		t.Fatalf("replace: %+v created=%v %v", gh, created, err)
 	}
 

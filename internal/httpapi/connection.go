@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"maps"
 	"net/http"
 	"time"
 
@@ -13,7 +14,14 @@ import (
 // Exported for adapters.
 func ConnectionJSON(c *portico.Connection, now time.Time) api.Connection {
 	out := api.Connection{ID: c.ID, UserID: c.UserID, Integration: c.Integration, Status: c.StatusAt(now),
-		CreatedAt: api.NewTime(c.CreatedAt), UpdatedAt: api.NewTime(c.UpdatedAt), Fields: append([]string{}, c.Fields...)}
+		CreatedAt: api.NewTime(c.CreatedAt), UpdatedAt: api.NewTime(c.UpdatedAt), Fields: append([]string{}, c.Fields...),
+		Settings: maps.Clone(c.Settings), AccountLabel: c.AccountLabel}
+	if out.Settings == nil {
+		out.Settings = map[string]string{}
+	}
+	if c.Warning != "" {
+		out.Warning = &c.Warning
+	}
 	if c.ExpiresAt != nil {
 		t := api.NewTime(*c.ExpiresAt)
 		out.ExpiresAt = &t
@@ -71,7 +79,8 @@ func (s *Server) handleConnectionImport(w http.ResponseWriter, r *http.Request) 
 	if in.Credentials == nil {
 		return portico.Invalid("credentials", "credentials is required: an object of the integration's field values.")
 	}
-	c, created, err := s.svc.ImportConnection(r.Context(), appOf(r).ID, r.PathValue("id"), r.PathValue("slug"), portico.Credentials(in.Credentials))
+	c, created, err := s.svc.ImportConnectionSettings(r.Context(), appOf(r).ID, r.PathValue("id"), r.PathValue("slug"),
+		portico.Credentials(in.Credentials), in.Settings)
 	if err != nil {
 		err = portico.NameNotFound(err, "User", "id", r.PathValue("id"))
 		return portico.NameNotFound(err, "Integration", "slug", r.PathValue("slug"))

@@ -15,7 +15,7 @@ import (
 )
 
 // connectionKeys are the only keys a connection may have on the wire.
-var connectionKeys = []string{"created_at", "expires_at", "fields", "id", "integration", "status", "updated_at", "user_id"}
+var connectionKeys = []string{"account_label", "created_at", "expires_at", "fields", "id", "integration", "settings", "status", "updated_at", "user_id"}
 
 func checkConnectionShape(t *testing.T, c map[string]any) {
 	t.Helper()
@@ -71,7 +71,7 @@ func newConnectionWorld(e *env) *connectionWorld {
 	must(w.key, "stripe", map[string]any{"template": "stripe"})
 	must(w.key, "github", map[string]any{"template": "github", "auth": map[string]any{"oauth2": map[string]any{"client_id": "c"}}})
 	must(w.key, "acme-crm", apiKeyIntegration(nil))
-	must(w.key, "jira", map[string]any{"template": "jira", "base_url": "https://acme.atlassian.net"})
+	must(w.key, "jira", map[string]any{"template": "jira"})
 	must(w.key, "status", map[string]any{"name": "Status", "base_url": "https://status.example.com", "auth": map[string]any{"type": "none"}})
 	must(w.key, "vip-tool", apiKeyIntegration(func(m map[string]any) { m["account_ids"] = []string{"vip"} }))
 	must(w.otherKey, "stripe", map[string]any{"template": "stripe"})
@@ -147,7 +147,8 @@ func TestConnections_Import(t *testing.T) {
 				body: creds("region", "eu", "api_key", w.value(e, "acme")), status: 201, check: wantConnection("connected", []string{"api_key", "region"}, nil, w.values...)},
 			{name: "an empty optional field is left out", method: "PUT", path: path(w.u2, "acme-crm"),
 				body: creds("region", "", "api_key", w.value(e, "acme")), status: 200, check: wantConnection("connected", []string{"api_key"}, nil, w.values...)},
-			{name: "basic", method: "PUT", path: path(w.u1, "jira"), body: creds("username", "ann@example.com", "password", jiraPW), status: 201,
+			{name: "basic", method: "PUT", path: path(w.u1, "jira"), body: map[string]any{"credentials": map[string]any{"username": "ann@example.com", "password": jiraPW},
+				"settings": map[string]any{"site": "acme"}}, status: 201,
 				check: wantConnection("connected", []string{"username", "password"}, nil, jiraPW)},
 			{name: "none takes empty credentials", method: "PUT", path: path(w.u1, "status"), body: creds(), status: 201,
 				check: wantConnection("connected", []string{}, nil)},
@@ -438,14 +439,14 @@ func TestConnections_ServiceForHostedPage(t *testing.T) {
 			t.Fatalf("shown %v, want %v", shown, want)
 		}
 		v := w.value(e, "sk_form")
-		c, created, err := e.Svc.ConnectForSession(ctx, sess, user, "stripe", portico.Credentials{"api_key": v})
+		c, created, err := e.Svc.ConnectForSession(ctx, sess, user, "stripe", portico.Credentials{"api_key": v}, nil)
 		if err != nil || !created || c.Status != portico.StatusConnected {
 			t.Fatalf("connect: %+v %v %v", c, created, err)
 		}
-		if _, _, err := e.Svc.ConnectForSession(ctx, sess, user, "github", portico.Credentials{"access_token": "x"}); portico.ErrorCode(err) != portico.CodeNotFound {
+		if _, _, err := e.Svc.ConnectForSession(ctx, sess, user, "github", portico.Credentials{"access_token": "x"}, nil); portico.ErrorCode(err) != portico.CodeNotFound {
 			t.Fatalf("an integration the session may not show: %v", err)
 		}
-		if _, _, err := e.Svc.ConnectForSession(ctx, sess, user, "vip-tool", portico.Credentials{"api_key": "x"}); portico.ErrorCode(err) != portico.CodeNotFound {
+		if _, _, err := e.Svc.ConnectForSession(ctx, sess, user, "vip-tool", portico.Credentials{"api_key": "x"}, nil); portico.ErrorCode(err) != portico.CodeNotFound {
 			t.Fatalf("an integration restricted to another account: %v", err)
 		}
 		state, _ = e.Svc.SessionState(ctx, sess, user)

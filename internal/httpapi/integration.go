@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"maps"
 	"net/http"
 
 	"github.com/porticohq/portico/api"
@@ -13,7 +14,23 @@ func integrationJSON(in *portico.Integration) api.Integration {
 	out := api.Integration{Slug: in.Slug, Name: in.Name, BaseURL: in.BaseURL,
 		AccountIDs: append([]string{}, in.AccountIDs...), Actions: make([]api.Action, 0, len(in.Actions)),
 		CreatedAt: api.NewTime(in.CreatedAt), UpdatedAt: api.NewTime(in.UpdatedAt),
-		Auth: api.IntegrationAuth{Type: in.Auth.Type, Fields: make([]api.Field, 0, len(in.Auth.Fields))}}
+		Auth:        api.IntegrationAuth{Type: in.Auth.Type, Fields: make([]api.Field, 0, len(in.Auth.Fields))},
+		Description: nonEmpty(in.Description), LogoURL: nonEmpty(in.LogoURL), BrandColor: nonEmpty(in.BrandColor),
+		SourceURL: nonEmpty(in.SourceURL), SettingsFields: make([]api.SettingsField, 0, len(in.SettingsFields)),
+		Headers: maps.Clone(in.Headers)}
+	if out.Headers == nil {
+		out.Headers = map[string]string{}
+	}
+	if in.Guide != nil {
+		out.Guide = &api.Guide{Steps: append([]string{}, in.Guide.Steps...), URL: in.Guide.URL}
+	}
+	for _, f := range in.SettingsFields {
+		out.SettingsFields = append(out.SettingsFields, api.SettingsField(f))
+	}
+	if in.Verify != nil {
+		v := api.Verify(*in.Verify)
+		out.Verify = &v
+	}
 	if in.Category != "" {
 		out.Category = &in.Category
 	}
@@ -29,7 +46,17 @@ func integrationJSON(in *portico.Integration) api.Integration {
 	}
 	if o := in.Auth.OAuth2; o != nil {
 		out.Auth.OAuth2 = &api.OAuth2{AuthorizeURL: o.AuthorizeURL, TokenURL: o.TokenURL, ClientID: o.ClientID,
-			Scopes: append([]string{}, o.Scopes...)}
+			Scopes: make([]api.Scope, 0, len(o.Scopes)), ScopeSeparator: o.ScopeSeparator, AuthorizeParams: maps.Clone(o.AuthorizeParams),
+			PKCE: o.UsesPKCE(), TokenEndpointAuthMethod: nonEmpty(o.TokenEndpointAuthMethod)}
+		for _, sc := range o.Scopes {
+			out.Auth.OAuth2.Scopes = append(out.Auth.OAuth2.Scopes, api.Scope(sc))
+		}
+		if out.Auth.OAuth2.ScopeSeparator == "" {
+			out.Auth.OAuth2.ScopeSeparator = " "
+		}
+		if out.Auth.OAuth2.AuthorizeParams == nil {
+			out.Auth.OAuth2.AuthorizeParams = map[string]string{}
+		}
 		if o.ClientSecret != "" {
 			mask := portico.SecretMask
 			out.Auth.OAuth2.ClientSecret = &mask
@@ -48,7 +75,23 @@ func integrationJSON(in *portico.Integration) api.Integration {
 }
 
 func integrationInput(in api.IntegrationPut) (portico.IntegrationInput, error) {
-	out := portico.IntegrationInput{Name: in.Name, Category: in.Category, BaseURL: in.BaseURL, AccountIDs: in.AccountIDs}
+	out := portico.IntegrationInput{Name: in.Name, Category: in.Category, BaseURL: in.BaseURL, AccountIDs: in.AccountIDs,
+		Description: in.Description, LogoURL: in.LogoURL, BrandColor: in.BrandColor, SourceURL: in.SourceURL, Headers: in.Headers}
+	if in.Guide != nil {
+		g := portico.Guide(*in.Guide)
+		out.Guide = &g
+	}
+	if in.SettingsFields != nil {
+		fs := make([]portico.SettingsField, len(*in.SettingsFields))
+		for i, f := range *in.SettingsFields {
+			fs[i] = portico.SettingsField(f)
+		}
+		out.SettingsFields = &fs
+	}
+	if in.Verify != nil {
+		v := portico.Verify(*in.Verify)
+		out.Verify = &v
+	}
 	if in.Template != nil {
 		if *in.Template == "" {
 			return out, portico.Invalidf("template", "template must name a catalogue template; leave it out for none.")
@@ -85,7 +128,15 @@ func integrationInput(in api.IntegrationPut) (portico.IntegrationInput, error) {
 		}
 		if o := a.OAuth2; o != nil {
 			out.Auth.OAuth2 = &portico.OAuth2Input{AuthorizeURL: o.AuthorizeURL, TokenURL: o.TokenURL, ClientID: o.ClientID,
-				ClientSecret: o.ClientSecret, Scopes: o.Scopes}
+				ClientSecret: o.ClientSecret, ScopeSeparator: o.ScopeSeparator, AuthorizeParams: o.AuthorizeParams, PKCE: o.PKCE,
+				TokenEndpointAuthMethod: o.TokenEndpointAuthMethod}
+			if o.Scopes != nil {
+				scopes := make([]portico.Scope, len(*o.Scopes))
+				for i, sc := range *o.Scopes {
+					scopes[i] = portico.Scope(sc)
+				}
+				out.Auth.OAuth2.Scopes = &scopes
+			}
 		}
 	}
 	return out, nil
@@ -153,4 +204,12 @@ func (s *Server) handleIntegrationDelete(w http.ResponseWriter, r *http.Request)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// nonEmpty is s, or nil for "" (null on the wire).
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

@@ -108,7 +108,7 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 						r.Body["base_url"] != "https://api.github.com" || a["type"] != "oauth2" || o["client_id"] != "Iv1.abc" ||
 						o["client_secret"] != "********" || o["authorize_url"] != "https://github.com/login/oauth/authorize" ||
 						!reflect.DeepEqual(a["inject"], map[string]any{"header": "Authorization", "format": "Bearer {access_token}"}) ||
-						r.Body["created_at"] != now || len(r.Body["actions"].([]any)) != 3 {
+						r.Body["created_at"] != now || len(r.Body["actions"].([]any)) != 4 {
 						t.Errorf("got %s", r.Raw)
 					}
 				}},
@@ -118,7 +118,7 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			{name: "kept", method: "GET", path: "/v1/integrations/github", status: 200, readOnly: true, check: func(t *testing.T, r response) {
 				secretStored("github", clientSecret)(t, r)
 				o := authOf(r.Body)["oauth2"].(map[string]any)
-				if r.Body["name"] != "GitHub EE" || o["client_id"] != "Iv1.def" || !reflect.DeepEqual(o["scopes"], []any{"repo"}) || o["client_secret"] != "********" {
+				if r.Body["name"] != "GitHub EE" || o["client_id"] != "Iv1.def" || !reflect.DeepEqual(o["scopes"], []any{map[string]any{"name": "repo", "description": ""}}) || o["client_secret"] != "********" {
 					t.Errorf("got %s", r.Raw)
 				}
 			}},
@@ -135,10 +135,10 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 				}
 			}},
 			put("stripe from the template alone", "stripe", map[string]any{"template": "stripe"}, 201, "", ""),
-			put("salesforce needs a base_url", "salesforce", map[string]any{"template": "salesforce",
-				"auth": map[string]any{"oauth2": map[string]any{"client_id": "x"}}}, 422, "validation_failed", "base_url"),
-			put("salesforce with its instance", "salesforce", map[string]any{"template": "salesforce", "base_url": "https://acme.my.salesforce.com",
+			put("salesforce takes each org's instance from its connections' settings", "salesforce", map[string]any{"template": "salesforce",
 				"auth": map[string]any{"oauth2": map[string]any{"client_id": "x"}}}, 201, "", ""),
+			put("salesforce on one instance for every user", "salesforce", map[string]any{"template": "salesforce", "base_url": "https://acme.my.salesforce.com",
+				"settings_fields": []any{}, "auth": map[string]any{"oauth2": map[string]any{"client_id": "x"}}}, 200, "", ""),
 			put("a template with another auth type drops the template's auth", "gh-pat", map[string]any{"template": "github",
 				"auth": map[string]any{"type": "api_key", "fields": []any{map[string]any{"name": "token", "secret": true}},
 					"inject": map[string]any{"header": "Authorization", "format": "token {token}"}}}, 201, "", ""),
@@ -156,6 +156,8 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 					"account_ids": []any{},
 					"actions": []any{map[string]any{"name": "list-deals", "description": "List deals.", "method": "GET", "path": "/deals/{pipeline}",
 						"input_schema": map[string]any{"type": "object", "properties": map[string]any{"pipeline": map[string]any{"type": "string"}}}}},
+					"description": nil, "logo_url": nil, "brand_color": nil, "source_url": nil, "guide": nil,
+					"settings_fields": []any{}, "headers": map[string]any{}, "verify": nil,
 					"created_at": now, "updated_at": now}
 				if !reflect.DeepEqual(r.Body, want) {
 					got, _ := json.Marshal(r.Body)
@@ -221,7 +223,7 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			put("token_url with a query", "gh3", map[string]any{"template": "github",
 				"auth": map[string]any{"oauth2": map[string]any{"client_id": "x", "token_url": "https://github.com/t?x=1"}}}, 422, "validation_failed", "auth.oauth2.token_url"),
 			put("a scope with a space", "gh3", map[string]any{"template": "github",
-				"auth": map[string]any{"oauth2": map[string]any{"client_id": "x", "scopes": []string{"repo user"}}}}, 422, "validation_failed", "auth.oauth2.scopes"),
+				"auth": map[string]any{"oauth2": map[string]any{"client_id": "x", "scopes": []string{"repo user"}}}}, 422, "validation_failed", "auth.oauth2.scopes[0].name"),
 			put("a client_id with a line break", "gh3", map[string]any{"template": "github",
 				"auth": map[string]any{"oauth2": map[string]any{"client_id": "x\r\ny"}}}, 422, "validation_failed", "auth.oauth2.client_id"),
 
@@ -398,13 +400,9 @@ func TestIntegrations_List(t *testing.T) {
 			if i%3 == 0 {
 				e.Clock.Advance(1e9)
 			}
-			body := map[string]any{"template": slug, "auth": map[string]any{"oauth2": map[string]any{"client_id": "c"}}}
-			switch slug {
-			case "stripe", "openai", "jira":
-				delete(body, "auth")
-			}
-			if slug == "salesforce" || slug == "jira" {
-				body["base_url"] = "https://acme." + slug + ".example.com"
+			body := map[string]any{"template": slug}
+			if in, _ := portico.Template(slug); in.Auth.Type == portico.AuthOAuth2 {
+				body["auth"] = map[string]any{"oauth2": map[string]any{"client_id": "c"}}
 			}
 			if r := e.do("PUT", "/v1/integrations/"+slug, auth(key), body); r.Status != 201 {
 				t.Fatalf("template %s: %d %s", slug, r.Status, r.Raw)

@@ -907,6 +907,7 @@ func TestOpenAPI_SchemasMatchAPITypes(t *testing.T) {
 		"putIntegration 200":         reflect.TypeFor[api.Integration](),
 		"putIntegration 201":         reflect.TypeFor[api.Integration](),
 		"listIntegrations 200":       reflect.TypeFor[api.List[api.Integration]](),
+		"listCatalog 200":            reflect.TypeFor[api.List[api.CatalogTemplate]](),
 		"getIntegration 200":         reflect.TypeFor[api.Integration](),
 		"listConnections 200":        reflect.TypeFor[api.List[api.Connection]](),
 		"getConnection 200":          reflect.TypeFor[api.Connection](),
@@ -1381,6 +1382,11 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 		r = c.call("GET", "/v1/integrations?page_size=2", tk, nil)
 		c.call("GET", "/v1/integrations?page_size=2&page_token="+url.QueryEscape(str(r, "next_page_token")), tk, nil)
 		c.send("GET", "/v1/integrations?page_token=forged", tk, nil)
+		r = c.call("GET", "/v1/catalog?page_size=2", tk, nil)
+		c.call("GET", "/v1/catalog?page_size=2&page_token="+url.QueryEscape(str(r, "next_page_token")), tk, nil)
+		c.call("GET", "/v1/catalog?category=crm", tk, nil)
+		c.send("GET", "/v1/catalog?page_token=forged", tk, nil)
+		c.send("GET", "/v1/catalog", nil, nil)
 		c.call("GET", "/v1/integrations/github", tk, nil)
 		c.send("GET", "/v1/integrations/github", k, nil) // another app's
 		c.send("GET", "/v1/integrations/nope", tk, nil)

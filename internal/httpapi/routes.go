@@ -38,6 +38,7 @@ func (s *Server) routes() {
 	app("DELETE /v1/accounts/{id}", s.handleAccountDelete)
 
 	// Integrations and connections.
+	app("GET /v1/catalog", s.handleCatalogList)
 	app("PUT /v1/integrations/{slug}", s.handleIntegrationPut)
 	app("GET /v1/integrations", s.handleIntegrationList)
 	app("GET /v1/integrations/{slug}", s.handleIntegrationGet)

@@ -308,19 +308,6 @@ func TestCatalogData(t *testing.T) {
 	if len(categories) < 10 {
 		t.Errorf("%d categories; the catalogue promises at least 10", len(categories))
 	}
-	// The built-in templates keep their slugs and action names.
-	for slug, in := range catalog {
-		f, ok := files[slug]
-		if !ok {
-			t.Errorf("built-in template %s has no catalog/%s.json", slug, slug)
-			continue
-		}
-		for _, a := range in.Actions {
-			if !slices.ContainsFunc(f.Actions, func(b catalogActionDT) bool { return b.Name == a.Name }) {
-				t.Errorf("catalog/%s.json lacks the built-in action %s", slug, a.Name)
-			}
-		}
-	}
 }
 
 func checkCatalogFile(p *catalogProblems, f catalogFile, facts catalogFacts) {

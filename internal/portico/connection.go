@@ -44,6 +44,15 @@ type Connection struct {
 	// ExpiresAt is when the credentials stop working (an access token's
 	// expiry); nil when they do not expire.
 	ExpiresAt *time.Time
+	// Settings are the values of the integration's settings_fields (not
+	// secret); empty when it declares none.
+	Settings map[string]string
+	// AccountLabel is who the credential belongs to, from the verify
+	// answer ("Connected as …"); nil when unknown.
+	AccountLabel *string
+	// Warning, on a connection just made, says why its credential could
+	// not be verified (the provider was unreachable). It is not stored.
+	Warning   string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -176,6 +185,16 @@ type ConnectionFilter struct {
 // restricted to accounts the user is not in, CodeValidation for
 // credentials that do not fit the integration's fields.
 func (s *Service) ImportConnection(ctx context.Context, appID, userID, slug string, creds Credentials) (*Connection, bool, error) {
+	return s.ImportConnectionSettings(ctx, appID, userID, slug, creds, nil)
+}
+
+// ImportConnectionSettings is ImportConnection with the connection's
+// settings (the values of the integration's settings_fields). When the
+// integration declares a verify request, the credential is checked with
+// the provider first (docs/catalog-data.md): rejected, nothing is stored
+// (CodeValidation); unreachable, it is stored and Connection.Warning says
+// so.
+func (s *Service) ImportConnectionSettings(ctx context.Context, appID, userID, slug string, creds Credentials, settings map[string]string) (*Connection, bool, error) {
 	user, err := s.Store.FindUserByID(ctx, appID, userID)
 	if err != nil {
 		return nil, false, err
@@ -184,7 +203,7 @@ func (s *Service) ImportConnection(ctx context.Context, appID, userID, slug stri
 	if err != nil {
 		return nil, false, err
 	}
-	return s.putConnection(ctx, user, integ, creds)
+	return s.putConnection(ctx, user, integ, creds, settings)
 }
 
 // FindIntegration returns an integration; a malformed slug is CodeNotFound
@@ -196,8 +215,10 @@ func (s *Service) FindIntegration(ctx context.Context, appID, slug string) (*Int
 	return s.Store.FindIntegration(ctx, appID, slug)
 }
 
-// putConnection checks and seals creds and stores them for user.
-func (s *Service) putConnection(ctx context.Context, user *User, integ *Integration, creds Credentials) (*Connection, bool, error) {
+// putConnection checks creds and settings, verifies the credential with
+// the provider when the integration says how, and seals and stores them
+// for user.
+func (s *Service) putConnection(ctx context.Context, user *User, integ *Integration, creds Credentials, settings map[string]string) (*Connection, bool, error) {
 	if !integ.VisibleTo(user) {
 		return nil, false, &Error{Code: CodeForbidden, Message: integ.Name + " is restricted to members of certain accounts; the user is in none of them.",
 			Details: map[string]any{"integration": integ.Slug}}
@@ -206,12 +227,21 @@ func (s *Service) putConnection(ctx context.Context, user *User, integ *Integrat
 	if err != nil {
 		return nil, false, err
 	}
+	set, err := integ.CheckSettings(settings, s.AllowPrivateUpstreams)
+	if err != nil {
+		return nil, false, err
+	}
+	ver, err := s.verifyCredential(ctx, integ, ch.Values, set)
+	if err != nil {
+		return nil, false, err
+	}
 	plain, err := json.Marshal(ch.Values)
 	if err != nil {
 		return nil, false, err
 	}
 	c := &Connection{ID: NewID(PrefixConnection), AppID: user.AppID, UserID: user.ID, Integration: integ.Slug,
-		Status: StatusConnected, Fields: ch.Fields, Refreshable: ch.Refreshable, ExpiresAt: ch.ExpiresAt}
+		Status: StatusConnected, Fields: ch.Fields, Refreshable: ch.Refreshable, ExpiresAt: ch.ExpiresAt,
+		Settings: set, AccountLabel: ver.Label}
 	created, err := s.Store.PutConnection(ctx, c, func(id string) (string, error) {
 		return s.Sealer.Seal(plain, ConnectionAAD(c.AppID, c.UserID, id))
 	})
@@ -219,6 +249,7 @@ func (s *Service) putConnection(ctx context.Context, user *User, integ *Integrat
 		return nil, false, err
 	}
 	s.Connected.Publish(c.AppID, c.UserID, c.Integration)
+	c.Warning = ver.Warning
 	return c, created, nil
 }
 
@@ -381,14 +412,15 @@ func (s *Service) sessionIntegration(ctx context.Context, sess *Session, user *U
 	return integ, nil
 }
 
-// ConnectForSession stores credentials the user entered on the hosted page
-// for an integration its session may show (CodeNotFound otherwise).
-func (s *Service) ConnectForSession(ctx context.Context, sess *Session, user *User, slug string, creds Credentials) (*Connection, bool, error) {
+// ConnectForSession stores credentials and settings the user entered on
+// the hosted page for an integration its session may show (CodeNotFound
+// otherwise), verified as ImportConnectionSettings does.
+func (s *Service) ConnectForSession(ctx context.Context, sess *Session, user *User, slug string, creds Credentials, settings map[string]string) (*Connection, bool, error) {
 	integ, err := s.sessionIntegration(ctx, sess, user, slug)
 	if err != nil {
 		return nil, false, err
 	}
-	return s.putConnection(ctx, user, integ, creds)
+	return s.putConnection(ctx, user, integ, creds, settings)
 }
 
 // RevokeSessionConnection lets a session's user revoke one of its own

@@ -165,7 +165,11 @@ func (s *Service) MergeConnectionCredentials(ctx context.Context, appID string, 
 	for k, v := range creds {
 		merged[k] = v
 	}
-	return s.putConnection(ctx, user, &st.Integration, merged)
+	var settings map[string]string
+	if st.Connection != nil {
+		settings = st.Connection.Settings
+	}
+	return s.putConnection(ctx, user, &st.Integration, merged, settings)
 }
 
 // MergeConnectionCredentialsByKey is MergeConnectionCredentials for the

@@ -3,6 +3,7 @@ package portico
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"time"
 )
 
@@ -194,13 +195,20 @@ type connectionEventData struct {
 	UpdatedAt   eventTime  `json:"updated_at"`
 	ExpiresAt   *eventTime `json:"expires_at"`
 	Fields      []string   `json:"fields"`
+	// Settings and AccountLabel: see Connection.
+	Settings     map[string]string `json:"settings"`
+	AccountLabel *string           `json:"account_label"`
 }
 
 // ConnectionEventData is the data of a connection event: the connection as
 // GET /v1/connections/{id} shows it at now, never its credentials.
 func ConnectionEventData(c *Connection, now time.Time) any {
 	out := connectionEventData{ID: c.ID, UserID: c.UserID, Integration: c.Integration, Status: c.StatusAt(now),
-		CreatedAt: eventTime(c.CreatedAt), UpdatedAt: eventTime(c.UpdatedAt), Fields: append([]string{}, c.Fields...)}
+		CreatedAt: eventTime(c.CreatedAt), UpdatedAt: eventTime(c.UpdatedAt), Fields: append([]string{}, c.Fields...),
+		Settings: maps.Clone(c.Settings), AccountLabel: c.AccountLabel}
+	if out.Settings == nil {
+		out.Settings = map[string]string{}
+	}
 	if c.ExpiresAt != nil {
 		t := eventTime(*c.ExpiresAt)
 		out.ExpiresAt = &t

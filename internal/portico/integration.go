@@ -41,8 +41,17 @@ type Integration struct {
 	Auth       AuthConfig `json:"auth"`
 	AccountIDs []string   `json:"account_ids"`
 	Actions    []Action   `json:"actions"`
-	CreatedAt  time.Time  `json:"-"`
-	UpdatedAt  time.Time  `json:"-"`
+	// The descriptive parts (integrationmeta.go).
+	Description    string            `json:"description,omitempty"`
+	LogoURL        string            `json:"logo_url,omitempty"`
+	BrandColor     string            `json:"brand_color,omitempty"`
+	SourceURL      string            `json:"source_url,omitempty"`
+	Guide          *Guide            `json:"guide,omitempty"`
+	SettingsFields []SettingsField   `json:"settings_fields,omitempty"`
+	Headers        map[string]string `json:"headers,omitempty"`
+	Verify         *Verify           `json:"verify,omitempty"`
+	CreatedAt      time.Time         `json:"-"`
+	UpdatedAt      time.Time         `json:"-"`
 }
 
 // AuthConfig says how a user's credentials are collected and sent upstream.
@@ -78,11 +87,22 @@ type Inject struct {
 // OAuth2Config is an integration's OAuth2 client. The client secret is not
 // part of the stored definition: it is sealed in a column of its own.
 type OAuth2Config struct {
-	AuthorizeURL string   `json:"authorize_url"`
-	TokenURL     string   `json:"token_url"`
-	ClientID     string   `json:"client_id"`
-	ClientSecret string   `json:"-"` // sealed (ClientSecretAAD); "" when none
-	Scopes       []string `json:"scopes"`
+	AuthorizeURL string  `json:"authorize_url"`
+	TokenURL     string  `json:"token_url"`
+	ClientID     string  `json:"client_id"`
+	ClientSecret string  `json:"-"` // sealed (ClientSecretAAD); "" when none
+	Scopes       []Scope `json:"scopes"`
+	// ScopeSeparator joins the scopes in the authorize request: " ", or
+	// "," where the provider documents it.
+	ScopeSeparator string `json:"scope_separator,omitempty"`
+	// AuthorizeParams are sent with the authorize request, e.g.
+	// access_type=offline.
+	AuthorizeParams map[string]string `json:"authorize_params,omitempty"`
+	// PKCE sends an S256 challenge; nil means true.
+	PKCE *bool `json:"pkce,omitempty"`
+	// TokenEndpointAuthMethod is how the client authenticates to the token
+	// endpoint: TokenAuthPost, TokenAuthBasic, or "" to detect it.
+	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
 }
 
 // Action is a named function over the integration's API: its input fills
@@ -221,7 +241,10 @@ func (in *Integration) validate(allowPrivate bool, schemas *schemaCache) error {
 	if in.BaseURL == "" {
 		return Invalidf("base_url", "base_url is required: the https URL the integration's API paths are relative to.")
 	}
-	if err := checkUpstreamURL(in.BaseURL, allowPrivate, false); err != nil {
+	if _, err := placeholders(in.BaseURL); err != nil {
+		return Invalidf("base_url", "base_url %s", messageOf(err))
+	}
+	if err := checkUpstreamURL(standIn(in.BaseURL), allowPrivate, false); err != nil {
 		return Invalidf("base_url", "base_url %s", messageOf(err))
 	}
 	in.BaseURL = strings.TrimRight(in.BaseURL, "/")
@@ -232,6 +255,26 @@ func (in *Integration) validate(allowPrivate bool, schemas *schemaCache) error {
 	in.AccountIDs = ids
 	if err := in.Auth.validate(allowPrivate); err != nil {
 		return err
+	}
+	credentialNames := map[string]bool{}
+	for _, f := range in.Auth.Fields {
+		credentialNames[f.Name] = true
+	}
+	if err := in.validateMeta(credentialNames); err != nil {
+		return err
+	}
+	if o := in.Auth.OAuth2; o != nil {
+		declared := map[string]bool{}
+		for _, f := range in.SettingsFields {
+			if !f.Optional {
+				declared[f.Name] = true
+			}
+		}
+		for _, u := range []struct{ name, v string }{{"authorize_url", o.AuthorizeURL}, {"token_url", o.TokenURL}} {
+			if err := checkTemplateRefs("auth.oauth2."+u.name, u.v, declared, declared); err != nil {
+				return err
+			}
+		}
 	}
 	if in.Actions == nil {
 		in.Actions = []Action{}
@@ -342,7 +385,7 @@ func (o *OAuth2Config) validate(allowPrivate bool) error {
 		if u.v == "" {
 			return Invalidf("auth.oauth2."+u.name, "auth.oauth2.%s is required.", u.name)
 		}
-		if err := checkUpstreamURL(u.v, allowPrivate, u.name == "authorize_url"); err != nil {
+		if err := checkUpstreamURL(standIn(u.v), allowPrivate, u.name == "authorize_url"); err != nil {
 			return Invalidf("auth.oauth2."+u.name, "%s %s", u.name, messageOf(err))
 		}
 	}
@@ -350,17 +393,12 @@ func (o *OAuth2Config) validate(allowPrivate bool) error {
 		return Invalidf("auth.oauth2.client_id", "auth.oauth2.client_id is required: at most 512 bytes of text.")
 	}
 	if o.Scopes == nil {
-		o.Scopes = []string{}
+		o.Scopes = []Scope{}
 	}
 	if len(o.Scopes) > MaxScopes {
 		return Invalidf("auth.oauth2.scopes", "At most %d scopes.", MaxScopes)
 	}
-	for _, s := range o.Scopes {
-		if s == "" || len(s) > 256 || strings.ContainsAny(s, " \"\\") || hasControl(s) || !utf8.ValidString(s) {
-			return Invalidf("auth.oauth2.scopes", "A scope is 1 to 256 bytes without spaces, quotes or control characters.")
-		}
-	}
-	return nil
+	return o.validateExtras()
 }
 
 // validate checks an injection rule; names are the placeholders it may use.
@@ -634,6 +672,16 @@ type IntegrationInput struct {
 	Actions    *[]Action
 	// OpenAPI adds actions made from operations of an OpenAPI document.
 	OpenAPI *OpenAPIInput
+	// The descriptive parts; a given Guide or Verify replaces the
+	// template's whole.
+	Description    *string
+	LogoURL        *string
+	BrandColor     *string
+	SourceURL      *string
+	Guide          *Guide
+	SettingsFields *[]SettingsField
+	Headers        *map[string]string
+	Verify         *Verify
 }
 
 // AuthInput is the auth part of an IntegrationInput.
@@ -651,7 +699,12 @@ type OAuth2Input struct {
 	TokenURL     *string
 	ClientID     *string
 	ClientSecret *string
-	Scopes       *[]string
+	Scopes       *[]Scope
+	// The catalogue's extras (OAuth2Config).
+	ScopeSeparator          *string
+	AuthorizeParams         *map[string]string
+	PKCE                    *bool
+	TokenEndpointAuthMethod *string
 }
 
 // build merges in over its template into a definition (not yet valid).
@@ -660,7 +713,7 @@ func (in *IntegrationInput) build(appID, slug string) (*Integration, error) {
 	if in.Template != "" {
 		t, ok := Template(in.Template)
 		if !ok {
-			return nil, Invalidf("template", "There is no template %q; the catalogue has %s.", in.Template, strings.Join(TemplateSlugs(), ", "))
+			return nil, Invalidf("template", "There is no template %q; GET /v1/catalog lists the catalogue.", Echo(in.Template))
 		}
 		*out = t
 		out.AppID, out.Slug = appID, slug
@@ -673,8 +726,23 @@ func (in *IntegrationInput) build(appID, slug string) (*Integration, error) {
 	set(&out.Name, in.Name)
 	set(&out.Category, in.Category)
 	set(&out.BaseURL, in.BaseURL)
-	if hint, ok := baseURLHints[in.Template]; ok && out.BaseURL == "" {
-		return nil, Invalidf("base_url", "The %s template needs base_url: %s.", in.Template, hint)
+	set(&out.Description, in.Description)
+	set(&out.LogoURL, in.LogoURL)
+	set(&out.BrandColor, in.BrandColor)
+	set(&out.SourceURL, in.SourceURL)
+	if in.Guide != nil {
+		g := Guide{Steps: append([]string{}, in.Guide.Steps...), URL: in.Guide.URL}
+		out.Guide = &g
+	}
+	if in.SettingsFields != nil {
+		out.SettingsFields = append([]SettingsField{}, *in.SettingsFields...)
+	}
+	if in.Headers != nil {
+		out.Headers = maps.Clone(*in.Headers)
+	}
+	if in.Verify != nil {
+		v := *in.Verify
+		out.Verify = &v
 	}
 	if in.AccountIDs != nil {
 		out.AccountIDs = append([]string{}, *in.AccountIDs...)
@@ -704,7 +772,16 @@ func (in *IntegrationInput) build(appID, slug string) (*Integration, error) {
 			set(&cfg.TokenURL, o.TokenURL)
 			set(&cfg.ClientID, o.ClientID)
 			if o.Scopes != nil {
-				cfg.Scopes = append([]string{}, *o.Scopes...)
+				cfg.Scopes = append([]Scope{}, *o.Scopes...)
+			}
+			set(&cfg.ScopeSeparator, o.ScopeSeparator)
+			set(&cfg.TokenEndpointAuthMethod, o.TokenEndpointAuthMethod)
+			if o.AuthorizeParams != nil {
+				cfg.AuthorizeParams = maps.Clone(*o.AuthorizeParams)
+			}
+			if o.PKCE != nil {
+				pkce := *o.PKCE
+				cfg.PKCE = &pkce
 			}
 			out.Auth.OAuth2 = &cfg
 		}

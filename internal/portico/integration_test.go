@@ -41,7 +41,7 @@ func TestTemplate_IsACopy(t *testing.T) {
 	a, _ := portico.Template("github")
 	before, _ := json.Marshal(a)
 	a.Actions[0].Name = "changed"
-	a.Auth.OAuth2.Scopes[0] = "changed"
+	a.Auth.OAuth2.Scopes[0].Name = "changed"
 	a.Actions[0].InputSchema[0] = 'X'
 	b, _ := portico.Template("github")
 	if after, _ := json.Marshal(b); string(after) != string(before) {

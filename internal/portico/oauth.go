@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -17,7 +18,10 @@ type OAuthState struct {
 	SessionID   string
 	Integration string
 	Verifier    string
-	ExpiresAt   time.Time
+	// Settings are the connection settings the user entered before
+	// authorizing (they may be part of the provider's URLs).
+	Settings  map[string]string
+	ExpiresAt time.Time
 }
 
 // OAuthStore persists OAuth states.
@@ -48,15 +52,25 @@ func oauthVerifierAAD(appID, sessionID string) string {
 }
 
 // BeginOAuth starts an OAuth2 authorization of an integration the session
-// may show: it returns the integration, the raw state to send to the
-// provider and the PKCE verifier (S256) whose challenge goes with it.
-func (s *Service) BeginOAuth(ctx context.Context, sess *Session, user *User, slug string) (*Integration, string, string, error) {
+// may show, with the connection settings the user entered (checked now,
+// kept with the state for the connection made at the callback): it returns
+// the integration with its OAuth2 URLs filled from the settings, the raw
+// state to send to the provider and the PKCE verifier (S256) whose
+// challenge goes with it.
+func (s *Service) BeginOAuth(ctx context.Context, sess *Session, user *User, slug string, settings map[string]string) (*Integration, string, string, error) {
 	integ, err := s.sessionIntegration(ctx, sess, user, slug)
 	if err != nil {
 		return nil, "", "", err
 	}
 	if integ.Auth.Type != AuthOAuth2 || integ.Auth.OAuth2 == nil {
 		return nil, "", "", Invalidf("integration", "%s is not connected with OAuth2.", integ.Name)
+	}
+	set, err := integ.CheckSettings(settings, s.AllowPrivateUpstreams)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if integ, err = integ.oauthFor(set); err != nil {
+		return nil, "", "", err
 	}
 	raw, hash := NewToken("")
 	verifier := randomText(32)
@@ -65,33 +79,64 @@ func (s *Service) BeginOAuth(ctx context.Context, sess *Session, user *User, slu
 		return nil, "", "", err
 	}
 	st := &OAuthState{Hash: hash, AppID: sess.AppID, SessionID: sess.ID, Integration: slug, Verifier: sealed,
-		ExpiresAt: s.now().Add(OAuthStateTTL)}
+		Settings: set, ExpiresAt: s.now().Add(OAuthStateTTL)}
 	if err := s.Store.CreateOAuthState(ctx, st); err != nil {
 		return nil, "", "", err
 	}
 	return integ, raw, verifier, nil
 }
 
+// OAuthGrant is an authorization the provider returned to the page: the
+// integration (its OAuth2 URLs filled from Settings), the PKCE verifier
+// and the settings entered before authorizing.
+type OAuthGrant struct {
+	Integration *Integration
+	Verifier    string
+	Settings    map[string]string
+}
+
 // FinishOAuth uses a state returned by the provider, once: it must belong
 // to sess, and another session presenting it leaves it usable by its own.
-// It returns the integration and the PKCE verifier.
-func (s *Service) FinishOAuth(ctx context.Context, sess *Session, user *User, rawState string) (*Integration, string, error) {
+func (s *Service) FinishOAuth(ctx context.Context, sess *Session, user *User, rawState string) (*OAuthGrant, error) {
 	if rawState == "" || len(rawState) > 128 {
-		return nil, "", ErrOAuthState
+		return nil, ErrOAuthState
 	}
 	st, err := s.Store.UseOAuthState(ctx, sess.AppID, sess.ID, HashToken(rawState))
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	v, err := s.Sealer.Open(st.Verifier, oauthVerifierAAD(st.AppID, st.SessionID))
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	integ, err := s.sessionIntegration(ctx, sess, user, st.Integration)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return integ, string(v), nil
+	if integ, err = integ.oauthFor(st.Settings); err != nil {
+		return nil, err
+	}
+	return &OAuthGrant{Integration: integ, Verifier: string(v), Settings: st.Settings}, nil
+}
+
+// oauthFor is a copy of the integration whose OAuth2 URLs have their
+// settings placeholders filled in (the integration itself when they have
+// none).
+func (in *Integration) oauthFor(settings map[string]string) (*Integration, error) {
+	o := in.Auth.OAuth2
+	if o == nil || !strings.Contains(o.AuthorizeURL+o.TokenURL, "{") {
+		return in, nil
+	}
+	cp, oc := *in, *o
+	var err error
+	if oc.AuthorizeURL, err = expandURL(o.AuthorizeURL, settings); err != nil {
+		return nil, err
+	}
+	if oc.TokenURL, err = expandURL(o.TokenURL, settings); err != nil {
+		return nil, err
+	}
+	cp.Auth.OAuth2 = &oc
+	return &cp, nil
 }
 
 func randomText(n int) string {
@@ -128,14 +173,14 @@ type OAuthExchangeError struct {
 func (e *OAuthExchangeError) Error() string { return e.Integration.Name + ": " + e.Err.Error() }
 func (e *OAuthExchangeError) Unwrap() error { return e.Err }
 
-// StartOAuth begins an authorization on the hosted page (BeginOAuth) and
-// returns where the user's browser goes to authorize; the provider
-// returns it to callbackURL.
-func (s *Service) StartOAuth(ctx context.Context, sess *Session, user *User, slug, callbackURL string) (string, error) {
+// StartOAuth begins an authorization on the hosted page (BeginOAuth, with
+// the settings the user entered) and returns where the user's browser goes
+// to authorize; the provider returns it to callbackURL.
+func (s *Service) StartOAuth(ctx context.Context, sess *Session, user *User, slug, callbackURL string, settings map[string]string) (string, error) {
 	if s.OAuth2 == nil {
 		return "", errors.New("oauth: no OAuth2 client configured")
 	}
-	integ, state, verifier, err := s.BeginOAuth(ctx, sess, user, slug)
+	integ, state, verifier, err := s.BeginOAuth(ctx, sess, user, slug, settings)
 	if err != nil {
 		return "", err
 	}
@@ -144,8 +189,11 @@ func (s *Service) StartOAuth(ctx context.Context, sess *Session, user *User, slu
 
 // CompleteOAuth exchanges the code of an authorization FinishOAuth
 // accepted, with its PKCE verifier, and stores the tokens as the user's
-// connection. A failed exchange is an *OAuthExchangeError.
-func (s *Service) CompleteOAuth(ctx context.Context, sess *Session, user *User, integ *Integration, code, verifier, callbackURL string) (*Connection, error) {
+// connection, with the grant's settings (and the account label of the
+// integration's verify request). A failed exchange is an
+// *OAuthExchangeError.
+func (s *Service) CompleteOAuth(ctx context.Context, sess *Session, user *User, grant *OAuthGrant, code, callbackURL string) (*Connection, error) {
+	integ := grant.Integration
 	if s.OAuth2 == nil {
 		return nil, errors.New("oauth: no OAuth2 client configured")
 	}
@@ -153,10 +201,10 @@ func (s *Service) CompleteOAuth(ctx context.Context, sess *Session, user *User, 
 	if err != nil {
 		return nil, err
 	}
-	creds, err := s.OAuth2.Exchange(ctx, integ, secret, callbackURL, code, verifier, s.Now())
+	creds, err := s.OAuth2.Exchange(ctx, integ, secret, callbackURL, code, grant.Verifier, s.Now())
 	if err != nil {
 		return nil, &OAuthExchangeError{Integration: integ, Err: err}
 	}
-	conn, _, err := s.ConnectForSession(ctx, sess, user, integ.Slug, creds)
+	conn, _, err := s.ConnectForSession(ctx, sess, user, integ.Slug, creds, grant.Settings)
 	return conn, err
 }

@@ -167,12 +167,17 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 			return nil, NameNotFound(err, "Integration", "integration", in.Integration)
 		}
 	}
-	var req *UpstreamRequest
-	if in.Request != nil {
-		req, err = buildRaw(integ, in.Request)
-	} else {
-		req, err = s.buildAction(integ, in.Action, in.Input)
+	// The request is built, and its input checked, before the user is
+	// looked up: against the base URL's stand-in when the base URL is a
+	// template over the connection's settings, then again below against
+	// the connection's own.
+	build := func(base string) (*UpstreamRequest, error) {
+		if in.Request != nil {
+			return buildRaw(base, in.Request)
+		}
+		return s.buildAction(integ, base, in.Action, in.Input)
 	}
+	req, err := build(standIn(integ.BaseURL))
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +194,7 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 		return nil, &Error{Code: CodeForbidden, Message: integ.Name + " is restricted to members of certain accounts; the user is in none of them.",
 			Details: map[string]any{"integration": integ.Slug}}
 	}
-	creds, err := s.usableCredentials(ctx, app, integ, user)
+	creds, settings, err := s.usableCredentials(ctx, app, integ, user)
 	if err != nil {
 		var cr *ConnectionRequired
 		if errors.As(err, &cr) {
@@ -197,6 +202,17 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 		}
 		return nil, err
 	}
+	if strings.Contains(integ.BaseURL, "{") {
+		base, err := integ.BaseURLFor(settings, s.AllowPrivateUpstreams)
+		if err != nil {
+			return nil, &Error{Code: CodeConflict, Message: "The settings of the user's connection to " + integ.Name + " no longer fit the integration (" +
+				messageOf(err) + "); the user must connect again.", Details: map[string]any{"integration": integ.Slug}}
+		}
+		if req, err = build(base); err != nil {
+			return nil, err
+		}
+	}
+	integ.applyHeaders(req, settings)
 	if err := injectCredentials(integ, creds, req); err != nil {
 		return nil, err
 	}
@@ -240,32 +256,34 @@ func (s *Service) findUserRef(ctx context.Context, appID string, r UserRef) (*Us
 	return user, err
 }
 
-// usableCredentials returns the credentials of the user's connection, or a
-// connection_required error whose *ConnectionRequired says why there are none.
-func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integration, user *User) (Credentials, error) {
+// usableCredentials returns the credentials and settings of the user's
+// connection, or a connection_required error whose *ConnectionRequired
+// says why there are none.
+func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integration, user *User) (Credentials, map[string]string, error) {
 	if integ.Auth.Type == AuthNone {
-		return Credentials{}, nil
+		return Credentials{}, map[string]string{}, nil
 	}
 	if user == nil {
-		return nil, needConnection(ReasonMissing)
+		return nil, nil, needConnection(ReasonMissing)
 	}
 	conn, err := s.Store.FindConnection(ctx, app.ID, user.ID, integ.Slug)
 	if ErrorCode(err) == CodeNotFound {
-		return nil, needConnection(ReasonMissing)
+		return nil, nil, needConnection(ReasonMissing)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch conn.StatusAt(s.now()) {
 	case StatusConnected:
 	case StatusRevoked:
-		return nil, needConnection(ReasonRevoked)
+		return nil, nil, needConnection(ReasonRevoked)
 	default:
-		return nil, needConnection(ReasonExpired)
+		return nil, nil, needConnection(ReasonExpired)
 	}
 	// An expiring OAuth2 token is refreshed first (refresh.go); one that
 	// cannot be is a connection_required with reason expired.
-	return s.FreshCredentials(ctx, integ, conn)
+	creds, err := s.FreshCredentials(ctx, integ, conn)
+	return creds, conn.Settings, err
 }
 
 // connectionRequired finds or creates a session for the user and returns
@@ -341,7 +359,7 @@ func connectionHint(name, reason string, ttl time.Duration) string {
 
 // buildAction builds the request of a declared action from its input: the
 // path placeholders, then the query (GET, DELETE) or a JSON body.
-func (s *Service) buildAction(integ *Integration, name string, input json.RawMessage) (*UpstreamRequest, error) {
+func (s *Service) buildAction(integ *Integration, base, name string, input json.RawMessage) (*UpstreamRequest, error) {
 	i := slices.IndexFunc(integ.Actions, func(a Action) bool { return a.Name == name })
 	if i < 0 {
 		return nil, unknownAction(integ, name)
@@ -378,7 +396,7 @@ func (s *Service) buildAction(integ *Integration, name string, input json.RawMes
 	if bad != nil {
 		return nil, bad
 	}
-	u, err := ResolvePath(integ.BaseURL, path)
+	u, err := ResolvePath(base, path)
 	if err != nil {
 		return nil, withField(err, "action")
 	}
@@ -471,12 +489,12 @@ func addQuery(q url.Values, k string, v any) {
 }
 
 // buildRaw checks a raw request and builds it against the base URL.
-func buildRaw(integ *Integration, r *RawRequest) (*UpstreamRequest, error) {
+func buildRaw(base string, r *RawRequest) (*UpstreamRequest, error) {
 	method := strings.ToUpper(r.Method)
 	if !slices.Contains(rawMethods, method) {
 		return nil, Invalidf("request.method", "request.method must be one of %s.", strings.Join(rawMethods, ", "))
 	}
-	u, err := ResolvePath(integ.BaseURL, r.Path)
+	u, err := ResolvePath(base, r.Path)
 	if err != nil {
 		return nil, withField(err, "request.path")
 	}

@@ -257,7 +257,10 @@ func (s *Service) refreshClaimed(ctx context.Context, integ *Integration, c *Con
 			s.releaseRefresh(wctx, c, owner)
 			return nil, nil, fmt.Errorf("open client secret of %s: %w", integ.Slug, err)
 		}
-		fresh, rerr = s.Refresher.Refresh(wctx, integ, secret, creds, s.now())
+		var oi *Integration
+		if oi, rerr = integ.oauthFor(c.Settings); rerr == nil {
+			fresh, rerr = s.Refresher.Refresh(wctx, oi, secret, creds, s.now())
+		}
 	}
 	var ch *CheckedCredentials
 	if rerr == nil {

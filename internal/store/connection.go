@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,7 +13,7 @@ import (
 )
 
 const connectionColumns = `c.id, c.app_id, c.user_id, c.integration, c.status, c.fields, c.credentials, c.refreshable,
-	c.expires_at, c.created_at, c.updated_at`
+	c.expires_at, c.created_at, c.updated_at, c.settings, c.account_label`
 
 func scanConnection(sc interface{ Scan(...any) error }) (*portico.Connection, error) {
 	var (
@@ -21,10 +22,19 @@ func scanConnection(sc interface{ Scan(...any) error }) (*portico.Connection, er
 		creds          sql.NullString
 		expires        sql.NullInt64
 		created, updat int64
+		settings       string
+		label          sql.NullString
 	)
 	if err := sc.Scan(&c.ID, &c.AppID, &c.UserID, &c.Integration, &c.Status, &fields, &creds, &c.Refreshable,
-		&expires, &created, &updat); err != nil {
+		&expires, &created, &updat, &settings, &label); err != nil {
 		return nil, err
+	}
+	c.Settings = map[string]string{}
+	if err := json.Unmarshal([]byte(settings), &c.Settings); err != nil {
+		return nil, fmt.Errorf("decode settings of connection %s: %w", c.ID, err)
+	}
+	if label.Valid {
+		c.AccountLabel = &label.String
 	}
 	c.Fields = []string{}
 	if fields != "" {
@@ -47,6 +57,9 @@ func usPtr(t *time.Time) *int64 {
 // PutConnection implements portico.Store.
 func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal func(id string) (string, error)) (bool, error) {
 	newID := c.ID
+	if c.Settings == nil {
+		c.Settings = map[string]string{}
+	}
 	var (
 		created bool
 		out     portico.Connection
@@ -86,6 +99,10 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 			return fmt.Errorf("find connection: %w", err)
 		}
 		fields := strings.Join(c.Fields, ",")
+		settings, err := json.Marshal(out.Settings)
+		if err != nil {
+			return fmt.Errorf("encode settings: %w", err)
+		}
 		if id == "" {
 			sealed, err := seal(newID)
 			if err != nil {
@@ -93,9 +110,10 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 			}
 			creds, keyID := sealedColumn(sealed)
 			res, err := t.exec(ctx, `INSERT INTO connections (id, app_id, user_id, integration, status, fields, credentials, key_id,
-				refreshable, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				refreshable, expires_at, created_at, updated_at, settings, account_label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (app_id, user_id, integration) DO NOTHING`,
-				newID, c.AppID, c.UserID, c.Integration, c.Status, fields, creds, keyID, c.Refreshable, usPtr(c.ExpiresAt), us(t.now), us(t.now))
+				newID, c.AppID, c.UserID, c.Integration, c.Status, fields, creds, keyID, c.Refreshable, usPtr(c.ExpiresAt), us(t.now), us(t.now),
+				string(settings), c.AccountLabel)
 			if driverKind(err) == errForeignKey {
 				return portico.NotFound("Integration")
 			}
@@ -128,8 +146,8 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 			return fmt.Errorf("read connection: %w", err)
 		}
 		if _, err := t.exec(ctx, `UPDATE connections SET status = ?, fields = ?, credentials = ?, key_id = ?, refreshable = ?,
-			expires_at = ?, updated_at = ?, refresh_failures = 0 WHERE app_id = ? AND id = ?`,
-			c.Status, fields, creds, keyID, c.Refreshable, usPtr(c.ExpiresAt), us(t.now), c.AppID, id); err != nil {
+			expires_at = ?, updated_at = ?, refresh_failures = 0, settings = ?, account_label = ? WHERE app_id = ? AND id = ?`,
+			c.Status, fields, creds, keyID, c.Refreshable, usPtr(c.ExpiresAt), us(t.now), string(settings), c.AccountLabel, c.AppID, id); err != nil {
 			return fmt.Errorf("update connection: %w", err)
 		}
 		out.ID, out.Credentials, out.CreatedAt, out.UpdatedAt = id, sealed, fromUS(createdAt), t.now

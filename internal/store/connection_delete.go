@@ -15,7 +15,7 @@ import (
 func (db *DB) DeleteConnection(ctx context.Context, appID, id, userID string) error {
 	return db.inWrite(ctx, func(t *tx) error {
 		c, err := scanConnection(t.queryRow(ctx, `DELETE FROM connections WHERE app_id = ? AND id = ? AND (? = '' OR user_id = ?)
-			RETURNING id, app_id, user_id, integration, status, fields, credentials, refreshable, expires_at, created_at, updated_at`,
+			RETURNING `+returnedConnection,
 			appID, id, userID, userID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return portico.NotFound("Connection")

@@ -39,6 +39,21 @@ func scanIntegration(sc interface{ Scan(...any) error }) (*portico.Integration, 
 	if in.Auth.Fields == nil {
 		in.Auth.Fields = []portico.Field{}
 	}
+	if in.SettingsFields == nil {
+		in.SettingsFields = []portico.SettingsField{}
+	}
+	if in.Headers == nil {
+		in.Headers = map[string]string{}
+	}
+	if o := in.Auth.OAuth2; o != nil {
+		// Definitions stored before the catalogue's extras have none.
+		if o.AuthorizeParams == nil {
+			o.AuthorizeParams = map[string]string{}
+		}
+		if o.ScopeSeparator == "" {
+			o.ScopeSeparator = " "
+		}
+	}
 	in.CreatedAt, in.UpdatedAt = fromUS(created), fromUS(updat)
 	return &in, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -11,9 +12,16 @@ import (
 
 // CreateOAuthState implements portico.OAuthStore.
 func (db *DB) CreateOAuthState(ctx context.Context, st *portico.OAuthState) error {
+	if st.Settings == nil {
+		st.Settings = map[string]string{}
+	}
+	settings, err := json.Marshal(st.Settings)
+	if err != nil {
+		return fmt.Errorf("encode settings: %w", err)
+	}
 	return db.inWrite(ctx, func(t *tx) error {
-		_, err := t.exec(ctx, `INSERT INTO oauth_states (hash, app_id, session_id, integration, verifier, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, st.Hash, st.AppID, st.SessionID, st.Integration, st.Verifier, us(t.now), us(st.ExpiresAt))
+		_, err := t.exec(ctx, `INSERT INTO oauth_states (hash, app_id, session_id, integration, verifier, created_at, expires_at, settings)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, st.Hash, st.AppID, st.SessionID, st.Integration, st.Verifier, us(t.now), us(st.ExpiresAt), string(settings))
 		if err != nil {
 			return fmt.Errorf("insert oauth state: %w", err)
 		}
@@ -26,15 +34,21 @@ func (db *DB) UseOAuthState(ctx context.Context, appID, sessionID string, hash [
 	var st *portico.OAuthState
 	err := db.inWrite(ctx, func(t *tx) error {
 		s := portico.OAuthState{Hash: hash, AppID: appID, SessionID: sessionID}
-		var expiresAt int64
+		var (
+			expiresAt int64
+			settings  string
+		)
 		// The owner's check and the mark are one statement: a state is
 		// spent only by its own session, whoever else presents it.
 		err := t.queryRow(ctx, `UPDATE oauth_states SET used_at = ?
 			WHERE hash = ? AND app_id = ? AND session_id = ? AND used_at IS NULL AND expires_at > ?
-			RETURNING integration, verifier, expires_at`, us(t.now), hash, appID, sessionID, us(t.now)).
-			Scan(&s.Integration, &s.Verifier, &expiresAt)
+			RETURNING integration, verifier, expires_at, settings`, us(t.now), hash, appID, sessionID, us(t.now)).
+			Scan(&s.Integration, &s.Verifier, &expiresAt, &settings)
 		if err == nil {
 			s.ExpiresAt = fromUS(expiresAt)
+			if err := json.Unmarshal([]byte(settings), &s.Settings); err != nil {
+				return fmt.Errorf("decode oauth state settings: %w", err)
+			}
 			st = &s
 			return nil
 		}

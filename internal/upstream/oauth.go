@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,19 +37,46 @@ func (o *OAuth2) client() *http.Client {
 	return &http.Client{Timeout: Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
+// config is the golang.org/x/oauth2 client of an integration, with the
+// catalogue's extras (docs/catalog-data.md): scopes joined by the
+// provider's separator, and the token endpoint's authentication method
+// (detected when the integration does not say).
 func config(integ *portico.Integration, clientSecret, redirectURL string) *oauth2.Config {
 	oc := integ.Auth.OAuth2
+	scopes := portico.ScopeNames(oc.Scopes)
+	if oc.ScopeSeparator == "," && len(scopes) > 0 {
+		scopes = []string{strings.Join(scopes, ",")}
+	}
+	style := oauth2.AuthStyleAutoDetect
+	switch oc.TokenEndpointAuthMethod {
+	case portico.TokenAuthPost:
+		style = oauth2.AuthStyleInParams
+	case portico.TokenAuthBasic:
+		style = oauth2.AuthStyleInHeader
+	}
 	return &oauth2.Config{
-		ClientID: oc.ClientID, ClientSecret: clientSecret, Scopes: oc.Scopes, RedirectURL: redirectURL,
-		Endpoint: oauth2.Endpoint{AuthURL: oc.AuthorizeURL, TokenURL: oc.TokenURL},
+		ClientID: oc.ClientID, ClientSecret: clientSecret, Scopes: scopes, RedirectURL: redirectURL,
+		Endpoint: oauth2.Endpoint{AuthURL: oc.AuthorizeURL, TokenURL: oc.TokenURL, AuthStyle: style},
 	}
 }
 
 // AuthCodeURL is where the user's browser goes to authorize: the
-// integration's authorize URL with the client id, scopes, state and the S256
-// challenge of verifier.
+// integration's authorize URL with the client id, scopes, state, its
+// authorize_params (access_type=offline unless they set access_type) and,
+// unless the integration turns PKCE off, the S256 challenge of verifier.
 func (o *OAuth2) AuthCodeURL(integ *portico.Integration, redirectURL, state, verifier string) string {
-	return config(integ, "", redirectURL).AuthCodeURL(state, oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier))
+	oc := integ.Auth.OAuth2
+	opts := []oauth2.AuthCodeOption{}
+	if _, ok := oc.AuthorizeParams["access_type"]; !ok {
+		opts = append(opts, oauth2.AccessTypeOffline)
+	}
+	for _, k := range slices.Sorted(maps.Keys(oc.AuthorizeParams)) {
+		opts = append(opts, oauth2.SetAuthURLParam(k, oc.AuthorizeParams[k]))
+	}
+	if oc.UsesPKCE() {
+		opts = append(opts, oauth2.S256ChallengeOption(verifier))
+	}
+	return config(integ, "", redirectURL).AuthCodeURL(state, opts...)
 }
 
 // ErrExchange is a failed token request (code exchange or refresh). Its
@@ -67,7 +96,11 @@ var ErrRefused = portico.ErrProviderRefused
 // plus the provider's expires_in), scope when the provider gives them.
 func (o *OAuth2) Exchange(ctx context.Context, integ *portico.Integration, clientSecret, redirectURL, code, verifier string, now time.Time) (portico.Credentials, error) {
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.client())
-	tok, err := config(integ, clientSecret, redirectURL).Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	opts := []oauth2.AuthCodeOption{}
+	if integ.Auth.OAuth2.UsesPKCE() {
+		opts = append(opts, oauth2.VerifierOption(verifier))
+	}
+	tok, err := config(integ, clientSecret, redirectURL).Exchange(ctx, code, opts...)
 	if err != nil {
 		return nil, exchangeError(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -58,6 +59,69 @@ func TestOAuth2_ExpiresInIsClamped(t *testing.T) {
 			}
 			if got := creds[portico.TokenExpiresAt]; got != tc.want {
 				t.Errorf("refresh: expires_at = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// The catalogue's OAuth2 extras (docs/catalog-data.md) shape the authorize
+// URL and the token request: the scope separator, extra authorize
+// parameters, PKCE on or off, and how the client authenticates to the
+// token endpoint.
+func TestOAuth2_CatalogueExtras(t *testing.T) {
+	type seen struct {
+		basicUser, formID, formSecret, verifier string
+	}
+	got := make(chan seen, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		u, _, _ := r.BasicAuth()
+		got <- seen{basicUser: u, formID: r.PostForm.Get("client_id"), formSecret: r.PostForm.Get("client_secret"), verifier: r.PostForm.Get("code_verifier")}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"at"}`)
+	}))
+	defer srv.Close()
+	off := false
+	for _, tc := range []struct {
+		name   string
+		cfg    portico.OAuth2Config
+		checkU func(q url.Values) string
+		want   seen
+	}{
+		{"comma, params, no PKCE, post", portico.OAuth2Config{Scopes: []portico.Scope{{Name: "read"}, {Name: "write"}}, ScopeSeparator: ",",
+			AuthorizeParams: map[string]string{"access_type": "online", "prompt": "consent"}, PKCE: &off, TokenEndpointAuthMethod: portico.TokenAuthPost},
+			func(q url.Values) string {
+				if q.Get("scope") != "read,write" || q.Get("prompt") != "consent" || q.Get("access_type") != "online" || q.Has("code_challenge") {
+					return q.Encode()
+				}
+				return ""
+			}, seen{formID: "cid", formSecret: "shh"}},
+		{"space, PKCE, basic", portico.OAuth2Config{Scopes: []portico.Scope{{Name: "read"}, {Name: "write"}}, ScopeSeparator: " ",
+			TokenEndpointAuthMethod: portico.TokenAuthBasic},
+			func(q url.Values) string {
+				if q.Get("scope") != "read write" || q.Get("access_type") != "offline" || q.Get("code_challenge_method") != "S256" {
+					return q.Encode()
+				}
+				return ""
+			}, seen{basicUser: "cid", verifier: "v3rifier-v3rifier-v3rifier-v3rifier-v3rifier"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.AuthorizeURL, cfg.TokenURL, cfg.ClientID = "https://provider.example/authorize", srv.URL+"/token", "cid"
+			integ := &portico.Integration{Slug: "p", Name: "P", Auth: portico.AuthConfig{Type: portico.AuthOAuth2, OAuth2: &cfg}}
+			o := &upstream.OAuth2{}
+			au, err := url.Parse(o.AuthCodeURL(integ, "https://portico.test/cb", "st", "v3rifier-v3rifier-v3rifier-v3rifier-v3rifier"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bad := tc.checkU(au.Query()); bad != "" {
+				t.Errorf("authorize URL query %s", bad)
+			}
+			if _, err := o.Exchange(context.Background(), integ, "shh", "https://portico.test/cb", "code", "v3rifier-v3rifier-v3rifier-v3rifier-v3rifier", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if s := <-got; s != tc.want {
+				t.Errorf("token request %+v, want %+v", s, tc.want)
 			}
 		})
 	}

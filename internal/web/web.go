@@ -202,6 +202,7 @@ type message struct {
 type row struct {
 	Slug, Name, Category, AuthType, Status, ConnectionID string
 	Fields                                               []portico.Field
+	Settings                                             []portico.SettingsField
 	Error                                                string
 	Values                                               map[string]string
 }
@@ -452,7 +453,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps 
 	v.Title = "Connect your tools — " + v.Theme.Name
 	for _, s := range states {
 		rw := row{Slug: s.Integration.Slug, Name: s.Integration.Name, Category: s.Integration.Category,
-			AuthType: s.Integration.Auth.Type, Status: s.Status, Fields: s.Integration.Auth.Fields,
+			AuthType: s.Integration.Auth.Type, Status: s.Status, Fields: s.Integration.Auth.Fields, Settings: s.Integration.SettingsFields,
 			Error: formErr[s.Integration.Slug], Values: values[s.Integration.Slug]}
 		if s.Connection != nil {
 			rw.ConnectionID = s.Connection.ID
@@ -468,6 +469,8 @@ func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request, nonce strin
 	switch r.URL.Query().Get("notice") {
 	case "connected":
 		notice = "Connected."
+	case "unverified":
+		notice = "Connected. The provider could not be reached to check the credential; it was saved without being checked."
 	case "disconnected":
 		notice = "Disconnected."
 	case "disabled":
@@ -497,20 +500,41 @@ func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request, nonce st
 			kept[f.Name] = v
 		}
 	}
-	_, _, err = h.svc.ConnectForSession(r.Context(), ps.sess, ps.user, slug, creds)
+	settings := formSettings(r, integ, kept)
+	conn, _, err := h.svc.ConnectForSession(r.Context(), ps.sess, ps.user, slug, creds, settings)
 	if err != nil {
 		if c := portico.ErrorCode(err); c == portico.CodeValidation || c == portico.CodeInvalid {
 			return h.home(w, r, nonce, ps, http.StatusUnprocessableEntity, "", map[string]string{slug: portico.AsError(err).Message}, map[string]map[string]string{slug: kept})
 		}
 		return err
 	}
+	if conn.Warning != "" {
+		return h.afterConnectNotice(w, r, ps, slug, "unverified")
+	}
 	return h.afterConnect(w, r, ps, slug)
+}
+
+// formSettings reads the integration's settings fields from a form, and
+// keeps them in kept to show again after an error.
+func formSettings(r *http.Request, integ *portico.Integration, kept map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, f := range integ.SettingsFields {
+		if v := r.PostForm.Get(f.Name); v != "" {
+			out[f.Name], kept[f.Name] = v, v
+		}
+	}
+	return out
 }
 
 // afterConnect sends the browser on once a connection is made: back to
 // the app's redirect URI with the outcome when the session asks for
 // auto_redirect, else to the page with a notice.
 func (h *Handler) afterConnect(w http.ResponseWriter, r *http.Request, ps *pageSession, slug string) error {
+	return h.afterConnectNotice(w, r, ps, slug, "connected")
+}
+
+// afterConnectNotice is afterConnect with the page's notice.
+func (h *Handler) afterConnectNotice(w http.ResponseWriter, r *http.Request, ps *pageSession, slug, notice string) error {
 	st, err := portico.SessionSettingsOf(ps.sess)
 	if err != nil {
 		return err
@@ -519,7 +543,7 @@ func (h *Handler) afterConnect(w http.ResponseWriter, r *http.Request, ps *pageS
 		http.Redirect(w, r, withStatus(ps.sess.RedirectURI, "connected", slug), http.StatusSeeOther)
 		return nil
 	}
-	http.Redirect(w, r, "/connect/?notice=connected", http.StatusSeeOther)
+	http.Redirect(w, r, "/connect/?notice="+notice, http.StatusSeeOther)
 	return nil
 }
 
@@ -548,8 +572,17 @@ func (h *Handler) handleDone(w http.ResponseWriter, r *http.Request, nonce strin
 // handleOAuthStart begins an authorization and sends the browser to the
 // provider.
 func (h *Handler) handleOAuthStart(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
-	to, err := h.svc.StartOAuth(r.Context(), ps.sess, ps.user, r.PathValue("slug"), h.callbackURL())
+	slug := r.PathValue("slug")
+	integ, err := h.svc.FindIntegration(r.Context(), ps.sess.AppID, slug)
 	if err != nil {
+		return err
+	}
+	kept := map[string]string{}
+	to, err := h.svc.StartOAuth(r.Context(), ps.sess, ps.user, slug, h.callbackURL(), formSettings(r, integ, kept))
+	if err != nil {
+		if portico.ErrorCode(err) == portico.CodeValidation && strings.HasPrefix(portico.AsError(err).Field, "settings") {
+			return h.home(w, r, nonce, ps, http.StatusUnprocessableEntity, "", map[string]string{slug: portico.AsError(err).Message}, map[string]map[string]string{slug: kept})
+		}
 		return err
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
@@ -574,17 +607,17 @@ func (e providerError) Error() string {
 // PKCE verifier and the tokens stored as the user's connection.
 func (h *Handler) handleOAuthCallback(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
 	q := r.URL.Query()
-	integ, verifier, err := h.svc.FinishOAuth(r.Context(), ps.sess, ps.user, q.Get("state"))
+	grant, err := h.svc.FinishOAuth(r.Context(), ps.sess, ps.user, q.Get("state"))
 	if err != nil {
 		return err
 	}
 	if e := q.Get("error"); e != "" {
 		return providerError{code: truncate(e, 100), description: truncate(q.Get("error_description"), 300)}
 	}
-	if _, err := h.svc.CompleteOAuth(r.Context(), ps.sess, ps.user, integ, q.Get("code"), verifier, h.callbackURL()); err != nil {
+	if _, err := h.svc.CompleteOAuth(r.Context(), ps.sess, ps.user, grant, q.Get("code"), h.callbackURL()); err != nil {
 		return err
 	}
-	return h.afterConnect(w, r, ps, integ.Slug)
+	return h.afterConnect(w, r, ps, grant.Integration.Slug)
 }
 
 func truncate(s string, n int) string {

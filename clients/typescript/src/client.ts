@@ -25,6 +25,8 @@ export type Revoked = Schemas["Revoked"];
 export type Integration = Schemas["Integration"];
 export type IntegrationPut = Schemas["IntegrationPut"];
 export type IntegrationList = Schemas["IntegrationList"];
+export type CatalogTemplate = Schemas["CatalogTemplate"];
+export type CatalogList = Schemas["CatalogList"];
 export type Connection = Schemas["Connection"];
 export type ConnectionImport = Schemas["ConnectionImport"];
 export type ConnectionList = Schemas["ConnectionList"];
@@ -296,6 +298,15 @@ export class Portico {
       /** `DELETE /v1/me/connections/{id}`: the user disconnects. */
       revoke: (id: string): Promise<Connection> => this.#call("DELETE", `/v1/me/connections/${seg(id)}`),
     },
+  };
+
+  /** The built-in catalogue: the templates `template` on an integration PUT copies. */
+  readonly catalog = {
+    /** `GET /v1/catalog`, every page (`category` keeps one category). */
+    list: (params: ListParams<"listCatalog"> = {}): Paginated<CatalogTemplate> =>
+      new Paginated((page_token) => this.catalog.listPage({ ...params, page_token }), params.page_token),
+    /** `GET /v1/catalog`, one page. */
+    listPage: (params: QueryOf<"listCatalog"> = {}): Promise<CatalogList> => this.#call("GET", "/v1/catalog", { query: params }),
   };
 
   /** Integrations: the tools the app offers its users. */

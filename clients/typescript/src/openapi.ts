@@ -360,6 +360,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the built-in catalogue
+         * @description The templates `"template"` on PUT /v1/integrations/{slug} copies, in slug order: each provider's OAuth2 endpoints and scopes or credential fields with a guide, base URL (over settings fields for per-customer hosts), verify request and actions, with the documentation pages the facts come from (docs/catalog-data.md). The same data as docs/integrations.md.
+         */
+        get: operations["listCatalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/integrations": {
         parameters: {
             query?: never;
@@ -980,9 +1000,9 @@ export interface components {
         });
         /** @description An integration's OAuth2 client as the API shows it. */
         OAuth2: {
-            /** Format: uri */
+            /** @description An https URL; may hold `{setting}` placeholders, filled from the settings the user enters before authorizing. */
             authorize_url: string;
-            /** Format: uri */
+            /** @description An https URL; may hold `{setting}` placeholders like authorize_url. */
             token_url: string;
             client_id: string;
             /**
@@ -990,7 +1010,69 @@ export interface components {
              * @enum {string|null}
              */
             client_secret: "********" | null;
-            scopes: string[];
+            scopes: components["schemas"]["Scope"][];
+            /**
+             * @description Joins the scopes in the authorize request.
+             * @enum {string}
+             */
+            scope_separator: " " | ",";
+            /** @description Extra authorize parameters, e.g. `access_type=offline`. */
+            authorize_params: {
+                [key: string]: string;
+            };
+            /** @description Whether the authorization sends a PKCE S256 challenge. */
+            pkce: boolean;
+            /**
+             * @description How the client authenticates to the token endpoint; null: detected.
+             * @enum {string|null}
+             */
+            token_endpoint_auth_method: "client_secret_post" | "client_secret_basic" | null;
+        };
+        /** @description An OAuth2 scope and what it grants, in plain words. */
+        Scope: {
+            name: string;
+            /** @description Plain words; `""` when none was given. */
+            description: string;
+        };
+        /** @description A scope and what it grants. A plain string is accepted too, as the name of a scope without description (the form before descriptions). */
+        ScopePut: {
+            /** @description Without spaces, quotes, backslashes or the scope separator. */
+            name: string;
+            /** @description One line of plain words. */
+            description?: string;
+        };
+        /** @description Where a user finds a credential: numbered steps and the provider's page. */
+        Guide: {
+            /** @description 1 to 20 steps. */
+            steps: string[];
+            /**
+             * Format: uri
+             * @description https: the page where the credential is created.
+             */
+            url: string;
+        };
+        /** @description A non-secret per-connection value (a subdomain, a region), used as `{name}` in `base_url`, `headers` and `verify.path`. */
+        SettingsField: {
+            /** @description Not the name of a credential field. */
+            name: string;
+            label: string;
+            /** @description An RE2 regular expression the value must match. */
+            pattern?: string;
+            /** @description An example value the hosted page shows. */
+            placeholder?: string;
+            /** @description May be left empty; only required fields may be used in `base_url`, the OAuth2 URLs and `verify.path`. */
+            optional?: boolean;
+        };
+        /** @description A cheap authenticated request that proves a credential at connect time (docs/catalog-data.md): 401 or 403 rejects it (422, nothing stored); a provider unreachable, or another answer, stores it with a warning. */
+        Verify: {
+            /** @enum {string} */
+            method: "GET" | "POST";
+            /** @description Relative to the base URL; may hold `{setting}` placeholders of required settings fields. */
+            path: string;
+            /** @description 200 when left out. */
+            expected_status?: number;
+            /** @description An RFC 6901 JSON pointer to the account label in the answer (`/login`), shown as "Connected as …"; `""` for none. */
+            label_pointer?: string;
         };
         /** @description The OAuth2 client of an IntegrationPut. With a template, each field given replaces the template's. */
         OAuth2Put: {
@@ -1008,8 +1090,24 @@ export interface components {
             client_id?: string;
             /** @description Write-only, at most 1024 bytes. Omitted or `********`: keep the stored secret (sending `********` when none is stored is a 422). `""`: remove it (a public client). */
             client_secret?: string;
-            /** @description Scopes to request; each without spaces, quotes or backslashes. */
-            scopes?: string[];
+            /** @description Scopes to request: objects with a plain-words description, or plain names. */
+            scopes?: components["schemas"]["ScopePut"][];
+            /**
+             * @description `" "` (default) or `","` where the provider documents it.
+             * @enum {string}
+             */
+            scope_separator?: " " | ",";
+            /** @description At most 20 extra authorize parameters; not client_id, redirect_uri, response_type, state, scope or the PKCE ones. */
+            authorize_params?: {
+                [key: string]: string;
+            };
+            /** @description Default true; false for a provider that documents no PKCE support. */
+            pkce?: boolean;
+            /**
+             * @description Left out: detected.
+             * @enum {string}
+             */
+            token_endpoint_auth_method?: "client_secret_post" | "client_secret_basic";
         };
         IntegrationAuth: {
             type: components["schemas"]["AuthType"];
@@ -1101,10 +1199,7 @@ export interface components {
             name: string;
             /** @description Such as `crm` or `file-storage` (what Apideck calls a unified API); null when none. */
             category: string | null;
-            /**
-             * Format: uri
-             * @description The URL the actions' paths are relative to, without a trailing slash.
-             */
+            /** @description The URL the actions' paths are relative to, without a trailing slash; may hold `{setting}` placeholders of required settings fields, in the host or the path, filled from each connection's settings. */
             base_url: string;
             /** @description The catalogue template it was made from; null when none. */
             template: string | null;
@@ -1112,24 +1207,38 @@ export interface components {
             /** @description Only members of these accounts may connect it; empty: every user. */
             account_ids: string[];
             actions: components["schemas"]["Action"][];
+            /** @description One line of plain words; null when none. */
+            description: string | null;
+            /** Format: uri */
+            logo_url: string | null;
+            brand_color: string | null;
+            /**
+             * Format: uri
+             * @description The provider documentation page the definition's facts come from.
+             */
+            source_url: string | null;
+            guide: components["schemas"]["Guide"] | null;
+            settings_fields: components["schemas"]["SettingsField"][];
+            /** @description Sent with every request; values may hold `{setting}` placeholders (a header whose setting is empty is left out). */
+            headers: {
+                [key: string]: string;
+            };
+            verify: components["schemas"]["Verify"] | null;
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
         };
         /** @description A whole integration definition: a template and the fields that replace its own, or, without a template, at least name, base_url and auth. */
         IntegrationPut: {
             /**
-             * @description A template of the built-in catalogue. `salesforce` and `jira` need `base_url` (the org's or site's own URL).
+             * @description A template of the built-in catalogue (GET /v1/catalog, docs/integrations.md). Templates for per-customer hosts (Jira, Salesforce, Zendesk …) have a `base_url` over `settings_fields`: each connection gives its own site.
              * @enum {string}
              */
-            template?: "github" | "google" | "google-calendar" | "hubspot" | "jira" | "linear" | "notion" | "openai" | "salesforce" | "slack" | "stripe";
+            template?: "airtable" | "anthropic" | "asana" | "attio" | "bitbucket" | "box" | "brevo" | "calendly" | "clickup" | "close" | "coda" | "cohere" | "confluence" | "discord" | "dropbox" | "elevenlabs" | "freshbooks" | "github" | "gitlab" | "google" | "google-calendar" | "google-docs" | "google-drive" | "google-mail" | "google-sheets" | "groq" | "hubspot" | "hugging-face" | "intercom" | "jira" | "klaviyo" | "lemon-squeezy" | "linear" | "mailchimp" | "microsoft-teams" | "mistral" | "mixpanel" | "monday" | "notion" | "one-drive" | "openai" | "outlook-calendar" | "outlook-mail" | "paddle" | "pipedrive" | "plausible" | "posthog" | "postmark" | "quickbooks" | "resend" | "salesforce" | "sendgrid" | "sentry" | "slack" | "square" | "stripe" | "trello" | "typeform" | "vercel" | "xero" | "zendesk" | "zoho-crm" | "zoom";
             /** @description 1 to 255 bytes of text. */
             name?: string;
             /** @description A slug such as `crm` or `file-storage`; `""` for none (to drop a template's). */
             category?: string;
-            /**
-             * Format: uri
-             * @description https, without user info, query or fragment, to a public host (see the operation).
-             */
+            /** @description https, without user info, query or fragment, to a public host (see the operation); may hold `{setting}` placeholders of required settings fields. */
             base_url?: string;
             auth?: components["schemas"]["IntegrationAuthPut"];
             /** @description Restricts the integration to members of these existing accounts (unknown ids: 422); empty: every user. */
@@ -1138,22 +1247,73 @@ export interface components {
             actions?: components["schemas"]["ActionPut"][];
             /** @description Adds an action for each chosen operation of an OpenAPI document, after `actions` (or the template's); a name already taken is 422. */
             openapi?: components["schemas"]["OpenAPIImport"];
+            /** @description One line of plain words; `""` for none. */
+            description?: string;
+            /** @description An https URL; `""` for none. */
+            logo_url?: string;
+            /** @description `#rrggbb` (stored in lower case); `""` for none. */
+            brand_color?: string;
+            /** @description An https URL; `""` for none. */
+            source_url?: string;
+            guide?: components["schemas"]["Guide"];
+            settings_fields?: components["schemas"]["SettingsField"][];
+            /** @description At most 20 static headers for every request (an API version). Not Authorization, the injected header or a framing header; values may use `{setting}` placeholders. */
+            headers?: {
+                [key: string]: string;
+            };
+            verify?: components["schemas"]["Verify"];
         } & ({
             /**
-             * @description A template of the built-in catalogue. `salesforce` and `jira` need `base_url` (the org's or site's own URL).
+             * @description A template of the built-in catalogue (GET /v1/catalog, docs/integrations.md). Templates for per-customer hosts (Jira, Salesforce, Zendesk …) have a `base_url` over `settings_fields`: each connection gives its own site.
              * @enum {string}
              */
-            template: "github" | "google" | "google-calendar" | "hubspot" | "jira" | "linear" | "notion" | "openai" | "salesforce" | "slack" | "stripe";
+            template: "airtable" | "anthropic" | "asana" | "attio" | "bitbucket" | "box" | "brevo" | "calendly" | "clickup" | "close" | "coda" | "cohere" | "confluence" | "discord" | "dropbox" | "elevenlabs" | "freshbooks" | "github" | "gitlab" | "google" | "google-calendar" | "google-docs" | "google-drive" | "google-mail" | "google-sheets" | "groq" | "hubspot" | "hugging-face" | "intercom" | "jira" | "klaviyo" | "lemon-squeezy" | "linear" | "mailchimp" | "microsoft-teams" | "mistral" | "mixpanel" | "monday" | "notion" | "one-drive" | "openai" | "outlook-calendar" | "outlook-mail" | "paddle" | "pipedrive" | "plausible" | "posthog" | "postmark" | "quickbooks" | "resend" | "salesforce" | "sendgrid" | "sentry" | "slack" | "square" | "stripe" | "trello" | "typeform" | "vercel" | "xero" | "zendesk" | "zoho-crm" | "zoom";
         } | {
             /** @description 1 to 255 bytes of text. */
             name: string;
-            /**
-             * Format: uri
-             * @description https, without user info, query or fragment, to a public host (see the operation).
-             */
+            /** @description https, without user info, query or fragment, to a public host (see the operation); may hold `{setting}` placeholders of required settings fields. */
             base_url: string;
             auth: components["schemas"]["IntegrationAuthPut"];
         });
+        /** @description A template of the built-in catalogue: an integration definition without an OAuth2 client (`client_id` is `""` and `client_secret` null: the app brings its own). */
+        CatalogTemplate: {
+            slug: components["schemas"]["Slug"];
+            name: string;
+            category: string;
+            /** @description One line of plain words. */
+            description: string;
+            /** Format: uri */
+            logo_url: string | null;
+            brand_color: string | null;
+            /**
+             * Format: uri
+             * @description The provider page most facts come from.
+             */
+            source_url: string;
+            sources: components["schemas"]["CatalogSource"][];
+            /** @description May hold `{setting}` placeholders of the settings fields, in the host or the path. */
+            base_url: string;
+            settings_fields: components["schemas"]["SettingsField"][];
+            headers: {
+                [key: string]: string;
+            };
+            auth: components["schemas"]["IntegrationAuth"];
+            guide: components["schemas"]["Guide"] | null;
+            verify: components["schemas"]["Verify"] | null;
+            actions: components["schemas"]["Action"][];
+        };
+        /** @description A documentation page a template's facts were taken from. */
+        CatalogSource: {
+            /** Format: uri */
+            url: string;
+            /** @description What was taken from the page. */
+            facts: string;
+        };
+        CatalogList: {
+            data: components["schemas"]["CatalogTemplate"][];
+            /** @description The page_token of the next page; null on the last page. */
+            next_page_token: string | null;
+        };
         IntegrationList: {
             data: components["schemas"]["Integration"][];
             /** @description The page_token of the next page; null on the last page. */
@@ -1179,10 +1339,22 @@ export interface components {
             expires_at: components["schemas"]["Timestamp"] | null;
             /** @description The names of the credential values stored (for OAuth2 the token keys present, expires_at aside); empty once revoked. */
             fields: string[];
+            /** @description The values of the integration's settings fields; never secret. */
+            settings: {
+                [key: string]: string;
+            };
+            /** @description Who the credential belongs to, from the integration's verify answer ("Connected as …"); null when unknown. */
+            account_label: string | null;
+            /** @description Only on a connect whose credential could not be checked (the provider unreachable, or an unexpected answer): stored all the same. */
+            warning?: string;
         };
         ConnectionImport: {
             /** @description The values by field name; for `oauth2` also `access_token` (required), `refresh_token`, `expires_at` (RFC 3339), `token_type` and `scope`. Each value at most 8 KiB of text without control characters. An empty object for `none`. */
             credentials: {
+                [key: string]: string;
+            };
+            /** @description The values of the integration's settings fields (required ones must be given; each must match its pattern). The credential is then checked with the integration's verify request. */
+            settings?: {
                 [key: string]: string;
             };
         };
@@ -2747,6 +2919,39 @@ export interface operations {
             401: components["responses"]["RefreshUnauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listCatalog: {
+        parameters: {
+            query?: {
+                /** @description Only templates of this category (`crm`, `ticketing`, `code`, `communication`, `knowledge-base`, `file-storage`, `calendar`, `email`, `accounting`, `payments`, `marketing`, `analytics`, `ai`, `identity`); another value lists none. */
+                category?: string;
+                /** @description How many items a page holds. Out of range, or not a whole number: 400 `invalid_request`. */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description The `next_page_token` of the previous page of the same list, with the same filters. Opaque; altered or foreign tokens are a 400 `invalid_request`. */
+                page_token?: components["parameters"]["PageToken"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of templates. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];

@@ -300,6 +300,9 @@ describe("integrations, connections, tools and perform", () => {
     const slugs = (await portico.integrations.list({ page_size: 1 }).toArray()).map((i) => i.slug);
     assert.deepEqual(slugs.sort(), ["echo", "github"]);
     assert.equal((await portico.integrations.listPage()).data.length, 2);
+    const crm = await portico.catalog.list({ category: "crm", page_size: 2 }).toArray();
+    assert.ok(crm.length > 0 && crm.every((t) => t.category === "crm"), "the crm templates");
+    assert.equal((await portico.catalog.listPage({ page_size: 3 })).data.length, 3);
 
     const { user } = await portico.users.create({ external_id: "agent-user" });
     const imported = await portico.connections.import(user.id, "echo", { api_key: "sk-test-123" });

@@ -70,7 +70,8 @@ func testConnectionPutFindReplace(t *testing.T, f *Fixture) {
 	t1 := f.Clock.Now()
 	exp := t1.Add(time.Hour)
 	c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u.ID, Integration: "crm",
-		Status: portico.StatusConnected, Fields: []string{"api_key", "region"}, ExpiresAt: &exp, Refreshable: true}
+		Status: portico.StatusConnected, Fields: []string{"api_key", "region"}, ExpiresAt: &exp, Refreshable: true,
+		Settings: map[string]string{"site": "acme", "region": "eu"}, AccountLabel: ptr("Ann Lee")}
 	firstID := c.ID
 	var sealedFor []string
 	seal := func(id string) (string, error) {
@@ -86,7 +87,8 @@ func testConnectionPutFindReplace(t *testing.T, f *Fixture) {
 		t.Fatalf("sealed for %v, want %s", sealedFor, firstID)
 	}
 	wantC := &portico.Connection{ID: firstID, AppID: app.ID, UserID: u.ID, Integration: "crm", Status: portico.StatusConnected,
-		Fields: []string{"api_key", "region"}, Credentials: want, Refreshable: true, ExpiresAt: &exp, CreatedAt: t1, UpdatedAt: t1}
+		Fields: []string{"api_key", "region"}, Credentials: want, Refreshable: true, ExpiresAt: &exp, CreatedAt: t1, UpdatedAt: t1,
+		Settings: map[string]string{"site": "acme", "region": "eu"}, AccountLabel: ptr("Ann Lee")}
 	if d := diff(wantC, c); d != "" {
 		t.Fatalf("created (-want +got):\n%s", d)
 	}
@@ -105,8 +107,8 @@ func testConnectionPutFindReplace(t *testing.T, f *Fixture) {
 		t.Fatalf("by user and integration (-want +got):\n%s", d)
 	}
 
-	// Putting again replaces the credentials of the same row: same id,
-	// sealed for that id, created_at kept.
+	// Putting again replaces the credentials, settings and label of the
+	// same row: same id, sealed for that id, created_at kept.
 	f.Clock.Advance(time.Minute)
 	sealedFor = nil
 	again := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u.ID, Integration: "crm",
@@ -119,7 +121,7 @@ func testConnectionPutFindReplace(t *testing.T, f *Fixture) {
 		t.Fatalf("replaced: sealed for %v, want %s", sealedFor, firstID)
 	}
 	wantAgain := &portico.Connection{ID: firstID, AppID: app.ID, UserID: u.ID, Integration: "crm", Status: portico.StatusConnected,
-		Fields: []string{"api_key"}, Credentials: want, CreatedAt: t1, UpdatedAt: f.Clock.Now()}
+		Fields: []string{"api_key"}, Credentials: want, CreatedAt: t1, UpdatedAt: f.Clock.Now(), Settings: map[string]string{}}
 	if d := diff(wantAgain, again); d != "" {
 		t.Fatalf("replaced (-want +got):\n%s", d)
 	}

@@ -173,7 +173,8 @@ func testRefreshComplete(t *testing.T, f *Fixture) {
 		t.Fatal(err)
 	}
 	wantC := &portico.Connection{ID: c.ID, AppID: app.ID, UserID: c.UserID, Integration: "crm", Status: portico.StatusConnected,
-		Fields: []string{"access_token"}, Credentials: want, ExpiresAt: &newExp, CreatedAt: c.CreatedAt, UpdatedAt: f.Clock.Now()}
+		Fields: []string{"access_token"}, Credentials: want, ExpiresAt: &newExp, CreatedAt: c.CreatedAt, UpdatedAt: f.Clock.Now(),
+		Settings: map[string]string{}}
 	if d := diff(wantC, got); d != "" {
 		t.Fatalf("stored (-want +got):\n%s", d)
 	}

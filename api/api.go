@@ -110,6 +110,15 @@ type AppSettings struct {
 	// POST /v1/connect/token may issue session and id tokens.
 	ConnectSessionTokens bool `json:"connect_session_tokens"`
 	ConnectIDTokens      bool `json:"connect_id_tokens"`
+	// ActivityRetentionDays is how long activity rows are kept.
+	ActivityRetentionDays int `json:"activity_retention_days"`
+	// PerformRatePerUser (per minute) and PerformBurstPerUser bound one
+	// user's performs on every surface, per node.
+	PerformRatePerUser  int `json:"perform_rate_per_user"`
+	PerformBurstPerUser int `json:"perform_burst_per_user"`
+	// ApprovalDefaultForDelete is "auto" or "confirm": the approval of
+	// DELETE actions that declare none.
+	ApprovalDefaultForDelete string `json:"approval_default_for_delete"`
 }
 
 // Theme is the presentation of the hosted page.
@@ -145,6 +154,10 @@ type AppSettingsUpdate struct {
 	MaxUsers                   Nullable[int]    `json:"max_users,omitzero"`
 	ConnectSessionTokens       *bool            `json:"connect_session_tokens,omitempty"`
 	ConnectIDTokens            *bool            `json:"connect_id_tokens,omitempty"`
+	ActivityRetentionDays      *int             `json:"activity_retention_days,omitempty"`
+	PerformRatePerUser         *int             `json:"perform_rate_per_user,omitempty"`
+	PerformBurstPerUser        *int             `json:"perform_burst_per_user,omitempty"`
+	ApprovalDefaultForDelete   *string          `json:"approval_default_for_delete,omitempty"`
 }
 
 // User is an end user of the app.

@@ -88,6 +88,10 @@ type Action struct {
 	Method      string          `json:"method"`
 	Path        string          `json:"path"`
 	InputSchema json.RawMessage `json:"input_schema"`
+	// Approval is "confirm" (every call waits for the user's approval) or
+	// "auto"; left out, a DELETE follows the app's
+	// approval_default_for_delete and any other method runs at once.
+	Approval string `json:"approval,omitempty"`
 }
 
 // Connection is a user's connection to an integration: never its values.

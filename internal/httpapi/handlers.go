@@ -68,6 +68,10 @@ func appJSON(a *portico.App) api.App {
 		MaxUsers:                   st.MaxUsers,
 		ConnectSessionTokens:       st.ConnectSessionTokens,
 		ConnectIDTokens:            st.ConnectIDTokens,
+		ActivityRetentionDays:      st.ActivityRetentionDays,
+		PerformRatePerUser:         st.PerformRatePerUser,
+		PerformBurstPerUser:        st.PerformBurstPerUser,
+		ApprovalDefaultForDelete:   st.ApprovalDefaultForDelete,
 	}}
 	if st.WebhookURL != "" {
 		out.Settings.WebhookURL = &st.WebhookURL
@@ -99,6 +103,10 @@ func (s *Server) handleAppUpdate(w http.ResponseWriter, r *http.Request) error {
 			MaxUsers:                   st.MaxUsers.Value,
 			ConnectSessionTokens:       st.ConnectSessionTokens,
 			ConnectIDTokens:            st.ConnectIDTokens,
+			ActivityRetentionDays:      st.ActivityRetentionDays,
+			PerformRatePerUser:         st.PerformRatePerUser,
+			PerformBurstPerUser:        st.PerformBurstPerUser,
+			ApprovalDefaultForDelete:   st.ApprovalDefaultForDelete,
 		}
 		if st.Theme != nil {
 			t := portico.Theme(*st.Theme)

@@ -23,6 +23,7 @@ func (s *Server) handlePerform(w http.ResponseWriter, r *http.Request) error {
 		User:        portico.UserRef{ID: in.User.ID, ExternalID: in.User.ExternalID, Email: in.User.Email},
 		Integration: in.Integration,
 		Input:       in.Input,
+		Caller:      portico.CallerFrom(r.Context()),
 	}
 	if in.Action != nil {
 		req.Action = *in.Action

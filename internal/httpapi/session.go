@@ -173,6 +173,7 @@ func (s *Server) userAuth(h func(w http.ResponseWriter, r *http.Request, sess *p
 			return err
 		}
 		infoFrom(r.Context()).appID = sess.AppID
+		portico.SetCallerSession(r.Context(), sess.ID)
 		return h(w, r, sess, u)
 	}
 }

@@ -45,6 +45,15 @@ type AppSettings struct {
 	// an app that does not use that surface may turn them off.
 	ConnectSessionTokens bool `json:"connect_session_tokens"`
 	ConnectIDTokens      bool `json:"connect_id_tokens"`
+	// ActivityRetentionDays is how long activity rows are kept.
+	ActivityRetentionDays int `json:"activity_retention_days"`
+	// PerformRatePerUser and PerformBurstPerUser bound one user's calls
+	// (every surface) per minute, per node (docs/activity-and-approvals.md).
+	PerformRatePerUser  int `json:"perform_rate_per_user"`
+	PerformBurstPerUser int `json:"perform_burst_per_user"`
+	// ApprovalDefaultForDelete is the approval of DELETE actions that
+	// declare none: ApprovalAuto or ApprovalConfirm.
+	ApprovalDefaultForDelete string `json:"approval_default_for_delete"`
 }
 
 // Theme is the presentation of the hosted page.
@@ -68,6 +77,8 @@ const (
 	MaxRedirectURIs        = 100
 	MaxFrameOrigins        = 20
 	MaxURLLength           = 2048
+	MaxRetentionDays       = 3650
+	MaxPerformRate         = 1000000
 )
 
 // DefaultAppSettings are the settings of a new app.
@@ -82,6 +93,10 @@ func DefaultAppSettings() AppSettings {
 		AllowedFrameOrigins:        []string{},
 		ConnectSessionTokens:       true,
 		ConnectIDTokens:            true,
+		ActivityRetentionDays:      30,
+		PerformRatePerUser:         120,
+		PerformBurstPerUser:        20,
+		ApprovalDefaultForDelete:   ApprovalAuto,
 	}
 }
 
@@ -103,6 +118,14 @@ func (s AppSettings) Validate() error {
 		return Invalidf("settings.allowed_redirect_uris", "At most %d redirect URIs are allowed.", MaxRedirectURIs)
 	case s.MaxUsers != nil && *s.MaxUsers < 1:
 		return Invalidf("settings.max_users", "max_users must be at least 1, or null for no limit.")
+	case s.ActivityRetentionDays < 1 || s.ActivityRetentionDays > MaxRetentionDays:
+		return Invalidf("settings.activity_retention_days", "activity_retention_days must be between 1 and %d.", MaxRetentionDays)
+	case s.PerformRatePerUser < 1 || s.PerformRatePerUser > MaxPerformRate:
+		return Invalidf("settings.perform_rate_per_user", "perform_rate_per_user must be between 1 and %d calls per minute.", MaxPerformRate)
+	case s.PerformBurstPerUser < 1 || s.PerformBurstPerUser > MaxPerformRate:
+		return Invalidf("settings.perform_burst_per_user", "perform_burst_per_user must be between 1 and %d calls.", MaxPerformRate)
+	case s.ApprovalDefaultForDelete != ApprovalAuto && s.ApprovalDefaultForDelete != ApprovalConfirm:
+		return Invalidf("settings.approval_default_for_delete", "approval_default_for_delete must be %q or %q.", ApprovalAuto, ApprovalConfirm)
 	}
 	for _, u := range s.AllowedRedirectURIs {
 		if err := CheckRedirectURI(u); err != nil {

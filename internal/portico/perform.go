@@ -56,6 +56,13 @@ type PerformRequest struct {
 	Input  json.RawMessage
 	// Request is a raw request instead of an action.
 	Request *RawRequest
+	// Caller is who calls (its client, session or key, request id), for
+	// the activity log; a zero Caller is taken from the context
+	// (CallerFrom), and its client defaults to ClientAPI.
+	Caller Caller
+	// DryRun builds the request and returns it (PerformResult.DryRun)
+	// without sending it.
+	DryRun bool
 }
 
 // RawRequest is a request relative to the integration's base URL.
@@ -85,7 +92,25 @@ type PerformResult struct {
 	Headers      map[string]string
 	Body         json.RawMessage
 	BodyEncoding string
+	// DryRun, set instead of the rest when the request asked for a dry
+	// run, is the request that would have been sent.
+	DryRun *PreparedRequest
 }
+
+// PreparedRequest is an upstream request as a dry run shows it: the
+// injected credential is replaced by Redacted.
+type PreparedRequest struct {
+	Method  string
+	URL     string
+	Headers map[string]string
+	// Body is the body as JSON (BodyJSON), text (BodyText) or base64
+	// (BodyBase64); BodyNone when there is none.
+	Body         json.RawMessage
+	BodyEncoding string
+}
+
+// Redacted stands for a credential in what Portico shows of a request.
+const Redacted = "[REDACTED]"
 
 // Reasons of a connection_required answer.
 const (
@@ -139,9 +164,52 @@ const (
 // fails the action's schema, a bad raw request; the field names the
 // place), CodeForbidden (the integration is restricted to accounts the
 // user is not in), CodeConnectionRequired (see ConnectionRequired),
+// CodeRateLimited (the user's perform_rate_per_user is spent; see
+// RateLimited), CodeApprovalRequired (see ApprovalRequired),
 // CodeUpstreamUnreachable and CodeUpstreamTimeout. Upstream 4xx and 5xx
-// answers are results, not errors.
+// answers are results, not errors. Every call, whatever its outcome, is
+// recorded in the activity log.
 func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*PerformResult, error) {
+	start := time.Now()
+	c := in.Caller
+	if c == (Caller{}) {
+		c = CallerFrom(ctx)
+	}
+	if c.Client == "" {
+		c.Client = ClientAPI
+	}
+	act := &Activity{AppID: app.ID, Client: c.Client, SessionID: c.SessionID, KeyID: c.KeyID, RequestID: c.RequestID,
+		DryRun: in.DryRun}
+	res, err := s.perform(ctx, app, in, act)
+	act.Duration = time.Since(start)
+	act.Outcome = performOutcome(res, err)
+	s.record(ctx, act)
+	return res, err
+}
+
+// performOutcome is the activity outcome of a perform's answer.
+func performOutcome(res *PerformResult, err error) string {
+	if err == nil {
+		if res.DryRun == nil && res.Status >= 400 {
+			return OutcomeUpstreamError
+		}
+		return OutcomeSuccess
+	}
+	switch ErrorCode(err) {
+	case CodeConnectionRequired:
+		return OutcomeConnectionRequired
+	case CodeApprovalRequired:
+		return OutcomeApprovalRequired
+	case CodeForbidden:
+		return OutcomeDenied
+	case CodeRateLimited:
+		return OutcomeRateLimited
+	}
+	return OutcomeFailed
+}
+
+// perform is Perform; it fills in what the activity row learns on the way.
+func (s *Service) perform(ctx context.Context, app *App, in PerformRequest, act *Activity) (*PerformResult, error) {
 	if err := in.User.check(); err != nil {
 		return nil, err
 	}
@@ -155,10 +223,19 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 	if err != nil {
 		return nil, NameNotFound(err, "Integration", "integration", in.Integration)
 	}
+	act.Integration = integ.Slug
 	var req *UpstreamRequest
+	var action *Action
 	if in.Request != nil {
 		req, err = buildRaw(integ, in.Request)
+		if err == nil {
+			act.Method, act.Path = req.Method, templatePath(in.Request.Path)
+		}
 	} else {
+		if i := slices.IndexFunc(integ.Actions, func(a Action) bool { return a.Name == in.Action }); i >= 0 {
+			action = &integ.Actions[i]
+			act.Action, act.Method, act.Path = action.Name, action.Method, action.Path
+		}
 		req, err = s.buildAction(integ, in.Action, in.Input)
 	}
 	if err != nil {
@@ -169,6 +246,12 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 		if in.User.ID != nil {
 			err = NameNotFound(err, "User", "user.id", *in.User.ID)
 		}
+		return nil, err
+	}
+	if user != nil {
+		act.UserID = user.ID
+	}
+	if err := s.limiter.take(app, user, in.User, s.now()); err != nil {
 		return nil, err
 	}
 	if !integ.VisibleTo(user) {
@@ -183,13 +266,62 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 		}
 		return nil, err
 	}
+	if in.DryRun {
+		return dryRun(integ, creds, req)
+	}
 	if err := injectCredentials(integ, creds, req); err != nil {
 		return nil, err
 	}
 	if s.Upstream == nil {
 		return nil, errors.New("perform: no upstream client configured")
 	}
-	return s.Upstream.Send(ctx, req)
+	res, err := s.Upstream.Send(ctx, req)
+	if res != nil {
+		act.UpstreamStatus = res.Status
+	}
+	return res, err
+}
+
+// templatePath is what the activity log keeps of a raw request's path:
+// the path without its query.
+func templatePath(p string) string {
+	p, _, _ = strings.Cut(p, "?")
+	if len(p) > maxRawPath {
+		p = p[:maxRawPath]
+	}
+	return p
+}
+
+// dryRun returns req as it would be sent, with the credential injected as
+// Redacted.
+func dryRun(integ *Integration, creds Credentials, req *UpstreamRequest) (*PerformResult, error) {
+	masked := Credentials{}
+	for k := range creds {
+		masked[k] = Redacted
+	}
+	if err := injectCredentials(integ, masked, req); err != nil {
+		return nil, err
+	}
+	if integ.Auth.Type == AuthBasic {
+		req.Header["Authorization"] = []string{"Basic " + Redacted}
+	}
+	out := &PreparedRequest{Method: req.Method, URL: req.URL.String(), Headers: map[string]string{}, BodyEncoding: BodyNone,
+		Body: json.RawMessage("null")}
+	for k, v := range req.Header {
+		out.Headers[strings.ToLower(k)] = strings.Join(v, ", ")
+	}
+	switch {
+	case req.Body == nil:
+	case json.Valid(req.Body) && IsJSONType(out.Headers["content-type"]):
+		out.Body, out.BodyEncoding = append(json.RawMessage(nil), req.Body...), BodyJSON
+	case utf8.Valid(req.Body):
+		out.Body, _ = json.Marshal(string(req.Body))
+		out.BodyEncoding = BodyText
+	default:
+		out.Body, _ = json.Marshal(base64.StdEncoding.EncodeToString(req.Body))
+		out.BodyEncoding = BodyBase64
+	}
+	return &PerformResult{DryRun: out}, nil
 }
 
 func (r UserRef) check() error {

@@ -42,6 +42,8 @@ type Service struct {
 
 	// schemas keeps actions' input schemas compiled (jsonschema.go).
 	schemas schemaCache
+	// limiter holds the per-user perform budgets (userlimit.go).
+	limiter userLimiter
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
@@ -120,6 +122,11 @@ type SettingsPatch struct {
 	// POST /v1/connect/token.
 	ConnectSessionTokens *bool
 	ConnectIDTokens      *bool
+	// The agent-safety settings (docs/activity-and-approvals.md).
+	ActivityRetentionDays    *int
+	PerformRatePerUser       *int
+	PerformBurstPerUser      *int
+	ApprovalDefaultForDelete *string
 }
 
 func (p *SettingsPatch) apply(s *AppSettings) {
@@ -155,6 +162,12 @@ func (p *SettingsPatch) apply(s *AppSettings) {
 	}
 	if p.ConnectIDTokens != nil {
 		s.ConnectIDTokens = *p.ConnectIDTokens
+	}
+	set(&s.ActivityRetentionDays, p.ActivityRetentionDays)
+	set(&s.PerformRatePerUser, p.PerformRatePerUser)
+	set(&s.PerformBurstPerUser, p.PerformBurstPerUser)
+	if p.ApprovalDefaultForDelete != nil {
+		s.ApprovalDefaultForDelete = *p.ApprovalDefaultForDelete
 	}
 }
 

@@ -17,6 +17,7 @@ type Store interface {
 	RefreshStore
 	EventStore
 	AppAdminStore
+	ActivityStore
 
 	// Ping checks that the database answers (CodeUnavailable).
 	Ping(ctx context.Context) error

@@ -14,7 +14,7 @@ import (
 
 // tenantTable matches a statement that reads, updates or deletes rows of a
 // table holding one app's data (every table with an app_id column).
-var tenantTable = regexp.MustCompile(`(?i)\b(?:FROM|UPDATE|JOIN)\s+(api_keys|users|accounts|account_members|sessions|configuration_codes|integrations|connections|oauth_states|webhook_events)\b`)
+var tenantTable = regexp.MustCompile(`(?i)\b(?:FROM|UPDATE|JOIN)\s+(api_keys|users|accounts|account_members|sessions|configuration_codes|integrations|connections|oauth_states|webhook_events|activity)\b`)
 
 // scoped matches a condition on the app: app_id = ? or a join on it.
 var scoped = regexp.MustCompile(`\bapp_id\s*=`)
@@ -36,6 +36,7 @@ var unscoped = map[string]string{
 	"FinishEvent":            "the claim's lease names the event",
 	"PruneEvents":            "deployment-wide prune of delivered events",
 	"ListSealed":             "deployment-wide re-sealing of secrets",
+	"ListActivity":           "WHERE assembled from a list that starts with app_id",
 	"ListActiveSessions":     "WHERE assembled from a list that starts with app_id",
 	"ListConnections":        "WHERE assembled from a list that starts with app_id",
 	"ListUsers":              "WHERE assembled from a list that starts with app_id",

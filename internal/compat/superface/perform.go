@@ -121,7 +121,8 @@ func (h *handler) handlePerform(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := h.Service.Perform(r.Context(), app, portico.PerformRequest{
-		User: portico.UserRef{ExternalID: &uid}, Integration: integ.Slug, Action: action.Name, Input: args})
+		User: portico.UserRef{ExternalID: &uid}, Integration: integ.Slug, Action: action.Name, Input: args,
+		Caller: portico.CallerFrom(r.Context())})
 	if err != nil {
 		ans, ok := h.performError(integ, name, err)
 		if !ok {

@@ -210,3 +210,30 @@ type AccountCreate struct {
 type AccountUpdate struct {
 	Name string `json:"name"`
 }
+
+// Activity is one row of the activity log: a perform (any surface, dry
+// runs included), a connection change or a session created or revoked.
+// It never holds a query value, a body, a header or a credential.
+type Activity struct {
+	ID        string  `json:"id"`
+	UserID    *string `json:"user_id"`
+	SessionID *string `json:"session_id"`
+	APIKeyID  *string `json:"api_key_id"`
+	// Client is the surface: "api", "superface", "connect" (the hosted
+	// page), "mcp:<client name>", "portico" (background work), …
+	Client      string  `json:"client"`
+	Integration *string `json:"integration"`
+	// Action is the action's name, or the event type of a change that is
+	// not a perform ("connection.created").
+	Action *string `json:"action"`
+	// Method and Path are the upstream request's method and path
+	// template; never its query.
+	Method         *string `json:"method"`
+	Path           *string `json:"path"`
+	UpstreamStatus *int    `json:"upstream_status"`
+	Outcome        string  `json:"outcome"`
+	DryRun         bool    `json:"dry_run"`
+	DurationMS     float64 `json:"duration_ms"`
+	RequestID      *string `json:"request_id"`
+	CreatedAt      Time    `json:"created_at"`
+}

@@ -159,10 +159,10 @@ func (s *Service) note(ctx context.Context, appID, userID, integration, typ stri
 // ListActivity returns a page of an app's activity, newest first.
 func (s *Service) ListActivity(ctx context.Context, appID string, f ActivityFilter, r PageRequest) (Page[Activity], error) {
 	if f.Outcome != nil && !validOutcome(*f.Outcome) {
-		return Page[Activity]{}, Invalidf("outcome", "outcome must be one of success, upstream_error, connection_required, approval_required, denied, rate_limited, failed.")
+		return Page[Activity]{}, Invalid("outcome", "outcome must be one of success, upstream_error, connection_required, approval_required, denied, rate_limited, failed.")
 	}
 	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
-		return Page[Activity]{}, Invalidf("until", "until must be after since.")
+		return Page[Activity]{}, Invalid("until", "until must be after since.")
 	}
 	// This node's queued rows first, so that a caller sees its own
 	// calls.

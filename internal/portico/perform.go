@@ -269,6 +269,11 @@ func (s *Service) perform(ctx context.Context, app *App, in PerformRequest, act 
 	if in.DryRun {
 		return dryRun(integ, creds, req)
 	}
+	if action != nil && action.NeedsApproval(app.Settings) {
+		if err := s.approve(ctx, app, integ, action, user, in.User, req); err != nil {
+			return nil, err
+		}
+	}
 	if err := injectCredentials(integ, creds, req); err != nil {
 		return nil, err
 	}
@@ -392,29 +397,10 @@ func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integr
 // new session when there is none.
 func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integration, user *User, ref UserRef, reason string) error {
 	cr := &ConnectionRequired{Integration: integ.Slug, IntegrationName: integ.Name, Reason: reason}
-	sess, err := s.newestSessionFor(ctx, app, integ, user)
+	var err error
+	cr.SessionID, cr.Link, _, err = s.userLink(ctx, app, integ, user, ref)
 	if err != nil {
 		return err
-	}
-	if sess != nil {
-		code, link := s.newLink(app, sess, s.now())
-		if err := s.Store.CreateConfigCode(ctx, code); err != nil {
-			return err
-		}
-		cr.SessionID, cr.Link = sess.ID, link
-	} else {
-		in := SessionInput{User: UserInput{ExternalID: ref.ExternalID, Email: ref.Email, RefuseHeldEmail: true}}
-		if user != nil {
-			in.User = UserInput{ExternalID: user.ExternalID}
-			if user.ExternalID == nil {
-				in.User.Email = user.Email
-			}
-		}
-		created, err := s.CreateSession(ctx, app, in)
-		if err != nil {
-			return err
-		}
-		cr.SessionID, cr.Link = created.Session.ID, created.Link
 	}
 	cr.Link.AssistantHint = connectionHint(integ.Name, reason, cr.Link.ExpiresAt.Sub(s.now()))
 	return &Error{Code: CodeConnectionRequired,
@@ -422,6 +408,36 @@ func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integ
 		Details: map[string]any{"integration": integ.Slug, "reason": reason, "configuration_url": cr.Link.URL,
 			"configuration_url_expires_at": cr.Link.ExpiresAt.UTC().Format(time.RFC3339), "assistant_hint": cr.Link.AssistantHint},
 		Err: cr}
+}
+
+// userLink returns a fresh configuration link for the user: a new code for
+// the newest active session that may show the integration, or a new
+// session (and the user, when ref names none yet) when there is none. It
+// answers the session's id and the user's.
+func (s *Service) userLink(ctx context.Context, app *App, integ *Integration, user *User, ref UserRef) (string, ConfigLink, string, error) {
+	sess, err := s.newestSessionFor(ctx, app, integ, user)
+	if err != nil {
+		return "", ConfigLink{}, "", err
+	}
+	if sess != nil {
+		code, link := s.newLink(app, sess, s.now())
+		if err := s.Store.CreateConfigCode(ctx, code); err != nil {
+			return "", ConfigLink{}, "", err
+		}
+		return sess.ID, link, sess.UserID, nil
+	}
+	in := SessionInput{User: UserInput{ExternalID: ref.ExternalID, Email: ref.Email, RefuseHeldEmail: true}}
+	if user != nil {
+		in.User = UserInput{ExternalID: user.ExternalID}
+		if user.ExternalID == nil {
+			in.User.Email = user.Email
+		}
+	}
+	created, err := s.CreateSession(ctx, app, in)
+	if err != nil {
+		return "", ConfigLink{}, "", err
+	}
+	return created.Session.ID, created.Link, created.User.ID, nil
 }
 
 // newestSessionFor returns the user's newest active session whose page

@@ -18,6 +18,7 @@ type Store interface {
 	EventStore
 	AppAdminStore
 	ActivityStore
+	ApprovalStore
 
 	// Ping checks that the database answers (CodeUnavailable).
 	Ping(ctx context.Context) error

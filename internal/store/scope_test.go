@@ -14,7 +14,7 @@ import (
 
 // tenantTable matches a statement that reads, updates or deletes rows of a
 // table holding one app's data (every table with an app_id column).
-var tenantTable = regexp.MustCompile(`(?i)\b(?:FROM|UPDATE|JOIN)\s+(api_keys|users|accounts|account_members|sessions|configuration_codes|integrations|connections|oauth_states|webhook_events|activity)\b`)
+var tenantTable = regexp.MustCompile(`(?i)\b(?:FROM|UPDATE|JOIN)\s+(api_keys|users|accounts|account_members|sessions|configuration_codes|integrations|connections|oauth_states|webhook_events|activity|approvals)\b`)
 
 // scoped matches a condition on the app: app_id = ? or a join on it.
 var scoped = regexp.MustCompile(`\bapp_id\s*=`)

@@ -86,6 +86,10 @@ type ApprovalStore interface {
 	// FindPendingApproval returns the user's pending approval with this
 	// digest that has not expired at now, or nil.
 	FindPendingApproval(ctx context.Context, appID, userID, digest string, now time.Time) (*Approval, error)
+	// PurgeApprovals deletes up to batch approvals that expired before the
+	// given instant, and returns how many. Deployment-wide, like
+	// PurgeSessions.
+	PurgeApprovals(ctx context.Context, before time.Time, batch int) (int, error)
 }
 
 // ApprovalRequired tells that the call waits for the user's approval, and
@@ -281,6 +285,12 @@ func (s *Service) DecideApproval(ctx context.Context, sess *Session, user *User,
 	s.record(ctx, &Activity{AppID: sess.AppID, UserID: user.ID, SessionID: sess.ID, Client: c.Client, Integration: ap.Integration,
 		Action: typ, Outcome: outcome, RequestID: c.RequestID})
 	return ap, nil
+}
+
+// PurgeApprovals deletes up to batch approvals that expired a day ago or
+// more: used, declined or never decided, none can run any more.
+func (s *Service) PurgeApprovals(ctx context.Context, batch int) (int, error) {
+	return s.Store.PurgeApprovals(ctx, s.now().Add(-24*time.Hour), batch)
 }
 
 // ApprovalEventData is the data of an approval event: the approval as the

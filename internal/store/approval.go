@@ -110,6 +110,20 @@ func (db *DB) DecideApproval(ctx context.Context, appID, userID, id string, appr
 	return out, err
 }
 
+// PurgeApprovals implements portico.Store.
+func (db *DB) PurgeApprovals(ctx context.Context, before time.Time, batch int) (int, error) {
+	var n int64
+	err := db.inWrite(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `DELETE FROM approvals WHERE id IN (SELECT id FROM approvals WHERE expires_at < ? LIMIT ?)`, us(before), batch)
+		if err != nil {
+			return fmt.Errorf("purge approvals: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 // UseApproval implements portico.Store: one UPDATE, so that of concurrent
 // calls exactly one finds the row still approved.
 func (db *DB) UseApproval(ctx context.Context, appID, userID, digest string, now time.Time) (bool, error) {

@@ -36,6 +36,7 @@ var unscoped = map[string]string{
 	"FinishEvent":            "the claim's lease names the event",
 	"PruneEvents":            "deployment-wide prune of delivered events",
 	"ListSealed":             "deployment-wide re-sealing of secrets",
+	"PurgeApprovals":         "deployment-wide purge of expired approvals",
 	"ListActivity":           "WHERE assembled from a list that starts with app_id",
 	"ListActiveSessions":     "WHERE assembled from a list that starts with app_id",
 	"ListConnections":        "WHERE assembled from a list that starts with app_id",

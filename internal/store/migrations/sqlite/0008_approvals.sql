@@ -15,3 +15,4 @@ CREATE TABLE approvals (
     decided_at  INTEGER
 );
 CREATE INDEX approvals_user ON approvals(app_id, user_id, digest);
+CREATE INDEX approvals_expiry ON approvals(expires_at);

@@ -1797,7 +1797,7 @@ export interface components {
                 };
             };
         };
-        /** @description `conflict`: the user is named by `email` alone and a user with an external id has that email (`details.user_id`, `details.field` `user.email`; see `EmailHeld`): send its `external_id` instead. `connection_required`: the user has no usable connection to the integration. `details` holds `integration` (slug), `reason` (`missing`, `expired` or `revoked`), a fresh single-use `configuration_url` with `configuration_url_expires_at`, and an `assistant_hint` for an agent to relay. A session is created for the user when none is active (a user named by `external_id` or `email` that did not exist is created with it); otherwise the newest active session that may show the integration gets a new code. */
+        /** @description `conflict`: the user is named by `email` alone and a user with an external id has that email (`details.user_id`, `details.field` `user.email`; see `EmailHeld`): send its `external_id` instead. `connection_required`: the user has no usable connection to the integration. `details` holds `integration` (slug), `reason` (`missing`, `expired` or `revoked`), a fresh single-use `configuration_url` with `configuration_url_expires_at`, and an `assistant_hint` for an agent to relay. A session is created for the user when none is active (a user named by `external_id` or `email` that did not exist is created with it); otherwise the newest active session that may show the integration gets a new code. `approval_required`: the action needs the user's approval of this very call (its `approval` is `confirm`, or it is a DELETE and the app's `approval_default_for_delete` is `confirm`) and nothing was sent. `details` holds `approval_id`, `integration`, `action`, `approval_url` (a configuration URL whose page shows the call with Approve and Decline), `expires_at`, `summary` (`method`, `path`, `query`, a `body` preview; credential fields and `secret` inputs read `[REDACTED]`) and an `assistant_hint`. After the user approves, the same call (same action, same input) runs once; a call made again before the decision gets the same approval; a declined or expired approval never runs (docs/activity-and-approvals.md). */
         ConnectionRequired: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1808,7 +1808,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
                         /** @enum {unknown} */
-                        code?: "connection_required" | "conflict";
+                        code?: "connection_required" | "approval_required" | "conflict";
                     };
                 };
             };

@@ -112,6 +112,15 @@ type AppSettings struct {
 	ConnectIDTokens      bool `json:"connect_id_tokens"`
 	// MCPMaxResultBytes bounds the text of an MCP tool result.
 	MCPMaxResultBytes int `json:"mcp_max_result_bytes"`
+	// ActivityRetentionDays is how long activity rows are kept.
+	ActivityRetentionDays int `json:"activity_retention_days"`
+	// PerformRatePerUser (per minute) and PerformBurstPerUser bound one
+	// user's performs on every surface, per node.
+	PerformRatePerUser  int `json:"perform_rate_per_user"`
+	PerformBurstPerUser int `json:"perform_burst_per_user"`
+	// ApprovalDefaultForDelete is "auto" or "confirm": the approval of
+	// DELETE actions that declare none.
+	ApprovalDefaultForDelete string `json:"approval_default_for_delete"`
 }
 
 // Theme is the presentation of the hosted page.
@@ -148,6 +157,10 @@ type AppSettingsUpdate struct {
 	ConnectSessionTokens       *bool            `json:"connect_session_tokens,omitempty"`
 	ConnectIDTokens            *bool            `json:"connect_id_tokens,omitempty"`
 	MCPMaxResultBytes          *int             `json:"mcp_max_result_bytes,omitempty"`
+	ActivityRetentionDays      *int             `json:"activity_retention_days,omitempty"`
+	PerformRatePerUser         *int             `json:"perform_rate_per_user,omitempty"`
+	PerformBurstPerUser        *int             `json:"perform_burst_per_user,omitempty"`
+	ApprovalDefaultForDelete   *string          `json:"approval_default_for_delete,omitempty"`
 }
 
 // User is an end user of the app.
@@ -199,4 +212,31 @@ type AccountCreate struct {
 // AccountUpdate is the body of PATCH /v1/accounts/{id}.
 type AccountUpdate struct {
 	Name string `json:"name"`
+}
+
+// Activity is one row of the activity log: a perform (any surface, dry
+// runs included), a connection change or a session created or revoked.
+// It never holds a query value, a body, a header or a credential.
+type Activity struct {
+	ID        string  `json:"id"`
+	UserID    *string `json:"user_id"`
+	SessionID *string `json:"session_id"`
+	APIKeyID  *string `json:"api_key_id"`
+	// Client is the surface: "api", "superface", "connect" (the hosted
+	// page), "mcp:<client name>", "portico" (background work), …
+	Client      string  `json:"client"`
+	Integration *string `json:"integration"`
+	// Action is the action's name, or the event type of a change that is
+	// not a perform ("connection.created").
+	Action *string `json:"action"`
+	// Method and Path are the upstream request's method and path
+	// template; never its query.
+	Method         *string `json:"method"`
+	Path           *string `json:"path"`
+	UpstreamStatus *int    `json:"upstream_status"`
+	Outcome        string  `json:"outcome"`
+	DryRun         bool    `json:"dry_run"`
+	DurationMS     float64 `json:"duration_ms"`
+	RequestID      *string `json:"request_id"`
+	CreatedAt      Time    `json:"created_at"`
 }

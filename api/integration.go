@@ -177,6 +177,10 @@ type Action struct {
 	Query     map[string]string `json:"query,omitempty"`
 	Body      map[string]string `json:"body,omitempty"`
 	BodyInput string            `json:"body_input,omitempty"`
+	// Approval is "confirm" (every call waits for the user's approval) or
+	// "auto"; left out, a DELETE follows the app's
+	// approval_default_for_delete and any other method runs at once.
+	Approval string `json:"approval,omitempty"`
 }
 
 // ActionAnnotations are an action's MCP tool hints; a field left out keeps

@@ -16,6 +16,9 @@ type PerformRequest struct {
 	Input  json.RawMessage `json:"input,omitempty"`
 	// Request is a raw request to the integration's API instead.
 	Request *PerformRawRequest `json:"request,omitempty"`
+	// DryRun asks for the request Portico would send, credential
+	// redacted, instead of sending it.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // PerformUser names the user: exactly one of the fields. An external_id
@@ -66,10 +69,23 @@ func (q QueryValue) MarshalJSON() ([]byte, error) {
 }
 
 // PerformResult is the answer of POST /v1/perform: the upstream's answer,
-// whatever its status.
+// whatever its status ("success"), or for a dry run the request that
+// would have been sent ("dry_run").
 type PerformResult struct {
-	Status   string          `json:"status"` // "success"
-	Response PerformResponse `json:"response"`
+	Status   string           `json:"status"`
+	Response PerformResponse  `json:"response,omitzero"`
+	Request  *PreparedRequest `json:"request,omitempty"`
+}
+
+// PreparedRequest is the request a dry run would have sent; the injected
+// credential reads "[REDACTED]".
+type PreparedRequest struct {
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+	// Body and BodyEncoding are as in PerformResponse.
+	Body         json.RawMessage `json:"body"`
+	BodyEncoding string          `json:"body_encoding"`
 }
 
 // PerformResponse is an upstream answer.

@@ -1,5 +1,6 @@
 // Drives Portico's Apideck Vault surface with the official Apideck
-// TypeScript SDK (@apideck/unify): sessions, consumers and connections.
+// TypeScript SDK (@apideck/unify): sessions, consumers, connections and
+// logs.
 // The SDK validates every answer against the Vault's schemas, so a wrong
 // field or envelope fails here. Exits non-zero on the first failure.
 //
@@ -198,6 +199,44 @@ await step("errors come back as the SDK's typed errors", async () => {
     assert.ok(err instanceof errors.UnauthorizedResponse, `got ${err?.constructor?.name}: ${err}`);
     return true;
   });
+});
+
+await step("vault.logs.list page by page, newest first", async () => {
+  // A perform for the consumer, whose connection was just deleted: an
+  // activity row with outcome connection_required.
+  const res = await fetch(url + "/v1/perform", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ user: { external_id: consumerId }, integration: "pipedrive", request: { method: "GET", path: "/v1/deals" } }),
+  });
+  assert.equal(res.status, 409);
+  const logs = [];
+  const result = await apideck.vault.logs.list({ limit: 2 });
+  for await (const page of result) {
+    const body = page.getLogsResponse;
+    assert.equal(body.statusCode, 200);
+    assert.equal(body.meta.itemsOnPage, body.data.length);
+    logs.push(...body.data);
+  }
+  assert.equal(new Set(logs.map((l) => l.id)).size, logs.length, "no log listed twice");
+  const ops = logs.map((l) => l.operation.id);
+  for (const op of ["session.created", "connection.created", "connection.revoked"]) {
+    assert.ok(ops.includes(op), `${op} in ${ops}`);
+  }
+  const perform = logs[0];
+  assert.equal(perform.path, "/v1/deals");
+  assert.equal(perform.httpMethod, "GET");
+  assert.equal(perform.statusCode, 409);
+  assert.equal(perform.success, false);
+  assert.equal(perform.errorMessage, "connection required");
+  assert.equal(perform.unifiedApi, "crm");
+  assert.equal(perform.service.id, "pipedrive");
+  assert.equal(perform.consumerId, consumerId);
+  for (let i = 1; i < logs.length; i++) {
+    assert.ok(logs[i - 1].timestamp >= logs[i].timestamp, "newest first");
+  }
+  const later = await apideck.vault.logs.list({ filter: { startDate: new Date(Date.now() + 3600_000) } });
+  assert.deepEqual(later.getLogsResponse.data, []);
 });
 
 await step("vault.consumers.delete", async () => {

@@ -377,8 +377,9 @@ func (s *Server) Run(ctx context.Context) error {
 // writer for a few milliseconds at most.
 const purgeBatch = 500
 
-// purgeLoop deletes sessions that ended more than the grace period ago, in
-// small batches with a pause between them, every purge interval.
+// purgeLoop deletes sessions that ended more than the grace period ago,
+// and activity rows past their app's retention, in small batches with a
+// pause between them, every purge interval.
 func (s *Server) purgeLoop(ctx context.Context) {
 	t := time.NewTicker(s.cfg.PurgeInterval)
 	defer t.Stop()
@@ -388,27 +389,34 @@ func (s *Server) purgeLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		total := 0
-		for ctx.Err() == nil {
-			n, err := s.Service.PurgeSessions(ctx, s.cfg.PurgeGrace, purgeBatch)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.log.Warn("purge_failed", slog.Any("error", err))
-				}
-				break
+		s.purge(ctx, "purged_sessions", func() (int, error) { return s.Service.PurgeSessions(ctx, s.cfg.PurgeGrace, purgeBatch) })
+		s.purge(ctx, "purged_activity", func() (int, error) { return s.Service.PurgeActivity(ctx, purgeBatch) })
+		s.purge(ctx, "purged_approvals", func() (int, error) { return s.Service.PurgeApprovals(ctx, purgeBatch) })
+	}
+}
+
+// purge runs one batch after the other until a batch is not full.
+func (s *Server) purge(ctx context.Context, what string, batch func() (int, error)) {
+	total := 0
+	for ctx.Err() == nil {
+		n, err := batch()
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("purge_failed", slog.String("what", what), slog.Any("error", err))
 			}
-			total += n
-			if n < purgeBatch {
-				break
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(20 * time.Millisecond):
-			}
+			break
 		}
-		if total > 0 {
-			s.log.Info("purged_sessions", slog.Int("count", total))
+		total += n
+		if n < purgeBatch {
+			break
 		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if total > 0 {
+		s.log.Info(what, slog.Int("count", total))
 	}
 }
 

@@ -28,6 +28,8 @@ func TestApp_Get(t *testing.T) {
 						"max_sessions_per_user": 10.0, "session_limit_policy": "evict_oldest", "allowed_redirect_uris": []any{}, "allowed_frame_origins": []any{},
 						"theme": map[string]any{}, "webhook_url": nil, "max_users": nil,
 						"connect_session_tokens": true, "connect_id_tokens": true,
+						"activity_retention_days": 30.0, "perform_rate_per_user": 120.0, "perform_burst_per_user": 20.0,
+						"approval_default_for_delete": "auto",
 					},
 				}
 				if !reflect.DeepEqual(r.Body, want) {
@@ -141,6 +143,8 @@ func TestApp_Patch(t *testing.T) {
 			"theme":                 map[string]any{"name": "Acme", "primary_color": "#286efa", "logo_url": "https://cdn.example.com/logo.png"},
 			"webhook_url":           nil, "max_users": 5.0,
 			"connect_session_tokens": true, "connect_id_tokens": false,
+			"activity_retention_days": 30.0, "perform_rate_per_user": 120.0, "perform_burst_per_user": 20.0,
+			"approval_default_for_delete": "auto",
 		}
 		if r.Body["name"] != "Acme Inc" || !reflect.DeepEqual(settingsOf(r), want) {
 			t.Fatalf("patched:\n %s\nwant settings %v", r.Raw, want)

@@ -69,6 +69,10 @@ func appJSON(a *portico.App) api.App {
 		ConnectSessionTokens:       st.ConnectSessionTokens,
 		ConnectIDTokens:            st.ConnectIDTokens,
 		MCPMaxResultBytes:          st.MCPMaxResultBytes,
+		ActivityRetentionDays:      st.ActivityRetentionDays,
+		PerformRatePerUser:         st.PerformRatePerUser,
+		PerformBurstPerUser:        st.PerformBurstPerUser,
+		ApprovalDefaultForDelete:   st.ApprovalDefaultForDelete,
 	}}
 	if st.WebhookURL != "" {
 		out.Settings.WebhookURL = &st.WebhookURL
@@ -101,6 +105,10 @@ func (s *Server) handleAppUpdate(w http.ResponseWriter, r *http.Request) error {
 			ConnectSessionTokens:       st.ConnectSessionTokens,
 			ConnectIDTokens:            st.ConnectIDTokens,
 			MCPMaxResultBytes:          st.MCPMaxResultBytes,
+			ActivityRetentionDays:      st.ActivityRetentionDays,
+			PerformRatePerUser:         st.PerformRatePerUser,
+			PerformBurstPerUser:        st.PerformBurstPerUser,
+			ApprovalDefaultForDelete:   st.ApprovalDefaultForDelete,
 		}
 		if st.Theme != nil {
 			t := portico.Theme(*st.Theme)

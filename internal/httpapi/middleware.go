@@ -88,7 +88,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &requestInfo{requestID: portico.NewID("req_")}
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
+		ctx := context.WithValue(r.Context(), ctxKey{}, info)
+		r = r.WithContext(portico.WithCaller(ctx, &portico.Caller{Client: clientOf(r.URL.Path), RequestID: info.requestID}))
 		rw.Header().Set("X-Request-Id", info.requestID)
 		w := &statusWriter{ResponseWriter: rw, s: s, r: r}
 		defer func() {
@@ -124,6 +125,21 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// clientOf names the surface of a path, as the activity log shows it.
+func clientOf(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/api/hub/"):
+		return portico.ClientSuperface
+	case strings.HasPrefix(path, "/vault/"):
+		return "apideck"
+	case strings.HasPrefix(path, "/session-storage/"):
+		return "session-storage"
+	case strings.HasPrefix(path, "/connect/"):
+		return portico.ClientPage
+	}
+	return portico.ClientAPI
 }
 
 // handler is a Portico endpoint: it returns its error instead of writing it.
@@ -230,6 +246,7 @@ func (s *Server) authenticateKey(r *http.Request, raw string, native bool, need 
 	}
 	info := infoFrom(r.Context())
 	info.appID, info.apiKeyID = app.ID, key.ID
+	portico.SetCallerKey(r.Context(), key.ID)
 	if !key.Allows(need) {
 		return nil, nil, &portico.Error{Code: portico.CodeForbidden, Message: fmt.Sprintf("This API key lacks the permission %s, which this endpoint needs (its permissions: %s).",
 			need, strings.Join(key.Permissions, ", ")), Details: map[string]any{"permission": need}}

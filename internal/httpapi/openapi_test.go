@@ -599,7 +599,7 @@ func checkOperation(t *testing.T, d openAPIDoc, o operation) {
 	codesOf := map[string][]string{
 		"400": {"invalid_request"}, "401": {"unauthenticated", "invalid_api_key", "invalid_token"}, "402": {"quota_exceeded"},
 		"403": {"forbidden"}, "404": {"not_found"}, "405": {"method_not_allowed"},
-		"409": {"conflict", "session_limit_reached", "connection_required"}, "413": {"payload_too_large"},
+		"409": {"conflict", "session_limit_reached", "connection_required", "approval_required"}, "413": {"payload_too_large"},
 		"415": {"unsupported_media_type"}, "422": {"validation_failed"}, "429": {"rate_limited"}, "500": {"internal"}, "503": {"unavailable"},
 		"502": {"upstream_unreachable"}, "504": {"upstream_timeout"},
 	}
@@ -775,7 +775,7 @@ var rawShapes = map[string]reflect.Type{
 // anyJSON are the raw JSON fields that hold any JSON value (a proxied
 // body), or one of several types (an OpenAPI document as an object or as
 // text), so their schemas name no single type.
-var anyJSON = map[string]bool{"PerformRawRequest.body": true, "PerformResponse.body": true, "OpenAPIImport.document": true}
+var anyJSON = map[string]bool{"PerformRawRequest.body": true, "PerformResponse.body": true, "PreparedRequest.body": true, "OpenAPIImport.document": true}
 
 // checkShape compares a schema with a Go type, field by field and
 // recursively: the same property names, required exactly when the field is
@@ -916,6 +916,8 @@ func TestOpenAPI_SchemasMatchAPITypes(t *testing.T) {
 		"listMyConnections 200":      reflect.TypeFor[api.List[api.Connection]](),
 		"revokeMyConnection 200":     reflect.TypeFor[api.Connection](),
 		"perform 200":                reflect.TypeFor[api.PerformResult](),
+		"listActivity 200":           reflect.TypeFor[api.List[api.Activity]](),
+		"listMyActivity 200":         reflect.TypeFor[api.List[api.Activity]](),
 	}
 	// Responses that are bare arrays, by the type of their items.
 	arrays := map[string]reflect.Type{"listTools 200": reflect.TypeFor[api.Tool]()}
@@ -1445,6 +1447,17 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "down", "request": map[string]any{"method": "GET", "path": "/"}})
 		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "echo", "request": map[string]any{"method": "GET", "path": "/slow"}})
 		c.send("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "echo", "request": "GET /"})
+		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "echo", "action": "get-item", "input": map[string]any{"id": "7"}, "dry_run": true})
+
+		// The activity those calls left.
+		r = c.call("GET", "/v1/activity?page_size=2", tk, nil)
+		c.call("GET", "/v1/activity?page_size=2&page_token="+url.QueryEscape(str(r, "next_page_token")), tk, nil)
+		c.call("GET", "/v1/activity?user_id="+toolsUser+"&integration=echo&outcome=upstream_error&since=2000-01-01T00:00:00Z&until=2100-01-01T00:00:00Z", tk, nil)
+		c.send("GET", "/v1/activity?outcome=fine", tk, nil)
+		c.send("GET", "/v1/activity", nil, nil)
+		c.call("GET", "/v1/me/activity?integration=echo", userToken, nil)
+		c.send("GET", "/v1/me/activity?since=yesterday", userToken, nil)
+		c.send("GET", "/v1/me/activity", tk, nil)
 		c.send("POST", "/v1/perform", map[string]string{"Authorization": "Bearer " + toolsKey, "Content-Type": "text/plain"}, `{}`)
 		c.call("POST", "/v1/perform", tk, map[string]any{"user": map[string]any{"external_id": "u-42"}, "integration": "echo", "action": "get-itme", "input": map[string]any{}})
 		c.call("POST", "/v1/users", tk, map[string]any{"external_id": "u-50", "email": "eve@example.com"})

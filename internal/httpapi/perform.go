@@ -23,6 +23,8 @@ func (s *Server) handlePerform(w http.ResponseWriter, r *http.Request) error {
 		User:        portico.UserRef{ID: in.User.ID, ExternalID: in.User.ExternalID, Email: in.User.Email},
 		Integration: in.Integration,
 		Input:       in.Input,
+		Caller:      portico.CallerFrom(r.Context()),
+		DryRun:      in.DryRun,
 	}
 	if in.Action != nil {
 		req.Action = *in.Action
@@ -40,6 +42,11 @@ func (s *Server) handlePerform(w http.ResponseWriter, r *http.Request) error {
 	res, err := s.svc.Perform(r.Context(), appOf(r), req)
 	if err != nil {
 		return err
+	}
+	if d := res.DryRun; d != nil {
+		writeJSON(w, http.StatusOK, api.PerformResult{Status: "dry_run", Request: &api.PreparedRequest{
+			Method: d.Method, URL: d.URL, Headers: d.Headers, Body: d.Body, BodyEncoding: d.BodyEncoding}})
+		return nil
 	}
 	writeJSON(w, http.StatusOK, api.PerformResult{Status: "success", Response: api.PerformResponse{
 		Status: res.Status, Headers: res.Headers, Body: res.Body, BodyEncoding: res.BodyEncoding}})

@@ -23,6 +23,7 @@ var statusOf = map[portico.Code]int{
 	portico.CodeConflict:             http.StatusConflict,
 	portico.CodeSessionLimitReached:  http.StatusConflict,
 	portico.CodeConnectionRequired:   http.StatusConflict,
+	portico.CodeApprovalRequired:     http.StatusConflict,
 	portico.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
 	portico.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	portico.CodeValidation:           http.StatusUnprocessableEntity,

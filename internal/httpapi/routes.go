@@ -53,4 +53,8 @@ func (s *Server) routes() {
 	// Perform and tools.
 	app("POST /v1/perform", s.handlePerform)
 	app("GET /v1/tools", s.handleTools)
+
+	// Activity.
+	app("GET /v1/activity", s.handleActivity)
+	h("GET /v1/me/activity", s.userAuth(s.handleMeActivity))
 }

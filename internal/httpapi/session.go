@@ -188,6 +188,7 @@ func (s *Server) AuthenticateToken(r *http.Request, raw string) (*portico.Sessio
 		return nil, nil, err
 	}
 	infoFrom(r.Context()).appID = sess.AppID
+	portico.SetCallerSession(r.Context(), sess.ID)
 	return sess, u, nil
 }
 

@@ -133,12 +133,23 @@ func (h *Handler) callTool(ctx context.Context, a *portico.Agent, t *portico.Age
 		}
 		h.awaitConnection(ctx, a, t)
 	}
+	client := "mcp"
+	if ci := req.ClientInfo(); ci != nil && ci.Name != "" {
+		client = "mcp:" + ci.Name
+	}
+	caller := portico.Caller{Client: client, KeyID: a.KeyID}
+	if a.Session != nil {
+		caller.SessionID = a.Session.ID
+	}
 	res, err := h.svc.Perform(ctx, a.App, portico.PerformRequest{User: a.Ref, Integration: t.Integration.Slug, Action: t.Action.Name,
-		Input: args, Agent: a, Definition: t.Integration})
+		Input: args, Agent: a, Definition: t.Integration, Caller: caller})
+	var ar *portico.ApprovalRequired
 	var cr *portico.ConnectionRequired
 	switch {
 	case errors.As(err, &cr):
 		return h.connectionRequired(ctx, a, t, args, req, cr)
+	case errors.As(err, &ar):
+		return approvalRequired(t, ar), nil
 	case err != nil:
 		return h.performError(err, t)
 	}
@@ -236,6 +247,18 @@ func (h *Handler) notifyWhenConnected(a *portico.Agent, t *portico.AgentTool, ss
 		case <-h.done:
 		}
 	})
+}
+
+// approvalRequired answers a call that waits for the user's approval: a
+// tool error with the link to the approval screen and the same data in
+// _meta (docs/activity-and-approvals.md).
+func approvalRequired(t *portico.AgentTool, ar *portico.ApprovalRequired) *sdk.CallToolResult {
+	res := errorResult(fmt.Sprintf("NOT EXECUTED: %s needs the user's approval. Ask the user to open %s (valid until %s) and approve it, then call %s again with the same arguments.\n%s",
+		t.Title, ar.Link.URL, ar.ExpiresAt.UTC().Format(time.RFC3339), t.Name, ar.Link.AssistantHint))
+	res.Meta = sdk.Meta{"dev.portico/approval_required": map[string]any{
+		"integration": ar.Integration, "action": ar.Action, "url": ar.Link.URL,
+		"expires_at": ar.ExpiresAt.UTC().Format(time.RFC3339), "assistant_hint": ar.Link.AssistantHint}}
+	return res
 }
 
 func connectMessage(cr *portico.ConnectionRequired) string {

@@ -48,6 +48,15 @@ type AppSettings struct {
 	// MCPMaxResultBytes bounds the text of an MCP tool result; longer ones
 	// are cut with a marker (docs/mcp.md).
 	MCPMaxResultBytes int `json:"mcp_max_result_bytes"`
+	// ActivityRetentionDays is how long activity rows are kept.
+	ActivityRetentionDays int `json:"activity_retention_days"`
+	// PerformRatePerUser and PerformBurstPerUser bound one user's calls
+	// (every surface) per minute, per node (docs/activity-and-approvals.md).
+	PerformRatePerUser  int `json:"perform_rate_per_user"`
+	PerformBurstPerUser int `json:"perform_burst_per_user"`
+	// ApprovalDefaultForDelete is the approval of DELETE actions that
+	// declare none: ApprovalAuto or ApprovalConfirm.
+	ApprovalDefaultForDelete string `json:"approval_default_for_delete"`
 }
 
 // Theme is the presentation of the hosted page.
@@ -73,6 +82,8 @@ const (
 	MaxURLLength           = 2048
 	MinMCPResultBytes      = 1 << 10
 	MaxMCPResultBytes      = 4 << 20
+	MaxRetentionDays       = 3650
+	MaxPerformRate         = 1000000
 )
 
 // DefaultAppSettings are the settings of a new app.
@@ -88,6 +99,10 @@ func DefaultAppSettings() AppSettings {
 		ConnectSessionTokens:       true,
 		ConnectIDTokens:            true,
 		MCPMaxResultBytes:          100 << 10,
+		ActivityRetentionDays:      30,
+		PerformRatePerUser:         120,
+		PerformBurstPerUser:        20,
+		ApprovalDefaultForDelete:   ApprovalAuto,
 	}
 }
 
@@ -111,6 +126,14 @@ func (s AppSettings) Validate() error {
 		return Invalidf("settings.max_users", "max_users must be at least 1, or null for no limit.")
 	case s.MCPMaxResultBytes < MinMCPResultBytes || s.MCPMaxResultBytes > MaxMCPResultBytes:
 		return Invalidf("settings.mcp_max_result_bytes", "mcp_max_result_bytes must be between %d and %d.", MinMCPResultBytes, MaxMCPResultBytes)
+	case s.ActivityRetentionDays < 1 || s.ActivityRetentionDays > MaxRetentionDays:
+		return Invalidf("settings.activity_retention_days", "activity_retention_days must be between 1 and %d.", MaxRetentionDays)
+	case s.PerformRatePerUser < 1 || s.PerformRatePerUser > MaxPerformRate:
+		return Invalidf("settings.perform_rate_per_user", "perform_rate_per_user must be between 1 and %d calls per minute.", MaxPerformRate)
+	case s.PerformBurstPerUser < 1 || s.PerformBurstPerUser > MaxPerformRate:
+		return Invalidf("settings.perform_burst_per_user", "perform_burst_per_user must be between 1 and %d calls.", MaxPerformRate)
+	case s.ApprovalDefaultForDelete != ApprovalAuto && s.ApprovalDefaultForDelete != ApprovalConfirm:
+		return Invalidf("settings.approval_default_for_delete", "approval_default_for_delete must be %q or %q.", ApprovalAuto, ApprovalConfirm)
 	}
 	for _, u := range s.AllowedRedirectURIs {
 		if err := CheckRedirectURI(u); err != nil {

@@ -18,11 +18,12 @@ type AppRows struct {
 	Integrations  int `json:"integrations"`
 	Connections   int `json:"connections"`
 	WebhookEvents int `json:"webhook_events"`
+	Activity      int `json:"activity"`
 }
 
 // Total is the number of rows counted.
 func (r AppRows) Total() int {
-	return r.APIKeys + r.Users + r.Accounts + r.Memberships + r.Sessions + r.Integrations + r.Connections + r.WebhookEvents
+	return r.APIKeys + r.Users + r.Accounts + r.Memberships + r.Sessions + r.Integrations + r.Connections + r.WebhookEvents + r.Activity
 }
 
 // AppAdminStore is what the operator's commands on whole apps need.

@@ -250,7 +250,22 @@ func (s *Service) putConnection(ctx context.Context, user *User, integ *Integrat
 	}
 	s.Connected.Publish(c.AppID, c.UserID, c.Integration)
 	c.Warning = ver.Warning
+	typ := EventConnectionUpdated
+	if created {
+		typ = EventConnectionCreated
+	}
+	s.note(ctx, c.AppID, c.UserID, c.Integration, typ)
 	return c, created, nil
+}
+
+// revoked passes on a revocation's answer, recording it when it happened.
+func (s *Service) revoked(ctx context.Context) func(*Connection, error) (*Connection, error) {
+	return func(c *Connection, err error) (*Connection, error) {
+		if err == nil {
+			s.note(ctx, c.AppID, c.UserID, c.Integration, EventConnectionRevoked)
+		}
+		return c, err
+	}
 }
 
 // OpenCredentials decrypts a connection's credentials (empty once revoked).
@@ -292,7 +307,7 @@ func (s *Service) FindConnection(ctx context.Context, appID, id string) (*Connec
 // RevokeConnection erases a connection's credentials and marks it revoked.
 // Revoking a revoked connection changes nothing and returns it.
 func (s *Service) RevokeConnection(ctx context.Context, appID, id string) (*Connection, error) {
-	return s.Store.RevokeConnection(ctx, appID, id, "")
+	return s.revoked(ctx)(s.Store.RevokeConnection(ctx, appID, id, ""))
 }
 
 // SessionSettingsOf decodes a session's canonical settings. The store
@@ -445,5 +460,5 @@ func (s *Service) RevokeSessionConnection(ctx context.Context, sess *Session, us
 	if !slices.Contains(st.AllowActions, "disconnect") && !slices.Contains(st.AllowActions, "delete") {
 		return nil, Errorf(CodeForbidden, "This session does not allow disconnecting; its allow_actions name neither disconnect nor delete.")
 	}
-	return s.Store.RevokeConnection(ctx, sess.AppID, id, user.ID)
+	return s.revoked(ctx)(s.Store.RevokeConnection(ctx, sess.AppID, id, user.ID))
 }

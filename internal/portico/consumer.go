@@ -211,7 +211,7 @@ func (s *Service) RevokeUserConnection(ctx context.Context, appID string, user *
 	if st.Connection == nil || st.Connection.Status == StatusRevoked {
 		return nil, NotFound("Connection")
 	}
-	return s.Store.RevokeConnection(ctx, appID, st.Connection.ID, user.ID)
+	return s.revoked(ctx)(s.Store.RevokeConnection(ctx, appID, st.Connection.ID, user.ID))
 }
 
 // openTo is VisibleTo for a user that may not exist yet (nil: in no

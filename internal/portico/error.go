@@ -26,6 +26,7 @@ const (
 	CodeConflict             Code = "conflict"
 	CodeSessionLimitReached  Code = "session_limit_reached"
 	CodeConnectionRequired   Code = "connection_required"
+	CodeApprovalRequired     Code = "approval_required"
 	CodePayloadTooLarge      Code = "payload_too_large"
 	CodeUnsupportedMediaType Code = "unsupported_media_type"
 	CodeValidation           Code = "validation_failed"

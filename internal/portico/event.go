@@ -26,7 +26,7 @@ const (
 // EventTypes lists every event type, in the order the documentation gives.
 var EventTypes = []string{EventUserCreated, EventSessionCreated, EventSessionRevoked,
 	EventConnectionCreated, EventConnectionUpdated, EventConnectionExpired, EventConnectionRevoked,
-	EventConnectionRefreshFailed, EventConnectionRecovered}
+	EventConnectionRefreshFailed, EventConnectionRecovered, EventApprovalRequested, EventApprovalDecided}
 
 // Outbox event statuses.
 const (

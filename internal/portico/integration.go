@@ -128,6 +128,28 @@ type Action struct {
 	// BodyInput names the input property whose value is the whole JSON
 	// body.
 	BodyInput string `json:"body_input,omitempty"`
+	// Approval is ApprovalConfirm when every call waits for the user's
+	// approval; "" follows the app's approval_default_for_delete for a
+	// DELETE and is ApprovalAuto otherwise.
+	Approval string `json:"approval,omitempty"`
+}
+
+// Approvals of an action (docs/activity-and-approvals.md).
+const (
+	ApprovalAuto    = "auto"
+	ApprovalConfirm = "confirm"
+)
+
+// NeedsApproval reports whether a call of a waits for the user's approval
+// under the app's settings.
+func (a *Action) NeedsApproval(st AppSettings) bool {
+	switch a.Approval {
+	case ApprovalConfirm:
+		return true
+	case ApprovalAuto:
+		return false
+	}
+	return a.Method == "DELETE" && st.ApprovalDefaultForDelete == ApprovalConfirm
 }
 
 // ActionAnnotations are the MCP tool hints of an action; nil fields keep
@@ -457,6 +479,9 @@ func (a *Action) validate(field string, schemas *schemaCache) error {
 	}
 	if len(a.Description) > MaxDescriptionLen || !utf8.ValidString(a.Description) || hasControlExceptNewline(a.Description) {
 		return Invalidf(field+".description", "A description is at most %d bytes of text.", MaxDescriptionLen)
+	}
+	if a.Approval != "" && a.Approval != ApprovalAuto && a.Approval != ApprovalConfirm {
+		return Invalidf(field+".approval", "approval must be %q or %q.", ApprovalAuto, ApprovalConfirm)
 	}
 	a.Method = strings.ToUpper(a.Method)
 	if !slices.Contains(actionMethods, a.Method) {

@@ -48,8 +48,12 @@ func (s *Service) ActOnConnection(ctx context.Context, sess *Session, user *User
 		return NotFound("Connection")
 	}
 	if action == ActionDelete {
-		return s.Store.DeleteConnection(ctx, sess.AppID, id, user.ID)
+		err = s.Store.DeleteConnection(ctx, sess.AppID, id, user.ID)
+	} else {
+		_, err = s.Store.RevokeConnection(ctx, sess.AppID, id, user.ID)
 	}
-	_, err = s.Store.RevokeConnection(ctx, sess.AppID, id, user.ID)
+	if err == nil {
+		s.note(ctx, sess.AppID, user.ID, c.Integration, EventConnectionRevoked)
+	}
 	return err
 }

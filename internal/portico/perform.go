@@ -65,6 +65,13 @@ type PerformRequest struct {
 	// has just read it (the MCP server does, to find the tool); nil: read
 	// here.
 	Definition *Integration
+	// Caller is who calls (its client, session or key, request id), for
+	// the activity log; a zero Caller is taken from the context
+	// (CallerFrom), and its client defaults to ClientAPI.
+	Caller Caller
+	// DryRun builds the request and returns it (PerformResult.DryRun)
+	// without sending it.
+	DryRun bool
 }
 
 // RawRequest is a request relative to the integration's base URL.
@@ -94,7 +101,25 @@ type PerformResult struct {
 	Headers      map[string]string
 	Body         json.RawMessage
 	BodyEncoding string
+	// DryRun, set instead of the rest when the request asked for a dry
+	// run, is the request that would have been sent.
+	DryRun *PreparedRequest
 }
+
+// PreparedRequest is an upstream request as a dry run shows it: the
+// injected credential is replaced by Redacted.
+type PreparedRequest struct {
+	Method  string
+	URL     string
+	Headers map[string]string
+	// Body is the body as JSON (BodyJSON), text (BodyText) or base64
+	// (BodyBase64); BodyNone when there is none.
+	Body         json.RawMessage
+	BodyEncoding string
+}
+
+// Redacted stands for a credential in what Portico shows of a request.
+const Redacted = "[REDACTED]"
 
 // Reasons of a connection_required answer.
 const (
@@ -148,9 +173,52 @@ const (
 // fails the action's schema, a bad raw request; the field names the
 // place), CodeForbidden (the integration is restricted to accounts the
 // user is not in), CodeConnectionRequired (see ConnectionRequired),
+// CodeRateLimited (the user's perform_rate_per_user is spent; see
+// RateLimited), CodeApprovalRequired (see ApprovalRequired),
 // CodeUpstreamUnreachable and CodeUpstreamTimeout. Upstream 4xx and 5xx
-// answers are results, not errors.
+// answers are results, not errors. Every call, whatever its outcome, is
+// recorded in the activity log.
 func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*PerformResult, error) {
+	start := time.Now()
+	c := in.Caller
+	if c == (Caller{}) {
+		c = CallerFrom(ctx)
+	}
+	if c.Client == "" {
+		c.Client = ClientAPI
+	}
+	act := &Activity{AppID: app.ID, Client: c.Client, SessionID: c.SessionID, KeyID: c.KeyID, RequestID: c.RequestID,
+		DryRun: in.DryRun}
+	res, err := s.perform(ctx, app, in, act)
+	act.Duration = time.Since(start)
+	act.Outcome = performOutcome(res, err)
+	s.record(ctx, act)
+	return res, err
+}
+
+// performOutcome is the activity outcome of a perform's answer.
+func performOutcome(res *PerformResult, err error) string {
+	if err == nil {
+		if res.DryRun == nil && res.Status >= 400 {
+			return OutcomeUpstreamError
+		}
+		return OutcomeSuccess
+	}
+	switch ErrorCode(err) {
+	case CodeConnectionRequired:
+		return OutcomeConnectionRequired
+	case CodeApprovalRequired:
+		return OutcomeApprovalRequired
+	case CodeForbidden:
+		return OutcomeDenied
+	case CodeRateLimited:
+		return OutcomeRateLimited
+	}
+	return OutcomeFailed
+}
+
+// perform is Perform; it fills in what the activity row learns on the way.
+func (s *Service) perform(ctx context.Context, app *App, in PerformRequest, act *Activity) (*PerformResult, error) {
 	if err := in.User.check(); err != nil {
 		return nil, err
 	}
@@ -167,6 +235,14 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 			return nil, NameNotFound(err, "Integration", "integration", in.Integration)
 		}
 	}
+	act.Integration = integ.Slug
+	var action *Action
+	if in.Request == nil {
+		if i := slices.IndexFunc(integ.Actions, func(a Action) bool { return a.Name == in.Action }); i >= 0 {
+			action = &integ.Actions[i]
+			act.Action, act.Method, act.Path = action.Name, action.Method, action.Path
+		}
+	}
 	// The request is built, and its input checked, before the user is
 	// looked up: against the base URL's stand-in when the base URL is a
 	// template over the connection's settings, then again below against
@@ -181,6 +257,9 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 	if err != nil {
 		return nil, err
 	}
+	if in.Request != nil {
+		act.Method, act.Path = req.Method, templatePath(in.Request.Path)
+	}
 	var user *User
 	if in.Agent != nil && in.Agent.User != nil {
 		user = in.Agent.User
@@ -188,6 +267,12 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 		if in.User.ID != nil {
 			err = NameNotFound(err, "User", "user.id", *in.User.ID)
 		}
+		return nil, err
+	}
+	if user != nil {
+		act.UserID = user.ID
+	}
+	if err := s.limiter.take(app, user, in.User, s.now()); err != nil {
 		return nil, err
 	}
 	if !integ.VisibleTo(user) {
@@ -213,13 +298,67 @@ func (s *Service) Perform(ctx context.Context, app *App, in PerformRequest) (*Pe
 		}
 	}
 	integ.applyHeaders(req, settings)
+	if in.DryRun {
+		return dryRun(integ, creds, req)
+	}
+	if action != nil && action.NeedsApproval(app.Settings) {
+		if err := s.approve(ctx, app, integ, action, user, in.User, req); err != nil {
+			return nil, err
+		}
+	}
 	if err := injectCredentials(integ, creds, req); err != nil {
 		return nil, err
 	}
 	if s.Upstream == nil {
 		return nil, errors.New("perform: no upstream client configured")
 	}
-	return s.Upstream.Send(ctx, req)
+	res, err := s.Upstream.Send(ctx, req)
+	if res != nil {
+		act.UpstreamStatus = res.Status
+	}
+	return res, err
+}
+
+// templatePath is what the activity log keeps of a raw request's path:
+// the path without its query.
+func templatePath(p string) string {
+	p, _, _ = strings.Cut(p, "?")
+	if len(p) > maxRawPath {
+		p = p[:maxRawPath]
+	}
+	return p
+}
+
+// dryRun returns req as it would be sent, with the credential injected as
+// Redacted.
+func dryRun(integ *Integration, creds Credentials, req *UpstreamRequest) (*PerformResult, error) {
+	masked := Credentials{}
+	for k := range creds {
+		masked[k] = Redacted
+	}
+	if err := injectCredentials(integ, masked, req); err != nil {
+		return nil, err
+	}
+	if integ.Auth.Type == AuthBasic {
+		req.Header["Authorization"] = []string{"Basic " + Redacted}
+	}
+	out := &PreparedRequest{Method: req.Method, URL: req.URL.String(), Headers: map[string]string{}, BodyEncoding: BodyNone,
+		Body: json.RawMessage("null")}
+	for k, v := range req.Header {
+		out.Headers[strings.ToLower(k)] = strings.Join(v, ", ")
+	}
+	switch {
+	case req.Body == nil:
+	case json.Valid(req.Body) && IsJSONType(out.Headers["content-type"]):
+		out.Body, out.BodyEncoding = append(json.RawMessage(nil), req.Body...), BodyJSON
+	case utf8.Valid(req.Body):
+		out.Body, _ = json.Marshal(string(req.Body))
+		out.BodyEncoding = BodyText
+	default:
+		out.Body, _ = json.Marshal(base64.StdEncoding.EncodeToString(req.Body))
+		out.BodyEncoding = BodyBase64
+	}
+	return &PerformResult{DryRun: out}, nil
 }
 
 func (r UserRef) check() error {
@@ -294,35 +433,14 @@ func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integr
 func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integration, user *User, in PerformRequest, reason string) error {
 	cr := &ConnectionRequired{Integration: integ.Slug, IntegrationName: integ.Name, Reason: reason}
 	ref := in.User
-	var sess *Session
+	var prefer *Session
 	if in.Agent != nil {
-		sess = in.Agent.Session
+		prefer = in.Agent.Session
 	}
-	if sess == nil {
-		var err error
-		if sess, err = s.newestSessionFor(ctx, app, integ, user); err != nil {
-			return err
-		}
-	}
-	if sess != nil {
-		code, link := s.newLink(app, sess, s.now())
-		if err := s.Store.CreateConfigCode(ctx, code); err != nil {
-			return err
-		}
-		cr.SessionID, cr.Link = sess.ID, link
-	} else {
-		si := SessionInput{User: UserInput{ExternalID: ref.ExternalID, Email: ref.Email, RefuseHeldEmail: true}}
-		if user != nil {
-			si.User = UserInput{ExternalID: user.ExternalID}
-			if user.ExternalID == nil {
-				si.User.Email = user.Email
-			}
-		}
-		created, err := s.CreateSession(ctx, app, si)
-		if err != nil {
-			return err
-		}
-		cr.SessionID, cr.Link = created.Session.ID, created.Link
+	var err error
+	cr.SessionID, cr.Link, _, err = s.userLink(ctx, app, integ, user, ref, prefer)
+	if err != nil {
+		return err
 	}
 	cr.Link.AssistantHint = connectionHint(integ.Name, reason, cr.Link.ExpiresAt.Sub(s.now()))
 	return &Error{Code: CodeConnectionRequired,
@@ -330,6 +448,39 @@ func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integ
 		Details: map[string]any{"integration": integ.Slug, "reason": reason, "configuration_url": cr.Link.URL,
 			"configuration_url_expires_at": cr.Link.ExpiresAt.UTC().Format(time.RFC3339), "assistant_hint": cr.Link.AssistantHint},
 		Err: cr}
+}
+
+// userLink returns a fresh configuration link for the user: a new code for
+// prefer (the caller's session) if given, else for the newest active
+// session that may show the integration, or a new session (and the user, when ref names none yet) when there is none. It
+// answers the session's id and the user's.
+func (s *Service) userLink(ctx context.Context, app *App, integ *Integration, user *User, ref UserRef, prefer *Session) (string, ConfigLink, string, error) {
+	sess := prefer
+	if sess == nil {
+		var err error
+		if sess, err = s.newestSessionFor(ctx, app, integ, user); err != nil {
+			return "", ConfigLink{}, "", err
+		}
+	}
+	if sess != nil {
+		code, link := s.newLink(app, sess, s.now())
+		if err := s.Store.CreateConfigCode(ctx, code); err != nil {
+			return "", ConfigLink{}, "", err
+		}
+		return sess.ID, link, sess.UserID, nil
+	}
+	in := SessionInput{User: UserInput{ExternalID: ref.ExternalID, Email: ref.Email, RefuseHeldEmail: true}}
+	if user != nil {
+		in.User = UserInput{ExternalID: user.ExternalID}
+		if user.ExternalID == nil {
+			in.User.Email = user.Email
+		}
+	}
+	created, err := s.CreateSession(ctx, app, in)
+	if err != nil {
+		return "", ConfigLink{}, "", err
+	}
+	return created.Session.ID, created.Link, created.User.ID, nil
 }
 
 // newestSessionFor returns the user's newest active session whose page

@@ -286,6 +286,7 @@ func (s *Service) refreshClaimed(ctx context.Context, integ *Integration, c *Con
 		}
 		if ok {
 			s.logInfo("oauth_token_refreshed", c)
+			s.note(ctx, c.AppID, c.UserID, c.Integration, EventConnectionUpdated)
 			s.countRefresh(RefreshSucceeded)
 			return ch.Values, nil, nil
 		}
@@ -341,6 +342,7 @@ func (s *Service) failRefresh(ctx context.Context, c *Connection, creds Credenti
 			slog.String("error", cause.Error()))
 	}
 	if f.Permanent {
+		s.note(ctx, c.AppID, c.UserID, c.Integration, EventConnectionExpired)
 		return nil, nil, ErrConnectionExpired
 	}
 	if s.now().Before(*c.ExpiresAt) {

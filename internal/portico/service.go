@@ -47,6 +47,8 @@ type Service struct {
 
 	// schemas keeps actions' input schemas compiled (jsonschema.go).
 	schemas schemaCache
+	// limiter holds the per-user perform budgets (userlimit.go).
+	limiter userLimiter
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
@@ -132,6 +134,11 @@ type SettingsPatch struct {
 	ConnectSessionTokens *bool
 	ConnectIDTokens      *bool
 	MCPMaxResultBytes    *int
+	// The agent-safety settings (docs/activity-and-approvals.md).
+	ActivityRetentionDays    *int
+	PerformRatePerUser       *int
+	PerformBurstPerUser      *int
+	ApprovalDefaultForDelete *string
 }
 
 func (p *SettingsPatch) apply(s *AppSettings) {
@@ -168,6 +175,12 @@ func (p *SettingsPatch) apply(s *AppSettings) {
 	}
 	if p.ConnectIDTokens != nil {
 		s.ConnectIDTokens = *p.ConnectIDTokens
+	}
+	set(&s.ActivityRetentionDays, p.ActivityRetentionDays)
+	set(&s.PerformRatePerUser, p.PerformRatePerUser)
+	set(&s.PerformBurstPerUser, p.PerformBurstPerUser)
+	if p.ApprovalDefaultForDelete != nil {
+		s.ApprovalDefaultForDelete = *p.ApprovalDefaultForDelete
 	}
 }
 

@@ -270,6 +270,10 @@ func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) 
 		return nil, err
 	}
 	out.User, out.Link, out.Evicted = user, link, evicted
+	s.note(ctx, app.ID, user.ID, "", EventSessionCreated)
+	for range evicted {
+		s.note(ctx, app.ID, user.ID, "", EventSessionRevoked)
+	}
 	s.count(MetricSessionCreated, 1)
 	s.count(MetricSessionRevoked, len(evicted))
 	return out, nil
@@ -408,6 +412,7 @@ func (s *Service) RevokeSession(ctx context.Context, appID, id string) error {
 	if err := s.Store.RevokeSession(ctx, appID, id); err != nil {
 		return err
 	}
+	s.note(ctx, appID, "", "", EventSessionRevoked)
 	s.count(MetricSessionRevoked, 1)
 	return nil
 }
@@ -416,6 +421,9 @@ func (s *Service) RevokeSession(ctx context.Context, appID, id string) error {
 // active.
 func (s *Service) RevokeUserSessions(ctx context.Context, appID, userID string) (int, error) {
 	n, err := s.Store.RevokeUserSessions(ctx, appID, userID)
+	for range n {
+		s.note(ctx, appID, userID, "", EventSessionRevoked)
+	}
 	s.count(MetricSessionRevoked, n)
 	return n, err
 }
@@ -457,6 +465,7 @@ func (s *Service) RefreshSession(ctx context.Context, app *App, refreshToken str
 	refresh, refreshHash := NewToken(PrefixRefreshToken)
 	sess, reused, revoked, err := s.Store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash)
 	if revoked {
+		s.note(ctx, app.ID, "", "", EventSessionRevoked)
 		s.count(MetricSessionRevoked, 1)
 	}
 	if reused != "" {

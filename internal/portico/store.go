@@ -17,6 +17,8 @@ type Store interface {
 	RefreshStore
 	EventStore
 	AppAdminStore
+	ActivityStore
+	ApprovalStore
 
 	// Ping checks that the database answers (CodeUnavailable).
 	Ping(ctx context.Context) error

@@ -50,9 +50,10 @@ func (db *DB) CountAppRows(ctx context.Context, id string) (portico.AppRows, err
 			(SELECT COUNT(*) FROM users u JOIN sessions s ON s.user_id = u.id WHERE u.app_id = ?),
 			(SELECT COUNT(*) FROM integrations WHERE app_id = ?),
 			(SELECT COUNT(*) FROM connections WHERE app_id = ?),
-			(SELECT COUNT(*) FROM webhook_events WHERE app_id = ?)`,
-			id, id, id, id, id, id, id, id).
-			Scan(&r.APIKeys, &r.Users, &r.Accounts, &r.Memberships, &r.Sessions, &r.Integrations, &r.Connections, &r.WebhookEvents)
+			(SELECT COUNT(*) FROM webhook_events WHERE app_id = ?),
+			(SELECT COUNT(*) FROM activity WHERE app_id = ?)`,
+			id, id, id, id, id, id, id, id, id).
+			Scan(&r.APIKeys, &r.Users, &r.Accounts, &r.Memberships, &r.Sessions, &r.Integrations, &r.Connections, &r.WebhookEvents, &r.Activity)
 	})
 	return r, err
 }
@@ -68,6 +69,8 @@ var appTables = []struct {
 }{
 	{func(r *portico.AppRows) *int { return &r.Connections },
 		`DELETE FROM connections WHERE app_id = ? AND id IN (SELECT id FROM connections WHERE app_id = ? LIMIT ?)`},
+	{func(r *portico.AppRows) *int { return &r.Activity },
+		`DELETE FROM activity WHERE app_id = ? AND id IN (SELECT id FROM activity WHERE app_id = ? LIMIT ?)`},
 	{func(r *portico.AppRows) *int { return &r.WebhookEvents },
 		`DELETE FROM webhook_events WHERE app_id = ? AND seq IN (SELECT seq FROM webhook_events WHERE app_id = ? LIMIT ?)`},
 	{func(r *portico.AppRows) *int { return &r.Memberships },

@@ -64,6 +64,8 @@ type DB struct {
 	group *groupWriter
 	// outbox wakes the webhook worker after commits that queued events.
 	outbox outboxSignal
+	// activity batches the activity log's rows (activity.go).
+	activity *activityWriter
 }
 
 var _ portico.Store = (*DB)(nil)
@@ -94,6 +96,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.activity = newActivityWriter(db, cfg.Logger)
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -178,6 +181,9 @@ func (db *DB) openSQLite(dataDir string, log *slog.Logger) error {
 
 // Close closes the connections.
 func (db *DB) Close() error {
+	if db.activity != nil {
+		db.activity.close()
+	}
 	if db.group != nil {
 		db.group.close()
 	}

@@ -14,7 +14,7 @@ import (
 
 // tenantTable matches a statement that reads, updates or deletes rows of a
 // table holding one app's data (every table with an app_id column).
-var tenantTable = regexp.MustCompile(`(?i)\b(?:FROM|UPDATE|JOIN)\s+(api_keys|users|accounts|account_members|sessions|configuration_codes|integrations|connections|oauth_states|webhook_events)\b`)
+var tenantTable = regexp.MustCompile(`(?i)\b(?:FROM|UPDATE|JOIN)\s+(api_keys|users|accounts|account_members|sessions|configuration_codes|integrations|connections|oauth_states|webhook_events|activity|approvals)\b`)
 
 // scoped matches a condition that keys the statement by the app: app_id
 // equal to a bound value (a placeholder). A join on app_id alone does not
@@ -43,6 +43,8 @@ var unscoped = map[string]string{
 	"FinishEvent":            "the claim's lease names the event",
 	"PruneEvents":            "deployment-wide prune of delivered events",
 	"ListSealed":             "deployment-wide re-sealing of secrets",
+	"PurgeApprovals":         "deployment-wide purge of expired approvals",
+	"ListActivity":           "WHERE assembled from a list that starts with app_id",
 	"ListActiveSessions":     "WHERE assembled from a list that starts with app_id",
 	"ListConnections":        "WHERE assembled from a list that starts with app_id",
 	"ListUsers":              "WHERE assembled from a list that starts with app_id",

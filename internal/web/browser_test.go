@@ -2,14 +2,19 @@ package web_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/porticohq/portico/internal/cli"
 )
 
 // chromium finds the browser: PORTICO_CHROMIUM, else Debian's chromium.
@@ -198,4 +203,56 @@ func TestBrowser_ExpiredLink(t *testing.T) {
 		t.Fatalf("expired link: %q", got)
 	}
 	shot(t, ctx, "link-expired")
+}
+
+// The approval screen in a real browser: the user approves one call and
+// declines another; only the approved one reaches the upstream, once.
+func TestBrowser_ApproveAndDecline(t *testing.T) {
+	var hits atomic.Int32
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	t.Cleanup(up.Close)
+	s := newSite(t, func(c *cli.Config) { c.AllowPrivateUpstreams = true })
+	ctx := newBrowser(t)
+	s.api("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"approval_default_for_delete": "confirm"}}, 200)
+	s.api("PUT", "/v1/integrations/repos", map[string]any{"name": "Repos", "base_url": up.URL, "auth": map[string]any{"type": "none"},
+		"actions": []any{map[string]any{"name": "delete-repo", "method": "DELETE", "path": "/repos/{repo}",
+			"input_schema": map[string]any{"type": "object", "properties": map[string]any{"repo": map[string]any{"type": "string"}}}}}}, 201)
+	perform := func(repo string, want int) map[string]any {
+		t.Helper()
+		body := s.api("POST", "/v1/perform", map[string]any{"user": map[string]any{"external_id": "u-1"}, "integration": "repos",
+			"action": "delete-repo", "input": map[string]any{"repo": repo}}, want)
+		if want != 409 {
+			return nil
+		}
+		return body["error"].(map[string]any)["details"].(map[string]any)
+	}
+	keep := perform("web", 409)
+	drop := perform("api", 409)
+	if err := chromedp.Do(ctx, chromedp.Navigate(keep["approval_url"].(string)), chromedp.WaitVisible(chromedp.CSS("#approval-"+keep["approval_id"].(string)))); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, "#approval-"+keep["approval_id"].(string)); !strings.Contains(got, "DELETE /repos/web") {
+		t.Fatalf("the approval shows %q", got)
+	}
+	shot(t, ctx, "approval")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#approval-"+keep["approval_id"].(string)+" form button")),
+		chromedp.WaitVisible(chromedp.CSS(".notice")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#approval-"+drop["approval_id"].(string)+" form + form button")),
+		chromedp.WaitNotPresent(chromedp.CSS("#approval-"+drop["approval_id"].(string))),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the upstream was reached %d times before the retries", n)
+	}
+	perform("web", 200)
+	perform("api", 409)
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("%d upstream calls, want the approved one", n)
+	}
 }

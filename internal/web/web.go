@@ -73,6 +73,8 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	mount("GET /connect/{code}", h.page(h.handleOpenCode))
 	mount("POST /connect/open", h.postFromApp(h.handleOpenToken))
 	mount("GET /connect/{$}", h.page(h.session(h.handleHome)))
+	mount("GET /connect/activity", h.page(h.session(h.handleActivity)))
+	mount("POST /connect/approvals/{id}/{decision}", h.post(h.session(h.handleDecide)))
 	mount("POST /connect/integrations/{slug}", h.post(h.session(h.handleConnect)))
 	mount("POST /connect/connections/{id}/{action}", h.post(h.session(h.handleConnectionAction)))
 	mount("POST /connect/done", h.post(h.session(h.handleDone)))
@@ -192,6 +194,27 @@ type view struct {
 	Notice     string
 	FormError  map[string]string // slug → error shown inline
 	FormValues map[string]map[string]string
+	Activity   *activityView
+	Approvals  []approvalRow
+}
+
+// approvalRow is a call waiting for the user's decision: what it does,
+// secrets redacted (docs/activity-and-approvals.md).
+type approvalRow struct {
+	ID, Integration, Action, Method, Path, Query, Body, Expires string
+}
+
+// activityView is the user's activity list (docs/activity-and-approvals.md).
+type activityView struct {
+	Integration string // the one integration shown, "" for all
+	Rows        []activityRow
+	Next        string // the link to the next page, "" on the last
+}
+
+type activityRow struct {
+	At, Integration, What, Client, Outcome string
+	UpstreamStatus                         int
+	DryRun                                 bool
 }
 
 type message struct {
@@ -412,6 +435,7 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 		if err != nil {
 			return err
 		}
+		portico.SetCallerSession(ctx, sess.ID)
 		user, err := h.svc.FindUser(ctx, appID, sess.UserID)
 		if err != nil {
 			return sessionGone(err)
@@ -451,6 +475,24 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps 
 		v.Theme.Name = ps.app.Name
 	}
 	v.Title = "Connect your tools — " + v.Theme.Name
+	pending, err := h.svc.PendingApprovals(r.Context(), ps.sess, ps.user)
+	if err != nil {
+		return err
+	}
+	for _, a := range pending {
+		name := a.Integration
+		for _, s := range states {
+			if s.Integration.Slug == a.Integration {
+				name = s.Integration.Name
+			}
+		}
+		q := url.Values{}
+		for k, val := range a.Summary.Query {
+			q.Set(k, val)
+		}
+		v.Approvals = append(v.Approvals, approvalRow{ID: a.ID, Integration: name, Action: a.Action, Method: a.Summary.Method,
+			Path: a.Summary.Path, Query: q.Encode(), Body: a.Summary.Body, Expires: a.ExpiresAt.UTC().Format("15:04 UTC")})
+	}
 	for _, s := range states {
 		rw := row{Slug: s.Integration.Slug, Name: s.Integration.Name, Category: s.Integration.Category,
 			AuthType: s.Integration.Auth.Type, Status: s.Status, Fields: s.Integration.Auth.Fields, Settings: s.Integration.SettingsFields,
@@ -461,6 +503,59 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps 
 		v.Rows = append(v.Rows, rw)
 	}
 	h.render(w, status, "connect.html", v)
+	return nil
+}
+
+// handleActivity lists what was done with the user's tools, newest first,
+// 50 rows a page; ?integration= narrows it to one tool.
+func (h *Handler) handleActivity(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
+	q := r.URL.Query()
+	f := portico.ActivityFilter{UserID: &ps.user.ID}
+	slug := q.Get("integration")
+	if slug != "" {
+		f.Integration = &slug
+	}
+	page, err := h.svc.ListActivity(r.Context(), ps.sess.AppID, f, portico.PageRequest{Size: 50, Token: q.Get("page_token")})
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	av := &activityView{Integration: slug}
+	for _, a := range page.Data {
+		name, seen := names[a.Integration]
+		if !seen && a.Integration != "" {
+			name = a.Integration
+			if integ, err := h.svc.FindIntegration(r.Context(), ps.sess.AppID, a.Integration); err == nil {
+				name = integ.Name
+			}
+			names[a.Integration] = name
+		}
+		what := a.Action
+		if a.Method != "" {
+			what = strings.TrimSpace(a.Method + " " + a.Path)
+			if a.Action != "" {
+				what = a.Action + ": " + what
+			}
+		}
+		av.Rows = append(av.Rows, activityRow{At: a.CreatedAt.UTC().Format("2006-01-02 15:04:05"), Integration: name, What: what,
+			Client: a.Client, Outcome: strings.ReplaceAll(a.Outcome, "_", " "), UpstreamStatus: a.UpstreamStatus, DryRun: a.DryRun})
+	}
+	if page.Next != nil {
+		next := url.Values{"page_token": {*page.Next}}
+		if slug != "" {
+			next.Set("integration", slug)
+		}
+		av.Next = "/connect/activity?" + next.Encode()
+	}
+	if slug != "" && len(names) > 0 {
+		av.Integration = names[slug]
+	}
+	v := &view{Nonce: nonce, Theme: mergeTheme(ps.sess.Theme, ps.app.Settings.Theme), App: ps.app.Name, Activity: av}
+	if v.Theme.Name == "" {
+		v.Theme.Name = ps.app.Name
+	}
+	v.Title = "Activity — " + v.Theme.Name
+	h.render(w, http.StatusOK, "activity.html", v)
 	return nil
 }
 
@@ -477,6 +572,10 @@ func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request, nonce strin
 		notice = "Disabled. Connect again to enable it."
 	case "deleted":
 		notice = "Deleted."
+	case "approved":
+		notice = "Approved. The call runs when the assistant makes it again."
+	case "declined":
+		notice = "Declined. The call will not run."
 	}
 	return h.home(w, r, nonce, ps, http.StatusOK, notice, nil, nil)
 }
@@ -556,6 +655,24 @@ func (h *Handler) handleConnectionAction(w http.ResponseWriter, r *http.Request,
 	}
 	notice := map[string]string{portico.ActionDisconnect: "disconnected", portico.ActionDisable: "disabled", portico.ActionDelete: "deleted"}[action]
 	http.Redirect(w, r, "/connect/?notice="+notice, http.StatusSeeOther)
+	return nil
+}
+
+// handleDecide approves or declines one of the user's pending calls; one
+// decided already or expired is shown as such.
+func (h *Handler) handleDecide(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
+	decision := r.PathValue("decision")
+	if decision != "approve" && decision != "decline" {
+		return portico.NotFound("Decision")
+	}
+	_, err := h.svc.DecideApproval(r.Context(), ps.sess, ps.user, r.PathValue("id"), decision == "approve")
+	if c := portico.ErrorCode(err); c == portico.CodeConflict || c == portico.CodeNotFound {
+		return h.home(w, r, nonce, ps, http.StatusConflict, portico.AsError(err).Message, nil, nil)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/connect/?notice="+decision+"d", http.StatusSeeOther)
 	return nil
 }
 

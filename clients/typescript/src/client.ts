@@ -34,6 +34,9 @@ export type Me = Schemas["Me"];
 export type PerformRequest = Schemas["PerformRequest"];
 export type PerformResult = Schemas["PerformResult"];
 export type Tool = Schemas["Tool"];
+export type Activity = Schemas["Activity"];
+export type ActivityList = Schemas["ActivityList"];
+export type PreparedRequest = Schemas["PreparedRequest"];
 
 /** The query parameters of an operation of the OpenAPI document. */
 export type QueryOf<Op extends keyof operations> = NonNullable<operations[Op]["parameters"]["query"]>;
@@ -298,6 +301,14 @@ export class Portico {
       /** `DELETE /v1/me/connections/{id}`: the user disconnects. */
       revoke: (id: string): Promise<Connection> => this.#call("DELETE", `/v1/me/connections/${seg(id)}`),
     },
+    activity: {
+      /** `GET /v1/me/activity`, every page: what was done with the user's integrations, newest first. */
+      list: (params: ListParams<"listMyActivity"> = {}): Paginated<Activity> =>
+        new Paginated((page_token) => this.me.activity.listPage({ ...params, page_token }), params.page_token),
+      /** `GET /v1/me/activity`, one page. */
+      listPage: (params: QueryOf<"listMyActivity"> = {}): Promise<ActivityList> =>
+        this.#call("GET", "/v1/me/activity", { query: params }),
+    },
   };
 
   /** The built-in catalogue: the templates `template` on an integration PUT copies. */
@@ -361,6 +372,15 @@ export class Portico {
     },
   };
 
+  /** The activity log: every perform, connection change and session change, newest first. */
+  readonly activity = {
+    /** `GET /v1/activity`, every page. */
+    list: (params: ListParams<"listActivity"> = {}): Paginated<Activity> =>
+      new Paginated((page_token) => this.activity.listPage({ ...params, page_token }), params.page_token),
+    /** `GET /v1/activity`, one page. */
+    listPage: (params: QueryOf<"listActivity"> = {}): Promise<ActivityList> => this.#call("GET", "/v1/activity", { query: params }),
+  };
+
   /** Tools: the app's actions as function definitions for agents. */
   readonly tools = {
     /** `GET /v1/tools`: with `user_id`, only what that user may use. */
@@ -371,7 +391,9 @@ export class Portico {
    * `POST /v1/perform`: calls an integration's action, or sends a raw
    * request, with the user's stored credentials. Any upstream answer is a
    * result; a user without a usable connection is a PorticoError 409
-   * `connection_required` (see isConnectionRequired).
+   * `connection_required` (see isConnectionRequired). With `dry_run: true`
+   * nothing is sent: the answer's `request` is what would have been, the
+   * credential redacted.
    */
   perform(request: PerformRequest): Promise<PerformResult> {
     return this.#call("POST", "/v1/perform", { body: request });

@@ -583,6 +583,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the activity log
+         * @description What was done with the app's users' integrations, newest first (by time, then id): a row for every perform on every surface (native, Superface, MCP; dry runs included) whatever its outcome, every connection created, updated, revoked or expired and every session created or revoked. A row names the caller (`client`, `api_key_id` or `session_id`, `request_id`), the integration, the action, the upstream method and path template (never its query), the upstream status, the outcome and the duration; never a query value, a body, a header or a credential. Rows are written in batches within a second of the call; a list shows the rows of calls this node has answered. Rows older than the app's `activity_retention_days` are purged (docs/activity-and-approvals.md).
+         */
+        get: operations["listActivity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the user's own activity
+         * @description Made with the end user's session token: the activity log rows of the session's user, newest first, with the filters of `GET /v1/activity`.
+         */
+        get: operations["listMyActivity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/perform": {
         parameters: {
             query?: never;
@@ -636,7 +676,7 @@ export interface components {
         /** @description A free JSON object of at most 16 KiB (compacted). */
         JSONObject: Record<string, unknown>;
         /** @enum {string} */
-        ErrorCode: "invalid_request" | "unauthenticated" | "invalid_api_key" | "invalid_token" | "quota_exceeded" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "session_limit_reached" | "connection_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable" | "upstream_unreachable" | "upstream_timeout";
+        ErrorCode: "invalid_request" | "unauthenticated" | "invalid_api_key" | "invalid_token" | "quota_exceeded" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "session_limit_reached" | "connection_required" | "approval_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable" | "upstream_unreachable" | "upstream_timeout";
         Error: {
             code: components["schemas"]["ErrorCode"];
             /** @description For people; may change. */
@@ -711,6 +751,17 @@ export interface components {
             connect_id_tokens: boolean;
             /** @description The longest text an MCP tool result carries; a longer one is cut, with a marker saying so. Default 102400. */
             mcp_max_result_bytes: number;
+            /** @description Days the activity log (GET /v1/activity) keeps a row; older rows are purged in batches. Default 30. */
+            activity_retention_days: number;
+            /** @description Performs one user may make per minute, every surface together (native, Superface, MCP), counted on each node; beyond it 429 `rate_limited` with Retry-After. Default 120. */
+            perform_rate_per_user: number;
+            /** @description Performs one user may make at once before perform_rate_per_user paces them. Default 20. */
+            perform_burst_per_user: number;
+            /**
+             * @description The approval of DELETE actions that declare none. Default `auto`.
+             * @enum {string}
+             */
+            approval_default_for_delete: "auto" | "confirm";
         };
         App: {
             /** @description `app_…`; also the OAuth-style client id. */
@@ -747,6 +798,11 @@ export interface components {
             connect_session_tokens?: boolean;
             connect_id_tokens?: boolean;
             mcp_max_result_bytes?: number;
+            activity_retention_days?: number;
+            perform_rate_per_user?: number;
+            perform_burst_per_user?: number;
+            /** @enum {string} */
+            approval_default_for_delete?: "auto" | "confirm";
         };
         User: {
             /** @description `usr_…` */
@@ -1135,6 +1191,11 @@ export interface components {
             path: string;
             /** @description A JSON Schema (draft 2020-12) of `type` `object`, compacted. */
             input_schema: Record<string, unknown>;
+            /**
+             * @description `confirm`: each call waits until the user approves that very call on the hosted page (409 `approval_required` until then; docs/activity-and-approvals.md). `auto`: calls run at once. Left out: a DELETE follows the app's `approval_default_for_delete`, any other method runs at once.
+             * @enum {string}
+             */
+            approval?: "auto" | "confirm";
             /** @description Input properties sent as these query parameters, whatever the method (actions imported from OpenAPI). Absent when none. */
             query?: {
                 [key: string]: string;
@@ -1169,6 +1230,11 @@ export interface components {
             path: string;
             /** @description A JSON Schema (draft 2020-12; every keyword applies, `$ref` only within the schema) of `"type":"object"`, at most 64 KiB; default `{"type":"object","properties":{}}`. Compiled here: one that does not compile is 422 naming the place, e.g. `actions[0].input_schema.properties.repo.pattern`. */
             input_schema?: Record<string, unknown>;
+            /**
+             * @description `confirm`: each call waits until the user approves that very call on the hosted page (409 `approval_required` until then; docs/activity-and-approvals.md). `auto`: calls run at once. Left out: a DELETE follows the app's `approval_default_for_delete`, any other method runs at once.
+             * @enum {string}
+             */
+            approval?: "auto" | "confirm";
             /** @description Maps input properties to the query parameters they are sent as, whatever the method. With `query`, `body` or `body_input`, input goes only where the path placeholders and these say. */
             query?: {
                 [key: string]: string;
@@ -1358,6 +1424,46 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * @description How a call ended: `success` (the upstream answered 1xx-3xx, a dry run, or a change that is not a perform), `upstream_error` (the upstream answered 4xx or 5xx), `connection_required`, `approval_required`, `denied` (the integration is restricted to other accounts, or the user declined an approval), `rate_limited` (perform_rate_per_user), `failed` (bad input, an unknown action, an unreachable upstream).
+         * @enum {string}
+         */
+        ActivityOutcome: "success" | "upstream_error" | "connection_required" | "approval_required" | "denied" | "rate_limited" | "failed";
+        Activity: {
+            /** @description `act_…`. */
+            id: string;
+            /** @description The user acted for; null when the call named no known user. */
+            user_id: string | null;
+            /** @description The session the caller authenticated with (hosted page, `/v1/me`, MCP). */
+            session_id: string | null;
+            /** @description The API key the caller authenticated with. */
+            api_key_id: string | null;
+            /** @description The surface: `api` (the native API), `superface`, `apideck`, `connect` (the hosted page), `mcp:<client name>`, `portico` (background work such as the OAuth2 refresh). */
+            client: string;
+            /** @description The integration's slug. */
+            integration: string | null;
+            /** @description The action's name, or for a change that is not a perform its event type (`connection.created`, `session.revoked`, `approval.approved` …); null for a raw request. */
+            action: string | null;
+            /** @description The upstream request's method (performs only). */
+            method: string | null;
+            /** @description The action's path template (`/repos/{owner}/{repo}`), or a raw request's path; never the query. */
+            path: string | null;
+            /** @description The upstream's HTTP status; null when no answer came (not sent, dry run, transport failure). */
+            upstream_status: number | null;
+            outcome: components["schemas"]["ActivityOutcome"];
+            /** @description A dry run: nothing was sent. */
+            dry_run: boolean;
+            /** @description Time Portico spent on the call, in milliseconds. */
+            duration_ms: number;
+            /** @description The `X-Request-Id` of the call's answer. */
+            request_id: string | null;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        ActivityList: {
+            data: components["schemas"]["Activity"][];
+            /** @description The page_token of the next page; null on the last page. */
+            next_page_token: string | null;
+        };
         ConnectionList: {
             data: components["schemas"]["Connection"][];
             /** @description The page_token of the next page; null on the last page. */
@@ -1406,6 +1512,8 @@ export interface components {
             /** @description The action's arguments, checked against its `input_schema` (422 with `details.field` such as `input.repo`). They fill the `{name}` placeholders of the action's path (URL-escaped); the rest goes to the query string for GET and DELETE and to a JSON body otherwise. */
             input?: Record<string, unknown>;
             request?: components["schemas"]["PerformRawRequest"];
+            /** @description Build the request and answer it (`status` `dry_run`, `request`) instead of sending it: the injected credential reads `[REDACTED]`. The user's connection, the input and the per-user rate limit are checked as for a call; an action that needs approval needs none for a dry run. Recorded in the activity log with `dry_run` true. */
+            dry_run?: boolean;
         };
         PerformResponse: {
             /** @description The upstream's HTTP status; 4xx and 5xx included. */
@@ -1419,13 +1527,29 @@ export interface components {
             /** @enum {string} */
             body_encoding: "json" | "text" | "base64" | "none";
         };
+        /** @description `success` with `response`, or for a dry run `dry_run` with `request`. */
         PerformResult: {
             /**
-             * @description The call happened; see `response.status`.
-             * @constant
+             * @description `success`: the call happened; see `response.status`. `dry_run`: nothing was sent; see `request`.
+             * @enum {string}
              */
-            status: "success";
-            response: components["schemas"]["PerformResponse"];
+            status: "success" | "dry_run";
+            response?: components["schemas"]["PerformResponse"];
+            request?: components["schemas"]["PreparedRequest"];
+        };
+        /** @description The request a dry run would have sent. The injected credential reads `[REDACTED]` wherever the integration puts it (a header, the query, `Authorization: Basic [REDACTED]`). */
+        PreparedRequest: {
+            method: string;
+            /** @description The full upstream URL with its query. */
+            url: string;
+            /** @description Names lower-cased. */
+            headers: {
+                [key: string]: string;
+            };
+            /** @description As in PerformResponse, by `body_encoding`. */
+            body: unknown;
+            /** @enum {string} */
+            body_encoding: "json" | "text" | "base64" | "none";
         };
         ToolFunction: {
             /** @description `<integration>_<action>`, lower case, every character other than a-z, 0-9 and _ turned into _ (`^[a-z][a-z0-9_]{0,47}$`); the same name as the MCP tool. */
@@ -1910,7 +2034,7 @@ export interface components {
                 };
             };
         };
-        /** @description `conflict`: the user is named by `email` alone and a user with an external id has that email (`details.user_id`, `details.field` `user.email`; see `EmailHeld`): send its `external_id` instead. `connection_required`: the user has no usable connection to the integration. `details` holds `integration` (slug), `reason` (`missing`, `expired` or `revoked`), a fresh single-use `configuration_url` with `configuration_url_expires_at`, and an `assistant_hint` for an agent to relay. A session is created for the user when none is active (a user named by `external_id` or `email` that did not exist is created with it); otherwise the newest active session that may show the integration gets a new code. */
+        /** @description `conflict`: the user is named by `email` alone and a user with an external id has that email (`details.user_id`, `details.field` `user.email`; see `EmailHeld`): send its `external_id` instead. `connection_required`: the user has no usable connection to the integration. `details` holds `integration` (slug), `reason` (`missing`, `expired` or `revoked`), a fresh single-use `configuration_url` with `configuration_url_expires_at`, and an `assistant_hint` for an agent to relay. A session is created for the user when none is active (a user named by `external_id` or `email` that did not exist is created with it); otherwise the newest active session that may show the integration gets a new code. `approval_required`: the action needs the user's approval of this very call (its `approval` is `confirm`, or it is a DELETE and the app's `approval_default_for_delete` is `confirm`) and nothing was sent. `details` holds `approval_id`, `integration`, `action`, `approval_url` (a configuration URL whose page shows the call with Approve and Decline), `expires_at`, `summary` (`method`, `path`, `query`, a `body` preview; credential fields and `secret` inputs read `[REDACTED]`) and an `assistant_hint`. After the user approves, the same call (same action, same input) runs once; a call made again before the decision gets the same approval; a declined or expired approval never runs (docs/activity-and-approvals.md). */
         ConnectionRequired: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1921,7 +2045,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"] & {
                     error?: {
                         /** @enum {unknown} */
-                        code?: "connection_required" | "conflict";
+                        code?: "connection_required" | "approval_required" | "conflict";
                     };
                 };
             };
@@ -3344,6 +3468,86 @@ export interface operations {
             401: components["responses"]["SessionUnauthorized"];
             403: components["responses"]["DisconnectNotAllowed"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listActivity: {
+        parameters: {
+            query?: {
+                /** @description Only rows of this user (`usr_…`). */
+                user_id?: string;
+                /** @description Only rows of the integration with this slug. */
+                integration?: string;
+                /** @description Only rows with this outcome. Another value is a 400. */
+                outcome?: components["schemas"]["ActivityOutcome"];
+                /** @description Only rows at or after this time (RFC 3339). */
+                since?: string;
+                /** @description Only rows before this time (RFC 3339); after `since` when both are given. */
+                until?: string;
+                /** @description How many items a page holds. Out of range, or not a whole number: 400 `invalid_request`. */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description The `next_page_token` of the previous page of the same list, with the same filters. Opaque; altered or foreign tokens are a 400 `invalid_request`. */
+                page_token?: components["parameters"]["PageToken"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of activity rows, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listMyActivity: {
+        parameters: {
+            query?: {
+                /** @description Only rows of the integration with this slug. */
+                integration?: string;
+                /** @description Only rows with this outcome. Another value is a 400. */
+                outcome?: components["schemas"]["ActivityOutcome"];
+                /** @description Only rows at or after this time (RFC 3339). */
+                since?: string;
+                /** @description Only rows before this time (RFC 3339); after `since` when both are given. */
+                until?: string;
+                /** @description How many items a page holds. Out of range, or not a whole number: 400 `invalid_request`. */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description The `next_page_token` of the previous page of the same list, with the same filters. Opaque; altered or foreign tokens are a 400 `invalid_request`. */
+                page_token?: components["parameters"]["PageToken"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the user's activity rows, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["SessionUnauthorized"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];

@@ -321,8 +321,8 @@ describe("integrations, connections, tools and perform", () => {
 
     const result = await portico.perform({ user: { external_id: "agent-user" }, integration: "echo", action: "whoami", input: { team: "core" } });
     assert.equal(result.status, "success");
-    assert.equal(result.response.status, 200);
-    assert.deepEqual(result.response.body, { path: "/me/core", authorization: "Bearer sk-test-456" });
+    assert.equal(result.response?.status, 200);
+    assert.deepEqual(result.response?.body, { path: "/me/core", authorization: "Bearer sk-test-456" });
 
     // No GitHub connection: connection_required, with where to connect.
     const err = await rejection(portico.perform({ user: { id: user.id }, integration: "github", action: "list-repos", input: {} }));
@@ -338,6 +338,20 @@ describe("integrations, connections, tools and perform", () => {
     assert.equal(invalid.code, "validation_failed");
     assert.equal(invalid.field, "input.team");
 
+    // A dry run sends nothing and shows the credential redacted.
+    const dry = await portico.perform({ user: { id: user.id }, integration: "echo", action: "whoami", input: { team: "core" }, dry_run: true });
+    assert.equal(dry.status, "dry_run");
+    assert.equal(dry.request?.method, "GET");
+    assert.match(dry.request?.url ?? "", /\/me\/core$/);
+    assert.equal(dry.request?.headers["authorization"], "Bearer [REDACTED]");
+
+    // The activity log, newest first: the dry run, then the calls before it.
+    const rows = await portico.activity.list({ user_id: user.id, integration: "echo" }).toArray();
+    assert.equal(rows[0]?.dry_run, true);
+    assert.ok(rows.some((r) => r.outcome === "success" && !r.dry_run));
+    const refused = await portico.activity.listPage({ outcome: "connection_required", page_size: 1 });
+    assert.equal(refused.data[0]?.integration, "github");
+
     // The user's own side, with a session token.
     const session = await portico.sessions.create({ user: { external_id: "agent-user" } });
     const asUser = portico.withSessionToken(session.token);
@@ -346,6 +360,9 @@ describe("integrations, connections, tools and perform", () => {
     assert.equal((await asUser.me.connections.listPage({ page_size: 1 })).data.length, 1);
     const disconnected = await asUser.me.connections.revoke(imported.connection.id);
     assert.equal(disconnected.status, "revoked");
+    const ownActivity = await asUser.me.activity.list({ integration: "echo" }).toArray();
+    assert.ok(ownActivity.length > 0 && ownActivity.every((r) => r.user_id === user.id));
+    assert.equal((await asUser.me.activity.listPage({ page_size: 1 })).data.length, 1);
 
     const again = await portico.connections.import(user.id, "echo", { api_key: "sk-test-789" });
     const inUse = await rejection(portico.integrations.delete("echo"));

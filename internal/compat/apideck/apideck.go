@@ -66,6 +66,8 @@ func Register(mount compat.Mount, o compat.Options) {
 		{"GET", "/vault/connections/{unified_api}/{service_id}", consumerRequired, s.handleConnectionGet},
 		{"PATCH", "/vault/connections/{unified_api}/{service_id}", consumerRequired, s.handleConnectionUpdate},
 		{"DELETE", "/vault/connections/{unified_api}/{service_id}", consumerRequired, s.handleConnectionDelete},
+
+		{"GET", "/vault/logs", consumerRequired, s.handleLogs},
 	} {
 		v.Handle(rt.method, rt.path, s.wrap(rt.consumer, rt.h))
 	}

@@ -342,7 +342,7 @@ func TestRouting(t *testing.T) {
 			{"DELETE", "/vault/consumers", 405, "MethodNotAllowedError", "GET, POST, HEAD"},
 			{"PUT", "/vault/consumers/c1", 405, "MethodNotAllowedError", "GET, PATCH, DELETE, HEAD"},
 			{"POST", "/vault/connections/crm/pipedrive", 405, "MethodNotAllowedError", "GET, PATCH, DELETE, HEAD"},
-			{"GET", "/vault/logs", 404, "EntityNotFoundError", ""},
+			{"POST", "/vault/logs", 405, "MethodNotAllowedError", "GET, HEAD"},
 			{"GET", "/vault/connections/crm", 404, "EntityNotFoundError", ""},
 			{"POST", "/vault/connections/crm/pipedrive/import", 404, "EntityNotFoundError", ""},
 			{"GET", "/vault/consumers/", 404, "EntityNotFoundError", ""},

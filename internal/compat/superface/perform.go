@@ -98,7 +98,8 @@ type performAnswer struct {
 // handlePerform calls an action for the user. What the agent can act on
 // is a 200 answer whose status says what happened: success (the upstream
 // answered 1xx–3xx; result is its body), requires_action (the user must
-// connect the integration first), error (the upstream answered 4xx or
+// connect the integration first, action_type configure_access, or approve
+// the call, action_type confirm), error (the upstream answered 4xx or
 // 5xx, could not be reached, the arguments do not fit the schema, or no
 // function has this name). Only what the calling code must fix — the key,
 // the user header, a body that is not JSON — is an HTTP error.
@@ -121,7 +122,8 @@ func (h *handler) handlePerform(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := h.Service.Perform(r.Context(), app, portico.PerformRequest{
-		User: portico.UserRef{ExternalID: &uid}, Integration: integ.Slug, Action: action.Name, Input: args})
+		User: portico.UserRef{ExternalID: &uid}, Integration: integ.Slug, Action: action.Name, Input: args,
+		Caller: portico.CallerFrom(r.Context())})
 	if err != nil {
 		ans, ok := h.performError(integ, name, err)
 		if !ok {
@@ -166,6 +168,11 @@ func (h *handler) performError(integ *portico.Integration, name string, err erro
 		return performAnswer{Status: "requires_action", ActionType: "configure_access", ActionURL: url, ConfigurationURL: url,
 			AssistantHint: "Tell user to go to URL at 'action_url' to configure access to '" + cr.Integration + "'. " + reasonText(cr) +
 				" Always show the whole URL to the user. The 'action_url' expires in " + portico.HumanDuration(cr.Link.ExpiresAt.Sub(h.Service.Now())) + "."}, true
+	}
+	var ar *portico.ApprovalRequired
+	if errors.As(err, &ar) {
+		return performAnswer{Status: "requires_action", ActionType: "confirm", ActionURL: ar.Link.URL,
+			AssistantHint: strings.ReplaceAll(ar.Link.AssistantHint, "'approval_url'", "'action_url'")}, true
 	}
 	e := portico.AsError(err)
 	switch e.Code {

@@ -1,0 +1,305 @@
+package portico
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Approvals (docs/activity-and-approvals.md): a call of an action that
+// needs the user's confirmation does not reach the upstream until the user
+// approves that very call (same tool, same request) on the hosted page,
+// within ApprovalTTL; an approval is used by one call only.
+
+// PrefixApproval starts every approval id.
+const PrefixApproval = "apr_"
+
+// ApprovalTTL is how long an approval may be decided and then used.
+const ApprovalTTL = 10 * time.Minute
+
+// Approval statuses.
+const (
+	ApprovalPending  = "pending"
+	ApprovalApproved = "approved"
+	ApprovalDeclined = "declined"
+	ApprovalUsed     = "used"
+)
+
+// Webhook events of approvals.
+const (
+	EventApprovalRequested = "approval.requested"
+	EventApprovalDecided   = "approval.decided"
+)
+
+// Approval is one call waiting for, or given, the user's decision.
+type Approval struct {
+	ID          string
+	AppID       string
+	UserID      string
+	Integration string
+	Action      string
+	// Digest binds the approval to the request: tool, method, URL and body.
+	Digest    string
+	Summary   ApprovalSummary
+	Status    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	DecidedAt *time.Time
+}
+
+// ApprovalSummary is what the user is shown of the call: never a
+// credential, a credential field or a secret input.
+type ApprovalSummary struct {
+	Method string            `json:"method"`
+	Path   string            `json:"path"`
+	Query  map[string]string `json:"query,omitempty"`
+	// Body is a preview of the JSON body (secret values redacted, cut at
+	// maxPreview bytes), "" when there is none.
+	Body string `json:"body,omitempty"`
+}
+
+// ApprovalStore is the approvals side of the store.
+type ApprovalStore interface {
+	// CreateApproval stores a pending approval and queues its
+	// approval.requested event.
+	CreateApproval(ctx context.Context, a *Approval) error
+	// FindApproval returns one of the user's approvals (CodeNotFound).
+	FindApproval(ctx context.Context, appID, userID, id string) (*Approval, error)
+	// ListPendingApprovals returns the user's approvals pending at now,
+	// oldest first.
+	ListPendingApprovals(ctx context.Context, appID, userID string, now time.Time) ([]Approval, error)
+	// DecideApproval approves or declines a pending approval of the user
+	// that has not expired at now, and queues approval.decided. CodeNotFound
+	// when there is no such approval; CodeConflict when it was decided
+	// already or has expired.
+	DecideApproval(ctx context.Context, appID, userID, id string, approve bool, now time.Time) (*Approval, error)
+	// UseApproval marks as used one approved approval of the user with this
+	// digest that has not expired at now, and reports whether there was
+	// one: of concurrent calls, exactly one gets true.
+	UseApproval(ctx context.Context, appID, userID, digest string, now time.Time) (bool, error)
+	// FindPendingApproval returns the user's pending approval with this
+	// digest that has not expired at now, or nil.
+	FindPendingApproval(ctx context.Context, appID, userID, digest string, now time.Time) (*Approval, error)
+	// PurgeApprovals deletes up to batch approvals that expired before the
+	// given instant, and returns how many. Deployment-wide, like
+	// PurgeSessions.
+	PurgeApprovals(ctx context.Context, before time.Time, batch int) (int, error)
+}
+
+// ApprovalRequired tells that the call waits for the user's approval, and
+// where the user gives it. It is the Err of the CodeApprovalRequired error
+// Perform returns: adapters reach it with errors.As.
+type ApprovalRequired struct {
+	ApprovalID      string
+	Integration     string
+	IntegrationName string
+	Action          string
+	Summary         ApprovalSummary
+	// ExpiresAt ends the approval; the URL may expire sooner
+	// (Link.ExpiresAt), and a new call gives a new one.
+	ExpiresAt time.Time
+	SessionID string
+	Link      ConfigLink
+}
+
+func (e *ApprovalRequired) Error() string {
+	return "approval of " + e.Integration + " " + e.Action + " required"
+}
+
+// maxPreview bounds the body preview of a summary.
+const maxPreview = 1024
+
+// approvalDigest is the digest of the request an approval binds: the tool
+// and the request as built before the credential is injected.
+func approvalDigest(integ, action string, req *UpstreamRequest) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", integ, action, req.Method, req.URL.String())
+	h.Write(req.Body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// secretNames are the names whose values a summary never shows: the
+// integration's credential fields, the action's inputs marked
+// "secret": true, and the token keys.
+func secretNames(integ *Integration, a *Action) map[string]bool {
+	out := map[string]bool{TokenAccess: true, TokenRefresh: true, "password": true, "client_secret": true, "api_key": true}
+	for _, f := range integ.Auth.Fields {
+		out[strings.ToLower(f.Name)] = true
+	}
+	var schema struct {
+		Properties map[string]struct {
+			Secret bool `json:"secret"`
+		} `json:"properties"`
+	}
+	if json.Unmarshal(a.InputSchema, &schema) == nil {
+		for name, p := range schema.Properties {
+			if p.Secret {
+				out[strings.ToLower(name)] = true
+			}
+		}
+	}
+	return out
+}
+
+// summarize is what the user is shown of req.
+func summarize(integ *Integration, a *Action, req *UpstreamRequest) ApprovalSummary {
+	secret := secretNames(integ, a)
+	sum := ApprovalSummary{Method: req.Method, Path: req.URL.Path}
+	if q := req.URL.Query(); len(q) > 0 {
+		sum.Query = map[string]string{}
+		for k, v := range q {
+			val := strings.Join(v, ",")
+			if secret[strings.ToLower(k)] {
+				val = Redacted
+			}
+			sum.Query[k] = val
+		}
+	}
+	if len(req.Body) > 0 {
+		var v any
+		if json.Unmarshal(req.Body, &v) == nil {
+			b, _ := json.Marshal(redactJSON(v, secret))
+			sum.Body = string(b)
+		} else {
+			sum.Body = "(" + fmt.Sprint(len(req.Body)) + " bytes)"
+		}
+		if len(sum.Body) > maxPreview {
+			sum.Body = sum.Body[:maxPreview] + "…"
+		}
+	}
+	return sum
+}
+
+func redactJSON(v any, secret map[string]bool) any {
+	switch v := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if secret[strings.ToLower(k)] {
+				v[k] = Redacted
+			} else {
+				v[k] = redactJSON(v[k], secret)
+			}
+		}
+		return v
+	case []any:
+		for i := range v {
+			v[i] = redactJSON(v[i], secret)
+		}
+	}
+	return v
+}
+
+// approve runs the approval step of Perform for a built request: a call
+// with an approved, unused approval of the same digest goes on (the
+// approval is used); any other gets the CodeApprovalRequired error, with
+// the pending approval of that digest or a new one.
+func (s *Service) approve(ctx context.Context, app *App, integ *Integration, a *Action, user *User, ref UserRef, req *UpstreamRequest) error {
+	digest := approvalDigest(integ.Slug, a.Name, req)
+	now := s.now()
+	if user != nil {
+		ok, err := s.Store.UseApproval(ctx, app.ID, user.ID, digest, now)
+		if err != nil || ok {
+			return err
+		}
+	}
+	sessionID, link, userID, err := s.userLink(ctx, app, integ, user, ref, nil)
+	if err != nil {
+		return err
+	}
+	ap, err := s.Store.FindPendingApproval(ctx, app.ID, userID, digest, now)
+	if err != nil {
+		return err
+	}
+	if ap == nil {
+		ap = &Approval{ID: NewID(PrefixApproval), AppID: app.ID, UserID: userID, Integration: integ.Slug, Action: a.Name,
+			Digest: digest, Summary: summarize(integ, a, req), Status: ApprovalPending, CreatedAt: now, ExpiresAt: now.Add(ApprovalTTL)}
+		if err := s.Store.CreateApproval(ctx, ap); err != nil {
+			return err
+		}
+	}
+	ar := &ApprovalRequired{ApprovalID: ap.ID, Integration: integ.Slug, IntegrationName: integ.Name, Action: a.Name,
+		Summary: ap.Summary, ExpiresAt: ap.ExpiresAt, SessionID: sessionID, Link: link}
+	ar.Link.AssistantHint = "This action needs the user's approval: " + describe(ap.Summary) + " on " + integ.Name +
+		". Tell the user to open the URL in 'approval_url' and approve it, then call the same action with the same input again. Always show the whole URL. It expires in " +
+		HumanDuration(minDuration(link.ExpiresAt, ap.ExpiresAt).Sub(now)) + "; if the user declines, do not retry."
+	details := map[string]any{"approval_id": ap.ID, "integration": integ.Slug, "action": a.Name, "approval_url": link.URL,
+		"expires_at": minDuration(link.ExpiresAt, ap.ExpiresAt).UTC().Format(time.RFC3339), "summary": ap.Summary, "assistant_hint": ar.Link.AssistantHint}
+	return &Error{Code: CodeApprovalRequired,
+		Message: "The user must approve this call of " + integ.Name + " " + a.Name + " first: they open approval_url, approve, then the same call is made again.",
+		Details: details, Err: ar}
+}
+
+func minDuration(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// describe is a one-line account of a summary, for hints.
+func describe(sum ApprovalSummary) string {
+	out := sum.Method + " " + sum.Path
+	if len(sum.Query) > 0 {
+		q := url.Values{}
+		for k, v := range sum.Query {
+			q.Set(k, v)
+		}
+		out += "?" + q.Encode()
+	}
+	return out
+}
+
+// PendingApprovals returns the approvals the user of a page session may
+// decide now, oldest first.
+func (s *Service) PendingApprovals(ctx context.Context, sess *Session, user *User) ([]Approval, error) {
+	return s.Store.ListPendingApprovals(ctx, sess.AppID, user.ID, s.now())
+}
+
+// DecideApproval records the user's decision on one of its approvals
+// (CodeNotFound, CodeConflict when decided already or expired), with an
+// activity row and the approval.decided event.
+func (s *Service) DecideApproval(ctx context.Context, sess *Session, user *User, id string, approve bool) (*Approval, error) {
+	ap, err := s.Store.DecideApproval(ctx, sess.AppID, user.ID, id, approve, s.now())
+	if err != nil {
+		return nil, err
+	}
+	outcome, typ := OutcomeSuccess, "approval.approved"
+	if !approve {
+		outcome, typ = OutcomeDenied, "approval.declined"
+	}
+	c := CallerFrom(ctx)
+	if c.Client == "" {
+		c.Client = ClientPage
+	}
+	s.record(ctx, &Activity{AppID: sess.AppID, UserID: user.ID, SessionID: sess.ID, Client: c.Client, Integration: ap.Integration,
+		Action: typ, Outcome: outcome, RequestID: c.RequestID})
+	return ap, nil
+}
+
+// PurgeApprovals deletes up to batch approvals that expired a day ago or
+// more: used, declined or never decided, none can run any more.
+func (s *Service) PurgeApprovals(ctx context.Context, batch int) (int, error) {
+	return s.Store.PurgeApprovals(ctx, s.now().Add(-24*time.Hour), batch)
+}
+
+// ApprovalEventData is the data of an approval event: the approval as the
+// hosted page shows it.
+func ApprovalEventData(a *Approval) any {
+	out := map[string]any{"id": a.ID, "user_id": a.UserID, "integration": a.Integration, "action": a.Action,
+		"summary": a.Summary, "status": a.Status, "created_at": eventTime(a.CreatedAt), "expires_at": eventTime(a.ExpiresAt)}
+	if a.DecidedAt != nil {
+		out["decided_at"] = eventTime(*a.DecidedAt)
+	}
+	return out
+}

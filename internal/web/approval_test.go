@@ -1,0 +1,75 @@
+package web_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/porticohq/portico/internal/cli"
+)
+
+// The approval URL of a call opens the page, which shows the call with
+// Approve and Decline (CSRF-protected); approving lets the next identical
+// call through once, declining never.
+func TestApprovalScreen_ApproveAndDecline(t *testing.T) {
+	var hits atomic.Int32
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	t.Cleanup(up.Close)
+	s := newSite(t, func(c *cli.Config) { c.AllowPrivateUpstreams = true })
+	s.api("PUT", "/v1/integrations/repos", map[string]any{"name": "Repos", "base_url": up.URL, "auth": map[string]any{"type": "none"},
+		"actions": []any{map[string]any{"name": "delete-repo", "method": "DELETE", "path": "/repos/{repo}", "approval": "confirm",
+			"input_schema": map[string]any{"type": "object", "properties": map[string]any{"repo": map[string]any{"type": "string"}}}}}}, 201)
+	perform := func(repo string, want int) map[string]any {
+		t.Helper()
+		return s.api("POST", "/v1/perform", map[string]any{"user": map[string]any{"external_id": "u-1"}, "integration": "repos",
+			"action": "delete-repo", "input": map[string]any{"repo": repo}}, want)
+	}
+	details := func(body map[string]any) map[string]any {
+		return body["error"].(map[string]any)["details"].(map[string]any)
+	}
+
+	d := details(perform("web", 409))
+	c := browser()
+	get(t, c, d["approval_url"].(string))
+	_, page := get(t, c, s.URL+"/connect/")
+	id := d["approval_id"].(string)
+	if !strings.Contains(page, `id="approval-`+id+`"`) || !strings.Contains(page, "DELETE /repos/web") {
+		t.Fatalf("the page does not show the call:\n%s", page)
+	}
+	csrf := csrfOf(t, page)
+	if res, _ := post(t, c, s.URL+"/connect/approvals/"+id+"/approve", url.Values{}, nil); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("approve without the CSRF token: %d", res.StatusCode)
+	}
+	perform("web", 409)
+	if res, _ := post(t, c, s.URL+"/connect/approvals/"+id+"/approve", url.Values{"csrf_token": {csrf}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: %d", res.StatusCode)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the upstream was reached %d times before the retry", n)
+	}
+	perform("web", 200)
+	perform("web", 409)
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("%d upstream calls after one approval", n)
+	}
+
+	d = details(perform("api", 409))
+	_, page = get(t, c, s.URL+"/connect/")
+	if res, _ := post(t, c, s.URL+"/connect/approvals/"+d["approval_id"].(string)+"/decline", url.Values{"csrf_token": {csrfOf(t, page)}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("decline: %d", res.StatusCode)
+	}
+	res, page := get(t, c, s.URL+"/connect/?notice=declined")
+	if res.StatusCode != 200 || strings.Contains(page, `id="approval-`+d["approval_id"].(string)+`"`) {
+		t.Fatalf("a declined call is still shown:\n%s", page)
+	}
+	if res, _ := post(t, c, s.URL+"/connect/approvals/"+d["approval_id"].(string)+"/approve", url.Values{"csrf_token": {csrfOf(t, page)}}, nil); res.StatusCode != http.StatusConflict {
+		t.Fatalf("approving a declined call: %d", res.StatusCode)
+	}
+	perform("api", 409)
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("a declined call reached the upstream (%d calls)", n)
+	}
+}

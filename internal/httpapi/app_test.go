@@ -27,7 +27,7 @@ func TestApp_Get(t *testing.T) {
 						"session_ttl_seconds": 3600.0, "max_session_ttl_seconds": 604800.0, "configuration_url_ttl_seconds": 900.0,
 						"max_sessions_per_user": 10.0, "session_limit_policy": "evict_oldest", "allowed_redirect_uris": []any{}, "allowed_frame_origins": []any{},
 						"theme": map[string]any{}, "webhook_url": nil, "max_users": nil,
-						"connect_session_tokens": true, "connect_id_tokens": true,
+						"connect_session_tokens": true, "connect_id_tokens": true, "mcp_max_result_bytes": 102400.0,
 						"activity_retention_days": 30.0, "perform_rate_per_user": 120.0, "perform_burst_per_user": 20.0,
 						"approval_default_for_delete": "auto",
 					},
@@ -105,6 +105,8 @@ func TestApp_PatchRejects(t *testing.T) {
 			{name: "unknown theme field", method: "PATCH", path: "/v1/app", body: set("theme", map[string]any{"font": "x"}), status: 400, code: "invalid_request", field: "settings.theme.font", readOnly: true},
 			{name: "read-only field id", method: "PATCH", path: "/v1/app", body: map[string]any{"id": "app_x"}, status: 400, code: "invalid_request", field: "id", readOnly: true},
 			{name: "duplicate nested key", method: "PATCH", path: "/v1/app", body: `{"settings":{"max_users":5,"max_users":null}}`, status: 400, code: "invalid_request", field: "settings.max_users", readOnly: true},
+			invalid("mcp result bound below 1024", set("mcp_max_result_bytes", 1023), "settings.mcp_max_result_bytes"),
+			invalid("mcp result bound above 4194304", set("mcp_max_result_bytes", 4194305), "settings.mcp_max_result_bytes"),
 			// One bad setting fails the whole patch: the good ones beside it are not applied.
 			invalid("good and bad together", map[string]any{"name": "New", "settings": map[string]any{"session_ttl_seconds": 60, "max_users": 0}}, "settings.max_users"),
 		}
@@ -128,6 +130,7 @@ func TestApp_Patch(t *testing.T) {
 			"theme":                 map[string]any{"name": "Acme", "primary_color": "#286efa", "logo_url": "https://cdn.example.com/logo.png"},
 			"max_users":             5,
 			"connect_id_tokens":     false,
+			"mcp_max_result_bytes":  2048,
 		}})
 		if r.Status != 200 {
 			t.Fatalf("patch: %d %s", r.Status, r.Raw)
@@ -142,7 +145,7 @@ func TestApp_Patch(t *testing.T) {
 			"allowed_frame_origins": []any{"https://app.example.com"},
 			"theme":                 map[string]any{"name": "Acme", "primary_color": "#286efa", "logo_url": "https://cdn.example.com/logo.png"},
 			"webhook_url":           nil, "max_users": 5.0,
-			"connect_session_tokens": true, "connect_id_tokens": false,
+			"connect_session_tokens": true, "connect_id_tokens": false, "mcp_max_result_bytes": 2048.0,
 			"activity_retention_days": 30.0, "perform_rate_per_user": 120.0, "perform_burst_per_user": 20.0,
 			"approval_default_for_delete": "auto",
 		}

@@ -2822,7 +2822,12 @@ export interface operations {
                      *           ],
                      *           "isolation_mode": false,
                      *           "sandbox_mode": false,
-                     *           "auto_redirect": false
+                     *           "auto_redirect": false,
+                     *           "tools": {
+                     *             "allow": [],
+                     *             "deny": [],
+                     *             "read_only": false
+                     *           }
                      *         },
                      *         "theme": {
                      *           "name": "Acme",
@@ -2834,7 +2839,8 @@ export interface operations {
                      *       "refresh_token": "prt_9RJRfAGbQQxr8215FXFHRN6IieCiIbbgTxip480SCVc",
                      *       "configuration_url": "http://127.0.0.1:8080/connect/pcc_PKzgexDT3aAzSlnCPnHYPzDqGV8Yt8FmA_5YLogFs_4",
                      *       "configuration_url_expires_at": "2024-10-11T09:17:56Z",
-                     *       "assistant_hint": "Tell the user to open the URL in 'configuration_url' to connect their tools. Always show the whole URL. It expires in 15 minutes."
+                     *       "assistant_hint": "Tell the user to open the URL in 'configuration_url' to connect their tools. Always show the whole URL. It expires in 15 minutes.",
+                     *       "mcp_url": "http://127.0.0.1:8080/mcp"
                      *     }
                      */
                     "application/json": components["schemas"]["SessionCreated"];
@@ -3647,7 +3653,9 @@ export interface operations {
                      *               }
                      *             }
                      *           }
-                     *         }
+                     *         },
+                     *         "integration": "github",
+                     *         "action": "list-repos"
                      *       }
                      *     ]
                      */

@@ -84,6 +84,7 @@ describe("app", () => {
     assert.equal(app.name, "TypeScript tests");
     const updated = await portico.app.update({ settings: { allowed_redirect_uris: ["https://app.example.com/settings"] } });
     assert.deepEqual(updated.settings.allowed_redirect_uris, ["https://app.example.com/settings"]);
+    assert.equal(updated.settings.mcp_max_result_bytes, 102400);
     assert.equal(updated.webhook_secret, undefined);
     assert.equal(updated.name, "TypeScript tests");
   });
@@ -208,8 +209,11 @@ describe("sessions", () => {
       refreshable: true,
       redirect_uri: "https://app.example.com/settings",
       theme: { name: "Acme", primary_color: "#7c3aed" },
+      settings: { tools: { deny: ["github_*"], read_only: true } },
     });
     assert.match(created.token, /^pst_/);
+    assert.match(created.mcp_url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    assert.deepEqual(created.session.settings.tools, { allow: [], deny: ["github_*"], read_only: true });
     assert.match(created.refresh_token ?? "", /^prt_/);
     assert.match(created.configuration_url, /\/connect\/pcc_/);
     const id = created.session.id;
@@ -316,8 +320,10 @@ describe("integrations, connections, tools and perform", () => {
     assert.equal((await portico.connections.listPage({ integration: "echo", status: "connected" })).data.length, 1);
 
     const tools = await portico.tools.list({ user_id: user.id });
-    assert.ok(tools.some((t) => t.function.name === "echo__whoami"));
-    assert.ok((await portico.tools.list()).some((t) => t.function.name === "github__list-repos"));
+    assert.ok(tools.some((t) => t.function.name === "echo_whoami" && t.integration === "echo" && t.action === "whoami"));
+    const listRepos = (await portico.tools.list()).find((t) => t.function.name === "github_list_repos");
+    assert.equal(listRepos?.integration, "github");
+    assert.equal(listRepos?.action, "list-repos");
 
     const result = await portico.perform({ user: { external_id: "agent-user" }, integration: "echo", action: "whoami", input: { team: "core" } });
     assert.equal(result.status, "success");

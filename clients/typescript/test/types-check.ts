@@ -19,6 +19,8 @@ export const filter = portico.users.list({ externalId: "u-1" });
 export const status = portico.connections.list({ status: "gone" });
 // @ts-expect-error: perform names an integration.
 export const perform = portico.perform({ user: { id: "usr_1" }, action: "x" });
+// @ts-expect-error: a session's tools setting has no "only" field.
+export const tools = portico.sessions.create({ user: { external_id: "u-1" }, settings: { tools: { only: ["github_*"] } } });
 // @ts-expect-error: page_size is a number.
 export const size = portico.accounts.listPage({ page_size: "10" });
 

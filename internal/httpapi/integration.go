@@ -64,7 +64,7 @@ func integrationJSON(in *portico.Integration) api.Integration {
 	}
 	for _, a := range in.Actions {
 		act := api.Action{Name: a.Name, Description: a.Description, Method: a.Method, Path: a.Path, InputSchema: a.InputSchema,
-			Query: a.Query, Body: a.Body, BodyInput: a.BodyInput}
+			Query: a.Query, Body: a.Body, BodyInput: a.BodyInput, Approval: a.Approval}
 		if a.Annotations != nil {
 			ann := api.ActionAnnotations(*a.Annotations)
 			act.Annotations = &ann
@@ -102,7 +102,7 @@ func integrationInput(in api.IntegrationPut) (portico.IntegrationInput, error) {
 		acts := make([]portico.Action, len(*in.Actions))
 		for i, a := range *in.Actions {
 			acts[i] = portico.Action{Name: a.Name, Description: a.Description, Method: a.Method, Path: a.Path, InputSchema: a.InputSchema,
-				Query: a.Query, Body: a.Body, BodyInput: a.BodyInput}
+				Query: a.Query, Body: a.Body, BodyInput: a.BodyInput, Approval: a.Approval}
 			if a.Annotations != nil {
 				ann := portico.ActionAnnotations(*a.Annotations)
 				acts[i].Annotations = &ann

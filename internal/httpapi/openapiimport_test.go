@@ -85,6 +85,11 @@ func TestOpenAPIImport_RealDocuments(t *testing.T) {
 	engines(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, withOpenAPI)
 		_, key := e.newApp("acme")
+		// Every operation is performed for one user: above the default
+		// per-user burst.
+		if r := e.do("PATCH", "/v1/app", auth(key), map[string]any{"settings": map[string]any{"perform_burst_per_user": 1000}}); r.Status != 200 {
+			t.Fatalf("PATCH /v1/app: %d %s", r.Status, r.Raw)
+		}
 		k := auth(key)
 		up := echoUpstream(t)
 		docs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

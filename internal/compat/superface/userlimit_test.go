@@ -15,18 +15,18 @@ func TestPerform_PerUserRateLimit(t *testing.T) {
 		e := newEnv(t, eng, nil)
 		e.setup()
 		e.native("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"perform_rate_per_user": 60, "perform_burst_per_user": 1}}, 200)
-		if status, _, got := e.hub("POST", "/api/hub/perform/weather__forecast", "agent|ann", "{}"); status != 200 || got["status"] != "success" {
+		if status, _, got := e.hub("POST", "/api/hub/perform/weather_forecast", "agent|ann", "{}"); status != 200 || got["status"] != "success" {
 			t.Fatalf("first call: %d %v", status, got)
 		}
-		status, h, got := e.hub("POST", "/api/hub/perform/weather__forecast", "agent|ann", "{}")
+		status, h, got := e.hub("POST", "/api/hub/perform/weather_forecast", "agent|ann", "{}")
 		if status != 429 || h.Get("Retry-After") != "1" {
 			t.Fatalf("second call: %d %q %v", status, h.Get("Retry-After"), got)
 		}
-		if status, _, got := e.hub("POST", "/api/hub/perform/weather__forecast", "agent|bob", "{}"); status != 200 || got["status"] != "success" {
+		if status, _, got := e.hub("POST", "/api/hub/perform/weather_forecast", "agent|bob", "{}"); status != 200 || got["status"] != "success" {
 			t.Fatalf("another user: %d %v", status, got)
 		}
 		e.clock.Advance(time.Second)
-		if status, _, got := e.hub("POST", "/api/hub/perform/weather__forecast", "agent|ann", "{}"); status != 200 {
+		if status, _, got := e.hub("POST", "/api/hub/perform/weather_forecast", "agent|ann", "{}"); status != 200 {
 			t.Fatalf("after Retry-After: %d %v", status, got)
 		}
 	})
@@ -41,7 +41,7 @@ func TestPerform_ApprovalRequiresAction(t *testing.T) {
 		e.native("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"approval_default_for_delete": "confirm"}}, 200)
 		e.native("PUT", "/v1/integrations/weather", map[string]any{"name": "Weather", "base_url": e.upstream.URL + "/api", "auth": map[string]any{"type": "none"},
 			"actions": []any{map[string]any{"name": "clear", "method": "DELETE", "path": "/forecast"}}}, 200)
-		status, _, got := e.hub("POST", "/api/hub/perform/weather__clear", "agent|ann", "{}")
+		status, _, got := e.hub("POST", "/api/hub/perform/weather_clear", "agent|ann", "{}")
 		if status != 200 || got["status"] != "requires_action" || got["action_type"] != "confirm" ||
 			!strings.Contains(got["action_url"].(string), "/connect/") || !strings.Contains(got["assistant_hint"].(string), "'action_url'") {
 			t.Fatalf("%d %v", status, got)

@@ -346,7 +346,8 @@ func (s *Server) Run(ctx context.Context) error {
 	// The background tasks run until Run returns.
 	bg, stop := context.WithCancel(ctx)
 	var tasks sync.WaitGroup
-	for _, task := range []func(context.Context){s.purgeLoop, s.refreshLoop, s.Webhooks.Run} {
+	hear := func(ctx context.Context) { s.db.ListenConnected(ctx, s.log, s.Service.Connected.Publish) }
+	for _, task := range []func(context.Context){s.purgeLoop, s.refreshLoop, s.Webhooks.Run, hear} {
 		tasks.Go(func() { task(bg) })
 	}
 	defer func() {

@@ -82,6 +82,10 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 		if err != nil {
 			return fmt.Errorf("find integration: %w", err)
 		}
+		// Heard by every node once the transaction commits (notify.go).
+		if err := notifyConnected(ctx, t, c.AppID, c.UserID, c.Integration); err != nil {
+			return fmt.Errorf("notify connection: %w", err)
+		}
 		existing := func() (string, int64, error) {
 			var (
 				id      string

@@ -44,7 +44,7 @@ func (h *Handler) sealState(a *portico.Agent, tool string, args json.RawMessage)
 // openState checks a state a client sent back: a tampered, expired or
 // other caller's, another tool's or other arguments' state is refused.
 func (h *Handler) openState(a *portico.Agent, tool string, args json.RawMessage, sealed string) error {
-	errBad := errors.New("The requestState sent is not valid for this call.")
+	errBad := errors.New("the requestState sent is not valid for this call")
 	plain, err := h.svc.Sealer.Open(sealed, stateAAD)
 	if err != nil {
 		return errBad
@@ -54,7 +54,7 @@ func (h *Handler) openState(a *portico.Agent, tool string, args json.RawMessage,
 		return errBad
 	}
 	if h.svc.Now().Unix() > st.Expires {
-		return errors.New("The requestState sent has expired.")
+		return errors.New("the requestState sent has expired")
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func (h *Handler) newServer(a *portico.Agent, tools []portico.AgentTool, legacy 
 	s := sdk.NewServer(&sdk.Implementation{Name: "portico", Title: "Portico", Version: h.opts.Version}, &sdk.ServerOptions{
 		Instructions: instructions,
 		Logger:       h.log,
-		HasTools:     true,
+		Capabilities: &sdk.ServerCapabilities{Logging: &sdk.LoggingCapabilities{}, Tools: &sdk.ToolCapabilities{ListChanged: legacy}},
 		// The list is the caller's own: private, and fresh for a minute.
 		SetCacheable: func(_ context.Context, _ sdk.Request, c *sdk.Cacheable) {
 			c.CacheScope, c.TTLMs = "private", 60_000
@@ -129,7 +129,7 @@ func (h *Handler) callTool(ctx context.Context, a *portico.Agent, t *portico.Age
 	}
 	if st := req.Params.RequestState; st != "" {
 		if err := h.openState(a, name, args, st); err != nil {
-			return errorResult("NOT EXECUTED: " + err.Error() + " Call " + name + " again without it."), nil
+			return errorResult("NOT EXECUTED: " + err.Error() + "; call " + name + " again without it."), nil
 		}
 		h.awaitConnection(ctx, a, t)
 	}

@@ -624,9 +624,10 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 	base := t.URL()
 	if !e.patched {
 		// One user holds -list-sessions sessions: an app configured for
-		// that, so that creating one more would not evict 99 990.
+		// that, so that creating one more would not evict 99 990; and one
+		// user makes every perform and MCP call, past any per-user limit.
 		var out map[string]any
-		if err := call(ctx, c, "PATCH", base+"/v1/app", e.apiKey, `{"settings":{"max_sessions_per_user":1000000}}`, 200, &out); err != nil {
+		if err := call(ctx, c, "PATCH", base+"/v1/app", e.apiKey, `{"settings":{"max_sessions_per_user":1000000,"perform_rate_per_user":1000000,"perform_burst_per_user":1000000}}`, 200, &out); err != nil {
 			return nil, 0, fmt.Errorf("PATCH /v1/app: %w", err)
 		}
 		e.patched = true

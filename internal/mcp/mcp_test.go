@@ -466,3 +466,101 @@ func TestMCP_MissingCredential_Text(t *testing.T) {
 		}
 	})
 }
+
+// formCaps declares form elicitation only.
+var formCaps = &sdk.ClientCapabilities{Elicitation: &sdk.ElicitationCapabilities{Form: &sdk.FormElicitationCapabilities{}}}
+
+// A tool whose action needs approval asks the user in the client when it
+// can (a form, both eras): accepted, the call runs exactly once; declined,
+// never. A client without elicitation gets the approval link.
+func TestMCP_Approvals(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		e.putIntegration("vault", `{"name":"Vault","base_url":"`+e.up.URL+`",
+			"auth":{"type":"api_key","fields":[{"name":"api_key","secret":true}],"inject":{"header":"Authorization","format":"Bearer {api_key}"}},
+			"actions":[{"name":"wipe","method":"DELETE","path":"/secrets/{id}","approval":"confirm",
+			  "input_schema":{"type":"object","properties":{"id":{"type":"string"}},"required":["id"]}}]}`)
+		e.connect("ann", "vault", "ann-vault-key-0001")
+		deletes := func() int {
+			n := 0
+			for _, r := range e.up.requests() {
+				if r.Method == "DELETE" {
+					n++
+				}
+			}
+			return n
+		}
+		for i, era := range eras {
+			for _, accept := range []bool{true, false} {
+				var asked []*sdk.ElicitParams
+				opts := &sdk.ClientOptions{Capabilities: formCaps, ElicitationHandler: func(_ context.Context, req *sdk.ElicitRequest) (*sdk.ElicitResult, error) {
+					asked = append(asked, req.Params)
+					if accept {
+						return &sdk.ElicitResult{Action: "accept", Content: map[string]any{}}, nil
+					}
+					return &sdk.ElicitResult{Action: "decline"}, nil
+				}}
+				cs := e.dial(clientOpts{version: era, headers: bearer(e.annTok), opts: opts})
+				before := deletes()
+				// Each case its own arguments: an approval binds to them.
+				args := map[string]any{"id": fmt.Sprintf("s-%d-%v", i, accept)}
+				res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "vault_wipe", Arguments: args})
+				if err != nil {
+					t.Fatalf("%s accept=%v: %v", era, accept, err)
+				}
+				if len(asked) != 1 || asked[0].Mode != "form" || !strings.Contains(asked[0].Message, "Allow Vault: Wipe? It sends DELETE /secrets/") {
+					t.Errorf("%s accept=%v: asked %+v", era, accept, asked)
+				}
+				want := 0
+				if accept {
+					want = 1
+				}
+				if got := deletes() - before; got != want || res.IsError == accept {
+					t.Errorf("%s accept=%v: %d DELETEs reached the upstream, want %d; result %v %s", era, accept, got, want, res.IsError, textOf(res))
+				}
+				if !accept && !strings.Contains(textOf(res), "the user declined") {
+					t.Errorf("%s: declined: %s", era, textOf(res))
+				}
+			}
+		}
+		// No elicitation: the link, and nothing sent.
+		cs := e.dial(clientOpts{headers: bearer(e.annTok)})
+		before := deletes()
+		res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "vault_wipe", Arguments: map[string]any{"id": "plain"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta, _ := res.Meta["dev.portico/approval_required"].(map[string]any)
+		if !res.IsError || meta == nil || !strings.HasPrefix(fmt.Sprint(meta["url"]), e.URL+"/connect/") || deletes() != before {
+			t.Errorf("without elicitation: %+v %s", res.Meta, textOf(res))
+		}
+	})
+}
+
+// The per-user limit holds for MCP calls too: past it, a tool error that
+// says when to retry, and nothing sent.
+func TestMCP_PerUserLimit(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		one := 1
+		if _, _, err := e.svc.UpdateApp(context.Background(), e.app.ID, portico.AppPatch{Settings: &portico.SettingsPatch{PerformRatePerUser: &one, PerformBurstPerUser: &one}}); err != nil {
+			t.Fatal(err)
+		}
+		cs := e.dial(clientOpts{headers: bearer(e.annTok)})
+		call := func() *sdk.CallToolResult {
+			res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "acme_crm_get_deal", Arguments: map[string]any{"id": "1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		if res := call(); res.IsError {
+			t.Fatalf("first call: %s", textOf(res))
+		}
+		n := len(e.up.requests())
+		if res := call(); !res.IsError || !strings.Contains(textOf(res), "retry after") {
+			t.Errorf("second call: %v %s", res.IsError, textOf(res))
+		}
+		if len(e.up.requests()) != n {
+			t.Error("the limited call reached the upstream")
+		}
+	})
+}

@@ -25,6 +25,9 @@ type requestState struct {
 	Tool      string `json:"t"`
 	Args      string `json:"a"` // hex SHA-256 of the arguments as sent
 	Expires   int64  `json:"e"` // Unix seconds
+	// Approval is the approval the client asked the user about; "" when
+	// the state waits for a connection.
+	Approval string `json:"ap,omitempty"`
 }
 
 func argsDigest(args json.RawMessage) string {
@@ -32,9 +35,9 @@ func argsDigest(args json.RawMessage) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (h *Handler) sealState(a *portico.Agent, tool string, args json.RawMessage) (string, error) {
+func (h *Handler) sealState(a *portico.Agent, tool string, args json.RawMessage, approval string) (string, error) {
 	plain, err := json.Marshal(requestState{Principal: a.Principal(), Tool: tool, Args: argsDigest(args),
-		Expires: h.svc.Now().Add(stateTTL).Unix()})
+		Expires: h.svc.Now().Add(stateTTL).Unix(), Approval: approval})
 	if err != nil {
 		return "", err
 	}
@@ -43,18 +46,18 @@ func (h *Handler) sealState(a *portico.Agent, tool string, args json.RawMessage)
 
 // openState checks a state a client sent back: a tampered, expired or
 // other caller's, another tool's or other arguments' state is refused.
-func (h *Handler) openState(a *portico.Agent, tool string, args json.RawMessage, sealed string) error {
+func (h *Handler) openState(a *portico.Agent, tool string, args json.RawMessage, sealed string) (*requestState, error) {
 	errBad := errors.New("the requestState sent is not valid for this call")
 	plain, err := h.svc.Sealer.Open(sealed, stateAAD)
 	if err != nil {
-		return errBad
+		return nil, errBad
 	}
 	var st requestState
 	if json.Unmarshal(plain, &st) != nil || st.Principal != a.Principal() || st.Tool != tool || st.Args != argsDigest(args) {
-		return errBad
+		return nil, errBad
 	}
 	if h.svc.Now().Unix() > st.Expires {
-		return errors.New("the requestState sent has expired")
+		return nil, errors.New("the requestState sent has expired")
 	}
-	return nil
+	return &st, nil
 }

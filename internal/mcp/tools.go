@@ -127,12 +127,26 @@ func (h *Handler) callTool(ctx context.Context, a *portico.Agent, t *portico.Age
 	if len(args) == 0 || string(args) == "null" {
 		args = json.RawMessage("{}")
 	}
-	if st := req.Params.RequestState; st != "" {
-		if err := h.openState(a, name, args, st); err != nil {
+	if sealed := req.Params.RequestState; sealed != "" {
+		st, err := h.openState(a, name, args, sealed)
+		if err != nil {
 			return errorResult("NOT EXECUTED: " + err.Error() + "; call " + name + " again without it."), nil
 		}
-		h.awaitConnection(ctx, a, t)
+		if st.Approval != "" {
+			answer, _ := req.Params.InputResponses["approve"].(*sdk.ElicitResult)
+			if declined := h.decide(ctx, a, t, req, st.Approval, answer); declined != nil {
+				return declined, nil
+			}
+		} else {
+			h.awaitConnection(ctx, a, t)
+		}
 	}
+	return h.run(ctx, a, t, args, req, true)
+}
+
+// run performs the call and shapes its answer; prompt tells that a call
+// waiting for the user's approval may ask the user in the client (once).
+func (h *Handler) run(ctx context.Context, a *portico.Agent, t *portico.AgentTool, args json.RawMessage, req *sdk.CallToolRequest, prompt bool) (*sdk.CallToolResult, error) {
 	client := "mcp"
 	if ci := req.ClientInfo(); ci != nil && ci.Name != "" {
 		client = "mcp:" + ci.Name
@@ -143,17 +157,79 @@ func (h *Handler) callTool(ctx context.Context, a *portico.Agent, t *portico.Age
 	}
 	res, err := h.svc.Perform(ctx, a.App, portico.PerformRequest{User: a.Ref, Integration: t.Integration.Slug, Action: t.Action.Name,
 		Input: args, Agent: a, Definition: t.Integration, Caller: caller})
-	var ar *portico.ApprovalRequired
 	var cr *portico.ConnectionRequired
+	var ar *portico.ApprovalRequired
 	switch {
 	case errors.As(err, &cr):
 		return h.connectionRequired(ctx, a, t, args, req, cr)
 	case errors.As(err, &ar):
-		return approvalRequired(t, ar), nil
+		if prompt {
+			return h.approvalRequired(ctx, a, t, args, req, ar)
+		}
+		return approvalLink(t, ar), nil
 	case err != nil:
 		return h.performError(err, t)
 	}
 	return h.result(ctx, a, t, res), nil
+}
+
+// approvalRequired asks the user to approve the call in the client when it
+// declared form elicitation (a bare elicitation capability is form only):
+// a 2026-07-28 client gets an InputRequiredResult, a 2025-era session the
+// question itself; any other client the link to the approval screen.
+func (h *Handler) approvalRequired(ctx context.Context, a *portico.Agent, t *portico.AgentTool, args json.RawMessage, req *sdk.CallToolRequest, ar *portico.ApprovalRequired) (*sdk.CallToolResult, error) {
+	caps := req.ClientCapabilities()
+	form := caps != nil && caps.Elicitation != nil && (caps.Elicitation.Form != nil || caps.Elicitation.URL == nil)
+	question := &sdk.ElicitParams{Mode: "form", Message: approvalQuestion(t, ar),
+		RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{}}}
+	switch {
+	case form && req.ProtocolVersion() >= modern:
+		state, err := h.sealState(a, t.Name, args, ar.ApprovalID)
+		if err != nil {
+			return nil, h.internalError(err)
+		}
+		return &sdk.CallToolResult{InputRequests: sdk.InputRequestMap{"approve": question}, RequestState: state}, nil
+	case form && req.Session != nil && req.Session.ID() != "":
+		answer, err := req.Session.Elicit(ctx, question)
+		if err != nil {
+			return approvalLink(t, ar), nil
+		}
+		if declined := h.decide(ctx, a, t, req, ar.ApprovalID, answer); declined != nil {
+			return declined, nil
+		}
+		return h.run(ctx, a, t, args, req, false)
+	}
+	return approvalLink(t, ar), nil
+}
+
+// decide records the user's answer to an approval question; it returns
+// the tool's answer when the call must not run.
+func (h *Handler) decide(ctx context.Context, a *portico.Agent, t *portico.AgentTool, req *sdk.CallToolRequest, id string, answer *sdk.ElicitResult) *sdk.CallToolResult {
+	client := "mcp"
+	if ci := req.ClientInfo(); ci != nil && ci.Name != "" {
+		client = "mcp:" + ci.Name
+	}
+	approve := answer != nil && answer.Action == "accept"
+	if answer == nil || answer.Action == "cancel" {
+		return errorResult("NOT EXECUTED: the user did not answer whether " + t.Title + " may run; call " + t.Name + " again to ask again.")
+	}
+	if _, err := h.svc.DecideAgentApproval(ctx, a, id, approve, client); err != nil && approve {
+		return errorResult("NOT EXECUTED: the approval could not be recorded (" + portico.AsError(err).Message + "); call " + t.Name + " again.")
+	}
+	if !approve {
+		return errorResult("NOT EXECUTED: the user declined " + t.Title + ". Do not call it again unless the user asks.")
+	}
+	return nil
+}
+
+// approvalQuestion is what the client shows the user: the call, with
+// credentials and secret inputs redacted.
+func approvalQuestion(t *portico.AgentTool, ar *portico.ApprovalRequired) string {
+	q := "Allow " + t.Title + "? It sends " + ar.Summary.Method + " " + ar.Summary.Path + " to " + t.IntegrationName + "."
+	if ar.Summary.Body != "" {
+		q += "\nBody: " + ar.Summary.Body
+	}
+	return q
 }
 
 // awaitConnection waits, up to RetryWait, for the user to connect the
@@ -190,7 +266,7 @@ func (h *Handler) connectionRequired(ctx context.Context, a *portico.Agent, t *p
 	caps := req.ClientCapabilities()
 	urlMode := caps != nil && caps.Elicitation != nil && caps.Elicitation.URL != nil
 	if urlMode && req.ProtocolVersion() >= modern {
-		state, err := h.sealState(a, t.Name, args)
+		state, err := h.sealState(a, t.Name, args, "")
 		if err != nil {
 			return nil, h.internalError(err)
 		}
@@ -249,10 +325,10 @@ func (h *Handler) notifyWhenConnected(a *portico.Agent, t *portico.AgentTool, ss
 	})
 }
 
-// approvalRequired answers a call that waits for the user's approval: a
-// tool error with the link to the approval screen and the same data in
-// _meta (docs/activity-and-approvals.md).
-func approvalRequired(t *portico.AgentTool, ar *portico.ApprovalRequired) *sdk.CallToolResult {
+// approvalLink answers a call that waits for the user's approval: a tool
+// error with the link to the approval screen and the same data in _meta
+// (docs/activity-and-approvals.md).
+func approvalLink(t *portico.AgentTool, ar *portico.ApprovalRequired) *sdk.CallToolResult {
 	res := errorResult(fmt.Sprintf("NOT EXECUTED: %s needs the user's approval. Ask the user to open %s (valid until %s) and approve it, then call %s again with the same arguments.\n%s",
 		t.Title, ar.Link.URL, ar.ExpiresAt.UTC().Format(time.RFC3339), t.Name, ar.Link.AssistantHint))
 	res.Meta = sdk.Meta{"dev.portico/approval_required": map[string]any{

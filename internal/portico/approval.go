@@ -270,7 +270,24 @@ func (s *Service) PendingApprovals(ctx context.Context, sess *Session, user *Use
 // (CodeNotFound, CodeConflict when decided already or expired), with an
 // activity row and the approval.decided event.
 func (s *Service) DecideApproval(ctx context.Context, sess *Session, user *User, id string, approve bool) (*Approval, error) {
-	ap, err := s.Store.DecideApproval(ctx, sess.AppID, user.ID, id, approve, s.now())
+	return s.decideApproval(ctx, sess.AppID, sess.ID, user, id, approve, ClientPage)
+}
+
+// DecideAgentApproval records the decision the user of an MCP caller made
+// in the caller's client (docs/mcp.md), as DecideApproval does.
+func (s *Service) DecideAgentApproval(ctx context.Context, a *Agent, id string, approve bool, client string) (*Approval, error) {
+	if a.User == nil {
+		return nil, NotFound("Approval")
+	}
+	sessionID := ""
+	if a.Session != nil {
+		sessionID = a.Session.ID
+	}
+	return s.decideApproval(ctx, a.App.ID, sessionID, a.User, id, approve, client)
+}
+
+func (s *Service) decideApproval(ctx context.Context, appID, sessionID string, user *User, id string, approve bool, client string) (*Approval, error) {
+	ap, err := s.Store.DecideApproval(ctx, appID, user.ID, id, approve, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -280,9 +297,9 @@ func (s *Service) DecideApproval(ctx context.Context, sess *Session, user *User,
 	}
 	c := CallerFrom(ctx)
 	if c.Client == "" {
-		c.Client = ClientPage
+		c.Client = client
 	}
-	s.record(ctx, &Activity{AppID: sess.AppID, UserID: user.ID, SessionID: sess.ID, Client: c.Client, Integration: ap.Integration,
+	s.record(ctx, &Activity{AppID: appID, UserID: user.ID, SessionID: sessionID, Client: c.Client, Integration: ap.Integration,
 		Action: typ, Outcome: outcome, RequestID: c.RequestID})
 	return ap, nil
 }

@@ -564,3 +564,20 @@ func TestMCP_PerUserLimit(t *testing.T) {
 		}
 	})
 }
+
+// settings.tools is checked at session creation, naming the field.
+func TestMCP_ToolSettingsValidated(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		ext := "ann"
+		for field, st := range map[string]portico.ToolSettings{
+			"settings.tools.allow": {Allow: []string{"GitHub_*"}},
+			"settings.tools.deny":  {Deny: []string{"github.list"}},
+		} {
+			_, err := e.svc.CreateSession(context.Background(), e.app, portico.SessionInput{User: portico.UserInput{ExternalID: &ext},
+				Settings: portico.SessionSettings{Tools: st}})
+			if pe := portico.AsError(err); pe.Code != portico.CodeValidation || pe.Field != field {
+				t.Errorf("%+v: %v, want a validation error on %s", st, err, field)
+			}
+		}
+	})
+}

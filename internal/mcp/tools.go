@@ -28,10 +28,15 @@ const metaConfigurationRequired = "dev.portico/configuration_required"
 
 // newServer builds the SDK server of a caller with its tools.
 func (h *Handler) newServer(a *portico.Agent, tools []portico.AgentTool, legacy bool) *sdk.Server {
+	caps := &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{ListChanged: legacy}}
+	// 2025-era clients may set a log level (logging/setLevel); the
+	// capability is deprecated from 2026-07-28 on but still served.
+	//lint:ignore SA1019 declared for the 2025-era clients that still use it
+	caps.Logging = &sdk.LoggingCapabilities{}
 	s := sdk.NewServer(&sdk.Implementation{Name: "portico", Title: "Portico", Version: h.opts.Version}, &sdk.ServerOptions{
 		Instructions: instructions,
 		Logger:       h.log,
-		Capabilities: &sdk.ServerCapabilities{Logging: &sdk.LoggingCapabilities{}, Tools: &sdk.ToolCapabilities{ListChanged: legacy}},
+		Capabilities: caps,
 		// The list is the caller's own: private, and fresh for a minute.
 		SetCacheable: func(_ context.Context, _ sdk.Request, c *sdk.Cacheable) {
 			c.CacheScope, c.TTLMs = "private", 60_000

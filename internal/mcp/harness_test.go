@@ -19,6 +19,48 @@ import (
 	"github.com/porticohq/portico/internal/store/storetest"
 )
 
+// startNode runs a server on the store (a data dir, or a PostgreSQL URL
+// and its encryption key) until the test ends.
+func startNode(t *testing.T, dir, dbURL, key string) *cli.Server {
+	t.Helper()
+	cfg := cli.Config{Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "warn",
+		ShutdownTimeout: 5 * time.Second, AllowPrivateUpstreams: true, LogOutput: io.Discard, EncryptionKey: key}
+	cfg.DataDir, cfg.DatabaseURL = dir, dbURL
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := cli.NewServer(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatalf("NewServer: %v", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		srv.Run(ctx)
+		srv.Close()
+		close(done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("the server did not stop")
+		}
+	})
+	return srv
+}
+
+// completionClient accepts URL elicitations and sends each completed
+// elicitation's id to completed.
+func completionClient(completed chan<- string) *sdk.ClientOptions {
+	return &sdk.ClientOptions{Capabilities: urlCaps,
+		ElicitationHandler: func(context.Context, *sdk.ElicitRequest) (*sdk.ElicitResult, error) {
+			return &sdk.ElicitResult{Action: "accept"}, nil
+		},
+		ElicitationCompleteHandler: func(_ context.Context, req *sdk.ElicitationCompleteNotificationRequest) {
+			completed <- req.Params.ElicitationID
+		}}
+}
+
 // upstream is a loopback API that records what reached it.
 type upstream struct {
 	*httptest.Server
@@ -85,32 +127,12 @@ func engines(t *testing.T, fn func(t *testing.T, e *env)) {
 func newEnv(t *testing.T, eng storetest.Engine) *env {
 	t.Helper()
 	dbURL, dir := eng.Fresh(t)
-	cfg := cli.Config{Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "warn",
-		ShutdownTimeout: 5 * time.Second, AllowPrivateUpstreams: true, LogOutput: io.Discard}
-	cfg.DataDir, cfg.DatabaseURL = dir, dbURL
+	key := ""
 	if dbURL != "" {
-		cfg.EncryptionKey = secret.NewKey()
+		key = secret.NewKey()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := cli.NewServer(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatalf("NewServer: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		srv.Run(ctx)
-		srv.Close()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("the server did not stop")
-		}
-	})
+	srv := startNode(t, dir, dbURL, key)
+	ctx := context.Background()
 	e := &env{t: t, URL: srv.URL(), svc: srv.Service, up: newUpstream(t)}
 	app, key, err := e.svc.CreateApp(ctx, "acme")
 	if err != nil {

@@ -384,14 +384,7 @@ func TestMCP_MissingCredential_LegacyElicitation(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
 		_, carlTok := e.session("carl", portico.SessionSettings{})
 		completed := make(chan string, 1)
-		opts := &sdk.ClientOptions{Capabilities: urlCaps,
-			ElicitationHandler: func(context.Context, *sdk.ElicitRequest) (*sdk.ElicitResult, error) {
-				return &sdk.ElicitResult{Action: "accept"}, nil
-			},
-			ElicitationCompleteHandler: func(_ context.Context, req *sdk.ElicitationCompleteNotificationRequest) {
-				completed <- req.Params.ElicitationID
-			}}
-		cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(carlTok), opts: opts})
+		cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(carlTok), opts: completionClient(completed)})
 		_, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{"text": "hi"}})
 		var re *jsonrpc.Error
 		if !errors.As(err, &re) || re.Code != sdk.CodeURLElicitationRequired {

@@ -3,7 +3,6 @@ package mcp_test
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/porticohq/portico/internal/cli"
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/secret"
 	"github.com/porticohq/portico/internal/store/storetest"
@@ -32,29 +30,7 @@ func TestMCP_LegacyElicitationAcrossNodes(t *testing.T) {
 	}
 	dbURL, dir := pg.Fresh(t)
 	key := secret.NewKey()
-	node := func(sub string) *cli.Server {
-		cfg := cli.Config{Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "warn", ShutdownTimeout: 5 * time.Second,
-			AllowPrivateUpstreams: true, LogOutput: io.Discard, EncryptionKey: key}
-		cfg.DataDir, cfg.DatabaseURL = dir+"/"+sub, dbURL
-		ctx, cancel := context.WithCancel(context.Background())
-		srv, err := cli.NewServer(ctx, cfg)
-		if err != nil {
-			cancel()
-			t.Fatalf("NewServer: %v", err)
-		}
-		done := make(chan struct{})
-		go func() {
-			srv.Run(ctx)
-			srv.Close()
-			close(done)
-		}()
-		t.Cleanup(func() {
-			cancel()
-			<-done
-		})
-		return srv
-	}
-	a, b := node("a"), node("b")
+	a, b := startNode(t, dir+"/a", dbURL, key), startNode(t, dir+"/b", dbURL, key)
 	e := &env{t: t, URL: a.URL(), svc: a.Service, up: newUpstream(t)}
 	app, apiKey, err := e.svc.CreateApp(context.Background(), "acme")
 	if err != nil {
@@ -66,14 +42,7 @@ func TestMCP_LegacyElicitationAcrossNodes(t *testing.T) {
 		"actions":[{"name":"add","method":"POST","path":"/notes","input_schema":{"type":"object","properties":{"text":{"type":"string"}}}}]}`)
 	_, tok := e.session("carl", portico.SessionSettings{})
 	completed := make(chan string, 1)
-	opts := &sdk.ClientOptions{Capabilities: urlCaps,
-		ElicitationHandler: func(context.Context, *sdk.ElicitRequest) (*sdk.ElicitResult, error) {
-			return &sdk.ElicitResult{Action: "accept"}, nil
-		},
-		ElicitationCompleteHandler: func(_ context.Context, req *sdk.ElicitationCompleteNotificationRequest) {
-			completed <- req.Params.ElicitationID
-		}}
-	cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(tok), opts: opts})
+	cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(tok), opts: completionClient(completed)})
 	_, err = cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{"text": "hi"}})
 	var re *jsonrpc.Error
 	if !errors.As(err, &re) || re.Code != sdk.CodeURLElicitationRequired || !strings.Contains(string(re.Data), "eli_") {

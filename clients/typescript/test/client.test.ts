@@ -416,7 +416,7 @@ describe("integrations, connections, tools and perform", () => {
       [["get_pet_by_id", "Find a pet.", "GET", "/pets/{petId}", { fields: "fields" }]],
     );
     const result = await portico.perform({ user: { external_id: "pet-owner" }, integration: "pets", action: "get_pet_by_id", input: { petId: 7, fields: ["name", "tag"] } });
-    assert.deepEqual(result.response.body, { path: "/pets/7?fields=name&fields=tag", authorization: null });
+    assert.deepEqual(result.response?.body, { path: "/pets/7?fields=name&fields=tag", authorization: null });
     const refused = await rejection(portico.integrations.put("pets", { name: "Pets", base_url: upstream.url, auth: { type: "none" }, openapi: { document, operations: ["getPet"] } }));
     assert.equal(refused.code, "validation_failed");
     assert.equal(refused.details.field, "openapi.operations[0]");

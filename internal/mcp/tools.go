@@ -152,11 +152,7 @@ func (h *Handler) callTool(ctx context.Context, a *portico.Agent, t *portico.Age
 // run performs the call and shapes its answer; prompt tells that a call
 // waiting for the user's approval may ask the user in the client (once).
 func (h *Handler) run(ctx context.Context, a *portico.Agent, t *portico.AgentTool, args json.RawMessage, req *sdk.CallToolRequest, prompt bool) (*sdk.CallToolResult, error) {
-	client := "mcp"
-	if ci := req.ClientInfo(); ci != nil && ci.Name != "" {
-		client = "mcp:" + ci.Name
-	}
-	caller := portico.Caller{Client: client, KeyID: a.KeyID}
+	caller := portico.Caller{Client: clientName(req), KeyID: a.KeyID}
 	if a.Session != nil {
 		caller.SessionID = a.Session.ID
 	}
@@ -210,15 +206,11 @@ func (h *Handler) approvalRequired(ctx context.Context, a *portico.Agent, t *por
 // decide records the user's answer to an approval question; it returns
 // the tool's answer when the call must not run.
 func (h *Handler) decide(ctx context.Context, a *portico.Agent, t *portico.AgentTool, req *sdk.CallToolRequest, id string, answer *sdk.ElicitResult) *sdk.CallToolResult {
-	client := "mcp"
-	if ci := req.ClientInfo(); ci != nil && ci.Name != "" {
-		client = "mcp:" + ci.Name
-	}
 	approve := answer != nil && answer.Action == "accept"
 	if answer == nil || answer.Action == "cancel" {
 		return errorResult("NOT EXECUTED: the user did not answer whether " + t.Title + " may run; call " + t.Name + " again to ask again.")
 	}
-	if _, err := h.svc.DecideAgentApproval(ctx, a, id, approve, client); err != nil && approve {
+	if _, err := h.svc.DecideAgentApproval(ctx, a, id, approve, clientName(req)); err != nil && approve {
 		return errorResult("NOT EXECUTED: the approval could not be recorded (" + portico.AsError(err).Message + "); call " + t.Name + " again.")
 	}
 	if !approve {
@@ -443,4 +435,13 @@ func (h *Handler) internalError(err error) error {
 	}
 	h.log.Error("mcp: call failed", "error", err)
 	return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal error"}
+}
+
+// clientName is how the activity log names an MCP caller: mcp:<the name
+// the client gave in clientInfo>.
+func clientName(req *sdk.CallToolRequest) string {
+	if ci := req.ClientInfo(); ci != nil && ci.Name != "" {
+		return "mcp:" + ci.Name
+	}
+	return "mcp"
 }

@@ -64,7 +64,7 @@ type options struct {
 // bareServerFlag, as the first argument, makes the bench the ceiling server.
 const bareServerFlag = "-bare-server"
 
-var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "perform", "mcp_call", "me_1m", "list", "list64", "create", "create_heavy"}
+var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call", "me_1m", "list", "list64", "create", "create_heavy"}
 
 func main() {
 	var (
@@ -460,6 +460,9 @@ func (b *bench) startPortico(ctx context.Context, e *engine, scenario string) (t
 	}
 	args := []string{"serve", "--addr", addr, "--log-format", "json", "--rate-limit-key", "0", "--rate-limit-ip", "0", "--allow-private-upstreams"}
 	args = append(args, e.storeArgs()...)
+	if scenario == "perform_nolog" {
+		args = append(args, "--no-activity-log")
+	}
 	// The key goes in the environment: portico refuses it as a flag.
 	var env []string
 	if e.encKey != "" {
@@ -584,7 +587,7 @@ func (b *bench) runPgbench(ctx context.Context, e *engine) *row {
 // levelOf says how much of the store a scenario needs.
 func levelOf(scenario string) int {
 	switch scenario {
-	case "me_1k", "extend", "extend_hot", "perform", "mcp_call":
+	case "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call":
 		return 1
 	}
 	return 2
@@ -736,7 +739,7 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 			}
 		}, conns, nil
 
-	case "perform", "mcp_call":
+	case "perform", "perform_nolog", "mcp_call":
 		if e.agentToken == "" {
 			tok, err := setupAgent(ctx, c, base, e)
 			if err != nil {
@@ -1009,6 +1012,7 @@ const (
 	heavyVsFresh = 0.10
 	extendVsMe   = 3.0
 	mcpVsPerform = 0.5
+	activityCost = 0.10 // of perform_nolog's req/s
 	// On PostgreSQL /v1/me is held to the same server's pgbench -S.
 	mePgbenchShare = 0.5
 	mePGCPU        = 20.0 // µs
@@ -1033,7 +1037,7 @@ func storeCPU(r *row) float64 {
 // evaluate fills each row's ratios, target and verdict.
 func evaluate(rows []*row, o *options) {
 	var bare *row
-	me1k, created, performed := map[string]*row{}, map[string]*row{}, map[string]*row{}
+	me1k, created, performed, unlogged := map[string]*row{}, map[string]*row{}, map[string]*row{}, map[string]*row{}
 	var pgb *row
 	for _, r := range rows {
 		if r.err != nil {
@@ -1048,6 +1052,8 @@ func evaluate(rows []*row, o *options) {
 			created[r.engine] = r
 		case "perform":
 			performed[r.engine] = r
+		case "perform_nolog":
+			unlogged[r.engine] = r
 		case "pgbench":
 			pgb = r
 		}
@@ -1113,6 +1119,13 @@ func evaluate(rows []*row, o *options) {
 			check(fmt.Sprintf("CPU per extend ≤3× /v1/me (%.1f×)", x), x <= extendVsMe, fmt.Sprintf("CPU per extend %.1f× /v1/me", x))
 		case "list":
 			check(fmt.Sprintf("p99 ≤5 ms (%d conn)", r.conns), r.res.p99 <= listP99, fmt.Sprintf("p99 %s", ms(r.res.p99)))
+		case "perform":
+			n := unlogged[r.engine]
+			if n == nil || n.res.rps() == 0 {
+				break
+			}
+			d := 1 - r.res.rps()/n.res.rps()
+			check(fmt.Sprintf("activity log costs <10%% of perform_nolog req/s (%.1f%%)", 100*d), d < activityCost, fmt.Sprintf("the activity log costs %.1f%% of req/s", 100*d))
 		case "mcp_call":
 			p := performed[r.engine]
 			if p == nil || p.res.rps() == 0 {

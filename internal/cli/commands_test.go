@@ -175,7 +175,7 @@ func TestServe_SaysWhenItCreatesAStore(t *testing.T) {
 // serveOnly are the flags of serve that no other command has.
 var serveOnly = []string{"addr", "public-url", "log-format", "log-level", "rate-limit-key", "rate-limit-key-burst",
 	"rate-limit-ip", "rate-limit-ip-burst", "trusted-proxies", "shutdown-timeout", "purge-grace", "purge-interval",
-	"refresh-interval", "refresh-window", "allow-private-upstreams"}
+	"refresh-interval", "refresh-window", "allow-private-upstreams", "no-activity-log"}
 
 // TestHelp_ListsEachFlagWithItsVariable: every command's help lists its
 // flags, each with its PORTICO_ variable (and _FILE for secrets), and no

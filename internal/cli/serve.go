@@ -54,6 +54,8 @@ type Config struct {
 	// OAuth2 tokens (refresh.go).
 	RefreshInterval time.Duration
 	RefreshWindow   time.Duration
+	// NoActivityLog turns the activity log off (portico.Service.NoActivity).
+	NoActivityLog bool
 
 	// For tests: the clock, and where logs go (nil: stderr of the command).
 	Clock     portico.Clock
@@ -122,6 +124,7 @@ func (c *Config) register(fs interface {
 	fs.DurationVar(&c.PurgeInterval, "purge-interval", d.PurgeInterval, "how often the background purge runs")
 	fs.DurationVar(&c.RefreshInterval, "refresh-interval", d.RefreshInterval, "how often the background refresh of OAuth2 tokens runs")
 	fs.DurationVar(&c.RefreshWindow, "refresh-window", d.RefreshWindow, "the background refresh renews OAuth2 tokens that expire within this")
+	fs.BoolVar(&c.NoActivityLog, "no-activity-log", d.NoActivityLog, "record no activity log (GET /v1/activity stays empty), for deployments that keep their own audit trail")
 }
 
 // encryptionKeyUsage describes PORTICO_ENCRYPTION_KEY in the help of the
@@ -271,7 +274,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	oauth := &upstream.OAuth2{Client: proxy.Client()}
 	s.Service = &portico.Service{Store: s.db, Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
 		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy, Refresher: oauth, OAuth2: oauth,
-		OpenAPI: &openapi.Importer{Client: proxy.Client()}}
+		OpenAPI: &openapi.Importer{Client: proxy.Client()}, NoActivity: s.cfg.NoActivityLog}
 	trusted, err := httpapi.ParseTrustedProxies(s.cfg.TrustedProxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -219,6 +220,37 @@ func TestPerform_DryRun(t *testing.T) {
 }
 
 // The SQLite file holds no credential or token a test used, after
+
+// With the log off (serve --no-activity-log), calls and changes work as
+// before and leave no row.
+func TestActivity_OffRecordsNothing(t *testing.T) {
+	engines(t, func(t *testing.T, eng storetest.Engine) {
+		f := newPerformFixture(t, eng)
+		e, k := f.e, f.key
+		if got := activityRows(t, e, "/v1/activity", k); len(got) == 0 {
+			t.Fatal("the fixture's connections left no row with the log on")
+		}
+		e.Svc.NoActivity = true
+		_, other := e.newApp("quiet")
+		q := auth(other)
+		if r := e.do("PUT", "/v1/integrations/open", q, map[string]any{"name": "Open", "base_url": f.upstream.URL + "/api", "auth": map[string]any{"type": "none"},
+			"actions": []any{map[string]any{"name": "get-repo", "method": "GET", "path": "/repos/{owner}/{repo}", "input_schema": json.RawMessage(repoSchema)}}}); r.Status != 201 {
+			t.Fatalf("put integration: %d %s", r.Status, r.Raw)
+		}
+		s := e.createSession(strings.TrimPrefix(q["Authorization"], "Bearer "), map[string]any{"user": map[string]any{"external_id": "u-9"}})
+		if r := e.do("POST", "/v1/perform", q, map[string]any{"user": map[string]any{"external_id": "u-9"}, "integration": "open", "action": "get-repo",
+			"input": map[string]any{"owner": "acme", "repo": "web"}}); r.Status != 200 {
+			t.Fatalf("perform: %d %s", r.Status, r.Raw)
+		}
+		if got := activityRows(t, e, "/v1/activity", q); len(got) != 0 {
+			t.Errorf("the log is off, yet GET /v1/activity lists %v", got)
+		}
+		if got := activityRows(t, e, "/v1/me/activity", bearerHdr(s.Body["token"].(string))); len(got) != 0 {
+			t.Errorf("the log is off, yet GET /v1/me/activity lists %v", got)
+		}
+	})
+}
+
 // performs of every outcome.
 func TestActivity_DatabaseFileHoldsNoSecret(t *testing.T) {
 	dir := t.TempDir()

@@ -131,9 +131,12 @@ type ActivityStore interface {
 	PurgeActivity(ctx context.Context, now time.Time, batch int) (int, error)
 }
 
-// record queues a with its id and time filled in; a failure to queue is
-// logged, never the caller's error.
+// record queues a with its id and time filled in, unless s.NoActivity; a
+// failure to queue is logged, never the caller's error.
 func (s *Service) record(ctx context.Context, a *Activity) {
+	if s.NoActivity {
+		return
+	}
 	if a.ID == "" {
 		a.ID = NewID(PrefixActivity)
 	}

@@ -44,6 +44,10 @@ type Service struct {
 	// OpenAPI reads the OpenAPI documents PUT /v1/integrations/{slug} may
 	// carry (openapi.go); nil refuses them.
 	OpenAPI OpenAPIImporter
+	// NoActivity records no activity rows (serve --no-activity-log), for
+	// deployments that keep their own audit trail: GET /v1/activity and
+	// the hosted page's activity view then stay empty.
+	NoActivity bool
 
 	// schemas keeps actions' input schemas compiled (jsonschema.go).
 	schemas schemaCache

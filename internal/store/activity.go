@@ -25,8 +25,11 @@ const (
 	// activityBacklog bounds the rows kept for another try while the
 	// database refuses them; beyond it the oldest are dropped and logged.
 	activityBacklog = 100000
-	// activityChunk rows go in one INSERT (16 parameters each).
-	activityChunk = 100
+	// activityChunk rows at most go in one INSERT (16 parameters each).
+	// A power of two: a batch is cut into chunks of powers of two
+	// (chunkSize), so that a handful of statements, prepared once and
+	// cached, serve every batch size.
+	activityChunk = 128
 )
 
 const activityColumns = `id, app_id, user_id, session_id, api_key_id, client, integration, action, method, path,
@@ -160,8 +163,9 @@ func (db *DB) FlushActivity(ctx context.Context) error {
 // insertActivity writes rows in one transaction.
 func (db *DB) insertActivity(ctx context.Context, rows []*portico.Activity) error {
 	return db.inWrite(ctx, func(t *tx) error {
-		for start := 0; start < len(rows); start += activityChunk {
-			chunk := rows[start:min(start+activityChunk, len(rows))]
+		for start := 0; start < len(rows); {
+			chunk := rows[start : start+chunkSize(len(rows)-start)]
+			start += len(chunk)
 			// A row of an app deleted meanwhile is left out: nothing
 			// would ever purge it.
 			q := `INSERT INTO activity (` + activityColumns + `) SELECT v.* FROM (VALUES ` + activityValues +
@@ -178,6 +182,16 @@ func (db *DB) insertActivity(ctx context.Context, rows []*portico.Activity) erro
 		}
 		return nil
 	})
+}
+
+// chunkSize is how many of n remaining rows go in the next INSERT: the
+// largest power of two not above n or activityChunk.
+func chunkSize(n int) int {
+	c := activityChunk
+	for c > n {
+		c /= 2
+	}
+	return c
 }
 
 // ListActivity implements portico.Store.

@@ -137,11 +137,11 @@ func (s *Service) record(ctx context.Context, a *Activity) {
 	if s.NoActivity {
 		return
 	}
-	if a.ID == "" {
-		a.ID = NewID(PrefixActivity)
-	}
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = s.now()
+	}
+	if a.ID == "" {
+		a.ID = NewTimeID(PrefixActivity, a.CreatedAt)
 	}
 	if err := s.Store.RecordActivity(context.WithoutCancel(ctx), a); err != nil && s.Log != nil {
 		s.Log.ErrorContext(ctx, "activity not recorded", "app_id", a.AppID, "request_id", a.RequestID, "error", err.Error())

@@ -19,8 +19,8 @@ import (
 // transaction whole or not at all.
 
 const (
-	activityInterval = 200 * time.Millisecond
-	activityBatch    = 500
+	activityInterval = 500 * time.Millisecond
+	activityBatch    = 2000
 	activityQueue    = 8192
 	// activityBacklog bounds the rows kept for another try while the
 	// database refuses them; beyond it the oldest are dropped and logged.

@@ -69,8 +69,11 @@ func NewClient(g *Guard, timeout time.Duration) *http.Client {
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    10 * time.Second,
 		ResponseHeaderTimeout:  timeout,
-		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    10,
+		// Many users' calls often go to one provider's host: keep as
+		// many connections to it as calls run at once under load, so
+		// that a burst does not end in a TCP and TLS handshake per call.
+		MaxIdleConns:           256,
+		MaxIdleConnsPerHost:    64,
 		IdleConnTimeout:        90 * time.Second,
 		ForceAttemptHTTP2:      true,
 		MaxResponseHeaderBytes: 1 << 20,

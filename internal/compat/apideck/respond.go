@@ -95,6 +95,11 @@ func envelope(_ *http.Request, err error) (int, any) {
 	} else {
 		e := portico.AsError(err)
 		body.StatusCode, body.TypeName = statusOf(e.Code)
+		if portico.MissingPermission(err) != "" {
+			// Not the account rule InvalidStateError stands for: the API
+			// key may not call this endpoint at all.
+			body.StatusCode, body.TypeName = http.StatusForbidden, "ForbiddenError"
+		}
 		body.Message = e.Message
 		switch {
 		case e.Field != "" || len(e.Details) > 0:

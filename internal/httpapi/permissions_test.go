@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -53,5 +55,43 @@ func TestRoutePermissions_UnlistedRouteRefused(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), `route \"GET /v1/unlisted\" reads an API key but RoutePermissions names no permission for it`) {
 		t.Errorf("the log does not say which route lacks a permission: %s", e.logs.String())
+	}
+}
+
+// TestRoutePermissions_Documented: the table of docs/identity.md ("Key
+// permissions") is RoutePermissions, route for route.
+func TestRoutePermissions_Documented(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/identity.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(raw), "\n## Key permissions\n")
+	if !ok {
+		t.Fatal("docs/identity.md has no Key permissions section")
+	}
+	if i := strings.Index(section, "\n## "); i >= 0 {
+		section = section[:i]
+	}
+	documented := map[string]string{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([^`]+)` \\| `([^`]+)` \\|$").FindAllStringSubmatch(section, -1) {
+		if _, dup := documented[m[1]]; dup {
+			t.Errorf("docs/identity.md lists %s twice", m[1])
+		}
+		documented[m[1]] = m[2]
+	}
+	for pattern, need := range httpapi.RoutePermissions {
+		if need == httpapi.NoAPIKey {
+			if _, ok := documented[pattern]; ok {
+				t.Errorf("docs/identity.md gives %s a permission; it takes no API key", pattern)
+			}
+			continue
+		}
+		if documented[pattern] != need {
+			t.Errorf("docs/identity.md: %s needs %q, want %q", pattern, documented[pattern], need)
+		}
+		delete(documented, pattern)
+	}
+	for pattern := range documented {
+		t.Errorf("docs/identity.md lists %s, which RoutePermissions does not", pattern)
 	}
 }

@@ -399,7 +399,7 @@ func testKeys(t *testing.T, s *testServer, appID, firstKey string) {
 	// with the permission named; a bad permission is a usage error.
 	agentID, agentKey := s.createKey(appID, "--permissions", "mcp:act_as_user")
 	_, err := s.client(agentKey).GetApp(ctx)
-	if e := asError(t, err, http.StatusForbidden, "forbidden"); e.Details["permission"] != "all" {
+	if e := asError(t, err, http.StatusForbidden, "forbidden"); e.Details["permission"] != "read" {
 		t.Errorf("agent key on the native API: %+v", e)
 	}
 	if !slices.ContainsFunc(list(), func(k map[string]any) bool {
@@ -407,6 +407,17 @@ func testKeys(t *testing.T, s *testServer, appID, firstKey string) {
 	}) {
 		t.Errorf("key list does not show the agent key's permission: %v", list())
 	}
+	// Several permissions are kept in their documented order.
+	mixedID, _ := s.createKey(appID, "--permissions", "perform, read")
+	if !slices.ContainsFunc(list(), func(k map[string]any) bool {
+		return k["key_id"] == mixedID && fmt.Sprint(k["permissions"]) == "[read perform]"
+	}) {
+		t.Errorf("key list does not show read,perform: %v", list())
+	}
+	if out := s.mustRun("key", "list", "--app", appID); !strings.Contains(out, "read,perform") {
+		t.Errorf("key list (text) does not show read,perform: %s", out)
+	}
+	s.mustRun("key", "revoke", "--app", appID, mixedID)
 	if code, out := s.run("key", "create", "--app", appID, "--permissions", "all,admin"); code != 2 || out != "" {
 		t.Errorf("key create --permissions all,admin: exit %d: %s", code, out)
 	}

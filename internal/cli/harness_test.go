@@ -156,6 +156,7 @@ type testServer struct {
 	t      *testing.T
 	URL    string
 	cfg    cli.Config
+	srv    *cli.Server
 	watch  *leakWatch
 	logs   *logBuffer
 	cancel context.CancelFunc
@@ -188,7 +189,7 @@ func startServer(t *testing.T, w *leakWatch, e storetest.Engine, edit func(*cli.
 		cancel()
 		t.Fatalf("NewServer: %v", err)
 	}
-	s.cancel, s.URL = cancel, srv.URL()
+	s.cancel, s.URL, s.srv = cancel, srv.URL(), srv
 	go func() {
 		err := srv.Run(ctx)
 		srv.Close()

@@ -312,9 +312,10 @@ func plural(n int, noun string) string {
 
 func runKeyCreate(ctx context.Context, env *Env, args []string) error {
 	var perms string
-	fs, af := newAppFlags(env, "key create", "key create --app APP_ID [--permissions all,mcp:act_as_user] [--json]")
+	fs, af := newAppFlags(env, "key create", "key create --app APP_ID [--permissions LIST] [--json]")
 	fs.StringVar(&perms, "permissions", portico.PermissionAll, "comma-separated: "+strings.Join(portico.Permissions, ", ")+
-		" (mcp:act_as_user lets the key call the MCP server for any user, and is never implied)")
+		" (all: every endpoint; read: GET endpoints; sessions: users, sessions and configuration links; perform: tools and perform;"+
+		" mcp:act_as_user: the MCP server for any user, never implied; docs/identity.md)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

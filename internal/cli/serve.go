@@ -219,6 +219,7 @@ type Server struct {
 	// Webhooks delivers the outbox; exposed for tests.
 	Webhooks *webhook.Worker
 	mcp      *mcp.Handler
+	api      *httpapi.Server
 }
 
 // NewServer opens the store, migrates it, checks the encryption key and
@@ -288,6 +289,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 		IPFailBurst:    s.cfg.RateLimitIPBurst,
 		TrustedProxies: trusted,
 	})
+	s.api = api
 	s.Service.CountRefresh = api.Metrics().OAuthRefresh
 	s.Service.Metrics = api.Metrics()
 	s.ln, err = net.Listen("tcp", s.cfg.Addr)
@@ -337,6 +339,10 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 
 // URL is the public URL of the server.
 func (s *Server) URL() string { return s.url }
+
+// Patterns returns every route pattern the server serves: the native
+// API's, the hosted page's, the compatible surfaces' and the MCP server's.
+func (s *Server) Patterns() []string { return s.api.Patterns() }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }

@@ -27,6 +27,7 @@ type env struct {
 	DB      *store.DB
 	Clock   *storetest.Clock
 	Metrics *httpapi.Metrics
+	API     *httpapi.Server
 	logs    *syncBuffer
 
 	mu      sync.Mutex
@@ -76,7 +77,7 @@ func newEnv(t *testing.T, e storetest.Engine, opts ...func(*httpapi.Options)) *e
 	}
 	api := httpapi.New(o)
 	srv := httptest.NewServer(api)
-	en := &env{t: t, URL: srv.URL, Svc: svc, DB: db, Clock: clock, Metrics: api.Metrics(), logs: logs}
+	en := &env{t: t, URL: srv.URL, Svc: svc, DB: db, Clock: clock, Metrics: api.Metrics(), API: api, logs: logs}
 	t.Cleanup(func() {
 		srv.Close()
 		en.checkLogs()

@@ -164,7 +164,7 @@ func (s *Server) wrap(h handler) http.Handler {
 // key is looked at; a valid key spends from its own bucket.
 func (s *Server) appAuth(h handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		app, _, err := s.authenticateKey(r, apiKeyFrom(r), true, portico.PermissionAll)
+		app, _, err := s.authenticateKey(r, apiKeyFrom(r), true)
 		if err != nil {
 			return err
 		}
@@ -174,16 +174,17 @@ func (s *Server) appAuth(h handler) handler {
 }
 
 // AuthenticateKey checks a raw API key taken from wherever a surface's
-// wire format carries it, with the rate limits of the native API.
+// wire format carries it, with the rate limits of the native API, and
+// the permission its route needs (RoutePermissions).
 func (s *Server) AuthenticateKey(r *http.Request, raw string) (*portico.App, error) {
-	app, _, err := s.authenticateKey(r, raw, false, portico.PermissionAll)
+	app, _, err := s.authenticateKey(r, raw, false)
 	return app, err
 }
 
-// AuthenticateAgentKey checks a raw API key that must hold permission
-// mcp:act_as_user, for the MCP server.
+// AuthenticateAgentKey is AuthenticateKey for the MCP server, which also
+// needs the key: its route needs mcp:act_as_user (RoutePermissions).
 func (s *Server) AuthenticateAgentKey(r *http.Request, raw string) (*portico.App, *portico.APIKey, error) {
-	return s.authenticateKey(r, raw, false, portico.PermissionActAsUser)
+	return s.authenticateKey(r, raw, false)
 }
 
 // authenticate is the one sequence of every credential check: a client
@@ -215,8 +216,13 @@ func (s *Server) authenticate(r *http.Request, raw string, missing func() error,
 
 // authenticateKey checks raw; native tells that it was read from the
 // native API's headers, whose misuse the message of a missing key names.
-// A valid key without permission need is refused with CodeForbidden.
-func (s *Server) authenticateKey(r *http.Request, raw string, native bool, need string) (*portico.App, *portico.APIKey, error) {
+// A valid key that does not grant the permission the request's route
+// needs (RoutePermissions) is refused with CodeForbidden, naming it.
+func (s *Server) authenticateKey(r *http.Request, raw string, native bool) (*portico.App, *portico.APIKey, error) {
+	need, err := permissionFor(r)
+	if err != nil {
+		return nil, nil, err
+	}
 	missing := func() error {
 		msg := "An API key is required: send it as Authorization: Bearer <key> or X-API-Key."
 		if q := r.URL.Query(); q.Has("api_key") || q.Has("key") || q.Has("token") || q.Has("access_token") {
@@ -228,7 +234,7 @@ func (s *Server) authenticateKey(r *http.Request, raw string, native bool, need 
 	}
 	var app *portico.App
 	var key *portico.APIKey
-	err := s.authenticate(r, raw, missing, portico.CodeInvalidAPIKey, func(raw string) (string, error) {
+	err = s.authenticate(r, raw, missing, portico.CodeInvalidAPIKey, func(raw string) (string, error) {
 		if hint := portico.SecretKind(raw); hint != "" && hint != "an API key" {
 			// Told from the presented string alone, before any lookup: the
 			// answer says nothing about what the store holds, and every other
@@ -247,9 +253,8 @@ func (s *Server) authenticateKey(r *http.Request, raw string, native bool, need 
 	info := infoFrom(r.Context())
 	info.appID, info.apiKeyID = app.ID, key.ID
 	portico.SetCallerKey(r.Context(), key.ID)
-	if !key.Allows(need) {
-		return nil, nil, &portico.Error{Code: portico.CodeForbidden, Message: fmt.Sprintf("This API key lacks the permission %s, which this endpoint needs (its permissions: %s).",
-			need, strings.Join(key.Permissions, ", ")), Details: map[string]any{"permission": need}}
+	if !key.Grants(need, isRead(r)) {
+		return nil, nil, forbidden(r, key, need)
 	}
 	return app, key, nil
 }

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -572,6 +573,17 @@ func checkOperation(t *testing.T, d openAPIDoc, o operation) {
 	if !public {
 		want["401"], want["429"], want["500"], want["503"] = true, true, true, true
 	}
+	// An operation an API key calls names the permission it needs, the
+	// one the server enforces, and may answer 403.
+	need, _ := o.Op["x-portico-permission"].(string)
+	if keyed := !secured; keyed {
+		want["403"] = true
+		if need != httpapi.RoutePermissions[key] {
+			t.Errorf("%s: x-portico-permission %q, the server enforces %q", key, need, httpapi.RoutePermissions[key])
+		}
+	} else if need != "" {
+		t.Errorf("%s takes no API key but names permission %q", key, need)
+	}
 	if rb, ok := o.Op["requestBody"].(map[string]any); ok {
 		want["400"], want["413"], want["415"] = true, true, true
 		schema := d.deref(t, rb["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any))
@@ -1025,6 +1037,7 @@ func TestOpenAPI_EnumsMatchDomain(t *testing.T) {
 		"#/components/schemas/IntegrationPut/properties/template": portico.TemplateSlugs(),
 		"#/components/schemas/AuthType":                           portico.AuthTypes,
 		"#/components/schemas/ConnectionStatus":                   portico.ConnectionStatuses,
+		"#/components/schemas/APIKeyPermission":                   portico.Permissions,
 		"#/components/schemas/Action/properties/method":           {"GET", "POST", "PUT", "PATCH", "DELETE"},
 	} {
 		got := enum(ref)
@@ -1233,7 +1246,7 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 		d := readDoc(t)
 		e := newEnv(t, eng, withUpstream)
 		c := &liveChecker{t: t, d: d, e: e, hits: map[string]bool{}}
-		_, key := e.newApp("acme")
+		appID, key := e.newApp("acme")
 		k := auth(key)
 		example := func(opID, name string) any {
 			rb := d.operation(t, opID)["requestBody"].(map[string]any)
@@ -1273,6 +1286,20 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 		c.send("PATCH", "/v1/app", k, `{"name":"`+strings.Repeat("a", httpapi.MaxBodyBytes)+`"}`)
 		c.send("PUT", "/v1/app", k, map[string]any{})
 		c.call("GET", "/v1/app", k, nil)
+
+		// Restricted keys.
+		restricted := map[string]map[string]string{}
+		for _, p := range []string{portico.PermissionPerform, portico.PermissionSessions} {
+			_, raw, err := e.Svc.CreateAPIKey(context.Background(), appID, []string{p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.secret(raw)
+			restricted[p] = auth(raw)
+		}
+		c.send("GET", "/v1/app", restricted[portico.PermissionPerform], nil)
+		c.send("POST", "/v1/sessions", restricted[portico.PermissionPerform], map[string]any{})
+		c.send("GET", "/v1/tools?user_id=usr_nope", restricted[portico.PermissionSessions], nil)
 
 		// Accounts.
 		c.call("POST", "/v1/accounts", k, example("createAccount", "chosen_id"))
@@ -1530,7 +1557,7 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 			"importConnection 415", "importConnection 422", "listConnections 400", "getConnection 404", "revokeConnection 404",
 			"listMyConnections 400", "listMyConnections 401", "revokeMyConnection 401", "revokeMyConnection 403", "revokeMyConnection 404",
 			"perform 200", "perform 400", "perform 403", "perform 404", "perform 409", "perform 415", "perform 422", "perform 502", "perform 504",
-			"listTools 200", "listTools 400", "listTools 404",
+			"listTools 200", "listTools 400", "listTools 403", "listTools 404", "getApp 403", "createSession 403",
 		} {
 			if !c.hits[h] {
 				t.Errorf("the scenario never saw %s", h)

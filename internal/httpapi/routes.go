@@ -3,13 +3,13 @@ package httpapi
 // routes lists every native route on one screen. Handlers that act for an
 // app are wrapped in appAuth.
 func (s *Server) routes() {
-	h := func(pattern string, fn handler) { s.mux.Handle(pattern, s.wrap(fn)) }
+	h := func(pattern string, fn handler) { s.handle(pattern, s.wrap(fn)) }
 	app := func(pattern string, fn handler) { h(pattern, s.appAuth(fn)) }
 
 	h("GET /healthz", s.handleHealthz)
 	h("GET /readyz", s.handleReadyz)
 	h("GET /openapi.json", s.handleOpenAPI)
-	s.mux.Handle("GET /metrics", s.metrics.handler())
+	s.handle("GET /metrics", s.metrics.handler())
 
 	app("GET /v1/app", s.handleAppGet)
 	app("PATCH /v1/app", s.handleAppUpdate)

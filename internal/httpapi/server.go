@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/porticohq/portico/internal/portico"
@@ -41,7 +42,9 @@ type Server struct {
 	// trustedProxies: see Options.TrustedProxies.
 	trustedProxies []netip.Prefix
 	mux            *http.ServeMux
-	handler        http.Handler
+	// patterns are the mux's patterns, in the order they were registered.
+	patterns []string
+	handler  http.Handler
 }
 
 // New builds the server with every native route.
@@ -73,13 +76,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Handle mounts another adapter's handler (hosted page, compatible
 // surfaces) behind the same request id, logging and metrics.
 func (s *Server) Handle(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sw, ok := w.(*statusWriter); ok {
 			sw.handled = true
 		}
 		h.ServeHTTP(w, r)
 	}))
 }
+
+// handle registers h for pattern on the mux and records the pattern.
+func (s *Server) handle(pattern string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.Handle(pattern, h)
+}
+
+// Patterns returns every pattern registered on the server, its own routes
+// and those of the adapters it hosts, in the order of registration.
+func (s *Server) Patterns() []string { return slices.Clone(s.patterns) }
 
 // Metrics returns the server's collectors.
 func (s *Server) Metrics() *Metrics { return s.metrics }

@@ -1,6 +1,7 @@
 package portico
 
 import (
+	"errors"
 	"net/url"
 	"regexp"
 	"slices"
@@ -261,21 +262,56 @@ type APIKey struct {
 	RevokedAt   *time.Time
 }
 
-// Permissions of an API key. PermissionAll is every endpoint of the
-// native API and the compatible surfaces; PermissionActAsUser lets the
-// key call the MCP server for any of the app's users named by a header
-// (docs/mcp.md). Neither implies the other, so a key given to a
-// server-side agent can hold the second alone.
+// Permissions of an API key (docs/identity.md, "Key permissions").
+// PermissionAll is every endpoint of the native API and the compatible
+// surfaces; PermissionRead is their GET endpoints; PermissionSessions is
+// what an app's login handler needs (users find-or-create, sessions,
+// configuration links); PermissionPerform is tools and perform;
+// PermissionActAsUser lets the key call the MCP server for any of the
+// app's users named by a header (docs/mcp.md). No permission implies
+// PermissionActAsUser, so a key given to a server-side agent can hold it
+// alone, and one with every other permission still lacks it.
 const (
 	PermissionAll       = "all"
+	PermissionRead      = "read"
+	PermissionSessions  = "sessions"
+	PermissionPerform   = "perform"
 	PermissionActAsUser = "mcp:act_as_user"
 )
 
 // Permissions are the permissions a key may hold, in their stored order.
-var Permissions = []string{PermissionAll, PermissionActAsUser}
+var Permissions = []string{PermissionAll, PermissionRead, PermissionSessions, PermissionPerform, PermissionActAsUser}
 
 // Allows reports whether the key holds permission p.
 func (k *APIKey) Allows(p string) bool { return slices.Contains(k.Permissions, p) }
+
+// Grants reports whether the key may call an endpoint that needs
+// permission need, read telling that the call is a GET (or a HEAD, which
+// GET endpoints serve): the key holds need; or need is not
+// PermissionActAsUser and the key holds PermissionAll, or holds
+// PermissionRead and the call is a read.
+func (k *APIKey) Grants(need string, read bool) bool {
+	switch {
+	case k.Allows(need):
+		return true
+	case need == PermissionActAsUser:
+		return false
+	case k.Allows(PermissionAll):
+		return true
+	}
+	return read && k.Allows(PermissionRead)
+}
+
+// MissingPermission returns the permission an API key lacked, when err
+// is that refusal (CodeForbidden with details.permission), else "".
+func MissingPermission(err error) string {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeForbidden {
+		return ""
+	}
+	p, _ := e.Details["permission"].(string)
+	return p
+}
 
 // NormalizePermissions checks a key's permissions and puts them in their
 // stored order; none is PermissionAll.

@@ -50,7 +50,8 @@ func missingHeader(name string) error {
 // documented ones (RequestValidationError 400, UnauthorizedError 401,
 // RequestLimitError 402, EntityNotFoundError 404, InvalidStateError 422)
 // and, for what the document does not name, the HTTP status with a type
-// named after it.
+// named after it. An API key's missing permission is 403 ForbiddenError
+// (envelope), not the account rule CodeForbidden otherwise stands for.
 var errorTypes = map[portico.Code]struct {
 	status   int
 	typeName string
@@ -95,6 +96,9 @@ func envelope(_ *http.Request, err error) (int, any) {
 	} else {
 		e := portico.AsError(err)
 		body.StatusCode, body.TypeName = statusOf(e.Code)
+		if portico.MissingPermission(err) != "" {
+			body.StatusCode, body.TypeName = http.StatusForbidden, "ForbiddenError"
+		}
 		body.Message = e.Message
 		switch {
 		case e.Field != "" || len(e.Details) > 0:

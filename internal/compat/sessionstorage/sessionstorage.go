@@ -223,6 +223,7 @@ var codes = map[portico.Code]errorCode{
 	portico.CodeInvalid:          {http.StatusBadRequest, 40000},
 	portico.CodeUnauthenticated:  {http.StatusUnauthorized, 40100},
 	portico.CodeInvalidAPIKey:    {http.StatusUnauthorized, 40101},
+	portico.CodeForbidden:        {http.StatusForbidden, 40300},
 	portico.CodeNotFound:         {http.StatusNotFound, 40400},
 	portico.CodeMethodNotAllowed: {http.StatusMethodNotAllowed, 40500},
 	portico.CodeConflict:         {http.StatusConflict, 40900},

@@ -88,7 +88,8 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 // headers sets the security headers of every hosted-page response. Over
 // https the page also pins the browser to https for the host (HSTS, two
 // years, subdomains included) and keeps other origins' windows from
-// holding a reference to it (COOP same-origin). Over plain http neither
+// holding a reference to it (COOP same-origin; not in the widget's popup,
+// which must keep its opener: docs/widget.md). Over plain http neither
 // applies: browsers ignore HSTS there, and a development server must not
 // pin its host.
 func (h *Handler) headers(next http.Handler) http.Handler {
@@ -409,19 +410,13 @@ func (h *Handler) handleOpenToken(w http.ResponseWriter, r *http.Request, nonce 
 // page the widget opens (widgetMode and origin, docs/widget.md) also
 // gets the widget's cookie.
 func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, sess *portico.Session, widgetMode, origin string) error {
-	wd, err := h.openWidget(r, sess, widgetMode, origin)
+	wd, frameOrigins, err := h.openWidget(r, sess, widgetMode, origin)
 	if err != nil {
 		return err
 	}
 	ttl := sess.ExpiresAt.Sub(h.svc.Now())
 	h.setCookie(w, h.cookieValue(sess.AppID, sess.ID), ttl, wd != nil && wd.Mode == widgetModal)
-	if wd != nil {
-		app, err := h.svc.FindApp(r.Context(), sess.AppID)
-		if err != nil {
-			return err
-		}
-		h.setWidgetCookie(w, wd, app.Settings.AllowedFrameOrigins, ttl)
-	}
+	h.setWidgetCookie(w, r, wd, frameOrigins, ttl)
 	http.Redirect(w, r, "/connect/", http.StatusSeeOther)
 	return nil
 }

@@ -77,26 +77,28 @@ func (h *Handler) widgetScript(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
-// openWidget reads the widget's parameters of a page open. It returns nil
-// when there are none, and when they do not hold (an unknown mode, an
-// origin the app does not list): the page then opens as a plain page,
-// which posts nothing and cannot be framed by that origin.
-func (h *Handler) openWidget(r *http.Request, sess *portico.Session, mode, origin string) (*widget, error) {
+// openWidget reads the widget's parameters of a page open, and returns
+// the widget with the app's frame origins. The widget is nil when there
+// are no parameters, and when they do not hold (an unknown mode, an origin
+// the app does not list): the page then opens as a plain page, which posts
+// nothing and cannot be framed by that origin.
+func (h *Handler) openWidget(r *http.Request, sess *portico.Session, mode, origin string) (*widget, []string, error) {
 	if mode == "" && origin == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	app, err := h.svc.FindApp(r.Context(), sess.AppID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if (mode != widgetPopup && mode != widgetModal) || !slices.Contains(app.Settings.AllowedFrameOrigins, origin) {
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "widget_origin_refused", slog.String("app_id", app.ID),
 			slog.String("mode", truncate(mode, 20)), slog.String("origin", truncate(origin, 200)))
-		return nil, nil
+		return nil, nil, nil
 	}
 	key := make([]byte, 9)
 	rand.Read(key)
-	return &widget{Mode: mode, Origin: origin, SessionID: sess.ID, Key: base64.RawURLEncoding.EncodeToString(key)}, nil
+	wd := &widget{Mode: mode, Origin: origin, SessionID: sess.ID, Key: base64.RawURLEncoding.EncodeToString(key)}
+	return wd, app.Settings.AllowedFrameOrigins, nil
 }
 
 func (h *Handler) widgetCookieName() string {
@@ -107,8 +109,15 @@ func (h *Handler) widgetCookieName() string {
 }
 
 // setWidgetCookie remembers wd for the rest of the page session, and lets
-// the opening response itself be framed and keep its opener.
-func (h *Handler) setWidgetCookie(w http.ResponseWriter, wd *widget, frameOrigins []string, ttl time.Duration) {
+// the opening response itself be framed and keep its opener. Without a
+// widget it drops the cookie a widget may have left for the same session.
+func (h *Handler) setWidgetCookie(w http.ResponseWriter, r *http.Request, wd *widget, frameOrigins []string, ttl time.Duration) {
+	if wd == nil {
+		if _, err := r.Cookie(h.widgetCookieName()); err == nil {
+			http.SetCookie(w, &http.Cookie{Name: h.widgetCookieName(), Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secure})
+		}
+		return
+	}
 	payload := strings.Join([]string{wd.Mode, wd.Origin, wd.SessionID, wd.Key}, "\n")
 	c := h.pageCookie(h.widgetCookieName(), base64.RawURLEncoding.EncodeToString([]byte(payload))+"."+h.mac("widget", payload), ttl, wd.Mode == widgetModal)
 	http.SetCookie(w, c)

@@ -181,6 +181,15 @@ func TestWidget_OpenWithToken(t *testing.T) {
 	if _, page := b.do("GET", "/connect/", nil, nil); !strings.Contains(page, `data-origin="`+listed+`"`) {
 		t.Fatalf("no widget:\n%s", page)
 	}
+	// The same session opened again without the widget is a plain page.
+	res, _ = b.do("POST", "/connect/open", url.Values{"token": {tok}}, map[string]string{"Origin": listed, "Sec-Fetch-Site": "cross-site"})
+	if ck := b.cookies["__Host-portico_widget"]; res.StatusCode != http.StatusSeeOther || ck == nil || ck.MaxAge >= 0 {
+		t.Fatalf("reopen: %d, widget cookie %+v", res.StatusCode, ck)
+	}
+	delete(b.cookies, "__Host-portico_widget")
+	if res, page := b.do("GET", "/connect/", nil, nil); strings.Contains(page, "portico-widget") || res.Header.Get("Cross-Origin-Opener-Policy") != "same-origin" {
+		t.Fatalf("a plain reopen is still a widget:\n%s", page)
+	}
 }
 
 // A change reaches the page as a signed flag: the page reports it once;

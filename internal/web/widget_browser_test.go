@@ -219,6 +219,17 @@ func (d driver) reload() {
 	chromedp.Run(d.doc, chromedp.Evaluate[chromedp.Void](`window.location.reload()`))
 }
 
+// widgetShown waits for the page in ctx to show the widget's Close
+// control, which page-events.js reveals once it has a window to post to.
+func widgetShown(t *testing.T, ctx context.Context) {
+	t.Helper()
+	shown := `(() => { const e = document.getElementById("portico-close"); return !!e && e.offsetParent !== null; })()`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](shown, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		where, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`window.location.href + ": " + (document.querySelector("h1") || document.body).textContent`))
+		t.Fatalf("the page shows no Close control (%v): %s", err, where)
+	}
+}
+
 // connectDisconnectClose connects acme in the page, then disconnects it,
 // reloads, and closes, checking what the opener in ctx receives at each
 // step.
@@ -267,9 +278,7 @@ func TestBrowser_WidgetPopup(t *testing.T) {
 		t.Fatal(err)
 	}
 	popup := attach(t, ctx, "page", s.Local+"/connect/")
-	if err := chromedp.Do(popup, chromedp.WaitVisible(chromedp.CSS("#portico-close"))); err != nil {
-		t.Fatal(err)
-	}
+	widgetShown(t, popup)
 	shot(t, popup, "widget-popup")
 	connectDisconnectClose(t, s, ctx, driver{t: t, top: popup, doc: popup})
 	deadline := time.Now().Add(5 * time.Second)
@@ -288,9 +297,7 @@ func TestBrowser_WidgetModal(t *testing.T) {
 		t.Fatal(err)
 	}
 	frame := attach(t, ctx, "iframe", s.Local+"/connect/")
-	if err := chromedp.Do(frame, chromedp.WaitVisible(chromedp.CSS("#portico-close"))); err != nil {
-		t.Fatal(err)
-	}
+	widgetShown(t, frame)
 	if n, _ := chromedp.Run(frame, chromedp.Evaluate[int](`document.querySelectorAll("form.done").length`)); n != 0 {
 		t.Error("the page in a widget shows Done, which would leave the widget")
 	}

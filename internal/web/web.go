@@ -444,16 +444,25 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 		if !ok {
 			return errNoCookie
 		}
+		// The app comes first, so that whatever this request ends with,
+		// an error page too, may be framed as the app allows, and the
+		// widget's popup keeps its opener (docs/widget.md).
+		ctx := r.Context()
+		app, err := h.svc.FindApp(ctx, appID)
+		if err != nil {
+			return sessionGone(err)
+		}
 		wd := h.widgetOf(r, sessionID)
+		if wd != nil && !slices.Contains(app.Settings.AllowedFrameOrigins, wd.Origin) {
+			wd = nil
+		}
 		if wd != nil {
-			// The widget's popup keeps its opener, whatever this
-			// request ends with (docs/widget.md).
 			w.Header().Del("Cross-Origin-Opener-Policy")
 		}
+		setCSP(w, nonce, app.Settings.AllowedFrameOrigins, wd != nil)
 		if r.Method == http.MethodPost && !hmacEqual(r.PostForm.Get("csrf_token"), h.csrfToken(c.Value)) {
 			return errBadCSRF
 		}
-		ctx := r.Context()
 		sess, err := h.svc.LiveSession(ctx, appID, sessionID)
 		if err != nil {
 			return err
@@ -463,14 +472,6 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 		if err != nil {
 			return sessionGone(err)
 		}
-		app, err := h.svc.FindApp(ctx, appID)
-		if err != nil {
-			return sessionGone(err)
-		}
-		if wd != nil && !slices.Contains(app.Settings.AllowedFrameOrigins, wd.Origin) {
-			wd = nil
-		}
-		setCSP(w, nonce, app.Settings.AllowedFrameOrigins, wd != nil)
 		return fn(w, r, nonce, &pageSession{sess: sess, user: user, app: app, cookie: c.Value, widget: wd})
 	}
 }

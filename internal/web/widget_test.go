@@ -263,3 +263,22 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// In a frame, the page's own error pages may be framed too: the browser
+// would otherwise replace them with its own "refused to connect".
+func TestWidget_ErrorPagesFrameable(t *testing.T) {
+	s := httpsSite(t)
+	link, id, _ := s.session(nil)
+	b := newTab(t, s)
+	b.do("GET", strings.TrimPrefix(link, s.URL)+"?widget=modal&origin="+url.QueryEscape(listed), nil, nil)
+	res, _ := b.do("POST", "/connect/integrations/acme", url.Values{"csrf_token": {"forged"}, "api_key": {"k"}}, map[string]string{"Sec-Fetch-Site": "same-origin"})
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors "+listed) {
+		t.Fatalf("bad CSRF: %d, CSP %q", res.StatusCode, res.Header.Get("Content-Security-Policy"))
+	}
+	s.api("DELETE", "/v1/sessions/"+id, nil, 204)
+	res, page := b.do("GET", "/connect/", nil, nil)
+	if res.StatusCode != http.StatusGone || !strings.Contains(page, "This session has ended") ||
+		!strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors "+listed) || res.Header.Get("X-Frame-Options") != "" {
+		t.Fatalf("ended session: %d, CSP %q, XFO %q", res.StatusCode, res.Header.Get("Content-Security-Policy"), res.Header.Get("X-Frame-Options"))
+	}
+}

@@ -103,6 +103,7 @@
       start = target.href;
     }
 
+    var opener = document.activeElement;
     var win = null;
     var parts = null;
     var timer = null;
@@ -121,6 +122,10 @@
       }
       if (parts) {
         parts.overlay.remove();
+        // Back to where the user was, as a dialog does.
+        if (opener && typeof opener.focus === "function") {
+          opener.focus();
+        }
       } else if (win && !win.closed) {
         win.close();
       }

@@ -57,12 +57,27 @@ func (h *Handler) cookieName() string {
 	return "portico_session"
 }
 
-// setCookie sets the page cookie for ttl (the session's time left).
-func (h *Handler) setCookie(w http.ResponseWriter, value string, ttl time.Duration) {
-	http.SetCookie(w, &http.Cookie{
-		Name: h.cookieName(), Value: value, Path: "/",
+// setCookie sets the page cookie for ttl (the session's time left);
+// framed says the page opens in another site's frame (docs/widget.md).
+func (h *Handler) setCookie(w http.ResponseWriter, value string, ttl time.Duration, framed bool) {
+	http.SetCookie(w, h.pageCookie(h.cookieName(), value, ttl, framed))
+}
+
+// pageCookie is a cookie of the page. A browser keeps a SameSite=Lax
+// cookie out of another site's frame, so a page framed by the widget gets
+// SameSite=None, partitioned by the embedding site (CHIPS): the framing
+// site can neither read it nor reuse it outside its frame. Both need
+// Secure, so over plain http a framed page works only for a same-site
+// embedder.
+func (h *Handler) pageCookie(name, value string, ttl time.Duration, framed bool) *http.Cookie {
+	c := &http.Cookie{
+		Name: name, Value: value, Path: "/",
 		MaxAge: max(1, int(ttl/time.Second)), HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
-	})
+	}
+	if framed && h.secure {
+		c.SameSite, c.Partitioned = http.SameSiteNoneMode, true
+	}
+	return c
 }
 
 func (h *Handler) clearCookie(w http.ResponseWriter) {

@@ -70,6 +70,7 @@ func New(o Options) (*Handler, error) {
 func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	static, _ := fs.Sub(staticFS, "static")
 	mount("GET /connect/static/", h.headers(http.StripPrefix("/connect/static/", http.FileServerFS(static))))
+	mount("GET /connect/portico.js", http.HandlerFunc(h.widgetScript))
 	mount("GET /connect/{code}", h.page(h.handleOpenCode))
 	mount("POST /connect/open", h.postFromApp(h.handleOpenToken))
 	mount("GET /connect/{$}", h.page(h.session(h.handleHome)))
@@ -87,7 +88,8 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 // headers sets the security headers of every hosted-page response. Over
 // https the page also pins the browser to https for the host (HSTS, two
 // years, subdomains included) and keeps other origins' windows from
-// holding a reference to it (COOP same-origin). Over plain http neither
+// holding a reference to it (COOP same-origin; not in the widget's popup,
+// which must keep its opener: docs/widget.md). Over plain http neither
 // applies: browsers ignore HSTS there, and a development server must not
 // pin its host.
 func (h *Handler) headers(next http.Handler) http.Handler {
@@ -113,7 +115,7 @@ type pageFunc func(w http.ResponseWriter, r *http.Request, nonce string) error
 func (h *Handler) page(fn pageFunc) http.Handler {
 	return h.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		nonce := newNonce()
-		setCSP(w, nonce, nil)
+		setCSP(w, nonce, nil, false)
 		if err := fn(w, r, nonce); err != nil {
 			h.renderError(w, r, nonce, err)
 		}
@@ -161,15 +163,20 @@ func (h *Handler) postFromApp(fn pageFunc) http.Handler {
 
 // setCSP sets the page's Content-Security-Policy: frames only from the
 // app's allowed_frame_origins ('none' until the app is known, or when it
-// lists none).
-func setCSP(w http.ResponseWriter, nonce string, frameOrigins []string) {
+// lists none), and scripts only in a widget (docs/widget.md), from
+// Portico itself.
+func setCSP(w http.ResponseWriter, nonce string, frameOrigins []string, widget bool) {
+	scripts := "'none'"
+	if widget {
+		scripts = "'self'"
+	}
 	ancestors := "'none'"
 	if len(frameOrigins) > 0 {
 		ancestors = strings.Join(frameOrigins, " ")
 		w.Header().Del("X-Frame-Options") // it cannot name several origins
 	}
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'nonce-"+nonce+"'; "+
-		"script-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors "+ancestors)
+		"script-src "+scripts+"; object-src 'none'; base-uri 'none'; frame-ancestors "+ancestors)
 }
 
 func newNonce() string {
@@ -196,6 +203,7 @@ type view struct {
 	FormValues map[string]map[string]string
 	Activity   *activityView
 	Approvals  []approvalRow
+	Widget     *widgetView
 }
 
 // approvalRow is a call waiting for the user's decision: what it does,
@@ -373,8 +381,7 @@ func (h *Handler) handleOpenCode(w http.ResponseWriter, r *http.Request, nonce s
 	if err != nil {
 		return err
 	}
-	h.startPage(w, r, sess)
-	return nil
+	return h.startPage(w, r, sess, r.URL.Query().Get("widget"), r.URL.Query().Get("origin"))
 }
 
 // handleOpenToken opens the page for a holder of a session token, posted in
@@ -396,13 +403,22 @@ func (h *Handler) handleOpenToken(w http.ResponseWriter, r *http.Request, nonce 
 			return errCrossOrigin
 		}
 	}
-	h.startPage(w, r, sess)
-	return nil
+	return h.startPage(w, r, sess, r.PostForm.Get("widget"), r.PostForm.Get("origin"))
 }
 
-func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, sess *portico.Session) {
-	h.setCookie(w, h.cookieValue(sess.AppID, sess.ID), sess.ExpiresAt.Sub(h.svc.Now()))
+// startPage sets the page cookie and sends the browser to the page; a
+// page the widget opens (widgetMode and origin, docs/widget.md) also
+// gets the widget's cookie.
+func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, sess *portico.Session, widgetMode, origin string) error {
+	wd, frameOrigins, err := h.openWidget(r, sess, widgetMode, origin)
+	if err != nil {
+		return err
+	}
+	ttl := sess.ExpiresAt.Sub(h.svc.Now())
+	h.setCookie(w, h.cookieValue(sess.AppID, sess.ID), ttl, wd != nil && wd.Mode == widgetModal)
+	h.setWidgetCookie(w, r, wd, frameOrigins, ttl)
 	http.Redirect(w, r, "/connect/", http.StatusSeeOther)
+	return nil
 }
 
 // pageSession is the live session behind a page request.
@@ -411,6 +427,7 @@ type pageSession struct {
 	user   *portico.User
 	app    *portico.App
 	cookie string
+	widget *widget // nil unless the widget opened the page
 }
 
 type sessionFunc func(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error
@@ -427,10 +444,25 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 		if !ok {
 			return errNoCookie
 		}
+		// The app comes first, so that whatever this request ends with,
+		// an error page too, may be framed as the app allows, and the
+		// widget's popup keeps its opener (docs/widget.md).
+		ctx := r.Context()
+		app, err := h.svc.FindApp(ctx, appID)
+		if err != nil {
+			return sessionGone(err)
+		}
+		wd := h.widgetOf(r, sessionID)
+		if wd != nil && !slices.Contains(app.Settings.AllowedFrameOrigins, wd.Origin) {
+			wd = nil
+		}
+		if wd != nil {
+			w.Header().Del("Cross-Origin-Opener-Policy")
+		}
+		setCSP(w, nonce, app.Settings.AllowedFrameOrigins, wd != nil)
 		if r.Method == http.MethodPost && !hmacEqual(r.PostForm.Get("csrf_token"), h.csrfToken(c.Value)) {
 			return errBadCSRF
 		}
-		ctx := r.Context()
 		sess, err := h.svc.LiveSession(ctx, appID, sessionID)
 		if err != nil {
 			return err
@@ -440,12 +472,7 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 		if err != nil {
 			return sessionGone(err)
 		}
-		app, err := h.svc.FindApp(ctx, appID)
-		if err != nil {
-			return sessionGone(err)
-		}
-		setCSP(w, nonce, app.Settings.AllowedFrameOrigins)
-		return fn(w, r, nonce, &pageSession{sess: sess, user: user, app: app, cookie: c.Value})
+		return fn(w, r, nonce, &pageSession{sess: sess, user: user, app: app, cookie: c.Value, widget: wd})
 	}
 }
 
@@ -470,7 +497,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps 
 	}
 	v := &view{Nonce: nonce, Theme: mergeTheme(ps.sess.Theme, ps.app.Settings.Theme), App: ps.app.Name,
 		Sandbox: st.SandboxMode, Isolation: st.IsolationMode, CSRF: h.csrfToken(ps.cookie), Actions: st.AllowActions,
-		Done: ps.sess.RedirectURI != "", Notice: notice}
+		Done: ps.sess.RedirectURI != "" && ps.widget == nil, Notice: notice, Widget: h.widgetView(r, ps)}
 	if v.Theme.Name == "" {
 		v.Theme.Name = ps.app.Name
 	}
@@ -550,7 +577,7 @@ func (h *Handler) handleActivity(w http.ResponseWriter, r *http.Request, nonce s
 	if slug != "" && len(names) > 0 {
 		av.Integration = names[slug]
 	}
-	v := &view{Nonce: nonce, Theme: mergeTheme(ps.sess.Theme, ps.app.Settings.Theme), App: ps.app.Name, Activity: av}
+	v := &view{Nonce: nonce, Theme: mergeTheme(ps.sess.Theme, ps.app.Settings.Theme), App: ps.app.Name, Activity: av, Widget: h.widgetView(r, ps)}
 	if v.Theme.Name == "" {
 		v.Theme.Name = ps.app.Name
 	}
@@ -608,9 +635,9 @@ func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request, nonce st
 		return err
 	}
 	if conn.Warning != "" {
-		return h.afterConnectNotice(w, r, ps, slug, "unverified")
+		return h.afterConnectNotice(w, r, ps, slug, conn.ID, "unverified")
 	}
-	return h.afterConnect(w, r, ps, slug)
+	return h.afterConnect(w, r, ps, slug, conn.ID)
 }
 
 // formSettings reads the integration's settings fields from a form, and
@@ -627,34 +654,43 @@ func formSettings(r *http.Request, integ *portico.Integration, kept map[string]s
 
 // afterConnect sends the browser on once a connection is made: back to
 // the app's redirect URI with the outcome when the session asks for
-// auto_redirect, else to the page with a notice.
-func (h *Handler) afterConnect(w http.ResponseWriter, r *http.Request, ps *pageSession, slug string) error {
-	return h.afterConnectNotice(w, r, ps, slug, "connected")
+// auto_redirect, else to the page with a notice. In a widget the page
+// stays and reports the connection to the app (docs/widget.md).
+func (h *Handler) afterConnect(w http.ResponseWriter, r *http.Request, ps *pageSession, slug, connectionID string) error {
+	return h.afterConnectNotice(w, r, ps, slug, connectionID, "connected")
 }
 
 // afterConnectNotice is afterConnect with the page's notice.
-func (h *Handler) afterConnectNotice(w http.ResponseWriter, r *http.Request, ps *pageSession, slug, notice string) error {
+func (h *Handler) afterConnectNotice(w http.ResponseWriter, r *http.Request, ps *pageSession, slug, connectionID, notice string) error {
 	st, err := portico.SessionSettingsOf(ps.sess)
 	if err != nil {
 		return err
 	}
-	if st.AutoRedirect && ps.sess.RedirectURI != "" {
+	if st.AutoRedirect && ps.sess.RedirectURI != "" && ps.widget == nil {
 		http.Redirect(w, r, withStatus(ps.sess.RedirectURI, "connected", slug), http.StatusSeeOther)
 		return nil
 	}
-	http.Redirect(w, r, "/connect/?notice="+notice, http.StatusSeeOther)
+	http.Redirect(w, r, h.changedURL(ps, notice, "connect", connectionID, slug), http.StatusSeeOther)
 	return nil
 }
 
 // handleConnectionAction runs disconnect, disable or delete on one of the
 // user's connections, as the session's allow_actions permit.
 func (h *Handler) handleConnectionAction(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
-	action := r.PathValue("action")
-	if err := h.svc.ActOnConnection(r.Context(), ps.sess, ps.user, r.PathValue("id"), action); err != nil {
+	action, id := r.PathValue("action"), r.PathValue("id")
+	slug := ""
+	if ps.widget != nil {
+		// The widget reports the integration; a deleted connection no
+		// longer names it, so it is read first.
+		if c, err := h.svc.FindConnection(r.Context(), ps.sess.AppID, id); err == nil && c.UserID == ps.user.ID {
+			slug = c.Integration
+		}
+	}
+	if err := h.svc.ActOnConnection(r.Context(), ps.sess, ps.user, id, action); err != nil {
 		return err
 	}
 	notice := map[string]string{portico.ActionDisconnect: "disconnected", portico.ActionDisable: "disabled", portico.ActionDelete: "deleted"}[action]
-	http.Redirect(w, r, "/connect/?notice="+notice, http.StatusSeeOther)
+	http.Redirect(w, r, h.changedURL(ps, notice, "disconnect", id, slug), http.StatusSeeOther)
 	return nil
 }
 
@@ -731,10 +767,11 @@ func (h *Handler) handleOAuthCallback(w http.ResponseWriter, r *http.Request, no
 	if e := q.Get("error"); e != "" {
 		return providerError{code: truncate(e, 100), description: truncate(q.Get("error_description"), 300)}
 	}
-	if _, err := h.svc.CompleteOAuth(r.Context(), ps.sess, ps.user, grant, q.Get("code"), h.callbackURL()); err != nil {
+	conn, err := h.svc.CompleteOAuth(r.Context(), ps.sess, ps.user, grant, q.Get("code"), h.callbackURL())
+	if err != nil {
 		return err
 	}
-	return h.afterConnect(w, r, ps, grant.Integration.Slug)
+	return h.afterConnect(w, r, ps, grant.Integration.Slug, conn.ID)
 }
 
 func truncate(s string, n int) string {

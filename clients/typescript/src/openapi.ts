@@ -735,7 +735,7 @@ export interface components {
             session_limit_policy: "evict_oldest" | "reject";
             /** @description The redirect_uri values a session may use, compared exactly. */
             allowed_redirect_uris: string[];
-            /** @description Origins (scheme://host[:port]) allowed to embed the hosted page in a frame (CSP frame-ancestors). Empty: the page may not be framed. */
+            /** @description Origins (scheme://host[:port]) allowed to embed the hosted page in a frame (CSP frame-ancestors) and to open it with the widget, /connect/portico.js, which then receives the page's connect, disconnect and close events (docs/widget.md). Empty: the page may not be framed. */
             allowed_frame_origins: string[];
             theme: components["schemas"]["Theme"];
             /**

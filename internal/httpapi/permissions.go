@@ -72,6 +72,7 @@ var RoutePermissions = map[string]string{
 
 	// The hosted page (docs/architecture.md): the user's browser, never a key.
 	"GET /connect/static/":                    NoAPIKey,
+	"GET /connect/portico.js":                 NoAPIKey,
 	"GET /connect/{code}":                     NoAPIKey,
 	"POST /connect/open":                      NoAPIKey,
 	"GET /connect/{$}":                        NoAPIKey,

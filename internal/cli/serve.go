@@ -58,6 +58,11 @@ type Config struct {
 	// For tests: the clock, and where logs go (nil: stderr of the command).
 	Clock     portico.Clock
 	LogOutput io.Writer
+
+	// parsed marks a Config read from flags and the environment, where a
+	// zero is what the operator gave (--purge-grace 0 deletes sessions as
+	// soon as they end): fillDefaults leaves it.
+	parsed bool
 }
 
 // serveDefaults holds the value of each setting of serve that neither a
@@ -82,8 +87,12 @@ var serveDefaults = Config{
 
 // fillDefaults gives the settings that a Config built in code may leave
 // zero, the periods of the background tasks and the purge grace, their
-// defaults.
+// defaults. A parsed Config keeps its zeros: Validate refuses a zero
+// period, and a zero grace means none.
 func (c *Config) fillDefaults() {
+	if c.parsed {
+		return
+	}
 	for _, d := range []struct {
 		v   *time.Duration
 		def time.Duration
@@ -118,7 +127,7 @@ func (c *Config) register(fs interface {
 	fs.IntVar(&c.RateLimitIPBurst, "rate-limit-ip-burst", d.RateLimitIPBurst, "burst of failed authentications allowed per client IP")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", d.TrustedProxies, "comma-separated addresses or CIDR prefixes of load balancers whose X-Forwarded-For names the client (empty: none)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", d.ShutdownTimeout, "how long to drain in-flight requests on SIGINT/SIGTERM")
-	fs.DurationVar(&c.PurgeGrace, "purge-grace", d.PurgeGrace, "how long expired and revoked sessions are kept before they are deleted")
+	fs.DurationVar(&c.PurgeGrace, "purge-grace", d.PurgeGrace, "how long expired and revoked sessions are kept before they are deleted (0: deleted at the next purge)")
 	fs.DurationVar(&c.PurgeInterval, "purge-interval", d.PurgeInterval, "how often the background purge runs")
 	fs.DurationVar(&c.RefreshInterval, "refresh-interval", d.RefreshInterval, "how often the background refresh of OAuth2 tokens runs")
 	fs.DurationVar(&c.RefreshWindow, "refresh-window", d.RefreshWindow, "the background refresh renews OAuth2 tokens that expire within this")
@@ -199,6 +208,7 @@ func parseServe(env *Env, args []string) (Config, error) {
 	if err := parse(fs, args); err != nil {
 		return cfg, err
 	}
+	cfg.parsed = true
 	cfg.EncryptionKey, err = fs.lookup("encryption-key")
 	return cfg, err
 }

@@ -50,9 +50,6 @@ func runEncryptionRotate(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := sf.validate(); err != nil {
-		return err
-	}
 	if batch < 1 || batch > 10000 {
 		return errors.New("--batch must be between 1 and 10000")
 	}

@@ -309,14 +309,3 @@ func (s *Service) decideApproval(ctx context.Context, appID, sessionID string, u
 func (s *Service) PurgeApprovals(ctx context.Context, batch int) (int, error) {
 	return s.Store.PurgeApprovals(ctx, s.now().Add(-24*time.Hour), batch)
 }
-
-// ApprovalEventData is the data of an approval event: the approval as the
-// hosted page shows it.
-func ApprovalEventData(a *Approval) any {
-	out := map[string]any{"id": a.ID, "user_id": a.UserID, "integration": a.Integration, "action": a.Action,
-		"summary": a.Summary, "status": a.Status, "created_at": eventTime(a.CreatedAt), "expires_at": eventTime(a.ExpiresAt)}
-	if a.DecidedAt != nil {
-		out["decided_at"] = eventTime(*a.DecidedAt)
-	}
-	return out
-}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -43,7 +44,7 @@ func (db *DB) CreateApproval(ctx context.Context, a *portico.Approval) error {
 			a.ID, a.AppID, a.UserID, a.Integration, a.Action, a.Digest, string(summary), a.Status, us(a.CreatedAt), us(a.ExpiresAt)); err != nil {
 			return fmt.Errorf("insert approval: %w", err)
 		}
-		return db.emitEvent(ctx, t, a.AppID, a.UserID, portico.EventApprovalRequested, portico.ApprovalEventData(a))
+		return db.emitEvent(ctx, t, a.AppID, a.UserID, portico.EventApprovalRequested, apiwire.ApprovalEvent(a))
 	})
 }
 
@@ -105,7 +106,7 @@ func (db *DB) DecideApproval(ctx context.Context, appID, userID, id string, appr
 			return portico.Errorf(portico.CodeConflict, "This approval was %s already.", a.Status)
 		}
 		out = a
-		return db.emitEvent(ctx, t, appID, userID, portico.EventApprovalDecided, portico.ApprovalEventData(a))
+		return db.emitEvent(ctx, t, appID, userID, portico.EventApprovalDecided, apiwire.ApprovalEvent(a))
 	})
 	return out, err
 }

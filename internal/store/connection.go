@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -126,7 +127,7 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
 				out.Credentials, out.CreatedAt, out.UpdatedAt, created = sealed, t.now, t.now, true
-				return db.emitEvent(ctx, t, c.AppID, c.UserID, portico.EventConnectionCreated, portico.ConnectionEventData(&out, t.now))
+				return db.emitEvent(ctx, t, c.AppID, c.UserID, portico.EventConnectionCreated, apiwire.Connection(&out, t.now))
 			}
 			// Another transaction created it meanwhile (PostgreSQL); it is
 			// committed now, so replace it.
@@ -155,7 +156,7 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 			return fmt.Errorf("update connection: %w", err)
 		}
 		out.ID, out.Credentials, out.CreatedAt, out.UpdatedAt = id, sealed, fromUS(createdAt), t.now
-		if err := db.emitEvent(ctx, t, c.AppID, c.UserID, portico.EventConnectionUpdated, portico.ConnectionEventData(&out, t.now)); err != nil {
+		if err := db.emitEvent(ctx, t, c.AppID, c.UserID, portico.EventConnectionUpdated, apiwire.Connection(&out, t.now)); err != nil {
 			return err
 		}
 		if c.Status == portico.StatusConnected && (prior == portico.StatusExpired || prior == portico.StatusError || failures > 0) {
@@ -265,7 +266,7 @@ func (db *DB) RevokeConnection(ctx context.Context, appID, id, userID string) (*
 			return fmt.Errorf("revoke connection: %w", err)
 		}
 		c.Status, c.Fields, c.Credentials, c.Refreshable, c.ExpiresAt, c.UpdatedAt = portico.StatusRevoked, []string{}, "", false, nil, t.now
-		return db.emitEvent(ctx, t, appID, c.UserID, portico.EventConnectionRevoked, portico.ConnectionEventData(c, t.now))
+		return db.emitEvent(ctx, t, appID, c.UserID, portico.EventConnectionRevoked, apiwire.Connection(c, t.now))
 	})
 	return c, err
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -51,7 +52,7 @@ func (db *DB) EventsQueued() <-chan struct{} { return db.outbox.channel() }
 // t commits.
 func (db *DB) emitEvent(ctx context.Context, t *tx, appID, userID, typ string, data any) error {
 	id := portico.NewID(portico.PrefixEvent)
-	body, err := portico.MarshalEvent(id, typ, appID, t.now, data)
+	body, err := apiwire.Event(id, typ, appID, t.now, data)
 	if err != nil {
 		return fmt.Errorf("marshal %s event: %w", typ, err)
 	}
@@ -84,7 +85,7 @@ func (db *DB) emitEvent(ctx context.Context, t *tx, appID, userID, typ string, d
 // time, plus the keys of extra (such as "reason"); a key that names a field
 // of the connection is ignored.
 func emitConnectionEvent(ctx context.Context, t *tx, typ string, c *portico.Connection, extra map[string]any) error {
-	return t.db.emitEvent(ctx, t, c.AppID, c.UserID, typ, portico.ConnectionEventDataWith(c, t.now, extra))
+	return t.db.emitEvent(ctx, t, c.AppID, c.UserID, typ, apiwire.ConnectionEvent(c, t.now, extra))
 }
 
 // appHooked reports whether the app has a webhook, for writers that must

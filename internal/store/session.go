@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -203,7 +204,7 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 			return fmt.Errorf("insert session: %w", err)
 		}
 		if hooked {
-			if err := db.emitEvent(ctx, t, s.AppID, s.UserID, portico.EventSessionCreated, portico.SessionEventData(s)); err != nil {
+			if err := db.emitEvent(ctx, t, s.AppID, s.UserID, portico.EventSessionCreated, apiwire.Session(s)); err != nil {
 				return err
 			}
 		}
@@ -325,7 +326,7 @@ func (db *DB) emitSessionRevoked(ctx context.Context, t *tx, appID, id string) e
 	if err != nil {
 		return fmt.Errorf("read revoked session: %w", err)
 	}
-	return db.emitEvent(ctx, t, appID, s.UserID, portico.EventSessionRevoked, portico.SessionEventData(s))
+	return db.emitEvent(ctx, t, appID, s.UserID, portico.EventSessionRevoked, apiwire.Session(s))
 }
 
 func insertConfigCode(ctx context.Context, t *tx, c *portico.ConfigCode) error {
@@ -540,7 +541,7 @@ func (db *DB) RevokeUserSessions(ctx context.Context, appID, userID string) (int
 		}
 		for _, s := range live {
 			s.UpdatedAt = t.now
-			if err := db.emitEvent(ctx, t, appID, userID, portico.EventSessionRevoked, portico.SessionEventData(s)); err != nil {
+			if err := db.emitEvent(ctx, t, appID, userID, portico.EventSessionRevoked, apiwire.Session(s)); err != nil {
 				return err
 			}
 		}

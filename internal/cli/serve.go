@@ -297,6 +297,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	})
 	s.Service.CountRefresh = api.Metrics().OAuthRefresh
 	s.Service.Metrics = api.Metrics()
+	s.db.SetMetrics(api.Metrics())
 	s.ln, err = net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

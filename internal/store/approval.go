@@ -58,7 +58,7 @@ func (db *DB) ListPendingApprovals(ctx context.Context, appID, userID string, no
 	rows, err := db.query(ctx, `SELECT `+approvalColumns+` FROM approvals WHERE app_id = ? AND user_id = ? AND status = 'pending'
 		AND expires_at > ? ORDER BY created_at, id LIMIT 100`, appID, userID, us(now))
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	var out []portico.Approval
@@ -69,7 +69,7 @@ func (db *DB) ListPendingApprovals(ctx context.Context, appID, userID string, no
 		}
 		out = append(out, *a)
 	}
-	return out, classify(rows.Err())
+	return out, db.classify(rows.Err())
 }
 
 // FindPendingApproval implements portico.Store.

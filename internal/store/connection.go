@@ -177,7 +177,7 @@ func (db *DB) FindConnectionByID(ctx context.Context, appID, id string) (*portic
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, portico.NotFound("Connection")
 	}
-	return c, classify(err)
+	return c, db.classify(err)
 }
 
 // FindConnection implements portico.Store.
@@ -187,7 +187,7 @@ func (db *DB) FindConnection(ctx context.Context, appID, userID, integration str
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, portico.NotFound("Connection")
 	}
-	return c, classify(err)
+	return c, db.classify(err)
 }
 
 // expiredSQL is true for a connected row whose credentials expired at the
@@ -231,7 +231,7 @@ func (db *DB) ListConnections(ctx context.Context, appID string, f portico.Conne
 	rows, err := db.query(ctx, `SELECT `+connectionColumns+` FROM connections c WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY c.created_at, c.id LIMIT ?`, append(args, q.Limit)...)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -241,7 +241,7 @@ func (db *DB) ListConnections(ctx context.Context, appID string, f portico.Conne
 		}
 		out = append(out, *c)
 	}
-	return out, classify(rows.Err())
+	return out, db.classify(rows.Err())
 }
 
 // RevokeConnection implements portico.Store.

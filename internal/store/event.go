@@ -129,7 +129,7 @@ func (db *DB) ClaimEvents(ctx context.Context, lease time.Duration, limit int) (
 		return nil, nil
 	}
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	var out []portico.OutboxEvent
 	err = db.inWrite(ctx, func(t *tx) error {
@@ -237,7 +237,7 @@ func (db *DB) PruneEvents(ctx context.Context, before time.Time, batch int) (int
 func (db *DB) ListEvents(ctx context.Context, appID string, limit int) ([]portico.OutboxEvent, error) {
 	rows, err := db.query(ctx, `SELECT `+eventColumns+` FROM webhook_events e WHERE e.app_id = ? ORDER BY e.seq LIMIT ?`, appID, limit)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	var out []portico.OutboxEvent
@@ -248,5 +248,5 @@ func (db *DB) ListEvents(ctx context.Context, appID string, limit int) ([]portic
 		}
 		out = append(out, *e)
 	}
-	return out, classify(rows.Err())
+	return out, db.classify(rows.Err())
 }

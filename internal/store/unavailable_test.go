@@ -41,8 +41,22 @@ func TestSQLite_CannotWriteIsUnavailable(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := &portico.Service{Store: db, Now: time.Now, Log: log, PublicURL: "http://portico.test"}
-	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Logger: log}))
+	api := httpapi.New(httpapi.Options{Service: svc, Logger: log})
+	db.SetMetrics(api.Metrics())
+	srv := httptest.NewServer(api)
 	defer srv.Close()
+	storeErrors := func() string {
+		t.Helper()
+		res, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		_, n, _ := strings.Cut(string(b), "\nportico_events_total{event=\"store_error\"} ")
+		n, _, _ = strings.Cut(n, "\n")
+		return n
+	}
 	_, key, err := svc.CreateApp(ctx, "Acme")
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +93,18 @@ func TestSQLite_CannotWriteIsUnavailable(t *testing.T) {
 			if status, code, retry := create(i); status != 503 || code != "unavailable" || retry == "" {
 				t.Fatalf("create on a read-only store: %d %q (Retry-After %q), want 503 unavailable with Retry-After", status, code, retry)
 			}
+		}
+		// The store counts each failure, whoever asked: the five requests
+		// above, and a call made without any HTTP surface, as the
+		// command line makes it.
+		if n := storeErrors(); n != "5" {
+			t.Fatalf("store errors after 5 failed requests: %q", n)
+		}
+		if _, _, err := svc.CreateApp(ctx, "Other"); portico.ErrorCode(err) != portico.CodeUnavailable {
+			t.Fatalf("create app on a read-only store: %v", err)
+		}
+		if n := storeErrors(); n != "6" {
+			t.Fatalf("store errors after a failed service call: %q", n)
 		}
 		pragma("query_only = 0")
 		if status, code, _ := create(0); status != 201 {

@@ -47,7 +47,7 @@ func manage(ctx context.Context, sf *storeFlags, create bool) (svc *portico.Serv
 	if err != nil {
 		return nil, "", nil, err
 	}
-	return &portico.Service{Store: db, Now: time.Now}, newDir, func() { db.Close() }, nil
+	return portico.NewService(db, &portico.Service{Now: time.Now}), newDir, func() { db.Close() }, nil
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -228,6 +228,10 @@ type Server struct {
 	mcp      *mcp.Handler
 }
 
+// Store is the server's store, for tests that read or write what lies
+// behind the service.
+func (s *Server) Store() *store.DB { return s.db }
+
 // NewServer opens the store, migrates it, checks the encryption key and
 // starts listening; Run serves.
 func NewServer(ctx context.Context, cfg Config) (*Server, error) {
@@ -279,9 +283,9 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	// documents PUT /v1/integrations/{slug} fetches.
 	proxy := upstream.NewProxy(s.cfg.AllowPrivateUpstreams)
 	oauth := &upstream.OAuth2{Client: proxy.Client()}
-	s.Service = &portico.Service{Store: s.db, Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
+	s.Service = portico.NewService(s.db, &portico.Service{Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
 		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy, Refresher: oauth, OAuth2: oauth,
-		OpenAPI: &openapi.Importer{Client: proxy.Client()}}
+		OpenAPI: &openapi.Importer{Client: proxy.Client()}})
 	trusted, err := httpapi.ParseTrustedProxies(s.cfg.TrustedProxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)

@@ -45,11 +45,12 @@ func BenchmarkPerform_ActivityLog(b *testing.B) {
 				b.Fatal(err)
 			}
 			proxy := upstream.NewProxy(true)
-			svc := &portico.Service{Store: db, Sealer: ring, Pages: portico.NewPageCodec(bytes.Repeat([]byte("k"), 32)), Now: time.Now,
-				PublicURL: "http://portico.test", Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), AllowPrivateUpstreams: true, Upstream: proxy}
+			var store portico.Store = db
 			if mode == "off" {
-				svc.Store = noActivity{db}
+				store = noActivity{db}
 			}
+			svc := portico.NewService(store, &portico.Service{Sealer: ring, Pages: portico.NewPageCodec(bytes.Repeat([]byte("k"), 32)), Now: time.Now,
+				PublicURL: "http://portico.test", Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), AllowPrivateUpstreams: true, Upstream: proxy})
 			srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Logger: svc.Log, Now: time.Now}))
 			b.Cleanup(srv.Close)
 			ctx := context.Background()

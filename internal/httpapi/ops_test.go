@@ -90,7 +90,7 @@ func TestOps_ReadyzWhenTheStoreIsGone(t *testing.T) {
 			t.Fatal(err)
 		}
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		api := httpapi.New(httpapi.Options{Service: &portico.Service{Store: db, Now: time.Now, Log: log}, Logger: log})
+		api := httpapi.New(httpapi.Options{Service: portico.NewService(db, &portico.Service{Now: time.Now, Log: log}), Logger: log})
 		db.SetMetrics(api.Metrics())
 		srv := httptest.NewServer(api)
 		defer srv.Close()

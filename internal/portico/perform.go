@@ -413,7 +413,7 @@ func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integr
 	if user == nil {
 		return nil, nil, needConnection(ReasonMissing)
 	}
-	conn, err := s.Store.FindConnection(ctx, app.ID, user.ID, integ.Slug)
+	conn, err := s.store.FindConnection(ctx, app.ID, user.ID, integ.Slug)
 	if ErrorCode(err) == CodeNotFound {
 		return nil, nil, needConnection(ReasonMissing)
 	}
@@ -472,7 +472,7 @@ func (s *Service) userLink(ctx context.Context, app *App, integ *Integration, us
 	}
 	if sess != nil {
 		code, link := s.newLink(app, sess, s.now())
-		if err := s.Store.CreateConfigCode(ctx, code); err != nil {
+		if err := s.store.CreateConfigCode(ctx, code); err != nil {
 			return "", ConfigLink{}, "", err
 		}
 		return sess.ID, link, sess.UserID, nil
@@ -497,7 +497,7 @@ func (s *Service) newestSessionFor(ctx context.Context, app *App, integ *Integra
 	if user == nil {
 		return nil, nil
 	}
-	return s.Store.NewestActiveSession(ctx, app.ID, user.ID, s.now(), func(sess *Session) (bool, error) {
+	return s.store.NewestActiveSession(ctx, app.ID, user.ID, s.now(), func(sess *Session) (bool, error) {
 		st, err := SessionSettingsOf(sess)
 		return st.Shows(integ), err
 	})

@@ -40,7 +40,7 @@ func TestSQLite_CannotWriteIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := &portico.Service{Store: db, Now: time.Now, Log: log, PublicURL: "http://portico.test"}
+	svc := portico.NewService(db, &portico.Service{Now: time.Now, Log: log, PublicURL: "http://portico.test"})
 	api := httpapi.New(httpapi.Options{Service: svc, Logger: log})
 	db.SetMetrics(api.Metrics())
 	srv := httptest.NewServer(api)

@@ -320,11 +320,16 @@ func (fs *flagSet) printUsage(w io.Writer) {
 func parse(fs *flagSet, args []string) error {
 	rest, err := parsePositional(fs, args)
 	if err == nil && len(rest) > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", rest[0])
-		fs.Usage()
-		return errUsage
+		return misuse(fs, fmt.Sprintf("unexpected argument %q", rest[0]))
 	}
 	return err
+}
+
+// misuse reports a wrong command line: what is wrong, then the usage.
+func misuse(fs *flagSet, what string) error {
+	fmt.Fprintln(fs.Output(), what)
+	fs.Usage()
+	return errUsage
 }
 
 // parsePositional is parse for commands that take positional arguments,

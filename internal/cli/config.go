@@ -43,13 +43,16 @@ func (f *storeFlags) validate() error {
 	return nil
 }
 
-// locate finds a SQLite store before it is opened, which would create it.
-// Unless create, a data dir without a database is refused: a command run
+// locate checks the store flags (validate), then finds a SQLite store
+// before it is opened, which would create it. Unless create, a data dir without a database is refused: a command run
 // in the wrong directory must not start a second, empty store. With
 // create, newDir is the absolute data dir when the store is about to be
 // created (the caller says so); it is "" when the store exists, and with
 // PostgreSQL.
 func (f *storeFlags) locate(create bool) (newDir string, err error) {
+	if err := f.validate(); err != nil {
+		return "", err
+	}
 	if f.DatabaseURL != "" {
 		return "", nil
 	}

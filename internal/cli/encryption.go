@@ -50,9 +50,6 @@ func runEncryptionRotate(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := sf.validate(); err != nil {
-		return err
-	}
 	if batch < 1 || batch > 10000 {
 		return errors.New("--batch must be between 1 and 10000")
 	}
@@ -97,7 +94,7 @@ func runEncryptionRotate(ctx context.Context, env *Env, args []string) error {
 // server still seals with an old key.
 func rotate(ctx context.Context, db *store.DB, ring *secret.Keyring, batch int, pause time.Duration, out io.Writer) error {
 	primary := ring.PrimaryID()
-	svc := &portico.Service{Store: db, Sealer: ring, Now: time.Now}
+	svc := portico.NewService(db, &portico.Service{Sealer: ring, Now: time.Now})
 	fmt.Fprintf(out, "re-encrypting stored secrets with key %s (keys configured: %s)\n", primary, strings.Join(ring.KeyIDs(), ", "))
 	const maxPasses = 5
 	var failed []string

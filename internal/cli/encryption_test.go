@@ -152,13 +152,14 @@ func seedSealed(t *testing.T, w *leakWatch, svc *portico.Service, users int) *se
 	return d
 }
 
-// checkAll opens every secret with svc's keys.
-func (d *sealedData) checkAll(t *testing.T, svc *portico.Service) {
+// checkAll opens every secret with the keys of srv's service.
+func (d *sealedData) checkAll(t *testing.T, srv *cli.Server) {
 	t.Helper()
+	svc := srv.Service
 	ctx := context.Background()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	conns, err := svc.Store.ListConnections(ctx, d.appID, portico.ConnectionFilter{}, time.Now(), portico.ListQuery{Limit: 10000})
+	conns, err := srv.Store().ListConnections(ctx, d.appID, portico.ConnectionFilter{}, time.Now(), portico.ListQuery{Limit: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +179,7 @@ func (d *sealedData) checkAll(t *testing.T, svc *portico.Service) {
 	if s, err := svc.OAuth2ClientSecret(in); err != nil || s != d.client {
 		t.Fatalf("client secret: %v", err)
 	}
-	app, err := svc.Store.FindAppByID(ctx, d.appID)
+	app, err := srv.Store().FindAppByID(ctx, d.appID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +267,7 @@ func TestEncryptionRotate_WhileServing(t *testing.T) {
 			// seal new ones with the new key; the rotation runs beside one
 			// while it takes writes.
 			srv, stop = rs.serve(both)
-			d.checkAll(t, srv.Service)
+			d.checkAll(t, srv)
 			stopImports := d.importer(t, w, srv.URL())
 			time.Sleep(50 * time.Millisecond)
 			code, out := rs.rotate(both, "--batch", "7", "--pause", "1ms")
@@ -278,8 +279,8 @@ func TestEncryptionRotate_WhileServing(t *testing.T) {
 				t.Fatalf("rotate output:\n%s", out)
 			}
 			t.Logf("%d imports during the rotation", imported)
-			d.checkAll(t, srv.Service)
-			ids, err := srv.Service.Store.SealedKeyIDs(context.Background())
+			d.checkAll(t, srv)
+			ids, err := srv.Store().SealedKeyIDs(context.Background())
 			if err != nil || !reflect.DeepEqual(ids, []string{newID}) {
 				t.Fatalf("key ids after the rotation: %v %v (old %s)", ids, err, oldID)
 			}
@@ -288,7 +289,7 @@ func TestEncryptionRotate_WhileServing(t *testing.T) {
 			// The old key can go; alone, it is refused.
 			rs.refused(rs.oldKey)
 			srv, stop = rs.serve(rs.newK)
-			d.checkAll(t, srv.Service)
+			d.checkAll(t, srv)
 			stop()
 
 			// Rotating again is a no-op.

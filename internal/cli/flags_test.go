@@ -68,6 +68,42 @@ func TestParse_DefaultsAreServeDefaults(t *testing.T) {
 	}
 }
 
+// TestParse_ZeroPurgeGraceMeansNone: --purge-grace 0 (or
+// PORTICO_PURGE_GRACE=0) is kept, not replaced by the default, and a zero
+// period given the same way is refused by name.
+func TestParse_ZeroPurgeGraceMeansNone(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"flag", nil, []string{"--purge-grace", "0"}},
+		{"env", map[string]string{"PORTICO_PURGE_GRACE": "0s"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parseServe(envOf(tc.env), tc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.fillDefaults()
+			if cfg.PurgeGrace != 0 {
+				t.Fatalf("purge grace %v, want 0", cfg.PurgeGrace)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Fatalf("zero grace refused: %v", err)
+			}
+		})
+	}
+	cfg, err := parseServe(envOf(nil), []string{"--purge-interval", "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.fillDefaults()
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "--purge-interval must be positive") {
+		t.Fatalf("--purge-interval 0: %v", err)
+	}
+}
+
 func TestParse_Errors(t *testing.T) {
 	for _, tc := range []struct {
 		name string

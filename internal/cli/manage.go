@@ -20,9 +20,6 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := sf.validate(); err != nil {
-		return err
-	}
 	if _, err := sf.locate(false); err != nil {
 		return err
 	}
@@ -39,30 +36,43 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// manage opens the service of a management command on an existing store.
+// manage opens the service of a management command on the store the
+// flags name, an existing one unless create (newDir: see locate).
 // Management commands need no encryption key: they neither seal nor open.
-func manage(ctx context.Context, sf *storeFlags) (*portico.Service, func(), error) {
-	if err := sf.validate(); err != nil {
-		return nil, nil, err
+func manage(ctx context.Context, sf *storeFlags, create bool) (svc *portico.Service, newDir string, done func(), err error) {
+	if newDir, err = sf.locate(create); err != nil {
+		return nil, "", nil, err
 	}
-	if _, err := sf.locate(false); err != nil {
-		return nil, nil, err
-	}
-	return openService(ctx, sf)
-}
-
-func openService(ctx context.Context, sf *storeFlags) (*portico.Service, func(), error) {
 	db, err := sf.open(ctx, nil, time.Now)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
-	return &portico.Service{Store: db, Now: time.Now}, func() { db.Close() }, nil
+	return portico.NewService(db, &portico.Service{Now: time.Now}), newDir, func() { db.Close() }, nil
 }
 
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// printList prints what a list command found: with --json an array of
+// the objects of the items, else a table under header (columns separated
+// by tabs), a row per item.
+func printList[T any](w io.Writer, asJSON bool, items []T, object func(*T) any, header string, row func(*T) string) error {
+	if asJSON {
+		out := make([]any, len(items))
+		for i := range items {
+			out[i] = object(&items[i])
+		}
+		return printJSON(w, out)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for i := range items {
+		fmt.Fprintln(tw, row(&items[i]))
+	}
+	return tw.Flush()
 }
 
 func runAppCreate(ctx context.Context, env *Env, args []string) error {
@@ -82,20 +92,11 @@ func runAppCreate(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if name == "" {
-		fmt.Fprintln(env.Stderr, "--name is required")
-		fs.Usage()
-		return errUsage
-	}
-	if err := sf.validate(); err != nil {
-		return err
+		return misuse(fs, "--name is required")
 	}
 	// The one management command that may create a store: an app is the
 	// first thing a new deployment needs.
-	newDir, err := sf.locate(true)
-	if err != nil {
-		return err
-	}
-	svc, done, err := openService(ctx, &sf)
+	svc, newDir, done, err := manage(ctx, &sf, true)
 	if err != nil {
 		return err
 	}
@@ -125,7 +126,7 @@ func runAppList(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	svc, done, err := manage(ctx, &sf)
+	svc, _, done, err := manage(ctx, &sf, false)
 	if err != nil {
 		return err
 	}
@@ -134,19 +135,8 @@ func runAppList(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		out := []map[string]string{}
-		for _, a := range apps {
-			out = append(out, appJSON(&a))
-		}
-		return printJSON(env.Stdout, out)
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "APP ID\tNAME\tCREATED")
-	for _, a := range apps {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.ID, a.Name, a.CreatedAt.Format(time.RFC3339))
-	}
-	return tw.Flush()
+	return printList(env.Stdout, asJSON, apps, func(a *portico.App) any { return appJSON(a) }, "APP ID\tNAME\tCREATED",
+		func(a *portico.App) string { return a.ID + "\t" + a.Name + "\t" + a.CreatedAt.Format(time.RFC3339) })
 }
 
 func appJSON(a *portico.App) map[string]string {
@@ -181,11 +171,10 @@ func newAppFlags(env *Env, name, synopsis string) (*flagSet, *appFlags) {
 // open checks --app and opens the service.
 func (af *appFlags) open(ctx context.Context, fs *flagSet) (*portico.Service, func(), error) {
 	if af.appID == "" {
-		fmt.Fprintln(fs.Output(), "--app is required")
-		fs.Usage()
-		return nil, nil, errUsage
+		return nil, nil, misuse(fs, "--app is required")
 	}
-	return manage(ctx, &af.sf)
+	svc, _, done, err := manage(ctx, &af.sf, false)
+	return svc, done, err
 }
 
 // appCommand parses the flags of a command that has no others and opens
@@ -207,9 +196,7 @@ func runAppRename(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if af.appID != "" && name == "" {
-		fmt.Fprintln(env.Stderr, "--name is required")
-		fs.Usage()
-		return errUsage
+		return misuse(fs, "--name is required")
 	}
 	svc, done, err := af.open(ctx, fs)
 	if err != nil {
@@ -353,28 +340,22 @@ func runKeyList(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return appNotFound(err, af.appID)
 	}
-	if af.asJSON {
-		out := []map[string]any{}
-		for _, k := range keys {
-			m := map[string]any{"key_id": k.ID, "app_id": k.AppID, "ends_with": k.Hint, "permissions": k.Permissions,
-				"created_at": k.CreatedAt.Format(time.RFC3339), "revoked_at": nil}
-			if k.RevokedAt != nil {
-				m["revoked_at"] = k.RevokedAt.Format(time.RFC3339)
-			}
-			out = append(out, m)
+	revokedAt := func(k *portico.APIKey) any {
+		if k.RevokedAt == nil {
+			return nil
 		}
-		return printJSON(env.Stdout, out)
+		return k.RevokedAt.Format(time.RFC3339)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY ID\tENDS WITH\tPERMISSIONS\tCREATED\tREVOKED")
-	for _, k := range keys {
-		revoked := "-"
-		if k.RevokedAt != nil {
-			revoked = k.RevokedAt.Format(time.RFC3339)
+	return printList(env.Stdout, af.asJSON, keys, func(k *portico.APIKey) any {
+		return map[string]any{"key_id": k.ID, "app_id": k.AppID, "ends_with": k.Hint, "permissions": k.Permissions,
+			"created_at": k.CreatedAt.Format(time.RFC3339), "revoked_at": revokedAt(k)}
+	}, "KEY ID\tENDS WITH\tPERMISSIONS\tCREATED\tREVOKED", func(k *portico.APIKey) string {
+		revoked, _ := revokedAt(k).(string)
+		if revoked == "" {
+			revoked = "-"
 		}
-		fmt.Fprintf(tw, "%s\t…%s\t%s\t%s\t%s\n", k.ID, k.Hint, strings.Join(k.Permissions, ","), k.CreatedAt.Format(time.RFC3339), revoked)
-	}
-	return tw.Flush()
+		return strings.Join([]string{k.ID, "…" + k.Hint, strings.Join(k.Permissions, ","), k.CreatedAt.Format(time.RFC3339), revoked}, "\t")
+	})
 }
 
 func runKeyRevoke(ctx context.Context, env *Env, args []string) error {
@@ -387,9 +368,7 @@ func runKeyRevoke(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(ids) != 1 {
-		fmt.Fprintln(env.Stderr, "exactly one key id is required")
-		fs.Usage()
-		return errUsage
+		return misuse(fs, "exactly one key id is required")
 	}
 	svc, done, err := af.open(ctx, fs)
 	if err != nil {

@@ -60,6 +60,11 @@ type Config struct {
 	// For tests: the clock, and where logs go (nil: stderr of the command).
 	Clock     portico.Clock
 	LogOutput io.Writer
+
+	// parsed marks a Config read from flags and the environment, where a
+	// zero is what the operator gave (--purge-grace 0 deletes sessions as
+	// soon as they end): fillDefaults leaves it.
+	parsed bool
 }
 
 // serveDefaults holds the value of each setting of serve that neither a
@@ -84,8 +89,12 @@ var serveDefaults = Config{
 
 // fillDefaults gives the settings that a Config built in code may leave
 // zero, the periods of the background tasks and the purge grace, their
-// defaults.
+// defaults. A parsed Config keeps its zeros: Validate refuses a zero
+// period, and a zero grace means none.
 func (c *Config) fillDefaults() {
+	if c.parsed {
+		return
+	}
 	for _, d := range []struct {
 		v   *time.Duration
 		def time.Duration
@@ -120,7 +129,7 @@ func (c *Config) register(fs interface {
 	fs.IntVar(&c.RateLimitIPBurst, "rate-limit-ip-burst", d.RateLimitIPBurst, "burst of failed authentications allowed per client IP")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", d.TrustedProxies, "comma-separated addresses or CIDR prefixes of load balancers whose X-Forwarded-For names the client (empty: none)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", d.ShutdownTimeout, "how long to drain in-flight requests on SIGINT/SIGTERM")
-	fs.DurationVar(&c.PurgeGrace, "purge-grace", d.PurgeGrace, "how long expired and revoked sessions are kept before they are deleted")
+	fs.DurationVar(&c.PurgeGrace, "purge-grace", d.PurgeGrace, "how long expired and revoked sessions are kept before they are deleted (0: deleted at the next purge)")
 	fs.DurationVar(&c.PurgeInterval, "purge-interval", d.PurgeInterval, "how often the background purge runs")
 	fs.DurationVar(&c.RefreshInterval, "refresh-interval", d.RefreshInterval, "how often the background refresh of OAuth2 tokens runs")
 	fs.DurationVar(&c.RefreshWindow, "refresh-window", d.RefreshWindow, "the background refresh renews OAuth2 tokens that expire within this")
@@ -202,6 +211,7 @@ func parseServe(env *Env, args []string) (Config, error) {
 	if err := parse(fs, args); err != nil {
 		return cfg, err
 	}
+	cfg.parsed = true
 	cfg.EncryptionKey, err = fs.lookup("encryption-key")
 	return cfg, err
 }
@@ -221,6 +231,10 @@ type Server struct {
 	mcp      *mcp.Handler
 	api      *httpapi.Server
 }
+
+// Store is the server's store, for tests that read or write what lies
+// behind the service.
+func (s *Server) Store() *store.DB { return s.db }
 
 // NewServer opens the store, migrates it, checks the encryption key and
 // starts listening; Run serves.
@@ -273,9 +287,9 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	// documents PUT /v1/integrations/{slug} fetches.
 	proxy := upstream.NewProxy(s.cfg.AllowPrivateUpstreams)
 	oauth := &upstream.OAuth2{Client: proxy.Client()}
-	s.Service = &portico.Service{Store: s.db, Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
+	s.Service = portico.NewService(s.db, &portico.Service{Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
 		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy, Refresher: oauth, OAuth2: oauth,
-		OpenAPI: &openapi.Importer{Client: proxy.Client()}, NoActivity: s.cfg.NoActivityLog}
+		OpenAPI: &openapi.Importer{Client: proxy.Client()}, NoActivity: s.cfg.NoActivityLog})
 	trusted, err := httpapi.ParseTrustedProxies(s.cfg.TrustedProxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
@@ -292,6 +306,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	s.api = api
 	s.Service.CountRefresh = api.Metrics().OAuthRefresh
 	s.Service.Metrics = api.Metrics()
+	s.db.SetMetrics(api.Metrics())
 	s.ln, err = net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

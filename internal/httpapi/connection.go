@@ -1,37 +1,16 @@
 package httpapi
 
 import (
-	"maps"
 	"net/http"
-	"time"
 
 	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 )
 
-// ConnectionJSON is the wire form of a connection at now: its status as
-// shown then, and the names of its credential fields, never their values.
-// Exported for adapters.
-func ConnectionJSON(c *portico.Connection, now time.Time) api.Connection {
-	out := api.Connection{ID: c.ID, UserID: c.UserID, Integration: c.Integration, Status: c.StatusAt(now),
-		CreatedAt: api.NewTime(c.CreatedAt), UpdatedAt: api.NewTime(c.UpdatedAt), Fields: append([]string{}, c.Fields...),
-		Settings: maps.Clone(c.Settings), AccountLabel: c.AccountLabel}
-	if out.Settings == nil {
-		out.Settings = map[string]string{}
-	}
-	if c.Warning != "" {
-		out.Warning = &c.Warning
-	}
-	if c.ExpiresAt != nil {
-		t := api.NewTime(*c.ExpiresAt)
-		out.ExpiresAt = &t
-	}
-	return out
-}
-
 func (s *Server) connectionJSON() func(*portico.Connection) api.Connection {
 	now := s.svc.Now().UTC()
-	return func(c *portico.Connection) api.Connection { return ConnectionJSON(c, now) }
+	return func(c *portico.Connection) api.Connection { return apiwire.Connection(c, now) }
 }
 
 func (s *Server) handleConnectionList(w http.ResponseWriter, r *http.Request) error {

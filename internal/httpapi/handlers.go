@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -135,15 +136,6 @@ func (s *Server) handleAppUpdate(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func userJSON(u *portico.User) api.User {
-	ids := u.AccountIDs
-	if ids == nil {
-		ids = []string{}
-	}
-	return api.User{ID: u.ID, ExternalID: u.ExternalID, Email: u.Email, Name: u.Name, Metadata: u.Metadata,
-		AccountIDs: ids, CreatedAt: api.NewTime(u.CreatedAt), UpdatedAt: api.NewTime(u.UpdatedAt)}
-}
-
 // UserInput converts the wire form of a user to the domain's.
 func UserInput(in api.UserCreate) portico.UserInput {
 	return portico.UserInput{ExternalID: in.ExternalID, Email: in.Email, Name: in.Name, Metadata: in.Metadata, AccountIDs: in.AccountIDs,
@@ -163,7 +155,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) error 
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, userJSON(u))
+	writeJSON(w, status, apiwire.User(u))
 	return nil
 }
 
@@ -177,7 +169,7 @@ func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, listOf(page, userJSON))
+	writeJSON(w, http.StatusOK, listOf(page, apiwire.User))
 	return nil
 }
 
@@ -186,7 +178,7 @@ func (s *Server) handleUserGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return portico.NameNotFound(err, "User", "id", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, userJSON(u))
+	writeJSON(w, http.StatusOK, apiwire.User(u))
 	return nil
 }
 
@@ -200,7 +192,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return portico.NameNotFound(err, "User", "id", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, userJSON(u))
+	writeJSON(w, http.StatusOK, apiwire.User(u))
 	return nil
 }
 

@@ -69,8 +69,8 @@ func newEnv(t *testing.T, e storetest.Engine, opts ...func(*httpapi.Options)) *e
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	svc := &portico.Service{Store: db, Sealer: ring, Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef")), Now: clock.Now, PublicURL: "http://portico.test",
-		Log: slog.New(slog.NewJSONHandler(logs, nil))}
+	svc := portico.NewService(db, &portico.Service{Sealer: ring, Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef")), Now: clock.Now, PublicURL: "http://portico.test",
+		Log: slog.New(slog.NewJSONHandler(logs, nil))})
 	o := httpapi.Options{Service: svc, Logger: svc.Log, Now: clock.Now}
 	for _, f := range opts {
 		f(&o)

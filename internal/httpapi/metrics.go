@@ -41,7 +41,7 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route"}),
 		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "portico_events_total", Help: "Domain events: session_created, session_revoked, store_error (a request failed because the database was unreachable or busy).",
+			Name: "portico_events_total", Help: "Domain events: session_created, session_revoked, store_error (a database operation failed because the database was unreachable or busy).",
 		}, []string{"event"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portico_webhook_deliveries_total", Help: "Webhook delivery attempts by outcome: delivered, retry (failed, will retry), failed (given up).",
@@ -61,7 +61,7 @@ func NewMetrics() *Metrics {
 	for _, o := range []string{portico.RefreshSucceeded, portico.RefreshRejected, portico.RefreshNoRefreshToken, portico.RefreshUnavailable} {
 		m.refreshes.WithLabelValues(o)
 	}
-	m.Events.WithLabelValues("store_error")
+	m.Events.WithLabelValues(portico.MetricStoreError)
 	return m
 }
 

@@ -90,7 +90,9 @@ func TestOps_ReadyzWhenTheStoreIsGone(t *testing.T) {
 			t.Fatal(err)
 		}
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: &portico.Service{Store: db, Now: time.Now, Log: log}, Logger: log}))
+		api := httpapi.New(httpapi.Options{Service: portico.NewService(db, &portico.Service{Now: time.Now, Log: log}), Logger: log})
+		db.SetMetrics(api.Metrics())
+		srv := httptest.NewServer(api)
 		defer srv.Close()
 		e := &env{t: t, URL: srv.URL}
 		if r := e.do("GET", "/readyz", nil, nil); r.Status != 200 {

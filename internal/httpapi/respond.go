@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"maps"
 	"net/http"
 
@@ -58,9 +57,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusOf(e.Code)
 	info := infoFrom(r.Context())
 	compat.Failure(s.log, w, r, status, err)
-	if status >= 500 && errors.Is(e, portico.ErrStoreUnavailable) {
-		s.metrics.Event("store_error")
-	}
 	if e.Code == portico.CodeUnauthenticated && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="portico"`)
 	}

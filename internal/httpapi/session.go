@@ -5,20 +5,10 @@ import (
 	"strings"
 
 	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/portico"
 )
-
-// SessionJSON is the wire form of a session; exported for adapters.
-func SessionJSON(s *portico.Session) api.Session {
-	out := api.Session{ID: s.ID, UserID: s.UserID, ExternalUserID: s.ExternalUserID,
-		CreatedAt: api.NewTime(s.CreatedAt), UpdatedAt: api.NewTime(s.UpdatedAt), ExpiresAt: api.NewTime(s.ExpiresAt),
-		Refreshable: s.Refreshable, Settings: s.Settings, Theme: s.Theme, CustomSettings: s.CustomSettings}
-	if s.RedirectURI != "" {
-		out.RedirectURI = &s.RedirectURI
-	}
-	return out
-}
 
 func sessionInput(in api.SessionCreate) portico.SessionInput {
 	out := portico.SessionInput{User: UserInput(in.User), TTLSeconds: in.TTLSeconds, Refreshable: in.Refreshable,
@@ -51,7 +41,7 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) err
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, api.SessionCreated{
-		Session: SessionJSON(cs.Session), Token: cs.Token, RefreshToken: cs.RefreshToken,
+		Session: apiwire.Session(cs.Session), Token: cs.Token, RefreshToken: cs.RefreshToken,
 		ConfigurationURL: cs.Link.URL, ConfigurationURLExpiresAt: api.NewTime(cs.Link.ExpiresAt), AssistantHint: cs.Link.AssistantHint,
 		MCPURL: s.svc.PublicURL + "/mcp",
 	})
@@ -68,7 +58,7 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, listOf(page, SessionJSON))
+	writeJSON(w, http.StatusOK, listOf(page, apiwire.Session))
 	return nil
 }
 
@@ -77,7 +67,7 @@ func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, SessionJSON(sess))
+	writeJSON(w, http.StatusOK, apiwire.Session(sess))
 	return nil
 }
 
@@ -103,7 +93,7 @@ func (s *Server) handleSessionExtend(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, SessionJSON(sess))
+	writeJSON(w, http.StatusOK, apiwire.Session(sess))
 	return nil
 }
 
@@ -117,7 +107,7 @@ func (s *Server) handleSessionConfigURL(w http.ResponseWriter, r *http.Request) 
 		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, api.ConfigurationURL{Session: SessionJSON(sess), ConfigurationURL: link.URL,
+	writeJSON(w, http.StatusCreated, api.ConfigurationURL{Session: apiwire.Session(sess), ConfigurationURL: link.URL,
 		ConfigurationURLExpiresAt: api.NewTime(link.ExpiresAt), AssistantHint: link.AssistantHint})
 	return nil
 }
@@ -193,6 +183,6 @@ func (s *Server) AuthenticateToken(r *http.Request, raw string) (*portico.Sessio
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error {
-	writeMe(w, &api.Me{User: userJSON(u), Session: SessionJSON(sess)})
+	writeMe(w, &api.Me{User: apiwire.User(u), Session: apiwire.Session(sess)})
 	return nil
 }

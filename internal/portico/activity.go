@@ -143,7 +143,7 @@ func (s *Service) record(ctx context.Context, a *Activity) {
 	if a.ID == "" {
 		a.ID = NewTimeID(PrefixActivity, a.CreatedAt)
 	}
-	if err := s.Store.RecordActivity(context.WithoutCancel(ctx), a); err != nil && s.Log != nil {
+	if err := s.store.RecordActivity(context.WithoutCancel(ctx), a); err != nil && s.Log != nil {
 		s.Log.ErrorContext(ctx, "activity not recorded", "app_id", a.AppID, "request_id", a.RequestID, "error", err.Error())
 	}
 }
@@ -169,18 +169,18 @@ func (s *Service) ListActivity(ctx context.Context, appID string, f ActivityFilt
 	}
 	// This node's queued rows first, so that a caller sees its own
 	// calls.
-	if err := s.Store.FlushActivity(ctx); err != nil {
+	if err := s.store.FlushActivity(ctx); err != nil {
 		return Page[Activity]{}, err
 	}
 	scope := "activity\x00" + appID + "\x00" + deref(f.UserID) + "\x00" + deref(f.Integration) + "\x00" + deref(f.Outcome) +
 		"\x00" + timeKey(f.Since) + "\x00" + timeKey(f.Until)
 	return paginate(s.Pages, scope, r, func(a Activity) Cursor { return Cursor{a.CreatedAt, a.ID} },
-		func(q ListQuery) ([]Activity, error) { return s.Store.ListActivity(ctx, appID, f, q) })
+		func(q ListQuery) ([]Activity, error) { return s.store.ListActivity(ctx, appID, f, q) })
 }
 
 // PurgeActivity deletes up to batch rows past their app's retention.
 func (s *Service) PurgeActivity(ctx context.Context, batch int) (int, error) {
-	return s.Store.PurgeActivity(ctx, s.now(), batch)
+	return s.store.PurgeActivity(ctx, s.now(), batch)
 }
 
 func validOutcome(o string) bool {

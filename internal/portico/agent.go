@@ -78,7 +78,7 @@ func SessionAgent(app *App, sess *Session, user *User) *Agent {
 // the user has connected them does not matter, so that the list does not
 // change when the user connects one.
 func (s *Service) AgentTools(ctx context.Context, a *Agent) ([]AgentTool, error) {
-	all, err := s.Store.ListIntegrations(ctx, a.App.ID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
+	all, err := s.store.ListIntegrations(ctx, a.App.ID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
 	if err != nil {
 		return nil, err
 	}

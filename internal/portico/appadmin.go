@@ -50,5 +50,5 @@ func (s *Service) RenameApp(ctx context.Context, appID, name string) (*App, erro
 	if name == "" || len(name) > MaxNameLen || !utf8.ValidString(name) || hasControl(name) {
 		return nil, Invalidf("name", "An app name of 1 to %d bytes is required.", MaxNameLen)
 	}
-	return s.Store.RenameApp(ctx, appID, name)
+	return s.store.RenameApp(ctx, appID, name)
 }

@@ -208,7 +208,7 @@ func (s *Service) approve(ctx context.Context, app *App, integ *Integration, a *
 	digest := approvalDigest(integ.Slug, a.Name, req)
 	now := s.now()
 	if user != nil {
-		ok, err := s.Store.UseApproval(ctx, app.ID, user.ID, digest, now)
+		ok, err := s.store.UseApproval(ctx, app.ID, user.ID, digest, now)
 		if err != nil || ok {
 			return err
 		}
@@ -217,14 +217,14 @@ func (s *Service) approve(ctx context.Context, app *App, integ *Integration, a *
 	if err != nil {
 		return err
 	}
-	ap, err := s.Store.FindPendingApproval(ctx, app.ID, userID, digest, now)
+	ap, err := s.store.FindPendingApproval(ctx, app.ID, userID, digest, now)
 	if err != nil {
 		return err
 	}
 	if ap == nil {
 		ap = &Approval{ID: NewID(PrefixApproval), AppID: app.ID, UserID: userID, Integration: integ.Slug, Action: a.Name,
 			Digest: digest, Summary: summarize(integ, a, req), Status: ApprovalPending, CreatedAt: now, ExpiresAt: now.Add(ApprovalTTL)}
-		if err := s.Store.CreateApproval(ctx, ap); err != nil {
+		if err := s.store.CreateApproval(ctx, ap); err != nil {
 			return err
 		}
 	}
@@ -263,7 +263,7 @@ func describe(sum ApprovalSummary) string {
 // PendingApprovals returns the approvals the user of a page session may
 // decide now, oldest first.
 func (s *Service) PendingApprovals(ctx context.Context, sess *Session, user *User) ([]Approval, error) {
-	return s.Store.ListPendingApprovals(ctx, sess.AppID, user.ID, s.now())
+	return s.store.ListPendingApprovals(ctx, sess.AppID, user.ID, s.now())
 }
 
 // DecideApproval records the user's decision on one of its approvals
@@ -287,7 +287,7 @@ func (s *Service) DecideAgentApproval(ctx context.Context, a *Agent, id string, 
 }
 
 func (s *Service) decideApproval(ctx context.Context, appID, sessionID string, user *User, id string, approve bool, client string) (*Approval, error) {
-	ap, err := s.Store.DecideApproval(ctx, appID, user.ID, id, approve, s.now())
+	ap, err := s.store.DecideApproval(ctx, appID, user.ID, id, approve, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -307,16 +307,5 @@ func (s *Service) decideApproval(ctx context.Context, appID, sessionID string, u
 // PurgeApprovals deletes up to batch approvals that expired a day ago or
 // more: used, declined or never decided, none can run any more.
 func (s *Service) PurgeApprovals(ctx context.Context, batch int) (int, error) {
-	return s.Store.PurgeApprovals(ctx, s.now().Add(-24*time.Hour), batch)
-}
-
-// ApprovalEventData is the data of an approval event: the approval as the
-// hosted page shows it.
-func ApprovalEventData(a *Approval) any {
-	out := map[string]any{"id": a.ID, "user_id": a.UserID, "integration": a.Integration, "action": a.Action,
-		"summary": a.Summary, "status": a.Status, "created_at": eventTime(a.CreatedAt), "expires_at": eventTime(a.ExpiresAt)}
-	if a.DecidedAt != nil {
-		out["decided_at"] = eventTime(*a.DecidedAt)
-	}
-	return out
+	return s.store.PurgeApprovals(ctx, s.now().Add(-24*time.Hour), batch)
 }

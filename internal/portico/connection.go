@@ -195,7 +195,7 @@ func (s *Service) ImportConnection(ctx context.Context, appID, userID, slug stri
 // (CodeValidation); unreachable, it is stored and Connection.Warning says
 // so.
 func (s *Service) ImportConnectionSettings(ctx context.Context, appID, userID, slug string, creds Credentials, settings map[string]string) (*Connection, bool, error) {
-	user, err := s.Store.FindUserByID(ctx, appID, userID)
+	user, err := s.store.FindUserByID(ctx, appID, userID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -212,7 +212,7 @@ func (s *Service) FindIntegration(ctx context.Context, appID, slug string) (*Int
 	if !slugRe.MatchString(slug) {
 		return nil, NotFound("Integration")
 	}
-	return s.Store.FindIntegration(ctx, appID, slug)
+	return s.store.FindIntegration(ctx, appID, slug)
 }
 
 // putConnection checks creds and settings, verifies the credential with
@@ -242,7 +242,7 @@ func (s *Service) putConnection(ctx context.Context, user *User, integ *Integrat
 	c := &Connection{ID: NewID(PrefixConnection), AppID: user.AppID, UserID: user.ID, Integration: integ.Slug,
 		Status: StatusConnected, Fields: ch.Fields, Refreshable: ch.Refreshable, ExpiresAt: ch.ExpiresAt,
 		Settings: set, AccountLabel: ver.Label}
-	created, err := s.Store.PutConnection(ctx, c, func(id string) (string, error) {
+	created, err := s.store.PutConnection(ctx, c, func(id string) (string, error) {
 		return s.Sealer.Seal(plain, ConnectionAAD(c.AppID, c.UserID, id))
 	})
 	if err != nil {
@@ -296,18 +296,18 @@ func (s *Service) ListConnections(ctx context.Context, appID string, f Connectio
 	}
 	now := s.now()
 	return paginate(s.Pages, scope, r, func(c Connection) Cursor { return Cursor{c.CreatedAt, c.ID} },
-		func(q ListQuery) ([]Connection, error) { return s.Store.ListConnections(ctx, appID, f, now, q) })
+		func(q ListQuery) ([]Connection, error) { return s.store.ListConnections(ctx, appID, f, now, q) })
 }
 
 // FindConnection returns a connection of the app (CodeNotFound).
 func (s *Service) FindConnection(ctx context.Context, appID, id string) (*Connection, error) {
-	return s.Store.FindConnectionByID(ctx, appID, id)
+	return s.store.FindConnectionByID(ctx, appID, id)
 }
 
 // RevokeConnection erases a connection's credentials and marks it revoked.
 // Revoking a revoked connection changes nothing and returns it.
 func (s *Service) RevokeConnection(ctx context.Context, appID, id string) (*Connection, error) {
-	return s.revoked(ctx)(s.Store.RevokeConnection(ctx, appID, id, ""))
+	return s.revoked(ctx)(s.store.RevokeConnection(ctx, appID, id, ""))
 }
 
 // SessionSettingsOf decodes a session's canonical settings. The store
@@ -327,7 +327,7 @@ func SessionSettingsOf(sess *Session) (SessionSettings, error) {
 // settings.integrations and settings.categories name (all when empty) and
 // whose account restriction admits the user.
 func (s *Service) SessionIntegrations(ctx context.Context, sess *Session, user *User) ([]Integration, error) {
-	all, err := s.Store.ListIntegrations(ctx, sess.AppID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
+	all, err := s.store.ListIntegrations(ctx, sess.AppID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +376,7 @@ func (s *Service) SessionState(ctx context.Context, sess *Session, user *User) (
 func (s *Service) integrationStates(ctx context.Context, appID string, user *User, ins []Integration) ([]IntegrationState, error) {
 	by := map[string]*Connection{}
 	if user != nil && len(ins) > 0 {
-		conns, err := s.Store.ListConnections(ctx, appID, ConnectionFilter{UserID: &user.ID, Integrations: slugsOf(ins)},
+		conns, err := s.store.ListConnections(ctx, appID, ConnectionFilter{UserID: &user.ID, Integrations: slugsOf(ins)},
 			s.now(), ListQuery{Limit: MaxIntegrationsPerApp + 1})
 		if err != nil {
 			return nil, err
@@ -407,7 +407,7 @@ func (s *Service) ListSessionConnections(ctx context.Context, sess *Session, use
 	f := ConnectionFilter{UserID: &user.ID, Integrations: slugsOf(ins)}
 	now := s.now()
 	return paginate(s.Pages, scope, r, func(c Connection) Cursor { return Cursor{c.CreatedAt, c.ID} },
-		func(q ListQuery) ([]Connection, error) { return s.Store.ListConnections(ctx, sess.AppID, f, now, q) })
+		func(q ListQuery) ([]Connection, error) { return s.store.ListConnections(ctx, sess.AppID, f, now, q) })
 }
 
 // sessionIntegration finds an integration the session may show
@@ -443,7 +443,7 @@ func (s *Service) ConnectForSession(ctx context.Context, sess *Session, user *Us
 // allow_actions include disconnect or delete (CodeForbidden otherwise).
 // Another user's connection is CodeNotFound.
 func (s *Service) RevokeSessionConnection(ctx context.Context, sess *Session, user *User, id string) (*Connection, error) {
-	c, err := s.Store.FindConnectionByID(ctx, sess.AppID, id)
+	c, err := s.store.FindConnectionByID(ctx, sess.AppID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -460,5 +460,5 @@ func (s *Service) RevokeSessionConnection(ctx context.Context, sess *Session, us
 	if !slices.Contains(st.AllowActions, "disconnect") && !slices.Contains(st.AllowActions, "delete") {
 		return nil, Errorf(CodeForbidden, "This session does not allow disconnecting; its allow_actions name neither disconnect nor delete.")
 	}
-	return s.revoked(ctx)(s.Store.RevokeConnection(ctx, sess.AppID, id, user.ID))
+	return s.revoked(ctx)(s.store.RevokeConnection(ctx, sess.AppID, id, user.ID))
 }

@@ -38,12 +38,12 @@ func (s *Service) FindUserByKey(ctx context.Context, appID, key string) (*User, 
 func (s *Service) lookupUser(ctx context.Context, appID string, r UserRef) (user, holder *User, err error) {
 	switch {
 	case r.ID != nil:
-		user, err = s.Store.FindUserByID(ctx, appID, *r.ID)
+		user, err = s.store.FindUserByID(ctx, appID, *r.ID)
 		return user, nil, err
 	case r.Email != nil:
 		return s.emailUser(ctx, appID, *r.Email)
 	}
-	users, err := s.Store.ListUsers(ctx, appID, UserFilter{ExternalID: r.ExternalID}, ListQuery{Limit: 1})
+	users, err := s.store.ListUsers(ctx, appID, UserFilter{ExternalID: r.ExternalID}, ListQuery{Limit: 1})
 	if err != nil || len(users) == 0 {
 		return nil, nil, err
 	}
@@ -57,7 +57,7 @@ func (s *Service) lookupUser(ctx context.Context, appID string, r UserRef) (user
 func (s *Service) emailUser(ctx context.Context, appID, email string) (keyed, holder *User, err error) {
 	q := ListQuery{Limit: MaxPageSize}
 	for {
-		users, err := s.Store.ListUsers(ctx, appID, UserFilter{Email: &email}, q)
+		users, err := s.store.ListUsers(ctx, appID, UserFilter{Email: &email}, q)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -95,7 +95,7 @@ func UserKey(u *User) string {
 // category. A nil user is someone not known yet: in no account, with no
 // connection.
 func (s *Service) UserIntegrations(ctx context.Context, appID string, user *User, category string) ([]IntegrationState, error) {
-	all, err := s.Store.ListIntegrations(ctx, appID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
+	all, err := s.store.ListIntegrations(ctx, appID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (s *Service) UserIntegration(ctx context.Context, appID string, user *User,
 	if user == nil {
 		return out, nil
 	}
-	c, err := s.Store.FindConnection(ctx, appID, user.ID, slug)
+	c, err := s.store.FindConnection(ctx, appID, user.ID, slug)
 	switch {
 	case ErrorCode(err) == CodeNotFound:
 		return out, nil
@@ -211,7 +211,7 @@ func (s *Service) RevokeUserConnection(ctx context.Context, appID string, user *
 	if st.Connection == nil || st.Connection.Status == StatusRevoked {
 		return nil, NotFound("Connection")
 	}
-	return s.revoked(ctx)(s.Store.RevokeConnection(ctx, appID, st.Connection.ID, user.ID))
+	return s.revoked(ctx)(s.store.RevokeConnection(ctx, appID, st.Connection.ID, user.ID))
 }
 
 // openTo is VisibleTo for a user that may not exist yet (nil: in no

@@ -74,8 +74,8 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrStoreUnavailable is the cause of a CodeUnavailable error whose
-// database could not be reached or stayed busy; the server counts those
-// requests as the store_error event of its metrics (docs/operations.md).
+// database could not be reached or stayed busy; the store counts each
+// such failure as MetricStoreError (docs/operations.md).
 var ErrStoreUnavailable = errors.New("the database is unavailable")
 
 // Errorf returns an *Error with a formatted, client-safe message.

@@ -31,14 +31,14 @@ func (s *Service) HumanID(ctx context.Context, appID, userID string) (string, er
 // humanIDKey reads the key, creating it once: the first node to store one
 // wins and every other node reads that one.
 func (s *Service) humanIDKey(ctx context.Context) ([]byte, error) {
-	v, ok, err := s.Store.Meta(ctx, humanIDKeyMeta)
+	v, ok, err := s.store.Meta(ctx, humanIDKeyMeta)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		var b [32]byte
 		rand.Read(b[:])
-		if v, err = s.Store.SetMetaIfAbsent(ctx, humanIDKeyMeta, base64.StdEncoding.EncodeToString(b[:])); err != nil {
+		if v, err = s.store.SetMetaIfAbsent(ctx, humanIDKeyMeta, base64.StdEncoding.EncodeToString(b[:])); err != nil {
 			return nil, err
 		}
 	}

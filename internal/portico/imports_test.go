@@ -42,7 +42,7 @@ func TestImportRule(t *testing.T) {
 			t.Errorf("internal/portico imports %s", imp)
 		}
 	}
-	adapters := []string{"internal/httpapi", "internal/web", "internal/upstream", "internal/webhook", "internal/store", "internal/openapi", "internal/compat/", "internal/mcp"}
+	adapters := []string{"internal/httpapi", "internal/web", "internal/upstream", "internal/webhook", "internal/store", "internal/openapi", "internal/compat/", "internal/mcp", "internal/apiwire"}
 	isAdapter := func(p string) bool {
 		return slices.ContainsFunc(adapters, func(a string) bool { return p == a || strings.HasSuffix(a, "/") && strings.HasPrefix(p, a) })
 	}
@@ -56,7 +56,13 @@ func TestImportRule(t *testing.T) {
 		case from == "internal/mcp":
 			return to == "internal/compat"
 		case from == "internal/httpapi":
-			return to == "internal/jsonbody" || to == "internal/compat" || to == "api"
+			return to == "internal/jsonbody" || to == "internal/compat" || to == "internal/apiwire" || to == "api"
+		case from == "internal/store":
+			// Webhook events are written with the change they report, as
+			// the API shows the object.
+			return to == "internal/apiwire"
+		case from == "internal/apiwire":
+			return to == "api"
 		}
 		return false
 	}

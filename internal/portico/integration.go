@@ -844,7 +844,7 @@ func (s *Service) PutIntegration(ctx context.Context, appID, slug string, in Int
 		}
 		switch {
 		case secret == nil || *secret == SecretMask:
-			old, err := s.Store.FindIntegration(ctx, appID, slug)
+			old, err := s.store.FindIntegration(ctx, appID, slug)
 			if err != nil && ErrorCode(err) != CodeNotFound {
 				return nil, false, err
 			}
@@ -867,7 +867,7 @@ func (s *Service) PutIntegration(ctx context.Context, appID, slug string, in Int
 			o.ClientSecret = sealed
 		}
 	}
-	created, err := s.Store.PutIntegration(ctx, integ)
+	created, err := s.store.PutIntegration(ctx, integ)
 	if err != nil {
 		return nil, false, err
 	}
@@ -877,7 +877,7 @@ func (s *Service) PutIntegration(ctx context.Context, appID, slug string, in Int
 // ListIntegrations returns a page of an app's integrations, oldest first.
 func (s *Service) ListIntegrations(ctx context.Context, appID string, r PageRequest) (Page[Integration], error) {
 	return paginate(s.Pages, "integrations\x00"+appID, r, func(i Integration) Cursor { return Cursor{i.CreatedAt, i.Slug} },
-		func(q ListQuery) ([]Integration, error) { return s.Store.ListIntegrations(ctx, appID, q) })
+		func(q ListQuery) ([]Integration, error) { return s.store.ListIntegrations(ctx, appID, q) })
 }
 
 // DeleteIntegration deletes an integration. While users still have
@@ -885,7 +885,7 @@ func (s *Service) ListIntegrations(ctx context.Context, appID string, r PageRequ
 // unless force, which deletes those connections and their credentials too.
 // Revoked connections hold no credentials and go with the integration.
 func (s *Service) DeleteIntegration(ctx context.Context, appID, slug string, force bool) error {
-	return s.Store.DeleteIntegration(ctx, appID, slug, force)
+	return s.store.DeleteIntegration(ctx, appID, slug, force)
 }
 
 // OAuth2ClientSecret opens an integration's client secret ("" when it has

@@ -30,13 +30,13 @@ func (s *Service) OpenLink(ctx context.Context, rawCode string) (*Session, error
 	if !TokenHasPrefix(rawCode, PrefixConfigCode) {
 		// Hashed and looked up all the same: a malformed code costs what an
 		// unknown one does.
-		_, err := s.Store.UseConfigCode(ctx, HashToken(rawCode))
+		_, err := s.store.UseConfigCode(ctx, HashToken(rawCode))
 		if err != nil && !errors.Is(err, ErrLinkUnknown) {
 			return nil, err
 		}
 		return nil, ErrLinkUnknown
 	}
-	code, err := s.Store.UseConfigCode(ctx, HashToken(rawCode))
+	code, err := s.store.UseConfigCode(ctx, HashToken(rawCode))
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (s *Service) OpenLink(ctx context.Context, rawCode string) (*Session, error
 // LiveSession returns a session that is neither revoked nor expired, or
 // ErrSessionEnded.
 func (s *Service) LiveSession(ctx context.Context, appID, id string) (*Session, error) {
-	sess, err := s.Store.FindSessionByID(ctx, appID, id)
+	sess, err := s.store.FindSessionByID(ctx, appID, id)
 	if ErrorCode(err) == CodeNotFound {
 		return nil, ErrSessionEnded
 	}

@@ -6,8 +6,8 @@ package portico
 // Prometheus collectors implement it (portico_events_total, see
 // docs/operations.md).
 type Metrics interface {
-	// Event counts one domain event: MetricSessionCreated or
-	// MetricSessionRevoked.
+	// Event counts one domain event: MetricSessionCreated,
+	// MetricSessionRevoked or MetricStoreError.
 	Event(name string)
 }
 
@@ -18,6 +18,9 @@ const (
 	// an explicit revoke, a revoke of all of a user's sessions, an
 	// eviction by the session limit, or a refresh token presented again.
 	MetricSessionRevoked = "session_revoked"
+	// MetricStoreError counts operations the database could not serve
+	// (ErrStoreUnavailable), counted by the store where they fail.
+	MetricStoreError = "store_error"
 )
 
 // count tells Metrics, when set, of n events.

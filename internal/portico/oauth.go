@@ -80,7 +80,7 @@ func (s *Service) BeginOAuth(ctx context.Context, sess *Session, user *User, slu
 	}
 	st := &OAuthState{Hash: hash, AppID: sess.AppID, SessionID: sess.ID, Integration: slug, Verifier: sealed,
 		Settings: set, ExpiresAt: s.now().Add(OAuthStateTTL)}
-	if err := s.Store.CreateOAuthState(ctx, st); err != nil {
+	if err := s.store.CreateOAuthState(ctx, st); err != nil {
 		return nil, "", "", err
 	}
 	return integ, raw, verifier, nil
@@ -101,7 +101,7 @@ func (s *Service) FinishOAuth(ctx context.Context, sess *Session, user *User, ra
 	if rawState == "" || len(rawState) > 128 {
 		return nil, ErrOAuthState
 	}
-	st, err := s.Store.UseOAuthState(ctx, sess.AppID, sess.ID, HashToken(rawState))
+	st, err := s.store.UseOAuthState(ctx, sess.AppID, sess.ID, HashToken(rawState))
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ func (s *Service) ActOnConnection(ctx context.Context, sess *Session, user *User
 	if !slices.Contains(st.AllowActions, action) {
 		return Errorf(CodeForbidden, "This session does not allow the action %q.", action)
 	}
-	c, err := s.Store.FindConnectionByID(ctx, sess.AppID, id)
+	c, err := s.store.FindConnectionByID(ctx, sess.AppID, id)
 	if err != nil {
 		return err
 	}
@@ -48,9 +48,9 @@ func (s *Service) ActOnConnection(ctx context.Context, sess *Session, user *User
 		return NotFound("Connection")
 	}
 	if action == ActionDelete {
-		err = s.Store.DeleteConnection(ctx, sess.AppID, id, user.ID)
+		err = s.store.DeleteConnection(ctx, sess.AppID, id, user.ID)
 	} else {
-		_, err = s.Store.RevokeConnection(ctx, sess.AppID, id, user.ID)
+		_, err = s.store.RevokeConnection(ctx, sess.AppID, id, user.ID)
 	}
 	if err == nil {
 		s.note(ctx, sess.AppID, user.ID, c.Integration, EventConnectionRevoked)

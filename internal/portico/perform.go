@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
@@ -14,16 +13,54 @@ import (
 	"unicode/utf8"
 )
 
-// Upstream sends the requests Perform builds to integrations' servers and
-// shapes their answers as results (package upstream, with its address
-// guard and bounds).
+// Upstream builds the requests Perform and verification decide, sends
+// them to integrations' servers and shapes their answers as results
+// (package upstream, with its address guard and bounds).
 type Upstream interface {
+	// Build builds the wire request of spec.
+	Build(spec *RequestSpec) *UpstreamRequest
+	// Preview is req as a dry run shows it.
+	Preview(req *UpstreamRequest) *PreparedRequest
 	// Send sends req and returns the response read in full, as a result
 	// (hop-by-hop headers left out, the body encoded by its type).
 	// Errors: CodeUpstreamUnreachable (transport failure, an address or
 	// redirect the guard refuses, a response over the size bound;
 	// details.reason says which) and CodeUpstreamTimeout.
 	Send(ctx context.Context, req *UpstreamRequest) (*PerformResult, error)
+}
+
+// RequestSpec is an upstream request as the domain decides it: the
+// resolved URL, the values of its query and body, its headers and where
+// the credential goes. Upstream.Build makes the wire request of it.
+type RequestSpec struct {
+	Method string
+	// URL is the resolved URL (ResolvePath); its query is Query.
+	URL *url.URL
+	// Query maps a parameter to a string, a []string, or a decoded JSON
+	// value: a scalar is sent as its text (ScalarText), a list as one
+	// parameter per element, anything else as compact JSON; nil is left
+	// out.
+	Query map[string]any
+	// Header is the request's own headers.
+	Header map[string]string
+	// Body is sent as JSON (a json.RawMessage as it is), under
+	// Content-Type application/json unless Header gives one; a JSON
+	// string under a non-JSON Content-Type is sent as that text. nil: no
+	// body.
+	Body any
+	// Defaults are the integration's static headers, settings filled in:
+	// set where Header sets none, except Accept, which they replace.
+	Defaults map[string]string
+	// Credential is the injected credential; nil: none.
+	Credential *Credential
+}
+
+// Credential is a credential as it is sent: Value in the header or the
+// query parameter named.
+type Credential struct {
+	Header string
+	Query  string
+	Value  string
 }
 
 // UpstreamRequest is one request to an integration's API, credential
@@ -247,18 +284,18 @@ func (s *Service) perform(ctx context.Context, app *App, in PerformRequest, act 
 	// looked up: against the base URL's stand-in when the base URL is a
 	// template over the connection's settings, then again below against
 	// the connection's own.
-	build := func(base string) (*UpstreamRequest, error) {
+	build := func(base string) (*RequestSpec, error) {
 		if in.Request != nil {
-			return buildRaw(base, in.Request)
+			return rawSpec(base, in.Request)
 		}
-		return s.buildAction(integ, base, in.Action, in.Input)
+		return s.actionSpec(integ, base, in.Action, in.Input)
 	}
-	req, err := build(standIn(integ.BaseURL))
+	spec, err := build(standIn(integ.BaseURL))
 	if err != nil {
 		return nil, err
 	}
 	if in.Request != nil {
-		act.Method, act.Path = req.Method, templatePath(in.Request.Path)
+		act.Method, act.Path = spec.Method, templatePath(in.Request.Path)
 	}
 	var user *User
 	if in.Agent != nil && in.Agent.User != nil {
@@ -293,26 +330,29 @@ func (s *Service) perform(ctx context.Context, app *App, in PerformRequest, act 
 			return nil, &Error{Code: CodeConflict, Message: "The settings of the user's connection to " + integ.Name + " no longer fit the integration (" +
 				messageOf(err) + "); the user must connect again.", Details: map[string]any{"integration": integ.Slug}}
 		}
-		if req, err = build(base); err != nil {
+		if spec, err = build(base); err != nil {
 			return nil, err
 		}
 	}
-	integ.applyHeaders(req, settings)
-	if in.DryRun {
-		return dryRun(integ, creds, req)
-	}
-	if action != nil && action.NeedsApproval(app.Settings) {
-		if err := s.approve(ctx, app, integ, action, user, in.User, req); err != nil {
-			return nil, err
-		}
-	}
-	if err := injectCredentials(integ, creds, req); err != nil {
-		return nil, err
-	}
+	spec.Defaults = integ.staticHeaders(settings)
 	if s.Upstream == nil {
 		return nil, errors.New("perform: no upstream client configured")
 	}
-	res, err := s.Upstream.Send(ctx, req)
+	if in.DryRun {
+		if spec.Credential, err = credentialOf(integ, creds, true); err != nil {
+			return nil, err
+		}
+		return &PerformResult{DryRun: s.Upstream.Preview(s.Upstream.Build(spec))}, nil
+	}
+	if action != nil && action.NeedsApproval(app.Settings) {
+		if err := s.approve(ctx, app, integ, action, user, in.User, s.Upstream.Build(spec)); err != nil {
+			return nil, err
+		}
+	}
+	if spec.Credential, err = credentialOf(integ, creds, false); err != nil {
+		return nil, err
+	}
+	res, err := s.Upstream.Send(ctx, s.Upstream.Build(spec))
 	if res != nil {
 		act.UpstreamStatus = res.Status
 	}
@@ -327,38 +367,6 @@ func templatePath(p string) string {
 		p = p[:maxRawPath]
 	}
 	return p
-}
-
-// dryRun returns req as it would be sent, with the credential injected as
-// Redacted.
-func dryRun(integ *Integration, creds Credentials, req *UpstreamRequest) (*PerformResult, error) {
-	masked := Credentials{}
-	for k := range creds {
-		masked[k] = Redacted
-	}
-	if err := injectCredentials(integ, masked, req); err != nil {
-		return nil, err
-	}
-	if integ.Auth.Type == AuthBasic {
-		req.Header["Authorization"] = []string{"Basic " + Redacted}
-	}
-	out := &PreparedRequest{Method: req.Method, URL: req.URL.String(), Headers: map[string]string{}, BodyEncoding: BodyNone,
-		Body: json.RawMessage("null")}
-	for k, v := range req.Header {
-		out.Headers[strings.ToLower(k)] = strings.Join(v, ", ")
-	}
-	switch {
-	case req.Body == nil:
-	case json.Valid(req.Body) && IsJSONType(out.Headers["content-type"]):
-		out.Body, out.BodyEncoding = append(json.RawMessage(nil), req.Body...), BodyJSON
-	case utf8.Valid(req.Body):
-		out.Body, _ = json.Marshal(string(req.Body))
-		out.BodyEncoding = BodyText
-	default:
-		out.Body, _ = json.Marshal(base64.StdEncoding.EncodeToString(req.Body))
-		out.BodyEncoding = BodyBase64
-	}
-	return &PerformResult{DryRun: out}, nil
 }
 
 func (r UserRef) check() error {
@@ -405,7 +413,7 @@ func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integr
 	if user == nil {
 		return nil, nil, needConnection(ReasonMissing)
 	}
-	conn, err := s.Store.FindConnection(ctx, app.ID, user.ID, integ.Slug)
+	conn, err := s.store.FindConnection(ctx, app.ID, user.ID, integ.Slug)
 	if ErrorCode(err) == CodeNotFound {
 		return nil, nil, needConnection(ReasonMissing)
 	}
@@ -464,7 +472,7 @@ func (s *Service) userLink(ctx context.Context, app *App, integ *Integration, us
 	}
 	if sess != nil {
 		code, link := s.newLink(app, sess, s.now())
-		if err := s.Store.CreateConfigCode(ctx, code); err != nil {
+		if err := s.store.CreateConfigCode(ctx, code); err != nil {
 			return "", ConfigLink{}, "", err
 		}
 		return sess.ID, link, sess.UserID, nil
@@ -489,7 +497,7 @@ func (s *Service) newestSessionFor(ctx context.Context, app *App, integ *Integra
 	if user == nil {
 		return nil, nil
 	}
-	return s.Store.NewestActiveSession(ctx, app.ID, user.ID, s.now(), func(sess *Session) (bool, error) {
+	return s.store.NewestActiveSession(ctx, app.ID, user.ID, s.now(), func(sess *Session) (bool, error) {
 		st, err := SessionSettingsOf(sess)
 		return st.Shows(integ), err
 	})
@@ -508,9 +516,9 @@ func connectionHint(name, reason string, ttl time.Duration) string {
 	return what + " Tell the user to open the URL in 'configuration_url' to " + to + ", then try again. Always show the whole URL. It expires in " + HumanDuration(ttl) + "."
 }
 
-// buildAction builds the request of a declared action from its input: the
+// actionSpec is the request of a declared action from its input: the
 // path placeholders, then the query (GET, DELETE) or a JSON body.
-func (s *Service) buildAction(integ *Integration, base, name string, input json.RawMessage) (*UpstreamRequest, error) {
+func (s *Service) actionSpec(integ *Integration, base, name string, input json.RawMessage) (*RequestSpec, error) {
 	i := slices.IndexFunc(integ.Actions, func(a Action) bool { return a.Name == name })
 	if i < 0 {
 		return nil, unknownAction(integ, name)
@@ -533,7 +541,7 @@ func (s *Service) buildAction(integ *Integration, base, name string, input json.
 		k := m[1 : len(m)-1]
 		v, ok := rest[k]
 		delete(rest, k)
-		text, scalar := scalarText(v)
+		text, scalar := ScalarText(v)
 		switch {
 		case !ok:
 			bad = Invalidf("input."+k, "input.%s is required: it is part of the path.", k)
@@ -551,43 +559,35 @@ func (s *Service) buildAction(integ *Integration, base, name string, input json.
 	if err != nil {
 		return nil, withField(err, "action")
 	}
-	req := &UpstreamRequest{Method: a.Method, URL: u, Header: map[string][]string{"Accept": {"application/json"}}}
-	if a.mapped() {
-		placeInput(&a, rest, req)
-		return req, nil
+	spec := &RequestSpec{Method: a.Method, URL: u, Header: map[string]string{"Accept": "application/json"}}
+	switch {
+	case a.mapped():
+		placeInput(&a, rest, spec)
+	case a.Method == "GET" || a.Method == "DELETE":
+		spec.Query = rest
+	default:
+		spec.Body = rest
 	}
-	if a.Method == "GET" || a.Method == "DELETE" {
-		q := url.Values{}
-		for k, v := range rest {
-			addQuery(q, k, v)
-		}
-		u.RawQuery = q.Encode()
-		return req, nil
-	}
-	req.Body, _ = json.Marshal(rest)
-	req.Header["Content-Type"] = []string{"application/json"}
-	return req, nil
+	return spec, nil
 }
 
 // placeInput puts the input of a mapped action (Action.Query, Body,
 // BodyInput) in the query and the body; properties none of them name are
 // not sent.
-func placeInput(a *Action, args map[string]any, req *UpstreamRequest) {
-	q := url.Values{}
+func placeInput(a *Action, args map[string]any, spec *RequestSpec) {
+	spec.Query = map[string]any{}
 	for k, name := range a.Query {
 		if v, ok := args[k]; ok {
-			addQuery(q, name, v)
+			spec.Query[name] = v
 		}
 	}
-	req.URL.RawQuery = q.Encode()
-	var body any
 	switch {
 	case a.BodyInput != "":
-		v, ok := args[a.BodyInput]
-		if !ok {
-			return
+		if v, ok := args[a.BodyInput]; ok && v == nil {
+			spec.Body = json.RawMessage("null")
+		} else if ok {
+			spec.Body = v
 		}
-		body = v
 	case a.Body != nil:
 		obj := map[string]any{}
 		for k, name := range a.Body {
@@ -595,16 +595,12 @@ func placeInput(a *Action, args map[string]any, req *UpstreamRequest) {
 				obj[name] = v
 			}
 		}
-		body = obj
-	default:
-		return
+		spec.Body = obj
 	}
-	req.Body, _ = json.Marshal(body)
-	req.Header["Content-Type"] = []string{"application/json"}
 }
 
-// scalarText is the text of a string, number or boolean.
-func scalarText(v any) (string, bool) {
+// ScalarText is the text of a string, number or boolean.
+func ScalarText(v any) (string, bool) {
 	switch v := v.(type) {
 	case string:
 		return v, true
@@ -619,28 +615,8 @@ func scalarText(v any) (string, bool) {
 	return "", false
 }
 
-func addQuery(q url.Values, k string, v any) {
-	switch v := v.(type) {
-	case nil:
-	case []any:
-		for _, x := range v {
-			if s, ok := scalarText(x); ok {
-				q.Add(k, s)
-			} else if x != nil {
-				q.Add(k, compactJSON(x))
-			}
-		}
-	default:
-		if s, ok := scalarText(v); ok {
-			q.Add(k, s)
-		} else {
-			q.Add(k, compactJSON(v))
-		}
-	}
-}
-
-// buildRaw checks a raw request and builds it against the base URL.
-func buildRaw(base string, r *RawRequest) (*UpstreamRequest, error) {
+// rawSpec checks a raw request and resolves it against the base URL.
+func rawSpec(base string, r *RawRequest) (*RequestSpec, error) {
 	method := strings.ToUpper(r.Method)
 	if !slices.Contains(rawMethods, method) {
 		return nil, Invalidf("request.method", "request.method must be one of %s.", strings.Join(rawMethods, ", "))
@@ -652,7 +628,7 @@ func buildRaw(base string, r *RawRequest) (*UpstreamRequest, error) {
 	if len(r.Query) > maxRawQuery {
 		return nil, Invalidf("request.query", "At most %d query parameters.", maxRawQuery)
 	}
-	q := url.Values{}
+	spec := &RequestSpec{Method: method, URL: u, Query: map[string]any{}, Header: r.Headers}
 	for k, vs := range r.Query {
 		if k == "" || len(k) > 256 || !utf8.ValidString(k) || hasControl(k) {
 			return nil, Invalidf("request.query", "A query parameter name is 1 to 256 bytes of text.")
@@ -661,14 +637,12 @@ func buildRaw(base string, r *RawRequest) (*UpstreamRequest, error) {
 			if !utf8.ValidString(v) {
 				return nil, Invalidf("request.query."+k, "request.query.%s must be valid UTF-8.", k)
 			}
-			q.Add(k, v)
 		}
+		spec.Query[k] = vs
 	}
-	u.RawQuery = q.Encode()
 	if len(r.Headers) > maxRawHeaders {
 		return nil, Invalidf("request.headers", "At most %d headers.", maxRawHeaders)
 	}
-	req := &UpstreamRequest{Method: method, URL: u, Header: map[string][]string{}}
 	for k, v := range r.Headers {
 		field := "request.headers." + k
 		lk := strings.ToLower(k)
@@ -680,46 +654,42 @@ func buildRaw(base string, r *RawRequest) (*UpstreamRequest, error) {
 		case len(v) > maxHeaderValueLen || !utf8.ValidString(v) || hasControl(v):
 			return nil, Invalidf(field, "A header value is at most %d bytes of text without control characters.", maxHeaderValueLen)
 		}
-		req.Header[textproto.CanonicalMIMEHeaderKey(k)] = []string{v}
 	}
-	body := r.Body
-	if len(body) == 0 || string(body) == "null" {
-		return req, nil
+	if len(r.Body) == 0 || string(r.Body) == "null" {
+		return spec, nil
 	}
 	if method == "GET" || method == "HEAD" {
 		return nil, Invalidf("request.body", "A %s request takes no body.", method)
 	}
-	ct := ""
-	if v := req.Header["Content-Type"]; len(v) > 0 {
-		ct = v[0]
-	}
-	var text string
-	if ct != "" && !IsJSONType(ct) && json.Unmarshal(body, &text) == nil {
-		req.Body = []byte(text)
-		return req, nil
-	}
-	if ct == "" {
-		req.Header["Content-Type"] = []string{"application/json"}
-	}
-	req.Body = append([]byte(nil), body...)
-	return req, nil
+	spec.Body = r.Body
+	return spec, nil
 }
 
-// injectCredentials places the credential where the integration says:
-// inject's header or query parameter with {field} filled, or the
-// Authorization: Basic header.
-func injectCredentials(integ *Integration, creds Credentials, req *UpstreamRequest) error {
+// credentialOf is the credential as integ injects it: inject's header or
+// query parameter with {field} filled, or the Authorization: Basic header;
+// nil when integ takes none. redacted puts Redacted in place of every
+// value, as a dry run shows it.
+func credentialOf(integ *Integration, creds Credentials, redacted bool) (*Credential, error) {
 	switch integ.Auth.Type {
 	case AuthNone:
-		return nil
+		return nil, nil
 	case AuthBasic:
+		if redacted {
+			return &Credential{Header: "Authorization", Value: "Basic " + Redacted}, nil
+		}
 		pair := creds["username"] + ":" + creds["password"]
-		req.Header["Authorization"] = []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(pair))}
-		return nil
+		return &Credential{Header: "Authorization", Value: "Basic " + base64.StdEncoding.EncodeToString([]byte(pair))}, nil
 	}
 	in := integ.Auth.Inject
 	if in == nil {
-		return errors.New("perform: integration " + integ.Slug + " has no inject rule")
+		return nil, errors.New("perform: integration " + integ.Slug + " has no inject rule")
+	}
+	if redacted {
+		masked := Credentials{}
+		for k := range creds {
+			masked[k] = Redacted
+		}
+		creds = masked
 	}
 	value := placeholderRe.ReplaceAllStringFunc(in.Format, func(m string) string {
 		k := m[1 : len(m)-1]
@@ -728,14 +698,7 @@ func injectCredentials(integ *Integration, creds Credentials, req *UpstreamReque
 		}
 		return creds[k]
 	})
-	if in.Header != "" {
-		req.Header[textproto.CanonicalMIMEHeaderKey(in.Header)] = []string{value}
-		return nil
-	}
-	q := req.URL.Query()
-	q.Set(in.Query, value)
-	req.URL.RawQuery = q.Encode()
-	return nil
+	return &Credential{Header: in.Header, Query: in.Query, Value: value}, nil
 }
 
 // mediaType is the lower-cased media type of a Content-Type value.

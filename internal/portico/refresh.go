@@ -169,7 +169,7 @@ func (s *Service) refresh(ctx context.Context, integ *Integration, c *Connection
 			// Fresh enough; or still valid, and nothing can renew it.
 			return creds, false, nil
 		}
-		claimed, st, err := s.Store.ClaimRefresh(ctx, c.AppID, c.ID, c.Credentials, owner, RefreshLease)
+		claimed, st, err := s.store.ClaimRefresh(ctx, c.AppID, c.ID, c.Credentials, owner, RefreshLease)
 		if err != nil {
 			return nil, false, fmt.Errorf("claim refresh of connection %s: %w", c.ID, err)
 		}
@@ -207,7 +207,7 @@ func (s *Service) refresh(ctx context.Context, integ *Integration, c *Connection
 // the lease does not spin.
 func (s *Service) awaitRefresh(ctx context.Context, c *Connection, st *RefreshState) (cur *Connection, failed bool, err error) {
 	if st == nil {
-		cur, err := s.Store.FindConnectionByID(ctx, c.AppID, c.ID)
+		cur, err := s.store.FindConnectionByID(ctx, c.AppID, c.ID)
 		return cur, false, err
 	}
 	delay := 10 * time.Millisecond
@@ -220,7 +220,7 @@ func (s *Service) awaitRefresh(ctx context.Context, c *Connection, st *RefreshSt
 		case <-t.C:
 		}
 		delay = min(2*delay, 200*time.Millisecond)
-		cur, now, err := s.Store.FindRefreshState(ctx, c.AppID, c.ID)
+		cur, now, err := s.store.FindRefreshState(ctx, c.AppID, c.ID)
 		switch {
 		case err != nil:
 			return nil, false, err
@@ -280,7 +280,7 @@ func (s *Service) refreshClaimed(ctx context.Context, integ *Integration, c *Con
 	seal := func(id string) (string, error) { return s.Sealer.Seal(plain, ConnectionAAD(c.AppID, c.UserID, id)) }
 	sealed := c.Credentials
 	for range 3 {
-		ok, err := s.Store.CompleteRefresh(wctx, nc, sealed, owner, seal)
+		ok, err := s.store.CompleteRefresh(wctx, nc, sealed, owner, seal)
 		if err != nil {
 			return nil, nil, fmt.Errorf("store refreshed tokens of connection %s: %w", c.ID, err)
 		}
@@ -294,7 +294,7 @@ func (s *Service) refreshClaimed(ctx context.Context, integ *Integration, c *Con
 		// same values: store the new tokens over it all the same, or the
 		// refresh token the provider rotated away would be kept. Anything
 		// else (a new connect, a revoke) wins over this refresh.
-		cur, err := s.Store.FindConnectionByID(wctx, c.AppID, c.ID)
+		cur, err := s.store.FindConnectionByID(wctx, c.AppID, c.ID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -322,14 +322,14 @@ func (s *Service) failRefresh(ctx context.Context, c *Connection, creds Credenti
 			f.Reason = RefreshNoRefreshToken
 		}
 	}
-	ok, err := s.Store.FailRefresh(ctx, c.AppID, c.ID, c.Credentials, owner, f)
+	ok, err := s.store.FailRefresh(ctx, c.AppID, c.ID, c.Credentials, owner, f)
 	if err != nil {
 		return nil, nil, fmt.Errorf("record failed refresh of connection %s: %w", c.ID, err)
 	}
 	if !ok {
 		// Replaced meanwhile: the new row is what counts.
 		s.releaseRefresh(ctx, c, owner)
-		cur, err := s.Store.FindConnectionByID(ctx, c.AppID, c.ID)
+		cur, err := s.store.FindConnectionByID(ctx, c.AppID, c.ID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -354,7 +354,7 @@ func (s *Service) failRefresh(ctx context.Context, c *Connection, creds Credenti
 // releaseRefresh ends owner's lease on c. A failure is logged and
 // otherwise harmless: the lease lapses on its own (RefreshLease).
 func (s *Service) releaseRefresh(ctx context.Context, c *Connection, owner string) {
-	if err := s.Store.ReleaseRefresh(ctx, c.AppID, c.ID, owner); err != nil && s.Log != nil {
+	if err := s.store.ReleaseRefresh(ctx, c.AppID, c.ID, owner); err != nil && s.Log != nil {
 		s.Log.Warn("oauth_refresh_release_failed", slog.String("app_id", c.AppID), slog.String("connection_id", c.ID),
 			slog.String("integration", c.Integration), slog.String("error", err.Error()))
 	}
@@ -403,7 +403,7 @@ func (s *Service) RefreshDue(ctx context.Context, window time.Duration, batch in
 	integs := map[string]*Integration{}
 	var after *Connection
 	for {
-		cs, err := s.Store.ListRefreshDue(ctx, now.Add(window), now, after, batch)
+		cs, err := s.store.ListRefreshDue(ctx, now.Add(window), now, after, batch)
 		if err != nil {
 			return st, err
 		}
@@ -416,7 +416,7 @@ func (s *Service) RefreshDue(ctx context.Context, window time.Duration, batch in
 			key := c.AppID + "\x00" + c.Integration
 			integ, ok := integs[key]
 			if !ok {
-				if integ, err = s.Store.FindIntegration(ctx, c.AppID, c.Integration); err != nil && ErrorCode(err) != CodeNotFound {
+				if integ, err = s.store.FindIntegration(ctx, c.AppID, c.Integration); err != nil && ErrorCode(err) != CodeNotFound {
 					return st, err
 				}
 				integs[key] = integ

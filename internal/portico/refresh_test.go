@@ -105,18 +105,19 @@ type refreshWorld struct {
 	ring     *secret.Keyring
 	provider *tokenProvider
 	svc      *portico.Service
+	db       portico.Store
 	app      *portico.App
 	integ    *portico.Integration
 }
 
 func newService(db portico.Store, ring *secret.Keyring, clock *storetest.Clock) *portico.Service {
-	return &portico.Service{Store: db, Sealer: ring, Now: clock.Now, AllowPrivateUpstreams: true,
-		Refresher: &upstream.OAuth2{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return portico.NewService(db, &portico.Service{Sealer: ring, Now: clock.Now, AllowPrivateUpstreams: true,
+		Refresher: &upstream.OAuth2{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 func newRefreshWorld(t *testing.T, db portico.Store, clock *storetest.Clock, ring *secret.Keyring, p *tokenProvider) *refreshWorld {
 	t.Helper()
-	w := &refreshWorld{t: t, ctx: context.Background(), clock: clock, ring: ring, provider: p, svc: newService(db, ring, clock)}
+	w := &refreshWorld{t: t, ctx: context.Background(), clock: clock, ring: ring, provider: p, svc: newService(db, ring, clock), db: db}
 	app, _, err := w.svc.CreateApp(w.ctx, "Acme")
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +184,7 @@ func (w *refreshWorld) fresh(svc *portico.Service, id string) (portico.Credentia
 // events returns the types of the app's events about connection id.
 func (w *refreshWorld) events(id string) []string {
 	w.t.Helper()
-	es, err := w.svc.Store.ListEvents(w.ctx, w.app.ID, 1000)
+	es, err := w.db.ListEvents(w.ctx, w.app.ID, 1000)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -458,7 +459,7 @@ func TestFreshCredentials_Failures(t *testing.T) {
 
 			t.Run("CrashedHolderLeaseLapses", func(t *testing.T) {
 				c := w.connect(tokens("at-old", "rt-old"), 10*time.Second)
-				ok, _, err := w.svc.Store.ClaimRefresh(w.ctx, c.AppID, c.ID, c.Credentials, "crashed-node", portico.RefreshLease)
+				ok, _, err := w.db.ClaimRefresh(w.ctx, c.AppID, c.ID, c.Credentials, "crashed-node", portico.RefreshLease)
 				if err != nil || !ok {
 					t.Fatalf("claim: %v %v", ok, err)
 				}

@@ -87,7 +87,7 @@ func (s *Service) Reseal(ctx context.Context, kind SealedKind, primaryID string,
 	st := ResealStats{Kind: kind}
 	var after *SealedValue
 	for {
-		vals, err := s.Store.ListSealed(ctx, kind, primaryID, after, batch)
+		vals, err := s.store.ListSealed(ctx, kind, primaryID, after, batch)
 		if err != nil {
 			return st, err
 		}
@@ -112,7 +112,7 @@ func (s *Service) Reseal(ctx context.Context, kind SealedKind, primaryID string,
 			}
 			swaps = append(swaps, SealedSwap{SealedValue: v, New: sealed})
 		}
-		n, err := s.Store.ReplaceSealed(ctx, swaps)
+		n, err := s.store.ReplaceSealed(ctx, swaps)
 		if err != nil {
 			return st, err
 		}

@@ -10,10 +10,10 @@ import (
 )
 
 // Service orchestrates the store, the sealer and the clock. Adapters (the
-// native API, the compatible surfaces, the CLI) call it; it holds no
-// per-request state.
+// native API, the compatible surfaces, the CLI) call it, never the store
+// behind it; it holds no per-request state. Build it with NewService.
 type Service struct {
-	Store  Store
+	store  Store
 	Sealer Sealer
 	Pages  *PageCodec
 	Now    Clock
@@ -55,6 +55,13 @@ type Service struct {
 	limiter userLimiter
 }
 
+// NewService returns s, its fields as the caller set them, over st: the
+// one way to give a service its store, which only the service calls.
+func NewService(st Store, s *Service) *Service {
+	s.store = st
+	return s
+}
+
 func (s *Service) now() time.Time { return s.Now().UTC() }
 
 // CreateApp creates an app with default settings and its first API key; the
@@ -66,7 +73,7 @@ func (s *Service) CreateApp(ctx context.Context, name string) (*App, string, err
 	}
 	app := &App{ID: NewID(PrefixApp), Name: name, Settings: DefaultAppSettings()}
 	key, raw := newAPIKey(app.ID)
-	if err := s.Store.CreateApp(ctx, app, key); err != nil {
+	if err := s.store.CreateApp(ctx, app, key); err != nil {
 		return nil, "", err
 	}
 	return app, raw, nil
@@ -86,7 +93,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, appID string, permissions []
 	}
 	key, raw := newAPIKey(appID)
 	key.Permissions = perms
-	if err := s.Store.CreateAPIKey(ctx, key); err != nil {
+	if err := s.store.CreateAPIKey(ctx, key); err != nil {
 		return nil, "", err
 	}
 	return key, raw, nil
@@ -99,7 +106,7 @@ var errInvalidAPIKey = &Error{Code: CodeInvalidAPIKey, Message: "The API key is 
 // finds no active key, with CodeInvalidAPIKey.
 func (s *Service) AuthenticateAPIKey(ctx context.Context, raw string) (*App, *APIKey, error) {
 	hash := HashToken(raw)
-	key, app, err := s.Store.FindActiveAPIKeyByHash(ctx, hash)
+	key, app, err := s.store.FindActiveAPIKeyByHash(ctx, hash)
 	if err != nil {
 		if ErrorCode(err) == CodeNotFound {
 			return nil, nil, errInvalidAPIKey
@@ -191,7 +198,7 @@ func (p *SettingsPatch) apply(s *AppSettings) {
 // UpdateApp applies p. When it sets a new webhook URL, a new signing secret
 // is generated, stored sealed and returned (only here).
 func (s *Service) UpdateApp(ctx context.Context, appID string, p AppPatch) (*App, string, error) {
-	app, err := s.Store.FindAppByID(ctx, appID)
+	app, err := s.store.FindAppByID(ctx, appID)
 	if err != nil {
 		return nil, "", err
 	}
@@ -221,7 +228,7 @@ func (s *Service) UpdateApp(ctx context.Context, appID string, p AppPatch) (*App
 			app.WebhookSecret, webhookSecret = sealed, raw
 		}
 	}
-	if err := s.Store.UpdateApp(ctx, app); err != nil {
+	if err := s.store.UpdateApp(ctx, app); err != nil {
 		return nil, "", err
 	}
 	return app, webhookSecret, nil
@@ -235,7 +242,7 @@ func (s *Service) FindOrCreateUser(ctx context.Context, appID string, in UserInp
 	if err := in.Normalize(""); err != nil {
 		return nil, false, err
 	}
-	return s.Store.FindOrCreateUser(ctx, appID, NewID(PrefixUser), in)
+	return s.store.FindOrCreateUser(ctx, appID, NewID(PrefixUser), in)
 }
 
 // ListUsers returns a page of users matching f.
@@ -246,7 +253,7 @@ func (s *Service) ListUsers(ctx context.Context, appID string, f UserFilter, r P
 	}
 	scope := "users\x00" + appID + "\x00" + deref(f.ExternalID) + "\x00" + deref(f.Email) + "\x00" + deref(f.AccountID)
 	return paginate(s.Pages, scope, r, func(u User) Cursor { return Cursor{u.CreatedAt, u.ID} },
-		func(q ListQuery) ([]User, error) { return s.Store.ListUsers(ctx, appID, f, q) })
+		func(q ListQuery) ([]User, error) { return s.store.ListUsers(ctx, appID, f, q) })
 }
 
 // UpdateUser validates and applies u.
@@ -254,7 +261,7 @@ func (s *Service) UpdateUser(ctx context.Context, appID, id string, u UserUpdate
 	if err := u.Normalize(); err != nil {
 		return nil, err
 	}
-	return s.Store.UpdateUser(ctx, appID, id, u)
+	return s.store.UpdateUser(ctx, appID, id, u)
 }
 
 // CreateAccount validates and creates an account; an empty id is generated.
@@ -268,7 +275,7 @@ func (s *Service) CreateAccount(ctx context.Context, appID, id, name string) (*A
 		return nil, err
 	}
 	a := &Account{AppID: appID, ID: id, Name: name}
-	if err := s.Store.CreateAccount(ctx, a); err != nil {
+	if err := s.store.CreateAccount(ctx, a); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -279,13 +286,13 @@ func (s *Service) UpdateAccount(ctx context.Context, appID, id, name string) (*A
 	if err := CheckAccountName(name); err != nil {
 		return nil, err
 	}
-	return s.Store.UpdateAccount(ctx, appID, id, name)
+	return s.store.UpdateAccount(ctx, appID, id, name)
 }
 
 // ListAccounts returns a page of accounts.
 func (s *Service) ListAccounts(ctx context.Context, appID string, r PageRequest) (Page[Account], error) {
 	return paginate(s.Pages, "accounts\x00"+appID, r, func(a Account) Cursor { return Cursor{a.CreatedAt, a.ID} },
-		func(q ListQuery) ([]Account, error) { return s.Store.ListAccounts(ctx, appID, q) })
+		func(q ListQuery) ([]Account, error) { return s.store.ListAccounts(ctx, appID, q) })
 }
 
 func deref(s *string) string {

@@ -262,7 +262,7 @@ func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) 
 	}
 	code, link := s.newLink(app, sess, now)
 	ns.Code = code
-	user, evicted, err := s.Store.CreateSession(ctx, ns)
+	user, evicted, err := s.store.CreateSession(ctx, ns)
 	if err != nil {
 		if e := AsError(err); e.Code == CodeConflict && e.Field == "email" {
 			return nil, withField(e, "user.email")
@@ -343,7 +343,7 @@ func (s *Service) NewConfigLink(ctx context.Context, app *App, sessionID string)
 		return nil, ConfigLink{}, err
 	}
 	code, link := s.newLink(app, sess, s.now())
-	if err := s.Store.CreateConfigCode(ctx, code); err != nil {
+	if err := s.store.CreateConfigCode(ctx, code); err != nil {
 		return nil, ConfigLink{}, err
 	}
 	return sess, link, nil
@@ -351,7 +351,7 @@ func (s *Service) NewConfigLink(ctx context.Context, app *App, sessionID string)
 
 // activeSession finds a session that can still be acted on.
 func (s *Service) activeSession(ctx context.Context, appID, id string) (*Session, error) {
-	sess, err := s.Store.FindSessionByID(ctx, appID, id)
+	sess, err := s.store.FindSessionByID(ctx, appID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +367,7 @@ func (s *Service) activeSession(ctx context.Context, appID, id string) (*Session
 // FindSession returns a session that has not been revoked (expired ones are
 // shown until purged).
 func (s *Service) FindSession(ctx context.Context, appID, id string) (*Session, error) {
-	sess, err := s.Store.FindSessionByID(ctx, appID, id)
+	sess, err := s.store.FindSessionByID(ctx, appID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +382,7 @@ func (s *Service) ListSessions(ctx context.Context, appID string, f SessionFilte
 	scope := "sessions\x00" + appID + "\x00" + deref(f.UserID) + "\x00" + deref(f.ExternalUserID)
 	now := s.now()
 	return paginate(s.Pages, scope, r, func(x Session) Cursor { return Cursor{x.CreatedAt, x.ID} },
-		func(q ListQuery) ([]Session, error) { return s.Store.ListActiveSessions(ctx, appID, f, now, q) })
+		func(q ListQuery) ([]Session, error) { return s.store.ListActiveSessions(ctx, appID, f, now, q) })
 }
 
 // ExtendSession sets expires_at to now + ttl, within the app's maximum
@@ -393,7 +393,7 @@ func (s *Service) ExtendSession(ctx context.Context, app *App, id string, ttl in
 	if ttl <= 0 {
 		return nil, Invalidf("ttl_seconds", "ttl_seconds must be a positive number of seconds.")
 	}
-	return s.Store.ExtendSession(ctx, app.ID, id, s.now().Add(Seconds(int64(ttl))), app.Settings.MaxSessionTTLSeconds)
+	return s.store.ExtendSession(ctx, app.ID, id, s.now().Add(Seconds(int64(ttl))), app.Settings.MaxSessionTTLSeconds)
 }
 
 // ExtendBeyondMax is the refusal of an extension that would take a session
@@ -409,7 +409,7 @@ func ExtendBeyondMax(maxTTLSeconds int, createdAt, now time.Time) *Error {
 // RevokeSession ends a session at once (CodeNotFound if unknown or already
 // revoked).
 func (s *Service) RevokeSession(ctx context.Context, appID, id string) error {
-	if err := s.Store.RevokeSession(ctx, appID, id); err != nil {
+	if err := s.store.RevokeSession(ctx, appID, id); err != nil {
 		return err
 	}
 	s.note(ctx, appID, "", "", EventSessionRevoked)
@@ -420,7 +420,7 @@ func (s *Service) RevokeSession(ctx context.Context, appID, id string) error {
 // RevokeUserSessions ends every session of a user and says how many were
 // active.
 func (s *Service) RevokeUserSessions(ctx context.Context, appID, userID string) (int, error) {
-	n, err := s.Store.RevokeUserSessions(ctx, appID, userID)
+	n, err := s.store.RevokeUserSessions(ctx, appID, userID)
 	for range n {
 		s.note(ctx, appID, userID, "", EventSessionRevoked)
 	}
@@ -434,7 +434,7 @@ var errInvalidToken = &Error{Code: CodeInvalidToken, Message: "The session token
 // the hot path of /v1/me, one indexed lookup and no write.
 func (s *Service) ValidateToken(ctx context.Context, raw string) (*Session, *User, error) {
 	hash := HashToken(raw)
-	sess, user, err := s.Store.FindSessionByTokenHash(ctx, hash)
+	sess, user, err := s.store.FindSessionByTokenHash(ctx, hash)
 	if err != nil {
 		if ErrorCode(err) == CodeNotFound {
 			return nil, nil, errInvalidToken
@@ -463,7 +463,7 @@ func (s *Service) RefreshSession(ctx context.Context, app *App, refreshToken str
 	}
 	token, tokenHash := NewToken(PrefixSessionToken)
 	refresh, refreshHash := NewToken(PrefixRefreshToken)
-	sess, reused, revoked, err := s.Store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash)
+	sess, reused, revoked, err := s.store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash)
 	if revoked {
 		s.note(ctx, app.ID, "", "", EventSessionRevoked)
 		s.count(MetricSessionRevoked, 1)
@@ -481,5 +481,5 @@ func (s *Service) RefreshSession(ctx context.Context, app *App, refreshToken str
 // PurgeSessions deletes up to batch sessions that ended before now - grace
 // and reports how many it deleted.
 func (s *Service) PurgeSessions(ctx context.Context, grace time.Duration, batch int) (int, error) {
-	return s.Store.PurgeSessions(ctx, s.now().Add(-grace), batch)
+	return s.store.PurgeSessions(ctx, s.now().Add(-grace), batch)
 }

@@ -67,7 +67,7 @@ func (s *Service) checkToolCollisions(ctx context.Context, in *Integration) erro
 	if len(in.Actions) == 0 {
 		return nil
 	}
-	all, err := s.Store.ListIntegrations(ctx, in.AppID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
+	all, err := s.store.ListIntegrations(ctx, in.AppID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
 	if err != nil {
 		return err
 	}
@@ -97,13 +97,13 @@ func (s *Service) checkToolCollisions(ctx context.Context, in *Integration) erro
 func (s *Service) Tools(ctx context.Context, appID, userID string) ([]Tool, error) {
 	var user *User
 	if userID != "" {
-		u, err := s.Store.FindUserByID(ctx, appID, userID)
+		u, err := s.store.FindUserByID(ctx, appID, userID)
 		if err != nil {
 			return nil, err
 		}
 		user = u
 	}
-	all, err := s.Store.ListIntegrations(ctx, appID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
+	all, err := s.store.ListIntegrations(ctx, appID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (s *Service) FindTool(ctx context.Context, appID, name string) (*Integratio
 			if tries++; tries > maxTries {
 				return s.findToolByListing(ctx, appID, match)
 			}
-			in, err := s.Store.FindIntegration(ctx, appID, slug)
+			in, err := s.store.FindIntegration(ctx, appID, slug)
 			if ErrorCode(err) == CodeNotFound {
 				continue
 			}
@@ -188,7 +188,7 @@ func (s *Service) FindTool(ctx context.Context, appID, name string) (*Integratio
 }
 
 func (s *Service) findToolByListing(ctx context.Context, appID string, match func(*Integration) (*Integration, *Action, bool)) (*Integration, *Action, error) {
-	all, err := s.Store.ListIntegrations(ctx, appID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
+	all, err := s.store.ListIntegrations(ctx, appID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -70,7 +70,7 @@ func (s *Service) reusableSession(ctx context.Context, app *App, externalID stri
 		return nil, err
 	}
 	minEnd := now.Add(Seconds(int64(app.Settings.ConfigurationURLTTLSeconds)))
-	return s.Store.NewestActiveSession(ctx, app.ID, user.ID, now, func(sess *Session) (bool, error) {
+	return s.store.NewestActiveSession(ctx, app.ID, user.ID, now, func(sess *Session) (bool, error) {
 		st, err := SessionSettingsOf(sess)
 		// A session narrowed to some integrations, or made for a
 		// sandbox or an isolated page, was made for another purpose:
@@ -120,7 +120,7 @@ func (s *Service) Connectable(ctx context.Context, appID string, user *User, int
 	if user == nil {
 		return false, nil
 	}
-	conn, err := s.Store.FindConnection(ctx, appID, user.ID, integ.Slug)
+	conn, err := s.store.FindConnection(ctx, appID, user.ID, integ.Slug)
 	switch {
 	case ErrorCode(err) == CodeNotFound:
 		return false, nil

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -48,14 +47,15 @@ func (s *Service) verifyCredential(ctx context.Context, integ *Integration, cred
 	if err != nil {
 		return verification{}, withField(err, "settings")
 	}
-	req := &UpstreamRequest{Method: v.Method, URL: u, Header: map[string][]string{"Accept": {"application/json"}}}
-	integ.applyHeaders(req, settings)
-	if err := injectCredentials(integ, creds, req); err != nil {
+	cred, err := credentialOf(integ, creds, false)
+	if err != nil {
 		return verification{}, err
 	}
+	spec := &RequestSpec{Method: v.Method, URL: u, Header: map[string]string{"Accept": "application/json"},
+		Defaults: integ.staticHeaders(settings), Credential: cred}
 	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
-	res, err := s.Upstream.Send(ctx, req)
+	res, err := s.Upstream.Send(ctx, s.Upstream.Build(spec))
 	if err != nil {
 		if c := ErrorCode(err); c == CodeUpstreamUnreachable || c == CodeUpstreamTimeout || errors.Is(err, context.DeadlineExceeded) {
 			return verification{Warning: integ.Name + " could not be reached to check the credential; it was stored without being checked."}, nil
@@ -78,19 +78,17 @@ func (s *Service) verifyCredential(ctx context.Context, integ *Integration, cred
 	return verification{Warning: integ.Name + " answered " + strconv.Itoa(res.Status) + " to the check of the credential; it was stored without being checked."}, nil
 }
 
-// applyHeaders sets the integration's static headers, settings filled in,
-// where the request does not set them itself (a raw request may ask for
-// another API version); a header whose setting is empty is left out.
-func (in *Integration) applyHeaders(req *UpstreamRequest, settings map[string]string) {
+// staticHeaders are the integration's static headers, settings filled in
+// (RequestSpec.Defaults: a raw request may ask for another API version);
+// a header whose setting is empty is left out.
+func (in *Integration) staticHeaders(settings map[string]string) map[string]string {
+	out := make(map[string]string, len(in.Headers))
 	for k, tmpl := range in.Headers {
-		ck := textproto.CanonicalMIMEHeaderKey(k)
-		if _, set := req.Header[ck]; set && ck != "Accept" {
-			continue
-		}
 		if v, ok := expandText(tmpl, settings); ok {
-			req.Header[ck] = []string{v}
+			out[k] = v
 		}
 	}
+	return out
 }
 
 // accountLabel is the text the pointer names in a JSON answer: a string,
@@ -109,7 +107,7 @@ func accountLabel(res *PerformResult, pointer string) *string {
 	if !ok {
 		return nil
 	}
-	text, scalar := scalarText(v)
+	text, scalar := ScalarText(v)
 	if _, isBool := v.(bool); !scalar || isBool {
 		return nil
 	}

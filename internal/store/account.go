@@ -42,7 +42,7 @@ func (db *DB) FindAccountByID(ctx context.Context, appID, id string) (*portico.A
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, portico.NotFound("Account")
 	}
-	return a, classify(err)
+	return a, db.classify(err)
 }
 
 // ListAccounts implements portico.Store.
@@ -54,7 +54,7 @@ func (db *DB) ListAccounts(ctx context.Context, appID string, q portico.ListQuer
 	}
 	rows, err := db.query(ctx, (query + ` ORDER BY created_at, id LIMIT ?`), append(args, q.Limit)...)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	var out []portico.Account
@@ -65,7 +65,7 @@ func (db *DB) ListAccounts(ctx context.Context, appID string, q portico.ListQuer
 		}
 		out = append(out, *a)
 	}
-	return out, classify(rows.Err())
+	return out, db.classify(rows.Err())
 }
 
 // UpdateAccount implements portico.Store.

@@ -220,7 +220,7 @@ func (db *DB) ListActivity(ctx context.Context, appID string, f portico.Activity
 	rows, err := db.query(ctx, `SELECT `+activityColumns+` FROM activity WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, q.Limit)...)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	out := []portico.Activity{}
@@ -234,7 +234,7 @@ func (db *DB) ListActivity(ctx context.Context, appID string, f portico.Activity
 		a.Duration, a.CreatedAt = time.Duration(durUS)*time.Microsecond, fromUS(created)
 		out = append(out, a)
 	}
-	return out, classify(rows.Err())
+	return out, db.classify(rows.Err())
 }
 
 // PurgeActivity implements portico.Store: app by app, the rows older than
@@ -242,7 +242,7 @@ func (db *DB) ListActivity(ctx context.Context, appID string, f portico.Activity
 func (db *DB) PurgeActivity(ctx context.Context, now time.Time, batch int) (int, error) {
 	rows, err := db.query(ctx, `SELECT id, settings FROM apps ORDER BY id`)
 	if err != nil {
-		return 0, classify(err)
+		return 0, db.classify(err)
 	}
 	type app struct {
 		id   string
@@ -264,7 +264,7 @@ func (db *DB) PurgeActivity(ctx context.Context, now time.Time, batch int) (int,
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, classify(err)
+		return 0, db.classify(err)
 	}
 	total := 0
 	for _, a := range apps {

@@ -61,7 +61,7 @@ func scanApp(sc interface{ Scan(...any) error }, extra ...any) (*portico.App, er
 func (db *DB) ListApps(ctx context.Context) ([]portico.App, error) {
 	rows, err := db.query(ctx, `SELECT `+appColumns+` FROM apps a ORDER BY a.created_at, a.id`)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	var apps []portico.App
@@ -72,7 +72,7 @@ func (db *DB) ListApps(ctx context.Context) ([]portico.App, error) {
 		}
 		apps = append(apps, *a)
 	}
-	return apps, classify(rows.Err())
+	return apps, db.classify(rows.Err())
 }
 
 // FindAppByID implements portico.Store.
@@ -81,7 +81,7 @@ func (db *DB) FindAppByID(ctx context.Context, id string) (*portico.App, error) 
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, portico.NotFound("App")
 	}
-	return a, classify(err)
+	return a, db.classify(err)
 }
 
 // UpdateApp implements portico.Store.
@@ -110,7 +110,7 @@ func (db *DB) ListAPIKeys(ctx context.Context, appID string) ([]portico.APIKey, 
 	rows, err := db.query(ctx, (`SELECT id, app_id, hash, hint, permissions, created_at, revoked_at
 		FROM api_keys WHERE app_id = ? ORDER BY created_at, id`), appID)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	var keys []portico.APIKey
@@ -127,7 +127,7 @@ func (db *DB) ListAPIKeys(ctx context.Context, appID string) ([]portico.APIKey, 
 		k.Permissions, k.CreatedAt, k.RevokedAt = strings.Fields(perms), fromUS(created), fromUSPtr(revoked)
 		keys = append(keys, k)
 	}
-	return keys, classify(rows.Err())
+	return keys, db.classify(rows.Err())
 }
 
 // RevokeAPIKey implements portico.Store.
@@ -161,7 +161,7 @@ func (db *DB) FindActiveAPIKeyByHash(ctx context.Context, hash []byte) (*portico
 		return nil, nil, portico.NotFound("API key")
 	}
 	if err != nil {
-		return nil, nil, classify(err)
+		return nil, nil, db.classify(err)
 	}
 	k.Permissions, k.CreatedAt, k.RevokedAt = strings.Fields(perms), fromUS(created), fromUSPtr(revoked)
 	return &k, app, nil
@@ -175,7 +175,7 @@ func (db *DB) Meta(ctx context.Context, key string) (string, bool, error) {
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, classify(err)
+		return "", false, db.classify(err)
 	}
 	return v, true, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -43,7 +44,7 @@ func (db *DB) CreateApproval(ctx context.Context, a *portico.Approval) error {
 			a.ID, a.AppID, a.UserID, a.Integration, a.Action, a.Digest, string(summary), a.Status, us(a.CreatedAt), us(a.ExpiresAt)); err != nil {
 			return fmt.Errorf("insert approval: %w", err)
 		}
-		return db.emitEvent(ctx, t, a.AppID, a.UserID, portico.EventApprovalRequested, portico.ApprovalEventData(a))
+		return db.emitEvent(ctx, t, a.AppID, a.UserID, portico.EventApprovalRequested, apiwire.ApprovalEvent(a))
 	})
 }
 
@@ -57,7 +58,7 @@ func (db *DB) ListPendingApprovals(ctx context.Context, appID, userID string, no
 	rows, err := db.query(ctx, `SELECT `+approvalColumns+` FROM approvals WHERE app_id = ? AND user_id = ? AND status = 'pending'
 		AND expires_at > ? ORDER BY created_at, id LIMIT 100`, appID, userID, us(now))
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	var out []portico.Approval
@@ -68,7 +69,7 @@ func (db *DB) ListPendingApprovals(ctx context.Context, appID, userID string, no
 		}
 		out = append(out, *a)
 	}
-	return out, classify(rows.Err())
+	return out, db.classify(rows.Err())
 }
 
 // FindPendingApproval implements portico.Store.
@@ -105,7 +106,7 @@ func (db *DB) DecideApproval(ctx context.Context, appID, userID, id string, appr
 			return portico.Errorf(portico.CodeConflict, "This approval was %s already.", a.Status)
 		}
 		out = a
-		return db.emitEvent(ctx, t, appID, userID, portico.EventApprovalDecided, portico.ApprovalEventData(a))
+		return db.emitEvent(ctx, t, appID, userID, portico.EventApprovalDecided, apiwire.ApprovalEvent(a))
 	})
 	return out, err
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -126,7 +127,7 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
 				out.Credentials, out.CreatedAt, out.UpdatedAt, created = sealed, t.now, t.now, true
-				return db.emitEvent(ctx, t, c.AppID, c.UserID, portico.EventConnectionCreated, portico.ConnectionEventData(&out, t.now))
+				return db.emitEvent(ctx, t, c.AppID, c.UserID, portico.EventConnectionCreated, apiwire.Connection(&out, t.now))
 			}
 			// Another transaction created it meanwhile (PostgreSQL); it is
 			// committed now, so replace it.
@@ -155,7 +156,7 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 			return fmt.Errorf("update connection: %w", err)
 		}
 		out.ID, out.Credentials, out.CreatedAt, out.UpdatedAt = id, sealed, fromUS(createdAt), t.now
-		if err := db.emitEvent(ctx, t, c.AppID, c.UserID, portico.EventConnectionUpdated, portico.ConnectionEventData(&out, t.now)); err != nil {
+		if err := db.emitEvent(ctx, t, c.AppID, c.UserID, portico.EventConnectionUpdated, apiwire.Connection(&out, t.now)); err != nil {
 			return err
 		}
 		if c.Status == portico.StatusConnected && (prior == portico.StatusExpired || prior == portico.StatusError || failures > 0) {
@@ -176,7 +177,7 @@ func (db *DB) FindConnectionByID(ctx context.Context, appID, id string) (*portic
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, portico.NotFound("Connection")
 	}
-	return c, classify(err)
+	return c, db.classify(err)
 }
 
 // FindConnection implements portico.Store.
@@ -186,7 +187,7 @@ func (db *DB) FindConnection(ctx context.Context, appID, userID, integration str
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, portico.NotFound("Connection")
 	}
-	return c, classify(err)
+	return c, db.classify(err)
 }
 
 // expiredSQL is true for a connected row whose credentials expired at the
@@ -230,7 +231,7 @@ func (db *DB) ListConnections(ctx context.Context, appID string, f portico.Conne
 	rows, err := db.query(ctx, `SELECT `+connectionColumns+` FROM connections c WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY c.created_at, c.id LIMIT ?`, append(args, q.Limit)...)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -240,7 +241,7 @@ func (db *DB) ListConnections(ctx context.Context, appID string, f portico.Conne
 		}
 		out = append(out, *c)
 	}
-	return out, classify(rows.Err())
+	return out, db.classify(rows.Err())
 }
 
 // RevokeConnection implements portico.Store.
@@ -265,7 +266,7 @@ func (db *DB) RevokeConnection(ctx context.Context, appID, id, userID string) (*
 			return fmt.Errorf("revoke connection: %w", err)
 		}
 		c.Status, c.Fields, c.Credentials, c.Refreshable, c.ExpiresAt, c.UpdatedAt = portico.StatusRevoked, []string{}, "", false, nil, t.now
-		return db.emitEvent(ctx, t, appID, c.UserID, portico.EventConnectionRevoked, portico.ConnectionEventData(c, t.now))
+		return db.emitEvent(ctx, t, appID, c.UserID, portico.EventConnectionRevoked, apiwire.Connection(c, t.now))
 	})
 	return c, err
 }

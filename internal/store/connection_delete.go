@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -24,6 +25,6 @@ func (db *DB) DeleteConnection(ctx context.Context, appID, id, userID string) er
 			return fmt.Errorf("delete connection: %w", err)
 		}
 		c.Status, c.Fields, c.ExpiresAt, c.UpdatedAt = portico.StatusRevoked, []string{}, nil, t.now
-		return db.emitEvent(ctx, t, appID, c.UserID, portico.EventConnectionRevoked, portico.ConnectionEventData(c, t.now))
+		return db.emitEvent(ctx, t, appID, c.UserID, portico.EventConnectionRevoked, apiwire.Connection(c, t.now))
 	})
 }

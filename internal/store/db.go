@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -54,6 +55,8 @@ type DB struct {
 	now   portico.Clock
 	// queries caches dialect-rewritten SQL.
 	queries sync.Map
+	// metrics, when set (SetMetrics), counts database failures.
+	metrics atomic.Pointer[portico.Metrics]
 	// lookup runs FindSessionByTokenHash on SQLite (nil on PostgreSQL).
 	lookup *sqliteLookup
 	// pgLookup runs FindSessionByTokenHash on PostgreSQL (nil on SQLite).
@@ -210,6 +213,7 @@ func (db *DB) Postgres() bool { return db.dialect == postgres }
 // Ping implements portico.Store.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.read.PingContext(ctx); err != nil {
+		db.countUnavailable()
 		return unavailable(err)
 	}
 	return nil
@@ -299,15 +303,15 @@ func (db *DB) inRead(ctx context.Context, fn func(*tx) error) error {
 func (db *DB) inTx(ctx context.Context, pool *sql.DB, fn func(*tx) error) error {
 	sqlTx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
-		return classify(err)
+		return db.classify(err)
 	}
 	t := &tx{stmts: sqlTx, db: db, now: db.now().UTC()}
 	if err := fn(t); err != nil {
 		sqlTx.Rollback()
-		return classify(err)
+		return db.classify(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return classify(err)
+		return db.classify(err)
 	}
 	return nil
 }
@@ -445,6 +449,27 @@ func pgCannotServe(code string) bool {
 		return true
 	}
 	return false
+}
+
+// classify is the package's classify for db's operations: a database
+// failure it finds is counted (countUnavailable).
+func (db *DB) classify(err error) error {
+	c := classify(err)
+	if c != nil && !errors.Is(err, portico.ErrStoreUnavailable) && errors.Is(c, portico.ErrStoreUnavailable) {
+		db.countUnavailable()
+	}
+	return c
+}
+
+// SetMetrics makes db count, as portico.MetricStoreError, every operation
+// the database could not serve, whichever surface or background task asked
+// (docs/operations.md).
+func (db *DB) SetMetrics(m portico.Metrics) { db.metrics.Store(&m) }
+
+func (db *DB) countUnavailable() {
+	if m := db.metrics.Load(); m != nil {
+		(*m).Event(portico.MetricStoreError)
+	}
 }
 
 func unavailable(err error) error {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -51,7 +52,7 @@ func (db *DB) EventsQueued() <-chan struct{} { return db.outbox.channel() }
 // t commits.
 func (db *DB) emitEvent(ctx context.Context, t *tx, appID, userID, typ string, data any) error {
 	id := portico.NewID(portico.PrefixEvent)
-	body, err := portico.MarshalEvent(id, typ, appID, t.now, data)
+	body, err := apiwire.Event(id, typ, appID, t.now, data)
 	if err != nil {
 		return fmt.Errorf("marshal %s event: %w", typ, err)
 	}
@@ -84,7 +85,7 @@ func (db *DB) emitEvent(ctx context.Context, t *tx, appID, userID, typ string, d
 // time, plus the keys of extra (such as "reason"); a key that names a field
 // of the connection is ignored.
 func emitConnectionEvent(ctx context.Context, t *tx, typ string, c *portico.Connection, extra map[string]any) error {
-	return t.db.emitEvent(ctx, t, c.AppID, c.UserID, typ, portico.ConnectionEventDataWith(c, t.now, extra))
+	return t.db.emitEvent(ctx, t, c.AppID, c.UserID, typ, apiwire.ConnectionEvent(c, t.now, extra))
 }
 
 // appHooked reports whether the app has a webhook, for writers that must
@@ -128,7 +129,7 @@ func (db *DB) ClaimEvents(ctx context.Context, lease time.Duration, limit int) (
 		return nil, nil
 	}
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	var out []portico.OutboxEvent
 	err = db.inWrite(ctx, func(t *tx) error {
@@ -236,7 +237,7 @@ func (db *DB) PruneEvents(ctx context.Context, before time.Time, batch int) (int
 func (db *DB) ListEvents(ctx context.Context, appID string, limit int) ([]portico.OutboxEvent, error) {
 	rows, err := db.query(ctx, `SELECT `+eventColumns+` FROM webhook_events e WHERE e.app_id = ? ORDER BY e.seq LIMIT ?`, appID, limit)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	var out []portico.OutboxEvent
@@ -247,5 +248,5 @@ func (db *DB) ListEvents(ctx context.Context, appID string, limit int) ([]portic
 		}
 		out = append(out, *e)
 	}
-	return out, classify(rows.Err())
+	return out, db.classify(rows.Err())
 }

@@ -103,7 +103,7 @@ func (g *groupWriter) runAll(batch []*writeOp, results []error) error {
 	ctx := context.Background()
 	sqlTx, err := g.db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return classify(err)
+		return g.db.classify(err)
 	}
 	for i, op := range batch {
 		if err := op.ctx.Err(); err != nil {
@@ -112,23 +112,23 @@ func (g *groupWriter) runAll(batch []*writeOp, results []error) error {
 		}
 		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
 			sqlTx.Rollback()
-			return classify(err)
+			return g.db.classify(err)
 		}
 		t := &tx{stmts: sqlTx, db: g.db, now: g.db.now().UTC()}
 		if err := call(op.fn, t); err != nil {
-			results[i] = classify(err)
+			results[i] = g.db.classify(err)
 			if _, err := sqlTx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
 				sqlTx.Rollback()
-				return classify(err)
+				return g.db.classify(err)
 			}
 		}
 		if _, err := sqlTx.ExecContext(ctx, "RELEASE op"); err != nil {
 			sqlTx.Rollback()
-			return classify(err)
+			return g.db.classify(err)
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return classify(err)
+		return g.db.classify(err)
 	}
 	return nil
 }

@@ -140,7 +140,7 @@ func (db *DB) FindIntegration(ctx context.Context, appID, slug string) (*portico
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, portico.NotFound("Integration")
 	}
-	return in, classify(err)
+	return in, db.classify(err)
 }
 
 // ListIntegrations implements portico.Store.
@@ -152,7 +152,7 @@ func (db *DB) ListIntegrations(ctx context.Context, appID string, q portico.List
 	}
 	rows, err := db.query(ctx, query+` ORDER BY created_at, slug LIMIT ?`, append(args, q.Limit)...)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	out := []portico.Integration{}
@@ -163,7 +163,7 @@ func (db *DB) ListIntegrations(ctx context.Context, appID string, q portico.List
 		}
 		out = append(out, *in)
 	}
-	return out, classify(rows.Err())
+	return out, db.classify(rows.Err())
 }
 
 // DeleteIntegration implements portico.Store.

@@ -60,19 +60,19 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	}
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
-		return 0, classify(err)
+		return 0, db.classify(err)
 	}
 	defer conn.Close()
 	if db.dialect == postgres {
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
-			return 0, classify(err)
+			return 0, db.classify(err)
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockID)
 	}
-	if err := ensureMigrationsTable(ctx, conn); err != nil {
+	if err := db.ensureMigrationsTable(ctx, conn); err != nil {
 		return 0, err
 	}
-	applied, err := appliedVersions(ctx, conn)
+	applied, err := db.appliedVersions(ctx, conn)
 	if err != nil {
 		return 0, err
 	}
@@ -83,7 +83,7 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 		}
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
-			return n, classify(err)
+			return n, db.classify(err)
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			tx.Rollback()
@@ -110,13 +110,13 @@ func (db *DB) Pending(ctx context.Context) (int, error) {
 	}
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
-		return 0, classify(err)
+		return 0, db.classify(err)
 	}
 	defer conn.Close()
-	if err := ensureMigrationsTable(ctx, conn); err != nil {
+	if err := db.ensureMigrationsTable(ctx, conn); err != nil {
 		return 0, err
 	}
-	applied, err := appliedVersions(ctx, conn)
+	applied, err := db.appliedVersions(ctx, conn)
 	if err != nil {
 		return 0, err
 	}
@@ -129,18 +129,18 @@ func (db *DB) Pending(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func ensureMigrationsTable(ctx context.Context, conn *sql.Conn) error {
+func (db *DB) ensureMigrationsTable(ctx context.Context, conn *sql.Conn) error {
 	_, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
 		applied_at BIGINT NOT NULL)`)
-	return classify(err)
+	return db.classify(err)
 }
 
-func appliedVersions(ctx context.Context, conn *sql.Conn) (map[int]bool, error) {
+func (db *DB) appliedVersions(ctx context.Context, conn *sql.Conn) (map[int]bool, error) {
 	rows, err := conn.QueryContext(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	applied := map[int]bool{}

@@ -107,7 +107,7 @@ func TestPGLookup_BrokenConnectionMidBatchIsUnavailable(t *testing.T) {
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc := &portico.Service{Store: db, Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: "http://portico.test"}
+	svc := portico.NewService(db, &portico.Service{Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PublicURL: "http://portico.test"})
 	app, _, err := svc.CreateApp(ctx, "Acme")
 	if err != nil {
 		t.Fatal(err)

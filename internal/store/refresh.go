@@ -83,7 +83,7 @@ func (db *DB) FindRefreshState(ctx context.Context, appID, id string) (*portico.
 		return nil, st, portico.NotFound("Connection")
 	}
 	if err != nil {
-		return nil, st, classify(err)
+		return nil, st, db.classify(err)
 	}
 	st.LockedUntil = fromUSPtr(locked)
 	return c, st, nil
@@ -208,7 +208,7 @@ func (db *DB) ListRefreshDue(ctx context.Context, horizon, now time.Time, after 
 	rows, err := db.query(ctx, `SELECT `+connectionColumns+` FROM connections c WHERE `+where+
 		` ORDER BY c.expires_at, c.id LIMIT ?`, append(args, limit)...)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	out := []portico.Connection{}
@@ -219,5 +219,5 @@ func (db *DB) ListRefreshDue(ctx context.Context, horizon, now time.Time, after 
 		}
 		out = append(out, *c)
 	}
-	return out, classify(rows.Err())
+	return out, db.classify(rows.Err())
 }

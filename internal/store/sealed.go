@@ -51,7 +51,7 @@ func (db *DB) ListSealed(ctx context.Context, kind portico.SealedKind, notKeyID 
 	}
 	rows, err := db.query(ctx, query, args...)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	var out []portico.SealedValue
@@ -62,7 +62,7 @@ func (db *DB) ListSealed(ctx context.Context, kind portico.SealedKind, notKeyID 
 		}
 		out = append(out, v)
 	}
-	return out, classify(rows.Err())
+	return out, db.classify(rows.Err())
 }
 
 // ReplaceSealed implements portico.Store. Each update compares the old
@@ -117,7 +117,7 @@ func (db *DB) SealedKeyIDs(ctx context.Context) ([]string, error) {
 				break
 			}
 			if err != nil {
-				return nil, classify(err)
+				return nil, db.classify(err)
 			}
 			if !slices.Contains(ids, id) {
 				ids = append(ids, id)
@@ -128,7 +128,7 @@ func (db *DB) SealedKeyIDs(ctx context.Context) ([]string, error) {
 	// One webhook secret per app at most: few rows, read them all.
 	rows, err := db.query(ctx, `SELECT DISTINCT webhook_secret FROM apps WHERE webhook_secret <> ''`)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -141,7 +141,7 @@ func (db *DB) SealedKeyIDs(ctx context.Context) ([]string, error) {
 			ids = append(ids, id)
 		}
 	}
-	return ids, classify(rows.Err())
+	return ids, db.classify(rows.Err())
 }
 
 // CompareAndSwapMeta implements portico.Store.

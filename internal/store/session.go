@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -203,7 +204,7 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 			return fmt.Errorf("insert session: %w", err)
 		}
 		if hooked {
-			if err := db.emitEvent(ctx, t, s.AppID, s.UserID, portico.EventSessionCreated, portico.SessionEventData(s)); err != nil {
+			if err := db.emitEvent(ctx, t, s.AppID, s.UserID, portico.EventSessionCreated, apiwire.Session(s)); err != nil {
 				return err
 			}
 		}
@@ -325,7 +326,7 @@ func (db *DB) emitSessionRevoked(ctx context.Context, t *tx, appID, id string) e
 	if err != nil {
 		return fmt.Errorf("read revoked session: %w", err)
 	}
-	return db.emitEvent(ctx, t, appID, s.UserID, portico.EventSessionRevoked, portico.SessionEventData(s))
+	return db.emitEvent(ctx, t, appID, s.UserID, portico.EventSessionRevoked, apiwire.Session(s))
 }
 
 func insertConfigCode(ctx context.Context, t *tx, c *portico.ConfigCode) error {
@@ -359,17 +360,29 @@ func (db *DB) FindSessionByID(ctx context.Context, appID, id string) (*portico.S
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, portico.NotFound("Session")
 	}
-	return s, classify(err)
+	return s, db.classify(err)
 }
 
 // FindSessionByTokenHash implements portico.Store: one indexed lookup
 // returning the session, its user and the user's accounts, on the lookup
 // connections of each engine (sqlitelookup.go, pglookup.go).
 func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*portico.Session, *portico.User, error) {
+	var (
+		s   *portico.Session
+		u   *portico.User
+		err error
+	)
 	if db.lookup != nil {
-		return db.lookup.findSession(hash)
+		s, u, err = db.lookup.findSession(hash)
+	} else {
+		s, u, err = db.pgLookup.find(ctx, hash)
 	}
-	return db.pgLookup.find(ctx, hash)
+	// The lookups build their errors away from db: a database failure is
+	// counted here, once per lookup.
+	if errors.Is(err, portico.ErrStoreUnavailable) {
+		db.countUnavailable()
+	}
+	return s, u, err
 }
 
 // findSession is FindSessionByTokenHash on the SQLite lookup connections,
@@ -428,7 +441,7 @@ func (db *DB) ListActiveSessions(ctx context.Context, appID string, f portico.Se
 	rows, err := db.query(ctx, (`SELECT ` + sessionColumns + ` FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY s.created_at, s.id LIMIT ?`), append(args, q.Limit)...)
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	var out []portico.Session
@@ -439,7 +452,7 @@ func (db *DB) ListActiveSessions(ctx context.Context, appID string, f portico.Se
 		}
 		out = append(out, *s)
 	}
-	return out, classify(rows.Err())
+	return out, db.classify(rows.Err())
 }
 
 // ExtendSession implements portico.Store: one conditional UPDATE that
@@ -540,7 +553,7 @@ func (db *DB) RevokeUserSessions(ctx context.Context, appID, userID string) (int
 		}
 		for _, s := range live {
 			s.UpdatedAt = t.now
-			if err := db.emitEvent(ctx, t, appID, userID, portico.EventSessionRevoked, portico.SessionEventData(s)); err != nil {
+			if err := db.emitEvent(ctx, t, appID, userID, portico.EventSessionRevoked, apiwire.Session(s)); err != nil {
 				return err
 			}
 		}

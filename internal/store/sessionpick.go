@@ -15,7 +15,7 @@ func (db *DB) NewestActiveSession(ctx context.Context, appID, userID string, now
 		WHERE s.app_id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?
 		ORDER BY s.created_at DESC, s.id DESC`, appID, userID, us(now))
 	if err != nil {
-		return nil, classify(err)
+		return nil, db.classify(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -31,5 +31,5 @@ func (db *DB) NewestActiveSession(ctx context.Context, appID, userID string, now
 			return s, nil
 		}
 	}
-	return nil, classify(rows.Err())
+	return nil, db.classify(rows.Err())
 }

@@ -40,9 +40,27 @@ func TestSQLite_CannotWriteIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := &portico.Service{Store: db, Now: time.Now, Log: log, PublicURL: "http://portico.test"}
-	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Logger: log}))
+	svc := portico.NewService(db, &portico.Service{Now: time.Now, Log: log, PublicURL: "http://portico.test"})
+	api := httpapi.New(httpapi.Options{Service: svc, Logger: log})
+	db.SetMetrics(api.Metrics())
+	srv := httptest.NewServer(api)
 	defer srv.Close()
+	storeErrors := func() int {
+		t.Helper()
+		res, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		_, n, _ := strings.Cut(string(b), "\nportico_events_total{event=\"store_error\"} ")
+		n, _, _ = strings.Cut(n, "\n")
+		v, err := strconv.Atoi(n)
+		if err != nil {
+			t.Fatalf("no store_error count in /metrics: %q", n)
+		}
+		return v
+	}
 	_, key, err := svc.CreateApp(ctx, "Acme")
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +97,20 @@ func TestSQLite_CannotWriteIsUnavailable(t *testing.T) {
 			if status, code, retry := create(i); status != 503 || code != "unavailable" || retry == "" {
 				t.Fatalf("create on a read-only store: %d %q (Retry-After %q), want 503 unavailable with Retry-After", status, code, retry)
 			}
+		}
+		// The store counts each failure, whoever asked: the five requests
+		// above (and the activity rows written behind them, which fail
+		// too), and a call made without any HTTP surface, as the command
+		// line makes it.
+		n := storeErrors()
+		if n < 5 {
+			t.Fatalf("store errors after 5 failed requests: %d", n)
+		}
+		if _, _, err := svc.CreateApp(ctx, "Other"); portico.ErrorCode(err) != portico.CodeUnavailable {
+			t.Fatalf("create app on a read-only store: %v", err)
+		}
+		if m := storeErrors(); m <= n {
+			t.Fatalf("store errors after a failed service call: %d, before it %d", m, n)
 		}
 		pragma("query_only = 0")
 		if status, code, _ := create(0); status != 201 {

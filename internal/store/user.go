@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -131,7 +132,7 @@ func (db *DB) findOrCreateUser(ctx context.Context, t *tx, appID, newID string, 
 		return nil, false, err
 	}
 	if created && hooked {
-		if err := db.emitEvent(ctx, t, appID, u.ID, portico.EventUserCreated, portico.UserEventData(u)); err != nil {
+		if err := db.emitEvent(ctx, t, appID, u.ID, portico.EventUserCreated, apiwire.User(u)); err != nil {
 			return nil, false, err
 		}
 	}

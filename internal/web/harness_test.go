@@ -40,6 +40,7 @@ func (l *logBuf) String() string {
 type site struct {
 	t     *testing.T
 	Svc   *portico.Service
+	Store portico.Store
 	URL   string // the public URL
 	Local string // where the server listens (the public URL unless a test sets one)
 	Key   string
@@ -79,7 +80,7 @@ func newSite(t *testing.T, edits ...func(*cli.Config)) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, Svc: srv.Service, URL: srv.URL(), Local: "http://" + srv.Addr(), Key: key, Clock: clock, logs: logs}
+	s := &site{t: t, Svc: srv.Service, Store: srv.Store(), URL: srv.URL(), Local: "http://" + srv.Addr(), Key: key, Clock: clock, logs: logs}
 	s.api("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"allowed_redirect_uris": []string{"https://app.example.com/settings"}}}, 200)
 	s.api("PUT", "/v1/integrations/acme", map[string]any{
 		"name": "Acme <CRM>", "category": "crm", "base_url": "https://api.acme.example/v2",

@@ -415,14 +415,14 @@ func storeURLs(t *testing.T, s *site, slug, tokenURL, authorizeURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ins, err := s.Svc.Store.ListIntegrations(ctx, app.ID, portico.ListQuery{Limit: 10})
+	ins, err := s.Store.ListIntegrations(ctx, app.ID, portico.ListQuery{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, in := range ins {
 		if in.Slug == slug {
 			in.Auth.OAuth2.TokenURL, in.Auth.OAuth2.AuthorizeURL = tokenURL, authorizeURL
-			if _, err := s.Svc.Store.PutIntegration(ctx, &in); err != nil {
+			if _, err := s.Store.PutIntegration(ctx, &in); err != nil {
 				t.Fatal(err)
 			}
 			return

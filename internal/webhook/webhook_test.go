@@ -15,7 +15,7 @@ import (
 
 	"github.com/porticohq/portico/api"
 	"github.com/porticohq/portico/client"
-	"github.com/porticohq/portico/internal/httpapi"
+	"github.com/porticohq/portico/internal/apiwire"
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/secret"
 	"github.com/porticohq/portico/internal/store"
@@ -105,7 +105,7 @@ func newWorld(t *testing.T, e storetest.Engine, status func(*client.WebhookEvent
 	clock := storetest.NewClock()
 	db := storetest.Open(t, e, clock.Now)
 	ring := testRing(t)
-	svc := &portico.Service{Store: db, Sealer: ring, Now: clock.Now, Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef"))}
+	svc := portico.NewService(db, &portico.Service{Sealer: ring, Now: clock.Now, Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef"))})
 	ctx := context.Background()
 	app, _, err := svc.CreateApp(ctx, "hooked")
 	if err != nil {
@@ -212,9 +212,9 @@ func TestWorker_SignedEventsInAPIShape(t *testing.T) {
 			}
 			sameWire(t, got[0].event.Data, &api.User{}, api.User{ID: cs.User.ID, ExternalID: cs.User.ExternalID, Metadata: json.RawMessage(`{}`),
 				AccountIDs: []string{}, CreatedAt: api.NewTime(cs.User.CreatedAt), UpdatedAt: api.NewTime(cs.User.UpdatedAt)})
-			sameWire(t, got[1].event.Data, &api.Session{}, httpapi.SessionJSON(cs.Session))
-			sameWire(t, got[2].event.Data, &api.Connection{}, httpapi.ConnectionJSON(conn, w.clock.Now()))
-			sameWire(t, got[3].event.Data, &api.Session{}, httpapi.SessionJSON(revoked))
+			sameWire(t, got[1].event.Data, &api.Session{}, apiwire.Session(cs.Session))
+			sameWire(t, got[2].event.Data, &api.Connection{}, apiwire.Connection(conn, w.clock.Now()))
+			sameWire(t, got[3].event.Data, &api.Session{}, apiwire.Session(revoked))
 			for _, ev := range w.events(t) {
 				if ev.Status != portico.EventDelivered || ev.Attempts != 1 {
 					t.Fatalf("event %s: %s after %d attempts", ev.Type, ev.Status, ev.Attempts)
@@ -424,7 +424,7 @@ func TestWorker_Run(t *testing.T) {
 			}
 			db := open()
 			ring := testRing(t)
-			svc := &portico.Service{Store: db, Sealer: ring, Now: time.Now, Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef"))}
+			svc := portico.NewService(db, &portico.Service{Sealer: ring, Now: time.Now, Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef"))})
 			ctx := context.Background()
 			app, _, err := svc.CreateApp(ctx, "run")
 			if err != nil {

@@ -141,7 +141,7 @@ func TestConnections_Lifecycle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := v.Service.Store.FindConnection(ctx, v.appID, u.ID, "pipedrive")
+			c, err := v.Store.FindConnection(ctx, v.appID, u.ID, "pipedrive")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -31,8 +31,10 @@ func Engines(t testing.TB) []storetest.Engine { return storetest.Engines(t) }
 type Server struct {
 	URL     string
 	Service *portico.Service
-	logs    *buffer
-	t       *testing.T
+	// Store is the store behind Service, for checks of what is stored.
+	Store portico.Store
+	logs  *buffer
+	t     *testing.T
 }
 
 // Start starts a server on a fresh store of engine e, with private
@@ -78,7 +80,7 @@ func Start(t *testing.T, e storetest.Engine, edit func(*cli.Config)) *Server {
 			t.Errorf("Run did not return after cancel")
 		}
 	})
-	return &Server{URL: srv.URL(), Service: srv.Service, logs: logs, t: t}
+	return &Server{URL: srv.URL(), Service: srv.Service, Store: srv.Store(), logs: logs, t: t}
 }
 
 // NewApp creates an app and returns its id and first API key.

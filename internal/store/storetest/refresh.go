@@ -23,6 +23,24 @@ func (f *Fixture) putOAuthConnection(t testing.TB, appID, slug string, refreshab
 	return c
 }
 
+// dueConnections starts a refresh case: app "a" (with a webhook when
+// hooked, so that its events are kept) holding the integration crm and n
+// refreshable token connections of new users, expiring in 30 seconds.
+func (f *Fixture) dueConnections(t testing.TB, hooked bool, n int) (*portico.App, []*portico.Connection) {
+	t.Helper()
+	app := f.NewApp(t, "a")
+	if hooked {
+		f.hookApp(t, app)
+	}
+	f.newIntegration(t, app.ID, "crm")
+	exp := f.Clock.Now().Add(30 * time.Second)
+	cs := make([]*portico.Connection, n)
+	for i := range cs {
+		cs[i] = f.putOAuthConnection(t, app.ID, "crm", true, &exp)
+	}
+	return app, cs
+}
+
 // resealAs seals like fakeSeal, with a marker, so that a case can tell a
 // refreshed value from the one it replaced.
 func resealAs(marker string) func(id string) (string, error) {
@@ -51,10 +69,8 @@ func (f *Fixture) wantRefreshState(t testing.TB, c *portico.Connection, want por
 }
 
 func testRefreshOneClaimantAtATime(t *testing.T, f *Fixture) {
-	app := f.NewApp(t, "a")
-	f.newIntegration(t, app.ID, "crm")
-	exp := f.Clock.Now().Add(30 * time.Second)
-	c := f.putOAuthConnection(t, app.ID, "crm", true, &exp)
+	app, cs := f.dueConnections(t, false, 1)
+	c := cs[0]
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -109,10 +125,8 @@ func testRefreshOneClaimantAtATime(t *testing.T, f *Fixture) {
 }
 
 func testRefreshLeaseLapses(t *testing.T, f *Fixture) {
-	app := f.NewApp(t, "a")
-	f.newIntegration(t, app.ID, "crm")
-	exp := f.Clock.Now().Add(30 * time.Second)
-	c := f.putOAuthConnection(t, app.ID, "crm", true, &exp)
+	app, cs := f.dueConnections(t, false, 1)
+	c := cs[0]
 	if ok, _ := f.claim(t, c, c.Credentials, "crashed", 10*time.Second); !ok {
 		t.Fatal("first claim failed")
 	}
@@ -148,11 +162,8 @@ func testRefreshLeaseLapses(t *testing.T, f *Fixture) {
 }
 
 func testRefreshComplete(t *testing.T, f *Fixture) {
-	app := f.NewApp(t, "a")
-	f.hookApp(t, app)
-	f.newIntegration(t, app.ID, "crm")
-	exp := f.Clock.Now().Add(30 * time.Second)
-	c := f.putOAuthConnection(t, app.ID, "crm", true, &exp)
+	app, cs := f.dueConnections(t, true, 1)
+	c := cs[0]
 	before := len(f.events(t, app.ID))
 	f.claim(t, c, c.Credentials, "me", time.Minute)
 	f.Clock.Advance(time.Second)
@@ -191,11 +202,8 @@ func testRefreshComplete(t *testing.T, f *Fixture) {
 }
 
 func testRefreshTransientFailureThenRecovery(t *testing.T, f *Fixture) {
-	app := f.NewApp(t, "a")
-	f.hookApp(t, app)
-	f.newIntegration(t, app.ID, "crm")
-	exp := f.Clock.Now().Add(30 * time.Second)
-	c := f.putOAuthConnection(t, app.ID, "crm", true, &exp)
+	app, cs := f.dueConnections(t, true, 1)
+	c := cs[0]
 	before := len(f.events(t, app.ID))
 	for i := range 3 {
 		f.Clock.Advance(time.Second)
@@ -245,11 +253,8 @@ func testRefreshTransientFailureThenRecovery(t *testing.T, f *Fixture) {
 }
 
 func testRefreshPermanentFailureExpires(t *testing.T, f *Fixture) {
-	app := f.NewApp(t, "a")
-	f.hookApp(t, app)
-	f.newIntegration(t, app.ID, "crm")
-	exp := f.Clock.Now().Add(30 * time.Second)
-	c := f.putOAuthConnection(t, app.ID, "crm", true, &exp)
+	app, cs := f.dueConnections(t, true, 1)
+	c := cs[0]
 	before := len(f.events(t, app.ID))
 	f.claim(t, c, c.Credentials, "me", time.Minute)
 	f.Clock.Advance(time.Second)
@@ -278,13 +283,8 @@ func testRefreshPermanentFailureExpires(t *testing.T, f *Fixture) {
 }
 
 func testRefreshReconnectRecovers(t *testing.T, f *Fixture) {
-	app := f.NewApp(t, "a")
-	f.hookApp(t, app)
-	f.newIntegration(t, app.ID, "crm")
-	exp := f.Clock.Now().Add(30 * time.Second)
-	expired := f.putOAuthConnection(t, app.ID, "crm", true, &exp)
-	failing := f.putOAuthConnection(t, app.ID, "crm", true, &exp)
-	healthy := f.putOAuthConnection(t, app.ID, "crm", true, &exp)
+	app, cs := f.dueConnections(t, true, 3)
+	expired, failing, healthy := cs[0], cs[1], cs[2]
 	f.claim(t, expired, expired.Credentials, "me", time.Minute)
 	f.Store.FailRefresh(f.Ctx, app.ID, expired.ID, expired.Credentials, "me", portico.RefreshFailure{Permanent: true, Reason: portico.RefreshRejected})
 	f.claim(t, failing, failing.Credentials, "me", time.Minute)
@@ -318,10 +318,8 @@ func testRefreshReconnectRecovers(t *testing.T, f *Fixture) {
 }
 
 func testRefreshReplacedOrRevokedUnderTheLease(t *testing.T, f *Fixture) {
-	app := f.NewApp(t, "a")
-	f.newIntegration(t, app.ID, "crm")
-	exp := f.Clock.Now().Add(30 * time.Second)
-	c := f.putOAuthConnection(t, app.ID, "crm", true, &exp)
+	app, cs := f.dueConnections(t, false, 1)
+	c := cs[0]
 	f.claim(t, c, c.Credentials, "me", time.Minute)
 	// The user connects again meanwhile: the refresh must not win.
 	again := *c

@@ -12,8 +12,8 @@ import (
 
 // service returns a Service over the fixture's store sealing with ring.
 func (f *Fixture) service(ring *secret.Keyring) *portico.Service {
-	return &portico.Service{Store: f.Store, Sealer: ring, Now: f.Clock.Now,
-		Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef"))}
+	return portico.NewService(f.Store, &portico.Service{Sealer: ring, Now: f.Clock.Now,
+		Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef"))})
 }
 
 func mustRing(t testing.TB, keys ...string) *secret.Keyring {

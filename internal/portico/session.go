@@ -51,7 +51,23 @@ type SessionSettings struct {
 	AutoRedirect  bool     `json:"auto_redirect"`
 	// Tools narrow the MCP tools of the session (docs/mcp.md).
 	Tools ToolSettings `json:"tools"`
+	// What the hosted page shows beside the forms (docs/hosted-page.md):
+	// the category sidebar and the activity default to shown (nil is
+	// true), guides and connection settings to shown, suggestions to
+	// hidden.
+	ShowSidebar          *bool `json:"show_sidebar"`
+	ShowActivity         *bool `json:"show_activity"`
+	HideGuides           bool  `json:"hide_guides"`
+	HideResourceSettings bool  `json:"hide_resource_settings"`
+	ShowSuggestions      bool  `json:"show_suggestions"`
 }
+
+// Sidebar reports whether the page shows its category sidebar.
+func (s SessionSettings) Sidebar() bool { return s.ShowSidebar == nil || *s.ShowSidebar }
+
+// Activity reports whether the page shows what was done with the
+// connections.
+func (s SessionSettings) Activity() bool { return s.ShowActivity == nil || *s.ShowActivity }
 
 // ToolSettings narrow a session's tools: Allow (empty: all) and Deny hold
 // tool names or patterns ending in * ("github_*"); ReadOnly keeps only the
@@ -105,6 +121,12 @@ func (s *SessionSettings) Normalize(prefix string) error {
 	}
 	if s.AllowActions == nil {
 		s.AllowActions = append([]string{}, DefaultAllowActions...)
+	}
+	for _, b := range []**bool{&s.ShowSidebar, &s.ShowActivity} {
+		if *b == nil {
+			shown := true
+			*b = &shown
+		}
 	}
 	for _, f := range []struct {
 		name string

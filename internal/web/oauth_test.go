@@ -126,7 +126,7 @@ func startOAuth(t *testing.T, s *site, c *http.Client) string {
 	t.Helper()
 	link, _, _ := s.session(nil)
 	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/")
+	_, page := get(t, c, s.URL+"/connect/integrations/acme")
 	res, _ := post(t, c, s.URL+"/connect/oauth/gitlab/start", url.Values{"csrf_token": {csrfOf(t, page)}}, nil)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("start: %d", res.StatusCode)

@@ -20,7 +20,6 @@ import (
 // search box.
 const searchFrom = 8
 
-
 var statusWords = map[string]string{
 	portico.StatusConnected: "Connected", portico.StatusExpired: "Expired",
 	portico.StatusRevoked: "Disconnected", portico.StatusError: "Needs attention",

@@ -371,7 +371,8 @@ func TestBrowser_OAuth2EndToEnd(t *testing.T) {
 	link, _, _ := s.session(nil)
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(link),
-		chromedp.Click(chromedp.CSS("#integration-gitlab form button")),
+		chromedp.Click(chromedp.CSS("#integration-gitlab .button")),
+		chromedp.Click(chromedp.CSS("#connect-title ~ form button")),
 		chromedp.WaitVisible(chromedp.CSS("#approve")),
 		chromedp.Click(chromedp.CSS("#approve")),
 		chromedp.WaitVisible(chromedp.CSS("#integration-gitlab .status-connected")),

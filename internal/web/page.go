@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"hash/fnv"
 	"net/http"
 	"net/url"
 	"slices"
@@ -35,6 +36,17 @@ func monogram(name string) string {
 	return "?"
 }
 
+// monogramColours colour the monogram of an integration without a brand
+// colour, picked by its slug: calm tones that all carry white text at
+// WCAG AA contrast.
+var monogramColours = []string{"#2563eb", "#7c3aed", "#be185d", "#c2410c", "#047857", "#0e7490", "#4338ca", "#b45309", "#475569", "#15803d"}
+
+func fnv32(s string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return h.Sum32()
+}
+
 // rowOf is an integration as the page shows it.
 func rowOf(s portico.IntegrationState) row {
 	in := s.Integration
@@ -45,7 +57,7 @@ func rowOf(s portico.IntegrationState) row {
 		rw.StatusLabel = "Not connected"
 	}
 	if rw.Brand == "" {
-		rw.Brand = "#4b5563"
+		rw.Brand = monogramColours[fnv32(in.Slug)%uint32(len(monogramColours))]
 	}
 	rw.BrandText = "#ffffff"
 	if luminance(rw.Brand) > 0.45 {
@@ -145,14 +157,22 @@ func navigation(v *view, rows []row, st portico.SessionSettings, category, q str
 
 // baseView is what every page of a live session shows.
 func (h *Handler) baseView(nonce string, ps *pageSession, st portico.SessionSettings) *view {
-	v := &view{Nonce: nonce, Theme: mergeTheme(ps.sess.Theme, ps.app.Settings.Theme), App: ps.app.Name,
+	v := &view{Nonce: nonce, Theme: mergeTheme(ps.sess.Theme, ps.app.Settings.Theme),
 		Sandbox: st.SandboxMode, Isolation: st.IsolationMode, CSRF: h.csrfToken(ps.cookie), Actions: st.AllowActions,
 		ShowActivity: st.Activity(), ShowSuggestions: st.ShowSuggestions, HideGuides: st.HideGuides,
 		HideSettings: st.HideResourceSettings}
-	if v.Theme.Name == "" {
-		v.Theme.Name = ps.app.Name
-	}
+	v.Theme.Name = displayName(ps)
+	v.App = v.Theme.Name
 	return v
+}
+
+// displayName is the name the page gives the app: its theme's, else its
+// own.
+func displayName(ps *pageSession) string {
+	if n := mergeTheme(ps.sess.Theme, ps.app.Settings.Theme).Name; n != "" {
+		return n
+	}
+	return ps.app.Name
 }
 
 // sessionRow finds the state of one integration the session shows.

@@ -387,6 +387,9 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		h.logFailure(w, r, "connect_failed", err)
 		v.Message = &message{"Something went wrong", "Try again in a moment."}
 	}
+	if errors.As(err, new(*portico.LinkError)) && v.Theme.Name != "" {
+		v.Message.Body = strings.Replace(v.Message.Body, "the app that sent you here", v.Theme.Name, 1)
+	}
 	v.Title = v.Message.Heading
 	h.render(w, status, "message.html", v)
 }
@@ -651,7 +654,7 @@ func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request, nonce strin
 	case "declined":
 		notice = "Declined. The call will not run."
 	case "suggested":
-		notice = "Thank you. Your suggestion was sent to " + ps.app.Name + "."
+		notice = "Thank you. Your suggestion was sent to " + displayName(ps) + "."
 	}
 	return h.home(w, r, nonce, ps, notice, h.takeFlash(w, r, ps.cookie))
 }

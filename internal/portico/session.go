@@ -33,6 +33,28 @@ type Session struct {
 	// app's max_session_ttl_seconds. Nil when not refreshable.
 	RefreshExpiresAt *time.Time
 	RevokedAt        *time.Time
+	// Return is the link back to the caller's app, as Superface's SDKs
+	// name it; the hosted page shows it only when its URL is one of the
+	// app's allowed_redirect_uris.
+	Return ReturnLink
+}
+
+// ReturnLink is a link back to the app a user came from: the
+// x-superface-app-name and x-superface-app-url headers of the Superface
+// Hub API (docs/hosted-page.md).
+type ReturnLink struct {
+	Name, URL string
+}
+
+// Clean returns the link with a name that is one line of text and an
+// http(s) URL, or the zero link when either is unusable: the headers are
+// advisory, and a bad one must not fail the request that carries it.
+func (l ReturnLink) Clean() ReturnLink {
+	l.Name = strings.TrimSpace(l.Name)
+	if l.URL == "" || CheckWebURL(l.URL) != nil || checkLine("name", l.Name, MaxNameLen) != nil {
+		return ReturnLink{}
+	}
+	return l
 }
 
 // Active reports whether the session can be used at now: not revoked and
@@ -178,6 +200,7 @@ type SessionInput struct {
 	Settings       SessionSettings
 	Theme          *Theme
 	CustomSettings json.RawMessage
+	Return         ReturnLink
 }
 
 // ConfigCode is a single-use configuration URL code, stored hashed.
@@ -269,7 +292,7 @@ func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) 
 	sess := &Session{
 		ID: NewID(PrefixSession), AppID: app.ID, Refreshable: in.Refreshable, TTLSeconds: ttl,
 		RedirectURI: in.RedirectURI, Settings: settingsJSON, Theme: themeJSON, CustomSettings: custom,
-		ExpiresAt: now.Add(Seconds(int64(ttl))),
+		ExpiresAt: now.Add(Seconds(int64(ttl))), Return: in.Return.Clean(),
 	}
 	token, tokenHash := NewToken(PrefixSessionToken)
 	out := &CreatedSession{Session: sess, Token: token}

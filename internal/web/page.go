@@ -163,6 +163,12 @@ func (h *Handler) baseView(nonce string, ps *pageSession, st portico.SessionSett
 		HideSettings: st.HideResourceSettings}
 	v.Theme.Name = displayName(ps)
 	v.App = v.Theme.Name
+	if ret := ps.sess.Return; ret.URL != "" && ps.app.Settings.RedirectAllowed(ret.URL) {
+		v.Return = &returnLink{Name: ret.Name, URL: ret.URL}
+		if v.Return.Name == "" {
+			v.Return.Name = v.App
+		}
+	}
 	return v
 }
 
@@ -264,6 +270,9 @@ func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request, nonce s
 	http.Redirect(w, r, "/connect/integrations/"+slug+"?notice="+notice, http.StatusSeeOther)
 	return nil
 }
+
+// returnLink is "Back to <Name>" in the top bar.
+type returnLink struct{ Name, URL string }
 
 // confirmView is a confirmation page for disconnect or delete.
 type confirmView struct {

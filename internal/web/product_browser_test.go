@@ -437,3 +437,31 @@ func TestBrowser_ThemedLinkError(t *testing.T) {
 	inspect(t, ctx, axe, "link-unknown")
 }
 
+
+// A link asked for through the Superface Hub API with the SDKs' return
+// link shows "Back to <app>", the app's allowed_redirect_uris permitting.
+func TestBrowser_ReturnLink(t *testing.T) {
+	axe := axeSource(t)
+	s := newSite(t)
+	req, _ := http.NewRequest("POST", s.Local+"/api/hub/session", nil)
+	req.Header.Set("Authorization", "Bearer "+s.Key)
+	req.Header.Set("x-superface-user-id", "u-1")
+	req.Header.Set("x-superface-app-name", "Acme Assistant")
+	req.Header.Set("x-superface-app-url", "https://app.example.com/settings")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	json.NewDecoder(res.Body).Decode(&out)
+	res.Body.Close()
+	ctx := newBrowser(t)
+	visit(t, ctx, out["configuration_url"].(string))
+	if got := text(t, ctx, ".return"); got != "Back to Acme Assistant" {
+		t.Errorf("return link: %q", got)
+	}
+	if href, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(".return").href`)); href != "https://app.example.com/settings" {
+		t.Errorf("return link goes to %q", href)
+	}
+	inspect(t, ctx, axe, "return-link")
+}

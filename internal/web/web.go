@@ -215,6 +215,8 @@ type view struct {
 	// Integration is the integration of its own page.
 	Integration *row
 	Confirm     *confirmView
+	// Return is the link back to the app the user came from.
+	Return *returnLink
 }
 
 // approvalRow is a call waiting for the user's decision: what it does,

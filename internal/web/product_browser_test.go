@@ -237,7 +237,7 @@ func closedPort(t *testing.T) string {
 func helpdeskIntegration(base string) map[string]any {
 	return map[string]any{
 		"name": "Helpdesk", "category": "ticketing", "base_url": base + "/{subdomain}", "brand_color": "#7c3aed",
-		"description": "Tickets and customers of your Helpdesk workspace.",
+		"description":     "Tickets and customers of your Helpdesk workspace.",
 		"settings_fields": []any{map[string]any{"name": "subdomain", "label": "Workspace", "placeholder": "acme", "pattern": "^[a-z0-9-]+$"}},
 		"verify":          map[string]any{"method": "GET", "path": "/me", "label_pointer": "/name"},
 		"guide": map[string]any{"steps": []any{"Sign in to Helpdesk as an administrator.", "Open Settings, then API.", "Create a key and copy it."},
@@ -436,7 +436,6 @@ func TestBrowser_ThemedLinkError(t *testing.T) {
 	}
 	inspect(t, ctx, axe, "link-unknown")
 }
-
 
 // A link asked for through the Superface Hub API with the SDKs' return
 // link shows "Back to <app>", the app's allowed_redirect_uris permitting.

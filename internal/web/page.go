@@ -124,7 +124,9 @@ func navigation(v *view, rows []row, st portico.SessionSettings, category, q str
 		}
 		counts[rw.Category]++
 	}
-	slices.SortFunc(order, func(a, b string) int { return strings.Compare(portico.CategoryName(a), portico.CategoryName(b)) })
+	slices.SortFunc(order, func(a, b string) int {
+		return strings.Compare(strings.ToLower(portico.CategoryName(a)), strings.ToLower(portico.CategoryName(b)))
+	})
 	if !st.IsolationMode && st.Sidebar() && len(order) > 1 {
 		link := func(cat string) string {
 			u := url.Values{}

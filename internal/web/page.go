@@ -228,7 +228,7 @@ func (h *Handler) handleIntegration(w http.ResponseWriter, r *http.Request, nonc
 	case "saved":
 		v.Notice = "Settings saved."
 	case "saved-unverified":
-		v.Notice = "Settings saved. " + rw.Name + " could not be reached to check them."
+		v.Notice, v.Warn = "Settings saved, but "+rw.Name+" could not be reached to check them.", true
 	}
 	v.Integration = &rw
 	v.Title = rw.Name + " — " + v.Theme.Name

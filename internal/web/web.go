@@ -198,6 +198,7 @@ type view struct {
 	Actions   []string
 	Done      bool
 	Notice    string
+	Warn      bool   // the notice is a warning
 	Alert     string // a failure to show above the list
 	Activity  *activityView
 	Approvals []approvalRow
@@ -520,7 +521,7 @@ func hmacEqual(a, b string) bool { return a != "" && len(a) == len(b) && subtleE
 
 // home renders the list of integrations: the approvals waiting, the
 // cards narrowed by ?category= and ?q=, and fl, a failed form's message.
-func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession, notice string, fl *flash) error {
+func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession, notice string, warn bool, fl *flash) error {
 	states, err := h.svc.SessionState(r.Context(), ps.sess, ps.user)
 	if err != nil {
 		return err
@@ -530,7 +531,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps 
 		return err
 	}
 	v := h.baseView(nonce, ps, st)
-	v.Done, v.Notice = ps.sess.RedirectURI != "", notice
+	v.Done, v.Notice, v.Warn = ps.sess.RedirectURI != "", notice, warn
 	v.Title = "Connect your tools — " + v.Theme.Name
 	if fl != nil {
 		switch fl.Form {
@@ -642,7 +643,7 @@ func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request, nonce strin
 	case "connected":
 		notice = "Connected."
 	case "unverified":
-		notice = "Connected. The provider could not be reached to check the credential; it was saved without being checked."
+		notice = "Connected, but the provider could not be reached to check the credential: it was saved without being checked."
 	case "disconnected":
 		notice = "Disconnected."
 	case "disabled":
@@ -658,7 +659,7 @@ func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request, nonce strin
 	case "suggested":
 		notice = "Thank you. Your suggestion was sent to " + displayName(ps) + "."
 	}
-	return h.home(w, r, nonce, ps, notice, h.takeFlash(w, r, ps.cookie))
+	return h.home(w, r, nonce, ps, notice, r.URL.Query().Get("notice") == "unverified", h.takeFlash(w, r, ps.cookie))
 }
 
 // handleConnect stores the credentials of a form. Invalid input, or a

@@ -25,6 +25,13 @@ type SessionSettings struct {
 	AutoRedirect  bool     `json:"auto_redirect,omitempty"`
 	// Tools narrow the session's MCP tools (docs/mcp.md).
 	Tools *ToolSettings `json:"tools,omitempty"`
+	// What the hosted page shows (docs/hosted-page.md): the category
+	// sidebar and the activity by default, suggestions only when asked.
+	ShowSidebar          *bool `json:"show_sidebar,omitempty"`
+	ShowActivity         *bool `json:"show_activity,omitempty"`
+	HideGuides           bool  `json:"hide_guides,omitempty"`
+	HideResourceSettings bool  `json:"hide_resource_settings,omitempty"`
+	ShowSuggestions      bool  `json:"show_suggestions,omitempty"`
 }
 
 // ToolSettings narrow a session's MCP tools: allow (empty: all) and deny

@@ -1,6 +1,6 @@
 // Drives Portico's Apideck Vault surface with the official Apideck
 // TypeScript SDK (@apideck/unify): sessions, consumers, connections and
-// logs.
+// logs, and the hosted page the session settings shape.
 // The SDK validates every answer against the Vault's schemas, so a wrong
 // field or envelope fails here. Exits non-zero on the first failure.
 //
@@ -237,6 +237,73 @@ await step("vault.logs.list page by page, newest first", async () => {
   }
   const later = await apideck.vault.logs.list({ filter: { startDate: new Date(Date.now() + 3600_000) } });
   assert.deepEqual(later.getLogsResponse.data, []);
+});
+
+// openPage opens a session's hosted page as a browser would (the link sets
+// the page cookie) and returns a function that fetches a page of it.
+async function openPage(sessionUri) {
+  const res = await fetch(sessionUri, { redirect: "manual" });
+  assert.equal(res.status, 303, `opening ${sessionUri}`);
+  const cookie = res.headers.get("set-cookie").split(";")[0];
+  return async (path, want = 200) => {
+    const page = await fetch(url + path, { headers: { cookie }, redirect: "manual" });
+    assert.equal(page.status, want, `GET ${path}`);
+    return page.text();
+  };
+}
+
+// pageWith creates a session with these Vault settings and opens its page.
+async function pageWith(settings) {
+  const res = await apideck.vault.sessions.create({ session: { settings } });
+  return openPage(res.createSessionResponse.data.sessionUri);
+}
+
+await step("the five page settings change the hosted page", async () => {
+  await native("PUT", "/v1/integrations/compatdesk", {
+    name: "Compatdesk", category: "ticketing", base_url: "https://{subdomain}.compatdesk.example",
+    settings_fields: [{ name: "subdomain", label: "Workspace" }],
+    guide: { steps: ["Open Settings, then API.", "Create a key."], url: "https://compatdesk.example/docs/keys" },
+    auth: {
+      type: "api_key", fields: [{ name: "api_key", label: "API key", secret: true }],
+      inject: { header: "X-Api-Key", format: "{api_key}" },
+    },
+  });
+  // Each setting, the mark of the part it shows or hides, the page, and
+  // whether the part is shown when the setting is left out.
+  const cases = [
+    ["showSidebar", '<nav class="cats"', "/connect/", true],
+    ["showLogs", 'href="/connect/activity"', "/connect/", true],
+    ["showSuggestions", 'id="suggest"', "/connect/", false],
+    ["hideGuides", 'class="card guide"', "/connect/integrations/compatdesk", true],
+    ["hideResourceSettings", 'id="settings-title"', "/connect/integrations/compatdesk", true],
+  ];
+  // The consumer connects once, on the page, so that its connection's
+  // settings have something to show.
+  const created = await apideck.vault.sessions.create({ session: {} });
+  const opened = await fetch(created.createSessionResponse.data.sessionUri, { redirect: "manual" });
+  const cookie = opened.headers.get("set-cookie").split(";")[0];
+  const formPage = await (await fetch(url + "/connect/integrations/compatdesk", { headers: { cookie } })).text();
+  const posted = await fetch(url + "/connect/integrations/compatdesk", {
+    method: "POST", redirect: "manual",
+    headers: { cookie, "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ csrf_token: /name="csrf_token" value="([^"]+)"/.exec(formPage)[1], api_key: "ck_123", subdomain: "north" }),
+  });
+  assert.equal(posted.status, 303, "connecting on the page");
+  assert.match(posted.headers.get("location"), /notice=connected/);
+
+  for (const [setting, marker, path, byDefault] of cases) {
+    // "show" settings show the part when true; "hide" settings when false.
+    const shows = (on) => (setting.startsWith("hide") ? !on : on);
+    for (const on of [true, false]) {
+      const get = await pageWith({ [setting]: on });
+      const html = await get(path);
+      assert.equal(html.includes(marker), shows(on), `${setting}: ${on} → ${marker} ${shows(on) ? "shown" : "hidden"}`);
+    }
+    const html = await (await pageWith({}))(path);
+    assert.equal(html.includes(marker), byDefault, `${setting} left out → ${marker} ${byDefault ? "shown" : "hidden"}`);
+  }
+  // Without the activity, its page is gone too.
+  await (await pageWith({ showLogs: false }))("/connect/activity", 404);
 });
 
 await step("vault.consumers.delete", async () => {

@@ -29,15 +29,6 @@ func main() {
 	}
 }
 
-// categories are the catalogue's categories in the order the page shows
-// them, with their names in words.
-var categories = []struct{ slug, name string }{
-	{"crm", "CRM"}, {"ticketing", "Ticketing and projects"}, {"code", "Code"}, {"communication", "Chat and meetings"},
-	{"knowledge-base", "Docs, notes and spreadsheets"}, {"file-storage", "File storage"}, {"calendar", "Calendar"},
-	{"email", "Email"}, {"accounting", "Accounting"}, {"payments", "Payments"}, {"marketing", "Marketing"},
-	{"analytics", "Analytics"}, {"ai", "AI"}, {"identity", "Sign-in"},
-}
-
 // cell makes text safe inside a Markdown table cell.
 func cell(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
@@ -60,22 +51,22 @@ func render(ts []portico.CatalogTemplate) []byte {
 	for _, t := range ts {
 		by[t.Category] = append(by[t.Category], t)
 	}
-	for _, c := range categories {
-		if len(by[c.slug]) == 0 {
+	for _, c := range portico.CatalogCategories {
+		if len(by[c.Slug]) == 0 {
 			continue
 		}
 		names := []string{}
-		for _, t := range by[c.slug] {
+		for _, t := range by[c.Slug] {
 			names = append(names, fmt.Sprintf("[%s](#%s)", t.Name, t.Slug))
 		}
-		p("* **%s** (%s): %s\n", c.name, code(c.slug), strings.Join(names, ", "))
+		p("* **%s** (%s): %s\n", c.Name, code(c.Slug), strings.Join(names, ", "))
 	}
-	for _, c := range categories {
-		if len(by[c.slug]) == 0 {
+	for _, c := range portico.CatalogCategories {
+		if len(by[c.Slug]) == 0 {
 			continue
 		}
-		p("\n## %s\n", c.name)
-		for _, t := range by[c.slug] {
+		p("\n## %s\n", c.Name)
+		for _, t := range by[c.Slug] {
 			template(&b, t)
 		}
 	}

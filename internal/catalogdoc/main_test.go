@@ -24,8 +24,8 @@ func TestIntegrationsDocIsCurrent(t *testing.T) {
 func TestIntegrationsDocNamesEveryTemplate(t *testing.T) {
 	doc := string(render(portico.CatalogTemplates("")))
 	known := map[string]bool{}
-	for _, c := range categories {
-		known[c.slug] = true
+	for _, c := range portico.CatalogCategories {
+		known[c.Slug] = true
 	}
 	for _, tpl := range portico.CatalogTemplates("") {
 		if !known[tpl.Category] {

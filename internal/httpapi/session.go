@@ -15,7 +15,9 @@ func sessionInput(in api.SessionCreate) portico.SessionInput {
 		RedirectURI: in.RedirectURI, CustomSettings: in.CustomSettings}
 	if st := in.Settings; st != nil {
 		out.Settings = portico.SessionSettings{Integrations: st.Integrations, Categories: st.Categories, AllowActions: st.AllowActions,
-			IsolationMode: st.IsolationMode, SandboxMode: st.SandboxMode, AutoRedirect: st.AutoRedirect}
+			IsolationMode: st.IsolationMode, SandboxMode: st.SandboxMode, AutoRedirect: st.AutoRedirect,
+			ShowSidebar: st.ShowSidebar, ShowActivity: st.ShowActivity, HideGuides: st.HideGuides,
+			HideResourceSettings: st.HideResourceSettings, ShowSuggestions: st.ShowSuggestions}
 		if st.Tools != nil {
 			out.Settings.Tools = portico.ToolSettings(*st.Tools)
 		}

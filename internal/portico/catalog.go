@@ -187,3 +187,30 @@ func (s *Service) ListCatalog(category string, r PageRequest) (Page[CatalogTempl
 			return all[:min(len(all), q.Limit)], nil
 		})
 }
+
+// Category is an integration category: its slug and its name in words.
+type Category struct{ Slug, Name string }
+
+// CatalogCategories are the catalogue's categories in the order its
+// documentation shows them.
+var CatalogCategories = []Category{
+	{"crm", "CRM"}, {"ticketing", "Ticketing and projects"}, {"code", "Code"}, {"communication", "Chat and meetings"},
+	{"knowledge-base", "Docs, notes and spreadsheets"}, {"file-storage", "File storage"}, {"calendar", "Calendar"},
+	{"email", "Email"}, {"accounting", "Accounting"}, {"payments", "Payments"}, {"marketing", "Marketing"},
+	{"analytics", "Analytics"}, {"ai", "AI"}, {"identity", "Sign-in"},
+}
+
+// CategoryName is a category in words: the catalogue's name for it, else
+// its slug with spaces, capitalised ("field-service" → "Field service").
+func CategoryName(slug string) string {
+	for _, c := range CatalogCategories {
+		if c.Slug == slug {
+			return c.Name
+		}
+	}
+	w := strings.NewReplacer("-", " ", "_", " ").Replace(slug)
+	if w == "" {
+		return ""
+	}
+	return strings.ToUpper(w[:1]) + w[1:]
+}

@@ -438,6 +438,35 @@ func (s *Service) ConnectForSession(ctx context.Context, sess *Session, user *Us
 	return s.putConnection(ctx, user, integ, creds, settings)
 }
 
+// UpdateSessionConnectionSettings changes the settings of one of the
+// session user's connections (the hosted page's "Connection settings"):
+// the credentials stay, the new values are checked and, when the
+// integration says how, verified with them as a connect is. CodeNotFound
+// for another user's connection or one the session may not show;
+// CodeConflict for a revoked connection, which has no credentials to keep.
+func (s *Service) UpdateSessionConnectionSettings(ctx context.Context, sess *Session, user *User, id string, settings map[string]string) (*Connection, error) {
+	c, err := s.store.FindConnectionByID(ctx, sess.AppID, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.UserID != user.ID {
+		return nil, NotFound("Connection")
+	}
+	integ, err := s.sessionIntegration(ctx, sess, user, c.Integration)
+	if err != nil {
+		return nil, NotFound("Connection")
+	}
+	if c.Credentials == "" {
+		return nil, Errorf(CodeConflict, "This connection was disconnected; connect it again to change its settings.")
+	}
+	creds, err := s.OpenCredentials(c)
+	if err != nil {
+		return nil, err
+	}
+	out, _, err := s.putConnection(ctx, user, integ, creds, settings)
+	return out, err
+}
+
 // RevokeSessionConnection lets a session's user revoke one of its own
 // connections, to an integration the session may show, when the session's
 // allow_actions include disconnect or delete (CodeForbidden otherwise).

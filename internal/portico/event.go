@@ -24,7 +24,7 @@ const (
 // EventTypes lists every event type, in the order the documentation gives.
 var EventTypes = []string{EventUserCreated, EventSessionCreated, EventSessionRevoked,
 	EventConnectionCreated, EventConnectionUpdated, EventConnectionExpired, EventConnectionRevoked,
-	EventConnectionRefreshFailed, EventConnectionRecovered, EventApprovalRequested, EventApprovalDecided}
+	EventConnectionRefreshFailed, EventConnectionRecovered, EventApprovalRequested, EventApprovalDecided, EventIntegrationSuggested}
 
 // Outbox event statuses.
 const (
@@ -95,6 +95,9 @@ type EventStore interface {
 	// ListEvents returns up to limit events of an app, oldest first, with
 	// their delivery state.
 	ListEvents(ctx context.Context, appID string, limit int) ([]OutboxEvent, error)
+	// QueueEvent queues an event that reports no stored change (a
+	// suggestion): data is its JSON data.
+	QueueEvent(ctx context.Context, appID, userID, typ string, data any) error
 	// EventsQueued receives a value after a write that queued events has
 	// committed, so that the worker can deliver them promptly.
 	EventsQueued() <-chan struct{}

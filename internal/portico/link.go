@@ -10,7 +10,9 @@ type LinkStore interface {
 	// UseConfigCode marks the code with this hash used and returns it with
 	// its session, if the code is unused and unexpired at the store's now.
 	// It fails with ErrLinkUnknown, ErrLinkUsed or ErrLinkExpired, and
-	// marks nothing then.
+	// marks nothing then; with the last two it still returns the code (its
+	// app and session, unmarked), so that the page can say so in the
+	// app's colours.
 	UseConfigCode(ctx context.Context, hash []byte) (*ConfigCode, error)
 }
 
@@ -23,6 +25,16 @@ var (
 	// has expired.
 	ErrSessionEnded = &Error{Code: CodeInvalidToken, Message: "This session has ended."}
 )
+
+// LinkError is a link that was used or has expired, with the session it
+// opened (errors.Is matches ErrLinkUsed or ErrLinkExpired through it).
+type LinkError struct {
+	Err              error
+	AppID, SessionID string
+}
+
+func (e *LinkError) Error() string { return e.Err.Error() }
+func (e *LinkError) Unwrap() error { return e.Err }
 
 // OpenLink exchanges a raw configuration code for its session, once. The
 // session must still be active.
@@ -38,6 +50,9 @@ func (s *Service) OpenLink(ctx context.Context, rawCode string) (*Session, error
 	}
 	code, err := s.store.UseConfigCode(ctx, HashToken(rawCode))
 	if err != nil {
+		if code != nil {
+			return nil, &LinkError{Err: err, AppID: code.AppID, SessionID: code.SessionID}
+		}
 		return nil, err
 	}
 	return s.LiveSession(ctx, code.AppID, code.SessionID)

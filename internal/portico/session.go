@@ -33,6 +33,28 @@ type Session struct {
 	// app's max_session_ttl_seconds. Nil when not refreshable.
 	RefreshExpiresAt *time.Time
 	RevokedAt        *time.Time
+	// Return is the link back to the caller's app, as Superface's SDKs
+	// name it; the hosted page shows it only when its URL is one of the
+	// app's allowed_redirect_uris.
+	Return ReturnLink
+}
+
+// ReturnLink is a link back to the app a user came from: the
+// x-superface-app-name and x-superface-app-url headers of the Superface
+// Hub API (docs/hosted-page.md).
+type ReturnLink struct {
+	Name, URL string
+}
+
+// Clean returns the link with a name that is one line of text and an
+// http(s) URL, or the zero link when either is unusable: the headers are
+// advisory, and a bad one must not fail the request that carries it.
+func (l ReturnLink) Clean() ReturnLink {
+	l.Name = strings.TrimSpace(l.Name)
+	if l.URL == "" || CheckWebURL(l.URL) != nil || checkLine("name", l.Name, MaxNameLen) != nil {
+		return ReturnLink{}
+	}
+	return l
 }
 
 // Active reports whether the session can be used at now: not revoked and
@@ -51,7 +73,23 @@ type SessionSettings struct {
 	AutoRedirect  bool     `json:"auto_redirect"`
 	// Tools narrow the MCP tools of the session (docs/mcp.md).
 	Tools ToolSettings `json:"tools"`
+	// What the hosted page shows beside the forms (docs/hosted-page.md):
+	// the category sidebar and the activity default to shown (nil is
+	// true), guides and connection settings to shown, suggestions to
+	// hidden.
+	ShowSidebar          *bool `json:"show_sidebar"`
+	ShowActivity         *bool `json:"show_activity"`
+	HideGuides           bool  `json:"hide_guides"`
+	HideResourceSettings bool  `json:"hide_resource_settings"`
+	ShowSuggestions      bool  `json:"show_suggestions"`
 }
+
+// Sidebar reports whether the page shows its category sidebar.
+func (s SessionSettings) Sidebar() bool { return s.ShowSidebar == nil || *s.ShowSidebar }
+
+// Activity reports whether the page shows what was done with the
+// connections.
+func (s SessionSettings) Activity() bool { return s.ShowActivity == nil || *s.ShowActivity }
 
 // ToolSettings narrow a session's tools: Allow (empty: all) and Deny hold
 // tool names or patterns ending in * ("github_*"); ReadOnly keeps only the
@@ -106,6 +144,12 @@ func (s *SessionSettings) Normalize(prefix string) error {
 	if s.AllowActions == nil {
 		s.AllowActions = append([]string{}, DefaultAllowActions...)
 	}
+	for _, b := range []**bool{&s.ShowSidebar, &s.ShowActivity} {
+		if *b == nil {
+			shown := true
+			*b = &shown
+		}
+	}
 	for _, f := range []struct {
 		name string
 		list []string
@@ -156,6 +200,7 @@ type SessionInput struct {
 	Settings       SessionSettings
 	Theme          *Theme
 	CustomSettings json.RawMessage
+	Return         ReturnLink
 }
 
 // ConfigCode is a single-use configuration URL code, stored hashed.
@@ -247,7 +292,7 @@ func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) 
 	sess := &Session{
 		ID: NewID(PrefixSession), AppID: app.ID, Refreshable: in.Refreshable, TTLSeconds: ttl,
 		RedirectURI: in.RedirectURI, Settings: settingsJSON, Theme: themeJSON, CustomSettings: custom,
-		ExpiresAt: now.Add(Seconds(int64(ttl))),
+		ExpiresAt: now.Add(Seconds(int64(ttl))), Return: in.Return.Clean(),
 	}
 	token, tokenHash := NewToken(PrefixSessionToken)
 	out := &CreatedSession{Session: sess, Token: token}

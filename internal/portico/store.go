@@ -78,6 +78,8 @@ type Store interface {
 	// and stores the session with its configuration code. It returns the
 	// user and the ids of evicted sessions.
 	CreateSession(ctx context.Context, ns NewSession) (*User, []string, error)
+	// SetSessionReturn replaces a session's return link.
+	SetSessionReturn(ctx context.Context, appID, id string, ret ReturnLink) error
 	// CreateConfigCode stores a configuration code for an existing session.
 	CreateConfigCode(ctx context.Context, code *ConfigCode) error
 	// FindSessionByID returns a session, revoked or expired ones included

@@ -19,20 +19,21 @@ import (
 // CodeSessionLimitReached). Errors: CodeValidation for an unusable
 // external id, CodeQuotaExceeded and CodeSessionLimitReached from the
 // session's creation.
-func (s *Service) UserConfigLink(ctx context.Context, app *App, externalID string) (ConfigLink, time.Duration, error) {
+func (s *Service) UserConfigLink(ctx context.Context, app *App, externalID string, ret ReturnLink) (ConfigLink, time.Duration, error) {
 	if err := CheckExternalID(externalID); err != nil {
 		return ConfigLink{}, 0, err
 	}
+	ret = ret.Clean()
 	now := s.now()
-	link, ok, err := s.reuseSession(ctx, app, externalID, now)
+	link, ok, err := s.reuseSession(ctx, app, externalID, now, ret)
 	if err != nil || ok {
 		return link, link.ExpiresAt.Sub(now), err
 	}
-	created, err := s.CreateSession(ctx, app, SessionInput{User: UserInput{ExternalID: &externalID}})
+	created, err := s.CreateSession(ctx, app, SessionInput{User: UserInput{ExternalID: &externalID}, Return: ret})
 	if ErrorCode(err) == CodeSessionLimitReached {
 		// A concurrent call may have just made the session this one
 		// would reuse, and filled the limit with it.
-		if link, ok, err := s.reuseSession(ctx, app, externalID, now); err != nil || ok {
+		if link, ok, err := s.reuseSession(ctx, app, externalID, now, ret); err != nil || ok {
 			return link, link.ExpiresAt.Sub(now), err
 		}
 	}
@@ -42,12 +43,17 @@ func (s *Service) UserConfigLink(ctx context.Context, app *App, externalID strin
 	return created.Link, created.Link.ExpiresAt.Sub(now), nil
 }
 
-// reuseSession issues a configuration URL for the user's reusable session;
-// ok is false when there is none.
-func (s *Service) reuseSession(ctx context.Context, app *App, externalID string, now time.Time) (ConfigLink, bool, error) {
+// reuseSession issues a configuration URL for the user's reusable session,
+// which takes the caller's return link; ok is false when there is none.
+func (s *Service) reuseSession(ctx context.Context, app *App, externalID string, now time.Time, ret ReturnLink) (ConfigLink, bool, error) {
 	sess, err := s.reusableSession(ctx, app, externalID, now)
 	if err != nil || sess == nil {
 		return ConfigLink{}, false, err
+	}
+	if sess.Return != ret {
+		if err := s.store.SetSessionReturn(ctx, app.ID, sess.ID, ret); err != nil {
+			return ConfigLink{}, false, err
+		}
 	}
 	_, link, err := s.NewConfigLink(ctx, app, sess.ID)
 	// The session may have been revoked or expired since it was listed:

@@ -46,6 +46,11 @@ func (s *outboxSignal) wake() {
 // EventsQueued implements portico.EventStore.
 func (db *DB) EventsQueued() <-chan struct{} { return db.outbox.channel() }
 
+// QueueEvent implements portico.EventStore.
+func (db *DB) QueueEvent(ctx context.Context, appID, userID, typ string, data any) error {
+	return db.inWrite(ctx, func(t *tx) error { return db.emitEvent(ctx, t, appID, userID, typ, data) })
+}
+
 // emitEvent queues the event typ about one of userID's objects, whose wire
 // form is data, inside t — when the app has a webhook; otherwise it writes
 // nothing. One statement, with no read before it. The worker is woken once

@@ -26,8 +26,10 @@ func (db *DB) UseConfigCode(ctx context.Context, hash []byte) (*portico.ConfigCo
 		case err != nil:
 			return err
 		case usedAt.Valid:
+			code = &c
 			return portico.ErrLinkUsed
 		case expiresAt <= us(t.now):
+			code = &c
 			return portico.ErrLinkExpired
 		}
 		if _, err := t.exec(ctx, `UPDATE configuration_codes SET used_at = ? WHERE app_id = ? AND hash = ?`, us(t.now), c.AppID, hash); err != nil {

@@ -15,7 +15,8 @@ import (
 )
 
 const sessionColumns = `s.id, s.app_id, s.user_id, u.external_id, s.refreshable, s.ttl_seconds, s.redirect_uri,
-	s.settings, s.theme, s.custom_settings, s.created_at, s.updated_at, s.expires_at, s.refresh_expires_at, s.revoked_at`
+	s.settings, s.theme, s.custom_settings, s.created_at, s.updated_at, s.expires_at, s.refresh_expires_at, s.revoked_at,
+	s.return_name, s.return_url`
 
 // returnedSessionColumns are sessionColumns in the RETURNING clause of a
 // statement on sessions, which joins nothing (and whose columns SQLite
@@ -56,6 +57,7 @@ func readSession(r columnReader) *portico.Session {
 	s.Settings, s.Theme, s.CustomSettings = r.bytes(), r.bytes(), r.bytes()
 	s.CreatedAt, s.UpdatedAt, s.ExpiresAt = fromUS(r.int()), fromUS(r.int()), fromUS(r.int())
 	s.RefreshExpiresAt, s.RevokedAt = r.timePtr(), r.timePtr()
+	s.Return.Name, s.Return.URL = r.text(), r.text()
 	return &s
 }
 
@@ -195,11 +197,12 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 			refreshExpires = &v
 		}
 		_, err = t.exec(ctx, `INSERT INTO sessions (id, app_id, user_id, token_hash, refresh_hash, refreshable, ttl_seconds,
-			redirect_uri, settings, theme, custom_settings, created_at, updated_at, expires_at, refresh_expires_at, dead_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			redirect_uri, settings, theme, custom_settings, created_at, updated_at, expires_at, refresh_expires_at, dead_at,
+			return_name, return_url)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			s.ID, s.AppID, s.UserID, ns.TokenHash, ns.RefreshHash, s.Refreshable, s.TTLSeconds,
 			s.RedirectURI, string(s.Settings), string(s.Theme), string(s.CustomSettings),
-			us(t.now), us(t.now), us(s.ExpiresAt), refreshExpires, us(dead))
+			us(t.now), us(t.now), us(s.ExpiresAt), refreshExpires, us(dead), s.Return.Name, s.Return.URL)
 		if err != nil {
 			return fmt.Errorf("insert session: %w", err)
 		}
@@ -421,6 +424,20 @@ func meQueryFor(d dialect, extra, where string) string {
 	return `SELECT ` + sessionColumns + `, u.email, u.name, u.metadata, u.created_at, u.updated_at,
 		(SELECT ` + d.groupConcat("m.account_id") + ` FROM account_members m WHERE m.app_id = s.app_id AND m.user_id = s.user_id)` + extra + `
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE ` + where
+}
+
+// SetSessionReturn implements portico.Store.
+func (db *DB) SetSessionReturn(ctx context.Context, appID, id string, ret portico.ReturnLink) error {
+	return db.inWrite(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `UPDATE sessions SET return_name = ?, return_url = ? WHERE app_id = ? AND id = ?`, ret.Name, ret.URL, appID, id)
+		if err != nil {
+			return fmt.Errorf("set session return: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return portico.NotFound("Session")
+		}
+		return nil
+	})
 }
 
 // ListActiveSessions implements portico.Store.

@@ -64,11 +64,11 @@ func NewClient(g *Guard, timeout time.Duration) *http.Client {
 		timeout = Timeout
 	}
 	tr := &http.Transport{
-		Proxy:                  nil,
-		DialContext:            g.DialContext(10 * time.Second),
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:    10 * time.Second,
-		ResponseHeaderTimeout:  timeout,
+		Proxy:                 nil,
+		DialContext:           g.DialContext(10 * time.Second),
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: timeout,
 		// Many users' calls often go to one provider's host: keep as
 		// many connections to it as calls run at once under load, so
 		// that a burst does not end in a TCP and TLS handshake per call.

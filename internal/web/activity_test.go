@@ -14,7 +14,7 @@ func TestActivityPage_ListsTheUsersOwnRows(t *testing.T) {
 	link, _, _ := s.session(nil)
 	c := browser()
 	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/")
+	_, page := get(t, c, s.URL+"/connect/integrations/acme")
 	csrf := csrfOf(t, page)
 	if res, _ := post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "api_key": {"sk_page_secret"}}, nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("connect: %d", res.StatusCode)
@@ -23,9 +23,10 @@ func TestActivityPage_ListsTheUsersOwnRows(t *testing.T) {
 	s.api("POST", "/v1/perform", map[string]any{"user": map[string]any{"external_id": "someone-else"}, "integration": "acme",
 		"request": map[string]any{"method": "GET", "path": "/other-users-call"}}, 409)
 
-	_, page = get(t, c, s.URL+"/connect/")
-	if !strings.Contains(page, `href="/connect/activity?integration=acme"`) || !strings.Contains(page, `href="/connect/activity"`) {
-		t.Fatalf("the page links no activity:\n%s", page)
+	_, page = get(t, c, s.URL+"/connect/integrations/acme")
+	_, home := get(t, c, s.URL+"/connect/")
+	if !strings.Contains(page, `href="/connect/activity?integration=acme"`) || !strings.Contains(home, `href="/connect/activity"`) {
+		t.Fatalf("the pages link no activity:\n%s\n%s", page, home)
 	}
 	res, all := get(t, c, s.URL+"/connect/activity")
 	if res.StatusCode != http.StatusOK || !strings.Contains(all, "connection.created") || !strings.Contains(all, "session.created") {

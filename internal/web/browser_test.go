@@ -112,7 +112,7 @@ func TestBrowser_ConnectAndDisconnectAPIKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	color, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('#integration-acme button')).backgroundColor`))
+	color, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('#integration-acme .button')).backgroundColor`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,22 +130,25 @@ func TestBrowser_ConnectAndDisconnectAPIKey(t *testing.T) {
 	}
 	shot(t, ctx, "connect-desktop")
 
-	// An invalid submission shows the error beside the form.
+	// The card leads to the integration's page; an invalid submission
+	// comes back there with the error beside the form.
 	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#integration-acme .button")),
+		chromedp.WaitVisible(chromedp.CSS("#acme-region")),
 		chromedp.SendKeys(chromedp.CSS("#acme-region"), "eu"),
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := chromedp.Evaluate[any](`document.querySelector('#acme-api_key').removeAttribute('required')`)(ctx, tg)
 			return err
 		}),
-		chromedp.Click(chromedp.CSS("#integration-acme form button")),
-		chromedp.WaitVisible(chromedp.CSS("#error-acme")),
+		chromedp.Click(chromedp.CSS("#connect-title ~ form button")),
+		chromedp.WaitVisible(chromedp.CSS("#error")),
 	); err != nil {
 		t.Fatal(err)
 	}
 	// Connect with a key, typed as a person would.
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS("#acme-api_key"), "sk_live_browser"),
-		chromedp.Click(chromedp.CSS("#integration-acme form button")),
+		chromedp.Click(chromedp.CSS("#connect-title ~ form button")),
 		chromedp.WaitVisible(chromedp.CSS(".status-connected")),
 	); err != nil {
 		t.Fatal(err)
@@ -169,9 +172,11 @@ func TestBrowser_ConnectAndDisconnectAPIKey(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Disconnect.
+	// Disconnect, confirmed on its own page.
 	if err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS("#integration-acme form.inline button")),
+		chromedp.Navigate(s.URL+"/connect/integrations/acme"),
+		chromedp.Click(chromedp.CSS(`a[href$="/disconnect"]`)),
+		chromedp.Click(chromedp.CSS("button.danger")),
 		chromedp.WaitVisible(chromedp.CSS(".status-revoked")),
 	); err != nil {
 		t.Fatal(err)
@@ -185,7 +190,6 @@ func TestBrowser_ConnectAndDisconnectAPIKey(t *testing.T) {
 	if got := text(t, ctx, "h1"); got != "This link has already been used" {
 		t.Errorf("used link: %q", got)
 	}
-	shot(t, ctx, "link-used")
 	s.api("DELETE", "/v1/sessions/"+id, nil, 204)
 	chromedp.Do(ctx, chromedp.Navigate(s.URL+"/connect/"))
 	if got := text(t, ctx, "h1"); got != "This session has ended" {

@@ -191,3 +191,22 @@ func csrfOf(t *testing.T, page string) string {
 	tok, _, _ := strings.Cut(rest, `"`)
 	return tok
 }
+
+// failedForm checks that a failed form was answered with a redirect to its
+// page, at the error (post/redirect/get), and returns that page: it shows
+// the error once.
+func failedForm(t *testing.T, c *http.Client, base string, res *http.Response) string {
+	t.Helper()
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(loc, "#error") {
+		t.Fatalf("a failed form answered %d %q, want 303 to its page's #error", res.StatusCode, loc)
+	}
+	r, body := get(t, c, base+strings.TrimSuffix(loc, "#error"))
+	if r.StatusCode != http.StatusOK || !strings.Contains(body, `id="error"`) {
+		t.Fatalf("the page of a failed form: %d\n%s", r.StatusCode, body)
+	}
+	if _, again := get(t, c, base+strings.TrimSuffix(loc, "#error")); strings.Contains(again, `id="error"`) {
+		t.Fatal("the error is shown again on reload")
+	}
+	return body
+}

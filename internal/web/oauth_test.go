@@ -126,7 +126,7 @@ func startOAuth(t *testing.T, s *site, c *http.Client) string {
 	t.Helper()
 	link, _, _ := s.session(nil)
 	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/")
+	_, page := get(t, c, s.URL+"/connect/integrations/acme")
 	res, _ := post(t, c, s.URL+"/connect/oauth/gitlab/start", url.Values{"csrf_token": {csrfOf(t, page)}}, nil)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("start: %d", res.StatusCode)
@@ -371,7 +371,8 @@ func TestBrowser_OAuth2EndToEnd(t *testing.T) {
 	link, _, _ := s.session(nil)
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(link),
-		chromedp.Click(chromedp.CSS("#integration-gitlab form button")),
+		chromedp.Click(chromedp.CSS("#integration-gitlab .button")),
+		chromedp.Click(chromedp.CSS("#connect-title ~ form button")),
 		chromedp.WaitVisible(chromedp.CSS("#approve")),
 		chromedp.Click(chromedp.CSS("#approve")),
 		chromedp.WaitVisible(chromedp.CSS("#integration-gitlab .status-connected")),

@@ -129,7 +129,7 @@ func TestConnect_FormCSRFAndValidation(t *testing.T) {
 	link, id, _ := s.session(map[string]any{"redirect_uri": "https://app.example.com/settings"})
 	c := browser()
 	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/")
+	_, page := get(t, c, s.URL+"/connect/integrations/acme")
 	csrf := csrfOf(t, page)
 	form := url.Values{"csrf_token": {csrf}, "api_key": {"sk_live_123"}}
 
@@ -137,7 +137,7 @@ func TestConnect_FormCSRFAndValidation(t *testing.T) {
 	other := browser()
 	otherLink, _, _ := s.session(nil)
 	get(t, other, otherLink)
-	_, otherPage := get(t, other, s.URL+"/connect/")
+	_, otherPage := get(t, other, s.URL+"/connect/integrations/acme")
 	for name, tc := range map[string]struct {
 		form url.Values
 		hdr  map[string]string
@@ -151,17 +151,19 @@ func TestConnect_FormCSRFAndValidation(t *testing.T) {
 			t.Errorf("%s: %d, want 403", name, res.StatusCode)
 		}
 	}
-	// Credentials in a URL: GET is not a route (405), a query on POST is refused.
-	if res, _ := get(t, c, s.URL+"/connect/integrations/acme?api_key=k&csrf_token="+url.QueryEscape(csrf)); res.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("GET with credentials: %d, want 405", res.StatusCode)
+	// Credentials in a URL: a GET only shows the page, a query on POST is
+	// refused.
+	if res, _ := get(t, c, s.URL+"/connect/integrations/acme?api_key=k&csrf_token="+url.QueryEscape(csrf)); res.StatusCode != http.StatusOK || len(s.connections()) != 0 {
+		t.Errorf("GET with credentials: %d, %d connections", res.StatusCode, len(s.connections()))
 	}
 	if res, _ := post(t, c, s.URL+"/connect/integrations/acme?api_key=k", form, nil); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("POST with a query: %d, want 400", res.StatusCode)
 	}
-	// Invalid: the required field missing → inline error, 422.
-	res, body := post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "region": {"<eu>"}}, nil)
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `role="alert"`) || !strings.Contains(body, "&lt;eu&gt;") {
-		t.Fatalf("invalid form: %d\n%s", res.StatusCode, body)
+	// Invalid: the required field missing → back to the form, the error
+	// inline.
+	res, _ := post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "region": {"<eu>"}}, nil)
+	if body := failedForm(t, c, s.URL, res); !strings.Contains(body, `role="alert"`) || !strings.Contains(body, "&lt;eu&gt;") {
+		t.Fatalf("invalid form:\n%s", body)
 	}
 	if n := len(s.connections()); n != 0 {
 		t.Fatalf("%d connections stored by refused requests", n)
@@ -208,12 +210,12 @@ func TestConnect_BlankIsEmpty(t *testing.T) {
 	link, _, _ := s.session(nil)
 	c := browser()
 	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/")
+	_, page := get(t, c, s.URL+"/connect/integrations/acme")
 	csrf := csrfOf(t, page)
 	for _, blank := range []string{"   ", " \t\r\n", "\u00a0"} {
-		res, body := post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "api_key": {blank}, "region": {"eu"}}, nil)
-		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "API key is required.") || !strings.Contains(body, `value="eu"`) {
-			t.Fatalf("api_key %q: %d\n%s", blank, res.StatusCode, body)
+		res, _ := post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "api_key": {blank}, "region": {"eu"}}, nil)
+		if body := failedForm(t, c, s.URL, res); !strings.Contains(body, "API key is required.") || !strings.Contains(body, `value="eu"`) {
+			t.Fatalf("api_key %q:\n%s", blank, body)
 		}
 	}
 	if n := len(s.connections()); n != 0 {
@@ -237,7 +239,7 @@ func TestAutoRedirectAndTheme(t *testing.T) {
 		"theme":    map[string]any{"name": "Brand\"X", "primary_color": "#ff0000", "logo_url": "https://cdn.example.com/logo.png"}})
 	c := browser()
 	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/")
+	_, page := get(t, c, s.URL+"/connect/integrations/acme")
 	for _, want := range []string{"--primary:#ff0000", "Test environment", `src="https://cdn.example.com/logo.png"`, "Brand&#34;X"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
@@ -256,19 +258,19 @@ func TestConnectionActions_FollowAllowActions(t *testing.T) {
 		link, _, _ := s.session(map[string]any{"settings": map[string]any{"allow_actions": actions}})
 		c := browser()
 		get(t, c, link)
-		_, page := get(t, c, s.URL+"/connect/")
+		_, page := get(t, c, s.URL+"/connect/integrations/acme")
 		csrf := csrfOf(t, page)
 		post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "api_key": {"k-0123456789"}}, nil)
-		_, page = get(t, c, s.URL+"/connect/")
+		_, page = get(t, c, s.URL+"/connect/integrations/acme")
 		return c, csrf, page
 	}
 	// Only disable allowed: no disconnect or delete button, and posting them
 	// is refused.
 	c, csrf, page := connect([]string{"disable"})
-	if !strings.Contains(page, "Disable Acme") || strings.Contains(page, "Disconnect Acme") || strings.Contains(page, "Delete Acme") {
+	id := s.connections()[0].(map[string]any)["id"].(string)
+	if !strings.Contains(page, id+"/disable") || strings.Contains(page, id+"/disconnect") || strings.Contains(page, id+"/delete") {
 		t.Fatalf("buttons for [disable]:\n%s", page)
 	}
-	id := s.connections()[0].(map[string]any)["id"].(string)
 	for _, action := range []string{"disconnect", "delete"} {
 		if res, _ := post(t, c, s.URL+"/connect/connections/"+id+"/"+action, url.Values{"csrf_token": {csrf}}, nil); res.StatusCode != http.StatusForbidden {
 			t.Errorf("%s not allowed: %d, want 403", action, res.StatusCode)
@@ -289,7 +291,7 @@ func TestConnectionActions_FollowAllowActions(t *testing.T) {
 	stranger := browser()
 	other := s.api("POST", "/v1/sessions", map[string]any{"user": map[string]any{"external_id": "u-2"}, "settings": map[string]any{"allow_actions": []string{"delete"}}}, 201)
 	get(t, stranger, other["configuration_url"].(string))
-	_, spage := get(t, stranger, s.URL+"/connect/")
+	_, spage := get(t, stranger, s.URL+"/connect/integrations/acme")
 	if res, _ := post(t, stranger, s.URL+"/connect/connections/"+id+"/delete", url.Values{"csrf_token": {csrfOf(t, spage)}}, nil); res.StatusCode != http.StatusNotFound {
 		t.Errorf("another user's connection: %d, want 404", res.StatusCode)
 	}

@@ -6,6 +6,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
@@ -55,7 +56,8 @@ type Handler struct {
 // New parses the templates (a broken template fails here, at start-up).
 func New(o Options) (*Handler, error) {
 	tmpl, err := template.New("").Funcs(template.FuncMap{
-		"has": slices.Contains[[]string],
+		"has":   slices.Contains[[]string],
+		"lower": strings.ToLower,
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -76,8 +78,12 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	mount("GET /connect/{$}", h.page(h.session(h.handleHome)))
 	mount("GET /connect/activity", h.page(h.session(h.handleActivity)))
 	mount("POST /connect/approvals/{id}/{decision}", h.post(h.session(h.handleDecide)))
+	mount("GET /connect/integrations/{slug}", h.page(h.session(h.handleIntegration)))
 	mount("POST /connect/integrations/{slug}", h.post(h.session(h.handleConnect)))
+	mount("POST /connect/integrations/{slug}/settings", h.post(h.session(h.handleSettings)))
+	mount("GET /connect/connections/{id}/{action}", h.page(h.session(h.handleConfirm)))
 	mount("POST /connect/connections/{id}/{action}", h.post(h.session(h.handleConnectionAction)))
+	mount("POST /connect/suggestions", h.post(h.session(h.handleSuggest)))
 	mount("POST /connect/done", h.post(h.session(h.handleDone)))
 	mount("POST /connect/oauth/{slug}/start", h.post(h.session(h.handleOAuthStart)))
 	// The one GET that changes state: OAuth2 providers return with a GET.
@@ -187,23 +193,40 @@ func newNonce() string {
 
 // view is what the templates get.
 type view struct {
-	Nonce      string
-	Title      string
-	Theme      theme
-	Message    *message
-	App        string
-	Sandbox    bool
-	Isolation  bool
-	CSRF       string
-	Rows       []row
-	Actions    []string
-	Done       bool
-	Notice     string
-	FormError  map[string]string // slug → error shown inline
-	FormValues map[string]map[string]string
-	Activity   *activityView
-	Approvals  []approvalRow
-	Widget     *widgetView
+	Nonce     string
+	Title     string
+	Theme     theme
+	Message   *message
+	App       string
+	Sandbox   bool
+	Isolation bool
+	CSRF      string
+	Rows      []row
+	Actions   []string
+	Done      bool
+	Notice    string
+	Warn      bool   // the notice is a warning
+	Alert     string // a failure to show above the list
+	Activity  *activityView
+	Approvals []approvalRow
+	// The list's navigation: the category sidebar, the search box, and
+	// whether they narrowed the list.
+	Categories []categoryLink
+	ShowSearch bool
+	Query      string
+	Category   string
+	Filtered   bool
+	// What the session's settings show.
+	ShowActivity, ShowSuggestions, HideGuides, HideSettings bool
+	// Suggestion is the suggestion form's failure and values.
+	Suggestion *flash
+	// Integration is the integration of its own page.
+	Integration *row
+	Confirm     *confirmView
+	// Return is the link back to the app the user came from.
+	Return *returnLink
+	// Widget is set when the page runs in the widget (widget.go).
+	Widget *widgetView
 }
 
 // approvalRow is a call waiting for the user's decision: what it does,
@@ -214,7 +237,8 @@ type approvalRow struct {
 
 // activityView is the user's activity list (docs/activity-and-approvals.md).
 type activityView struct {
-	Integration string // the one integration shown, "" for all
+	Slug        string // the one integration shown, "" for all
+	Integration string // its name
 	Rows        []activityRow
 	Next        string // the link to the next page, "" on the last
 }
@@ -230,12 +254,24 @@ type message struct {
 	Body    string
 }
 
+// row is an integration as the page shows it, with the user's connection.
 type row struct {
-	Slug, Name, Category, AuthType, Status, ConnectionID string
-	Fields                                               []portico.Field
-	Settings                                             []portico.SettingsField
-	Error                                                string
-	Values                                               map[string]string
+	Slug, Name, Description, Category, CategoryLabel string
+	AuthType, Status, StatusLabel, ConnectionID      string
+	// The logo, or a monogram in the brand colour.
+	LogoURL, Brand, BrandText, Monogram string
+	// "Connected as AccountLabel · since Since", and the scopes in words.
+	AccountLabel, Since string
+	Scopes              []string
+	Guide               *portico.Guide
+	Fields              []portico.Field
+	Settings            []portico.SettingsField
+	// Current holds the connection's settings (or the values typed into
+	// its settings form that failed).
+	Current       map[string]string
+	Error         string
+	SettingsError string
+	Values        map[string]string
 }
 
 // theme is a validated theme: colours are hex, URLs http(s).
@@ -258,7 +294,7 @@ func mergeTheme(sessTheme json.RawMessage, app portico.Theme) theme {
 		PrivacyURL: pick(s.PrivacyURL, app.PrivacyURL), TermsURL: pick(s.TermsURL, app.TermsURL),
 		// The colours passed Theme.Validate (hex only), so they are safe
 		// inside a style block.
-		Primary:     template.CSS(pick(pick(s.PrimaryColor, app.PrimaryColor), "#286efa")),
+		Primary:     template.CSS(pick(pick(s.PrimaryColor, app.PrimaryColor), "#2563eb")),
 		SidebarBG:   template.CSS(pick(pick(s.SidebarBackgroundColor, app.SidebarBackgroundColor), "#1f2937")),
 		SidebarText: template.CSS(pick(pick(s.SidebarTextColor, app.SidebarTextColor), "#ffffff")),
 	}
@@ -312,7 +348,7 @@ var (
 
 // renderError shows err as a page a person understands.
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce string, err error) {
-	v := &view{Nonce: nonce, Theme: mergeTheme(nil, portico.Theme{})}
+	v := &view{Nonce: nonce, Theme: h.linkTheme(r.Context(), err)}
 	status := http.StatusInternalServerError
 	switch {
 	case errors.Is(err, portico.ErrLinkUnknown):
@@ -363,8 +399,34 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		h.logFailure(w, r, "connect_failed", err)
 		v.Message = &message{"Something went wrong", "Try again in a moment."}
 	}
+	if errors.As(err, new(*portico.LinkError)) && v.Theme.Name != "" {
+		v.Message.Body = strings.Replace(v.Message.Body, "the app that sent you here", v.Theme.Name, 1)
+	}
 	v.Title = v.Message.Heading
 	h.render(w, status, "message.html", v)
+}
+
+// linkTheme is the theme of the page that says a link does not open: the
+// app's and its session's, when the link was known (used or expired), else
+// Portico's own.
+func (h *Handler) linkTheme(ctx context.Context, err error) theme {
+	var le *portico.LinkError
+	if !errors.As(err, &le) {
+		return mergeTheme(nil, portico.Theme{})
+	}
+	app, err := h.svc.FindApp(ctx, le.AppID)
+	if err != nil {
+		return mergeTheme(nil, portico.Theme{})
+	}
+	var sessTheme json.RawMessage
+	if sess, err := h.svc.FindSession(ctx, le.AppID, le.SessionID); err == nil {
+		sessTheme = sess.Theme
+	}
+	t := mergeTheme(sessTheme, app.Settings.Theme)
+	if t.Name == "" {
+		t.Name = app.Name
+	}
+	return t
 }
 
 // logFailure logs what a page did not show: the cause of a failure, with
@@ -485,8 +547,9 @@ func sessionGone(err error) error {
 
 func hmacEqual(a, b string) bool { return a != "" && len(a) == len(b) && subtleEqual(a, b) }
 
-// home renders the page with an optional inline error for one integration.
-func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession, status int, notice string, formErr map[string]string, values map[string]map[string]string) error {
+// home renders the list of integrations: the approvals waiting, the
+// cards narrowed by ?category= and ?q=, and fl, a failed form's message.
+func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession, notice string, warn bool, fl *flash) error {
 	states, err := h.svc.SessionState(r.Context(), ps.sess, ps.user)
 	if err != nil {
 		return err
@@ -495,13 +558,17 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps 
 	if err != nil {
 		return err
 	}
-	v := &view{Nonce: nonce, Theme: mergeTheme(ps.sess.Theme, ps.app.Settings.Theme), App: ps.app.Name,
-		Sandbox: st.SandboxMode, Isolation: st.IsolationMode, CSRF: h.csrfToken(ps.cookie), Actions: st.AllowActions,
-		Done: ps.sess.RedirectURI != "" && ps.widget == nil, Notice: notice, Widget: h.widgetView(r, ps)}
-	if v.Theme.Name == "" {
-		v.Theme.Name = ps.app.Name
-	}
+	v := h.baseView(r, nonce, ps, st)
+	v.Done, v.Notice, v.Warn = ps.sess.RedirectURI != "" && ps.widget == nil, notice, warn
 	v.Title = "Connect your tools — " + v.Theme.Name
+	if fl != nil {
+		switch fl.Form {
+		case "suggest":
+			v.Suggestion = fl
+		case "notice":
+			v.Alert = fl.Error
+		}
+	}
 	pending, err := h.svc.PendingApprovals(r.Context(), ps.sess, ps.user)
 	if err != nil {
 		return err
@@ -520,39 +587,34 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps 
 		v.Approvals = append(v.Approvals, approvalRow{ID: a.ID, Integration: name, Action: a.Action, Method: a.Summary.Method,
 			Path: a.Summary.Path, Query: q.Encode(), Body: a.Summary.Body, Expires: a.ExpiresAt.UTC().Format("15:04 UTC")})
 	}
-	for _, s := range states {
-		rw := row{Slug: s.Integration.Slug, Name: s.Integration.Name, Category: s.Integration.Category,
-			AuthType: s.Integration.Auth.Type, Status: s.Status, Fields: s.Integration.Auth.Fields, Settings: s.Integration.SettingsFields,
-			Error: formErr[s.Integration.Slug], Values: values[s.Integration.Slug]}
-		if s.Connection != nil {
-			rw.ConnectionID = s.Connection.ID
-		}
-		v.Rows = append(v.Rows, rw)
+	rows := make([]row, len(states))
+	for i, s := range states {
+		rows[i] = rowOf(s)
 	}
-	h.render(w, status, "connect.html", v)
+	q := r.URL.Query()
+	navigation(v, rows, st, q.Get("category"), truncate(q.Get("q"), 100))
+	h.render(w, http.StatusOK, "connect.html", v)
 	return nil
 }
 
-// handleActivity lists what was done with the user's tools, newest first,
-// 50 rows a page; ?integration= narrows it to one tool.
-func (h *Handler) handleActivity(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
-	q := r.URL.Query()
+// activity is a page of what was done with the user's tools, newest
+// first; slug narrows it to one integration.
+func (h *Handler) activity(ctx context.Context, ps *pageSession, slug, token string, size int) (*activityView, error) {
 	f := portico.ActivityFilter{UserID: &ps.user.ID}
-	slug := q.Get("integration")
 	if slug != "" {
 		f.Integration = &slug
 	}
-	page, err := h.svc.ListActivity(r.Context(), ps.sess.AppID, f, portico.PageRequest{Size: 50, Token: q.Get("page_token")})
+	page, err := h.svc.ListActivity(ctx, ps.sess.AppID, f, portico.PageRequest{Size: size, Token: token})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	names := map[string]string{}
-	av := &activityView{Integration: slug}
+	av := &activityView{Slug: slug, Integration: slug}
 	for _, a := range page.Data {
 		name, seen := names[a.Integration]
 		if !seen && a.Integration != "" {
 			name = a.Integration
-			if integ, err := h.svc.FindIntegration(r.Context(), ps.sess.AppID, a.Integration); err == nil {
+			if integ, err := h.svc.FindIntegration(ctx, ps.sess.AppID, a.Integration); err == nil {
 				name = integ.Name
 			}
 			names[a.Integration] = name
@@ -564,7 +626,7 @@ func (h *Handler) handleActivity(w http.ResponseWriter, r *http.Request, nonce s
 				what = a.Action + ": " + what
 			}
 		}
-		av.Rows = append(av.Rows, activityRow{At: a.CreatedAt.UTC().Format("2006-01-02 15:04:05"), Integration: name, What: what,
+		av.Rows = append(av.Rows, activityRow{At: a.CreatedAt.UTC().Format("2006-01-02 15:04"), Integration: name, What: what,
 			Client: a.Client, Outcome: strings.ReplaceAll(a.Outcome, "_", " "), UpstreamStatus: a.UpstreamStatus, DryRun: a.DryRun})
 	}
 	if page.Next != nil {
@@ -577,10 +639,27 @@ func (h *Handler) handleActivity(w http.ResponseWriter, r *http.Request, nonce s
 	if slug != "" && len(names) > 0 {
 		av.Integration = names[slug]
 	}
-	v := &view{Nonce: nonce, Theme: mergeTheme(ps.sess.Theme, ps.app.Settings.Theme), App: ps.app.Name, Activity: av, Widget: h.widgetView(r, ps)}
-	if v.Theme.Name == "" {
-		v.Theme.Name = ps.app.Name
+	return av, nil
+}
+
+// handleActivity lists what was done with the user's tools, newest first,
+// 50 rows a page; ?integration= narrows it to one tool. A session whose
+// settings hide the activity has no such page.
+func (h *Handler) handleActivity(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
+	st, err := portico.SessionSettingsOf(ps.sess)
+	if err != nil {
+		return err
 	}
+	if !st.Activity() {
+		return portico.NotFound("Activity")
+	}
+	q := r.URL.Query()
+	av, err := h.activity(r.Context(), ps, q.Get("integration"), q.Get("page_token"), 50)
+	if err != nil {
+		return err
+	}
+	v := h.baseView(r, nonce, ps, st)
+	v.Activity = av
 	v.Title = "Activity — " + v.Theme.Name
 	h.render(w, http.StatusOK, "activity.html", v)
 	return nil
@@ -592,23 +671,28 @@ func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request, nonce strin
 	case "connected":
 		notice = "Connected."
 	case "unverified":
-		notice = "Connected. The provider could not be reached to check the credential; it was saved without being checked."
+		notice = "Connected, but the provider could not be reached to check the credential: it was saved without being checked."
 	case "disconnected":
 		notice = "Disconnected."
 	case "disabled":
 		notice = "Disabled. Connect again to enable it."
 	case "deleted":
 		notice = "Deleted."
+	case "done":
+		notice = "All set. You can close this window."
 	case "approved":
 		notice = "Approved. The call runs when the assistant makes it again."
 	case "declined":
 		notice = "Declined. The call will not run."
+	case "suggested":
+		notice = "Thank you. Your suggestion was sent to " + displayName(ps) + "."
 	}
-	return h.home(w, r, nonce, ps, http.StatusOK, notice, nil, nil)
+	return h.home(w, r, nonce, ps, notice, r.URL.Query().Get("notice") == "unverified", h.takeFlash(w, r, ps.cookie))
 }
 
-// handleConnect stores the credentials of a form. Invalid input re-renders
-// the page with the error beside the form (nothing stored).
+// handleConnect stores the credentials of a form. Invalid input, or a
+// credential the provider rejects, sends the browser back to the
+// integration's page with the error beside the form (nothing stored).
 func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
 	slug := r.PathValue("slug")
 	integ, err := h.svc.FindIntegration(r.Context(), ps.sess.AppID, slug)
@@ -630,7 +714,7 @@ func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request, nonce st
 	conn, _, err := h.svc.ConnectForSession(r.Context(), ps.sess, ps.user, slug, creds, settings)
 	if err != nil {
 		if c := portico.ErrorCode(err); c == portico.CodeValidation || c == portico.CodeInvalid {
-			return h.home(w, r, nonce, ps, http.StatusUnprocessableEntity, "", map[string]string{slug: portico.AsError(err).Message}, map[string]map[string]string{slug: kept})
+			return h.failed(w, r, ps, "/connect/integrations/"+slug, flash{Form: "connect", Slug: slug, Error: portico.AsError(err).Message, Values: kept})
 		}
 		return err
 	}
@@ -703,7 +787,7 @@ func (h *Handler) handleDecide(w http.ResponseWriter, r *http.Request, nonce str
 	}
 	_, err := h.svc.DecideApproval(r.Context(), ps.sess, ps.user, r.PathValue("id"), decision == "approve")
 	if c := portico.ErrorCode(err); c == portico.CodeConflict || c == portico.CodeNotFound {
-		return h.home(w, r, nonce, ps, http.StatusConflict, portico.AsError(err).Message, nil, nil)
+		return h.failed(w, r, ps, "/connect/", flash{Form: "notice", Error: portico.AsError(err).Message})
 	}
 	if err != nil {
 		return err
@@ -716,7 +800,8 @@ func (h *Handler) handleDecide(w http.ResponseWriter, r *http.Request, nonce str
 // the app's allow-list when the session was created).
 func (h *Handler) handleDone(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
 	if ps.sess.RedirectURI == "" {
-		return h.home(w, r, nonce, ps, http.StatusOK, "All set. You can close this window.", nil, nil)
+		http.Redirect(w, r, "/connect/?notice=done", http.StatusSeeOther)
+		return nil
 	}
 	http.Redirect(w, r, ps.sess.RedirectURI, http.StatusSeeOther)
 	return nil
@@ -734,7 +819,7 @@ func (h *Handler) handleOAuthStart(w http.ResponseWriter, r *http.Request, nonce
 	to, err := h.svc.StartOAuth(r.Context(), ps.sess, ps.user, slug, h.callbackURL(), formSettings(r, integ, kept))
 	if err != nil {
 		if portico.ErrorCode(err) == portico.CodeValidation && strings.HasPrefix(portico.AsError(err).Field, "settings") {
-			return h.home(w, r, nonce, ps, http.StatusUnprocessableEntity, "", map[string]string{slug: portico.AsError(err).Message}, map[string]map[string]string{slug: kept})
+			return h.failed(w, r, ps, "/connect/integrations/"+slug, flash{Form: "connect", Slug: slug, Error: portico.AsError(err).Message, Values: kept})
 		}
 		return err
 	}

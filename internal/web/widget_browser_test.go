@@ -235,8 +235,10 @@ func widgetShown(t *testing.T, ctx context.Context) {
 // step.
 func connectDisconnectClose(t *testing.T, s *site, ctx context.Context, d driver) {
 	t.Helper()
+	d.click("#integration-acme h2 a")
+	d.wait("#acme-api_key")
 	d.typeInto("#acme-api_key", "sk_widget")
-	d.click("#integration-acme form button")
+	d.click("#connect-title ~ form button")
 	d.wait(".status-connected")
 	connID := s.connections()[0].(map[string]any)["id"].(string)
 	acme := map[string]string{"integration": "acme", "name": "Acme <CRM>", "connection_id": connID}
@@ -252,8 +254,12 @@ func connectDisconnectClose(t *testing.T, s *site, ctx context.Context, d driver
 		t.Errorf("the change stays in the address: %s", loc)
 	}
 
-	d.click("#integration-acme form.inline button")
-	d.wait(".status-revoked")
+	d.click("#integration-acme h2 a")
+	d.wait(`a[href$="/disconnect"]`)
+	d.click(`a[href$="/disconnect"]`)
+	d.wait("button.danger")
+	d.click("button.danger")
+	d.wait(".notice")
 	evs, _ = events(t, ctx, 2)
 	want = append(want, widgetEvent{Type: "disconnect", SessionResults: sessionResults{Connected: []map[string]string{}, Disconnected: []map[string]string{acme}}})
 	if diff := cmp.Diff(want, evs); diff != "" {
@@ -339,8 +345,9 @@ func TestBrowser_WidgetOtherOrigin(t *testing.T) {
 	popup = attach(t, ctx, "page", s.Local+"/connect/")
 	if err := chromedp.Do(popup,
 		chromedp.WaitVisible(chromedp.CSS("#portico-close")),
+		chromedp.Click(chromedp.CSS("#integration-acme h2 a")),
 		chromedp.SendKeys(chromedp.CSS("#acme-api_key"), "sk_widget"),
-		chromedp.Click(chromedp.CSS("#integration-acme form button")),
+		chromedp.Click(chromedp.CSS("#connect-title ~ form button")),
 		chromedp.WaitVisible(chromedp.CSS(".status-connected")),
 		chromedp.Click(chromedp.CSS("#portico-close")),
 		chromedp.Sleep(500*time.Millisecond),

@@ -202,7 +202,8 @@ func TestWidget_ChangeFlag(t *testing.T) {
 	if strings.Contains(page, `action="/connect/done"`) {
 		t.Error("a page in a widget shows Done")
 	}
-	res, _ := b.do("POST", "/connect/integrations/acme", url.Values{"csrf_token": {csrfOf(t, page)}, "api_key": {"sk_1"}}, map[string]string{"Sec-Fetch-Site": "same-origin"})
+	_, form := b.do("GET", "/connect/integrations/acme", nil, nil)
+	res, _ := b.do("POST", "/connect/integrations/acme", url.Values{"csrf_token": {csrfOf(t, form)}, "api_key": {"sk_1"}}, map[string]string{"Sec-Fetch-Site": "same-origin"})
 	loc := res.Header.Get("Location")
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/connect/?notice=connected&event=") {
 		t.Fatalf("after connect (auto_redirect is off in a widget): %d %s", res.StatusCode, loc)
@@ -239,7 +240,7 @@ func TestWidget_ChangeFlag(t *testing.T) {
 	}
 
 	// Disconnect reports the integration too.
-	_, page = b.do("GET", "/connect/", nil, nil)
+	_, page = b.do("GET", "/connect/connections/"+connID+"/disconnect", nil, nil)
 	res, _ = b.do("POST", "/connect/connections/"+connID+"/disconnect", url.Values{"csrf_token": {csrfOf(t, page)}}, map[string]string{"Sec-Fetch-Site": "same-origin"})
 	want["type"] = "disconnect"
 	if js, _ := json.Marshal(event(res.Header.Get("Location"))); string(js) != mustJSON(want) {

@@ -897,6 +897,16 @@ export interface components {
             /** @description Return to redirect_uri as soon as a connection is made. */
             auto_redirect?: boolean;
             tools?: components["schemas"]["ToolSettings"];
+            /** @description Show the sidebar of categories on the hosted page (docs/hosted-page.md); default true. */
+            show_sidebar?: boolean;
+            /** @description Show the user what was done with each connection; default true. */
+            show_activity?: boolean;
+            /** @description Hide the guides that say where to find a credential; default false. */
+            hide_guides?: boolean;
+            /** @description Hide the editable settings of a connection (its settings_fields) on the integration's page; the connect form still asks for the required ones. Default false. */
+            hide_resource_settings?: boolean;
+            /** @description Offer a "Don't see your tool?" form whose answers reach the app as integration.suggested webhooks; default false. */
+            show_suggestions?: boolean;
         };
         /** @description Narrow the session's MCP tools (docs/mcp.md): a tool is offered when `allow` is empty or matches it, `deny` does not, and, with `read_only`, its hints say read only. */
         ToolSettings: {
@@ -919,6 +929,16 @@ export interface components {
             /** @description Return to redirect_uri as soon as a connection is made. */
             auto_redirect: boolean;
             tools: components["schemas"]["ToolSettings"];
+            /** @description Show the sidebar of categories on the hosted page (docs/hosted-page.md); default true. */
+            show_sidebar: boolean;
+            /** @description Show the user what was done with each connection; default true. */
+            show_activity: boolean;
+            /** @description Hide the guides that say where to find a credential; default false. */
+            hide_guides: boolean;
+            /** @description Hide the editable settings of a connection (its settings_fields) on the integration's page; the connect form still asks for the required ones. Default false. */
+            hide_resource_settings: boolean;
+            /** @description Offer a "Don't see your tool?" form whose answers reach the app as integration.suggested webhooks; default false. */
+            show_suggestions: boolean;
         };
         Slug: string;
         SessionCreate: {
@@ -2861,7 +2881,12 @@ export interface operations {
                      *             "allow": [],
                      *             "deny": [],
                      *             "read_only": false
-                     *           }
+                     *           },
+                     *           "show_sidebar": true,
+                     *           "show_activity": true,
+                     *           "hide_guides": false,
+                     *           "hide_resource_settings": false,
+                     *           "show_suggestions": false
                      *         },
                      *         "theme": {
                      *           "name": "Acme",

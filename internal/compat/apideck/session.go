@@ -36,9 +36,9 @@ type consumerMetadata struct {
 }
 
 // sessionSettings is Session.settings. hide_resource_settings, show_logs,
-// show_suggestions, show_sidebar and hide_guides are accepted and have no
-// effect: the hosted page has no resource settings, logs, suggestions,
-// sidebar toggle or guides.
+// show_suggestions, show_sidebar and hide_guides shape the hosted page
+// (docs/hosted-page.md) through their native counterparts; show_logs is
+// show_activity.
 type sessionSettings struct {
 	UnifiedAPIs          []string  `json:"unified_apis"`
 	HideResourceSettings *bool     `json:"hide_resource_settings"`
@@ -145,6 +145,10 @@ func sessionInput(c *call, body *sessionBody) (*portico.SessionInput, error) {
 		in.Settings.SandboxMode = deref(st.SandboxMode)
 		in.Settings.IsolationMode = deref(st.IsolationMode)
 		in.Settings.AutoRedirect = deref(st.AutoRedirect)
+		in.Settings.ShowSidebar, in.Settings.ShowActivity = st.ShowSidebar, st.ShowLogs
+		in.Settings.HideGuides = deref(st.HideGuides)
+		in.Settings.HideResourceSettings = deref(st.HideResourceSettings)
+		in.Settings.ShowSuggestions = deref(st.ShowSuggestions)
 	}
 	in.TTLSeconds = &ttl
 	if t := body.Theme; t != nil {

@@ -83,8 +83,9 @@ func TestSessionCreate_DocumentedExample(t *testing.T) {
 		if sess.RedirectURI != "https://mysaas.com/dashboard" {
 			t.Errorf("redirect_uri %q", sess.RedirectURI)
 		}
+		shown := true
 		want := portico.SessionSettings{Integrations: []string{}, Categories: []string{"crm"}, AllowActions: []string{"delete"},
-			Tools: portico.ToolSettings{Allow: []string{}, Deny: []string{}}}
+			Tools: portico.ToolSettings{Allow: []string{}, Deny: []string{}}, ShowSidebar: &shown, ShowActivity: &shown}
 		if got, err := portico.SessionSettingsOf(sess); err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("settings %+v, want %+v", got, want)
 		}

@@ -15,6 +15,14 @@ import (
 // UserIDHeader names the user every per-user call acts for.
 const UserIDHeader = "x-superface-user-id"
 
+// The return link the SDKs send with a session request: the hosted page
+// shows "Back to <name>" when the URL is one of the app's
+// allowed_redirect_uris.
+const (
+	AppNameHeader = "x-superface-app-name"
+	AppURLHeader  = "x-superface-app-url"
+)
+
 // userIDRe is the user id format of the Superface SDKs.
 var userIDRe = regexp.MustCompile(`^[a-zA-Z0-9_|-]{1,100}$`)
 
@@ -74,7 +82,8 @@ func (h *handler) handleSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	link, ttl, err := h.Service.UserConfigLink(r.Context(), app, uid)
+	ret := portico.ReturnLink{Name: r.Header.Get(AppNameHeader), URL: r.Header.Get(AppURLHeader)}
+	link, ttl, err := h.Service.UserConfigLink(r.Context(), app, uid, ret)
 	if err != nil {
 		return err
 	}

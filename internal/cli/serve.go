@@ -393,6 +393,7 @@ func (s *Server) purgeLoop(ctx context.Context) {
 		s.purge(ctx, "purged_sessions", func() (int, error) { return s.Service.PurgeSessions(ctx, s.cfg.PurgeGrace, purgeBatch) })
 		s.purge(ctx, "purged_activity", func() (int, error) { return s.Service.PurgeActivity(ctx, purgeBatch) })
 		s.purge(ctx, "purged_approvals", func() (int, error) { return s.Service.PurgeApprovals(ctx, purgeBatch) })
+		s.purge(ctx, "purged_verifications", func() (int, error) { return s.Service.PurgeVerifications(ctx, purgeBatch) })
 	}
 }
 

@@ -26,7 +26,8 @@ const (
 // EventTypes lists every event type, in the order the documentation gives.
 var EventTypes = []string{EventUserCreated, EventSessionCreated, EventSessionRevoked,
 	EventConnectionCreated, EventConnectionUpdated, EventConnectionExpired, EventConnectionRevoked,
-	EventConnectionRefreshFailed, EventConnectionRecovered, EventApprovalRequested, EventApprovalDecided}
+	EventConnectionRefreshFailed, EventConnectionRecovered, EventApprovalRequested, EventApprovalDecided,
+	EventSessionVerificationFailed}
 
 // Outbox event statuses.
 const (
@@ -220,7 +221,12 @@ func ConnectionEventData(c *Connection, now time.Time) any {
 // that say why they happened (a refresh failure's reason). Keys that name a
 // field of the connection are ignored: the connection's own fields win.
 func ConnectionEventDataWith(c *Connection, now time.Time, extra map[string]any) any {
-	data := ConnectionEventData(c, now)
+	return withExtra(ConnectionEventData(c, now), extra)
+}
+
+// withExtra is data (an object's wire form) with more keys; keys data has
+// already are ignored: the object's own fields win.
+func withExtra(data any, extra map[string]any) any {
 	if len(extra) == 0 {
 		return data
 	}

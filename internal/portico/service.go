@@ -139,6 +139,8 @@ type SettingsPatch struct {
 	PerformRatePerUser       *int
 	PerformBurstPerUser      *int
 	ApprovalDefaultForDelete *string
+	// UserVerificationURL: "" turns user verification off.
+	UserVerificationURL *string
 }
 
 func (p *SettingsPatch) apply(s *AppSettings) {
@@ -181,6 +183,9 @@ func (p *SettingsPatch) apply(s *AppSettings) {
 	set(&s.PerformBurstPerUser, p.PerformBurstPerUser)
 	if p.ApprovalDefaultForDelete != nil {
 		s.ApprovalDefaultForDelete = *p.ApprovalDefaultForDelete
+	}
+	if p.UserVerificationURL != nil {
+		s.UserVerificationURL = *p.UserVerificationURL
 	}
 }
 

@@ -19,6 +19,7 @@ type Store interface {
 	AppAdminStore
 	ActivityStore
 	ApprovalStore
+	VerificationStore
 
 	// Ping checks that the database answers (CodeUnavailable).
 	Ping(ctx context.Context) error

@@ -1,0 +1,196 @@
+package portico
+
+import (
+	"context"
+	"net/url"
+	"time"
+)
+
+// User verification (docs/identity.md): when an app sets
+// user_verification_url, a configuration link opened in a browser shows
+// nothing until the app, which knows who is logged in to it in that
+// browser, confirms that this is the link's user. The hosted page sends
+// the browser to the app with ?flow=<id>; the app calls
+// POST /v1/verifications/{flow}/confirm naming its logged-in user and
+// sends the browser to the return_to of the answer. That URL carries a
+// one-time code, so only the browser the app confirmed comes back in: a
+// link forwarded to someone else ends in a failed flow and a
+// session.verification_failed event, never in a page.
+
+// PrefixVerification starts every verification flow id; PrefixReturnCode
+// the one-time code of a confirmed flow's return URL.
+const (
+	PrefixVerification = "vfl_"
+	PrefixReturnCode   = "pvr_"
+)
+
+// VerificationTTL is how long a flow waits for the app and the browser.
+const VerificationTTL = 10 * time.Minute
+
+// Verification flow statuses.
+const (
+	VerificationPending   = "pending"
+	VerificationConfirmed = "confirmed"
+	VerificationFailed    = "failed"
+	VerificationUsed      = "used"
+)
+
+// EventSessionVerificationFailed: the app confirmed a flow with another
+// user than the link's, or the flow's session had ended (docs/webhooks.md).
+const EventSessionVerificationFailed = "session.verification_failed"
+
+// Verification is one flow: the session whose link was opened, waiting
+// for the app's confirmation.
+type Verification struct {
+	ID        string
+	AppID     string
+	SessionID string
+	UserID    string
+	Status    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// VerificationStore persists verification flows.
+type VerificationStore interface {
+	// CreateVerification inserts a pending flow.
+	CreateVerification(ctx context.Context, v *Verification) error
+	// FindVerification returns one of the app's flows (CodeNotFound).
+	FindVerification(ctx context.Context, appID, id string) (*Verification, error)
+	// SettleVerification moves a flow that is pending and unexpired at now
+	// to status: VerificationConfirmed with returnHash, or
+	// VerificationFailed, which queues event (the data of a
+	// session.verification_failed event) in the same transaction. It
+	// reports false, changing nothing, when the flow was no longer
+	// pending.
+	SettleVerification(ctx context.Context, appID, id, status string, returnHash []byte, now time.Time, event any) (bool, error)
+	// UseReturnCode marks the confirmed flow whose return code hashes to
+	// hash used and returns it: ErrLinkUnknown, ErrLinkUsed or
+	// ErrLinkExpired otherwise, marking nothing.
+	UseReturnCode(ctx context.Context, hash []byte, now time.Time) (*Verification, error)
+	// PurgeVerifications deletes up to batch flows that expired before the
+	// given instant. Deployment-wide, like PurgeSessions.
+	PurgeVerifications(ctx context.Context, before time.Time, batch int) (int, error)
+}
+
+// ErrFlowGone answers a confirmation of a flow that was confirmed, failed
+// or used already, or has expired.
+var ErrFlowGone = &Error{Code: CodeGone, Message: "This verification flow has ended (it expired, or was confirmed or refused already); the user opens a new link."}
+
+// Verifies reports whether the app verifies who opens its links.
+func (s AppSettings) Verifies() bool { return s.UserVerificationURL != "" }
+
+// StartVerification opens a flow for a link of sess just opened in a
+// browser, and returns the URL to send that browser to: the app's
+// user_verification_url with ?flow=<id>.
+func (s *Service) StartVerification(ctx context.Context, app *App, sess *Session) (string, error) {
+	now := s.now()
+	v := &Verification{ID: NewID(PrefixVerification), AppID: app.ID, SessionID: sess.ID, UserID: sess.UserID,
+		Status: VerificationPending, CreatedAt: now, ExpiresAt: now.Add(VerificationTTL)}
+	if err := s.Store.CreateVerification(ctx, v); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(app.Settings.UserVerificationURL)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("flow", v.ID)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// VerificationMismatch refuses a confirmation that names another user
+// than the link's: the flow has ended.
+var VerificationMismatch = &Error{Code: CodeForbidden, Message: "This link was made for another user than the one confirmed: the flow has ended and nothing was shown; the app sent session.verification_failed.",
+	Details: map[string]any{"reason": "user_mismatch"}}
+
+// ConfirmVerification settles a flow of app with the user the app says is
+// logged in to it: the flow's user → the URL to send the browser back to
+// (single use, until the flow expires); another user, or one the app does
+// not have → VerificationMismatch, the flow failed and
+// session.verification_failed queued. CodeNotFound for an unknown flow or
+// one of another app; ErrFlowGone for one already settled or expired, or
+// whose session has ended (which also fails it).
+func (s *Service) ConfirmVerification(ctx context.Context, app *App, id string, ref UserRef) (string, error) {
+	if ref.ID == nil && ref.ExternalID == nil && ref.Email == nil {
+		return "", Invalidf("user", "user must name the logged-in user by id, external_id or email.")
+	}
+	v, err := s.Store.FindVerification(ctx, app.ID, id)
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	if v.Status != VerificationPending || !now.Before(v.ExpiresAt) {
+		return "", ErrFlowGone
+	}
+	sess, err := s.Store.FindSessionByID(ctx, app.ID, v.SessionID)
+	if ErrorCode(err) == CodeNotFound {
+		return "", ErrFlowGone
+	}
+	if err != nil {
+		return "", err
+	}
+	if !sess.Active(now) {
+		if _, err := s.Store.SettleVerification(ctx, app.ID, id, VerificationFailed, nil, now,
+			verificationEvent(sess, v, "session_ended", ref)); err != nil {
+			return "", err
+		}
+		return "", ErrFlowGone
+	}
+	user, _, err := s.lookupUser(ctx, app.ID, ref)
+	if err != nil && ErrorCode(err) != CodeNotFound {
+		return "", err
+	}
+	if user == nil || user.ID != v.UserID {
+		ok, err := s.Store.SettleVerification(ctx, app.ID, id, VerificationFailed, nil, now, verificationEvent(sess, v, "user_mismatch", ref))
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", ErrFlowGone
+		}
+		return "", VerificationMismatch
+	}
+	raw, hash := NewToken(PrefixReturnCode)
+	ok, err := s.Store.SettleVerification(ctx, app.ID, id, VerificationConfirmed, hash, now, nil)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", ErrFlowGone
+	}
+	return s.PublicURL + "/connect/verified/" + url.PathEscape(raw), nil
+}
+
+// verificationEvent is the data of session.verification_failed: the
+// session, the flow, why it failed and the user the app named.
+func verificationEvent(sess *Session, v *Verification, reason string, ref UserRef) any {
+	named := map[string]any{}
+	if ref.ID != nil {
+		named["id"] = *ref.ID
+	}
+	if ref.ExternalID != nil {
+		named["external_id"] = *ref.ExternalID
+	}
+	if ref.Email != nil {
+		named["email"] = *ref.Email
+	}
+	return withExtra(SessionEventData(sess), map[string]any{"flow_id": v.ID, "reason": reason, "confirmed_user": named})
+}
+
+// FinishVerification takes the return code of a confirmed flow, once, and
+// returns its session, which must still be live (ErrSessionEnded).
+func (s *Service) FinishVerification(ctx context.Context, rawCode string) (*Session, error) {
+	v, err := s.Store.UseReturnCode(ctx, HashToken(rawCode), s.now())
+	if err != nil {
+		return nil, err
+	}
+	return s.LiveSession(ctx, v.AppID, v.SessionID)
+}
+
+// PurgeVerifications deletes up to batch flows that expired a day ago or
+// more.
+func (s *Service) PurgeVerifications(ctx context.Context, batch int) (int, error) {
+	return s.Store.PurgeVerifications(ctx, s.now().Add(-24*time.Hour), batch)
+}

@@ -71,6 +71,7 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	static, _ := fs.Sub(staticFS, "static")
 	mount("GET /connect/static/", h.headers(http.StripPrefix("/connect/static/", http.FileServerFS(static))))
 	mount("GET /connect/{code}", h.page(h.handleOpenCode))
+	mount("GET /connect/verified/{code}", h.page(h.handleVerified))
 	mount("POST /connect/open", h.postFromApp(h.handleOpenToken))
 	mount("GET /connect/{$}", h.page(h.session(h.handleHome)))
 	mount("GET /connect/activity", h.page(h.session(h.handleActivity)))
@@ -373,8 +374,7 @@ func (h *Handler) handleOpenCode(w http.ResponseWriter, r *http.Request, nonce s
 	if err != nil {
 		return err
 	}
-	h.startPage(w, r, sess)
-	return nil
+	return h.verifyThenStart(w, r, sess)
 }
 
 // handleOpenToken opens the page for a holder of a session token, posted in
@@ -396,12 +396,16 @@ func (h *Handler) handleOpenToken(w http.ResponseWriter, r *http.Request, nonce 
 			return errCrossOrigin
 		}
 	}
-	h.startPage(w, r, sess)
+	// The token is the app's own secret: holding it is the app's word
+	// for who the user is.
+	h.startPage(w, r, sess, sess.UserID)
 	return nil
 }
 
-func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, sess *portico.Session) {
-	h.setCookie(w, h.cookieValue(sess.AppID, sess.ID), sess.ExpiresAt.Sub(h.svc.Now()))
+// startPage sets the page cookie for sess, with the user verified in this
+// browser ("" for none), and opens the page.
+func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, sess *portico.Session, verified string) {
+	h.setCookie(w, h.cookieValue(pageCookie{appID: sess.AppID, sessionID: sess.ID, verified: verified}), sess.ExpiresAt.Sub(h.svc.Now()))
 	http.Redirect(w, r, "/connect/", http.StatusSeeOther)
 }
 
@@ -423,10 +427,11 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 		if err != nil {
 			return errNoCookie
 		}
-		appID, sessionID, ok := h.parseCookie(c.Value)
+		pc, ok := h.parseCookie(c.Value)
 		if !ok {
 			return errNoCookie
 		}
+		appID, sessionID := pc.appID, pc.sessionID
 		if r.Method == http.MethodPost && !hmacEqual(r.PostForm.Get("csrf_token"), h.csrfToken(c.Value)) {
 			return errBadCSRF
 		}
@@ -443,6 +448,11 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 		app, err := h.svc.FindApp(ctx, appID)
 		if err != nil {
 			return sessionGone(err)
+		}
+		if app.Settings.Verifies() && pc.verified != sess.UserID {
+			// Verification was turned on after this page opened, or the
+			// cookie predates it: the user opens a link again.
+			return errNoCookie
 		}
 		setCSP(w, nonce, app.Settings.AllowedFrameOrigins)
 		return fn(w, r, nonce, &pageSession{sess: sess, user: user, app: app, cookie: c.Value})

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/client"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -88,7 +90,11 @@ func TestVerification_RightUserOnceAndRemembered(t *testing.T) {
 	if res, _ := get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("page before confirmation: %d", res.StatusCode)
 	}
-	back := s.confirm(flow, "u-1", 200)["return_to"].(string)
+	u1 := "u-1"
+	back, err := client.New(s.Local, client.WithAPIKey(s.Key)).ConfirmVerification(context.Background(), flow, api.PerformUser{ExternalID: &u1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.HasPrefix(back, s.URL+"/connect/verified/pvr_") || strings.Contains(back, flow) {
 		t.Fatalf("return_to %s", back)
 	}

@@ -45,6 +45,13 @@ type Service struct {
 	// carry (openapi.go); nil refuses them.
 	OpenAPI OpenAPIImporter
 
+	// FetchClientMetadata reads an OAuth client metadata document through
+	// the address guard, at most MaxClientMetadataBytes (authserver.go);
+	// nil fetches none.
+	FetchClientMetadata func(ctx context.Context, url string) ([]byte, error)
+
+	// clients keeps fetched client metadata documents (authserver.go).
+	clients clientCache
 	// schemas keeps actions' input schemas compiled (jsonschema.go).
 	schemas schemaCache
 	// limiter holds the per-user perform budgets (userlimit.go).

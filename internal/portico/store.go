@@ -20,6 +20,7 @@ type Store interface {
 	ActivityStore
 	ApprovalStore
 	VerificationStore
+	AuthServerStore
 
 	// Ping checks that the database answers (CodeUnavailable).
 	Ping(ctx context.Context) error

@@ -2,6 +2,7 @@ package portico
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"time"
 )
@@ -42,11 +43,16 @@ const EventSessionVerificationFailed = "session.verification_failed"
 // Verification is one flow: the session whose link was opened, waiting
 // for the app's confirmation.
 type Verification struct {
-	ID        string
-	AppID     string
+	ID    string
+	AppID string
+	// Kind is FlowLink (a link of SessionID, for its UserID) or
+	// FlowAuthorize (a sign-in of the authorization server: UserID is ""
+	// until the app names the user, Request the authorization).
+	Kind      string
 	SessionID string
 	UserID    string
 	Status    string
+	Request   json.RawMessage
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
@@ -58,12 +64,12 @@ type VerificationStore interface {
 	// FindVerification returns one of the app's flows (CodeNotFound).
 	FindVerification(ctx context.Context, appID, id string) (*Verification, error)
 	// SettleVerification moves a flow that is pending and unexpired at now
-	// to status: VerificationConfirmed with returnHash, or
+	// to status, for userID: VerificationConfirmed with returnHash, or
 	// VerificationFailed, which queues event (the data of a
 	// session.verification_failed event) in the same transaction. It
 	// reports false, changing nothing, when the flow was no longer
 	// pending.
-	SettleVerification(ctx context.Context, appID, id, status string, returnHash []byte, now time.Time, event any) (bool, error)
+	SettleVerification(ctx context.Context, appID, id, status, userID string, returnHash []byte, now time.Time, event any) (bool, error)
 	// UseReturnCode marks the confirmed flow whose return code hashes to
 	// hash used and returns it: ErrLinkUnknown, ErrLinkUsed or
 	// ErrLinkExpired otherwise, marking nothing.
@@ -85,17 +91,22 @@ func (s AppSettings) Verifies() bool { return s.UserVerificationURL != "" }
 // user_verification_url with ?flow=<id>.
 func (s *Service) StartVerification(ctx context.Context, app *App, sess *Session) (string, error) {
 	now := s.now()
-	v := &Verification{ID: NewID(PrefixVerification), AppID: app.ID, SessionID: sess.ID, UserID: sess.UserID,
-		Status: VerificationPending, CreatedAt: now, ExpiresAt: now.Add(VerificationTTL)}
+	v := &Verification{ID: NewID(PrefixVerification), AppID: app.ID, Kind: FlowLink, SessionID: sess.ID, UserID: sess.UserID,
+		Status: VerificationPending, Request: json.RawMessage("{}"), CreatedAt: now, ExpiresAt: now.Add(VerificationTTL)}
 	if err := s.Store.CreateVerification(ctx, v); err != nil {
 		return "", err
 	}
+	return s.verifierURL(app, v.ID)
+}
+
+// verifierURL is the app's user_verification_url with ?flow=id.
+func (s *Service) verifierURL(app *App, id string) (string, error) {
 	u, err := url.Parse(app.Settings.UserVerificationURL)
 	if err != nil {
 		return "", err
 	}
 	q := u.Query()
-	q.Set("flow", v.ID)
+	q.Set("flow", id)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
@@ -124,6 +135,9 @@ func (s *Service) ConfirmVerification(ctx context.Context, app *App, id string, 
 	if v.Status != VerificationPending || !now.Before(v.ExpiresAt) {
 		return "", ErrFlowGone
 	}
+	if v.Kind == FlowAuthorize {
+		return s.confirmSignIn(ctx, app, v, ref)
+	}
 	sess, err := s.Store.FindSessionByID(ctx, app.ID, v.SessionID)
 	if ErrorCode(err) == CodeNotFound {
 		return "", ErrFlowGone
@@ -132,7 +146,7 @@ func (s *Service) ConfirmVerification(ctx context.Context, app *App, id string, 
 		return "", err
 	}
 	if !sess.Active(now) {
-		if _, err := s.Store.SettleVerification(ctx, app.ID, id, VerificationFailed, nil, now,
+		if _, err := s.Store.SettleVerification(ctx, app.ID, id, VerificationFailed, v.UserID, nil, now,
 			verificationEvent(sess, v, "session_ended", ref)); err != nil {
 			return "", err
 		}
@@ -143,7 +157,7 @@ func (s *Service) ConfirmVerification(ctx context.Context, app *App, id string, 
 		return "", err
 	}
 	if user == nil || user.ID != v.UserID {
-		ok, err := s.Store.SettleVerification(ctx, app.ID, id, VerificationFailed, nil, now, verificationEvent(sess, v, "user_mismatch", ref))
+		ok, err := s.Store.SettleVerification(ctx, app.ID, id, VerificationFailed, v.UserID, nil, now, verificationEvent(sess, v, "user_mismatch", ref))
 		if err != nil {
 			return "", err
 		}
@@ -152,8 +166,13 @@ func (s *Service) ConfirmVerification(ctx context.Context, app *App, id string, 
 		}
 		return "", VerificationMismatch
 	}
+	return s.confirmFlow(ctx, app, v, v.UserID)
+}
+
+// confirmFlow settles a flow for userID and returns its return URL.
+func (s *Service) confirmFlow(ctx context.Context, app *App, v *Verification, userID string) (string, error) {
 	raw, hash := NewToken(PrefixReturnCode)
-	ok, err := s.Store.SettleVerification(ctx, app.ID, id, VerificationConfirmed, hash, now, nil)
+	ok, err := s.Store.SettleVerification(ctx, app.ID, v.ID, VerificationConfirmed, userID, hash, s.now(), nil)
 	if err != nil {
 		return "", err
 	}
@@ -161,6 +180,23 @@ func (s *Service) ConfirmVerification(ctx context.Context, app *App, id string, 
 		return "", ErrFlowGone
 	}
 	return s.PublicURL + "/connect/verified/" + url.PathEscape(raw), nil
+}
+
+// confirmSignIn settles a sign-in flow of the authorization server: the
+// user the app names signs in, found or created like a session's user
+// (an id must name an existing user).
+func (s *Service) confirmSignIn(ctx context.Context, app *App, v *Verification, ref UserRef) (string, error) {
+	var user *User
+	var err error
+	if ref.ID != nil {
+		user, err = s.Store.FindUserByID(ctx, app.ID, *ref.ID)
+	} else {
+		user, _, err = s.FindOrCreateUser(ctx, app.ID, UserInput{ExternalID: ref.ExternalID, Email: ref.Email, RefuseHeldEmail: true})
+	}
+	if err != nil {
+		return "", withField(err, "user")
+	}
+	return s.confirmFlow(ctx, app, v, user.ID)
 }
 
 // verificationEvent is the data of session.verification_failed: the
@@ -180,13 +216,15 @@ func verificationEvent(sess *Session, v *Verification, reason string, ref UserRe
 }
 
 // FinishVerification takes the return code of a confirmed flow, once, and
-// returns its session, which must still be live (ErrSessionEnded).
-func (s *Service) FinishVerification(ctx context.Context, rawCode string) (*Session, error) {
+// returns the flow with, for a link, its session, which must still be
+// live (ErrSessionEnded); a sign-in has none.
+func (s *Service) FinishVerification(ctx context.Context, rawCode string) (*Verification, *Session, error) {
 	v, err := s.Store.UseReturnCode(ctx, HashToken(rawCode), s.now())
-	if err != nil {
-		return nil, err
+	if err != nil || v.Kind == FlowAuthorize {
+		return v, nil, err
 	}
-	return s.LiveSession(ctx, v.AppID, v.SessionID)
+	sess, err := s.LiveSession(ctx, v.AppID, v.SessionID)
+	return v, sess, err
 }
 
 // PurgeVerifications deletes up to batch flows that expired a day ago or

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -10,18 +11,21 @@ import (
 	"github.com/porticohq/portico/internal/portico"
 )
 
-const verificationColumns = `id, app_id, session_id, user_id, status, created_at, expires_at`
+const verificationColumns = `id, app_id, kind, session_id, user_id, status, request, created_at, expires_at`
 
 func scanVerification(r row) (*portico.Verification, error) {
 	var v portico.Verification
 	var created, expires int64
-	err := r.Scan(&v.ID, &v.AppID, &v.SessionID, &v.UserID, &v.Status, &created, &expires)
+	var session sql.NullString
+	var request string
+	err := r.Scan(&v.ID, &v.AppID, &v.Kind, &session, &v.UserID, &v.Status, &request, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, portico.NotFound("Verification flow")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("scan verification: %w", err)
 	}
+	v.SessionID, v.Request = session.String, json.RawMessage(request)
 	v.CreatedAt, v.ExpiresAt = fromUS(created), fromUS(expires)
 	return &v, nil
 }
@@ -29,8 +33,9 @@ func scanVerification(r row) (*portico.Verification, error) {
 // CreateVerification implements portico.Store.
 func (db *DB) CreateVerification(ctx context.Context, v *portico.Verification) error {
 	return db.inWrite(ctx, func(t *tx) error {
-		if _, err := t.exec(ctx, `INSERT INTO verifications (`+verificationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			v.ID, v.AppID, v.SessionID, v.UserID, v.Status, us(v.CreatedAt), us(v.ExpiresAt)); err != nil {
+		session := sql.NullString{String: v.SessionID, Valid: v.SessionID != ""}
+		if _, err := t.exec(ctx, `INSERT INTO verifications (`+verificationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			v.ID, v.AppID, v.Kind, session, v.UserID, v.Status, string(v.Request), us(v.CreatedAt), us(v.ExpiresAt)); err != nil {
 			return fmt.Errorf("insert verification: %w", err)
 		}
 		return nil
@@ -44,20 +49,16 @@ func (db *DB) FindVerification(ctx context.Context, appID, id string) (*portico.
 
 // SettleVerification implements portico.Store: one conditional UPDATE, so
 // that of concurrent confirmations exactly one settles the flow.
-func (db *DB) SettleVerification(ctx context.Context, appID, id, status string, returnHash []byte, now time.Time, event any) (bool, error) {
+func (db *DB) SettleVerification(ctx context.Context, appID, id, status, userID string, returnHash []byte, now time.Time, event any) (bool, error) {
 	var n int64
 	err := db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `UPDATE verifications SET status = ?, return_hash = ? WHERE app_id = ? AND id = ? AND status = 'pending' AND expires_at > ?`,
-			status, returnHash, appID, id, us(now))
+		res, err := t.exec(ctx, `UPDATE verifications SET status = ?, user_id = ?, return_hash = ? WHERE app_id = ? AND id = ? AND status = 'pending' AND expires_at > ?`,
+			status, userID, returnHash, appID, id, us(now))
 		if err != nil {
 			return fmt.Errorf("settle verification: %w", err)
 		}
 		if n, err = res.RowsAffected(); err != nil || n == 0 || status != portico.VerificationFailed {
 			return err
-		}
-		var userID string
-		if err := t.queryRow(ctx, `SELECT user_id FROM verifications WHERE app_id = ? AND id = ?`, appID, id).Scan(&userID); err != nil {
-			return fmt.Errorf("read verification: %w", err)
 		}
 		return db.emitEvent(ctx, t, appID, userID, portico.EventSessionVerificationFailed, event)
 	})
@@ -100,4 +101,19 @@ func (db *DB) PurgeVerifications(ctx context.Context, before time.Time, batch in
 		return err
 	})
 	return int(n), err
+}
+
+// DecideAuthorization implements portico.Store.
+func (db *DB) DecideAuthorization(ctx context.Context, appID, id, userID string, now time.Time) (bool, error) {
+	var n int64
+	err := db.inWrite(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `UPDATE verifications SET status = 'decided' WHERE app_id = ? AND id = ? AND kind = 'authorize'
+			AND status = 'used' AND user_id = ? AND expires_at > ?`, appID, id, userID, us(now))
+		if err != nil {
+			return fmt.Errorf("decide authorization: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n == 1, err
 }

@@ -42,11 +42,17 @@ func (h *Handler) verifyThenStart(w http.ResponseWriter, r *http.Request, sess *
 
 // handleVerified is where the app sends the browser it confirmed: the
 // code is the flow's, single use; the page opens with the user recorded
-// as verified in the cookie.
+// as verified in the cookie, or, for a sign-in, the consent page.
 func (h *Handler) handleVerified(w http.ResponseWriter, r *http.Request, nonce string) error {
-	sess, err := h.svc.FinishVerification(r.Context(), r.PathValue("code"))
+	v, sess, err := h.svc.FinishVerification(r.Context(), r.PathValue("code"))
 	if err != nil {
 		return err
+	}
+	if v.Kind == portico.FlowAuthorize {
+		// A sign-in of the authorization server (authorize.go).
+		h.setSignIn(w, v.AppID, v.UserID)
+		http.Redirect(w, r, "/a/"+v.AppID+"/consent/"+v.ID, http.StatusSeeOther)
+		return nil
 	}
 	h.startPage(w, r, sess, sess.UserID)
 	return nil

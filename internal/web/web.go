@@ -342,6 +342,10 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		pe := providerError{}
 		errors.As(err, &pe)
 		status, v.Message = http.StatusBadRequest, &message{"The connection was not made", "The provider said: " + pe.Error()}
+	case errors.As(err, new(authorizeRefused)):
+		status, v.Message = http.StatusBadRequest, &message{"This sign-in request is not valid", err.Error() + " Go back to the application and connect again."}
+	case errors.Is(err, portico.ErrFlowNotYours):
+		status, v.Message = http.StatusGone, &message{"This authorization has ended", "It was answered already, has expired, or began in another browser. Go back to the application and connect again."}
 	case portico.ErrorCode(err) == portico.CodeNotFound:
 		status, v.Message = http.StatusNotFound, &message{"Not found", "This page does not exist. Go back and try again."}
 	case portico.ErrorCode(err) == portico.CodeForbidden:

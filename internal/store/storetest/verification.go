@@ -12,8 +12,8 @@ import (
 func (f *Fixture) newVerification(t testing.TB, sess *portico.Session) *portico.Verification {
 	t.Helper()
 	now := f.Clock.Now()
-	v := &portico.Verification{ID: portico.NewID(portico.PrefixVerification), AppID: sess.AppID, SessionID: sess.ID, UserID: sess.UserID,
-		Status: portico.VerificationPending, CreatedAt: now, ExpiresAt: now.Add(portico.VerificationTTL)}
+	v := &portico.Verification{ID: portico.NewID(portico.PrefixVerification), AppID: sess.AppID, Kind: portico.FlowLink, SessionID: sess.ID,
+		UserID: sess.UserID, Status: portico.VerificationPending, Request: []byte("{}"), CreatedAt: now, ExpiresAt: now.Add(portico.VerificationTTL)}
 	if err := f.Store.CreateVerification(f.Ctx, v); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func testVerificationSettledAndUsedOnce(t *testing.T, f *Fixture) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, err := f.Store.SettleVerification(f.Ctx, app.ID, v.ID, portico.VerificationConfirmed, hashes[i], f.Clock.Now(), nil)
+			ok, err := f.Store.SettleVerification(f.Ctx, app.ID, v.ID, portico.VerificationConfirmed, sess.UserID, hashes[i], f.Clock.Now(), nil)
 			if err != nil {
 				t.Error(err)
 			}
@@ -68,7 +68,7 @@ func testVerificationSettledAndUsedOnce(t *testing.T, f *Fixture) {
 	}
 
 	failed := f.newVerification(t, sess)
-	ok, err := f.Store.SettleVerification(f.Ctx, app.ID, failed.ID, portico.VerificationFailed, nil, f.Clock.Now(), map[string]any{"flow_id": failed.ID})
+	ok, err := f.Store.SettleVerification(f.Ctx, app.ID, failed.ID, portico.VerificationFailed, sess.UserID, nil, f.Clock.Now(), map[string]any{"flow_id": failed.ID})
 	if err != nil || !ok {
 		t.Fatalf("fail the flow: %v %v", ok, err)
 	}
@@ -77,7 +77,7 @@ func testVerificationSettledAndUsedOnce(t *testing.T, f *Fixture) {
 	if last.Type != portico.EventSessionVerificationFailed || last.UserID != sess.UserID || eventBody(t, last).Data["flow_id"] != failed.ID {
 		t.Fatalf("last event %s %s", last.Type, last.Body)
 	}
-	if ok, err := f.Store.SettleVerification(f.Ctx, app.ID, failed.ID, portico.VerificationConfirmed, hashes[0], f.Clock.Now(), nil); ok || err != nil {
+	if ok, err := f.Store.SettleVerification(f.Ctx, app.ID, failed.ID, portico.VerificationConfirmed, sess.UserID, hashes[0], f.Clock.Now(), nil); ok || err != nil {
 		t.Fatalf("a failed flow confirmed: %v %v", ok, err)
 	}
 }
@@ -91,11 +91,11 @@ func testVerificationExpires(t *testing.T, f *Fixture) {
 	late := f.newVerification(t, sess)
 	confirmed := f.newVerification(t, sess)
 	_, hash := portico.NewToken(portico.PrefixReturnCode)
-	if ok, err := f.Store.SettleVerification(f.Ctx, app.ID, confirmed.ID, portico.VerificationConfirmed, hash, f.Clock.Now(), nil); !ok || err != nil {
+	if ok, err := f.Store.SettleVerification(f.Ctx, app.ID, confirmed.ID, portico.VerificationConfirmed, sess.UserID, hash, f.Clock.Now(), nil); !ok || err != nil {
 		t.Fatalf("confirm: %v %v", ok, err)
 	}
 	f.Clock.Advance(portico.VerificationTTL)
-	if ok, err := f.Store.SettleVerification(f.Ctx, app.ID, late.ID, portico.VerificationConfirmed, nil, f.Clock.Now(), nil); ok || err != nil {
+	if ok, err := f.Store.SettleVerification(f.Ctx, app.ID, late.ID, portico.VerificationConfirmed, sess.UserID, nil, f.Clock.Now(), nil); ok || err != nil {
 		t.Fatalf("an expired flow settled: %v %v", ok, err)
 	}
 	_, err := f.Store.UseReturnCode(f.Ctx, hash, f.Clock.Now())
@@ -114,7 +114,7 @@ func testVerificationOtherAppCannotSeeOrSettleIt(t *testing.T, f *Fixture) {
 	v := f.newVerification(t, sess)
 	_, err := f.Store.FindVerification(f.Ctx, other.ID, v.ID)
 	WantCode(t, err, portico.CodeNotFound)
-	if ok, err := f.Store.SettleVerification(f.Ctx, other.ID, v.ID, portico.VerificationFailed, nil, f.Clock.Now(), map[string]any{}); ok || err != nil {
+	if ok, err := f.Store.SettleVerification(f.Ctx, other.ID, v.ID, portico.VerificationFailed, sess.UserID, nil, f.Clock.Now(), map[string]any{}); ok || err != nil {
 		t.Fatalf("another app settled the flow: %v %v", ok, err)
 	}
 	got, err := f.Store.FindVerification(f.Ctx, app.ID, v.ID)

@@ -2,10 +2,10 @@ package portico
 
 import (
 	"context"
-	"errors"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -322,7 +322,9 @@ func (s *Service) CheckAuthorization(ctx context.Context, app *App, q url.Values
 	}
 	req := &AuthorizationRequest{ClientID: client.ID, ClientName: client.Name, RedirectURI: redirect, State: q.Get("state"),
 		CodeChallenge: q.Get("code_challenge"), Resource: q.Get("resource")}
-	back := func(code, msg string) error { return &AuthorizeError{OAuthError: oauthErr(code, "%s", msg), Redirect: true} }
+	back := func(code, msg string) error {
+		return &AuthorizeError{OAuthError: oauthErr(code, "%s", msg), Redirect: true}
+	}
 	switch {
 	case q.Get("response_type") != "code":
 		return req, back("unsupported_response_type", "response_type must be code.")

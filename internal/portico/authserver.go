@@ -189,14 +189,17 @@ func (s *Service) checkClientRedirects(uris []string) error {
 		return oauthErr("invalid_redirect_uri", "redirect_uris must hold 1 to %d URIs.", MaxClientRedirectURIs)
 	}
 	for _, u := range uris {
-		if err := checkClientRedirect(u); err != nil {
+		if err := CheckClientRedirectURI(u); err != nil {
 			return oauthErr("invalid_redirect_uri", "%q: %s", Echo(u), err.Error())
 		}
 	}
 	return nil
 }
 
-func checkClientRedirect(raw string) error {
+// CheckClientRedirectURI accepts a redirect URI an OAuth client may
+// declare: absolute, https or http to a loopback host, no fragment, no
+// user info, no control character.
+func CheckClientRedirectURI(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || len(raw) > MaxURLLength || hasControl(raw) || u.Host == "" || u.User != nil:

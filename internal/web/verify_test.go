@@ -10,6 +10,7 @@ import (
 
 	"github.com/porticohq/portico/api"
 	"github.com/porticohq/portico/client"
+	"github.com/porticohq/portico/internal/cli"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -235,5 +236,22 @@ func TestVerification_TurnedOnLaterClosesOpenPages(t *testing.T) {
 	s.verifying()
 	if res, _ := get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("unverified page once verification is on: %d", res.StatusCode)
+	}
+}
+
+// An approval URL is a link like any other: verified first.
+func TestVerification_ApprovalURL(t *testing.T) {
+	s := newSite(t, func(c *cli.Config) { c.AllowPrivateUpstreams = true })
+	s.verifying()
+	s.api("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"approval_default_for_delete": "confirm"}}, 200)
+	s.api("PUT", "/v1/integrations/repos", map[string]any{"name": "Repos", "base_url": "http://127.0.0.1:9", "auth": map[string]any{"type": "none"},
+		"actions": []any{map[string]any{"name": "delete-repo", "method": "DELETE", "path": "/repos/web"}}}, 201)
+	body := s.api("POST", "/v1/perform", map[string]any{"user": map[string]any{"external_id": "u-1"}, "integration": "repos", "action": "delete-repo"}, 409)
+	approval := body["error"].(map[string]any)["details"].(map[string]any)["approval_url"].(string)
+	c := browser()
+	back := s.confirm(openFlow(t, c, approval), "u-1", 200)["return_to"].(string)
+	get(t, c, back)
+	if res, page := get(t, c, s.URL+"/connect/"); res.StatusCode != 200 || !strings.Contains(page, "DELETE") {
+		t.Fatalf("approval page: %d", res.StatusCode)
 	}
 }

@@ -74,9 +74,9 @@ type OAuthClient struct {
 	CreatedAt    time.Time
 }
 
-// RedirectHost is the host the client's redirect goes to, shown on the
-// consent page.
-func (c *OAuthClient) RedirectHost(uri string) string {
+// RedirectHost is the host a redirect URI goes to, shown on the consent
+// page.
+func RedirectHost(uri string) string {
 	u, err := url.Parse(uri)
 	if err != nil {
 		return uri
@@ -173,7 +173,7 @@ func (s *Service) RegisterClient(ctx context.Context, app *App, in ClientRegistr
 		return nil, oauthErr("invalid_client_metadata", "client_name must be at most %d bytes of text.", MaxClientNameLen)
 	}
 	if name == "" {
-		name = (&OAuthClient{}).RedirectHost(in.RedirectURIs[0])
+		name = RedirectHost(in.RedirectURIs[0])
 	}
 	c := &OAuthClient{ID: NewID(PrefixOAuthClient), AppID: app.ID, Name: name, RedirectURIs: in.RedirectURIs, CreatedAt: s.now()}
 	if err := s.Store.CreateOAuthClient(ctx, c); err != nil {
@@ -500,6 +500,9 @@ func (s *Service) ExchangeCode(ctx context.Context, app *App, code, clientID, re
 		in.User.Email = nil
 	}
 	cs, err := s.createSession(ctx, app, in, PrefixAccessToken, PrefixOAuthRefresh)
+	if c := ErrorCode(err); c == CodeSessionLimitReached || c == CodeQuotaExceeded {
+		return nil, oauthErr("invalid_grant", "%s", messageOf(err))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -124,7 +124,7 @@ func (h *Handler) handleConsent(w http.ResponseWriter, r *http.Request, nonce st
 	if err != nil {
 		return err
 	}
-	v := &consentView{Nonce: nonce, Client: req.ClientName, RedirectHost: (&portico.OAuthClient{}).RedirectHost(req.RedirectURI),
+	v := &consentView{Nonce: nonce, Client: req.ClientName, RedirectHost: portico.RedirectHost(req.RedirectURI),
 		CSRF: h.mac("consent", cookie+"."+r.PathValue("flow")), Action: "/a/" + app.ID + "/consent/" + r.PathValue("flow"),
 		Theme: mergeTheme(nil, app.Settings.Theme), Tools: tools}
 	if v.Theme.Name == "" {

@@ -142,6 +142,8 @@ var cases = []testCase{
 	{"Verification/SettledAndUsedOnce", testVerificationSettledAndUsedOnce},
 	{"Verification/Expires", testVerificationExpires},
 	{"Verification/OtherAppCannotSeeOrSettleIt", testVerificationOtherAppCannotSeeOrSettleIt},
+	{"OAuthClient/OtherAppCannotSeeIt", testOAuthClientOtherAppCannotSeeIt},
+	{"AuthCode/UsedOnce", testAuthCodeUsedOnce},
 	{"OAuthState/UsedOnceByItsSession", testOAuthStateUsedOnceByItsSession},
 	{"OAuthState/ExpiresAtItsEnd", testOAuthStateExpiresAtItsEnd},
 	{"OAuthState/AnotherSessionCannotSpendIt", testOAuthStateAnotherSessionCannotSpendIt},

@@ -28,15 +28,39 @@ type Handler struct {
 // New returns the handler.
 func New(svc *portico.Service, log *slog.Logger) *Handler { return &Handler{svc: svc, log: log} }
 
-// Register mounts the endpoints.
+// Register mounts the endpoints. Each answers cross-origin requests
+// (CORS, any origin, no cookies), as a client running in a browser needs:
+// none of them reads a cookie, so no origin gains anything by it.
 func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
-	meta := http.HandlerFunc(h.serveMetadata)
-	mount("GET /.well-known/oauth-authorization-server/a/{app}", meta)
-	mount("GET /a/{app}/.well-known/oauth-authorization-server", meta)
-	mount("GET /.well-known/oauth-protected-resource/a/{app}/mcp", http.HandlerFunc(h.serveResourceMetadata))
-	mount("POST /a/{app}/register", http.HandlerFunc(h.serveRegister))
-	mount("POST /a/{app}/token", http.HandlerFunc(h.serveToken))
-	mount("POST /a/{app}/revoke", http.HandlerFunc(h.serveRevoke))
+	for _, e := range []struct {
+		method, path string
+		fn           http.HandlerFunc
+	}{
+		{"GET", "/.well-known/oauth-authorization-server/a/{app}", h.serveMetadata},
+		{"GET", "/a/{app}/.well-known/oauth-authorization-server", h.serveMetadata},
+		{"GET", "/.well-known/oauth-protected-resource/a/{app}/mcp", h.serveResourceMetadata},
+		{"POST", "/a/{app}/register", h.serveRegister},
+		{"POST", "/a/{app}/token", h.serveToken},
+		{"POST", "/a/{app}/revoke", h.serveRevoke},
+	} {
+		mount(e.method+" "+e.path, cors(e.fn))
+		mount("OPTIONS "+e.path, cors(nil))
+	}
+}
+
+// cors allows any origin; a preflight (next nil) is answered here.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if next == nil {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
+			w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Authorization, MCP-Protocol-Version")
+			w.Header().Set("Access-Control-Max-Age", "3600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // metadata is the RFC 8414 document of an app's authorization server.

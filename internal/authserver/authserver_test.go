@@ -281,6 +281,21 @@ func TestAuthServer_Metadata(t *testing.T) {
 	if res, _ := get(t, http.DefaultClient, s.URL+"/.well-known/oauth-authorization-server/a/app_nope"); res.StatusCode != 404 {
 		t.Fatalf("unknown app: %d", res.StatusCode)
 	}
+	// A client in a browser may read the documents and preflight /token.
+	if res, _ := get(t, http.DefaultClient, s.URL+"/.well-known/oauth-authorization-server/a/"+s.AppID); res.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("metadata without CORS: %v", res.Header)
+	}
+	req, _ := http.NewRequest("OPTIONS", s.URL+"/a/"+s.AppID+"/token", nil)
+	req.Header.Set("Origin", "http://localhost:6274")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	pre, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre.Body.Close()
+	if pre.StatusCode != 204 || pre.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(pre.Header.Get("Access-Control-Allow-Methods"), "POST") {
+		t.Fatalf("preflight: %d %v", pre.StatusCode, pre.Header)
+	}
 }
 
 func toStrings(v any) []string {

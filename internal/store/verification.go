@@ -107,8 +107,9 @@ func (db *DB) PurgeVerifications(ctx context.Context, before time.Time, batch in
 func (db *DB) DecideAuthorization(ctx context.Context, appID, id, userID string, now time.Time) (bool, error) {
 	var n int64
 	err := db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `UPDATE verifications SET status = 'decided' WHERE app_id = ? AND id = ? AND kind = 'authorize'
-			AND status = 'used' AND user_id = ? AND expires_at > ?`, appID, id, userID, us(now))
+		res, err := t.exec(ctx, `UPDATE verifications SET status = ? WHERE app_id = ? AND id = ? AND kind = ?
+			AND status = ? AND user_id = ? AND expires_at > ?`, portico.VerificationDecided, appID, id, portico.FlowAuthorize,
+			portico.VerificationUsed, userID, us(now))
 		if err != nil {
 			return fmt.Errorf("decide authorization: %w", err)
 		}

@@ -473,6 +473,16 @@ func TestAuthServer_ConsentDenied(t *testing.T) {
 	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/a/"+s.AppID+"/consent/") {
 		t.Fatalf("signed-in browser sent to %s", loc)
 	}
+	// ... and a configuration link of the same user opens at once, one of
+	// another user goes through the app.
+	link := s.call(s.Key, "POST", "/v1/sessions", map[string]any{"user": map[string]any{"external_id": "u-1"}}, 201)["configuration_url"].(string)
+	if res, _ := get(t, c, link); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/" {
+		t.Fatalf("the signed-in user's link: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	link = s.call(s.Key, "POST", "/v1/sessions", map[string]any{"user": map[string]any{"external_id": "u-2"}}, 201)["configuration_url"].(string)
+	if res, _ := get(t, c, link); !strings.HasPrefix(res.Header.Get("Location"), verifierURL) {
+		t.Fatalf("another user's link: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
 	// Another browser cannot use this browser's consent page, nor post
 	// without the CSRF token.
 	consent, _ = s.signIn(c, s.Key, res, "u-1")

@@ -12,7 +12,8 @@ import (
 // anything. The browser goes to the app with ?flow=; the app confirms its
 // logged-in user through the API and sends the browser to
 // /connect/verified/{code}, which opens the page. A browser whose cookie
-// already holds the link's user, verified, goes straight in.
+// already holds the link's user, verified — by a link, or by a sign-in to
+// the app's authorization server — goes straight in.
 
 // verifyThenStart opens the page for sess, the session of a link just
 // opened: at once when the app verifies no one or this browser's cookie
@@ -31,6 +32,12 @@ func (h *Handler) verifyThenStart(w http.ResponseWriter, r *http.Request, sess *
 			h.startPage(w, r, sess, sess.UserID)
 			return nil
 		}
+	}
+	// Signed in to the app's authorization server as this user (an MCP
+	// client's sign-in, authorize.go): the app verified them here already.
+	if user, _ := h.signedIn(r, sess.AppID); user == sess.UserID {
+		h.startPage(w, r, sess, sess.UserID)
+		return nil
 	}
 	to, err := h.svc.StartVerification(r.Context(), app, sess)
 	if err != nil {

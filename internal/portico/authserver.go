@@ -47,6 +47,9 @@ const (
 	MaxClientRedirectURIs  = 10
 	MaxClientNameLen       = 200
 	MaxClientMetadataBytes = 64 << 10
+	// MaxOAuthClientsPerApp bounds the clients anyone may register with
+	// an app (registration takes no credential).
+	MaxOAuthClientsPerApp = 10000
 	ClientMetadataCacheTTL = 5 * time.Minute
 )
 
@@ -115,8 +118,9 @@ var ErrAuthCodeUsed = &Error{Code: CodeConflict, Message: "The authorization cod
 
 // AuthServerStore persists clients and codes.
 type AuthServerStore interface {
-	// CreateOAuthClient stores a registered client.
-	CreateOAuthClient(ctx context.Context, c *OAuthClient) error
+	// CreateOAuthClient stores a registered client, unless the app holds
+	// max already (CodeQuotaExceeded).
+	CreateOAuthClient(ctx context.Context, c *OAuthClient, max int) error
 	// FindOAuthClient returns a registered client (CodeNotFound).
 	FindOAuthClient(ctx context.Context, appID, id string) (*OAuthClient, error)
 	// CreateAuthCode stores a code.
@@ -176,7 +180,11 @@ func (s *Service) RegisterClient(ctx context.Context, app *App, in ClientRegistr
 		name = RedirectHost(in.RedirectURIs[0])
 	}
 	c := &OAuthClient{ID: NewID(PrefixOAuthClient), AppID: app.ID, Name: name, RedirectURIs: in.RedirectURIs, CreatedAt: s.now()}
-	if err := s.Store.CreateOAuthClient(ctx, c); err != nil {
+	err := s.Store.CreateOAuthClient(ctx, c, MaxOAuthClientsPerApp)
+	if ErrorCode(err) == CodeQuotaExceeded {
+		return nil, oauthErr("invalid_client_metadata", "This server holds as many registered clients as it may (%d); identify the client with a client ID metadata document instead.", MaxOAuthClientsPerApp)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return c, nil

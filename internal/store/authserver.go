@@ -12,15 +12,23 @@ import (
 )
 
 // CreateOAuthClient implements portico.Store.
-func (db *DB) CreateOAuthClient(ctx context.Context, c *portico.OAuthClient) error {
+// The count and the insert are one statement in one write transaction
+// (the single writer on SQLite); on PostgreSQL concurrent registrations
+// may pass the bound by a few, which the bound tolerates.
+func (db *DB) CreateOAuthClient(ctx context.Context, c *portico.OAuthClient, max int) error {
 	uris, err := json.Marshal(c.RedirectURIs)
 	if err != nil {
 		return err
 	}
 	return db.inWrite(ctx, func(t *tx) error {
-		if _, err := t.exec(ctx, `INSERT INTO oauth_clients (id, app_id, name, redirect_uris, created_at) VALUES (?, ?, ?, ?, ?)`,
-			c.ID, c.AppID, c.Name, string(uris), us(c.CreatedAt)); err != nil {
+		res, err := t.exec(ctx, `INSERT INTO oauth_clients (id, app_id, name, redirect_uris, created_at)
+			SELECT ?, ?, ?, ?, CAST(? AS BIGINT) WHERE (SELECT COUNT(*) FROM oauth_clients WHERE app_id = ?) < ?`,
+			c.ID, c.AppID, c.Name, string(uris), us(c.CreatedAt), c.AppID, max)
+		if err != nil {
 			return fmt.Errorf("insert oauth client: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return portico.Errorf(portico.CodeQuotaExceeded, "The app holds %d registered clients already.", max)
 		}
 		return nil
 	})

@@ -10,12 +10,13 @@ import (
 	"github.com/porticohq/portico/internal/portico"
 )
 
-// A registered client is its app's: another app does not find it.
+// A registered client is its app's: another app does not find it; an
+// app holds at most the bound given.
 func testOAuthClientOtherAppCannotSeeIt(t *testing.T, f *Fixture) {
 	app, other := f.NewApp(t, "a"), f.NewApp(t, "b")
 	c := &portico.OAuthClient{ID: portico.NewID(portico.PrefixOAuthClient), AppID: app.ID, Name: "Agent",
 		RedirectURIs: []string{"https://claude.ai/api/mcp/auth_callback", "http://127.0.0.1:9/cb"}, CreatedAt: f.Clock.Now()}
-	if err := f.Store.CreateOAuthClient(f.Ctx, c); err != nil {
+	if err := f.Store.CreateOAuthClient(f.Ctx, c, 2); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.Store.FindOAuthClient(f.Ctx, app.ID, c.ID)
@@ -24,6 +25,21 @@ func testOAuthClientOtherAppCannotSeeIt(t *testing.T, f *Fixture) {
 	}
 	_, err = f.Store.FindOAuthClient(f.Ctx, other.ID, c.ID)
 	WantCode(t, err, portico.CodeNotFound)
+	// The bound counts the app's clients only.
+	second := *c
+	second.ID = portico.NewID(portico.PrefixOAuthClient)
+	if err := f.Store.CreateOAuthClient(f.Ctx, &second, 2); err != nil {
+		t.Fatal(err)
+	}
+	third := second
+	third.ID = portico.NewID(portico.PrefixOAuthClient)
+	WantCode(t, f.Store.CreateOAuthClient(f.Ctx, &third, 2), portico.CodeQuotaExceeded)
+	_, err = f.Store.FindOAuthClient(f.Ctx, app.ID, third.ID)
+	WantCode(t, err, portico.CodeNotFound)
+	third.AppID = other.ID
+	if err := f.Store.CreateOAuthClient(f.Ctx, &third, 2); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Of concurrent exchanges of one code exactly one uses it; the others,

@@ -49,7 +49,7 @@ const (
 	MaxClientMetadataBytes = 64 << 10
 	// MaxOAuthClientsPerApp bounds the clients anyone may register with
 	// an app (registration takes no credential).
-	MaxOAuthClientsPerApp = 10000
+	MaxOAuthClientsPerApp  = 10000
 	ClientMetadataCacheTTL = 5 * time.Minute
 )
 

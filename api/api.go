@@ -121,6 +121,9 @@ type AppSettings struct {
 	// ApprovalDefaultForDelete is "auto" or "confirm": the approval of
 	// DELETE actions that declare none.
 	ApprovalDefaultForDelete string `json:"approval_default_for_delete"`
+	// UserVerificationURL is where a configuration link opened in a
+	// browser is sent for the app to confirm its user; null when off.
+	UserVerificationURL *string `json:"user_verification_url"`
 }
 
 // Theme is the presentation of the hosted page.
@@ -142,7 +145,8 @@ type AppUpdate struct {
 }
 
 // AppSettingsUpdate changes the settings it names. A null webhook_url
-// removes the webhook; a null max_users means no limit.
+// removes the webhook; a null max_users means no limit; a null
+// user_verification_url turns user verification off.
 type AppSettingsUpdate struct {
 	SessionTTLSeconds          *int             `json:"session_ttl_seconds,omitempty"`
 	MaxSessionTTLSeconds       *int             `json:"max_session_ttl_seconds,omitempty"`
@@ -161,6 +165,7 @@ type AppSettingsUpdate struct {
 	PerformRatePerUser         *int             `json:"perform_rate_per_user,omitempty"`
 	PerformBurstPerUser        *int             `json:"perform_burst_per_user,omitempty"`
 	ApprovalDefaultForDelete   *string          `json:"approval_default_for_delete,omitempty"`
+	UserVerificationURL        Nullable[string] `json:"user_verification_url,omitzero"`
 }
 
 // User is an end user of the app.

@@ -125,3 +125,16 @@ func (c *Client) Me(ctx context.Context) (*api.Me, error) {
 	}
 	return &out, nil
 }
+
+// ConfirmVerification names the user logged in to the app in the browser
+// that brought ?flow= to the app's user_verification_url
+// (docs/identity.md), and returns where to send that browser. Another
+// user is a 403 forbidden that ends the flow; a flow already settled, or
+// expired, is a 410 gone.
+func (c *Client) ConfirmVerification(ctx context.Context, flow string, user api.PerformUser) (string, error) {
+	var out api.VerificationConfirmed
+	if _, err := c.do(ctx, http.MethodPost, "/v1/verifications/"+escape(flow)+"/confirm", nil, api.VerificationConfirm{User: user}, &out); err != nil {
+		return "", err
+	}
+	return out.ReturnTo, nil
+}

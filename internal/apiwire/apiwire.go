@@ -80,7 +80,18 @@ func Event(id, typ, appID string, at time.Time, data any) ([]byte, error) {
 // failure's reason). Keys that name a field of the connection are
 // ignored: the connection's own fields win.
 func ConnectionEvent(c *portico.Connection, now time.Time, extra map[string]any) any {
-	data := Connection(c, now)
+	return withExtra(Connection(c, now), extra)
+}
+
+// VerificationFailedEvent is the data of session.verification_failed: the
+// session, with the flow, why it failed and the user the app named.
+func VerificationFailedEvent(f *portico.VerificationFailure) any {
+	return withExtra(Session(f.Session), map[string]any{"flow_id": f.FlowID, "reason": f.Reason, "confirmed_user": f.ConfirmedUser})
+}
+
+// withExtra is data (an object's wire form) with the keys of extra; keys
+// data has already are ignored: the object's own fields win.
+func withExtra(data any, extra map[string]any) any {
 	if len(extra) == 0 {
 		return data
 	}

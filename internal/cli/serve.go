@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/porticohq/portico/internal/authserver"
 	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/compat/apideck"
 	"github.com/porticohq/portico/internal/compat/humanapi"
@@ -289,7 +290,8 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	oauth := &upstream.OAuth2{Client: proxy.Client()}
 	s.Service = portico.NewService(s.db, &portico.Service{Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
 		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy, Refresher: oauth, OAuth2: oauth,
-		OpenAPI: &openapi.Importer{Client: proxy.Client()}, NoActivity: s.cfg.NoActivityLog})
+		OpenAPI: &openapi.Importer{Client: proxy.Client()}, FetchClientMetadata: upstream.ClientMetadataFetcher(proxy.Client()),
+		NoActivity: s.cfg.NoActivityLog})
 	trusted, err := httpapi.ParseTrustedProxies(s.cfg.TrustedProxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
@@ -325,6 +327,8 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 		return fmt.Errorf("hosted page: %w", err)
 	}
 	page.Register(api.Handle)
+	page.RegisterAuthorize(api.Handle)
+	authserver.New(s.Service, s.log).Register(api.Handle)
 	surfaces := compat.Options{Service: s.Service, Logger: s.log, Authenticate: api.AuthenticateKey}
 	superface.Register(api.Handle, surfaces)
 	mindset.Register(api.Handle, surfaces)
@@ -332,7 +336,8 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	sessionstorage.Register(api.Handle, surfaces)
 	apideck.Register(api.Handle, surfaces)
 	s.mcp = mcp.New(mcp.Options{Service: s.Service, Logger: s.log, Version: currentVersion().Version,
-		AuthenticateToken: api.AuthenticateToken, AuthenticateAgentKey: api.AuthenticateAgentKey, WriteError: api.WriteError})
+		AuthenticateToken: api.AuthenticateToken, AuthenticateAgentKey: api.AuthenticateAgentKey,
+		AuthenticateAccessToken: api.AuthenticateAccessToken, WriteError: api.WriteError})
 	s.mcp.Register(api.Handle)
 	// Webhook URLs are the apps' own, but reach out like an upstream:
 	// the same address guard, and no redirects followed.
@@ -417,6 +422,8 @@ func (s *Server) purgeLoop(ctx context.Context) {
 		s.purge(ctx, "purged_sessions", func() (int, error) { return s.Service.PurgeSessions(ctx, s.cfg.PurgeGrace, purgeBatch) })
 		s.purge(ctx, "purged_activity", func() (int, error) { return s.Service.PurgeActivity(ctx, purgeBatch) })
 		s.purge(ctx, "purged_approvals", func() (int, error) { return s.Service.PurgeApprovals(ctx, purgeBatch) })
+		s.purge(ctx, "purged_verifications", func() (int, error) { return s.Service.PurgeVerifications(ctx, purgeBatch) })
+		s.purge(ctx, "purged_oauth_codes", func() (int, error) { return s.Service.PurgeAuthCodes(ctx, purgeBatch) })
 	}
 }
 

@@ -29,7 +29,7 @@ func TestApp_Get(t *testing.T) {
 						"theme": map[string]any{}, "webhook_url": nil, "max_users": nil,
 						"connect_session_tokens": true, "connect_id_tokens": true, "mcp_max_result_bytes": 102400.0,
 						"activity_retention_days": 30.0, "perform_rate_per_user": 120.0, "perform_burst_per_user": 20.0,
-						"approval_default_for_delete": "auto",
+						"approval_default_for_delete": "auto", "user_verification_url": nil,
 					},
 				}
 				if !reflect.DeepEqual(r.Body, want) {
@@ -147,7 +147,7 @@ func TestApp_Patch(t *testing.T) {
 			"webhook_url":           nil, "max_users": 5.0,
 			"connect_session_tokens": true, "connect_id_tokens": false, "mcp_max_result_bytes": 2048.0,
 			"activity_retention_days": 30.0, "perform_rate_per_user": 120.0, "perform_burst_per_user": 20.0,
-			"approval_default_for_delete": "auto",
+			"approval_default_for_delete": "auto", "user_verification_url": nil,
 		}
 		if r.Body["name"] != "Acme Inc" || !reflect.DeepEqual(settingsOf(r), want) {
 			t.Fatalf("patched:\n %s\nwant settings %v", r.Raw, want)

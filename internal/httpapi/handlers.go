@@ -78,6 +78,9 @@ func appJSON(a *portico.App) api.App {
 	if st.WebhookURL != "" {
 		out.Settings.WebhookURL = &st.WebhookURL
 	}
+	if st.UserVerificationURL != "" {
+		out.Settings.UserVerificationURL = &st.UserVerificationURL
+	}
 	return out
 }
 
@@ -121,6 +124,13 @@ func (s *Server) handleAppUpdate(w http.ResponseWriter, r *http.Request) error {
 				u = *st.WebhookURL.Value
 			}
 			p.Settings.WebhookURL = &u
+		}
+		if st.UserVerificationURL.Set {
+			u := ""
+			if st.UserVerificationURL.Value != nil {
+				u = *st.UserVerificationURL.Value
+			}
+			p.Settings.UserVerificationURL = &u
 		}
 	}
 	app, secret, err := s.svc.UpdateApp(r.Context(), appOf(r).ID, p)

@@ -611,7 +611,7 @@ func checkOperation(t *testing.T, d openAPIDoc, o operation) {
 	codesOf := map[string][]string{
 		"400": {"invalid_request"}, "401": {"unauthenticated", "invalid_api_key", "invalid_token"}, "402": {"quota_exceeded"},
 		"403": {"forbidden"}, "404": {"not_found"}, "405": {"method_not_allowed"},
-		"409": {"conflict", "session_limit_reached", "connection_required", "approval_required"}, "413": {"payload_too_large"},
+		"409": {"conflict", "session_limit_reached", "connection_required", "approval_required"}, "410": {"gone"}, "413": {"payload_too_large"},
 		"415": {"unsupported_media_type"}, "422": {"validation_failed"}, "429": {"rate_limited"}, "500": {"internal"}, "503": {"unavailable"},
 		"502": {"upstream_unreachable"}, "504": {"upstream_timeout"},
 	}
@@ -915,6 +915,7 @@ func TestOpenAPI_SchemasMatchAPITypes(t *testing.T) {
 		"extendSession 200":          reflect.TypeFor[api.Session](),
 		"createConfigurationURL 201": reflect.TypeFor[api.ConfigurationURL](),
 		"refreshTokens 200":          reflect.TypeFor[api.TokenRefreshed](),
+		"confirmVerification 200":    reflect.TypeFor[api.VerificationConfirmed](),
 		"getMe 200":                  reflect.TypeFor[api.Me](),
 		"putIntegration 200":         reflect.TypeFor[api.Integration](),
 		"putIntegration 201":         reflect.TypeFor[api.Integration](),
@@ -942,6 +943,7 @@ func TestOpenAPI_SchemasMatchAPITypes(t *testing.T) {
 		"createSession":          reflect.TypeFor[api.SessionCreate](),
 		"extendSession":          reflect.TypeFor[api.SessionExtend](),
 		"refreshTokens":          reflect.TypeFor[api.TokenRefresh](),
+		"confirmVerification":    reflect.TypeFor[api.VerificationConfirm](),
 		"createConfigurationURL": reflect.TypeFor[struct{}](),
 		"putIntegration":         reflect.TypeFor[api.IntegrationPut](),
 		"importConnection":       reflect.TypeFor[api.ConnectionImport](),
@@ -1354,6 +1356,32 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 		c.call("POST", "/v1/sessions/"+sessID+"/configuration_url", k, nil)
 		c.call("POST", "/v1/sessions/"+sessID+"/configuration_url", k, example("createConfigurationURL", ""))
 		c.send("POST", "/v1/sessions/"+sessID+"/configuration_url", k, map[string]any{"x": 1})
+		// User verification: flows as the hosted page starts them.
+		c.call("PATCH", "/v1/app", k, map[string]any{"settings": map[string]any{"user_verification_url": "https://app.example.com/verify"}})
+		flow := func() string {
+			t.Helper()
+			app, _, err := e.Svc.AuthenticateAPIKey(context.Background(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess, err := e.DB.FindSessionByID(context.Background(), app.ID, sessID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			to, err := e.Svc.StartVerification(context.Background(), app, sess)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, _ := url.Parse(to)
+			return u.Query().Get("flow")
+		}
+		f := flow()
+		c.call("POST", "/v1/verifications/"+f+"/confirm", k, example("confirmVerification", ""))
+		c.send("POST", "/v1/verifications/"+f+"/confirm", k, example("confirmVerification", ""))
+		c.send("POST", "/v1/verifications/"+flow()+"/confirm", k, map[string]any{"user": map[string]any{"external_id": "someone-else"}})
+		c.send("POST", "/v1/verifications/"+flow()+"/confirm", k, map[string]any{"user": map[string]any{}})
+		c.send("POST", "/v1/verifications/vfl_nope/confirm", k, example("confirmVerification", ""))
+		c.call("PATCH", "/v1/app", k, map[string]any{"settings": map[string]any{"user_verification_url": nil}})
 		r = c.call("POST", "/v1/tokens/refresh", k, map[string]any{"refresh_token": refresh})
 		c.call("GET", "/v1/me", map[string]string{"Authorization": "Bearer " + str(r, "token")}, nil)
 		c.send("POST", "/v1/tokens/refresh", k, map[string]any{"refresh_token": refresh}) // reuse: revokes
@@ -1558,6 +1586,7 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 			"listMyConnections 400", "listMyConnections 401", "revokeMyConnection 401", "revokeMyConnection 403", "revokeMyConnection 404",
 			"perform 200", "perform 400", "perform 403", "perform 404", "perform 409", "perform 415", "perform 422", "perform 502", "perform 504",
 			"listTools 200", "listTools 400", "listTools 403", "listTools 404", "getApp 403", "createSession 403",
+			"confirmVerification 403", "confirmVerification 404", "confirmVerification 410", "confirmVerification 422",
 		} {
 			if !c.hits[h] {
 				t.Errorf("the scenario never saw %s", h)

@@ -20,6 +20,7 @@ var statusOf = map[portico.Code]int{
 	portico.CodeNotFound:             http.StatusNotFound,
 	portico.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	portico.CodeConflict:             http.StatusConflict,
+	portico.CodeGone:                 http.StatusGone,
 	portico.CodeSessionLimitReached:  http.StatusConflict,
 	portico.CodeConnectionRequired:   http.StatusConflict,
 	portico.CodeApprovalRequired:     http.StatusConflict,

@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	app("POST /v1/sessions/{id}/configuration_url", s.handleSessionConfigURL)
 	app("DELETE /v1/users/{id}/sessions", s.handleUserSessionsDelete)
 	app("POST /v1/tokens/refresh", s.handleTokenRefresh)
+	app("POST /v1/verifications/{flow}/confirm", s.handleVerificationConfirm)
 
 	h("GET /v1/me", s.userAuth(s.handleMe))
 

@@ -184,6 +184,30 @@ func (s *Server) AuthenticateToken(r *http.Request, raw string) (*portico.Sessio
 	return sess, u, nil
 }
 
+// AuthenticateAccessToken checks an access token of the app's
+// authorization server (docs/identity.md) for appID's MCP resource, in the
+// same sequence; a token of another app is invalid_token.
+func (s *Server) AuthenticateAccessToken(r *http.Request, raw, appID string) (*portico.Session, *portico.User, error) {
+	missing := func() error {
+		return portico.Errorf(portico.CodeUnauthenticated, "An access token is required: send it as Authorization: Bearer <token>.")
+	}
+	var sess *portico.Session
+	var u *portico.User
+	err := s.authenticate(r, raw, missing, portico.CodeInvalidToken, func(raw string) (string, error) {
+		var err error
+		if sess, u, err = s.svc.ValidateAccessToken(r.Context(), raw, appID); err != nil {
+			return "", err
+		}
+		return sess.ID, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	infoFrom(r.Context()).appID = sess.AppID
+	portico.SetCallerSession(r.Context(), sess.ID)
+	return sess, u, nil
+}
+
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error {
 	writeMe(w, &api.Me{User: apiwire.User(u), Session: apiwire.Session(sess)})
 	return nil

@@ -51,6 +51,10 @@ type Options struct {
 	// rate limits and failure budget.
 	AuthenticateToken    func(r *http.Request, raw string) (*portico.Session, *portico.User, error)
 	AuthenticateAgentKey func(r *http.Request, raw string) (*portico.App, *portico.APIKey, error)
+	// AuthenticateAccessToken checks an access token of an app's
+	// authorization server for that app's resource, /a/{app}/mcp
+	// (docs/identity.md).
+	AuthenticateAccessToken func(r *http.Request, raw, appID string) (*portico.Session, *portico.User, error)
 	// WriteError renders an error outside JSON-RPC: a refused credential,
 	// host or origin.
 	WriteError func(w http.ResponseWriter, r *http.Request, err error)
@@ -151,6 +155,9 @@ func (h *Handler) track(ss *sdk.ServerSession) {
 // Register mounts the endpoint and its protected resource metadata.
 func (h *Handler) Register(mount compat.Mount) {
 	mount(Path, h)
+	// The same endpoint bound to one app: the resource of its
+	// authorization server, which takes that app's access tokens only.
+	mount("/a/{app}"+Path, h)
 	mount("GET /.well-known/oauth-protected-resource"+Path, http.HandlerFunc(h.serveResourceMetadata))
 	mount("GET /.well-known/oauth-protected-resource", http.HandlerFunc(h.serveResourceMetadata))
 }
@@ -266,6 +273,18 @@ func (h *Handler) toolsFor(ctx context.Context, a *portico.Agent, legacy bool, m
 // with mcp:act_as_user and a user header, both as Authorization: Bearer.
 func (h *Handler) authenticate(r *http.Request) (*portico.Agent, string, error) {
 	raw := compat.Bearer(r)
+	if appID := r.PathValue("app"); appID != "" {
+		sess, user, err := h.opts.AuthenticateAccessToken(r, raw, appID)
+		if err != nil {
+			return nil, "", err
+		}
+		app, err := h.svc.FindApp(r.Context(), appID)
+		if err != nil {
+			return nil, "", err
+		}
+		agent := portico.SessionAgent(app, sess, user)
+		return agent, agent.Principal(), nil
+	}
 	if raw == "" {
 		msg := "A session token is required: send it as Authorization: Bearer <token>."
 		if q := r.URL.Query(); q.Has("token") || q.Has("api_key") || q.Has("access_token") || q.Has("key") {
@@ -379,7 +398,11 @@ func (h *Handler) serveResourceMetadata(w http.ResponseWriter, _ *http.Request) 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch portico.ErrorCode(err) {
 	case portico.CodeUnauthenticated, portico.CodeInvalidToken, portico.CodeInvalidAPIKey:
-		w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+h.svc.PublicURL+`/.well-known/oauth-protected-resource`+Path+`"`)
+		resource := Path
+		if appID := r.PathValue("app"); appID != "" {
+			resource = "/a/" + appID + Path
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+h.svc.PublicURL+`/.well-known/oauth-protected-resource`+resource+`"`)
 	}
 	h.opts.WriteError(w, r, err)
 }

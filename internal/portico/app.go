@@ -58,6 +58,10 @@ type AppSettings struct {
 	// ApprovalDefaultForDelete is the approval of DELETE actions that
 	// declare none: ApprovalAuto or ApprovalConfirm.
 	ApprovalDefaultForDelete string `json:"approval_default_for_delete"`
+	// UserVerificationURL, when set, is where a configuration link opened
+	// in a browser is sent first, for the app to confirm its user
+	// (verification.go, docs/identity.md); "" verifies no one.
+	UserVerificationURL string `json:"user_verification_url"`
 }
 
 // Theme is the presentation of the hosted page.
@@ -147,6 +151,11 @@ func (s AppSettings) Validate() error {
 	for _, o := range s.AllowedFrameOrigins {
 		if !IsOrigin(o) {
 			return Invalidf("settings.allowed_frame_origins", "%q is not an origin such as https://app.example.com (scheme and host, no path).", o)
+		}
+	}
+	if s.UserVerificationURL != "" {
+		if err := CheckRedirectURI(s.UserVerificationURL); err != nil {
+			return Invalidf("settings.user_verification_url", "user_verification_url %s", messageOf(err))
 		}
 	}
 	if s.WebhookURL != "" {

@@ -15,15 +15,17 @@ type Code string
 
 // Error codes. Anything without a code is CodeInternal.
 const (
-	CodeInvalid              Code = "invalid_request"
-	CodeUnauthenticated      Code = "unauthenticated"
-	CodeInvalidAPIKey        Code = "invalid_api_key"
-	CodeInvalidToken         Code = "invalid_token"
-	CodeQuotaExceeded        Code = "quota_exceeded"
-	CodeForbidden            Code = "forbidden"
-	CodeNotFound             Code = "not_found"
-	CodeMethodNotAllowed     Code = "method_not_allowed"
-	CodeConflict             Code = "conflict"
+	CodeInvalid          Code = "invalid_request"
+	CodeUnauthenticated  Code = "unauthenticated"
+	CodeInvalidAPIKey    Code = "invalid_api_key"
+	CodeInvalidToken     Code = "invalid_token"
+	CodeQuotaExceeded    Code = "quota_exceeded"
+	CodeForbidden        Code = "forbidden"
+	CodeNotFound         Code = "not_found"
+	CodeMethodNotAllowed Code = "method_not_allowed"
+	CodeConflict         Code = "conflict"
+	// CodeGone: a single-use flow that was used, refused or has expired.
+	CodeGone                 Code = "gone"
 	CodeSessionLimitReached  Code = "session_limit_reached"
 	CodeConnectionRequired   Code = "connection_required"
 	CodeApprovalRequired     Code = "approval_required"

@@ -24,7 +24,8 @@ const (
 // EventTypes lists every event type, in the order the documentation gives.
 var EventTypes = []string{EventUserCreated, EventSessionCreated, EventSessionRevoked,
 	EventConnectionCreated, EventConnectionUpdated, EventConnectionExpired, EventConnectionRevoked,
-	EventConnectionRefreshFailed, EventConnectionRecovered, EventApprovalRequested, EventApprovalDecided, EventIntegrationSuggested}
+	EventConnectionRefreshFailed, EventConnectionRecovered, EventApprovalRequested, EventApprovalDecided, EventIntegrationSuggested,
+	EventSessionVerificationFailed}
 
 // Outbox event statuses.
 const (

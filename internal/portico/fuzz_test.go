@@ -2,6 +2,8 @@ package portico_test
 
 import (
 	"encoding/json"
+	"net"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +190,28 @@ func FuzzValidateInput(f *testing.F) {
 		}
 		if v == nil {
 			t.Fatalf("schema %q, input %q: accepted without an object", schema, input)
+		}
+	})
+}
+
+func FuzzCheckClientRedirectURI(f *testing.F) {
+	for _, s := range []string{"https://claude.ai/api/mcp/auth_callback", "http://127.0.0.1:9/cb", "http://localhost/cb", "http://[::1]:8/x",
+		"http://example.com/cb", "https://x/#f", "https://u:p@x/", "javascript:alert(1)", "https:///x", "http://127.0.0.1.example.com/",
+		"HTTPS://X/", "https://x/\r\n", "//x/y", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if portico.CheckClientRedirectURI(s) != nil {
+			return
+		}
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" || u.User != nil || strings.Contains(s, "#") || portico.HasControl(s) || len(s) > portico.MaxURLLength {
+			t.Fatalf("accepted %q", s)
+		}
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		if u.Scheme != "https" && !(u.Scheme == "http" && (strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback())) {
+			t.Fatalf("accepted %q: neither https nor http to a loopback host", s)
 		}
 	})
 }

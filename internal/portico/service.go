@@ -49,6 +49,13 @@ type Service struct {
 	// the hosted page's activity view then stay empty.
 	NoActivity bool
 
+	// FetchClientMetadata reads an OAuth client metadata document through
+	// the address guard, at most MaxClientMetadataBytes (authserver.go);
+	// nil fetches none.
+	FetchClientMetadata func(ctx context.Context, url string) ([]byte, error)
+
+	// clients keeps fetched client metadata documents (authserver.go).
+	clients clientCache
 	// schemas keeps actions' input schemas compiled (jsonschema.go).
 	schemas schemaCache
 	// limiter holds the per-user perform budgets (userlimit.go).
@@ -150,6 +157,8 @@ type SettingsPatch struct {
 	PerformRatePerUser       *int
 	PerformBurstPerUser      *int
 	ApprovalDefaultForDelete *string
+	// UserVerificationURL: "" turns user verification off.
+	UserVerificationURL *string
 }
 
 func (p *SettingsPatch) apply(s *AppSettings) {
@@ -192,6 +201,9 @@ func (p *SettingsPatch) apply(s *AppSettings) {
 	set(&s.PerformBurstPerUser, p.PerformBurstPerUser)
 	if p.ApprovalDefaultForDelete != nil {
 		s.ApprovalDefaultForDelete = *p.ApprovalDefaultForDelete
+	}
+	if p.UserVerificationURL != nil {
+		s.UserVerificationURL = *p.UserVerificationURL
 	}
 }
 

@@ -256,6 +256,13 @@ type ConfigLink struct {
 // user, enforces the per-user limit and stores the session with a fresh
 // configuration code.
 func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) (*CreatedSession, error) {
+	return s.createSession(ctx, app, in, PrefixSessionToken, PrefixRefreshToken)
+}
+
+// createSession is CreateSession with the prefixes of the token and the
+// refresh token: the authorization server's sessions have their own
+// (authserver.go).
+func (s *Service) createSession(ctx context.Context, app *App, in SessionInput, tokenPrefix, refreshPrefix string) (*CreatedSession, error) {
 	if err := in.User.Normalize("user."); err != nil {
 		return nil, err
 	}
@@ -294,13 +301,13 @@ func (s *Service) CreateSession(ctx context.Context, app *App, in SessionInput) 
 		RedirectURI: in.RedirectURI, Settings: settingsJSON, Theme: themeJSON, CustomSettings: custom,
 		ExpiresAt: now.Add(Seconds(int64(ttl))), Return: in.Return.Clean(),
 	}
-	token, tokenHash := NewToken(PrefixSessionToken)
+	token, tokenHash := NewToken(tokenPrefix)
 	out := &CreatedSession{Session: sess, Token: token}
 	ns := NewSession{Session: sess, UserID: NewID(PrefixUser), User: in.User, TokenHash: tokenHash,
 		Limit: SessionLimit{Max: st.MaxSessionsPerUser, Policy: st.SessionLimitPolicy}}
 	if in.Refreshable {
 		var refreshHash []byte
-		out.RefreshToken, refreshHash = NewToken(PrefixRefreshToken)
+		out.RefreshToken, refreshHash = NewToken(refreshPrefix)
 		ns.RefreshHash = refreshHash
 		re := now.Add(Seconds(int64(st.MaxSessionTTLSeconds)))
 		sess.RefreshExpiresAt = &re
@@ -503,11 +510,17 @@ type RefreshedSession struct {
 // token that was already rotated away is a sign of theft: the session is
 // revoked and CodeInvalidToken returned.
 func (s *Service) RefreshSession(ctx context.Context, app *App, refreshToken string) (*RefreshedSession, error) {
-	if !TokenHasPrefix(refreshToken, PrefixRefreshToken) {
+	return s.refreshSession(ctx, app, refreshToken, PrefixRefreshToken, PrefixSessionToken)
+}
+
+// refreshSession is RefreshSession for refresh tokens of refreshPrefix,
+// issuing tokens of tokenPrefix: a session keeps its kind of tokens.
+func (s *Service) refreshSession(ctx context.Context, app *App, refreshToken, refreshPrefix, tokenPrefix string) (*RefreshedSession, error) {
+	if !TokenHasPrefix(refreshToken, refreshPrefix) {
 		return nil, errInvalidToken
 	}
-	token, tokenHash := NewToken(PrefixSessionToken)
-	refresh, refreshHash := NewToken(PrefixRefreshToken)
+	token, tokenHash := NewToken(tokenPrefix)
+	refresh, refreshHash := NewToken(refreshPrefix)
 	sess, reused, revoked, err := s.store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash)
 	if revoked {
 		s.note(ctx, app.ID, "", "", EventSessionRevoked)

@@ -19,6 +19,8 @@ type Store interface {
 	AppAdminStore
 	ActivityStore
 	ApprovalStore
+	VerificationStore
+	AuthServerStore
 
 	// Ping checks that the database answers (CodeUnavailable).
 	Ping(ctx context.Context) error

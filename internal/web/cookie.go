@@ -10,30 +10,37 @@ import (
 	"time"
 )
 
-// The page session lives in a signed cookie naming the app and the session;
-// every request still looks the session up, so a revoked or expired session
-// ends the page at once, on every node. The cookie carries no secret of the
-// session itself (its token is never known to the page).
+// The page session lives in a signed cookie naming the app, the session
+// and, once the app confirmed it (docs/identity.md), the verified user;
+// every request still looks the session up, so a revoked or expired
+// session ends the page at once, on every node. The cookie carries no
+// secret of the session itself (its token is never known to the page).
 
-// cookieValue signs "appID.sessionID".
-func (h *Handler) cookieValue(appID, sessionID string) string {
-	payload := appID + "." + sessionID
+// pageCookie is what the cookie names. Verified is the id of the user the
+// app confirmed in this browser, "" when none was.
+type pageCookie struct{ appID, sessionID, verified string }
+
+// cookieValue signs "appID.sessionID.verified".
+func (h *Handler) cookieValue(c pageCookie) string {
+	payload := c.appID + "." + c.sessionID + "." + c.verified
 	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + h.mac("cookie", payload)
 }
 
-// parseCookie returns the app and session a cookie value names, if its
-// signature holds.
-func (h *Handler) parseCookie(v string) (appID, sessionID string, ok bool) {
+// parseCookie returns what a cookie value names, if its signature holds.
+func (h *Handler) parseCookie(v string) (pageCookie, bool) {
 	enc, sig, found := strings.Cut(v, ".")
 	if !found || len(v) > 512 {
-		return "", "", false
+		return pageCookie{}, false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil || !hmac.Equal([]byte(sig), []byte(h.mac("cookie", string(raw)))) {
-		return "", "", false
+		return pageCookie{}, false
 	}
-	appID, sessionID, found = strings.Cut(string(raw), ".")
-	return appID, sessionID, found
+	parts := strings.Split(string(raw), ".")
+	if len(parts) != 3 {
+		return pageCookie{}, false
+	}
+	return pageCookie{appID: parts[0], sessionID: parts[1], verified: parts[2]}, true
 }
 
 // csrfToken is bound to the cookie: a form from another page session, or

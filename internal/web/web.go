@@ -74,6 +74,7 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	mount("GET /connect/static/", h.headers(http.StripPrefix("/connect/static/", http.FileServerFS(static))))
 	mount("GET /connect/portico.js", http.HandlerFunc(h.widgetScript))
 	mount("GET /connect/{code}", h.page(h.handleOpenCode))
+	mount("GET /connect/verified/{code}", h.page(h.handleVerified))
 	mount("POST /connect/open", h.postFromApp(h.handleOpenToken))
 	mount("GET /connect/{$}", h.page(h.session(h.handleHome)))
 	mount("GET /connect/activity", h.page(h.session(h.handleActivity)))
@@ -385,6 +386,10 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		pe := providerError{}
 		errors.As(err, &pe)
 		status, v.Message = http.StatusBadRequest, &message{"The connection was not made", "The provider said: " + pe.Error()}
+	case errors.As(err, new(authorizeRefused)):
+		status, v.Message = http.StatusBadRequest, &message{"This sign-in request is not valid", err.Error() + " Go back to the application and connect again."}
+	case errors.Is(err, portico.ErrFlowNotYours):
+		status, v.Message = http.StatusGone, &message{"This authorization has ended", "It was answered already, has expired, or began in another browser. Go back to the application and connect again."}
 	case portico.ErrorCode(err) == portico.CodeNotFound:
 		status, v.Message = http.StatusNotFound, &message{"Not found", "This page does not exist. Go back and try again."}
 	case portico.ErrorCode(err) == portico.CodeForbidden:
@@ -443,7 +448,7 @@ func (h *Handler) handleOpenCode(w http.ResponseWriter, r *http.Request, nonce s
 	if err != nil {
 		return err
 	}
-	return h.startPage(w, r, sess, r.URL.Query().Get("widget"), r.URL.Query().Get("origin"))
+	return h.verifyThenStart(w, r, sess)
 }
 
 // handleOpenToken opens the page for a holder of a session token, posted in
@@ -465,19 +470,22 @@ func (h *Handler) handleOpenToken(w http.ResponseWriter, r *http.Request, nonce 
 			return errCrossOrigin
 		}
 	}
-	return h.startPage(w, r, sess, r.PostForm.Get("widget"), r.PostForm.Get("origin"))
+	// The token is the app's own secret: holding it is the app's word
+	// for who the user is.
+	return h.startPage(w, r, sess, sess.UserID, r.PostForm.Get("widget"), r.PostForm.Get("origin"))
 }
 
-// startPage sets the page cookie and sends the browser to the page; a
-// page the widget opens (widgetMode and origin, docs/widget.md) also
-// gets the widget's cookie.
-func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, sess *portico.Session, widgetMode, origin string) error {
+// startPage sets the page cookie for sess, with the user verified in this
+// browser ("" for none), and sends the browser to the page; a page the
+// widget opens (widgetMode and origin, docs/widget.md) also gets the
+// widget's cookie.
+func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, sess *portico.Session, verified, widgetMode, origin string) error {
 	wd, frameOrigins, err := h.openWidget(r, sess, widgetMode, origin)
 	if err != nil {
 		return err
 	}
 	ttl := sess.ExpiresAt.Sub(h.svc.Now())
-	h.setCookie(w, h.cookieValue(sess.AppID, sess.ID), ttl, wd != nil && wd.Mode == widgetModal)
+	h.setCookie(w, h.cookieValue(pageCookie{appID: sess.AppID, sessionID: sess.ID, verified: verified}), ttl, wd != nil && wd.Mode == widgetModal)
 	h.setWidgetCookie(w, r, wd, frameOrigins, ttl)
 	http.Redirect(w, r, "/connect/", http.StatusSeeOther)
 	return nil
@@ -502,10 +510,11 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 		if err != nil {
 			return errNoCookie
 		}
-		appID, sessionID, ok := h.parseCookie(c.Value)
+		pc, ok := h.parseCookie(c.Value)
 		if !ok {
 			return errNoCookie
 		}
+		appID, sessionID := pc.appID, pc.sessionID
 		// The app comes first, so that whatever this request ends with,
 		// an error page too, may be framed as the app allows, and the
 		// widget's popup keeps its opener (docs/widget.md).
@@ -533,6 +542,11 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 		user, err := h.svc.FindUser(ctx, appID, sess.UserID)
 		if err != nil {
 			return sessionGone(err)
+		}
+		if app.Settings.Verifies() && pc.verified != sess.UserID {
+			// Verification was turned on after this page opened, or the
+			// cookie predates it: the user opens a link again.
+			return errNoCookie
 		}
 		return fn(w, r, nonce, &pageSession{sess: sess, user: user, app: app, cookie: c.Value, widget: wd})
 	}

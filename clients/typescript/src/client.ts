@@ -21,6 +21,8 @@ export type SessionList = Schemas["SessionList"];
 export type ConfigurationURL = Schemas["ConfigurationURL"];
 export type TokenRefresh = Schemas["TokenRefresh"];
 export type TokenRefreshed = Schemas["TokenRefreshed"];
+export type VerificationConfirm = Schemas["VerificationConfirm"];
+export type VerificationConfirmed = Schemas["VerificationConfirmed"];
 export type Revoked = Schemas["Revoked"];
 export type Integration = Schemas["Integration"];
 export type IntegrationPut = Schemas["IntegrationPut"];
@@ -285,6 +287,18 @@ export class Portico {
      * session; the old session token stops working at once.
      */
     refresh: (refresh: TokenRefresh): Promise<TokenRefreshed> => this.#call("POST", "/v1/tokens/refresh", { body: refresh }),
+  };
+
+  /** User verification: the app confirms who opened one of its links. */
+  readonly verifications = {
+    /**
+     * `POST /v1/verifications/{flow}/confirm`: names the user logged in to
+     * the app in the browser that brought `?flow=`; send that browser to
+     * the answer's `return_to`. Another user is a 403 (the flow ends); a
+     * settled or expired flow a 410.
+     */
+    confirm: (flow: string, confirm: VerificationConfirm): Promise<VerificationConfirmed> =>
+      this.#call("POST", `/v1/verifications/${seg(flow)}/confirm`, { body: confirm }),
   };
 
   /** The user of the session token (a client made with `withSessionToken`). */

@@ -340,6 +340,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/verifications/{flow}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm who opened a link
+         * @description With `user_verification_url` set, a browser opening one of the app's links is sent there with `?flow=<id>`. The app names the user logged in to it in that browser; when it is the link's user, the answer's `return_to` is where to send the browser (once), and the page opens there. Another user ends the flow (403, `session.verification_failed`); a flow is settled once and lives 10 minutes (410 after). A sign-in of the app's OAuth authorization server is a flow too: any of the app's users may be named (an `external_id` or `email` without a user creates one), and `return_to` leads to the consent page. See docs/identity.md.
+         */
+        post: operations["confirmVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tokens/refresh": {
         parameters: {
             query?: never;
@@ -676,7 +696,7 @@ export interface components {
         /** @description A free JSON object of at most 16 KiB (compacted). */
         JSONObject: Record<string, unknown>;
         /** @enum {string} */
-        ErrorCode: "invalid_request" | "unauthenticated" | "invalid_api_key" | "invalid_token" | "quota_exceeded" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "session_limit_reached" | "connection_required" | "approval_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable" | "upstream_unreachable" | "upstream_timeout";
+        ErrorCode: "invalid_request" | "unauthenticated" | "invalid_api_key" | "invalid_token" | "quota_exceeded" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "session_limit_reached" | "connection_required" | "approval_required" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable" | "upstream_unreachable" | "upstream_timeout";
         Error: {
             code: components["schemas"]["ErrorCode"];
             /** @description For people; may change. */
@@ -762,6 +782,11 @@ export interface components {
              * @enum {string}
              */
             approval_default_for_delete: "auto" | "confirm";
+            /**
+             * Format: uri
+             * @description Where the hosted page sends a browser that opens a configuration, approval or MCP link, with `?flow=<id>`, before it shows anything: the app confirms its logged-in user with POST /v1/verifications/{flow}/confirm (docs/identity.md). null (the default): links open without verification.
+             */
+            user_verification_url: string | null;
         };
         App: {
             /** @description `app_…`; also the OAuth-style client id. */
@@ -803,6 +828,11 @@ export interface components {
             perform_burst_per_user?: number;
             /** @enum {string} */
             approval_default_for_delete?: "auto" | "confirm";
+            /**
+             * Format: uri
+             * @description An absolute http(s) URL without a fragment; null turns user verification off.
+             */
+            user_verification_url?: string | null;
         };
         User: {
             /** @description `usr_…` */
@@ -1016,6 +1046,17 @@ export interface components {
         SessionExtend: {
             /** @description New lifetime from now; the session may not outlive creation + max_session_ttl_seconds. */
             ttl_seconds: number;
+        };
+        VerificationConfirm: {
+            /** @description The user logged in to the app in the browser that brought the flow. */
+            user: components["schemas"]["PerformUser"];
+        };
+        VerificationConfirmed: {
+            /**
+             * Format: uri
+             * @description Where to send that browser now: the hosted page, with a one-time code. Valid once, until the flow expires.
+             */
+            return_to: string;
         };
         TokenRefresh: {
             /** @description `prt_…` */
@@ -1928,6 +1969,57 @@ export interface components {
                     error?: {
                         /** @constant */
                         code?: "quota_exceeded";
+                    };
+                };
+            };
+        };
+        /** @description `forbidden`: the user named is not the one the link was made for (or the app has no such user). The flow has ended, nothing was shown, and `session.verification_failed` is sent; `details.reason` is `user_mismatch`. Do not send the browser back. (An API key without the `sessions` permission is also refused with 403 `forbidden`, `details.permission` naming it, and the flow is left as it was.) */
+        VerificationMismatch: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "forbidden",
+                 *         "message": "This link was made for another user than the one confirmed: the flow has ended and nothing was shown; the app sent session.verification_failed.",
+                 *         "details": {
+                 *           "reason": "user_mismatch"
+                 *         },
+                 *         "request_id": "req_azpj5rksg66ic5him34drsfwoo"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @constant */
+                        code?: "forbidden";
+                    };
+                };
+            };
+        };
+        /** @description `gone`: the flow was confirmed or refused already, has expired (10 minutes), or its session has ended. The user opens a new link. */
+        FlowGone: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "gone",
+                 *         "message": "This verification flow has ended (it expired, or was confirmed or refused already); the user opens a new link.",
+                 *         "request_id": "req_azpj5rksg66ic5him34drsfwoo"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @constant */
+                        code?: "gone";
                     };
                 };
             };
@@ -3068,6 +3160,61 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    confirmVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The flow id the browser brought (`vfl_…`). A flow of another app is not found.
+                 * @example vfl_mkc2rzdrrwquhmbxlmxafzlbgq
+                 */
+                flow: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "user": {
+                 *         "external_id": "u-42"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["VerificationConfirm"];
+            };
+        };
+        responses: {
+            /** @description The link's user: send the browser to `return_to`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "return_to": "https://portico.example.com/connect/verified/pvr_Zk3sVQm0aY1d6cXo8rUq2b7nHfLwJtPe4gCiMzRAy9E"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VerificationConfirmed"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["VerificationMismatch"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["FlowGone"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];

@@ -254,6 +254,29 @@ describe("sessions", () => {
     await portico.sessions.create({ user: { external_id: "s-1" } });
     assert.deepEqual(await portico.users.revokeSessions(created.session.user_id), { revoked: 2 });
   });
+
+  it("confirms who opened a link when user verification is on", async () => {
+    await portico.app.update({ settings: { user_verification_url: "https://app.example.com/verify" } });
+    try {
+      const flowOf = async (): Promise<string> => {
+        const { configuration_url } = await portico.sessions.create({ user: { external_id: "v-1" } });
+        const res = await fetch(configuration_url, { redirect: "manual" });
+        assert.equal(res.status, 303);
+        const flow = new URL(res.headers.get("location") ?? "").searchParams.get("flow");
+        assert.ok(flow?.startsWith("vfl_"));
+        return flow ?? "";
+      };
+      const flow = await flowOf();
+      const { return_to } = await portico.verifications.confirm(flow, { user: { external_id: "v-1" } });
+      assert.ok(return_to.includes("/connect/verified/"));
+      assert.equal((await rejection(portico.verifications.confirm(flow, { user: { external_id: "v-1" } }))).status, 410);
+      const other = await rejection(portico.verifications.confirm(await flowOf(), { user: { external_id: "v-2" } }));
+      assert.equal(other.status, 403);
+      assert.equal(other.details["reason"], "user_mismatch");
+    } finally {
+      await portico.app.update({ settings: { user_verification_url: null } });
+    }
+  });
 });
 
 describe("integrations, connections, tools and perform", () => {

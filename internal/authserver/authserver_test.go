@@ -1,0 +1,676 @@
+package authserver_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/store/storetest"
+)
+
+// site is a whole server with one app whose sign-in is user verification,
+// played by the test: it confirms whichever user it is told is logged in.
+type site struct {
+	t     *testing.T
+	URL   string
+	Key   string
+	AppID string
+	Svc   *portico.Service
+	Clock *storetest.Clock
+}
+
+const verifierURL = "https://app.example.com/verify"
+
+func newSite(t *testing.T, allowPrivate bool) *site {
+	t.Helper()
+	clock := storetest.NewClock()
+	var cfg cli.Config
+	cfg.DataDir, cfg.Addr, cfg.ShutdownTimeout = t.TempDir(), "127.0.0.1:0", 5*time.Second
+	cfg.LogOutput, cfg.LogFormat, cfg.Clock = io.Discard, "json", clock.Now
+	cfg.AllowPrivateUpstreams = allowPrivate
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := cli.NewServer(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		srv.Run(ctx)
+		srv.Close()
+		close(done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	s := &site{t: t, URL: srv.URL(), Svc: srv.Service, Clock: clock}
+	s.AppID, s.Key = s.newApp("Acme")
+	return s
+}
+
+// newApp creates an app with user verification and one tool.
+func (s *site) newApp(name string) (id, key string) {
+	s.t.Helper()
+	app, key, err := s.Svc.CreateApp(context.Background(), name)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.call(key, "PATCH", "/v1/app", map[string]any{"settings": map[string]any{"user_verification_url": verifierURL}}, 200)
+	s.call(key, "PUT", "/v1/integrations/notes", map[string]any{"name": "Notes", "base_url": "https://notes.example.com", "auth": map[string]any{"type": "none"},
+		"actions": []any{map[string]any{"name": "list-notes", "method": "GET", "path": "/notes"}}}, 201)
+	return app.ID, key
+}
+
+func (s *site) call(key, method, path string, body any, want int) map[string]any {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.URL+path, rd)
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var out map[string]any
+	json.Unmarshal(raw, &out)
+	if res.StatusCode != want {
+		s.t.Fatalf("%s %s: %d %s, want %d", method, path, res.StatusCode, raw, want)
+	}
+	return out
+}
+
+// register registers a client with these redirect URIs.
+func (s *site) register(appID string, redirects ...string) string {
+	s.t.Helper()
+	b, _ := json.Marshal(map[string]any{"client_name": "Test Agent", "redirect_uris": redirects, "token_endpoint_auth_method": "none"})
+	res, err := http.Post(s.URL+"/a/"+appID+"/register", "application/json", bytes.NewReader(b))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	json.NewDecoder(res.Body).Decode(&out)
+	if res.StatusCode != 201 {
+		s.t.Fatalf("register: %d %v", res.StatusCode, out)
+	}
+	return out["client_id"].(string)
+}
+
+// browser holds cookies and does not follow redirects.
+func browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	res, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+const redirect = "http://127.0.0.1:9/callback"
+
+// pkce returns a verifier and its S256 challenge.
+func pkce() (string, string) {
+	v := oauth2.GenerateVerifier()
+	return v, oauth2.S256ChallengeFromVerifier(v)
+}
+
+// authorizeURL is the /authorize URL of an ordinary request of clientID.
+func (s *site) authorizeURL(appID, clientID, challenge string, edit func(url.Values)) string {
+	q := url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {redirect}, "state": {"st-1"},
+		"code_challenge": {challenge}, "code_challenge_method": {"S256"}, "resource": {s.URL + "/a/" + appID + "/mcp"}}
+	if edit != nil {
+		edit(q)
+	}
+	return s.URL + "/a/" + appID + "/authorize?" + q.Encode()
+}
+
+// signIn follows an /authorize answer through the app's verifier (played
+// here: it confirms externalID) to the consent page, and returns the
+// page's URL and body.
+func (s *site) signIn(c *http.Client, key string, res *http.Response, externalID string) (string, string) {
+	s.t.Helper()
+	loc := res.Header.Get("Location")
+	if strings.HasPrefix(loc, verifierURL) {
+		u, _ := url.Parse(loc)
+		back := s.call(key, "POST", "/v1/verifications/"+u.Query().Get("flow")+"/confirm", map[string]any{"user": map[string]any{"external_id": externalID}}, 200)["return_to"].(string)
+		res, _ = get(s.t, c, back)
+		loc = res.Header.Get("Location")
+	}
+	if res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "/consent/") {
+		s.t.Fatalf("to consent: %d %s", res.StatusCode, loc)
+	}
+	consent := s.URL + loc
+	res, body := get(s.t, c, consent)
+	if res.StatusCode != 200 || res.Header.Get("X-Frame-Options") != "DENY" || !strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		s.t.Fatalf("consent page: %d %v", res.StatusCode, res.Header)
+	}
+	return consent, body
+}
+
+// decide posts Allow or Deny and returns the redirect back to the client.
+func (s *site) decide(c *http.Client, consent, body, decision string) *url.URL {
+	s.t.Helper()
+	_, rest, _ := strings.Cut(body, `name="csrf_token" value="`)
+	csrf, _, _ := strings.Cut(rest, `"`)
+	req, _ := http.NewRequest("POST", consent, strings.NewReader(url.Values{"csrf_token": {csrf}, "decision": {decision}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", s.URL)
+	res, err := c.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	res.Body.Close()
+	u, err := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || err != nil || !strings.HasPrefix(u.String(), redirect) {
+		s.t.Fatalf("decision: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if u.Query().Get("state") != "st-1" || u.Query().Get("iss") != s.URL+"/a/"+s.AppID {
+		s.t.Fatalf("state and iss (RFC 9207) in %s", u)
+	}
+	return u
+}
+
+// code runs a whole authorization for u-1 and returns the code.
+func (s *site) code(clientID, challenge string) string {
+	s.t.Helper()
+	c := browser()
+	res, _ := get(s.t, c, s.authorizeURL(s.AppID, clientID, challenge, nil))
+	consent, body := s.signIn(c, s.Key, res, "u-1")
+	return s.decide(c, consent, body, "allow").Query().Get("code")
+}
+
+func (s *site) oauth(clientID string) *oauth2.Config {
+	return &oauth2.Config{ClientID: clientID, RedirectURL: redirect, Endpoint: oauth2.Endpoint{
+		AuthURL: s.URL + "/a/" + s.AppID + "/authorize", TokenURL: s.URL + "/a/" + s.AppID + "/token", AuthStyle: oauth2.AuthStyleInParams}}
+}
+
+// tokenErr posts to /token and returns the status and OAuth error code.
+func (s *site) tokenErr(appID string, form url.Values) (int, string) {
+	s.t.Helper()
+	res, err := http.PostForm(s.URL+"/a/"+appID+"/token", form)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Error string `json:"error"`
+	}
+	json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out.Error
+}
+
+// listTools opens an MCP session at the resource with token and lists
+// the tools; it returns the status of the first request.
+func (s *site) listTools(resource, token string) (int, string) {
+	s.t.Helper()
+	post := func(body string, h map[string]string) (*http.Response, string) {
+		req, _ := http.NewRequest("POST", resource, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+token)
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	res, body := post(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`, nil)
+	if res.StatusCode != 200 {
+		return res.StatusCode, res.Header.Get("WWW-Authenticate") + " " + body
+	}
+	_, body = post(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": res.Header.Get("Mcp-Session-Id"), "MCP-Protocol-Version": "2025-11-25"})
+	return 200, body
+}
+
+func TestAuthServer_Metadata(t *testing.T) {
+	s := newSite(t, false)
+	iss := s.URL + "/a/" + s.AppID
+	for _, path := range []string{"/.well-known/oauth-authorization-server/a/" + s.AppID, "/a/" + s.AppID + "/.well-known/oauth-authorization-server"} {
+		res, body := get(t, http.DefaultClient, s.URL+path)
+		var m map[string]any
+		json.Unmarshal([]byte(body), &m)
+		if res.StatusCode != 200 || m["issuer"] != iss || m["authorization_endpoint"] != iss+"/authorize" || m["token_endpoint"] != iss+"/token" ||
+			m["registration_endpoint"] != iss+"/register" || m["client_id_metadata_document_supported"] != true ||
+			m["authorization_response_iss_parameter_supported"] != true || strings.Join(toStrings(m["code_challenge_methods_supported"]), ",") != "S256" {
+			t.Fatalf("%s: %d %s", path, res.StatusCode, body)
+		}
+	}
+	res, body := get(t, http.DefaultClient, s.URL+"/.well-known/oauth-protected-resource/a/"+s.AppID+"/mcp")
+	var prm map[string]any
+	json.Unmarshal([]byte(body), &prm)
+	if res.StatusCode != 200 || prm["resource"] != iss+"/mcp" || toStrings(prm["authorization_servers"])[0] != iss {
+		t.Fatalf("resource metadata: %d %s", res.StatusCode, body)
+	}
+	// Unauthenticated: 401 naming the metadata.
+	if st, www := s.listTools(iss+"/mcp", ""); st != 401 || !strings.Contains(www, `resource_metadata="`+s.URL+"/.well-known/oauth-protected-resource/a/"+s.AppID+`/mcp"`) {
+		t.Fatalf("unauthenticated: %d %s", st, www)
+	}
+	if res, _ := get(t, http.DefaultClient, s.URL+"/.well-known/oauth-authorization-server/a/app_nope"); res.StatusCode != 404 {
+		t.Fatalf("unknown app: %d", res.StatusCode)
+	}
+	// A client in a browser may read the documents and preflight /token.
+	if res, _ := get(t, http.DefaultClient, s.URL+"/.well-known/oauth-authorization-server/a/"+s.AppID); res.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("metadata without CORS: %v", res.Header)
+	}
+	req, _ := http.NewRequest("OPTIONS", s.URL+"/a/"+s.AppID+"/token", nil)
+	req.Header.Set("Origin", "http://localhost:6274")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	pre, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre.Body.Close()
+	if pre.StatusCode != 204 || pre.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(pre.Header.Get("Access-Control-Allow-Methods"), "POST") {
+		t.Fatalf("preflight: %d %v", pre.StatusCode, pre.Header)
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
+
+// The whole flow with golang.org/x/oauth2 as the client: code, tokens,
+// tools through the resource, refresh rotation and reuse, revocation, and
+// the audience.
+func TestAuthServer_CodeTokensRefreshRevoke(t *testing.T) {
+	s := newSite(t, false)
+	ctx := context.Background()
+	clientID := s.register(s.AppID, redirect)
+	cfg := s.oauth(clientID)
+	verifier, challenge := pkce()
+	code := s.code(clientID, challenge)
+	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier), oauth2.SetAuthURLParam("resource", s.URL+"/a/"+s.AppID+"/mcp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tok.AccessToken, portico.PrefixAccessToken) || !strings.HasPrefix(tok.RefreshToken, portico.PrefixOAuthRefresh) || tok.Expiry.IsZero() {
+		t.Fatalf("token %+v", tok)
+	}
+	resource := s.URL + "/a/" + s.AppID + "/mcp"
+	if st, body := s.listTools(resource, tok.AccessToken); st != 200 || !strings.Contains(body, "notes_list_notes") {
+		t.Fatalf("tools/list: %d %s", st, body)
+	}
+	// The session is the user's, listed with the app's sessions.
+	sessions := s.call(s.Key, "GET", "/v1/sessions?external_user_id=u-1", nil, 200)["data"].([]any)
+	if len(sessions) != 1 || sessions[0].(map[string]any)["custom_settings"].(map[string]any)["oauth_client_id"] != clientID {
+		t.Fatalf("sessions %v", sessions)
+	}
+	// Audience: not at /mcp, not the native API, not another app's resource.
+	otherID, _ := s.newApp("Other")
+	for _, u := range []string{s.URL + "/mcp", s.URL + "/a/" + otherID + "/mcp"} {
+		if st, _ := s.listTools(u, tok.AccessToken); st != 401 {
+			t.Fatalf("%s took the token: %d", u, st)
+		}
+	}
+	if res, _ := getBearer(t, s.URL+"/v1/me", tok.AccessToken); res != 401 {
+		t.Fatalf("/v1/me took the access token: %d", res)
+	}
+
+	// Refresh rotates; the old refresh token reused revokes the session.
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {clientID}}
+	res, err := http.PostForm(cfg.Endpoint.TokenURL, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fresh struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	json.NewDecoder(res.Body).Decode(&fresh)
+	res.Body.Close()
+	if res.StatusCode != 200 || fresh.AccessToken == tok.AccessToken || fresh.RefreshToken == tok.RefreshToken || fresh.RefreshToken == "" {
+		t.Fatalf("refresh: %d %+v", res.StatusCode, fresh)
+	}
+	if st, _ := s.listTools(resource, tok.AccessToken); st != 401 {
+		t.Fatalf("the rotated access token still works: %d", st)
+	}
+	if st, _ := s.listTools(resource, fresh.AccessToken); st != 200 {
+		t.Fatalf("the new access token: %d", st)
+	}
+	if st, e := s.tokenErr(s.AppID, form); st != 400 || e != "invalid_grant" {
+		t.Fatalf("reuse: %d %s", st, e)
+	}
+	if st, _ := s.listTools(resource, fresh.AccessToken); st != 401 {
+		t.Fatalf("reuse did not revoke the session: %d", st)
+	}
+
+	// Revocation ends the session of a new grant.
+	verifier, challenge = pkce()
+	tok, err = cfg.Exchange(ctx, s.code(clientID, challenge), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = http.PostForm(s.URL+"/a/"+s.AppID+"/revoke", url.Values{"token": {tok.AccessToken}})
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("revoke: %v %v", res, err)
+	}
+	res.Body.Close()
+	if st, _ := s.listTools(resource, tok.AccessToken); st != 401 {
+		t.Fatalf("revoked token: %d", st)
+	}
+	if st, e := s.tokenErr(s.AppID, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); st != 400 || e != "invalid_grant" {
+		t.Fatalf("refresh after revocation: %d %s", st, e)
+	}
+}
+
+func getBearer(t *testing.T, u, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// Authorization requests that are refused: on a page when the client or
+// its redirect cannot be trusted, back to the client otherwise; never a
+// code.
+func TestAuthServer_AuthorizeRefusals(t *testing.T) {
+	s := newSite(t, false)
+	clientID := s.register(s.AppID, redirect)
+	_, challenge := pkce()
+	for _, tc := range []struct {
+		name      string
+		edit      func(url.Values)
+		wantPage  bool   // refused on a page (400), not redirected
+		wantError string // the error sent back
+	}{
+		{"unknown client", func(q url.Values) { q.Set("client_id", "pcl_nope") }, true, ""},
+		{"no client", func(q url.Values) { q.Del("client_id") }, true, ""},
+		{"redirect with a trailing slash", func(q url.Values) { q.Set("redirect_uri", redirect+"/") }, true, ""},
+		{"redirect with another host case", func(q url.Values) { q.Set("redirect_uri", "http://127.0.0.1:9/Callback") }, true, ""},
+		{"redirect with a query", func(q url.Values) { q.Set("redirect_uri", redirect+"?x=1") }, true, ""},
+		{"redirect on another port", func(q url.Values) { q.Set("redirect_uri", "http://127.0.0.1:10/callback") }, true, ""},
+		{"no redirect", func(q url.Values) { q.Del("redirect_uri") }, true, ""},
+		{"missing PKCE", func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") }, false, "invalid_request"},
+		{"plain PKCE", func(q url.Values) { q.Set("code_challenge_method", "plain") }, false, "invalid_request"},
+		{"state missing", func(q url.Values) { q.Del("state") }, false, "invalid_request"},
+		{"another resource", func(q url.Values) { q.Set("resource", s.URL+"/mcp") }, false, "invalid_target"},
+		{"no resource", func(q url.Values) { q.Del("resource") }, false, "invalid_target"},
+		{"token response type", func(q url.Values) { q.Set("response_type", "token") }, false, "unsupported_response_type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := get(t, browser(), s.authorizeURL(s.AppID, clientID, challenge, tc.edit))
+			loc := res.Header.Get("Location")
+			if tc.wantPage {
+				if res.StatusCode != 400 || loc != "" || !strings.Contains(body, "not valid") {
+					t.Fatalf("%d %s %s", res.StatusCode, loc, body)
+				}
+				return
+			}
+			u, _ := url.Parse(loc)
+			if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, redirect) || u.Query().Get("error") != tc.wantError ||
+				u.Query().Has("code") || u.Query().Get("iss") != s.URL+"/a/"+s.AppID {
+				t.Fatalf("%d %s", res.StatusCode, loc)
+			}
+		})
+	}
+}
+
+// Consent denied: access_denied, no code; a decision is taken once.
+func TestAuthServer_ConsentDenied(t *testing.T) {
+	s := newSite(t, false)
+	clientID := s.register(s.AppID, redirect)
+	_, challenge := pkce()
+	c := browser()
+	res, _ := get(t, c, s.authorizeURL(s.AppID, clientID, challenge, nil))
+	consent, body := s.signIn(c, s.Key, res, "u-1")
+	for _, want := range []string{"Test Agent", "127.0.0.1:9", "notes_list_notes", "Allow", "Deny"} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("the consent page lacks %q:\n%s", want, body)
+		}
+	}
+	u := s.decide(c, consent, body, "deny")
+	if u.Query().Get("error") != "access_denied" || u.Query().Has("code") {
+		t.Fatalf("denied: %s", u)
+	}
+	if res, _ := get(t, c, consent); res.StatusCode != http.StatusGone {
+		t.Fatalf("consent page after the decision: %d", res.StatusCode)
+	}
+	// Signed in now: the next authorization skips the app's verifier.
+	res, _ = get(t, c, s.authorizeURL(s.AppID, clientID, challenge, nil))
+	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/a/"+s.AppID+"/consent/") {
+		t.Fatalf("signed-in browser sent to %s", loc)
+	}
+	// ... and a configuration link of the same user opens at once, one of
+	// another user goes through the app.
+	link := s.call(s.Key, "POST", "/v1/sessions", map[string]any{"user": map[string]any{"external_id": "u-1"}}, 201)["configuration_url"].(string)
+	if res, _ := get(t, c, link); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/" {
+		t.Fatalf("the signed-in user's link: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	link = s.call(s.Key, "POST", "/v1/sessions", map[string]any{"user": map[string]any{"external_id": "u-2"}}, 201)["configuration_url"].(string)
+	if res, _ := get(t, c, link); !strings.HasPrefix(res.Header.Get("Location"), verifierURL) {
+		t.Fatalf("another user's link: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	// Another browser cannot use this browser's consent page, nor post
+	// without the CSRF token.
+	consent, _ = s.signIn(c, s.Key, res, "u-1")
+	if res, _ := get(t, browser(), consent); res.StatusCode != http.StatusGone {
+		t.Fatalf("consent page in another browser: %d", res.StatusCode)
+	}
+	req, _ := http.NewRequest("POST", consent, strings.NewReader("decision=allow&csrf_token=forged"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden || res.Header.Get("Location") != "" {
+		t.Fatalf("forged decision: %d", res.StatusCode)
+	}
+}
+
+// The token endpoint's refusals: wrong verifier, replayed code (which
+// revokes the first exchange's session), expired code, another client or
+// redirect URI, an unknown grant type.
+func TestAuthServer_TokenRefusals(t *testing.T) {
+	s := newSite(t, false)
+	clientID := s.register(s.AppID, redirect, "http://localhost:9/cb")
+	other := s.register(s.AppID, redirect)
+	exchange := func(code, verifier string, edit func(url.Values)) (int, string) {
+		f := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "client_id": {clientID}, "redirect_uri": {redirect}, "code_verifier": {verifier}}
+		if edit != nil {
+			edit(f)
+		}
+		return s.tokenErr(s.AppID, f)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(url.Values)
+	}{
+		{"wrong verifier", func(f url.Values) { f.Set("code_verifier", oauth2.GenerateVerifier()) }},
+		{"no verifier", func(f url.Values) { f.Del("code_verifier") }},
+		{"another client", func(f url.Values) { f.Set("client_id", other) }},
+		{"another registered redirect", func(f url.Values) { f.Set("redirect_uri", "http://localhost:9/cb") }},
+		{"another resource", func(f url.Values) { f.Set("resource", s.URL+"/mcp") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			verifier, challenge := pkce()
+			code := s.code(clientID, challenge)
+			if st, e := exchange(code, verifier, tc.edit); st != 400 || e != "invalid_grant" {
+				t.Fatalf("%d %s", st, e)
+			}
+			// The code is spent even so.
+			if st, e := exchange(code, verifier, nil); st != 400 || e != "invalid_grant" {
+				t.Fatalf("after a refused exchange: %d %s", st, e)
+			}
+		})
+	}
+	t.Run("replay revokes", func(t *testing.T) {
+		verifier, challenge := pkce()
+		code := s.code(clientID, challenge)
+		tok, err := s.oauth(clientID).Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, e := exchange(code, verifier, nil); st != 400 || e != "invalid_grant" {
+			t.Fatalf("replay: %d %s", st, e)
+		}
+		if st, _ := s.listTools(s.URL+"/a/"+s.AppID+"/mcp", tok.AccessToken); st != 401 {
+			t.Fatalf("the first exchange's token after a replay: %d", st)
+		}
+	})
+	t.Run("expired code", func(t *testing.T) {
+		verifier, challenge := pkce()
+		code := s.code(clientID, challenge)
+		s.Clock.Advance(portico.AuthCodeTTL)
+		if st, e := exchange(code, verifier, nil); st != 400 || e != "invalid_grant" {
+			t.Fatalf("%d %s", st, e)
+		}
+	})
+	t.Run("unknown code", func(t *testing.T) {
+		if st, e := exchange("pac_"+strings.Repeat("x", 43), oauth2.GenerateVerifier(), nil); st != 400 || e != "invalid_grant" {
+			t.Fatalf("%d %s", st, e)
+		}
+	})
+	t.Run("grant type", func(t *testing.T) {
+		if st, e := s.tokenErr(s.AppID, url.Values{"grant_type": {"password"}}); st != 400 || e != "unsupported_grant_type" {
+			t.Fatalf("%d %s", st, e)
+		}
+	})
+	t.Run("another app's token endpoint", func(t *testing.T) {
+		otherApp, _ := s.newApp("Other")
+		verifier, challenge := pkce()
+		code := s.code(clientID, challenge)
+		if st, e := s.tokenErr(otherApp, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "client_id": {clientID},
+			"redirect_uri": {redirect}, "code_verifier": {verifier}}); st != 400 || e != "invalid_grant" {
+			t.Fatalf("%d %s", st, e)
+		}
+	})
+}
+
+func TestAuthServer_Registration(t *testing.T) {
+	s := newSite(t, false)
+	for _, tc := range []struct {
+		name string
+		body string
+	}{
+		{"no redirect", `{"client_name":"x","redirect_uris":[]}`},
+		{"http to a public host", `{"redirect_uris":["http://example.com/cb"]}`},
+		{"fragment", `{"redirect_uris":["https://example.com/cb#x"]}`},
+		{"client secret", `{"redirect_uris":["https://example.com/cb"],"token_endpoint_auth_method":"client_secret_basic"}`},
+		{"implicit", `{"redirect_uris":["https://example.com/cb"],"response_types":["token"]}`},
+		{"not JSON", `redirect_uris=x`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := http.Post(s.URL+"/a/"+s.AppID+"/register", "application/json", strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var out map[string]any
+			json.NewDecoder(res.Body).Decode(&out)
+			if res.StatusCode != 400 || (out["error"] != "invalid_redirect_uri" && out["error"] != "invalid_client_metadata") {
+				t.Fatalf("%d %v", res.StatusCode, out)
+			}
+		})
+	}
+	// A client of one app is unknown to another.
+	clientID := s.register(s.AppID, "https://claude.ai/api/mcp/auth_callback")
+	otherID, _ := s.newApp("Other")
+	_, challenge := pkce()
+	res, _ := get(t, browser(), s.authorizeURL(otherID, clientID, challenge, func(q url.Values) { q.Set("redirect_uri", "https://claude.ai/api/mcp/auth_callback") }))
+	if res.StatusCode != 400 {
+		t.Fatalf("another app's client: %d", res.StatusCode)
+	}
+}
+
+// Client ID metadata documents: fetched through the address guard,
+// size-capped, client_id equal to the URL, cached.
+func TestAuthServer_ClientMetadataDocuments(t *testing.T) {
+	var fetches int
+	var docs *httptest.Server
+	docs = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches++
+		self := docs.URL + r.URL.Path
+		switch r.URL.Path {
+		case "/agent.json":
+			json.NewEncoder(w).Encode(map[string]any{"client_id": self, "client_name": "Doc Agent", "redirect_uris": []string{redirect}})
+		case "/liar.json":
+			json.NewEncoder(w).Encode(map[string]any{"client_id": docs.URL + "/agent.json", "redirect_uris": []string{redirect}})
+		case "/huge.json":
+			w.Write([]byte(`{"client_id":"` + self + `","redirect_uris":["` + redirect + `"],"x":"` + strings.Repeat("a", portico.MaxClientMetadataBytes) + `"}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(docs.Close)
+
+	// Without --allow-private-upstreams the address guard refuses a
+	// document at a loopback or private address, and plain http.
+	strict := newSite(t, false)
+	_, challenge := pkce()
+	for _, id := range []string{strings.Replace(docs.URL, "http://", "https://", 1) + "/agent.json", "https://10.1.2.3/agent.json", "https://[::1]/agent.json"} {
+		res, body := get(t, browser(), strict.authorizeURL(strict.AppID, id, challenge, nil))
+		if res.StatusCode != 400 || fetches != 0 || !strings.Contains(body, "address is not allowed") {
+			t.Fatalf("a document at %s: %d, %d fetches\n%s", id, res.StatusCode, fetches, body)
+		}
+	}
+	if res, _ := get(t, browser(), strict.authorizeURL(strict.AppID, docs.URL+"/agent.json", challenge, nil)); res.StatusCode != 400 || fetches != 0 {
+		t.Fatalf("a document over http: %d", res.StatusCode)
+	}
+
+	s := newSite(t, true)
+	verifier, challenge := pkce()
+	c := browser()
+	res, _ := get(t, c, s.authorizeURL(s.AppID, docs.URL+"/agent.json", challenge, nil))
+	consent, page := s.signIn(c, s.Key, res, "u-1")
+	if !strings.Contains(page, "Doc Agent") {
+		t.Fatalf("consent page:\n%s", page)
+	}
+	code := s.decide(c, consent, page, "allow").Query().Get("code")
+	if _, err := s.oauth(docs.URL+"/agent.json").Exchange(context.Background(), code, oauth2.VerifierOption(verifier)); err != nil {
+		t.Fatal(err)
+	}
+	before := fetches
+	get(t, browser(), s.authorizeURL(s.AppID, docs.URL+"/agent.json", challenge, nil))
+	if fetches != before {
+		t.Fatalf("the document was fetched again within the cache time: %d → %d", before, fetches)
+	}
+	for _, path := range []string{"/liar.json", "/huge.json", "/missing.json"} {
+		if res, _ := get(t, browser(), s.authorizeURL(s.AppID, docs.URL+path, challenge, nil)); res.StatusCode != 400 {
+			t.Fatalf("%s: %d", path, res.StatusCode)
+		}
+	}
+}

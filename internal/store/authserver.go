@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/porticohq/portico/internal/portico"
+)
+
+// CreateOAuthClient implements portico.Store.
+// The count and the insert are one statement in one write transaction
+// (the single writer on SQLite); on PostgreSQL concurrent registrations
+// may pass the bound by a few, which the bound tolerates.
+func (db *DB) CreateOAuthClient(ctx context.Context, c *portico.OAuthClient, max int) error {
+	uris, err := json.Marshal(c.RedirectURIs)
+	if err != nil {
+		return err
+	}
+	return db.inWrite(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `INSERT INTO oauth_clients (id, app_id, name, redirect_uris, created_at)
+			SELECT ?, ?, ?, ?, CAST(? AS BIGINT) WHERE (SELECT COUNT(*) FROM oauth_clients WHERE app_id = ?) < ?`,
+			c.ID, c.AppID, c.Name, string(uris), us(c.CreatedAt), c.AppID, max)
+		if err != nil {
+			return fmt.Errorf("insert oauth client: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return portico.Errorf(portico.CodeQuotaExceeded, "The app holds %d registered clients already.", max)
+		}
+		return nil
+	})
+}
+
+// FindOAuthClient implements portico.Store.
+func (db *DB) FindOAuthClient(ctx context.Context, appID, id string) (*portico.OAuthClient, error) {
+	var c portico.OAuthClient
+	var uris string
+	var created int64
+	err := db.queryRow(ctx, `SELECT id, app_id, name, redirect_uris, created_at FROM oauth_clients WHERE app_id = ? AND id = ?`, appID, id).
+		Scan(&c.ID, &c.AppID, &c.Name, &uris, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, portico.NotFound("Client")
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	if err := json.Unmarshal([]byte(uris), &c.RedirectURIs); err != nil {
+		return nil, fmt.Errorf("oauth client %s redirect uris: %w", id, err)
+	}
+	c.CreatedAt = fromUS(created)
+	return &c, nil
+}
+
+// CreateAuthCode implements portico.Store.
+func (db *DB) CreateAuthCode(ctx context.Context, c *portico.AuthCode) error {
+	return db.inWrite(ctx, func(t *tx) error {
+		if _, err := t.exec(ctx, `INSERT INTO oauth_codes (hash, app_id, client_id, redirect_uri, challenge, resource, user_id, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Hash, c.AppID, c.ClientID, c.RedirectURI, c.Challenge, c.Resource, c.UserID, us(c.ExpiresAt)); err != nil {
+			return fmt.Errorf("insert oauth code: %w", err)
+		}
+		return nil
+	})
+}
+
+// UseAuthCode implements portico.Store.
+func (db *DB) UseAuthCode(ctx context.Context, appID string, hash []byte) (*portico.AuthCode, error) {
+	var out *portico.AuthCode
+	err := db.inWrite(ctx, func(t *tx) error {
+		c := portico.AuthCode{Hash: hash, AppID: appID}
+		var expires int64
+		var used sql.NullInt64
+		err := t.queryRow(ctx, `SELECT client_id, redirect_uri, challenge, resource, user_id, session_id, expires_at, used_at
+			FROM oauth_codes WHERE app_id = ? AND hash = ?`+t.db.dialect.forUpdate(), appID, hash).
+			Scan(&c.ClientID, &c.RedirectURI, &c.Challenge, &c.Resource, &c.UserID, &c.SessionID, &expires, &used)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return portico.NotFound("Authorization code")
+		case err != nil:
+			return err
+		}
+		c.ExpiresAt, out = fromUS(expires), &c
+		if used.Valid {
+			return portico.ErrAuthCodeUsed
+		}
+		if _, err := t.exec(ctx, `UPDATE oauth_codes SET used_at = ? WHERE app_id = ? AND hash = ?`, us(t.now), appID, hash); err != nil {
+			return fmt.Errorf("use oauth code: %w", err)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, portico.ErrAuthCodeUsed) {
+		return nil, err
+	}
+	if err != nil {
+		return out, portico.ErrAuthCodeUsed
+	}
+	return out, nil
+}
+
+// SetAuthCodeSession implements portico.Store.
+func (db *DB) SetAuthCodeSession(ctx context.Context, appID string, hash []byte, sessionID string) error {
+	return db.inWrite(ctx, func(t *tx) error {
+		if _, err := t.exec(ctx, `UPDATE oauth_codes SET session_id = ? WHERE app_id = ? AND hash = ?`, sessionID, appID, hash); err != nil {
+			return fmt.Errorf("record oauth code session: %w", err)
+		}
+		return nil
+	})
+}
+
+// PurgeAuthCodes implements portico.Store.
+func (db *DB) PurgeAuthCodes(ctx context.Context, before time.Time, batch int) (int, error) {
+	var n int64
+	err := db.inWrite(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `DELETE FROM oauth_codes WHERE hash IN (SELECT hash FROM oauth_codes WHERE expires_at < ? LIMIT ?)`, us(before), batch)
+		if err != nil {
+			return fmt.Errorf("purge oauth codes: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

@@ -102,10 +102,10 @@ func (e authorizeRefused) Error() string { return e.reason }
 
 // consentView is what consent.html gets.
 type consentView struct {
-	Nonce, Title, Client, RedirectHost, CSRF, Action string
-	Theme                                            theme
-	Tools                                            []portico.Tool
-	More                                             int
+	view                                // what the layout reads
+	Client, RedirectHost, Action string // Action: where Allow and Deny post
+	Tools                        []portico.Tool
+	More                         int
 }
 
 const maxConsentTools = 30
@@ -124,9 +124,8 @@ func (h *Handler) handleConsent(w http.ResponseWriter, r *http.Request, nonce st
 	if err != nil {
 		return err
 	}
-	v := &consentView{Nonce: nonce, Client: req.ClientName, RedirectHost: portico.RedirectHost(req.RedirectURI),
-		CSRF: h.mac("consent", cookie+"."+r.PathValue("flow")), Action: "/a/" + app.ID + "/consent/" + r.PathValue("flow"),
-		Theme: mergeTheme(nil, app.Settings.Theme), Tools: tools}
+	v := &consentView{view: view{Nonce: nonce, CSRF: h.mac("consent", cookie+"."+r.PathValue("flow")), Theme: mergeTheme(nil, app.Settings.Theme)},
+		Client: req.ClientName, RedirectHost: portico.RedirectHost(req.RedirectURI), Action: "/a/" + app.ID + "/consent/" + r.PathValue("flow"), Tools: tools}
 	if v.Theme.Name == "" {
 		v.Theme.Name = app.Name
 	}

@@ -77,15 +77,16 @@ func TestBrowser_VerificationForwardedLink(t *testing.T) {
 	ann := newBrowser(t)
 	link = s.api("POST", "/v1/sessions/"+id+"/configuration_url", nil, 201)["configuration_url"].(string)
 	if err := chromedp.Do(ann, chromedp.Navigate(verifier+"/login?user=u-1"), chromedp.Navigate(link),
-		chromedp.WaitVisible(chromedp.CSS("#acme-api_key"))); err != nil {
+		chromedp.WaitVisible(chromedp.CSS("#integration-acme"))); err != nil {
 		t.Fatal(err)
 	}
 	if u, _ := chromedp.Run(ann, chromedp.Location()); u != s.URL+"/connect/" {
 		t.Fatalf("Ann is at %s", u)
 	}
 	if err := chromedp.Do(ann,
+		chromedp.Click(chromedp.CSS("#integration-acme h2 a")),
 		chromedp.SendKeys(chromedp.CSS("#acme-api_key"), "sk_live_ann"),
-		chromedp.Click(chromedp.CSS("#integration-acme form button")),
+		chromedp.Click(chromedp.CSS("#connect-title ~ form button")),
 		chromedp.WaitVisible(chromedp.CSS(".status-connected")),
 	); err != nil {
 		t.Fatal(err)

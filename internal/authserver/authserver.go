@@ -193,7 +193,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
 	case "authorization_code":
 		g, err = h.svc.ExchangeCode(r.Context(), app, f.Get("code"), f.Get("client_id"), f.Get("redirect_uri"), f.Get("code_verifier"), f.Get("resource"))
 	case "refresh_token":
-		g, err = h.svc.RefreshAccessToken(r.Context(), app, f.Get("refresh_token"))
+		g, err = h.svc.RefreshAccessToken(r.Context(), app, f.Get("refresh_token"), f.Get("client_id"))
 	default:
 		writeOAuth(w, http.StatusBadRequest, &portico.OAuthError{Code: "unsupported_grant_type", Description: "grant_type must be authorization_code or refresh_token."})
 		return

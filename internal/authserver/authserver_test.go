@@ -388,6 +388,21 @@ func TestAuthServer_CodeTokensRefreshRevoke(t *testing.T) {
 	if st, e := s.tokenErr(s.AppID, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}); st != 400 || e != "invalid_grant" {
 		t.Fatalf("refresh after revocation: %d %s", st, e)
 	}
+
+	// A refresh token is bound to its client: another client presenting
+	// it gets invalid_grant, and the session ends.
+	other := s.register(s.AppID, redirect)
+	verifier, challenge = pkce()
+	tok, err = cfg.Exchange(ctx, s.code(clientID, challenge), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, e := s.tokenErr(s.AppID, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {other}}); st != 400 || e != "invalid_grant" {
+		t.Fatalf("refresh by another client: %d %s", st, e)
+	}
+	if st, _ := s.listTools(resource, tok.AccessToken); st != 401 {
+		t.Fatalf("a refresh by another client left the session live: %d", st)
+	}
 }
 
 func getBearer(t *testing.T, u, token string) (int, string) {

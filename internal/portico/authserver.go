@@ -522,7 +522,7 @@ func (s *Service) ExchangeCode(ctx context.Context, app *App, code, clientID, re
 
 // RefreshAccessToken rotates an OAuth session's tokens (reuse of a
 // rotated refresh token revokes the session, as for every session).
-func (s *Service) RefreshAccessToken(ctx context.Context, app *App, refresh string) (*TokenGrant, error) {
+func (s *Service) RefreshAccessToken(ctx context.Context, app *App, refresh, clientID string) (*TokenGrant, error) {
 	rs, err := s.refreshSession(ctx, app, refresh, PrefixOAuthRefresh, PrefixAccessToken)
 	if ErrorCode(err) == CodeInvalidToken {
 		return nil, oauthErr("invalid_grant", "The refresh token is invalid, expired, revoked, or was used already (which revokes its session).")
@@ -530,7 +530,28 @@ func (s *Service) RefreshAccessToken(ctx context.Context, app *App, refresh stri
 	if err != nil {
 		return nil, err
 	}
+	// The token is bound to the client it was issued to: another client
+	// presenting it holds a stolen token, and the session ends, as on
+	// reuse. A client that sends no client_id is known by the token.
+	if clientID != "" && clientID != oauthClientOf(rs.Session) {
+		if err := s.RevokeSession(ctx, app.ID, rs.Session.ID); err != nil && ErrorCode(err) != CodeNotFound {
+			return nil, err
+		}
+		return nil, oauthErr("invalid_grant", "The refresh token was issued to another client; its session is revoked.")
+	}
 	return &TokenGrant{AccessToken: rs.Token, RefreshToken: rs.RefreshToken, ExpiresIn: int(rs.Session.ExpiresAt.Sub(s.now()) / time.Second), Session: rs.Session}, nil
+}
+
+// oauthClientOf is the client a session of the authorization server was
+// issued to (ExchangeCode records it in the session's custom settings).
+func oauthClientOf(sess *Session) string {
+	var cs struct {
+		ClientID string `json:"oauth_client_id"`
+	}
+	if json.Unmarshal(sess.CustomSettings, &cs) != nil {
+		return ""
+	}
+	return cs.ClientID
 }
 
 // RevokeOAuthToken ends the session of an access or refresh token of the

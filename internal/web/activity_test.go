@@ -29,14 +29,14 @@ func TestActivityPage_ListsTheUsersOwnRows(t *testing.T) {
 		t.Fatalf("the pages link no activity:\n%s\n%s", page, home)
 	}
 	res, all := get(t, c, s.URL+"/connect/activity")
-	if res.StatusCode != http.StatusOK || !strings.Contains(all, "connection.created") || !strings.Contains(all, "session.created") {
+	if res.StatusCode != http.StatusOK || !strings.Contains(all, "Connected") || !strings.Contains(all, "Link created") {
 		t.Fatalf("activity: %d\n%s", res.StatusCode, all)
 	}
 	if strings.Contains(all, "other-users-call") || strings.Contains(all, "sk_page_secret") {
 		t.Fatalf("the activity shows another user's call or a secret:\n%s", all)
 	}
 	_, one := get(t, c, s.URL+"/connect/activity?integration=acme")
-	if !strings.Contains(one, "connection.created") || strings.Contains(one, "session.created") {
+	if !strings.Contains(one, "Connected") || strings.Contains(one, "Link created") {
 		t.Fatalf("one tool's activity:\n%s", one)
 	}
 	if res, _ := get(t, browser(), s.URL+"/connect/activity"); res.StatusCode == http.StatusOK {

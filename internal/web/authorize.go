@@ -124,7 +124,7 @@ func (h *Handler) handleConsent(w http.ResponseWriter, r *http.Request, nonce st
 	if err != nil {
 		return err
 	}
-	v := &consentView{view: view{Nonce: nonce, CSRF: h.mac("consent", cookie+"."+r.PathValue("flow")), Theme: mergeTheme(nil, app.Settings.Theme)},
+	v := &consentView{view: view{Nonce: nonce, CSRF: h.mac("consent", cookie+"."+r.PathValue("flow")), Theme: mergeTheme(nil, app.Settings.Theme), Slim: true},
 		Client: req.ClientName, RedirectHost: portico.RedirectHost(req.RedirectURI), Action: "/a/" + app.ID + "/consent/" + r.PathValue("flow"), Tools: tools}
 	if v.Theme.Name == "" {
 		v.Theme.Name = app.Name

@@ -313,7 +313,7 @@ func TestBrowser_IntegrationPage(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if got := text(t, ctx, ".events"); !strings.Contains(got, "connection.created") {
+	if got := text(t, ctx, ".events"); !strings.Contains(got, "Connected") {
 		t.Errorf("activity: %q", got)
 	}
 	inspect(t, ctx, axe, "integration-connected")

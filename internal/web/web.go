@@ -228,6 +228,9 @@ type view struct {
 	Return *returnLink
 	// Widget is set when the page runs in the widget (widget.go).
 	Widget *widgetView
+	// Slim: the page is one narrow card (the consent page), which the
+	// top bar lines up with.
+	Slim bool
 }
 
 // approvalRow is a call waiting for the user's decision: what it does,
@@ -248,6 +251,33 @@ type activityRow struct {
 	At, Integration, What, Client, Outcome string
 	UpstreamStatus                         int
 	DryRun                                 bool
+}
+
+// changeWords says in words the activity rows that are changes, not
+// calls (their action is the event type, docs/activity-and-approvals.md).
+var changeWords = map[string]string{
+	portico.EventConnectionCreated: "Connected",
+	portico.EventConnectionUpdated: "Credentials updated",
+	portico.EventConnectionRevoked: "Disconnected",
+	portico.EventConnectionExpired: "Connection expired",
+	portico.EventSessionCreated:    "Link created",
+	portico.EventSessionRevoked:    "Link ended",
+	"approval.approved":            "Call approved",
+	"approval.declined":            "Call declined",
+}
+
+// clientWords says who acted: the page itself, the app, Portico's own
+// background work, or the MCP client by the name it gave.
+func clientWords(client string) string {
+	switch {
+	case client == portico.ClientPage:
+		return "this page"
+	case client == portico.ClientPortico:
+		return "Portico"
+	case strings.HasPrefix(client, "mcp:"):
+		return strings.TrimPrefix(client, "mcp:")
+	}
+	return "the app"
 }
 
 type message struct {
@@ -633,7 +663,10 @@ func (h *Handler) activity(ctx context.Context, ps *pageSession, slug, token str
 			}
 			names[a.Integration] = name
 		}
-		what := a.Action
+		what := changeWords[a.Action]
+		if what == "" {
+			what = a.Action
+		}
 		if a.Method != "" {
 			what = strings.TrimSpace(a.Method + " " + a.Path)
 			if a.Action != "" {
@@ -641,7 +674,7 @@ func (h *Handler) activity(ctx context.Context, ps *pageSession, slug, token str
 			}
 		}
 		av.Rows = append(av.Rows, activityRow{At: a.CreatedAt.UTC().Format("2006-01-02 15:04"), Integration: name, What: what,
-			Client: a.Client, Outcome: strings.ReplaceAll(a.Outcome, "_", " "), UpstreamStatus: a.UpstreamStatus, DryRun: a.DryRun})
+			Client: clientWords(a.Client), Outcome: strings.ReplaceAll(a.Outcome, "_", " "), UpstreamStatus: a.UpstreamStatus, DryRun: a.DryRun})
 	}
 	if page.Next != nil {
 		next := url.Values{"page_token": {*page.Next}}

@@ -239,6 +239,7 @@ func TestBrowser_ApproveAndDecline(t *testing.T) {
 		t.Fatalf("the approval shows %q", got)
 	}
 	shot(t, ctx, "approval")
+	accessible(t, ctx, axeSource(t), "approval")
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#approval-"+keep["approval_id"].(string)+" form button")),
 		chromedp.WaitVisible(chromedp.CSS(".notice")),

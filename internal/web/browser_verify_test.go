@@ -139,6 +139,7 @@ func TestBrowser_AuthorizeConsent(t *testing.T) {
 		t.Fatalf("consent page: %q", got)
 	}
 	shot(t, ctx, "consent")
+	accessible(t, ctx, axeSource(t), "consent")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#allow"))); err != nil {
 		t.Fatal(err)
 	}

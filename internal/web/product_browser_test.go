@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -74,6 +75,21 @@ func inspect(t *testing.T, ctx context.Context, axe, name string) {
 // violations runs axe-core on the page (injected through the DevTools
 // protocol, which the page's CSP does not govern) and fails on any
 // violation.
+// accessible checks the page in ctx with axe-core at 1,280 and 360 px,
+// for states whose screenshots are taken elsewhere.
+func accessible(t *testing.T, ctx context.Context, axe, name string) {
+	t.Helper()
+	for _, w := range []int64{1280, 360} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 900)); err != nil {
+			t.Fatal(err)
+		}
+		violations(t, ctx, axe, fmt.Sprintf("%s at %d px", name, w))
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func violations(t *testing.T, ctx context.Context, axe, where string) {
 	t.Helper()
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`if (!window.axe) { `+axe+` }; true`)); err != nil {

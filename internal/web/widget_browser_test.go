@@ -286,6 +286,7 @@ func TestBrowser_WidgetPopup(t *testing.T) {
 	popup := attach(t, ctx, "page", s.Local+"/connect/")
 	widgetShown(t, popup)
 	shot(t, popup, "widget-popup")
+	accessible(t, popup, axeSource(t), "widget popup")
 	connectDisconnectClose(t, s, ctx, driver{t: t, top: popup, doc: popup})
 	deadline := time.Now().Add(5 * time.Second)
 	for !targetGone(t, ctx, "page", s.Local) {
@@ -308,6 +309,7 @@ func TestBrowser_WidgetModal(t *testing.T) {
 		t.Error("the page in a widget shows Done, which would leave the widget")
 	}
 	shot(t, ctx, "widget-modal")
+	violations(t, frame, axeSource(t), "widget modal")
 	// auto_redirect does not take the frame away to the app: the page
 	// stays and reports the connection.
 	connectDisconnectClose(t, s, ctx, driver{t: t, top: ctx, doc: frame, inFrame: true})

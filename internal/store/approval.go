@@ -113,16 +113,7 @@ func (db *DB) DecideApproval(ctx context.Context, appID, userID, id string, appr
 
 // PurgeApprovals implements portico.Store.
 func (db *DB) PurgeApprovals(ctx context.Context, before time.Time, batch int) (int, error) {
-	var n int64
-	err := db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `DELETE FROM approvals WHERE id IN (SELECT id FROM approvals WHERE expires_at < ? LIMIT ?)`, us(before), batch)
-		if err != nil {
-			return fmt.Errorf("purge approvals: %w", err)
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
+	return db.purgeBatch(ctx, "approvals", "id", "expires_at", before, batch)
 }
 
 // UseApproval implements portico.Store: one UPDATE, so that of concurrent

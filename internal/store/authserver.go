@@ -111,14 +111,5 @@ func (db *DB) SetAuthCodeSession(ctx context.Context, appID string, hash []byte,
 
 // PurgeAuthCodes implements portico.Store.
 func (db *DB) PurgeAuthCodes(ctx context.Context, before time.Time, batch int) (int, error) {
-	var n int64
-	err := db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `DELETE FROM oauth_codes WHERE hash IN (SELECT hash FROM oauth_codes WHERE expires_at < ? LIMIT ?)`, us(before), batch)
-		if err != nil {
-			return fmt.Errorf("purge oauth codes: %w", err)
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
+	return db.purgeBatch(ctx, "oauth_codes", "hash", "expires_at", before, batch)
 }

@@ -674,11 +674,18 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 
 // PurgeSessions implements portico.Store.
 func (db *DB) PurgeSessions(ctx context.Context, before time.Time, batch int) (int, error) {
+	return db.purgeBatch(ctx, "sessions", "id", "dead_at", before, batch)
+}
+
+// purgeBatch deletes up to batch rows of table whose column col is before
+// before, by their key, in one statement: the shape of every purge of
+// ended rows, so that none holds the writer for long.
+func (db *DB) purgeBatch(ctx context.Context, table, key, col string, before time.Time, batch int) (int, error) {
 	var n int64
 	err := db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE dead_at < ? LIMIT ?)`, us(before), batch)
+		res, err := t.exec(ctx, `DELETE FROM `+table+` WHERE `+key+` IN (SELECT `+key+` FROM `+table+` WHERE `+col+` < ? LIMIT ?)`, us(before), batch)
 		if err != nil {
-			return fmt.Errorf("purge sessions: %w", err)
+			return fmt.Errorf("purge %s: %w", table, err)
 		}
 		n, err = res.RowsAffected()
 		return err

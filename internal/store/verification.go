@@ -92,16 +92,7 @@ func (db *DB) UseReturnCode(ctx context.Context, hash []byte, now time.Time) (*p
 
 // PurgeVerifications implements portico.Store.
 func (db *DB) PurgeVerifications(ctx context.Context, before time.Time, batch int) (int, error) {
-	var n int64
-	err := db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `DELETE FROM verifications WHERE id IN (SELECT id FROM verifications WHERE expires_at < ? LIMIT ?)`, us(before), batch)
-		if err != nil {
-			return fmt.Errorf("purge verifications: %w", err)
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
+	return db.purgeBatch(ctx, "verifications", "id", "expires_at", before, batch)
 }
 
 // DecideAuthorization implements portico.Store.

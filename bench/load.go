@@ -27,6 +27,10 @@ type loadOpts struct {
 	// CPU-time accounting).
 	onMeasure  func()
 	onMeasured func()
+	// spread, when set, sends the connections to these addresses in
+	// turn, whatever address a request names: the nodes of a cluster
+	// behind no balancer, each taking half the connections of two.
+	spread []string
 }
 
 // loadResult is what one run measured, over the measured window only.
@@ -54,10 +58,18 @@ const (
 
 // newTransport gives every worker its own keep-alive connection: at most
 // conns connections, all kept idle between requests.
-func newTransport(conns int) *http.Transport {
+func newTransport(conns int, spread []string) *http.Transport {
+	dial := (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	if len(spread) > 0 {
+		var n atomic.Int64
+		plain := dial
+		dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return plain(ctx, network, spread[int(n.Add(1)-1)%len(spread)])
+		}
+	}
 	return &http.Transport{
 		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dial,
 		MaxIdleConns:          conns,
 		MaxIdleConnsPerHost:   conns,
 		MaxConnsPerHost:       conns,
@@ -78,7 +90,7 @@ type workerStats struct {
 // measure for o.duration. Every request's latency in the window is kept;
 // percentiles are exact.
 func runLoad(ctx context.Context, o loadOpts, w workload) loadResult {
-	tr := newTransport(o.conns)
+	tr := newTransport(o.conns, o.spread)
 	defer tr.CloseIdleConnections()
 	var phase atomic.Int32
 	stats := make([]workerStats, o.conns)

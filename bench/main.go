@@ -64,7 +64,8 @@ type options struct {
 // bareServerFlag, as the first argument, makes the bench the ceiling server.
 const bareServerFlag = "-bare-server"
 
-var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call", "me_1m", "list", "list64", "create", "create_heavy"}
+var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call", "me_1m", "list", "list64", "create", "create_heavy",
+	"me_1k_2node", "create_2node", "perform_2node"}
 
 func main() {
 	var (
@@ -177,7 +178,7 @@ func (o *options) check() error {
 	if o.small < 1 || o.large <= o.small || o.listN < 1 || o.listN >= o.large-o.small {
 		errs = append(errs, errors.New("want 1 <= -small < -large and 1 <= -list-sessions < -large - -small"))
 	}
-	if o.cpuprofile != "" && !slices.Contains(allScenarios[1:], o.profileScn) {
+	if o.cpuprofile != "" && (!slices.Contains(allScenarios[1:], o.profileScn) || strings.HasSuffix(o.profileScn, twoNodes)) {
 		errs = append(errs, fmt.Errorf("-profile-scenario must be one of %s", strings.Join(allScenarios[1:], ", ")))
 	}
 	return errors.Join(errs...)
@@ -304,6 +305,8 @@ func run(ctx context.Context, o *options) error {
 				if name == "postgres" {
 					b.rows = append(b.rows, b.runPgbench(ctx, e))
 				}
+			case strings.HasSuffix(sc, twoNodes) && name != "postgres":
+				// Two nodes share one store only on PostgreSQL.
 			default:
 				b.rows = append(b.rows, b.runScenario(ctx, e, sc))
 			}
@@ -453,14 +456,15 @@ func (b *bench) ensureLevel(ctx context.Context, e *engine, level int) error {
 	return nil
 }
 
-func (b *bench) startPortico(ctx context.Context, e *engine, scenario string) (target, error) {
+// startPortico starts node (1, 2, …) of the scenario's server.
+func (b *bench) startPortico(ctx context.Context, e *engine, scenario string, node int) (target, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	args := []string{"serve", "--addr", addr, "--log-format", "json", "--rate-limit-key", "0", "--rate-limit-ip", "0", "--allow-private-upstreams"}
 	args = append(args, e.storeArgs()...)
-	if scenario == "perform_nolog" {
+	if strings.TrimSuffix(scenario, twoNodes) == "perform_nolog" {
 		args = append(args, "--no-activity-log")
 	}
 	// The key goes in the environment: portico refuses it as a flag.
@@ -468,7 +472,7 @@ func (b *bench) startPortico(ctx context.Context, e *engine, scenario string) (t
 	if e.encKey != "" {
 		env = append(env, "PORTICO_ENCRYPTION_KEY="+e.encKey)
 	}
-	return startProc(ctx, "portico serve ("+e.name+")", b.bin, args, env, addr, filepath.Join(e.dir, "server-"+scenario+".log"))
+	return startProc(ctx, "portico serve ("+e.name+")", b.bin, args, env, addr, filepath.Join(e.dir, fmt.Sprintf("server-%s-%d.log", scenario, node)))
 }
 
 func (b *bench) runBare(ctx context.Context) *row {
@@ -512,17 +516,28 @@ func (b *bench) measure(ctx context.Context, r *row, t target, conns int, w work
 			progress("  waited %s for the machine to be quiet", waited.Round(time.Second))
 		}
 	}
-	pid := t.PID()
+	pid, pids := t.PID(), pidsOf(t)
 	r.rssIdle = rss(pid)
 	r.loadAvg = loadAvg()
 	r.conns = conns
 	sampler := sampleRSS(pid)
 	var srv0, cli0, pg0, sys0 time.Duration
 	self := os.Getpid()
-	r.res = runLoad(ctx, loadOpts{conns: conns, warmup: b.o.warmup, duration: b.o.duration,
-		onMeasure: func() { srv0, cli0, pg0, sys0 = cpuTime(pid), cpuTime(self), postgresCPU(), systemBusy() },
+	servers := func() time.Duration {
+		var d time.Duration
+		for _, p := range pids {
+			d += cpuTime(p)
+		}
+		return d
+	}
+	var spread []string
+	if c, ok := t.(*cluster); ok {
+		spread = c.addrs()
+	}
+	r.res = runLoad(ctx, loadOpts{conns: conns, warmup: b.o.warmup, duration: b.o.duration, spread: spread,
+		onMeasure: func() { srv0, cli0, pg0, sys0 = servers(), cpuTime(self), postgresCPU(), systemBusy() },
 		onMeasured: func() {
-			r.srvCPU, r.cliCPU, r.pgCPU = cpuTime(pid)-srv0, cpuTime(self)-cli0, postgresCPU()-pg0
+			r.srvCPU, r.cliCPU, r.pgCPU = servers()-srv0, cpuTime(self)-cli0, postgresCPU()-pg0
 			r.otherCPU = max(0, systemBusy()-sys0-r.srvCPU-r.cliCPU-r.pgCPU)
 		},
 	}, w)
@@ -593,25 +608,41 @@ func levelOf(scenario string) int {
 	return 2
 }
 
+// twoNodes ends the name of a scenario run on two nodes of one
+// PostgreSQL, the load spread over both: me_1k_2node is me_1k on two.
+const twoNodes = "_2node"
+
 func (b *bench) runScenario(ctx context.Context, e *engine, sc string) *row {
 	r := &row{engine: e.name, scenario: sc}
-	if err := b.ensureLevel(ctx, e, levelOf(sc)); err != nil {
+	base, nodes := sc, 1
+	if strings.HasSuffix(sc, twoNodes) {
+		base, nodes = strings.TrimSuffix(sc, twoNodes), 2
+	}
+	if err := b.ensureLevel(ctx, e, levelOf(base)); err != nil {
 		r.err = err
 		return r
 	}
 	r.stored = e.ds.sessions
 	progress("%s: %s with %d sessions stored", e.name, sc, r.stored)
-	t, err := b.startPortico(ctx, e, sc)
-	if err != nil {
-		r.err = err
-		return r
-	}
+	c := &cluster{}
 	defer func() {
-		if err := t.Stop(); err != nil && r.err == nil {
+		if err := c.Stop(); err != nil && r.err == nil {
 			r.err = fmt.Errorf("stop: %w", err)
 		}
 	}()
-	w, conns, err := b.prepare(ctx, e, t, sc)
+	for i := range nodes {
+		n, err := b.startPortico(ctx, e, sc, i+1)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		c.nodes = append(c.nodes, n)
+	}
+	var t target = c
+	if nodes == 1 {
+		t = c.nodes[0]
+	}
+	w, conns, err := b.prepare(ctx, e, t, base)
 	if err != nil {
 		r.err = err
 		return r
@@ -1150,6 +1181,12 @@ func evaluate(rows []*row, o *options) {
 				}
 				d := r.res.rps()/k.res.rps() - 1
 				check(fmt.Sprintf("within 10%% of create req/s (%+.1f%%)", 100*d), d >= -heavyVsFresh, fmt.Sprintf("%.1f%% below create", -100*d))
+			}
+		}
+		if base, ok := strings.CutSuffix(r.scenario, twoNodes); ok {
+			one := map[string]map[string]*row{"me_1k": me1k, "create": created, "perform": performed}[base][r.engine]
+			if one != nil && one.res.rps() > 0 {
+				targets = append(targets, fmt.Sprintf("reported: %.2f× one node's req/s", r.res.rps()/one.res.rps()))
 			}
 		}
 		check("RssAnon idle ≤64 MiB", r.rssIdle <= idleRSSLimit, "idle RssAnon "+mib(r.rssIdle))

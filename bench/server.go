@@ -28,6 +28,46 @@ type target interface {
 	Stop() error
 }
 
+// cluster is nodes serving one store. URL and PID are the first node's
+// (its memory is the per-node figure); the load goes to all of them, and
+// their CPU time is added up.
+type cluster struct{ nodes []target }
+
+func (c *cluster) URL() string { return c.nodes[0].URL() }
+func (c *cluster) PID() int    { return c.nodes[0].PID() }
+
+func (c *cluster) Stop() error {
+	var first error
+	for _, n := range c.nodes {
+		if err := n.Stop(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// addrs are the nodes' host:port, for loadOpts.spread.
+func (c *cluster) addrs() []string {
+	out := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = strings.TrimPrefix(n.URL(), "http://")
+	}
+	return out
+}
+
+// pidsOf is every process of t.
+func pidsOf(t target) []int {
+	c, ok := t.(*cluster)
+	if !ok {
+		return []int{t.PID()}
+	}
+	out := make([]int, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n.PID()
+	}
+	return out
+}
+
 // proc is a server running as a child process.
 type proc struct {
 	name string

@@ -122,7 +122,7 @@ func (db *DB) openPostgres(databaseURL string) error {
 	pool.SetMaxIdleConns(4 * runtime.GOMAXPROCS(0))
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	db.write, db.read = pool, pool
-	if db.pgLookup, err = newPGLookup(databaseURL, 2*runtime.GOMAXPROCS(0)); err != nil {
+	if db.pgLookup, err = newPGLookup(databaseURL, pgLookupWorkers()); err != nil {
 		pool.Close()
 		return err
 	}

@@ -295,6 +295,21 @@ func (db *DB) inWrite(ctx context.Context, fn func(*tx) error) error {
 	return err
 }
 
+// inOneWrite runs fn, which writes with one statement and emits no
+// event, as inWrite does on SQLite (through the group writer), and on
+// PostgreSQL without a transaction around it: the statement is its own
+// transaction there, and BEGIN and COMMIT would be two more round trips.
+// What fn reads after the statement may see later commits.
+func (db *DB) inOneWrite(ctx context.Context, fn func(*tx) error) error {
+	if db.group != nil {
+		return db.inWrite(ctx, fn)
+	}
+	if err := fn(&tx{stmts: db.write, db: db, now: db.now().UTC()}); err != nil {
+		return db.classify(err)
+	}
+	return nil
+}
+
 // inRead runs fn in a read-only snapshot.
 func (db *DB) inRead(ctx context.Context, fn func(*tx) error) error {
 	return db.inTx(ctx, db.read, fn)

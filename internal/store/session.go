@@ -478,7 +478,8 @@ func (db *DB) ListActiveSessions(ctx context.Context, appID string, f portico.Se
 // nothing.
 func (db *DB) ExtendSession(ctx context.Context, appID, id string, expiresAt time.Time, maxTTLSeconds int) (*portico.Session, error) {
 	var s *portico.Session
-	err := db.inWrite(ctx, func(t *tx) error {
+	// One UPDATE; only a refusal reads the row again, to say why.
+	err := db.inOneWrite(ctx, func(t *tx) error {
 		exp, now := us(expiresAt), us(t.now)
 		var err error
 		s, err = scanSession(t.queryRow(ctx, `UPDATE sessions SET expires_at = ?, updated_at = ?,

@@ -28,7 +28,8 @@ var scoped = regexp.MustCompile(`\bapp_id\s*=\s*(\?|\$[0-9])`)
 //   - deployment-wide by design: token and key lookups by hash (the hash
 //     names the app; docs/scaling.md says how a token could carry its app
 //     for a distributed PostgreSQL to route them), the webhook outbox's claim, lease and prune, the
-//     purge of dead sessions, the refresh pass, the re-sealing of secrets;
+//     refresh pass, the re-sealing of secrets (the purges of ended rows go through purgeBatch,
+//     whose table is an argument, so this test does not see them: deployment-wide too);
 //   - statements whose WHERE is assembled from a list that starts with
 //     app_id (the text the test sees holds only the list's placeholder).
 var unscoped = map[string]string{
@@ -37,13 +38,11 @@ var unscoped = map[string]string{
 	"FindActiveAPIKeyByHash": "the key's hash is the lookup; the row names the app",
 	"UseConfigCode":          "the code's hash is the lookup; the row names the app",
 	"UseOAuthState":          "says whose state a foreign hash is, after the scoped update failed",
-	"PurgeSessions":          "deployment-wide purge of dead sessions",
 	"ListRefreshDue":         "deployment-wide refresh pass",
 	"ClaimEvents":            "deployment-wide outbox claim",
 	"FinishEvent":            "the claim's lease names the event",
 	"PruneEvents":            "deployment-wide prune of delivered events",
 	"ListSealed":             "deployment-wide re-sealing of secrets",
-	"PurgeApprovals":         "deployment-wide purge of expired approvals",
 	"ListActivity":           "WHERE assembled from a list that starts with app_id",
 	"ListActiveSessions":     "WHERE assembled from a list that starts with app_id",
 	"ListConnections":        "WHERE assembled from a list that starts with app_id",

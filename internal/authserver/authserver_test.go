@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/cli/clitest"
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/store/storetest"
 )
@@ -40,22 +41,7 @@ func newSite(t *testing.T, allowPrivate bool) *site {
 	cfg.DataDir, cfg.Addr, cfg.ShutdownTimeout = t.TempDir(), "127.0.0.1:0", 5*time.Second
 	cfg.LogOutput, cfg.LogFormat, cfg.Clock = io.Discard, "json", clock.Now
 	cfg.AllowPrivateUpstreams = allowPrivate
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := cli.NewServer(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		srv.Run(ctx)
-		srv.Close()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	srv := clitest.Start(t, cfg)
 	s := &site{t: t, URL: srv.URL(), Svc: srv.Service, Clock: clock}
 	s.AppID, s.Key = s.newApp("Acme")
 	return s

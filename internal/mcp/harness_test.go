@@ -14,6 +14,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/cli/clitest"
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/secret"
 	"github.com/porticohq/portico/internal/store/storetest"
@@ -26,27 +27,7 @@ func startNode(t *testing.T, dir, dbURL, key string) *cli.Server {
 	cfg := cli.Config{Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "warn",
 		ShutdownTimeout: 5 * time.Second, AllowPrivateUpstreams: true, LogOutput: io.Discard, EncryptionKey: key}
 	cfg.DataDir, cfg.DatabaseURL = dir, dbURL
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := cli.NewServer(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatalf("NewServer: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		srv.Run(ctx)
-		srv.Close()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("the server did not stop")
-		}
-	})
-	return srv
+	return clitest.Start(t, cfg)
 }
 
 // completionClient accepts URL elicitations and sends each completed

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/cli/clitest"
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/secret"
 	"github.com/porticohq/portico/internal/store/storetest"
@@ -60,23 +61,8 @@ func newSite(t *testing.T, edits ...func(*cli.Config)) *site {
 	for _, e := range edits {
 		e(&cfg)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := cli.NewServer(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		srv.Run(ctx)
-		srv.Close()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	_, key, err := srv.Service.CreateApp(ctx, "Acme")
+	srv := clitest.Start(t, cfg)
+	_, key, err := srv.Service.CreateApp(context.Background(), "Acme")
 	if err != nil {
 		t.Fatal(err)
 	}

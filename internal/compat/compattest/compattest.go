@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/cli/clitest"
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/secret"
 	"github.com/porticohq/portico/internal/store/storetest"
@@ -57,29 +58,7 @@ func Start(t *testing.T, e storetest.Engine, edit func(*cli.Config)) *Server {
 	}
 	logs := &buffer{}
 	cfg.LogOutput = logs
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := cli.NewServer(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatalf("NewServer: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		err := srv.Run(ctx)
-		srv.Close()
-		done <- err
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(cfg.ShutdownTimeout + 5*time.Second):
-			t.Errorf("Run did not return after cancel")
-		}
-	})
+	srv := clitest.Start(t, cfg)
 	return &Server{URL: srv.URL(), Service: srv.Service, Store: srv.Store(), logs: logs, t: t}
 }
 

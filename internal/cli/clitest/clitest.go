@@ -1,0 +1,43 @@
+// Package clitest starts whole Portico servers for tests of other
+// packages: the server `portico serve` runs, on a loopback port.
+package clitest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/porticohq/portico/internal/cli"
+)
+
+// Start runs a server with cfg until the test ends. At cleanup it cancels
+// the server and waits for Run to return, failing the test when Run
+// returns an error or does not return within the shutdown timeout and
+// five seconds.
+func Start(t testing.TB, cfg cli.Config) *cli.Server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := cli.NewServer(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatalf("NewServer: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := srv.Run(ctx)
+		srv.Close()
+		done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(cfg.ShutdownTimeout + 5*time.Second):
+			t.Errorf("Run did not return after cancel")
+		}
+	})
+	return srv
+}

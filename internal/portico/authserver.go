@@ -502,8 +502,11 @@ func (s *Service) ExchangeCode(ctx context.Context, app *App, code, clientID, re
 	if err != nil {
 		return nil, err
 	}
-	in := SessionInput{User: UserInput{ExternalID: user.ExternalID, Email: user.Email}, Refreshable: true,
-		CustomSettings: json.RawMessage(fmt.Sprintf(`{"oauth_client_id":%q}`, clientID))}
+	issued, err := json.Marshal(oauthIssue{ClientID: clientID})
+	if err != nil {
+		return nil, err
+	}
+	in := SessionInput{User: UserInput{ExternalID: user.ExternalID, Email: user.Email}, Refreshable: true, CustomSettings: issued}
 	if user.ExternalID != nil {
 		in.User.Email = nil
 	}
@@ -545,13 +548,17 @@ func (s *Service) RefreshAccessToken(ctx context.Context, app *App, refresh, cli
 // oauthClientOf is the client a session of the authorization server was
 // issued to (ExchangeCode records it in the session's custom settings).
 func oauthClientOf(sess *Session) string {
-	var cs struct {
-		ClientID string `json:"oauth_client_id"`
-	}
+	var cs oauthIssue
 	if json.Unmarshal(sess.CustomSettings, &cs) != nil {
 		return ""
 	}
 	return cs.ClientID
+}
+
+// oauthIssue is the custom settings of a session the authorization server
+// issued: the client it was issued to (docs/identity.md).
+type oauthIssue struct {
+	ClientID string `json:"oauth_client_id"`
 }
 
 // RevokeOAuthToken ends the session of an access or refresh token of the

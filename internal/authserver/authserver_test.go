@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -103,23 +102,6 @@ func (s *site) register(appID string, redirects ...string) string {
 	return out["client_id"].(string)
 }
 
-// browser holds cookies and does not follow redirects.
-func browser() *http.Client {
-	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
-func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
-	t.Helper()
-	res, err := c.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
-}
-
 const redirect = "http://127.0.0.1:9/callback"
 
 // pkce returns a verifier and its S256 challenge.
@@ -147,14 +129,14 @@ func (s *site) signIn(c *http.Client, key string, res *http.Response, externalID
 	if strings.HasPrefix(loc, verifierURL) {
 		u, _ := url.Parse(loc)
 		back := s.call(key, "POST", "/v1/verifications/"+u.Query().Get("flow")+"/confirm", map[string]any{"user": map[string]any{"external_id": externalID}}, 200)["return_to"].(string)
-		res, _ = get(s.t, c, back)
+		res, _ = clitest.Get(s.t, c, back)
 		loc = res.Header.Get("Location")
 	}
 	if res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "/consent/") {
 		s.t.Fatalf("to consent: %d %s", res.StatusCode, loc)
 	}
 	consent := s.URL + loc
-	res, body := get(s.t, c, consent)
+	res, body := clitest.Get(s.t, c, consent)
 	if res.StatusCode != 200 || res.Header.Get("X-Frame-Options") != "DENY" || !strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
 		s.t.Fatalf("consent page: %d %v", res.StatusCode, res.Header)
 	}
@@ -187,8 +169,8 @@ func (s *site) decide(c *http.Client, consent, body, decision string) *url.URL {
 // code runs a whole authorization for u-1 and returns the code.
 func (s *site) code(clientID, challenge string) string {
 	s.t.Helper()
-	c := browser()
-	res, _ := get(s.t, c, s.authorizeURL(s.AppID, clientID, challenge, nil))
+	c := clitest.Browser()
+	res, _ := clitest.Get(s.t, c, s.authorizeURL(s.AppID, clientID, challenge, nil))
 	consent, body := s.signIn(c, s.Key, res, "u-1")
 	return s.decide(c, consent, body, "allow").Query().Get("code")
 }
@@ -245,7 +227,7 @@ func TestAuthServer_Metadata(t *testing.T) {
 	s := newSite(t, false)
 	iss := s.URL + "/a/" + s.AppID
 	for _, path := range []string{"/.well-known/oauth-authorization-server/a/" + s.AppID, "/a/" + s.AppID + "/.well-known/oauth-authorization-server"} {
-		res, body := get(t, http.DefaultClient, s.URL+path)
+		res, body := clitest.Get(t, http.DefaultClient, s.URL+path)
 		var m map[string]any
 		json.Unmarshal([]byte(body), &m)
 		if res.StatusCode != 200 || m["issuer"] != iss || m["authorization_endpoint"] != iss+"/authorize" || m["token_endpoint"] != iss+"/token" ||
@@ -254,7 +236,7 @@ func TestAuthServer_Metadata(t *testing.T) {
 			t.Fatalf("%s: %d %s", path, res.StatusCode, body)
 		}
 	}
-	res, body := get(t, http.DefaultClient, s.URL+"/.well-known/oauth-protected-resource/a/"+s.AppID+"/mcp")
+	res, body := clitest.Get(t, http.DefaultClient, s.URL+"/.well-known/oauth-protected-resource/a/"+s.AppID+"/mcp")
 	var prm map[string]any
 	json.Unmarshal([]byte(body), &prm)
 	if res.StatusCode != 200 || prm["resource"] != iss+"/mcp" || toStrings(prm["authorization_servers"])[0] != iss {
@@ -264,11 +246,11 @@ func TestAuthServer_Metadata(t *testing.T) {
 	if st, www := s.listTools(iss+"/mcp", ""); st != 401 || !strings.Contains(www, `resource_metadata="`+s.URL+"/.well-known/oauth-protected-resource/a/"+s.AppID+`/mcp"`) {
 		t.Fatalf("unauthenticated: %d %s", st, www)
 	}
-	if res, _ := get(t, http.DefaultClient, s.URL+"/.well-known/oauth-authorization-server/a/app_nope"); res.StatusCode != 404 {
+	if res, _ := clitest.Get(t, http.DefaultClient, s.URL+"/.well-known/oauth-authorization-server/a/app_nope"); res.StatusCode != 404 {
 		t.Fatalf("unknown app: %d", res.StatusCode)
 	}
 	// A client in a browser may read the documents and preflight /token.
-	if res, _ := get(t, http.DefaultClient, s.URL+"/.well-known/oauth-authorization-server/a/"+s.AppID); res.Header.Get("Access-Control-Allow-Origin") != "*" {
+	if res, _ := clitest.Get(t, http.DefaultClient, s.URL+"/.well-known/oauth-authorization-server/a/"+s.AppID); res.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Fatalf("metadata without CORS: %v", res.Header)
 	}
 	req, _ := http.NewRequest("OPTIONS", s.URL+"/a/"+s.AppID+"/token", nil)
@@ -432,7 +414,7 @@ func TestAuthServer_AuthorizeRefusals(t *testing.T) {
 		{"token response type", func(q url.Values) { q.Set("response_type", "token") }, false, "unsupported_response_type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, body := get(t, browser(), s.authorizeURL(s.AppID, clientID, challenge, tc.edit))
+			res, body := clitest.Get(t, clitest.Browser(), s.authorizeURL(s.AppID, clientID, challenge, tc.edit))
 			loc := res.Header.Get("Location")
 			if tc.wantPage {
 				if res.StatusCode != 400 || loc != "" || !strings.Contains(body, "not valid") {
@@ -454,8 +436,8 @@ func TestAuthServer_ConsentDenied(t *testing.T) {
 	s := newSite(t, false)
 	clientID := s.register(s.AppID, redirect)
 	_, challenge := pkce()
-	c := browser()
-	res, _ := get(t, c, s.authorizeURL(s.AppID, clientID, challenge, nil))
+	c := clitest.Browser()
+	res, _ := clitest.Get(t, c, s.authorizeURL(s.AppID, clientID, challenge, nil))
 	consent, body := s.signIn(c, s.Key, res, "u-1")
 	for _, want := range []string{"Test Agent", "127.0.0.1:9", "notes_list_notes", "Allow", "Deny"} {
 		if !strings.Contains(body, want) {
@@ -466,28 +448,28 @@ func TestAuthServer_ConsentDenied(t *testing.T) {
 	if u.Query().Get("error") != "access_denied" || u.Query().Has("code") {
 		t.Fatalf("denied: %s", u)
 	}
-	if res, _ := get(t, c, consent); res.StatusCode != http.StatusGone {
+	if res, _ := clitest.Get(t, c, consent); res.StatusCode != http.StatusGone {
 		t.Fatalf("consent page after the decision: %d", res.StatusCode)
 	}
 	// Signed in now: the next authorization skips the app's verifier.
-	res, _ = get(t, c, s.authorizeURL(s.AppID, clientID, challenge, nil))
+	res, _ = clitest.Get(t, c, s.authorizeURL(s.AppID, clientID, challenge, nil))
 	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/a/"+s.AppID+"/consent/") {
 		t.Fatalf("signed-in browser sent to %s", loc)
 	}
 	// ... and a configuration link of the same user opens at once, one of
 	// another user goes through the app.
 	link := s.call(s.Key, "POST", "/v1/sessions", map[string]any{"user": map[string]any{"external_id": "u-1"}}, 201)["configuration_url"].(string)
-	if res, _ := get(t, c, link); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/" {
+	if res, _ := clitest.Get(t, c, link); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/" {
 		t.Fatalf("the signed-in user's link: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 	link = s.call(s.Key, "POST", "/v1/sessions", map[string]any{"user": map[string]any{"external_id": "u-2"}}, 201)["configuration_url"].(string)
-	if res, _ := get(t, c, link); !strings.HasPrefix(res.Header.Get("Location"), verifierURL) {
+	if res, _ := clitest.Get(t, c, link); !strings.HasPrefix(res.Header.Get("Location"), verifierURL) {
 		t.Fatalf("another user's link: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 	// Another browser cannot use this browser's consent page, nor post
 	// without the CSRF token.
 	consent, _ = s.signIn(c, s.Key, res, "u-1")
-	if res, _ := get(t, browser(), consent); res.StatusCode != http.StatusGone {
+	if res, _ := clitest.Get(t, clitest.Browser(), consent); res.StatusCode != http.StatusGone {
 		t.Fatalf("consent page in another browser: %d", res.StatusCode)
 	}
 	req, _ := http.NewRequest("POST", consent, strings.NewReader("decision=allow&csrf_token=forged"))
@@ -611,7 +593,7 @@ func TestAuthServer_Registration(t *testing.T) {
 	clientID := s.register(s.AppID, "https://claude.ai/api/mcp/auth_callback")
 	otherID, _ := s.newApp("Other")
 	_, challenge := pkce()
-	res, _ := get(t, browser(), s.authorizeURL(otherID, clientID, challenge, func(q url.Values) { q.Set("redirect_uri", "https://claude.ai/api/mcp/auth_callback") }))
+	res, _ := clitest.Get(t, clitest.Browser(), s.authorizeURL(otherID, clientID, challenge, func(q url.Values) { q.Set("redirect_uri", "https://claude.ai/api/mcp/auth_callback") }))
 	if res.StatusCode != 400 {
 		t.Fatalf("another app's client: %d", res.StatusCode)
 	}
@@ -643,19 +625,19 @@ func TestAuthServer_ClientMetadataDocuments(t *testing.T) {
 	strict := newSite(t, false)
 	_, challenge := pkce()
 	for _, id := range []string{strings.Replace(docs.URL, "http://", "https://", 1) + "/agent.json", "https://10.1.2.3/agent.json", "https://[::1]/agent.json"} {
-		res, body := get(t, browser(), strict.authorizeURL(strict.AppID, id, challenge, nil))
+		res, body := clitest.Get(t, clitest.Browser(), strict.authorizeURL(strict.AppID, id, challenge, nil))
 		if res.StatusCode != 400 || fetches != 0 || !strings.Contains(body, "address is not allowed") {
 			t.Fatalf("a document at %s: %d, %d fetches\n%s", id, res.StatusCode, fetches, body)
 		}
 	}
-	if res, _ := get(t, browser(), strict.authorizeURL(strict.AppID, docs.URL+"/agent.json", challenge, nil)); res.StatusCode != 400 || fetches != 0 {
+	if res, _ := clitest.Get(t, clitest.Browser(), strict.authorizeURL(strict.AppID, docs.URL+"/agent.json", challenge, nil)); res.StatusCode != 400 || fetches != 0 {
 		t.Fatalf("a document over http: %d", res.StatusCode)
 	}
 
 	s := newSite(t, true)
 	verifier, challenge := pkce()
-	c := browser()
-	res, _ := get(t, c, s.authorizeURL(s.AppID, docs.URL+"/agent.json", challenge, nil))
+	c := clitest.Browser()
+	res, _ := clitest.Get(t, c, s.authorizeURL(s.AppID, docs.URL+"/agent.json", challenge, nil))
 	consent, page := s.signIn(c, s.Key, res, "u-1")
 	if !strings.Contains(page, "Doc Agent") {
 		t.Fatalf("consent page:\n%s", page)
@@ -665,12 +647,12 @@ func TestAuthServer_ClientMetadataDocuments(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := fetches
-	get(t, browser(), s.authorizeURL(s.AppID, docs.URL+"/agent.json", challenge, nil))
+	clitest.Get(t, clitest.Browser(), s.authorizeURL(s.AppID, docs.URL+"/agent.json", challenge, nil))
 	if fetches != before {
 		t.Fatalf("the document was fetched again within the cache time: %d → %d", before, fetches)
 	}
 	for _, path := range []string{"/liar.json", "/huge.json", "/missing.json"} {
-		if res, _ := get(t, browser(), s.authorizeURL(s.AppID, docs.URL+path, challenge, nil)); res.StatusCode != 400 {
+		if res, _ := clitest.Get(t, clitest.Browser(), s.authorizeURL(s.AppID, docs.URL+path, challenge, nil)); res.StatusCode != 400 {
 			t.Fatalf("%s: %d", path, res.StatusCode)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/cli/clitest"
 )
 
 // The approval URL of a call opens the page, which shows the call with
@@ -32,9 +33,9 @@ func TestApprovalScreen_ApproveAndDecline(t *testing.T) {
 	}
 
 	d := details(perform("web", 409))
-	c := browser()
-	get(t, c, d["approval_url"].(string))
-	_, page := get(t, c, s.URL+"/connect/")
+	c := clitest.Browser()
+	clitest.Get(t, c, d["approval_url"].(string))
+	_, page := clitest.Get(t, c, s.URL+"/connect/")
 	id := d["approval_id"].(string)
 	if !strings.Contains(page, `id="approval-`+id+`"`) || !strings.Contains(page, "DELETE /repos/web") {
 		t.Fatalf("the page does not show the call:\n%s", page)
@@ -57,11 +58,11 @@ func TestApprovalScreen_ApproveAndDecline(t *testing.T) {
 	}
 
 	d = details(perform("api", 409))
-	_, page = get(t, c, s.URL+"/connect/")
+	_, page = clitest.Get(t, c, s.URL+"/connect/")
 	if res, _ := post(t, c, s.URL+"/connect/approvals/"+d["approval_id"].(string)+"/decline", url.Values{"csrf_token": {csrfOf(t, page)}}, nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("decline: %d", res.StatusCode)
 	}
-	res, page := get(t, c, s.URL+"/connect/?notice=declined")
+	res, page := clitest.Get(t, c, s.URL+"/connect/?notice=declined")
 	if res.StatusCode != 200 || strings.Contains(page, `id="approval-`+d["approval_id"].(string)+`"`) {
 		t.Fatalf("a declined call is still shown:\n%s", page)
 	}

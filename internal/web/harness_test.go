@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"sync"
@@ -133,24 +132,6 @@ func (s *site) connections() []any {
 	return s.api("GET", "/v1/connections", nil, 200)["data"].([]any)
 }
 
-// browser is an HTTP client with a cookie jar that does not follow
-// redirects, to look at each answer.
-func browser() *http.Client {
-	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
-func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
-	t.Helper()
-	res, err := c.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
-}
-
 func post(t *testing.T, c *http.Client, u string, form url.Values, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
@@ -187,11 +168,11 @@ func failedForm(t *testing.T, c *http.Client, base string, res *http.Response) s
 	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(loc, "#error") {
 		t.Fatalf("a failed form answered %d %q, want 303 to its page's #error", res.StatusCode, loc)
 	}
-	r, body := get(t, c, base+strings.TrimSuffix(loc, "#error"))
+	r, body := clitest.Get(t, c, base+strings.TrimSuffix(loc, "#error"))
 	if r.StatusCode != http.StatusOK || !strings.Contains(body, `id="error"`) {
 		t.Fatalf("the page of a failed form: %d\n%s", r.StatusCode, body)
 	}
-	if _, again := get(t, c, base+strings.TrimSuffix(loc, "#error")); strings.Contains(again, `id="error"`) {
+	if _, again := clitest.Get(t, c, base+strings.TrimSuffix(loc, "#error")); strings.Contains(again, `id="error"`) {
 		t.Fatal("the error is shown again on reload")
 	}
 	return body

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/cli/clitest"
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/store/storetest"
 	"github.com/porticohq/portico/internal/upstream"
@@ -125,8 +126,8 @@ func oauthSite(t *testing.T, p *provider, edits ...func(*cli.Config)) *site {
 func startOAuth(t *testing.T, s *site, c *http.Client) string {
 	t.Helper()
 	link, _, _ := s.session(nil)
-	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/integrations/acme")
+	clitest.Get(t, c, link)
+	_, page := clitest.Get(t, c, s.URL+"/connect/integrations/acme")
 	res, _ := post(t, c, s.URL+"/connect/oauth/gitlab/start", url.Values{"csrf_token": {csrfOf(t, page)}}, nil)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("start: %d", res.StatusCode)
@@ -138,7 +139,7 @@ func startOAuth(t *testing.T, s *site, c *http.Client) string {
 // callback URL it sends the browser to.
 func authorize(t *testing.T, authURL, which string) string {
 	t.Helper()
-	res, body := get(t, http.DefaultClient, authURL)
+	res, body := clitest.Get(t, http.DefaultClient, authURL)
 	if res.StatusCode != 200 {
 		t.Fatalf("authorize: %d %s", res.StatusCode, body)
 	}
@@ -150,7 +151,7 @@ func authorize(t *testing.T, authURL, which string) string {
 func TestOAuth_CallbackChecks(t *testing.T) {
 	p := newProvider(t)
 	s := oauthSite(t, p)
-	c := browser()
+	c := clitest.Browser()
 	authURL := startOAuth(t, s, c)
 	u, _ := url.Parse(authURL)
 	if u.Query().Get("redirect_uri") != s.URL+"/connect/oauth/callback" || u.Query().Get("state") == "" {
@@ -170,21 +171,21 @@ func TestOAuth_CallbackChecks(t *testing.T) {
 		"missing state": "code=" + cb.Query().Get("code"),
 		"altered state": "code=" + cb.Query().Get("code") + "&state=" + url.QueryEscape(altered),
 	} {
-		if res, _ := get(t, c, s.URL+"/connect/oauth/callback?"+q); res.StatusCode != http.StatusBadRequest {
+		if res, _ := clitest.Get(t, c, s.URL+"/connect/oauth/callback?"+q); res.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", name, res.StatusCode)
 		}
 	}
 	// A foreign state: started in another page session.
-	other := browser()
+	other := clitest.Browser()
 	otherCallback := authorize(t, startOAuth(t, s, other), "approve")
-	if res, _ := get(t, c, otherCallback); res.StatusCode != http.StatusForbidden {
+	if res, _ := clitest.Get(t, c, otherCallback); res.StatusCode != http.StatusForbidden {
 		t.Errorf("foreign state: %d, want 403", res.StatusCode)
 	}
 	if p.exchanges != 0 || len(s.connections()) != 0 {
 		t.Fatalf("refused callbacks reached the provider (%d) or stored (%d)", p.exchanges, len(s.connections()))
 	}
 	// The right one works, once.
-	res, _ := get(t, c, callback)
+	res, _ := clitest.Get(t, c, callback)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/?notice=connected" {
 		t.Fatalf("callback: %d %v", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -192,7 +193,7 @@ func TestOAuth_CallbackChecks(t *testing.T) {
 	if len(conns) != 1 || conns[0].(map[string]any)["status"] != "connected" || conns[0].(map[string]any)["expires_at"] == nil {
 		t.Fatalf("connections: %v", conns)
 	}
-	if res, _ := get(t, c, callback); res.StatusCode != http.StatusBadRequest {
+	if res, _ := clitest.Get(t, c, callback); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("replayed callback: %d, want 400", res.StatusCode)
 	}
 	if !strings.Contains(s.logs.String(), `"route":"GET /connect/oauth/callback"`) {
@@ -212,22 +213,22 @@ func TestOAuth_StrangerCannotBurnTheState(t *testing.T) {
 		t.Run(eng.Name, func(t *testing.T) {
 			p := newProvider(t)
 			s := oauthSite(t, p, on(t, eng))
-			victim := browser()
+			victim := clitest.Browser()
 			callback := authorize(t, startOAuth(t, s, victim), "approve")
 
-			stranger := browser()
+			stranger := clitest.Browser()
 			link, _, _ := s.session(map[string]any{"user": map[string]any{"external_id": "u-2"}})
-			if res, _ := get(t, stranger, link); res.StatusCode != http.StatusSeeOther {
+			if res, _ := clitest.Get(t, stranger, link); res.StatusCode != http.StatusSeeOther {
 				t.Fatalf("stranger opens a page: %d", res.StatusCode)
 			}
-			if res, _ := get(t, stranger, callback); res.StatusCode != http.StatusForbidden {
+			if res, _ := clitest.Get(t, stranger, callback); res.StatusCode != http.StatusForbidden {
 				t.Fatalf("the stranger's callback: %d, want 403", res.StatusCode)
 			}
 			if p.exchanges != 0 || len(s.connections()) != 0 {
 				t.Fatalf("the stranger's callback reached the provider (%d) or stored (%d)", p.exchanges, len(s.connections()))
 			}
 
-			res, _ := get(t, victim, callback)
+			res, _ := clitest.Get(t, victim, callback)
 			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/?notice=connected" {
 				t.Fatalf("the victim's callback after the stranger's: %d %v, want 303 to /connect/?notice=connected",
 					res.StatusCode, res.Header.Get("Location"))
@@ -309,7 +310,7 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 				if tc.stored {
 					storeURLs(t, s, "gitlab", tc.tokenURL, tc.authorizeURL)
 				}
-				c := browser()
+				c := clitest.Browser()
 				authURL := startOAuth(t, s, c)
 				callback := s.URL + "/connect/oauth/callback?code=code-1&state="
 				if tc.private {
@@ -318,7 +319,7 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 					u, _ := url.Parse(authURL)
 					callback += url.QueryEscape(u.Query().Get("state"))
 				}
-				res, body := get(t, c, callback)
+				res, body := clitest.Get(t, c, callback)
 				if res.StatusCode != http.StatusBadGateway || !strings.Contains(body, tc.page) {
 					t.Fatalf("callback: %d, want 502 with %q:\n%s", res.StatusCode, tc.page, body)
 				}
@@ -356,9 +357,9 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 func TestOAuth_ProviderErrorIsEscaped(t *testing.T) {
 	p := newProvider(t)
 	s := oauthSite(t, p)
-	c := browser()
+	c := clitest.Browser()
 	deny := authorize(t, startOAuth(t, s, c), "deny")
-	res, body := get(t, c, deny)
+	res, body := clitest.Get(t, c, deny)
 	if res.StatusCode != http.StatusBadRequest || strings.Contains(body, "<script>alert(1)</script>") || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Fatalf("provider error: %d\n%s", res.StatusCode, body)
 	}

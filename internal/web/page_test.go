@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/cli/clitest"
 )
 
 func TestOpenLink_CookieRedirectAndSingleUse(t *testing.T) {
 	s := newSite(t)
 	link, _, _ := s.session(nil)
-	c := browser()
-	res, _ := get(t, c, link)
+	c := clitest.Browser()
+	res, _ := clitest.Get(t, c, link)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/" {
 		t.Fatalf("open: %d %v", res.StatusCode, res.Header)
 	}
@@ -33,7 +34,7 @@ func TestOpenLink_CookieRedirectAndSingleUse(t *testing.T) {
 			t.Errorf("open link: no %s", h)
 		}
 	}
-	res, body := get(t, c, s.URL+"/connect/")
+	res, body := clitest.Get(t, c, s.URL+"/connect/")
 	if res.StatusCode != 200 || !strings.Contains(body, "Acme &lt;CRM&gt;") || strings.Contains(body, "Acme <CRM>") {
 		t.Fatalf("page: %d\n%s", res.StatusCode, body)
 	}
@@ -47,13 +48,13 @@ func TestOpenLink_CookieRedirectAndSingleUse(t *testing.T) {
 		t.Errorf("headers: %v", res.Header)
 	}
 	// Used: 410 with plain words; unknown: 404.
-	if res, body := get(t, browser(), link); res.StatusCode != http.StatusGone || !strings.Contains(body, "already been used") || !strings.Contains(body, "new link") {
+	if res, body := clitest.Get(t, clitest.Browser(), link); res.StatusCode != http.StatusGone || !strings.Contains(body, "already been used") || !strings.Contains(body, "new link") {
 		t.Fatalf("used link: %d %s", res.StatusCode, body)
 	}
-	if res, body := get(t, browser(), s.URL+"/connect/pcc_"+strings.Repeat("x", 43)); res.StatusCode != 404 || !strings.Contains(body, "not valid") {
+	if res, body := clitest.Get(t, clitest.Browser(), s.URL+"/connect/pcc_"+strings.Repeat("x", 43)); res.StatusCode != 404 || !strings.Contains(body, "not valid") {
 		t.Fatalf("unknown link: %d %s", res.StatusCode, body)
 	}
-	if res, _ := get(t, browser(), s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
+	if res, _ := clitest.Get(t, clitest.Browser(), s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("page without cookie: %d", res.StatusCode)
 	}
 	// The code never reaches the log.
@@ -67,7 +68,7 @@ func TestOpenLink_Expired(t *testing.T) {
 	s := newSite(t)
 	link, _, _ := s.session(nil)
 	s.Clock.Advance(15 * time.Minute)
-	if res, body := get(t, browser(), link); res.StatusCode != http.StatusGone || !strings.Contains(body, "expired") {
+	if res, body := clitest.Get(t, clitest.Browser(), link); res.StatusCode != http.StatusGone || !strings.Contains(body, "expired") {
 		t.Fatalf("expired link: %d %s", res.StatusCode, body)
 	}
 }
@@ -75,15 +76,15 @@ func TestOpenLink_Expired(t *testing.T) {
 func TestOpenToken(t *testing.T) {
 	s := newSite(t)
 	_, _, tok := s.session(nil)
-	c := browser()
+	c := clitest.Browser()
 	res, _ := post(t, c, s.URL+"/connect/open", url.Values{"token": {tok}}, nil)
 	if res.StatusCode != http.StatusSeeOther || len(res.Cookies()) == 0 {
 		t.Fatalf("open with token: %d", res.StatusCode)
 	}
-	if res, _ := get(t, c, s.URL+"/connect/"); res.StatusCode != 200 {
+	if res, _ := clitest.Get(t, c, s.URL+"/connect/"); res.StatusCode != 200 {
 		t.Fatalf("page: %d", res.StatusCode)
 	}
-	if res, _ := post(t, browser(), s.URL+"/connect/open", url.Values{"token": {"pst_nope"}}, nil); res.StatusCode != http.StatusGone {
+	if res, _ := post(t, clitest.Browser(), s.URL+"/connect/open", url.Values{"token": {"pst_nope"}}, nil); res.StatusCode != http.StatusGone {
 		t.Fatalf("bad token: %d", res.StatusCode)
 	}
 }
@@ -108,7 +109,7 @@ func TestOpenToken_CrossOrigin(t *testing.T) {
 		{"https://widget.example.com", http.StatusSeeOther},
 	}
 	for _, c := range cases {
-		res, _ := post(t, browser(), s.URL+"/connect/open", url.Values{"token": {tok}},
+		res, _ := post(t, clitest.Browser(), s.URL+"/connect/open", url.Values{"token": {tok}},
 			map[string]string{"Origin": c.origin, "Sec-Fetch-Site": "cross-site"})
 		if res.StatusCode != c.want {
 			t.Errorf("Origin %s: status %d, want %d", c.origin, res.StatusCode, c.want)
@@ -118,7 +119,7 @@ func TestOpenToken_CrossOrigin(t *testing.T) {
 		}
 	}
 	// A cross-site request without an Origin is refused too.
-	if res, _ := post(t, browser(), s.URL+"/connect/open", url.Values{"token": {tok}},
+	if res, _ := post(t, clitest.Browser(), s.URL+"/connect/open", url.Values{"token": {tok}},
 		map[string]string{"Sec-Fetch-Site": "cross-site"}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-site without Origin: %d", res.StatusCode)
 	}
@@ -127,17 +128,17 @@ func TestOpenToken_CrossOrigin(t *testing.T) {
 func TestConnect_FormCSRFAndValidation(t *testing.T) {
 	s := newSite(t)
 	link, id, _ := s.session(map[string]any{"redirect_uri": "https://app.example.com/settings"})
-	c := browser()
-	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/integrations/acme")
+	c := clitest.Browser()
+	clitest.Get(t, c, link)
+	_, page := clitest.Get(t, c, s.URL+"/connect/integrations/acme")
 	csrf := csrfOf(t, page)
 	form := url.Values{"csrf_token": {csrf}, "api_key": {"sk_live_123"}}
 
 	// Refused: no token, a token of another page session, a foreign Origin.
-	other := browser()
+	other := clitest.Browser()
 	otherLink, _, _ := s.session(nil)
-	get(t, other, otherLink)
-	_, otherPage := get(t, other, s.URL+"/connect/integrations/acme")
+	clitest.Get(t, other, otherLink)
+	_, otherPage := clitest.Get(t, other, s.URL+"/connect/integrations/acme")
 	for name, tc := range map[string]struct {
 		form url.Values
 		hdr  map[string]string
@@ -153,7 +154,7 @@ func TestConnect_FormCSRFAndValidation(t *testing.T) {
 	}
 	// Credentials in a URL: a GET only shows the page, a query on POST is
 	// refused.
-	if res, _ := get(t, c, s.URL+"/connect/integrations/acme?api_key=k&csrf_token="+url.QueryEscape(csrf)); res.StatusCode != http.StatusOK || len(s.connections()) != 0 {
+	if res, _ := clitest.Get(t, c, s.URL+"/connect/integrations/acme?api_key=k&csrf_token="+url.QueryEscape(csrf)); res.StatusCode != http.StatusOK || len(s.connections()) != 0 {
 		t.Errorf("GET with credentials: %d, %d connections", res.StatusCode, len(s.connections()))
 	}
 	if res, _ := post(t, c, s.URL+"/connect/integrations/acme?api_key=k", form, nil); res.StatusCode != http.StatusBadRequest {
@@ -177,7 +178,7 @@ func TestConnect_FormCSRFAndValidation(t *testing.T) {
 	if len(conns) != 1 || conns[0].(map[string]any)["status"] != "connected" {
 		t.Fatalf("connections: %v", conns)
 	}
-	_, page = get(t, c, s.URL+"/connect/")
+	_, page = clitest.Get(t, c, s.URL+"/connect/")
 	if strings.Contains(page, "sk_live_123") || !strings.Contains(page, "status-connected") {
 		t.Fatalf("page after connect:\n%s", page)
 	}
@@ -195,7 +196,7 @@ func TestConnect_FormCSRFAndValidation(t *testing.T) {
 	}
 	// The session ends: the next request shows it.
 	s.api("DELETE", "/v1/sessions/"+id, nil, 204)
-	if res, body := get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusGone || !strings.Contains(body, "This session has ended") {
+	if res, body := clitest.Get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusGone || !strings.Contains(body, "This session has ended") {
 		t.Fatalf("after revocation: %d %s", res.StatusCode, body)
 	}
 	if strings.Contains(s.logs.String(), "sk_live_123") {
@@ -208,9 +209,9 @@ func TestConnect_FormCSRFAndValidation(t *testing.T) {
 func TestConnect_BlankIsEmpty(t *testing.T) {
 	s := newSite(t)
 	link, _, _ := s.session(nil)
-	c := browser()
-	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/integrations/acme")
+	c := clitest.Browser()
+	clitest.Get(t, c, link)
+	_, page := clitest.Get(t, c, s.URL+"/connect/integrations/acme")
 	csrf := csrfOf(t, page)
 	for _, blank := range []string{"   ", " \t\r\n", "\u00a0"} {
 		res, _ := post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "api_key": {blank}, "region": {"eu"}}, nil)
@@ -237,9 +238,9 @@ func TestAutoRedirectAndTheme(t *testing.T) {
 	link, _, _ := s.session(map[string]any{"redirect_uri": "https://app.example.com/settings",
 		"settings": map[string]any{"auto_redirect": true, "sandbox_mode": true, "integrations": []string{"acme"}},
 		"theme":    map[string]any{"name": "Brand\"X", "primary_color": "#ff0000", "logo_url": "https://cdn.example.com/logo.png"}})
-	c := browser()
-	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/integrations/acme")
+	c := clitest.Browser()
+	clitest.Get(t, c, link)
+	_, page := clitest.Get(t, c, s.URL+"/connect/integrations/acme")
 	for _, want := range []string{"--primary:#ff0000", "Test environment", `src="https://cdn.example.com/logo.png"`, "Brand&#34;X"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
@@ -256,12 +257,12 @@ func TestConnectionActions_FollowAllowActions(t *testing.T) {
 	connect := func(actions []string) (*http.Client, string, string) {
 		t.Helper()
 		link, _, _ := s.session(map[string]any{"settings": map[string]any{"allow_actions": actions}})
-		c := browser()
-		get(t, c, link)
-		_, page := get(t, c, s.URL+"/connect/integrations/acme")
+		c := clitest.Browser()
+		clitest.Get(t, c, link)
+		_, page := clitest.Get(t, c, s.URL+"/connect/integrations/acme")
 		csrf := csrfOf(t, page)
 		post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "api_key": {"k-0123456789"}}, nil)
-		_, page = get(t, c, s.URL+"/connect/integrations/acme")
+		_, page = clitest.Get(t, c, s.URL+"/connect/integrations/acme")
 		return c, csrf, page
 	}
 	// Only disable allowed: no disconnect or delete button, and posting them
@@ -288,10 +289,10 @@ func TestConnectionActions_FollowAllowActions(t *testing.T) {
 	// Delete removes the record; another user's session cannot touch it.
 	c, csrf, _ = connect([]string{"delete"})
 	id = s.connections()[0].(map[string]any)["id"].(string)
-	stranger := browser()
+	stranger := clitest.Browser()
 	other := s.api("POST", "/v1/sessions", map[string]any{"user": map[string]any{"external_id": "u-2"}, "settings": map[string]any{"allow_actions": []string{"delete"}}}, 201)
-	get(t, stranger, other["configuration_url"].(string))
-	_, spage := get(t, stranger, s.URL+"/connect/integrations/acme")
+	clitest.Get(t, stranger, other["configuration_url"].(string))
+	_, spage := clitest.Get(t, stranger, s.URL+"/connect/integrations/acme")
 	if res, _ := post(t, stranger, s.URL+"/connect/connections/"+id+"/delete", url.Values{"csrf_token": {csrfOf(t, spage)}}, nil); res.StatusCode != http.StatusNotFound {
 		t.Errorf("another user's connection: %d, want 404", res.StatusCode)
 	}
@@ -308,9 +309,9 @@ func TestIsolationMode(t *testing.T) {
 	s.api("PUT", "/v1/integrations/weather", map[string]any{"name": "Weather", "category": "data", "base_url": "https://api.weather.example",
 		"auth": map[string]any{"type": "none"}}, 201)
 	link, _, _ := s.session(map[string]any{"settings": map[string]any{"isolation_mode": true, "integrations": []string{"weather"}}})
-	c := browser()
-	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/")
+	c := clitest.Browser()
+	clitest.Get(t, c, link)
+	_, page := clitest.Get(t, c, s.URL+"/connect/")
 	if strings.Contains(page, `class="side"`) || strings.Contains(page, "Acme &lt;CRM&gt;") || !strings.Contains(page, "Weather") {
 		t.Fatalf("isolation mode page:\n%s", page)
 	}
@@ -323,9 +324,9 @@ func TestFrameAncestorsFollowTheApp(t *testing.T) {
 	}
 	s.api("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"allowed_frame_origins": []string{"https://app.example.com", "http://localhost:3000"}}}, 200)
 	link, _, _ := s.session(nil)
-	c := browser()
-	get(t, c, link)
-	res, _ := get(t, c, s.URL+"/connect/")
+	c := clitest.Browser()
+	clitest.Get(t, c, link)
+	res, _ := clitest.Get(t, c, s.URL+"/connect/")
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors https://app.example.com http://localhost:3000") || res.Header.Get("X-Frame-Options") != "" {
 		t.Fatalf("CSP %q, X-Frame-Options %q", csp, res.Header.Get("X-Frame-Options"))
 	}
@@ -345,9 +346,9 @@ func TestSecurityHeaders_FollowThePublicURL(t *testing.T) {
 			s := newSite(t, func(c *cli.Config) { c.PublicURL = tc.publicURL })
 			link, _, _ := s.session(nil)
 			code := link[strings.LastIndex(link, "/")+1:]
-			c := browser()
+			c := clitest.Browser()
 			for _, path := range []string{"/connect/" + code, "/connect/", "/connect/pcc_unknown", "/connect/static/style.css"} {
-				res, _ := get(t, c, s.Local+path)
+				res, _ := clitest.Get(t, c, s.Local+path)
 				if got := res.Header.Get("Strict-Transport-Security"); got != tc.hsts {
 					t.Errorf("GET %s (%d): Strict-Transport-Security = %q, want %q", path, res.StatusCode, got, tc.hsts)
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/cli/clitest"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -437,7 +438,7 @@ func TestBrowser_ThemedLinkError(t *testing.T) {
 	link, _, _ := s.session(map[string]any{"theme": map[string]any{"name": "Northwind", "sidebar_background_color": "#0b3b38"}})
 	ctx := newBrowser(t)
 	visit(t, ctx, link)
-	res, _ := get(t, browser(), link)
+	res, _ := clitest.Get(t, clitest.Browser(), link)
 	if res.StatusCode != http.StatusGone {
 		t.Fatalf("used link: %d", res.StatusCode)
 	}

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/porticohq/portico/internal/cli/clitest"
 )
 
 // The session settings of the page (docs/hosted-page.md) show and hide
@@ -19,12 +21,12 @@ func TestPage_SessionSettingsShapeThePage(t *testing.T) {
 	open := func(settings map[string]any) *http.Client {
 		t.Helper()
 		link, _, _ := s.session(map[string]any{"settings": settings})
-		c := browser()
-		get(t, c, link)
+		c := clitest.Browser()
+		clitest.Get(t, c, link)
 		return c
 	}
 	c := open(nil)
-	_, page := get(t, c, s.URL+"/connect/integrations/files")
+	_, page := clitest.Get(t, c, s.URL+"/connect/integrations/files")
 	if res, _ := post(t, c, s.URL+"/connect/integrations/files", url.Values{"csrf_token": {csrfOf(t, page)}, "api_key": {"k-1"}, "tenant": {"north"}}, nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("connect: %d", res.StatusCode)
 	}
@@ -47,19 +49,19 @@ func TestPage_SessionSettingsShapeThePage(t *testing.T) {
 			if v != nil {
 				want = v.(bool) != strings.HasPrefix(tc.setting, "hide_")
 			}
-			_, body := get(t, open(settings), s.URL+tc.path)
+			_, body := clitest.Get(t, open(settings), s.URL+tc.path)
 			if got := strings.Contains(body, tc.mark); got != want {
 				t.Errorf("%s = %v: %s shown %v, want %v", tc.setting, v, tc.mark, got, want)
 			}
 		}
 	}
 	// Without the activity there is no activity page.
-	if res, _ := get(t, open(map[string]any{"show_activity": false}), s.URL+"/connect/activity"); res.StatusCode != http.StatusNotFound {
+	if res, _ := clitest.Get(t, open(map[string]any{"show_activity": false}), s.URL+"/connect/activity"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("activity page with show_activity false: %d", res.StatusCode)
 	}
 	// Hidden connection settings cannot be posted either.
 	hidden := open(map[string]any{"hide_resource_settings": true})
-	_, page = get(t, hidden, s.URL+"/connect/integrations/files")
+	_, page = clitest.Get(t, hidden, s.URL+"/connect/integrations/files")
 	if res, _ := post(t, hidden, s.URL+"/connect/integrations/files/settings", url.Values{"csrf_token": {csrfOf(t, page)}, "tenant": {"south"}}, nil); res.StatusCode != http.StatusNotFound {
 		t.Errorf("settings posted with hide_resource_settings: %d", res.StatusCode)
 	}
@@ -70,16 +72,16 @@ func TestPage_SessionSettingsShapeThePage(t *testing.T) {
 func TestPage_Suggestions(t *testing.T) {
 	s := newSite(t)
 	link, _, _ := s.session(map[string]any{"redirect_uri": "https://app.example.com/settings"})
-	c := browser()
-	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/")
+	c := clitest.Browser()
+	clitest.Get(t, c, link)
+	_, page := clitest.Get(t, c, s.URL+"/connect/")
 	if res, _ := post(t, c, s.URL+"/connect/suggestions", url.Values{"csrf_token": {csrfOf(t, page)}, "name": {"Basecamp"}}, nil); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a suggestion without show_suggestions: %d", res.StatusCode)
 	}
 	link, _, _ = s.session(map[string]any{"settings": map[string]any{"show_suggestions": true}})
-	c = browser()
-	get(t, c, link)
-	_, page = get(t, c, s.URL+"/connect/")
+	c = clitest.Browser()
+	clitest.Get(t, c, link)
+	_, page = clitest.Get(t, c, s.URL+"/connect/")
 	res, _ := post(t, c, s.URL+"/connect/suggestions", url.Values{"csrf_token": {csrfOf(t, page)}, "name": {"  "}, "note": {"<b>soon</b>"}}, nil)
 	if body := failedForm(t, c, s.URL, res); !strings.Contains(body, "Name the tool") || !strings.Contains(body, "&lt;b&gt;soon&lt;/b&gt;") {
 		t.Fatalf("an empty suggestion:\n%s", body)
@@ -94,12 +96,12 @@ func TestPage_Suggestions(t *testing.T) {
 func TestPage_ConfirmationPages(t *testing.T) {
 	s := newSite(t)
 	link, _, _ := s.session(map[string]any{"settings": map[string]any{"allow_actions": []string{"disconnect"}}})
-	c := browser()
-	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/integrations/acme")
+	c := clitest.Browser()
+	clitest.Get(t, c, link)
+	_, page := clitest.Get(t, c, s.URL+"/connect/integrations/acme")
 	post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrfOf(t, page)}, "api_key": {"k-1"}}, nil)
 	id := s.connections()[0].(map[string]any)["id"].(string)
-	res, body := get(t, c, s.URL+"/connect/connections/"+id+"/disconnect")
+	res, body := clitest.Get(t, c, s.URL+"/connect/connections/"+id+"/disconnect")
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Disconnect Acme &lt;CRM&gt;?") || !strings.Contains(body, `action="/connect/connections/`+id+`/disconnect"`) {
 		t.Fatalf("confirmation: %d\n%s", res.StatusCode, body)
 	}
@@ -107,7 +109,7 @@ func TestPage_ConfirmationPages(t *testing.T) {
 		t.Fatalf("the confirmation page changed the connection: %v", st)
 	}
 	for _, path := range []string{"/connect/connections/" + id + "/delete", "/connect/connections/con_unknown/disconnect"} {
-		if res, _ := get(t, c, s.URL+path); res.StatusCode != http.StatusNotFound {
+		if res, _ := clitest.Get(t, c, s.URL+path); res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", path, res.StatusCode)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/cli/clitest"
 )
 
 // The hosted page asks for an integration's settings fields beside its
@@ -34,9 +35,9 @@ func TestConnect_SettingsAndVerification(t *testing.T) {
 			"inject": map[string]any{"header": "X-Api-Key", "format": "{api_key}"}},
 	}, 201)
 	link, _, _ := s.session(map[string]any{"settings": map[string]any{"integrations": []string{"tenant"}}})
-	c := browser()
-	get(t, c, link)
-	_, page := get(t, c, s.URL+"/connect/integrations/tenant")
+	c := clitest.Browser()
+	clitest.Get(t, c, link)
+	_, page := clitest.Get(t, c, s.URL+"/connect/integrations/tenant")
 	if !strings.Contains(page, `name="tenant"`) || !strings.Contains(page, `placeholder="acme"`) || !strings.Contains(page, "Tenant name") {
 		t.Fatalf("no settings input:\n%s", page)
 	}

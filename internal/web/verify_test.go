@@ -11,6 +11,7 @@ import (
 	"github.com/porticohq/portico/api"
 	"github.com/porticohq/portico/client"
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/cli/clitest"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -30,7 +31,7 @@ func (s *site) verifying() {
 // the app's verifier.
 func openFlow(t *testing.T, c *http.Client, link string) string {
 	t.Helper()
-	res, body := get(t, c, link)
+	res, body := clitest.Get(t, c, link)
 	loc := res.Header.Get("Location")
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "https://app.example.com/verify?") {
 		t.Fatalf("open %s: %d %s %s", link, res.StatusCode, loc, body)
@@ -85,10 +86,10 @@ func TestVerification_RightUserOnceAndRemembered(t *testing.T) {
 	s := newSite(t)
 	s.verifying()
 	link, id, _ := s.session(nil)
-	c := browser()
+	c := clitest.Browser()
 	flow := openFlow(t, c, link)
 	// Nothing opens before the app confirms.
-	if res, _ := get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
+	if res, _ := clitest.Get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("page before confirmation: %d", res.StatusCode)
 	}
 	u1 := "u-1"
@@ -102,24 +103,24 @@ func TestVerification_RightUserOnceAndRemembered(t *testing.T) {
 	if m := s.confirm(flow, "u-1", 410); errCode(m) != "gone" {
 		t.Fatalf("second confirmation: %v", m)
 	}
-	res, _ := get(t, c, back)
+	res, _ := clitest.Get(t, c, back)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/" {
 		t.Fatalf("return: %d %v", res.StatusCode, res.Header)
 	}
-	if res, body := get(t, c, s.URL+"/connect/"); res.StatusCode != 200 || !strings.Contains(body, "Acme &lt;CRM&gt;") {
+	if res, body := clitest.Get(t, c, s.URL+"/connect/"); res.StatusCode != 200 || !strings.Contains(body, "Acme &lt;CRM&gt;") {
 		t.Fatalf("page: %d %s", res.StatusCode, body)
 	}
 	// The return URL works once, in any browser.
-	if res, body := get(t, browser(), back); res.StatusCode != http.StatusGone || !strings.Contains(body, "already been used") {
+	if res, body := clitest.Get(t, clitest.Browser(), back); res.StatusCode != http.StatusGone || !strings.Contains(body, "already been used") {
 		t.Fatalf("return again: %d %s", res.StatusCode, body)
 	}
 	// The same browser, with the user verified, opens the next link of
 	// that user at once; another browser goes through the app again.
 	next := s.api("POST", "/v1/sessions/"+id+"/configuration_url", nil, 201)["configuration_url"].(string)
-	if res, _ := get(t, c, next); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/" {
+	if res, _ := clitest.Get(t, c, next); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/" {
 		t.Fatalf("next link, verified browser: %d %v", res.StatusCode, res.Header)
 	}
-	openFlow(t, browser(), s.api("POST", "/v1/sessions/"+id+"/configuration_url", nil, 201)["configuration_url"].(string))
+	openFlow(t, clitest.Browser(), s.api("POST", "/v1/sessions/"+id+"/configuration_url", nil, 201)["configuration_url"].(string))
 	// A link of another user in the verified browser: through the app.
 	other := s.api("POST", "/v1/sessions", map[string]any{"user": map[string]any{"external_id": "u-2"}}, 201)["configuration_url"].(string)
 	openFlow(t, c, other)
@@ -133,7 +134,7 @@ func TestVerification_WrongUserEndsTheFlow(t *testing.T) {
 	s.verifying()
 	s.api("POST", "/v1/users", map[string]any{"external_id": "u-2"}, 201)
 	link, id, _ := s.session(nil)
-	c := browser()
+	c := clitest.Browser()
 	flow := openFlow(t, c, link)
 	m := s.confirm(flow, "u-2", 403)
 	if errCode(m) != "forbidden" || m["error"].(map[string]any)["details"].(map[string]any)["reason"] != "user_mismatch" {
@@ -143,7 +144,7 @@ func TestVerification_WrongUserEndsTheFlow(t *testing.T) {
 	if m := s.confirm(flow, "u-1", 410); errCode(m) != "gone" {
 		t.Fatalf("after mismatch: %v", m)
 	}
-	if res, _ := get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
+	if res, _ := clitest.Get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("page after mismatch: %d", res.StatusCode)
 	}
 	evs := s.verificationEvents()
@@ -153,7 +154,7 @@ func TestVerification_WrongUserEndsTheFlow(t *testing.T) {
 	}
 	// A user the app does not have is a mismatch too.
 	link2 := s.api("POST", "/v1/sessions/"+id+"/configuration_url", nil, 201)["configuration_url"].(string)
-	if m := s.confirm(openFlow(t, browser(), link2), "nobody", 403); errCode(m) != "forbidden" {
+	if m := s.confirm(openFlow(t, clitest.Browser(), link2), "nobody", 403); errCode(m) != "forbidden" {
 		t.Fatalf("unknown user: %v", m)
 	}
 	if len(s.connections()) != 0 {
@@ -165,21 +166,21 @@ func TestVerification_Expiry(t *testing.T) {
 	s := newSite(t)
 	s.verifying()
 	link, id, _ := s.session(nil)
-	flow := openFlow(t, browser(), link)
+	flow := openFlow(t, clitest.Browser(), link)
 	s.Clock.Advance(portico.VerificationTTL)
 	if m := s.confirm(flow, "u-1", 410); errCode(m) != "gone" {
 		t.Fatalf("expired flow: %v", m)
 	}
 	// Confirmed in time, returned too late.
 	link = s.api("POST", "/v1/sessions/"+id+"/configuration_url", nil, 201)["configuration_url"].(string)
-	c := browser()
+	c := clitest.Browser()
 	back := s.confirm(openFlow(t, c, link), "u-1", 200)["return_to"].(string)
 	s.Clock.Advance(portico.VerificationTTL - time.Second)
 	s.Clock.Advance(time.Second)
-	if res, body := get(t, c, back); res.StatusCode != http.StatusGone || !strings.Contains(body, "expired") {
+	if res, body := clitest.Get(t, c, back); res.StatusCode != http.StatusGone || !strings.Contains(body, "expired") {
 		t.Fatalf("late return: %d %s", res.StatusCode, body)
 	}
-	if res, _ := get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
+	if res, _ := clitest.Get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("page after late return: %d", res.StatusCode)
 	}
 }
@@ -188,7 +189,7 @@ func TestVerification_AnotherAppsFlow(t *testing.T) {
 	s := newSite(t)
 	s.verifying()
 	link, _, _ := s.session(nil)
-	flow := openFlow(t, browser(), link)
+	flow := openFlow(t, clitest.Browser(), link)
 	_, otherKey, err := s.Svc.CreateApp(context.Background(), "Other")
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +208,7 @@ func TestVerification_RevokedSession(t *testing.T) {
 	s := newSite(t)
 	s.verifying()
 	link, id, _ := s.session(nil)
-	flow := openFlow(t, browser(), link)
+	flow := openFlow(t, clitest.Browser(), link)
 	s.api("DELETE", "/v1/sessions/"+id, nil, 204)
 	if m := s.confirm(flow, "u-1", 410); errCode(m) != "gone" {
 		t.Fatalf("revoked before confirmation: %v", m)
@@ -217,10 +218,10 @@ func TestVerification_RevokedSession(t *testing.T) {
 	}
 	// Revoked between confirmation and return: the page does not open.
 	link, id, _ = s.session(nil)
-	c := browser()
+	c := clitest.Browser()
 	back := s.confirm(openFlow(t, c, link), "u-1", 200)["return_to"].(string)
 	s.api("DELETE", "/v1/sessions/"+id, nil, 204)
-	if res, body := get(t, c, back); res.StatusCode != http.StatusGone || !strings.Contains(body, "session has ended") {
+	if res, body := clitest.Get(t, c, back); res.StatusCode != http.StatusGone || !strings.Contains(body, "session has ended") {
 		t.Fatalf("return after revocation: %d %s", res.StatusCode, body)
 	}
 }
@@ -228,13 +229,13 @@ func TestVerification_RevokedSession(t *testing.T) {
 func TestVerification_TurnedOnLaterClosesOpenPages(t *testing.T) {
 	s := newSite(t)
 	link, _, _ := s.session(nil)
-	c := browser()
-	get(t, c, link)
-	if res, _ := get(t, c, s.URL+"/connect/"); res.StatusCode != 200 {
+	c := clitest.Browser()
+	clitest.Get(t, c, link)
+	if res, _ := clitest.Get(t, c, s.URL+"/connect/"); res.StatusCode != 200 {
 		t.Fatalf("page: %d", res.StatusCode)
 	}
 	s.verifying()
-	if res, _ := get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
+	if res, _ := clitest.Get(t, c, s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("unverified page once verification is on: %d", res.StatusCode)
 	}
 }
@@ -248,10 +249,10 @@ func TestVerification_ApprovalURL(t *testing.T) {
 		"actions": []any{map[string]any{"name": "delete-repo", "method": "DELETE", "path": "/repos/web"}}}, 201)
 	body := s.api("POST", "/v1/perform", map[string]any{"user": map[string]any{"external_id": "u-1"}, "integration": "repos", "action": "delete-repo"}, 409)
 	approval := body["error"].(map[string]any)["details"].(map[string]any)["approval_url"].(string)
-	c := browser()
+	c := clitest.Browser()
 	back := s.confirm(openFlow(t, c, approval), "u-1", 200)["return_to"].(string)
-	get(t, c, back)
-	if res, page := get(t, c, s.URL+"/connect/"); res.StatusCode != 200 || !strings.Contains(page, "DELETE") {
+	clitest.Get(t, c, back)
+	if res, page := clitest.Get(t, c, s.URL+"/connect/"); res.StatusCode != 200 || !strings.Contains(page, "DELETE") {
 		t.Fatalf("approval page: %d", res.StatusCode)
 	}
 }

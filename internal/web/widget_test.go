@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/cli/clitest"
 )
 
 // tab is a browser tab for a site whose public URL is https: it keeps the
@@ -39,7 +40,7 @@ func (b *tab) do(method, path string, form url.Values, hdr map[string]string) (*
 	for _, c := range b.cookies {
 		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
 	}
-	res, err := browser().Do(req)
+	res, err := clitest.Browser().Do(req)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func openLink(t *testing.T, s *site, query string, extra map[string]any) (*tab, 
 
 func TestWidget_Script(t *testing.T) {
 	s := newSite(t)
-	res, body := get(t, browser(), s.Local+"/connect/portico.js")
+	res, body := clitest.Get(t, clitest.Browser(), s.Local+"/connect/portico.js")
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/javascript; charset=utf-8" ||
 		res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Fatalf("GET /connect/portico.js: %d %v", res.StatusCode, res.Header)

@@ -4,6 +4,9 @@ package clitest
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
 	"testing"
 	"time"
 
@@ -40,4 +43,23 @@ func Start(t testing.TB, cfg cli.Config) *cli.Server {
 		}
 	})
 	return srv
+}
+
+// Browser is an HTTP client with a cookie jar that does not follow
+// redirects, so that a test looks at each answer.
+func Browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Get fetches u with c and returns the response and its body.
+func Get(t testing.TB, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	res, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
 }

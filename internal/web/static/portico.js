@@ -26,43 +26,24 @@
     overlay.setAttribute("role", "dialog");
     overlay.setAttribute("aria-modal", "true");
     overlay.setAttribute("aria-label", "Connect your tools");
-    var s = overlay.style;
-    s.position = "fixed";
-    s.inset = "0";
-    s.zIndex = "2147483647";
-    s.background = "rgba(17, 24, 39, 0.6)";
-    s.display = "flex";
-    s.alignItems = "center";
-    s.justifyContent = "center";
+    Object.assign(overlay.style, {
+      position: "fixed", inset: "0", zIndex: "2147483647", background: "rgba(17, 24, 39, 0.6)",
+      display: "flex", alignItems: "center", justifyContent: "center"
+    });
     var box = document.createElement("div");
-    s = box.style;
-    s.position = "relative";
-    s.width = "min(560px, 100vw)";
-    s.height = "min(760px, 100vh)";
+    Object.assign(box.style, { position: "relative", width: "min(560px, 100vw)", height: "min(760px, 100vh)" });
     var frame = document.createElement("iframe");
     frame.name = name;
     frame.title = "Connect your tools";
-    s = frame.style;
-    s.width = "100%";
-    s.height = "100%";
-    s.border = "0";
-    s.borderRadius = "12px";
-    s.background = "#fff";
+    Object.assign(frame.style, { width: "100%", height: "100%", border: "0", borderRadius: "12px", background: "#fff" });
     var close = document.createElement("button");
     close.type = "button";
     close.textContent = "\u00d7";
     close.setAttribute("aria-label", "Close");
-    s = close.style;
-    s.position = "absolute";
-    s.top = "4px";
-    s.right = "4px";
-    s.width = "2.25rem";
-    s.height = "2.25rem";
-    s.font = "1.5rem/1 sans-serif";
-    s.border = "0";
-    s.borderRadius = "50%";
-    s.background = "#fff";
-    s.cursor = "pointer";
+    Object.assign(close.style, {
+      position: "absolute", top: "4px", right: "4px", width: "2.25rem", height: "2.25rem",
+      font: "1.5rem/1 sans-serif", border: "0", borderRadius: "50%", background: "#fff", cursor: "pointer"
+    });
     close.addEventListener("click", onClose);
     box.appendChild(frame);
     box.appendChild(close);

@@ -162,26 +162,14 @@ func (s *Server) AuthenticateToken(r *http.Request, raw string) (*portico.Sessio
 		}
 		return portico.Errorf(portico.CodeUnauthenticated, "A session token is required: send it as Authorization: Bearer <token>.")
 	}
-	var sess *portico.Session
-	var u *portico.User
-	err := s.authenticate(r, raw, missing, portico.CodeInvalidToken, func(raw string) (string, error) {
+	return s.authenticateSession(r, raw, missing, func(raw string) (*portico.Session, *portico.User, error) {
 		if kind := portico.SecretKind(raw); kind != "" && kind != "a session token" {
 			// From the presented string alone, as for API keys.
 			_, route, _ := strings.Cut(r.Pattern, " ")
-			return "", portico.Errorf(portico.CodeInvalidToken, "This is %s; %s takes a session token, which starts with %s.", kind, route, portico.PrefixSessionToken)
+			return nil, nil, portico.Errorf(portico.CodeInvalidToken, "This is %s; %s takes a session token, which starts with %s.", kind, route, portico.PrefixSessionToken)
 		}
-		var err error
-		if sess, u, err = s.svc.ValidateToken(r.Context(), raw); err != nil {
-			return "", err
-		}
-		return sess.ID, nil
+		return s.svc.ValidateToken(r.Context(), raw)
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	infoFrom(r.Context()).appID = sess.AppID
-	portico.SetCallerSession(r.Context(), sess.ID)
-	return sess, u, nil
 }
 
 // AuthenticateAccessToken checks an access token of the app's
@@ -191,11 +179,21 @@ func (s *Server) AuthenticateAccessToken(r *http.Request, raw, appID string) (*p
 	missing := func() error {
 		return portico.Errorf(portico.CodeUnauthenticated, "An access token is required: send it as Authorization: Bearer <token>.")
 	}
+	return s.authenticateSession(r, raw, missing, func(raw string) (*portico.Session, *portico.User, error) {
+		return s.svc.ValidateAccessToken(r.Context(), raw, appID)
+	})
+}
+
+// authenticateSession runs authenticate for a credential that validate
+// turns into a session and its user, and records the session as the
+// request's caller.
+func (s *Server) authenticateSession(r *http.Request, raw string, missing func() error,
+	validate func(raw string) (*portico.Session, *portico.User, error)) (*portico.Session, *portico.User, error) {
 	var sess *portico.Session
 	var u *portico.User
 	err := s.authenticate(r, raw, missing, portico.CodeInvalidToken, func(raw string) (string, error) {
 		var err error
-		if sess, u, err = s.svc.ValidateAccessToken(r.Context(), raw, appID); err != nil {
+		if sess, u, err = validate(raw); err != nil {
 			return "", err
 		}
 		return sess.ID, nil

@@ -225,19 +225,20 @@ func (s *sqliteSink) write(ctx context.Context, appID string, users []userRow, s
 			return fmt.Errorf("insert session: %w", err)
 		}
 	}
-	uc, err := tx.PrepareContext(ctx, `UPDATE users SET live_sessions = live_sessions + ? WHERE id = ?`)
+	uc, err := tx.PrepareContext(ctx, `INSERT INTO session_counts (app_id, user_id, stripe, live) VALUES (?, ?, 0, ?)
+		ON CONFLICT (app_id, user_id, stripe) DO UPDATE SET live = session_counts.live + excluded.live`)
 	if err != nil {
 		return err
 	}
 	for id, n := range perUser(sessions) {
-		if _, err := uc.ExecContext(ctx, n, id); err != nil {
+		if _, err := uc.ExecContext(ctx, appID, id, n); err != nil {
 			return fmt.Errorf("count sessions: %w", err)
 		}
 	}
 	return tx.Commit()
 }
 
-// perUser counts sessions by user: the users' live_sessions, which
+// perUser counts sessions by user: the users' session counts, which
 // Store.CreateSession keeps, go up by as much.
 func perUser(sessions []sessionRow) map[string]int64 {
 	n := map[string]int64{}
@@ -302,8 +303,10 @@ func (s *pgSink) write(ctx context.Context, appID string, users []userRow, sessi
 	for id, n := range perUser(sessions) {
 		ids, counts = append(ids, id), append(counts, n)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE users u SET live_sessions = u.live_sessions + c.n FROM unnest($1::text[], $2::bigint[]) AS c(id, n) WHERE u.id = c.id`,
-		ids, counts); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO session_counts (app_id, user_id, stripe, live)
+		SELECT $1, c.id, 0, c.n FROM unnest($2::text[], $3::bigint[]) AS c(id, n)
+		ON CONFLICT (app_id, user_id, stripe) DO UPDATE SET live = session_counts.live + excluded.live`,
+		appID, ids, counts); err != nil {
 		return fmt.Errorf("count sessions: %w", err)
 	}
 	return tx.Commit(ctx)
@@ -312,7 +315,7 @@ func (s *pgSink) write(ctx context.Context, appID string, users []userRow, sessi
 // finish refreshes the planner statistics, as autovacuum would shortly
 // after a bulk load.
 func (s *pgSink) finish(ctx context.Context) error {
-	_, err := s.conn.Exec(ctx, `ANALYZE users; ANALYZE sessions`)
+	_, err := s.conn.Exec(ctx, `ANALYZE users; ANALYZE sessions; ANALYZE session_counts`)
 	return err
 }
 

@@ -169,19 +169,30 @@ func (r *scannedRow) timePtr() *time.Time {
 
 // CreateSession implements portico.Store.
 func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portico.User, []string, error) {
+	user, evicted, err := db.createSession(ctx, ns, false)
+	if errors.Is(err, errNearLimit) {
+		// Too near the limit for the bound the stripes keep: again,
+		// counting the user's sessions exactly.
+		user, evicted, err = db.createSession(ctx, ns, true)
+	}
+	return user, evicted, err
+}
+
+func (db *DB) createSession(ctx context.Context, ns portico.NewSession, exact bool) (*portico.User, []string, error) {
 	var (
-		user    *portico.User
-		evicted []string
+		user  *portico.User
+		count sessionCount
 	)
 	err := db.inWrite(ctx, func(t *tx) error {
-		var err error
-		evicted = nil
-		user, _, err = db.findOrCreateUser(ctx, t, ns.Session.AppID, ns.UserID, ns.User)
+		var (
+			created bool
+			err     error
+		)
+		user, created, err = db.findOrCreateUser(ctx, t, ns.Session.AppID, ns.UserID, ns.User)
 		if err != nil {
 			return err
 		}
-		var hooked bool
-		if evicted, hooked, err = db.applySessionLimit(ctx, t, ns.Session.AppID, user.ID, ns.Limit); err != nil {
+		if count, err = db.countNewSession(ctx, t, ns.Session.AppID, user.ID, created, exact, ns.Limit); err != nil {
 			return err
 		}
 		s := ns.Session
@@ -196,17 +207,30 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 			v := us(*s.RefreshExpiresAt)
 			refreshExpires = &v
 		}
-		_, err = t.exec(ctx, `INSERT INTO sessions (id, app_id, user_id, token_hash, refresh_hash, refreshable, ttl_seconds,
+		insert := `INSERT INTO sessions (id, app_id, user_id, token_hash, refresh_hash, refreshable, ttl_seconds,
 			redirect_uri, settings, theme, custom_settings, created_at, updated_at, expires_at, refresh_expires_at, dead_at,
 			return_name, return_url)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			s.ID, s.AppID, s.UserID, ns.TokenHash, ns.RefreshHash, s.Refreshable, s.TTLSeconds,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		args := []any{s.ID, s.AppID, s.UserID, ns.TokenHash, ns.RefreshHash, s.Refreshable, s.TTLSeconds,
 			s.RedirectURI, string(s.Settings), string(s.Theme), string(s.CustomSettings),
-			us(t.now), us(t.now), us(s.ExpiresAt), refreshExpires, us(dead), s.Return.Name, s.Return.URL)
+			us(t.now), us(t.now), us(s.ExpiresAt), refreshExpires, us(dead), s.Return.Name, s.Return.URL}
+		if count.recheck {
+			// The statement after the increment reads the stripes again,
+			// seeing every creation committed while it waited for its
+			// stripe (sessioncount.go).
+			var live int
+			err = t.queryRow(ctx, insert+` RETURNING (SELECT SUM(live) FROM session_counts WHERE app_id = ? AND user_id = ?)`,
+				append(args, s.AppID, s.UserID)...).Scan(&live)
+			if err == nil && !db.underLimit(live, ns.Limit) {
+				return errNearLimit
+			}
+		} else {
+			_, err = t.exec(ctx, insert, args...)
+		}
 		if err != nil {
 			return fmt.Errorf("insert session: %w", err)
 		}
-		if hooked {
+		if count.hooked {
 			if err := db.emitEvent(ctx, t, s.AppID, s.UserID, portico.EventSessionCreated, apiwire.Session(s)); err != nil {
 				return err
 			}
@@ -216,73 +240,7 @@ func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portic
 	if err != nil {
 		return nil, nil, err
 	}
-	return user, evicted, nil
-}
-
-// applySessionLimit counts the session about to be created in the user's
-// live_sessions and makes room for it, or refuses, per the app's policy.
-// The statement that counts also locks the user's row, which serialises
-// session creation per user on PostgreSQL so that the limit is exact (the
-// single writer does that on SQLite), and reports whether the app has a
-// webhook, so that session creation pays no extra lookup for events.
-//
-// While live_sessions, an upper bound of the user's active sessions, is
-// under the limit, the user's sessions are not read; at the limit they are
-// counted exactly (sessions that expired since are not) and the bound is
-// reset to that count (docs/scaling.md).
-func (db *DB) applySessionLimit(ctx context.Context, t *tx, appID, userID string, limit portico.SessionLimit) ([]string, bool, error) {
-	var live, hooked int
-	if err := t.queryRow(ctx, `UPDATE users SET live_sessions = live_sessions + 1 WHERE app_id = ? AND id = ?
-		RETURNING live_sessions - 1, `+hookedSQL, appID, userID, appID).Scan(&live, &hooked); err != nil {
-		return nil, false, fmt.Errorf("count sessions: %w", err)
-	}
-	if live < limit.Max {
-		return nil, hooked > 0, nil
-	}
-	var n int
-	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
-		appID, userID, us(t.now)).Scan(&n); err != nil {
-		return nil, false, fmt.Errorf("count sessions: %w", err)
-	}
-	if n < limit.Max || limit.Policy != portico.PolicyReject {
-		// Exact, with the session being created; evictions below take
-		// theirs off.
-		if _, err := t.exec(ctx, `UPDATE users SET live_sessions = ? WHERE app_id = ? AND id = ?`, n+1, appID, userID); err != nil {
-			return nil, false, fmt.Errorf("recount sessions: %w", err)
-		}
-	}
-	if n < limit.Max {
-		return nil, hooked > 0, nil
-	}
-	if limit.Policy == portico.PolicyReject {
-		return nil, false, &portico.Error{Code: portico.CodeSessionLimitReached,
-			Message: fmt.Sprintf("The user already has %d active sessions, the app's max_sessions_per_user; revoke one first.", n),
-			Details: map[string]any{"max_sessions_per_user": limit.Max}}
-	}
-	rows, err := t.query(ctx, `SELECT id FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?
-		ORDER BY created_at, id LIMIT ?`, appID, userID, us(t.now), n-limit.Max+1)
-	if err != nil {
-		return nil, false, fmt.Errorf("find oldest sessions: %w", err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, false, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	for _, id := range ids {
-		if _, err := db.revokeSessionByID(ctx, t, appID, id, hooked > 0); err != nil {
-			return nil, false, fmt.Errorf("evict session: %w", err)
-		}
-	}
-	return ids, hooked > 0, nil
+	return user, count.evicted, nil
 }
 
 // revokeSessionByID ends one session of the app inside t, unless it already
@@ -297,9 +255,12 @@ func (db *DB) revokeSessionByID(ctx context.Context, t *tx, appID, id string, ho
 }
 
 // endSession revokes one session of the app inside t, unless it already
-// ended, and takes it off its user's live_sessions if it was active. It
+// ended, and takes it off its user's session count if it was active. It
 // reports whether it revoked the session.
 func endSession(ctx context.Context, t *tx, appID, id string) (bool, error) {
+	if err := lockCountOf(ctx, t, appID, `s.app_id = ? AND s.id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`, appID, id, us(t.now)); err != nil {
+		return false, err
+	}
 	var (
 		userID  string
 		expires int64
@@ -315,7 +276,7 @@ func endSession(ctx context.Context, t *tx, appID, id string) (bool, error) {
 	// An expired session is no longer in the bound's exact part: only an
 	// active one comes off it, so that it never understates.
 	if expires > us(t.now) {
-		if _, err := t.exec(ctx, `UPDATE users SET live_sessions = live_sessions - 1 WHERE app_id = ? AND id = ?`, appID, userID); err != nil {
+		if _, err := t.exec(ctx, `UPDATE session_counts SET live = live - 1 WHERE app_id = ? AND user_id = ? AND stripe = 0`, appID, userID); err != nil {
 			return false, fmt.Errorf("count revoked session: %w", err)
 		}
 	}
@@ -543,6 +504,11 @@ func (db *DB) RevokeUserSessions(ctx context.Context, appID, userID string) (int
 		if err != nil {
 			return err
 		}
+		// Creations in flight for the user finish first, so that the
+		// statements below see their sessions.
+		if err := db.lockCounts(ctx, t, appID, userID, false); err != nil {
+			return err
+		}
 		// Counted: the sessions that were still usable. Expired ones are
 		// closed too, so that a refresh token cannot revive them.
 		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
@@ -566,7 +532,7 @@ func (db *DB) RevokeUserSessions(ctx context.Context, appID, userID string) (int
 		if err != nil {
 			return err
 		}
-		if _, err := t.exec(ctx, `UPDATE users SET live_sessions = 0 WHERE app_id = ? AND id = ?`, appID, userID); err != nil {
+		if _, err := t.exec(ctx, `UPDATE session_counts SET live = 0 WHERE app_id = ? AND user_id = ?`, appID, userID); err != nil {
 			return err
 		}
 		for _, s := range live {
@@ -616,6 +582,11 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 			expires         int64
 			refreshExpires  sql.NullInt64
 		)
+		// A refresh that revives an expired session counts it again.
+		if err := lockCountOf(ctx, t, appID, `s.app_id = ? AND s.refresh_hash = ? AND s.revoked_at IS NULL AND s.expires_at <= ?`,
+			appID, oldRefresh, us(t.now)); err != nil {
+			return err
+		}
 		err := t.queryRow(ctx, `SELECT id, user_id, ttl_seconds, expires_at, refresh_expires_at FROM sessions
 			WHERE app_id = ? AND refresh_hash = ? AND revoked_at IS NULL`+t.db.dialect.forUpdate(), appID, oldRefresh).Scan(&id, &userID, &ttl, &expires, &refreshExpires)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -658,9 +629,9 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 			return fmt.Errorf("rotate session tokens: %w", err)
 		}
 		// An expired session that the refresh brings back is active again:
-		// it goes back on its user's live_sessions (docs/scaling.md).
+		// it goes back on its user's session count (docs/scaling.md).
 		if expires <= us(t.now) {
-			if _, err := t.exec(ctx, `UPDATE users SET live_sessions = live_sessions + 1 WHERE app_id = ? AND id = ?`, appID, userID); err != nil {
+			if _, err := t.exec(ctx, `UPDATE session_counts SET live = live + 1 WHERE app_id = ? AND user_id = ? AND stripe = 0`, appID, userID); err != nil {
 				return fmt.Errorf("count refreshed session: %w", err)
 			}
 		}

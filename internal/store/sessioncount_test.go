@@ -1,0 +1,194 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/store"
+	"github.com/porticohq/portico/internal/store/storetest"
+)
+
+// The stripes that count a user's sessions (sessioncount.go) hold the sum
+// of the user's active sessions exactly when none expired, whatever ran at
+// once: creations spread over the stripes, revocations of single sessions
+// and of all the user's sessions. And from the stripes' bound to the exact
+// count near the limit, the limit stays exact: of 60 creations at once
+// with room for 20, 20 succeed.
+func TestSessionCount_StripesStayExactUnderConcurrency(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			clock := storetest.NewClock()
+			dbURL, dir := e.Fresh(t)
+			db, err := store.Open(ctx, store.Config{DatabaseURL: dbURL, DataDir: dir, Clock: clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			raw := rawDB(t, dbURL, dir)
+			f := &storetest.Fixture{Store: db, Clock: clock, Ctx: ctx}
+			app := f.NewApp(t, "stripes")
+			ext := "hot"
+			create := func(limit portico.SessionLimit) (*portico.Session, error) {
+				now := clock.Now()
+				s := &portico.Session{ID: portico.NewID(portico.PrefixSession), AppID: app.ID, TTLSeconds: 3600,
+					Settings: json.RawMessage(`{}`), Theme: json.RawMessage(`{}`), CustomSettings: json.RawMessage(`{}`), ExpiresAt: now.Add(time.Hour)}
+				_, hash := portico.NewToken(portico.PrefixSessionToken)
+				_, codeHash := portico.NewToken("code_")
+				_, _, err := db.CreateSession(ctx, portico.NewSession{Session: s, UserID: portico.NewID(portico.PrefixUser),
+					User: portico.UserInput{ExternalID: &ext, Metadata: json.RawMessage(`{}`)}, TokenHash: hash, Limit: limit,
+					Code: &portico.ConfigCode{Hash: codeHash, AppID: app.ID, SessionID: s.ID, ExpiresAt: now.Add(time.Minute)}})
+				return s, err
+			}
+			wide := portico.SessionLimit{Max: 1_000_000, Policy: portico.PolicyReject}
+			first, err := create(wide)
+			if err != nil {
+				t.Fatal(err)
+			}
+			userID := first.UserID
+			check := func(when string) int {
+				t.Helper()
+				var sum, active int
+				if err := raw.QueryRow(q(dbURL, `SELECT COALESCE(SUM(live), 0) FROM session_counts WHERE user_id = ?`), userID).Scan(&sum); err != nil {
+					t.Fatal(err)
+				}
+				if err := raw.QueryRow(q(dbURL, `SELECT COUNT(*) FROM sessions WHERE user_id = ? AND revoked_at IS NULL`), userID).Scan(&active); err != nil {
+					t.Fatal(err)
+				}
+				if sum != active {
+					t.Fatalf("%s: the stripes sum to %d, the user has %d active sessions", when, sum, active)
+				}
+				return active
+			}
+
+			made := make(chan string, 256)
+			var wg, revokers sync.WaitGroup
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range 25 {
+						s, err := create(wide)
+						if err != nil {
+							t.Errorf("create: %v", err)
+							return
+						}
+						made <- s.ID
+					}
+				}()
+			}
+			for range 3 {
+				revokers.Add(1)
+				go func() {
+					defer revokers.Done()
+					n := 0
+					for id := range made {
+						if n++; n%2 == 0 {
+							if err := db.RevokeSession(ctx, app.ID, id); err != nil && portico.ErrorCode(err) != portico.CodeNotFound {
+								t.Errorf("revoke: %v", err)
+							}
+						}
+					}
+				}()
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				time.Sleep(20 * time.Millisecond)
+				if _, err := db.RevokeUserSessions(ctx, app.ID, userID); err != nil {
+					t.Errorf("revoke all: %v", err)
+				}
+			}()
+			wg.Wait()
+			close(made)
+			revokers.Wait()
+			if t.Failed() {
+				return
+			}
+			active := check("after creations and revocations at once")
+
+			// Room for 20 more: the first creations pass on the stripes'
+			// bound, the last ones count exactly.
+			tight := portico.SessionLimit{Max: active + 20, Policy: portico.PolicyReject}
+			var (
+				mu      sync.Mutex
+				ok, no  int
+				racers  sync.WaitGroup
+				started = make(chan struct{})
+			)
+			for range 60 {
+				racers.Add(1)
+				go func() {
+					defer racers.Done()
+					<-started
+					_, err := create(tight)
+					mu.Lock()
+					defer mu.Unlock()
+					switch portico.ErrorCode(err) {
+					case "":
+						ok++
+					case portico.CodeSessionLimitReached:
+						no++
+					default:
+						t.Errorf("create near the limit: %v", err)
+					}
+				}()
+			}
+			close(started)
+			racers.Wait()
+			if ok != 20 || no != 40 {
+				t.Fatalf("near the limit: %d created, %d refused; want 20 and 40", ok, no)
+			}
+			if got := check("at the limit"); got != active+20 {
+				t.Fatalf("%d active sessions, want %d", got, active+20)
+			}
+		})
+	}
+}
+
+// rawDB opens the test's database beside the store, to read its tables.
+func rawDB(t *testing.T, dbURL, dir string) *sql.DB {
+	t.Helper()
+	var (
+		db  *sql.DB
+		err error
+	)
+	if dbURL != "" {
+		db, err = sql.Open("pgx", dbURL)
+	} else {
+		db, err = sql.Open("sqlite", "file:"+filepath.Join(dir, "portico.db"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// q writes the placeholders of query as the engine of dbURL expects them.
+func q(dbURL, query string) string {
+	if dbURL == "" {
+		return query
+	}
+	n := 0
+	out := []byte{}
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			out = fmt.Appendf(out, "$%d", n)
+			continue
+		}
+		out = append(out, query[i])
+	}
+	return string(out)
+}

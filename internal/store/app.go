@@ -144,24 +144,46 @@ func (db *DB) RevokeAPIKey(ctx context.Context, appID, keyID string) error {
 	})
 }
 
-// FindActiveAPIKeyByHash implements portico.Store. The revoked_at
-// condition is part of the lookup, so a revoked key, like an unknown one,
-// ends on no row: the app row is neither read nor decoded for either.
+// apiKeyQueryFor is the active-key lookup: apiKeyColumns, then extra,
+// where the key's hash matches cond.
+func apiKeyQueryFor(extra, cond string) string {
+	return `SELECT ` + appColumns + `, k.id, k.app_id, k.hash, k.hint, k.permissions, k.created_at, k.revoked_at` + extra + `
+		FROM api_keys k JOIN apps a ON a.id = k.app_id WHERE ` + cond + ` AND k.revoked_at IS NULL`
+}
+
+// FindActiveAPIKeyByHash implements portico.Store: on PostgreSQL through
+// the lookup connections (pglookup.go). The revoked_at condition is part
+// of the lookup, so a revoked key, like an unknown one, ends on no row:
+// the app row is neither read nor decoded for either.
 func (db *DB) FindActiveAPIKeyByHash(ctx context.Context, hash []byte) (*portico.APIKey, *portico.App, error) {
+	if db.pgKeys != nil {
+		k, app, err := db.pgKeys.findKey(ctx, hash)
+		if errors.Is(err, portico.ErrStoreUnavailable) {
+			db.countUnavailable()
+		}
+		return k, app, err
+	}
+	k, app, err := scanAPIKey(db.queryRow(db.lookupCtx(ctx), apiKeyQueryFor("", "k.hash = ?"), hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, portico.NotFound("API key")
+	}
+	if err != nil {
+		return nil, nil, db.classify(err)
+	}
+	return k, app, nil
+}
+
+// scanAPIKey reads the columns of apiKeyQueryFor: the app's, then the key's.
+func scanAPIKey(sc interface{ Scan(...any) error }) (*portico.APIKey, *portico.App, error) {
 	var (
 		k       portico.APIKey
 		perms   string
 		created int64
 		revoked sql.NullInt64
 	)
-	row := db.queryRow(db.lookupCtx(ctx), `SELECT `+appColumns+`, k.id, k.app_id, k.hash, k.hint, k.permissions, k.created_at, k.revoked_at
-		FROM api_keys k JOIN apps a ON a.id = k.app_id WHERE k.hash = ? AND k.revoked_at IS NULL`, hash)
-	app, err := scanApp(row, &k.ID, &k.AppID, &k.Hash, &k.Hint, &perms, &created, &revoked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, portico.NotFound("API key")
-	}
+	app, err := scanApp(sc, &k.ID, &k.AppID, &k.Hash, &k.Hint, &perms, &created, &revoked)
 	if err != nil {
-		return nil, nil, db.classify(err)
+		return nil, nil, err
 	}
 	k.Permissions, k.CreatedAt, k.RevokedAt = strings.Fields(perms), fromUS(created), fromUSPtr(revoked)
 	return &k, app, nil

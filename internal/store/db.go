@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"
@@ -59,8 +60,9 @@ type DB struct {
 	metrics atomic.Pointer[portico.Metrics]
 	// lookup runs FindSessionByTokenHash on SQLite (nil on PostgreSQL).
 	lookup *sqliteLookup
-	// pgLookup runs FindSessionByTokenHash on PostgreSQL (nil on SQLite).
-	pgLookup *pgLookup
+	// pgSessions and pgKeys run FindSessionByTokenHash and
+	// FindActiveAPIKeyByHash on PostgreSQL (nil on SQLite).
+	pgSessions, pgKeys *pgLookup
 	// ckpt checkpoints the SQLite WAL beside the writer (nil on PostgreSQL).
 	ckpt *checkpointer
 	// group commits SQLite writes together (nil on PostgreSQL).
@@ -122,10 +124,13 @@ func (db *DB) openPostgres(databaseURL string) error {
 	pool.SetMaxIdleConns(4 * runtime.GOMAXPROCS(0))
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	db.write, db.read = pool, pool
-	if db.pgLookup, err = newPGLookup(databaseURL, pgLookupWorkers()); err != nil {
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
 		pool.Close()
-		return err
+		return fmt.Errorf("open postgres: %w", err)
 	}
+	db.pgSessions = newPGLookup(cfg, "portico_find_sessions", pgSessionQuery, scanSessionRow, pgLookupWorkers())
+	db.pgKeys = newPGLookup(cfg, "portico_find_keys", pgKeyQuery, scanKeyRow, pgLookupWorkers())
 	return nil
 }
 
@@ -197,8 +202,9 @@ func (db *DB) Close() error {
 	if db.lookup != nil {
 		db.lookup.close()
 	}
-	if db.pgLookup != nil {
-		db.pgLookup.close()
+	if db.pgSessions != nil {
+		db.pgSessions.close()
+		db.pgKeys.close()
 	}
 	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {

@@ -31,7 +31,7 @@ func notifyConnected(ctx context.Context, t *tx, appID, userID, slug string) err
 // tells its own waiters. A lost listening connection is opened again
 // after a second; what was stored in between is not heard.
 func (db *DB) ListenConnected(ctx context.Context, log *slog.Logger, fn func(appID, userID, slug string)) {
-	if db.pgLookup == nil {
+	if db.pgSessions == nil {
 		return
 	}
 	for ctx.Err() == nil {
@@ -48,7 +48,7 @@ func (db *DB) ListenConnected(ctx context.Context, log *slog.Logger, fn func(app
 }
 
 func (db *DB) listen(ctx context.Context, fn func(appID, userID, slug string)) error {
-	conn, err := pgx.ConnectConfig(ctx, db.pgLookup.cfg)
+	conn, err := pgx.ConnectConfig(ctx, db.pgSessions.cfg)
 	if err != nil {
 		return err
 	}

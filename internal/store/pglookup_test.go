@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -84,9 +85,10 @@ func (p *cutProxy) serve(c net.Conn) {
 }
 
 // On PostgreSQL, token lookups made at once share one statement on a
-// connection of their own. When that connection breaks after the statement
-// was sent, every lookup it carried answers unavailable (a 503), none gets
-// a row that is not its own, and lookups work again afterwards.
+// connection of their own, and so do API-key lookups. When that connection
+// breaks after the statement was sent, every lookup it carried answers
+// unavailable (a 503), none gets a row that is not its own, and lookups
+// work again afterwards.
 func TestPGLookup_BrokenConnectionMidBatchIsUnavailable(t *testing.T) {
 	base := os.Getenv(storetest.PostgresEnv)
 	if base == "" {
@@ -113,58 +115,90 @@ func TestPGLookup_BrokenConnectionMidBatchIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 32
-	ids := make([]string, n)
-	hashes := make([][]byte, n)
+	sessionIDs, keyIDs := make([]string, n), make([]string, n)
+	sessionHashes, keyHashes := make([][]byte, n), make([][]byte, n)
 	for i := range n {
 		ext := "u" + string(rune('a'+i%26)) + string(rune('a'+i/26))
 		cs, err := svc.CreateSession(ctx, app, portico.SessionInput{User: portico.UserInput{ExternalID: &ext}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids[i], hashes[i] = cs.Session.ID, portico.HashToken(cs.Token)
-	}
-	lookupAll := func() []error {
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s, _, err := db.FindSessionByTokenHash(ctx, hashes[i])
-				if err == nil && s.ID != ids[i] {
-					t.Errorf("lookup %d got session %s, want %s", i, s.ID, ids[i])
-				}
-				errs[i] = err
-			}()
-		}
-		wg.Wait()
-		return errs
-	}
-	// The lookup connections are open and warm.
-	for _, err := range lookupAll() {
+		sessionIDs[i], sessionHashes[i] = cs.Session.ID, portico.HashToken(cs.Token)
+		k, secret, err := svc.CreateAPIKey(ctx, app.ID, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
+		keyIDs[i], keyHashes[i] = k.ID, portico.HashToken(secret)
 	}
-	for round := range 5 {
-		proxy.armed.Store(true)
-		unavailable := 0
-		for i, err := range lookupAll() {
-			switch portico.ErrorCode(err) {
-			case "":
-			case portico.CodeUnavailable:
-				unavailable++
-			default:
-				t.Errorf("round %d, lookup %d: %v, want its row or unavailable", round, i, err)
-			}
-		}
-		if proxy.armed.Load() || unavailable == 0 {
-			t.Fatalf("round %d: the proxy cut %d connections (armed %v) and %d lookups were unavailable", round, proxy.cuts.Load(), proxy.armed.Load(), unavailable)
-		}
-		for i, err := range lookupAll() {
+	kinds := []struct {
+		name   string
+		ids    []string
+		lookup func(i int) (string, error)
+	}{
+		{"sessions", sessionIDs, func(i int) (string, error) {
+			s, _, err := db.FindSessionByTokenHash(ctx, sessionHashes[i])
 			if err != nil {
-				t.Fatalf("round %d, lookup %d after the cut: %v", round, i, err)
+				return "", err
 			}
-		}
+			return s.ID, nil
+		}},
+		{"keys", keyIDs, func(i int) (string, error) {
+			k, a, err := db.FindActiveAPIKeyByHash(ctx, keyHashes[i])
+			if err != nil {
+				return "", err
+			}
+			if a.ID != app.ID {
+				return "", fmt.Errorf("key %s came with app %s", k.ID, a.ID)
+			}
+			return k.ID, nil
+		}},
+	}
+	for _, kind := range kinds {
+		t.Run(kind.name, func(t *testing.T) {
+			lookupAll := func() []error {
+				errs := make([]error, n)
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						id, err := kind.lookup(i)
+						if err == nil && id != kind.ids[i] {
+							t.Errorf("lookup %d got %s, want %s", i, id, kind.ids[i])
+						}
+						errs[i] = err
+					}()
+				}
+				wg.Wait()
+				return errs
+			}
+			// The lookup connections are open and warm.
+			for _, err := range lookupAll() {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			for round := range 5 {
+				proxy.armed.Store(true)
+				unavailable := 0
+				for i, err := range lookupAll() {
+					switch portico.ErrorCode(err) {
+					case "":
+					case portico.CodeUnavailable:
+						unavailable++
+					default:
+						t.Errorf("round %d, lookup %d: %v, want its row or unavailable", round, i, err)
+					}
+				}
+				if proxy.armed.Load() || unavailable == 0 {
+					t.Fatalf("round %d: the proxy cut %d connections (armed %v) and %d lookups were unavailable", round, proxy.cuts.Load(), proxy.armed.Load(), unavailable)
+				}
+				for i, err := range lookupAll() {
+					if err != nil {
+						t.Fatalf("round %d, lookup %d after the cut: %v", round, i, err)
+					}
+				}
+			}
+		})
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // tenantTable matches a statement that reads, updates or deletes rows of a
 // table holding one app's data (every table with an app_id column).
-var tenantTable = regexp.MustCompile(`(?i)\b(?:FROM|UPDATE|JOIN)\s+(api_keys|users|accounts|account_members|sessions|configuration_codes|integrations|connections|oauth_states|webhook_events|activity|approvals)\b`)
+var tenantTable = regexp.MustCompile(`(?i)\b(?:FROM|UPDATE|JOIN)\s+(api_keys|users|accounts|account_members|sessions|session_counts|configuration_codes|integrations|connections|oauth_states|webhook_events|activity|approvals)\b`)
 
 // scoped matches a condition that keys the statement by the app: app_id
 // equal to a bound value (a placeholder). A join on app_id alone does not
@@ -33,20 +33,21 @@ var scoped = regexp.MustCompile(`\bapp_id\s*=\s*(\?|\$[0-9])`)
 //   - statements whose WHERE is assembled from a list that starts with
 //     app_id (the text the test sees holds only the list's placeholder).
 var unscoped = map[string]string{
-	"meQueryFor":             "the token lookup: the hash (unique over all apps) is the key; the row names the app",
-	"returningSession":       "columns of statements keyed by app_id, joined on it",
-	"FindActiveAPIKeyByHash": "the key's hash is the lookup; the row names the app",
-	"UseConfigCode":          "the code's hash is the lookup; the row names the app",
-	"UseOAuthState":          "says whose state a foreign hash is, after the scoped update failed",
-	"ListRefreshDue":         "deployment-wide refresh pass",
-	"ClaimEvents":            "deployment-wide outbox claim",
-	"FinishEvent":            "the claim's lease names the event",
-	"PruneEvents":            "deployment-wide prune of delivered events",
-	"ListSealed":             "deployment-wide re-sealing of secrets",
-	"ListActivity":           "WHERE assembled from a list that starts with app_id",
-	"ListActiveSessions":     "WHERE assembled from a list that starts with app_id",
-	"ListConnections":        "WHERE assembled from a list that starts with app_id",
-	"ListUsers":              "WHERE assembled from a list that starts with app_id",
+	"meQueryFor":         "the token lookup: the hash (unique over all apps) is the key; the row names the app",
+	"returningSession":   "columns of statements keyed by app_id, joined on it",
+	"apiKeyQueryFor":     "the key lookup: the key's hash is the lookup; the row names the app",
+	"UseConfigCode":      "the code's hash is the lookup; the row names the app",
+	"UseOAuthState":      "says whose state a foreign hash is, after the scoped update failed",
+	"ListRefreshDue":     "deployment-wide refresh pass",
+	"ClaimEvents":        "deployment-wide outbox claim",
+	"FinishEvent":        "the claim's lease names the event",
+	"PruneEvents":        "deployment-wide prune of delivered events",
+	"PurgeSessions":      "deployment-wide purge of ended sessions",
+	"ListSealed":         "deployment-wide re-sealing of secrets",
+	"ListActivity":       "WHERE assembled from a list that starts with app_id",
+	"ListActiveSessions": "WHERE assembled from a list that starts with app_id",
+	"ListConnections":    "WHERE assembled from a list that starts with app_id",
+	"ListUsers":          "WHERE assembled from a list that starts with app_id",
 }
 
 // TestEveryTenantStatementIsScopedByApp: every SQL statement in this

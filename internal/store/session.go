@@ -339,7 +339,7 @@ func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte) (*portico
 	if db.lookup != nil {
 		s, u, err = db.lookup.findSession(hash)
 	} else {
-		s, u, err = db.pgLookup.find(ctx, hash)
+		s, u, err = db.pgSessions.findSession(ctx, hash)
 	}
 	// The lookups build their errors away from db: a database failure is
 	// counted here, once per lookup.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -128,4 +129,55 @@ func testAPIKeyOtherAppCannotSeeIt(t *testing.T, f *Fixture) {
 	if err != nil || len(keys) != 0 {
 		t.Fatalf("unknown app lists %d keys (%v)", len(keys), err)
 	}
+}
+
+// testAPIKeyLookupsAtOnceEachGetTheirOwn: key lookups made at once (which
+// PostgreSQL answers several to a statement) each get their own key with
+// its own app, callers of the same key the same key, a revoked key and an
+// unknown hash none, and a key whose app settings changed is read with them.
+func testAPIKeyLookupsAtOnceEachGetTheirOwn(t *testing.T, f *Fixture) {
+	apps := []*portico.App{f.NewApp(t, "one"), f.NewApp(t, "two"), f.NewApp(t, "three")}
+	var keys []*portico.APIKey
+	for i := range 24 {
+		keys = append(keys, f.newKey(t, apps[i%len(apps)].ID))
+	}
+	revoked := keys[5]
+	if err := f.Store.RevokeAPIKey(f.Ctx, revoked.AppID, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	apps[1].Settings.MaxSessionsPerUser = 7
+	if err := f.Store.UpdateApp(f.Ctx, apps[1]); err != nil {
+		t.Fatal(err)
+	}
+	_, unknown := portico.NewToken(portico.PrefixAPIKeySecret)
+	var wg sync.WaitGroup
+	for round := range 400 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if round%50 == 49 {
+				_, _, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, unknown)
+				WantCode(t, err, portico.CodeNotFound)
+				return
+			}
+			want := keys[round%len(keys)]
+			k, app, err := f.Store.FindActiveAPIKeyByHash(f.Ctx, want.Hash)
+			if want == revoked {
+				WantCode(t, err, portico.CodeNotFound)
+				return
+			}
+			if err != nil {
+				t.Errorf("lookup of %s: %v", want.ID, err)
+				return
+			}
+			if k.ID != want.ID || k.AppID != want.AppID || app.ID != want.AppID || string(k.Hash) != string(want.Hash) {
+				t.Errorf("lookup of %s (app %s) got key %s of app %s with app %s", want.ID, want.AppID, k.ID, k.AppID, app.ID)
+				return
+			}
+			if wantMax := map[bool]int{true: 7, false: portico.DefaultAppSettings().MaxSessionsPerUser}[app.ID == apps[1].ID]; app.Settings.MaxSessionsPerUser != wantMax {
+				t.Errorf("app %s has max_sessions_per_user %d, want %d", app.ID, app.Settings.MaxSessionsPerUser, wantMax)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -53,6 +53,7 @@ var cases = []testCase{
 	{"APIKey/CreateForUnknownApp", testAPIKeyCreateForUnknownApp},
 	{"APIKey/CreateListFind", testAPIKeyCreateListFind},
 	{"APIKey/Revoke", testAPIKeyRevoke},
+	{"APIKey/LookupsAtOnceEachGetTheirOwn", testAPIKeyLookupsAtOnceEachGetTheirOwn},
 	{"APIKey/OtherAppCannotSeeIt", testAPIKeyOtherAppCannotSeeIt},
 	{"APIKey/OtherAppCannotRevokeIt", testAPIKeyOtherAppCannotRevokeIt},
 	{"Account/CreateFind", testAccountCreateFind},

@@ -443,10 +443,12 @@ func (db *DB) ExtendSession(ctx context.Context, appID, id string, expiresAt tim
 	err := db.inOneWrite(ctx, func(t *tx) error {
 		exp, now := us(expiresAt), us(t.now)
 		var err error
-		s, err = scanSession(t.queryRow(ctx, `UPDATE sessions SET expires_at = ?, updated_at = ?,
-			dead_at = CASE WHEN dead_at > ? THEN dead_at ELSE ? END
+		// dead_at stays: it is the purge's lower bound (PurgeSessions), and
+		// an UPDATE that changes no indexed column is cheaper (on
+		// PostgreSQL it can stay on the row's page, touching no index).
+		s, err = scanSession(t.queryRow(ctx, `UPDATE sessions SET expires_at = ?, updated_at = ?
 			WHERE app_id = ? AND id = ? AND revoked_at IS NULL AND expires_at > ? AND created_at + ? >= ?
-			RETURNING `+returnedSessionColumns, exp, now, exp, exp, appID, id, now, int64(maxTTLSeconds)*1e6, exp))
+			RETURNING `+returnedSessionColumns, exp, now, appID, id, now, int64(maxTTLSeconds)*1e6, exp))
 		if !errors.Is(err, sql.ErrNoRows) {
 			if err != nil {
 				return fmt.Errorf("extend session: %w", err)
@@ -644,9 +646,34 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 	return s, reused, revoked, err
 }
 
-// PurgeSessions implements portico.Store.
+// sessionDeadBy is the condition of a session that can no longer be used
+// at the instant bound to its three placeholders: revoked by then, or
+// expired and past its refresh life.
+const sessionDeadBy = `(revoked_at < ? OR (revoked_at IS NULL AND expires_at < ? AND COALESCE(refresh_expires_at, 0) < ?))`
+
+// PurgeSessions implements portico.Store. A session's dead_at is a lower
+// bound of when it ends: an extension moves expires_at and leaves dead_at
+// (ExtendSession), so a session past its dead_at may live on. The purge
+// deletes by the index on dead_at what is really dead, and moves the
+// dead_at of those it finds alive to their end, so that the next purge
+// does not read them again.
 func (db *DB) PurgeSessions(ctx context.Context, before time.Time, batch int) (int, error) {
-	return db.purgeBatch(ctx, "sessions", "id", "dead_at", before, batch)
+	var n int64
+	b := us(before)
+	err := db.inWrite(ctx, func(t *tx) error {
+		if _, err := t.exec(ctx, `UPDATE sessions SET dead_at = CASE WHEN refresh_expires_at > expires_at THEN refresh_expires_at ELSE expires_at END
+			WHERE id IN (SELECT id FROM sessions WHERE dead_at < ? AND NOT `+sessionDeadBy+` LIMIT ?)`, b, b, b, b, batch); err != nil {
+			return fmt.Errorf("purge sessions: move dead_at: %w", err)
+		}
+		res, err := t.exec(ctx, `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE dead_at < ? AND `+sessionDeadBy+` LIMIT ?)`,
+			b, b, b, b, batch)
+		if err != nil {
+			return fmt.Errorf("purge sessions: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
 }
 
 // purgeBatch deletes up to batch rows of table whose column col is before

@@ -60,9 +60,10 @@ type DB struct {
 	metrics atomic.Pointer[portico.Metrics]
 	// lookup runs FindSessionByTokenHash on SQLite (nil on PostgreSQL).
 	lookup *sqliteLookup
-	// pgSessions and pgKeys run FindSessionByTokenHash and
-	// FindActiveAPIKeyByHash on PostgreSQL (nil on SQLite).
-	pgSessions, pgKeys *pgLookup
+	// pgSessions, pgKeys and pgExtends run FindSessionByTokenHash,
+	// FindActiveAPIKeyByHash and ExtendSession on PostgreSQL (nil on
+	// SQLite).
+	pgSessions, pgKeys, pgExtends *pgLookup
 	// ckpt checkpoints the SQLite WAL beside the writer (nil on PostgreSQL).
 	ckpt *checkpointer
 	// group commits SQLite writes together (nil on PostgreSQL).
@@ -129,8 +130,10 @@ func (db *DB) openPostgres(databaseURL string) error {
 		pool.Close()
 		return fmt.Errorf("open postgres: %w", err)
 	}
-	db.pgSessions = newPGLookup(cfg, "portico_find_sessions", pgSessionQuery, scanSessionRow, pgLookupWorkers())
-	db.pgKeys = newPGLookup(cfg, "portico_find_keys", pgKeyQuery, scanKeyRow, pgLookupWorkers())
+	db.pgSessions = newPGLookup(cfg, byHash(pgSessionQuery, scanSessionRow), pgLookupWorkers())
+	db.pgKeys = newPGLookup(cfg, byHash(pgKeyQuery, scanKeyRow), pgLookupWorkers())
+	db.pgExtends = newPGLookup(cfg, db.runExtends, pgLookupWorkers())
+	db.pgExtends.apart = sameSession
 	return nil
 }
 
@@ -205,6 +208,7 @@ func (db *DB) Close() error {
 	if db.pgSessions != nil {
 		db.pgSessions.close()
 		db.pgKeys.close()
+		db.pgExtends.close()
 	}
 	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
@@ -299,21 +303,6 @@ func (db *DB) inWrite(ctx context.Context, fn func(*tx) error) error {
 		db.outbox.wake()
 	}
 	return err
-}
-
-// inOneWrite runs fn, which writes with one statement and emits no
-// event, as inWrite does on SQLite (through the group writer), and on
-// PostgreSQL without a transaction around it: the statement is its own
-// transaction there, and BEGIN and COMMIT would be two more round trips.
-// What fn reads after the statement may see later commits.
-func (db *DB) inOneWrite(ctx context.Context, fn func(*tx) error) error {
-	if db.group != nil {
-		return db.inWrite(ctx, fn)
-	}
-	if err := fn(&tx{stmts: db.write, db: db, now: db.now().UTC()}); err != nil {
-		return db.classify(err)
-	}
-	return nil
 }
 
 // inRead runs fn in a read-only snapshot.

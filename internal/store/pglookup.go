@@ -14,60 +14,73 @@ import (
 	"github.com/porticohq/portico/internal/portico"
 )
 
-// On PostgreSQL the token lookup of GET /v1/me, and the API-key lookup
-// that authenticates every other request, cost the database more CPU per
-// statement (protocol, parse of the bound message, executor start and end,
-// a loopback round trip) than the index probe itself. Lookups of one kind
-// waiting at the same moment therefore share one statement,
-// `... WHERE s.token_hash = ANY($1)` or `... WHERE k.hash = ANY($1)`, run
-// on connections of their own through pgx directly (not database/sql),
-// with the statement prepared once per connection (docs/scaling.md).
+// On PostgreSQL the token lookup of GET /v1/me, the API-key lookup that
+// authenticates every other request, and a session's extension cost the
+// database more CPU per statement (protocol, parse of the bound message,
+// executor start and end, a commit for a write, a loopback round trip)
+// than the row's own work, and cost the node a socket write and read each.
+// Requests of one kind waiting at the same moment therefore share one
+// statement (`... WHERE s.token_hash = ANY($1)`, `... WHERE k.hash =
+// ANY($1)`, `UPDATE ... FROM unnest(...)`), run on connections of their
+// own through pgx directly (not database/sql), with the statement prepared
+// once per connection by pgx's statement cache (docs/scaling.md).
 //
-// Revocation stays immediate: a worker takes the lookups already queued
-// when it starts a statement, so every lookup is answered by a statement
-// sent after its request arrived; one that arrives meanwhile waits for the
-// next statement. A statement that fails (the connection broke, the server
-// went away) answers each of its lookups with that failure, 503
-// unavailable, never with another lookup's row.
+// Revocation stays immediate: a worker takes the requests already queued
+// when it starts a statement, so every request is answered by a statement
+// sent after it arrived; one that arrives meanwhile waits for the next
+// statement. A statement that fails (the connection broke, the server
+// went away) answers each of its requests with that failure, 503
+// unavailable, never with another request's row.
 
-// pgLookupWorkers is how many lookup connections a node keeps for each
-// kind of lookup: one per two cores, at least one. Fewer workers wait longer between statements,
-// so each carries more lookups; bench/ measured PostgreSQL's CPU per
-// validation at 49 µs with four workers on two cores, 18 µs with two and
-// 10 µs with one, throughput rising with it (docs/scaling.md).
+// pgLookupWorkers is how many connections a node keeps for each kind of
+// shared statement: one per two cores, at least one. Fewer workers wait
+// longer between statements, so each carries more requests; bench/
+// measured PostgreSQL's CPU per validation at 49 µs with four workers on
+// two cores, 18 µs with two and 10 µs with one, throughput rising with it
+// (docs/scaling.md).
 func pgLookupWorkers() int {
 	return max(1, runtime.GOMAXPROCS(0)/2)
 }
 
-// pgLookupBatch bounds the lookups one statement carries.
+// pgLookupBatch bounds the requests one statement carries.
 const pgLookupBatch = 256
 
 // pgLookupTimeout bounds one statement, connecting included: a server that
-// stops answering fails the lookups waiting on it instead of hanging them.
+// stops answering fails the requests waiting on it instead of hanging them.
 const pgLookupTimeout = 10 * time.Second
 
-// pgLookup queues lookups of one kind for its workers, each of which owns
-// one connection, opened on first use and again after a failure.
+// pgLookup queues requests of one kind for its workers, each of which owns
+// one connection, opened on first use and again after a failure, and
+// answers all the requests waiting when it is free at once.
 type pgLookup struct {
 	cfg *pgx.ConnConfig
-	// name is the prepared statement's, query its SQL: the rows of the
-	// hashes in $1, each ending with the hash it answers.
-	name, query string
-	// scan reads one row's answer, for one waiter.
-	scan func(vals []any) (any, error)
-	reqs chan *pgWaiter
-	quit chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
+	// run answers a batch on conn, setting each waiter's res (nil: no row)
+	// or err; an error it returns is every waiter's.
+	run func(ctx context.Context, conn *pgx.Conn, batch []*pgWaiter) error
+	// apart, when set, tells that w may not share a statement with batch:
+	// it waits for the next one.
+	apart func(batch []*pgWaiter, w *pgWaiter) bool
+	reqs  chan *pgWaiter
+	quit  chan struct{}
+	wg    sync.WaitGroup
+	once  sync.Once
 }
 
-// pgWaiter is one lookup and, once done is closed, its answer: nil when no
-// row matched.
+// pgWaiter is one request and, once done is closed, its answer.
 type pgWaiter struct {
-	hash []byte
+	req  any
 	done chan struct{}
 	res  any
 	err  error
+}
+
+func newPGLookup(cfg *pgx.ConnConfig, run func(context.Context, *pgx.Conn, []*pgWaiter) error, workers int) *pgLookup {
+	p := &pgLookup{cfg: cfg, run: run, reqs: make(chan *pgWaiter, 4*pgLookupBatch), quit: make(chan struct{})}
+	for range workers {
+		p.wg.Add(1)
+		go p.work()
+	}
+	return p
 }
 
 // pgSessionQuery is meQueryFor for many hashes: each row ends with the
@@ -77,6 +90,36 @@ var pgSessionQuery = meQueryFor(postgres, ", s.token_hash", "s.token_hash = ANY(
 // pgKeyQuery is apiKeyQueryFor for many hashes: each row ends with the
 // hash it answers.
 var pgKeyQuery = apiKeyQueryFor(", k.hash", "k.hash = ANY($1)")
+
+// byHash runs query, whose $1 is the waiters' hashes and whose rows end
+// with the hash they answer, and gives each waiter of a hash scan's answer
+// from its row, each its own.
+func byHash(query string, scan func(vals []any) (any, error)) func(context.Context, *pgx.Conn, []*pgWaiter) error {
+	return func(ctx context.Context, conn *pgx.Conn, batch []*pgWaiter) error {
+		hashes := make([][]byte, len(batch))
+		for i, w := range batch {
+			hashes[i] = w.req.([]byte)
+		}
+		rows, err := conn.Query(ctx, query, hashes)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				return err
+			}
+			hash, _ := vals[len(vals)-1].([]byte)
+			for i, w := range batch {
+				if string(hashes[i]) == string(hash) {
+					w.res, w.err = scan(vals)
+				}
+			}
+		}
+		return rows.Err()
+	}
+}
 
 // sessionRow is a token lookup's answer.
 type sessionRow struct {
@@ -100,18 +143,13 @@ func scanKeyRow(vals []any) (any, error) {
 	return keyRow{k, app}, err
 }
 
-func newPGLookup(cfg *pgx.ConnConfig, name, query string, scan func([]any) (any, error), workers int) *pgLookup {
-	p := &pgLookup{cfg: cfg, name: name, query: query, scan: scan, reqs: make(chan *pgWaiter, 4*pgLookupBatch), quit: make(chan struct{})}
-	for range workers {
-		p.wg.Add(1)
-		go p.work()
-	}
-	return p
-}
-
 // findSession looks up one token hash: the session and user of
 // meQueryFor's columns.
 func (p *pgLookup) findSession(ctx context.Context, hash []byte) (*portico.Session, *portico.User, error) {
+	// Stored hashes are SHA-256 sums: a hash of another length matches none.
+	if len(hash) != sha256.Size {
+		return nil, nil, portico.NotFound("Session")
+	}
 	res, err := p.get(ctx, hash)
 	if err != nil {
 		return nil, nil, err
@@ -125,6 +163,9 @@ func (p *pgLookup) findSession(ctx context.Context, hash []byte) (*portico.Sessi
 
 // findKey looks up one API key hash: the active key and its app.
 func (p *pgLookup) findKey(ctx context.Context, hash []byte) (*portico.APIKey, *portico.App, error) {
+	if len(hash) != sha256.Size {
+		return nil, nil, portico.NotFound("API key")
+	}
 	res, err := p.get(ctx, hash)
 	if err != nil {
 		return nil, nil, err
@@ -136,13 +177,9 @@ func (p *pgLookup) findKey(ctx context.Context, hash []byte) (*portico.APIKey, *
 	return r.k, r.app, nil
 }
 
-// get queues one hash and waits for its answer.
-func (p *pgLookup) get(ctx context.Context, hash []byte) (any, error) {
-	// Stored hashes are SHA-256 sums: a hash of another length matches none.
-	if len(hash) != sha256.Size {
-		return nil, nil
-	}
-	w := &pgWaiter{hash: hash, done: make(chan struct{})}
+// get queues one request and waits for its answer.
+func (p *pgLookup) get(ctx context.Context, req any) (any, error) {
+	w := &pgWaiter{req: req, done: make(chan struct{})}
 	select {
 	case p.reqs <- w:
 	case <-ctx.Done():
@@ -160,31 +197,46 @@ func (p *pgLookup) get(ctx context.Context, hash []byte) (any, error) {
 	return w.res, w.err
 }
 
-// work answers queued lookups, all those waiting at once in one statement,
+// work answers queued requests, all those waiting at once in one batch,
 // until the lookup is closed.
 func (p *pgLookup) work() {
 	defer p.wg.Done()
 	var (
-		conn  *pgx.Conn
-		batch []*pgWaiter
+		conn        *pgx.Conn
+		batch, held []*pgWaiter
 	)
 	defer func() {
 		if conn != nil {
 			conn.Close(context.Background())
 		}
 	}()
+	add := func(w *pgWaiter, next []*pgWaiter) []*pgWaiter {
+		if p.apart != nil && p.apart(batch, w) {
+			return append(next, w)
+		}
+		batch = append(batch, w)
+		return next
+	}
 	for {
-		select {
-		case w := <-p.reqs:
-			batch = append(batch[:0], w)
-		case <-p.quit:
-			return
+		batch = batch[:0]
+		var next []*pgWaiter
+		for _, w := range held {
+			next = add(w, next)
+		}
+		held = next
+		if len(batch) == 0 {
+			select {
+			case w := <-p.reqs:
+				batch = append(batch, w)
+			case <-p.quit:
+				return
+			}
 		}
 	more:
 		for len(batch) < pgLookupBatch {
 			select {
 			case w := <-p.reqs:
-				batch = append(batch, w)
+				held = add(w, held)
 			default:
 				break more
 			}
@@ -201,9 +253,9 @@ func (p *pgLookup) work() {
 	}
 }
 
-// answer runs one statement for batch on conn (connecting first when conn
-// is nil) and fills each waiter's row. On failure it closes the connection
-// and returns nil in its place, with the error for every waiter.
+// answer runs batch on conn (connecting first when conn is nil). On
+// failure it closes the connection and returns nil in its place, with the
+// error for every waiter.
 func (p *pgLookup) answer(conn *pgx.Conn, batch []*pgWaiter) (*pgx.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), pgLookupTimeout)
 	defer cancel()
@@ -212,47 +264,16 @@ func (p *pgLookup) answer(conn *pgx.Conn, batch []*pgWaiter) (*pgx.Conn, error) 
 		if err != nil {
 			return nil, unavailable(err)
 		}
-		if _, err := c.Prepare(ctx, p.name, p.query); err != nil {
-			c.Close(context.Background())
-			return nil, classify(err)
-		}
 		conn = c
 	}
-	hashes := make([][]byte, len(batch))
-	for i, w := range batch {
-		hashes[i] = w.hash
-	}
-	if err := p.read(ctx, conn, hashes, batch); err != nil {
+	if err := p.run(ctx, conn, batch); err != nil {
 		conn.Close(context.Background())
 		return nil, classify(err)
 	}
 	return conn, nil
 }
 
-// read runs the statement and gives each row to the waiters of its hash,
-// each its own copy.
-func (p *pgLookup) read(ctx context.Context, conn *pgx.Conn, hashes [][]byte, batch []*pgWaiter) error {
-	rows, err := conn.Query(ctx, p.name, hashes)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			return err
-		}
-		hash, _ := vals[len(vals)-1].([]byte)
-		for _, w := range batch {
-			if string(w.hash) == string(hash) {
-				w.res, w.err = p.scan(vals)
-			}
-		}
-	}
-	return rows.Err()
-}
-
-// close stops the workers and closes their connections; lookups still
+// close stops the workers and closes their connections; requests still
 // waiting answer unavailable.
 func (p *pgLookup) close() {
 	p.once.Do(func() { close(p.quit) })

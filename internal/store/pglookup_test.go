@@ -85,7 +85,8 @@ func (p *cutProxy) serve(c net.Conn) {
 }
 
 // On PostgreSQL, token lookups made at once share one statement on a
-// connection of their own, and so do API-key lookups. When that connection
+// connection of their own, and so do API-key lookups and extensions. When
+// that connection
 // breaks after the statement was sent, every lookup it carried answers
 // unavailable (a 503), none gets a row that is not its own, and lookups
 // work again afterwards.
@@ -137,6 +138,13 @@ func TestPGLookup_BrokenConnectionMidBatchIsUnavailable(t *testing.T) {
 	}{
 		{"sessions", sessionIDs, func(i int) (string, error) {
 			s, _, err := db.FindSessionByTokenHash(ctx, sessionHashes[i])
+			if err != nil {
+				return "", err
+			}
+			return s.ID, nil
+		}},
+		{"extensions", sessionIDs, func(i int) (string, error) {
+			s, err := db.ExtendSession(ctx, app.ID, sessionIDs[i], time.Now().Add(time.Hour), app.Settings.MaxSessionTTLSeconds)
 			if err != nil {
 				return "", err
 			}

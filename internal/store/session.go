@@ -436,11 +436,14 @@ func (db *DB) ListActiveSessions(ctx context.Context, appID string, f portico.Se
 // ExtendSession implements portico.Store: one conditional UPDATE that
 // returns the session, with the tenant, the state and the maximum in its
 // WHERE clause; the reason for a refusal is read only when it matched
-// nothing.
+// nothing. On PostgreSQL concurrent extensions share the UPDATE
+// (pgextend.go).
 func (db *DB) ExtendSession(ctx context.Context, appID, id string, expiresAt time.Time, maxTTLSeconds int) (*portico.Session, error) {
+	if db.pgExtends != nil {
+		return db.extendShared(ctx, appID, id, expiresAt, maxTTLSeconds)
+	}
 	var s *portico.Session
-	// One UPDATE; only a refusal reads the row again, to say why.
-	err := db.inOneWrite(ctx, func(t *tx) error {
+	err := db.inWrite(ctx, func(t *tx) error {
 		exp, now := us(expiresAt), us(t.now)
 		var err error
 		// dead_at stays: it is the purge's lower bound (PurgeSessions), and
@@ -449,32 +452,39 @@ func (db *DB) ExtendSession(ctx context.Context, appID, id string, expiresAt tim
 		s, err = scanSession(t.queryRow(ctx, `UPDATE sessions SET expires_at = ?, updated_at = ?
 			WHERE app_id = ? AND id = ? AND revoked_at IS NULL AND expires_at > ? AND created_at + ? >= ?
 			RETURNING `+returnedSessionColumns, exp, now, appID, id, now, int64(maxTTLSeconds)*1e6, exp))
-		if !errors.Is(err, sql.ErrNoRows) {
-			if err != nil {
-				return fmt.Errorf("extend session: %w", err)
-			}
-			return nil
+		if errors.Is(err, sql.ErrNoRows) {
+			return db.extendRefusal(ctx, t.stmts, appID, id, maxTTLSeconds, t.now)
 		}
-		var (
-			created, expires int64
-			revoked          sql.NullInt64
-		)
-		err = t.queryRow(ctx, `SELECT created_at, expires_at, revoked_at FROM sessions WHERE app_id = ? AND id = ?`, appID, id).
-			Scan(&created, &expires, &revoked)
-		switch {
-		case errors.Is(err, sql.ErrNoRows), err == nil && revoked.Valid:
-			return portico.NotFound("Session")
-		case err != nil:
-			return err
-		case expires <= now:
-			return portico.Errorf(portico.CodeConflict, "The session has expired; create a new one.")
+		if err != nil {
+			return fmt.Errorf("extend session: %w", err)
 		}
-		return portico.ExtendBeyondMax(maxTTLSeconds, fromUS(created), t.now)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// extendRefusal says why an extension of the session matched nothing at
+// now: unknown or revoked (404), expired (409), or beyond the app's
+// maximum lifetime (422).
+func (db *DB) extendRefusal(ctx context.Context, q statements, appID, id string, maxTTLSeconds int, now time.Time) error {
+	var (
+		created, expires int64
+		revoked          sql.NullInt64
+	)
+	err := q.QueryRowContext(ctx, db.q(`SELECT created_at, expires_at, revoked_at FROM sessions WHERE app_id = ? AND id = ?`), appID, id).
+		Scan(&created, &expires, &revoked)
+	switch {
+	case errors.Is(err, sql.ErrNoRows), err == nil && revoked.Valid:
+		return portico.NotFound("Session")
+	case err != nil:
+		return db.classify(err)
+	case expires <= us(now):
+		return portico.Errorf(portico.CodeConflict, "The session has expired; create a new one.")
+	}
+	return portico.ExtendBeyondMax(maxTTLSeconds, fromUS(created), now)
 }
 
 // RevokeSession implements portico.Store.

@@ -866,3 +866,69 @@ func testFindSessionByTokenHashSeesRevocation(t *testing.T, f *Fixture) {
 		}
 	}
 }
+
+// testSessionExtendsAtOnceEachGetTheirOwn: extensions made at once (which
+// PostgreSQL runs several to a statement) each get their own session at
+// the expiry they asked for, also when many extend one session; those of
+// a revoked session, an expired one, another app's, or beyond the maximum
+// lifetime are refused with their own reason while the others succeed.
+func testSessionExtendsAtOnceEachGetTheirOwn(t *testing.T, f *Fixture) {
+	app, other := f.NewApp(t, "a"), f.NewApp(t, "b")
+	const maxTTL = 30 * 24 * 3600
+	var live []*portico.Session
+	for i := range 12 {
+		s, _ := f.userSession(t, []string{app.ID, other.ID}[i%2], fmt.Sprint("u", i), nil)
+		live = append(live, s)
+	}
+	revoked, _ := f.userSession(t, app.ID, "r", nil)
+	if err := f.Store.RevokeSession(f.Ctx, app.ID, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	expired, _ := f.userSession(t, app.ID, "x", f.expiringIn(time.Minute))
+	f.Clock.Advance(2 * time.Minute)
+	now := f.Clock.Now()
+	var wg sync.WaitGroup
+	for i := range 300 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			want := now.Add(time.Hour + time.Duration(i)*time.Second)
+			switch i % 10 {
+			case 7:
+				_, err := f.Store.ExtendSession(f.Ctx, app.ID, revoked.ID, want, maxTTL)
+				WantCode(t, err, portico.CodeNotFound)
+			case 8:
+				_, err := f.Store.ExtendSession(f.Ctx, app.ID, expired.ID, want, maxTTL)
+				WantCode(t, err, portico.CodeConflict)
+			case 9:
+				// Another app's session, named by this app; and this app's
+				// beyond its maximum lifetime.
+				_, err := f.Store.ExtendSession(f.Ctx, app.ID, live[1].ID, want, maxTTL)
+				WantCode(t, err, portico.CodeNotFound)
+				_, err = f.Store.ExtendSession(f.Ctx, app.ID, live[0].ID, now.Add(maxTTL*time.Second), maxTTL)
+				WantCode(t, err, portico.CodeValidation)
+			default:
+				// Half of these extend live[0] or live[1], the rest spread.
+				s := live[i%2]
+				if i%3 == 0 {
+					s = live[i%len(live)]
+				}
+				got, err := f.Store.ExtendSession(f.Ctx, s.AppID, s.ID, want, maxTTL)
+				if err != nil {
+					t.Errorf("extend %s: %v", s.ID, err)
+					return
+				}
+				if got.ID != s.ID || got.AppID != s.AppID || got.UserID != s.UserID || !got.ExpiresAt.Equal(want) || !got.UpdatedAt.Equal(now) {
+					t.Errorf("extend %s to %v: got %s of app %s, expiring %v, updated %v", s.ID, want, got.ID, got.AppID, got.ExpiresAt, got.UpdatedAt)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := f.findSession(t, app.ID, revoked.ID); got.RevokedAt == nil || !got.ExpiresAt.Equal(revoked.ExpiresAt) {
+		t.Fatalf("the revoked session: revoked %v, expires %v", got.RevokedAt, got.ExpiresAt)
+	}
+	if got := f.findSession(t, app.ID, expired.ID); !got.ExpiresAt.Equal(expired.ExpiresAt) {
+		t.Fatalf("the expired session moved to %v", got.ExpiresAt)
+	}
+}

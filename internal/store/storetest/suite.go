@@ -90,6 +90,7 @@ var cases = []testCase{
 	{"Session/FindByTokenHashSeesRevocation", testFindSessionByTokenHashSeesRevocation},
 	{"Session/Extend", testSessionExtend},
 	{"Session/ExtendWithinMaxTTL", testSessionExtendWithinMaxTTL},
+	{"Session/ExtendsAtOnceEachGetTheirOwn", testSessionExtendsAtOnceEachGetTheirOwn},
 	{"Session/Revoke", testSessionRevoke},
 	{"Session/RevokeUserSessions", testSessionRevokeUserSessions},
 	{"Session/RefreshRotates", testSessionRefreshRotates},

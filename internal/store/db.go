@@ -133,7 +133,6 @@ func (db *DB) openPostgres(databaseURL string) error {
 	db.pgSessions = newPGLookup(cfg, byHash(pgSessionQuery, scanSessionRow), pgLookupWorkers())
 	db.pgKeys = newPGLookup(cfg, byHash(pgKeyQuery, scanKeyRow), pgLookupWorkers())
 	db.pgExtends = newPGLookup(cfg, db.runExtends, pgLookupWorkers())
-	db.pgExtends.apart = sameSession
 	return nil
 }
 

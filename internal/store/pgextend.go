@@ -12,10 +12,12 @@ import (
 
 // Extensions on PostgreSQL share statements as lookups do (pglookup.go):
 // the extensions of one app waiting at the same moment are one UPDATE,
-// its own transaction, which commits them all at once. A session is in
-// one statement at most once (sameSession), so each extension gets the
-// row as its own statement left it; an extension the statement did not
-// match reads, afterwards, why it was refused.
+// its own transaction, which commits them all at once. Extensions of one
+// session in a statement are taken in the order they arrived: the row gets
+// the expiry of the last one within the app's maximum lifetime, and each
+// earlier one answers the row as it left it (its own expiry). An
+// extension the statement did not apply reads, afterwards, why it was
+// refused.
 
 // extendReq is one extension: ExtendSession's arguments.
 type extendReq struct {
@@ -24,30 +26,39 @@ type extendReq struct {
 	maxTTLSeconds int
 }
 
+// pgExtendColumns are sessionColumns in the RETURNING clause of an UPDATE
+// of sessions s.
+var pgExtendColumns = returningSessionAs()
+
+func returningSessionAs() string {
+	return strings.Replace(sessionColumns, "u.external_id",
+		"(SELECT u.external_id FROM users u WHERE u.app_id = s.app_id AND u.id = s.user_id)", 1)
+}
+
 // pgExtendQuery extends, for the app $1 at the instant $2, the sessions
 // $3 to the expiries $4 within the maximum lifetimes $5 (µs), with the
 // tenant, the state and the maximum in its WHERE, as ExtendSession does.
+// The sessions are distinct.
 var pgExtendQuery = `UPDATE sessions s SET expires_at = v.expires_at, updated_at = $2
 	FROM unnest($3::text[], $4::bigint[], $5::bigint[]) AS v(id, expires_at, max_us)
 	WHERE s.app_id = $1 AND s.id = v.id AND s.revoked_at IS NULL AND s.expires_at > $2 AND s.created_at + v.max_us >= v.expires_at
-	RETURNING ` + strings.Replace(sessionColumns, "u.external_id",
-	"(SELECT u.external_id FROM users u WHERE u.app_id = s.app_id AND u.id = s.user_id)", 1)
+	RETURNING ` + pgExtendColumns
 
-// sameSession tells that w extends a session batch already extends.
-func sameSession(batch []*pgWaiter, w *pgWaiter) bool {
-	r := w.req.(extendReq)
-	for _, o := range batch {
-		if or := o.req.(extendReq); or.id == r.id && or.appID == r.appID {
-			return true
-		}
-	}
-	return false
-}
+// pgExtendSameQuery is pgExtendQuery when a session appears more than once:
+// of a session's extensions within its maximum, the last ($6 is their
+// order) sets the row.
+var pgExtendSameQuery = `UPDATE sessions s SET expires_at = v.expires_at, updated_at = $2
+	FROM (SELECT DISTINCT ON (r.id) r.id, r.expires_at
+		FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::int[]) AS r(id, expires_at, max_us, n)
+		JOIN sessions c ON c.app_id = $1 AND c.id = r.id AND c.created_at + r.max_us >= r.expires_at
+		ORDER BY r.id, r.n DESC) AS v
+	WHERE s.app_id = $1 AND s.id = v.id AND s.revoked_at IS NULL AND s.expires_at > $2
+	RETURNING ` + pgExtendColumns
 
 // runExtends runs one UPDATE per app of batch, giving each waiter its
-// session, or none when the statement did not match it.
+// session, or none when the statement did not extend it.
 func (db *DB) runExtends(ctx context.Context, conn *pgx.Conn, batch []*pgWaiter) error {
-	now := us(db.now().UTC())
+	now := db.now().UTC()
 	byApp := map[string][]*pgWaiter{}
 	var apps []string
 	for _, w := range batch {
@@ -58,21 +69,30 @@ func (db *DB) runExtends(ctx context.Context, conn *pgx.Conn, batch []*pgWaiter)
 		byApp[app] = append(byApp[app], w)
 	}
 	for _, app := range apps {
-		ws := byApp[app]
-		ids, exps, maxes := make([]string, len(ws)), make([]int64, len(ws)), make([]int64, len(ws))
-		for i, w := range ws {
-			r := w.req.(extendReq)
-			ids[i], exps[i], maxes[i] = r.id, r.expiresAt, int64(r.maxTTLSeconds)*1e6
-		}
-		if err := extendRows(ctx, conn, app, now, ids, exps, maxes, ws); err != nil {
+		if err := extendApp(ctx, conn, app, now, byApp[app]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func extendRows(ctx context.Context, conn *pgx.Conn, app string, now int64, ids []string, exps, maxes []int64, ws []*pgWaiter) error {
-	rows, err := conn.Query(ctx, pgExtendQuery, app, now, ids, exps, maxes)
+// extendApp runs the UPDATE for the extensions ws of one app, in the
+// order they arrived.
+func extendApp(ctx context.Context, conn *pgx.Conn, app string, now time.Time, ws []*pgWaiter) error {
+	n := len(ws)
+	ids, exps, maxes, order := make([]string, n), make([]int64, n), make([]int64, n), make([]int32, n)
+	seen, same := map[string]bool{}, false
+	for i, w := range ws {
+		r := w.req.(extendReq)
+		ids[i], exps[i], maxes[i], order[i] = r.id, r.expiresAt, int64(r.maxTTLSeconds)*1e6, int32(i)
+		same = same || seen[r.id]
+		seen[r.id] = true
+	}
+	query, args := pgExtendQuery, []any{app, us(now), ids, exps, maxes}
+	if same {
+		query, args = pgExtendSameQuery, append(args, order)
+	}
+	rows, err := conn.Query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -83,9 +103,15 @@ func extendRows(ctx context.Context, conn *pgx.Conn, app string, now int64, ids 
 			return err
 		}
 		s := readSession(&scannedRow{vals: vals})
+		created := us(s.CreatedAt)
 		for i, w := range ws {
-			if ids[i] == s.ID {
-				w.res = s
+			// Each extension of the session within the maximum answers the
+			// row with its own expiry: the one that set it, and those
+			// before it.
+			if ids[i] == s.ID && created+maxes[i] >= exps[i] {
+				c := *s
+				c.ExpiresAt = fromUS(exps[i])
+				w.res = &c
 			}
 		}
 	}

@@ -56,14 +56,11 @@ type pgLookup struct {
 	cfg *pgx.ConnConfig
 	// run answers a batch on conn, setting each waiter's res (nil: no row)
 	// or err; an error it returns is every waiter's.
-	run func(ctx context.Context, conn *pgx.Conn, batch []*pgWaiter) error
-	// apart, when set, tells that w may not share a statement with batch:
-	// it waits for the next one.
-	apart func(batch []*pgWaiter, w *pgWaiter) bool
-	reqs  chan *pgWaiter
-	quit  chan struct{}
-	wg    sync.WaitGroup
-	once  sync.Once
+	run  func(ctx context.Context, conn *pgx.Conn, batch []*pgWaiter) error
+	reqs chan *pgWaiter
+	quit chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
 }
 
 // pgWaiter is one request and, once done is closed, its answer.
@@ -202,41 +199,26 @@ func (p *pgLookup) get(ctx context.Context, req any) (any, error) {
 func (p *pgLookup) work() {
 	defer p.wg.Done()
 	var (
-		conn        *pgx.Conn
-		batch, held []*pgWaiter
+		conn  *pgx.Conn
+		batch []*pgWaiter
 	)
 	defer func() {
 		if conn != nil {
 			conn.Close(context.Background())
 		}
 	}()
-	add := func(w *pgWaiter, next []*pgWaiter) []*pgWaiter {
-		if p.apart != nil && p.apart(batch, w) {
-			return append(next, w)
-		}
-		batch = append(batch, w)
-		return next
-	}
 	for {
-		batch = batch[:0]
-		var next []*pgWaiter
-		for _, w := range held {
-			next = add(w, next)
-		}
-		held = next
-		if len(batch) == 0 {
-			select {
-			case w := <-p.reqs:
-				batch = append(batch, w)
-			case <-p.quit:
-				return
-			}
+		select {
+		case w := <-p.reqs:
+			batch = append(batch[:0], w)
+		case <-p.quit:
+			return
 		}
 	more:
 		for len(batch) < pgLookupBatch {
 			select {
 			case w := <-p.reqs:
-				held = add(w, held)
+				batch = append(batch, w)
 			default:
 				break more
 			}

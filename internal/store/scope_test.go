@@ -35,6 +35,7 @@ var scoped = regexp.MustCompile(`\bapp_id\s*=\s*(\?|\$[0-9])`)
 var unscoped = map[string]string{
 	"meQueryFor":         "the token lookup: the hash (unique over all apps) is the key; the row names the app",
 	"returningSession":   "columns of statements keyed by app_id, joined on it",
+	"returningSessionAs": "columns of statements keyed by app_id, joined on it",
 	"apiKeyQueryFor":     "the key lookup: the key's hash is the lookup; the row names the app",
 	"UseConfigCode":      "the code's hash is the lookup; the row names the app",
 	"UseOAuthState":      "says whose state a foreign hash is, after the scoped update failed",

@@ -444,24 +444,30 @@ func (db *DB) ExtendSession(ctx context.Context, appID, id string, expiresAt tim
 	}
 	var s *portico.Session
 	err := db.inWrite(ctx, func(t *tx) error {
-		exp, now := us(expiresAt), us(t.now)
 		var err error
-		// dead_at stays: it is the purge's lower bound (PurgeSessions), and
-		// an UPDATE that changes no indexed column is cheaper (on
-		// PostgreSQL it can stay on the row's page, touching no index).
-		s, err = scanSession(t.queryRow(ctx, `UPDATE sessions SET expires_at = ?, updated_at = ?
-			WHERE app_id = ? AND id = ? AND revoked_at IS NULL AND expires_at > ? AND created_at + ? >= ?
-			RETURNING `+returnedSessionColumns, exp, now, appID, id, now, int64(maxTTLSeconds)*1e6, exp))
-		if errors.Is(err, sql.ErrNoRows) {
-			return db.extendRefusal(ctx, t.stmts, appID, id, maxTTLSeconds, t.now)
-		}
-		if err != nil {
-			return fmt.Errorf("extend session: %w", err)
-		}
-		return nil
+		s, err = db.extendOne(ctx, t, appID, id, expiresAt, maxTTLSeconds)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	return s, nil
+}
+
+// extendOne is one extension's UPDATE in t, and its refusal.
+func (db *DB) extendOne(ctx context.Context, t *tx, appID, id string, expiresAt time.Time, maxTTLSeconds int) (*portico.Session, error) {
+	exp, now := us(expiresAt), us(t.now)
+	// dead_at stays: it is the purge's lower bound (PurgeSessions), and an
+	// UPDATE that changes no indexed column is cheaper (on PostgreSQL it
+	// can stay on the row's page, touching no index).
+	s, err := scanSession(t.queryRow(ctx, `UPDATE sessions SET expires_at = ?, updated_at = ?
+		WHERE app_id = ? AND id = ? AND revoked_at IS NULL AND expires_at > ? AND created_at + ? >= ?
+		RETURNING `+returnedSessionColumns, exp, now, appID, id, now, int64(maxTTLSeconds)*1e6, exp))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, db.extendRefusal(ctx, t.stmts, appID, id, maxTTLSeconds, t.now)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("extend session: %w", err)
 	}
 	return s, nil
 }

@@ -1035,8 +1035,9 @@ func mib(b int64) string {
 
 // The performance targets (bench/README.md).
 const (
-	meRateShare  = 0.5
-	meP99Factor  = 2.0
+	// On SQLite /v1/me is held to the bare handler of the same run.
+	meRateShare  = 0.6
+	meP99Factor  = 1.5
 	createRate   = 2000.0
 	listP99      = 5 * time.Millisecond
 	largeVsSmall = 0.10
@@ -1130,13 +1131,16 @@ func evaluate(rows []*row, o *options) {
 				}
 				pg := float64(r.pgCPU.Microseconds()) / float64(r.res.requests)
 				check(fmt.Sprintf("PostgreSQL CPU ≤20 µs per validation (%.0f µs)", pg), pg <= mePGCPU, fmt.Sprintf("PostgreSQL CPU %.0f µs per validation", pg))
-			}
-			if bare == nil {
-				check("≥50% bare req/s, p99 ≤2× bare", false, "no bare run to compare with")
+				// SPEC §9 holds PostgreSQL to pgbench, not to the bare
+				// handler; its ratio to bare is in its own column.
 				break
 			}
-			check("≥50% bare req/s", r.rpsRatio >= meRateShare, fmt.Sprintf("req/s %.0f%% of bare", 100*r.rpsRatio))
-			check("p99 ≤2× bare", r.p99Rat <= meP99Factor, fmt.Sprintf("p99 %.1f× bare", r.p99Rat))
+			if bare == nil {
+				check("≥60% bare req/s, p99 ≤1.5× bare", false, "no bare run to compare with")
+				break
+			}
+			check("≥60% bare req/s", r.rpsRatio >= meRateShare, fmt.Sprintf("req/s %.0f%% of bare", 100*r.rpsRatio))
+			check("p99 ≤1.5× bare", r.p99Rat <= meP99Factor, fmt.Sprintf("p99 %.1f× bare", r.p99Rat))
 		case "me_1m":
 			k := me1k[r.engine]
 			if k == nil || k.res.rps() == 0 {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/porticohq/portico/internal/portico"
 )
@@ -46,15 +48,54 @@ func scanApp(sc interface{ Scan(...any) error }, extra ...any) (*portico.App, er
 		settings       string
 		created, updat int64
 	)
-	if err := sc.Scan(append([]any{&a.ID, &a.Name, &settings, &a.WebhookSecret, &created, &updat}, extra...)...); err != nil {
+	err := sc.Scan(append([]any{&a.ID, &a.Name, &settings, &a.WebhookSecret, &created, &updat}, extra...)...)
+	if err != nil {
 		return nil, err
 	}
-	a.Settings = portico.DefaultAppSettings()
-	if err := json.Unmarshal([]byte(settings), &a.Settings); err != nil {
+	if a.Settings, err = decodeSettings(settings); err != nil {
 		return nil, fmt.Errorf("decode settings of app %s: %w", a.ID, err)
 	}
 	a.CreatedAt, a.UpdatedAt = fromUS(created), fromUS(updat)
 	return &a, nil
+}
+
+// settingsCache holds app settings decoded from their stored JSON, by that
+// JSON: every request authenticated by an API key reads its app, and
+// decoding the settings was a tenth of an extension's CPU (bench/README.md).
+// A changed app has other JSON, hence another entry; the cache forgets
+// everything past settingsCacheSize entries.
+var settingsCache struct {
+	sync.Mutex
+	m map[string]portico.AppSettings
+}
+
+const settingsCacheSize = 1024
+
+// decodeSettings returns the settings stored as raw, over the defaults,
+// each call its own copy.
+func decodeSettings(raw string) (portico.AppSettings, error) {
+	settingsCache.Lock()
+	st, ok := settingsCache.m[raw]
+	settingsCache.Unlock()
+	if !ok {
+		st = portico.DefaultAppSettings()
+		if err := json.Unmarshal([]byte(raw), &st); err != nil {
+			return portico.AppSettings{}, err
+		}
+		settingsCache.Lock()
+		if len(settingsCache.m) >= settingsCacheSize || settingsCache.m == nil {
+			settingsCache.m = map[string]portico.AppSettings{}
+		}
+		settingsCache.m[raw] = st
+		settingsCache.Unlock()
+	}
+	st.AllowedRedirectURIs = slices.Clone(st.AllowedRedirectURIs)
+	st.AllowedFrameOrigins = slices.Clone(st.AllowedFrameOrigins)
+	if st.MaxUsers != nil {
+		n := *st.MaxUsers
+		st.MaxUsers = &n
+	}
+	return st, nil
 }
 
 // ListApps implements portico.Store.

@@ -92,16 +92,7 @@ func extendApp(ctx context.Context, conn *pgx.Conn, app string, now time.Time, w
 	if same {
 		query, args = pgExtendSameQuery, append(args, order)
 	}
-	rows, err := conn.Query(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			return err
-		}
+	return eachRow(ctx, conn, query, args, func(vals []any) {
 		s := readSession(&scannedRow{vals: vals})
 		created := us(s.CreatedAt)
 		for i, w := range ws {
@@ -114,8 +105,7 @@ func extendApp(ctx context.Context, conn *pgx.Conn, app string, now time.Time, w
 				w.res = &c
 			}
 		}
-	}
-	return rows.Err()
+	})
 }
 
 // extendShared is ExtendSession through the shared statements.

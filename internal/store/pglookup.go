@@ -97,25 +97,32 @@ func byHash(query string, scan func(vals []any) (any, error)) func(context.Conte
 		for i, w := range batch {
 			hashes[i] = w.req.([]byte)
 		}
-		rows, err := conn.Query(ctx, query, hashes)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				return err
-			}
+		return eachRow(ctx, conn, query, []any{hashes}, func(vals []any) {
 			hash, _ := vals[len(vals)-1].([]byte)
 			for i, w := range batch {
 				if string(hashes[i]) == string(hash) {
 					w.res, w.err = scan(vals)
 				}
 			}
-		}
-		return rows.Err()
+		})
 	}
+}
+
+// eachRow runs query on conn and gives fn each row's values.
+func eachRow(ctx context.Context, conn *pgx.Conn, query string, args []any, fn func(vals []any)) error {
+	rows, err := conn.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return err
+		}
+		fn(vals)
+	}
+	return rows.Err()
 }
 
 // sessionRow is a token lookup's answer.

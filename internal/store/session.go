@@ -258,7 +258,9 @@ func (db *DB) revokeSessionByID(ctx context.Context, t *tx, appID, id string, ho
 // ended, and takes it off its user's session count if it was active. It
 // reports whether it revoked the session.
 func endSession(ctx context.Context, t *tx, appID, id string) (bool, error) {
-	if err := lockCountOf(ctx, t, appID, `s.app_id = ? AND s.id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`, appID, id, us(t.now)); err != nil {
+	// Stripe 0 is locked whether or not the session has expired: a
+	// refresh may bring it back before the UPDATE below reads it.
+	if err := lockCountOf(ctx, t, appID, `s.app_id = ? AND s.id = ? AND s.revoked_at IS NULL`, appID, id); err != nil {
 		return false, err
 	}
 	var (
@@ -600,9 +602,11 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 			expires         int64
 			refreshExpires  sql.NullInt64
 		)
-		// A refresh that revives an expired session counts it again.
-		if err := lockCountOf(ctx, t, appID, `s.app_id = ? AND s.refresh_hash = ? AND s.revoked_at IS NULL AND s.expires_at <= ?`,
-			appID, oldRefresh, us(t.now)); err != nil {
+		// Stripe 0 before the session's row, whatever comes next: a refresh
+		// that revives an expired session counts it again, one that finds
+		// its hash rotated away revokes it, and a row lock once taken by
+		// the SELECT below is kept even when the row no longer matches.
+		if err := lockCountOf(ctx, t, appID, `s.app_id = ? AND s.refresh_hash = ? AND s.revoked_at IS NULL`, appID, oldRefresh); err != nil {
 			return err
 		}
 		err := t.queryRow(ctx, `SELECT id, user_id, ttl_seconds, expires_at, refresh_expires_at FROM sessions

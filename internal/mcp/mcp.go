@@ -79,6 +79,8 @@ type Handler struct {
 	// sessions are the open 2025-era sessions, closed by Close.
 	mu       sync.Mutex
 	sessions map[*sdk.ServerSession]struct{}
+	// callServers are the servers of stateless tools/calls (callServer).
+	callServers map[string]*sdk.Server
 }
 
 // New builds the handler.
@@ -89,7 +91,8 @@ func New(o Options) *Handler {
 	if o.RetryWait == 0 {
 		o.RetryWait = 20 * time.Second
 	}
-	h := &Handler{svc: o.Service, log: o.Logger, opts: o, done: make(chan struct{}), sessions: map[*sdk.ServerSession]struct{}{}}
+	h := &Handler{svc: o.Service, log: o.Logger, opts: o, done: make(chan struct{}),
+		sessions: map[*sdk.ServerSession]struct{}{}, callServers: map[string]*sdk.Server{}}
 	serverOf := func(r *http.Request) *sdk.Server {
 		if c, ok := r.Context().Value(callKey{}).(*call); ok {
 			return c.server
@@ -167,6 +170,8 @@ type call struct {
 	agent     *portico.Agent
 	principal string
 	server    *sdk.Server
+	// tool is the tool of a stateless tools/call, resolved for agent.
+	tool *portico.AgentTool
 }
 
 type callKey struct{}
@@ -212,15 +217,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		(msg.method == "initialize" || r.Header.Get("Mcp-Session-Id") != "" || r.Method == http.MethodDelete ||
 			r.Method == http.MethodGet && r.Header.Get("Mcp-Session-Id") != "")
 	c := &call{agent: agent, principal: principal}
-	// A stateless request is served by a server built for it; a 2025-era
-	// session by the server built when it opened (initialize).
+	// A stateless tools/call is served by the server of its tool; another
+	// stateless request by a server built for it; a 2025-era session by
+	// the server built when it opened (initialize).
 	if !legacy || msg.method == "initialize" {
 		tools, err := h.toolsFor(r.Context(), agent, legacy, msg)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		c.server = h.newServer(agent, tools, legacy)
+		switch {
+		case !legacy && msg.method == "tools/call" && len(tools) == 1:
+			c.tool = &tools[0]
+			c.server = h.callServer(c.tool)
+		case !legacy && msg.method == "tools/call":
+			c.server = h.callServer(nil)
+		default:
+			c.server = h.newServer(agent, tools, legacy)
+		}
 	}
 	r = r.WithContext(context.WithValue(r.Context(), callKey{}, c))
 	if legacy {

@@ -229,7 +229,7 @@ func TestMCP_ReadOnlySession(t *testing.T) {
 }
 
 // Two users calling at once each reach the upstream with their own
-// credential.
+// credential, the stateless calls through the one server of their tool.
 func TestMCP_UsersNeverCross(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
 		_, bobTok := e.session("bob", portico.SessionSettings{})

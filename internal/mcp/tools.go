@@ -28,21 +28,7 @@ const metaConfigurationRequired = "dev.portico/configuration_required"
 
 // newServer builds the SDK server of a caller with its tools.
 func (h *Handler) newServer(a *portico.Agent, tools []portico.AgentTool, legacy bool) *sdk.Server {
-	caps := &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{ListChanged: legacy}}
-	// 2025-era clients may set a log level (logging/setLevel); the
-	// capability is deprecated from 2026-07-28 on but still served.
-	//lint:ignore SA1019 declared for the 2025-era clients that still use it
-	caps.Logging = &sdk.LoggingCapabilities{}
-	s := sdk.NewServer(&sdk.Implementation{Name: "portico", Title: "Portico", Version: h.opts.Version}, &sdk.ServerOptions{
-		Instructions: instructions,
-		Logger:       h.log,
-		Capabilities: caps,
-		// The list is the caller's own: private, and fresh for a minute.
-		SetCacheable: func(_ context.Context, _ sdk.Request, c *sdk.Cacheable) {
-			c.CacheScope, c.TTLMs = "private", 60_000
-		},
-		InitializedHandler: func(_ context.Context, req *sdk.InitializedRequest) { h.track(req.Session) },
-	})
+	s := h.emptyServer(legacy)
 	listed := map[string]bool{}
 	for i := range tools {
 		h.addTool(s, a, &tools[i], legacy)
@@ -66,6 +52,79 @@ func (h *Handler) newServer(a *portico.Agent, tools []portico.AgentTool, legacy 
 		})
 	}
 	return s
+}
+
+// emptyServer builds an SDK server without tools.
+func (h *Handler) emptyServer(legacy bool) *sdk.Server {
+	caps := &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{ListChanged: legacy}}
+	// 2025-era clients may set a log level (logging/setLevel); the
+	// capability is deprecated from 2026-07-28 on but still served.
+	//lint:ignore SA1019 declared for the 2025-era clients that still use it
+	caps.Logging = &sdk.LoggingCapabilities{}
+	s := sdk.NewServer(&sdk.Implementation{Name: "portico", Title: "Portico", Version: h.opts.Version}, &sdk.ServerOptions{
+		Instructions: instructions,
+		Logger:       h.log,
+		Capabilities: caps,
+		// The list is the caller's own: private, and fresh for a minute.
+		SetCacheable: func(_ context.Context, _ sdk.Request, c *sdk.Cacheable) {
+			c.CacheScope, c.TTLMs = "private", 60_000
+		},
+		InitializedHandler: func(_ context.Context, req *sdk.InitializedRequest) { h.track(req.Session) },
+	})
+	return s
+}
+
+// maxCallServers bounds the stateless servers kept for tools/call.
+const maxCallServers = 1024
+
+// callServer returns the server of a stateless tools/call of t (nil: a
+// tool the caller may not use, which the server answers as unknown). One
+// server is kept per tool as callers see it and shared by its calls, which
+// read the caller and the resolved tool from their request (call):
+// building a server and registering its tool was a sixth of a call's CPU
+// (bench/README.md, "MCP").
+func (h *Handler) callServer(t *portico.AgentTool) *sdk.Server {
+	key := ""
+	if t != nil {
+		key = callServerKey(t)
+	}
+	h.mu.Lock()
+	s, ok := h.callServers[key]
+	h.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = h.emptyServer(false)
+	if t != nil {
+		s.AddTool(sdkTool(t), func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+			c := ctx.Value(callKey{}).(*call)
+			return h.callTool(ctx, c.agent, c.tool, req)
+		})
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if kept, ok := h.callServers[key]; ok {
+		return kept
+	}
+	if len(h.callServers) >= maxCallServers {
+		for k := range h.callServers {
+			delete(h.callServers, k)
+			break
+		}
+	}
+	h.callServers[key] = s
+	return s
+}
+
+// callServerKey is everything of t its server announces.
+func callServerKey(t *portico.AgentTool) string {
+	hints := []byte{'0', '0', '0', '0'}
+	for i, on := range []bool{t.Hints.ReadOnly, t.Hints.Destructive, t.Hints.Idempotent, t.Hints.OpenWorld} {
+		if on {
+			hints[i] = '1'
+		}
+	}
+	return strings.Join([]string{t.Name, t.Title, t.Description, string(t.InputSchema), t.Integration.Slug, string(hints)}, "\x00")
 }
 
 // syncTools brings a session's server up to the caller's tools; listed
@@ -99,15 +158,7 @@ func (h *Handler) syncTools(ctx context.Context, s *sdk.Server, a *portico.Agent
 // addTool registers t; recheck tells that the server outlives the request
 // (a 2025-era session), so that each call checks the tool again.
 func (h *Handler) addTool(s *sdk.Server, a *portico.Agent, t *portico.AgentTool, recheck bool) {
-	open := t.Hints.OpenWorld
-	tool := &sdk.Tool{Name: t.Name, Title: t.Title, Description: t.Description, InputSchema: t.InputSchema,
-		Annotations: &sdk.ToolAnnotations{Title: t.Title, ReadOnlyHint: t.Hints.ReadOnly, IdempotentHint: t.Hints.Idempotent, OpenWorldHint: &open},
-		Meta:        sdk.Meta{"dev.portico/integration": t.Integration.Slug}}
-	if !t.Hints.ReadOnly {
-		d := t.Hints.Destructive
-		tool.Annotations.DestructiveHint = &d
-	}
-	s.AddTool(tool, func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+	s.AddTool(sdkTool(t), func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
 		t := t
 		if recheck {
 			// A session's list may be older than a change of the app's
@@ -123,6 +174,19 @@ func (h *Handler) addTool(s *sdk.Server, a *portico.Agent, t *portico.AgentTool,
 		}
 		return h.callTool(ctx, a, t, req)
 	})
+}
+
+// sdkTool describes t to clients.
+func sdkTool(t *portico.AgentTool) *sdk.Tool {
+	open := t.Hints.OpenWorld
+	tool := &sdk.Tool{Name: t.Name, Title: t.Title, Description: t.Description, InputSchema: t.InputSchema,
+		Annotations: &sdk.ToolAnnotations{Title: t.Title, ReadOnlyHint: t.Hints.ReadOnly, IdempotentHint: t.Hints.Idempotent, OpenWorldHint: &open},
+		Meta:        sdk.Meta{"dev.portico/integration": t.Integration.Slug}}
+	if !t.Hints.ReadOnly {
+		d := t.Hints.Destructive
+		tool.Annotations.DestructiveHint = &d
+	}
+	return tool
 }
 
 // callTool runs a tool as POST /v1/perform runs its action.

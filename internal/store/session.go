@@ -170,6 +170,20 @@ func (r *scannedRow) timePtr() *time.Time {
 // CreateSession implements portico.Store.
 func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portico.User, []string, error) {
 	user, evicted, err := db.createSession(ctx, ns, false)
+	if missing := (*stripesMissing)(nil); errors.As(err, &missing) {
+		// The user's first creation to draw a stripe other than the first
+		// adds them, in a transaction holding nothing else, where counting
+		// exactly would read every one of the user's sessions. Should
+		// that fail, or the stripes be missing again, it counts exactly,
+		// which adds them too.
+		err = errNearLimit
+		if db.inWrite(ctx, func(t *tx) error { return db.addStripes(ctx, t, ns.Session.AppID, missing.userID) }) == nil {
+			user, evicted, err = db.createSession(ctx, ns, false)
+			if errors.As(err, &missing) {
+				err = errNearLimit
+			}
+		}
+	}
 	if errors.Is(err, errNearLimit) {
 		// Too near the limit for the bound the stripes keep: again,
 		// counting the user's sessions exactly.

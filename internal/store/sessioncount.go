@@ -37,6 +37,14 @@ import (
 // errNearLimit makes CreateSession start again counting exactly.
 var errNearLimit = errors.New("store: near the session limit, count exactly")
 
+// stripesMissing makes CreateSession add the user's stripes, which a
+// user's first creation makes one of, and start again.
+type stripesMissing struct{ userID string }
+
+func (e *stripesMissing) Error() string {
+	return "store: the session count of user " + e.userID + " has no stripe yet"
+}
+
 // pgCountStripes is the number of stripes per user on PostgreSQL: enough
 // for the creations for one user that a node's pool runs at once not to
 // queue on one row, few enough for the uncounted margin to be small
@@ -93,7 +101,8 @@ func (db *DB) countNewSession(ctx context.Context, t *tx, appID, userID string, 
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			// The stripe does not exist yet, and this transaction holds
-			// none: counting exactly creates them.
+			// none: they are added, empty, before starting again.
+			return sessionCount{}, &stripesMissing{userID: userID}
 		case err != nil:
 			return sessionCount{}, fmt.Errorf("count sessions: %w", err)
 		case db.underLimit(sum, limit):
@@ -170,15 +179,9 @@ func (db *DB) countExactly(ctx context.Context, t *tx, appID, userID string, lim
 // PostgreSQL that waits for the creations in flight for the user and
 // keeps new ones waiting; SQLite's single writer does that already.
 func (db *DB) lockCounts(ctx context.Context, t *tx, appID, userID string, create bool) error {
-	n := db.countStripes()
 	if create {
-		args := make([]any, 0, 3*n)
-		for i := range n {
-			args = append(args, appID, userID, i)
-		}
-		if _, err := t.exec(ctx, `INSERT INTO session_counts (app_id, user_id, stripe, live) VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, 0), ", n), ", ")+` ON CONFLICT (app_id, user_id, stripe) DO NOTHING`, args...); err != nil {
-			return fmt.Errorf("add count stripes: %w", err)
+		if err := db.addStripes(ctx, t, appID, userID); err != nil {
+			return err
 		}
 	}
 	if db.dialect != postgres {
@@ -190,6 +193,21 @@ func (db *DB) lockCounts(ctx context.Context, t *tx, appID, userID string, creat
 	}
 	if err != nil {
 		return fmt.Errorf("lock count stripes: %w", err)
+	}
+	return nil
+}
+
+// addStripes adds the user's missing stripes, empty: the sum they bound
+// stays the same.
+func (db *DB) addStripes(ctx context.Context, t *tx, appID, userID string) error {
+	n := db.countStripes()
+	args := make([]any, 0, 3*n)
+	for i := range n {
+		args = append(args, appID, userID, i)
+	}
+	if _, err := t.exec(ctx, `INSERT INTO session_counts (app_id, user_id, stripe, live) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, 0), ", n), ", ")+` ON CONFLICT (app_id, user_id, stripe) DO NOTHING`, args...); err != nil {
+		return fmt.Errorf("add count stripes: %w", err)
 	}
 	return nil
 }

@@ -156,6 +156,61 @@ func TestSessionCount_StripesStayExactUnderConcurrency(t *testing.T) {
 	}
 }
 
+// Under the limit a creation never counts the user's sessions, not even
+// the first to find the user's stripes missing (a user's first creation
+// makes one): the sum keeps counting a session that expired since, where
+// an exact count would have dropped it.
+func TestSessionCount_NoRecountUnderLimit(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			clock := storetest.NewClock()
+			dbURL, dir := e.Fresh(t)
+			db, err := store.Open(ctx, store.Config{DatabaseURL: dbURL, DataDir: dir, Clock: clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			raw := rawDB(t, dbURL, dir)
+			f := &storetest.Fixture{Store: db, Clock: clock, Ctx: ctx}
+			app := f.NewApp(t, "norecount")
+			ext := "ann"
+			wide := portico.SessionLimit{Max: 1_000_000, Policy: portico.PolicyReject}
+			var userID string
+			for i := range 2 {
+				now := clock.Now()
+				s := &portico.Session{ID: portico.NewID(portico.PrefixSession), AppID: app.ID, TTLSeconds: 3600,
+					Settings: json.RawMessage(`{}`), Theme: json.RawMessage(`{}`), CustomSettings: json.RawMessage(`{}`), ExpiresAt: now.Add(time.Hour)}
+				_, hash := portico.NewToken(portico.PrefixSessionToken)
+				_, codeHash := portico.NewToken("code_")
+				u, _, err := db.CreateSession(ctx, portico.NewSession{Session: s, UserID: portico.NewID(portico.PrefixUser),
+					User: portico.UserInput{ExternalID: &ext, Metadata: json.RawMessage(`{}`)}, TokenHash: hash, Limit: wide,
+					Code: &portico.ConfigCode{Hash: codeHash, AppID: app.ID, SessionID: s.ID, ExpiresAt: now.Add(time.Minute)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				userID = u.ID
+				if i == 0 {
+					clock.Advance(2 * time.Hour) // the first session expires
+				}
+			}
+			var sum, stripes int
+			if err := raw.QueryRow(q(dbURL, `SELECT SUM(live), COUNT(*) FROM session_counts WHERE user_id = ?`), userID).Scan(&sum, &stripes); err != nil {
+				t.Fatal(err)
+			}
+			if sum != 2 {
+				t.Fatalf("the stripes sum to %d after two creations, one session since expired: want 2 (a recount would give 1)", sum)
+			}
+			if e.Name == "postgres" && stripes != 16 {
+				t.Fatalf("%d stripes after the second creation, want 16", stripes)
+			}
+		})
+	}
+}
+
 // rawDB opens the test's database beside the store, to read its tables.
 func rawDB(t *testing.T, dbURL, dir string) *sql.DB {
 	t.Helper()

@@ -25,31 +25,8 @@ func TestSessionCount_StripesStayExactUnderConcurrency(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()
-			clock := storetest.NewClock()
-			dbURL, dir := e.Fresh(t)
-			db, err := store.Open(ctx, store.Config{DatabaseURL: dbURL, DataDir: dir, Clock: clock.Now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if _, err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			raw := rawDB(t, dbURL, dir)
-			f := &storetest.Fixture{Store: db, Clock: clock, Ctx: ctx}
-			app := f.NewApp(t, "stripes")
-			ext := "hot"
-			create := func(limit portico.SessionLimit) (*portico.Session, error) {
-				now := clock.Now()
-				s := &portico.Session{ID: portico.NewID(portico.PrefixSession), AppID: app.ID, TTLSeconds: 3600,
-					Settings: json.RawMessage(`{}`), Theme: json.RawMessage(`{}`), CustomSettings: json.RawMessage(`{}`), ExpiresAt: now.Add(time.Hour)}
-				_, hash := portico.NewToken(portico.PrefixSessionToken)
-				_, codeHash := portico.NewToken("code_")
-				_, _, err := db.CreateSession(ctx, portico.NewSession{Session: s, UserID: portico.NewID(portico.PrefixUser),
-					User: portico.UserInput{ExternalID: &ext, Metadata: json.RawMessage(`{}`)}, TokenHash: hash, Limit: limit,
-					Code: &portico.ConfigCode{Hash: codeHash, AppID: app.ID, SessionID: s.ID, ExpiresAt: now.Add(time.Minute)}})
-				return s, err
-			}
+			c := newCountEnv(t, e)
+			db, raw, dbURL, app, create := c.db, c.raw, c.dbURL, c.app, c.create
 			wide := portico.SessionLimit{Max: 1_000_000, Policy: portico.PolicyReject}
 			first, err := create(wide)
 			if err != nil {
@@ -163,42 +140,21 @@ func TestSessionCount_StripesStayExactUnderConcurrency(t *testing.T) {
 func TestSessionCount_NoRecountUnderLimit(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			ctx := context.Background()
-			clock := storetest.NewClock()
-			dbURL, dir := e.Fresh(t)
-			db, err := store.Open(ctx, store.Config{DatabaseURL: dbURL, DataDir: dir, Clock: clock.Now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if _, err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			raw := rawDB(t, dbURL, dir)
-			f := &storetest.Fixture{Store: db, Clock: clock, Ctx: ctx}
-			app := f.NewApp(t, "norecount")
-			ext := "ann"
+			c := newCountEnv(t, e)
 			wide := portico.SessionLimit{Max: 1_000_000, Policy: portico.PolicyReject}
 			var userID string
 			for i := range 2 {
-				now := clock.Now()
-				s := &portico.Session{ID: portico.NewID(portico.PrefixSession), AppID: app.ID, TTLSeconds: 3600,
-					Settings: json.RawMessage(`{}`), Theme: json.RawMessage(`{}`), CustomSettings: json.RawMessage(`{}`), ExpiresAt: now.Add(time.Hour)}
-				_, hash := portico.NewToken(portico.PrefixSessionToken)
-				_, codeHash := portico.NewToken("code_")
-				u, _, err := db.CreateSession(ctx, portico.NewSession{Session: s, UserID: portico.NewID(portico.PrefixUser),
-					User: portico.UserInput{ExternalID: &ext, Metadata: json.RawMessage(`{}`)}, TokenHash: hash, Limit: wide,
-					Code: &portico.ConfigCode{Hash: codeHash, AppID: app.ID, SessionID: s.ID, ExpiresAt: now.Add(time.Minute)}})
+				s, err := c.create(wide)
 				if err != nil {
 					t.Fatal(err)
 				}
-				userID = u.ID
+				userID = s.UserID
 				if i == 0 {
-					clock.Advance(2 * time.Hour) // the first session expires
+					c.clock.Advance(2 * time.Hour) // the first session expires
 				}
 			}
 			var sum, stripes int
-			if err := raw.QueryRow(q(dbURL, `SELECT SUM(live), COUNT(*) FROM session_counts WHERE user_id = ?`), userID).Scan(&sum, &stripes); err != nil {
+			if err := c.raw.QueryRow(q(c.dbURL, `SELECT SUM(live), COUNT(*) FROM session_counts WHERE user_id = ?`), userID).Scan(&sum, &stripes); err != nil {
 				t.Fatal(err)
 			}
 			if sum != 2 {
@@ -209,6 +165,48 @@ func TestSessionCount_NoRecountUnderLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countEnv is a fresh store with one app, whose sessions it creates for
+// one user.
+type countEnv struct {
+	db    *store.DB
+	raw   *sql.DB
+	dbURL string
+	clock *storetest.Clock
+	app   *portico.App
+}
+
+func newCountEnv(t *testing.T, e storetest.Engine) *countEnv {
+	ctx := context.Background()
+	c := &countEnv{clock: storetest.NewClock()}
+	var dir string
+	c.dbURL, dir = e.Fresh(t)
+	db, err := store.Open(ctx, store.Config{DatabaseURL: c.dbURL, DataDir: dir, Clock: c.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.db, c.raw = db, rawDB(t, c.dbURL, dir)
+	c.app = (&storetest.Fixture{Store: db, Clock: c.clock, Ctx: ctx}).NewApp(t, "stripes")
+	return c
+}
+
+// create creates a session of an hour for the user "hot" under limit.
+func (c *countEnv) create(limit portico.SessionLimit) (*portico.Session, error) {
+	now := c.clock.Now()
+	s := &portico.Session{ID: portico.NewID(portico.PrefixSession), AppID: c.app.ID, TTLSeconds: 3600,
+		Settings: json.RawMessage(`{}`), Theme: json.RawMessage(`{}`), CustomSettings: json.RawMessage(`{}`), ExpiresAt: now.Add(time.Hour)}
+	_, hash := portico.NewToken(portico.PrefixSessionToken)
+	_, codeHash := portico.NewToken("code_")
+	ext := "hot"
+	_, _, err := c.db.CreateSession(context.Background(), portico.NewSession{Session: s, UserID: portico.NewID(portico.PrefixUser),
+		User: portico.UserInput{ExternalID: &ext, Metadata: json.RawMessage(`{}`)}, TokenHash: hash, Limit: limit,
+		Code: &portico.ConfigCode{Hash: codeHash, AppID: c.app.ID, SessionID: s.ID, ExpiresAt: now.Add(time.Minute)}})
+	return s, err
 }
 
 // rawDB opens the test's database beside the store, to read its tables.

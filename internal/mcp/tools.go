@@ -81,8 +81,8 @@ const maxCallServers = 1024
 // tool the caller may not use, which the server answers as unknown). One
 // server is kept per tool as callers see it and shared by its calls, which
 // read the caller and the resolved tool from their request (call):
-// building a server and registering its tool was a sixth of a call's CPU
-// (bench/README.md, "MCP").
+// building a server and registering its tool was a sixth of what the SDK's
+// decoding allocates per call (bench/README.md, "MCP").
 func (h *Handler) callServer(t *portico.AgentTool) *sdk.Server {
 	key := ""
 	if t != nil {

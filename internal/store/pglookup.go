@@ -147,19 +147,29 @@ func scanKeyRow(vals []any) (any, error) {
 	return keyRow{k, app}, err
 }
 
-// findSession looks up one token hash: the session and user of
-// meQueryFor's columns.
-func (p *pgLookup) findSession(ctx context.Context, hash []byte) (*portico.Session, *portico.User, error) {
+// findHash looks up one SHA-256 hash; what names the resource a miss is
+// not found.
+func (p *pgLookup) findHash(ctx context.Context, hash []byte, what string) (any, error) {
 	// Stored hashes are SHA-256 sums: a hash of another length matches none.
 	if len(hash) != sha256.Size {
-		return nil, nil, portico.NotFound("Session")
+		return nil, portico.NotFound(what)
 	}
 	res, err := p.get(ctx, hash)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if res == nil {
-		return nil, nil, portico.NotFound("Session")
+		return nil, portico.NotFound(what)
+	}
+	return res, nil
+}
+
+// findSession looks up one token hash: the session and user of
+// meQueryFor's columns.
+func (p *pgLookup) findSession(ctx context.Context, hash []byte) (*portico.Session, *portico.User, error) {
+	res, err := p.findHash(ctx, hash, "Session")
+	if err != nil {
+		return nil, nil, err
 	}
 	r := res.(sessionRow)
 	return r.s, r.u, nil
@@ -167,15 +177,9 @@ func (p *pgLookup) findSession(ctx context.Context, hash []byte) (*portico.Sessi
 
 // findKey looks up one API key hash: the active key and its app.
 func (p *pgLookup) findKey(ctx context.Context, hash []byte) (*portico.APIKey, *portico.App, error) {
-	if len(hash) != sha256.Size {
-		return nil, nil, portico.NotFound("API key")
-	}
-	res, err := p.get(ctx, hash)
+	res, err := p.findHash(ctx, hash, "API key")
 	if err != nil {
 		return nil, nil, err
-	}
-	if res == nil {
-		return nil, nil, portico.NotFound("API key")
 	}
 	r := res.(keyRow)
 	return r.k, r.app, nil

@@ -320,6 +320,27 @@ func cpuTime(pid int) time.Duration {
 	return d
 }
 
+// minorFaults is the number of minor page faults pid has taken so far.
+func minorFaults(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields count from after the command name's last ')': f[0] is field
+	// 3 (state), minflt is field 10.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 8 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[7], 10, 64)
+	return n
+}
+
 // postgresCPU is the CPU time used so far by every process named
 // "postgres" on this machine: the local PostgreSQL server's backends,
 // which do the work of the postgres engine's queries.

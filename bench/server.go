@@ -322,22 +322,11 @@ func cpuTime(pid int) time.Duration {
 
 // minorFaults is the number of minor page faults pid has taken so far.
 func minorFaults(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields count from after the command name's last ')': f[0] is field
-	// 3 (state), minflt is field 10.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
+	_, f := statFields(fmt.Sprintf("/proc/%d/stat", pid))
 	if len(f) < 8 {
 		return 0
 	}
-	n, _ := strconv.ParseInt(f[7], 10, 64)
+	n, _ := strconv.ParseInt(f[7], 10, 64) // field 10, minflt
 	return n
 }
 
@@ -373,22 +362,8 @@ func procStat(path string) (string, time.Duration) {
 // procStatChildren is procStat, plus the CPU time of the process's
 // children that exited and were waited for.
 func procStatChildren(path string) (string, time.Duration, time.Duration) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", 0, 0
-	}
-	// The command name is in parentheses and may hold spaces: fields
-	// count from after the last ')'.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	j := strings.IndexByte(s, '(')
-	if i < 0 || j < 0 || j > i {
-		return "", 0, 0
-	}
-	comm := s[j+1 : i]
-	f := strings.Fields(s[i+1:])
-	// f[0] is field 3 (state); utime is field 14, stime field 15, cutime
-	// and cstime fields 16 and 17.
+	comm, f := statFields(path)
+	// utime is field 14, stime field 15, cutime and cstime fields 16 and 17.
 	if len(f) < 15 {
 		return comm, 0, 0
 	}
@@ -398,6 +373,24 @@ func procStatChildren(path string) (string, time.Duration, time.Duration) {
 	}
 	const clkTck = 100 // USER_HZ on Linux
 	return comm, time.Duration(v[0]+v[1]) * time.Second / clkTck, time.Duration(v[2]+v[3]) * time.Second / clkTck
+}
+
+// statFields reads a /proc/<pid>/stat file: the command name, and the
+// fields after it, from field 3 (state) on.
+func statFields(path string) (string, []string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil
+	}
+	// The command name is in parentheses and may hold spaces: fields
+	// count from after the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	j := strings.IndexByte(s, '(')
+	if i < 0 || j < 0 || j > i {
+		return "", nil
+	}
+	return s[j+1 : i], strings.Fields(s[i+1:])
 }
 
 // systemBusy is the CPU time all processes have used so far (every core,

@@ -170,23 +170,17 @@ func (r *scannedRow) timePtr() *time.Time {
 // CreateSession implements portico.Store.
 func (db *DB) CreateSession(ctx context.Context, ns portico.NewSession) (*portico.User, []string, error) {
 	user, evicted, err := db.createSession(ctx, ns, false)
-	if missing := (*stripesMissing)(nil); errors.As(err, &missing) {
-		// The user's first creation to draw a stripe other than the first
-		// adds them, in a transaction holding nothing else, where counting
-		// exactly would read every one of the user's sessions. Should
-		// that fail, or the stripes be missing again, it counts exactly,
-		// which adds them too.
-		err = errNearLimit
-		if db.inWrite(ctx, func(t *tx) error { return db.addStripes(ctx, t, ns.Session.AppID, missing.userID) }) == nil {
-			user, evicted, err = db.createSession(ctx, ns, false)
-			if errors.As(err, &missing) {
-				err = errNearLimit
-			}
-		}
+	// The user's first creation to draw a stripe other than the first adds
+	// them, in a transaction holding nothing else, where counting exactly
+	// would read every one of the user's sessions.
+	var missing *stripesMissing
+	if errors.As(err, &missing) && db.inWrite(ctx, func(t *tx) error { return db.addStripes(ctx, t, ns.Session.AppID, missing.userID) }) == nil {
+		user, evicted, err = db.createSession(ctx, ns, false)
 	}
-	if errors.Is(err, errNearLimit) {
-		// Too near the limit for the bound the stripes keep: again,
-		// counting the user's sessions exactly.
+	// Too near the limit for the bound the stripes keep, or the stripes
+	// still missing: again, counting the user's sessions exactly (which
+	// adds the stripes too).
+	if errors.Is(err, errNearLimit) || errors.As(err, &missing) {
 		user, evicted, err = db.createSession(ctx, ns, true)
 	}
 	return user, evicted, err

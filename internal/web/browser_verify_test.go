@@ -85,6 +85,7 @@ func TestBrowser_VerificationForwardedLink(t *testing.T) {
 	}
 	if err := chromedp.Do(ann,
 		chromedp.Click(chromedp.CSS("#integration-acme h2 a")),
+		chromedp.WaitVisible(chromedp.CSS("#acme-api_key")),
 		chromedp.SendKeys(chromedp.CSS("#acme-api_key"), "sk_live_ann"),
 		chromedp.Click(chromedp.CSS("#connect-title ~ form button")),
 		chromedp.WaitVisible(chromedp.CSS(".status-connected")),

@@ -348,6 +348,7 @@ func TestBrowser_WidgetOtherOrigin(t *testing.T) {
 	if err := chromedp.Do(popup,
 		chromedp.WaitVisible(chromedp.CSS("#portico-close")),
 		chromedp.Click(chromedp.CSS("#integration-acme h2 a")),
+		chromedp.WaitVisible(chromedp.CSS("#acme-api_key")),
 		chromedp.SendKeys(chromedp.CSS("#acme-api_key"), "sk_widget"),
 		chromedp.Click(chromedp.CSS("#connect-title ~ form button")),
 		chromedp.WaitVisible(chromedp.CSS(".status-connected")),

@@ -254,7 +254,7 @@ func (s *Service) FindOrCreateUser(ctx context.Context, appID string, in UserInp
 	if err := in.Normalize(""); err != nil {
 		return nil, false, err
 	}
-	return s.store.FindOrCreateUser(ctx, appID, NewID(PrefixUser), in)
+	return s.store.FindOrCreateUser(ctx, appID, NewTimeID(PrefixUser, s.now()), in)
 }
 
 // ListUsers returns a page of users matching f.

@@ -297,13 +297,13 @@ func (s *Service) createSession(ctx context.Context, app *App, in SessionInput, 
 	settingsJSON, _ := json.Marshal(in.Settings)
 	themeJSON, _ := json.Marshal(theme)
 	sess := &Session{
-		ID: NewID(PrefixSession), AppID: app.ID, Refreshable: in.Refreshable, TTLSeconds: ttl,
+		ID: NewTimeID(PrefixSession, now), AppID: app.ID, Refreshable: in.Refreshable, TTLSeconds: ttl,
 		RedirectURI: in.RedirectURI, Settings: settingsJSON, Theme: themeJSON, CustomSettings: custom,
 		ExpiresAt: now.Add(Seconds(int64(ttl))), Return: in.Return.Clean(),
 	}
 	token, tokenHash := NewToken(tokenPrefix)
 	out := &CreatedSession{Session: sess, Token: token}
-	ns := NewSession{Session: sess, UserID: NewID(PrefixUser), User: in.User, TokenHash: tokenHash,
+	ns := NewSession{Session: sess, UserID: NewTimeID(PrefixUser, now), User: in.User, TokenHash: tokenHash,
 		Limit: SessionLimit{Max: st.MaxSessionsPerUser, Policy: st.SessionLimitPolicy}}
 	if in.Refreshable {
 		var refreshHash []byte

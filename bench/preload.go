@@ -103,7 +103,7 @@ func (p *preloader) flush(ctx context.Context) error {
 }
 
 func (p *preloader) addUser(ext string) string {
-	id := portico.NewID(portico.PrefixUser)
+	id := portico.NewTimeID(portico.PrefixUser, time.UnixMicro(p.d.clock))
 	p.users = append(p.users, userRow{id: id, ext: ext, at: p.d.clock})
 	p.d.users++
 	return id
@@ -112,7 +112,7 @@ func (p *preloader) addUser(ext string) string {
 // addSession adds one session of userID and returns its token.
 func (p *preloader) addSession(ctx context.Context, userID string) (string, error) {
 	raw, hash := portico.NewToken(portico.PrefixSessionToken)
-	p.sessions = append(p.sessions, sessionRow{id: portico.NewID(portico.PrefixSession), userID: userID, hash: hash, at: p.d.clock})
+	p.sessions = append(p.sessions, sessionRow{id: portico.NewTimeID(portico.PrefixSession, time.UnixMicro(p.d.clock)), userID: userID, hash: hash, at: p.d.clock})
 	p.d.clock++
 	if p.d.sessions%sampleEvery == 0 {
 		p.d.sample = append(p.d.sample, raw)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -192,8 +193,8 @@ func apiKeyQueryFor(extra, cond string) string {
 		FROM api_keys k JOIN apps a ON a.id = k.app_id WHERE ` + cond + ` AND k.revoked_at IS NULL`
 }
 
-// FindActiveAPIKeyByHash implements portico.Store: on PostgreSQL through
-// the lookup connections (pglookup.go). The revoked_at condition is part
+// FindActiveAPIKeyByHash implements portico.Store, through the lookup
+// connections of each engine (sqlitelookup.go, pglookup.go). The revoked_at condition is part
 // of the lookup, so a revoked key, like an unknown one, ends on no row:
 // the app row is neither read nor decoded for either.
 func (db *DB) FindActiveAPIKeyByHash(ctx context.Context, hash []byte) (*portico.APIKey, *portico.App, error) {
@@ -204,12 +205,26 @@ func (db *DB) FindActiveAPIKeyByHash(ctx context.Context, hash []byte) (*portico
 		}
 		return k, app, err
 	}
-	k, app, err := scanAPIKey(db.queryRow(db.lookupCtx(ctx), apiKeyQueryFor("", "k.hash = ?"), hash))
-	if errors.Is(err, sql.ErrNoRows) {
+	// Stored hashes are SHA-256 sums: a hash of another length matches none.
+	if len(hash) != sha256.Size {
 		return nil, nil, portico.NotFound("API key")
 	}
+	var (
+		k   *portico.APIKey
+		app *portico.App
+	)
+	found, err := db.keyLookup.find(hash, func(r *meRow) (err error) {
+		k, app, err = scanAPIKey(r)
+		return err
+	})
+	if errors.Is(err, portico.ErrStoreUnavailable) {
+		db.countUnavailable()
+	}
 	if err != nil {
-		return nil, nil, db.classify(err)
+		return nil, nil, err
+	}
+	if !found {
+		return nil, nil, portico.NotFound("API key")
 	}
 	return k, app, nil
 }

@@ -58,8 +58,9 @@ type DB struct {
 	queries sync.Map
 	// metrics, when set (SetMetrics), counts database failures.
 	metrics atomic.Pointer[portico.Metrics]
-	// lookup runs FindSessionByTokenHash on SQLite (nil on PostgreSQL).
-	lookup *sqliteLookup
+	// lookup runs FindSessionByTokenHash and keyLookup
+	// FindActiveAPIKeyByHash on SQLite (nil on PostgreSQL).
+	lookup, keyLookup *sqliteLookup
 	// pgSessions, pgKeys and pgExtends run FindSessionByTokenHash,
 	// FindActiveAPIKeyByHash and ExtendSession on PostgreSQL (nil on
 	// SQLite).
@@ -185,7 +186,8 @@ func (db *DB) openSQLite(dataDir string, log *slog.Logger) error {
 	db.ckpt = newCheckpointer(c, log)
 	db.write, db.read = w, r
 	db.group = newGroupWriter(db)
-	db.lookup = newSQLiteLookup(path, meQueryFor(sqliteDialect, "", "s.token_hash = ?"), n)
+	db.lookup = newSQLiteLookup(path, meQueryFor(sqliteDialect, "", "s.token_hash = ?"), true, n)
+	db.keyLookup = newSQLiteLookup(path, apiKeyQueryFor("", "k.hash = ?"), false, n)
 	return nil
 }
 
@@ -203,6 +205,7 @@ func (db *DB) Close() error {
 	}
 	if db.lookup != nil {
 		db.lookup.close()
+		db.keyLookup.close()
 	}
 	if db.pgSessions != nil {
 		db.pgSessions.close()
@@ -328,21 +331,6 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, fn func(*tx) error) error 
 // queryRow runs a single-row read outside an explicit transaction.
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) row {
 	return db.read.QueryRowContext(ctx, db.q(query), args...)
-}
-
-// lookupCtx is the context of a single indexed lookup on a hot path
-// (a token or API key by its hash). On SQLite such a read takes
-// microseconds and never waits for a writer (WAL readers do not block;
-// busy_timeout bounds the rare exception), so it gives up cancellation: a
-// cancellable context makes database/sql and the driver start a watcher
-// goroutine and install an interrupt handler around every query, which
-// cost about as much as the lookup itself. PostgreSQL keeps the caller's
-// context, where a lost connection must not hang the request.
-func (db *DB) lookupCtx(ctx context.Context) context.Context {
-	if db.dialect == sqliteDialect {
-		return context.WithoutCancel(ctx)
-	}
-	return ctx
 }
 
 // query runs a read outside an explicit transaction.

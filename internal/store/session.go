@@ -366,19 +366,15 @@ func (p *sqliteLookup) findSession(hash []byte) (*portico.Session, *portico.User
 	if len(hash) != sha256.Size {
 		return nil, nil, portico.NotFound("Session")
 	}
-	c, err := p.get()
-	if err != nil {
-		return nil, nil, unavailable(err)
-	}
 	var (
 		s *portico.Session
 		u *portico.User
 	)
-	found, err := c.find(hash, func(r *meRow) {
+	found, err := p.find(hash, func(r *meRow) error {
 		s = readSession(r)
 		u = readMeUser(r, s)
+		return nil
 	})
-	p.put(c, err != nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -12,24 +13,27 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// On SQLite the token lookup of GET /v1/me, the product's hot path, runs on
-// connections of its own driven through the SQLite library directly, not
-// through database/sql. For this one-row query database/sql and the
+// On SQLite the token lookup of GET /v1/me, the product's hot path, and the
+// API key lookup that authenticates every backend call, run on connections
+// of their own driven through the SQLite library directly, not through
+// database/sql. For this one-row query database/sql and the
 // driver's generic rows cost as much as SQLite's own work (bench/README.md
 // has the profile): a pool round trip, the name and declared type of each of
 // the 21 columns fetched on every query, a boxed value and a reflective
 // conversion per column, a C allocation for the bound hash, and the
 // connection mutex the driver always opens with, taken on every C call.
 // Here a connection is opened without that mutex (the pool hands it to one
-// goroutine at a time), prepares the query once, binds the hash from a
+// goroutine at a time), prepares both queries once, binds the hash from a
 // buffer it keeps, and reads each column straight into its field. The SQL is
-// meQueryFor, unchanged; PostgreSQL has lookup connections of its own too
-// (pglookup.go).
+// meQueryFor and apiKeyQueryFor, unchanged; PostgreSQL has lookup
+// connections of its own too (pglookup.go).
 
 // sqliteLookup is the pool of lookup connections, opened on first use.
 type sqliteLookup struct {
 	path  string
 	query string
+	// mmap reads the file memory-mapped (see openLookupConn).
+	mmap bool
 	// idle holds the connections not in use; slots bounds how many exist.
 	idle  chan *lookupConn
 	slots chan struct{}
@@ -38,8 +42,8 @@ type sqliteLookup struct {
 	closed bool
 }
 
-func newSQLiteLookup(path, query string, n int) *sqliteLookup {
-	return &sqliteLookup{path: path, query: query, idle: make(chan *lookupConn, n), slots: make(chan struct{}, n)}
+func newSQLiteLookup(path, query string, mmap bool, n int) *sqliteLookup {
+	return &sqliteLookup{path: path, query: query, mmap: mmap, idle: make(chan *lookupConn, n), slots: make(chan struct{}, n)}
 }
 
 var errLookupClosed = errors.New("store: the database is closed")
@@ -63,7 +67,7 @@ func (p *sqliteLookup) get() (*lookupConn, error) {
 			<-p.slots
 			return nil, errLookupClosed
 		}
-		c, err := openLookupConn(p.path, p.query)
+		c, err := openLookupConn(p.path, p.query, p.mmap)
 		if err != nil {
 			<-p.slots
 			return nil, err
@@ -84,6 +88,22 @@ func (p *sqliteLookup) put(c *lookupConn, failed bool) {
 	}
 	p.idle <- c
 	p.mu.Unlock()
+}
+
+// find runs the lookup for hash on an idle connection; scan reads the row
+// when one matches.
+func (p *sqliteLookup) find(hash []byte, scan func(*meRow) error) (bool, error) {
+	c, err := p.get()
+	if err != nil {
+		return false, unavailable(err)
+	}
+	var scanErr error
+	found, err := c.find(hash, func(r *meRow) { scanErr = scan(r) })
+	p.put(c, err != nil)
+	if err != nil {
+		return false, err
+	}
+	return found, scanErr
 }
 
 // close closes the idle connections; those in use are closed when put back.
@@ -112,7 +132,7 @@ type lookupConn struct {
 	key uintptr
 }
 
-func openLookupConn(path, query string) (_ *lookupConn, err error) {
+func openLookupConn(path, query string, mmap bool) (_ *lookupConn, err error) {
 	c := &lookupConn{tls: libc.NewTLS()}
 	defer func() {
 		if err != nil {
@@ -132,30 +152,44 @@ func openLookupConn(path, query string) (_ *lookupConn, err error) {
 		return nil, c.errorf("open", rc)
 	}
 	// The same settings as the reader pool: wait for a lock rather than
-	// fail, and never write. Reads are memory-mapped (the first 2 GiB of
-	// the file, SQLite's compiled maximum): on a store of a million
+	// fail, and never write. With mmap, reads are memory-mapped (the first
+	// 2 GiB of the file, SQLite's compiled maximum): on a store of a million
 	// sessions, whose lookups touch pages no connection cache holds, that
 	// spares a pread and a copy into the connection's cache per page
 	// (bench/README.md). Mapped pages are the OS page cache of the file,
-	// reported as RssFile, not RssAnon.
-	if err := c.exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = 1; PRAGMA mmap_size = 1099511627776"); err != nil {
+	// reported as RssFile, not RssAnon. But a read that begins after any
+	// write unmaps the whole file first (SQLite drops its view of a changed
+	// database), and maps it again page by page: that costs more than
+	// pread for the API key lookup, whose few pages any connection cache
+	// holds, and whose calls come among the writes they authenticate.
+	pragmas := "PRAGMA busy_timeout = 10000; PRAGMA query_only = 1;"
+	if mmap {
+		pragmas += " PRAGMA mmap_size = 1099511627776;"
+	}
+	if err := c.exec(pragmas); err != nil {
 		return nil, err
 	}
+	if c.stmt, err = c.prepare(query); err != nil {
+		return nil, err
+	}
+	if c.key = libc.Xmalloc(c.tls, sha256.Size); c.key == 0 {
+		return nil, errors.New("store: out of memory")
+	}
+	return c, nil
+}
+
+func (c *lookupConn) prepare(query string) (uintptr, error) {
 	cquery, err := libc.CString(query)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	defer libc.Xfree(c.tls, cquery)
 	pstmt := c.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
 	defer c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
 	if rc := sqlite3.Xsqlite3_prepare_v3(c.tls, c.db, cquery, -1, sqlite3.SQLITE_PREPARE_PERSISTENT, pstmt, 0); rc != sqlite3.SQLITE_OK {
-		return nil, c.errorf("prepare", rc)
+		return 0, c.errorf("prepare", rc)
 	}
-	c.stmt = *(*uintptr)(unsafe.Add(nil, pstmt))
-	if c.key = libc.Xmalloc(c.tls, sha256.Size); c.key == 0 {
-		return nil, errors.New("store: out of memory")
-	}
-	return c, nil
+	return *(*uintptr)(unsafe.Add(nil, pstmt)), nil
 }
 
 func (c *lookupConn) exec(sql string) error {
@@ -206,7 +240,8 @@ func (c *lookupConn) errorf(op string, rc int32) error {
 	return e
 }
 
-// meRow is one row of meQueryFor, read column by column in its order.
+// meRow is the row a lookup statement is positioned on, read column by
+// column in its order.
 type meRow struct {
 	c   *lookupConn
 	col int32
@@ -273,17 +308,38 @@ func (r *meRow) textPtr() (string, bool) {
 	return r.text(), true
 }
 
+// Scan reads the row's next columns into dest, as database/sql's Scan
+// would for the types the lookups' scanners use.
+func (r *meRow) Scan(dest ...any) error {
+	for _, d := range dest {
+		switch d := d.(type) {
+		case *string:
+			*d = r.text()
+		case *int64:
+			*d = r.int()
+		case *[]byte:
+			*d = r.bytes()
+		case *sql.NullInt64:
+			d.Int64, d.Valid = r.intPtr()
+		default:
+			return fmt.Errorf("scan: column %d into %T", r.col, d)
+		}
+	}
+	return nil
+}
+
 // find runs the lookup for hash. It reports false when no row matches. scan
 // reads the row while the statement is positioned on it.
 func (c *lookupConn) find(hash []byte, scan func(*meRow)) (bool, error) {
+	stmt := c.stmt
 	copy(unsafe.Slice((*byte)(unsafe.Add(nil, c.key)), sha256.Size), hash)
-	if rc := sqlite3.Xsqlite3_bind_blob(c.tls, c.stmt, 1, c.key, sha256.Size, 0); rc != sqlite3.SQLITE_OK {
+	if rc := sqlite3.Xsqlite3_bind_blob(c.tls, stmt, 1, c.key, sha256.Size, 0); rc != sqlite3.SQLITE_OK {
 		return false, c.errorf("bind", rc)
 	}
 	// Resetting ends the statement's read transaction, which must not
 	// outlive the call.
-	defer sqlite3.Xsqlite3_reset(c.tls, c.stmt)
-	switch rc := sqlite3.Xsqlite3_step(c.tls, c.stmt); rc {
+	defer sqlite3.Xsqlite3_reset(c.tls, stmt)
+	switch rc := sqlite3.Xsqlite3_step(c.tls, stmt); rc {
 	case sqlite3.SQLITE_ROW:
 		scan(&meRow{c: c})
 		return true, nil

@@ -16,9 +16,9 @@ import (
 
 func TestStore(t *testing.T) { storetest.Run(t) }
 
-// The SQLite token lookup runs on connections of its own: they must end
-// each read (a read left open would pin the WAL and hide later writes), and
-// stop with the store.
+// The SQLite token and API key lookups run on connections of their own:
+// they must end each read (a read left open would pin the WAL and hide
+// later writes), and stop with the store.
 func TestSQLiteLookup_EndsItsReadsAndCloses(t *testing.T) {
 	ctx := context.Background()
 	clock := storetest.NewClock()
@@ -35,6 +35,11 @@ func TestSQLiteLookup_EndsItsReadsAndCloses(t *testing.T) {
 	app := f.NewApp(t, "lookup")
 	ext := "u1"
 	s, hash := f.TokenSession(t, app.ID, portico.UserInput{ExternalID: &ext}, nil)
+	_, keyHash := portico.NewToken(portico.PrefixAPIKeySecret)
+	key := &portico.APIKey{ID: portico.NewID(portico.PrefixAPIKey), AppID: app.ID, Hash: keyHash, Hint: "wxyz", Permissions: []string{portico.PermissionAll}}
+	if err := db.CreateAPIKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
 
 	var wg sync.WaitGroup
 	for range 8 {
@@ -44,6 +49,10 @@ func TestSQLiteLookup_EndsItsReadsAndCloses(t *testing.T) {
 			for range 50 {
 				if _, _, err := db.FindSessionByTokenHash(ctx, hash); err != nil {
 					t.Errorf("lookup: %v", err)
+					return
+				}
+				if _, _, err := db.FindActiveAPIKeyByHash(ctx, keyHash); err != nil {
+					t.Errorf("key lookup: %v", err)
 					return
 				}
 			}
@@ -78,6 +87,12 @@ func TestSQLiteLookup_EndsItsReadsAndCloses(t *testing.T) {
 	if got, _, err := db.FindSessionByTokenHash(ctx, hash); err != nil || got.ID != s.ID {
 		t.Fatalf("lookup after checkpoint: %v, %v", got, err)
 	}
+	// A revocation committed before a key lookup is seen by it.
+	if err := db.RevokeAPIKey(ctx, app.ID, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = db.FindActiveAPIKeyByHash(ctx, keyHash)
+	storetest.WantCode(t, err, portico.CodeNotFound)
 
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -87,4 +102,6 @@ func TestSQLiteLookup_EndsItsReadsAndCloses(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != portico.CodeUnavailable {
 		t.Fatalf("lookup after Close: %v, want %s", err, portico.CodeUnavailable)
 	}
+	_, _, err = db.FindActiveAPIKeyByHash(ctx, keyHash)
+	storetest.WantCode(t, err, portico.CodeUnavailable)
 }

@@ -67,6 +67,11 @@ func testAPIKeyCreateListFind(t *testing.T, f *Fixture) {
 	}
 	_, _, err = f.Store.FindActiveAPIKeyByHash(f.Ctx, portico.HashToken("pk_unknown"))
 	WantCode(t, err, portico.CodeNotFound)
+	// A hash of another length, or a prefix of a stored one, matches none.
+	for _, h := range [][]byte{nil, k.Hash[:16], append(append([]byte(nil), k.Hash...), 0)} {
+		_, _, err = f.Store.FindActiveAPIKeyByHash(f.Ctx, h)
+		WantCode(t, err, portico.CodeNotFound)
+	}
 }
 
 func testAPIKeyRevoke(t *testing.T, f *Fixture) {

@@ -193,10 +193,11 @@ func apiKeyQueryFor(extra, cond string) string {
 		FROM api_keys k JOIN apps a ON a.id = k.app_id WHERE ` + cond + ` AND k.revoked_at IS NULL`
 }
 
-// FindActiveAPIKeyByHash implements portico.Store, through the lookup
-// connections of each engine (sqlitelookup.go, pglookup.go). The revoked_at condition is part
-// of the lookup, so a revoked key, like an unknown one, ends on no row:
-// the app row is neither read nor decoded for either.
+// FindActiveAPIKeyByHash implements portico.Store, on the lookup
+// connections of each engine (sqlitelookup.go, pglookup.go). The
+// revoked_at condition is part of the lookup, so a revoked key, like an
+// unknown one, ends on no row: the app row is neither read nor decoded for
+// either.
 func (db *DB) FindActiveAPIKeyByHash(ctx context.Context, hash []byte) (*portico.APIKey, *portico.App, error) {
 	if db.pgKeys != nil {
 		k, app, err := db.pgKeys.findKey(ctx, hash)

@@ -23,9 +23,9 @@ import (
 // conversion per column, a C allocation for the bound hash, and the
 // connection mutex the driver always opens with, taken on every C call.
 // Here a connection is opened without that mutex (the pool hands it to one
-// goroutine at a time), prepares both queries once, binds the hash from a
+// goroutine at a time), prepares its query once, binds the hash from a
 // buffer it keeps, and reads each column straight into its field. The SQL is
-// meQueryFor and apiKeyQueryFor, unchanged; PostgreSQL has lookup
+// meQueryFor or apiKeyQueryFor, unchanged; PostgreSQL has lookup
 // connections of its own too (pglookup.go).
 
 // sqliteLookup is the pool of lookup connections, opened on first use.
@@ -169,27 +169,21 @@ func openLookupConn(path, query string, mmap bool) (_ *lookupConn, err error) {
 	if err := c.exec(pragmas); err != nil {
 		return nil, err
 	}
-	if c.stmt, err = c.prepare(query); err != nil {
-		return nil, err
-	}
-	if c.key = libc.Xmalloc(c.tls, sha256.Size); c.key == 0 {
-		return nil, errors.New("store: out of memory")
-	}
-	return c, nil
-}
-
-func (c *lookupConn) prepare(query string) (uintptr, error) {
 	cquery, err := libc.CString(query)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer libc.Xfree(c.tls, cquery)
 	pstmt := c.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
 	defer c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
 	if rc := sqlite3.Xsqlite3_prepare_v3(c.tls, c.db, cquery, -1, sqlite3.SQLITE_PREPARE_PERSISTENT, pstmt, 0); rc != sqlite3.SQLITE_OK {
-		return 0, c.errorf("prepare", rc)
+		return nil, c.errorf("prepare", rc)
 	}
-	return *(*uintptr)(unsafe.Add(nil, pstmt)), nil
+	c.stmt = *(*uintptr)(unsafe.Add(nil, pstmt))
+	if c.key = libc.Xmalloc(c.tls, sha256.Size); c.key == 0 {
+		return nil, errors.New("store: out of memory")
+	}
+	return c, nil
 }
 
 func (c *lookupConn) exec(sql string) error {
@@ -331,15 +325,14 @@ func (r *meRow) Scan(dest ...any) error {
 // find runs the lookup for hash. It reports false when no row matches. scan
 // reads the row while the statement is positioned on it.
 func (c *lookupConn) find(hash []byte, scan func(*meRow)) (bool, error) {
-	stmt := c.stmt
 	copy(unsafe.Slice((*byte)(unsafe.Add(nil, c.key)), sha256.Size), hash)
-	if rc := sqlite3.Xsqlite3_bind_blob(c.tls, stmt, 1, c.key, sha256.Size, 0); rc != sqlite3.SQLITE_OK {
+	if rc := sqlite3.Xsqlite3_bind_blob(c.tls, c.stmt, 1, c.key, sha256.Size, 0); rc != sqlite3.SQLITE_OK {
 		return false, c.errorf("bind", rc)
 	}
 	// Resetting ends the statement's read transaction, which must not
 	// outlive the call.
-	defer sqlite3.Xsqlite3_reset(c.tls, stmt)
-	switch rc := sqlite3.Xsqlite3_step(c.tls, stmt); rc {
+	defer sqlite3.Xsqlite3_reset(c.tls, c.stmt)
+	switch rc := sqlite3.Xsqlite3_step(c.tls, c.stmt); rc {
 	case sqlite3.SQLITE_ROW:
 		scan(&meRow{c: c})
 		return true, nil

@@ -43,11 +43,11 @@ func (s *Service) lookupUser(ctx context.Context, appID string, r UserRef) (user
 	case r.Email != nil:
 		return s.emailUser(ctx, appID, *r.Email)
 	}
-	users, err := s.store.ListUsers(ctx, appID, UserFilter{ExternalID: r.ExternalID}, ListQuery{Limit: 1})
-	if err != nil || len(users) == 0 {
-		return nil, nil, err
+	user, err = s.store.FindUserByExternalID(ctx, appID, *r.ExternalID)
+	if ErrorCode(err) == CodeNotFound {
+		return nil, nil, nil
 	}
-	return &users[0], nil, nil
+	return user, nil, err
 }
 
 // emailUser returns the user keyed by email (one without an external id),

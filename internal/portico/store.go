@@ -55,6 +55,9 @@ type Store interface {
 	FindOrCreateUser(ctx context.Context, appID, newID string, in UserInput) (user *User, created bool, err error)
 	// FindUserByID returns a user (CodeNotFound).
 	FindUserByID(ctx context.Context, appID, id string) (*User, error)
+	// FindUserByExternalID returns the user with this external id
+	// (CodeNotFound).
+	FindUserByExternalID(ctx context.Context, appID, externalID string) (*User, error)
 	// ListUsers returns users oldest first.
 	ListUsers(ctx context.Context, appID string, f UserFilter, q ListQuery) ([]User, error)
 	// UpdateUser applies u (CodeNotFound; CodeConflict when the new external

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -68,13 +67,8 @@ func readMeUser(r columnReader, s *portico.Session) *portico.User {
 	if e, ok := r.textPtr(); ok {
 		email = &e
 	}
-	u := &portico.User{ID: s.UserID, AppID: s.AppID, ExternalID: s.ExternalUserID, Email: email, Name: r.text(), Metadata: r.bytes(),
-		CreatedAt: fromUS(r.int()), UpdatedAt: fromUS(r.int()), AccountIDs: []string{}}
-	if accts := r.text(); accts != "" {
-		u.AccountIDs = strings.Split(accts, ",")
-		slices.Sort(u.AccountIDs)
-	}
-	return u
+	return &portico.User{ID: s.UserID, AppID: s.AppID, ExternalID: s.ExternalUserID, Email: email, Name: r.text(), Metadata: r.bytes(),
+		CreatedAt: fromUS(r.int()), UpdatedAt: fromUS(r.int()), AccountIDs: splitAccountIDs(r.text())}
 }
 
 func scanSession(sc interface{ Scan(...any) error }) (*portico.Session, error) {

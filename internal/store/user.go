@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/porticohq/portico/internal/apiwire"
@@ -14,14 +15,14 @@ import (
 
 const userColumns = `u.id, u.app_id, u.external_id, u.email, u.name, u.metadata, u.created_at, u.updated_at`
 
-func scanUser(sc interface{ Scan(...any) error }) (*portico.User, error) {
+func scanUser(sc interface{ Scan(...any) error }, extra ...any) (*portico.User, error) {
 	var (
 		u              portico.User
 		ext, email     sql.NullString
 		md             string
 		created, updat int64
 	)
-	if err := sc.Scan(&u.ID, &u.AppID, &ext, &email, &u.Name, &md, &created, &updat); err != nil {
+	if err := sc.Scan(append([]any{&u.ID, &u.AppID, &ext, &email, &u.Name, &md, &created, &updat}, extra...)...); err != nil {
 		return nil, err
 	}
 	if ext.Valid {
@@ -208,27 +209,48 @@ func loadAccountIDs(ctx context.Context, t *tx, appID, userID string) ([]string,
 	return ids, rows.Err()
 }
 
-// FindUserByID implements portico.Store.
-func (db *DB) FindUserByID(ctx context.Context, appID, id string) (*portico.User, error) {
-	var u *portico.User
-	err := db.inRead(ctx, func(t *tx) error {
-		var err error
-		u, err = findUserByID(ctx, t, appID, id)
-		return err
-	})
-	return u, err
+// userQueryFor selects userColumns, then the user's account ids joined by
+// commas, of the users that match where. It is one statement, so one
+// snapshot: a lookup needs no transaction around it, where userColumns and
+// loadAccountIDs need one around their two.
+func userQueryFor(d dialect, where string) string {
+	return `SELECT ` + userColumns + `, (SELECT ` + d.groupConcat("m.account_id") +
+		` FROM account_members m WHERE m.app_id = u.app_id AND m.user_id = u.id) FROM users u WHERE ` + where
 }
 
-func findUserByID(ctx context.Context, t *tx, appID, id string) (*portico.User, error) {
-	u, err := scanUser(t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.id = ?`, appID, id))
+// findUser returns the one user of userQueryFor(where) (CodeNotFound).
+func (db *DB) findUser(ctx context.Context, where string, args ...any) (*portico.User, error) {
+	var accts sql.NullString
+	u, err := scanUser(db.queryRow(ctx, userQueryFor(db.dialect, where), args...), &accts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, portico.NotFound("User")
 	}
 	if err != nil {
-		return nil, err
+		return nil, db.classify(err)
 	}
-	u.AccountIDs, err = loadAccountIDs(ctx, t, appID, id)
-	return u, err
+	u.AccountIDs = splitAccountIDs(accts.String)
+	return u, nil
+}
+
+// splitAccountIDs reads the account ids of userQueryFor and meQueryFor, in
+// the order of loadAccountIDs.
+func splitAccountIDs(accts string) []string {
+	if accts == "" {
+		return []string{}
+	}
+	ids := strings.Split(accts, ",")
+	slices.Sort(ids)
+	return ids
+}
+
+// FindUserByID implements portico.Store.
+func (db *DB) FindUserByID(ctx context.Context, appID, id string) (*portico.User, error) {
+	return db.findUser(ctx, "u.app_id = ? AND u.id = ?", appID, id)
+}
+
+// FindUserByExternalID implements portico.Store.
+func (db *DB) FindUserByExternalID(ctx context.Context, appID, externalID string) (*portico.User, error) {
+	return db.findUser(ctx, "u.app_id = ? AND u.external_id = ?", appID, externalID)
 }
 
 // ListUsers implements portico.Store.

@@ -79,6 +79,7 @@ var cases = []testCase{
 	{"UpdateUser/ReplacesMemberships", testUpdateUserReplacesMemberships},
 	{"DeleteUser/CascadesMemberships", testDeleteUserCascadesMemberships},
 	{"FindUserByID/OtherAppCannotSeeIt", testFindUserByIDOtherAppCannotSeeIt},
+	{"FindUserByID/AndExternalID", testFindUserByIDAndExternalID},
 	{"Users/OtherAppCannotListOrFindByKey", testUsersOtherAppCannotListOrFindByKey},
 	{"FindSessionByTokenHash", testFindSessionByTokenHash},
 	{"NewestActiveSession", testNewestActiveSession},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -575,6 +576,51 @@ func testFindUserByIDOtherAppCannotSeeIt(t *testing.T, f *Fixture) {
 	if d := diff(u, got); d != "" {
 		t.Fatalf("user changed by another app (-want +got):\n%s", d)
 	}
+}
+
+// FindUserByID and FindUserByExternalID return the user as ListUsers does,
+// accounts included in their order, and nothing of another app.
+func testFindUserByIDAndExternalID(t *testing.T, f *Fixture) {
+	a, b := f.NewApp(t, "a"), f.NewApp(t, "b")
+	for _, acc := range []string{"zeta", "alpha", "mid"} {
+		f.newAccount(t, a.ID, acc)
+	}
+	member := f.newUser(t, a.ID, portico.UserInput{ExternalID: ptr("member"), AccountIDs: []string{"zeta", "alpha", "mid"}})
+	loner := f.newUser(t, a.ID, portico.UserInput{ExternalID: ptr("loner")})
+	listed := f.listAllUsers(t, a.ID, portico.UserFilter{}, 10)
+	if len(listed) != 2 {
+		t.Fatalf("ListUsers = %v, want 2 users", userIDs(listed))
+	}
+	for _, want := range listed {
+		byID, err := f.Store.FindUserByID(f.Ctx, a.ID, want.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := diff(&want, byID); d != "" {
+			t.Fatalf("FindUserByID(%s) (-listed +found):\n%s", want.ID, d)
+		}
+		byExt, err := f.Store.FindUserByExternalID(f.Ctx, a.ID, *want.ExternalID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := diff(&want, byExt); d != "" {
+			t.Fatalf("FindUserByExternalID(%s) (-listed +found):\n%s", *want.ExternalID, d)
+		}
+	}
+	if got, _ := f.Store.FindUserByID(f.Ctx, a.ID, member.ID); got == nil || !slices.Equal(got.AccountIDs, []string{"alpha", "mid", "zeta"}) {
+		t.Fatalf("member's accounts = %v, want alpha, mid, zeta", got)
+	}
+	if got, _ := f.Store.FindUserByID(f.Ctx, a.ID, loner.ID); got == nil || got.AccountIDs == nil || len(got.AccountIDs) != 0 {
+		t.Fatalf("loner's accounts = %#v, want an empty list", got)
+	}
+	for _, ext := range []string{"nobody", "MEMBER", ""} {
+		_, err := f.Store.FindUserByExternalID(f.Ctx, a.ID, ext)
+		WantCode(t, err, portico.CodeNotFound)
+	}
+	_, err := f.Store.FindUserByExternalID(f.Ctx, b.ID, "member")
+	WantCode(t, err, portico.CodeNotFound)
+	_, err = f.Store.FindUserByID(f.Ctx, b.ID, member.ID)
+	WantCode(t, err, portico.CodeNotFound)
 }
 
 func testUsersOtherAppCannotListOrFindByKey(t *testing.T, f *Fixture) {

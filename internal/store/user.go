@@ -210,18 +210,19 @@ func loadAccountIDs(ctx context.Context, t *tx, appID, userID string) ([]string,
 }
 
 // userQueryFor selects userColumns, then the user's account ids joined by
-// commas, of the users that match where. It is one statement, so one
-// snapshot: a lookup needs no transaction around it, where userColumns and
-// loadAccountIDs need one around their two.
-func userQueryFor(d dialect, where string) string {
+// commas, of the app's users that match cond, the app id being the first
+// argument. It is one statement, so one snapshot: a lookup needs no
+// transaction around it, where userColumns and loadAccountIDs need one
+// around their two.
+func userQueryFor(d dialect, cond string) string {
 	return `SELECT ` + userColumns + `, (SELECT ` + d.groupConcat("m.account_id") +
-		` FROM account_members m WHERE m.app_id = u.app_id AND m.user_id = u.id) FROM users u WHERE ` + where
+		` FROM account_members m WHERE m.app_id = u.app_id AND m.user_id = u.id) FROM users u WHERE u.app_id = ? AND ` + cond
 }
 
-// findUser returns the one user of userQueryFor(where) (CodeNotFound).
-func (db *DB) findUser(ctx context.Context, where string, args ...any) (*portico.User, error) {
+// findUser returns the one user of appID that matches cond (CodeNotFound).
+func (db *DB) findUser(ctx context.Context, appID, cond string, args ...any) (*portico.User, error) {
 	var accts sql.NullString
-	u, err := scanUser(db.queryRow(ctx, userQueryFor(db.dialect, where), args...), &accts)
+	u, err := scanUser(db.queryRow(ctx, userQueryFor(db.dialect, cond), append([]any{appID}, args...)...), &accts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, portico.NotFound("User")
 	}
@@ -245,12 +246,12 @@ func splitAccountIDs(accts string) []string {
 
 // FindUserByID implements portico.Store.
 func (db *DB) FindUserByID(ctx context.Context, appID, id string) (*portico.User, error) {
-	return db.findUser(ctx, "u.app_id = ? AND u.id = ?", appID, id)
+	return db.findUser(ctx, appID, "u.id = ?", id)
 }
 
 // FindUserByExternalID implements portico.Store.
 func (db *DB) FindUserByExternalID(ctx context.Context, appID, externalID string) (*portico.User, error) {
-	return db.findUser(ctx, "u.app_id = ? AND u.external_id = ?", appID, externalID)
+	return db.findUser(ctx, appID, "u.external_id = ?", externalID)
 }
 
 // ListUsers implements portico.Store.

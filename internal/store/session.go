@@ -523,8 +523,10 @@ func (db *DB) RevokeUserSessions(ctx context.Context, appID, userID string) (int
 			return err
 		}
 		// Creations in flight for the user finish first, so that the
-		// statements below see their sessions.
-		if err := db.lockCounts(ctx, t, appID, userID, false); err != nil {
+		// statements below see their sessions, and no other commits
+		// before this one: every stripe is held, those that a creation
+		// would add meanwhile too, so they are added here first.
+		if err := db.lockCounts(ctx, t, appID, userID, true); err != nil {
 			return err
 		}
 		// Counted: the sessions that were still usable. Expired ones are

@@ -133,6 +133,66 @@ func TestSessionCount_StripesStayExactUnderConcurrency(t *testing.T) {
 	}
 }
 
+// Revoking all of a user's sessions while creations add the user's missing
+// stripes (each new user has one) leaves the sum exact: the revocation
+// holds every stripe, those added meanwhile included, so that no creation
+// commits between its revoking the sessions and its zeroing the stripes.
+func TestSessionCount_RevokeAllWhileStripesAreAdded(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newCountEnv(t, e)
+			wide := portico.SessionLimit{Max: 1_000_000, Policy: portico.PolicyReject}
+			for round := range 12 {
+				ext := fmt.Sprintf("fresh-%d", round)
+				first, err := c.createFor(ext, wide)
+				if err != nil {
+					t.Fatal(err)
+				}
+				userID := first.UserID
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				for range 8 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						for range 6 {
+							if _, err := c.createFor(ext, wide); err != nil {
+								t.Errorf("create: %v", err)
+								return
+							}
+						}
+					}()
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					if _, err := c.db.RevokeUserSessions(ctx, c.app.ID, userID); err != nil {
+						t.Errorf("revoke all: %v", err)
+					}
+				}()
+				close(start)
+				wg.Wait()
+				if t.Failed() {
+					return
+				}
+				var sum, active int
+				if err := c.raw.QueryRow(q(c.dbURL, `SELECT COALESCE(SUM(live), 0) FROM session_counts WHERE user_id = ?`), userID).Scan(&sum); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.raw.QueryRow(q(c.dbURL, `SELECT COUNT(*) FROM sessions WHERE user_id = ? AND revoked_at IS NULL`), userID).Scan(&active); err != nil {
+					t.Fatal(err)
+				}
+				if sum != active {
+					t.Fatalf("round %d: the stripes sum to %d, the user has %d active sessions", round, sum, active)
+				}
+			}
+		})
+	}
+}
+
 // Under the limit a creation never counts the user's sessions, not even
 // the first to find the user's stripes missing (a user's first creation
 // makes one): the sum keeps counting a session that expired since, where
@@ -194,12 +254,16 @@ func newCountEnv(t *testing.T, e storetest.Engine) *countEnv {
 
 // create creates a session of an hour for the user "hot" under limit.
 func (c *countEnv) create(limit portico.SessionLimit) (*portico.Session, error) {
+	return c.createFor("hot", limit)
+}
+
+// createFor creates a session of an hour for the user ext under limit.
+func (c *countEnv) createFor(ext string, limit portico.SessionLimit) (*portico.Session, error) {
 	now := c.clock.Now()
 	s := &portico.Session{ID: portico.NewID(portico.PrefixSession), AppID: c.app.ID, TTLSeconds: 3600,
 		Settings: json.RawMessage(`{}`), Theme: json.RawMessage(`{}`), CustomSettings: json.RawMessage(`{}`), ExpiresAt: now.Add(time.Hour)}
 	_, hash := portico.NewToken(portico.PrefixSessionToken)
 	_, codeHash := portico.NewToken("code_")
-	ext := "hot"
 	_, _, err := c.db.CreateSession(context.Background(), portico.NewSession{Session: s, UserID: portico.NewID(portico.PrefixUser),
 		User: portico.UserInput{ExternalID: &ext, Metadata: json.RawMessage(`{}`)}, TokenHash: hash, Limit: limit,
 		Code: &portico.ConfigCode{Hash: codeHash, AppID: c.app.ID, SessionID: s.ID, ExpiresAt: now.Add(time.Minute)}})

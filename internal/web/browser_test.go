@@ -49,10 +49,7 @@ func newBrowser(t *testing.T) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	// The deadline fails a hung browser, not a slow one: on a loaded CI
-	// machine, beside the other packages' -race tests, a whole widget test
-	// has taken 60 s where it takes 2 s alone.
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancel()

@@ -177,29 +177,42 @@ func metaKey(ctx context.Context, db *store.DB, name string) ([]byte, error) {
 }
 
 // newLogger logs to w: text on a terminal, JSON otherwise, unless format
-// says which.
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+// says which. A file is written through a lineBatcher, which the returned
+// closer flushes; other writers (tests' buffers) are written directly.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, io.Closer, error) {
 	var lv slog.Level
 	if level == "" {
 		level = "info"
 	}
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+		return nil, nil, fmt.Errorf("--log-level: %w", err)
+	}
+	f, isFile := w.(*os.File)
+	switch format {
+	case "json", "text":
+	case "auto", "":
+		format = "json"
+		if isFile && isTerminal(f) {
+			format = "text"
+		}
+	default:
+		return nil, nil, fmt.Errorf("--log-format must be auto, json or text, not %q", format)
+	}
+	closer := io.Closer(nopCloser{})
+	if isFile {
+		b := newLineBatcher(f)
+		w, closer = b, b
 	}
 	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "auto", "":
-		if f, ok := w.(*os.File); ok && isTerminal(f) {
-			return slog.New(slog.NewTextHandler(w, opts)), nil
-		}
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts)), closer, nil
 	}
-	return nil, fmt.Errorf("--log-format must be auto, json or text, not %q", format)
+	return slog.New(slog.NewJSONHandler(w, opts)), closer, nil
 }
+
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }
 
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()

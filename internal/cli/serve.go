@@ -219,12 +219,13 @@ func parseServe(env *Env, args []string) (Config, error) {
 
 // Server is a running Portico: the store, the service and the listener.
 type Server struct {
-	cfg  Config
-	log  *slog.Logger
-	db   *store.DB
-	ln   net.Listener
-	http *http.Server
-	url  string
+	cfg    Config
+	log    *slog.Logger
+	logOut io.Closer // flushes the log at Close
+	db     *store.DB
+	ln     net.Listener
+	http   *http.Server
+	url    string
 	// Service is exposed for tests that drive the domain directly.
 	Service *portico.Service
 	// Webhooks delivers the outbox; exposed for tests.
@@ -239,7 +240,7 @@ func (s *Server) Store() *store.DB { return s.db }
 
 // NewServer opens the store, migrates it, checks the encryption key and
 // starts listening; Run serves.
-func NewServer(ctx context.Context, cfg Config) (*Server, error) {
+func NewServer(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -247,10 +248,15 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	log, err := newLogger(cfg.LogOutput, cfg.LogFormat, cfg.LogLevel)
+	log, logOut, err := newLogger(cfg.LogOutput, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			logOut.Close()
+		}
+	}()
 	newDir, err := cfg.storeFlags.locate(true)
 	if err != nil {
 		return nil, err
@@ -266,7 +272,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if newDir != "" {
 		log.Info("created_store", slog.String("dir", newDir))
 	}
-	s := &Server{cfg: cfg, log: log, db: db}
+	s := &Server{cfg: cfg, log: log, logOut: logOut, db: db}
 	if err := s.init(ctx, ring); err != nil {
 		db.Close()
 		return nil, err
@@ -452,10 +458,12 @@ func (s *Server) purge(ctx context.Context, what string, batch func() (int, erro
 	}
 }
 
-// Close releases the store (after Run returned).
+// Close releases the store (after Run returned) and writes out the log.
 func (s *Server) Close() error {
 	if s.ln != nil {
 		s.ln.Close()
 	}
-	return s.db.Close()
+	err := s.db.Close()
+	s.logOut.Close()
+	return err
 }

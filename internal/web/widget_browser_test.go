@@ -172,55 +172,56 @@ type driver struct {
 	inFrame  bool
 }
 
-func (d driver) do(actions ...chromedp.Action[chromedp.Void]) {
+// do runs actions in the page; a failure names the step, what.
+func (d driver) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	d.t.Helper()
 	if err := chromedp.Do(d.doc, actions...); err != nil {
-		d.t.Fatal(err)
+		d.t.Fatalf("%s: %v", what, err)
 	}
 }
 
 func (d driver) wait(sel string) {
 	d.t.Helper()
-	d.do(chromedp.WaitVisible(chromedp.CSS(sel)))
+	d.do("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
 }
 
 func (d driver) click(sel string) {
 	d.t.Helper()
 	if !d.inFrame {
-		d.do(chromedp.Click(chromedp.CSS(sel)))
+		d.do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
 		return
 	}
 	d.wait(sel)
 	in, err := chromedp.Run(d.doc, chromedp.Evaluate[[]float64](`(() => { const e = document.querySelector(`+"`"+sel+"`"+`);
 		e.scrollIntoView({block: "center"}); const r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`))
 	if err != nil {
-		d.t.Fatal(err)
+		d.t.Fatalf("find %s in the frame: %v", sel, err)
 	}
 	at, err := chromedp.Run(d.top, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector("iframe").getBoundingClientRect(); return [r.left, r.top]; })()`))
 	if err != nil {
-		d.t.Fatal(err)
+		d.t.Fatalf("find the frame, to click %s: %v", sel, err)
 	}
 	if err := chromedp.Do(d.top, chromedp.MouseClickXY(at[0]+in[0], at[1]+in[1])); err != nil {
-		d.t.Fatal(err)
+		d.t.Fatalf("click %s in the frame: %v", sel, err)
 	}
 }
 
 func (d driver) typeInto(sel, text string) {
 	d.t.Helper()
 	if !d.inFrame {
-		d.do(chromedp.SendKeys(chromedp.CSS(sel), text))
+		d.do("type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), text))
 		return
 	}
 	d.click(sel)
 	if err := chromedp.Do(d.top, chromedp.KeyEvent(text)); err != nil {
-		d.t.Fatal(err)
+		d.t.Fatalf("type into %s: %v", sel, err)
 	}
 }
 
 func (d driver) reload() {
 	d.t.Helper()
 	if !d.inFrame {
-		d.do(chromedp.Reload())
+		d.do("reload", chromedp.Reload())
 		return
 	}
 	chromedp.Run(d.doc, chromedp.Evaluate[chromedp.Void](`window.location.reload()`))

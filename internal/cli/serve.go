@@ -178,8 +178,9 @@ func (c *Config) Validate() error {
 // gcPercent is the GC target of `portico serve` unless GOGC is set. The
 // server's live heap is a few MiB, so Go's default (100) collects every few
 // MiB allocated, which cost a quarter of the CPU of GET /v1/me under load;
-// at 800 an MCP tools/call, which allocates about 440 KB, costs 15 % less
-// CPU than at 400, a perform 9 % less (bench/README.md, "Garbage collection").
+// at 800 an MCP tools/call, which allocates about 440 KB, costs a quarter
+// less CPU than at 400, a perform 6 % less (bench/README.md, "Garbage
+// collection").
 const gcPercent = 800
 
 // memoryLimit is the soft limit on the Go heap unless GOMEMLIMIT is set: the

@@ -192,8 +192,13 @@ func (d driver) click(sel string) {
 		return
 	}
 	d.wait(sel)
-	in, err := chromedp.Run(d.doc, chromedp.Evaluate[[]float64](`(() => { const e = document.querySelector(`+"`"+sel+"`"+`);
-		e.scrollIntoView({block: "center"}); const r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`))
+	// The element's place is read after two animation frames: a frame
+	// that has just navigated may not have painted yet, and the browser
+	// routes a click to a frame by what it last painted, so a click sent
+	// before that lands nowhere.
+	in, err := chromedp.Run(d.doc, chromedp.Evaluate[[]float64](`new Promise(done => { const e = document.querySelector(`+"`"+sel+"`"+`);
+		e.scrollIntoView({block: "center"});
+		requestAnimationFrame(() => requestAnimationFrame(() => { const r = e.getBoundingClientRect(); done([r.left + r.width / 2, r.top + r.height / 2]); })); })`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		d.t.Fatalf("find %s in the frame: %v", sel, err)
 	}

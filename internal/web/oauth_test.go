@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -241,16 +241,32 @@ func TestOAuth_StrangerCannotBurnTheState(t *testing.T) {
 	}
 }
 
+// refusingAddr returns a loopback address that refuses connections until
+// the test ends: a socket bound to it without listening holds the port.
+// (A listener closed at once frees its port, which a server that another
+// test starts meanwhile can take, and then answers.)
+func refusingAddr(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+}
+
 // A failed code exchange shows the user a plain sentence — never the token
 // URL, an address or the address guard's reason — and logs the detail with
 // the request id.
 func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedAddr := closed.Addr().String()
-	closed.Close()
+	closedAddr := refusingAddr(t)
 	p := newProvider(t)
 	for _, tc := range []struct {
 		name string

@@ -64,7 +64,7 @@ type options struct {
 // bareServerFlag, as the first argument, makes the bench the ceiling server.
 const bareServerFlag = "-bare-server"
 
-var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call", "me_1m", "list", "list64", "create", "create_heavy",
+var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call", "me_1m", "me_1m_writes", "list", "list64", "create", "create_heavy",
 	"me_1k_2node", "create_2node", "perform_2node"}
 
 func main() {
@@ -207,6 +207,8 @@ type engine struct {
 	// agentToken is the session token of the user the perform and
 	// mcp_call scenarios act for.
 	agentToken string
+	// writes counts the sessions me_1m_writes created beside its load.
+	writes int
 }
 
 // row is one line of the table.
@@ -226,6 +228,8 @@ type row struct {
 	target, verdict  string
 	pass             bool
 	rpsRatio, p99Rat float64
+	// beside is how many sessions me_1m_writes created beside its load.
+	beside int
 }
 
 type bench struct {
@@ -656,8 +660,60 @@ func (b *bench) runScenario(ctx context.Context, e *engine, sc string) *row {
 		r.err = err
 		return r
 	}
+	if base == "me_1m_writes" {
+		stop := b.writeBeside(ctx, e, t.URL(), r)
+		defer stop()
+	}
 	b.measure(ctx, r, t, conns, w)
 	return r
+}
+
+// besideWrites is how many sessions a second me_1m_writes creates beside
+// its validations: a modest rate of commits, each of which changes the
+// store under every reading connection.
+const besideWrites = 20
+
+// writeBeside creates besideWrites sessions a second, each for a new user,
+// until the returned function is called, which waits for the writer and
+// records in r how many it created (and any failure as r.err).
+func (b *bench) writeBeside(ctx context.Context, e *engine, base string, r *row) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	c := &http.Client{Timeout: 30 * time.Second}
+	done := make(chan struct{})
+	var n int
+	var failed error
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second / besideWrites)
+		defer tick.Stop()
+		var out struct {
+			Token string `json:"token"`
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			body := fmt.Sprintf(`{"user":{"external_id":"bench-beside-%s-%d"}}`, e.name, e.writes)
+			if err := call(ctx, c, "POST", base+"/v1/sessions", e.apiKey, body, 201, &out); err != nil {
+				if ctx.Err() == nil {
+					failed = err
+				}
+				return
+			}
+			e.writes++
+			n++
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		r.beside = n
+		if failed != nil && r.err == nil {
+			r.err = fmt.Errorf("session creation beside the load: %w", failed)
+		}
+	}
 }
 
 // prepare configures the app once, checks that the scenario's request
@@ -676,9 +732,9 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 		e.patched = true
 	}
 	switch sc {
-	case "me_1k", "me_1m":
+	case "me_1k", "me_1m", "me_1m_writes":
 		tokens := e.ds.small
-		if sc == "me_1m" {
+		if sc != "me_1k" {
 			tokens = e.ds.sample
 		}
 		var me struct {
@@ -1078,7 +1134,7 @@ func storeCPU(r *row) float64 {
 // evaluate fills each row's ratios, target and verdict.
 func evaluate(rows []*row, o *options) {
 	var bare *row
-	me1k, created, performed, unlogged := map[string]*row{}, map[string]*row{}, map[string]*row{}, map[string]*row{}
+	me1k, me1m, created, performed, unlogged := map[string]*row{}, map[string]*row{}, map[string]*row{}, map[string]*row{}, map[string]*row{}
 	var pgb *row
 	for _, r := range rows {
 		if r.err != nil {
@@ -1089,6 +1145,8 @@ func evaluate(rows []*row, o *options) {
 			bare = r
 		case "me_1k":
 			me1k[r.engine] = r
+		case "me_1m":
+			me1m[r.engine] = r
 		case "create":
 			created[r.engine] = r
 		case "perform":
@@ -1166,6 +1224,14 @@ func evaluate(rows []*row, o *options) {
 			}
 			d := r.res.rps()/k.res.rps() - 1
 			check(fmt.Sprintf("within 10%% of me_1k req/s (%+.1f%%)", 100*d), d >= -largeVsSmall, fmt.Sprintf("%.1f%% below me_1k", -100*d))
+		case "me_1m_writes":
+			// No target in SPEC §9: what validations keep of their rate
+			// while the store changes under them.
+			t := fmt.Sprintf("reported: %d sessions created beside (%d/s)", r.beside, besideWrites)
+			if m := me1m[r.engine]; m != nil && m.res.rps() > 0 {
+				t += fmt.Sprintf(", req/s %.0f%% of me_1m", 100*r.res.rps()/m.res.rps())
+			}
+			targets = append(targets, t)
 		case "extend", "extend_hot":
 			k := me1k[r.engine]
 			if k == nil || k.res.requests == 0 || r.res.requests == 0 {

@@ -186,8 +186,8 @@ func (db *DB) openSQLite(dataDir string, log *slog.Logger) error {
 	db.ckpt = newCheckpointer(c, log)
 	db.write, db.read = w, r
 	db.group = newGroupWriter(db)
-	db.lookup = newSQLiteLookup(path, meQueryFor(sqliteDialect, "", "s.token_hash = ?"), true, n)
-	db.keyLookup = newSQLiteLookup(path, apiKeyQueryFor("", "k.hash = ?"), false, n)
+	db.lookup = newSQLiteLookup(path, meQueryFor(sqliteDialect, "", "s.token_hash = ?"), n)
+	db.keyLookup = newSQLiteLookup(path, apiKeyQueryFor("", "k.hash = ?"), n)
 	return nil
 }
 

@@ -32,8 +32,6 @@ import (
 type sqliteLookup struct {
 	path  string
 	query string
-	// mmap reads the file memory-mapped (see openLookupConn).
-	mmap bool
 	// idle holds the connections not in use; slots bounds how many exist.
 	idle  chan *lookupConn
 	slots chan struct{}
@@ -42,8 +40,8 @@ type sqliteLookup struct {
 	closed bool
 }
 
-func newSQLiteLookup(path, query string, mmap bool, n int) *sqliteLookup {
-	return &sqliteLookup{path: path, query: query, mmap: mmap, idle: make(chan *lookupConn, n), slots: make(chan struct{}, n)}
+func newSQLiteLookup(path, query string, n int) *sqliteLookup {
+	return &sqliteLookup{path: path, query: query, idle: make(chan *lookupConn, n), slots: make(chan struct{}, n)}
 }
 
 var errLookupClosed = errors.New("store: the database is closed")
@@ -67,7 +65,7 @@ func (p *sqliteLookup) get() (*lookupConn, error) {
 			<-p.slots
 			return nil, errLookupClosed
 		}
-		c, err := openLookupConn(p.path, p.query, p.mmap)
+		c, err := openLookupConn(p.path, p.query)
 		if err != nil {
 			<-p.slots
 			return nil, err
@@ -132,7 +130,7 @@ type lookupConn struct {
 	key uintptr
 }
 
-func openLookupConn(path, query string, mmap bool) (_ *lookupConn, err error) {
+func openLookupConn(path, query string) (_ *lookupConn, err error) {
 	c := &lookupConn{tls: libc.NewTLS()}
 	defer func() {
 		if err != nil {
@@ -152,21 +150,14 @@ func openLookupConn(path, query string, mmap bool) (_ *lookupConn, err error) {
 		return nil, c.errorf("open", rc)
 	}
 	// The same settings as the reader pool: wait for a lock rather than
-	// fail, and never write. With mmap, reads are memory-mapped (the first
-	// 2 GiB of the file, SQLite's compiled maximum): on a store of a million
-	// sessions, whose lookups touch pages no connection cache holds, that
-	// spares a pread and a copy into the connection's cache per page
-	// (bench/README.md). Mapped pages are the OS page cache of the file,
-	// reported as RssFile, not RssAnon. But a read that begins after any
-	// write unmaps the whole file first (SQLite drops its view of a changed
-	// database), and maps it again page by page: that costs more than
-	// pread for the API key lookup, whose few pages any connection cache
-	// holds, and whose calls come among the writes they authenticate.
-	pragmas := "PRAGMA busy_timeout = 10000; PRAGMA query_only = 1;"
-	if mmap {
-		pragmas += " PRAGMA mmap_size = 1099511627776;"
-	}
-	if err := c.exec(pragmas); err != nil {
+	// fail, and never write. Pages are read with pread into the
+	// connection's cache, not memory-mapped: a read that begins after any
+	// commit drops the connection's whole view of the file (SQLite's
+	// answer to a changed database), and a mapping of a large store is
+	// then rebuilt page fault by page fault, which on a store of a million
+	// sessions with 20 commits a second cost three times the CPU of pread
+	// (bench/README.md, "Validation while others write").
+	if err := c.exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = 1;"); err != nil {
 		return nil, err
 	}
 	cquery, err := libc.CString(query)

@@ -142,6 +142,12 @@ func (db *DB) openPostgres(databaseURL string) error {
 // connection and the lookup fast path.
 func (db *DB) openSQLite(dataDir string, log *slog.Logger) error {
 	db.dialect = sqliteDialect
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := usePageCachePool(); err != nil {
+		log.Warn("SQLite page caches use the C heap", "err", err)
+	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -180,9 +186,6 @@ func (db *DB) openSQLite(dataDir string, log *slog.Logger) error {
 	c := sql.OpenDB(cc)
 	c.SetMaxOpenConns(1)
 	c.SetConnMaxLifetime(0)
-	if log == nil {
-		log = slog.Default()
-	}
 	db.ckpt = newCheckpointer(c, log)
 	db.write, db.read = w, r
 	db.group = newGroupWriter(db)

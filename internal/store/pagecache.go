@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -18,30 +19,39 @@ import (
 // each page of it is freed to the C heap, which hands the memory back to
 // the OS (madvise, and a TLB flush on every core) and takes it again, page
 // fault by page fault, when the next read fills the cache. On a store with
-// 1 000 000 sessions and 20 commits a second, that churn took more CPU than
-// the lookups themselves (bench/README.md, "Validation while others
-// write"). A page of the pool goes back to the pool's free list instead: no
+// 1 000 000 sessions and 20 commits a second, that churn doubled the CPU of
+// a token lookup (bench/README.md, "Validation while others write"). A page of the pool goes back to the pool's free list instead: no
 // system call, no fault.
 //
 // When the pool runs low, SQLite's caches reuse their least recently used
 // pages before taking more, and a page that finds the pool empty comes from
 // the C heap as before.
 
-// pageCacheSlots is the pool's size in pages, 18 MiB: SQLite sets up its
+// pageCacheSlots is the pool's size in pages, 18 MiB. SQLite sets up its
 // free list by writing to every slot, so all of it is resident from the
-// start (RssAnon idle). It holds the default cache_size (about 470 pages of
-// 4 KiB) of 8 connections, the 4 lookup connections of a 2-core server's
-// tokens among them.
+// first open on (RssAnon idle). It holds the default cache_size (about 470
+// pages of 4 KiB) of 8 connections, among them the 4 token lookup
+// connections of a 2-core node.
 const pageCacheSlots = 4096
 
 // pageCacheMaxPage is the largest database page the pool holds; larger
 // pages come from the C heap. Portico's stores use SQLite's default, 4 096.
 const pageCacheMaxPage = 4096
 
-// pageCacheErr is why the pool could not be set up, or nil. It is checked
-// by a test: the pool is a performance measure, never a reason to refuse
-// to open a store.
-var pageCacheErr = setupPageCache()
+var (
+	pageCacheOnce sync.Once
+	// pageCacheErr is why the pool could not be set up, or nil.
+	pageCacheErr error
+)
+
+// usePageCachePool sets the pool up, once per process, when the first
+// SQLite store opens (a node on PostgreSQL does without it). It fails only
+// if a SQLite connection was opened before, elsewhere in the process: the
+// pool is a performance measure, never a reason to refuse to open a store.
+func usePageCachePool() error {
+	pageCacheOnce.Do(func() { pageCacheErr = setupPageCache() })
+	return pageCacheErr
+}
 
 func setupPageCache() error {
 	tls := libc.NewTLS()

@@ -14,15 +14,15 @@ import (
 // The page caches of a SQLite store take their pages from the pool
 // (pagecache.go), not from the C heap.
 func TestPageCache_PagesComeFromThePool(t *testing.T) {
-	if pageCacheErr != nil {
-		t.Fatal(pageCacheErr)
-	}
 	ctx := context.Background()
 	db, err := Open(ctx, Config{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	if err := usePageCachePool(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -15,15 +15,8 @@ import (
 // (pagecache.go), not from the C heap.
 func TestPageCache_PagesComeFromThePool(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openSQLiteForTest(t)
 	if err := usePageCachePool(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	used := func() int64 {

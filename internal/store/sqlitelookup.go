@@ -155,8 +155,9 @@ func openLookupConn(path, query string) (_ *lookupConn, err error) {
 	// commit drops the connection's whole view of the file (SQLite's
 	// answer to a changed database), and a mapping of a large store is
 	// then rebuilt page fault by page fault, which on a store of a million
-	// sessions with 20 commits a second cost three times the CPU of pread
-	// (bench/README.md, "Validation while others write").
+	// sessions with 20 commits a second cost four times the CPU of pread
+	// with the page-cache pool (bench/README.md, "Validation while others
+	// write").
 	if err := c.exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = 1;"); err != nil {
 		return nil, err
 	}

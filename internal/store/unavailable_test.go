@@ -21,6 +21,22 @@ import (
 	"github.com/porticohq/portico/internal/portico"
 )
 
+// openSQLiteForTest opens and migrates a SQLite store in a temporary
+// directory, closed when the test ends.
+func openSQLiteForTest(t *testing.T) *DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // An SQLite store that cannot write — read-only, or full — answers 503
 // unavailable with Retry-After through the API, never 500, and serves
 // again once it can write, without a restart. The conditions are SQLite's
@@ -31,14 +47,7 @@ import (
 // included, whom file modes do not stop.)
 func TestSQLite_CannotWriteIsUnavailable(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openSQLiteForTest(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := portico.NewService(db, &portico.Service{Now: time.Now, Log: log, PublicURL: "http://portico.test"})
 	api := httpapi.New(httpapi.Options{Service: svc, Logger: log})

@@ -333,6 +333,12 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	s.Service.CountRefresh = api.Metrics().OAuthRefresh
 	s.Service.Metrics = api.Metrics()
 	s.db.SetMetrics(api.Metrics())
+	if _, _, ok := s.db.LookupPageReads(); ok {
+		api.Metrics().CountLookupPageReads(func() (uint64, uint64) {
+			sessions, keys, _ := s.db.LookupPageReads()
+			return sessions, keys
+		})
+	}
 	s.ln, err = net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -80,6 +80,25 @@ func (m *Metrics) WebhookDelivery(outcome string) { m.webhooks.WithLabelValues(o
 // (portico.Service.CountRefresh).
 func (m *Metrics) OAuthRefresh(outcome string) { m.refreshes.WithLabelValues(outcome).Inc() }
 
+// CountLookupPageReads exposes reads, the pages the SQLite token lookups
+// have read past their connections' page caches, for session tokens and for
+// API keys, as portico_sqlite_lookup_page_reads_total (docs/operations.md).
+func (m *Metrics) CountLookupPageReads(reads func() (sessions, apiKeys uint64)) {
+	for _, l := range []struct {
+		label string
+		value func() float64
+	}{
+		{"session", func() float64 { s, _ := reads(); return float64(s) }},
+		{"api_key", func() float64 { _, k := reads(); return float64(k) }},
+	} {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "portico_sqlite_lookup_page_reads_total",
+			Help:        "Pages the SQLite token lookups read from the store's file or its WAL because their connection's page cache lacked them, by lookup: session (tokens of GET /v1/me and every session call), api_key.",
+			ConstLabels: prometheus.Labels{"lookup": l.label},
+		}, l.value))
+	}
+}
+
 func (m *Metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 }

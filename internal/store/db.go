@@ -466,6 +466,17 @@ func (db *DB) classify(err error) error {
 // (docs/operations.md).
 func (db *DB) SetMetrics(m portico.Metrics) { db.metrics.Store(&m) }
 
+// LookupPageReads reports how many pages the SQLite token lookups have
+// read from the store's file or its WAL because their connection's page
+// cache lacked them, for session tokens and for API keys. ok is false on
+// PostgreSQL, whose lookups have no such cache in the process.
+func (db *DB) LookupPageReads() (sessions, apiKeys uint64, ok bool) {
+	if db.lookup == nil {
+		return 0, 0, false
+	}
+	return db.lookup.reads.Load(), db.keyLookup.reads.Load(), true
+}
+
 func (db *DB) countUnavailable() {
 	if m := db.metrics.Load(); m != nil {
 		(*m).Event(portico.MetricStoreError)

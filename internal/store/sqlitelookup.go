@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -35,6 +36,9 @@ type sqliteLookup struct {
 	// idle holds the connections not in use; slots bounds how many exist.
 	idle  chan *lookupConn
 	slots chan struct{}
+	// reads counts the pages the lookups read from the file or the WAL
+	// because their connection's cache lacked them (PageReads).
+	reads atomic.Uint64
 
 	mu     sync.Mutex
 	closed bool
@@ -97,6 +101,7 @@ func (p *sqliteLookup) find(hash []byte, scan func(*meRow) error) (bool, error) 
 	}
 	var scanErr error
 	found, err := c.find(hash, func(r *meRow) { scanErr = scan(r) })
+	p.reads.Add(c.pageReads())
 	p.put(c, err != nil)
 	if err != nil {
 		return false, err
@@ -128,6 +133,8 @@ type lookupConn struct {
 	// key is C memory holding the bound token hash (bound as static: SQLite
 	// reads it in place).
 	key uintptr
+	// status is C memory for the two counts sqlite3_db_status writes.
+	status uintptr
 }
 
 func openLookupConn(path, query string) (_ *lookupConn, err error) {
@@ -175,7 +182,20 @@ func openLookupConn(path, query string) (_ *lookupConn, err error) {
 	if c.key = libc.Xmalloc(c.tls, sha256.Size); c.key == 0 {
 		return nil, errors.New("store: out of memory")
 	}
+	if c.status = libc.Xmalloc(c.tls, 8); c.status == 0 {
+		return nil, errors.New("store: out of memory")
+	}
 	return c, nil
+}
+
+// pageReads returns how many pages the connection has read from the file
+// or the WAL since the last call: the pages its cache lacked
+// (SQLITE_DBSTATUS_CACHE_MISS, read and reset; no system call).
+func (c *lookupConn) pageReads() uint64 {
+	if sqlite3.Xsqlite3_db_status(c.tls, c.db, sqlite3.SQLITE_DBSTATUS_CACHE_MISS, c.status, c.status+4, 1) != sqlite3.SQLITE_OK {
+		return 0
+	}
+	return uint64(*(*int32)(unsafe.Add(nil, c.status)))
 }
 
 func (c *lookupConn) exec(sql string) error {
@@ -199,6 +219,9 @@ func (c *lookupConn) close() {
 	}
 	if c.key != 0 {
 		libc.Xfree(c.tls, c.key)
+	}
+	if c.status != 0 {
+		libc.Xfree(c.tls, c.status)
 	}
 	c.tls.Close()
 }

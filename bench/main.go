@@ -221,6 +221,8 @@ type row struct {
 	rssFilePeak      int64
 	srvCPU, cliCPU   time.Duration
 	srvFaults        int64         // minor page faults of the server processes in the window
+	pageReads        float64       // pages the SQLite lookups read past their caches in the window
+	hasPageReads     bool          // the server reported pageReads
 	pgCPU            time.Duration // used by the local PostgreSQL server in the window
 	otherCPU         time.Duration // used by every other process in the window
 	loadAvg          string
@@ -528,6 +530,7 @@ func (b *bench) measure(ctx context.Context, r *row, t target, conns int, w work
 	sampler := sampleRSS(pid)
 	var srv0, cli0, pg0, sys0 time.Duration
 	var flt0 int64
+	var reads0 float64
 	self := os.Getpid()
 	servers := func() time.Duration {
 		var d time.Duration
@@ -548,9 +551,15 @@ func (b *bench) measure(ctx context.Context, r *row, t target, conns int, w work
 		spread = c.addrs()
 	}
 	r.res = runLoad(ctx, loadOpts{conns: conns, warmup: b.o.warmup, duration: b.o.duration, spread: spread,
-		onMeasure: func() { srv0, flt0, cli0, pg0, sys0 = servers(), faults(), cpuTime(self), postgresCPU(), systemBusy() },
+		onMeasure: func() {
+			reads0 = lookupPageReads(t.URL())
+			srv0, flt0, cli0, pg0, sys0 = servers(), faults(), cpuTime(self), postgresCPU(), systemBusy()
+		},
 		onMeasured: func() {
 			r.srvCPU, r.srvFaults, r.cliCPU, r.pgCPU = servers()-srv0, faults()-flt0, cpuTime(self)-cli0, postgresCPU()-pg0
+			if n := lookupPageReads(t.URL()); reads0 >= 0 && n >= 0 {
+				r.pageReads, r.hasPageReads = n-reads0, true
+			}
 			r.otherCPU = max(0, systemBusy()-sys0-r.srvCPU-r.cliCPU-r.pgCPU)
 		},
 	}, w)
@@ -1323,9 +1332,9 @@ func (b *bench) report(took time.Duration) string {
 			r.engine, r.scenario, stored, r.res.rps(), ms(r.res.p50), ms(r.res.p99), r.res.errors,
 			mib(r.rssIdle), mib(r.rssPeak), mib(r.rssFilePeak), ratio, p99r, escape(r.target), escape(r.verdict))
 	}
-	fmt.Fprintf(&s, "\nDiagnostics over the measured window: CPU time per request of the server process, of this load generator and of the local PostgreSQL server's processes; the server's minor page faults per request (a memory-mapped store's pages mapped in on first touch count here); CPU used by every other process on the machine, in cores (noise: it should be near 0); max latency; load average at the start.\n\n")
-	fmt.Fprintln(&s, "| engine | scenario | conns | requests | server CPU/req | client CPU/req | PostgreSQL CPU/req | server faults/req | other CPU | max | loadavg |")
-	fmt.Fprintln(&s, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintf(&s, "\nDiagnostics over the measured window: CPU time per request of the server process, of this load generator and of the local PostgreSQL server's processes; the server's minor page faults per request (a memory-mapped store's pages mapped in on first touch count here); on SQLite, the pages the token lookups read from the store file past their connections' page caches, per request (`portico_sqlite_lookup_page_reads_total`); CPU used by every other process on the machine, in cores (noise: it should be near 0); max latency; load average at the start.\n\n")
+	fmt.Fprintln(&s, "| engine | scenario | conns | requests | server CPU/req | client CPU/req | PostgreSQL CPU/req | server faults/req | lookup page reads/req | other CPU | max | loadavg |")
+	fmt.Fprintln(&s, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, r := range b.rows {
 		if r.err != nil || r.res.requests == 0 {
 			continue
@@ -1337,8 +1346,12 @@ func (b *bench) report(took time.Duration) string {
 		if r.engine == "postgres" {
 			pg = per(r.pgCPU)
 		}
-		fmt.Fprintf(&s, "| %s | %s | %d | %d | %s | %s | %s | %.2f | %.2f | %s | %s |\n", r.engine, r.scenario, r.conns, r.res.requests,
-			per(r.srvCPU), per(r.cliCPU), pg, float64(r.srvFaults)/float64(r.res.requests), r.otherCPU.Seconds()/r.res.elapsed.Seconds(), ms(r.res.max), r.loadAvg)
+		reads := "-"
+		if r.hasPageReads {
+			reads = fmt.Sprintf("%.2f", r.pageReads/float64(r.res.requests))
+		}
+		fmt.Fprintf(&s, "| %s | %s | %d | %d | %s | %s | %s | %.2f | %s | %.2f | %s | %s |\n", r.engine, r.scenario, r.conns, r.res.requests,
+			per(r.srvCPU), per(r.cliCPU), pg, float64(r.srvFaults)/float64(r.res.requests), reads, r.otherCPU.Seconds()/r.res.elapsed.Seconds(), ms(r.res.max), r.loadAvg)
 	}
 	for _, e := range b.engines {
 		if len(e.preload) > 0 {

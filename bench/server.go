@@ -330,6 +330,37 @@ func minorFaults(pid int) int64 {
 	return n
 }
 
+// lookupPageReads is the sum of a Portico server's
+// portico_sqlite_lookup_page_reads_total series (pages its SQLite token
+// lookups read past their caches), or -1 when it has none (PostgreSQL, the
+// bare handler) or /metrics cannot be read.
+func lookupPageReads(base string) float64 {
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer res.Body.Close()
+	n, found := 0.0, false
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "portico_sqlite_lookup_page_reads_total{")
+		if !ok {
+			continue
+		}
+		_, v, _ := strings.Cut(line, "} ")
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return -1
+		}
+		n, found = n+f, true
+	}
+	if sc.Err() != nil || res.StatusCode != http.StatusOK || !found {
+		return -1
+	}
+	return n
+}
+
 // postgresCPU is the CPU time used so far by every process named
 // "postgres" on this machine: the local PostgreSQL server's backends,
 // which do the work of the postgres engine's queries.

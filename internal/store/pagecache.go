@@ -20,8 +20,9 @@ import (
 // the OS (madvise, and a TLB flush on every core) and takes it again, page
 // fault by page fault, when the next read fills the cache. On a store with
 // 1 000 000 sessions and 20 commits a second, that churn doubled the CPU of
-// a token lookup (bench/README.md, "Validation while others write"). A page of the pool goes back to the pool's free list instead: no
-// system call, no fault.
+// a token lookup (bench/README.md, "Validation while others write"). A page
+// of the pool goes back to the pool's free list instead: no system call, no
+// fault.
 //
 // When the pool runs low, SQLite's caches reuse their least recently used
 // pages before taking more, and a page that finds the pool empty comes from

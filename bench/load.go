@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -56,27 +57,65 @@ const (
 	phaseStop
 )
 
-// newTransport gives every worker its own keep-alive connection: at most
-// conns connections, all kept idle between requests.
-func newTransport(conns int, spread []string) *http.Transport {
-	dial := (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	if len(spread) > 0 {
-		var n atomic.Int64
-		plain := dial
-		dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return plain(ctx, network, spread[int(n.Add(1)-1)%len(spread)])
+// client is one worker's keep-alive connection, driven by the worker's
+// goroutine alone: it writes a request and reads its answer itself, as wrk
+// or pgbench's clients do, where an http.Transport hands every request to
+// a writer and a reader goroutine of its own. On a 2-core machine those
+// hand-offs cost the load generator more CPU than the server under test
+// spends on a small answer (bench/README.md, "The load generator").
+type client struct {
+	addr string
+	conn net.Conn
+	bw   *bufio.Writer
+	br   *bufio.Reader
+}
+
+// roundTrip sends req and reads its whole answer, returning its status.
+// A transport error closes the connection; the next call dials again.
+func (c *client) roundTrip(req *http.Request) (int, error) {
+	if c.conn == nil {
+		addr := c.addr
+		if addr == "" {
+			addr = req.URL.Host
 		}
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			return 0, err
+		}
+		c.conn = conn
+		c.bw, c.br = bufio.NewWriterSize(conn, 8<<10), bufio.NewReaderSize(conn, 32<<10)
 	}
-	return &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dial,
-		MaxIdleConns:          conns,
-		MaxIdleConnsPerHost:   conns,
-		MaxConnsPerHost:       conns,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-		DisableCompression:    true,
-		ForceAttemptHTTP2:     false,
+	status, err := c.exchange(req)
+	if err != nil {
+		c.close()
+	}
+	return status, err
+}
+
+func (c *client) exchange(req *http.Request) (int, error) {
+	c.conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if err := req.Write(c.bw); err != nil {
+		return 0, err
+	}
+	if err := c.bw.Flush(); err != nil {
+		return 0, err
+	}
+	resp, err := http.ReadResponse(c.br, req)
+	if err != nil {
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err == nil && resp.Close {
+		c.close()
+	}
+	return resp.StatusCode, err
+}
+
+func (c *client) close() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
 	}
 }
 
@@ -90,8 +129,6 @@ type workerStats struct {
 // measure for o.duration. Every request's latency in the window is kept;
 // percentiles are exact.
 func runLoad(ctx context.Context, o loadOpts, w workload) loadResult {
-	tr := newTransport(o.conns, o.spread)
-	defer tr.CloseIdleConnections()
 	var phase atomic.Int32
 	stats := make([]workerStats, o.conns)
 	var wg sync.WaitGroup
@@ -100,6 +137,11 @@ func runLoad(ctx context.Context, o loadOpts, w workload) loadResult {
 		go func() {
 			defer wg.Done()
 			next := w(i)
+			c := &client{}
+			if len(o.spread) > 0 {
+				c.addr = o.spread[i%len(o.spread)]
+			}
+			defer c.close()
 			st := &stats[i]
 			st.samples = make([]time.Duration, 0, 1<<14)
 			// Bounded: the loop ends when the phase is stopped, which the
@@ -111,13 +153,7 @@ func runLoad(ctx context.Context, o loadOpts, w workload) loadResult {
 				}
 				req := next()
 				t0 := time.Now()
-				resp, err := tr.RoundTrip(req)
-				status := 0
-				if err == nil {
-					status = resp.StatusCode
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
+				status, err := c.roundTrip(req)
 				d := time.Since(t0)
 				if ph == phaseMeasure && phase.Load() == phaseMeasure {
 					st.samples = append(st.samples, d)

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/internal/portico"
 )
 
 // viaEncoding is what writeJSON writes for me.
@@ -65,6 +67,148 @@ func FuzzAppendMe(f *testing.F) {
 		want := viaEncoding(t, me)
 		if got := appendMe(nil, me); !bytes.Equal(got, want) {
 			t.Fatalf("appendMe:\n got %q\nwant %q", got, want)
+		}
+	})
+}
+
+func sessionListFixture(s1, s2 string, raw json.RawMessage, n int, next *string) *api.List[api.Session] {
+	l := &api.List[api.Session]{Data: []api.Session{}, NextPageToken: next}
+	for i := range n {
+		me := meFixture(s1, s2, raw, nil, i%2 == 0)
+		me.Session.ID += strconv.Itoa(i)
+		l.Data = append(l.Data, me.Session)
+	}
+	return l
+}
+
+// viaWriteJSON is what writeJSON writes for v.
+func viaWriteJSON(t testing.TB, v any) []byte {
+	w := httptest.NewRecorder()
+	writeJSON(w, 200, v)
+	if w.Code != 200 {
+		t.Fatalf("writeJSON: %d %s", w.Code, w.Body)
+	}
+	return w.Body.Bytes()
+}
+
+func TestAppendSessionList(t *testing.T) {
+	token := "pt_Zm9v\"/<&>"
+	cases := map[string]*api.List[api.Session]{
+		"empty":      sessionListFixture("a", "b", json.RawMessage(`{}`), 0, nil),
+		"nil data":   {NextPageToken: &token},
+		"one":        sessionListFixture("u-42", "ann@example.com", json.RawMessage(`{"plan":"pro"}`), 1, nil),
+		"page":       sessionListFixture("u-42", "ann@example.com", json.RawMessage(`{"integrations":["a","b"],"n":[1,{"x":null}]}`), 100, &token),
+		"escapes":    sessionListFixture("quote\"back\\slash\ttab\nnl\x01ctl", "<b>&amp;</b>", json.RawMessage(`{}`), 3, &token),
+		"unicode":    sessionListFixture("é😀\u2028\u2029", "bad\xffutf8", json.RawMessage(`{"k":"é\u2028<>&"}`), 2, nil),
+		"spaced raw": sessionListFixture("a", "b", json.RawMessage("{ \"a\" : [ 1 , 2 ] ,\n\t\"b\": \"x y\" }"), 2, nil),
+		"nil raw":    sessionListFixture("a", "b", nil, 2, nil),
+	}
+	for name, l := range cases {
+		t.Run(name, func(t *testing.T) {
+			want := viaWriteJSON(t, l)
+			// Twice: the second time the stored values are known compact.
+			for range 2 {
+				if got := appendSessionList(nil, l); !bytes.Equal(got, want) {
+					t.Fatalf("appendSessionList:\n got %s\nwant %s", got, want)
+				}
+			}
+		})
+	}
+}
+
+// FuzzAppendSessionList: for any strings and any valid stored JSON object,
+// appendSessionList writes exactly what encoding/json writes.
+func FuzzAppendSessionList(f *testing.F) {
+	f.Add("u-42", "ann@example.com", `{"plan":"pro"}`, "pt_next", true)
+	f.Add("\"\\\x00\u2028", "\xff\xfe", `{ "a" : "<&>" }`, "", false)
+	f.Fuzz(func(t *testing.T, s1, s2, raw, next string, hasNext bool) {
+		if !json.Valid([]byte(raw)) {
+			return
+		}
+		var token *string
+		if hasNext {
+			token = &next
+		}
+		l := sessionListFixture(s1, s2, json.RawMessage(raw), 2, token)
+		want := viaWriteJSON(t, l)
+		if got := appendSessionList(nil, l); !bytes.Equal(got, want) {
+			t.Fatalf("appendSessionList:\n got %q\nwant %q", got, want)
+		}
+	})
+}
+
+func TestWriteBody_HeadersOfWriteJSON(t *testing.T) {
+	l := sessionListFixture("a", "b", json.RawMessage(`{}`), 1, nil)
+	want := httptest.NewRecorder()
+	writeJSON(want, 200, l)
+	got := httptest.NewRecorder()
+	writeSessionList(got, l)
+	for _, h := range []string{"Content-Type", "Content-Length", "X-Content-Type-Options"} {
+		if got.Header().Get(h) != want.Header().Get(h) || got.Header().Get(h) == "" {
+			t.Errorf("%s: got %q, writeJSON sets %q", h, got.Header().Get(h), want.Header().Get(h))
+		}
+	}
+	if got.Code != want.Code || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
+		t.Fatalf("got %d %s, writeJSON wrote %d %s", got.Code, got.Body, want.Code, want.Body)
+	}
+}
+
+func TestValueSet_Bounded(t *testing.T) {
+	s := valueSet{max: 3, maxLen: 8}
+	for _, v := range []string{"a", "b", "c"} {
+		s.add([]byte(v))
+	}
+	if !s.known([]byte("a")) || !s.known([]byte("c")) || s.known([]byte("d")) {
+		t.Fatal("want a and c known, d not")
+	}
+	s.add([]byte("d")) // full: emptied, then d added
+	if s.known([]byte("a")) || !s.known([]byte("d")) || len(s.m) != 1 {
+		t.Fatalf("after the fourth value: %v", s.m)
+	}
+	s.add([]byte("123456789"))
+	if s.known([]byte("123456789")) {
+		t.Fatal("a value longer than maxLen was kept")
+	}
+}
+
+// A value appendRaw has written as is once is not taken as known when it
+// differs by a byte, and a value it had to compact is never remembered.
+func TestAppendRaw_RemembersOnlyCompactValues(t *testing.T) {
+	compact := json.RawMessage(`{"memo_test":[1,2]}`)
+	if got := string(appendRaw(nil, compact)); got != string(compact) || !compactValues.known(compact) {
+		t.Fatalf("compact value: wrote %s, known %v", got, compactValues.known(compact))
+	}
+	spaced := json.RawMessage(`{"memo_test": [1,2]}`)
+	if got := string(appendRaw(nil, spaced)); got != string(compact) || compactValues.known(spaced) {
+		t.Fatalf("spaced value: wrote %s, known %v", got, compactValues.known(spaced))
+	}
+	invalid := json.RawMessage(`{"memo_test":[1,2]`)
+	if got := string(appendRaw(nil, invalid)); got != "null" || compactValues.known(invalid) {
+		t.Fatalf("invalid value: wrote %s, known %v", got, compactValues.known(invalid))
+	}
+}
+
+func BenchmarkWriteSessionList(b *testing.B) {
+	// Every session's settings: the defaults, as stored.
+	var st portico.SessionSettings
+	if err := st.Normalize(""); err != nil {
+		b.Fatal(err)
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := sessionListFixture("u-42", "ann@example.com", raw, 100, nil)
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			writeJSON(httptest.NewRecorder(), 200, l)
+		}
+	})
+	b.Run("by hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			writeSessionList(httptest.NewRecorder(), l)
 		}
 	})
 }

@@ -60,7 +60,8 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, listOf(page, apiwire.Session))
+	out := listOf(page, apiwire.Session)
+	writeSessionList(w, &out)
 	return nil
 }
 

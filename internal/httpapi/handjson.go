@@ -189,7 +189,10 @@ func appendRaw(b []byte, raw json.RawMessage) []byte {
 // microseconds, finding them here a hash and a comparison.
 var compactValues = valueSet{max: 256, maxLen: 4 << 10}
 
-// valueSet is a bounded set of byte strings, emptied when full.
+// valueSet is a bounded set of byte strings, emptied when full. Adding
+// never waits: a value that finds the set locked is not remembered, so
+// answers whose stored values are all different (and never found here)
+// do not queue on one lock.
 type valueSet struct {
 	max, maxLen int
 	mu          sync.RWMutex
@@ -207,7 +210,9 @@ func (s *valueSet) add(v []byte) {
 	if len(v) > s.maxLen {
 		return
 	}
-	s.mu.Lock()
+	if !s.mu.TryLock() {
+		return
+	}
 	if s.m == nil || len(s.m) >= s.max {
 		s.m = make(map[string]struct{}, s.max)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,6 +169,29 @@ func TestValueSet_Bounded(t *testing.T) {
 	s.add([]byte("123456789"))
 	if s.known([]byte("123456789")) {
 		t.Fatal("a value longer than maxLen was kept")
+	}
+}
+
+// Concurrent lookups and additions, the answers of many requests at once:
+// no race, and the set never holds more than max values.
+func TestValueSet_Concurrent(t *testing.T) {
+	s := valueSet{max: 16, maxLen: 64}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				v := []byte(strconv.Itoa(g*10000 + i%40))
+				if !s.known(v) {
+					s.add(v)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(s.m) > s.max {
+		t.Fatalf("%d values kept, max %d", len(s.m), s.max)
 	}
 }
 

@@ -13,10 +13,10 @@ import (
 	"github.com/porticohq/portico/internal/portico"
 )
 
-// viaEncoding is what writeJSON writes for me.
-func viaEncoding(t testing.TB, me *api.Me) []byte {
+// viaWriteJSON is what writeJSON writes for v.
+func viaWriteJSON(t testing.TB, v any) []byte {
 	w := httptest.NewRecorder()
-	writeJSON(w, 200, me)
+	writeJSON(w, 200, v)
 	if w.Code != 200 {
 		t.Fatalf("writeJSON: %d %s", w.Code, w.Body)
 	}
@@ -47,7 +47,7 @@ func TestAppendMe(t *testing.T) {
 	cases["null pointers"] = nulls
 	for name, me := range cases {
 		t.Run(name, func(t *testing.T) {
-			want := viaEncoding(t, me)
+			want := viaWriteJSON(t, me)
 			if got := appendMe(nil, me); !bytes.Equal(got, want) {
 				t.Fatalf("appendMe:\n got %s\nwant %s", got, want)
 			}
@@ -65,7 +65,7 @@ func FuzzAppendMe(f *testing.F) {
 			return
 		}
 		me := meFixture(s1, s2, json.RawMessage(raw), []string{s1, s2}, refreshable)
-		want := viaEncoding(t, me)
+		want := viaWriteJSON(t, me)
 		if got := appendMe(nil, me); !bytes.Equal(got, want) {
 			t.Fatalf("appendMe:\n got %q\nwant %q", got, want)
 		}
@@ -80,16 +80,6 @@ func sessionListFixture(s1, s2 string, raw json.RawMessage, n int, next *string)
 		l.Data = append(l.Data, me.Session)
 	}
 	return l
-}
-
-// viaWriteJSON is what writeJSON writes for v.
-func viaWriteJSON(t testing.TB, v any) []byte {
-	w := httptest.NewRecorder()
-	writeJSON(w, 200, v)
-	if w.Code != 200 {
-		t.Fatalf("writeJSON: %d %s", w.Code, w.Body)
-	}
-	return w.Body.Bytes()
 }
 
 func TestAppendSessionList(t *testing.T) {

@@ -547,14 +547,20 @@ func TestIntegrations_ToolNames(t *testing.T) {
 		if got, want := strings.Join(names, " "), "acme_crm acme_crm_get_deal acme_crm_list_deals"; got != want {
 			t.Errorf("tools %q, want %q", got, want)
 		}
+		// A slug with seven parts has over 64 spellings of its prefixes:
+		// FindTool lists the app's integrations instead.
+		if r := e.do("PUT", "/v1/integrations/a-b-c-d-e-f_g", auth(key), withActions("x")); r.Status != 201 {
+			t.Fatalf("PUT a-b-c-d-e-f_g: %d %s", r.Status, r.Raw)
+		}
 		svc := e.Svc
-		for name, want := range map[string]string{"acme_crm_list_deals": "acme-crm/list-deals", "acme_crm_get_deal": "acme-crm/get_deal", "acme_crm": "acme/crm"} {
+		for name, want := range map[string]string{"acme_crm_list_deals": "acme-crm/list-deals", "acme_crm_get_deal": "acme-crm/get_deal", "acme_crm": "acme/crm",
+			"a_b_c_d_e_f_g_x": "a-b-c-d-e-f_g/x"} {
 			in, a, err := svc.FindTool(context.Background(), appID, name)
 			if err != nil || in.Slug+"/"+a.Name != want {
 				t.Errorf("FindTool(%s) = %v, %v, %v; want %s", name, in, a, err, want)
 			}
 		}
-		for _, name := range []string{"acme_crm_nothing", "acme", "Acme_crm", "acme__crm", ""} {
+		for _, name := range []string{"acme_crm_nothing", "acme", "Acme_crm", "acme__crm", "", "a_b_c_d_e_f_g_y"} {
 			if _, _, err := svc.FindTool(context.Background(), appID, name); portico.ErrorCode(err) != portico.CodeNotFound {
 				t.Errorf("FindTool(%q): %v, want not found", name, err)
 			}

@@ -138,6 +138,9 @@ type Store interface {
 	PutIntegration(ctx context.Context, in *Integration) (created bool, err error)
 	// FindIntegration returns an integration (CodeNotFound).
 	FindIntegration(ctx context.Context, appID, slug string) (*Integration, error)
+	// FindIntegrations returns those of the integrations named by slugs
+	// that exist, in no particular order, in one query; at most 64 slugs.
+	FindIntegrations(ctx context.Context, appID string, slugs []string) ([]Integration, error)
 	// ListIntegrations returns integrations oldest first (by creation
 	// time, then slug).
 	ListIntegrations(ctx context.Context, appID string, q ListQuery) ([]Integration, error)

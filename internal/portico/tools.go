@@ -144,9 +144,10 @@ func (s *Service) Tools(ctx context.Context, appID, userID string) ([]Tool, erro
 
 // FindTool resolves a tool name to its integration and action;
 // CodeNotFound when none names an existing action. A tool name does not
-// say where the slug ends, nor which of its _ were - in the slug: each
-// prefix before an _ is tried, with its _ read both ways, up to a bound
-// past which every integration is listed. Names are unique in an app
+// say where the slug ends, nor which of its _ were - in the slug: the
+// integrations of each prefix before an _, with its _ read both ways, are
+// read in one query, up to a bound past which every integration is listed
+// instead. Names are unique in an app
 // (PutIntegration refuses a collision), so the first match is the one.
 func (s *Service) FindTool(ctx context.Context, appID, name string) (*Integration, *Action, error) {
 	if !toolNameRe.MatchString(name) {
@@ -160,29 +161,32 @@ func (s *Service) FindTool(ctx context.Context, appID, name string) (*Integratio
 		}
 		return nil, nil, false
 	}
-	const maxTries = 64
-	tries := 0
+	// The spellings of every prefix, shortest prefix first.
+	const maxSlugs = 64
+	var slugs []string
 	for i := strings.IndexByte(name, '_'); i > 0; {
-		for _, slug := range slugSpellings(name[:i]) {
-			if tries++; tries > maxTries {
-				return s.findToolByListing(ctx, appID, match)
-			}
-			in, err := s.store.FindIntegration(ctx, appID, slug)
-			if ErrorCode(err) == CodeNotFound {
-				continue
-			}
-			if err != nil {
-				return nil, nil, err
-			}
-			if in, a, ok := match(in); ok {
-				return in, a, nil
-			}
+		if slugs = append(slugs, slugSpellings(name[:i])...); len(slugs) > maxSlugs {
+			return s.findToolByListing(ctx, appID, match)
 		}
 		j := strings.IndexByte(name[i+1:], '_')
 		if j < 0 {
 			break
 		}
 		i += j + 1
+	}
+	found, err := s.store.FindIntegrations(ctx, appID, slugs)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, slug := range slugs {
+		for k := range found {
+			if found[k].Slug != slug {
+				continue
+			}
+			if in, a, ok := match(&found[k]); ok {
+				return in, a, nil
+			}
+		}
 	}
 	return nil, nil, NotFound("Tool")
 }

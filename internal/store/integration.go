@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/porticohq/portico/internal/portico"
 )
@@ -143,6 +144,31 @@ func (db *DB) FindIntegration(ctx context.Context, appID, slug string) (*portico
 	return in, db.classify(err)
 }
 
+// maxSlugsFound bounds the slugs of one FindIntegrations.
+const maxSlugsFound = 64
+
+// FindIntegrations implements portico.Store. Its list of placeholders is
+// padded to a power of two by repeating the last slug, so that the
+// statements the connections prepare for it stay seven.
+func (db *DB) FindIntegrations(ctx context.Context, appID string, slugs []string) ([]portico.Integration, error) {
+	if len(slugs) == 0 {
+		return []portico.Integration{}, nil
+	}
+	if len(slugs) > maxSlugsFound {
+		return nil, fmt.Errorf("find integrations: %d slugs, at most %d", len(slugs), maxSlugsFound)
+	}
+	n := 1
+	for n < len(slugs) {
+		n *= 2
+	}
+	args := make([]any, 1, 1+n)
+	args[0] = appID
+	for i := range n {
+		args = append(args, slugs[min(i, len(slugs)-1)])
+	}
+	return db.queryIntegrations(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE app_id = ? AND slug IN (?`+strings.Repeat(`, ?`, n-1)+`)`, args...)
+}
+
 // ListIntegrations implements portico.Store.
 func (db *DB) ListIntegrations(ctx context.Context, appID string, q portico.ListQuery) ([]portico.Integration, error) {
 	query, args := `SELECT `+integrationColumns+` FROM integrations WHERE app_id = ?`, []any{appID}
@@ -150,7 +176,13 @@ func (db *DB) ListIntegrations(ctx context.Context, appID string, q portico.List
 		query += ` AND (created_at, slug) > (?, ?)`
 		args = append(args, us(q.After.CreatedAt), q.After.ID)
 	}
-	rows, err := db.query(ctx, query+` ORDER BY created_at, slug LIMIT ?`, append(args, q.Limit)...)
+	return db.queryIntegrations(ctx, query+` ORDER BY created_at, slug LIMIT ?`, append(args, q.Limit)...)
+}
+
+// queryIntegrations reads the integrations a query of integrationColumns
+// selects.
+func (db *DB) queryIntegrations(ctx context.Context, query string, args ...any) ([]portico.Integration, error) {
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return nil, db.classify(err)
 	}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -42,6 +43,51 @@ func integrationSlugs(ins []portico.Integration) []string {
 		out[i] = in.Slug
 	}
 	return out
+}
+
+func testIntegrationFindSeveral(t *testing.T, f *Fixture) {
+	app, other := f.NewApp(t, "a"), f.NewApp(t, "b")
+	for _, slug := range []string{"acme", "acme-crm", "beta", "gamma"} {
+		f.newIntegration(t, app.ID, slug)
+	}
+	f.newIntegration(t, other.ID, "delta")
+	f.newIntegration(t, other.ID, "acme_crm")
+	// Every count from 0 to the bound: the placeholders are padded.
+	names := []string{"acme", "nope", "acme-crm", "acme_crm", "delta", "gamma", "x1", "x2", "x3"}
+	for len(names) < 64 {
+		names = append(names, fmt.Sprintf("missing-%d", len(names)))
+	}
+	for n := 0; n <= len(names); n++ {
+		got, err := f.Store.FindIntegrations(f.Ctx, app.ID, names[:n])
+		if err != nil {
+			t.Fatalf("%d slugs: %v", n, err)
+		}
+		var want []string
+		for _, s := range []string{"acme", "acme-crm", "gamma"} {
+			for _, asked := range names[:n] {
+				if asked == s {
+					want = append(want, s)
+				}
+			}
+		}
+		found := integrationSlugs(got)
+		sort.Strings(found)
+		if fmt.Sprint(found) != fmt.Sprint(want) {
+			t.Fatalf("%d slugs: found %v, want %v (another app's, none)", n, found, want)
+		}
+	}
+	// Found integrations are whole, as FindIntegration returns them.
+	got, err := f.Store.FindIntegrations(f.Ctx, app.ID, []string{"beta"})
+	one, _ := f.Store.FindIntegration(f.Ctx, app.ID, "beta")
+	if err != nil || len(got) != 1 {
+		t.Fatalf("beta: %v %v", got, err)
+	}
+	if d := diff(one, &got[0]); d != "" {
+		t.Fatalf("beta (-FindIntegration +FindIntegrations):\n%s", d)
+	}
+	if _, err := f.Store.FindIntegrations(f.Ctx, app.ID, append(names, "one-too-many")); err == nil {
+		t.Fatal("65 slugs: no error")
+	}
 }
 
 func testIntegrationPutFindReplace(t *testing.T, f *Fixture) {

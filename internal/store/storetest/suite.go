@@ -103,6 +103,7 @@ var cases = []testCase{
 	{"Session/AnotherAppCannotSeeExtendRevokeOrRefreshIt", testSessionAnotherAppCannotSeeExtendRevokeOrRefreshIt},
 	{"Integration/PutFindReplace", testIntegrationPutFindReplace},
 	{"Integration/ListPages", testIntegrationListPages},
+	{"Integration/FindSeveral", testIntegrationFindSeveral},
 	{"Integration/UnknownAccount", testIntegrationUnknownAccount},
 	{"Integration/Quota", testIntegrationQuota},
 	{"Integration/AnotherAppCannotSeeChangeOrDeleteIt", testIntegrationAnotherAppCannotSeeChangeOrDeleteIt},

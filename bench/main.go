@@ -4,7 +4,9 @@
 // store (SQLite, PostgreSQL), preloads sessions straight into the tables,
 // and drives a closed loop of keep-alive connections against it for a fixed
 // time per scenario; in the same run it drives a bare net/http handler (a
-// separate process too) as the ceiling. It prints one markdown table.
+// separate process too) as the ceiling. The small store's scenarios run in
+// rounds (-rounds), each led by its baseline, and ratio targets are judged
+// by the median of the rounds. It prints one markdown table.
 //
 //	go run ./bench                      # full run, both engines
 //	go run ./bench -quick               # smoke run, under a minute
@@ -14,6 +16,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -59,6 +62,7 @@ type options struct {
 	profileScn  string
 	keep        bool
 	waitQuiet   time.Duration
+	rounds      int
 }
 
 // bareServerFlag, as the first argument, makes the bench the ceiling server.
@@ -90,6 +94,7 @@ func main() {
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "profile mode: run -profile-scenario on the first engine against an in-process server and write a CPU profile of the measured window here")
 	flag.StringVar(&o.profileScn, "profile-scenario", "me_1k", "scenario of -cpuprofile")
 	flag.DurationVar(&o.waitQuiet, "wait-quiet", 0, "before each scenario, wait up to this long for the machine to be quiet (other processes using under 0.15 cores for 2 s): for shared machines")
+	flag.IntVar(&o.rounds, "rounds", 3, "runs of the small store's scenarios on each engine, each round with its baseline first (bare on SQLite, pgbench on PostgreSQL); ratio targets are judged by the median of the rounds (1 with -quick)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (stores, server logs) and the PostgreSQL schema, and print where they are")
 	// Hidden mode: the bench re-executes itself as the ceiling server.
 	if len(os.Args) == 3 && os.Args[1] == bareServerFlag {
@@ -117,6 +122,9 @@ func main() {
 		}
 		if !set["list-sessions"] {
 			o.listN = 5000
+		}
+		if !set["rounds"] {
+			o.rounds = 1
 		}
 	}
 	o.engines = splitList(engines)
@@ -168,6 +176,9 @@ func (o *options) check() error {
 		if e != "sqlite" && e != "postgres" {
 			errs = append(errs, fmt.Errorf("unknown engine %q (have sqlite, postgres)", e))
 		}
+	}
+	if o.rounds < 1 || o.rounds > 9 {
+		errs = append(errs, errors.New("-rounds must be between 1 and 9"))
 	}
 	if o.conns < 1 || o.conns > 1024 || o.listConns < 1 || o.listConns > 1024 {
 		errs = append(errs, errors.New("-conns and -list-conns must be between 1 and 1024"))
@@ -232,6 +243,16 @@ type row struct {
 	rpsRatio, p99Rat float64
 	// beside is how many sessions me_1m_writes created beside its load.
 	beside int
+	// round and rounds place a row of a repeated scenario (rounds > 1).
+	round, rounds int
+}
+
+// name is the row's scenario, with its round when it ran in several.
+func (r *row) name() string {
+	if r.rounds > 1 {
+		return fmt.Sprintf("%s (%d/%d)", r.scenario, r.round, r.rounds)
+	}
+	return r.scenario
 }
 
 type bench struct {
@@ -290,7 +311,11 @@ func run(ctx context.Context, o *options) error {
 	}
 
 	if slices.Contains(o.scenarios, "bare") {
-		b.rows = append(b.rows, b.runBare(ctx))
+		r := b.runBare(ctx)
+		if slices.Contains(o.engines, "sqlite") && o.rounds > 1 {
+			r.round, r.rounds = 1, o.rounds
+		}
+		b.rows = append(b.rows, r)
 	}
 	for _, name := range o.engines {
 		if ctx.Err() != nil {
@@ -305,17 +330,27 @@ func run(ctx context.Context, o *options) error {
 			b.rows = append(b.rows, &row{engine: name, scenario: "setup", err: err})
 			continue
 		}
-		for _, sc := range o.scenarios {
-			switch {
-			case sc == "bare" || ctx.Err() != nil:
+		for _, st := range steps(o.scenarios, name, o.rounds) {
+			var r *row
+			switch sc := st.scenario; {
+			case ctx.Err() != nil:
+			case sc == "bare":
+				// The first round's ran before the engines.
+				if st.round > 1 {
+					r = b.runBare(ctx)
+				}
 			case sc == "pgbench":
 				if name == "postgres" {
-					b.rows = append(b.rows, b.runPgbench(ctx, e))
+					r = b.runPgbench(ctx, e)
 				}
 			case strings.HasSuffix(sc, twoNodes) && name != "postgres":
 				// Two nodes share one store only on PostgreSQL.
 			default:
-				b.rows = append(b.rows, b.runScenario(ctx, e, sc))
+				r = b.runScenario(ctx, e, sc)
+			}
+			if r != nil {
+				r.round, r.rounds = st.round, st.rounds
+				b.rows = append(b.rows, r)
 			}
 		}
 	}
@@ -628,6 +663,52 @@ func levelOf(scenario string) int {
 		return 1
 	}
 	return 2
+}
+
+// step is one scenario to run on an engine, in a round of rounds (0 for
+// a scenario that runs once).
+type step struct {
+	scenario      string
+	round, rounds int
+}
+
+// steps lists what runs on an engine: the scenarios in their order, with
+// those of the small store (levelOf 1) run rounds times in a row, each
+// round led by the engine's baseline (bare on SQLite, whose first round
+// runs before every engine; pgbench on PostgreSQL) when the list has it.
+// A ratio is taken against the nearest baseline row, so each round is
+// judged against its own.
+func steps(scenarios []string, engine string, rounds int) []step {
+	baseline := map[string]string{"sqlite": "bare", "postgres": "pgbench"}[engine]
+	var small []string
+	for _, sc := range scenarios {
+		if levelOf(sc) == 1 || sc == baseline {
+			small = append(small, sc)
+		}
+	}
+	if rounds < 2 || !slices.ContainsFunc(small, func(sc string) bool { return levelOf(sc) == 1 }) {
+		small = nil
+	}
+	var out []step
+	repeated := false
+	for _, sc := range scenarios {
+		if !slices.Contains(small, sc) {
+			out = append(out, step{scenario: sc})
+			continue
+		}
+		if repeated {
+			continue
+		}
+		// The small store's scenarios run together, in their order, round
+		// after round, where the first of them stands in the list.
+		repeated = true
+		for i := range rounds {
+			for _, s := range small {
+				out = append(out, step{scenario: s, round: i + 1, rounds: rounds})
+			}
+		}
+	}
+	return out
 }
 
 // twoNodes ends the name of a scenario run on two nodes of one
@@ -1149,44 +1230,124 @@ func storeCPU(r *row) float64 {
 }
 
 // evaluate fills each row's ratios, target and verdict.
+//
+// A ratio target compares a row with the nearest row of its baseline run
+// before it: me_1k on SQLite with bare, on PostgreSQL with pgbench;
+// mcp_call with perform; perform with perform_nolog; extend and
+// extend_hot with me_1k (-rounds repeats these, baselines first). When a
+// scenario ran in several rounds, each of its rows is judged by the median
+// of the rounds' values, and the target says what each round gave. Rows of
+// the large store are compared with the me_1k, perform or create row of
+// median rate.
 func evaluate(rows []*row, o *options) {
-	var bare *row
-	me1k, me1m, created, performed, unlogged := map[string]*row{}, map[string]*row{}, map[string]*row{}, map[string]*row{}, map[string]*row{}
-	var pgb *row
-	for _, r := range rows {
+	// Pass 1: each row's values for its ratio targets, against the nearest
+	// baseline row.
+	key := func(engine, scenario string) string { return engine + "/" + scenario }
+	vals := map[*row]map[string]float64{}
+	groups := map[string][]float64{} // engine/scenario/metric -> values in run order
+	put := func(r *row, metric string, v float64) {
+		if vals[r] == nil {
+			vals[r] = map[string]float64{}
+		}
+		vals[r][metric] = v
+		k := key(r.engine, r.scenario) + "/" + metric
+		groups[k] = append(groups[k], v)
+	}
+	// nearest is the row of scenario on engine closest to rows[i] in run
+	// order, the one before it on a tie; nil when none ran.
+	nearest := func(i int, engine, scenario string) *row {
+		for d := 1; d < len(rows); d++ {
+			for _, j := range []int{i - d, i + d} {
+				if j >= 0 && j < len(rows) && rows[j].err == nil && rows[j].engine == engine && rows[j].scenario == scenario &&
+					rows[j].res.requests > 0 && rows[j].res.rps() > 0 {
+					return rows[j]
+				}
+			}
+		}
+		return nil
+	}
+	missing := map[*row]string{} // a ratio row without its baseline
+	for i, r := range rows {
 		if r.err != nil {
 			continue
 		}
+		if bare := nearest(i, "-", "bare"); bare != nil && bare.res.p99 > 0 {
+			r.rpsRatio = r.res.rps() / bare.res.rps()
+			r.p99Rat = float64(r.res.p99) / float64(bare.res.p99)
+		}
+		base := func(engine, scenario string) *row {
+			b := nearest(i, engine, scenario)
+			if b == nil {
+				missing[r] = "no " + scenario + " run to compare with"
+			}
+			return b
+		}
 		switch r.scenario {
-		case "bare":
-			bare = r
 		case "me_1k":
-			me1k[r.engine] = r
-		case "me_1m":
-			me1m[r.engine] = r
-		case "create":
-			created[r.engine] = r
+			if r.engine == "postgres" {
+				if p := base(r.engine, "pgbench"); p != nil {
+					put(r, "pgbench", r.res.rps()/p.res.rps())
+				}
+				if r.res.requests > 0 {
+					put(r, "pgcpu", float64(r.pgCPU.Microseconds())/float64(r.res.requests))
+				}
+				break
+			}
+			if base("-", "bare") != nil {
+				put(r, "bare", r.rpsRatio)
+				put(r, "p99", r.p99Rat)
+			}
+		case "mcp_call":
+			if p := base(r.engine, "perform"); p != nil {
+				put(r, "perform", r.res.rps()/p.res.rps())
+			}
 		case "perform":
-			performed[r.engine] = r
-		case "perform_nolog":
-			unlogged[r.engine] = r
-		case "pgbench":
-			pgb = r
+			if n := nearest(i, r.engine, "perform_nolog"); n != nil {
+				put(r, "log", 1-r.res.rps()/n.res.rps())
+			}
+		case "extend", "extend_hot":
+			if k := base(r.engine, "me_1k"); k != nil && r.res.requests > 0 {
+				put(r, "cpu", storeCPU(r)/storeCPU(k))
+			}
 		}
 	}
+	// agg is the value a row is judged by: its own, or the median of its
+	// scenario's rounds, with the text that says so.
+	agg := func(r *row, metric string, format func(float64) string) (float64, string) {
+		vs := groups[key(r.engine, r.scenario)+"/"+metric]
+		if len(vs) < 2 {
+			v := vals[r][metric]
+			return v, format(v)
+		}
+		each := make([]string, len(vs))
+		for i, v := range vs {
+			each[i] = format(v)
+		}
+		m := median(vs)
+		return m, fmt.Sprintf("median %s of %s", format(m), strings.Join(each, ", "))
+	}
+	pct := func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
+	// medianRow is the row of a scenario with the median rate, the
+	// reference of the large store's comparisons.
+	medianRow := func(engine, scenario string) *row {
+		var rs []*row
+		for _, r := range rows {
+			if r.err == nil && r.engine == engine && r.scenario == scenario && r.res.rps() > 0 {
+				rs = append(rs, r)
+			}
+		}
+		if len(rs) == 0 {
+			return nil
+		}
+		slices.SortFunc(rs, func(a, b *row) int { return cmp.Compare(a.res.rps(), b.res.rps()) })
+		return rs[(len(rs)-1)/2]
+	}
+
+	// Pass 2: targets and verdicts.
 	for _, r := range rows {
 		if r.err != nil {
 			r.verdict = "FAIL: " + r.err.Error()
 			continue
-		}
-		if r.scenario == "perform_nolog" {
-			// A perform row is held to the nearest perform_nolog row
-			// before it, when the two alternate (bench/README.md).
-			unlogged[r.engine] = r
-		}
-		if bare != nil && bare.res.rps() > 0 && bare.res.p99 > 0 {
-			r.rpsRatio = r.res.rps() / bare.res.rps()
-			r.p99Rat = float64(r.res.p99) / float64(bare.res.p99)
 		}
 		var targets, misses []string
 		check := func(t string, ok bool, miss string) {
@@ -1207,19 +1368,20 @@ func evaluate(rows []*row, o *options) {
 			continue
 		case "me_1k":
 			if r.engine == "postgres" {
-				if pgb == nil || pgb.res.rps() == 0 {
-					check("≥50% pgbench -S", false, "no pgbench run to compare with")
+				if why, ok := missing[r]; ok {
+					check("≥50% pgbench -S", false, why)
 				} else {
-					x := r.res.rps() / pgb.res.rps()
-					check(fmt.Sprintf("≥50%% pgbench -S (%.0f%%)", 100*x), x >= mePgbenchShare, fmt.Sprintf("req/s %.0f%% of pgbench -S", 100*x))
+					x, t := agg(r, "pgbench", pct)
+					check(fmt.Sprintf("≥50%% pgbench -S (%s)", t), x >= mePgbenchShare, fmt.Sprintf("req/s %.0f%% of pgbench -S", 100*x))
 				}
-				pg := float64(r.pgCPU.Microseconds()) / float64(r.res.requests)
-				check(fmt.Sprintf("PostgreSQL CPU ≤20 µs per validation (%.0f µs)", pg), pg <= mePGCPU, fmt.Sprintf("PostgreSQL CPU %.0f µs per validation", pg))
+				us := func(v float64) string { return fmt.Sprintf("%.0f µs", v) }
+				pg, t := agg(r, "pgcpu", us)
+				check(fmt.Sprintf("PostgreSQL CPU ≤20 µs per validation (%s)", t), pg <= mePGCPU, fmt.Sprintf("PostgreSQL CPU %.0f µs per validation", pg))
 				// What a database core gives: validations per second of
 				// PostgreSQL CPU against pgbench's reads per second of it.
 				// The req/s ratio above also counts the CPU of HTTP, of
 				// the server and of the load generator on the same cores.
-				if pgb != nil && pgb.res.requests > 0 && pgb.pgCPU > 0 && pg > 0 {
+				if pgb := medianRow(r.engine, "pgbench"); pgb != nil && pgb.pgCPU > 0 && pg > 0 {
 					per := float64(pgb.pgCPU.Microseconds()) / float64(pgb.res.requests) / pg
 					targets = append(targets, fmt.Sprintf("reported: per PostgreSQL core, %.0f%% of pgbench -S's reads", 100*per))
 				}
@@ -1227,15 +1389,17 @@ func evaluate(rows []*row, o *options) {
 				// handler; its ratio to bare is in its own column.
 				break
 			}
-			if bare == nil {
-				check("≥60% bare req/s, p99 ≤1.5× bare", false, "no bare run to compare with")
+			if why, ok := missing[r]; ok {
+				check("≥60% bare req/s, p99 ≤1.5× bare", false, why)
 				break
 			}
-			check("≥60% bare req/s", r.rpsRatio >= meRateShare, fmt.Sprintf("req/s %.0f%% of bare", 100*r.rpsRatio))
-			check("p99 ≤1.5× bare", r.p99Rat <= meP99Factor, fmt.Sprintf("p99 %.1f× bare", r.p99Rat))
+			x, t := agg(r, "bare", pct)
+			check(fmt.Sprintf("≥60%% bare req/s (%s)", t), x >= meRateShare, fmt.Sprintf("req/s %.0f%% of bare", 100*x))
+			y, t := agg(r, "p99", func(v float64) string { return fmt.Sprintf("%.2f×", v) })
+			check(fmt.Sprintf("p99 ≤1.5× bare (%s)", t), y <= meP99Factor, fmt.Sprintf("p99 %.2f× bare", y))
 		case "me_1m":
-			k := me1k[r.engine]
-			if k == nil || k.res.rps() == 0 {
+			k := medianRow(r.engine, "me_1k")
+			if k == nil {
 				check("within 10% of me_1k req/s", false, "no me_1k run to compare with")
 				break
 			}
@@ -1245,7 +1409,7 @@ func evaluate(rows []*row, o *options) {
 			// No target in SPEC §9: what validations keep of their rate
 			// while the store changes under them.
 			t := fmt.Sprintf("reported: %d sessions created beside (%d/s)", r.beside, besideWrites)
-			if m := me1m[r.engine]; m != nil && m.res.rps() > 0 {
+			if m := medianRow(r.engine, "me_1m"); m != nil {
 				t += fmt.Sprintf(", req/s %.0f%% of me_1m", 100*r.res.rps()/m.res.rps())
 			}
 			targets = append(targets, t)
@@ -1254,41 +1418,39 @@ func evaluate(rows []*row, o *options) {
 			// of me_1k, to tell the store's size from the working set's
 			// (CPU as storeCPU counts it).
 			t := "reported"
-			if k := me1k[r.engine]; k != nil && k.res.rps() > 0 && k.res.requests > 0 && r.res.requests > 0 {
+			if k := medianRow(r.engine, "me_1k"); k != nil && k.res.requests > 0 && r.res.requests > 0 {
 				t += fmt.Sprintf(": req/s %.0f%% of me_1k, CPU per validation %.2f× me_1k's", 100*r.res.rps()/k.res.rps(), storeCPU(r)/storeCPU(k))
 			}
 			targets = append(targets, t)
 		case "extend", "extend_hot":
-			k := me1k[r.engine]
-			if k == nil || k.res.requests == 0 || r.res.requests == 0 {
-				check("CPU per extend ≤3× /v1/me", false, "no me_1k run to compare with")
+			if why, ok := missing[r]; ok || r.res.requests == 0 {
+				check("CPU per extend ≤3× /v1/me", false, cmp.Or(why, "no extends measured"))
 				break
 			}
-			x := storeCPU(r) / storeCPU(k)
-			check(fmt.Sprintf("CPU per extend ≤3× /v1/me (%.1f×)", x), x <= extendVsMe, fmt.Sprintf("CPU per extend %.1f× /v1/me", x))
+			x, t := agg(r, "cpu", func(v float64) string { return fmt.Sprintf("%.1f×", v) })
+			check(fmt.Sprintf("CPU per extend ≤3× /v1/me (%s)", t), x <= extendVsMe, fmt.Sprintf("CPU per extend %.1f× /v1/me", x))
 		case "list":
 			check(fmt.Sprintf("p99 ≤5 ms (%d conn)", r.conns), r.res.p99 <= listP99, fmt.Sprintf("p99 %s", ms(r.res.p99)))
 		case "perform":
-			n := unlogged[r.engine]
-			if n == nil || n.res.rps() == 0 {
+			if _, ok := vals[r]["log"]; !ok {
 				break
 			}
-			d := 1 - r.res.rps()/n.res.rps()
-			check(fmt.Sprintf("activity log costs <10%% of perform_nolog req/s (%.1f%%)", 100*d), d < activityCost, fmt.Sprintf("the activity log costs %.1f%% of req/s", 100*d))
+			d, t := agg(r, "log", func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) })
+			check(fmt.Sprintf("activity log costs <10%% of perform_nolog req/s (%s)", t), d < activityCost, fmt.Sprintf("the activity log costs %.1f%% of req/s", 100*d))
 		case "mcp_call":
-			p := performed[r.engine]
-			if p == nil || p.res.rps() == 0 {
-				check("≥50% of POST /v1/perform req/s", false, "no perform run to compare with")
+			if why, ok := missing[r]; ok {
+				check("≥50% of POST /v1/perform req/s", false, why)
 				break
 			}
-			x := r.res.rps() / p.res.rps()
-			check(fmt.Sprintf("≥50%% of POST /v1/perform req/s (%.0f%%)", 100*x), x >= mcpVsPerform, fmt.Sprintf("req/s %.0f%% of perform", 100*x))
+			x, t := agg(r, "perform", pct)
+			check(fmt.Sprintf("≥50%% of POST /v1/perform req/s (%s)", t), x >= mcpVsPerform, fmt.Sprintf("req/s %.0f%% of perform", 100*x))
 		case "create", "create_heavy":
 			if r.engine == "sqlite" {
 				check("≥2000/s", r.res.rps() >= createRate, fmt.Sprintf("%.0f/s", r.res.rps()))
 			}
-			if k := created[r.engine]; r.scenario == "create_heavy" {
-				if k == nil || k.res.rps() == 0 {
+			if r.scenario == "create_heavy" {
+				k := medianRow(r.engine, "create")
+				if k == nil {
 					check("within 10% of create req/s", false, "no create run to compare with")
 					break
 				}
@@ -1297,8 +1459,7 @@ func evaluate(rows []*row, o *options) {
 			}
 		}
 		if base, ok := strings.CutSuffix(r.scenario, twoNodes); ok {
-			one := map[string]map[string]*row{"me_1k": me1k, "create": created, "perform": performed}[base][r.engine]
-			if one != nil && one.res.rps() > 0 {
+			if one := medianRow(r.engine, base); one != nil {
 				targets = append(targets, fmt.Sprintf("reported: %.2f× one node's req/s", r.res.rps()/one.res.rps()))
 			}
 		}
@@ -1324,6 +1485,18 @@ func evaluate(rows []*row, o *options) {
 	}
 }
 
+// median of vs (which it sorts): the middle value, or the mean of the two
+// middle ones.
+func median(vs []float64) float64 {
+	vs = slices.Clone(vs)
+	slices.Sort(vs)
+	n := len(vs)
+	if n%2 == 1 {
+		return vs[n/2]
+	}
+	return (vs[n/2-1] + vs[n/2]) / 2
+}
+
 func (b *bench) report(took time.Duration) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "\n## Results\n\n")
@@ -1334,7 +1507,7 @@ func (b *bench) report(took time.Duration) string {
 	fmt.Fprintln(&s, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|")
 	for _, r := range b.rows {
 		if r.err != nil {
-			fmt.Fprintf(&s, "| %s | %s | %d | | | | | | | | | | | %s |\n", r.engine, r.scenario, r.stored, escape(r.verdict))
+			fmt.Fprintf(&s, "| %s | %s | %d | | | | | | | | | | | %s |\n", r.engine, r.name(), r.stored, escape(r.verdict))
 			continue
 		}
 		stored := "-"
@@ -1346,7 +1519,7 @@ func (b *bench) report(took time.Duration) string {
 			ratio, p99r = fmt.Sprintf("%.2f", r.rpsRatio), fmt.Sprintf("%.2f", r.p99Rat)
 		}
 		fmt.Fprintf(&s, "| %s | %s | %s | %.0f | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n",
-			r.engine, r.scenario, stored, r.res.rps(), ms(r.res.p50), ms(r.res.p99), r.res.errors,
+			r.engine, r.name(), stored, r.res.rps(), ms(r.res.p50), ms(r.res.p99), r.res.errors,
 			mib(r.rssIdle), mib(r.rssPeak), mib(r.rssFilePeak), ratio, p99r, escape(r.target), escape(r.verdict))
 	}
 	fmt.Fprintf(&s, "\nDiagnostics over the measured window: CPU time per request of the server process, of this load generator and of the local PostgreSQL server's processes; the server's minor page faults per request (a memory-mapped store's pages mapped in on first touch count here); on SQLite, the pages the token lookups read from the store file past their connections' page caches, per request (`portico_sqlite_lookup_page_reads_total`); CPU used by every other process on the machine, in cores (noise: it should be near 0); max latency; load average at the start.\n\n")
@@ -1367,7 +1540,7 @@ func (b *bench) report(took time.Duration) string {
 		if r.hasPageReads {
 			reads = fmt.Sprintf("%.2f", r.pageReads/float64(r.res.requests))
 		}
-		fmt.Fprintf(&s, "| %s | %s | %d | %d | %s | %s | %s | %.2f | %s | %.2f | %s | %s |\n", r.engine, r.scenario, r.conns, r.res.requests,
+		fmt.Fprintf(&s, "| %s | %s | %d | %d | %s | %s | %s | %.2f | %s | %.2f | %s | %s |\n", r.engine, r.name(), r.conns, r.res.requests,
 			per(r.srvCPU), per(r.cliCPU), pg, float64(r.srvFaults)/float64(r.res.requests), reads, r.otherCPU.Seconds()/r.res.elapsed.Seconds(), ms(r.res.max), r.loadAvg)
 	}
 	for _, e := range b.engines {

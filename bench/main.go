@@ -312,7 +312,9 @@ func run(ctx context.Context, o *options) error {
 
 	if slices.Contains(o.scenarios, "bare") {
 		r := b.runBare(ctx)
-		if slices.Contains(o.engines, "sqlite") && o.rounds > 1 {
+		// It leads SQLite's first round, when there are rounds.
+		leads := func(s step) bool { return s.scenario == "bare" && s.round == 1 }
+		if slices.Contains(o.engines, "sqlite") && slices.ContainsFunc(steps(o.scenarios, "sqlite", o.rounds), leads) {
 			r.round, r.rounds = 1, o.rounds
 		}
 		b.rows = append(b.rows, r)
@@ -681,12 +683,15 @@ type step struct {
 func steps(scenarios []string, engine string, rounds int) []step {
 	baseline := map[string]string{"sqlite": "bare", "postgres": "pgbench"}[engine]
 	var small []string
+	if slices.Contains(scenarios, baseline) {
+		small = append(small, baseline)
+	}
 	for _, sc := range scenarios {
-		if levelOf(sc) == 1 || sc == baseline {
+		if levelOf(sc) == 1 {
 			small = append(small, sc)
 		}
 	}
-	if rounds < 2 || !slices.ContainsFunc(small, func(sc string) bool { return levelOf(sc) == 1 }) {
+	if rounds < 2 || len(small) == 0 || len(small) == 1 && small[0] == baseline {
 		small = nil
 	}
 	var out []step

@@ -147,8 +147,8 @@ func (s *Service) Tools(ctx context.Context, appID, userID string) ([]Tool, erro
 // say where the slug ends, nor which of its _ were - in the slug: the
 // integrations of each prefix before an _, with its _ read both ways, are
 // read in one query, up to a bound past which every integration is listed
-// instead. Names are unique in an app
-// (PutIntegration refuses a collision), so the first match is the one.
+// instead. Names are unique in an app (PutIntegration refuses a
+// collision), so the first match is the one.
 func (s *Service) FindTool(ctx context.Context, appID, name string) (*Integration, *Action, error) {
 	if !toolNameRe.MatchString(name) {
 		return nil, nil, NotFound("Tool")

@@ -149,7 +149,7 @@ const maxSlugsFound = 64
 
 // FindIntegrations implements portico.Store. Its list of placeholders is
 // padded to a power of two by repeating the last slug, so that the
-// statements the connections prepare for it stay seven.
+// connections prepare at most seven statements for it.
 func (db *DB) FindIntegrations(ctx context.Context, appID string, slugs []string) ([]portico.Integration, error) {
 	if len(slugs) == 0 {
 		return []portico.Integration{}, nil

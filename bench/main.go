@@ -636,14 +636,22 @@ func (b *bench) runPgbench(ctx context.Context, e *engine) *row {
 		waitQuiet(ctx, b.o.waitQuiet)
 	}
 	r.loadAvg = loadAvg()
-	pg0, sys0, t0 := postgresCPU(), systemBusy(), time.Now()
+	procs0, pg0 := postgresStat()
+	sys0, t0 := systemBusy(), time.Now()
 	out, st, err := pgbench("-n", "-S", "-M", "prepared", "-c", strconv.Itoa(r.conns), "-j", "2", "-T", secs)
 	if err != nil {
 		r.err = err
 		return r
 	}
 	r.res.elapsed = time.Since(t0)
-	r.pgCPU, r.cliCPU = postgresCPU()-pg0, st.UserTime()+st.SystemTime()
+	// pgbench's backends exit after it does, and their time reaches the
+	// postmaster's children time only once it has waited for them: read
+	// before that, it was missing (and counted as other processes').
+	procs, pg := postgresStat()
+	for end := time.Now().Add(2 * time.Second); procs > procs0 && time.Now().Before(end); procs, pg = postgresStat() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.pgCPU, r.cliCPU = pg-pg0, st.UserTime()+st.SystemTime()
 	r.otherCPU = max(0, systemBusy()-sys0-r.pgCPU-r.cliCPU)
 	for _, l := range strings.Split(out, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "number of transactions actually processed:"); ok {

@@ -365,11 +365,18 @@ func lookupPageReads(base string) float64 {
 // "postgres" on this machine: the local PostgreSQL server's backends,
 // which do the work of the postgres engine's queries.
 func postgresCPU() time.Duration {
+	_, cpu := postgresStat()
+	return cpu
+}
+
+// postgresStat counts the local PostgreSQL server's processes (those that
+// exited and were not yet waited for included) and sums their CPU time as
+// postgresCPU does.
+func postgresStat() (procs int, cpu time.Duration) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	var sum time.Duration
 	for _, e := range entries {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
@@ -377,10 +384,11 @@ func postgresCPU() time.Duration {
 		// A backend that exits (pgbench's, at its end) moves its time to
 		// the postmaster's children time: counted there.
 		if comm, own, children := procStatChildren("/proc/" + e.Name() + "/stat"); comm == "postgres" {
-			sum += own + children
+			procs++
+			cpu += own + children
 		}
 	}
-	return sum
+	return procs, cpu
 }
 
 // procStat reads a /proc/<pid>/stat file: the command name and the user +

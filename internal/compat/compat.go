@@ -58,12 +58,18 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
+	WriteJSONBody(w, status, buf.Bytes())
+}
+
+// WriteJSONBody writes b, an encoded JSON answer, with the headers of
+// every JSON answer; for answers encoded without encoding/json.
+func WriteJSONBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(b)
 }
 
 // Failure is what every surface, the native API included, does before

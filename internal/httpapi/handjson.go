@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/porticohq/portico/api"
+	"github.com/porticohq/portico/internal/compat"
 )
 
 // GET /v1/me is the hot path (bench/README.md), and a page of GET
@@ -21,22 +22,12 @@ import (
 
 // writeMe writes the answer of GET /v1/me.
 func writeMe(w http.ResponseWriter, me *api.Me) {
-	writeBody(w, appendMe(make([]byte, 0, 1024), me))
+	compat.WriteJSONBody(w, http.StatusOK, appendMe(make([]byte, 0, 1024), me))
 }
 
 // writeSessionList writes a page of GET /v1/sessions.
 func writeSessionList(w http.ResponseWriter, l *api.List[api.Session]) {
-	writeBody(w, appendSessionList(make([]byte, 0, 1024+800*len(l.Data)), l))
-}
-
-// writeBody writes b, a JSON answer, with the headers writeJSON sets.
-func writeBody(w http.ResponseWriter, b []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	w.Write(b)
+	compat.WriteJSONBody(w, http.StatusOK, appendSessionList(make([]byte, 0, 1024+800*len(l.Data)), l))
 }
 
 // appendSessionList appends l as json.Encoder with SetEscapeHTML(false)

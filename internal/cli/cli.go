@@ -43,7 +43,7 @@ func commands() []command {
 		{"app delete", "erase an app and everything it holds (needs --yes)", runAppDelete},
 		{"key create", "create an API key for an app", runKeyCreate},
 		{"key list", "list an app's API keys (never their secrets)", runKeyList},
-		{"key revoke", "revoke an API key: portico key revoke --app APP_ID KEY_ID", runKeyRevoke},
+		{"key revoke", "revoke an API key: portico key revoke [--app APP_ID] KEY_ID", runKeyRevoke},
 		{"encryption rotate", "re-encrypt every stored secret with the first of the configured keys", runEncryptionRotate},
 		{"health", "check that a running server is ready (GET /readyz); exit 0 when it is", runHealth},
 		{"version", "print the version and the source revision it was built from", runVersion},

@@ -42,6 +42,7 @@ func TestManagementCommands_RefuseAMissingStore(t *testing.T) {
 		{"key", "create", "--app", "app_x"},
 		{"key", "list", "--app", "app_x"},
 		{"key", "revoke", "--app", "app_x", "key_x"},
+		{"key", "revoke", "key_x"},
 		{"migrate"},
 		{"encryption", "rotate"},
 	}

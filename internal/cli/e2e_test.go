@@ -424,7 +424,8 @@ func testKeys(t *testing.T, s *testServer, appID, firstKey string) {
 	if out := s.mustRun("key", "list", "--app", appID); !strings.Contains(out, "mcp:act_as_user") {
 		t.Errorf("key list (text) does not show permissions: %s", out)
 	}
-	s.mustRun("key", "revoke", "--app", appID, agentID)
+	// Without --app, the key's own app is found.
+	s.mustRun("key", "revoke", agentID)
 	if out := s.mustRun("key", "list", "--app", appID); !strings.Contains(out, keyID) || strings.Contains(out, key) {
 		t.Fatalf("key list (text) = %s", out)
 	}
@@ -451,6 +452,12 @@ func testKeys(t *testing.T, s *testServer, appID, firstKey string) {
 	}
 	if code, _ := s.run("key", "revoke", "--app", "app_unknown", keyID); code == 0 {
 		t.Error("revoking a key under an unknown app succeeded")
+	}
+	if code, _ := s.run("key", "revoke", "key_unknown"); code == 0 {
+		t.Error("revoking an unknown key without --app succeeded")
+	}
+	if code, _ := s.run("key", "revoke", keyID); code == 0 {
+		t.Error("revoking a revoked key without --app succeeded")
 	}
 	if code, _ := s.run("key", "create", "--app", "app_unknown"); code == 0 {
 		t.Error("creating a key for an unknown app succeeded")

@@ -360,9 +360,9 @@ func runKeyList(ctx context.Context, env *Env, args []string) error {
 
 func runKeyRevoke(ctx context.Context, env *Env, args []string) error {
 	var af appFlags
-	fs := newFlags(env, "key revoke", "key revoke --app APP_ID KEY_ID")
+	fs := newFlags(env, "key revoke", "key revoke [--app APP_ID] KEY_ID")
 	af.sf.register(fs, true)
-	fs.StringVar(&af.appID, "app", "", "the id of the app the key belongs to (required)")
+	fs.StringVar(&af.appID, "app", "", "the id of the app the key belongs to (default: the app that holds KEY_ID)")
 	ids, err := parsePositional(fs, args)
 	if err != nil {
 		return err
@@ -370,12 +370,16 @@ func runKeyRevoke(ctx context.Context, env *Env, args []string) error {
 	if len(ids) != 1 {
 		return misuse(fs, "exactly one key id is required")
 	}
-	svc, done, err := af.open(ctx, fs)
+	svc, _, done, err := manage(ctx, &af.sf, false)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if _, err := svc.FindApp(ctx, af.appID); err != nil {
+	if af.appID == "" {
+		if af.appID, err = appOfKey(ctx, svc, ids[0]); err != nil {
+			return err
+		}
+	} else if _, err := svc.FindApp(ctx, af.appID); err != nil {
 		return appNotFound(err, af.appID)
 	}
 	if err := svc.RevokeAPIKey(ctx, af.appID, ids[0]); err != nil {
@@ -383,4 +387,26 @@ func runKeyRevoke(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "revoked %s\n", ids[0])
 	return nil
+}
+
+// appOfKey finds the app that holds an API key, looking through each app's
+// keys: key ids are unique in a store, and an operator revoking one need
+// not know its app.
+func appOfKey(ctx context.Context, svc *portico.Service, keyID string) (string, error) {
+	apps, err := svc.ListApps(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, a := range apps {
+		keys, err := svc.ListAPIKeys(ctx, a.ID)
+		if err != nil {
+			return "", err
+		}
+		for _, k := range keys {
+			if k.ID == keyID {
+				return a.ID, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("there is no API key %s in this store ('portico key list --app APP_ID' lists an app's keys)", keyID)
 }

@@ -417,6 +417,18 @@ func TestSessions_Refresh(t *testing.T) {
 		if r := e.do("POST", "/v1/tokens/refresh", auth(otherKey), map[string]any{"refresh_token": rt}); r.Status != 401 || r.code() != "invalid_token" {
 			t.Fatalf("other app refresh: %d %s", r.Status, r.Raw)
 		}
+		// Whatever is wrong with it, an unusable refresh token is named as
+		// one: another app's, and a session token sent in its place.
+		const refreshMsg = "The refresh token is invalid, expired or revoked."
+		for _, bad := range []string{rt, tok} {
+			k := key
+			if bad == rt {
+				k = otherKey
+			}
+			if r := e.do("POST", "/v1/tokens/refresh", auth(k), map[string]any{"refresh_token": bad}); r.Status != 401 || r.Body["error"].(map[string]any)["message"] != refreshMsg {
+				t.Errorf("refresh with %.4s…: %d %s", bad, r.Status, r.Raw)
+			}
+		}
 		e.Clock.Advance(200 * time.Second)
 		r = e.do("POST", "/v1/tokens/refresh", auth(key), map[string]any{"refresh_token": rt})
 		if r.Status != 200 || r.Header.Get("Cache-Control") != "no-store" {

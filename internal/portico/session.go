@@ -480,7 +480,12 @@ func (s *Service) RevokeUserSessions(ctx context.Context, appID, userID string) 
 	return n, err
 }
 
-var errInvalidToken = &Error{Code: CodeInvalidToken, Message: "The session token is invalid, expired or revoked."}
+var (
+	errInvalidToken = &Error{Code: CodeInvalidToken, Message: "The session token is invalid, expired or revoked."}
+	// errInvalidRefreshToken is the store's answer to an unusable refresh
+	// token, given for one that is not a refresh token at all.
+	errInvalidRefreshToken = &Error{Code: CodeInvalidToken, Message: "The refresh token is invalid, expired or revoked."}
+)
 
 // ValidateToken returns the active session of a session token and its user:
 // the hot path of /v1/me, one indexed lookup and no write.
@@ -517,11 +522,20 @@ func (s *Service) RefreshSession(ctx context.Context, app *App, refreshToken str
 // issuing tokens of tokenPrefix: a session keeps its kind of tokens.
 func (s *Service) refreshSession(ctx context.Context, app *App, refreshToken, refreshPrefix, tokenPrefix string) (*RefreshedSession, error) {
 	if !TokenHasPrefix(refreshToken, refreshPrefix) {
-		return nil, errInvalidToken
+		return nil, errInvalidRefreshToken
+	}
+	// Refreshes that arrive while the token is current race each other:
+	// one wins, and the others are refused without ending the session the
+	// winner renewed. One that arrives after the token was rotated away is
+	// a reuse (SPEC §4).
+	oldHash := HashToken(refreshToken)
+	current, err := s.store.RefreshTokenCurrent(ctx, app.ID, oldHash)
+	if err != nil {
+		return nil, err
 	}
 	token, tokenHash := NewToken(tokenPrefix)
 	refresh, refreshHash := NewToken(refreshPrefix)
-	sess, reused, revoked, err := s.store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash)
+	sess, reused, revoked, err := s.store.RotateSessionTokens(ctx, app.ID, oldHash, tokenHash, refreshHash, current)
 	if revoked {
 		s.note(ctx, app.ID, "", "", EventSessionRevoked)
 		s.count(MetricSessionRevoked, 1)

@@ -586,8 +586,21 @@ func (db *DB) liveSessions(ctx context.Context, t *tx, appID, userID string) ([]
 	return out, rows.Err()
 }
 
+// RefreshTokenCurrent implements portico.Store.
+func (db *DB) RefreshTokenCurrent(ctx context.Context, appID string, hash []byte) (bool, error) {
+	var one int
+	err := db.queryRow(ctx, `SELECT 1 FROM sessions WHERE app_id = ? AND refresh_hash = ? AND revoked_at IS NULL`, appID, hash).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, db.classify(err)
+	}
+	return true, nil
+}
+
 // RotateSessionTokens implements portico.Store.
-func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte) (*portico.Session, string, bool, error) {
+func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, wasCurrent bool) (*portico.Session, string, bool, error) {
 	var (
 		s       *portico.Session
 		reused  string
@@ -612,8 +625,14 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		err := t.queryRow(ctx, `SELECT id, user_id, ttl_seconds, expires_at, refresh_expires_at FROM sessions
 			WHERE app_id = ? AND refresh_hash = ? AND revoked_at IS NULL`+t.db.dialect.forUpdate(), appID, oldRefresh).Scan(&id, &userID, &ttl, &expires, &refreshExpires)
 		if errors.Is(err, sql.ErrNoRows) {
-			// A hash rotated away before: someone holds a stolen copy, or
-			// raced the rightful client. Either way the session ends.
+			if wasCurrent {
+				// Rotated away, or its session revoked, since this refresh
+				// arrived: it lost a race, and ends nothing.
+				denied = invalid
+				return nil
+			}
+			// A hash rotated away before this refresh arrived: someone
+			// holds a stolen copy. The session ends.
 			err := t.queryRow(ctx, `SELECT h.session_id FROM session_refresh_history h JOIN sessions s ON s.id = h.session_id
 				WHERE h.hash = ? AND s.app_id = ?`, oldRefresh, appID).Scan(&reused)
 			if errors.Is(err, sql.ErrNoRows) {

@@ -25,11 +25,22 @@ func (f *Fixture) refreshableSession(t testing.TB, appID, ext string, ttl, life 
 }
 
 // rotateTo rotates the tokens of the session whose refresh token hashes to
-// old, and returns the new hashes with the outcome.
+// old, as a refresh arriving now does, and returns the new hashes with the
+// outcome.
 func (f *Fixture) rotateTo(appID string, old []byte) (sess *portico.Session, token, refresh []byte, reused string, err error) {
+	current, err := f.Store.RefreshTokenCurrent(f.Ctx, appID, old)
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	return f.rotateArrived(appID, old, current)
+}
+
+// rotateArrived is rotateTo for a refresh that arrived when old was current
+// or not, as told.
+func (f *Fixture) rotateArrived(appID string, old []byte, current bool) (sess *portico.Session, token, refresh []byte, reused string, err error) {
 	_, token = portico.NewToken(portico.PrefixSessionToken)
 	_, refresh = portico.NewToken(portico.PrefixRefreshToken)
-	sess, reused, _, err = f.Store.RotateSessionTokens(f.Ctx, appID, old, token, refresh)
+	sess, reused, _, err = f.Store.RotateSessionTokens(f.Ctx, appID, old, token, refresh, current)
 	return sess, token, refresh, reused, err
 }
 
@@ -121,32 +132,40 @@ func testSessionRefreshRevivesWithinItsLifeOnly(t *testing.T, f *Fixture) {
 	}
 }
 
-// Concurrent refreshes with one token: exactly one wins. The others present
-// a token rotated away, the sign of a stolen copy, and end the session.
+// Concurrent refreshes with one token: exactly one wins. The others arrived
+// while the token was current: they lost a race, which is no sign of a
+// stolen copy, so the session lives on with the winner's tokens.
 func testSessionRefreshConcurrentOneWins(t *testing.T, f *Fixture) {
 	app := f.NewApp(t, "race")
 	s, _, r0 := f.refreshableSession(t, app.ID, "u", time.Hour, 24*time.Hour)
 	const n = 20
+	// Each refresh arrives, and finds the token current, before any rotates.
+	for range n {
+		if current, err := f.Store.RefreshTokenCurrent(f.Ctx, app.ID, r0); err != nil || !current {
+			t.Fatalf("the refresh token is not current: %v, %v", current, err)
+		}
+	}
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
 		wins   int
+		won    []byte
 		start  = make(chan struct{})
-		reuses []string
+		losses []string
 	)
 	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
-			_, reused, err := f.rotate(app.ID, r0)
+			_, token, _, reused, err := f.rotateArrived(app.ID, r0, true)
 			mu.Lock()
 			defer mu.Unlock()
 			switch portico.ErrorCode(err) {
 			case "":
-				wins++
+				wins, won = wins+1, token
 			case portico.CodeInvalidToken:
-				reuses = append(reuses, reused)
+				losses = append(losses, reused)
 			default:
 				t.Errorf("concurrent refresh: %v", err)
 			}
@@ -154,13 +173,24 @@ func testSessionRefreshConcurrentOneWins(t *testing.T, f *Fixture) {
 	}
 	close(start)
 	wg.Wait()
-	if wins != 1 || len(reuses) != n-1 {
-		t.Fatalf("%d refreshes won and %d lost, want 1 and %d", wins, len(reuses), n-1)
+	if wins != 1 || len(losses) != n-1 {
+		t.Fatalf("%d refreshes won and %d lost, want 1 and %d", wins, len(losses), n-1)
 	}
-	for _, id := range reuses {
-		if id != s.ID {
-			t.Fatalf("a lost refresh named %q, want the session %s", id, s.ID)
+	for _, id := range losses {
+		if id != "" {
+			t.Fatalf("a refresh that lost a race named %q as reused", id)
 		}
+	}
+	f.wantActive(t, app.ID, s.ID)
+	f.wantTokenLookup(t, app.ID, s.ID, won)
+
+	// Presented again, now that it was rotated before it arrived, the same
+	// token is a reuse: the session ends.
+	if current, err := f.Store.RefreshTokenCurrent(f.Ctx, app.ID, r0); err != nil || current {
+		t.Fatalf("a rotated refresh token is current: %v, %v", current, err)
+	}
+	if _, reused, err := f.rotate(app.ID, r0); portico.ErrorCode(err) != portico.CodeInvalidToken || reused != s.ID {
+		t.Fatalf("reuse after the race: reused %q, %v", reused, err)
 	}
 	if got := f.findSession(t, app.ID, s.ID); got.RevokedAt == nil {
 		t.Fatal("the session survived the reuse of its refresh token")

@@ -300,7 +300,7 @@ func (h *Handler) authenticate(r *http.Request) (*portico.Agent, string, error) 
 		return agent, agent.Principal(), nil
 	}
 	if raw == "" {
-		msg := "A session token is required: send it as Authorization: Bearer <token>."
+		msg := "Credentials are required: send a session token, an OAuth access token, or an API key with the mcp:act_as_user permission (and a Portico-User-Id header) as Authorization: Bearer <token>."
 		if q := r.URL.Query(); q.Has("token") || q.Has("api_key") || q.Has("access_token") || q.Has("key") {
 			msg = "Credentials are not accepted in the query string: send them as Authorization: Bearer <token>."
 		}

@@ -57,6 +57,9 @@ func TestMCP_Authentication(t *testing.T) {
 			if res.StatusCode != c.status || !strings.Contains(body, `"code":"`+c.code+`"`) {
 				t.Errorf("%s: %d %s, want %d %s", c.name, res.StatusCode, body, c.status, c.code)
 			}
+			if c.h == nil && !strings.Contains(body, "an API key with the mcp:act_as_user permission") {
+				t.Errorf("%s: the message does not name every credential: %s", c.name, body)
+			}
 			if c.status == 401 {
 				if got, want := res.Header.Get("WWW-Authenticate"), `Bearer resource_metadata="`+e.URL+`/.well-known/oauth-protected-resource/mcp"`; got != want {
 					t.Errorf("%s: WWW-Authenticate %q, want %q", c.name, got, want)
@@ -441,6 +444,12 @@ func TestMCP_MissingCredential_Text(t *testing.T) {
 					!strings.HasPrefix(text, "NOT EXECUTED: Notes is not connected for this user.") || !strings.Contains(text, "call notes_add again") {
 					t.Errorf("%s %s: %+v %s", who, era, meta, text)
 				}
+				// The hints name where this result holds the URL, not a
+				// field of the native API's answer.
+				if hint := fmt.Sprint(meta["assistant_hint"]); !strings.Contains(hint, "open the URL in 'url'") || !strings.Contains(text, "open the URL above") ||
+					strings.Contains(text+hint, "configuration_url") {
+					t.Errorf("%s %s: hint %q, text %q", who, era, hint, text)
+				}
 			}
 		}
 		// The link of a session caller is its own session's.
@@ -525,6 +534,10 @@ func TestMCP_Approvals(t *testing.T) {
 		meta, _ := res.Meta["dev.portico/approval_required"].(map[string]any)
 		if !res.IsError || meta == nil || !strings.HasPrefix(fmt.Sprint(meta["url"]), e.URL+"/connect/") || deletes() != before {
 			t.Errorf("without elicitation: %+v %s", res.Meta, textOf(res))
+		}
+		if hint, text := fmt.Sprint(meta["assistant_hint"]), textOf(res); !strings.Contains(hint, "open the URL in 'url'") ||
+			!strings.Contains(text, "open the URL above") || strings.Contains(text+hint, "approval_url") {
+			t.Errorf("approval hints: %q, text %q", hint, text)
 		}
 	})
 }

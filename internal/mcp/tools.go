@@ -343,10 +343,11 @@ func (h *Handler) connectionRequired(ctx context.Context, a *portico.Agent, t *p
 		return nil, sdk.URLElicitationRequiredError([]*sdk.ElicitParams{{Mode: "url", ElicitationID: id, URL: cr.Link.URL, Message: message}})
 	}
 	res := errorResult(fmt.Sprintf("NOT EXECUTED: %s Ask the user to open %s (valid until %s) to %s, then call %s again with the same arguments.\n%s",
-		reasonText(cr), cr.Link.URL, cr.Link.ExpiresAt.UTC().Format(time.RFC3339), connectVerb(cr), t.Name, cr.Link.AssistantHint))
+		reasonText(cr), cr.Link.URL, cr.Link.ExpiresAt.UTC().Format(time.RFC3339), connectVerb(cr), t.Name,
+		hintAt(cr.Link.AssistantHint, "configuration_url", "the URL above")))
 	res.Meta = sdk.Meta{metaConfigurationRequired: map[string]any{
 		"integration": cr.Integration, "reason": cr.Reason, "url": cr.Link.URL,
-		"expires_at": cr.Link.ExpiresAt.UTC().Format(time.RFC3339), "assistant_hint": cr.Link.AssistantHint}}
+		"expires_at": cr.Link.ExpiresAt.UTC().Format(time.RFC3339), "assistant_hint": hintAt(cr.Link.AssistantHint, "configuration_url", "the URL in 'url'")}}
 	return res, nil
 }
 
@@ -391,11 +392,18 @@ func (h *Handler) notifyWhenConnected(a *portico.Agent, t *portico.AgentTool, ss
 // (docs/activity-and-approvals.md).
 func approvalLink(t *portico.AgentTool, ar *portico.ApprovalRequired) *sdk.CallToolResult {
 	res := errorResult(fmt.Sprintf("NOT EXECUTED: %s needs the user's approval. Ask the user to open %s (valid until %s) and approve it, then call %s again with the same arguments.\n%s",
-		t.Title, ar.Link.URL, ar.ExpiresAt.UTC().Format(time.RFC3339), t.Name, ar.Link.AssistantHint))
+		t.Title, ar.Link.URL, ar.ExpiresAt.UTC().Format(time.RFC3339), t.Name, hintAt(ar.Link.AssistantHint, "approval_url", "the URL above")))
 	res.Meta = sdk.Meta{"dev.portico/approval_required": map[string]any{
 		"integration": ar.Integration, "action": ar.Action, "url": ar.Link.URL,
-		"expires_at": ar.ExpiresAt.UTC().Format(time.RFC3339), "assistant_hint": ar.Link.AssistantHint}}
+		"expires_at": ar.ExpiresAt.UTC().Format(time.RFC3339), "assistant_hint": hintAt(ar.Link.AssistantHint, "approval_url", "the URL in 'url'")}}
 	return res
+}
+
+// hintAt is an assistant hint of the native API, which names the field of
+// its answer that holds the URL ("the URL in 'approval_url'"), reworded for
+// an MCP result, which holds the URL elsewhere: where says where.
+func hintAt(hint, field, where string) string {
+	return strings.ReplaceAll(hint, "the URL in '"+field+"'", where)
 }
 
 func connectMessage(cr *portico.ConnectionRequired) string {

@@ -108,9 +108,9 @@ func (w *activityWriter) write(pending *[]*portico.Activity) error {
 		*pending = rows[:0]
 		return nil
 	}
-	w.log.Error("activity rows not written; retrying", "rows", len(rows), "error", err.Error())
+	w.log.Error("activity_write_failed", "rows", len(rows), "error", err.Error(), "action", "retrying")
 	if n := len(rows) - activityBacklog; n > 0 {
-		w.log.Error("activity rows dropped: the database refused them too long", "rows", n)
+		w.log.Error("activity_rows_dropped", "rows", n, "reason", "the database refused them for too long")
 		*pending = append(rows[:0], rows[n:]...)
 	}
 	return err

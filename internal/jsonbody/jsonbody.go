@@ -78,6 +78,16 @@ func Decode(body []byte, v any) error {
 	return nil
 }
 
+// Check applies the rules of Decode that need no Go type to body: valid
+// UTF-8, well-formed JSON, no key named twice in one object, nesting
+// bounded. For bodies read by another decoder (the MCP SDK's).
+func Check(body []byte) error {
+	if !utf8.Valid(body) {
+		return portico.Invalid("", "The request body is not valid UTF-8.")
+	}
+	return checkKeys(body, nil)
+}
+
 // jsonError turns an error of encoding/json, or of a type's own
 // UnmarshalJSON, into a domain error by its type alone: the client never
 // sees a parser's or a library's raw message.

@@ -22,6 +22,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/porticohq/portico/internal/compat"
+	"github.com/porticohq/portico/internal/jsonbody"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -37,8 +38,9 @@ const (
 // modern is the first protocol revision without sessions.
 const modern = "2026-07-28"
 
-// maxBody bounds a request body, as the SDK's default does.
-const maxBody = 4 << 20
+// maxBody bounds a request body: the native API's bound (jsonbody.Read
+// holds POST bodies to it before the SDK reads them).
+const maxBody = jsonbody.MaxBytes
 
 // Options configure a Handler.
 type Options struct {
@@ -201,13 +203,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var body []byte
 	if r.Method == http.MethodPost {
-		body, err = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if err != nil {
-			h.fail(w, r, portico.Errorf(portico.CodeValidation, "The request body could not be read."))
-			return
+		// The native API's rules for a body hold here too, so that a tool
+		// call's arguments are bounded and read as POST /v1/perform reads
+		// its input: JSON, at most jsonbody.MaxBytes, valid UTF-8, no key
+		// named twice (the SDK would keep the last, and run it).
+		if body, err = jsonbody.Read(r, true, false); err == nil {
+			err = jsonbody.Check(body)
 		}
-		if len(body) > maxBody {
-			h.fail(w, r, portico.Errorf(portico.CodePayloadTooLarge, "The request body is over %d bytes.", maxBody))
+		if err != nil {
+			h.fail(w, r, err)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -251,16 +255,19 @@ type message struct {
 }
 
 func peek(body []byte) message {
-	var m struct {
-		Method string `json:"method"`
-		Params struct {
-			Name string `json:"name"`
-		} `json:"params"`
-	}
+	// Keys are matched exactly, as the SDK matches them: encoding/json's
+	// struct fields would also take "Name", and the tool checked here
+	// could differ from the one the SDK runs.
+	var m map[string]json.RawMessage
+	var params map[string]json.RawMessage
+	var msg message
 	if json.Unmarshal(body, &m) != nil {
 		return message{}
 	}
-	return message{method: m.Method, tool: m.Params.Name}
+	if json.Unmarshal(m["method"], &msg.method) != nil || json.Unmarshal(m["params"], &params) != nil || json.Unmarshal(params["name"], &msg.tool) != nil {
+		return message{method: msg.method}
+	}
+	return msg
 }
 
 // toolsFor lists the tools a server needs: one, for a stateless tools/call

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -584,6 +585,54 @@ func TestMCP_ToolSettingsValidated(t *testing.T) {
 			if pe := portico.AsError(err); pe.Code != portico.CodeValidation || pe.Field != field {
 				t.Errorf("%+v: %v, want a validation error on %s", st, err, field)
 			}
+		}
+	})
+}
+
+// A request body to /mcp follows the native API's rules, so that a tool
+// call's arguments are read as POST /v1/perform reads its input: no key
+// named twice, valid UTF-8, JSON, at most 1 MiB. Nothing reaches the
+// upstream when one is broken.
+func TestMCP_BodiesFollowTheNativeRules(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
+		res, _ := e.raw("POST", init, bearer(e.annTok))
+		id := res.Header.Get("Mcp-Session-Id")
+		if res.StatusCode != 200 || id == "" {
+			t.Fatalf("initialize: %d, session %q", res.StatusCode, id)
+		}
+		h := bearer(e.annTok)
+		h["Mcp-Session-Id"], h["MCP-Protocol-Version"] = id, "2025-11-25"
+		call := func(args string) string {
+			return `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"acme_crm_get_deal","arguments":` + args + `}}`
+		}
+		n := len(e.up.requests())
+		cases := []struct {
+			name, body, contentType string
+			status                  int
+			code, message           string
+		}{
+			{"a key twice", call(`{"id":"first","id":"second"}`), "", 400, "invalid_request", `Duplicate key \"params.arguments.id\"`},
+			{"invalid UTF-8", call(`{"id":"` + "\xff" + `"}`), "", 400, "invalid_request", "not valid UTF-8"},
+			{"over 1 MiB", call(`{"id":"` + strings.Repeat("a", 1<<20) + `"}`), "", 413, "payload_too_large", ""},
+			{"not JSON", call(`{"id":"7"}`), "text/plain", 415, "unsupported_media_type", ""},
+		}
+		for _, c := range cases {
+			hc := maps.Clone(h)
+			if c.contentType != "" {
+				hc["Content-Type"] = c.contentType
+			}
+			res, body := e.raw("POST", c.body, hc)
+			if res.StatusCode != c.status || !strings.Contains(body, `"code":"`+c.code+`"`) || !strings.Contains(body, c.message) {
+				t.Errorf("%s: %d %s, want %d %s %s", c.name, res.StatusCode, body, c.status, c.code, c.message)
+			}
+		}
+		if got := e.up.requests()[n:]; len(got) != 0 {
+			t.Errorf("a broken body reached the upstream: %+v", got)
+		}
+		// A well-formed call on the same session still runs.
+		if res, body := e.raw("POST", call(`{"id":"7"}`), h); res.StatusCode != 200 || len(e.up.requests()) != n+1 {
+			t.Errorf("a good call after them: %d %s", res.StatusCode, body)
 		}
 	})
 }

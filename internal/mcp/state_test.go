@@ -35,3 +35,20 @@ func TestRequestState_Expires(t *testing.T) {
 		t.Errorf("after the TTL: %v", err)
 	}
 }
+
+// The router reads the method and the tool name with the SDK's exact
+// spelling: a "Name" beside "name" does not change which tool is checked.
+func TestPeek_ExactKeys(t *testing.T) {
+	for body, want := range map[string]message{
+		`{"method":"tools/call","params":{"name":"a_get","Name":"a_delete"}}`: {method: "tools/call", tool: "a_get"},
+		`{"method":"tools/call","params":{"Name":"a_delete"}}`:                {method: "tools/call"},
+		`{"Method":"tools/call","params":{"name":"a_get"}}`:                   {},
+		`{"method":"notifications/initialized"}`:                              {method: "notifications/initialized"},
+		`{"method":"tools/call","params":{"name":7}}`:                         {method: "tools/call"},
+		`not json`: {},
+	} {
+		if got := peek([]byte(body)); got != want {
+			t.Errorf("peek(%s) = %+v, want %+v", body, got, want)
+		}
+	}
+}

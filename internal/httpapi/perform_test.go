@@ -199,6 +199,13 @@ func TestPerform(t *testing.T) {
 			{"path placeholder escaped", map[string]any{"user": u1(), "integration": "crm", "action": "create-issue",
 				"input": map[string]any{"owner": "a/b?c", "repo": "web", "title": "x"}}, 200, "",
 				echo(map[string]string{"path": "/repos/a%2Fb%3Fc/web/issues", "host": host})},
+			{"path placeholder with a space", map[string]any{"user": u1(), "integration": "crm", "action": "create-issue",
+				"input": map[string]any{"owner": "My Org", "repo": "web", "title": "x"}}, 200, "",
+				echo(map[string]string{"path": "/repos/My%20Org/web/issues", "host": host})},
+			{"path placeholder that a decoding proxy would read as ..", map[string]any{"user": u1(), "integration": "crm", "action": "create-issue",
+				"input": map[string]any{"owner": "../../admin?x=1#y", "repo": "web", "title": "x"}}, 422, "validation_failed", field("input.owner")},
+			{"raw path with an encoded space", map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": "/files/My%20Document"}}, 200, "",
+				echo(map[string]string{"path": "/files/My%20Document", "host": host})},
 			{"oauth2 bearer token", map[string]any{"user": map[string]any{"id": f.user}, "integration": "github", "action": "get-repo",
 				"input": map[string]any{"owner": "acme", "repo": "web"}}, 200, "", echo(map[string]string{"authorization": "Bearer gho_secret"})},
 			{"basic auth", map[string]any{"user": u1(), "integration": "jira", "request": map[string]any{"method": "get", "path": "/me"}}, 200, "",
@@ -292,7 +299,7 @@ func TestPerform(t *testing.T) {
 			{"restricted integration, not a member", map[string]any{"user": u1(), "integration": "vip", "action": "get-repo", "input": map[string]any{"owner": "a", "repo": "b"}}, 403, "forbidden", nil},
 			{"restricted integration, unknown user", map[string]any{"user": map[string]any{"email": "new@example.com"}, "integration": "vip", "action": "get-repo", "input": map[string]any{"owner": "a", "repo": "b"}}, 403, "forbidden", nil},
 		}
-		for _, path := range []string{"//evil.example/x", "http://evil.example/x", "/a/../../x", "/a/%2e%2e/x", "/a/%252e%252e/x", "/a\\b", "/a%5c..%5cb", "/x?y=1", "relative", "", "/a b", "/%2F%2Fevil"} {
+		for _, path := range []string{"//evil.example/x", "http://evil.example/x", "/a/../../x", "/a/%2e%2e/x", "/a/%252e%252e/x", "/a\\b", "/a%5c..%5cb", "/x?y=1", "relative", "", "/a b", "/a%0d%0ab", "/%2F%2Fevil"} {
 			cases = append(cases, tc{"raw path " + path, map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": path}}, 422, "validation_failed", field("request.path")})
 		}
 		cases = append(cases, tc{"raw path with @ stays on the host", map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": "/@evil.example/x"}}, 200, "",

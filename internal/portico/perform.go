@@ -550,7 +550,13 @@ func (s *Service) actionSpec(integ *Integration, base, name string, input json.R
 		case text == "" || text == "." || text == "..":
 			bad = Invalidf("input."+k, "input.%s cannot be empty, . or ..: it is part of the path.", k)
 		}
-		return url.PathEscape(text)
+		escaped := url.PathEscape(text)
+		if err := checkRequestPath("/" + escaped); err != nil && bad == nil {
+			// Judged alone, so that the refusal names the input, not the
+			// action's path.
+			bad = withField(err, "input."+k)
+		}
+		return escaped
 	})
 	if bad != nil {
 		return nil, bad

@@ -19,6 +19,8 @@ func TestResolvePath(t *testing.T) {
 		"/a:b/c;d=e":            "https://api.example.com/v2/a:b/c;d=e",
 		"/users/%C3%A9":         "https://api.example.com/v2/users/%C3%A9",
 		"/files/a.b/..c":        "https://api.example.com/v2/files/a.b/..c",
+		"/files/My%20Document":  "https://api.example.com/v2/files/My%20Document",
+		"/files/a%2520b":        "https://api.example.com/v2/files/a%2520b",
 	} {
 		u, err := portico.ResolvePath(base, p)
 		if err != nil || u.String() != want {
@@ -27,7 +29,7 @@ func TestResolvePath(t *testing.T) {
 	}
 	for _, p := range []string{"", "repos", "//evil.example/x", "http://evil.example/", "/a//b", "/a/../b", "/..", "/a/.",
 		"/%2e%2e/x", "/a/%2E%2e", "/a/.%2e/b", "/a/%252e%252e/b", "/a%2f..%2fb", "/a\\b", "/a%5cb", "/a%255cb", "/a?b", "/a#b",
-		"/a b", "/a%20b", "/a%00b", "/a\x00", "/%zz", "/%2F%2Fevil", "/" + strings.Repeat("a", 2048)} {
+		"/a b", "/a%09b", "/a%2509b", "/a%0d%0ab", "/a%00b", "/a\x00", "/%zz", "/%2F%2Fevil", "/" + strings.Repeat("a", 2048)} {
 		if u, err := portico.ResolvePath(base, p); err == nil {
 			t.Errorf("ResolvePath(%q) = %s; want refused", p, u)
 		} else if portico.ErrorCode(err) != portico.CodeValidation {

@@ -14,9 +14,9 @@ const maxUnescapeRounds = 3
 // ResolvePath resolves a request path against an integration's base URL.
 // The result always has the base URL's scheme and host, and its path
 // always starts with the base URL's path: the path must start with a
-// single /, and may not contain a backslash, white space, control
-// characters, ? or #, an empty segment (//) or a . or .. segment — in any
-// of its %-decoded readings (%2e%2e, %252e, %5c …). %-escapes are kept as
+// single /, and may not contain a backslash, control characters, ? or #,
+// an empty segment (//) or a . or .. segment — in any of its %-decoded
+// readings (%2e%2e, %252e, %5c …) — nor a space that is not %-encoded. %-escapes are kept as
 // given (%2F stays an escaped slash inside one segment). Errors are
 // CodeValidation.
 func ResolvePath(baseURL, p string) (*url.URL, error) {
@@ -53,8 +53,14 @@ func checkRequestPath(p string) error {
 	}
 	cur := p
 	for round := 0; ; round++ {
-		if !utf8.ValidString(cur) || hasControl(cur) || strings.ContainsAny(cur, "\\ \t") {
-			return Errorf(CodeValidation, "The path must not contain a backslash, white space or control characters, also %%-encoded.")
+		if !utf8.ValidString(cur) || hasControl(cur) || strings.ContainsRune(cur, '\\') {
+			return Errorf(CodeValidation, "The path must not contain a backslash or control characters, also %%-encoded.")
+		}
+		// A space is sent %-encoded (a file name, a title); what a decoding
+		// proxy makes of %20 neither leaves the base path nor splits the
+		// request, as a decoded control character or backslash could.
+		if round == 0 && strings.ContainsRune(cur, ' ') {
+			return Errorf(CodeValidation, "The path must not contain white space; %%-encode it (%%20).")
 		}
 		for _, seg := range strings.Split(cur, "/") {
 			if seg == "." || seg == ".." {

@@ -166,7 +166,10 @@ func (s *Server) AuthenticateToken(r *http.Request, raw string) (*portico.Sessio
 	return s.authenticateSession(r, raw, missing, func(raw string) (*portico.Session, *portico.User, error) {
 		if kind := portico.SecretKind(raw); kind != "" && kind != "a session token" {
 			// From the presented string alone, as for API keys.
-			_, route, _ := strings.Cut(r.Pattern, " ")
+			route := r.Pattern
+			if _, path, ok := strings.Cut(route, " "); ok {
+				route = path // "GET /v1/me"; /mcp's pattern names no method
+			}
 			return nil, nil, portico.Errorf(portico.CodeInvalidToken, "This is %s; %s takes a session token, which starts with %s.", kind, route, portico.PrefixSessionToken)
 		}
 		return s.svc.ValidateToken(r.Context(), raw)

@@ -67,6 +67,11 @@ func TestMCP_Authentication(t *testing.T) {
 				}
 			}
 		}
+		// Another kind of Portico secret is named, with the endpoint.
+		if res, body := e.raw("POST", init, bearer("prt_"+strings.Repeat("A", 43))); res.StatusCode != 401 ||
+			!strings.Contains(body, "This is a refresh token; /mcp takes a session token, which starts with pst_.") {
+			t.Errorf("refresh token: %d %s", res.StatusCode, body)
+		}
 		res, body := e.raw("POST", init, map[string]string{"Authorization": "Bearer " + agentKey, "Portico-User-Id": "ann"})
 		if res.StatusCode != 200 || !strings.Contains(body, `"protocolVersion":"2025-11-25"`) {
 			t.Errorf("agent key: %d %s", res.StatusCode, body)

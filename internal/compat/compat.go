@@ -46,6 +46,38 @@ func Bearer(r *http.Request) string {
 	return ""
 }
 
+// OneCredential refuses a request that names its credential more than once
+// in the headers a surface reads it from (Authorization, X-API-Key …): a
+// header sent twice, or two headers that carry different values. Which app
+// or user a request acts for must never depend on the order of its
+// headers. The error has the code of a refused credential of the surface
+// (CodeInvalidAPIKey, CodeInvalidToken): like the other messages told from
+// the request alone, it says nothing of what the store holds.
+func OneCredential(r *http.Request, code portico.Code, headers ...string) error {
+	var first, firstHeader string
+	for _, h := range headers {
+		vs := r.Header.Values(h)
+		if len(vs) > 1 {
+			return portico.Errorf(code, "Send one credential: the %s header is sent %d times.", h, len(vs))
+		}
+		v := ""
+		if len(vs) == 1 {
+			v = strings.TrimSpace(vs[0])
+			if h == "Authorization" {
+				v = Bearer(r)
+			}
+		}
+		if v == "" {
+			continue
+		}
+		if first != "" && v != first {
+			return portico.Errorf(code, "Send one credential: %s and %s carry different ones.", firstHeader, h)
+		}
+		first, firstHeader = v, h
+	}
+	return nil
+}
+
 // WriteJSON writes v as a JSON answer with status, for every surface and
 // the native API. HTML is not escaped: answers hold URLs, field names and
 // hints that must stay readable, and are never HTML. A value that cannot

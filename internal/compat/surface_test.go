@@ -99,3 +99,31 @@ func TestBearer(t *testing.T) {
 		}
 	}
 }
+
+// A credential named twice is refused whatever the order of the headers;
+// one named once, or the same one in both places, is not.
+func TestOneCredential(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		headers [][2]string
+		refused bool
+	}{
+		{"none", nil, false},
+		{"a bearer", [][2]string{{"Authorization", "Bearer a"}}, false},
+		{"the same key in both", [][2]string{{"X-API-Key", "a"}, {"Authorization", "bearer a"}}, false},
+		{"a key beside a Basic header", [][2]string{{"X-API-Key", "a"}, {"Authorization", "Basic b"}}, false},
+		{"two keys", [][2]string{{"X-API-Key", "a"}, {"Authorization", "Bearer b"}}, true},
+		{"two keys, the other order", [][2]string{{"Authorization", "Bearer b"}, {"X-API-Key", "a"}}, true},
+		{"Authorization twice", [][2]string{{"Authorization", "Bearer a"}, {"Authorization", "Bearer a"}}, true},
+		{"X-API-Key twice", [][2]string{{"X-API-Key", "a"}, {"X-API-Key", "b"}}, true},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		for _, h := range c.headers {
+			r.Header.Add(h[0], h[1])
+		}
+		err := compat.OneCredential(r, portico.CodeInvalidAPIKey, "X-API-Key", "Authorization")
+		if refused := err != nil; refused != c.refused || refused && portico.ErrorCode(err) != portico.CodeInvalidAPIKey {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}

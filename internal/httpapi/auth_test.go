@@ -100,7 +100,7 @@ func TestAuth_KeyForms(t *testing.T) {
 	engines(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng)
 		appID, key := e.newApp("acme")
-		other, _ := e.newApp("other")
+		other, otherKey := e.newApp("other")
 		isApp := func(id string) func(t *testing.T, r response) {
 			return func(t *testing.T, r response) {
 				if r.Body["id"] != id {
@@ -120,7 +120,26 @@ func TestAuth_KeyForms(t *testing.T) {
 			{name: "query string ?key=", method: "GET", path: "/v1/app?key=" + key, headers: map[string]string{}, status: 401, code: "unauthenticated"},
 			{name: "query string ?access_token=", method: "GET", path: "/v1/app?access_token=" + key, headers: map[string]string{}, status: 401, code: "unauthenticated"},
 			{name: "query string does not override a bad header", method: "GET", path: "/v1/app?api_key=" + key, headers: auth("not-a-key"), status: 401, code: "invalid_api_key"},
+			// Which app a request acts for never depends on which header
+			// is read first.
+			{name: "one key in both headers", method: "GET", path: "/v1/app", headers: map[string]string{"X-API-Key": key, "Authorization": "Bearer " + key}, status: 200, check: isApp(appID)},
+			{name: "two apps' keys", method: "GET", path: "/v1/app", headers: map[string]string{"X-API-Key": otherKey, "Authorization": "Bearer " + key}, status: 401, code: "invalid_api_key"},
 		})
+		// A credential header sent twice: refused on the app's and on the
+		// user's endpoints, whatever the order.
+		for _, path := range []string{"/v1/app", "/v1/me"} {
+			req, _ := http.NewRequest("GET", e.URL+path, nil)
+			req.Header.Add("Authorization", "Bearer "+otherKey)
+			req.Header.Add("Authorization", "Bearer "+key)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 401 {
+				t.Errorf("%s with two Authorization headers: %d", path, res.StatusCode)
+			}
+		}
 	})
 }
 

@@ -164,6 +164,9 @@ func (s *Server) wrap(h handler) http.Handler {
 // key is looked at; a valid key spends from its own bucket.
 func (s *Server) appAuth(h handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := compat.OneCredential(r, portico.CodeInvalidAPIKey, "X-API-Key", "Authorization"); err != nil {
+			return err
+		}
 		app, _, err := s.authenticateKey(r, apiKeyFrom(r), true)
 		if err != nil {
 			return err

@@ -146,6 +146,9 @@ func (s *Server) handleTokenRefresh(w http.ResponseWriter, r *http.Request) erro
 // the token, then the session's own bucket.
 func (s *Server) userAuth(h func(w http.ResponseWriter, r *http.Request, sess *portico.Session, u *portico.User) error) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := compat.OneCredential(r, portico.CodeInvalidToken, "Authorization"); err != nil {
+			return err
+		}
 		sess, u, err := s.AuthenticateToken(r, compat.Bearer(r))
 		if err != nil {
 			return err

@@ -293,6 +293,9 @@ func (h *Handler) toolsFor(ctx context.Context, a *portico.Agent, legacy bool, m
 // authenticate settles who calls: a session token (pst_…) or an API key
 // with mcp:act_as_user and a user header, both as Authorization: Bearer.
 func (h *Handler) authenticate(r *http.Request) (*portico.Agent, string, error) {
+	if err := compat.OneCredential(r, portico.CodeInvalidToken, "Authorization"); err != nil {
+		return nil, "", err
+	}
 	raw := compat.Bearer(r)
 	if appID := r.PathValue("app"); appID != "" {
 		sess, user, err := h.opts.AuthenticateAccessToken(r, raw, appID)

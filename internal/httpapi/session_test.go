@@ -120,7 +120,9 @@ func TestSessions_CreateRejects(t *testing.T) {
 			{"bad action", map[string]any{"user": user, "settings": map[string]any{"allow_actions": []string{"explode"}}}, 422, "validation_failed", "settings.allow_actions"},
 			{"bad theme colour", map[string]any{"user": user, "theme": map[string]any{"primary_color": "red;}"}}, 422, "validation_failed", "theme.primary_color"},
 			{"theme javascript url", map[string]any{"user": user, "theme": map[string]any{"logo_url": "javascript:alert(1)"}}, 422, "validation_failed", "theme.logo_url"},
-			{"custom settings not object", map[string]any{"user": user, "custom_settings": []int{1}}, 422, "validation_failed", "custom_settings"},
+			{"custom settings not object", map[string]any{"user": user, "custom_settings": []int{1}}, 400, "invalid_request", "custom_settings"},
+			{"custom settings above 16 KiB", map[string]any{"user": user, "custom_settings": map[string]any{"k": strings.Repeat("v", 16<<10)}}, 422, "validation_failed", "custom_settings"},
+			{"user metadata not object", map[string]any{"user": map[string]any{"external_id": "u-1", "metadata": []int{1}}}, 400, "invalid_request", "user.metadata"},
 			{"unknown field", map[string]any{"user": user, "ttl": 5}, 400, "invalid_request", "ttl"},
 			{"unknown user field", map[string]any{"user": map[string]any{"external_id": "u", "id": "x"}}, 400, "invalid_request", "user.id"},
 			{"bad email", map[string]any{"user": map[string]any{"email": "a\r\nb@x.com"}}, 422, "validation_failed", "user.email"},
@@ -133,6 +135,10 @@ func TestSessions_CreateRejects(t *testing.T) {
 				d, _ := r.Body["error"].(map[string]any)["details"].(map[string]any)
 				if d["field"] != tc.field {
 					t.Errorf("details.field = %v, want %s", d["field"], tc.field)
+				}
+				// The message names the field it is about, as details do.
+				if msg := r.Body["error"].(map[string]any)["message"].(string); (strings.Contains(tc.field, "metadata") || tc.field == "custom_settings") && !strings.Contains(msg, tc.field) {
+					t.Errorf("message %q does not name %s", msg, tc.field)
 				}
 			})
 		}

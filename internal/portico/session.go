@@ -289,9 +289,9 @@ func (s *Service) createSession(ctx context.Context, app *App, in SessionInput, 
 			return nil, err
 		}
 	}
-	custom, err := NormalizeMetadata(in.CustomSettings)
+	custom, err := NormalizeMetadata("custom_settings", in.CustomSettings)
 	if err != nil {
-		return nil, withField(err, "custom_settings")
+		return nil, err
 	}
 	now := s.now()
 	settingsJSON, _ := json.Marshal(in.Settings)

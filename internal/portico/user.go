@@ -78,9 +78,9 @@ func (in *UserInput) Normalize(prefix string) error {
 	if err := checkName(in.Name); err != nil {
 		return withField(err, prefix+"name")
 	}
-	md, err := NormalizeMetadata(in.Metadata)
+	md, err := NormalizeMetadata(prefix+"metadata", in.Metadata)
 	if err != nil {
-		return withField(err, prefix+"metadata")
+		return err
 	}
 	in.Metadata = md
 	ids, err := NormalizeAccountIDs(in.AccountIDs)
@@ -121,9 +121,9 @@ func (u *UserUpdate) Normalize() error {
 		}
 	}
 	if u.Metadata != nil {
-		md, err := NormalizeMetadata(u.Metadata)
+		md, err := NormalizeMetadata("metadata", u.Metadata)
 		if err != nil {
-			return withField(err, "metadata")
+			return err
 		}
 		u.Metadata = md
 	}
@@ -199,18 +199,20 @@ func checkName(s string) error {
 	return nil
 }
 
-// NormalizeMetadata checks that md is a JSON object of at most 16 KiB and
-// returns it compacted; nil becomes {}.
-func NormalizeMetadata(md json.RawMessage) (json.RawMessage, error) {
+// NormalizeMetadata checks that md, the value of field (metadata,
+// user.metadata, custom_settings), is a JSON object of at most 16 KiB and
+// returns it compacted; nil becomes {}. Another JSON type is CodeInvalid,
+// as a wrong type is everywhere (400); a larger object CodeValidation.
+func NormalizeMetadata(field string, md json.RawMessage) (json.RawMessage, error) {
 	if len(bytes.TrimSpace(md)) == 0 || bytes.Equal(bytes.TrimSpace(md), []byte("null")) {
 		return json.RawMessage("{}"), nil
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, md); err != nil || buf.Bytes()[0] != '{' {
-		return nil, Invalidf("metadata", "metadata must be a JSON object.")
+		return nil, Invalid(field, "%s must be of type object.", field)
 	}
 	if buf.Len() > MaxMetadataSize {
-		return nil, Invalidf("metadata", "metadata must be at most %d bytes.", MaxMetadataSize)
+		return nil, Invalidf(field, "%s must be at most %d bytes.", field, MaxMetadataSize)
 	}
 	return buf.Bytes(), nil
 }

@@ -177,11 +177,11 @@ func (c *compiledSchema) validate(input json.RawMessage) (map[string]any, error)
 	}
 	v, err := decodeJSON(input)
 	if err != nil {
-		return nil, Invalid("input", "input must be a JSON object.")
+		return nil, Invalid("input", "input must be of type object.")
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return nil, Invalidf("input", "input must be a JSON object, not %s.", jsonKind(v))
+		return nil, Invalid("input", "input must be of type object, not %s.", jsonKind(v))
 	}
 	err = c.schema.Validate(obj)
 	var ve *jsonschema.ValidationError

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 )
@@ -47,6 +48,10 @@ type QueryValue []string
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (q *QueryValue) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		// Not an empty parameter: leave it out instead.
+		return errors.New("a query value is a string or an array of strings, not null")
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
 		*q = QueryValue{s}

@@ -293,7 +293,8 @@ func TestPerform(t *testing.T) {
 			{"forbidden header", map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": "/", "headers": map[string]string{"Host": "evil.example"}}}, 422, "validation_failed", field("request.headers.Host")},
 			{"GET with a body", map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": "/", "body": map[string]any{}}}, 422, "validation_failed", field("request.body")},
 			{"unknown field", map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": "/", "url": "http://evil"}}, 400, "invalid_request", field("request.url")},
-			{"query of the wrong type", map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": "/", "query": map[string]any{"a": 1}}}, 400, "invalid_request", nil},
+			{"query of the wrong type", map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": "/", "query": map[string]any{"a": 1}}}, 400, "invalid_request", field("request.query.a")},
+			{"query value null", map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": "/", "query": map[string]any{"a": "1", "b": nil}}}, 400, "invalid_request", field("request.query.b")},
 
 			// Account restrictions.
 			{"restricted integration, member", map[string]any{"user": map[string]any{"external_id": "u-vip"}, "integration": "vip", "action": "get-repo", "input": map[string]any{"owner": "a", "repo": "b"}}, 200, "", nil},

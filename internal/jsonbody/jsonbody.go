@@ -88,6 +88,20 @@ func Check(body []byte) error {
 	return checkKeys(body, nil)
 }
 
+// jsonErrorAt is jsonError for a type's own UnmarshalJSON refusing the
+// value of field: the message names the field, never echoes the error.
+func jsonErrorAt(err error, field string) error {
+	var timeErr *time.ParseError
+	var domainErr *portico.Error
+	switch {
+	case field == "" || errors.As(err, &domainErr):
+		return jsonError(err)
+	case errors.As(err, &timeErr):
+		return portico.Invalid(field, "%s is not RFC 3339 text such as 2026-01-02T15:04:05Z.", field)
+	}
+	return portico.Invalid(field, "%s does not have the form it takes.", field)
+}
+
 // jsonError turns an error of encoding/json, or of a type's own
 // UnmarshalJSON, into a domain error by its type alone: the client never
 // sees a parser's or a library's raw message.
@@ -145,6 +159,7 @@ const maxDepth = 10000
 var (
 	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+	rawMessageType      = reflect.TypeFor[json.RawMessage]()
 )
 
 // decodesItself reports whether values of t are read by their own
@@ -178,11 +193,32 @@ func checkKeys(body []byte, t reflect.Type) error {
 		}
 		return portico.Invalid(field, "%s must be of type %s.", field, jsonType(t))
 	}
-	var walk func(t reflect.Type) error
+	var walk, walkValue func(t reflect.Type) error
 	walk = func(t reflect.Type) error {
+		pointer := false
 		for t != nil && t.Kind() == reflect.Pointer {
-			t = t.Elem()
+			t, pointer = t.Elem(), true
 		}
+		if t == nil || t.Kind() == reflect.Interface || t == rawMessageType || !reflect.PointerTo(t).Implements(unmarshalerType) {
+			return walkValue(t)
+		}
+		// A type with its own UnmarshalJSON reads the value here too, so
+		// that a refusal names the field (request.query.tag), which
+		// encoding/json does not tell.
+		start := dec.InputOffset()
+		if err := walkValue(t); err != nil {
+			return err
+		}
+		raw := bytes.TrimLeft(body[start:dec.InputOffset()], ":, \t\r\n")
+		if pointer && string(raw) == "null" {
+			return nil // encoding/json sets the pointer to nil
+		}
+		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw); err != nil {
+			return jsonErrorAt(err, pathString(path))
+		}
+		return nil
+	}
+	walkValue = func(t reflect.Type) error {
 		if t != nil && (t.Kind() == reflect.Interface || decodesItself(t) ||
 			t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8) {
 			// Read by its own rules: anything, its own UnmarshalJSON, or

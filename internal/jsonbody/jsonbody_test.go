@@ -283,12 +283,31 @@ func TestDecode_OwnUnmarshalErrorsAreNotEchoed(t *testing.T) {
 		Q  api.QueryValue `json:"q"`
 	}
 	for _, tc := range []struct{ body, want string }{
-		{`{"at":"yesterday"}`, "A time in the request body is not RFC 3339 text such as 2026-01-02T15:04:05Z."},
-		{`{"q":{"x":1}}`, "A value in the request body does not have the form its field takes."},
+		{`{"at":"yesterday"}`, "at is not RFC 3339 text such as 2026-01-02T15:04:05Z."},
+		{`{"q":{"x":1}}`, "q does not have the form it takes."},
+		{`{"q":null}`, "q does not have the form it takes."},
+		{`{"q" : [ "a", 7 ]}`, "q does not have the form it takes."},
 	} {
 		err := jsonbody.Decode([]byte(tc.body), &v)
-		if got := portico.AsError(err); got.Code != portico.CodeInvalid || got.Message != tc.want {
-			t.Errorf("%s: got %q %q, want invalid_request %q", tc.body, got.Code, got.Message, tc.want)
+		field := strings.SplitN(tc.want, " ", 2)[0]
+		if got := portico.AsError(err); got.Code != portico.CodeInvalid || got.Message != tc.want || got.Field != field {
+			t.Errorf("%s: got %q %q (field %q), want invalid_request %q", tc.body, got.Code, got.Message, got.Field, tc.want)
 		}
+	}
+	// A null pointer is left nil, as encoding/json leaves it.
+	if err := jsonbody.Decode([]byte(`{"at":null}`), &v); err != nil || v.At != nil {
+		t.Errorf("null time: %v %v", err, v.At)
+	}
+	// Nested, with the full path; and values it takes still decode.
+	var w struct {
+		Request struct {
+			Query map[string]api.QueryValue `json:"query"`
+		} `json:"request"`
+	}
+	if err := jsonbody.Decode([]byte(`{"request":{"query":{"ok":"1","tag":[1]}}}`), &w); portico.AsError(err).Field != "request.query.tag" {
+		t.Errorf("nested: %v (field %q)", err, portico.AsError(err).Field)
+	}
+	if err := jsonbody.Decode([]byte(`{"request":{"query":{"a":"1","b":["x","y"]}}}`), &w); err != nil || len(w.Request.Query["b"]) != 2 {
+		t.Errorf("good query: %v %v", err, w.Request.Query)
 	}
 }

@@ -171,6 +171,13 @@ func TestUsers_MaxUsers(t *testing.T) {
 			{name: "existing email user is still found", method: "POST", path: "/v1/users", body: map[string]any{"email": "TWO@example.com"}, status: 200, readOnly: true},
 			{name: "lift the limit", method: "PATCH", path: "/v1/app", body: `{"settings":{"max_users":null}}`, status: 200},
 			{name: "third user after lifting", method: "POST", path: "/v1/users", body: map[string]any{"external_id": "3"}, status: 201},
+			{name: "a limit of one", method: "PATCH", path: "/v1/app", body: `{"settings":{"max_users":1}}`, status: 200},
+			{name: "past a limit of one", method: "POST", path: "/v1/users", body: map[string]any{"external_id": "4"}, status: 402, code: "quota_exceeded", readOnly: true,
+				check: func(t *testing.T, r response) {
+					if msg := r.Body["error"].(map[string]any)["message"]; msg != "The app has reached its limit of 1 user." {
+						t.Errorf("message %q", msg)
+					}
+				}},
 		})
 	})
 }

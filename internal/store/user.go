@@ -168,7 +168,11 @@ func checkUserQuota(ctx context.Context, t *tx, appID string) (hooked bool, err 
 		return false, fmt.Errorf("count users: %w", err)
 	}
 	if n >= *s.MaxUsers {
-		return false, &portico.Error{Code: portico.CodeQuotaExceeded, Message: fmt.Sprintf("The app has reached its limit of %d users.", *s.MaxUsers),
+		noun := "users"
+		if *s.MaxUsers == 1 {
+			noun = "user"
+		}
+		return false, &portico.Error{Code: portico.CodeQuotaExceeded, Message: fmt.Sprintf("The app has reached its limit of %d %s.", *s.MaxUsers, noun),
 			Details: map[string]any{"max_users": *s.MaxUsers}}
 	}
 	return hooked, nil

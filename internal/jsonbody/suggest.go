@@ -20,7 +20,10 @@ import (
 //     top of PATCH /v1/app is settings.session_ttl_seconds;
 //  3. a field of the same object at a Damerau-Levenshtein distance of at
 //     most 2 (a typo: nmae is name), less than half the key's length;
-//  4. such a near name elsewhere in the body.
+//  4. a field of the same object whose first words the key is, or whose
+//     words the key begins with (session_ttl is session_ttl_seconds), the
+//     nearest in length;
+//  5. a near name as in 3 elsewhere in the body.
 //
 // Among equals the shallower and then the earlier declared field wins. The
 // suggestion is a full path, like the field it corrects, and goes in
@@ -63,6 +66,19 @@ func suggestField(root reflect.Type, here *structFields, prefix, key string) str
 	for _, n := range here.names {
 		if d := typoDistance(key, n); d < bestD {
 			best, bestD = join(prefix, n), d
+		}
+	}
+	if best != "" {
+		return best
+	}
+	lk, bestGap := strings.ToLower(key), -1
+	for _, n := range here.names {
+		ln := strings.ToLower(n)
+		if !strings.HasPrefix(ln, lk+"_") && !strings.HasPrefix(lk, ln+"_") {
+			continue
+		}
+		if gap := max(len(ln)-len(lk), len(lk)-len(ln)); bestGap < 0 || gap < bestGap {
+			best, bestGap = join(prefix, n), gap
 		}
 	}
 	if best != "" {

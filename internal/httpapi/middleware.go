@@ -172,6 +172,9 @@ func (s *Server) appAuth(h handler) handler {
 			return err
 		}
 		infoFrom(r.Context()).app = app
+		if err := checkQuery(r); err != nil {
+			return err
+		}
 		return h(w, r)
 	}
 }

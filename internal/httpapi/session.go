@@ -153,6 +153,9 @@ func (s *Server) userAuth(h func(w http.ResponseWriter, r *http.Request, sess *p
 		if err != nil {
 			return err
 		}
+		if err := checkQuery(r); err != nil {
+			return err
+		}
 		return h(w, r, sess, u)
 	}
 }

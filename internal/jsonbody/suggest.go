@@ -51,10 +51,8 @@ func suggestField(root reflect.Type, here *structFields, prefix, key string) str
 		}
 		return prefix + "." + name
 	}
-	for _, n := range here.names {
-		if strings.EqualFold(n, key) {
-			return join(prefix, n)
-		}
+	if n := sameName(key, here.names); n != "" {
+		return join(prefix, n)
 	}
 	elsewhere := fieldPaths(root)
 	for _, c := range elsewhere {
@@ -62,31 +60,60 @@ func suggestField(root reflect.Type, here *structFields, prefix, key string) str
 			return c.path
 		}
 	}
+	if n := nearName(key, here.names); n != "" {
+		return join(prefix, n)
+	}
 	best, bestD := "", maxTypoDistance(key)+1
-	for _, n := range here.names {
+	for _, c := range elsewhere {
+		if d := typoDistance(key, c.name); d < bestD {
+			best, bestD = c.path, d
+		}
+	}
+	return best
+}
+
+// Nearest is the name of names that key most likely meant, or "": the same
+// name with other capitals, a typo of it, or one whose first words key is
+// (rules 1, 3 and 4 of unknownField). For names that are not a body's
+// fields, such as an operation's query parameters.
+func Nearest(key string, names []string) string {
+	if n := sameName(key, names); n != "" {
+		return n
+	}
+	return nearName(key, names)
+}
+
+// sameName is the name of names spelled as key with other capitals.
+func sameName(key string, names []string) string {
+	for _, n := range names {
+		if strings.EqualFold(n, key) {
+			return n
+		}
+	}
+	return ""
+}
+
+// nearName is the name of names at the smallest typo distance from key,
+// else the one whose first words key is or whose words key begins with,
+// nearest in length; earlier names win ties.
+func nearName(key string, names []string) string {
+	best, bestD := "", maxTypoDistance(key)+1
+	for _, n := range names {
 		if d := typoDistance(key, n); d < bestD {
-			best, bestD = join(prefix, n), d
+			best, bestD = n, d
 		}
 	}
 	if best != "" {
 		return best
 	}
 	lk, bestGap := strings.ToLower(key), -1
-	for _, n := range here.names {
+	for _, n := range names {
 		ln := strings.ToLower(n)
 		if !strings.HasPrefix(ln, lk+"_") && !strings.HasPrefix(lk, ln+"_") {
 			continue
 		}
 		if gap := max(len(ln)-len(lk), len(lk)-len(ln)); bestGap < 0 || gap < bestGap {
-			best, bestGap = join(prefix, n), gap
-		}
-	}
-	if best != "" {
-		return best
-	}
-	for _, c := range elsewhere {
-		if d := typoDistance(key, c.name); d < bestD {
-			best, bestD = c.path, d
+			best, bestGap = n, gap
 		}
 	}
 	return best

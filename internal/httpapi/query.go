@@ -71,7 +71,8 @@ func mustQueryParams(doc []byte) map[string][]string {
 var credentialParams = []string{"api_key", "key", "token", "access_token"}
 
 // checkQuery refuses a query parameter that the request's operation does
-// not declare, and a declared one sent more than once (none is a list).
+// not declare, a declared one sent more than once (none is a list), and
+// one sent empty but for page_token.
 // The error is 400 invalid_request naming the parameter, with the one most
 // likely meant in details.suggestion.
 func checkQuery(r *http.Request) error {
@@ -93,6 +94,11 @@ func checkQuery(r *http.Request) error {
 		case slices.Contains(names, k):
 			if n := len(q[k]); n > 1 {
 				return portico.Invalid(k, "The query parameter %q is sent %d times; send it once.", k, n)
+			}
+			if q.Get(k) == "" && k != "page_token" {
+				// ?user_id= filters on nothing a row can hold; an empty
+				// page_token is the first page.
+				return portico.Invalid(k, "The query parameter %q is empty; leave it out not to filter on it.", k)
 			}
 		case slices.Contains(credentialParams, k):
 		default:

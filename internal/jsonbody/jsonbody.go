@@ -29,8 +29,8 @@ import (
 const MaxBytes = 1 << 20
 
 // Read returns the body of r: at most MaxBytes (else CodePayloadTooLarge),
-// sent as application/json when contentType is set (else
-// CodeUnsupportedMediaType). When optional, an absent or blank body is
+// sent as application/json when contentType is set, and not compressed
+// (else CodeUnsupportedMediaType). When optional, an absent or blank body is
 // nil, nil.
 func Read(r *http.Request, contentType, optional bool) ([]byte, error) {
 	if optional && r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
@@ -41,6 +41,10 @@ func Read(r *http.Request, contentType, optional bool) ([]byte, error) {
 		if err != nil || mt != "application/json" {
 			return nil, portico.Errorf(portico.CodeUnsupportedMediaType, "Send the body as JSON with Content-Type: application/json.")
 		}
+	}
+	if ce := strings.TrimSpace(r.Header.Get("Content-Encoding")); ce != "" && !strings.EqualFold(ce, "identity") {
+		// Read as it is, a compressed body is "not valid UTF-8".
+		return nil, portico.Errorf(portico.CodeUnsupportedMediaType, "Send the body uncompressed: Content-Encoding %.32q is not accepted.", ce)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBytes+1))
 	if err != nil {

@@ -2,6 +2,7 @@ package jsonbody_test
 
 import (
 	"encoding/json"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -312,5 +313,21 @@ func TestDecode_OwnUnmarshalErrorsAreNotEchoed(t *testing.T) {
 	}
 	if err := jsonbody.Decode([]byte(`{"request":{"query":{"a":"1","b":["x","y"]}}}`), &w); err != nil || len(w.Request.Query["b"]) != 2 {
 		t.Errorf("good query: %v %v", err, w.Request.Query)
+	}
+}
+
+// A compressed body is refused as a media type the API does not take,
+// rather than read as bytes that are "not valid UTF-8".
+func TestRead_CompressedBodyIsUnsupported(t *testing.T) {
+	for enc, want := range map[string]portico.Code{"gzip": portico.CodeUnsupportedMediaType, "br": portico.CodeUnsupportedMediaType, "identity": "", "": ""} {
+		r := httptest.NewRequest("POST", "/v1/sessions", strings.NewReader(`{}`))
+		r.Header.Set("Content-Type", "application/json")
+		if enc != "" {
+			r.Header.Set("Content-Encoding", enc)
+		}
+		_, err := jsonbody.Read(r, true, false)
+		if got := portico.ErrorCode(err); got != want {
+			t.Errorf("Content-Encoding %q: %q (%v), want %q", enc, got, err, want)
+		}
 	}
 }

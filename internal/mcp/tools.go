@@ -378,7 +378,7 @@ func (h *Handler) notifyWhenConnected(a *portico.Agent, t *portico.AgentTool, ss
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := ss.NotifyElicitationComplete(ctx, &sdk.ElicitationCompleteParams{ElicitationID: id}); err != nil {
-				h.log.Debug("mcp: elicitation complete not sent", "error", err)
+				h.log.Debug("mcp_elicitation_complete_not_sent", "error", err.Error())
 			}
 		case <-timer.C:
 		case <-ended:
@@ -505,7 +505,7 @@ func (h *Handler) internalError(err error) error {
 	if portico.ErrorCode(err) == portico.CodeUnavailable {
 		return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "Portico is unavailable for a moment; retry in a second."}
 	}
-	h.log.Error("mcp: call failed", "error", err)
+	h.log.Error("mcp_call_failed", "error", err.Error())
 	return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal error"}
 }
 

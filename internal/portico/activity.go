@@ -144,7 +144,7 @@ func (s *Service) record(ctx context.Context, a *Activity) {
 		a.ID = NewTimeID(PrefixActivity, a.CreatedAt)
 	}
 	if err := s.store.RecordActivity(context.WithoutCancel(ctx), a); err != nil && s.Log != nil {
-		s.Log.ErrorContext(ctx, "activity not recorded", "app_id", a.AppID, "request_id", a.RequestID, "error", err.Error())
+		s.Log.ErrorContext(ctx, "activity_not_recorded", "app_id", a.AppID, "request_id", a.RequestID, "error", err.Error())
 	}
 }
 

@@ -146,7 +146,7 @@ func (db *DB) openSQLite(dataDir string, log *slog.Logger) error {
 		log = slog.Default()
 	}
 	if err := usePageCachePool(); err != nil {
-		log.Warn("SQLite page caches use the C heap", "err", err)
+		log.Warn("sqlite_page_cache_pool_unavailable", "error", err.Error(), "effect", "page caches use the C heap")
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)

@@ -118,9 +118,15 @@ func Failure(log *slog.Logger, w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	e := portico.AsError(err)
+	// The cause, for the log only; an error without one (an upstream
+	// answer over the size bound) is described by its message.
+	cause := slog.String("error", e.Message)
+	if c := errors.Unwrap(e); c != nil {
+		cause = slog.Any("error", c)
+	}
 	log.LogAttrs(r.Context(), slog.LevelError, "request_failed",
 		slog.String("request_id", w.Header().Get("X-Request-Id")), slog.String("route", r.Pattern),
-		slog.String("code", string(e.Code)), slog.Any("error", errors.Unwrap(e)))
+		slog.String("code", string(e.Code)), cause)
 	if e.Code == portico.CodeUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}

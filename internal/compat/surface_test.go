@@ -127,3 +127,22 @@ func TestOneCredential(t *testing.T) {
 		}
 	}
 }
+
+// A 5xx is logged with its cause, or with its message when it has none,
+// never with "error":null.
+func TestFailure_LogsACause(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&portico.Error{Code: portico.CodeUpstreamUnreachable, Message: "The upstream response is too large."}, `"error":"The upstream response is too large."`},
+		{&portico.Error{Code: portico.CodeInternal, Message: "Internal error.", Err: errors.New("disk on fire")}, `disk on fire"`},
+	} {
+		var buf strings.Builder
+		log := slog.New(slog.NewJSONHandler(&buf, nil))
+		compat.Failure(log, httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), 502, c.err)
+		if !strings.Contains(buf.String(), c.want) {
+			t.Errorf("logged %s, want %s", buf.String(), c.want)
+		}
+	}
+}

@@ -194,6 +194,8 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			badURL("http://api.example.com"),
 			badURL("https://127.0.0.1"),
 			badURL("https://[::1]/x"),
+			badURL("https://[::1%25lo]:18444"),
+			badURL("https://[fe80::1%25eth0]/x"),
 			badURL("https://10.1.2.3"),
 			badURL("https://192.168.0.1"),
 			badURL("https://169.254.169.254/latest/meta-data"),

@@ -67,7 +67,10 @@ var (
 // "" when it may. Package upstream's guard applies it to every address it
 // dials; checkUpstreamURL to IP literals when an integration is defined.
 func AddressRefusal(addr netip.Addr) string {
-	addr = addr.Unmap()
+	// A zone (fe80::1%eth0, ::1%lo) names an interface, not another
+	// address, and netip.Prefix.Contains is false for every zoned address:
+	// judge the address without it.
+	addr = addr.Unmap().WithZone("")
 	if !addr.IsValid() {
 		return "invalid address"
 	}
@@ -106,7 +109,11 @@ func HostSpellingRefusal(host string) string {
 	if h == "" {
 		return "empty host"
 	}
-	if _, err := netip.ParseAddr(h); err == nil {
+	if a, err := netip.ParseAddr(h); err == nil {
+		if a.Zone() != "" {
+			// An interface name has no place in a URL to another host.
+			return "an IPv6 address with a zone (%" + a.Zone() + ")"
+		}
 		return ""
 	}
 	labels := strings.Split(h, ".")

@@ -119,7 +119,8 @@ func TestGuard_RefusesPrivateTargets(t *testing.T) {
 		{"redirect loop", redirector.URL + "/loop", "upstream_unreachable/too_many_redirects"},
 	}
 	if c6 != nil {
-		cases = append(cases, struct{ name, url, want string }{"IPv6 loopback", "http://[::1]:" + c6.port() + "/", "upstream_unreachable/blocked_address"})
+		cases = append(cases, struct{ name, url, want string }{"IPv6 loopback", "http://[::1]:" + c6.port() + "/", "upstream_unreachable/blocked_address"},
+			struct{ name, url, want string }{"IPv6 loopback with a zone", "http://[::1%25lo]:" + c6.port() + "/", "upstream_unreachable/blocked_address"})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,6 +154,8 @@ func TestWhy(t *testing.T) {
 		"fe80::1": true, "fc00::1": true, "fd00:ec2::254": true, "ff02::1": true, "::ffff:10.0.0.1": true,
 		"64:ff9b::7f00:1": true, "2002:a9fe:a9fe::": true, "168.63.129.16": true, "192.0.0.192": true,
 		"8.8.8.8": false, "140.82.112.3": false, "2606:4700:4700::1111": false, "64:ff9b::808:808": false,
+		// A zone does not hide the address it is on.
+		"::1%lo": true, "fe80::1%eth0": true, "fd00::1%x": true, "::ffff:127.0.0.1%lo": true, "2606:4700:4700::1111%eth0": false,
 	} {
 		if got := upstream.Why(netip.MustParseAddr(addr)) != ""; got != blocked {
 			t.Errorf("Why(%s) blocked = %v, want %v", addr, got, blocked)
@@ -164,7 +167,7 @@ func TestCheckHost(t *testing.T) {
 	for host, ok := range map[string]bool{
 		"api.github.com": true, "example.com.": true, "127.0.0.1": true, "::1": true, "[::1]": true, "xn--bcher-kva.example": true,
 		"0x7f000001": false, "2130706433": false, "0177.0.0.1": false, "127.1": false, "1.2.3.4.5": false, "0x7f.0.0.1": false,
-		"": false, "a.b.0x10": false,
+		"": false, "a.b.0x10": false, "[::1%lo]": false, "::1%25lo": false, "[fe80::1%eth0]": false, "2606:4700:4700::1111%eth0": false,
 	} {
 		if err := upstream.CheckHost(host); (err == nil) != ok {
 			t.Errorf("CheckHost(%q) = %v, want ok %v", host, err, ok)

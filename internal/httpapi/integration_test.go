@@ -307,6 +307,14 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 				action(m)["input_schema"] = map[string]any{"type": "object", "properties": []any{}}
 			}, "actions[0].input_schema"),
 			bad("a description with a control character", func(m map[string]any) { action(m)["description"] = "a\x00b" }, "actions[0].description"),
+			bad("an input_schema nested past the bound", func(m map[string]any) {
+				// 40 levels of objects: 81 levels of JSON, past 64.
+				schema := map[string]any{"type": "object"}
+				for range 40 {
+					schema = map[string]any{"type": "object", "properties": map[string]any{"a": schema}}
+				}
+				action(m)["input_schema"] = schema
+			}, "actions[0].input_schema"),
 
 			// Other fields.
 			bad("a category with a space", func(m map[string]any) { m["category"] = "CRM tools" }, "category"),

@@ -197,6 +197,11 @@ const (
 	MaxScopes             = 100
 	MaxDescriptionLen     = 1024
 	MaxInputSchemaSize    = 64 << 10
+	// MaxInputSchemaDepth bounds how deeply an input schema's JSON nests:
+	// compiling a schema costs time that grows faster than its depth, and
+	// the MCP SDK refuses to serve one nested 1 000 levels deep (a tool
+	// list with it fails whole). 64 levels hold 30 levels of objects.
+	MaxInputSchemaDepth   = 64
 	MaxCredentialValueLen = 8 << 10
 	// SecretMask stands for a stored client secret on the wire.
 	SecretMask = "********"
@@ -603,6 +608,9 @@ func normalizeInputSchema(raw *json.RawMessage) (map[string]json.RawMessage, err
 	if len(*raw) > MaxInputSchemaSize {
 		return nil, Errorf(CodeValidation, "must be at most %d bytes.", MaxInputSchemaSize)
 	}
+	if jsonDepth(*raw) > MaxInputSchemaDepth {
+		return nil, Errorf(CodeValidation, "must nest at most %d levels deep.", MaxInputSchemaDepth)
+	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, *raw); err != nil || buf.Bytes()[0] != '{' {
 		return nil, Errorf(CodeValidation, "must be a JSON Schema object.")
@@ -622,6 +630,34 @@ func normalizeInputSchema(raw *json.RawMessage) (map[string]json.RawMessage, err
 		top.Properties = map[string]json.RawMessage{}
 	}
 	return top.Properties, nil
+}
+
+// jsonDepth is how deeply b's objects and arrays nest, read from its bytes
+// alone (brackets inside strings do not count); malformed JSON is left to
+// the parser.
+func jsonDepth(b []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // checkUpstreamURL accepts an absolute https URL without credentials or a

@@ -1,0 +1,4 @@
+package portico
+
+// JSONDepth exposes jsonDepth to the tests.
+var JSONDepth = jsonDepth

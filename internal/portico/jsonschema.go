@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -107,6 +108,11 @@ func compileSchema(schema json.RawMessage, strict bool) (*compiledSchema, error)
 		}
 		doc = d
 	}
+	if strict {
+		if at := refCycle(doc); at != "" {
+			return nil, &schemaCompileError{at: at, msg: "has a $ref that leads back to itself through other $refs only (a reference cycle)"}
+		}
+	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
@@ -122,6 +128,54 @@ func compileSchema(schema json.RawMessage, strict bool) (*compiledSchema, error)
 		return nil, compileError(err)
 	}
 	return &compiledSchema{schema: s}, nil
+}
+
+// refCycle finds a $ref of doc from which following $refs alone comes back
+// to where it started: such a schema compiles, and then every validation
+// that reaches it fails ("reference cycle"), so PUT refuses it. It returns
+// the dotted place of the first such $ref ("properties.a"), or "". A
+// recursive schema whose $ref sits below a keyword that moves into the
+// value (properties, items) is no cycle.
+func refCycle(doc any) string {
+	refs := map[string]string{} // JSON pointer of a schema → pointer its $ref names
+	var places []string
+	var walk func(v any, ptr string)
+	walk = func(v any, ptr string) {
+		switch v := v.(type) {
+		case map[string]any:
+			if r, ok := v["$ref"].(string); ok && strings.HasPrefix(r, "#") {
+				if target, err := url.PathUnescape(r[1:]); err == nil {
+					refs[ptr] = target
+					places = append(places, ptr)
+				}
+			}
+			for k, c := range v {
+				walk(c, ptr+"/"+strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1"))
+			}
+		case []any:
+			for i, c := range v {
+				walk(c, ptr+"/"+strconv.Itoa(i))
+			}
+		}
+	}
+	walk(doc, "")
+	slices.Sort(places)
+	for _, start := range places {
+		seen := map[string]bool{start: true}
+		for at := refs[start]; ; {
+			next, ok := refs[at]
+			if !ok {
+				break
+			}
+			if seen[at] {
+				dotted := strings.ReplaceAll(strings.TrimPrefix(start, "/"), "/", ".")
+				return dotted
+			}
+			seen[at] = true
+			at = next
+		}
+	}
+	return ""
 }
 
 // noRemoteLoader refuses every document outside the schema: a $ref is

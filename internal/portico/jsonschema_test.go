@@ -3,6 +3,7 @@ package portico
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -106,5 +107,26 @@ func TestPutIntegration_RefusesUncompilableSchema(t *testing.T) {
 	}
 	if fetched {
 		t.Error("a remote $ref was fetched")
+	}
+}
+
+// A schema whose $refs lead back to themselves, with no keyword between
+// that moves into the value, is refused when defined, naming the first
+// such $ref; a recursive schema that descends into the value is not.
+func TestCompileSchema_RefCycles(t *testing.T) {
+	for schema, at := range map[string]string{
+		`{"type":"object","$defs":{"x":{"$ref":"#/$defs/x"}},"properties":{"a":{"$ref":"#/$defs/x"}}}`:                                                                              "$defs.x",
+		`{"type":"object","$defs":{"x":{"$ref":"#/$defs/y"},"y":{"type":"string","$ref":"#/$defs/x"}}}`:                                                                             "$defs.x",
+		`{"type":"object","$defs":{"node":{"type":"object","properties":{"kids":{"type":"array","items":{"$ref":"#/$defs/node"}}}}},"properties":{"root":{"$ref":"#/$defs/node"}}}`: "",
+		`{"type":"object","$defs":{"x":{"type":"string"}},"properties":{"a":{"$ref":"#/$defs/x"}}}`:                                                                                 "",
+	} {
+		_, err := compileSchema(json.RawMessage(schema), true)
+		var ce *schemaCompileError
+		switch {
+		case at == "" && err != nil:
+			t.Errorf("%s: refused: %v", schema, err)
+		case at != "" && (!errors.As(err, &ce) || ce.at != at):
+			t.Errorf("%s: %v, want a cycle at %s", schema, err, at)
+		}
 	}
 }

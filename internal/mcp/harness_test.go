@@ -274,3 +274,18 @@ func get(ctx context.Context, u string) (string, error) {
 	b, err := io.ReadAll(res.Body)
 	return string(b), err
 }
+
+// legacySession opens a 2025-era session for tok with a raw initialize and
+// returns the headers of a request on it.
+func (e *env) legacySession(tok string) map[string]string {
+	e.t.Helper()
+	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
+	res, _ := e.raw("POST", init, bearer(tok))
+	id := res.Header.Get("Mcp-Session-Id")
+	if res.StatusCode != 200 || id == "" {
+		e.t.Fatalf("initialize: %d, session %q", res.StatusCode, id)
+	}
+	h := bearer(tok)
+	h["Mcp-Session-Id"], h["MCP-Protocol-Version"] = id, "2025-11-25"
+	return h
+}

@@ -272,21 +272,14 @@ func TestMCP_UsersNeverCross(t *testing.T) {
 // its id is refused.
 func TestMCP_SessionBoundToCaller(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
-		init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
-		res, _ := e.raw("POST", init, bearer(e.annTok))
-		id := res.Header.Get("Mcp-Session-Id")
-		if res.StatusCode != 200 || id == "" {
-			t.Fatalf("initialize: %d, session %q", res.StatusCode, id)
-		}
+		h := e.legacySession(e.annTok)
 		_, bobTok := e.session("bob", portico.SessionSettings{})
 		list := `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
-		h := bearer(bobTok)
-		h["Mcp-Session-Id"], h["MCP-Protocol-Version"] = id, "2025-11-25"
-		if res, body := e.raw("POST", list, h); res.StatusCode != 403 {
+		bob := bearer(bobTok)
+		bob["Mcp-Session-Id"], bob["MCP-Protocol-Version"] = h["Mcp-Session-Id"], h["MCP-Protocol-Version"]
+		if res, body := e.raw("POST", list, bob); res.StatusCode != 403 {
 			t.Errorf("another session's token on the session: %d %s", res.StatusCode, body)
 		}
-		h = bearer(e.annTok)
-		h["Mcp-Session-Id"], h["MCP-Protocol-Version"] = id, "2025-11-25"
 		if res, body := e.raw("POST", list, h); res.StatusCode != 200 || !strings.Contains(body, "acme_crm_get_deal") {
 			t.Errorf("the session's own token: %d %s", res.StatusCode, body)
 		}
@@ -600,14 +593,7 @@ func TestMCP_ToolSettingsValidated(t *testing.T) {
 // upstream when one is broken.
 func TestMCP_BodiesFollowTheNativeRules(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
-		init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
-		res, _ := e.raw("POST", init, bearer(e.annTok))
-		id := res.Header.Get("Mcp-Session-Id")
-		if res.StatusCode != 200 || id == "" {
-			t.Fatalf("initialize: %d, session %q", res.StatusCode, id)
-		}
-		h := bearer(e.annTok)
-		h["Mcp-Session-Id"], h["MCP-Protocol-Version"] = id, "2025-11-25"
+		h := e.legacySession(e.annTok)
 		call := func(args string) string {
 			return `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"acme_crm_get_deal","arguments":` + args + `}}`
 		}

@@ -16,6 +16,16 @@ func TestOpenLink_CookieRedirectAndSingleUse(t *testing.T) {
 	s := newSite(t)
 	link, _, _ := s.session(nil)
 	c := clitest.Browser()
+	// A link checker's HEAD leaves the link to the user: no cookie, and
+	// the GET after it still opens the page.
+	head, err := c.Head(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head.Body.Close()
+	if head.StatusCode != http.StatusOK || len(head.Cookies()) != 0 || head.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("HEAD: %d %v", head.StatusCode, head.Header)
+	}
 	res, _ := clitest.Get(t, c, link)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/" {
 		t.Fatalf("open: %d %v", res.StatusCode, res.Header)

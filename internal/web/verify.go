@@ -49,6 +49,9 @@ func (h *Handler) verifyThenStart(w http.ResponseWriter, r *http.Request, sess *
 // code is the flow's, single use; the page opens with the user recorded
 // as verified in the cookie, or, for a sign-in, the consent page.
 func (h *Handler) handleVerified(w http.ResponseWriter, r *http.Request, nonce string) error {
+	if headOnly(w, r) {
+		return nil
+	}
 	v, sess, err := h.svc.FinishVerification(r.Context(), r.PathValue("code"))
 	if err != nil {
 		return err

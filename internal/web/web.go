@@ -474,11 +474,27 @@ func (h *Handler) logFailure(w http.ResponseWriter, r *http.Request, msg string,
 // handleOpenCode exchanges a configuration code for the page cookie and
 // redirects to a URL without the code.
 func (h *Handler) handleOpenCode(w http.ResponseWriter, r *http.Request, nonce string) error {
+	if headOnly(w, r) {
+		return nil
+	}
 	sess, err := h.svc.OpenLink(r.Context(), r.PathValue("code"))
 	if err != nil {
 		return err
 	}
 	return h.verifyThenStart(w, r, sess)
+}
+
+// headOnly answers a HEAD of a single-use link without using it up: link
+// checkers and previews send HEAD, and the user's own GET must still open
+// the page. It reports whether the request was a HEAD.
+func headOnly(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodHead {
+		return false
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	return true
 }
 
 // handleOpenToken opens the page for a holder of a session token, posted in

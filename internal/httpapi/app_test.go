@@ -86,6 +86,8 @@ func TestApp_PatchRejects(t *testing.T) {
 			invalid("redirect URI with credentials", set("allowed_redirect_uris", []string{"https://u:p@app.example.com/cb"}), "settings.allowed_redirect_uris"),
 			invalid("frame origin with a path", set("allowed_frame_origins", []string{"https://app.example.com/x"}), "settings.allowed_frame_origins"),
 			invalid("frame origin as a CSP keyword", set("allowed_frame_origins", []string{"'self'"}), "settings.allowed_frame_origins"),
+			invalid("frame origin with a wildcard", set("allowed_frame_origins", []string{"https://*.example.com"}), "settings.allowed_frame_origins"),
+			invalid("frame origin in capitals", set("allowed_frame_origins", []string{"https://App.Example.com"}), "settings.allowed_frame_origins"),
 			invalid("redirect URI with CRLF", set("allowed_redirect_uris", []string{"https://app.example.com/cb\r\nX: y"}), "settings.allowed_redirect_uris"),
 			invalid("too many redirect URIs", set("allowed_redirect_uris", manyURIs), "settings.allowed_redirect_uris"),
 			invalid("theme colour", set("theme", map[string]any{"primary_color": "red"}), "settings.theme.primary_color"),

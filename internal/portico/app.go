@@ -150,7 +150,7 @@ func (s AppSettings) Validate() error {
 	}
 	for _, o := range s.AllowedFrameOrigins {
 		if !IsOrigin(o) {
-			return Invalidf("settings.allowed_frame_origins", "%q is not an origin such as https://app.example.com (scheme and host, no path).", o)
+			return Invalidf("settings.allowed_frame_origins", "%q is not an origin such as https://app.example.com: scheme and host in lower case, no path, no wildcard.", o)
 		}
 	}
 	if s.UserVerificationURL != "" {
@@ -228,9 +228,12 @@ func CheckRedirectURI(s string) error {
 // else, as CSP frame-ancestors takes it.
 func IsOrigin(s string) bool {
 	u, err := url.Parse(s)
+	// Lower case, as browsers send an Origin (one typed A.COM would never
+	// match), and no wildcard: a frame-ancestors source of *.example.com
+	// would let any subdomain frame the page.
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil &&
-		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && !strings.ContainsAny(s, " ;,'\"") &&
-		s == u.Scheme+"://"+u.Host && !hasControl(s)
+		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && !strings.ContainsAny(s, " ;,'\"*") &&
+		s == u.Scheme+"://"+u.Host && u.Host == strings.ToLower(u.Host) && !hasControl(s)
 }
 
 // RedirectAllowed reports whether uri is exactly one of the allowed URIs.

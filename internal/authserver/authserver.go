@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -151,6 +152,13 @@ const maxRegistrationBytes = 64 << 10
 func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request) {
 	app := h.app(w, r)
 	if app == nil {
+		return
+	}
+	// RFC 7591 registers with a JSON body. Another type is refused: a web
+	// page may post text/plain across sites without a preflight, and so
+	// register clients from its visitors' browsers.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeOAuth(w, http.StatusUnsupportedMediaType, &portico.OAuthError{Code: "invalid_client_metadata", Description: "Send the client metadata as JSON with Content-Type: application/json."})
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRegistrationBytes+1))

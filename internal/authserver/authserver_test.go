@@ -412,6 +412,11 @@ func TestAuthServer_AuthorizeRefusals(t *testing.T) {
 		{"another resource", func(q url.Values) { q.Set("resource", s.URL+"/mcp") }, false, "invalid_target"},
 		{"no resource", func(q url.Values) { q.Del("resource") }, false, "invalid_target"},
 		{"token response type", func(q url.Values) { q.Set("response_type", "token") }, false, "unsupported_response_type"},
+		// RFC 6749 §3.1: a parameter sent twice is refused, before the
+		// client or its redirect is trusted.
+		{"response type twice", func(q url.Values) { q.Add("response_type", "token") }, true, ""},
+		{"client twice", func(q url.Values) { q.Add("client_id", "pcl_other") }, true, ""},
+		{"redirect twice", func(q url.Values) { q.Add("redirect_uri", "https://evil.example/cb") }, true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, body := clitest.Get(t, clitest.Browser(), s.authorizeURL(s.AppID, clientID, challenge, tc.edit))
@@ -588,6 +593,24 @@ func TestAuthServer_Registration(t *testing.T) {
 				t.Fatalf("%d %v", res.StatusCode, out)
 			}
 		})
+	}
+	// Metadata posted as another type than JSON (a cross-site form may send
+	// text/plain without a preflight) registers nothing.
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", ""} {
+		req, _ := http.NewRequest("POST", s.URL+"/a/"+s.AppID+"/register", strings.NewReader(`{"redirect_uris":["https://example.com/cb"]}`))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnsupportedMediaType || out["error"] != "invalid_client_metadata" {
+			t.Errorf("Content-Type %q: %d %v", ct, res.StatusCode, out)
+		}
 	}
 	// A client of one app is unknown to another.
 	clientID := s.register(s.AppID, "https://claude.ai/api/mcp/auth_callback")

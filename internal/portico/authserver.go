@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -320,6 +321,14 @@ var challengeRe = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 // and redirect URI come first (exact match); what is wrong after that is
 // sent back to the client.
 func (s *Service) CheckAuthorization(ctx context.Context, app *App, q url.Values) (*AuthorizationRequest, error) {
+	// RFC 6749 §3.1: no parameter more than once. Checked first, before
+	// a client or its redirect URI is trusted: which one was meant is
+	// unknown, so the answer is a page, not a redirect.
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if len(q[k]) > 1 {
+			return nil, &AuthorizeError{OAuthError: oauthErr("invalid_request", "%.64s is sent %d times; send each parameter once.", k, len(q[k]))}
+		}
+	}
 	client, err := s.ResolveClient(ctx, app, q.Get("client_id"))
 	if err != nil {
 		if oe, ok := err.(*OAuthError); ok {

@@ -195,6 +195,11 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			badURL("https://127.0.0.1"),
 			badURL("https://[::1]/x"),
 			badURL("https://[::1%25lo]:18444"),
+			func() scenario {
+				sc := badURL("https://exa mple.com")
+				sc.message = "base_url must not contain white space, a backslash or control characters (%-encode a space as %20)."
+				return sc
+			}(),
 			badURL("https://[fe80::1%25eth0]/x"),
 			badURL("https://10.1.2.3"),
 			badURL("https://192.168.0.1"),

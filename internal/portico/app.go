@@ -206,8 +206,11 @@ func checkWebURL(s string) error {
 		return Errorf(CodeValidation, "must be at most %d bytes.", MaxURLLength)
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || hasControl(s) {
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || hasControl(s):
 		return Errorf(CodeValidation, "must be an absolute http or https URL.")
+	case u.User != nil:
+		return Errorf(CodeValidation, "must not hold user info (user:password@); send credentials another way.")
 	}
 	return nil
 }

@@ -439,8 +439,10 @@ func (in *Inject) validate(names map[string]bool) error {
 		return Invalidf("auth.inject.header", "A credential cannot be sent in the %s header.", in.Header)
 	case in.Query != "" && !queryNameRe.MatchString(in.Query):
 		return Invalidf("auth.inject.query", "auth.inject.query must be 1 to 64 of A-Z, a-z, 0-9, _ . [ ] and -.")
-	case in.Format == "" || len(in.Format) > 512 || !utf8.ValidString(in.Format) || hasControl(in.Format):
-		return Invalidf("auth.inject.format", "auth.inject.format is required: at most 512 bytes of text without control characters.")
+	case in.Format == "":
+		return Invalidf("auth.inject.format", "auth.inject.format is required, such as \"Bearer {api_key}\".")
+	case len(in.Format) > 512 || !utf8.ValidString(in.Format) || hasControl(in.Format):
+		return Invalidf("auth.inject.format", "auth.inject.format must be at most 512 bytes of text without control characters (a line break would end the header).")
 	}
 	used, err := placeholders(in.Format)
 	if err != nil {
@@ -668,8 +670,11 @@ func jsonDepth(b []byte) int {
 // again to every address it dials, after DNS resolution; this check
 // refuses what is wrong on its face.
 func checkUpstreamURL(s string, allowPrivate, allowQuery bool) error {
-	if len(s) > MaxURLLength || hasControl(s) || strings.ContainsAny(s, " \\") {
+	switch {
+	case len(s) > MaxURLLength:
 		return Errorf(CodeValidation, "must be an https URL of at most %d bytes.", MaxURLLength)
+	case hasControl(s) || strings.ContainsAny(s, " \\"):
+		return Errorf(CodeValidation, "must not contain white space, a backslash or control characters (%%-encode a space as %%20).")
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {

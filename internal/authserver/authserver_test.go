@@ -508,7 +508,6 @@ func TestAuthServer_TokenRefusals(t *testing.T) {
 		edit func(url.Values)
 	}{
 		{"wrong verifier", func(f url.Values) { f.Set("code_verifier", oauth2.GenerateVerifier()) }},
-		{"no verifier", func(f url.Values) { f.Del("code_verifier") }},
 		{"another client", func(f url.Values) { f.Set("client_id", other) }},
 		{"another registered redirect", func(f url.Values) { f.Set("redirect_uri", "http://localhost:9/cb") }},
 		{"another resource", func(f url.Values) { f.Set("resource", s.URL+"/mcp") }},
@@ -525,6 +524,21 @@ func TestAuthServer_TokenRefusals(t *testing.T) {
 			}
 		})
 	}
+	// A missing verifier or code is a malformed request (RFC 6749 §5.2),
+	// and spends no code: the rightful client exchanges it afterwards.
+	t.Run("no verifier", func(t *testing.T) {
+		verifier, challenge := pkce()
+		code := s.code(clientID, challenge)
+		if st, e := exchange(code, verifier, func(f url.Values) { f.Del("code_verifier") }); st != 400 || e != "invalid_request" {
+			t.Fatalf("%d %s", st, e)
+		}
+		if st, e := exchange("", verifier, nil); st != 400 || e != "invalid_request" {
+			t.Fatalf("no code: %d %s", st, e)
+		}
+		if _, err := s.oauth(clientID).Exchange(context.Background(), code, oauth2.VerifierOption(verifier)); err != nil {
+			t.Fatalf("the code after a malformed request: %v", err)
+		}
+	})
 	t.Run("replay revokes", func(t *testing.T) {
 		verifier, challenge := pkce()
 		code := s.code(clientID, challenge)

@@ -175,7 +175,7 @@ func (s *Service) RegisterClient(ctx context.Context, app *App, in ClientRegistr
 	}
 	name := strings.TrimSpace(in.Name)
 	if len(name) > MaxClientNameLen || hasControl(name) {
-		return nil, oauthErr("invalid_client_metadata", "client_name must be at most %d bytes of text.", MaxClientNameLen)
+		return nil, oauthErr("invalid_client_metadata", "client_name must be at most %d bytes of text without control characters.", MaxClientNameLen)
 	}
 	if name == "" {
 		name = RedirectHost(in.RedirectURIs[0])
@@ -478,6 +478,14 @@ type TokenGrant struct {
 // the verifier must hash to its challenge. A code presented twice revokes
 // the session its first exchange created.
 func (s *Service) ExchangeCode(ctx context.Context, app *App, code, clientID, redirectURI, verifier, resource string) (*TokenGrant, error) {
+	// A missing parameter is a malformed request (RFC 6749 §5.2), and uses
+	// no code up.
+	switch {
+	case code == "":
+		return nil, oauthErr("invalid_request", "code is required.")
+	case verifier == "":
+		return nil, oauthErr("invalid_request", "code_verifier is required: this server takes PKCE (S256) only.")
+	}
 	bad := oauthErr("invalid_grant", "The authorization code is invalid, expired, used, or was issued for another client, redirect URI, resource or verifier.")
 	if !TokenHasPrefix(code, PrefixAuthCode) {
 		return nil, bad

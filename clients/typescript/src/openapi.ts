@@ -371,7 +371,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a session's tokens
-         * @description Exchanges a refresh token for a new token and a new refresh token, and renews the session's expiry within its refresh lifetime. The old token and refresh token stop working. Presenting a refresh token that was already rotated away revokes its session (reuse detection). Of concurrent refreshes with one token exactly one succeeds; the others, and any unknown, expired or revoked refresh token, get 401 `invalid_token`.
+         * @description Exchanges a refresh token for a new token and a new refresh token, and renews the session's expiry within its refresh lifetime. The old token and refresh token stop working. Presenting a refresh token that was already rotated away when the request arrived revokes its session (reuse detection). Of concurrent refreshes with one token exactly one succeeds; the others, which arrived while it was current, get 401 `invalid_token` and leave the session to the winner, as does any unknown, expired or revoked refresh token.
          */
         post: operations["refreshTokens"];
         delete?: never;
@@ -2427,6 +2427,7 @@ export interface operations {
                     "application/json": components["schemas"]["App"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KeyForbidden"];
             429: components["responses"]["RateLimited"];
@@ -2579,6 +2580,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KeyForbidden"];
             404: components["responses"]["NotFound"];
@@ -2610,6 +2612,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KeyForbidden"];
             404: components["responses"]["NotFound"];
@@ -2702,6 +2705,7 @@ export interface operations {
                     "application/json": components["schemas"]["Revoked"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KeyForbidden"];
             404: components["responses"]["NotFound"];
@@ -2802,6 +2806,7 @@ export interface operations {
                     "application/json": components["schemas"]["Account"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KeyForbidden"];
             404: components["responses"]["NotFound"];
@@ -2833,6 +2838,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KeyForbidden"];
             404: components["responses"]["NotFound"];
@@ -3035,6 +3041,7 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KeyForbidden"];
             404: components["responses"]["NotFound"];
@@ -3066,6 +3073,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KeyForbidden"];
             404: components["responses"]["NotFound"];
@@ -3357,6 +3365,7 @@ export interface operations {
                     "application/json": components["schemas"]["Integration"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KeyForbidden"];
             404: components["responses"]["NotFound"];
@@ -3515,6 +3524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Connection"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KeyForbidden"];
             404: components["responses"]["NotFound"];
@@ -3546,6 +3556,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["KeyForbidden"];
             404: components["responses"]["NotFound"];
@@ -3629,6 +3640,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["SessionUnauthorized"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
@@ -3691,6 +3703,7 @@ export interface operations {
                     "application/json": components["schemas"]["Connection"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["SessionUnauthorized"];
             403: components["responses"]["DisconnectNotAllowed"];
             404: components["responses"]["NotFound"];

@@ -591,6 +591,8 @@ func TestAuthServer_Registration(t *testing.T) {
 		{"no redirect", `{"client_name":"x","redirect_uris":[]}`},
 		{"http to a public host", `{"redirect_uris":["http://example.com/cb"]}`},
 		{"fragment", `{"redirect_uris":["https://example.com/cb#x"]}`},
+		{"wildcard host", `{"redirect_uris":["https://*.example.com/cb"]}`},
+		{"wildcard path", `{"redirect_uris":["https://ok.example/*"]}`},
 		{"client secret", `{"redirect_uris":["https://example.com/cb"],"token_endpoint_auth_method":"client_secret_basic"}`},
 		{"implicit", `{"redirect_uris":["https://example.com/cb"],"response_types":["token"]}`},
 		{"not JSON", `redirect_uris=x`},

@@ -207,7 +207,7 @@ func (s *Service) checkClientRedirects(uris []string) error {
 
 // CheckClientRedirectURI accepts a redirect URI an OAuth client may
 // declare: absolute, https or http to a loopback host, no fragment, no
-// user info, no control character.
+// user info, no wildcard, no control character.
 func CheckClientRedirectURI(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
@@ -215,6 +215,10 @@ func CheckClientRedirectURI(raw string) error {
 		return fmt.Errorf("not an absolute URL")
 	case strings.Contains(raw, "#"):
 		return fmt.Errorf("a redirect URI has no fragment")
+	case strings.Contains(raw, "*"):
+		// Compared exactly, a pattern would never match; refused so that
+		// no one reads it as one.
+		return fmt.Errorf("a redirect URI names one address: no wildcard")
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && loopbackHost(u.Hostname()):

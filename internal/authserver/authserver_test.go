@@ -584,49 +584,48 @@ func TestAuthServer_TokenRefusals(t *testing.T) {
 
 func TestAuthServer_Registration(t *testing.T) {
 	s := newSite(t, false)
+	const valid = `{"redirect_uris":["https://example.com/cb"]}`
 	for _, tc := range []struct {
-		name string
-		body string
+		name, body string
+		// contentType is application/json but where named: metadata of
+		// another type (a cross-site form may post text/plain without a
+		// preflight) is refused with 415 and registers nothing.
+		contentType string
 	}{
-		{"no redirect", `{"client_name":"x","redirect_uris":[]}`},
-		{"http to a public host", `{"redirect_uris":["http://example.com/cb"]}`},
-		{"fragment", `{"redirect_uris":["https://example.com/cb#x"]}`},
-		{"wildcard host", `{"redirect_uris":["https://*.example.com/cb"]}`},
-		{"wildcard path", `{"redirect_uris":["https://ok.example/*"]}`},
-		{"client secret", `{"redirect_uris":["https://example.com/cb"],"token_endpoint_auth_method":"client_secret_basic"}`},
-		{"implicit", `{"redirect_uris":["https://example.com/cb"],"response_types":["token"]}`},
-		{"not JSON", `redirect_uris=x`},
+		{"no redirect", `{"client_name":"x","redirect_uris":[]}`, ""},
+		{"http to a public host", `{"redirect_uris":["http://example.com/cb"]}`, ""},
+		{"fragment", `{"redirect_uris":["https://example.com/cb#x"]}`, ""},
+		{"wildcard host", `{"redirect_uris":["https://*.example.com/cb"]}`, ""},
+		{"wildcard path", `{"redirect_uris":["https://ok.example/*"]}`, ""},
+		{"client secret", `{"redirect_uris":["https://example.com/cb"],"token_endpoint_auth_method":"client_secret_basic"}`, ""},
+		{"implicit", `{"redirect_uris":["https://example.com/cb"],"response_types":["token"]}`, ""},
+		{"not JSON", `redirect_uris=x`, ""},
+		{"text/plain", valid, "text/plain"},
+		{"a form", valid, "application/x-www-form-urlencoded"},
+		{"no type", valid, " "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := http.Post(s.URL+"/a/"+s.AppID+"/register", "application/json", strings.NewReader(tc.body))
+			ct := "application/json"
+			if tc.contentType != "" {
+				ct = tc.contentType
+			}
+			res, err := http.Post(s.URL+"/a/"+s.AppID+"/register", ct, strings.NewReader(tc.body))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer res.Body.Close()
 			var out map[string]any
 			json.NewDecoder(res.Body).Decode(&out)
+			if tc.contentType != "" {
+				if res.StatusCode != http.StatusUnsupportedMediaType || out["error"] != "invalid_client_metadata" {
+					t.Fatalf("Content-Type %q: %d %v", tc.contentType, res.StatusCode, out)
+				}
+				return
+			}
 			if res.StatusCode != 400 || (out["error"] != "invalid_redirect_uri" && out["error"] != "invalid_client_metadata") {
 				t.Fatalf("%d %v", res.StatusCode, out)
 			}
 		})
-	}
-	// Metadata posted as another type than JSON (a cross-site form may send
-	// text/plain without a preflight) registers nothing.
-	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", ""} {
-		req, _ := http.NewRequest("POST", s.URL+"/a/"+s.AppID+"/register", strings.NewReader(`{"redirect_uris":["https://example.com/cb"]}`))
-		if ct != "" {
-			req.Header.Set("Content-Type", ct)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out map[string]any
-		json.NewDecoder(res.Body).Decode(&out)
-		res.Body.Close()
-		if res.StatusCode != http.StatusUnsupportedMediaType || out["error"] != "invalid_client_metadata" {
-			t.Errorf("Content-Type %q: %d %v", ct, res.StatusCode, out)
-		}
 	}
 	// A client of one app is unknown to another.
 	clientID := s.register(s.AppID, "https://claude.ai/api/mcp/auth_callback")

@@ -46,6 +46,11 @@ func Bearer(r *http.Request) string {
 	return ""
 }
 
+// CredentialParams are the names under which a credential is sometimes put
+// in a query string, where no surface takes one: a request that sends one
+// is told where credentials go.
+var CredentialParams = []string{"api_key", "key", "token", "access_token"}
+
 // OneCredential refuses a request that names its credential more than once
 // in the headers a surface reads it from (Authorization, X-API-Key …): a
 // header sent twice, or two headers that carry different values. Which app

@@ -232,7 +232,7 @@ func (s *Server) authenticateKey(r *http.Request, raw string, native bool) (*por
 	}
 	missing := func() error {
 		msg := "An API key is required: send it as Authorization: Bearer <key> or X-API-Key."
-		if q := r.URL.Query(); slices.ContainsFunc(credentialParams, q.Has) {
+		if q := r.URL.Query(); slices.ContainsFunc(compat.CredentialParams, q.Has) {
 			msg = "API keys are not accepted in the query string: send it as Authorization: Bearer <key> or X-API-Key."
 		} else if native && strings.TrimSpace(r.Header.Get("Authorization")) != "" {
 			msg = "Use `Authorization: Bearer <key>`."

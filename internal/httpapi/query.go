@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/jsonbody"
 	"github.com/porticohq/portico/internal/portico"
 )
@@ -66,10 +67,6 @@ func mustQueryParams(doc []byte) map[string][]string {
 	return out
 }
 
-// credentialParams are names under which a credential is sometimes put in
-// a query string: authentication answers them, saying where it goes.
-var credentialParams = []string{"api_key", "key", "token", "access_token"}
-
 // checkQuery refuses a query parameter that the request's operation does
 // not declare, a declared one sent more than once (none is a list), and
 // one sent empty but for page_token.
@@ -100,7 +97,8 @@ func checkQuery(r *http.Request) error {
 				// page_token is the first page.
 				return portico.Invalid(k, "The query parameter %q is empty; leave it out not to filter on it.", k)
 			}
-		case slices.Contains(credentialParams, k):
+		case slices.Contains(compat.CredentialParams, k):
+			// Authentication answers these, saying where a credential goes.
 		default:
 			return unknownQuery(k, names)
 		}

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -311,7 +312,7 @@ func (h *Handler) authenticate(r *http.Request) (*portico.Agent, string, error) 
 	}
 	if raw == "" {
 		msg := "Credentials are required: send a session token, an OAuth access token, or an API key with the mcp:act_as_user permission (and a Portico-User-Id header) as Authorization: Bearer <token>."
-		if q := r.URL.Query(); q.Has("token") || q.Has("api_key") || q.Has("access_token") || q.Has("key") {
+		if q := r.URL.Query(); slices.ContainsFunc(compat.CredentialParams, q.Has) {
 			msg = "Credentials are not accepted in the query string: send them as Authorization: Bearer <token>."
 		}
 		return nil, "", portico.Errorf(portico.CodeUnauthenticated, "%s", msg)

@@ -94,8 +94,21 @@ func (h *Handler) app(w http.ResponseWriter, r *http.Request) *portico.App {
 	return app
 }
 
-func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request) {
+// serverApp is app for the endpoints that exist only while the app's
+// authorization server is on, which is while it has a user_verification_url
+// (its sign-in, docs/identity.md): for an app without one they answer 404,
+// so a client learns at discovery that there is nothing to register with.
+func (h *Handler) serverApp(w http.ResponseWriter, r *http.Request) *portico.App {
 	app := h.app(w, r)
+	if app != nil && !app.Settings.Verifies() {
+		writeOAuth(w, http.StatusNotFound, &portico.OAuthError{Code: "invalid_request", Description: portico.AuthorizationServerOff})
+		return nil
+	}
+	return app
+}
+
+func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request) {
+	app := h.serverApp(w, r)
 	if app == nil {
 		return
 	}
@@ -112,18 +125,26 @@ func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request) {
 // resourceMetadata is the RFC 9728 document of /a/{app}/mcp.
 type resourceMetadata struct {
 	Resource               string   `json:"resource"`
-	AuthorizationServers   []string `json:"authorization_servers"`
+	AuthorizationServers   []string `json:"authorization_servers,omitempty"`
 	BearerMethodsSupported []string `json:"bearer_methods_supported"`
 	ResourceName           string   `json:"resource_name"`
 }
 
+// serveResourceMetadata answers for every app: /a/{app}/mcp takes session
+// tokens and API keys whether or not the app signs users in. The
+// authorization server is named only while it is on.
 func (h *Handler) serveResourceMetadata(w http.ResponseWriter, r *http.Request) {
 	app := h.app(w, r)
 	if app == nil {
 		return
 	}
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	compat.WriteJSON(w, http.StatusOK, resourceMetadata{Resource: h.svc.Resource(app.ID), AuthorizationServers: []string{h.svc.Issuer(app.ID)},
+	var servers []string
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	if app.Settings.Verifies() {
+		servers = []string{h.svc.Issuer(app.ID)}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+	}
+	compat.WriteJSON(w, http.StatusOK, resourceMetadata{Resource: h.svc.Resource(app.ID), AuthorizationServers: servers,
 		BearerMethodsSupported: []string{"header"}, ResourceName: app.Name})
 }
 
@@ -150,7 +171,7 @@ type registered struct {
 const maxRegistrationBytes = 64 << 10
 
 func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request) {
-	app := h.app(w, r)
+	app := h.serverApp(w, r)
 	if app == nil {
 		return
 	}
@@ -187,7 +208,7 @@ type tokenAnswer struct {
 }
 
 func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
-	app := h.app(w, r)
+	app := h.serverApp(w, r)
 	if app == nil {
 		return
 	}

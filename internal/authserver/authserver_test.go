@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -694,4 +695,71 @@ func TestAuthServer_ClientMetadataDocuments(t *testing.T) {
 			t.Fatalf("%s: %d", path, res.StatusCode)
 		}
 	}
+}
+
+// An app without user_verification_url has no sign-in, so its
+// authorization server is off: discovery, registration and /token answer
+// 404, /authorize a page before any client metadata document is fetched,
+// and the resource metadata names no authorization server. Revocation
+// still answers.
+func TestAuthServer_OffWithoutSignIn(t *testing.T) {
+	var fetches atomic.Int32
+	docs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(docs.Close)
+	s := newSite(t, true)
+	app, key, err := s.Svc.CreateApp(context.Background(), "No sign-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := func(res *http.Response, body string) {
+		t.Helper()
+		var e map[string]string
+		json.Unmarshal([]byte(body), &e)
+		if res.StatusCode != 404 || e["error"] != "invalid_request" || !strings.Contains(e["error_description"], "user_verification_url") {
+			t.Fatalf("%s %s: %d %s", res.Request.Method, res.Request.URL.Path, res.StatusCode, body)
+		}
+	}
+	for _, path := range []string{"/.well-known/oauth-authorization-server/a/" + app.ID, "/a/" + app.ID + "/.well-known/oauth-authorization-server"} {
+		res, body := clitest.Get(t, http.DefaultClient, s.URL+path)
+		off(res, body)
+	}
+	post := func(path, contentType, body string) (*http.Response, string) {
+		res, err := http.Post(s.URL+path, contentType, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	off(post("/a/"+app.ID+"/register", "application/json", `{"client_name":"Agent","redirect_uris":["`+redirect+`"]}`))
+	off(post("/a/"+app.ID+"/token", "application/x-www-form-urlencoded", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"prt_x"}, "client_id": {"pcl_x"}}.Encode()))
+	if res, body := post("/a/"+app.ID+"/revoke", "application/x-www-form-urlencoded", url.Values{"token": {"prt_x"}}.Encode()); res.StatusCode != 200 {
+		t.Fatalf("revoke: %d %s", res.StatusCode, body)
+	}
+
+	_, challenge := pkce()
+	res, body := clitest.Get(t, clitest.Browser(), s.authorizeURL(app.ID, docs.URL+"/agent.json", challenge, nil))
+	if res.StatusCode != 400 || res.Header.Get("Location") != "" || !strings.Contains(body, "has not turned on sign-in") || fetches.Load() != 0 {
+		t.Fatalf("authorize: %d, %d fetches\n%s", res.StatusCode, fetches.Load(), body)
+	}
+
+	res, body = clitest.Get(t, http.DefaultClient, s.URL+"/.well-known/oauth-protected-resource/a/"+app.ID+"/mcp")
+	var prm map[string]any
+	json.Unmarshal([]byte(body), &prm)
+	if _, named := prm["authorization_servers"]; res.StatusCode != 200 || prm["resource"] != s.URL+"/a/"+app.ID+"/mcp" || named {
+		t.Fatalf("resource metadata: %d %s", res.StatusCode, body)
+	}
+	if st, www := s.listTools(s.URL+"/a/"+app.ID+"/mcp", ""); st != 401 || !strings.Contains(www, `resource_metadata="`+s.URL+"/.well-known/oauth-protected-resource/a/"+app.ID+`/mcp"`) {
+		t.Fatalf("unauthenticated: %d %s", st, www)
+	}
+	// Setting the sign-in turns the server on.
+	s.call(key, "PATCH", "/v1/app", map[string]any{"settings": map[string]any{"user_verification_url": verifierURL}}, 200)
+	if res, body := clitest.Get(t, http.DefaultClient, s.URL+"/.well-known/oauth-authorization-server/a/"+app.ID); res.StatusCode != 200 {
+		t.Fatalf("metadata once on: %d %s", res.StatusCode, body)
+	}
+	s.register(app.ID, redirect)
 }

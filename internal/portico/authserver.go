@@ -311,6 +311,10 @@ func (s *Service) ResolveClient(ctx context.Context, app *App, clientID string) 
 	return c, nil
 }
 
+// AuthorizationServerOff is what an app's authorization server answers
+// while the app has no user_verification_url, its sign-in.
+const AuthorizationServerOff = "This app has not turned on sign-in for MCP clients: it has no user_verification_url."
+
 // AuthorizeError is a refused /authorize request. Redirect false: the
 // client or its redirect URI could not be trusted, and the error is shown
 // to the user instead of sent back.
@@ -332,6 +336,11 @@ func (s *Service) CheckAuthorization(ctx context.Context, app *App, q url.Values
 		if len(q[k]) > 1 {
 			return nil, &AuthorizeError{OAuthError: oauthErr("invalid_request", "%.64s is sent %d times; send each parameter once.", k, len(q[k]))}
 		}
+	}
+	// Without a sign-in there is nothing to authorize with; said before
+	// a client is resolved, so no metadata document is fetched for it.
+	if !app.Settings.Verifies() {
+		return nil, &AuthorizeError{OAuthError: oauthErr("access_denied", "%s", AuthorizationServerOff)}
 	}
 	client, err := s.ResolveClient(ctx, app, q.Get("client_id"))
 	if err != nil {
@@ -360,8 +369,6 @@ func (s *Service) CheckAuthorization(ctx context.Context, app *App, q url.Values
 		return req, back("invalid_request", "code_challenge must be the base64url SHA-256 of the code verifier (43 characters).")
 	case req.Resource != s.Resource(app.ID):
 		return req, back("invalid_target", "resource must be "+s.Resource(app.ID)+".")
-	case !app.Settings.Verifies():
-		return req, back("access_denied", "The app has not set up sign-in (user_verification_url).")
 	}
 	return req, nil
 }

@@ -58,6 +58,22 @@ func (s *Service) OpenLink(ctx context.Context, rawCode string) (*Session, error
 	return s.LiveSession(ctx, code.AppID, code.SessionID)
 }
 
+// OpenToken opens the page with a session token (POST /connect/open) as
+// OpenLink does with a link: ErrLinkUnknown for a token Portico never
+// issued, ErrSessionEnded for one whose session was revoked or expired.
+func (s *Service) OpenToken(ctx context.Context, raw string) (*Session, error) {
+	sess, _, err := s.store.FindSessionByTokenHash(ctx, HashToken(raw))
+	switch {
+	case ErrorCode(err) == CodeNotFound || err == nil && !TokenHasPrefix(raw, PrefixSessionToken):
+		return nil, ErrLinkUnknown
+	case err != nil:
+		return nil, err
+	case !sess.Active(s.now()):
+		return nil, ErrSessionEnded
+	}
+	return sess, nil
+}
+
 // LiveSession returns a session that is neither revoked nor expired, or
 // ErrSessionEnded.
 func (s *Service) LiveSession(ctx context.Context, appID, id string) (*Session, error) {

@@ -94,8 +94,21 @@ func TestOpenToken(t *testing.T) {
 	if res, _ := clitest.Get(t, c, s.URL+"/connect/"); res.StatusCode != 200 {
 		t.Fatalf("page: %d", res.StatusCode)
 	}
-	if res, _ := post(t, clitest.Browser(), s.URL+"/connect/open", url.Values{"token": {"pst_nope"}}, nil); res.StatusCode != http.StatusGone {
-		t.Fatalf("bad token: %d", res.StatusCode)
+	// As with links (SPEC §5): a token never issued is 404, one whose
+	// session ended is 410.
+	for _, bad := range []string{"pst_nope", "", "prt_nope", "not a token"} {
+		if res, body := post(t, clitest.Browser(), s.URL+"/connect/open", url.Values{"token": {bad}}, nil); res.StatusCode != http.StatusNotFound || !strings.Contains(body, "not valid") {
+			t.Fatalf("unknown token %q: %d %s", bad, res.StatusCode, body)
+		}
+	}
+	_, id, revoked := s.session(nil)
+	s.api("DELETE", "/v1/sessions/"+id, nil, 204)
+	_, _, expired := s.session(map[string]any{"ttl_seconds": 60})
+	s.Clock.Advance(2 * time.Minute)
+	for name, ended := range map[string]string{"revoked": revoked, "expired": expired} {
+		if res, body := post(t, clitest.Browser(), s.URL+"/connect/open", url.Values{"token": {ended}}, nil); res.StatusCode != http.StatusGone || !strings.Contains(body, "ended") {
+			t.Fatalf("%s session: %d %s", name, res.StatusCode, body)
+		}
 	}
 }
 

@@ -500,11 +500,8 @@ func headOnly(w http.ResponseWriter, r *http.Request) bool {
 // handleOpenToken opens the page for a holder of a session token, posted in
 // a form so that the token never sits in a URL.
 func (h *Handler) handleOpenToken(w http.ResponseWriter, r *http.Request, nonce string) error {
-	sess, _, err := h.svc.ValidateToken(r.Context(), r.PostForm.Get("token"))
+	sess, err := h.svc.OpenToken(r.Context(), r.PostForm.Get("token"))
 	if err != nil {
-		if portico.ErrorCode(err) == portico.CodeInvalidToken {
-			return portico.ErrSessionEnded
-		}
 		return err
 	}
 	if h.origin.Check(r) != nil {

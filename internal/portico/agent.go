@@ -142,6 +142,13 @@ func (a *Agent) tool(st SessionSettings, in *Integration, act *Action) (AgentToo
 	if len(schema) == 0 {
 		schema = json.RawMessage(`{"type":"object","properties":{}}`)
 	}
+	// A schema nesting past the limit can be stored only by an
+	// integration defined before the limit was checked. Offered, it would
+	// fail the whole tool list (MCP clients refuse such schemas), so the
+	// action is left out until the integration is put again.
+	if jsonDepth(schema) > MaxInputSchemaDepth {
+		return AgentTool{}, false
+	}
 	return AgentTool{Name: name, Title: in.Name + ": " + actionTitle(act.Name), Description: in.Name + ": " + desc,
 		InputSchema: schema, Hints: h, Integration: in, Action: act, IntegrationName: in.Name}, true
 }

@@ -242,11 +242,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	r = r.WithContext(context.WithValue(r.Context(), callKey{}, c))
+	fw := &framingErrors{ResponseWriter: w}
 	if legacy {
-		h.stateful.ServeHTTP(w, r)
+		h.stateful.ServeHTTP(fw, r)
 		return
 	}
-	h.stateless.ServeHTTP(w, r)
+	h.stateless.ServeHTTP(fw, r)
 }
 
 // message is what the router reads of a JSON-RPC body.

@@ -627,3 +627,48 @@ func TestMCP_BodiesFollowTheNativeRules(t *testing.T) {
 		}
 	})
 }
+
+// What the SDK refuses before any JSON-RPC handling is answered as a
+// JSON-RPC error without an id, not as plain text: in a stateless request
+// and in a 2025-era session alike.
+func TestMCP_FramingErrorsAreJSONRPC(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		stateless := bearer(e.annTok)
+		stateless["MCP-Protocol-Version"] = "2026-07-28"
+		session := e.legacySession(e.annTok)
+		unknownSession := maps.Clone(session)
+		unknownSession["Mcp-Session-Id"] = "no-such-session"
+		cases := []struct {
+			name, body string
+			headers    map[string]string
+			status     int
+			code       int
+			message    string
+		}{
+			{"a batch", `[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]`, stateless, 400, -32600, "batching is not supported"},
+			{"a request without an id", `{"jsonrpc":"2.0","method":"tools/list"}`, stateless, 400, -32600, "missing id"},
+			{"another version tag", `{"jsonrpc":"1.0","id":1,"method":"tools/list"}`, stateless, 400, -32600, "version tag"},
+			{"not an object", `"hello"`, stateless, 400, -32600, "malformed payload"},
+			{"an id that is an object", `{"jsonrpc":"2.0","id":{"a":1},"method":"tools/list"}`, stateless, 400, -32600, "invalid ID"},
+			{"an unknown method", `{"jsonrpc":"2.0","id":1,"method":"nope"}`, stateless, 404, -32601, `"nope"`},
+			{"in a session: an unknown method", `{"jsonrpc":"2.0","id":3,"method":"nope"}`, session, 400, -32601, `"nope"`},
+			{"in a session: a request without an id", `{"jsonrpc":"2.0","method":"tools/list"}`, session, 400, -32600, "missing id"},
+			{"an unknown session", `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, unknownSession, 404, -32600, "session not found"},
+		}
+		for _, c := range cases {
+			res, body := e.raw("POST", c.body, c.headers)
+			var out struct {
+				JSONRPC string           `json:"jsonrpc"`
+				ID      *json.RawMessage `json:"id"`
+				Error   struct {
+					Code    int    `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if res.StatusCode != c.status || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") ||
+				json.Unmarshal([]byte(body), &out) != nil || out.JSONRPC != "2.0" || out.Error.Code != c.code || !strings.Contains(out.Error.Message, c.message) {
+				t.Errorf("%s: %d %s %s", c.name, res.StatusCode, res.Header.Get("Content-Type"), body)
+			}
+		}
+	})
+}

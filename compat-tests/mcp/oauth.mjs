@@ -193,6 +193,8 @@ await step("refresh rotates; the old refresh token reused revokes the session", 
   assert.notEqual(fresh.body.access_token, tokens.access_token);
   assert.notEqual(fresh.body.refresh_token, tokens.refresh_token);
   assert.deepEqual(await listTools(fresh.body.access_token), ["notes_list_notes"]);
+  // Past the second given to a refresh that raced the rotation (docs/identity.md).
+  await new Promise((resolve) => setTimeout(resolve, 1100));
   const reused = await token({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: provider.info.client_id });
   assert.equal(reused.status, 400);
   assert.equal(reused.body.error, "invalid_grant");

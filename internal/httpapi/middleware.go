@@ -90,7 +90,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		info := &requestInfo{requestID: portico.NewID("req_")}
 		ctx := context.WithValue(r.Context(), ctxKey{}, info)
-		r = r.WithContext(portico.WithCaller(ctx, &portico.Caller{Client: clientOf(r.URL.Path), RequestID: info.requestID}))
+		r = r.WithContext(portico.WithCaller(ctx, &portico.Caller{Client: clientOf(r.URL.Path), RequestID: info.requestID, Arrived: s.svc.Now()}))
 		rw.Header().Set("X-Request-Id", info.requestID)
 		w := &statusWriter{ResponseWriter: rw, s: s, r: r}
 		defer func() {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/store/storetest"
 )
 
@@ -458,7 +459,9 @@ func TestSessions_Refresh(t *testing.T) {
 			t.Fatalf("refresh after extend: %d %s, want expires_at %s", r.Status, r.Raw, extended)
 		}
 		rt, tok2, rt2 = rt2, r.Body["token"].(string), r.Body["refresh_token"].(string)
-		// Reusing the rotated refresh token revokes the session.
+		// Reusing the rotated refresh token, once past the leeway given to
+		// a refresh that raced the rotation, revokes the session.
+		e.Clock.Advance(2 * portico.RefreshRaceLeeway)
 		if r := e.do("POST", "/v1/tokens/refresh", auth(key), map[string]any{"refresh_token": rt}); r.Status != 401 || r.code() != "invalid_token" {
 			t.Fatalf("reuse: %d %s", r.Status, r.Raw)
 		}
@@ -477,13 +480,16 @@ func TestSessions_Refresh(t *testing.T) {
 			}
 		}
 
-		// 20 concurrent refreshes with one token: exactly one succeeds.
+		// 20 concurrent refreshes with one token: exactly one succeeds, and
+		// the others, which arrived while it was current, leave the
+		// session to it.
 		r = e.createSession(key, map[string]any{"user": map[string]any{"external_id": "v"}, "refreshable": true})
 		rt = r.Body["refresh_token"].(string)
 		var (
-			wg sync.WaitGroup
-			mu sync.Mutex
-			ok int
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			ok     int
+			winner string
 		)
 		for range 20 {
 			wg.Add(1)
@@ -493,7 +499,7 @@ func TestSessions_Refresh(t *testing.T) {
 				mu.Lock()
 				defer mu.Unlock()
 				if r.Status == 200 {
-					ok++
+					ok, winner = ok+1, r.Body["token"].(string)
 				} else if r.Status != 401 {
 					t.Errorf("concurrent refresh: %d %s", r.Status, r.Raw)
 				}
@@ -502,6 +508,9 @@ func TestSessions_Refresh(t *testing.T) {
 		wg.Wait()
 		if ok != 1 {
 			t.Fatalf("%d concurrent refreshes succeeded, want 1", ok)
+		}
+		if r := e.do("GET", "/v1/me", bearerHdr(winner), nil); r.Status != 200 {
+			t.Fatalf("the winner's token after the race: %d %s", r.Status, r.Raw)
 		}
 	})
 }

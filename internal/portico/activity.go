@@ -40,7 +40,7 @@ const (
 
 // Caller is who makes a call: the surface's client name ("api",
 // "superface", "mcp:<client name>"), the session or API key it
-// authenticated with, and the request's id. Perform takes it in its
+// authenticated with, and the request's id and arrival. Perform takes it in its
 // request; the store's own rows (connection and session changes) take it
 // from the context (WithCaller).
 type Caller struct {
@@ -48,6 +48,8 @@ type Caller struct {
 	SessionID string
 	KeyID     string
 	RequestID string
+	// Arrived is when the request reached Portico (Service.Now).
+	Arrived time.Time
 }
 
 type callerKey struct{}

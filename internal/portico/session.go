@@ -504,6 +504,12 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (*Session, *Use
 	return sess, user, nil
 }
 
+// RefreshRaceLeeway is how long before a refresh arrived its token may
+// have been rotated away and still count as lost to a concurrent refresh,
+// not reused: the rotation's time is taken when its write begins, before
+// it commits, and by another node's clock.
+const RefreshRaceLeeway = time.Second
+
 // RefreshedSession is the answer to a refresh: new secrets, shown once.
 type RefreshedSession struct {
 	Session      *Session
@@ -527,15 +533,15 @@ func (s *Service) refreshSession(ctx context.Context, app *App, refreshToken, re
 	// Refreshes that arrive while the token is current race each other:
 	// one wins, and the others are refused without ending the session the
 	// winner renewed. One that arrives after the token was rotated away is
-	// a reuse (SPEC §4).
-	oldHash := HashToken(refreshToken)
-	current, err := s.store.RefreshTokenCurrent(ctx, app.ID, oldHash)
-	if err != nil {
-		return nil, err
+	// a reuse (SPEC §4). Arrival is when the request reached Portico, not
+	// when this code runs, which may be after the winner's commit.
+	arrived := CallerFrom(ctx).Arrived
+	if arrived.IsZero() {
+		arrived = s.now()
 	}
 	token, tokenHash := NewToken(tokenPrefix)
 	refresh, refreshHash := NewToken(refreshPrefix)
-	sess, reused, revoked, err := s.store.RotateSessionTokens(ctx, app.ID, oldHash, tokenHash, refreshHash, current)
+	sess, reused, revoked, err := s.store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash, arrived)
 	if revoked {
 		s.note(ctx, app.ID, "", "", EventSessionRevoked)
 		s.count(MetricSessionRevoked, 1)

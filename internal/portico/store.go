@@ -112,20 +112,16 @@ type Store interface {
 	// RevokeUserSessions revokes every active session of a user and
 	// returns how many (CodeNotFound if the user is unknown).
 	RevokeUserSessions(ctx context.Context, appID, userID string) (int, error)
-	// RefreshTokenCurrent tells whether hash is the refresh token of one of
-	// the app's sessions that is not revoked, as of now.
-	RefreshTokenCurrent(ctx context.Context, appID string, hash []byte) (bool, error)
 	// RotateSessionTokens replaces the token and refresh token of the
 	// session whose current refresh token hashes to oldRefresh, and renews
 	// its expiry within its refresh lifetime. A refresh hash that was
 	// already rotated away revokes its session: reusedSessionID names it,
 	// revoked tells whether this call ended it (it may have ended before),
 	// and the error is CodeInvalidToken, as for any unusable refresh token.
-	// wasCurrent tells that oldRefresh was current when the refresh
-	// arrived (RefreshTokenCurrent): a hash then found rotated away was
-	// rotated by a concurrent refresh, not reused, and is refused without
-	// revoking anything.
-	RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, wasCurrent bool) (sess *Session, reusedSessionID string, revoked bool, err error)
+	// arrived is when the refresh arrived: a hash rotated away after
+	// that, less RefreshRaceLeeway, was rotated by a concurrent refresh,
+	// not reused, and is refused without revoking anything.
+	RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, arrived time.Time) (sess *Session, reusedSessionID string, revoked bool, err error)
 	// PurgeSessions deletes up to batch sessions that could no longer be
 	// used before the given instant, and returns how many.
 	PurgeSessions(ctx context.Context, before time.Time, batch int) (int, error)

@@ -586,21 +586,8 @@ func (db *DB) liveSessions(ctx context.Context, t *tx, appID, userID string) ([]
 	return out, rows.Err()
 }
 
-// RefreshTokenCurrent implements portico.Store.
-func (db *DB) RefreshTokenCurrent(ctx context.Context, appID string, hash []byte) (bool, error) {
-	var one int
-	err := db.queryRow(ctx, `SELECT 1 FROM sessions WHERE app_id = ? AND refresh_hash = ? AND revoked_at IS NULL`, appID, hash).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, db.classify(err)
-	}
-	return true, nil
-}
-
 // RotateSessionTokens implements portico.Store.
-func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, wasCurrent bool) (*portico.Session, string, bool, error) {
+func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, arrived time.Time) (*portico.Session, string, bool, error) {
 	var (
 		s       *portico.Session
 		reused  string
@@ -625,16 +612,9 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		err := t.queryRow(ctx, `SELECT id, user_id, ttl_seconds, expires_at, refresh_expires_at FROM sessions
 			WHERE app_id = ? AND refresh_hash = ? AND revoked_at IS NULL`+t.db.dialect.forUpdate(), appID, oldRefresh).Scan(&id, &userID, &ttl, &expires, &refreshExpires)
 		if errors.Is(err, sql.ErrNoRows) {
-			if wasCurrent {
-				// Rotated away, or its session revoked, since this refresh
-				// arrived: it lost a race, and ends nothing.
-				denied = invalid
-				return nil
-			}
-			// A hash rotated away before this refresh arrived: someone
-			// holds a stolen copy. The session ends.
-			err := t.queryRow(ctx, `SELECT h.session_id FROM session_refresh_history h JOIN sessions s ON s.id = h.session_id
-				WHERE h.hash = ? AND s.app_id = ?`, oldRefresh, appID).Scan(&reused)
+			var rotatedAt sql.NullInt64
+			err := t.queryRow(ctx, `SELECT h.session_id, h.rotated_at FROM session_refresh_history h JOIN sessions s ON s.id = h.session_id
+				WHERE h.hash = ? AND s.app_id = ?`, oldRefresh, appID).Scan(&reused, &rotatedAt)
 			if errors.Is(err, sql.ErrNoRows) {
 				denied = invalid
 				return nil
@@ -642,6 +622,14 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 			if err != nil {
 				return err
 			}
+			if rotatedAt.Valid && rotatedAt.Int64 > us(arrived.Add(-portico.RefreshRaceLeeway)) {
+				// Rotated away by a refresh that won a race with this
+				// one: no sign of a stolen copy, and nothing ends.
+				reused, denied = "", invalid
+				return nil
+			}
+			// A hash rotated away before this refresh arrived: someone
+			// holds a stolen copy. The session ends.
 			hooked, err := appHooked(ctx, t, appID)
 			if err != nil {
 				return err
@@ -662,7 +650,7 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		// A refresh renews the session for its TTL within its refresh life,
 		// and never shortens it (an extended session keeps its expiry).
 		exp := max(expires, min(us(t.now.Add(portico.Seconds(int64(ttl)))), refreshExpires.Int64))
-		if _, err := t.exec(ctx, `INSERT INTO session_refresh_history (hash, session_id) VALUES (?, ?)`, oldRefresh, id); err != nil {
+		if _, err := t.exec(ctx, `INSERT INTO session_refresh_history (hash, session_id, rotated_at) VALUES (?, ?, ?)`, oldRefresh, id, us(t.now)); err != nil {
 			return fmt.Errorf("record rotated refresh token: %w", err)
 		}
 		if _, err := t.exec(ctx, `UPDATE sessions SET token_hash = ?, refresh_hash = ?, expires_at = ?, updated_at = ? WHERE app_id = ? AND id = ?`,

@@ -28,19 +28,14 @@ func (f *Fixture) refreshableSession(t testing.TB, appID, ext string, ttl, life 
 // old, as a refresh arriving now does, and returns the new hashes with the
 // outcome.
 func (f *Fixture) rotateTo(appID string, old []byte) (sess *portico.Session, token, refresh []byte, reused string, err error) {
-	current, err := f.Store.RefreshTokenCurrent(f.Ctx, appID, old)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	return f.rotateArrived(appID, old, current)
+	return f.rotateArrived(appID, old, f.Clock.Now())
 }
 
-// rotateArrived is rotateTo for a refresh that arrived when old was current
-// or not, as told.
-func (f *Fixture) rotateArrived(appID string, old []byte, current bool) (sess *portico.Session, token, refresh []byte, reused string, err error) {
+// rotateArrived is rotateTo for a refresh that arrived at the instant told.
+func (f *Fixture) rotateArrived(appID string, old []byte, arrived time.Time) (sess *portico.Session, token, refresh []byte, reused string, err error) {
 	_, token = portico.NewToken(portico.PrefixSessionToken)
 	_, refresh = portico.NewToken(portico.PrefixRefreshToken)
-	sess, reused, _, err = f.Store.RotateSessionTokens(f.Ctx, appID, old, token, refresh, current)
+	sess, reused, _, err = f.Store.RotateSessionTokens(f.Ctx, appID, old, token, refresh, arrived)
 	return sess, token, refresh, reused, err
 }
 
@@ -134,36 +129,34 @@ func testSessionRefreshRevivesWithinItsLifeOnly(t *testing.T, f *Fixture) {
 
 // Concurrent refreshes with one token: exactly one wins. The others arrived
 // while the token was current: they lost a race, which is no sign of a
-// stolen copy, so the session lives on with the winner's tokens.
+// stolen copy, so the session lives on with the winner's tokens. So does a
+// refresh that arrived before the rotation and reaches the store long
+// after it.
 func testSessionRefreshConcurrentOneWins(t *testing.T, f *Fixture) {
 	app := f.NewApp(t, "race")
 	s, _, r0 := f.refreshableSession(t, app.ID, "u", time.Hour, 24*time.Hour)
 	const n = 20
-	// Each refresh arrives, and finds the token current, before any rotates.
-	for range n {
-		if current, err := f.Store.RefreshTokenCurrent(f.Ctx, app.ID, r0); err != nil || !current {
-			t.Fatalf("the refresh token is not current: %v, %v", current, err)
-		}
-	}
+	arrived := f.Clock.Now()
 	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		wins   int
-		won    []byte
-		start  = make(chan struct{})
-		losses []string
+		wg         sync.WaitGroup
+		mu         sync.Mutex
+		wins       int
+		won        []byte
+		wonRefresh []byte
+		start      = make(chan struct{})
+		losses     []string
 	)
 	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
-			_, token, _, reused, err := f.rotateArrived(app.ID, r0, true)
+			_, token, refresh, reused, err := f.rotateArrived(app.ID, r0, arrived)
 			mu.Lock()
 			defer mu.Unlock()
 			switch portico.ErrorCode(err) {
 			case "":
-				wins, won = wins+1, token
+				wins, won, wonRefresh = wins+1, token, refresh
 			case portico.CodeInvalidToken:
 				losses = append(losses, reused)
 			default:
@@ -184,12 +177,25 @@ func testSessionRefreshConcurrentOneWins(t *testing.T, f *Fixture) {
 	f.wantActive(t, app.ID, s.ID)
 	f.wantTokenLookup(t, app.ID, s.ID, won)
 
-	// Presented again, now that it was rotated before it arrived, the same
-	// token is a reuse: the session ends.
-	if current, err := f.Store.RefreshTokenCurrent(f.Ctx, app.ID, r0); err != nil || current {
-		t.Fatalf("a rotated refresh token is current: %v, %v", current, err)
+	// A minute on, the winner's refresh token is rotated in turn. A refresh
+	// with it that arrived just before, and reached the store only after,
+	// lost a race; so did one that arrived within the leeway after.
+	f.Clock.Advance(time.Minute)
+	rotatedAt := f.Clock.Now()
+	if _, _, _, _, err := f.rotateTo(app.ID, wonRefresh); err != nil {
+		t.Fatal(err)
 	}
-	if _, reused, err := f.rotate(app.ID, r0); portico.ErrorCode(err) != portico.CodeInvalidToken || reused != s.ID {
+	for _, at := range []time.Time{rotatedAt.Add(-time.Millisecond), rotatedAt.Add(portico.RefreshRaceLeeway / 2)} {
+		if _, _, _, reused, err := f.rotateArrived(app.ID, wonRefresh, at); portico.ErrorCode(err) != portico.CodeInvalidToken || reused != "" {
+			t.Fatalf("a refresh that arrived %v after the rotation: reused %q, %v", at.Sub(rotatedAt), reused, err)
+		}
+	}
+	f.wantActive(t, app.ID, s.ID)
+
+	// Presented after the leeway, the same token is a reuse: the session
+	// ends.
+	f.Clock.Advance(2 * portico.RefreshRaceLeeway)
+	if _, reused, err := f.rotate(app.ID, wonRefresh); portico.ErrorCode(err) != portico.CodeInvalidToken || reused != s.ID {
 		t.Fatalf("reuse after the race: reused %q, %v", reused, err)
 	}
 	if got := f.findSession(t, app.ID, s.ID); got.RevokedAt == nil {

@@ -17,14 +17,8 @@ func TestAgentTools_LeaveOutAStoredSchemaTooDeep(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			clock := storetest.NewClock()
-			db := storetest.Open(t, e, clock.Now)
-			svc := newService(db, newKeyring(t), clock)
+			svc, db, _, app := newAppService(t, e)
 			ctx := context.Background()
-			app, _, err := svc.CreateApp(ctx, "Acme")
-			if err != nil {
-				t.Fatal(err)
-			}
 			name, base, none := "Notes", "https://notes.example.com", "none"
 			actions := []portico.Action{{Name: "list", Method: "GET", Path: "/notes"}, {Name: "deep", Method: "POST", Path: "/notes"}}
 			if _, _, err := svc.PutIntegration(ctx, app.ID, "notes", portico.IntegrationInput{Name: &name, BaseURL: &base,

@@ -115,6 +115,20 @@ func newService(db portico.Store, ring *secret.Keyring, clock *storetest.Clock) 
 		Refresher: &upstream.OAuth2{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
+// newAppService opens a store of engine e on a clock of its own, with a
+// service over it, and creates an app.
+func newAppService(t *testing.T, e storetest.Engine) (*portico.Service, portico.Store, *storetest.Clock, *portico.App) {
+	t.Helper()
+	clock := storetest.NewClock()
+	db := storetest.Open(t, e, clock.Now)
+	svc := newService(db, newKeyring(t), clock)
+	app, _, err := svc.CreateApp(context.Background(), "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, db, clock, app
+}
+
 func newRefreshWorld(t *testing.T, db portico.Store, clock *storetest.Clock, ring *secret.Keyring, p *tokenProvider) *refreshWorld {
 	t.Helper()
 	w := &refreshWorld{t: t, ctx: context.Background(), clock: clock, ring: ring, provider: p, svc: newService(db, ring, clock), db: db}

@@ -18,14 +18,8 @@ func TestFindUserByKey_EmailBehindManyHolders(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			clock := storetest.NewClock()
-			db := storetest.Open(t, e, clock.Now)
-			svc := newService(db, newKeyring(t), clock)
+			svc, db, clock, app := newAppService(t, e)
 			ctx := context.Background()
-			app, _, err := svc.CreateApp(ctx, "Acme")
-			if err != nil {
-				t.Fatal(err)
-			}
 			email := "shared@example.com"
 			for i := range portico.MaxPageSize + 1 {
 				ext := fmt.Sprintf("holder-%03d", i)

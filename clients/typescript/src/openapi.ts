@@ -371,7 +371,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a session's tokens
-         * @description Exchanges a refresh token for a new token and a new refresh token, and renews the session's expiry within its refresh lifetime. The old token and refresh token stop working. Presenting a refresh token that was already rotated away when the request arrived revokes its session (reuse detection). Of concurrent refreshes with one token exactly one succeeds; the others, which arrived while it was current, get 401 `invalid_token` and leave the session to the winner, as does any unknown, expired or revoked refresh token.
+         * @description Exchanges a refresh token for a new token and a new refresh token, and renews the session's expiry within its refresh lifetime. The old token and refresh token stop working. Presenting a refresh token that was rotated away more than a second before the request arrived revokes its session (reuse detection). Of concurrent refreshes with one token exactly one succeeds; the others, which arrived while it was current or within a second of its rotation, get 401 `invalid_token` and leave the session to the winner, as does any unknown, expired or revoked refresh token.
          */
         post: operations["refreshTokens"];
         delete?: never;

@@ -52,7 +52,8 @@ func (db *DB) migrations() ([]migration, error) {
 }
 
 // Migrate applies the migrations not yet recorded, each in its own
-// transaction, and returns how many it applied.
+// transaction, and returns how many it applied. Processes that migrate one
+// store at once apply each migration once between them.
 func (db *DB) Migrate(ctx context.Context) (int, error) {
 	ms, err := db.migrations()
 	if err != nil {
@@ -84,6 +85,20 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return n, db.classify(err)
+		}
+		// On SQLite another process may have applied it since the
+		// versions were read (a server and a management command starting
+		// together): the transaction holds the write lock (the writer
+		// begins IMMEDIATE), so what it reads now stays true until it
+		// commits. On PostgreSQL the advisory lock already ensures this.
+		var done int
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&done); err != nil {
+			tx.Rollback()
+			return n, db.classify(err)
+		}
+		if done > 0 {
+			tx.Rollback()
+			continue
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			tx.Rollback()

@@ -29,6 +29,13 @@ func (s *Service) FindUserByKey(ctx context.Context, appID, key string) (*User, 
 	return u, err
 }
 
+// FindInputUser returns the user that finding or creating in would find,
+// or nil when it would create one.
+func (s *Service) FindInputUser(ctx context.Context, appID string, in UserInput) (*User, error) {
+	u, _, err := s.lookupUser(ctx, appID, UserRef{ExternalID: in.ExternalID, Email: in.Email})
+	return u, err
+}
+
 // lookupUser is the one way the domain finds a user by a key (FindUserByKey,
 // Perform's user, the external-id lookups of userlink.go): by id
 // (CodeNotFound when unknown), by external id, or by email, the user keyed

@@ -39,6 +39,12 @@ type UserInput struct {
 	Name       string
 	Metadata   json.RawMessage
 	AccountIDs []string
+	// CreateAccounts: an account of AccountIDs the app lacks is created,
+	// named by its id, in the transaction that finds or creates the user,
+	// so that a request refused later (a limit) leaves none behind.
+	// Mindset's accountUids create their accounts (docs/compat/mindset.md);
+	// the native API refuses an unknown account.
+	CreateAccounts bool
 	// RefuseHeldEmail: a user keyed by Email (no ExternalID) that does not
 	// exist yet is not created while a user with an external id has that
 	// email; the answer is EmailHeld naming that user, not a second

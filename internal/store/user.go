@@ -126,6 +126,14 @@ func (db *DB) findOrCreateUser(ctx context.Context, t *tx, appID, newID string, 
 			return nil, false, fmt.Errorf("find created user: %w", errors.Join(err, sql.ErrNoRows))
 		}
 	}
+	if in.CreateAccounts {
+		for _, acc := range in.AccountIDs {
+			if _, err := t.exec(ctx, `INSERT INTO accounts (app_id, id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				appID, acc, acc, us(t.now), us(t.now)); err != nil {
+				return nil, false, fmt.Errorf("create account: %w", err)
+			}
+		}
+	}
 	if err := addMemberships(ctx, t, appID, u.ID, in.AccountIDs); err != nil {
 		return nil, false, err
 	}

@@ -171,7 +171,7 @@ func (in *authRequest) userInput() (portico.UserInput, error) {
 	if err != nil {
 		return u, portico.Invalid("accountUids", "Each accountUid is 1 to 128 characters of A-Z, a-z, 0-9, _ and -.")
 	}
-	u.AccountIDs = ids
+	u.AccountIDs, u.CreateAccounts = ids, len(ids) > 0
 	return u, nil
 }
 
@@ -181,32 +181,55 @@ func isText(s string) bool {
 	return utf8.RuneCountInString(s) <= maxFieldLen && utf8.ValidString(s) && !portico.HasControl(s)
 }
 
-// issue creates the accounts the user joins (Mindset creates missing ones),
-// then a session with the app's default TTL, whose token is the authToken.
+// issue creates a session with the app's default TTL, whose token is the
+// authToken; the user, and the accounts it joins (Mindset creates missing
+// ones), are found or created in the session's transaction. A found user
+// keeps its metadata on find-or-create; the tenant it is now authenticated
+// for is recorded after, checked first so that a refused tenant writes
+// nothing.
 func (h *handler) issue(ctx context.Context, app *portico.App, user portico.UserInput, tenant *string) (string, error) {
-	for _, id := range user.AccountIDs {
-		if _, err := h.Service.CreateAccount(ctx, app.ID, id, id); err != nil && portico.ErrorCode(err) != portico.CodeConflict {
+	if tenant != nil {
+		found, err := h.Service.FindInputUser(ctx, app.ID, user)
+		if err != nil {
 			return "", err
+		}
+		if found != nil {
+			if _, err := withTenant(found.Metadata, *tenant); err != nil {
+				return "", err
+			}
 		}
 	}
 	cs, err := h.Service.CreateSession(ctx, app, portico.SessionInput{User: user})
 	if err != nil {
 		return "", err
 	}
-	// A found user keeps its metadata on find-or-create; the tenant it is
-	// now authenticated for is recorded all the same.
 	if tenant != nil && tenantOf(cs.User.Metadata) != *tenant {
-		md := map[string]json.RawMessage{}
-		if err := json.Unmarshal(cs.User.Metadata, &md); err != nil {
+		md, err := withTenant(cs.User.Metadata, *tenant)
+		if err != nil {
 			return "", err
 		}
-		md[TenantMetadataKey], _ = json.Marshal(*tenant)
-		b, _ := json.Marshal(md)
-		if _, err := h.Service.UpdateUser(ctx, app.ID, cs.User.ID, portico.UserUpdate{Metadata: b}); err != nil {
+		if _, err := h.Service.UpdateUser(ctx, app.ID, cs.User.ID, portico.UserUpdate{Metadata: md}); err != nil {
 			return "", err
 		}
 	}
 	return cs.Token, nil
+}
+
+// withTenant is the metadata md with the tenant recorded, refused when it
+// would pass the metadata's size limit.
+func withTenant(md json.RawMessage, tenant string) (json.RawMessage, error) {
+	m := map[string]json.RawMessage{}
+	if len(md) > 0 {
+		if err := json.Unmarshal(md, &m); err != nil {
+			return nil, err
+		}
+	}
+	m[TenantMetadataKey], _ = json.Marshal(tenant)
+	b, _ := json.Marshal(m)
+	if len(b) > portico.MaxMetadataSize {
+		return nil, portico.Invalid("externalTenantId", "externalTenantId does not fit: the user's metadata would pass %d bytes.", portico.MaxMetadataSize)
+	}
+	return b, nil
 }
 
 func tenantOf(md json.RawMessage) string {

@@ -329,6 +329,47 @@ func TestMindset_AppLimits(t *testing.T) {
 			e.wantError(status, m, 409, "session limit")
 			status, _, m = e.srv.JSON("POST", e.authPath(), map[string]any{"externalId": "u2"}, "x-api-key", e.key)
 			e.wantError(status, m, 402, "user quota")
+			// A refused request writes nothing: not the accounts it names,
+			// on either endpoint.
+			status, _, m = e.srv.JSON("POST", e.authPath(), map[string]any{"externalId": "u3", "accountUids": []string{"acc-1", "acc-2"}}, "x-api-key", e.key)
+			e.wantError(status, m, 402, "user quota, with accounts")
+			status, _, m = e.srv.JSON("POST", "/api-authenticate-embedded-user", map[string]any{"userEmail": "x@example.com", "addToAccounts": []any{map[string]any{"accountUid": "acc-3"}}}, "x-api-key", e.key)
+			e.wantError(status, m, 402, "legacy, user quota, with accounts")
+			if status, _, m := e.srv.JSON("GET", "/v1/accounts", nil, "Authorization", "Bearer "+e.key); status != 200 || len(m["data"].([]any)) != 0 {
+				t.Fatalf("accounts after refused requests: %d %v", status, m)
+			}
+		})
+	}
+}
+
+// A tenant that would push a found user's metadata past its limit is
+// refused before anything is written: no session is created, so none of
+// the user's own is evicted.
+func TestMindset_TenantThatDoesNotFitWritesNothing(t *testing.T) {
+	for _, eng := range compattest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			e := newEnv(t, compattest.Start(t, eng, nil))
+			if status, _, m := e.srv.JSON("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"max_sessions_per_user": 1}},
+				"Authorization", "Bearer "+e.key); status != 200 {
+				t.Fatalf("PATCH /v1/app: %d %v", status, m)
+			}
+			pad := strings.Repeat("p", 16330)
+			if status, _, m := e.srv.JSON("POST", "/v1/users", map[string]any{"external_id": "big", "metadata": map[string]any{"pad": pad}},
+				"Authorization", "Bearer "+e.key); status != 201 {
+				t.Fatalf("POST /v1/users: %d %v", status, m)
+			}
+			tok := e.auth(map[string]any{"externalId": "big"})
+			for range 3 {
+				status, _, m := e.srv.JSON("POST", e.authPath(), map[string]any{"externalId": "big", "externalTenantId": strings.Repeat("t", 100)}, "x-api-key", e.key)
+				e.wantError(status, m, 400, "a tenant that does not fit")
+				if msg, _ := m["message"].(string); !strings.Contains(msg, "externalTenantId") {
+					t.Errorf("message %q names another field", msg)
+				}
+			}
+			e.me(tok)
+			if status, _, m := e.srv.JSON("GET", "/v1/sessions?external_user_id=big", nil, "Authorization", "Bearer "+e.key); status != 200 || len(m["data"].([]any)) != 1 {
+				t.Fatalf("sessions after refused requests: %d %v", status, m)
+			}
 		})
 	}
 }

@@ -253,6 +253,8 @@ func fromDomain(err error) *apiError {
 		return &apiError{http.StatusForbidden, "NOT_AUTHORIZED", e.Message}
 	case portico.CodePayloadTooLarge:
 		return &apiError{http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", e.Message}
+	case portico.CodeUnsupportedMediaType:
+		return &apiError{http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", e.Message}
 	case portico.CodeRateLimited:
 		return &apiError{http.StatusTooManyRequests, "RATE_LIMITED", e.Message}
 	case portico.CodeUnavailable:

@@ -266,18 +266,19 @@ type errorBody struct {
 // statusOf translates domain codes to Mindset's statuses. Mindset answers
 // 400 to every invalid body, and 403 to a key it does not accept.
 var statusOf = map[portico.Code]int{
-	portico.CodeInvalid:             http.StatusBadRequest,
-	portico.CodeValidation:          http.StatusBadRequest,
-	portico.CodeUnauthenticated:     http.StatusUnauthorized,
-	portico.CodeInvalidAPIKey:       http.StatusForbidden,
-	portico.CodeForbidden:           http.StatusForbidden,
-	portico.CodeQuotaExceeded:       http.StatusPaymentRequired,
-	portico.CodeNotFound:            http.StatusNotFound,
-	portico.CodeConflict:            http.StatusConflict,
-	portico.CodeSessionLimitReached: http.StatusConflict,
-	portico.CodePayloadTooLarge:     http.StatusRequestEntityTooLarge,
-	portico.CodeRateLimited:         http.StatusTooManyRequests,
-	portico.CodeUnavailable:         http.StatusServiceUnavailable,
+	portico.CodeInvalid:              http.StatusBadRequest,
+	portico.CodeValidation:           http.StatusBadRequest,
+	portico.CodeUnauthenticated:      http.StatusUnauthorized,
+	portico.CodeInvalidAPIKey:        http.StatusForbidden,
+	portico.CodeForbidden:            http.StatusForbidden,
+	portico.CodeQuotaExceeded:        http.StatusPaymentRequired,
+	portico.CodeNotFound:             http.StatusNotFound,
+	portico.CodeConflict:             http.StatusConflict,
+	portico.CodeSessionLimitReached:  http.StatusConflict,
+	portico.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
+	portico.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	portico.CodeRateLimited:          http.StatusTooManyRequests,
+	portico.CodeUnavailable:          http.StatusServiceUnavailable,
 }
 
 // envelope renders an error as {"error","message"}.

@@ -220,26 +220,30 @@ type errorCode struct{ status, code int }
 // envelope (status × 100 + a variant, documented in
 // docs/compat/session-storage.md).
 var codes = map[portico.Code]errorCode{
-	portico.CodeInvalid:          {http.StatusBadRequest, 40000},
-	portico.CodeUnauthenticated:  {http.StatusUnauthorized, 40100},
-	portico.CodeInvalidAPIKey:    {http.StatusUnauthorized, 40101},
-	portico.CodeForbidden:        {http.StatusForbidden, 40300},
-	portico.CodeNotFound:         {http.StatusNotFound, 40400},
-	portico.CodeMethodNotAllowed: {http.StatusMethodNotAllowed, 40500},
-	portico.CodeConflict:         {http.StatusConflict, 40900},
-	portico.CodePayloadTooLarge:  {http.StatusRequestEntityTooLarge, 41300},
-	portico.CodeValidation:       {http.StatusUnprocessableEntity, 42200},
-	portico.CodeRateLimited:      {http.StatusTooManyRequests, 42900},
-	portico.CodeUnavailable:      {http.StatusServiceUnavailable, 50300},
+	portico.CodeInvalid:              {http.StatusBadRequest, 40000},
+	portico.CodeUnauthenticated:      {http.StatusUnauthorized, 40100},
+	portico.CodeInvalidAPIKey:        {http.StatusUnauthorized, 40101},
+	portico.CodeForbidden:            {http.StatusForbidden, 40300},
+	portico.CodeNotFound:             {http.StatusNotFound, 40400},
+	portico.CodeMethodNotAllowed:     {http.StatusMethodNotAllowed, 40500},
+	portico.CodeConflict:             {http.StatusConflict, 40900},
+	portico.CodePayloadTooLarge:      {http.StatusRequestEntityTooLarge, 41300},
+	portico.CodeUnsupportedMediaType: {http.StatusUnsupportedMediaType, 41500},
+	portico.CodeValidation:           {http.StatusUnprocessableEntity, 42200},
+	portico.CodeRateLimited:          {http.StatusTooManyRequests, 42900},
+	portico.CodeUnavailable:          {http.StatusServiceUnavailable, 50300},
 }
 
 // envelope renders an error as {"ok":false,"errors":[…]}.
 func envelope(r *http.Request, err error) (int, any) {
 	c, detail := compat.Translate(codes, errorCode{http.StatusInternalServerError, 50000}, err)
-	e := portico.AsError(err)
+	typ := portico.AsError(err).Code
+	if c.code == 50000 {
+		typ = portico.CodeInternal // what was not translated is the server's fault
+	}
 	return c.status, struct {
 		OK     bool      `json:"ok"`
 		Errors []problem `json:"errors"`
-	}{false, []problem{{Type: string(e.Code), Status: c.status, Title: http.StatusText(c.status), Detail: detail,
+	}{false, []problem{{Type: string(typ), Status: c.status, Title: http.StatusText(c.status), Detail: detail,
 		Instance: r.URL.EscapedPath(), ErrorCode: c.code}}}
 }

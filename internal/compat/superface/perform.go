@@ -3,18 +3,15 @@ package superface
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/porticohq/portico/internal/compat"
+	"github.com/porticohq/portico/internal/jsonbody"
 	"github.com/porticohq/portico/internal/portico"
 )
-
-// maxArgsBytes bounds the function arguments of a perform.
-const maxArgsBytes = 1 << 20
 
 // maxErrorBody bounds the part of an upstream's error body quoted in
 // "error".
@@ -142,19 +139,20 @@ func (h *handler) handlePerform(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// readArgs reads the function arguments: JSON of at most 1 MiB; an empty
-// body is no arguments. Their shape is the action schema's business.
+// readArgs reads the function arguments by the native API's rules for a
+// body (jsonbody: at most 1 MiB, not compressed, valid UTF-8, no key named
+// twice); an empty body is no arguments. Their shape is the action
+// schema's business.
 func readArgs(r *http.Request) (json.RawMessage, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxArgsBytes+1))
-	switch {
-	case err != nil:
-		return nil, portico.Invalid("", "The request body could not be read.")
-	case len(body) > maxArgsBytes:
-		return nil, portico.Errorf(portico.CodePayloadTooLarge, "The function arguments must be at most %d bytes.", maxArgsBytes)
-	case len(strings.TrimSpace(string(body))) == 0:
+	body, err := jsonbody.Read(r, false, true)
+	if err != nil {
+		return nil, err
+	}
+	if body == nil {
 		return json.RawMessage("{}"), nil
-	case !utf8.Valid(body) || !json.Valid(body):
-		return nil, portico.Invalid("", "The request body must be the function arguments as a JSON object.")
+	}
+	if err := jsonbody.Check(body); err != nil {
+		return nil, err
 	}
 	return body, nil
 }

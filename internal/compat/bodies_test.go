@@ -1,0 +1,52 @@
+package compat_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/porticohq/portico/internal/compat/compattest"
+)
+
+// A compressed body is refused on every surface with its own 4xx, never
+// answered as a server fault: jsonbody refuses it as an unsupported media
+// type, and each surface's table translates that.
+func TestCompressedBodies_AreRefusedOnEverySurface(t *testing.T) {
+	eng := compattest.Engines(t)[0]
+	srv := compattest.Start(t, eng, nil)
+	app, key := srv.NewApp("Acme")
+	status, _, m := srv.JSON("POST", "/v1/sessions", map[string]any{"user": map[string]any{"external_id": "u1"}}, "Authorization", "Bearer "+key)
+	if status != 201 {
+		t.Fatalf("create session: %d %v", status, m)
+	}
+	sid := m["session"].(map[string]any)["id"].(string)
+	if status, _, m := srv.JSON("PUT", "/v1/integrations/open", map[string]any{"name": "Open", "base_url": "https://open.example.com", "auth": map[string]any{"type": "none"},
+		"actions": []any{map[string]any{"name": "ping", "method": "POST", "path": "/ping"}}}, "Authorization", "Bearer "+key); status != 201 {
+		t.Fatalf("put integration: %d %v", status, m)
+	}
+	for _, c := range []struct {
+		surface, path, body string
+		headers             []string
+		want                int
+	}{
+		{"mindset", "/api/v1/appuid/" + app + "/sdkusers/auth", `{"externalId":"gz"}`, []string{"x-api-key", key}, 415},
+		{"mindset, legacy", "/api-authenticate-embedded-user", `{"userEmail":"gz@example.com"}`, []string{"x-api-key", key}, 415},
+		{"human api", "/v1/connect/token", `{"client_id":"` + app + `","client_secret":"` + key + `","client_user_id":"gz","type":"session"}`, nil, 415},
+		{"session storage", "/session-storage/sessions/" + sid, `{"data":{"ttl_seconds":60}}`, []string{"ClientID", app, "ClientSecret", key}, 415},
+		{"superface", "/api/hub/perform/open_ping", `{}`, []string{"Authorization", "Bearer " + key, "x-superface-user-id", "gz"}, 415},
+		{"apideck", "/vault/sessions", `{}`, []string{"Authorization", "Bearer " + key, "x-apideck-app-id", app, "x-apideck-consumer-id", "gz"}, 415},
+	} {
+		h := append([]string{"Content-Type", "application/json", "Content-Encoding", "gzip"}, c.headers...)
+		status, _, body := srv.Do("POST", c.path, c.body, h...)
+		if status != c.want || !json.Valid(body) {
+			t.Errorf("%s: %d %s, want %d", c.surface, status, body, c.want)
+		}
+	}
+	// Superface's function arguments follow the same rules: a key named
+	// twice is refused, not resolved to its last value.
+	status, _, body := srv.Do("POST", "/api/hub/perform/open_ping", `{"a":1,"a":2}`, "Content-Type", "application/json",
+		"Authorization", "Bearer "+key, "x-superface-user-id", "gz")
+	if status != 400 || !strings.Contains(string(body), "Duplicate key") {
+		t.Errorf("superface, a key twice: %d %s", status, body)
+	}
+}

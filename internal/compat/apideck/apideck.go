@@ -8,6 +8,7 @@
 package apideck
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -94,6 +95,15 @@ func (s *server) wrap(rule consumerRule, h handler) compat.Handler {
 }
 
 func (s *server) authenticate(r *http.Request, rule consumerRule) (*call, error) {
+	if err := compat.OneCredential(r, portico.CodeInvalidAPIKey, "Authorization"); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{headerAppID, headerConsumerID} {
+		if n := len(r.Header.Values(name)); n > 1 {
+			return nil, &wireError{status: http.StatusBadRequest, typeName: "RequestHeadersValidationError",
+				message: fmt.Sprintf("Invalid Header: %s is sent %d times; send it once.", name, n), detail: map[string]any{"header": name}}
+		}
+	}
 	app, err := s.Authenticate(r, compat.Bearer(r))
 	if err != nil {
 		return nil, err

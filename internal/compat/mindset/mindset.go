@@ -118,6 +118,9 @@ func (h *handler) handleLegacyAuth(w http.ResponseWriter, r *http.Request) error
 
 // authenticate checks the x-api-key header under the server's rate limits.
 func (h *handler) authenticate(r *http.Request) (*portico.App, error) {
+	if err := compat.OneCredential(r, portico.CodeInvalidAPIKey, "x-api-key"); err != nil {
+		return nil, err
+	}
 	key := strings.TrimSpace(r.Header.Get("x-api-key"))
 	app, err := h.Authenticate(r, key)
 	if err != nil && key == "" && portico.ErrorCode(err) == portico.CodeUnauthenticated {

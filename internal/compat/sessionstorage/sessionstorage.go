@@ -182,6 +182,11 @@ func (h *handler) authenticated(fn handlerFunc) compat.Handler {
 // limits, and that ClientID names the key's app. A client id of another
 // app fails exactly as a wrong secret does.
 func (h *handler) authenticate(r *http.Request) (*portico.App, error) {
+	for _, name := range []string{"ClientID", "ClientSecret"} {
+		if err := compat.OneCredential(r, portico.CodeInvalidAPIKey, name); err != nil {
+			return nil, err
+		}
+	}
 	id, secret := strings.TrimSpace(r.Header.Get("ClientID")), strings.TrimSpace(r.Header.Get("ClientSecret"))
 	if id == "" {
 		// Still counted against the client's failure budget.

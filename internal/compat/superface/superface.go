@@ -95,6 +95,9 @@ func (h *handler) handleSession(w http.ResponseWriter, r *http.Request) error {
 // authenticate checks Authorization: Bearer <api key> under the server's
 // rate limits.
 func (h *handler) authenticate(r *http.Request) (*portico.App, error) {
+	if err := compat.OneCredential(r, portico.CodeInvalidAPIKey, "Authorization"); err != nil {
+		return nil, err
+	}
 	key := compat.Bearer(r)
 	app, err := h.Authenticate(r, key)
 	if err != nil && key == "" && portico.ErrorCode(err) == portico.CodeUnauthenticated {

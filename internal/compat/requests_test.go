@@ -2,6 +2,8 @@ package compat_test
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -48,5 +50,47 @@ func TestCompressedBodies_AreRefusedOnEverySurface(t *testing.T) {
 		"Authorization", "Bearer "+key, "x-superface-user-id", "gz")
 	if status != 400 || !strings.Contains(string(body), "Duplicate key") {
 		t.Errorf("superface, a key twice: %d %s", status, body)
+	}
+}
+
+// A credential header sent twice, or a Vault application or consumer
+// header sent twice, is refused on every surface: which app or user a
+// request acts for never depends on the order of its headers.
+func TestRepeatedCredentialHeaders_AreRefusedOnEverySurface(t *testing.T) {
+	eng := compattest.Engines(t)[0]
+	srv := compattest.Start(t, eng, nil)
+	app, key := srv.NewApp("Acme")
+	_, keyB := srv.NewApp("Other")
+	for _, c := range []struct {
+		surface, method, path string
+		headers               [][2]string
+		want                  int
+	}{
+		{"superface", "GET", "/api/hub/fd", [][2]string{{"Authorization", "Bearer " + key}, {"Authorization", "Bearer " + keyB}, {"x-superface-user-id", "u1"}}, 401},
+		{"mindset", "POST", "/api/v1/appuid/" + app + "/sdkusers/auth", [][2]string{{"x-api-key", key}, {"x-api-key", keyB}}, 403},
+		{"session storage, secret", "GET", "/session-storage/sessions", [][2]string{{"ClientID", app}, {"ClientSecret", key}, {"ClientSecret", keyB}}, 401},
+		{"session storage, id", "GET", "/session-storage/sessions", [][2]string{{"ClientID", app}, {"ClientID", "app_other"}, {"ClientSecret", key}}, 401},
+		{"apideck, key", "GET", "/vault/connections", [][2]string{{"Authorization", "Bearer " + key}, {"Authorization", "Bearer " + keyB}, {"x-apideck-app-id", app}, {"x-apideck-consumer-id", "u1"}}, 401},
+		{"apideck, consumer", "GET", "/vault/connections", [][2]string{{"Authorization", "Bearer " + key}, {"x-apideck-app-id", app}, {"x-apideck-consumer-id", "u1"}, {"x-apideck-consumer-id", "u2"}}, 400},
+		{"apideck, application", "GET", "/vault/connections", [][2]string{{"Authorization", "Bearer " + key}, {"x-apideck-app-id", app}, {"x-apideck-app-id", app}, {"x-apideck-consumer-id", "u1"}}, 400},
+	} {
+		var body io.Reader
+		if c.method == "POST" {
+			body = strings.NewReader(`{"externalId":"u1"}`)
+		}
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, body)
+		req.Header.Set("Content-Type", "application/json")
+		for _, h := range c.headers {
+			req.Header.Add(h[0], h[1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != c.want || !json.Valid(b) || !strings.Contains(string(b), "sent") {
+			t.Errorf("%s: %d %s, want %d", c.surface, res.StatusCode, b, c.want)
+		}
 	}
 }

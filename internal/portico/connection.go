@@ -219,22 +219,44 @@ func (s *Service) FindIntegration(ctx context.Context, appID, slug string) (*Int
 // the provider when the integration says how, and seals and stores them
 // for user.
 func (s *Service) putConnection(ctx context.Context, user *User, integ *Integration, creds Credentials, settings map[string]string) (*Connection, bool, error) {
+	cc, err := s.checkConnection(ctx, integ, creds, settings)
+	if err != nil {
+		return nil, false, err
+	}
+	return s.storeConnection(ctx, user, integ, cc)
+}
+
+// checkedConnection is a credential that passed its integration's checks
+// and, when the integration says how, the provider's verification.
+type checkedConnection struct {
+	*CheckedCredentials
+	settings map[string]string
+	ver      verification
+}
+
+func (s *Service) checkConnection(ctx context.Context, integ *Integration, creds Credentials, settings map[string]string) (*checkedConnection, error) {
+	ch, err := integ.CheckCredentials(creds)
+	if err != nil {
+		return nil, err
+	}
+	set, err := integ.CheckSettings(settings, s.AllowPrivateUpstreams)
+	if err != nil {
+		return nil, err
+	}
+	ver, err := s.verifyCredential(ctx, integ, ch.Values, set)
+	if err != nil {
+		return nil, err
+	}
+	return &checkedConnection{CheckedCredentials: ch, settings: set, ver: ver}, nil
+}
+
+// storeConnection seals and stores a checked credential for user.
+func (s *Service) storeConnection(ctx context.Context, user *User, integ *Integration, cc *checkedConnection) (*Connection, bool, error) {
 	if !integ.VisibleTo(user) {
 		return nil, false, &Error{Code: CodeForbidden, Message: integ.Name + " is restricted to members of certain accounts; the user is in none of them.",
 			Details: map[string]any{"integration": integ.Slug}}
 	}
-	ch, err := integ.CheckCredentials(creds)
-	if err != nil {
-		return nil, false, err
-	}
-	set, err := integ.CheckSettings(settings, s.AllowPrivateUpstreams)
-	if err != nil {
-		return nil, false, err
-	}
-	ver, err := s.verifyCredential(ctx, integ, ch.Values, set)
-	if err != nil {
-		return nil, false, err
-	}
+	ch, set, ver := cc.CheckedCredentials, cc.settings, cc.ver
 	plain, err := json.Marshal(ch.Values)
 	if err != nil {
 		return nil, false, err

@@ -29,6 +29,25 @@ func (s *Service) FindUserByKey(ctx context.Context, appID, key string) (*User, 
 	return u, err
 }
 
+// KeyInput is in naming the user that key names for FindUserByKey: the
+// user keyed by this email when no user has it as an external id and one
+// is keyed by it as an email; else the user with this external id, found
+// or, when in is used to create, created. So every endpoint of a surface
+// that names users by one key (Vault's consumer id) means one user by it.
+func (s *Service) KeyInput(ctx context.Context, appID, key string, in UserInput) (UserInput, error) {
+	in.ExternalID = &key
+	u, err := s.FindUserByKey(ctx, appID, key)
+	switch {
+	case ErrorCode(err) == CodeNotFound:
+		return in, nil
+	case err != nil:
+		return in, err
+	case u.ExternalID == nil:
+		in.ExternalID, in.Email = nil, u.Email
+	}
+	return in, nil
+}
+
 // FindInputUser returns the user that finding or creating in would find,
 // or nil when it would create one.
 func (s *Service) FindInputUser(ctx context.Context, appID string, in UserInput) (*User, error) {
@@ -186,16 +205,28 @@ func (s *Service) MergeConnectionCredentials(ctx context.Context, appID string, 
 func (s *Service) MergeConnectionCredentialsByKey(ctx context.Context, appID, key, slug string, creds Credentials) (*User, *Connection, error) {
 	user, err := s.FindUserByKey(ctx, appID, key)
 	if ErrorCode(err) == CodeNotFound {
+		// A new user has nothing to merge with: the credential is checked
+		// and verified with the provider first, and the user created only
+		// once it passed.
 		st, err := s.UserIntegration(ctx, appID, nil, slug)
 		if err != nil {
 			return nil, nil, err
 		}
-		if _, err := st.Integration.CheckCredentials(creds); err != nil {
-			return nil, nil, err
-		}
-		user, _, err = s.FindOrCreateUser(ctx, appID, UserInput{ExternalID: &key})
+		cc, err := s.checkConnection(ctx, &st.Integration, creds, nil)
 		if err != nil {
 			return nil, nil, err
+		}
+		var created bool
+		user, created, err = s.FindOrCreateUser(ctx, appID, UserInput{ExternalID: &key})
+		if err != nil {
+			return nil, nil, err
+		}
+		if created {
+			c, _, err := s.storeConnection(ctx, user, &st.Integration, cc)
+			if err != nil {
+				return nil, nil, err
+			}
+			return user, c, nil
 		}
 	} else if err != nil {
 		return nil, nil, err

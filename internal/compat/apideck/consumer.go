@@ -145,6 +145,10 @@ func (s *server) handleConsumerCreate(w http.ResponseWriter, r *http.Request, c 
 			return renameField(err, map[string]string{"consumer_metadata.account_name": "metadata.account_name", "consumer_metadata.image": "metadata.image"})
 		}
 	}
+	in, err := s.Service.KeyInput(r.Context(), c.app.ID, *body.ConsumerID, in)
+	if err != nil {
+		return err
+	}
 	user, _, err := s.Service.FindOrCreateUser(r.Context(), c.app.ID, in)
 	if err != nil {
 		return renameField(err, consumerFields)

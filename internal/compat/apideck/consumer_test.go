@@ -1,13 +1,17 @@
 package apideck_test
 
 import (
-	"github.com/porticohq/portico/internal/compat/compattest"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/compat/compattest"
 )
 
 // The bodies of the x-codeSamples of POST and PATCH /vault/consumers… in
@@ -255,4 +259,55 @@ func TestConsumers_OtherApp(t *testing.T) {
 		status, _, res = a.call("GET", "/vault/consumers?cursor="+url.QueryEscape(next), "", "")
 		wantError(t, status, res, 400, "RequestValidationError", "cursor")
 	})
+}
+
+// A consumer id that names a user keyed by that email (one made by
+// Mindset's userEmail, or POST /v1/users with an email only) means that
+// user on every endpoint: a session, a consumer creation and a
+// credential all land on it, and no second consumer appears.
+func TestConsumers_AnEmailKeyMeansOneUserEverywhere(t *testing.T) {
+	engines(t, func(t *testing.T, v *vault) {
+		v.integration("crm", "crm", "api_key")
+		user := v.native("POST", "/v1/users", `{"email":"split@example.com"}`)
+		id := user["id"].(string)
+		_, token := createSession(t, v, "split@example.com", "")
+		status, _, me := v.Do("GET", "/v1/me", "", "Authorization", "Bearer "+token)
+		if status != 200 || !strings.Contains(string(me), `"id":"`+id+`"`) {
+			t.Fatalf("the session's user: %d %s, want %s", status, me, id)
+		}
+		status, _, res := v.call("POST", "/vault/consumers", `{"consumer_id":"split@example.com"}`, "")
+		wantOK(t, status, res)
+		status, _, res = v.call("PATCH", "/vault/connections/crm/crm", `{"settings":{"api_key":"k-1"}}`, "split@example.com")
+		wantOK(t, status, res)
+		conns := v.native("GET", "/v1/connections?user_id="+id, "")["data"].([]any)
+		if len(conns) != 1 {
+			t.Fatalf("the email user's connections: %v", conns)
+		}
+		status, _, res = v.call("GET", "/vault/consumers", "", "")
+		if list := wantOK(t, status, res, "links", "meta").([]any); len(list) != 1 {
+			t.Fatalf("consumers: %v", list)
+		}
+	})
+}
+
+// A credential the provider refuses creates no consumer.
+func TestConsumers_ARefusedCredentialCreatesNoConsumer(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) }))
+	t.Cleanup(upstream.Close)
+	for _, e := range compattest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			v := start(t, e, func(cfg *cli.Config) { cfg.AllowPrivateUpstreams = true })
+			v.native("PUT", "/v1/integrations/vcrm", `{"name":"Verified CRM","category":"crm","base_url":"`+upstream.URL+`",
+				"auth":{"type":"api_key","fields":[{"name":"api_key","secret":true}],"inject":{"header":"Authorization","format":"Bearer {api_key}"}},
+				"verify":{"method":"GET","path":"/me","expected_status":200}}`)
+			status, _, res := v.call("PATCH", "/vault/connections/crm/vcrm", `{"settings":{"api_key":"wrong"}}`, "vv2")
+			if status != 422 {
+				t.Fatalf("a refused credential: %d %v", status, res)
+			}
+			status, _, res = v.call("GET", "/vault/consumers/vv2", "", "")
+			if status != 404 {
+				t.Fatalf("the consumer after a refused credential: %d %v", status, res)
+			}
+		})
+	}
 }

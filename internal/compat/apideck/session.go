@@ -101,6 +101,9 @@ func (s *server) handleSessionCreate(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
+	if in.User, err = s.Service.KeyInput(r.Context(), c.app.ID, c.consumerID, in.User); err != nil {
+		return err
+	}
 	out, err := s.Service.CreateSession(r.Context(), c.app, *in)
 	if err != nil {
 		return renameField(err, sessionFields)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -558,5 +559,37 @@ func TestAppDelete_YesIsNotReadFromTheEnvironment(t *testing.T) {
 	}
 	if code, out, _ = runCLI(t, vars, "app", "list"); code != 0 || !strings.Contains(out, created["app_id"]) {
 		t.Fatalf("app list: exit %d: %s", code, out)
+	}
+}
+
+// failingWriter is standard output on a full disk.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestCreateCommands_FailWhenTheKeyCannotBeWritten: an API key is shown
+// only once, so a command that could not write it fails, and says what was
+// created and what to do.
+func TestCreateCommands_FailWhenTheKeyCannotBeWritten(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "portico-data")
+	code, out, stderr := runCLI(t, nil, "app", "create", "--name", "First", "--data-dir", dir, "--json")
+	if code != 0 {
+		t.Fatalf("app create: exit %d: %s", code, stderr)
+	}
+	var app struct {
+		AppID string `json:"app_id"`
+	}
+	if err := json.Unmarshal([]byte(out), &app); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"app", "create", "--name", "Second", "--data-dir", dir},
+		{"key", "create", "--app", app.AppID, "--data-dir", dir},
+	} {
+		var errOut bytes.Buffer
+		code := cli.RunEnv(context.Background(), args, &cli.Env{Stdout: failingWriter{}, Stderr: &errOut, Getenv: func(string) string { return "" }})
+		if code != 1 || !strings.Contains(errOut.String(), "could not be written") || !strings.Contains(errOut.String(), "no space left") {
+			t.Errorf("%v: exit %d: %s", args, code, errOut.String())
+		}
 	}
 }

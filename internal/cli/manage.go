@@ -111,7 +111,9 @@ func runAppCreate(ctx context.Context, env *Env, args []string) error {
 	if asJSON {
 		return printJSON(env.Stdout, map[string]string{"app_id": app.ID, "api_key": key, "client_id": app.ID, "client_secret": key})
 	}
-	fmt.Fprintf(env.Stdout, "app_id:  %s\napi_key: %s\n\nThe API key is shown only now: store it in your backend's secrets.\n", app.ID, key)
+	if _, err := fmt.Fprintf(env.Stdout, "app_id:  %s\napi_key: %s\n\nThe API key is shown only now: store it in your backend's secrets.\n", app.ID, key); err != nil {
+		return fmt.Errorf("app %s was created, but its API key could not be written (%w): create one with 'portico key create --app %s'", app.ID, err, app.ID)
+	}
 	return nil
 }
 
@@ -326,7 +328,9 @@ func runKeyCreate(ctx context.Context, env *Env, args []string) error {
 	if af.asJSON {
 		return printJSON(env.Stdout, map[string]any{"key_id": key.ID, "api_key": raw, "permissions": key.Permissions})
 	}
-	fmt.Fprintf(env.Stdout, "key_id:      %s\napi_key:     %s\npermissions: %s\n\nThe API key is shown only now.\n", key.ID, raw, strings.Join(key.Permissions, ","))
+	if _, err := fmt.Fprintf(env.Stdout, "key_id:      %s\napi_key:     %s\npermissions: %s\n\nThe API key is shown only now.\n", key.ID, raw, strings.Join(key.Permissions, ",")); err != nil {
+		return fmt.Errorf("API key %s was created, but could not be written (%w): revoke it with 'portico key revoke %s' and create another", key.ID, err, key.ID)
+	}
 	return nil
 }
 

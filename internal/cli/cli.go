@@ -261,7 +261,14 @@ func lookupEnv(env *Env, v string) (string, bool, error) {
 	if err != nil {
 		return "", false, fmt.Errorf("%s_FILE: %w", v, err)
 	}
-	return strings.TrimRight(string(b), "\r\n"), true, nil
+	value := strings.TrimRight(string(b), "\r\n")
+	if value == "" {
+		// Set but empty is a mistake (a secret not mounted yet), never a
+		// request for the default: a default encryption key would be made
+		// beside the store it was meant to live apart from.
+		return "", false, fmt.Errorf("%s_FILE: %s is empty", v, file)
+	}
+	return value, true, nil
 }
 
 // printUsage writes the command's help: its synopsis and summary, its
@@ -325,6 +332,23 @@ func parse(fs *flagSet, args []string) error {
 	return err
 }
 
+// wantOf says what a flag's value must be, for an environment variable
+// that did not parse.
+func wantOf(f *flag.Flag) string {
+	switch typ, _ := flag.UnquoteUsage(f); typ {
+	case "":
+		return "true or false"
+	case "duration":
+		return "a duration such as 30s, 5m or 1h"
+	case "int", "uint":
+		return "a whole number"
+	case "float":
+		return "a number"
+	default:
+		return "a valid " + typ
+	}
+}
+
 // misuse reports a wrong command line: what is wrong, then the usage.
 func misuse(fs *flagSet, what string) error {
 	fmt.Fprintln(fs.Output(), what)
@@ -336,26 +360,6 @@ func misuse(fs *flagSet, what string) error {
 // which may stand before, between or after the flags. Help (-h) goes to
 // standard output; misuse to standard error, with the usage.
 func parsePositional(fs *flagSet, args []string) ([]string, error) {
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if fs.refused[f.Name] != nil || fs.flagOnly[f.Name] {
-			return
-		}
-		name := envVar(f.Name)
-		v, ok, err := lookupEnv(fs.env, name)
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		if ok {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
 	var positional []string
 	usage := fs.Usage
 	fs.Usage = func() {}
@@ -374,6 +378,30 @@ func parsePositional(fs *flagSet, args []string) ([]string, error) {
 		}
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
+	}
+	// The environment fills in what the command line did not set: a flag
+	// wins over its variable, even one that would not parse.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || fs.refused[f.Name] != nil || fs.flagOnly[f.Name] {
+			return
+		}
+		name := envVar(f.Name)
+		v, ok, err := lookupEnv(fs.env, name)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		if ok {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s is %q; want %s", name, v, wantOf(f)))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	for _, name := range slices.Sorted(maps.Keys(fs.refused)) {
 		if r := fs.refused[name]; r.used {

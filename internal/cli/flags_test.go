@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,8 @@ func TestParse_Precedence(t *testing.T) {
 		{"flag wins over environment", map[string]string{"PORTICO_ADDR": "127.0.0.1:9"}, []string{"--addr", "127.0.0.1:7"}, "127.0.0.1:7", "", 15 * time.Second},
 		{"secret from file", map[string]string{"PORTICO_ENCRYPTION_KEY_FILE": keyFile}, nil, "127.0.0.1:8080", "from-file", 15 * time.Second},
 		{"value wins over file", map[string]string{"PORTICO_ENCRYPTION_KEY": "direct", "PORTICO_ENCRYPTION_KEY_FILE": keyFile}, nil, "127.0.0.1:8080", "direct", 15 * time.Second},
+		{"flag wins over a variable that does not parse", map[string]string{"PORTICO_SHUTDOWN_TIMEOUT": "soon"}, []string{"--shutdown-timeout", "2s"}, "127.0.0.1:8080", "", 2 * time.Second},
+		{"flag wins over a missing file", map[string]string{"PORTICO_ADDR_FILE": "/nonexistent/addr"}, []string{"--addr", "127.0.0.1:7"}, "127.0.0.1:7", "", 15 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := parseServe(envOf(tc.env), tc.args)
@@ -105,14 +108,21 @@ func TestParse_ZeroPurgeGraceMeansNone(t *testing.T) {
 }
 
 func TestParse_Errors(t *testing.T) {
+	emptyFile, newlineFile := filepath.Join(t.TempDir(), "empty"), filepath.Join(t.TempDir(), "newline")
+	if os.WriteFile(emptyFile, nil, 0o600) != nil || os.WriteFile(newlineFile, []byte("\n"), 0o600) != nil {
+		t.Fatal("write files")
+	}
 	for _, tc := range []struct {
 		name string
 		env  map[string]string
 		args []string
 		want string
 	}{
-		{"bad env value", map[string]string{"PORTICO_SHUTDOWN_TIMEOUT": "soon"}, nil, "PORTICO_SHUTDOWN_TIMEOUT"},
+		{"bad env value", map[string]string{"PORTICO_SHUTDOWN_TIMEOUT": "soon"}, nil, `PORTICO_SHUTDOWN_TIMEOUT is "soon"; want a duration`},
+		{"bad env boolean", map[string]string{"PORTICO_NO_MIGRATE": "yes"}, nil, `PORTICO_NO_MIGRATE is "yes"; want true or false`},
 		{"missing file", map[string]string{"PORTICO_ENCRYPTION_KEY_FILE": "/nonexistent/key"}, nil, "PORTICO_ENCRYPTION_KEY_FILE"},
+		{"empty file", map[string]string{"PORTICO_ENCRYPTION_KEY_FILE": emptyFile}, nil, "PORTICO_ENCRYPTION_KEY_FILE: " + emptyFile + " is empty"},
+		{"file of a newline", map[string]string{"PORTICO_DATA_DIR_FILE": newlineFile}, nil, "PORTICO_DATA_DIR_FILE: " + newlineFile + " is empty"},
 		{"unknown flag", nil, []string{"--nope"}, "usage"},
 		{"stray argument", nil, []string{"extra"}, "usage"},
 	} {
@@ -122,6 +132,40 @@ func TestParse_Errors(t *testing.T) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestConfig_ValidateRefusesWhatCannotWork: a public URL with a path
+// (Portico's redirects start at the root) or with user info (a credential
+// in every link), and a rate that is not a number.
+func TestConfig_ValidateRefusesWhatCannotWork(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"a path", func(c *Config) { c.PublicURL = "https://example.com/base/" }, "--public-url"},
+		{"user info", func(c *Config) { c.PublicURL = "https://admin:s3cret@example.com" }, "--public-url"},
+		{"NaN rate", func(c *Config) { c.RateLimitIP = math.NaN() }, "rate limits"},
+		{"infinite rate", func(c *Config) { c.RateLimitKey = math.Inf(1) }, "rate limits"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parseServe(envOf(nil), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.fillDefaults()
+			tc.edit(&cfg)
+			err = cfg.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "s3cret") {
+				t.Fatalf("err = %v, want one about %s that shows no credential", err, tc.want)
+			}
+		})
+	}
+	cfg, _ := parseServe(envOf(nil), []string{"--public-url", "https://portico.example.com/"})
+	cfg.fillDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("an origin with a trailing slash: %v", err)
 	}
 }
 
@@ -152,6 +196,10 @@ func TestRun_ExitCodes(t *testing.T) {
 		if got := RunEnv(ctx, tc.args, envOf(nil)); got != tc.code {
 			t.Errorf("portico %v: exit %d, want %d", tc.args, got, tc.code)
 		}
+	}
+	// Help is help, whatever the environment holds.
+	if got := RunEnv(ctx, []string{"serve", "-h"}, envOf(map[string]string{"PORTICO_PURGE_GRACE": "bogus"})); got != 0 {
+		t.Errorf("serve -h with a variable that does not parse: exit %d", got)
 	}
 }
 

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -152,13 +154,18 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--addr %q: want host:port", c.Addr))
 	}
 	if c.PublicURL != "" {
+		// The origin only: Portico's links and redirects are absolute
+		// paths from the root of its host, and a URL's user info would be
+		// a credential in every link and log line.
 		u, err := url.Parse(c.PublicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			errs = append(errs, fmt.Errorf("--public-url %q: want an absolute http(s) URL without query", c.PublicURL))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, errors.New("--public-url: want the origin Portico is served at, such as https://portico.example.com: http or https, with no user info, path, query or fragment"))
 		}
 	}
-	if c.RateLimitKey < 0 || c.RateLimitIP < 0 || c.RateLimitKeyBurst < 0 || c.RateLimitIPBurst < 0 {
-		errs = append(errs, errors.New("rate limits must not be negative"))
+	rates := []float64{c.RateLimitKey, c.RateLimitIP}
+	if slices.ContainsFunc(rates, func(r float64) bool { return r < 0 || math.IsNaN(r) || math.IsInf(r, 0) }) || c.RateLimitKeyBurst < 0 || c.RateLimitIPBurst < 0 {
+		errs = append(errs, errors.New("rate limits must be numbers, not negative"))
 	}
 	if _, err := httpapi.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("--trusted-proxies: %w", err))

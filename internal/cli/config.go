@@ -107,11 +107,20 @@ func (f *storeFlags) open(ctx context.Context, log *slog.Logger, clock portico.C
 
 // loadKeyring returns the key ring from PORTICO_ENCRYPTION_KEY, or, with SQLite,
 // from the data dir's key file (generated on first start). PostgreSQL
-// deployments must give a key: nodes cannot share a generated file.
-func loadKeyring(f *storeFlags, keys string, log *slog.Logger) (*secret.Keyring, error) {
+// deployments must give a key (errNoPostgresKey, checked before the
+// store is opened).
+func loadKeyring(ctx context.Context, db *store.DB, f *storeFlags, keys string, log *slog.Logger) (*secret.Keyring, error) {
 	if keys == "" {
-		if f.DatabaseURL != "" {
-			return nil, errors.New("an encryption key is required with PostgreSQL: set PORTICO_ENCRYPTION_KEY (or PORTICO_ENCRYPTION_KEY_FILE) to the base64 of 32 random bytes, e.g. from 'openssl rand -base64 32'")
+		// A key is generated only for a store that has sealed nothing yet:
+		// for one that has, a new key could open none of it, and the
+		// missing file is what needs saying.
+		path := filepath.Join(f.DataDir, secret.KeyFileName)
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			if _, sealed, err := db.Meta(ctx, keyCheckMeta); err != nil {
+				return nil, err
+			} else if sealed {
+				return nil, fmt.Errorf("the store in %s holds encrypted data, but its key file %s is missing: restore the file from where you keep it, or set PORTICO_ENCRYPTION_KEY (or PORTICO_ENCRYPTION_KEY_FILE)", f.DataDir, path)
+			}
 		}
 		k, created, err := secret.LoadOrCreateKeyFile(f.DataDir)
 		if err != nil {
@@ -124,6 +133,10 @@ func loadKeyring(f *storeFlags, keys string, log *slog.Logger) (*secret.Keyring,
 	}
 	return secret.ParseKeys(keys)
 }
+
+// errNoPostgresKey: PostgreSQL deployments give their key; nodes cannot
+// share a generated file.
+var errNoPostgresKey = errors.New("an encryption key is required with PostgreSQL: set PORTICO_ENCRYPTION_KEY (or PORTICO_ENCRYPTION_KEY_FILE) to the base64 of 32 random bytes, e.g. from 'openssl rand -base64 32'")
 
 // keyCheckAAD binds the canary ciphertext that proves the configured key can
 // decrypt the data already stored.

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -225,5 +226,17 @@ func TestServe_RefusesWithoutKeyOnPostgresAndWithWrongKey(t *testing.T) {
 	cfg.EncryptionKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 	if _, err := NewServer(ctx, cfg); err == nil || !strings.Contains(err.Error(), "cannot decrypt") {
 		t.Fatalf("wrong key: %v", err)
+	}
+	// The key file of a store that sealed data is lost: serve says so, and
+	// does not put a new key in its place.
+	cfg.EncryptionKey = ""
+	if err := os.Remove(filepath.Join(dir, "encryption.key")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewServer(ctx, cfg); err == nil || !strings.Contains(err.Error(), "key file") || !strings.Contains(err.Error(), "is missing") {
+		t.Fatalf("a lost key file: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "encryption.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a key file was made in place of the lost one: %v", err)
 	}
 }

@@ -286,9 +286,8 @@ func NewServer(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ring, err := loadKeyring(&cfg.storeFlags, cfg.EncryptionKey, log)
-	if err != nil {
-		return nil, err
+	if cfg.EncryptionKey == "" && cfg.DatabaseURL != "" {
+		return nil, errNoPostgresKey
 	}
 	db, err := cfg.storeFlags.open(ctx, log, cfg.Clock)
 	if err != nil {
@@ -296,6 +295,11 @@ func NewServer(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	if newDir != "" {
 		log.Info("created_store", slog.String("dir", newDir))
+	}
+	ring, err := loadKeyring(ctx, db, &cfg.storeFlags, cfg.EncryptionKey, log)
+	if err != nil {
+		db.Close()
+		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, logOut: logOut, db: db}
 	if err := s.init(ctx, ring); err != nil {

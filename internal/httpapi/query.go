@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/porticohq/portico/internal/compat"
-	"github.com/porticohq/portico/internal/jsonbody"
-	"github.com/porticohq/portico/internal/portico"
 )
 
 // queryParams are the query parameters each operation of openapi.json
@@ -68,10 +66,7 @@ func mustQueryParams(doc []byte) map[string][]string {
 }
 
 // checkQuery refuses a query parameter that the request's operation does
-// not declare, a declared one sent more than once (none is a list), and
-// one sent empty but for page_token.
-// The error is 400 invalid_request naming the parameter, with the one most
-// likely meant in details.suggestion.
+// not declare, as compat.CheckQuery does.
 func checkQuery(r *http.Request) error {
 	if r.URL.RawQuery == "" {
 		return nil
@@ -80,45 +75,5 @@ func checkQuery(r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	q := r.URL.Query()
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		switch {
-		case slices.Contains(names, k):
-			if n := len(q[k]); n > 1 {
-				return portico.Invalid(k, "The query parameter %q is sent %d times; send it once.", k, n)
-			}
-			if q.Get(k) == "" && k != "page_token" {
-				// ?user_id= filters on nothing a row can hold; an empty
-				// page_token is the first page.
-				return portico.Invalid(k, "The query parameter %q is empty; leave it out not to filter on it.", k)
-			}
-		case slices.Contains(compat.CredentialParams, k):
-			// Authentication answers these, saying where a credential goes.
-		default:
-			return unknownQuery(k, names)
-		}
-	}
-	return nil
-}
-
-func unknownQuery(k string, names []string) error {
-	shown := k
-	if len(shown) > 64 {
-		shown = shown[:64] + "…"
-	}
-	suggestion := jsonbody.Nearest(k, names)
-	if suggestion == "" {
-		if len(names) == 0 {
-			return portico.Invalid(shown, "Unknown query parameter %q: this operation takes none.", shown)
-		}
-		return portico.Invalid(shown, "Unknown query parameter %q: this operation takes %s.", shown, strings.Join(names, ", "))
-	}
-	e := portico.Invalid(shown, "Unknown query parameter %q; did you mean %q?", shown, suggestion)
-	e.Details = map[string]any{"suggestion": suggestion}
-	return e
+	return compat.CheckQuery(r.URL.Query(), names)
 }

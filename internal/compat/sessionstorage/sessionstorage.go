@@ -174,8 +174,18 @@ func (h *handler) authenticated(fn handlerFunc) compat.Handler {
 		if err != nil {
 			return err
 		}
+		if err := compat.CheckQuery(r.URL.Query(), queryParams[r.Pattern]); err != nil {
+			return err
+		}
 		return fn(w, r, app)
 	}
+}
+
+// queryParams are the query parameters each route takes; another, or one
+// sent twice, is refused (compat.CheckQuery), as on the native API.
+var queryParams = map[string][]string{
+	"GET /session-storage/sessions":       {"page_size", "page_token", "user_id"},
+	"POST /session-storage/sessions/{id}": {"ttl_seconds"},
 }
 
 // authenticate checks ClientSecret as an API key under the server's rate

@@ -298,6 +298,12 @@ func TestSessionStorage_Errors(t *testing.T) {
 				{"extend body unknown field", "POST", sp, map[string]any{"ttl_seconds": 60}, creds, 400, 40000},
 				{"extend body not JSON", "POST", sp, "{", creds, 400, 40000},
 				{"extend body duplicate key", "POST", sp, `{"data":{"ttl_seconds":60,"ttl_seconds":7}}`, creds, 400, 40000},
+				// A misspelt filter would answer every session; a parameter
+				// twice, the first.
+				{"misspelt filter", "GET", "/session-storage/sessions?userid=ann", nil, creds, 400, 40000},
+				{"filter twice", "GET", "/session-storage/sessions?user_id=a&user_id=b", nil, creds, 400, 40000},
+				{"ttl twice", "POST", sp + "?ttl_seconds=60&ttl_seconds=-1", nil, creds, 400, 40000},
+				{"a parameter get does not take", "GET", sp + "?expand=user", nil, creds, 400, 40000},
 				{"extend ttl zero", "POST", sp + "?ttl_seconds=0", nil, creds, 422, 42200},
 				{"extend past the maximum", "POST", sp + "?ttl_seconds=604801", nil, creds, 422, 42200},
 				// Counts that wrap around when multiplied into a Duration.

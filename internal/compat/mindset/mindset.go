@@ -39,6 +39,11 @@ func Register(mount compat.Mount, o compat.Options) {
 	s := compat.NewSurface(mount, o.Logger, envelope)
 	s.Handle(http.MethodPost, "/api/v1/appuid/{app_id}/sdkusers/auth", h.handleAuth)
 	s.Handle(http.MethodPost, "/api-authenticate-embedded-user", h.handleLegacyAuth)
+	s.Fallback(func(r *http.Request, _ string, allow []string) error {
+		return portico.Errorf(portico.CodeMethodNotAllowed, "%s is not allowed here; allowed: %s.", r.Method, strings.Join(allow, ", "))
+	}, func(r *http.Request) error {
+		return portico.Errorf(portico.CodeNotFound, "There is no endpoint at %s.", r.URL.EscapedPath())
+	}, "/api/v1/appuid/")
 }
 
 // authRequest is the body of POST /api/v1/appuid/{app_id}/sdkusers/auth.
@@ -276,6 +281,7 @@ var statusOf = map[portico.Code]int{
 	portico.CodeForbidden:            http.StatusForbidden,
 	portico.CodeQuotaExceeded:        http.StatusPaymentRequired,
 	portico.CodeNotFound:             http.StatusNotFound,
+	portico.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	portico.CodeConflict:             http.StatusConflict,
 	portico.CodeSessionLimitReached:  http.StatusConflict,
 	portico.CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,

@@ -205,6 +205,26 @@ func TestMindset_SeparateNamespaces(t *testing.T) {
 	}
 }
 
+// Another method on an endpoint, and an unknown path under Mindset's
+// prefix, are answered in Mindset's shape.
+func TestMindset_OtherMethodsAndPaths(t *testing.T) {
+	e := newEnv(t, compattest.Start(t, compattest.Engines(t)[0], nil))
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/api-authenticate-embedded-user", 405},
+		{"PUT", e.authPath(), 405},
+		{"GET", "/api/v1/appuid/" + e.app + "/sdkusers", 404},
+	} {
+		status, h, m := e.srv.JSON(c.method, c.path, nil, "x-api-key", e.key)
+		e.wantError(status, m, c.status, c.method+" "+c.path)
+		if c.status == 405 && h.Get("Allow") != "POST" {
+			t.Errorf("%s %s: Allow %q", c.method, c.path, h.Get("Allow"))
+		}
+	}
+}
+
 func TestMindset_Errors(t *testing.T) {
 	for _, eng := range compattest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {

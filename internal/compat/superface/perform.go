@@ -62,14 +62,16 @@ func (h *handler) handleTool(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A function name first, as the SDK means it; then an integration's
+	// slug. A slug may read like another integration's function name.
 	name := r.PathValue("name")
-	integ, connected, err := h.Service.IntegrationConnected(r.Context(), app.ID, uid, name)
-	if portico.ErrorCode(err) == portico.CodeNotFound {
-		var in *portico.Integration
-		if in, _, err = h.Service.FindTool(r.Context(), app.ID, name); err == nil {
-			integ, connected, err = h.Service.IntegrationConnected(r.Context(), app.ID, uid, in.Slug)
-		}
+	slug := name
+	if in, _, err := h.Service.FindTool(r.Context(), app.ID, name); err == nil {
+		slug = in.Slug
+	} else if portico.ErrorCode(err) != portico.CodeNotFound {
+		return err
 	}
+	integ, connected, err := h.Service.IntegrationConnected(r.Context(), app.ID, uid, slug)
 	if portico.ErrorCode(err) == portico.CodeNotFound {
 		return portico.Errorf(portico.CodeNotFound, "No tool named %q: give an integration's slug or a function name from /api/hub/fd.", name)
 	}

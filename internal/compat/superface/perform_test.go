@@ -225,6 +225,13 @@ func TestTools(t *testing.T) {
 				t.Errorf("%s for %s: %v, want %s connected=%v", c.name, c.user, got, c.provider, c.connected)
 			}
 		}
+		// A slug that reads like another integration's function name: the
+		// function is meant.
+		e.native("PUT", "/v1/integrations/crm_get_contact", map[string]any{"name": "Look-alike", "base_url": e.upstream.URL + "/api",
+			"auth": map[string]any{"type": "none"}}, 201)
+		if status, got := tool(e.key, "crm_get_contact", "agent|nobody"); status != 200 || got["providerId"] != "crm" || got["connected"] != false {
+			t.Errorf("crm_get_contact beside a look-alike slug: %d %v, want the crm function", status, got)
+		}
 		// Asking does not create the user.
 		if u := e.native("GET", "/v1/users?external_id=agent%7Cnobody", nil, 200)["data"].([]any); len(u) != 0 {
 			t.Errorf("a user was created: %v", u)

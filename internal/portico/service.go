@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -60,6 +61,8 @@ type Service struct {
 	schemas schemaCache
 	// limiter holds the per-user perform budgets (userlimit.go).
 	limiter userLimiter
+	// userLinks serializes UserConfigLink per user (userlink.go).
+	userLinks [64]sync.Mutex
 }
 
 // NewService returns s, its fields as the caller set them, over st: the

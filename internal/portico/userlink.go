@@ -2,6 +2,7 @@ package portico
 
 import (
 	"context"
+	"hash/fnv"
 	"time"
 )
 
@@ -24,6 +25,15 @@ func (s *Service) UserConfigLink(ctx context.Context, app *App, externalID strin
 		return ConfigLink{}, 0, err
 	}
 	ret = ret.Clean()
+	// Calls for one user take turns on this node: each after the first
+	// finds the session the first made and reuses it. Concurrent calls
+	// that each created one would evict each other's sessions under a
+	// session limit, and hand out links that are dead at once.
+	h := fnv.New32a()
+	h.Write([]byte(app.ID + "\x00" + externalID))
+	mu := &s.userLinks[h.Sum32()%uint32(len(s.userLinks))]
+	mu.Lock()
+	defer mu.Unlock()
 	now := s.now()
 	link, ok, err := s.reuseSession(ctx, app, externalID, now, ret)
 	if err != nil || ok {

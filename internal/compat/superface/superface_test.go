@@ -2,6 +2,7 @@ package superface_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -215,11 +216,19 @@ func TestRateLimited(t *testing.T) {
 }
 
 // TestSession_Concurrent: simultaneous first calls for one user, with a
-// limit of one session and the reject policy, all get a URL of one session.
+// limit of one session and either policy, all get a URL of one session,
+// and every URL opens the page: none was handed out for a session a
+// concurrent call then evicted.
 func TestSession_Concurrent(t *testing.T) {
+	for _, policy := range []string{"reject", "evict_oldest"} {
+		t.Run(policy, func(t *testing.T) { testSessionConcurrent(t, policy) })
+	}
+}
+
+func testSessionConcurrent(t *testing.T, policy string) {
 	engines(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
-		e.native("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"max_sessions_per_user": 1, "session_limit_policy": "reject"}}, 200)
+		e.native("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"max_sessions_per_user": 1, "session_limit_policy": policy}}, 200)
 		const n = 8
 		var wg sync.WaitGroup
 		urls := make([]string, n)
@@ -245,6 +254,17 @@ func TestSession_Concurrent(t *testing.T) {
 		}
 		if s := e.native("GET", "/v1/sessions?external_user_id=agent%7Csame", nil, 200)["data"].([]any); len(s) != 1 {
 			t.Errorf("sessions: %d, want 1", len(s))
+		}
+		noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		for i, u := range urls {
+			res, err := noRedirects.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusSeeOther {
+				t.Errorf("URL %d: %d, want 303 to the page", i, res.StatusCode)
+			}
 		}
 	})
 }

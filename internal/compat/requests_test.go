@@ -94,3 +94,14 @@ func TestRepeatedCredentialHeaders_AreRefusedOnEverySurface(t *testing.T) {
 		}
 	}
 }
+
+// The Vault takes its key in Authorization only, and its 401 says so: it
+// does not suggest X-API-Key, which the native API also takes.
+func TestVault_KeyMessageNamesAuthorizationOnly(t *testing.T) {
+	srv := compattest.Start(t, compattest.Engines(t)[0], nil)
+	app, key := srv.NewApp("Acme")
+	status, _, body := srv.Do("GET", "/vault/connections", "", "X-API-Key", key, "x-apideck-app-id", app, "x-apideck-consumer-id", "u1")
+	if status != 401 || !strings.Contains(string(body), "Authorization: Bearer") || strings.Contains(string(body), "X-API-Key") {
+		t.Fatalf("%d %s", status, body)
+	}
+}

@@ -104,7 +104,12 @@ func (s *server) authenticate(r *http.Request, rule consumerRule) (*call, error)
 				message: fmt.Sprintf("Invalid Header: %s is sent %d times; send it once.", name, n), detail: map[string]any{"header": name}}
 		}
 	}
-	app, err := s.Authenticate(r, compat.Bearer(r))
+	key := compat.Bearer(r)
+	app, err := s.Authenticate(r, key)
+	if err != nil && key == "" && portico.ErrorCode(err) == portico.CodeUnauthenticated {
+		// The Vault takes its key in Authorization only.
+		return nil, portico.Errorf(portico.CodeUnauthenticated, "An API key is required: send it as Authorization: Bearer <api_key>.")
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -215,6 +215,22 @@ func TestConsumers_Errors(t *testing.T) {
 				wantError(t, status, res, tc.status, tc.typ, tc.field)
 			})
 		}
+		// Messages speak of the Vault's fields only.
+		for _, c := range []struct{ method, path, body, want, not string }{
+			{"PATCH", "/vault/consumers/known", `{"metadata":{"image":"/me.png"}}`, "metadata.image", "consumer_metadata"},
+			{"GET", "/vault/consumers?cursor=zzz", "", "meta.cursors.next", "next_cursor"},
+		} {
+			_, _, res := v.call(c.method, c.path, c.body, "")
+			if msg, _ := res["message"].(string); !strings.Contains(msg, c.want) || strings.Contains(msg, c.not) {
+				t.Errorf("%s %s: message %q", c.method, c.path, msg)
+			}
+		}
+		// A cursor is refused alike for a consumer Portico knows and one it
+		// does not.
+		for _, consumer := range []string{"known", "nobody"} {
+			status, _, res := v.call("GET", "/vault/logs?cursor=abc", "", consumer)
+			wantError(t, status, res, 400, "RequestValidationError", "cursor")
+		}
 		// No failed create left a consumer behind.
 		status, _, res = v.call("GET", "/vault/consumers", "", "")
 		data, _ := wantOK(t, status, res, "links", "meta").([]any)

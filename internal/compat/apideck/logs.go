@@ -109,7 +109,11 @@ func (s *server) handleLogs(w http.ResponseWriter, r *http.Request, c *call) err
 	user, err := s.Service.FindUserByKey(r.Context(), c.app.ID, c.consumerID)
 	switch {
 	case portico.ErrorCode(err) == portico.CodeNotFound:
-		// A consumer Portico does not know has done nothing yet.
+		// A consumer Portico does not know has done nothing yet, and no
+		// cursor of its list was ever given.
+		if cursor != "" {
+			return errBadCursor
+		}
 	case err != nil:
 		return err
 	default:

@@ -287,7 +287,39 @@ func renameField(err error, names map[string]string) error {
 	}
 	c := *e
 	c.Field = to
-	from := e.Field[strings.LastIndexByte(e.Field, '.')+1:]
-	c.Message = strings.Replace(e.Message, from, to, 1)
+	switch from := e.Field[strings.LastIndexByte(e.Field, '.')+1:]; {
+	case e.Field == "page_token":
+		c.Message = errBadCursor.Message
+	case strings.Contains(e.Message, e.Field):
+		c.Message = strings.Replace(e.Message, e.Field, to, 1)
+	default:
+		c.Message = replaceWord(e.Message, from, to)
+	}
 	return &c
+}
+
+// errBadCursor is the Vault's word for a page token the list refuses.
+var errBadCursor = portico.Invalid("cursor", "The cursor is invalid; use meta.cursors.next of a previous page of the same list.")
+
+// replaceWord replaces the first occurrence of word in s that is a word of
+// its own: not part of a longer name (next_page_token holds page_token).
+func replaceWord(s, word, to string) string {
+	isName := func(b byte) bool {
+		return b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+	}
+	// A dot joins names (consumer_metadata.image) unless it ends a sentence.
+	joined := func(i int) bool { return s[i] == '.' && i+1 < len(s) && isName(s[i+1]) }
+	for i := 0; ; {
+		j := strings.Index(s[i:], word)
+		if j < 0 {
+			return s
+		}
+		start, end := i+j, i+j+len(word)
+		before := start > 0 && (isName(s[start-1]) || s[start-1] == '.')
+		after := end < len(s) && (isName(s[end]) || joined(end))
+		if !before && !after {
+			return s[:start] + to + s[end:]
+		}
+		i = end
+	}
 }

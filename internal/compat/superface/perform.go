@@ -203,8 +203,13 @@ func reasonText(cr *portico.ConnectionRequired) string {
 }
 
 func unknownFunction(name string) performAnswer {
+	// The name is the caller's: shown quoted, and cut, in a hint an agent
+	// may repeat to the user.
+	if len(name) > 64 {
+		name = strings.ToValidUTF8(name[:64], "") + "…"
+	}
 	return performAnswer{Status: "error", Error: "There is no function named " + strconv.Quote(name) + ".",
-		AssistantHint: "Call only the functions of the function definitions (GET /api/hub/fd); '" + name + "' is not one of them."}
+		AssistantHint: "Call only the functions of the function definitions (GET /api/hub/fd); " + strconv.Quote(name) + " is not one of them."}
 }
 
 // upstreamError says what the upstream answered, quoting the start of a

@@ -155,6 +155,12 @@ func TestPerform(t *testing.T) {
 		t.Run("unknown function", func(t *testing.T) {
 			failure(t, "crm_nothing", "agent|ann", "{}", `"crm_nothing"`)
 			failure(t, "nothing", "agent|ann", "{}", `"nothing"`)
+			// A long name is quoted and cut in what the agent may repeat.
+			long := strings.Repeat("x", 5000)
+			got := failure(t, long, "agent|ann", "{}", `"`+long[:64]+`…"`)
+			if hint := got["assistant_hint"].(string); len(hint) > 300 || !strings.Contains(hint, `"`+long[:64]+`…"`) {
+				t.Errorf("hint of a long name: %d bytes: %.200s", len(hint), hint)
+			}
 		})
 		t.Run("another app's function", func(t *testing.T) {
 			_, otherKey := e.srv.NewApp("Other")

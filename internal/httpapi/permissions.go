@@ -122,6 +122,9 @@ var RoutePermissions = map[string]string{
 	// Mindset AI (docs/compat/mindset.md).
 	"POST /api/v1/appuid/{app_id}/sdkusers/auth": portico.PermissionSessions,
 	"POST /api-authenticate-embedded-user":       portico.PermissionSessions,
+	"/api/v1/appuid/{app_id}/sdkusers/auth":      NoAPIKey,
+	"/api-authenticate-embedded-user":            NoAPIKey,
+	"/api/v1/appuid/":                            NoAPIKey,
 
 	// Human API Connect (docs/compat/humanapi.md).
 	"POST /v1/connect/token": portico.PermissionSessions,

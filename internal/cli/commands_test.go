@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -591,5 +592,32 @@ func TestCreateCommands_FailWhenTheKeyCannotBeWritten(t *testing.T) {
 		if code != 1 || !strings.Contains(errOut.String(), "could not be written") || !strings.Contains(errOut.String(), "no space left") {
 			t.Errorf("%v: exit %d: %s", args, code, errOut.String())
 		}
+	}
+}
+
+// TestManagementCommands_SayWhenTheyMigrate: a management command run on a
+// store whose schema is behind its binary migrates it on the way, and says
+// so on standard error; on a store that is up to date it says nothing.
+func TestManagementCommands_SayWhenTheyMigrate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "portico-data")
+	if code, _, stderr := runCLI(t, nil, "app", "create", "--name", "First", "--data-dir", dir); code != 0 {
+		t.Fatalf("app create: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, nil, "app", "list", "--data-dir", dir); code != 0 || stderr != "" {
+		t.Fatalf("app list on an up-to-date store: exit %d, stderr %q", code, stderr)
+	}
+	// As if the store were one migration behind: 0016 does nothing on
+	// SQLite, so it can be applied again.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "portico.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DELETE FROM schema_migrations WHERE version = 16"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, _, stderr := runCLI(t, nil, "app", "list", "--data-dir", dir)
+	if code != 0 || stderr != "migrated the store's schema: 1 migration(s) applied (with PostgreSQL, --no-migrate refuses instead)\n" {
+		t.Fatalf("app list on a store behind: exit %d, stderr %q", code, stderr)
 	}
 }

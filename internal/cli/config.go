@@ -76,33 +76,33 @@ func (f *storeFlags) locate(create bool) (newDir string, err error) {
 
 // open opens the store and brings its schema up to date: SQLite always, a
 // PostgreSQL schema unless --no-migrate, in which case a schema that is
-// behind is refused.
-func (f *storeFlags) open(ctx context.Context, log *slog.Logger, clock portico.Clock) (*store.DB, error) {
+// behind is refused. It returns how many migrations it applied.
+func (f *storeFlags) open(ctx context.Context, log *slog.Logger, clock portico.Clock) (*store.DB, int, error) {
 	db, err := store.Open(ctx, store.Config{DatabaseURL: f.DatabaseURL, DataDir: f.DataDir, Clock: clock, Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if db.Postgres() && f.NoMigrate {
 		n, err := db.Pending(ctx)
 		if err != nil {
 			db.Close()
-			return nil, err
+			return nil, 0, err
 		}
 		if n > 0 {
 			db.Close()
-			return nil, fmt.Errorf("the PostgreSQL schema is %d migration(s) behind this binary; run 'portico migrate' first", n)
+			return nil, 0, fmt.Errorf("the PostgreSQL schema is %d migration(s) behind this binary; run 'portico migrate' first", n)
 		}
-		return db, nil
+		return db, 0, nil
 	}
 	n, err := db.Migrate(ctx)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
+		return nil, 0, fmt.Errorf("migrate: %w", err)
 	}
 	if n > 0 && log != nil {
 		log.Info("migrated", slog.Int("applied", n))
 	}
-	return db, nil
+	return db, n, nil
 }
 
 // loadKeyring returns the key ring from PORTICO_ENCRYPTION_KEY, or, with SQLite,

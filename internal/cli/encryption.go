@@ -76,11 +76,12 @@ func runEncryptionRotate(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := sf.open(ctx, nil, time.Now)
+	db, n, err := sf.open(ctx, nil, time.Now)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	sayMigrated(env, n)
 	if err := checkKeyring(ctx, db, ring); err != nil {
 		return err
 	}

@@ -39,15 +39,27 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 // manage opens the service of a management command on the store the
 // flags name, an existing one unless create (newDir: see locate).
 // Management commands need no encryption key: they neither seal nor open.
-func manage(ctx context.Context, sf *storeFlags, create bool) (svc *portico.Service, newDir string, done func(), err error) {
+func manage(ctx context.Context, env *Env, sf *storeFlags, create bool) (svc *portico.Service, newDir string, done func(), err error) {
 	if newDir, err = sf.locate(create); err != nil {
 		return nil, "", nil, err
 	}
-	db, err := sf.open(ctx, nil, time.Now)
+	db, n, err := sf.open(ctx, nil, time.Now)
 	if err != nil {
 		return nil, "", nil, err
 	}
+	if newDir == "" {
+		sayMigrated(env, n)
+	}
 	return portico.NewService(db, &portico.Service{Now: time.Now}), newDir, func() { db.Close() }, nil
+}
+
+// sayMigrated tells, on standard error, that a management command brought
+// an existing store up to this binary's schema on the way: the servers on
+// it may still run the previous release (docs/operations.md, "Upgrades").
+func sayMigrated(env *Env, n int) {
+	if n > 0 {
+		fmt.Fprintf(env.Stderr, "migrated the store's schema: %d migration(s) applied (with PostgreSQL, --no-migrate refuses instead)\n", n)
+	}
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -96,7 +108,7 @@ func runAppCreate(ctx context.Context, env *Env, args []string) error {
 	}
 	// The one management command that may create a store: an app is the
 	// first thing a new deployment needs.
-	svc, newDir, done, err := manage(ctx, &sf, true)
+	svc, newDir, done, err := manage(ctx, env, &sf, true)
 	if err != nil {
 		return err
 	}
@@ -128,7 +140,7 @@ func runAppList(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	svc, _, done, err := manage(ctx, &sf, false)
+	svc, _, done, err := manage(ctx, env, &sf, false)
 	if err != nil {
 		return err
 	}
@@ -175,7 +187,7 @@ func (af *appFlags) open(ctx context.Context, fs *flagSet) (*portico.Service, fu
 	if af.appID == "" {
 		return nil, nil, misuse(fs, "--app is required")
 	}
-	svc, _, done, err := manage(ctx, &af.sf, false)
+	svc, _, done, err := manage(ctx, fs.env, &af.sf, false)
 	return svc, done, err
 }
 
@@ -374,7 +386,7 @@ func runKeyRevoke(ctx context.Context, env *Env, args []string) error {
 	if len(ids) != 1 {
 		return misuse(fs, "exactly one key id is required")
 	}
-	svc, _, done, err := manage(ctx, &af.sf, false)
+	svc, _, done, err := manage(ctx, fs.env, &af.sf, false)
 	if err != nil {
 		return err
 	}

@@ -289,7 +289,7 @@ func NewServer(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.EncryptionKey == "" && cfg.DatabaseURL != "" {
 		return nil, errNoPostgresKey
 	}
-	db, err := cfg.storeFlags.open(ctx, log, cfg.Clock)
+	db, _, err := cfg.storeFlags.open(ctx, log, cfg.Clock)
 	if err != nil {
 		return nil, err
 	}

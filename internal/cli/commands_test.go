@@ -414,7 +414,7 @@ func TestAppDeleteAndRename(t *testing.T) {
 			if code != 1 || out != "" {
 				t.Fatalf("delete without --yes: exit %d, %q", code, out)
 			}
-			for _, want := range []string{a.appID, "3 users", "2 sessions", "3 connections", "1 integration,", "2 API keys", "1 account,", "--yes"} {
+			for _, want := range []string{a.appID, "3 users", "2 sessions", "3 connections", "1 integration,", "2 API keys", "1 account,", "activity row", "--yes"} {
 				if !strings.Contains(stderr, want) {
 					t.Errorf("the refusal does not say %q: %s", want, stderr)
 				}

@@ -456,8 +456,17 @@ func testKeys(t *testing.T, s *testServer, appID, firstKey string) {
 	if code, _ := s.run("key", "revoke", "key_unknown"); code == 0 {
 		t.Error("revoking an unknown key without --app succeeded")
 	}
-	if code, _ := s.run("key", "revoke", keyID); code == 0 {
-		t.Error("revoking a revoked key without --app succeeded")
+	if code, _, out := s.runStderr("key", "revoke", keyID); code == 0 || !strings.Contains(out, "was already revoked") {
+		t.Errorf("revoking a revoked key without --app: exit %d: %s", code, out)
+	}
+	var other struct {
+		AppID string `json:"app_id"`
+	}
+	json.Unmarshal([]byte(s.mustRun("app", "create", "--name", "Other", "--json")), &other)
+	var otherKeys []map[string]any
+	json.Unmarshal([]byte(s.mustRun("key", "list", "--app", other.AppID, "--json")), &otherKeys)
+	if code, _, out := s.runStderr("key", "revoke", "--app", appID, fmt.Sprint(otherKeys[0]["key_id"])); code == 0 || !strings.Contains(out, "belongs to app "+other.AppID) {
+		t.Errorf("revoking another app's key: exit %d: %s", code, out)
 	}
 	if code, _ := s.run("key", "create", "--app", "app_unknown"); code == 0 {
 		t.Error("creating a key for an unknown app succeeded")

@@ -300,6 +300,7 @@ func describeRows(r portico.AppRows) string {
 		plural(r.Users, "user"), plural(r.Sessions, "session"), plural(r.Connections, "connection"),
 		plural(r.Integrations, "integration"), plural(r.APIKeys, "API key"), plural(r.Accounts, "account"),
 		plural(r.Memberships, "account membership"), plural(r.WebhookEvents, "webhook event"),
+		plural(r.Activity, "activity row"),
 	}
 	return strings.Join(parts, ", ")
 }
@@ -399,10 +400,32 @@ func runKeyRevoke(ctx context.Context, env *Env, args []string) error {
 		return appNotFound(err, af.appID)
 	}
 	if err := svc.RevokeAPIKey(ctx, af.appID, ids[0]); err != nil {
-		return err
+		if portico.ErrorCode(err) != portico.CodeNotFound {
+			return err
+		}
+		return whyNotRevoked(ctx, svc, af.appID, ids[0])
 	}
 	fmt.Fprintf(env.Stdout, "revoked %s\n", ids[0])
 	return nil
+}
+
+// whyNotRevoked explains a key the app has no live key of: revoked before,
+// another app's, or none at all.
+func whyNotRevoked(ctx context.Context, svc *portico.Service, appID, keyID string) error {
+	keys, err := svc.ListAPIKeys(ctx, appID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.ID == keyID && k.RevokedAt != nil {
+			return fmt.Errorf("API key %s was already revoked, at %s", keyID, k.RevokedAt.UTC().Format(time.RFC3339))
+		}
+	}
+	owner, err := appOfKey(ctx, svc, keyID)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("API key %s belongs to app %s, not to %s", keyID, owner, appID)
 }
 
 // appOfKey finds the app that holds an API key, looking through each app's

@@ -621,3 +621,18 @@ func TestManagementCommands_SayWhenTheyMigrate(t *testing.T) {
 		t.Fatalf("app list on a store behind: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestManagementCommands_NameTheStoreTheyCannotOpen: a store that cannot
+// be opened is named, with the cause, and not answered as a passing
+// outage.
+func TestManagementCommands_NameTheStoreTheyCannotOpen(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "portico.db")
+	if err := os.WriteFile(db, []byte(strings.Repeat("not a database ", 512)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, nil, "app", "list", "--data-dir", dir)
+	if code != 1 || !strings.Contains(stderr, "cannot open "+db) || !strings.Contains(stderr, "not a database") || strings.Contains(stderr, "try again") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}

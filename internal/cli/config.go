@@ -80,7 +80,18 @@ func (f *storeFlags) locate(create bool) (newDir string, err error) {
 func (f *storeFlags) open(ctx context.Context, log *slog.Logger, clock portico.Clock) (*store.DB, int, error) {
 	db, err := store.Open(ctx, store.Config{DatabaseURL: f.DatabaseURL, DataDir: f.DataDir, Clock: clock, Logger: log})
 	if err != nil {
-		return nil, 0, err
+		// For an operator: which store, and the cause, not the API's
+		// "try again shortly", which a file that is not a database or a
+		// directory that cannot be written never deserves.
+		where := "the PostgreSQL database"
+		if f.DatabaseURL == "" {
+			where = filepath.Join(f.DataDir, store.SQLiteFile)
+		}
+		var pe *portico.Error
+		if errors.As(err, &pe) && pe.Err != nil {
+			err = pe.Err
+		}
+		return nil, 0, fmt.Errorf("cannot open %s: %w", where, err)
 	}
 	if db.Postgres() && f.NoMigrate {
 		n, err := db.Pending(ctx)

@@ -497,6 +497,7 @@ func TestAppDeleteAndRename(t *testing.T) {
 				{[]string{"app", "rename", "--app", b.appID, "--name", " "}, 1},
 				{[]string{"app", "rename", "--app", a.appID, "--name", "Ghost"}, 1},
 				{[]string{"app", "delete", "--app", b.appID, "--yes", "--batch", "0"}, 2},
+				{[]string{"app", "delete", "--app", b.appID, "--yes", "--pause", "-1s"}, 2},
 			} {
 				if code, _ := s.run(tc.args...); code != tc.code {
 					t.Errorf("portico %s: exit %d, want %d", strings.Join(tc.args, " "), code, tc.code)

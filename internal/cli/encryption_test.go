@@ -317,8 +317,11 @@ func TestEncryptionRotate_Refusals(t *testing.T) {
 	if code, _ := rs.rotate("not-a-key"); code != 1 {
 		t.Fatalf("a malformed key: exit %d", code)
 	}
-	if code, _ := rs.rotate(rs.newK+","+rs.oldKey, "--batch", "0"); code != 1 {
-		t.Fatalf("--batch 0: exit %d", code)
+	// Out-of-range flags are misuse, as for app delete: exit 2.
+	for _, bad := range [][]string{{"--batch", "0"}, {"--pause", "-1s"}} {
+		if code, _ := rs.rotate(rs.newK+","+rs.oldKey, bad...); code != 2 {
+			t.Fatalf("%v: exit %d", bad, code)
+		}
 	}
 	rs.refused(rs.newK)
 	srv, stop = rs.serve(rs.oldKey)

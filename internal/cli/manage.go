@@ -256,6 +256,9 @@ func runAppDelete(ctx context.Context, env *Env, args []string) error {
 	if batch < 1 || batch > maxDeleteBatch {
 		return usageError(fmt.Sprintf("--batch must be between 1 and %d", maxDeleteBatch))
 	}
+	if pause < 0 {
+		return usageError("--pause must not be negative")
+	}
 	svc, done, err := af.open(ctx, fs)
 	if err != nil {
 		return err

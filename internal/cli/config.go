@@ -168,7 +168,7 @@ func checkKeyring(ctx context.Context, db *store.DB, ring *secret.Keyring) error
 	}
 	if _, err := ring.Open(stored, keyCheckAAD); err != nil {
 		id, _ := secret.SealedKeyID(stored)
-		return fmt.Errorf("the encryption key cannot decrypt the data already stored (it was sealed with key id %s; the configured keys are %s): start with the original key", id, strings.Join(ring.KeyIDs(), ", "))
+		return fmt.Errorf("the encryption key cannot decrypt the data already stored (it was sealed with key id %s; the configured keys are %s): configure the key with id %s", id, strings.Join(ring.KeyIDs(), ", "), id)
 	}
 	ids, err := db.SealedKeyIDs(ctx)
 	if err != nil {

@@ -131,6 +131,9 @@ func rotate(ctx context.Context, db *store.DB, ring *secret.Keyring, batch int, 
 				}
 			})
 			if err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("interrupted while re-encrypting %s: what was re-encrypted stays so; run the command again to finish", kind)
+				}
 				return fmt.Errorf("re-encrypt %s: %w", kind, err)
 			}
 			report(st)
@@ -162,6 +165,10 @@ func rotate(ctx context.Context, db *store.DB, ring *secret.Keyring, batch int, 
 	}
 	if err := resealCanary(ctx, db, ring); err != nil {
 		return err
+	}
+	if len(ring.KeyIDs()) == 1 {
+		fmt.Fprintf(out, "done: every stored secret is encrypted with key %s\n", primary)
+		return nil
 	}
 	fmt.Fprintf(out, "done: every stored secret is encrypted with key %s; once every server runs with it first, the other keys can be removed\n", primary)
 	return nil

@@ -242,6 +242,10 @@ func (w *Worker) attempt(e portico.OutboxEvent) {
 		log.Debug("webhook_delivered")
 	case portico.EventPending:
 		w.o.Count(OutcomeRetry)
+		if errors.Is(err, errSecretUnreadable) {
+			log.Error("webhook_secret_unreadable", slog.String("error", out.Error), slog.Time("next_attempt_at", out.NextAttemptAt))
+			return
+		}
 		log.Info("webhook_retry", slog.String("error", out.Error), slog.Time("next_attempt_at", out.NextAttemptAt))
 	default:
 		w.o.Count(OutcomeFailed)
@@ -260,6 +264,12 @@ func Backoff(failed int) time.Duration {
 
 var errNoWebhook = errors.New("the app no longer has a webhook")
 
+// errSecretUnreadable: the app's webhook secret cannot be opened with the
+// configured keys, Portico's fault and not the receiver's (a server started
+// without the key a rotation moved it to). The delivery is retried, and
+// logged as an error.
+var errSecretUnreadable = errors.New("the webhook secret cannot be decrypted with the configured encryption keys")
+
 // send POSTs the event, signed; nil means a 2xx answer.
 func (w *Worker) send(ctx context.Context, e portico.OutboxEvent) error {
 	if e.WebhookURL == "" || e.WebhookSecret == "" {
@@ -267,7 +277,7 @@ func (w *Worker) send(ctx context.Context, e portico.OutboxEvent) error {
 	}
 	secret, err := w.o.Sealer.Open(e.WebhookSecret, portico.WebhookSecretAAD(e.AppID))
 	if err != nil {
-		return fmt.Errorf("open webhook secret: %w", err)
+		return fmt.Errorf("%w: %w", errSecretUnreadable, err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.WebhookURL, bytes.NewReader(e.Body))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -494,5 +495,33 @@ func TestWorker_Run(t *testing.T) {
 				last[u] = seqOf[d.event.ID]
 			}
 		})
+	}
+}
+
+// A secret the worker's keys cannot open is Portico's fault, not the
+// receiver's: nothing is sent, the event waits for a retry, and the log
+// says so as an error (webhook_secret_unreadable), not as a routine retry.
+func TestWorker_SecretItsKeysCannotOpen(t *testing.T) {
+	e := storetest.Engines(t)[0]
+	w := newWorld(t, e, nil)
+	other, err := secret.ParseKeys(secret.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	w.w = webhook.New(webhook.Options{Store: w.db, Sealer: other, Now: w.clock.Now, Client: testClient(),
+		Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+	w.session(t, "u")
+	w.runOnce(t)
+	if n := len(w.rcv.deliveries()); n != 0 {
+		t.Fatalf("%d deliveries without the secret", n)
+	}
+	for _, ev := range w.events(t) {
+		if ev.Status != portico.EventPending {
+			t.Fatalf("%s: %s, want pending", ev.Type, ev.Status)
+		}
+	}
+	if !strings.Contains(logs.String(), `"level":"ERROR","msg":"webhook_secret_unreadable"`) || strings.Contains(logs.String(), "webhook_retry") {
+		t.Fatalf("log:\n%s", logs.String())
 	}
 }

@@ -129,6 +129,10 @@ func TestAppCreate_CreatesAStoreAndSaysSo(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "portico.db")); err != nil {
 		t.Fatal(err)
 	}
+	code, _, stderr = runCLI(t, nil, "app", "create", "--name", "two\nlines", "--data-dir", dir)
+	if code != 1 || !strings.Contains(stderr, "one line of text") {
+		t.Fatalf("a name of two lines: exit %d, %q", code, stderr)
+	}
 	code, _, stderr = runCLI(t, nil, "app", "create", "--name", "Second", "--data-dir", dir)
 	if code != 0 || stderr != "" {
 		t.Fatalf("second app create: exit %d, stderr %q", code, stderr)

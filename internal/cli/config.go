@@ -29,7 +29,7 @@ func (f *storeFlags) register(fs *flagSet, migrates bool) {
 	fs.StringVar(&f.DataDir, "data-dir", "./portico-data", "directory of the SQLite database and the generated encryption key")
 	fs.StringVar(&f.DatabaseURL, "database-url", "", "postgres://… to use PostgreSQL; empty for SQLite in the data dir")
 	if migrates {
-		fs.BoolVar(&f.NoMigrate, "no-migrate", false, "do not migrate a PostgreSQL schema on start (refuse to start if it is behind)")
+		fs.BoolVar(&f.NoMigrate, "no-migrate", false, "do not migrate a PostgreSQL schema that is behind this binary: refuse it")
 	}
 }
 

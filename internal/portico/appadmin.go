@@ -2,8 +2,6 @@ package portico
 
 import (
 	"context"
-	"strings"
-	"unicode/utf8"
 )
 
 // AppRows counts an app's rows by kind: what `portico app delete` would
@@ -46,9 +44,9 @@ type AppAdminStore interface {
 
 // RenameApp gives an app a new name; nothing else of it changes.
 func (s *Service) RenameApp(ctx context.Context, appID, name string) (*App, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > MaxNameLen || !utf8.ValidString(name) || hasControl(name) {
-		return nil, Invalidf("name", "An app name of 1 to %d bytes is required.", MaxNameLen)
+	name, err := appName(name)
+	if err != nil {
+		return nil, err
 	}
 	return s.store.RenameApp(ctx, appID, name)
 }

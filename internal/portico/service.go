@@ -74,12 +74,25 @@ func NewService(st Store, s *Service) *Service {
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
 
+// appName checks an app's name, trimmed of surrounding space: 1 to
+// MaxNameLen bytes of UTF-8 text on one line.
+func appName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "" || len(name) > MaxNameLen:
+		return "", Invalidf("name", "An app name of 1 to %d bytes is required.", MaxNameLen)
+	case !utf8.ValidString(name) || hasControl(name):
+		return "", Invalidf("name", "An app name is one line of text: no control characters (such as a line break) and valid UTF-8.")
+	}
+	return name, nil
+}
+
 // CreateApp creates an app with default settings and its first API key; the
 // raw key is returned only here.
 func (s *Service) CreateApp(ctx context.Context, name string) (*App, string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > MaxNameLen || !utf8.ValidString(name) || hasControl(name) {
-		return nil, "", Invalidf("name", "An app name of 1 to %d bytes is required.", MaxNameLen)
+	name, err := appName(name)
+	if err != nil {
+		return nil, "", err
 	}
 	app := &App{ID: NewID(PrefixApp), Name: name, Settings: DefaultAppSettings()}
 	key, raw := newAPIKey(app.ID)

@@ -154,11 +154,11 @@ func LoadOrCreateKeyFile(dir string) (keys string, created bool, err error) {
 		return k, true, nil
 	}
 	if !errors.Is(err, os.ErrExist) {
-		return "", false, fmt.Errorf("create %s: %w", path, err)
+		return "", false, fmt.Errorf("create the key file: %w", err)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", false, fmt.Errorf("read %s: %w", path, err)
+		return "", false, fmt.Errorf("read the key file: %w", err)
 	}
 	return strings.TrimSpace(string(b)), false, nil
 }

@@ -128,8 +128,10 @@ func (db *DB) openPostgres(databaseURL string) error {
 	db.write, db.read = pool, pool
 	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
+		// pgx's message quotes the URL, password and all whenever it
+		// could not tell where the password is: none of it is repeated.
 		pool.Close()
-		return fmt.Errorf("open postgres: %w", err)
+		return errors.New("open postgres: the database URL cannot be parsed: check it is postgres://user:password@host:port/database?options, with special characters of the password percent-encoded")
 	}
 	db.pgSessions = newPGLookup(cfg, byHash(pgSessionQuery, scanSessionRow), pgLookupWorkers())
 	db.pgKeys = newPGLookup(cfg, byHash(pgKeyQuery, scanKeyRow), pgLookupWorkers())

@@ -435,7 +435,10 @@ func (s *Server) Run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := s.http.Shutdown(sctx); err != nil {
+		// What still runs is cut: its connections close and its
+		// requests' contexts end, before the store closes under them.
 		s.log.Warn("shutdown_incomplete", slog.Any("error", err))
+		s.http.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

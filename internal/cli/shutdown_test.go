@@ -1,0 +1,66 @@
+package cli_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/store/storetest"
+)
+
+// TestServe_CutsWhatStillRunsAtTheShutdownTimeout: a request still running
+// when --shutdown-timeout ends is cut, its connection closed, rather than
+// left to run on after Run returned and the store closed.
+func TestServe_CutsWhatStillRunsAtTheShutdownTimeout(t *testing.T) {
+	release := make(chan struct{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(upstream.Close)
+	t.Cleanup(func() { close(release) })
+	s := startServer(t, newLeakWatch(t), storetest.Engines(t)[0], func(c *cli.Config) {
+		c.ShutdownTimeout, c.AllowPrivateUpstreams = 300*time.Millisecond, true
+	})
+	_, key := s.createApp("Acme")
+	call := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := call("PUT", "/v1/integrations/slow", `{"name":"Slow","base_url":"`+upstream.URL+`","auth":{"type":"none"},
+		"actions":[{"name":"wait","method":"GET","path":"/wait"}]}`); code != 201 {
+		t.Fatalf("put integration: %d %s", code, body)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		call("POST", "/v1/perform", `{"user":{"external_id":"u1"},"integration":"slow","action":"wait"}`)
+	}()
+	time.Sleep(200 * time.Millisecond) // the perform waits on the upstream
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the request still ran 3 s after the server stopped")
+	}
+	logs := s.logs.String()
+	if i, j := strings.Index(logs, `"msg":"shutdown_incomplete"`), strings.Index(logs, `"msg":"stopped"`); i < 0 || j < i {
+		t.Fatalf("log:\n%s", logs)
+	}
+}

@@ -263,8 +263,9 @@ type Server struct {
 // behind the service.
 func (s *Server) Store() *store.DB { return s.db }
 
-// NewServer opens the store, migrates it, checks the encryption key and
-// starts listening; Run serves.
+// NewServer starts listening, opens the store, migrates it and checks the
+// encryption key; Run serves. The address comes first: a port in use is
+// said before anything is created, migrated or generated.
 func NewServer(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -280,6 +281,15 @@ func NewServer(ctx context.Context, cfg Config) (_ *Server, err error) {
 	defer func() {
 		if err != nil {
 			logOut.Close()
+		}
+	}()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			ln.Close()
 		}
 	}()
 	newDir, err := cfg.storeFlags.locate(true)
@@ -301,7 +311,7 @@ func NewServer(ctx context.Context, cfg Config) (_ *Server, err error) {
 		db.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, logOut: logOut, db: db}
+	s := &Server{cfg: cfg, log: log, logOut: logOut, db: db, ln: ln}
 	if err := s.init(ctx, ring); err != nil {
 		db.Close()
 		return nil, err
@@ -349,10 +359,6 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 			sessions, keys, _ := s.db.LookupPageReads()
 			return sessions, keys
 		})
-	}
-	s.ln, err = net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
 	}
 	s.url = strings.TrimRight(s.cfg.PublicURL, "/")
 	if s.url == "" {

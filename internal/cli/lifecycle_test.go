@@ -1,9 +1,14 @@
 package cli_test
 
 import (
+	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,5 +67,24 @@ func TestServe_CutsWhatStillRunsAtTheShutdownTimeout(t *testing.T) {
 	logs := s.logs.String()
 	if i, j := strings.Index(logs, `"msg":"shutdown_incomplete"`), strings.Index(logs, `"msg":"stopped"`); i < 0 || j < i {
 		t.Fatalf("log:\n%s", logs)
+	}
+}
+
+// TestServe_APortInUseIsSaidFirst: a port in use is refused before
+// anything is created: no store, no key file.
+func TestServe_APortInUseIsSaidFirst(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := filepath.Join(t.TempDir(), "data")
+	var cfg cli.Config
+	cfg.DataDir, cfg.Addr, cfg.ShutdownTimeout, cfg.LogOutput = dir, taken.Addr().String(), time.Second, io.Discard
+	if _, err := cli.NewServer(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "listen") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the data dir was made: %v", err)
 	}
 }

@@ -650,7 +650,10 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		// A refresh renews the session for its TTL within its refresh life,
 		// and never shortens it (an extended session keeps its expiry).
 		exp := max(expires, min(us(t.now.Add(portico.Seconds(int64(ttl)))), refreshExpires.Int64))
-		if _, err := t.exec(ctx, `INSERT INTO session_refresh_history (hash, session_id, rotated_at) VALUES (?, ?, ?)`, oldRefresh, id, us(t.now)); err != nil {
+		// The rotation's time is read now, after the locks above were
+		// waited for: a refresh that arrived during that wait raced this
+		// one, however long the wait.
+		if _, err := t.exec(ctx, `INSERT INTO session_refresh_history (hash, session_id, rotated_at) VALUES (?, ?, ?)`, oldRefresh, id, us(t.db.now())); err != nil {
 			return fmt.Errorf("record rotated refresh token: %w", err)
 		}
 		if _, err := t.exec(ctx, `UPDATE sessions SET token_hash = ?, refresh_hash = ?, expires_at = ?, updated_at = ? WHERE app_id = ? AND id = ?`,

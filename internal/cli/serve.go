@@ -299,6 +299,12 @@ func NewServer(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.EncryptionKey == "" && cfg.DatabaseURL != "" {
 		return nil, errNoPostgresKey
 	}
+	if cfg.EncryptionKey != "" {
+		// A mistyped key is said before the store is created or migrated.
+		if _, err := secret.ParseKeys(cfg.EncryptionKey); err != nil {
+			return nil, err
+		}
+	}
 	db, _, err := cfg.storeFlags.open(ctx, log, cfg.Clock)
 	if err != nil {
 		return nil, err
@@ -445,6 +451,10 @@ func (s *Server) Run(ctx context.Context) error {
 		// requests' contexts end, before the store closes under them.
 		s.log.Warn("shutdown_incomplete", slog.Any("error", err))
 		s.http.Close()
+		// Cut, they return soon; the store is not closed under them.
+		wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), cutGrace)
+		s.api.Wait(wctx)
+		wcancel()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -452,6 +462,10 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("stopped")
 	return nil
 }
+
+// cutGrace is how long a stopping server waits for the requests it cut at
+// --shutdown-timeout to return before it says stopped.
+const cutGrace = 2 * time.Second
 
 // purgeBatch bounds one purge transaction, so that it holds SQLite's single
 // writer for a few milliseconds at most.

@@ -87,6 +87,8 @@ func (w *statusWriter) Flush() {
 // query, which may hold a configuration code.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		s.inflight.Add(1)
+		defer s.inflight.Done()
 		start := time.Now()
 		info := &requestInfo{requestID: portico.NewID("req_")}
 		ctx := context.WithValue(r.Context(), ctxKey{}, info)

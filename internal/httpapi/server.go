@@ -4,10 +4,12 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/porticohq/portico/internal/portico"
@@ -45,6 +47,25 @@ type Server struct {
 	// patterns are the mux's patterns, in the order they were registered.
 	patterns []string
 	handler  http.Handler
+	// inflight counts the requests being served (Wait).
+	inflight sync.WaitGroup
+}
+
+// Wait waits for the requests being served to return, at most until ctx
+// ends, and reports whether they all did. A stopping server calls it once
+// it accepts no more requests.
+func (s *Server) Wait(ctx context.Context) bool {
+	done := make(chan struct{})
+	go func() {
+		s.inflight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // New builds the server with every native route.

@@ -93,3 +93,17 @@ func TestServe_APortInUseIsSaidFirst(t *testing.T) {
 		t.Fatalf("the data dir was made: %v", err)
 	}
 }
+
+// TestServe_AMistypedKeyIsSaidFirst: an encryption key that does not parse
+// is refused before the store is created or migrated.
+func TestServe_AMistypedKeyIsSaidFirst(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	var cfg cli.Config
+	cfg.DataDir, cfg.Addr, cfg.ShutdownTimeout, cfg.LogOutput, cfg.EncryptionKey = dir, "127.0.0.1:0", time.Second, io.Discard, "not-base64"
+	if _, err := cli.NewServer(context.Background(), cfg); err == nil {
+		t.Fatal("a server started with a key that does not parse")
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the data dir was made: %v", err)
+	}
+}

@@ -219,11 +219,24 @@ func (s *Service) FindIntegration(ctx context.Context, appID, slug string) (*Int
 // the provider when the integration says how, and seals and stores them
 // for user.
 func (s *Service) putConnection(ctx context.Context, user *User, integ *Integration, creds Credentials, settings map[string]string) (*Connection, bool, error) {
+	if err := visibleTo(integ, user); err != nil {
+		return nil, false, err
+	}
 	cc, err := s.checkConnection(ctx, integ, creds, settings)
 	if err != nil {
 		return nil, false, err
 	}
 	return s.storeConnection(ctx, user, integ, cc)
+}
+
+// visibleTo refuses user an integration restricted to accounts it is in
+// none of; checked before a credential is verified with the provider.
+func visibleTo(integ *Integration, user *User) error {
+	if !integ.VisibleTo(user) {
+		return &Error{Code: CodeForbidden, Message: integ.Name + " is restricted to members of certain accounts; the user is in none of them.",
+			Details: map[string]any{"integration": integ.Slug}}
+	}
+	return nil
 }
 
 // checkedConnection is a credential that passed its integration's checks
@@ -252,9 +265,8 @@ func (s *Service) checkConnection(ctx context.Context, integ *Integration, creds
 
 // storeConnection seals and stores a checked credential for user.
 func (s *Service) storeConnection(ctx context.Context, user *User, integ *Integration, cc *checkedConnection) (*Connection, bool, error) {
-	if !integ.VisibleTo(user) {
-		return nil, false, &Error{Code: CodeForbidden, Message: integ.Name + " is restricted to members of certain accounts; the user is in none of them.",
-			Details: map[string]any{"integration": integ.Slug}}
+	if err := visibleTo(integ, user); err != nil {
+		return nil, false, err
 	}
 	ch, set, ver := cc.CheckedCredentials, cc.settings, cc.ver
 	plain, err := json.Marshal(ch.Values)

@@ -51,7 +51,12 @@ func (s *Service) KeyInput(ctx context.Context, appID, key string, in UserInput)
 // FindInputUser returns the user that finding or creating in would find,
 // or nil when it would create one.
 func (s *Service) FindInputUser(ctx context.Context, appID string, in UserInput) (*User, error) {
-	u, _, err := s.lookupUser(ctx, appID, UserRef{ExternalID: in.ExternalID, Email: in.Email})
+	// As the store finds or creates: by the external id when there is one.
+	ref := UserRef{ExternalID: in.ExternalID}
+	if in.ExternalID == nil {
+		ref.Email = in.Email
+	}
+	u, _, err := s.lookupUser(ctx, appID, ref)
 	return u, err
 }
 

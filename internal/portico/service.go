@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -61,14 +60,18 @@ type Service struct {
 	schemas schemaCache
 	// limiter holds the per-user perform budgets (userlimit.go).
 	limiter userLimiter
-	// userLinks serializes UserConfigLink per user (userlink.go).
-	userLinks [64]sync.Mutex
+	// userLinks serializes UserConfigLink per user (userlink.go): one slot
+	// per stripe, taken by a send, so that a waiter can give up.
+	userLinks [64]chan struct{}
 }
 
 // NewService returns s, its fields as the caller set them, over st: the
 // one way to give a service its store, which only the service calls.
 func NewService(st Store, s *Service) *Service {
 	s.store = st
+	for i := range s.userLinks {
+		s.userLinks[i] = make(chan struct{}, 1)
+	}
 	return s
 }
 

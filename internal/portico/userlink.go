@@ -31,9 +31,13 @@ func (s *Service) UserConfigLink(ctx context.Context, app *App, externalID strin
 	// session limit, and hand out links that are dead at once.
 	h := fnv.New32a()
 	h.Write([]byte(app.ID + "\x00" + externalID))
-	mu := &s.userLinks[h.Sum32()%uint32(len(s.userLinks))]
-	mu.Lock()
-	defer mu.Unlock()
+	slot := s.userLinks[h.Sum32()%uint32(len(s.userLinks))]
+	select {
+	case slot <- struct{}{}:
+		defer func() { <-slot }()
+	case <-ctx.Done():
+		return ConfigLink{}, 0, ctx.Err()
+	}
 	now := s.now()
 	link, ok, err := s.reuseSession(ctx, app, externalID, now, ret)
 	if err != nil || ok {

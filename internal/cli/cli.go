@@ -322,8 +322,9 @@ func (fs *flagSet) printUsage(w io.Writer) {
 	}
 }
 
-// parse applies the environment to fs, then the arguments, which win. It
-// refuses positional arguments.
+// parse is parsePositional for commands that take no positional
+// arguments: the command line, then the environment for the flags it did
+// not set.
 func parse(fs *flagSet, args []string) error {
 	rest, err := parsePositional(fs, args)
 	if err == nil && len(rest) > 0 {
@@ -396,7 +397,11 @@ func parsePositional(fs *flagSet, args []string) ([]string, error) {
 		}
 		if ok {
 			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s is %q; want %s", name, v, wantOf(f)))
+				from := name
+				if fs.env.Getenv(name) == "" {
+					from = fmt.Sprintf("%s_FILE (%s)", name, fs.env.Getenv(name+"_FILE"))
+				}
+				errs = append(errs, fmt.Errorf("%s holds %q; want %s", from, v, wantOf(f)))
 			}
 		}
 	})

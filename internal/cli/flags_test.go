@@ -109,8 +109,8 @@ func TestParse_ZeroPurgeGraceMeansNone(t *testing.T) {
 }
 
 func TestParse_Errors(t *testing.T) {
-	emptyFile, newlineFile := filepath.Join(t.TempDir(), "empty"), filepath.Join(t.TempDir(), "newline")
-	if os.WriteFile(emptyFile, nil, 0o600) != nil || os.WriteFile(newlineFile, []byte("\n"), 0o600) != nil {
+	emptyFile, newlineFile, wordFile := filepath.Join(t.TempDir(), "empty"), filepath.Join(t.TempDir(), "newline"), filepath.Join(t.TempDir(), "word")
+	if os.WriteFile(emptyFile, nil, 0o600) != nil || os.WriteFile(newlineFile, []byte("\n"), 0o600) != nil || os.WriteFile(wordFile, []byte("soon\n"), 0o600) != nil {
 		t.Fatal("write files")
 	}
 	for _, tc := range []struct {
@@ -119,11 +119,12 @@ func TestParse_Errors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"bad env value", map[string]string{"PORTICO_SHUTDOWN_TIMEOUT": "soon"}, nil, `PORTICO_SHUTDOWN_TIMEOUT is "soon"; want a duration`},
-		{"bad env boolean", map[string]string{"PORTICO_NO_MIGRATE": "yes"}, nil, `PORTICO_NO_MIGRATE is "yes"; want true or false`},
+		{"bad env value", map[string]string{"PORTICO_SHUTDOWN_TIMEOUT": "soon"}, nil, `PORTICO_SHUTDOWN_TIMEOUT holds "soon"; want a duration`},
+		{"bad env boolean", map[string]string{"PORTICO_NO_MIGRATE": "yes"}, nil, `PORTICO_NO_MIGRATE holds "yes"; want true or false`},
 		{"missing file", map[string]string{"PORTICO_ENCRYPTION_KEY_FILE": "/nonexistent/key"}, nil, "PORTICO_ENCRYPTION_KEY_FILE"},
 		{"empty file", map[string]string{"PORTICO_ENCRYPTION_KEY_FILE": emptyFile}, nil, "PORTICO_ENCRYPTION_KEY_FILE: " + emptyFile + " is empty"},
 		{"file of a newline", map[string]string{"PORTICO_DATA_DIR_FILE": newlineFile}, nil, "PORTICO_DATA_DIR_FILE: " + newlineFile + " is empty"},
+		{"bad value in a file", map[string]string{"PORTICO_PURGE_GRACE_FILE": wordFile}, nil, "PORTICO_PURGE_GRACE_FILE (" + wordFile + `) holds "soon"; want a duration`},
 		{"unknown flag", nil, []string{"--nope"}, "usage"},
 		{"stray argument", nil, []string{"extra"}, "usage"},
 	} {

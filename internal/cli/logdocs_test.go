@@ -10,9 +10,10 @@ import (
 )
 
 // logCall matches the event name of a log line in the source: the msg of
-// slog's Info/Warn/Error/Debug and LogAttrs, and of the hosted page's
-// logFailure.
-var logCall = regexp.MustCompile(`\.(?:Info|Warn|Error|Debug)\((?:[a-zA-Z.()]+, )?"([a-z_]+)"|LogAttrs\([^,]+, slog\.Level[A-Za-z]+, "([a-z_]+)"|logFailure\(w, r, "([a-z_]+)"`)
+// slog's Info/Warn/Error/Debug (and their Context forms) and LogAttrs, and
+// the names given to the helpers that log them (the hosted page's
+// logFailure, the refresh's logInfo, serve's purge).
+var logCall = regexp.MustCompile(`\.(?:Info|Warn|Error|Debug)(?:Context)?\((?:[a-zA-Z.()]+, )?"([a-z_]+)"|LogAttrs\([^,]+, slog\.Level[A-Za-z]+, "([a-z_]+)"|(?:logFailure\(w, r, |logInfo\(|purge\(ctx, )"([a-z_]+)"`)
 
 // TestLogEvents_AreDocumented: every log line the server writes is named
 // in docs/operations.md, so an operator can look up any line they see.

@@ -9,12 +9,14 @@ import (
 // framingErrors answers in JSON what the SDK refuses in plain text before
 // any JSON-RPC handling (a batch in a 2025-06-18 or later request, a
 // request without an id, a version tag other than "2.0", an unknown
-// method, a session it does not know): a JSON-RPC error without an id,
-// with the SDK's status and sentence, as the streamable HTTP transport
-// allows. Every other answer passes through untouched.
+// method, a session it does not know; and its own failures, 5xx): a
+// JSON-RPC error without an id, with the SDK's status and sentence, as the
+// streamable HTTP transport allows. Every other answer passes through
+// untouched.
 type framingErrors struct {
 	http.ResponseWriter
 	rewrite bool
+	status  int
 }
 
 // rpcFailure is the body of such an answer.
@@ -34,11 +36,12 @@ type rpcError struct {
 const (
 	codeInvalidRequest = -32600
 	codeMethodNotFound = -32601
+	codeInternalError  = -32603
 )
 
 func (f *framingErrors) WriteHeader(status int) {
 	if status >= 400 && strings.HasPrefix(f.Header().Get("Content-Type"), "text/plain") {
-		f.rewrite = true
+		f.rewrite, f.status = true, status
 		f.Header().Del("Content-Length")
 		f.Header().Set("Content-Type", "application/json")
 	}
@@ -52,7 +55,10 @@ func (f *framingErrors) Write(b []byte) (int, error) {
 	}
 	msg := strings.TrimSpace(string(b))
 	code := codeInvalidRequest
-	if strings.Contains(msg, "not handled") {
+	switch {
+	case f.status >= 500:
+		code = codeInternalError
+	case strings.Contains(msg, "not handled"):
 		code = codeMethodNotFound
 	}
 	out, err := json.Marshal(rpcFailure{JSONRPC: "2.0", Error: rpcError{Code: code, Message: msg}})

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/porticohq/portico/internal/store/storetest"
@@ -202,6 +203,37 @@ func TestIntegration_ScopesWithDescriptions(t *testing.T) {
 			if r.Status != 422 || r.Body["error"].(map[string]any)["details"].(map[string]any)["field"] != field {
 				t.Errorf("%s: %d %s", field, r.Status, r.Raw)
 			}
+		}
+	})
+}
+
+// A credential for a user outside the accounts an integration is
+// restricted to is refused (403) before the provider is asked to verify
+// it: the credential is not sent anywhere.
+func TestConnections_RestrictedIntegrationRefusedBeforeVerify(t *testing.T) {
+	engines(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng, withUpstream)
+		_, key := e.newApp("acme")
+		k := auth(key)
+		var hits atomic.Int32
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			w.Write([]byte(`{}`))
+		}))
+		t.Cleanup(up.Close)
+		if r := e.do("POST", "/v1/accounts", k, map[string]any{"id": "vip", "name": "VIP"}); r.Status != 201 {
+			t.Fatalf("account: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("PUT", "/v1/integrations/vip", k, map[string]any{"name": "VIP API", "base_url": up.URL, "account_ids": []string{"vip"},
+			"verify": map[string]any{"method": "get", "path": "/me"},
+			"auth": map[string]any{"type": "api_key", "fields": []any{map[string]any{"name": "api_key", "secret": true}},
+				"inject": map[string]any{"header": "X-API-Key", "format": "{api_key}"}}}); r.Status != 201 {
+			t.Fatalf("integration: %d %s", r.Status, r.Raw)
+		}
+		user := e.do("POST", "/v1/users", k, map[string]any{"external_id": "outsider"}).Body["id"].(string)
+		r := e.do("PUT", "/v1/users/"+user+"/connections/vip", k, map[string]any{"credentials": map[string]any{"api_key": "k-1"}})
+		if r.Status != 403 || r.code() != "forbidden" || hits.Load() != 0 {
+			t.Fatalf("%d %s, %d calls to the provider", r.Status, r.Raw, hits.Load())
 		}
 	})
 }

@@ -106,6 +106,16 @@ func TestParse_ZeroPurgeGraceMeansNone(t *testing.T) {
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "--purge-interval must be positive") {
 		t.Fatalf("--purge-interval 0: %v", err)
 	}
+	// A period under a second would keep a core busy.
+	for _, flag := range []string{"--purge-interval", "--refresh-interval"} {
+		cfg, err := parseServe(envOf(nil), []string{flag, "1ns"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "must be at least 1s") {
+			t.Fatalf("%s 1ns: %v", flag, err)
+		}
+	}
 }
 
 func TestParse_Errors(t *testing.T) {

@@ -179,6 +179,12 @@ func (c *Config) Validate() error {
 	if err := c.validateRefresh(); err != nil {
 		errs = append(errs, err)
 	}
+	// From the command line, the background periods are at least a
+	// second: --purge-interval 1ns made the purge a busy loop. Tests that
+	// build a Config in code run them faster.
+	if c.parsed && (c.PurgeInterval > 0 && c.PurgeInterval < minPeriod || c.RefreshInterval > 0 && c.RefreshInterval < minPeriod) {
+		errs = append(errs, fmt.Errorf("--purge-interval and --refresh-interval must be at least %v", minPeriod))
+	}
 	return errors.Join(errs...)
 }
 
@@ -462,6 +468,9 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("stopped")
 	return nil
 }
+
+// minPeriod is the shortest period of a background task serve accepts.
+const minPeriod = time.Second
 
 // cutGrace is how long a stopping server waits for the requests it cut at
 // --shutdown-timeout to return before it says stopped.

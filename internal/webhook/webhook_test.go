@@ -151,6 +151,20 @@ func (w *world) runOnce(t testing.TB) int {
 	return n
 }
 
+// wantNothingSent checks that the receiver got no delivery and that every
+// event is in status.
+func (w *world) wantNothingSent(t testing.TB, status string) {
+	t.Helper()
+	if n := len(w.rcv.deliveries()); n != 0 {
+		t.Fatalf("%d deliveries", n)
+	}
+	for _, ev := range w.events(t) {
+		if ev.Status != status {
+			t.Fatalf("%s: %s, want %s", ev.Type, ev.Status, status)
+		}
+	}
+}
+
 func (w *world) events(t testing.TB) []portico.OutboxEvent {
 	t.Helper()
 	es, err := w.db.ListEvents(context.Background(), w.app.ID, 1000)
@@ -391,14 +405,7 @@ func TestWorker_WebhookRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.runOnce(t)
-	if n := len(w.rcv.deliveries()); n != 0 {
-		t.Fatalf("%d deliveries after the webhook was removed", n)
-	}
-	for _, ev := range w.events(t) {
-		if ev.Status != portico.EventFailed {
-			t.Fatalf("%s: %s", ev.Type, ev.Status)
-		}
-	}
+	w.wantNothingSent(t, portico.EventFailed)
 	// No webhook: no new events at all.
 	w.session(t, "v")
 	if n := len(w.events(t)); n != 2 {
@@ -513,14 +520,7 @@ func TestWorker_SecretItsKeysCannotOpen(t *testing.T) {
 		Log: slog.New(slog.NewJSONHandler(&logs, nil))})
 	w.session(t, "u")
 	w.runOnce(t)
-	if n := len(w.rcv.deliveries()); n != 0 {
-		t.Fatalf("%d deliveries without the secret", n)
-	}
-	for _, ev := range w.events(t) {
-		if ev.Status != portico.EventPending {
-			t.Fatalf("%s: %s, want pending", ev.Type, ev.Status)
-		}
-	}
+	w.wantNothingSent(t, portico.EventPending)
 	if !strings.Contains(logs.String(), `"level":"ERROR","msg":"webhook_secret_unreadable"`) || strings.Contains(logs.String(), "webhook_retry") {
 		t.Fatalf("log:\n%s", logs.String())
 	}

@@ -429,12 +429,16 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Run serves until ctx is done, then stops accepting, drains in-flight
 // requests for at most the shutdown timeout, and returns nil.
 func (s *Server) Run(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(s.ln) }()
 	// The background tasks run until Run returns.
 	bg, stop := context.WithCancel(ctx)
 	var tasks sync.WaitGroup
-	hear := func(ctx context.Context) { s.db.ListenConnected(ctx, s.log, s.Service.Connected.Publish) }
+	// A node serves once it hears the connections other nodes store (or
+	// its first try to failed): an MCP session it takes before that would
+	// miss a user who connects through another node (docs/mcp.md).
+	hearing := make(chan struct{})
+	hear := func(ctx context.Context) {
+		s.db.ListenConnected(ctx, s.log, s.Service.Connected.Publish, func() { close(hearing) })
+	}
 	for _, task := range []func(context.Context){s.purgeLoop, s.refreshLoop, s.Webhooks.Run, hear} {
 		tasks.Go(func() { task(bg) })
 	}
@@ -442,6 +446,9 @@ func (s *Server) Run(ctx context.Context) error {
 		stop()
 		tasks.Wait()
 	}()
+	<-hearing
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("serving", slog.String("url", s.url), slog.String("addr", s.Addr()))
 	select {
 	case err := <-errc:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,13 +30,18 @@ func notifyConnected(ctx context.Context, t *tx, appID, userID, slug string) err
 // PostgreSQL deployment, until ctx ends; its own are heard too. On SQLite,
 // where one process holds the store, it returns at once: the service
 // tells its own waiters. A lost listening connection is opened again
-// after a second; what was stored in between is not heard.
-func (db *DB) ListenConnected(ctx context.Context, log *slog.Logger, fn func(appID, userID, slug string)) {
+// after a second; what was stored in between is not heard. ready is called
+// once, when the first attempt listens or fails (at once on SQLite), so
+// that a node can wait to serve until it hears the others.
+func (db *DB) ListenConnected(ctx context.Context, log *slog.Logger, fn func(appID, userID, slug string), ready func()) {
+	ready = sync.OnceFunc(ready)
+	defer ready()
 	if db.pgSessions == nil {
 		return
 	}
 	for ctx.Err() == nil {
-		err := db.listen(ctx, fn)
+		err := db.listen(ctx, fn, ready)
+		ready()
 		if ctx.Err() != nil {
 			return
 		}
@@ -47,7 +53,7 @@ func (db *DB) ListenConnected(ctx context.Context, log *slog.Logger, fn func(app
 	}
 }
 
-func (db *DB) listen(ctx context.Context, fn func(appID, userID, slug string)) error {
+func (db *DB) listen(ctx context.Context, fn func(appID, userID, slug string), ready func()) error {
 	conn, err := pgx.ConnectConfig(ctx, db.pgSessions.cfg)
 	if err != nil {
 		return err
@@ -56,6 +62,7 @@ func (db *DB) listen(ctx context.Context, fn func(appID, userID, slug string)) e
 	if _, err := conn.Exec(ctx, "LISTEN "+connectedChannel); err != nil {
 		return err
 	}
+	ready()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {

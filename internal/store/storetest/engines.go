@@ -77,13 +77,20 @@ func FreshPostgres(t testing.TB, base string) string {
 func Open(t testing.TB, e Engine, clock portico.Clock) *store.DB {
 	t.Helper()
 	dbURL, dir := e.Fresh(t)
+	return OpenAt(t, dbURL, dir, clock)
+}
+
+// OpenAt is Open on a database of Fresh's, for a test that also needs its
+// URL.
+func OpenAt(t testing.TB, dbURL, dir string, clock portico.Clock) *store.DB {
+	t.Helper()
 	db, err := store.Open(context.Background(), store.Config{DatabaseURL: dbURL, DataDir: dir, Clock: clock})
 	if err != nil {
-		t.Fatalf("open %s: %v", e.Name, err)
+		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatalf("migrate %s: %v", e.Name, err)
+		t.Fatalf("migrate: %v", err)
 	}
 	return db
 }

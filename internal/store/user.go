@@ -137,7 +137,10 @@ func (db *DB) findOrCreateUser(ctx context.Context, t *tx, appID, newID string, 
 	if err := addMemberships(ctx, t, appID, u.ID, in.AccountIDs); err != nil {
 		return nil, false, err
 	}
-	if u.AccountIDs, err = loadAccountIDs(ctx, t, appID, u.ID); err != nil {
+	if created && len(in.AccountIDs) == 0 {
+		// A user created just now, in no account, has no memberships.
+		u.AccountIDs = []string{}
+	} else if u.AccountIDs, err = loadAccountIDs(ctx, t, appID, u.ID); err != nil {
 		return nil, false, err
 	}
 	if created && hooked {

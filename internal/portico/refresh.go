@@ -38,6 +38,11 @@ const (
 	RefreshLease = 45 * time.Second
 	// refreshTimeout bounds the token request and the write of its answer.
 	refreshTimeout = 30 * time.Second
+	// tokenRequestTimeout bounds the token request itself, leaving the rest
+	// of refreshTimeout to record its outcome: a provider that answers
+	// late, or never, is a failure the store hears of, not a lease left to
+	// lapse.
+	tokenRequestTimeout = 20 * time.Second
 	// refreshRounds bounds how often one caller re-reads a connection that
 	// keeps changing under it before it gives up.
 	refreshRounds = 8
@@ -259,7 +264,9 @@ func (s *Service) refreshClaimed(ctx context.Context, integ *Integration, c *Con
 		}
 		var oi *Integration
 		if oi, rerr = integ.oauthFor(c.Settings); rerr == nil {
-			fresh, rerr = s.Refresher.Refresh(wctx, oi, secret, creds, s.now())
+			rctx, rcancel := context.WithTimeout(wctx, s.tokenTimeout())
+			fresh, rerr = s.Refresher.Refresh(rctx, oi, secret, creds, s.now())
+			rcancel()
 		}
 	}
 	var ch *CheckedCredentials
@@ -437,4 +444,11 @@ func (s *Service) RefreshDue(ctx context.Context, window time.Duration, batch in
 		}
 		after = &cs[len(cs)-1]
 	}
+}
+
+func (s *Service) tokenTimeout() time.Duration {
+	if s.TokenTimeout > 0 {
+		return s.TokenTimeout
+	}
+	return tokenRequestTimeout
 }

@@ -382,6 +382,36 @@ func TestFreshCredentials_TransientFailureShared(t *testing.T) {
 	}
 }
 
+// A provider that answers after the token request's time is a transient
+// failure the store records, with time left to record it, and the lease is
+// given back: the next caller does not wait for it to lapse.
+func TestFreshCredentials_LateProvider(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			clock := storetest.NewClock()
+			w := newRefreshWorld(t, storetest.Open(t, e, clock.Now), clock, newKeyring(t), newTokenProvider(t, 2*time.Second))
+			w.svc.TokenTimeout = 100 * time.Millisecond
+			c := w.connect(tokens("at-old", "rt-old"), 30*time.Second)
+			if creds, err := w.fresh(w.svc, c.ID); err != nil || creds[portico.TokenAccess] != "at-old" {
+				t.Fatalf("first caller: %v %v", creds, err)
+			}
+			if ev := w.events(c.ID); !slices.Equal(ev, []string{"connection.refresh_failed:unavailable"}) {
+				t.Fatalf("events %v", ev)
+			}
+			if got := w.find(c.ID); got.Status != portico.StatusConnected {
+				t.Fatalf("status %s", got.Status)
+			}
+			start := time.Now()
+			if creds, err := w.fresh(w.svc, c.ID); err != nil || creds[portico.TokenAccess] != "at-old" {
+				t.Fatalf("second caller: %v %v", creds, err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("the second caller waited %v: the first left its lease held", d)
+			}
+		})
+	}
+}
+
 func TestFreshCredentials_Failures(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {

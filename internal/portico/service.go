@@ -30,6 +30,9 @@ type Service struct {
 	// Refresher renews expiring OAuth2 tokens (refresh.go); nil refreshes
 	// nothing, as if every provider were unreachable.
 	Refresher TokenRefresher
+	// TokenTimeout bounds a refresh's token request; zero means
+	// tokenRequestTimeout.
+	TokenTimeout time.Duration
 	// Metrics, when set, counts sessions created and revoked.
 	Metrics Metrics
 	// OAuth2 runs the hosted page's authorization-code flow (oauth.go):

@@ -37,6 +37,17 @@ func (o *OAuth2) client() *http.Client {
 	return &http.Client{Timeout: Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
+// tokenClient is client, reading token answers through tokenAnswers.
+func (o *OAuth2) tokenClient() *http.Client {
+	c := *o.client()
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = tokenAnswers{base}
+	return &c
+}
+
 // config is the golang.org/x/oauth2 client of an integration, with the
 // catalogue's extras (docs/catalog-data.md): scopes joined by the
 // provider's separator, and the token endpoint's authentication method
@@ -95,7 +106,7 @@ var ErrRefused = portico.ErrProviderRefused
 // connection: access_token, and refresh_token, token_type, expires_at (now
 // plus the provider's expires_in), scope when the provider gives them.
 func (o *OAuth2) Exchange(ctx context.Context, integ *portico.Integration, clientSecret, redirectURL, code, verifier string, now time.Time) (portico.Credentials, error) {
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.client())
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.tokenClient())
 	opts := []oauth2.AuthCodeOption{}
 	if integ.Auth.OAuth2.UsesPKCE() {
 		opts = append(opts, oauth2.VerifierOption(verifier))
@@ -184,7 +195,7 @@ func (o *OAuth2) Refresh(ctx context.Context, integ *portico.Integration, client
 	if rt == "" {
 		return nil, fmt.Errorf("%w: %w: the connection holds no refresh token", portico.ErrRefreshRejected, ErrExchange)
 	}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.client())
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.tokenClient())
 	// An expired token makes the source refresh at once.
 	tok, err := config(integ, clientSecret, "").TokenSource(ctx, &oauth2.Token{RefreshToken: rt, Expiry: time.Unix(1, 0)}).Token()
 	if err != nil {

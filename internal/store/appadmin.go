@@ -169,7 +169,11 @@ func (db *DB) deleteBatch(ctx context.Context, query, appID string, batch int) (
 func (db *DB) deleteAppSessions(ctx context.Context, appID string, batch int, done *portico.AppRows, report func()) error {
 	afterCreated, afterID := int64(math.MinInt64), ""
 	for {
-		var n int
+		var (
+			n           int
+			lastCreated int64
+			lastID      string
+		)
 		err := db.inWrite(ctx, func(t *tx) error {
 			rows, err := t.query(ctx, `SELECT s.id, u.created_at, u.id FROM users u JOIN sessions s ON s.user_id = u.id
 				WHERE u.app_id = ? AND (u.created_at, u.id) >= (?, ?) ORDER BY u.created_at, u.id LIMIT ?`,
@@ -180,7 +184,7 @@ func (db *DB) deleteAppSessions(ctx context.Context, appID string, batch int, do
 			var ids []any
 			for rows.Next() {
 				var sid string
-				if err := rows.Scan(&sid, &afterCreated, &afterID); err != nil {
+				if err := rows.Scan(&sid, &lastCreated, &lastID); err != nil {
 					rows.Close()
 					return err
 				}
@@ -203,6 +207,7 @@ func (db *DB) deleteAppSessions(ctx context.Context, appID string, batch int, do
 		if err != nil {
 			return err
 		}
+		afterCreated, afterID = lastCreated, lastID
 		done.Sessions += n
 		report()
 		if n < batch {

@@ -304,12 +304,30 @@ func (db *DB) inWrite(ctx context.Context, fn func(*tx) error) error {
 	if db.group != nil {
 		err = db.group.run(ctx, run)
 	} else {
-		err = db.inTx(ctx, db.write, run)
+		for range pgWriteAttempts {
+			if err = db.inTx(ctx, db.write, run); !pgLostRace(err) {
+				break
+			}
+		}
 	}
 	if err == nil && emitted {
 		db.outbox.wake()
 	}
 	return err
+}
+
+// pgWriteAttempts bounds how often a PostgreSQL write transaction runs
+// when it keeps losing a deadlock to others. The loser was rolled back
+// whole, so running it again is as if it had come a moment later: every
+// write transaction's function may run more than once, and sets what it
+// reports afresh each time.
+const pgWriteAttempts = 3
+
+// pgLostRace reports a PostgreSQL transaction the server rolled back to
+// let others go on: a deadlock (40P01) or a serialization failure (40001).
+func pgLostRace(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
 // inRead runs fn in a read-only snapshot.

@@ -13,6 +13,20 @@ func (d dialect) forUpdate() string {
 	return ""
 }
 
+// forKeyShare keeps the selected rows from being deleted, or their keys
+// changed, until the transaction ends, while others may still read, lock
+// and refer to them. A transaction that writes rows referring to a user or
+// a session takes it first, as deleting the user does (its cascade locks
+// the user's row, then the rows below it): the two then queue instead of
+// deadlocking, and a row deleted meanwhile is not found rather than
+// failing the write on its foreign key.
+func (d dialect) forKeyShare() string {
+	if d == postgres {
+		return " FOR KEY SHARE"
+	}
+	return ""
+}
+
 // groupConcat aggregates a text column into one comma-separated value.
 func (d dialect) groupConcat(col string) string {
 	if d == postgres {

@@ -310,7 +310,7 @@ func insertConfigCode(ctx context.Context, t *tx, c *portico.ConfigCode) error {
 func (db *DB) CreateConfigCode(ctx context.Context, code *portico.ConfigCode) error {
 	return db.inWrite(ctx, func(t *tx) error {
 		var one int
-		err := t.queryRow(ctx, `SELECT 1 FROM sessions WHERE app_id = ? AND id = ? AND revoked_at IS NULL`, code.AppID, code.SessionID).Scan(&one)
+		err := t.queryRow(ctx, `SELECT 1 FROM sessions WHERE app_id = ? AND id = ? AND revoked_at IS NULL`+t.db.dialect.forKeyShare(), code.AppID, code.SessionID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return portico.NotFound("Session")
 		}
@@ -515,7 +515,7 @@ func (db *DB) RevokeUserSessions(ctx context.Context, appID, userID string) (int
 	var n int64
 	err := db.inWrite(ctx, func(t *tx) error {
 		var one int
-		err := t.queryRow(ctx, `SELECT 1 FROM users WHERE app_id = ? AND id = ?`, appID, userID).Scan(&one)
+		err := t.queryRow(ctx, `SELECT 1 FROM users WHERE app_id = ? AND id = ?`+t.db.dialect.forKeyShare(), appID, userID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return portico.NotFound("User")
 		}

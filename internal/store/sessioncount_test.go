@@ -306,3 +306,49 @@ func q(dbURL, query string) string {
 	}
 	return string(out)
 }
+
+// Deleting a user while sessions are created and signed out for it, and a
+// configuration code is made for one of its sessions: each answers as if
+// it had come before or after the others (the creations make the user
+// again), never with a deadlock or a foreign key's failure.
+func TestDeleteUser_RacesItsSessionsWriters(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newCountEnv(t, e)
+			wide := portico.SessionLimit{Max: 1_000_000, Policy: portico.PolicyReject}
+			for round := range 15 {
+				ext := fmt.Sprintf("erased-%d", round)
+				first, err := c.createFor(ext, wide)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				run := func(what string, f func() error) {
+					wg.Go(func() {
+						<-start
+						if err := f(); err != nil && portico.ErrorCode(err) != portico.CodeNotFound {
+							t.Errorf("round %d, %s: %v", round, what, err)
+						}
+					})
+				}
+				run("delete user", func() error { return c.db.DeleteUser(ctx, c.app.ID, first.UserID) })
+				for range 3 {
+					run("create session", func() error { _, err := c.createFor(ext, wide); return err })
+				}
+				run("sign out", func() error { _, err := c.db.RevokeUserSessions(ctx, c.app.ID, first.UserID); return err })
+				run("configuration code", func() error {
+					_, hash := portico.NewToken("code_")
+					return c.db.CreateConfigCode(ctx, &portico.ConfigCode{Hash: hash, AppID: c.app.ID, SessionID: first.ID,
+						ExpiresAt: c.clock.Now().Add(time.Minute)})
+				})
+				close(start)
+				wg.Wait()
+				if t.Failed() {
+					return
+				}
+			}
+		})
+	}
+}

@@ -42,9 +42,9 @@ func scanUser(sc interface{ Scan(...any) error }, extra ...any) (*portico.User, 
 func findUserByKey(ctx context.Context, t *tx, appID string, in portico.UserInput) (*portico.User, error) {
 	var r row
 	if in.ExternalID != nil {
-		r = t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.external_id = ?`, appID, *in.ExternalID)
+		r = t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.external_id = ?`+t.db.dialect.forKeyShare(), appID, *in.ExternalID)
 	} else {
-		r = t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.email = ? AND u.external_id IS NULL`, appID, *in.Email)
+		r = t.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.app_id = ? AND u.email = ? AND u.external_id IS NULL`+t.db.dialect.forKeyShare(), appID, *in.Email)
 	}
 	u, err := scanUser(r)
 	if errors.Is(err, sql.ErrNoRows) {

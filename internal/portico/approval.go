@@ -66,9 +66,12 @@ type ApprovalSummary struct {
 
 // ApprovalStore is the approvals side of the store.
 type ApprovalStore interface {
-	// CreateApproval stores a pending approval and queues its
-	// approval.requested event.
-	CreateApproval(ctx context.Context, a *Approval) error
+	// RequestApproval stores a, pending, and queues its approval.requested
+	// event; unless the user has an approval of a.Digest pending and
+	// unexpired at a.CreatedAt, which it returns instead of storing a. Of
+	// concurrent requests for one call, one stores its approval and the
+	// others return it.
+	RequestApproval(ctx context.Context, a *Approval) (*Approval, error)
 	// FindApproval returns one of the user's approvals (CodeNotFound).
 	FindApproval(ctx context.Context, appID, userID, id string) (*Approval, error)
 	// ListPendingApprovals returns the user's approvals pending at now,
@@ -83,9 +86,6 @@ type ApprovalStore interface {
 	// digest that has not expired at now, and reports whether there was
 	// one: of concurrent calls, exactly one gets true.
 	UseApproval(ctx context.Context, appID, userID, digest string, now time.Time) (bool, error)
-	// FindPendingApproval returns the user's pending approval with this
-	// digest that has not expired at now, or nil.
-	FindPendingApproval(ctx context.Context, appID, userID, digest string, now time.Time) (*Approval, error)
 	// PurgeApprovals deletes up to batch approvals that expired before the
 	// given instant, and returns how many. Deployment-wide, like
 	// PurgeSessions.
@@ -217,16 +217,10 @@ func (s *Service) approve(ctx context.Context, app *App, integ *Integration, a *
 	if err != nil {
 		return err
 	}
-	ap, err := s.store.FindPendingApproval(ctx, app.ID, userID, digest, now)
+	ap, err := s.store.RequestApproval(ctx, &Approval{ID: NewID(PrefixApproval), AppID: app.ID, UserID: userID, Integration: integ.Slug,
+		Action: a.Name, Digest: digest, Summary: summarize(integ, a, req), Status: ApprovalPending, CreatedAt: now, ExpiresAt: now.Add(ApprovalTTL)})
 	if err != nil {
 		return err
-	}
-	if ap == nil {
-		ap = &Approval{ID: NewID(PrefixApproval), AppID: app.ID, UserID: userID, Integration: integ.Slug, Action: a.Name,
-			Digest: digest, Summary: summarize(integ, a, req), Status: ApprovalPending, CreatedAt: now, ExpiresAt: now.Add(ApprovalTTL)}
-		if err := s.store.CreateApproval(ctx, ap); err != nil {
-			return err
-		}
 	}
 	ar := &ApprovalRequired{ApprovalID: ap.ID, Integration: integ.Slug, IntegrationName: integ.Name, Action: a.Name,
 		Summary: ap.Summary, ExpiresAt: ap.ExpiresAt, SessionID: sessionID, Link: link}

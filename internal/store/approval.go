@@ -33,19 +33,40 @@ func scanApproval(r row) (*portico.Approval, error) {
 	return &a, nil
 }
 
-// CreateApproval implements portico.Store.
-func (db *DB) CreateApproval(ctx context.Context, a *portico.Approval) error {
+// RequestApproval implements portico.Store.
+func (db *DB) RequestApproval(ctx context.Context, a *portico.Approval) (*portico.Approval, error) {
 	summary, err := json.Marshal(a.Summary)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return db.inWrite(ctx, func(t *tx) error {
+	var out *portico.Approval
+	err = db.inWrite(ctx, func(t *tx) error {
+		// Requests for one call take turns on PostgreSQL (SQLite's single
+		// writer runs one at a time), so that the second finds the first's
+		// approval.
+		if t.db.dialect == postgres {
+			if _, err := t.exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`,
+				"approval "+a.AppID+" "+a.UserID+" "+a.Digest); err != nil {
+				return fmt.Errorf("lock approval requests: %w", err)
+			}
+		}
+		cur, err := scanApproval(t.queryRow(ctx, `SELECT `+approvalColumns+` FROM approvals WHERE app_id = ? AND user_id = ? AND digest = ?
+			AND status = 'pending' AND expires_at > ? ORDER BY created_at DESC LIMIT 1`, a.AppID, a.UserID, a.Digest, us(a.CreatedAt)))
+		if err == nil {
+			out = cur
+			return nil
+		}
+		if portico.ErrorCode(err) != portico.CodeNotFound {
+			return err
+		}
 		if _, err := t.exec(ctx, `INSERT INTO approvals (`+approvalColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
 			a.ID, a.AppID, a.UserID, a.Integration, a.Action, a.Digest, string(summary), a.Status, us(a.CreatedAt), us(a.ExpiresAt)); err != nil {
 			return fmt.Errorf("insert approval: %w", err)
 		}
+		out = a
 		return db.emitEvent(ctx, t, a.AppID, a.UserID, portico.EventApprovalRequested, apiwire.ApprovalEvent(a))
 	})
+	return out, err
 }
 
 // FindApproval implements portico.Store.
@@ -70,16 +91,6 @@ func (db *DB) ListPendingApprovals(ctx context.Context, appID, userID string, no
 		out = append(out, *a)
 	}
 	return out, db.classify(rows.Err())
-}
-
-// FindPendingApproval implements portico.Store.
-func (db *DB) FindPendingApproval(ctx context.Context, appID, userID, digest string, now time.Time) (*portico.Approval, error) {
-	a, err := scanApproval(db.queryRow(ctx, `SELECT `+approvalColumns+` FROM approvals WHERE app_id = ? AND user_id = ? AND digest = ?
-		AND status = 'pending' AND expires_at > ? ORDER BY created_at DESC LIMIT 1`, appID, userID, digest, us(now)))
-	if portico.ErrorCode(err) == portico.CodeNotFound {
-		return nil, nil
-	}
-	return a, err
 }
 
 // DecideApproval implements portico.Store.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,10 +16,46 @@ func (f *Fixture) newApproval(t *testing.T, appID, userID, digest string) *porti
 	a := &portico.Approval{ID: portico.NewID(portico.PrefixApproval), AppID: appID, UserID: userID, Integration: "repos",
 		Action: "delete-repo", Digest: digest, Summary: portico.ApprovalSummary{Method: "DELETE", Path: "/repos/web"},
 		Status: portico.ApprovalPending, CreatedAt: now, ExpiresAt: now.Add(portico.ApprovalTTL)}
-	if err := f.Store.CreateApproval(f.Ctx, a); err != nil {
+	got, err := f.Store.RequestApproval(f.Ctx, a)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return a
+	return got
+}
+
+// Concurrent requests for one call store one approval, which each of them
+// gets; a request after it expired stores another.
+func testApprovalOnePerCallUnderConcurrency(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	ids := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			now := f.Clock.Now()
+			a, err := f.Store.RequestApproval(f.Ctx, &portico.Approval{ID: portico.NewID(portico.PrefixApproval), AppID: app.ID, UserID: "usr_a",
+				Integration: "repos", Action: "delete-repo", Digest: "d1", Summary: portico.ApprovalSummary{Method: "DELETE", Path: "/repos/web"},
+				Status: portico.ApprovalPending, CreatedAt: now, ExpiresAt: now.Add(portico.ApprovalTTL)})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = a.ID
+		})
+	}
+	wg.Wait()
+	list, err := f.Store.ListPendingApprovals(f.Ctx, app.ID, "usr_a", f.Clock.Now())
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%d pending approvals for one call, want 1 (%v)", len(list), err)
+	}
+	for i, id := range ids {
+		if id != list[0].ID {
+			t.Fatalf("request %d got approval %q, the pending one is %q", i, id, list[0].ID)
+		}
+	}
+	f.Clock.Advance(portico.ApprovalTTL + time.Second)
+	if again := f.newApproval(t, app.ID, "usr_a", "d1"); again.ID == list[0].ID {
+		t.Fatal("a request after the approval expired got the expired approval")
+	}
 }
 
 // Of many concurrent uses of one approved approval, exactly one succeeds.
@@ -65,12 +102,12 @@ func testApprovalDeclinedExpiredOrPendingNeverUsed(t *testing.T, f *Fixture) {
 		}
 		return ok
 	}
-	f.newApproval(t, app.ID, "usr_a", "pending")
+	pending := f.newApproval(t, app.ID, "usr_a", "pending")
 	if use("pending") {
 		t.Error("a pending approval was used")
 	}
-	if p, err := f.Store.FindPendingApproval(f.Ctx, app.ID, "usr_a", "pending", f.Clock.Now()); err != nil || p == nil {
-		t.Errorf("pending approval not found: %v", err)
+	if p := f.newApproval(t, app.ID, "usr_a", "pending"); p.ID != pending.ID {
+		t.Errorf("the same call made again got another approval, %s, not %s", p.ID, pending.ID)
 	}
 	declined := f.newApproval(t, app.ID, "usr_a", "declined")
 	if _, err := f.Store.DecideApproval(f.Ctx, app.ID, "usr_a", declined.ID, false, f.Clock.Now()); err != nil {
@@ -92,11 +129,11 @@ func testApprovalDeclinedExpiredOrPendingNeverUsed(t *testing.T, f *Fixture) {
 	}
 	_, err = f.Store.DecideApproval(f.Ctx, app.ID, "usr_a", never.ID, true, f.Clock.Now())
 	WantCode(t, err, portico.CodeConflict)
-	if p, err := f.Store.FindPendingApproval(f.Ctx, app.ID, "usr_a", "never", f.Clock.Now()); err != nil || p != nil {
-		t.Errorf("an expired approval is still pending: %v %v", p, err)
-	}
 	if list, err := f.Store.ListPendingApprovals(f.Ctx, app.ID, "usr_a", f.Clock.Now()); err != nil || len(list) != 0 {
 		t.Errorf("pending after expiry: %v %v", list, err)
+	}
+	if p := f.newApproval(t, app.ID, "usr_a", "never"); p.ID == never.ID {
+		t.Error("an expired approval is still pending")
 	}
 }
 
@@ -129,8 +166,8 @@ func testApprovalOtherAppOrUserCannotSeeOrDecideIt(t *testing.T, f *Fixture) {
 // Approvals expired before the instant are deleted, in batches.
 func testApprovalPurge(t *testing.T, f *Fixture) {
 	app := f.NewApp(t, "a")
-	for range 3 {
-		f.newApproval(t, app.ID, "usr_a", "old")
+	for i := range 3 {
+		f.newApproval(t, app.ID, "usr_a", fmt.Sprintf("old-%d", i))
 	}
 	f.Clock.Advance(time.Hour)
 	fresh := f.newApproval(t, app.ID, "usr_a", "new")

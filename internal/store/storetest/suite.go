@@ -140,6 +140,7 @@ var cases = []testCase{
 	{"Activity/PurgeByEachAppsRetention", testActivityPurgeByEachAppsRetention},
 	{"Activity/ManyConcurrentWriters", testActivityManyConcurrentWriters},
 	{"Approval/UsedOnceUnderConcurrency", testApprovalUsedOnceUnderConcurrency},
+	{"Approval/OnePerCallUnderConcurrency", testApprovalOnePerCallUnderConcurrency},
 	{"Approval/DeclinedExpiredOrPendingNeverUsed", testApprovalDeclinedExpiredOrPendingNeverUsed},
 	{"Approval/OtherAppOrUserCannotSeeOrDecideIt", testApprovalOtherAppOrUserCannotSeeOrDecideIt},
 	{"Approval/Purge", testApprovalPurge},

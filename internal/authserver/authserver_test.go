@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -554,6 +555,30 @@ func TestAuthServer_TokenRefusals(t *testing.T) {
 		}
 		if st, _ := s.listTools(s.URL+"/a/"+s.AppID+"/mcp", tok.AccessToken); st != 401 {
 			t.Fatalf("the first exchange's token after a replay: %d", st)
+		}
+	})
+	// Presented several times at once, the code leaves no working token,
+	// however the exchanges interleave.
+	t.Run("concurrent replays revoke", func(t *testing.T) {
+		for range 5 {
+			verifier, challenge := pkce()
+			code := s.code(clientID, challenge)
+			toks := make([]*oauth2.Token, 4)
+			var wg sync.WaitGroup
+			for i := range toks {
+				wg.Go(func() {
+					toks[i], _ = s.oauth(clientID).Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
+				})
+			}
+			wg.Wait()
+			for _, tok := range toks {
+				if tok == nil {
+					continue
+				}
+				if st, _ := s.listTools(s.URL+"/a/"+s.AppID+"/mcp", tok.AccessToken); st != 401 {
+					t.Fatalf("a token of a code presented %d times at once still works: %d", len(toks), st)
+				}
+			}
 		}
 	})
 	t.Run("expired code", func(t *testing.T) {

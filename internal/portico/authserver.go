@@ -127,9 +127,11 @@ type AuthServerStore interface {
 	// CreateAuthCode stores a code.
 	CreateAuthCode(ctx context.Context, c *AuthCode) error
 	// UseAuthCode marks the code used and returns it: CodeNotFound when
-	// unknown, ErrAuthCodeUsed (with the code) when used before.
+	// unknown, ErrAuthCodeUsed (with the code) when used before, which it
+	// also records on the code.
 	UseAuthCode(ctx context.Context, appID string, hash []byte) (*AuthCode, error)
-	// SetAuthCodeSession records the session a code's exchange created.
+	// SetAuthCodeSession records the session a code's exchange created:
+	// ErrAuthCodeUsed when the code was presented again meanwhile.
 	SetAuthCodeSession(ctx context.Context, appID string, hash []byte, sessionID string) error
 	// DecideAuthorization ends a sign-in flow that is verified (status
 	// used) for userID and unexpired at now; false when it is not.
@@ -546,6 +548,14 @@ func (s *Service) ExchangeCode(ctx context.Context, app *App, code, clientID, re
 		return nil, err
 	}
 	if err := s.store.SetAuthCodeSession(ctx, app.ID, hash, cs.Session.ID); err != nil {
+		// Presented again while this exchange ran: what it issued ends,
+		// as it would have had the other come later.
+		if errors.Is(err, ErrAuthCodeUsed) {
+			if err := s.RevokeSession(ctx, app.ID, cs.Session.ID); err != nil && ErrorCode(err) != CodeNotFound {
+				return nil, err
+			}
+			return nil, bad
+		}
 		return nil, err
 	}
 	return &TokenGrant{AccessToken: cs.Token, RefreshToken: cs.RefreshToken, ExpiresIn: int(cs.Session.ExpiresAt.Sub(s.now()) / time.Second), Session: cs.Session}, nil

@@ -67,8 +67,12 @@ func (db *DB) CreateAuthCode(ctx context.Context, c *portico.AuthCode) error {
 
 // UseAuthCode implements portico.Store.
 func (db *DB) UseAuthCode(ctx context.Context, appID string, hash []byte) (*portico.AuthCode, error) {
-	var out *portico.AuthCode
+	var (
+		out    *portico.AuthCode
+		reused bool
+	)
 	err := db.inWrite(ctx, func(t *tx) error {
+		out, reused = nil, false
 		c := portico.AuthCode{Hash: hash, AppID: appID}
 		var expires int64
 		var used sql.NullInt64
@@ -83,17 +87,23 @@ func (db *DB) UseAuthCode(ctx context.Context, appID string, hash []byte) (*port
 		}
 		c.ExpiresAt, out = fromUS(expires), &c
 		if used.Valid {
-			return portico.ErrAuthCodeUsed
+			// Told to the first exchange, if it has not recorded its
+			// session yet (SetAuthCodeSession).
+			reused = true
+			if _, err := t.exec(ctx, `UPDATE oauth_codes SET reused_at = COALESCE(reused_at, ?) WHERE app_id = ? AND hash = ?`, us(t.now), appID, hash); err != nil {
+				return fmt.Errorf("mark oauth code reused: %w", err)
+			}
+			return nil
 		}
 		if _, err := t.exec(ctx, `UPDATE oauth_codes SET used_at = ? WHERE app_id = ? AND hash = ?`, us(t.now), appID, hash); err != nil {
 			return fmt.Errorf("use oauth code: %w", err)
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, portico.ErrAuthCodeUsed) {
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if err != nil {
+	case reused:
 		return out, portico.ErrAuthCodeUsed
 	}
 	return out, nil
@@ -102,8 +112,12 @@ func (db *DB) UseAuthCode(ctx context.Context, appID string, hash []byte) (*port
 // SetAuthCodeSession implements portico.Store.
 func (db *DB) SetAuthCodeSession(ctx context.Context, appID string, hash []byte, sessionID string) error {
 	return db.inWrite(ctx, func(t *tx) error {
-		if _, err := t.exec(ctx, `UPDATE oauth_codes SET session_id = ? WHERE app_id = ? AND hash = ?`, sessionID, appID, hash); err != nil {
+		res, err := t.exec(ctx, `UPDATE oauth_codes SET session_id = ? WHERE app_id = ? AND hash = ? AND reused_at IS NULL`, sessionID, appID, hash)
+		if err != nil {
 			return fmt.Errorf("record oauth code session: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return portico.ErrAuthCodeUsed
 		}
 		return nil
 	})

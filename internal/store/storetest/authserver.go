@@ -74,15 +74,30 @@ func testAuthCodeUsedOnce(t *testing.T, f *Fixture) {
 	if n := used.Load(); n != 1 {
 		t.Fatalf("%d uses of one code, want 1", n)
 	}
-	if err := f.Store.SetAuthCodeSession(f.Ctx, app.ID, hash, "ses_first"); err != nil {
+	// The others came before the first exchange recorded its session:
+	// it hears of them.
+	if err := f.Store.SetAuthCodeSession(f.Ctx, app.ID, hash, "ses_first"); !errors.Is(err, portico.ErrAuthCodeUsed) {
+		t.Fatalf("session recorded on a code presented again: %v", err)
+	}
+	// A code presented again after its session was recorded returns it.
+	_, again := portico.NewToken(portico.PrefixAuthCode)
+	second := *code
+	second.Hash = again
+	if err := f.Store.CreateAuthCode(f.Ctx, &second); err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.Store.UseAuthCode(f.Ctx, app.ID, hash)
-	if !errors.Is(err, portico.ErrAuthCodeUsed) || got == nil || got.SessionID != "ses_first" {
+	if _, err := f.Store.UseAuthCode(f.Ctx, app.ID, again); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Store.SetAuthCodeSession(f.Ctx, app.ID, again, "ses_second"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.Store.UseAuthCode(f.Ctx, app.ID, again)
+	if !errors.Is(err, portico.ErrAuthCodeUsed) || got == nil || got.SessionID != "ses_second" {
 		t.Fatalf("replay: %+v %v", got, err)
 	}
 	f.Clock.Advance(2 * portico.AuthCodeTTL)
-	if n, err := f.Store.PurgeAuthCodes(f.Ctx, f.Clock.Now(), 100); n != 1 || err != nil {
+	if n, err := f.Store.PurgeAuthCodes(f.Ctx, f.Clock.Now(), 100); n != 2 || err != nil {
 		t.Fatalf("purged %d: %v", n, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -410,6 +411,44 @@ func TestPerform_ConnectionRequired(t *testing.T) {
 			t.Errorf("hint: %s", d["assistant_hint"])
 		}
 	})
+}
+
+// Concurrent calls for a user who has neither a session nor the
+// connection, under a limit of one session: each gets connection_required
+// with a configuration URL that opens, from the one session the first call
+// made; none is refused by the limit or handed a link its neighbour's
+// session evicted.
+func TestPerform_ConcurrentMissesShareOneSession(t *testing.T) {
+	for _, policy := range []string{"reject", "evict_oldest"} {
+		t.Run(policy, func(t *testing.T) {
+			engines(t, func(t *testing.T, eng storetest.Engine) {
+				f := newPerformFixture(t, eng)
+				e, k := f.e, f.key
+				if r := e.do("PATCH", "/v1/app", k, map[string]any{"settings": map[string]any{"max_sessions_per_user": 1, "session_limit_policy": policy}}); r.Status != 200 {
+					t.Fatalf("%d %s", r.Status, r.Raw)
+				}
+				results := make([]response, 6)
+				var wg sync.WaitGroup
+				for i := range results {
+					wg.Go(func() {
+						results[i] = e.do("POST", "/v1/perform", k, map[string]any{"user": map[string]any{"external_id": "u-burst"},
+							"integration": "crm", "action": "get-repo", "input": map[string]any{"owner": "a", "repo": "b"}})
+					})
+				}
+				wg.Wait()
+				for i, r := range results {
+					d := connectionRequired(t, r, "missing")
+					u := d["configuration_url"].(string)
+					if _, err := e.Svc.OpenLink(context.Background(), u[strings.LastIndex(u, "/")+1:]); err != nil {
+						t.Errorf("call %d: its configuration URL does not open: %v", i, err)
+					}
+				}
+				if n := len(e.do("GET", "/v1/sessions?external_user_id=u-burst", k, nil).Body["data"].([]any)); n != 1 {
+					t.Errorf("active sessions: %d, want 1", n)
+				}
+			})
+		})
+	}
 }
 
 // TestPerform_ConfigurationURLOpens runs the whole server: the

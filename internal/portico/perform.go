@@ -471,24 +471,64 @@ func (s *Service) userLink(ctx context.Context, app *App, integ *Integration, us
 		}
 	}
 	if sess != nil {
-		code, link := s.newLink(app, sess, s.now())
-		if err := s.store.CreateConfigCode(ctx, code); err != nil {
-			return "", ConfigLink{}, "", err
-		}
-		return sess.ID, link, sess.UserID, nil
+		return s.sessionLink(ctx, app, sess)
 	}
 	in := SessionInput{User: UserInput{ExternalID: ref.ExternalID, Email: ref.Email, RefuseHeldEmail: true}}
+	turn := ref
 	if user != nil {
 		in.User = UserInput{ExternalID: user.ExternalID}
 		if user.ExternalID == nil {
 			in.User.Email = user.Email
 		}
+		turn = UserRef{ID: &user.ID, ExternalID: in.User.ExternalID, Email: in.User.Email}
+	}
+	release, err := s.userTurn(ctx, app.ID, turn)
+	if err != nil {
+		return "", ConfigLink{}, "", err
+	}
+	defer release()
+	// Another call for the user may have made a session while this one
+	// waited for its turn.
+	if sess, err := s.madeMeanwhile(ctx, app, integ, user, ref); err != nil || sess != nil {
+		if err != nil {
+			return "", ConfigLink{}, "", err
+		}
+		return s.sessionLink(ctx, app, sess)
 	}
 	created, err := s.CreateSession(ctx, app, in)
+	if ErrorCode(err) == CodeSessionLimitReached {
+		// A call on another node may have just made one, and filled the
+		// limit with it.
+		if sess, ferr := s.madeMeanwhile(ctx, app, integ, user, ref); ferr == nil && sess != nil {
+			return s.sessionLink(ctx, app, sess)
+		}
+	}
 	if err != nil {
 		return "", ConfigLink{}, "", err
 	}
 	return created.Session.ID, created.Link, created.User.ID, nil
+}
+
+// sessionLink issues a configuration URL for sess.
+func (s *Service) sessionLink(ctx context.Context, app *App, sess *Session) (string, ConfigLink, string, error) {
+	code, link := s.newLink(app, sess, s.now())
+	if err := s.store.CreateConfigCode(ctx, code); err != nil {
+		return "", ConfigLink{}, "", err
+	}
+	return sess.ID, link, sess.UserID, nil
+}
+
+// madeMeanwhile returns the newest active session that shows the
+// integration of the user (nil: of the user ref names, who may have been
+// created since), or nil.
+func (s *Service) madeMeanwhile(ctx context.Context, app *App, integ *Integration, user *User, ref UserRef) (*Session, error) {
+	if user == nil && ref.ID == nil {
+		var err error
+		if user, _, err = s.lookupUser(ctx, app.ID, ref); err != nil {
+			return nil, err
+		}
+	}
+	return s.newestSessionFor(ctx, app, integ, user)
 }
 
 // newestSessionFor returns the user's newest active session whose page

@@ -25,19 +25,11 @@ func (s *Service) UserConfigLink(ctx context.Context, app *App, externalID strin
 		return ConfigLink{}, 0, err
 	}
 	ret = ret.Clean()
-	// Calls for one user take turns on this node: each after the first
-	// finds the session the first made and reuses it. Concurrent calls
-	// that each created one would evict each other's sessions under a
-	// session limit, and hand out links that are dead at once.
-	h := fnv.New32a()
-	h.Write([]byte(app.ID + "\x00" + externalID))
-	slot := s.userLinks[h.Sum32()%uint32(len(s.userLinks))]
-	select {
-	case slot <- struct{}{}:
-		defer func() { <-slot }()
-	case <-ctx.Done():
-		return ConfigLink{}, 0, ctx.Err()
+	release, err := s.userTurn(ctx, app.ID, UserRef{ExternalID: &externalID})
+	if err != nil {
+		return ConfigLink{}, 0, err
 	}
+	defer release()
 	now := s.now()
 	link, ok, err := s.reuseSession(ctx, app, externalID, now, ret)
 	if err != nil || ok {
@@ -55,6 +47,33 @@ func (s *Service) UserConfigLink(ctx context.Context, app *App, externalID strin
 		return ConfigLink{}, 0, err
 	}
 	return created.Link, created.Link.ExpiresAt.Sub(now), nil
+}
+
+// userTurn waits for the turn of the user ref names among the calls of
+// this node that may create a session for them only to hand out its link
+// (UserConfigLink, and perform's links), and returns its release. Taking
+// turns, each call after the first finds the session the first made and
+// reuses it: concurrent calls that each created one would evict each
+// other's sessions under a session limit, and hand out links dead at once,
+// or be refused by the limit. A user is known by external id, else email,
+// else id; users share 64 turns.
+func (s *Service) userTurn(ctx context.Context, appID string, ref UserRef) (release func(), err error) {
+	key := "i" + deref(ref.ID)
+	switch {
+	case ref.ExternalID != nil:
+		key = "x" + *ref.ExternalID
+	case ref.Email != nil:
+		key = "e" + *ref.Email
+	}
+	h := fnv.New32a()
+	h.Write([]byte(appID + "\x00" + key))
+	slot := s.userLinks[h.Sum32()%uint32(len(s.userLinks))]
+	select {
+	case slot <- struct{}{}:
+		return func() { <-slot }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // reuseSession issues a configuration URL for the user's reusable session,

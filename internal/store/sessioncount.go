@@ -144,8 +144,12 @@ func (db *DB) countExactly(ctx context.Context, t *tx, appID, userID string, lim
 		return sessionCount{hooked: hooked}, nil
 	}
 	if limit.Policy == portico.PolicyReject {
+		noun := "sessions"
+		if n == 1 {
+			noun = "session"
+		}
 		return sessionCount{}, &portico.Error{Code: portico.CodeSessionLimitReached,
-			Message: fmt.Sprintf("The user already has %d active sessions, the app's max_sessions_per_user; revoke one first.", n),
+			Message: fmt.Sprintf("The user already has %d active %s, the app's max_sessions_per_user; revoke one first.", n, noun),
 			Details: map[string]any{"max_sessions_per_user": limit.Max}}
 	}
 	rows, err := t.query(ctx, `SELECT id FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?

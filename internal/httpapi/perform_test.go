@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/porticohq/portico/api"
 	"github.com/porticohq/portico/client"
@@ -62,6 +63,10 @@ func echoUpstream(t *testing.T) *httptest.Server {
 		case p == "/binary":
 			w.Header().Set("Content-Type", "application/octet-stream")
 			w.Write([]byte{0xff, 0x00, 0x10})
+			return
+		case p == "/latin1-json":
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte("{\"a\":\"\xff\xfe\"}"))
 			return
 		case p == "/empty":
 			w.WriteHeader(http.StatusNoContent)
@@ -253,6 +258,15 @@ func TestPerform(t *testing.T) {
 				func(t *testing.T, r response) {
 					res := r.Body["response"].(map[string]any)
 					if res["body"] != base64.StdEncoding.EncodeToString([]byte{0xff, 0, 0x10}) || res["body_encoding"] != "base64" {
+						t.Errorf("%v", res)
+					}
+				}},
+			// JSON is UTF-8 (RFC 8259 §8.1): other bytes in a JSON body
+			// would make Portico's own answer invalid.
+			{"JSON body not in UTF-8", map[string]any{"user": map[string]any{"external_id": "u-latin1"}, "integration": "open", "request": map[string]any{"method": "GET", "path": "/latin1-json"}}, 200, "",
+				func(t *testing.T, r response) {
+					res := r.Body["response"].(map[string]any)
+					if res["body"] != base64.StdEncoding.EncodeToString([]byte("{\"a\":\"\xff\xfe\"}")) || res["body_encoding"] != "base64" || !utf8.Valid(r.Raw) {
 						t.Errorf("%v", res)
 					}
 				}},

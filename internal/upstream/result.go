@@ -41,7 +41,7 @@ func resultOf(res *Response) *portico.PerformResult {
 	switch {
 	case len(res.Body) == 0:
 		out.Body, out.BodyEncoding = json.RawMessage("null"), portico.BodyNone
-	case portico.IsJSONType(ct) && json.Valid(res.Body):
+	case portico.IsJSONType(ct) && utf8.Valid(res.Body) && json.Valid(res.Body):
 		out.Body, out.BodyEncoding = json.RawMessage(res.Body), portico.BodyJSON
 	case utf8.Valid(res.Body) && !strings.ContainsRune(string(res.Body), 0) && isTextual(ct):
 		b, _ := json.Marshal(string(res.Body))

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -280,7 +279,7 @@ func apiKeyFrom(r *http.Request) string {
 // RetryAfter as the Retry-After header.
 func rateLimited(wait time.Duration) error {
 	secs := max(1, int((wait+time.Second-1)/time.Second))
-	return &portico.Error{Code: portico.CodeRateLimited, Message: fmt.Sprintf("Too many requests; retry after %d seconds.", secs),
+	return &portico.Error{Code: portico.CodeRateLimited, Message: "Too many requests; retry after " + portico.HumanDuration(time.Duration(secs)*time.Second) + ".",
 		RetryAfter: time.Duration(secs) * time.Second}
 }
 

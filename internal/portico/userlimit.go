@@ -97,7 +97,7 @@ func (l *userLimiter) take(app *App, user *User, ref UserRef, now time.Time) err
 	wait := time.Duration((1 - b.tokens) / rate * float64(time.Second))
 	secs := max(1, int((wait+time.Second-1)/time.Second))
 	return &Error{Code: CodeRateLimited,
-		Message:    fmt.Sprintf("This user made too many calls (the app allows %d per minute, %d at once); retry after %d seconds.", perMinute, burst, secs),
+		Message:    fmt.Sprintf("This user made too many calls (the app allows %d per minute, %d at once); retry after %s.", perMinute, burst, HumanDuration(time.Duration(secs)*time.Second)),
 		Details:    map[string]any{"retry_after_seconds": secs, "perform_rate_per_user": perMinute, "perform_burst_per_user": burst},
 		RetryAfter: time.Duration(secs) * time.Second,
 		Err:        &RateLimited{RetryAfter: time.Duration(secs) * time.Second, PerMinute: perMinute, Burst: burst}}

@@ -113,20 +113,35 @@ func (o *OAuth2) Exchange(ctx context.Context, integ *portico.Integration, clien
 	}
 	tok, err := config(integ, clientSecret, redirectURL).Exchange(ctx, code, opts...)
 	if err != nil {
-		return nil, exchangeError(err)
+		return nil, exchangeError(err, clientSecret, code, verifier)
 	}
 	return credentialsOf(tok, now), nil
 }
 
-// exchangeError describes a refused token request without any secret.
-func exchangeError(err error) error {
+// maxRefusalText bounds the provider's words kept in a refusal.
+const maxRefusalText = 200
+
+// exchangeError describes a refused token request without any secret: the
+// provider's error and description, cut at maxRefusalText bytes, with any
+// of the secrets the request carried that the provider echoed (some do, in
+// debugging modes) taken out.
+func exchangeError(err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		desc := re.ErrorCode
 		if re.ErrorDescription != "" {
 			desc += ": " + re.ErrorDescription
 		}
-		return fmt.Errorf("%w: %w (%s)", ErrExchange, ErrRefused, strings.TrimSpace(desc))
+		for _, s := range secrets {
+			if s != "" {
+				desc = strings.ReplaceAll(desc, s, "[redacted]")
+			}
+		}
+		desc = strings.ToValidUTF8(strings.TrimSpace(desc), "?")
+		if len(desc) > maxRefusalText {
+			desc = strings.ToValidUTF8(desc[:maxRefusalText], "") + "…"
+		}
+		return fmt.Errorf("%w: %w (%s)", ErrExchange, ErrRefused, desc)
 	}
 	return fmt.Errorf("%w: %v", ErrExchange, err)
 }
@@ -204,9 +219,9 @@ func (o *OAuth2) Refresh(ctx context.Context, integ *portico.Integration, client
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 &&
 			re.Response.StatusCode != http.StatusRequestTimeout && re.Response.StatusCode != http.StatusTooManyRequests {
-			return nil, fmt.Errorf("%w: %w", portico.ErrRefreshRejected, exchangeError(err))
+			return nil, fmt.Errorf("%w: %w", portico.ErrRefreshRejected, exchangeError(err, clientSecret, rt))
 		}
-		return nil, exchangeError(err)
+		return nil, exchangeError(err, clientSecret, rt)
 	}
 	return credentialsOf(tok, now), nil
 }

@@ -2,10 +2,13 @@ package upstream_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,5 +134,41 @@ func TestOAuth2_CatalogueExtras(t *testing.T) {
 				t.Errorf("token request %+v, want %+v", s, tc.want)
 			}
 		})
+	}
+}
+
+// A provider's refusal is kept in the error (for the log) cut short, and
+// without the secrets the request carried, should the provider echo them.
+func TestOAuth2_RefusalKeepsNoSecret(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		desc := "refresh token " + r.PostForm.Get("refresh_token") + r.PostForm.Get("code") + " of a client whose secret is " +
+			r.PostForm.Get("client_secret") + " and verifier " + r.PostForm.Get("code_verifier") + " " + strings.Repeat("x", 5000)
+		b, _ := json.Marshal(map[string]string{"error": "invalid_grant", "error_description": desc})
+		w.Write(b)
+	}))
+	defer srv.Close()
+	integ := &portico.Integration{Slug: "crm", Name: "CRM", Auth: portico.AuthConfig{Type: portico.AuthOAuth2,
+		OAuth2: &portico.OAuth2Config{AuthorizeURL: srv.URL + "/authorize", TokenURL: srv.URL + "/token", ClientID: "c",
+			TokenEndpointAuthMethod: portico.TokenAuthPost}}}
+	o := &upstream.OAuth2{}
+	_, refreshErr := o.Refresh(context.Background(), integ, "client-secret-123", portico.Credentials{portico.TokenRefresh: "rt-secret-456"}, time.Now())
+	_, exchangeErr := o.Exchange(context.Background(), integ, "client-secret-123", "https://portico.test/cb", "code-secret-789",
+		"verifier-secret-verifier-secret-verifier-secret", time.Now())
+	for name, err := range map[string]error{"refresh": refreshErr, "exchange": exchangeErr} {
+		if !errors.Is(err, upstream.ErrRefused) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		msg := err.Error()
+		for _, secret := range []string{"client-secret-123", "rt-secret-456", "code-secret-789", "verifier-secret"} {
+			if strings.Contains(msg, secret) {
+				t.Errorf("%s: the error holds %q: %s", name, secret, msg)
+			}
+		}
+		if !strings.Contains(msg, "invalid_grant: refresh token [redacted]") || len(msg) > 400 {
+			t.Errorf("%s: %d bytes: %s", name, len(msg), msg)
+		}
 	}
 }

@@ -20,8 +20,8 @@ type blockedRange struct {
 // AllowPrivate: this host, private networks, link-local (where cloud
 // metadata services answer), carrier-grade NAT, multicast and the other
 // special-purpose ranges of RFC 6890. IPv4-mapped IPv6 addresses are
-// unwrapped before the check; NAT64 and 6to4 addresses are checked by the
-// IPv4 address they embed.
+// unwrapped before the check; NAT64, 6to4 and IPv4-translated addresses
+// are checked by the IPv4 address they embed.
 var blocked = func() []blockedRange {
 	var out []blockedRange
 	for _, r := range []struct{ cidr, why string }{
@@ -61,6 +61,8 @@ var (
 	nat64     = netip.MustParsePrefix("64:ff9b::/96")
 	nat64Loc  = netip.MustParsePrefix("64:ff9b:1::/48")
 	sixToFour = netip.MustParsePrefix("2002::/16")
+	// translated is RFC 2765's IPv4-translated form, ::ffff:0:a.b.c.d.
+	translated = netip.MustParsePrefix("::ffff:0:0:0/96")
 )
 
 // AddressRefusal returns why an upstream may not be reached at addr, or
@@ -86,6 +88,10 @@ func AddressRefusal(addr netip.Addr) string {
 		case sixToFour.Contains(addr):
 			if why := AddressRefusal(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]})); why != "" {
 				return why + " (through 6to4)"
+			}
+		case translated.Contains(addr):
+			if why := AddressRefusal(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})); why != "" {
+				return why + " (IPv4-translated)"
 			}
 		}
 	}

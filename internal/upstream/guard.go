@@ -92,7 +92,16 @@ func (g *Guard) DialContext(timeout time.Duration) func(ctx context.Context, net
 		if err := CheckHost(host); err != nil {
 			return nil, err
 		}
-		return d.DialContext(ctx, network, addr)
+		conn, err := d.DialContext(ctx, network, addr)
+		// A name refused by the address it resolves to is told by its
+		// name: naming the address would let whoever defines an
+		// integration learn how the server's network resolves names.
+		if b := blockedOf(err); b != nil {
+			if _, perr := netip.ParseAddr(host); perr != nil {
+				return nil, &BlockedError{Host: host, Reason: "it resolves to a refused address (" + b.Reason + ")"}
+			}
+		}
+		return conn, err
 	}
 }
 

@@ -152,7 +152,7 @@ func TestWhy(t *testing.T) {
 		"127.0.0.1": true, "10.1.2.3": true, "172.16.0.1": true, "192.168.1.1": true, "169.254.169.254": true,
 		"100.64.0.1": true, "0.0.0.0": true, "224.0.0.1": true, "255.255.255.255": true, "::1": true, "::": true,
 		"fe80::1": true, "fc00::1": true, "fd00:ec2::254": true, "ff02::1": true, "::ffff:10.0.0.1": true,
-		"64:ff9b::7f00:1": true, "2002:a9fe:a9fe::": true, "168.63.129.16": true, "192.0.0.192": true,
+		"64:ff9b::7f00:1": true, "2002:a9fe:a9fe::": true, "::ffff:0:7f00:1": true, "::ffff:0:808:808": false, "168.63.129.16": true, "192.0.0.192": true,
 		"8.8.8.8": false, "140.82.112.3": false, "2606:4700:4700::1111": false, "64:ff9b::808:808": false,
 		// A zone does not hide the address it is on.
 		"::1%lo": true, "fe80::1%eth0": true, "fd00::1%x": true, "::ffff:127.0.0.1%lo": true, "2606:4700:4700::1111%eth0": false,
@@ -160,6 +160,25 @@ func TestWhy(t *testing.T) {
 		if got := upstream.Why(netip.MustParseAddr(addr)) != ""; got != blocked {
 			t.Errorf("Why(%s) blocked = %v, want %v", addr, got, blocked)
 		}
+	}
+}
+
+// A name refused for the address it resolves to is named, the address
+// not: an integration's author learns nothing of how the server resolves
+// names.
+func TestGuard_RefusedNameHidesItsAddress(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := (&upstream.Guard{}).DialContext(time.Second)(ctx, "tcp", "localhost:443")
+	if conn != nil {
+		conn.Close()
+	}
+	var blocked *upstream.BlockedError
+	if !errors.As(err, &blocked) || blocked.Host != "localhost" {
+		t.Fatalf("dial localhost: %v; want the guard's refusal of localhost", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "127.0.0.1") || strings.Contains(msg, "::1") || !strings.Contains(msg, "loopback address") {
+		t.Errorf("refusal: %s", msg)
 	}
 }
 

@@ -82,10 +82,16 @@ func expandURL(tmpl string, settings map[string]string) (string, error) {
 			}
 			out = append(out, strings.ToLower(v)...)
 		default:
+			escaped := url.PathEscape(v)
 			if (v == "" || v == "." || v == "..") && bad == nil {
 				bad = Invalidf("settings."+name, "settings.%s cannot be empty, . or ..: it is part of the path.", name)
 			}
-			out = append(out, url.PathEscape(v)...)
+			// Judged as an action's input is: an upstream that decodes
+			// the path more than once must read no . or .. either.
+			if err := checkRequestPath("/" + escaped); err != nil && bad == nil {
+				bad = withField(err, "settings."+name)
+			}
+			out = append(out, escaped...)
 		}
 	}
 	out = append(out, tmpl[last:]...)

@@ -23,6 +23,13 @@ func TestExpandURL(t *testing.T) {
 		{"https://{site}.atlassian.net", map[string]string{"site": "a@b"}, "", "settings.site"},
 		{"https://{site}.atlassian.net", map[string]string{"site": "x:1"}, "", "settings.site"},
 		{"https://api.example.com/{org}", map[string]string{"org": ".."}, "", "settings.org"},
+		// What an upstream that decodes the path again would read as ..
+		// or a control character: refused as in an action's input.
+		{"https://api.example.com/{org}/api", map[string]string{"org": "%2e%2e"}, "", "settings.org"},
+		{"https://api.example.com/{org}/api", map[string]string{"org": "%252e%252e"}, "", "settings.org"},
+		{"https://api.example.com/{org}/api", map[string]string{"org": "%00"}, "", "settings.org"},
+		{"https://login.example.com/{tenant}/oauth2/token", map[string]string{"tenant": "%2e%2e%2f"}, "", "settings.tenant"},
+		{"https://api.example.com/{org}/api", map[string]string{"org": "100% pure"}, "https://api.example.com/100%25%20pure/api", ""},
 	} {
 		got, err := expandURL(c.tmpl, c.settings)
 		if c.bad != "" {

@@ -110,7 +110,7 @@ func compileSchema(schema json.RawMessage, strict bool) (*compiledSchema, error)
 	}
 	if strict {
 		if at := refCycle(doc); at != "" {
-			return nil, &schemaCompileError{at: at, msg: "has a $ref that leads back to itself through other $refs only (a reference cycle)"}
+			return nil, &schemaCompileError{at: at, msg: "has a $ref that leads back to itself at the same place in the value, through $refs and allOf, anyOf, oneOf, not, if, then, else or dependentSchemas (a reference cycle)"}
 		}
 	}
 	c := jsonschema.NewCompiler()
@@ -130,27 +130,27 @@ func compileSchema(schema json.RawMessage, strict bool) (*compiledSchema, error)
 	return &compiledSchema{schema: s}, nil
 }
 
-// refCycle finds a $ref of doc from which following $refs alone comes back
-// to where it started: such a schema compiles, and then every validation
-// that reaches it fails ("reference cycle"), so PUT refuses it. It returns
-// the dotted place of the first such $ref ("properties.a"), or "". A
-// recursive schema whose $ref sits below a keyword that moves into the
-// value (properties, items) is no cycle.
+// refCycle finds a $ref of doc from which validation comes back to the
+// same schema at the same place in the value: following $refs, and the
+// keywords that apply a schema to the value in place (allOf, anyOf, oneOf,
+// not, if, then, else, dependentSchemas). Such a schema compiles, and then
+// every validation that reaches it fails ("reference cycle"), so PUT
+// refuses it. It returns the dotted place of the first such $ref
+// ("properties.a"), or "". A recursive schema whose $ref sits below a
+// keyword that moves into the value (properties, items) is no cycle.
 func refCycle(doc any) string {
-	refs := map[string]string{} // JSON pointer of a schema → pointer its $ref names
+	nodes := map[string]map[string]any{} // JSON pointer → schema object
 	var places []string
 	var walk func(v any, ptr string)
 	walk = func(v any, ptr string) {
 		switch v := v.(type) {
 		case map[string]any:
+			nodes[ptr] = v
 			if r, ok := v["$ref"].(string); ok && strings.HasPrefix(r, "#") {
-				if target, err := url.PathUnescape(r[1:]); err == nil {
-					refs[ptr] = target
-					places = append(places, ptr)
-				}
+				places = append(places, ptr)
 			}
 			for k, c := range v {
-				walk(c, ptr+"/"+strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1"))
+				walk(c, ptr+"/"+pointerToken(k))
 			}
 		case []any:
 			for i, c := range v {
@@ -159,23 +159,65 @@ func refCycle(doc any) string {
 		}
 	}
 	walk(doc, "")
+	// inPlace lists the schemas that apply to the same value as the one at
+	// ptr.
+	inPlace := func(ptr string) []string {
+		v := nodes[ptr]
+		var out []string
+		if r, ok := v["$ref"].(string); ok && strings.HasPrefix(r, "#") {
+			if target, err := url.PathUnescape(r[1:]); err == nil {
+				out = append(out, target)
+			}
+		}
+		for _, k := range []string{"allOf", "anyOf", "oneOf"} {
+			if list, ok := v[k].([]any); ok {
+				for i := range list {
+					out = append(out, ptr+"/"+k+"/"+strconv.Itoa(i))
+				}
+			}
+		}
+		for _, k := range []string{"not", "if", "then", "else"} {
+			out = append(out, ptr+"/"+k)
+		}
+		if deps, ok := v["dependentSchemas"].(map[string]any); ok {
+			for k := range deps {
+				out = append(out, ptr+"/dependentSchemas/"+pointerToken(k))
+			}
+		}
+		return slices.DeleteFunc(out, func(p string) bool { return nodes[p] == nil })
+	}
+	// Depth-first, marking each schema while it is on the path (1) and
+	// once all it leads to is known free of cycles (2).
+	state := map[string]int{}
+	var cycles func(ptr string) bool
+	cycles = func(ptr string) bool {
+		switch state[ptr] {
+		case 1:
+			return true
+		case 2:
+			return false
+		}
+		state[ptr] = 1
+		for _, next := range inPlace(ptr) {
+			if cycles(next) {
+				return true
+			}
+		}
+		state[ptr] = 2
+		return false
+	}
 	slices.Sort(places)
 	for _, start := range places {
-		seen := map[string]bool{start: true}
-		for at := refs[start]; ; {
-			next, ok := refs[at]
-			if !ok {
-				break
-			}
-			if seen[at] {
-				dotted := strings.ReplaceAll(strings.TrimPrefix(start, "/"), "/", ".")
-				return dotted
-			}
-			seen[at] = true
-			at = next
+		if cycles(start) {
+			return strings.ReplaceAll(strings.TrimPrefix(start, "/"), "/", ".")
 		}
 	}
 	return ""
+}
+
+// pointerToken escapes a key as a JSON pointer token (RFC 6901).
+func pointerToken(k string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
 }
 
 // noRemoteLoader refuses every document outside the schema: a $ref is

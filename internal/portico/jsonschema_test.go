@@ -119,6 +119,12 @@ func TestCompileSchema_RefCycles(t *testing.T) {
 		`{"type":"object","$defs":{"x":{"$ref":"#/$defs/y"},"y":{"type":"string","$ref":"#/$defs/x"}}}`:                                                                             "$defs.x",
 		`{"type":"object","$defs":{"node":{"type":"object","properties":{"kids":{"type":"array","items":{"$ref":"#/$defs/node"}}}}},"properties":{"root":{"$ref":"#/$defs/node"}}}`: "",
 		`{"type":"object","$defs":{"x":{"type":"string"}},"properties":{"a":{"$ref":"#/$defs/x"}}}`:                                                                                 "",
+		// Through keywords that apply a schema in place.
+		`{"properties":{"a":{"$ref":"#/$defs/A"}},"$defs":{"A":{"allOf":[{"$ref":"#/$defs/A"}]}}}`:                                                        "$defs.A.allOf.0",
+		`{"properties":{"a":{"$ref":"#/$defs/A"}},"$defs":{"A":{"allOf":[{"$ref":"#/$defs/B"}]},"B":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/A"}]}}}`: "$defs.A.allOf.0",
+		`{"properties":{"a":{"$ref":"#/$defs/A"}},"$defs":{"A":{"not":{"if":{"$ref":"#/$defs/A"}}}}}`:                                                     "$defs.A.not.if",
+		`{"properties":{"a":{"$ref":"#/$defs/A"}},"$defs":{"A":{"dependentSchemas":{"x/y":{"$ref":"#/$defs/A"}}}}}`:                                       "$defs.A.dependentSchemas.x~1y",
+		`{"properties":{"a":{"$ref":"#/$defs/A"}},"$defs":{"A":{"allOf":[{"properties":{"next":{"$ref":"#/$defs/A"}}}]}}}`:                                "",
 	} {
 		_, err := compileSchema(json.RawMessage(schema), true)
 		var ce *schemaCompileError

@@ -217,6 +217,14 @@ type SessionLimit struct {
 	Policy string
 }
 
+// RotatedSession is what RotateSessionTokens did.
+type RotatedSession struct {
+	Session         *Session // the renewed session; nil on error
+	ReusedSessionID string   // the session of a refresh token used again
+	Revoked         bool     // whether this call ended ReusedSessionID
+	Evicted         []string // the sessions revoked to make room for a revived one
+}
+
 // NewSession is everything the store writes to create a session.
 type NewSession struct {
 	Session     *Session
@@ -541,19 +549,25 @@ func (s *Service) refreshSession(ctx context.Context, app *App, refreshToken, re
 	}
 	token, tokenHash := NewToken(tokenPrefix)
 	refresh, refreshHash := NewToken(refreshPrefix)
-	sess, reused, revoked, err := s.store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash, arrived)
-	if revoked {
+	st := app.Settings
+	rs, err := s.store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash, arrived,
+		SessionLimit{Max: st.MaxSessionsPerUser, Policy: st.SessionLimitPolicy})
+	if rs.Revoked {
 		s.note(ctx, app.ID, "", "", EventSessionRevoked)
 		s.count(MetricSessionRevoked, 1)
 	}
-	if reused != "" {
-		s.Log.Warn("security_refresh_token_reuse", slog.String("app_id", app.ID), slog.String("session_id", reused),
+	if rs.ReusedSessionID != "" {
+		s.Log.Warn("security_refresh_token_reuse", slog.String("app_id", app.ID), slog.String("session_id", rs.ReusedSessionID),
 			slog.String("action", "session_revoked"))
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &RefreshedSession{Session: sess, Token: token, RefreshToken: refresh}, nil
+	for range rs.Evicted {
+		s.note(ctx, app.ID, rs.Session.UserID, "", EventSessionRevoked)
+	}
+	s.count(MetricSessionRevoked, len(rs.Evicted))
+	return &RefreshedSession{Session: rs.Session, Token: token, RefreshToken: refresh}, nil
 }
 
 // PurgeSessions deletes up to batch sessions that ended before now - grace

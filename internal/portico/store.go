@@ -115,13 +115,16 @@ type Store interface {
 	// RotateSessionTokens replaces the token and refresh token of the
 	// session whose current refresh token hashes to oldRefresh, and renews
 	// its expiry within its refresh lifetime. A refresh hash that was
-	// already rotated away revokes its session: reusedSessionID names it,
-	// revoked tells whether this call ended it (it may have ended before),
+	// already rotated away revokes its session: ReusedSessionID names it,
+	// Revoked tells whether this call ended it (it may have ended before),
 	// and the error is CodeInvalidToken, as for any unusable refresh token.
 	// arrived is when the refresh arrived: a hash rotated away after
 	// that, less RefreshRaceLeeway, was rotated by a concurrent refresh,
-	// not reused, and is refused without revoking anything.
-	RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, arrived time.Time) (sess *Session, reusedSessionID string, revoked bool, err error)
+	// not reused, and is refused without revoking anything. A refresh that
+	// brings an expired session back applies limit as a creation does:
+	// the oldest active sessions make room (Evicted), or it fails with
+	// CodeSessionLimitReached and changes nothing.
+	RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, arrived time.Time, limit SessionLimit) (RotatedSession, error)
 	// PurgeSessions deletes up to batch sessions that could no longer be
 	// used before the given instant, and returns how many.
 	PurgeSessions(ctx context.Context, before time.Time, batch int) (int, error)

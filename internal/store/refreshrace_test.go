@@ -64,7 +64,7 @@ func TestRotateSessionTokens_ARotationDatedAfterItsLockWait(t *testing.T) {
 	go func() {
 		_, tok := portico.NewToken(portico.PrefixSessionToken)
 		_, ref := portico.NewToken(portico.PrefixRefreshToken)
-		_, _, _, err := db.RotateSessionTokens(ctx, app.ID, r0, tok, ref, clock.Now())
+		_, err := db.RotateSessionTokens(ctx, app.ID, r0, tok, ref, clock.Now(), portico.SessionLimit{Max: 10, Policy: portico.PolicyEvictOldest})
 		rotated <- err
 	}()
 	time.Sleep(300 * time.Millisecond)
@@ -79,7 +79,8 @@ func TestRotateSessionTokens_ARotationDatedAfterItsLockWait(t *testing.T) {
 	}
 	_, tok := portico.NewToken(portico.PrefixSessionToken)
 	_, ref := portico.NewToken(portico.PrefixRefreshToken)
-	_, reused, revoked, err := db.RotateSessionTokens(ctx, app.ID, r0, tok, ref, arrivedB)
+	rs, err := db.RotateSessionTokens(ctx, app.ID, r0, tok, ref, arrivedB, portico.SessionLimit{Max: 10, Policy: portico.PolicyEvictOldest})
+	reused, revoked := rs.ReusedSessionID, rs.Revoked
 	if portico.ErrorCode(err) != portico.CodeInvalidToken || reused != "" || revoked {
 		t.Fatalf("refresh B: reused %q, revoked %v, %v", reused, revoked, err)
 	}

@@ -587,16 +587,14 @@ func (db *DB) liveSessions(ctx context.Context, t *tx, appID, userID string) ([]
 }
 
 // RotateSessionTokens implements portico.Store.
-func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, arrived time.Time) (*portico.Session, string, bool, error) {
+func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, arrived time.Time, limit portico.SessionLimit) (portico.RotatedSession, error) {
 	var (
-		s       *portico.Session
-		reused  string
-		revoked bool
-		denied  error
+		out    portico.RotatedSession
+		denied error
 	)
 	invalid := &portico.Error{Code: portico.CodeInvalidToken, Message: "The refresh token is invalid, expired or revoked."}
 	err := db.inWrite(ctx, func(t *tx) error {
-		s, reused, revoked, denied = nil, "", false, nil
+		out, denied = portico.RotatedSession{}, nil
 		var (
 			id, userID, ttl = "", "", 0
 			expires         int64
@@ -614,7 +612,7 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		if errors.Is(err, sql.ErrNoRows) {
 			var rotatedAt sql.NullInt64
 			err := t.queryRow(ctx, `SELECT h.session_id, h.rotated_at FROM session_refresh_history h JOIN sessions s ON s.id = h.session_id
-				WHERE h.hash = ? AND s.app_id = ?`, oldRefresh, appID).Scan(&reused, &rotatedAt)
+				WHERE h.hash = ? AND s.app_id = ?`, oldRefresh, appID).Scan(&out.ReusedSessionID, &rotatedAt)
 			if errors.Is(err, sql.ErrNoRows) {
 				denied = invalid
 				return nil
@@ -625,7 +623,7 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 			if rotatedAt.Valid && rotatedAt.Int64 > us(arrived.Add(-portico.RefreshRaceLeeway)) {
 				// Rotated away by a refresh that won a race with this
 				// one: no sign of a stolen copy, and nothing ends.
-				reused, denied = "", invalid
+				out.ReusedSessionID, denied = "", invalid
 				return nil
 			}
 			// A hash rotated away before this refresh arrived: someone
@@ -634,7 +632,7 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 			if err != nil {
 				return err
 			}
-			if revoked, err = db.revokeSessionByID(ctx, t, appID, reused, hooked); err != nil {
+			if out.Revoked, err = db.revokeSessionByID(ctx, t, appID, out.ReusedSessionID, hooked); err != nil {
 				return fmt.Errorf("revoke session on refresh reuse: %w", err)
 			}
 			denied = invalid
@@ -646,6 +644,16 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		if !refreshExpires.Valid || refreshExpires.Int64 <= us(t.now) {
 			denied = invalid
 			return nil
+		}
+		// An expired session that the refresh brings back is active again:
+		// it is counted as a new session would be, before it is revived,
+		// making room or refused at the limit (docs/scaling.md).
+		if expires <= us(t.now) {
+			count, err := db.countExactly(ctx, t, appID, userID, limit)
+			if err != nil {
+				return err
+			}
+			out.Evicted = count.evicted
 		}
 		// A refresh renews the session for its TTL within its refresh life,
 		// and never shortens it (an extended session keeps its expiry).
@@ -660,20 +668,16 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 			tokenHash, refreshHash, exp, us(t.now), appID, id); err != nil {
 			return fmt.Errorf("rotate session tokens: %w", err)
 		}
-		// An expired session that the refresh brings back is active again:
-		// it goes back on its user's session count (docs/scaling.md).
-		if expires <= us(t.now) {
-			if _, err := t.exec(ctx, `UPDATE session_counts SET live = live + 1 WHERE app_id = ? AND user_id = ? AND stripe = 0`, appID, userID); err != nil {
-				return fmt.Errorf("count refreshed session: %w", err)
-			}
-		}
-		s, err = scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.app_id = ? AND s.id = ?`, appID, id))
+		out.Session, err = scanSession(t.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.app_id = ? AND s.id = ?`, appID, id))
 		return err
 	})
 	if err == nil {
 		err = denied
 	}
-	return s, reused, revoked, err
+	if err != nil {
+		out.Session, out.Evicted = nil, nil
+	}
+	return out, err
 }
 
 // sessionDeadBy is the condition of a session that can no longer be used

@@ -371,7 +371,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a session's tokens
-         * @description Exchanges a refresh token for a new token and a new refresh token, and renews the session's expiry within its refresh lifetime. The old token and refresh token stop working. Presenting a refresh token that was rotated away more than a second before the request arrived revokes its session (reuse detection). Of concurrent refreshes with one token exactly one succeeds; the others, which arrived while it was current or within a second of its rotation, get 401 `invalid_token` and leave the session to the winner, as does any unknown, expired or revoked refresh token.
+         * @description Exchanges a refresh token for a new token and a new refresh token, and renews the session's expiry within its refresh lifetime. The old token and refresh token stop working. Presenting a refresh token that was rotated away more than a second before the request arrived revokes its session (reuse detection). Of concurrent refreshes with one token exactly one succeeds; the others, which arrived while it was current or within a second of its rotation, get 401 `invalid_token` and leave the session to the winner, as does any unknown, expired or revoked refresh token. A refresh that brings an expired session back counts it against `max_sessions_per_user` as a creation does: at the limit, `evict_oldest` revokes the user's oldest active session and `reject` answers 409 `session_limit_reached`, changing nothing.
          */
         post: operations["refreshTokens"];
         delete?: never;
@@ -3267,6 +3267,33 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["RefreshUnauthorized"];
             403: components["responses"]["KeyForbidden"];
+            /** @description `session_limit_reached`: the refresh would bring an expired session back while the user has `max_sessions_per_user` active sessions, and the app's `session_limit_policy` is `reject` (`details.max_sessions_per_user`). Nothing changed: the refresh token still works once a session ends. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "session_limit_reached",
+                     *         "message": "The user already has 10 active sessions, the app's max_sessions_per_user; revoke one first.",
+                     *         "details": {
+                     *           "max_sessions_per_user": 10
+                     *         },
+                     *         "request_id": "req_azpj5rksg66ic5him34drsfwoo"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "session_limit_reached";
+                        };
+                    };
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];

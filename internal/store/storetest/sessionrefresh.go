@@ -35,8 +35,8 @@ func (f *Fixture) rotateTo(appID string, old []byte) (sess *portico.Session, tok
 func (f *Fixture) rotateArrived(appID string, old []byte, arrived time.Time) (sess *portico.Session, token, refresh []byte, reused string, err error) {
 	_, token = portico.NewToken(portico.PrefixSessionToken)
 	_, refresh = portico.NewToken(portico.PrefixRefreshToken)
-	sess, reused, _, err = f.Store.RotateSessionTokens(f.Ctx, appID, old, token, refresh, arrived)
-	return sess, token, refresh, reused, err
+	rs, err := f.Store.RotateSessionTokens(f.Ctx, appID, old, token, refresh, arrived, defaultLimit)
+	return rs.Session, token, refresh, rs.ReusedSessionID, err
 }
 
 // rotate is rotateTo for callers that need not the new hashes.
@@ -313,4 +313,53 @@ func testSessionPurge(t *testing.T, f *Fixture) {
 	wantGone(app.ID, extended.ID)
 	purge(t0.Add(24*time.Hour+time.Microsecond), 100, 1)
 	wantGone(app.ID, refreshable.ID)
+}
+
+// A refresh that brings an expired session back counts it against the
+// limit as a creation would: at the limit, the oldest active session makes
+// room (evict_oldest), or the refresh is refused and changes nothing
+// (reject).
+func testSessionRefreshRevivalKeepsTheLimit(t *testing.T, f *Fixture) {
+	for _, policy := range []string{portico.PolicyEvictOldest, portico.PolicyReject} {
+		t.Run(policy, func(t *testing.T) {
+			app := f.NewApp(t, "revive")
+			limit := portico.SessionLimit{Max: 2, Policy: policy}
+			old, _, r0 := f.refreshableSession(t, app.ID, "u", 10*time.Second, 1000*time.Second)
+			f.Clock.Advance(20 * time.Second)
+			a, _ := f.userSession(t, app.ID, "u", nil)
+			f.Clock.Advance(time.Second)
+			b, _ := f.userSession(t, app.ID, "u", nil)
+			_, token := portico.NewToken(portico.PrefixSessionToken)
+			_, refresh := portico.NewToken(portico.PrefixRefreshToken)
+			rs, err := f.Store.RotateSessionTokens(f.Ctx, app.ID, r0, token, refresh, f.Clock.Now(), limit)
+			if policy == portico.PolicyReject {
+				WantCode(t, err, portico.CodeSessionLimitReached)
+				if rs.Session != nil || len(rs.Evicted) != 0 {
+					t.Fatalf("a refused refresh answered %+v", rs)
+				}
+				if s := f.findSession(t, app.ID, old.ID); s.Active(f.Clock.Now()) {
+					t.Fatal("a refused refresh revived the session")
+				}
+				f.wantActive(t, app.ID, a.ID)
+				f.wantActive(t, app.ID, b.ID)
+				// Nothing was rotated: under a wider limit, the same refresh
+				// token revives it.
+				if _, _, _, _, err := f.rotateTo(app.ID, r0); err != nil {
+					t.Fatalf("the refresh token after a refusal: %v", err)
+				}
+				f.wantActive(t, app.ID, old.ID)
+				return
+			}
+			if err != nil || rs.Session == nil || len(rs.Evicted) != 1 || rs.Evicted[0] != a.ID {
+				t.Fatalf("revival at the limit: %+v %v; want %s evicted", rs, err, a.ID)
+			}
+			f.wantActive(t, app.ID, old.ID)
+			f.wantActive(t, app.ID, b.ID)
+			f.wantRevoked(t, app.ID, a.ID, nil, f.Clock.Now())
+			list, err := f.Store.ListActiveSessions(f.Ctx, app.ID, portico.SessionFilter{UserID: &b.UserID}, f.Clock.Now(), portico.ListQuery{Limit: 10})
+			if err != nil || len(list) != 2 {
+				t.Fatalf("active sessions: %d %v, want 2", len(list), err)
+			}
+		})
+	}
 }

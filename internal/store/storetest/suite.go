@@ -96,6 +96,7 @@ var cases = []testCase{
 	{"Session/RevokeUserSessions", testSessionRevokeUserSessions},
 	{"Session/RefreshRotates", testSessionRefreshRotates},
 	{"Session/RefreshRevivesWithinItsLifeOnly", testSessionRefreshRevivesWithinItsLifeOnly},
+	{"Session/RefreshRevivalKeepsTheLimit", testSessionRefreshRevivalKeepsTheLimit},
 	{"Session/RefreshConcurrentOneWins", testSessionRefreshConcurrentOneWins},
 	{"Session/RefreshReuseRevokes", testSessionRefreshReuseRevokes},
 	{"Session/Purge", testSessionPurge},

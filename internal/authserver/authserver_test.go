@@ -493,6 +493,37 @@ func TestAuthServer_ConsentDenied(t *testing.T) {
 	}
 }
 
+// At the app's session limit (reject), refreshing an expired OAuth
+// session is refused (invalid_grant), as creating one would be; revoking
+// it with its refresh token still ends it.
+func TestAuthServer_RevivalAtTheSessionLimit(t *testing.T) {
+	s := newSite(t, false)
+	s.call(s.Key, "PATCH", "/v1/app", map[string]any{"settings": map[string]any{"max_sessions_per_user": 1, "session_limit_policy": "reject"}}, 200)
+	clientID := s.register(s.AppID, redirect)
+	verifier, challenge := pkce()
+	tok, err := s.oauth(clientID).Exchange(context.Background(), s.code(clientID, challenge), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Clock.Advance(2 * time.Hour)
+	s.call(s.Key, "POST", "/v1/sessions", map[string]any{"user": map[string]any{"external_id": "u-1"}}, 201)
+	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {clientID}}
+	if st, e := s.tokenErr(s.AppID, refresh); st != 400 || e != "invalid_grant" {
+		t.Fatalf("refresh at the limit: %d %s", st, e)
+	}
+	res, err := http.PostForm(s.URL+"/a/"+s.AppID+"/revoke", url.Values{"token": {tok.RefreshToken}})
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("revoke: %v %v", res, err)
+	}
+	res.Body.Close()
+	// Under a wider limit, the refresh token would revive its session,
+	// had the revocation not ended it.
+	s.call(s.Key, "PATCH", "/v1/app", map[string]any{"settings": map[string]any{"max_sessions_per_user": 10}}, 200)
+	if st, e := s.tokenErr(s.AppID, refresh); st != 400 || e != "invalid_grant" {
+		t.Fatalf("refresh after revocation: %d %s", st, e)
+	}
+}
+
 // The token endpoint's refusals: wrong verifier, replayed code (which
 // revokes the first exchange's session), expired code, another client or
 // redirect URI, an unknown grant type.

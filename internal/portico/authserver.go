@@ -564,9 +564,12 @@ func (s *Service) ExchangeCode(ctx context.Context, app *App, code, clientID, re
 // RefreshAccessToken rotates an OAuth session's tokens (reuse of a
 // rotated refresh token revokes the session, as for every session).
 func (s *Service) RefreshAccessToken(ctx context.Context, app *App, refresh, clientID string) (*TokenGrant, error) {
-	rs, err := s.refreshSession(ctx, app, refresh, PrefixOAuthRefresh, PrefixAccessToken)
-	if ErrorCode(err) == CodeInvalidToken {
+	rs, err := s.refreshSession(ctx, app, refresh, PrefixOAuthRefresh, PrefixAccessToken, app.sessionLimit())
+	switch ErrorCode(err) {
+	case CodeInvalidToken:
 		return nil, oauthErr("invalid_grant", "The refresh token is invalid, expired, revoked, or was used already (which revokes its session).")
+	case CodeSessionLimitReached:
+		return nil, oauthErr("invalid_grant", "%s", messageOf(err))
 	}
 	if err != nil {
 		return nil, err
@@ -613,7 +616,7 @@ func (s *Service) RevokeOAuthToken(ctx context.Context, app *App, token string) 
 	case TokenHasPrefix(token, PrefixOAuthRefresh):
 		// Rotating finds the session (and a rotated-away token revokes it
 		// on its own); the new tokens are never shown.
-		rs, err := s.refreshSession(ctx, app, token, PrefixOAuthRefresh, PrefixAccessToken)
+		rs, err := s.refreshSession(ctx, app, token, PrefixOAuthRefresh, PrefixAccessToken, noSessionLimit)
 		if err != nil {
 			return nil
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -217,6 +218,15 @@ type SessionLimit struct {
 	Policy string
 }
 
+// sessionLimit is the app's max_sessions_per_user with its policy.
+func (app *App) sessionLimit() SessionLimit {
+	return SessionLimit{Max: app.Settings.MaxSessionsPerUser, Policy: app.Settings.SessionLimitPolicy}
+}
+
+// noSessionLimit is a limit no user reaches, for a refresh made only to
+// find a session, which it then revokes.
+var noSessionLimit = SessionLimit{Max: math.MaxInt32, Policy: PolicyReject}
+
 // RotatedSession is what RotateSessionTokens did.
 type RotatedSession struct {
 	Session         *Session // the renewed session; nil on error
@@ -312,7 +322,7 @@ func (s *Service) createSession(ctx context.Context, app *App, in SessionInput, 
 	token, tokenHash := NewToken(tokenPrefix)
 	out := &CreatedSession{Session: sess, Token: token}
 	ns := NewSession{Session: sess, UserID: NewTimeID(PrefixUser, now), User: in.User, TokenHash: tokenHash,
-		Limit: SessionLimit{Max: st.MaxSessionsPerUser, Policy: st.SessionLimitPolicy}}
+		Limit: app.sessionLimit()}
 	if in.Refreshable {
 		var refreshHash []byte
 		out.RefreshToken, refreshHash = NewToken(refreshPrefix)
@@ -529,12 +539,12 @@ type RefreshedSession struct {
 // token that was already rotated away is a sign of theft: the session is
 // revoked and CodeInvalidToken returned.
 func (s *Service) RefreshSession(ctx context.Context, app *App, refreshToken string) (*RefreshedSession, error) {
-	return s.refreshSession(ctx, app, refreshToken, PrefixRefreshToken, PrefixSessionToken)
+	return s.refreshSession(ctx, app, refreshToken, PrefixRefreshToken, PrefixSessionToken, app.sessionLimit())
 }
 
 // refreshSession is RefreshSession for refresh tokens of refreshPrefix,
 // issuing tokens of tokenPrefix: a session keeps its kind of tokens.
-func (s *Service) refreshSession(ctx context.Context, app *App, refreshToken, refreshPrefix, tokenPrefix string) (*RefreshedSession, error) {
+func (s *Service) refreshSession(ctx context.Context, app *App, refreshToken, refreshPrefix, tokenPrefix string, limit SessionLimit) (*RefreshedSession, error) {
 	if !TokenHasPrefix(refreshToken, refreshPrefix) {
 		return nil, errInvalidRefreshToken
 	}
@@ -549,9 +559,7 @@ func (s *Service) refreshSession(ctx context.Context, app *App, refreshToken, re
 	}
 	token, tokenHash := NewToken(tokenPrefix)
 	refresh, refreshHash := NewToken(refreshPrefix)
-	st := app.Settings
-	rs, err := s.store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash, arrived,
-		SessionLimit{Max: st.MaxSessionsPerUser, Policy: st.SessionLimitPolicy})
+	rs, err := s.store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash, arrived, limit)
 	if rs.Revoked {
 		s.note(ctx, app.ID, "", "", EventSessionRevoked)
 		s.count(MetricSessionRevoked, 1)

@@ -194,6 +194,12 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			badURL("http://api.example.com"),
 			badURL("https://127.0.0.1"),
 			badURL("https://[::1]/x"),
+			badURL("https://api.example.com:0"),
+			badURL("https://api.example.com:99999"),
+			badURL("https://a..example.com"),
+			badURL("https://-a.example.com"),
+			badURL("https://a-.example.com"),
+			badURL("https://[::ffff:0:7f00:1]"),
 			badURL("https://[::1%25lo]:18444"),
 			func() scenario {
 				sc := badURL("https://exa mple.com")

@@ -687,6 +687,18 @@ func checkUpstreamURL(s string, allowPrivate, allowQuery bool) error {
 	if why := HostSpellingRefusal(host); why != "" {
 		return Errorf(CodeValidation, "names a host that is %s.", why)
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return Errorf(CodeValidation, "names port %s; a port is 1 to 65535.", p)
+		}
+	}
+	if _, err := netip.ParseAddr(host); err != nil {
+		for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+			if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+				return Errorf(CodeValidation, "names the host %q, which is not a host name: labels of 1 to 63 characters joined by dots, none beginning or ending with a hyphen.", host)
+			}
+		}
+	}
 	private := isPrivateHost(host)
 	switch u.Scheme {
 	case "https":

@@ -433,8 +433,9 @@ func (s *Server) Run(ctx context.Context) error {
 	bg, stop := context.WithCancel(ctx)
 	var tasks sync.WaitGroup
 	// A node serves once it hears the connections other nodes store (or
-	// its first try to failed): an MCP session it takes before that would
-	// miss a user who connects through another node (docs/mcp.md).
+	// its first try failed, or after listenWait): an MCP session it takes
+	// before that would miss a user who connects through another node
+	// (docs/mcp.md).
 	hearing := make(chan struct{})
 	hear := func(ctx context.Context) {
 		s.db.ListenConnected(ctx, s.log, s.Service.Connected.Publish, func() { close(hearing) })
@@ -446,7 +447,11 @@ func (s *Server) Run(ctx context.Context) error {
 		stop()
 		tasks.Wait()
 	}()
-	<-hearing
+	select {
+	case <-hearing:
+	case <-time.After(listenWait):
+		s.log.Warn("listen_connected_late")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("serving", slog.String("url", s.url), slog.String("addr", s.Addr()))
@@ -475,6 +480,10 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("stopped")
 	return nil
 }
+
+// listenWait bounds how long a starting node waits to hear other nodes'
+// connections before it serves all the same.
+const listenWait = 10 * time.Second
 
 // minPeriod is the shortest period of a background task serve accepts.
 const minPeriod = time.Second

@@ -309,6 +309,11 @@ func (db *DB) inWrite(ctx context.Context, fn func(*tx) error) error {
 				break
 			}
 		}
+		// Lost every time: the database is too busy to serve it now.
+		if pgLostRace(err) {
+			db.countUnavailable()
+			err = unavailable(err)
+		}
 	}
 	if err == nil && emitted {
 		db.outbox.wake()

@@ -588,6 +588,20 @@ func (db *DB) liveSessions(ctx context.Context, t *tx, appID, userID string) ([]
 
 // RotateSessionTokens implements portico.Store.
 func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, arrived time.Time, limit portico.SessionLimit) (portico.RotatedSession, error) {
+	out, err := db.rotateSessionTokens(ctx, appID, oldRefresh, tokenHash, refreshHash, arrived, limit)
+	// A revival that found the user's stripes incomplete adds them in a
+	// transaction holding nothing else, and starts again (sessioncount.go).
+	var missing *stripesMissing
+	if errors.As(err, &missing) {
+		if err := db.inWrite(ctx, func(t *tx) error { return db.addStripes(ctx, t, appID, missing.userID) }); err != nil {
+			return portico.RotatedSession{}, err
+		}
+		out, err = db.rotateSessionTokens(ctx, appID, oldRefresh, tokenHash, refreshHash, arrived, limit)
+	}
+	return out, err
+}
+
+func (db *DB) rotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, arrived time.Time, limit portico.SessionLimit) (portico.RotatedSession, error) {
 	var (
 		out    portico.RotatedSession
 		denied error
@@ -649,7 +663,7 @@ func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		// it is counted as a new session would be, before it is revived,
 		// making room or refused at the limit (docs/scaling.md).
 		if expires <= us(t.now) {
-			count, err := db.countExactly(ctx, t, appID, userID, limit)
+			count, err := db.countExactly(ctx, t, appID, userID, limit, false)
 			if err != nil {
 				return err
 			}

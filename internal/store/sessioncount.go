@@ -25,11 +25,14 @@ import (
 // ahead only while the sum it reads after its increment, plus that many,
 // stays within the limit. Nearer the limit it starts again and counts
 // exactly, holding every stripe of the user: that waits for the creations
-// in flight and keeps the limit exact. Revocations, evictions and revivals
-// change stripe 0. Whoever locks more than one stripe locks them all, in
-// stripe order, holding no other, so no two wait for each other; and a
+// in flight and keeps the limit exact. Revocations and evictions change
+// stripe 0; a refresh that revives a session holds stripe 0, then counts
+// exactly, and finding a stripe missing starts again once it is added.
+// Whoever locks more than one stripe locks them all, in stripe order,
+// holding no other but stripe 0, so no two wait for each other; and a
 // transaction that changes both a user's count and rows of the user's
-// sessions locks the stripes first.
+// sessions locks the user's row (FOR KEY SHARE, as deleting the user locks
+// it first), then the stripes, then the sessions.
 //
 // SQLite's single writer runs one transaction at a time: one stripe, read
 // exactly by the increment itself.
@@ -113,18 +116,30 @@ func (db *DB) countNewSession(ctx context.Context, t *tx, appID, userID string, 
 			return sessionCount{}, errNearLimit
 		}
 	}
-	return db.countExactly(ctx, t, appID, userID, limit)
+	return db.countExactly(ctx, t, appID, userID, limit, true)
 }
 
 // countExactly counts the user's active sessions, holding every stripe,
 // sets the stripes to that count with the new session, and evicts or
-// refuses at the limit.
-func (db *DB) countExactly(ctx context.Context, t *tx, appID, userID string, limit portico.SessionLimit) (sessionCount, error) {
+// refuses at the limit. It adds the stripes missing when addMissing is
+// set; else it fails with stripesMissing when one is, before it waits for
+// any (a transaction that holds a lock already must not wait on another's
+// uncommitted stripes).
+func (db *DB) countExactly(ctx context.Context, t *tx, appID, userID string, limit portico.SessionLimit, addMissing bool) (sessionCount, error) {
 	hooked, err := appHooked(ctx, t, appID)
 	if err != nil {
 		return sessionCount{}, err
 	}
-	if err := db.lockCounts(ctx, t, appID, userID, true); err != nil {
+	if !addMissing {
+		var n int
+		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM session_counts WHERE app_id = ? AND user_id = ?`, appID, userID).Scan(&n); err != nil {
+			return sessionCount{}, fmt.Errorf("count stripes: %w", err)
+		}
+		if n < db.countStripes() {
+			return sessionCount{}, &stripesMissing{userID: userID}
+		}
+	}
+	if err := db.lockCounts(ctx, t, appID, userID, addMissing); err != nil {
 		return sessionCount{}, err
 	}
 	var n int
@@ -216,14 +231,23 @@ func (db *DB) addStripes(ctx context.Context, t *tx, appID, userID string) error
 	return nil
 }
 
-// lockCountOf holds, on PostgreSQL, stripe 0 of the count of the user whose
-// session of the app (sessions s) matches where, before the transaction locks that
-// session's row: the order of sessioncount.go.
+// lockCountOf holds, on PostgreSQL, the user's row (FOR KEY SHARE) and
+// then stripe 0 of the count of the user whose session of the app
+// (sessions s) matches where, before the transaction locks that session's
+// row: the order of the top of this file.
 func lockCountOf(ctx context.Context, t *tx, appID, where string, args ...any) error {
 	if t.db.dialect != postgres {
 		return nil
 	}
-	rows, err := t.query(ctx, `SELECT c.stripe FROM session_counts c JOIN sessions s ON s.app_id = c.app_id AND s.user_id = c.user_id
+	rows, err := t.query(ctx, `SELECT u.id FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.app_id = ? AND `+where+` FOR KEY SHARE OF u`, append([]any{appID}, args...)...)
+	if err == nil {
+		err = drain(rows)
+	}
+	if err != nil {
+		return fmt.Errorf("lock user: %w", err)
+	}
+	rows, err = t.query(ctx, `SELECT c.stripe FROM session_counts c JOIN sessions s ON s.app_id = c.app_id AND s.user_id = c.user_id
 		WHERE c.app_id = ? AND c.stripe = 0 AND `+where+` FOR UPDATE OF c`, append([]any{appID}, args...)...)
 	if err != nil {
 		return fmt.Errorf("lock session count: %w", err)

@@ -317,6 +317,7 @@ func TestDeleteUser_RacesItsSessionsWriters(t *testing.T) {
 			ctx := context.Background()
 			c := newCountEnv(t, e)
 			wide := portico.SessionLimit{Max: 1_000_000, Policy: portico.PolicyReject}
+			slow := 0 // rounds that took deadlock_timeout (1 s): see TestRevival_RacesSignOutAndCreations
 			for round := range 15 {
 				ext := fmt.Sprintf("erased-%d", round)
 				first, err := c.createFor(ext, wide)
@@ -325,6 +326,7 @@ func TestDeleteUser_RacesItsSessionsWriters(t *testing.T) {
 				}
 				var wg sync.WaitGroup
 				start := make(chan struct{})
+				began := time.Now()
 				run := func(what string, f func() error) {
 					wg.Go(func() {
 						<-start
@@ -338,6 +340,7 @@ func TestDeleteUser_RacesItsSessionsWriters(t *testing.T) {
 					run("create session", func() error { _, err := c.createFor(ext, wide); return err })
 				}
 				run("sign out", func() error { _, err := c.db.RevokeUserSessions(ctx, c.app.ID, first.UserID); return err })
+				run("revoke one", func() error { return c.db.RevokeSession(ctx, c.app.ID, first.ID) })
 				run("configuration code", func() error {
 					_, hash := portico.NewToken("code_")
 					return c.db.CreateConfigCode(ctx, &portico.ConfigCode{Hash: hash, AppID: c.app.ID, SessionID: first.ID,
@@ -345,9 +348,99 @@ func TestDeleteUser_RacesItsSessionsWriters(t *testing.T) {
 				})
 				close(start)
 				wg.Wait()
+				if time.Since(began) >= time.Second {
+					slow++
+				}
 				if t.Failed() {
 					return
 				}
+			}
+			if slow > 2 {
+				t.Fatalf("%d rounds of 15 took a second or more: deadlocks, run again after deadlock_timeout", slow)
+			}
+		})
+	}
+}
+
+// A refresh that revives an expired session, racing the user's sign-out
+// and creations for the user whose count has one stripe so far: each ends
+// as if it came before or after the others, none with a deadlock, and the
+// stripes still sum to the user's active sessions.
+func TestRevival_RacesSignOutAndCreations(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newCountEnv(t, e)
+			wide := portico.SessionLimit{Max: 1_000_000, Policy: portico.PolicyEvictOldest}
+			// A deadlock costs a round PostgreSQL's deadlock_timeout (1 s)
+			// before the store runs the loser again: rounds that slow tell
+			// of one, where a round otherwise takes milliseconds.
+			slow := 0
+			for round := range 10 {
+				ext := fmt.Sprintf("revived-%d", round)
+				now := c.clock.Now()
+				life := now.Add(24 * time.Hour)
+				s := &portico.Session{ID: portico.NewID(portico.PrefixSession), AppID: c.app.ID, TTLSeconds: 60, Refreshable: true,
+					Settings: json.RawMessage(`{}`), Theme: json.RawMessage(`{}`), CustomSettings: json.RawMessage(`{}`),
+					ExpiresAt: now.Add(time.Minute), RefreshExpiresAt: &life}
+				_, hash := portico.NewToken(portico.PrefixSessionToken)
+				_, refresh := portico.NewToken(portico.PrefixRefreshToken)
+				_, codeHash := portico.NewToken("code_")
+				user, _, err := c.db.CreateSession(ctx, portico.NewSession{Session: s, UserID: portico.NewID(portico.PrefixUser),
+					User: portico.UserInput{ExternalID: &ext, Metadata: json.RawMessage(`{}`)}, TokenHash: hash, RefreshHash: refresh, Limit: wide,
+					Code: &portico.ConfigCode{Hash: codeHash, AppID: c.app.ID, SessionID: s.ID, ExpiresAt: now.Add(time.Minute)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.clock.Advance(2 * time.Minute)
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				began := time.Now()
+				wg.Go(func() {
+					<-start
+					_, tok := portico.NewToken(portico.PrefixSessionToken)
+					_, next := portico.NewToken(portico.PrefixRefreshToken)
+					_, err := c.db.RotateSessionTokens(ctx, c.app.ID, refresh, tok, next, c.clock.Now(), wide)
+					if err != nil && portico.ErrorCode(err) != portico.CodeInvalidToken {
+						t.Errorf("round %d, revival: %v", round, err)
+					}
+				})
+				wg.Go(func() {
+					<-start
+					if _, err := c.db.RevokeUserSessions(ctx, c.app.ID, user.ID); err != nil {
+						t.Errorf("round %d, sign out: %v", round, err)
+					}
+				})
+				for range 3 {
+					wg.Go(func() {
+						<-start
+						if _, err := c.createFor(ext, wide); err != nil {
+							t.Errorf("round %d, create: %v", round, err)
+						}
+					})
+				}
+				close(start)
+				wg.Wait()
+				if time.Since(began) >= time.Second {
+					slow++
+				}
+				var sum, active int
+				if err := c.raw.QueryRow(q(c.dbURL, `SELECT COALESCE(SUM(live), 0) FROM session_counts WHERE user_id = ?`), user.ID).Scan(&sum); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.raw.QueryRow(q(c.dbURL, `SELECT COUNT(*) FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?`),
+					user.ID, c.clock.Now().UnixMicro()).Scan(&active); err != nil {
+					t.Fatal(err)
+				}
+				if sum < active {
+					t.Fatalf("round %d: the stripes sum to %d, under the user's %d active sessions", round, sum, active)
+				}
+				if t.Failed() {
+					return
+				}
+			}
+			if slow > 2 {
+				t.Fatalf("%d rounds of 10 took a second or more: deadlocks, run again after deadlock_timeout", slow)
 			}
 		})
 	}

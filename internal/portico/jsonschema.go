@@ -135,9 +135,10 @@ func compileSchema(schema json.RawMessage, strict bool) (*compiledSchema, error)
 // keywords that apply a schema to the value in place (allOf, anyOf, oneOf,
 // not, if, then, else, dependentSchemas). Such a schema compiles, and then
 // every validation that reaches it fails ("reference cycle"), so PUT
-// refuses it. It returns the dotted place of the first such $ref
-// ("properties.a"), or "". A recursive schema whose $ref sits below a
-// keyword that moves into the value (properties, items) is no cycle.
+// refuses it. It returns the dotted place of a $ref on such a cycle (the
+// first, of the first cycle found), or "". A recursive schema whose $ref
+// sits below a keyword that moves into the value (properties, items) is
+// no cycle.
 func refCycle(doc any) string {
 	nodes := map[string]map[string]any{} // JSON pointer → schema object
 	var places []string
@@ -186,30 +187,34 @@ func refCycle(doc any) string {
 		}
 		return slices.DeleteFunc(out, func(p string) bool { return nodes[p] == nil })
 	}
-	// Depth-first, marking each schema while it is on the path (1) and
-	// once all it leads to is known free of cycles (2).
-	state := map[string]int{}
-	var cycles func(ptr string) bool
-	cycles = func(ptr string) bool {
-		switch state[ptr] {
-		case 1:
-			return true
-		case 2:
-			return false
+	// Depth-first, keeping the path walked, and marking the schemas whose
+	// every way on is known free of cycles.
+	done := map[string]bool{}
+	var path []string
+	var cycle func(ptr string) []string
+	cycle = func(ptr string) []string {
+		if i := slices.Index(path, ptr); i >= 0 {
+			return path[i:]
 		}
-		state[ptr] = 1
+		if done[ptr] {
+			return nil
+		}
+		path = append(path, ptr)
 		for _, next := range inPlace(ptr) {
-			if cycles(next) {
-				return true
+			if c := cycle(next); c != nil {
+				return c
 			}
 		}
-		state[ptr] = 2
-		return false
+		path = path[:len(path)-1]
+		done[ptr] = true
+		return nil
 	}
 	slices.Sort(places)
 	for _, start := range places {
-		if cycles(start) {
-			return strings.ReplaceAll(strings.TrimPrefix(start, "/"), "/", ".")
+		if c := cycle(start); c != nil {
+			// Every cycle has a $ref: without one, the schemas form a tree.
+			at := slices.Min(slices.DeleteFunc(slices.Clone(c), func(p string) bool { _, ok := slices.BinarySearch(places, p); return !ok }))
+			return strings.ReplaceAll(strings.TrimPrefix(at, "/"), "/", ".")
 		}
 	}
 	return ""

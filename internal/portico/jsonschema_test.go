@@ -125,6 +125,9 @@ func TestCompileSchema_RefCycles(t *testing.T) {
 		`{"properties":{"a":{"$ref":"#/$defs/A"}},"$defs":{"A":{"not":{"if":{"$ref":"#/$defs/A"}}}}}`:                                                     "$defs.A.not.if",
 		`{"properties":{"a":{"$ref":"#/$defs/A"}},"$defs":{"A":{"dependentSchemas":{"x/y":{"$ref":"#/$defs/A"}}}}}`:                                       "$defs.A.dependentSchemas.x~1y",
 		`{"properties":{"a":{"$ref":"#/$defs/A"}},"$defs":{"A":{"allOf":[{"properties":{"next":{"$ref":"#/$defs/A"}}}]}}}`:                                "",
+		// A $ref that only leads into a cycle is not named: one on it is.
+		`{"properties":{"a":{"$ref":"#/$defs/B"}},"$defs":{"B":{"allOf":[{"$ref":"#/$defs/B"}]}}}`: "$defs.B.allOf.0",
+		`{"$defs":{"A":{"$ref":"#/$defs/B"},"B":{"allOf":[{"$ref":"#/$defs/B"}]}}}`:                "$defs.B.allOf.0",
 	} {
 		_, err := compileSchema(json.RawMessage(schema), true)
 		var ce *schemaCompileError

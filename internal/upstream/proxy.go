@@ -93,13 +93,23 @@ func (e *redirectError) Error() string {
 
 func sameHostRedirects(req *http.Request, via []*http.Request) error {
 	first := via[0].URL
-	if req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
+	if req.URL.Scheme != first.Scheme || !strings.EqualFold(hostPort(req.URL), hostPort(first)) {
 		return &redirectError{reason: ReasonRedirectRefused, location: req.URL.Scheme + "://" + req.URL.Host}
 	}
 	if len(via) > MaxRedirects {
 		return &redirectError{reason: ReasonTooManyRedirects, location: req.URL.Scheme + "://" + req.URL.Host}
 	}
 	return nil
+}
+
+// hostPort is u's host and port, the scheme's default port when u names
+// none: api.example.com and api.example.com:443 are one https host.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 func (p *Proxy) httpClient() *http.Client {

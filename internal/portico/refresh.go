@@ -91,6 +91,10 @@ type RefreshFailure struct {
 	// Reason is one of RefreshRejected, RefreshNoRefreshToken,
 	// RefreshUnavailable.
 	Reason string
+	// Keep, when set, replaces the connection's sealed credentials: the
+	// old ones with the refresh token the provider rotated in an answer
+	// that could not be used otherwise.
+	Keep string
 }
 
 // RefreshState is a connection's refresh bookkeeping.
@@ -269,14 +273,18 @@ func (s *Service) refreshClaimed(ctx context.Context, integ *Integration, c *Con
 			rcancel()
 		}
 	}
-	var ch *CheckedCredentials
+	var (
+		ch   *CheckedCredentials
+		keep string
+	)
 	if rerr == nil {
 		if ch, rerr = integ.CheckCredentials(mergeTokens(creds, fresh)); rerr != nil {
 			rerr = fmt.Errorf("the provider's answer does not fit %s: %w", integ.Slug, rerr)
+			keep = s.keepRotated(integ, c, creds, fresh)
 		}
 	}
 	if rerr != nil {
-		return s.failRefresh(wctx, c, creds, owner, rerr)
+		return s.failRefresh(wctx, c, creds, owner, rerr, keep)
 	}
 	plain, err := json.Marshal(ch.Values)
 	if err != nil {
@@ -319,10 +327,37 @@ func (s *Service) refreshClaimed(ctx context.Context, integ *Integration, c *Con
 	return nil, nil, errRefreshBusy
 }
 
-// failRefresh records a failed refresh of c and answers the caller: the old
-// token while it lasts after a transient failure, else an error.
-func (s *Service) failRefresh(ctx context.Context, c *Connection, creds Credentials, owner string, cause error) (Credentials, *Connection, error) {
-	f := RefreshFailure{Permanent: errors.Is(cause, ErrRefreshRejected), Reason: RefreshUnavailable}
+// keepRotated returns c's credentials sealed with the refresh token the
+// provider rotated in an answer that is otherwise unusable (an access token
+// too long, say), or "" when it rotated none: the provider may refuse the
+// old one from now on, and the connection would expire at the next try.
+func (s *Service) keepRotated(integ *Integration, c *Connection, creds, fresh Credentials) string {
+	rt := fresh[TokenRefresh]
+	if rt == "" || rt == creds[TokenRefresh] {
+		return ""
+	}
+	kept := maps.Clone(creds)
+	kept[TokenRefresh] = rt
+	ch, err := integ.CheckCredentials(kept)
+	if err != nil {
+		return ""
+	}
+	plain, err := json.Marshal(ch.Values)
+	if err != nil {
+		return ""
+	}
+	sealed, err := s.Sealer.Seal(plain, ConnectionAAD(c.AppID, c.UserID, c.ID))
+	if err != nil {
+		return ""
+	}
+	return sealed
+}
+
+// failRefresh records a failed refresh of c, storing keep (sealed
+// credentials) when set, and answers the caller: the old token while it
+// lasts after a transient failure, else an error.
+func (s *Service) failRefresh(ctx context.Context, c *Connection, creds Credentials, owner string, cause error, keep string) (Credentials, *Connection, error) {
+	f := RefreshFailure{Permanent: errors.Is(cause, ErrRefreshRejected), Reason: RefreshUnavailable, Keep: keep}
 	if f.Permanent {
 		f.Reason = RefreshRejected
 		if !c.Refreshable || creds[TokenRefresh] == "" {

@@ -32,7 +32,8 @@ const (
 // tokenProvider is an OAuth2 token endpoint on loopback that counts the
 // refresh requests it answers. mode picks the answer: "ok" (rotates the
 // refresh token), "keep" (sends none back), "invalid_grant" (400), "down"
-// (503).
+// (503), "oversized" (rotates the refresh token beside an access token too
+// long to store).
 type tokenProvider struct {
 	*httptest.Server
 	mode      atomic.Value
@@ -88,6 +89,8 @@ func newTokenProvider(t *testing.T, delay time.Duration) *tokenProvider {
 			io.WriteString(w, `{"error":"invalid_grant","error_description":"the refresh token is not valid"}`)
 		case mode == "keep":
 			fmt.Fprintf(w, `{"access_token":"at-%d","token_type":"Bearer","expires_in":3600}`, n)
+		case mode == "oversized":
+			fmt.Fprintf(w, `{"access_token":"%s","refresh_token":"rt-%d","token_type":"Bearer","expires_in":3600}`, strings.Repeat("a", 9000), n)
 		default:
 			fmt.Fprintf(w, `{"access_token":"at-%d","refresh_token":"rt-%d","token_type":"Bearer","expires_in":3600}`, n, n)
 		}
@@ -377,6 +380,44 @@ func TestFreshCredentials_TransientFailureShared(t *testing.T) {
 			}
 			if ev := w.events(c.ID); !slices.Equal(ev, []string{"connection.refresh_failed:unavailable"}) {
 				t.Fatalf("events %v", ev)
+			}
+		})
+	}
+}
+
+// An answer that rotates the refresh token but cannot be stored otherwise
+// (an access token too long) is a failure that keeps the new refresh
+// token: the provider refuses the old one from now on.
+func TestFreshCredentials_UnusableAnswerKeepsTheRotatedRefreshToken(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			clock := storetest.NewClock()
+			w := newRefreshWorld(t, storetest.Open(t, e, clock.Now), clock, newKeyring(t), newTokenProvider(t, 0))
+			w.provider.mode.Store("oversized")
+			c := w.connect(tokens("at-old", "rt-old"), 30*time.Second)
+			if creds, err := w.fresh(w.svc, c.ID); err != nil || creds[portico.TokenAccess] != "at-old" {
+				t.Fatalf("refresh: %v %v", creds, err)
+			}
+			rotated := fmt.Sprintf("rt-%d", w.provider.refreshes.Load())
+			got := w.find(c.ID)
+			stored, err := w.svc.OpenCredentials(got)
+			if err != nil || got.Status != portico.StatusConnected || stored[portico.TokenRefresh] != rotated || stored[portico.TokenAccess] != "at-old" {
+				t.Fatalf("after the unusable answer: %s %v %v", got.Status, stored, err)
+			}
+			if ev := w.events(c.ID); !slices.Equal(ev, []string{"connection.refresh_failed:unavailable"}) {
+				t.Fatalf("events %v", ev)
+			}
+			// The next refresh presents the rotated token.
+			w.provider.mode.Store("ok")
+			clock.Advance(time.Minute)
+			if _, err := w.fresh(w.svc, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			w.provider.mu.Lock()
+			last := w.provider.used[len(w.provider.used)-1]
+			w.provider.mu.Unlock()
+			if last != rotated {
+				t.Fatalf("the next refresh presented %q, want %q", last, rotated)
 			}
 		})
 	}

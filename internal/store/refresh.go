@@ -161,7 +161,12 @@ func (db *DB) FailRefresh(ctx context.Context, appID, id, sealed, owner string, 
 		if f.Permanent {
 			args = append(args, us(t.now))
 		}
-		cur, err := scanConnection(t.queryRow(ctx, `UPDATE connections SET status = ?, updated_at = `+updated+`,
+		set := `status = ?, updated_at = ` + updated
+		if f.Keep != "" {
+			set += `, credentials = ?`
+			args = append(args, f.Keep)
+		}
+		cur, err := scanConnection(t.queryRow(ctx, `UPDATE connections SET `+set+`,
 			refresh_lease = NULL, refresh_locked_until = NULL, refresh_failures = refresh_failures + 1
 			WHERE `+refreshHeld+` RETURNING `+returnedConnection, append(args, appID, id, owner, sealed)...))
 		if err != nil {

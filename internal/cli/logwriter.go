@@ -3,17 +3,24 @@ package cli
 import (
 	"io"
 	"sync"
+	"time"
 )
 
 // maxPendingLog bounds the log lines waiting in memory: a logger that gets
 // that far ahead of its file waits for it.
 const maxPendingLog = 1 << 20
 
-// lineBatcher writes log lines to a file from one goroutine, so that lines
-// logged while an earlier write is in progress go out together in the next
-// one. An idle server's line is written at once, as before; a busy one logs
-// a line per request with a fraction of a system call each
-// (docs/operations.md, "Logs").
+// logLinger is how long the writing goroutine gathers lines after a write
+// before it writes again: a busy server's lines go out together, at most
+// this late.
+const logLinger = 10 * time.Millisecond
+
+// lineBatcher writes log lines to a file from one goroutine. After each
+// write it gathers lines for logLinger, so that a busy server, which logs a
+// line per request, writes many lines per system call rather than one (on
+// two cores a write was free again before the next line came, and each line
+// cost a write and a wake-up); a line logged after a quiet spell is written
+// at once (docs/operations.md, "Logs").
 type lineBatcher struct {
 	w       io.Writer
 	mu      sync.Mutex
@@ -21,11 +28,12 @@ type lineBatcher struct {
 	pending []byte
 	closed  bool
 	wake    chan struct{} // holds a signal while pending is not empty
+	stop    chan struct{} // closed by Close: the linger ends
 	done    chan struct{}
 }
 
 func newLineBatcher(w io.Writer) *lineBatcher {
-	b := &lineBatcher{w: w, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	b := &lineBatcher{w: w, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	b.drained.L = &b.mu
 	go b.run()
 	return b
@@ -57,6 +65,8 @@ func (b *lineBatcher) Write(p []byte) (int, error) {
 func (b *lineBatcher) run() {
 	defer close(b.done)
 	var out []byte
+	linger := time.NewTimer(logLinger)
+	linger.Stop()
 	for range b.wake {
 		b.mu.Lock()
 		out, b.pending = b.pending, out[:0]
@@ -65,6 +75,12 @@ func (b *lineBatcher) run() {
 		// A failed write loses its lines, as it would unbatched: the logger
 		// has nowhere to report it.
 		_, _ = b.w.Write(out)
+		linger.Reset(logLinger)
+		select {
+		case <-linger.C:
+		case <-b.stop:
+			linger.Stop()
+		}
 	}
 }
 
@@ -73,6 +89,7 @@ func (b *lineBatcher) Close() error {
 	b.mu.Lock()
 	if !b.closed {
 		b.closed = true
+		close(b.stop)
 		close(b.wake)
 		b.drained.Broadcast()
 	}

@@ -128,3 +128,25 @@ func TestLineBatcher_ALoggerFarAheadWaits(t *testing.T) {
 		t.Fatalf("%d bytes written, want %d", got, 40*len(line))
 	}
 }
+
+// A busy server's lines, each logged while the file is free, still share
+// writes: one per logLinger at most, not one per line.
+func TestLineBatcher_SteadyLinesShareWrites(t *testing.T) {
+	w := &slowWriter{}
+	b := newLineBatcher(w)
+	start := time.Now()
+	n := 0
+	for time.Since(start) < 20*logLinger {
+		fmt.Fprintf(b, "line %d\n", n)
+		n++
+		time.Sleep(50 * time.Microsecond)
+	}
+	elapsed := time.Since(start)
+	b.Close()
+	if got := strings.Count(w.String(), "\n"); got != n {
+		t.Fatalf("%d lines written, want %d", got, n)
+	}
+	if most := int(elapsed/logLinger) + 2; w.writes > most {
+		t.Errorf("%d lines over %v took %d writes, want at most %d (one per %v)", n, elapsed, w.writes, most, logLinger)
+	}
+}

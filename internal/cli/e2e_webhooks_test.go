@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -152,21 +153,34 @@ func grepLines(s, sub string) string {
 }
 
 // TestWebhooks_PrivateTargetRefused: without --allow-private-upstreams a
-// webhook on loopback is never called; the attempt fails and is retried.
+// webhook on loopback is refused when it is set, and one stored while the
+// server allowed it is never called: the attempt fails and is retried.
 func TestWebhooks_PrivateTargetRefused(t *testing.T) {
 	e := storetest.Engines(t)[0]
 	w := newLeakWatch(t)
 	rcv := newHookReceiver(t, storetest.NewClock())
-	s := startServer(t, w, e, nil)
-	_, key := s.createApp("private")
-	c := s.client(key)
-	ctx := context.Background()
+	allowed := startServer(t, w, e, func(c *cli.Config) { c.AllowPrivateUpstreams = true })
+	_, key := allowed.createApp("private")
 	url := rcv.srv.URL
-	app, err := c.UpdateApp(ctx, api.AppUpdate{Settings: &api.AppSettingsUpdate{WebhookURL: api.Nullable[string]{Set: true, Value: &url}}})
+	set := api.AppUpdate{Settings: &api.AppSettingsUpdate{WebhookURL: api.Nullable[string]{Set: true, Value: &url}}}
+	app, err := allowed.client(key).UpdateApp(context.Background(), set)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.secret(app.WebhookSecret)
+	if err := allowed.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := allowed.cfg
+	cfg.AllowPrivateUpstreams = false
+	s := serveConfig(t, w, cfg, "server log, private upstreams refused ("+e.Name+")")
+	c := s.client(key)
+	ctx := context.Background()
+	var perr *client.Error
+	if _, err := c.UpdateApp(ctx, set); !errors.As(err, &perr) || perr.Status != 422 || perr.Code != "validation_failed" || perr.Details["field"] != "settings.webhook_url" {
+		t.Fatalf("setting a loopback webhook_url: %v", err)
+	}
 	if _, _, err := c.CreateUser(ctx, api.UserCreate{ExternalID: ptr("u")}); err != nil {
 		t.Fatal(err)
 	}

@@ -181,7 +181,14 @@ func startServer(t *testing.T, w *leakWatch, e storetest.Engine, edit func(*cli.
 	if edit != nil {
 		edit(&cfg)
 	}
-	s := &testServer{t: t, cfg: cfg, watch: w, logs: w.log("server log (" + e.Name + ")"), done: make(chan error, 1)}
+	return serveConfig(t, w, cfg, "server log ("+e.Name+")")
+}
+
+// serveConfig starts a server with cfg, whose log is named name: with the
+// store of an earlier server's cfg, a restart of that server.
+func serveConfig(t *testing.T, w *leakWatch, cfg cli.Config, name string) *testServer {
+	t.Helper()
+	s := &testServer{t: t, cfg: cfg, watch: w, logs: w.log(name), done: make(chan error, 1)}
 	cfg.LogOutput = s.logs
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := cli.NewServer(ctx, cfg)

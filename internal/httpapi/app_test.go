@@ -101,6 +101,19 @@ func TestApp_PatchRejects(t *testing.T) {
 			{name: "webhook_url with user info", method: "PATCH", path: "/v1/app", body: set("webhook_url", "https://u:p@hooks.example.com/h"), status: 422,
 				code: "validation_failed", field: "settings.webhook_url", readOnly: true,
 				message: "webhook_url must not hold user info (user:password@); send credentials another way."},
+			// Deliveries to these are refused at dial (docs/webhooks.md), so
+			// the URL is refused when set; this server does not run with
+			// --allow-private-upstreams.
+			invalid("webhook_url on loopback", set("webhook_url", "http://127.0.0.1:9000/hooks"), "settings.webhook_url"),
+			invalid("webhook_url on localhost", set("webhook_url", "https://localhost/hooks"), "settings.webhook_url"),
+			invalid("webhook_url on IPv6 loopback", set("webhook_url", "http://[::1]/hooks"), "settings.webhook_url"),
+			invalid("webhook_url on a private network", set("webhook_url", "https://10.1.2.3/hooks"), "settings.webhook_url"),
+			invalid("webhook_url on the metadata address", set("webhook_url", "http://169.254.169.254/latest"), "settings.webhook_url"),
+			invalid("webhook_url on an internal name", set("webhook_url", "https://hooks.internal/h"), "settings.webhook_url"),
+			invalid("webhook_url in a hexadecimal spelling", set("webhook_url", "http://0x7f000001/hooks"), "settings.webhook_url"),
+			{name: "webhook_url on loopback says why", method: "PATCH", path: "/v1/app", body: set("webhook_url", "http://127.0.0.1:9000/hooks"), status: 422,
+				code: "validation_failed", field: "settings.webhook_url", readOnly: true,
+				message: "webhook_url names a loopback, private or link-local address, where deliveries are refused unless the server runs with --allow-private-upstreams."},
 			invalid("max_users 0", set("max_users", 0), "settings.max_users"),
 			invalid("max_users negative", set("max_users", -1), "settings.max_users"),
 			{name: "max_users a string", method: "PATCH", path: "/v1/app", body: set("max_users", "5"), status: 400, code: "invalid_request", field: "settings.max_users", readOnly: true},

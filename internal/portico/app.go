@@ -215,6 +215,26 @@ func checkWebURL(s string) error {
 	return nil
 }
 
+// checkWebhookHost refuses, when a webhook URL is set, the hosts its
+// deliveries would be refused at (docs/webhooks.md, "Targets"): a numeric
+// spelling that is not canonical always, and a loopback, private or
+// link-local address or name unless allowPrivate (--allow-private-upstreams).
+// A name is not resolved here; the delivery's dial judges its addresses.
+func checkWebhookHost(raw string, allowPrivate bool) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Errorf(CodeValidation, "must be an absolute http or https URL.")
+	}
+	host := u.Hostname()
+	if why := HostSpellingRefusal(host); why != "" {
+		return Errorf(CodeValidation, "names a host that is %s.", why)
+	}
+	if !allowPrivate && isPrivateHost(host) {
+		return Errorf(CodeValidation, "names a loopback, private or link-local address, where deliveries are refused unless the server runs with --allow-private-upstreams.")
+	}
+	return nil
+}
+
 // CheckRedirectURI validates a redirect URI as an app may register it:
 // absolute http(s), no user info, no fragment.
 func CheckRedirectURI(s string) error {

@@ -250,6 +250,11 @@ func (s *Service) UpdateApp(ctx context.Context, appID string, p AppPatch) (*App
 		if err := app.Settings.Validate(); err != nil {
 			return nil, "", err
 		}
+		if p.Settings.WebhookURL != nil && app.Settings.WebhookURL != "" {
+			if err := checkWebhookHost(app.Settings.WebhookURL, s.AllowPrivateUpstreams); err != nil {
+				return nil, "", Invalidf("settings.webhook_url", "webhook_url %s", messageOf(err))
+			}
+		}
 		switch {
 		case app.Settings.WebhookURL == "":
 			app.WebhookSecret = ""

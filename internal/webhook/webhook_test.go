@@ -106,7 +106,7 @@ func newWorld(t *testing.T, e storetest.Engine, status func(*client.WebhookEvent
 	clock := storetest.NewClock()
 	db := storetest.Open(t, e, clock.Now)
 	ring := testRing(t)
-	svc := portico.NewService(db, &portico.Service{Sealer: ring, Now: clock.Now, Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef"))})
+	svc := portico.NewService(db, &portico.Service{Sealer: ring, Now: clock.Now, AllowPrivateUpstreams: true, Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef"))})
 	ctx := context.Background()
 	app, _, err := svc.CreateApp(ctx, "hooked")
 	if err != nil {
@@ -432,7 +432,7 @@ func TestWorker_Run(t *testing.T) {
 			}
 			db := open()
 			ring := testRing(t)
-			svc := portico.NewService(db, &portico.Service{Sealer: ring, Now: time.Now, Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef"))})
+			svc := portico.NewService(db, &portico.Service{Sealer: ring, Now: time.Now, AllowPrivateUpstreams: true, Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef"))})
 			ctx := context.Background()
 			app, _, err := svc.CreateApp(ctx, "run")
 			if err != nil {

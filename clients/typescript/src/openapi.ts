@@ -815,7 +815,7 @@ export interface components {
             theme?: components["schemas"]["Theme"];
             /**
              * Format: uri
-             * @description A new URL returns a new webhook_secret; null removes the webhook.
+             * @description A new URL returns a new webhook_secret; null removes the webhook. A loopback, private or link-local host is refused unless the server runs with --allow-private-upstreams (docs/webhooks.md).
              */
             webhook_url?: string | null;
             /** @description null removes the limit. */

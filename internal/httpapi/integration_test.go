@@ -355,6 +355,8 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			{name: "get another app's integration", method: "GET", path: "/v1/integrations/foreign", status: 404, code: "not_found", readOnly: true},
 			{name: "delete another app's integration", method: "DELETE", path: "/v1/integrations/foreign", status: 404, code: "not_found", readOnly: true},
 			{name: "get unknown", method: "GET", path: "/v1/integrations/nope", status: 404, code: "not_found", readOnly: true},
+			{name: "get one of the catalogue not installed", method: "GET", path: "/v1/integrations/slack", status: 404, code: "not_found", readOnly: true,
+				message: `Integration "slack" not found. The catalogue has it: install it with PUT /v1/integrations/slack and the body {"template":"slack"}.`},
 			{name: "get a malformed slug", method: "GET", path: "/v1/integrations/" + url.PathEscape("a b"), status: 404, code: "not_found", readOnly: true},
 			{name: "get in another case", method: "GET", path: "/v1/integrations/GITHUB", status: 404, code: "not_found", readOnly: true},
 			{name: "a session token on the app API", method: "GET", path: "/v1/integrations", headers: auth(sessionToken), status: 401, code: "invalid_api_key", readOnly: true},

@@ -168,11 +168,16 @@ func UnknownID(kind, field, value string) *Error {
 }
 
 // UnknownName is UnknownID for a name the app chose (an integration's
-// slug, an action's name): details.value repeats it as well.
+// slug, an action's name): details.value repeats it as well. An
+// integration the app has not installed but the catalogue holds is told
+// how to install it.
 func UnknownName(kind, field, value string) *Error {
 	v := Echo(value)
-	return &Error{Code: CodeNotFound, Field: field, kind: kind, Message: fmt.Sprintf("%s %q not found.", kind, v),
-		Details: map[string]any{"value": v}}
+	msg := fmt.Sprintf("%s %q not found.", kind, v)
+	if _, ok := catalog[value]; ok && kind == "Integration" {
+		msg = fmt.Sprintf("%s %q not found. The catalogue has it: install it with PUT /v1/integrations/%s and the body {\"template\":%q}.", kind, v, value, value)
+	}
+	return &Error{Code: CodeNotFound, Field: field, kind: kind, Message: msg, Details: map[string]any{"value": v}}
 }
 
 // NameNotFound completes err, when it is the NotFound of kind, with the

@@ -138,7 +138,11 @@ func loadKeyring(ctx context.Context, db *store.DB, f *storeFlags, keys string, 
 			return nil, err
 		}
 		if created {
-			log.Info("generated_encryption_key", slog.String("file", secret.KeyFileName))
+			file := path
+			if abs, err := filepath.Abs(path); err == nil {
+				file = abs
+			}
+			log.Info("generated_encryption_key", slog.String("file", file))
 		}
 		keys = k
 	}

@@ -524,6 +524,66 @@ func TestAuthServer_RevivalAtTheSessionLimit(t *testing.T) {
 	}
 }
 
+// Revocation ends the session whatever the token's state: an access token
+// that expired (whose refresh token could still bring the session back),
+// and a refresh token rotated away a moment ago by a refresh that raced
+// the revocation.
+func TestAuthServer_RevokeEndsTheSessionOfAnExpiredOrJustRotatedToken(t *testing.T) {
+	s := newSite(t, false)
+	clientID := s.register(s.AppID, redirect)
+	cfg := s.oauth(clientID)
+	resource := s.URL + "/a/" + s.AppID + "/mcp"
+	grant := func() *oauth2.Token {
+		t.Helper()
+		verifier, challenge := pkce()
+		tok, err := cfg.Exchange(context.Background(), s.code(clientID, challenge), oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	revoke := func(token string) {
+		t.Helper()
+		res, err := http.PostForm(s.URL+"/a/"+s.AppID+"/revoke", url.Values{"token": {token}})
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("revoke: %v %v", res, err)
+		}
+		res.Body.Close()
+	}
+
+	tok := grant()
+	s.Clock.Advance(2 * time.Hour)
+	if st, _ := s.listTools(resource, tok.AccessToken); st != 401 {
+		t.Fatalf("the access token outlived its session: %d", st)
+	}
+	revoke(tok.AccessToken)
+	if st, e := s.tokenErr(s.AppID, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {clientID}}); st != 400 || e != "invalid_grant" {
+		t.Fatalf("refresh after revoking the expired access token: %d %s", st, e)
+	}
+
+	tok = grant()
+	res, err := http.PostForm(cfg.Endpoint.TokenURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {clientID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fresh struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	json.NewDecoder(res.Body).Decode(&fresh)
+	res.Body.Close()
+	if res.StatusCode != 200 || fresh.AccessToken == "" {
+		t.Fatalf("refresh: %d %+v", res.StatusCode, fresh)
+	}
+	revoke(tok.RefreshToken) // within the leeway of the refresh above
+	if st, _ := s.listTools(resource, fresh.AccessToken); st != 401 {
+		t.Fatalf("revoking the refresh token just rotated away left the session live: %d", st)
+	}
+	if st, e := s.tokenErr(s.AppID, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {fresh.RefreshToken}, "client_id": {clientID}}); st != 400 || e != "invalid_grant" {
+		t.Fatalf("the new refresh token after revocation: %d %s", st, e)
+	}
+}
+
 // The token endpoint's refusals: wrong verifier, replayed code (which
 // revokes the first exchange's session), expired code, another client or
 // redirect URI, an unknown grant type.

@@ -608,23 +608,34 @@ func (s *Service) RevokeOAuthToken(ctx context.Context, app *App, token string) 
 	var sessID string
 	switch {
 	case TokenHasPrefix(token, PrefixAccessToken):
-		sess, _, err := s.ValidateAccessToken(ctx, token, app.ID)
-		if err != nil {
+		// Whatever the session's state: an access token that expired
+		// still names a session its refresh token can bring back.
+		sess, _, err := s.store.FindSessionByTokenHash(ctx, HashToken(token))
+		switch {
+		case ErrorCode(err) == CodeNotFound:
+			return nil
+		case err != nil:
+			return err
+		case sess.AppID != app.ID:
 			return nil
 		}
 		sessID = sess.ID
 	case TokenHasPrefix(token, PrefixOAuthRefresh):
-		// Rotating finds the session (and a rotated-away token revokes it
-		// on its own); the new tokens are never shown.
-		rs, err := s.refreshSession(ctx, app, token, PrefixOAuthRefresh, PrefixAccessToken, noSessionLimit)
-		if err != nil {
+		// The current refresh token, or one a refresh has just rotated
+		// away (a revocation that raced that refresh): either way the
+		// client is done with the session. Nothing is rotated.
+		id, err := s.store.FindSessionIDByRefreshHash(ctx, app.ID, HashToken(token))
+		switch {
+		case ErrorCode(err) == CodeNotFound:
 			return nil
+		case err != nil:
+			return err
 		}
-		sessID = rs.Session.ID
+		sessID = id
 	default:
 		return nil
 	}
-	if err := s.RevokeSession(ctx, app.ID, sessID); err != nil && ErrorCode(err) != CodeNotFound {
+	if err := s.RevokeSession(ctx, app.ID, sessID); err != nil && ErrorCode(err) != CodeNotFound && ErrorCode(err) != CodeConflict {
 		return err
 	}
 	return nil

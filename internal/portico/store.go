@@ -93,6 +93,10 @@ type Store interface {
 	// FindSessionByTokenHash returns the session of a token hash with its
 	// user, whatever the session's state (CodeNotFound).
 	FindSessionByTokenHash(ctx context.Context, hash []byte) (*Session, *User, error)
+	// FindSessionIDByRefreshHash returns the id of appID's session whose
+	// refresh token, current or rotated away, has this hash, whatever the
+	// session's state (CodeNotFound).
+	FindSessionIDByRefreshHash(ctx context.Context, appID string, hash []byte) (string, error)
 	// ListActiveSessions returns sessions neither revoked nor expired at
 	// now, oldest first (by creation time, then id).
 	ListActiveSessions(ctx context.Context, appID string, f SessionFilter, now time.Time, q ListQuery) ([]Session, error)

@@ -587,6 +587,19 @@ func (db *DB) liveSessions(ctx context.Context, t *tx, appID, userID string) ([]
 }
 
 // RotateSessionTokens implements portico.Store.
+// FindSessionIDByRefreshHash implements portico.Store.
+func (db *DB) FindSessionIDByRefreshHash(ctx context.Context, appID string, hash []byte) (string, error) {
+	var id string
+	err := db.queryRow(ctx, `SELECT id FROM sessions WHERE app_id = ? AND refresh_hash = ?
+		UNION ALL
+		SELECT h.session_id FROM session_refresh_history h JOIN sessions s ON s.id = h.session_id WHERE h.hash = ? AND s.app_id = ?
+		LIMIT 1`, appID, hash, hash, appID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", portico.NotFound("Session")
+	}
+	return id, db.classify(err)
+}
+
 func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, arrived time.Time, limit portico.SessionLimit) (portico.RotatedSession, error) {
 	out, err := db.rotateSessionTokens(ctx, appID, oldRefresh, tokenHash, refreshHash, arrived, limit)
 	// A revival that found the user's stripes incomplete adds them in a

@@ -363,3 +363,26 @@ func testSessionRefreshRevivalKeepsTheLimit(t *testing.T, f *Fixture) {
 		})
 	}
 }
+
+// testSessionFindByRefreshHash: a refresh token, current or rotated away,
+// names its session whatever the session's state, and only to its app.
+func testSessionFindByRefreshHash(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "find by refresh")
+	other := f.NewApp(t, "other")
+	s, _, r0 := f.refreshableSession(t, app.ID, "u", 10*time.Second, 1000*time.Second)
+	_, _, r1, _, err := f.rotateTo(app.ID, r0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Clock.Advance(time.Minute) // the session expires; its refresh token does not
+	for name, hash := range map[string][]byte{"current": r1, "rotated away": r0} {
+		if id, err := f.Store.FindSessionIDByRefreshHash(f.Ctx, app.ID, hash); err != nil || id != s.ID {
+			t.Errorf("%s: %q %v, want %s", name, id, err, s.ID)
+		}
+		_, err := f.Store.FindSessionIDByRefreshHash(f.Ctx, other.ID, hash)
+		WantCode(t, err, portico.CodeNotFound)
+	}
+	_, unknown := portico.NewToken(portico.PrefixRefreshToken)
+	_, err = f.Store.FindSessionIDByRefreshHash(f.Ctx, app.ID, unknown)
+	WantCode(t, err, portico.CodeNotFound)
+}

@@ -99,6 +99,7 @@ var cases = []testCase{
 	{"Session/RefreshRevivalKeepsTheLimit", testSessionRefreshRevivalKeepsTheLimit},
 	{"Session/RefreshConcurrentOneWins", testSessionRefreshConcurrentOneWins},
 	{"Session/RefreshReuseRevokes", testSessionRefreshReuseRevokes},
+	{"Session/FindByRefreshHash", testSessionFindByRefreshHash},
 	{"Session/Purge", testSessionPurge},
 	{"Session/ListActive", testSessionListActive},
 	{"Session/AnotherAppCannotSeeExtendRevokeOrRefreshIt", testSessionAnotherAppCannotSeeExtendRevokeOrRefreshIt},

@@ -119,8 +119,9 @@ var ErrAuthCodeUsed = &Error{Code: CodeConflict, Message: "The authorization cod
 
 // AuthServerStore persists clients and codes.
 type AuthServerStore interface {
-	// CreateOAuthClient stores a registered client, unless the app holds
-	// max already (CodeQuotaExceeded).
+	// CreateOAuthClient stores a registered client. An app that holds max
+	// already makes room by deleting its oldest client that never completed
+	// an authorization; without one, CodeQuotaExceeded.
 	CreateOAuthClient(ctx context.Context, c *OAuthClient, max int) error
 	// FindOAuthClient returns a registered client (CodeNotFound).
 	FindOAuthClient(ctx context.Context, appID, id string) (*OAuthClient, error)
@@ -185,7 +186,7 @@ func (s *Service) RegisterClient(ctx context.Context, app *App, in ClientRegistr
 	c := &OAuthClient{ID: NewID(PrefixOAuthClient), AppID: app.ID, Name: name, RedirectURIs: in.RedirectURIs, CreatedAt: s.now()}
 	err := s.store.CreateOAuthClient(ctx, c, MaxOAuthClientsPerApp)
 	if ErrorCode(err) == CodeQuotaExceeded {
-		return nil, oauthErr("invalid_client_metadata", "This server holds as many registered clients as it may (%d); identify the client with a client ID metadata document instead.", MaxOAuthClientsPerApp)
+		return nil, oauthErr("invalid_client_metadata", "This server holds as many registered clients as it may (%d), every one of them in use; identify the client with a client ID metadata document instead.", MaxOAuthClientsPerApp)
 	}
 	if err != nil {
 		return nil, err

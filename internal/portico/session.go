@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -222,10 +221,6 @@ type SessionLimit struct {
 func (app *App) sessionLimit() SessionLimit {
 	return SessionLimit{Max: app.Settings.MaxSessionsPerUser, Policy: app.Settings.SessionLimitPolicy}
 }
-
-// noSessionLimit is a limit no user reaches, for a refresh made only to
-// find a session, which it then revokes.
-var noSessionLimit = SessionLimit{Max: math.MaxInt32, Policy: PolicyReject}
 
 // RotatedSession is what RotateSessionTokens did.
 type RotatedSession struct {

@@ -11,24 +11,35 @@ import (
 	"github.com/porticohq/portico/internal/portico"
 )
 
-// CreateOAuthClient implements portico.Store.
-// The count and the insert are one statement in one write transaction
-// (the single writer on SQLite); on PostgreSQL concurrent registrations
-// may pass the bound by a few, which the bound tolerates.
+// CreateOAuthClient implements portico.Store. At the bound, the app's
+// oldest client that never completed an authorization is deleted to make
+// room; only when every client has is the registration refused. On
+// PostgreSQL concurrent registrations may pass the bound by a few, which
+// the bound tolerates, and two at the bound may pick the same client to
+// delete, the second then being refused.
 func (db *DB) CreateOAuthClient(ctx context.Context, c *portico.OAuthClient, max int) error {
 	uris, err := json.Marshal(c.RedirectURIs)
 	if err != nil {
 		return err
 	}
 	return db.inWrite(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, `INSERT INTO oauth_clients (id, app_id, name, redirect_uris, created_at)
-			SELECT ?, ?, ?, ?, CAST(? AS BIGINT) WHERE (SELECT COUNT(*) FROM oauth_clients WHERE app_id = ?) < ?`,
-			c.ID, c.AppID, c.Name, string(uris), us(c.CreatedAt), c.AppID, max)
-		if err != nil {
-			return fmt.Errorf("insert oauth client: %w", err)
+		var n int
+		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM oauth_clients WHERE app_id = ?`, c.AppID).Scan(&n); err != nil {
+			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return portico.Errorf(portico.CodeQuotaExceeded, "The app holds %d registered clients already.", max)
+		if n >= max {
+			res, err := t.exec(ctx, `DELETE FROM oauth_clients WHERE app_id = ? AND id = (SELECT id FROM oauth_clients
+				WHERE app_id = ? AND used_at IS NULL ORDER BY created_at, id LIMIT 1)`, c.AppID, c.AppID)
+			if err != nil {
+				return fmt.Errorf("delete unused oauth client: %w", err)
+			}
+			if deleted, err := res.RowsAffected(); err != nil || deleted == 0 {
+				return portico.Errorf(portico.CodeQuotaExceeded, "The app holds %d registered clients already.", max)
+			}
+		}
+		if _, err := t.exec(ctx, `INSERT INTO oauth_clients (id, app_id, name, redirect_uris, created_at) VALUES (?, ?, ?, ?, ?)`,
+			c.ID, c.AppID, c.Name, string(uris), us(c.CreatedAt)); err != nil {
+			return fmt.Errorf("insert oauth client: %w", err)
 		}
 		return nil
 	})
@@ -118,6 +129,12 @@ func (db *DB) SetAuthCodeSession(ctx context.Context, appID string, hash []byte,
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return portico.ErrAuthCodeUsed
+		}
+		// Its client has completed an authorization: it is no longer the
+		// first to make room at the bound (CreateOAuthClient).
+		if _, err := t.exec(ctx, `UPDATE oauth_clients SET used_at = ? WHERE app_id = ? AND used_at IS NULL
+			AND id = (SELECT client_id FROM oauth_codes WHERE app_id = ? AND hash = ?)`, us(t.now), appID, appID, hash); err != nil {
+			return fmt.Errorf("mark oauth client used: %w", err)
 		}
 		return nil
 	})

@@ -6,12 +6,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/porticohq/portico/internal/portico"
 )
 
-// A registered client is its app's: another app does not find it; an
-// app holds at most the bound given.
+// A registered client is its app's: another app does not find it, and
+// its registrations count towards its own bound only.
 func testOAuthClientOtherAppCannotSeeIt(t *testing.T, f *Fixture) {
 	app, other := f.NewApp(t, "a"), f.NewApp(t, "b")
 	c := &portico.OAuthClient{ID: portico.NewID(portico.PrefixOAuthClient), AppID: app.ID, Name: "Agent",
@@ -32,13 +33,14 @@ func testOAuthClientOtherAppCannotSeeIt(t *testing.T, f *Fixture) {
 		t.Fatal(err)
 	}
 	third := second
-	third.ID = portico.NewID(portico.PrefixOAuthClient)
-	WantCode(t, f.Store.CreateOAuthClient(f.Ctx, &third, 2), portico.CodeQuotaExceeded)
-	_, err = f.Store.FindOAuthClient(f.Ctx, app.ID, third.ID)
-	WantCode(t, err, portico.CodeNotFound)
-	third.AppID = other.ID
+	third.ID, third.AppID = portico.NewID(portico.PrefixOAuthClient), other.ID
 	if err := f.Store.CreateOAuthClient(f.Ctx, &third, 2); err != nil {
 		t.Fatal(err)
+	}
+	for _, id := range []string{c.ID, second.ID} {
+		if _, err := f.Store.FindOAuthClient(f.Ctx, app.ID, id); err != nil {
+			t.Fatalf("another app's registration touched this app's client %s: %v", id, err)
+		}
 	}
 }
 
@@ -99,5 +101,69 @@ func testAuthCodeUsedOnce(t *testing.T, f *Fixture) {
 	f.Clock.Advance(2 * portico.AuthCodeTTL)
 	if n, err := f.Store.PurgeAuthCodes(f.Ctx, f.Clock.Now(), 100); n != 2 || err != nil {
 		t.Fatalf("purged %d: %v", n, err)
+	}
+}
+
+// At the bound, a registration deletes the app's oldest client that never
+// completed an authorization; clients that did stay, and when all have,
+// the registration is refused.
+func testOAuthClientBoundEvictsTheOldestUnused(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	register := func() (*portico.OAuthClient, error) {
+		f.Clock.Advance(time.Second)
+		c := &portico.OAuthClient{ID: portico.NewID(portico.PrefixOAuthClient), AppID: app.ID, Name: "Agent",
+			RedirectURIs: []string{"http://127.0.0.1:9/cb"}, CreatedAt: f.Clock.Now()}
+		return c, f.Store.CreateOAuthClient(f.Ctx, c, 3)
+	}
+	authorize := func(c *portico.OAuthClient) {
+		t.Helper()
+		_, hash := portico.NewToken(portico.PrefixAuthCode)
+		code := &portico.AuthCode{Hash: hash, AppID: app.ID, ClientID: c.ID, RedirectURI: "http://127.0.0.1:9/cb", Challenge: "c",
+			Resource: "https://p.example/a/x/mcp", UserID: "usr_x", ExpiresAt: f.Clock.Now().Add(portico.AuthCodeTTL)}
+		if err := f.Store.CreateAuthCode(f.Ctx, code); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Store.UseAuthCode(f.Ctx, app.ID, hash); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Store.SetAuthCodeSession(f.Ctx, app.ID, hash, "ses_"+c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exists := func(c *portico.OAuthClient) bool {
+		_, err := f.Store.FindOAuthClient(f.Ctx, app.ID, c.ID)
+		if err != nil && portico.ErrorCode(err) != portico.CodeNotFound {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	var cs []*portico.OAuthClient
+	for range 3 {
+		c, err := register()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	authorize(cs[0])
+	// A code used but whose exchange recorded no session does not count.
+	_, hash := portico.NewToken(portico.PrefixAuthCode)
+	if err := f.Store.CreateAuthCode(f.Ctx, &portico.AuthCode{Hash: hash, AppID: app.ID, ClientID: cs[1].ID, RedirectURI: "http://127.0.0.1:9/cb",
+		Challenge: "c", Resource: "https://p.example/a/x/mcp", UserID: "usr_x", ExpiresAt: f.Clock.Now().Add(portico.AuthCodeTTL)}); err != nil {
+		t.Fatal(err)
+	}
+	fourth, err := register()
+	if err != nil {
+		t.Fatalf("a registration at the bound, with unused clients: %v", err)
+	}
+	if !exists(cs[0]) || exists(cs[1]) || !exists(cs[2]) || !exists(fourth) {
+		t.Fatalf("after the fourth registration: %v %v %v %v, want the oldest unused (the second) gone", exists(cs[0]), exists(cs[1]), exists(cs[2]), exists(fourth))
+	}
+	authorize(cs[2])
+	authorize(fourth)
+	_, err = register()
+	WantCode(t, err, portico.CodeQuotaExceeded)
+	if !exists(cs[0]) || !exists(cs[2]) || !exists(fourth) {
+		t.Fatal("a refused registration deleted a client that completed an authorization")
 	}
 }

@@ -150,6 +150,7 @@ var cases = []testCase{
 	{"Verification/Expires", testVerificationExpires},
 	{"Verification/OtherAppCannotSeeOrSettleIt", testVerificationOtherAppCannotSeeOrSettleIt},
 	{"OAuthClient/OtherAppCannotSeeIt", testOAuthClientOtherAppCannotSeeIt},
+	{"OAuthClient/BoundEvictsTheOldestUnused", testOAuthClientBoundEvictsTheOldestUnused},
 	{"AuthCode/UsedOnce", testAuthCodeUsedOnce},
 	{"OAuthState/UsedOnceByItsSession", testOAuthStateUsedOnceByItsSession},
 	{"OAuthState/ExpiresAtItsEnd", testOAuthStateExpiresAtItsEnd},

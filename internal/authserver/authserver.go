@@ -9,11 +9,14 @@ package authserver
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/porticohq/portico/internal/compat"
@@ -249,11 +252,26 @@ func (h *Handler) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// form parses a bounded form body; credentials never come in the query.
+// form parses a bounded form body of the token or revocation endpoint;
+// credentials never come in the query. A parameter sent twice is refused
+// (RFC 6749 §3.2), and so is a client secret (RFC 6749 §5.2
+// invalid_client): clients here are public (token_endpoint_auth_method
+// none), and a secret sent means a client that believes otherwise.
 func form(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") || r.ParseForm() != nil || r.URL.RawQuery != "" {
 		writeOAuth(w, http.StatusBadRequest, &portico.OAuthError{Code: "invalid_request", Description: "Send an application/x-www-form-urlencoded body, and nothing in the query."})
+		return nil, false
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.PostForm)) {
+		if len(r.PostForm[k]) > 1 {
+			writeOAuth(w, http.StatusBadRequest, &portico.OAuthError{Code: "invalid_request", Description: fmt.Sprintf("%s is sent more than once; send each parameter once.", portico.Echo(k))})
+			return nil, false
+		}
+	}
+	if _, secret, basic := r.BasicAuth(); (basic && secret != "") || r.PostForm.Get("client_secret") != "" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="portico"`)
+		writeOAuth(w, http.StatusUnauthorized, &portico.OAuthError{Code: "invalid_client", Description: "Clients of this server are public (token_endpoint_auth_method none): send client_id without a secret."})
 		return nil, false
 	}
 	return r.PostForm, true

@@ -584,6 +584,58 @@ func TestAuthServer_RevokeEndsTheSessionOfAnExpiredOrJustRotatedToken(t *testing
 	}
 }
 
+// The token and revocation endpoints refuse a parameter sent twice (RFC
+// 6749 §3.2) and a client secret (§5.2 invalid_client: clients here are
+// public); neither uses the code, which then still works.
+func TestAuthServer_DuplicateParametersAndSecretsRefused(t *testing.T) {
+	s := newSite(t, false)
+	clientID := s.register(s.AppID, redirect)
+	other := s.register(s.AppID, redirect)
+	verifier, challenge := pkce()
+	code := s.code(clientID, challenge)
+	exchange := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "client_id": {clientID}, "redirect_uri": {redirect}, "code_verifier": {verifier}}
+	with := func(k string, v ...string) url.Values {
+		f := url.Values{}
+		for key, vs := range exchange {
+			f[key] = vs
+		}
+		f[k] = v
+		return f
+	}
+	if st, e := s.tokenErr(s.AppID, with("client_id", clientID, other)); st != 400 || e != "invalid_request" {
+		t.Fatalf("client_id twice: %d %s", st, e)
+	}
+	if st, e := s.tokenErr(s.AppID, with("code_verifier", verifier, "zzz")); st != 400 || e != "invalid_request" {
+		t.Fatalf("code_verifier twice: %d %s", st, e)
+	}
+	if st, e := s.tokenErr(s.AppID, with("client_secret", "s3cret")); st != 401 || e != "invalid_client" {
+		t.Fatalf("a client secret in the body: %d %s", st, e)
+	}
+	req, _ := http.NewRequest("POST", s.URL+"/a/"+s.AppID+"/token", strings.NewReader(exchange.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(clientID, "bogus")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 401 || res.Header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("a client secret in Basic: %d %q", res.StatusCode, res.Header.Get("WWW-Authenticate"))
+	}
+	res, err = http.PostForm(s.URL+"/a/"+s.AppID+"/revoke", url.Values{"token": {"pat_a", "pat_b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 400 {
+		t.Fatalf("revoke with token twice: %d", res.StatusCode)
+	}
+	// None of the refusals used the code.
+	if st, e := s.tokenErr(s.AppID, exchange); st != 200 {
+		t.Fatalf("the code after the refusals: %d %s", st, e)
+	}
+}
+
 // The token endpoint's refusals: wrong verifier, replayed code (which
 // revokes the first exchange's session), expired code, another client or
 // redirect URI, an unknown grant type.

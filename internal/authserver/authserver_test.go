@@ -309,6 +309,9 @@ func TestAuthServer_CodeTokensRefreshRevoke(t *testing.T) {
 			t.Fatalf("%s took the token: %d", u, st)
 		}
 	}
+	if _, body := s.listTools(s.URL+"/mcp", tok.AccessToken); !strings.Contains(body, "only at its app's /a/<app id>/mcp") {
+		t.Fatalf("/mcp does not say where an access token works: %s", body)
+	}
 	if res, _ := getBearer(t, s.URL+"/v1/me", tok.AccessToken); res != 401 {
 		t.Fatalf("/v1/me took the access token: %d", res)
 	}

@@ -312,7 +312,7 @@ func (h *Handler) authenticate(r *http.Request) (*portico.Agent, string, error) 
 		return agent, agent.Principal(), nil
 	}
 	if raw == "" {
-		msg := "Credentials are required: send a session token, an OAuth access token, or an API key with the mcp:act_as_user permission (and a Portico-User-Id header) as Authorization: Bearer <token>."
+		msg := "Credentials are required: send a session token, or an API key with the mcp:act_as_user permission (and a Portico-User-Id header), as Authorization: Bearer <token>. OAuth clients sign in at an app's own /a/<app id>/mcp."
 		if q := r.URL.Query(); slices.ContainsFunc(compat.CredentialParams, q.Has) {
 			msg = "Credentials are not accepted in the query string: send them as Authorization: Bearer <token>."
 		}
@@ -332,6 +332,11 @@ func (h *Handler) authenticate(r *http.Request) (*portico.Agent, string, error) 
 			return nil, "", err
 		}
 		return agent, agent.Principal(), nil
+	}
+	if portico.TokenHasPrefix(raw, portico.PrefixAccessToken) {
+		// Told from the string alone, before any lookup (as an API key
+		// sent where a session token is expected is).
+		return nil, "", portico.Errorf(portico.CodeInvalidToken, "This is an OAuth access token: it works only at its app's /a/<app id>/mcp, not at /mcp.")
 	}
 	sess, user, err := h.opts.AuthenticateToken(r, raw)
 	if err != nil {

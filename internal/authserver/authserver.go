@@ -17,7 +17,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/portico"
@@ -25,12 +27,18 @@ import (
 
 // Handler serves the endpoints.
 type Handler struct {
-	svc *portico.Service
-	log *slog.Logger
+	svc   *portico.Service
+	log   *slog.Logger
+	spend func(*http.Request) (bool, time.Duration)
 }
 
-// New returns the handler.
-func New(svc *portico.Service, log *slog.Logger) *Handler { return &Handler{svc: svc, log: log} }
+// New returns the handler. spend charges a registration to its client
+// address's budget, and says when that budget is spent (the server's
+// per-IP limit of failed authentications): registering takes no
+// credential.
+func New(svc *portico.Service, log *slog.Logger, spend func(*http.Request) (bool, time.Duration)) *Handler {
+	return &Handler{svc: svc, log: log, spend: spend}
+}
 
 // Register mounts the endpoints. Each answers cross-origin requests
 // (CORS, any origin, no cookies), as a client running in a browser needs:
@@ -176,6 +184,13 @@ const maxRegistrationBytes = 64 << 10
 func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request) {
 	app := h.serverApp(w, r)
 	if app == nil {
+		return
+	}
+	if ok, wait := h.spend(r); !ok {
+		secs := max(1, int((wait+time.Second-1)/time.Second))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeOAuth(w, http.StatusTooManyRequests, &portico.OAuthError{Code: "rate_limited",
+			Description: "Too many registrations from this address; retry after " + portico.HumanDuration(time.Duration(secs)*time.Second) + "."})
 		return
 	}
 	// RFC 7591 registers with a JSON body. Another type is refused: a web

@@ -37,11 +37,17 @@ const verifierURL = "https://app.example.com/verify"
 
 func newSite(t *testing.T, allowPrivate bool) *site {
 	t.Helper()
+	return newSiteWith(t, func(cfg *cli.Config) { cfg.AllowPrivateUpstreams = allowPrivate })
+}
+
+// newSiteWith is newSite with a configuration edit may change.
+func newSiteWith(t *testing.T, edit func(*cli.Config)) *site {
+	t.Helper()
 	clock := storetest.NewClock()
 	var cfg cli.Config
 	cfg.DataDir, cfg.Addr, cfg.ShutdownTimeout = t.TempDir(), "127.0.0.1:0", 5*time.Second
 	cfg.LogOutput, cfg.LogFormat, cfg.Clock = io.Discard, "json", clock.Now
-	cfg.AllowPrivateUpstreams = allowPrivate
+	edit(&cfg)
 	srv := clitest.Start(t, cfg)
 	s := &site{t: t, URL: srv.URL(), Svc: srv.Service, Clock: clock}
 	s.AppID, s.Key = s.newApp("Acme")
@@ -636,6 +642,29 @@ func TestAuthServer_DuplicateParametersAndSecretsRefused(t *testing.T) {
 	// None of the refusals used the code.
 	if st, e := s.tokenErr(s.AppID, exchange); st != 200 {
 		t.Fatalf("the code after the refusals: %d %s", st, e)
+	}
+}
+
+// Registration takes no credential, so it spends from the client
+// address's budget of failed authentications: past it, 429 with
+// Retry-After.
+func TestAuthServer_RegistrationSpendsTheAddressBudget(t *testing.T) {
+	s := newSiteWith(t, func(c *cli.Config) { c.RateLimitIP, c.RateLimitIPBurst = 0.01, 3 })
+	for range 3 {
+		s.register(s.AppID, redirect)
+	}
+	b, _ := json.Marshal(map[string]any{"client_name": "Flood", "redirect_uris": []string{redirect}})
+	res, err := http.Post(s.URL+"/a/"+s.AppID+"/register", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Error string `json:"error"`
+	}
+	json.NewDecoder(res.Body).Decode(&out)
+	res.Body.Close()
+	if res.StatusCode != 429 || out.Error != "rate_limited" || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("a fourth registration: %d %q Retry-After %q", res.StatusCode, out.Error, res.Header.Get("Retry-After"))
 	}
 }
 

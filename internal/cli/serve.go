@@ -387,7 +387,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	}
 	page.Register(api.Handle)
 	page.RegisterAuthorize(api.Handle)
-	authserver.New(s.Service, s.log).Register(api.Handle)
+	authserver.New(s.Service, s.log, api.SpendIPBudget).Register(api.Handle)
 	surfaces := compat.Options{Service: s.Service, Logger: s.log, Authenticate: api.AuthenticateKey}
 	superface.Register(api.Handle, surfaces)
 	mindset.Register(api.Handle, surfaces)

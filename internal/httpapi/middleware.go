@@ -277,6 +277,14 @@ func apiKeyFrom(r *http.Request) string {
 
 // rateLimited is the error of a spent budget; the renderer writes its
 // RetryAfter as the Retry-After header.
+// SpendIPBudget charges one unit of the per-IP budget of failed
+// authentications to r's client, for a request that takes no credential
+// yet writes (an OAuth client's registration, docs/identity.md), and
+// reports whether the budget allowed it, and else how long until it does.
+func (s *Server) SpendIPBudget(r *http.Request) (bool, time.Duration) {
+	return s.ipLimit.allow(s.clientIP(r))
+}
+
 func rateLimited(wait time.Duration) error {
 	secs := max(1, int((wait+time.Second-1)/time.Second))
 	return &portico.Error{Code: portico.CodeRateLimited, Message: "Too many requests; retry after " + portico.HumanDuration(time.Duration(secs)*time.Second) + ".",

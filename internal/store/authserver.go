@@ -16,7 +16,7 @@ import (
 // room; only when every client has is the registration refused. On
 // PostgreSQL concurrent registrations may pass the bound by a few, which
 // the bound tolerates, and two at the bound may pick the same client to
-// delete, the second then being refused.
+// delete, the second then being refused as if none were unused.
 func (db *DB) CreateOAuthClient(ctx context.Context, c *portico.OAuthClient, max int) error {
 	uris, err := json.Marshal(c.RedirectURIs)
 	if err != nil {
@@ -28,7 +28,10 @@ func (db *DB) CreateOAuthClient(ctx context.Context, c *portico.OAuthClient, max
 			return err
 		}
 		if n >= max {
-			res, err := t.exec(ctx, `DELETE FROM oauth_clients WHERE app_id = ? AND id = (SELECT id FROM oauth_clients
+			// used_at again outside the subquery: on PostgreSQL the row it
+			// picked may be marked used, by a commit this statement waits
+			// for, before it is deleted.
+			res, err := t.exec(ctx, `DELETE FROM oauth_clients WHERE app_id = ? AND used_at IS NULL AND id = (SELECT id FROM oauth_clients
 				WHERE app_id = ? AND used_at IS NULL ORDER BY created_at, id LIMIT 1)`, c.AppID, c.AppID)
 			if err != nil {
 				return fmt.Errorf("delete unused oauth client: %w", err)

@@ -586,7 +586,6 @@ func (db *DB) liveSessions(ctx context.Context, t *tx, appID, userID string) ([]
 	return out, rows.Err()
 }
 
-// RotateSessionTokens implements portico.Store.
 // FindSessionIDByRefreshHash implements portico.Store.
 func (db *DB) FindSessionIDByRefreshHash(ctx context.Context, appID string, hash []byte) (string, error) {
 	var id string
@@ -600,6 +599,7 @@ func (db *DB) FindSessionIDByRefreshHash(ctx context.Context, appID string, hash
 	return id, db.classify(err)
 }
 
+// RotateSessionTokens implements portico.Store.
 func (db *DB) RotateSessionTokens(ctx context.Context, appID string, oldRefresh, tokenHash, refreshHash []byte, arrived time.Time, limit portico.SessionLimit) (portico.RotatedSession, error) {
 	out, err := db.rotateSessionTokens(ctx, appID, oldRefresh, tokenHash, refreshHash, arrived, limit)
 	// A revival that found the user's stripes incomplete adds them in a

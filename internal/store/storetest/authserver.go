@@ -152,6 +152,24 @@ func testOAuthClientBoundEvictsTheOldestUnused(t *testing.T, f *Fixture) {
 		Challenge: "c", Resource: "https://p.example/a/x/mcp", UserID: "usr_x", ExpiresAt: f.Clock.Now().Add(portico.AuthCodeTTL)}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := f.Store.UseAuthCode(f.Ctx, app.ID, hash); err != nil {
+		t.Fatal(err)
+	}
+	// Another app at its own bound deletes its own unused client, none of
+	// this app's.
+	other := f.NewApp(t, "b")
+	for range 4 {
+		f.Clock.Advance(time.Second)
+		if err := f.Store.CreateOAuthClient(f.Ctx, &portico.OAuthClient{ID: portico.NewID(portico.PrefixOAuthClient), AppID: other.ID, Name: "Other",
+			RedirectURIs: []string{"http://127.0.0.1:9/cb"}, CreatedAt: f.Clock.Now()}, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range cs {
+		if !exists(c) {
+			t.Fatalf("another app's registration at its bound deleted this app's client %s", c.ID)
+		}
+	}
 	fourth, err := register()
 	if err != nil {
 		t.Fatalf("a registration at the bound, with unused clients: %v", err)

@@ -284,10 +284,26 @@ func form(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
 			return nil, false
 		}
 	}
-	if _, secret, basic := r.BasicAuth(); (basic && secret != "") || r.PostForm.Get("client_secret") != "" {
+	user, secret, basic := r.BasicAuth()
+	if (basic && secret != "") || r.PostForm.Get("client_secret") != "" {
 		w.Header().Set("WWW-Authenticate", `Basic realm="portico"`)
 		writeOAuth(w, http.StatusUnauthorized, &portico.OAuthError{Code: "invalid_client", Description: "Clients of this server are public (token_endpoint_auth_method none): send client_id without a secret."})
 		return nil, false
+	}
+	// A client may name itself in Basic with an empty password (RFC 6749
+	// §2.3.1, form-encoded), as golang.org/x/oauth2 does by default.
+	if basic {
+		id, err := url.QueryUnescape(user)
+		switch given := r.PostForm.Get("client_id"); {
+		case err != nil || id == "":
+			writeOAuth(w, http.StatusBadRequest, &portico.OAuthError{Code: "invalid_request", Description: "The client_id in Authorization: Basic is not form-encoded text."})
+			return nil, false
+		case given == "":
+			r.PostForm.Set("client_id", id)
+		case given != id:
+			writeOAuth(w, http.StatusBadRequest, &portico.OAuthError{Code: "invalid_request", Description: "client_id differs from the one in Authorization: Basic."})
+			return nil, false
+		}
 	}
 	return r.PostForm, true
 }

@@ -315,7 +315,7 @@ func TestAuthServer_CodeTokensRefreshRevoke(t *testing.T) {
 			t.Fatalf("%s took the token: %d", u, st)
 		}
 	}
-	if _, body := s.listTools(s.URL+"/mcp", tok.AccessToken); !strings.Contains(body, "only at its app's /a/<app id>/mcp") {
+	if _, body := s.listTools(s.URL+"/mcp", tok.AccessToken); !strings.Contains(body, "it works only at its app's /a/<app id>/mcp") {
 		t.Fatalf("/mcp does not say where an access token works: %s", body)
 	}
 	if res, _ := getBearer(t, s.URL+"/v1/me", tok.AccessToken); res != 401 {
@@ -642,6 +642,39 @@ func TestAuthServer_DuplicateParametersAndSecretsRefused(t *testing.T) {
 	// None of the refusals used the code.
 	if st, e := s.tokenErr(s.AppID, exchange); st != 200 {
 		t.Fatalf("the code after the refusals: %d %s", st, e)
+	}
+
+	// A client may name itself in Basic with an empty password
+	// (golang.org/x/oauth2's default), alone or beside the same client_id.
+	for _, inBody := range []bool{false, true} {
+		verifier, challenge := pkce()
+		f := url.Values{"grant_type": {"authorization_code"}, "code": {s.code(clientID, challenge)}, "redirect_uri": {redirect}, "code_verifier": {verifier}}
+		if inBody {
+			f.Set("client_id", clientID)
+		}
+		req, _ := http.NewRequest("POST", s.URL+"/a/"+s.AppID+"/token", strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(clientID), "")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("client_id in Basic (also in the body: %v): %d", inBody, res.StatusCode)
+		}
+	}
+	verifier, challenge = pkce()
+	f := url.Values{"grant_type": {"authorization_code"}, "code": {s.code(clientID, challenge)}, "redirect_uri": {redirect}, "code_verifier": {verifier}, "client_id": {clientID}}
+	req, _ = http.NewRequest("POST", s.URL+"/a/"+s.AppID+"/token", strings.NewReader(f.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(other, "")
+	if res, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 400 {
+		t.Fatalf("one client_id in Basic, another in the body: %d", res.StatusCode)
 	}
 }
 

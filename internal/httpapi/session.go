@@ -170,6 +170,9 @@ func (s *Server) AuthenticateToken(r *http.Request, raw string) (*portico.Sessio
 		return portico.Errorf(portico.CodeUnauthenticated, "A session token is required: send it as Authorization: Bearer <token>.")
 	}
 	return s.authenticateSession(r, raw, missing, func(raw string) (*portico.Session, *portico.User, error) {
+		if portico.TokenHasPrefix(raw, portico.PrefixAccessToken) {
+			return nil, nil, portico.Errorf(portico.CodeInvalidToken, "This is an OAuth access token: it works only at its app's /a/<app id>/mcp.")
+		}
 		if kind := portico.SecretKind(raw); kind != "" && kind != "a session token" {
 			// From the presented string alone, as for API keys.
 			route := r.Pattern

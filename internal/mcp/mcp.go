@@ -333,11 +333,6 @@ func (h *Handler) authenticate(r *http.Request) (*portico.Agent, string, error) 
 		}
 		return agent, agent.Principal(), nil
 	}
-	if portico.TokenHasPrefix(raw, portico.PrefixAccessToken) {
-		// Told from the string alone, before any lookup (as an API key
-		// sent where a session token is expected is).
-		return nil, "", portico.Errorf(portico.CodeInvalidToken, "This is an OAuth access token: it works only at its app's /a/<app id>/mcp, not at /mcp.")
-	}
 	sess, user, err := h.opts.AuthenticateToken(r, raw)
 	if err != nil {
 		return nil, "", err

@@ -70,7 +70,8 @@ func TestLineBatcher_EveryLineOnceInOrderAndBatchedUnderLoad(t *testing.T) {
 	}
 }
 
-func TestLineBatcher_IdleLineIsWrittenAtOnce(t *testing.T) {
+// A line with no other after it is written, not held for company.
+func TestLineBatcher_ALoneLineIsWritten(t *testing.T) {
 	w := &slowWriter{}
 	b := newLineBatcher(w)
 	defer b.Close()

@@ -275,8 +275,6 @@ func apiKeyFrom(r *http.Request) string {
 	return compat.Bearer(r)
 }
 
-// rateLimited is the error of a spent budget; the renderer writes its
-// RetryAfter as the Retry-After header.
 // SpendIPBudget charges one unit of the per-IP budget of failed
 // authentications to r's client, for a request that takes no credential
 // yet writes (an OAuth client's registration, docs/identity.md), and
@@ -285,6 +283,8 @@ func (s *Server) SpendIPBudget(r *http.Request) (bool, time.Duration) {
 	return s.ipLimit.allow(s.clientIP(r))
 }
 
+// rateLimited is the error of a spent budget; the renderer writes its
+// RetryAfter as the Retry-After header.
 func rateLimited(wait time.Duration) error {
 	secs := max(1, int((wait+time.Second-1)/time.Second))
 	return &portico.Error{Code: portico.CodeRateLimited, Message: "Too many requests; retry after " + portico.HumanDuration(time.Duration(secs)*time.Second) + ".",

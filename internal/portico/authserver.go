@@ -636,7 +636,7 @@ func (s *Service) RevokeOAuthToken(ctx context.Context, app *App, token string) 
 	default:
 		return nil
 	}
-	if err := s.RevokeSession(ctx, app.ID, sessID); err != nil && ErrorCode(err) != CodeNotFound && ErrorCode(err) != CodeConflict {
+	if err := s.RevokeSession(ctx, app.ID, sessID); err != nil && ErrorCode(err) != CodeNotFound {
 		return err
 	}
 	return nil

@@ -187,7 +187,7 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ok, wait := h.spend(r); !ok {
-		secs := max(1, int((wait+time.Second-1)/time.Second))
+		secs := portico.RetrySeconds(wait)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		writeOAuth(w, http.StatusTooManyRequests, &portico.OAuthError{Code: "rate_limited",
 			Description: "Too many registrations from this address; retry after " + portico.HumanDuration(time.Duration(secs)*time.Second) + "."})

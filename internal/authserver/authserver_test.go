@@ -189,6 +189,36 @@ func (s *site) oauth(clientID string) *oauth2.Config {
 }
 
 // tokenErr posts to /token and returns the status and OAuth error code.
+// revoke revokes token at the app's revocation endpoint, which answers 200.
+func (s *site) revoke(token string) {
+	s.t.Helper()
+	res, err := http.PostForm(s.URL+"/a/"+s.AppID+"/revoke", url.Values{"token": {token}})
+	if err != nil || res.StatusCode != 200 {
+		s.t.Fatalf("revoke: %v %v", res, err)
+	}
+	res.Body.Close()
+}
+
+// refreshed is a token endpoint's answer of new tokens.
+type refreshed struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// refresh posts form to the app's token endpoint and returns the status
+// and the tokens answered.
+func (s *site) refresh(form url.Values) (int, refreshed) {
+	s.t.Helper()
+	res, err := http.PostForm(s.URL+"/a/"+s.AppID+"/token", form)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out refreshed
+	json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
 func (s *site) tokenErr(appID string, form url.Values) (int, string) {
 	s.t.Helper()
 	res, err := http.PostForm(s.URL+"/a/"+appID+"/token", form)
@@ -324,18 +354,9 @@ func TestAuthServer_CodeTokensRefreshRevoke(t *testing.T) {
 
 	// Refresh rotates; the old refresh token reused revokes the session.
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {clientID}}
-	res, err := http.PostForm(cfg.Endpoint.TokenURL, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fresh struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-	}
-	json.NewDecoder(res.Body).Decode(&fresh)
-	res.Body.Close()
-	if res.StatusCode != 200 || fresh.AccessToken == tok.AccessToken || fresh.RefreshToken == tok.RefreshToken || fresh.RefreshToken == "" {
-		t.Fatalf("refresh: %d %+v", res.StatusCode, fresh)
+	st, fresh := s.refresh(form)
+	if st != 200 || fresh.AccessToken == tok.AccessToken || fresh.RefreshToken == tok.RefreshToken || fresh.RefreshToken == "" {
+		t.Fatalf("refresh: %d %+v", st, fresh)
 	}
 	if st, _ := s.listTools(resource, tok.AccessToken); st != 401 {
 		t.Fatalf("the rotated access token still works: %d", st)
@@ -358,11 +379,7 @@ func TestAuthServer_CodeTokensRefreshRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err = http.PostForm(s.URL+"/a/"+s.AppID+"/revoke", url.Values{"token": {tok.AccessToken}})
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("revoke: %v %v", res, err)
-	}
-	res.Body.Close()
+	s.revoke(tok.AccessToken)
 	if st, _ := s.listTools(resource, tok.AccessToken); st != 401 {
 		t.Fatalf("revoked token: %d", st)
 	}
@@ -520,11 +537,7 @@ func TestAuthServer_RevivalAtTheSessionLimit(t *testing.T) {
 	if st, e := s.tokenErr(s.AppID, refresh); st != 400 || e != "invalid_grant" {
 		t.Fatalf("refresh at the limit: %d %s", st, e)
 	}
-	res, err := http.PostForm(s.URL+"/a/"+s.AppID+"/revoke", url.Values{"token": {tok.RefreshToken}})
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("revoke: %v %v", res, err)
-	}
-	res.Body.Close()
+	s.revoke(tok.RefreshToken)
 	// Under a wider limit, the refresh token would revive its session,
 	// had the revocation not ended it.
 	s.call(s.Key, "PATCH", "/v1/app", map[string]any{"settings": map[string]any{"max_sessions_per_user": 10}}, 200)
@@ -551,40 +564,23 @@ func TestAuthServer_RevokeEndsTheSessionOfAnExpiredOrJustRotatedToken(t *testing
 		}
 		return tok
 	}
-	revoke := func(token string) {
-		t.Helper()
-		res, err := http.PostForm(s.URL+"/a/"+s.AppID+"/revoke", url.Values{"token": {token}})
-		if err != nil || res.StatusCode != 200 {
-			t.Fatalf("revoke: %v %v", res, err)
-		}
-		res.Body.Close()
-	}
 
 	tok := grant()
 	s.Clock.Advance(2 * time.Hour)
 	if st, _ := s.listTools(resource, tok.AccessToken); st != 401 {
 		t.Fatalf("the access token outlived its session: %d", st)
 	}
-	revoke(tok.AccessToken)
+	s.revoke(tok.AccessToken)
 	if st, e := s.tokenErr(s.AppID, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {clientID}}); st != 400 || e != "invalid_grant" {
 		t.Fatalf("refresh after revoking the expired access token: %d %s", st, e)
 	}
 
 	tok = grant()
-	res, err := http.PostForm(cfg.Endpoint.TokenURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {clientID}})
-	if err != nil {
-		t.Fatal(err)
+	st, fresh := s.refresh(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {clientID}})
+	if st != 200 || fresh.AccessToken == "" {
+		t.Fatalf("refresh: %d %+v", st, fresh)
 	}
-	var fresh struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-	}
-	json.NewDecoder(res.Body).Decode(&fresh)
-	res.Body.Close()
-	if res.StatusCode != 200 || fresh.AccessToken == "" {
-		t.Fatalf("refresh: %d %+v", res.StatusCode, fresh)
-	}
-	revoke(tok.RefreshToken) // within the leeway of the refresh above
+	s.revoke(tok.RefreshToken) // within the leeway of the refresh above
 	if st, _ := s.listTools(resource, fresh.AccessToken); st != 401 {
 		t.Fatalf("revoking the refresh token just rotated away left the session live: %d", st)
 	}

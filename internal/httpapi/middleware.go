@@ -286,7 +286,7 @@ func (s *Server) SpendIPBudget(r *http.Request) (bool, time.Duration) {
 // rateLimited is the error of a spent budget; the renderer writes its
 // RetryAfter as the Retry-After header.
 func rateLimited(wait time.Duration) error {
-	secs := max(1, int((wait+time.Second-1)/time.Second))
+	secs := portico.RetrySeconds(wait)
 	return &portico.Error{Code: portico.CodeRateLimited, Message: "Too many requests; retry after " + portico.HumanDuration(time.Duration(secs)*time.Second) + ".",
 		RetryAfter: time.Duration(secs) * time.Second}
 }

@@ -95,10 +95,16 @@ func (l *userLimiter) take(app *App, user *User, ref UserRef, now time.Time) err
 		return nil
 	}
 	wait := time.Duration((1 - b.tokens) / rate * float64(time.Second))
-	secs := max(1, int((wait+time.Second-1)/time.Second))
+	secs := RetrySeconds(wait)
 	return &Error{Code: CodeRateLimited,
 		Message:    fmt.Sprintf("This user made too many calls (the app allows %d per minute, %d at once); retry after %s.", perMinute, burst, HumanDuration(time.Duration(secs)*time.Second)),
 		Details:    map[string]any{"retry_after_seconds": secs, "perform_rate_per_user": perMinute, "perform_burst_per_user": burst},
 		RetryAfter: time.Duration(secs) * time.Second,
 		Err:        &RateLimited{RetryAfter: time.Duration(secs) * time.Second, PerMinute: perMinute, Burst: burst}}
+}
+
+// RetrySeconds is a wait as Retry-After gives it: whole seconds, rounded
+// up, at least one.
+func RetrySeconds(wait time.Duration) int {
+	return max(1, int((wait+time.Second-1)/time.Second))
 }

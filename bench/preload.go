@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver the store uses
 
 	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/store"
 )
 
 // Preloading writes users and sessions straight into the tables, in large
@@ -27,21 +28,14 @@ import (
 // start an hour ago and step by 1 µs, so that the list order is total.
 const preloadTTL = 24 * time.Hour
 
+// The settings and theme columns of a session created without either.
 var (
-	defaultSettingsJSON string
-	emptyThemeJSON      string
+	defaultSettingsText = store.StoredSettings(portico.DefaultSessionSettings)
+	emptyThemeJSON      = func() string {
+		b, _ := json.Marshal(portico.Theme{})
+		return string(b)
+	}()
 )
-
-func init() {
-	var st portico.SessionSettings
-	if err := st.Normalize(""); err != nil {
-		panic(err)
-	}
-	b, _ := json.Marshal(st)
-	defaultSettingsJSON = string(b)
-	b, _ = json.Marshal(portico.Theme{})
-	emptyThemeJSON = string(b)
-}
 
 type userRow struct {
 	id, ext string
@@ -222,7 +216,7 @@ func (s *sqliteSink) write(ctx context.Context, appID string, users []userRow, s
 	ttl := int64(preloadTTL / time.Second)
 	for _, r := range sessions {
 		exp := r.at + preloadTTL.Microseconds()
-		if _, err := ss.ExecContext(ctx, r.id, appID, r.userID, r.hash, ttl, defaultSettingsJSON, emptyThemeJSON,
+		if _, err := ss.ExecContext(ctx, r.id, appID, r.userID, r.hash, ttl, defaultSettingsText, emptyThemeJSON,
 			r.at, r.at, exp, exp); err != nil {
 			return fmt.Errorf("insert session: %w", err)
 		}
@@ -293,7 +287,7 @@ func (s *pgSink) write(ctx context.Context, appID string, users []userRow, sessi
 		pgx.CopyFromSlice(len(sessions), func(i int) ([]any, error) {
 			r := sessions[i]
 			exp := r.at + preloadTTL.Microseconds()
-			return []any{r.id, appID, r.userID, r.hash, false, ttl, "", defaultSettingsJSON, emptyThemeJSON, "{}", r.at, r.at, exp, exp}, nil
+			return []any{r.id, appID, r.userID, r.hash, false, ttl, "", defaultSettingsText, emptyThemeJSON, "{}", r.at, r.at, exp, exp}, nil
 		}))
 	if err != nil {
 		return fmt.Errorf("copy sessions: %w", err)

@@ -190,6 +190,20 @@ func (s *SessionSettings) Normalize(prefix string) error {
 	return nil
 }
 
+// DefaultSessionSettings is the canonical JSON of the settings of a session
+// created without any: what Normalize makes of the zero SessionSettings.
+var DefaultSessionSettings = func() json.RawMessage {
+	var st SessionSettings
+	if err := st.Normalize(""); err != nil {
+		panic(err)
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
 // SessionInput is a request for a new session.
 type SessionInput struct {
 	User UserInput

@@ -111,9 +111,12 @@ type Activity struct {
 type ActivityFilter struct {
 	UserID      *string
 	Integration *string
-	Outcome     *string
-	Since       *time.Time // inclusive
-	Until       *time.Time // exclusive
+	// Integrations, when not nil, keeps the rows of these integrations
+	// and those of no integration (a session's own events) only.
+	Integrations []string
+	Outcome      *string
+	Since        *time.Time // inclusive
+	Until        *time.Time // exclusive
 }
 
 // ActivityStore is the activity side of the store.

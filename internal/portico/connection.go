@@ -469,7 +469,34 @@ func (s *Service) ConnectForSession(ctx context.Context, sess *Session, user *Us
 	if err != nil {
 		return nil, false, err
 	}
+	if err := s.mayReplace(ctx, sess, user, integ); err != nil {
+		return nil, false, err
+	}
 	return s.putConnection(ctx, user, integ, creds, settings)
+}
+
+// mayReplace refuses new credentials in place of the user's connected ones
+// when the session's allow_actions lack reauthorize (docs/hosted-page.md);
+// a connection that is not connected (expired, needing attention,
+// disconnected) may always be connected again.
+func (s *Service) mayReplace(ctx context.Context, sess *Session, user *User, integ *Integration) error {
+	st, err := SessionSettingsOf(sess)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(st.AllowActions, ActionReauthorize) {
+		return nil
+	}
+	c, err := s.store.FindConnection(ctx, sess.AppID, user.ID, integ.Slug)
+	switch {
+	case ErrorCode(err) == CodeNotFound:
+		return nil
+	case err != nil:
+		return err
+	case c.Status == StatusConnected:
+		return Errorf(CodeForbidden, "%s is connected already, and this session does not allow the action %q.", integ.Name, ActionReauthorize)
+	}
+	return nil
 }
 
 // UpdateSessionConnectionSettings changes the settings of one of the

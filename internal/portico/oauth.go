@@ -65,6 +65,9 @@ func (s *Service) BeginOAuth(ctx context.Context, sess *Session, user *User, slu
 	if integ.Auth.Type != AuthOAuth2 || integ.Auth.OAuth2 == nil {
 		return nil, "", "", Invalidf("integration", "%s is not connected with OAuth2.", integ.Name)
 	}
+	if err := s.mayReplace(ctx, sess, user, integ); err != nil {
+		return nil, "", "", err
+	}
 	set, err := integ.CheckSettings(settings, s.AllowPrivateUpstreams)
 	if err != nil {
 		return nil, "", "", err

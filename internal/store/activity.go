@@ -204,6 +204,12 @@ func (db *DB) ListActivity(ctx context.Context, appID string, f portico.Activity
 	if f.Integration != nil {
 		where, args = append(where, "integration = ?"), append(args, *f.Integration)
 	}
+	if f.Integrations != nil {
+		where = append(where, "integration IN (''"+strings.Repeat(", ?", len(f.Integrations))+")")
+		for _, slug := range f.Integrations {
+			args = append(args, slug)
+		}
+	}
 	if f.Outcome != nil {
 		where, args = append(where, "outcome = ?"), append(args, *f.Outcome)
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 )
@@ -25,14 +26,42 @@ type flash struct {
 
 const flashTTL = 300 // seconds
 
+// flashMax bounds the flash cookie's value: browsers keep a cookie of at
+// most 4 096 bytes, its name and attributes included.
+const flashMax = 3800
+
 func (h *Handler) flashName() string { return strings.Replace(h.cookieName(), "session", "flash", 1) }
 
 // setFlash stores f for the page session whose cookie value is cookie.
+// When it would not fit in a cookie, the longest values typed are left
+// out (their fields show empty), then the error is shortened: the error
+// is always shown.
 func (h *Handler) setFlash(w http.ResponseWriter, cookie string, f flash) {
-	raw, _ := json.Marshal(f)
-	v := base64.RawURLEncoding.EncodeToString(raw) + "." + h.mac("flash\x00"+cookie, string(raw))
+	f.Values = maps.Clone(f.Values)
+	v := h.flashValue(cookie, f)
+	for len(v) > flashMax && len(f.Values) > 0 {
+		longest := ""
+		for k, val := range f.Values {
+			if longest == "" || len(val) > len(f.Values[longest]) || len(val) == len(f.Values[longest]) && k < longest {
+				longest = k
+			}
+		}
+		delete(f.Values, longest)
+		v = h.flashValue(cookie, f)
+	}
+	if len(v) > flashMax {
+		f.Error = truncate(f.Error, 500)
+		v = h.flashValue(cookie, f)
+	}
 	http.SetCookie(w, &http.Cookie{Name: h.flashName(), Value: v, Path: "/", MaxAge: flashTTL, HttpOnly: true,
 		Secure: h.secure, SameSite: http.SameSiteLaxMode})
+}
+
+// flashValue is the cookie value that carries f, signed for the page
+// session whose cookie value is cookie.
+func (h *Handler) flashValue(cookie string, f flash) string {
+	raw, _ := json.Marshal(f)
+	return base64.RawURLEncoding.EncodeToString(raw) + "." + h.mac("flash\x00"+cookie, string(raw))
 }
 
 // takeFlash returns the failure stored for this page session, once; nil

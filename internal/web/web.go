@@ -21,6 +21,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/porticohq/portico/internal/portico"
 )
@@ -375,6 +377,7 @@ var (
 	errCrossOrigin = errors.New("cross-origin request")
 	errBadCSRF     = errors.New("bad csrf token")
 	errNoCookie    = errors.New("no page session")
+	errNoCode      = errors.New("callback without a code")
 )
 
 // renderError shows err as a page a person understands.
@@ -422,6 +425,10 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		status, v.Message = http.StatusGone, &message{"This authorization has ended", "It was answered already, has expired, or began in another browser. Go back to the application and connect again."}
 	case portico.ErrorCode(err) == portico.CodeNotFound:
 		status, v.Message = http.StatusNotFound, &message{"Not found", "This page does not exist. Go back and try again."}
+	case errors.Is(err, errNoCode):
+		status, v.Message = http.StatusBadRequest, &message{"The connection was not made", "The provider sent you back without an authorization. Go back to the page and connect again."}
+	case portico.ErrorCode(err) == portico.CodeInvalid, portico.ErrorCode(err) == portico.CodeValidation:
+		status, v.Message = http.StatusBadRequest, &message{"This request was not understood", portico.AsError(err).Message}
 	case portico.ErrorCode(err) == portico.CodeForbidden:
 		status, v.Message = http.StatusForbidden, &message{"Not allowed", portico.AsError(err).Message}
 	case portico.ErrorCode(err) == portico.CodeUnavailable:
@@ -527,11 +534,38 @@ func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, sess *portic
 	if err != nil {
 		return err
 	}
-	ttl := sess.ExpiresAt.Sub(h.svc.Now())
+	ttl, err := h.cookieTTL(r.Context(), sess)
+	if err != nil {
+		return err
+	}
 	h.setCookie(w, h.cookieValue(pageCookie{appID: sess.AppID, sessionID: sess.ID, verified: verified}), ttl, wd != nil && wd.Mode == widgetModal)
 	h.setWidgetCookie(w, r, wd, frameOrigins, ttl)
 	http.Redirect(w, r, "/connect/", http.StatusSeeOther)
 	return nil
+}
+
+// cookieGrace is how long the page's cookies outlive the latest end of
+// their session.
+const cookieGrace = time.Hour
+
+// cookieTTL is the lifetime of the page's cookies for sess: past the
+// latest end an extension or a refresh could give it (the app's
+// max_session_ttl_seconds from its creation, or the end of its refresh
+// token), by cookieGrace, so that a browser still holding the cookie when
+// the session ends sees the page that says so. Every request reads the
+// session, so a cookie never outlasts a revocation or an expiry.
+func (h *Handler) cookieTTL(ctx context.Context, sess *portico.Session) (time.Duration, error) {
+	app, err := h.svc.FindApp(ctx, sess.AppID)
+	if err != nil {
+		return 0, err
+	}
+	end := sess.CreatedAt.Add(portico.Seconds(int64(app.Settings.MaxSessionTTLSeconds)))
+	for _, t := range []*time.Time{&sess.ExpiresAt, sess.RefreshExpiresAt} {
+		if t != nil && t.After(end) {
+			end = *t
+		}
+	}
+	return end.Add(cookieGrace).Sub(h.svc.Now()), nil
 }
 
 // pageSession is the live session behind a page request.
@@ -657,8 +691,20 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps 
 // activity is a page of what was done with the user's tools, newest
 // first; slug narrows it to one integration.
 func (h *Handler) activity(ctx context.Context, ps *pageSession, slug, token string, size int) (*activityView, error) {
-	f := portico.ActivityFilter{UserID: &ps.user.ID}
+	// Only the integrations the session shows: another one's rows, like
+	// its page, are not this session's to see.
+	shown, err := h.svc.SessionIntegrations(ctx, ps.sess, ps.user)
+	if err != nil {
+		return nil, err
+	}
+	f := portico.ActivityFilter{UserID: &ps.user.ID, Integrations: []string{}}
+	for _, in := range shown {
+		f.Integrations = append(f.Integrations, in.Slug)
+	}
 	if slug != "" {
+		if !slices.Contains(f.Integrations, slug) {
+			return nil, portico.NotFound("Integration")
+		}
 		f.Integration = &slug
 	}
 	page, err := h.svc.ListActivity(ctx, ps.sess.AppID, f, portico.PageRequest{Size: size, Token: token})
@@ -912,6 +958,11 @@ func (h *Handler) handleOAuthCallback(w http.ResponseWriter, r *http.Request, no
 	if e := q.Get("error"); e != "" {
 		return providerError{code: truncate(e, 100), description: truncate(q.Get("error_description"), 300)}
 	}
+	// A successful authorization response carries a code (RFC 6749
+	// §4.1.2): without one there is nothing to exchange.
+	if q.Get("code") == "" {
+		return errNoCode
+	}
 	conn, err := h.svc.CompleteOAuth(r.Context(), ps.sess, ps.user, grant, q.Get("code"), h.callbackURL())
 	if err != nil {
 		return err
@@ -919,9 +970,15 @@ func (h *Handler) handleOAuthCallback(w http.ResponseWriter, r *http.Request, no
 	return h.afterConnect(w, r, ps, grant.Integration.Slug, conn.ID)
 }
 
+// truncate cuts s, made valid UTF-8, to at most n bytes at a character
+// boundary, marking the cut.
 func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

@@ -81,6 +81,23 @@ func testActivityListNewestFirstWithFilters(t *testing.T, f *Fixture) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
+
+	// A set of integrations keeps the rows of no integration too.
+	d := f.activityRow(app.ID, "usr_a", "", portico.OutcomeSuccess, 3*time.Second)
+	f.record(t, d)
+	for _, tc := range []struct {
+		name string
+		flt  portico.ActivityFilter
+		want []string
+	}{
+		{"integrations", portico.ActivityFilter{Integrations: []string{"github", "notion"}}, []string{d.ID, b.ID, a.ID}},
+		{"integrations and user", portico.ActivityFilter{UserID: str("usr_b"), Integrations: []string{"slack", "github"}}, []string{b.ID}},
+		{"no integrations", portico.ActivityFilter{Integrations: []string{}}, []string{d.ID}},
+	} {
+		if got := ids(f.listActivity(t, app.ID, tc.flt, portico.ListQuery{})); !cmp.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
 
 // Rows of the same microsecond are paged by id, none lost or repeated.

@@ -261,6 +261,11 @@ func TestOpenAPIImport_Refusals(t *testing.T) {
 				nil, "openapi", "exactly one of document and url"},
 			{"no operations", map[string]any{"document": pet, "operations": []string{}},
 				nil, "openapi.operations", "at least one operation"},
+			{"an action's own check, after the declared actions", map[string]any{"document": `{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{"/items/{id}/../admin":{"get":{"operationId":"a","parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],"responses":{"200":{"description":"ok"}}}}}}`, "operations": []string{"a"}},
+				[]any{map[string]any{"name": "one", "method": "GET", "path": "/1"}, map[string]any{"name": "two", "method": "GET", "path": "/2"}},
+				"openapi.operations[0]", `Operation "a" cannot be an action: `},
+			{"document nested too deep", map[string]any{"document": `{"openapi":"3.0.3","info":{"title":"t","version":"1"},"components":{"schemas":{"D":` + strings.Repeat(`{"properties":{"x":`, 100) + `{}` + strings.Repeat(`}}`, 100) + `}},"paths":{}}`, "operations": []string{"x"}},
+				nil, "openapi.document", "nests deeper than 128 levels"},
 			{"remote $ref", map[string]any{"document": `{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{"/x":{"get":{"operationId":"x","parameters":[{"$ref":"https://example.com/p.json"}],"responses":{"200":{"description":"ok"}}}}}}`, "operations": []string{"x"}},
 				nil, "openapi.document", "not followed"},
 		} {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -130,6 +131,9 @@ var errNoExternal = errors.New("a $ref to another document is not followed; only
 // load parses a document (JSON or YAML) and resolves its $refs, all of
 // them within the document.
 func load(data []byte) (*openapi3.T, error) {
+	if err := checkDepth(data); err != nil {
+		return nil, err
+	}
 	l := openapi3.NewLoader()
 	l.IsExternalRefsAllowed = false
 	l.ReadFromURIFunc = func(*openapi3.Loader, *url.URL) ([]byte, error) { return nil, errNoExternal }
@@ -500,15 +504,28 @@ func inputName(s string) string {
 }
 
 // rewritePath renames the path's placeholders to their input properties.
+// Every placeholder needs a path parameter, and every path parameter a
+// placeholder (OpenAPI: a path parameter's name matches a template
+// expression of the path).
 func rewritePath(path string, names map[string]string) (string, error) {
 	var bad error
+	used := map[string]bool{}
 	out := regexp.MustCompile(`\{([^{}]*)\}`).ReplaceAllStringFunc(path, func(m string) string {
 		in, ok := names[m[1:len(m)-1]]
 		if !ok {
 			bad = fmt.Errorf("its path has the placeholder %s, which no path parameter describes", m)
 			return m
 		}
+		used[m[1:len(m)-1]] = true
 		return "{" + in + "}"
 	})
-	return out, bad
+	if bad != nil {
+		return out, bad
+	}
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		if !used[name] {
+			return out, fmt.Errorf("its path parameter %q has no {%s} in the path", name, name)
+		}
+	}
+	return out, nil
 }

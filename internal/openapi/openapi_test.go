@@ -52,6 +52,7 @@ func TestImport_Refusals(t *testing.T) {
 		`{"post":{"operationId":"x","parameters":[` + idParam + `],"requestBody":{"content":{"multipart/form-data":{"schema":{"type":"object"}}}},"responses":{"200":{"description":"ok"}}}}`:               `its request body is multipart/form-data, not JSON`,
 		`{"head":{"operationId":"x","parameters":[` + idParam + `],"responses":{"200":{"description":"ok"}}}}`:                                                                                              `its method HEAD is not one of`,
 		`{"get":{"operationId":"x","responses":{"200":{"description":"ok"}}}}`:                                                                                                                              `no path parameter describes`,
+		`{"get":{"operationId":"x","parameters":[` + idParam + `,{"name":"other","in":"path","required":true,"schema":{"type":"string"}}],"responses":{"200":{"description":"ok"}}}}`:                       `its path parameter "other" has no {other} in the path`,
 		`{"get":{"operationId":"x","parameters":[` + idParam + `,{"name":"q","in":"query","schema":{"$ref":"#/components/parameters/p"}}],"responses":{"200":{"description":"ok"}}}}`:                       `not`,
 	} {
 		_, err := importOne(t, &portico.OpenAPIInput{Document: doc(op), Operations: []string{"x"}})
@@ -142,6 +143,51 @@ func TestImport_Fetch(t *testing.T) {
 		_, err := open.Import(context.Background(), &portico.OpenAPIInput{URL: srv.URL + path, Operations: []string{"ping"}})
 		if e := portico.AsError(err); e.Field != "openapi.url" || !strings.Contains(e.Message, want) {
 			t.Errorf("%s: %v; want %q", path, err, want)
+		}
+	}
+}
+
+// A document nested deeper than maxDepth is refused before it is resolved
+// (resolving costs more than linear time in the depth), as JSON and as
+// YAML; one within it is read.
+func TestImport_DeepDocumentRefused(t *testing.T) {
+	const op = `{"get":{"operationId":"x","parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],"responses":{"200":{"description":"ok"}}}}`
+	nested := func(levels int) string {
+		return strings.Repeat(`{"properties":{"x":`, levels/2) + `{}` + strings.Repeat(`}}`, levels/2)
+	}
+	withComponent := func(schema string) json.RawMessage {
+		return json.RawMessage(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},"components":{"schemas":{"Deep":` + schema + `}},"paths":{"/items/{id}":` + op + `}}`)
+	}
+	yamlNested := func(levels int) string {
+		var b strings.Builder
+		b.WriteString("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /items/{id}:\n    get:\n      operationId: x\n      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n      responses: {'200': {description: ok}}\ncomponents:\n  schemas:\n    Deep:\n")
+		for i := range levels / 2 {
+			ind := strings.Repeat("  ", 3+2*i)
+			b.WriteString(ind + "properties:\n" + ind + "  x:\n")
+		}
+		b.WriteString(strings.Repeat("  ", 3+levels) + "type: string\n")
+		return b.String()
+	}
+	yamlDoc := func(text string) json.RawMessage {
+		b, _ := json.Marshal(text)
+		return b
+	}
+	for name, in := range map[string]json.RawMessage{
+		"JSON, 200 levels":  withComponent(nested(200)),
+		"JSON, 9960 levels": withComponent(nested(9960)),
+		"YAML, 200 levels":  yamlDoc(yamlNested(200)),
+	} {
+		_, err := importOne(t, &portico.OpenAPIInput{Document: in, Operations: []string{"x"}})
+		if e := portico.AsError(err); err == nil || e.Code != portico.CodeValidation || !strings.Contains(e.Message, "nests deeper than 128 levels") {
+			t.Errorf("%s: %v, want a refusal for its depth", name, err)
+		}
+	}
+	for name, in := range map[string]json.RawMessage{
+		"JSON, 100 levels": withComponent(nested(100)),
+		"YAML, 100 levels": yamlDoc(yamlNested(100)),
+	} {
+		if _, err := importOne(t, &portico.OpenAPIInput{Document: in, Operations: []string{"x"}}); err != nil {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

@@ -879,13 +879,14 @@ func (s *Service) PutIntegration(ctx context.Context, appID, slug string, in Int
 	if err != nil {
 		return nil, false, err
 	}
+	handWritten := len(integ.Actions)
 	if in.OpenAPI != nil {
 		if err := s.addOpenAPIActions(ctx, integ, in.OpenAPI); err != nil {
 			return nil, false, err
 		}
 	}
 	if err := integ.validate(s.AllowPrivateUpstreams, &s.schemas); err != nil {
-		return nil, false, err
+		return nil, false, importedActionError(err, handWritten, in.OpenAPI)
 	}
 	if err := s.checkToolCollisions(ctx, integ); err != nil {
 		return nil, false, err
@@ -975,3 +976,21 @@ func (in *Integration) VisibleTo(u *User) bool {
 // messageOf is the client-safe message of a check's error, to embed in
 // another (Error() would prefix the code).
 func messageOf(err error) string { return AsError(err).Message }
+
+// importedActionError names the operation an imported action came from
+// when its check refused it: the request has no actions[i] past its own
+// (docs/openapi-import.md, "What is refused").
+func importedActionError(err error, handWritten int, in *OpenAPIInput) error {
+	e := AsError(err)
+	rest, ok := strings.CutPrefix(e.Field, "actions[")
+	if e.Code != CodeValidation || !ok || in == nil {
+		return err
+	}
+	n, _, ok := strings.Cut(rest, "]")
+	i, convErr := strconv.Atoi(n)
+	if !ok || convErr != nil || i < handWritten || i-handWritten >= len(in.Operations) {
+		return err
+	}
+	op := i - handWritten
+	return Invalidf(fmtField("openapi.operations", op), "Operation %s cannot be an action: %s", strconv.Quote(in.Operations[op]), e.Message)
+}

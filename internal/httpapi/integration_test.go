@@ -306,6 +306,8 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			bad("an absolute URL as path", func(m map[string]any) { action(m)["path"] = "https://evil.example.com/x" }, "actions[0].path"),
 			bad("a path with ..", func(m map[string]any) { action(m)["path"] = "/a/../admin" }, "actions[0].path"),
 			bad("a path with escaped ..", func(m map[string]any) { action(m)["path"] = "/a/%2e%2e/admin" }, "actions[0].path"),
+			bad("a path with ..;", func(m map[string]any) { action(m)["path"] = "/a/..;x/admin" }, "actions[0].path"),
+			bad("a path with escaped ..;", func(m map[string]any) { action(m)["path"] = "/a/%2E%2e;/admin" }, "actions[0].path"),
 			bad("a path with a query", func(m map[string]any) { action(m)["path"] = "/deals?all=1" }, "actions[0].path"),
 			bad("a path with a backslash", func(m map[string]any) { action(m)["path"] = "/a\\b" }, "actions[0].path"),
 			bad("a path with a malformed escape", func(m map[string]any) { action(m)["path"] = "/deals/%zz" }, "actions[0].path"),

@@ -587,7 +587,7 @@ func checkActionPath(p string) error {
 		return Errorf(CodeValidation, "must not contain ?, #, \\, spaces or control characters.")
 	}
 	for _, seg := range strings.Split(p, "/") {
-		if seg == "." || seg == ".." || strings.EqualFold(seg, "%2e") || strings.EqualFold(seg, "%2e%2e") {
+		if bare, _, _ := strings.Cut(seg, ";"); dotSegment(seg) || strings.EqualFold(bare, "%2e") || strings.EqualFold(bare, "%2e%2e") {
 			return Errorf(CodeValidation, "must not contain . or .. segments.")
 		}
 	}

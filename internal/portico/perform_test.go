@@ -27,7 +27,7 @@ func TestResolvePath(t *testing.T) {
 			t.Errorf("ResolvePath(%q) = %v, %v; want %s", p, u, err, want)
 		}
 	}
-	for _, p := range []string{"", "repos", "//evil.example/x", "http://evil.example/", "/a//b", "/a/../b", "/..", "/a/.",
+	for _, p := range []string{"", "repos", "//evil.example/x", "http://evil.example/", "/a//b", "/a/../b", "/..", "/a/.", "/a/..;/x", "/a/.;p/b", "/a/%2e%2e;x/b",
 		"/%2e%2e/x", "/a/%2E%2e", "/a/.%2e/b", "/a/%252e%252e/b", "/a%2f..%2fb", "/a\\b", "/a%5cb", "/a%255cb", "/a?b", "/a#b",
 		"/a b", "/a%09b", "/a%2509b", "/a%0d%0ab", "/a%00b", "/a\x00", "/%zz", "/%2F%2Fevil", "/" + strings.Repeat("a", 2048)} {
 		if u, err := portico.ResolvePath(base, p); err == nil {

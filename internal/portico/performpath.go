@@ -63,8 +63,8 @@ func checkRequestPath(p string) error {
 			return Errorf(CodeValidation, "The path must not contain white space; %%-encode it (%%20).")
 		}
 		for _, seg := range strings.Split(cur, "/") {
-			if seg == "." || seg == ".." {
-				return Errorf(CodeValidation, "The path must not contain . or .. segments, also %%-encoded.")
+			if dotSegment(seg) {
+				return Errorf(CodeValidation, "The path must not contain . or .. segments, also %%-encoded or with ;parameters.")
 			}
 		}
 		if round == maxUnescapeRounds || !strings.Contains(cur, "%") {
@@ -83,4 +83,12 @@ func checkRequestPath(p string) error {
 		}
 		cur = next
 	}
+}
+
+// dotSegment reports whether a path segment is . or .., also with
+// ;parameters after it ("..;x"), which servers such as Tomcat, Jetty and
+// Spring strip before they resolve dot segments.
+func dotSegment(seg string) bool {
+	seg, _, _ = strings.Cut(seg, ";")
+	return seg == "." || seg == ".."
 }

@@ -286,6 +286,13 @@ func TestPerform(t *testing.T) {
 				}},
 
 			// Input and request checks.
+			{"neither action nor request", map[string]any{"user": u1(), "integration": "crm"}, 422, "validation_failed",
+				func(t *testing.T, r response) {
+					if e := r.Body["error"].(map[string]any); e["message"] != "Give action (with input), or request: what to perform." {
+						t.Errorf("%s", r.Raw)
+					}
+				}},
+			{"both action and request", map[string]any{"user": u1(), "integration": "crm", "action": "get-repo", "request": map[string]any{"method": "GET", "path": "/x"}}, 422, "validation_failed", field("action")},
 			{"schema: missing required", map[string]any{"user": u1(), "integration": "crm", "action": "get-repo", "input": map[string]any{"owner": "acme"}}, 422, "validation_failed", field("input.repo")},
 			{"schema: pattern", map[string]any{"user": u1(), "integration": "crm", "action": "get-repo", "input": map[string]any{"owner": "acme", "repo": "Web!"}}, 422, "validation_failed", field("input.repo")},
 			{"schema: type", map[string]any{"user": u1(), "integration": "crm", "action": "get-repo", "input": map[string]any{"owner": "acme", "repo": "w", "per_page": "5"}}, 422, "validation_failed", field("input.per_page")},

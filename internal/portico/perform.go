@@ -259,8 +259,11 @@ func (s *Service) perform(ctx context.Context, app *App, in PerformRequest, act 
 	if err := in.User.check(); err != nil {
 		return nil, err
 	}
-	if (in.Action == "") == (in.Request == nil) {
+	switch {
+	case in.Action != "" && in.Request != nil:
 		return nil, Invalidf("action", "Give either action (with input) or request, not both.")
+	case in.Action == "" && in.Request == nil:
+		return nil, Invalidf("action", "Give action (with input), or request: what to perform.")
 	}
 	if in.Request != nil && len(in.Input) > 0 {
 		return nil, Invalidf("input", "input goes with action; a raw request carries its own query and body.")
@@ -586,7 +589,7 @@ func (s *Service) actionSpec(integ *Integration, base, name string, input json.R
 		case !ok:
 			bad = Invalidf("input."+k, "input.%s is required: it is part of the path.", k)
 		case !scalar:
-			bad = Invalidf("input."+k, "input.%s must be a string or a number: it is part of the path.", k)
+			bad = Invalidf("input."+k, "input.%s must be a string, a number or a boolean: it is part of the path.", k)
 		case text == "" || text == "." || text == "..":
 			bad = Invalidf("input."+k, "input.%s cannot be empty, . or ..: it is part of the path.", k)
 		}

@@ -208,3 +208,33 @@ func TestOAuth_CallbackWithoutCodeOrWithLongError(t *testing.T) {
 		t.Fatalf("a long provider error: %d, valid UTF-8 %v", res.StatusCode, utf8.ValidString(body))
 	}
 }
+
+// A form that sends a field twice is refused (which to take would be a
+// guess); the static files have no folder listing; "Done" goes back only
+// to a redirect URI the app still allows.
+func TestPage_DuplicateFieldsListingsAndDone(t *testing.T) {
+	s := newSite(t)
+	link, _, _ := s.session(map[string]any{"redirect_uri": "https://app.example.com/settings"})
+	c := clitest.Browser()
+	clitest.Get(t, c, link)
+	_, page := clitest.Get(t, c, s.URL+"/connect/integrations/acme")
+	csrf := csrfOf(t, page)
+	if res, _ := post(t, c, s.URL+"/connect/integrations/acme", url.Values{"csrf_token": {csrf}, "api_key": {"first", "second"}}, nil); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a credential sent twice: %d, want 400", res.StatusCode)
+	}
+	if len(s.connections()) != 0 {
+		t.Fatal("a form with a field sent twice stored a connection")
+	}
+	for _, path := range []string{"/connect/static/"} {
+		if res, body := clitest.Get(t, c, s.URL+path); res.StatusCode != http.StatusNotFound || strings.Contains(body, "<a href") {
+			t.Errorf("GET %s: %d, want 404 and no listing", path, res.StatusCode)
+		}
+	}
+	if res, _ := post(t, c, s.URL+"/connect/done", url.Values{"csrf_token": {csrf}}, nil); res.Header.Get("Location") != "https://app.example.com/settings" {
+		t.Fatalf("done: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	s.api("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"allowed_redirect_uris": []string{"https://app.example.com/other"}}}, 200)
+	if res, _ := post(t, c, s.URL+"/connect/done", url.Values{"csrf_token": {csrf}}, nil); res.Header.Get("Location") != "/connect/?notice=done" {
+		t.Fatalf("done after the app dropped the URI: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+}

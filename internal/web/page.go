@@ -254,6 +254,9 @@ func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request, nonce s
 	kept := map[string]string{}
 	settings := map[string]string{}
 	for _, f := range rw.Settings {
+		if len(r.PostForm[f.Name]) > 1 {
+			return errBadForm
+		}
 		if v := r.PostForm.Get(f.Name); v != "" {
 			settings[f.Name], kept[f.Name] = v, v
 		}

@@ -73,7 +73,7 @@ func New(o Options) (*Handler, error) {
 // they share its request ids, logs and metrics).
 func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	static, _ := fs.Sub(staticFS, "static")
-	mount("GET /connect/static/", h.headers(http.StripPrefix("/connect/static/", http.FileServerFS(static))))
+	mount("GET /connect/static/", h.headers(http.StripPrefix("/connect/static/", files(http.FileServerFS(static)))))
 	mount("GET /connect/portico.js", http.HandlerFunc(h.widgetScript))
 	mount("GET /connect/{code}", h.page(h.handleOpenCode))
 	mount("GET /connect/verified/{code}", h.page(h.handleVerified))
@@ -92,6 +92,17 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	// The one GET that changes state: OAuth2 providers return with a GET.
 	// It is bound to the page session, single use, and checks its state.
 	mount("GET /connect/oauth/callback", h.page(h.session(h.handleOAuthCallback)))
+}
+
+// files serves the page's static files, and no listing of their folders.
+func files(fs http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		fs.ServeHTTP(w, r)
+	})
 }
 
 // headers sets the security headers of every hosted-page response. Over
@@ -805,6 +816,9 @@ func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request, nonce st
 	if err != nil {
 		return err
 	}
+	if err := singleValues(r, integ); err != nil {
+		return err
+	}
 	creds := portico.Credentials{}
 	kept := map[string]string{}
 	for _, f := range integ.Auth.Fields {
@@ -828,6 +842,23 @@ func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request, nonce st
 		return h.afterConnectNotice(w, r, ps, slug, conn.ID, "unverified")
 	}
 	return h.afterConnect(w, r, ps, slug, conn.ID)
+}
+
+// singleValues refuses a form that sends one of the integration's
+// credential or settings fields twice: which of them to take would be a
+// guess (the API refuses a key sent twice too).
+func singleValues(r *http.Request, integ *portico.Integration) error {
+	for _, f := range integ.Auth.Fields {
+		if len(r.PostForm[f.Name]) > 1 {
+			return errBadForm
+		}
+	}
+	for _, f := range integ.SettingsFields {
+		if len(r.PostForm[f.Name]) > 1 {
+			return errBadForm
+		}
+	}
+	return nil
 }
 
 // formSettings reads the integration's settings fields from a form, and
@@ -902,10 +933,11 @@ func (h *Handler) handleDecide(w http.ResponseWriter, r *http.Request, nonce str
 	return nil
 }
 
-// handleDone returns the user to the app's redirect URI (validated against
-// the app's allow-list when the session was created).
+// handleDone returns the user to the app's redirect URI while the app's
+// allow-list still has it (it was checked when the session was created;
+// the app may have dropped it since), as "Back to" is.
 func (h *Handler) handleDone(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
-	if ps.sess.RedirectURI == "" {
+	if ps.sess.RedirectURI == "" || !ps.app.Settings.RedirectAllowed(ps.sess.RedirectURI) {
 		http.Redirect(w, r, "/connect/?notice=done", http.StatusSeeOther)
 		return nil
 	}
@@ -919,6 +951,9 @@ func (h *Handler) handleOAuthStart(w http.ResponseWriter, r *http.Request, nonce
 	slug := r.PathValue("slug")
 	integ, err := h.svc.FindIntegration(r.Context(), ps.sess.AppID, slug)
 	if err != nil {
+		return err
+	}
+	if err := singleValues(r, integ); err != nil {
 		return err
 	}
 	kept := map[string]string{}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"go.yaml.in/yaml/v4"
+
+	"github.com/porticohq/portico/internal/portico"
 )
 
 // maxDepth bounds how deep a document's values nest. Resolving a document
@@ -15,33 +17,15 @@ import (
 const maxDepth = 128
 
 // checkDepth refuses a document nested deeper than maxDepth, before it is
-// resolved. JSON is scanned as bytes; YAML is parsed to its nodes (an
-// alias is not followed: it repeats a node counted where it stands). A
-// document that does not parse is left to the loader to refuse.
+// resolved. JSON is scanned as bytes (portico.JSONDepth); YAML is parsed
+// to its nodes (an alias is not followed: it repeats a node counted where
+// it stands). A document that does not parse is left to the loader to
+// refuse.
 func checkDepth(data []byte) error {
 	errDeep := fmt.Errorf("it nests deeper than %d levels", maxDepth)
 	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
-		depth, inString, escaped := 0, false, false
-		for _, c := range t {
-			switch {
-			case inString:
-				switch {
-				case escaped:
-					escaped = false
-				case c == '\\':
-					escaped = true
-				case c == '"':
-					inString = false
-				}
-			case c == '"':
-				inString = true
-			case c == '{' || c == '[':
-				if depth++; depth > maxDepth {
-					return errDeep
-				}
-			case c == '}' || c == ']':
-				depth--
-			}
+		if portico.JSONDepth(t) > maxDepth {
+			return errDeep
 		}
 		return nil
 	}

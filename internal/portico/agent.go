@@ -146,7 +146,7 @@ func (a *Agent) tool(st SessionSettings, in *Integration, act *Action) (AgentToo
 	// integration defined before the limit was checked. Offered, it would
 	// fail the whole tool list (MCP clients refuse such schemas), so the
 	// action is left out until the integration is put again.
-	if jsonDepth(schema) > MaxInputSchemaDepth {
+	if JSONDepth(schema) > MaxInputSchemaDepth {
 		return AgentTool{}, false
 	}
 	return AgentTool{Name: name, Title: in.Name + ": " + actionTitle(act.Name), Description: in.Name + ": " + desc,

@@ -610,7 +610,7 @@ func normalizeInputSchema(raw *json.RawMessage) (map[string]json.RawMessage, err
 	if len(*raw) > MaxInputSchemaSize {
 		return nil, Errorf(CodeValidation, "must be at most %d bytes.", MaxInputSchemaSize)
 	}
-	if jsonDepth(*raw) > MaxInputSchemaDepth {
+	if JSONDepth(*raw) > MaxInputSchemaDepth {
 		return nil, Errorf(CodeValidation, "must nest at most %d levels deep.", MaxInputSchemaDepth)
 	}
 	var buf bytes.Buffer
@@ -634,10 +634,10 @@ func normalizeInputSchema(raw *json.RawMessage) (map[string]json.RawMessage, err
 	return top.Properties, nil
 }
 
-// jsonDepth is how deeply b's objects and arrays nest, read from its bytes
+// JSONDepth is how deeply b's objects and arrays nest, read from its bytes
 // alone (brackets inside strings do not count); malformed JSON is left to
 // the parser.
-func jsonDepth(b []byte) int {
+func JSONDepth(b []byte) int {
 	depth, deepest, inString, escaped := 0, 0, false, false
 	for _, c := range b {
 		switch {

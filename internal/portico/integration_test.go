@@ -153,13 +153,13 @@ func TestCheckCredentials(t *testing.T) {
 	}
 }
 
-// jsonDepth counts nesting from the bytes, ignoring brackets in strings.
+// JSONDepth counts nesting from the bytes, ignoring brackets in strings.
 func TestJSONDepth(t *testing.T) {
 	for in, want := range map[string]int{
 		`{}`: 1, `[]`: 1, `1`: 0, `{"a":[{"b":{}}]}`: 4, `{"a":"[[[{{{"}`: 1, `{"a":"\"[["}`: 1, `{"a":"\\\\","b":[]}`: 2,
 	} {
 		if got := portico.JSONDepth([]byte(in)); got != want {
-			t.Errorf("jsonDepth(%s) = %d, want %d", in, got, want)
+			t.Errorf("JSONDepth(%s) = %d, want %d", in, got, want)
 		}
 	}
 }

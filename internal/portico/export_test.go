@@ -1,4 +1,0 @@
-package portico
-
-// JSONDepth exposes jsonDepth to the tests.
-var JSONDepth = jsonDepth

@@ -3,10 +3,12 @@ package openapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/upstream"
@@ -189,5 +191,26 @@ func TestImport_DeepDocumentRefused(t *testing.T) {
 		if _, err := importOne(t, &portico.OpenAPIInput{Document: in, Operations: []string{"x"}}); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// A document that begins with { is read as JSON, not YAML; and one
+// document is read at a time: an import waits for the one being read,
+// until its context ends.
+func TestImport_JSONAndOneAtATime(t *testing.T) {
+	_, err := importOne(t, &portico.OpenAPIInput{Document: json.RawMessage(`"{openapi: 3.0.3, info: {title: t, version: '1'}, paths: {}}"`), Operations: []string{"x"}})
+	if e := portico.AsError(err); err == nil || e.Field != "openapi.document" || !strings.Contains(e.Message, "invalid character") {
+		t.Errorf("a YAML flow mapping: %v, want it refused as JSON", err)
+	}
+	reading <- struct{}{}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = (&Importer{}).Import(ctx, &portico.OpenAPIInput{Document: doc(`{"get":{"operationId":"x","parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],"responses":{"200":{"description":"ok"}}}}`), Operations: []string{"x"}})
+	<-reading
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("an import while another reads: %v, want it to wait until its context ends", err)
+	}
+	if _, err := importOne(t, &portico.OpenAPIInput{Document: doc(`{"get":{"operationId":"x","parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],"responses":{"200":{"description":"ok"}}}}`), Operations: []string{"x"}}); err != nil {
+		t.Fatalf("an import once the other is done: %v", err)
 	}
 }

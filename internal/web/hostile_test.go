@@ -238,3 +238,13 @@ func TestPage_DuplicateFieldsListingsAndDone(t *testing.T) {
 		t.Fatalf("done after the app dropped the URI: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 }
+
+// /connect/open takes a POST from the app: a GET is told so (405), not
+// taken for a link.
+func TestPage_OpenIsAPost(t *testing.T) {
+	s := newSite(t)
+	res, body := clitest.Get(t, clitest.Browser(), s.URL+"/connect/open")
+	if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" || !strings.Contains(body, "takes a form post") {
+		t.Fatalf("GET /connect/open: %d %q\n%s", res.StatusCode, res.Header.Get("Allow"), body)
+	}
+}

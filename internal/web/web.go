@@ -78,6 +78,10 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	mount("GET /connect/{code}", h.page(h.handleOpenCode))
 	mount("GET /connect/verified/{code}", h.page(h.handleVerified))
 	mount("POST /connect/open", h.postFromApp(h.handleOpenToken))
+	mount("GET /connect/open", h.page(func(w http.ResponseWriter, r *http.Request, nonce string) error {
+		w.Header().Set("Allow", http.MethodPost)
+		return errOpenIsPost
+	}))
 	mount("GET /connect/{$}", h.page(h.session(h.handleHome)))
 	mount("GET /connect/activity", h.page(h.session(h.handleActivity)))
 	mount("POST /connect/approvals/{id}/{decision}", h.post(h.session(h.handleDecide)))
@@ -95,13 +99,13 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 }
 
 // files serves the page's static files, and no listing of their folders.
-func files(fs http.Handler) http.Handler {
+func files(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
 			http.NotFound(w, r)
 			return
 		}
-		fs.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -389,6 +393,7 @@ var (
 	errBadCSRF     = errors.New("bad csrf token")
 	errNoCookie    = errors.New("no page session")
 	errNoCode      = errors.New("callback without a code")
+	errOpenIsPost  = errors.New("GET of /connect/open")
 )
 
 // renderError shows err as a page a person understands.
@@ -436,6 +441,8 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		status, v.Message = http.StatusGone, &message{"This authorization has ended", "It was answered already, has expired, or began in another browser. Go back to the application and connect again."}
 	case portico.ErrorCode(err) == portico.CodeNotFound:
 		status, v.Message = http.StatusNotFound, &message{"Not found", "This page does not exist. Go back and try again."}
+	case errors.Is(err, errOpenIsPost):
+		status, v.Message = http.StatusMethodNotAllowed, &message{"This address takes a form post", "An app posts its session token here. To open the page, use the link the app gives you."}
 	case errors.Is(err, errNoCode):
 		status, v.Message = http.StatusBadRequest, &message{"The connection was not made", "The provider sent you back without an authorization. Go back to the page and connect again."}
 	case portico.ErrorCode(err) == portico.CodeInvalid, portico.ErrorCode(err) == portico.CodeValidation:

@@ -95,6 +95,7 @@ var RoutePermissions = map[string]string{
 	"OPTIONS /a/{app}/revoke":                                   NoAPIKey,
 	"GET /connect/{code}":                                       NoAPIKey,
 	"POST /connect/open":                                        NoAPIKey,
+	"GET /connect/open":                                         NoAPIKey,
 	"GET /connect/{$}":                                          NoAPIKey,
 	"GET /connect/activity":                                     NoAPIKey,
 	"POST /connect/approvals/{id}/{decision}":                   NoAPIKey,

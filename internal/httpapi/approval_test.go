@@ -178,3 +178,61 @@ func appOfUser(t *testing.T, e *env, userID string) string {
 	t.Fatalf("no app has user %s", userID)
 	return ""
 }
+
+// A secret input is hidden from the approval's summary wherever the
+// action puts it: a path segment, a query parameter or body field of
+// another name, or the whole body; and so from the hint built on it.
+func TestPerform_ApprovalSummaryHidesSecretInputsWhereverTheyGo(t *testing.T) {
+	engines(t, func(t *testing.T, eng storetest.Engine) {
+		f := newPerformFixture(t, eng)
+		e, k := f.e, f.key
+		secret := func(extra map[string]any) map[string]any {
+			m := map[string]any{"type": "string", "secret": true}
+			for k, v := range extra {
+				m[k] = v
+			}
+			return m
+		}
+		if r := e.do("PUT", "/v1/integrations/vault", k, map[string]any{"name": "Vault", "base_url": "https://vault.example.com",
+			"auth": map[string]any{"type": "api_key", "fields": []any{map[string]any{"name": "api_key", "secret": true}},
+				"inject": map[string]any{"header": "Authorization", "format": "Bearer {api_key}"}},
+			"actions": []any{
+				map[string]any{"name": "mapped", "method": "POST", "path": "/accounts/{acct}", "approval": "confirm",
+					"query": map[string]any{"pin": "p"}, "body": map[string]any{"otp": "code", "note": "note"},
+					"input_schema": map[string]any{"type": "object", "properties": map[string]any{
+						"acct": secret(nil), "pin": secret(nil), "otp": map[string]any{"type": "integer", "secret": true}, "note": map[string]any{"type": "string"}}}},
+				map[string]any{"name": "whole", "method": "POST", "path": "/w", "approval": "confirm", "body_input": "payload",
+					"input_schema": map[string]any{"type": "object", "properties": map[string]any{"payload": secret(nil)}}},
+			}}); r.Status != 201 {
+			t.Fatalf("put: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("PUT", "/v1/users/"+f.user+"/connections/vault", k, map[string]any{"credentials": map[string]any{"api_key": "sk_vault"}}); r.Status != 201 {
+			t.Fatalf("connect: %d %s", r.Status, r.Raw)
+		}
+		e.secret("ACCT-SECRET-9", "PIN-SECRET-8", "731904", "WHOLE-SECRET-6")
+		for _, c := range []struct {
+			action string
+			input  map[string]any
+			shown  []string
+		}{
+			{"mapped", map[string]any{"acct": "ACCT-SECRET-9", "pin": "PIN-SECRET-8", "otp": 731904, "note": "keep"},
+				[]string{"/accounts/" + portico.Redacted, `\"note\":\"keep\"`}},
+			{"whole", map[string]any{"payload": "WHOLE-SECRET-6"}, []string{"/w"}},
+		} {
+			r := e.do("POST", "/v1/perform", k, map[string]any{"user": u1(), "integration": "vault", "action": c.action, "input": c.input})
+			if r.Status != 409 || r.code() != "approval_required" {
+				t.Fatalf("%s: %d %s", c.action, r.Status, r.Raw)
+			}
+			for _, leak := range []string{"ACCT-SECRET-9", "PIN-SECRET-8", "731904", "WHOLE-SECRET-6"} {
+				if strings.Contains(string(r.Raw), leak) {
+					t.Errorf("%s: the answer shows the secret %q: %s", c.action, leak, r.Raw)
+				}
+			}
+			for _, want := range c.shown {
+				if !strings.Contains(string(r.Raw), want) {
+					t.Errorf("%s: the answer lacks %q: %s", c.action, want, r.Raw)
+				}
+			}
+		}
+	})
+}

@@ -479,7 +479,7 @@ func TestMCP_Approvals(t *testing.T) {
 		e.putIntegration("vault", `{"name":"Vault","base_url":"`+e.up.URL+`",
 			"auth":{"type":"api_key","fields":[{"name":"api_key","secret":true}],"inject":{"header":"Authorization","format":"Bearer {api_key}"}},
 			"actions":[{"name":"wipe","method":"DELETE","path":"/secrets/{id}","approval":"confirm",
-			  "input_schema":{"type":"object","properties":{"id":{"type":"string"}},"required":["id"]}}]}`)
+			  "input_schema":{"type":"object","properties":{"id":{"type":"string"},"reason":{"type":"string"}},"required":["id"]}}]}`)
 		e.connect("ann", "vault", "ann-vault-key-0001")
 		deletes := func() int {
 			n := 0
@@ -503,12 +503,13 @@ func TestMCP_Approvals(t *testing.T) {
 				cs := e.dial(clientOpts{version: era, headers: bearer(e.annTok), opts: opts})
 				before := deletes()
 				// Each case its own arguments: an approval binds to them.
-				args := map[string]any{"id": fmt.Sprintf("s-%d-%v", i, accept)}
+				args := map[string]any{"id": fmt.Sprintf("s-%d-%v", i, accept), "reason": "purge-all"}
 				res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "vault_wipe", Arguments: args})
 				if err != nil {
 					t.Fatalf("%s accept=%v: %v", era, accept, err)
 				}
-				if len(asked) != 1 || asked[0].Mode != "form" || !strings.Contains(asked[0].Message, "Allow Vault: Wipe? It sends DELETE /secrets/") {
+				if len(asked) != 1 || asked[0].Mode != "form" || !strings.Contains(asked[0].Message, "Allow Vault: Wipe? It sends DELETE /secrets/") ||
+					!strings.Contains(asked[0].Message, "?reason=purge-all to Vault") {
 					t.Errorf("%s accept=%v: asked %+v", era, accept, asked)
 				}
 				want := 0

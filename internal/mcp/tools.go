@@ -286,7 +286,7 @@ func (h *Handler) decide(ctx context.Context, a *portico.Agent, t *portico.Agent
 // approvalQuestion is what the client shows the user: the call, with
 // credentials and secret inputs redacted.
 func approvalQuestion(t *portico.AgentTool, ar *portico.ApprovalRequired) string {
-	q := "Allow " + t.Title + "? It sends " + ar.Summary.Method + " " + ar.Summary.Path + " to " + t.IntegrationName + "."
+	q := "Allow " + t.Title + "? It sends " + ar.Summary.Line() + " to " + t.IntegrationName + "."
 	if ar.Summary.Body != "" {
 		q += "\nBody: " + ar.Summary.Body
 	}

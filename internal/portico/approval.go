@@ -1,6 +1,7 @@
 package portico
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -132,39 +133,90 @@ func secretNames(integ *Integration, a *Action) map[string]bool {
 	for _, f := range integ.Auth.Fields {
 		out[strings.ToLower(f.Name)] = true
 	}
+	for _, name := range secretInputs(a) {
+		out[strings.ToLower(name)] = true
+	}
+	return out
+}
+
+// secretInputs are the names of the action's inputs marked "secret": true.
+func secretInputs(a *Action) []string {
 	var schema struct {
 		Properties map[string]struct {
 			Secret bool `json:"secret"`
 		} `json:"properties"`
 	}
+	var out []string
 	if json.Unmarshal(a.InputSchema, &schema) == nil {
 		for name, p := range schema.Properties {
 			if p.Secret {
-				out[strings.ToLower(name)] = true
+				out = append(out, name)
 			}
 		}
 	}
 	return out
 }
 
-// summarize is what the user is shown of req.
-func summarize(integ *Integration, a *Action, req *UpstreamRequest) ApprovalSummary {
+// secretValues are the values of the call's secret inputs as text (a
+// string as it is, anything else as its JSON): an action may put an input
+// in a path segment, under another name in the query or the body, or make
+// it the whole body, so a summary hides these values wherever they appear,
+// whatever they are called there.
+func secretValues(a *Action, input json.RawMessage) []string {
+	names := secretInputs(a)
+	if len(names) == 0 {
+		return nil
+	}
+	var in map[string]json.RawMessage
+	if json.Unmarshal(input, &in) != nil {
+		return nil
+	}
+	var out []string
+	for _, name := range names {
+		raw, ok := in[name]
+		if !ok {
+			continue
+		}
+		var str string
+		if json.Unmarshal(raw, &str) != nil {
+			str = string(raw)
+		}
+		if str != "" && str != "null" {
+			out = append(out, str)
+		}
+	}
+	return out
+}
+
+// hide replaces every secret value in s.
+func hide(s string, values []string) string {
+	for _, v := range values {
+		s = strings.ReplaceAll(s, v, Redacted)
+	}
+	return s
+}
+
+// summarize is what the user is shown of req, a call of a with input.
+func summarize(integ *Integration, a *Action, input json.RawMessage, req *UpstreamRequest) ApprovalSummary {
 	secret := secretNames(integ, a)
-	sum := ApprovalSummary{Method: req.Method, Path: req.URL.Path}
+	values := secretValues(a, input)
+	sum := ApprovalSummary{Method: req.Method, Path: hide(req.URL.Path, values)}
 	if q := req.URL.Query(); len(q) > 0 {
 		sum.Query = map[string]string{}
 		for k, v := range q {
 			val := strings.Join(v, ",")
-			if secret[strings.ToLower(k)] {
+			if secret[strings.ToLower(k)] || hide(val, values) != val {
 				val = Redacted
 			}
-			sum.Query[k] = val
+			sum.Query[hide(k, values)] = val
 		}
 	}
 	if len(req.Body) > 0 {
+		d := json.NewDecoder(bytes.NewReader(req.Body))
+		d.UseNumber()
 		var v any
-		if json.Unmarshal(req.Body, &v) == nil {
-			b, _ := json.Marshal(redactJSON(v, secret))
+		if d.Decode(&v) == nil {
+			b, _ := json.Marshal(redactJSON(v, secret, values))
 			sum.Body = string(b)
 		} else {
 			sum.Body = "(" + fmt.Sprint(len(req.Body)) + " bytes)"
@@ -176,7 +228,9 @@ func summarize(integ *Integration, a *Action, req *UpstreamRequest) ApprovalSumm
 	return sum
 }
 
-func redactJSON(v any, secret map[string]bool) any {
+// redactJSON hides the values of secret names, and any string or number
+// that holds a secret value.
+func redactJSON(v any, secret map[string]bool, values []string) any {
 	switch v := v.(type) {
 	case map[string]any:
 		keys := make([]string, 0, len(v))
@@ -185,16 +239,30 @@ func redactJSON(v any, secret map[string]bool) any {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
+			val := v[k]
 			if secret[strings.ToLower(k)] {
-				v[k] = Redacted
+				val = Redacted
 			} else {
-				v[k] = redactJSON(v[k], secret)
+				val = redactJSON(val, secret, values)
 			}
+			if h := hide(k, values); h != k {
+				delete(v, k)
+				k = h
+			}
+			v[k] = val
 		}
 		return v
 	case []any:
 		for i := range v {
-			v[i] = redactJSON(v[i], secret)
+			v[i] = redactJSON(v[i], secret, values)
+		}
+	case string:
+		if hide(v, values) != v {
+			return Redacted
+		}
+	case json.Number:
+		if hide(string(v), values) != string(v) {
+			return Redacted
 		}
 	}
 	return v
@@ -204,7 +272,7 @@ func redactJSON(v any, secret map[string]bool) any {
 // with an approved, unused approval of the same digest goes on (the
 // approval is used); any other gets the CodeApprovalRequired error, with
 // the pending approval of that digest or a new one.
-func (s *Service) approve(ctx context.Context, app *App, integ *Integration, a *Action, user *User, ref UserRef, req *UpstreamRequest) error {
+func (s *Service) approve(ctx context.Context, app *App, integ *Integration, a *Action, input json.RawMessage, user *User, ref UserRef, req *UpstreamRequest) error {
 	digest := approvalDigest(integ.Slug, a.Name, req)
 	now := s.now()
 	if user != nil {
@@ -218,13 +286,13 @@ func (s *Service) approve(ctx context.Context, app *App, integ *Integration, a *
 		return err
 	}
 	ap, err := s.store.RequestApproval(ctx, &Approval{ID: NewID(PrefixApproval), AppID: app.ID, UserID: userID, Integration: integ.Slug,
-		Action: a.Name, Digest: digest, Summary: summarize(integ, a, req), Status: ApprovalPending, CreatedAt: now, ExpiresAt: now.Add(ApprovalTTL)})
+		Action: a.Name, Digest: digest, Summary: summarize(integ, a, input, req), Status: ApprovalPending, CreatedAt: now, ExpiresAt: now.Add(ApprovalTTL)})
 	if err != nil {
 		return err
 	}
 	ar := &ApprovalRequired{ApprovalID: ap.ID, Integration: integ.Slug, IntegrationName: integ.Name, Action: a.Name,
 		Summary: ap.Summary, ExpiresAt: ap.ExpiresAt, SessionID: sessionID, Link: link}
-	ar.Link.AssistantHint = "This action needs the user's approval: " + describe(ap.Summary) + " on " + integ.Name +
+	ar.Link.AssistantHint = "This action needs the user's approval: " + ap.Summary.Line() + " on " + integ.Name +
 		". Tell the user to open the URL in 'approval_url' and approve it, then call the same action with the same input again. Always show the whole URL. It expires in " +
 		HumanDuration(minDuration(link.ExpiresAt, ap.ExpiresAt).Sub(now)) + "; if the user declines, do not retry."
 	details := map[string]any{"approval_id": ap.ID, "integration": integ.Slug, "action": a.Name, "approval_url": link.URL,
@@ -241,8 +309,8 @@ func minDuration(a, b time.Time) time.Time {
 	return b
 }
 
-// describe is a one-line account of a summary, for hints.
-func describe(sum ApprovalSummary) string {
+// Line is a one-line account of the call: method, path and query.
+func (sum ApprovalSummary) Line() string {
 	out := sum.Method + " " + sum.Path
 	if len(sum.Query) > 0 {
 		q := url.Values{}

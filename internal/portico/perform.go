@@ -348,7 +348,7 @@ func (s *Service) perform(ctx context.Context, app *App, in PerformRequest, act 
 		return &PerformResult{DryRun: s.Upstream.Preview(s.Upstream.Build(spec))}, nil
 	}
 	if action != nil && action.NeedsApproval(app.Settings) {
-		if err := s.approve(ctx, app, integ, action, user, in.User, s.Upstream.Build(spec)); err != nil {
+		if err := s.approve(ctx, app, integ, action, in.Input, user, in.User, s.Upstream.Build(spec)); err != nil {
 			return nil, err
 		}
 	}

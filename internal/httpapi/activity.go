@@ -30,8 +30,7 @@ func (s *Server) handleMeActivity(w http.ResponseWriter, r *http.Request, sess *
 	if err != nil {
 		return err
 	}
-	f.UserID = &u.ID
-	page, err := s.svc.ListActivity(r.Context(), sess.AppID, f, p)
+	page, err := s.svc.SessionActivity(r.Context(), sess, u, f, p)
 	if err != nil {
 		return err
 	}

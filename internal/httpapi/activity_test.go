@@ -144,6 +144,33 @@ func TestActivity_RowsForEveryOutcome(t *testing.T) {
 				t.Errorf("u-2 sees a row of another user: %v", row)
 			}
 		}
+		// A session that shows one integration sees its rows, and its
+		// sessions' own, only: as on the hosted page.
+		session := func(settings map[string]any) string {
+			body := map[string]any{"user": u1()}
+			if settings != nil {
+				body["settings"] = settings
+			}
+			return e.createSession(strings.TrimPrefix(k["Authorization"], "Bearer "), body).Body["token"].(string)
+		}
+		all := activityRows(t, e, "/v1/me/activity", bearerHdr(session(nil)))
+		narrow := activityRows(t, e, "/v1/me/activity", bearerHdr(session(map[string]any{"integrations": []any{"crm"}})))
+		crm := 0
+		for _, row := range narrow {
+			switch row["integration"] {
+			case "crm":
+				crm++
+			case nil, "":
+			default:
+				t.Errorf("a session of crm sees a row of %v: %v", row["integration"], row)
+			}
+		}
+		if crm < 4 || len(narrow) >= len(all) {
+			t.Errorf("a session of crm sees %d rows of crm, %d rows of the user's %d", crm, len(narrow), len(all))
+		}
+		if got := activityRows(t, e, "/v1/me/activity?integration=jira", bearerHdr(session(map[string]any{"integrations": []any{"crm"}}))); len(got) != 0 {
+			t.Errorf("?integration=jira on a session of crm: %d rows", len(got))
+		}
 
 		// No secret anywhere in the rows.
 		raw := string(e.do("GET", "/v1/activity?page_size=100", k, nil).Raw)

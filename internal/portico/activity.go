@@ -183,6 +183,19 @@ func (s *Service) ListActivity(ctx context.Context, appID string, f ActivityFilt
 		func(q ListQuery) ([]Activity, error) { return s.store.ListActivity(ctx, appID, f, q) })
 }
 
+// SessionActivity is ListActivity for the user of a session, as GET
+// /v1/me/activity shows it: the user's rows of the integrations the
+// session shows, and those of no integration (its sessions' events), as on
+// the hosted page; another integration's rows are not the session's to see.
+func (s *Service) SessionActivity(ctx context.Context, sess *Session, user *User, f ActivityFilter, r PageRequest) (Page[Activity], error) {
+	shown, err := s.SessionIntegrations(ctx, sess, user)
+	if err != nil {
+		return Page[Activity]{}, err
+	}
+	f.UserID, f.Integrations = &user.ID, slugsOf(shown)
+	return s.ListActivity(ctx, sess.AppID, f, r)
+}
+
 // PurgeActivity deletes up to batch rows past their app's retention.
 func (s *Service) PurgeActivity(ctx context.Context, batch int) (int, error) {
 	return s.store.PurgeActivity(ctx, s.now(), batch)

@@ -91,7 +91,7 @@ func TestPerform_ApprovalGatesTheCall(t *testing.T) {
 			t.Fatalf("the upstream was reached %d times before any approval", n)
 		}
 
-		sess := &portico.Session{AppID: appOfUser(t, e, f.user), ID: "ses_test"}
+		sess := &portico.Session{AppID: appOfUser(t, e, f.user), ID: "ses_test", Settings: portico.DefaultSessionSettings}
 		user := &portico.User{ID: f.user}
 		decide := func(id any, approve bool) error {
 			_, err := e.Svc.DecideApproval(context.Background(), sess, user, id.(string), approve)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -323,15 +324,36 @@ func (sum ApprovalSummary) Line() string {
 }
 
 // PendingApprovals returns the approvals the user of a page session may
-// decide now, oldest first.
+// decide now, oldest first: those of the integrations the session shows.
 func (s *Service) PendingApprovals(ctx context.Context, sess *Session, user *User) ([]Approval, error) {
-	return s.store.ListPendingApprovals(ctx, sess.AppID, user.ID, s.now())
+	shown, err := s.SessionIntegrations(ctx, sess, user)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.store.ListPendingApprovals(ctx, sess.AppID, user.ID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	slugs := slugsOf(shown)
+	return slices.DeleteFunc(all, func(a Approval) bool { return !slices.Contains(slugs, a.Integration) }), nil
 }
 
 // DecideApproval records the user's decision on one of its approvals
 // (CodeNotFound, CodeConflict when decided already or expired), with an
-// activity row and the approval.decided event.
+// activity row and the approval.decided event. A session decides the
+// approvals of the integrations it shows only: another one's is not found.
 func (s *Service) DecideApproval(ctx context.Context, sess *Session, user *User, id string, approve bool) (*Approval, error) {
+	ap, err := s.store.FindApproval(ctx, sess.AppID, user.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	shown, err := s.SessionIntegrations(ctx, sess, user)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(slugsOf(shown), ap.Integration) {
+		return nil, NotFound("Approval")
+	}
 	return s.decideApproval(ctx, sess.AppID, sess.ID, user, id, approve, ClientPage)
 }
 

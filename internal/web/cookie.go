@@ -17,12 +17,21 @@ import (
 // secret of the session itself (its token is never known to the page).
 
 // pageCookie is what the cookie names. Verified is the id of the user the
-// app confirmed in this browser, "" when none was.
-type pageCookie struct{ appID, sessionID, verified string }
+// app confirmed in this browser, "" when none was; byToken tells a page
+// opened with a session token (POST /connect/open), whose holder the app
+// vouches for without the browser's user having been confirmed.
+type pageCookie struct {
+	appID, sessionID, verified string
+	byToken                    bool
+}
 
-// cookieValue signs "appID.sessionID.verified".
+// cookieValue signs "appID.sessionID.verified", with ".t" after it for a
+// page opened with a token.
 func (h *Handler) cookieValue(c pageCookie) string {
 	payload := c.appID + "." + c.sessionID + "." + c.verified
+	if c.byToken {
+		payload += ".t"
+	}
 	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + h.mac("cookie", payload)
 }
 
@@ -37,6 +46,9 @@ func (h *Handler) parseCookie(v string) (pageCookie, bool) {
 		return pageCookie{}, false
 	}
 	parts := strings.Split(string(raw), ".")
+	if len(parts) == 4 && parts[3] == "t" {
+		return pageCookie{appID: parts[0], sessionID: parts[1], verified: parts[2], byToken: true}, true
+	}
 	if len(parts) != 3 {
 		return pageCookie{}, false
 	}

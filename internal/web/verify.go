@@ -25,17 +25,17 @@ func (h *Handler) verifyThenStart(w http.ResponseWriter, r *http.Request, sess *
 	}
 	q := r.URL.Query()
 	if !app.Settings.Verifies() {
-		return h.startPage(w, r, sess, "", q.Get("widget"), q.Get("origin"))
+		return h.startPage(w, r, linkCookie(sess, ""), sess, q.Get("widget"), q.Get("origin"))
 	}
 	if c, err := r.Cookie(h.cookieName()); err == nil {
 		if pc, ok := h.parseCookie(c.Value); ok && pc.appID == sess.AppID && pc.verified == sess.UserID {
-			return h.startPage(w, r, sess, sess.UserID, q.Get("widget"), q.Get("origin"))
+			return h.startPage(w, r, linkCookie(sess, sess.UserID), sess, q.Get("widget"), q.Get("origin"))
 		}
 	}
 	// Signed in to the app's authorization server as this user (an MCP
 	// client's sign-in, authorize.go): the app verified them here already.
 	if user, _ := h.signedIn(r, sess.AppID); user == sess.UserID {
-		return h.startPage(w, r, sess, sess.UserID, q.Get("widget"), q.Get("origin"))
+		return h.startPage(w, r, linkCookie(sess, sess.UserID), sess, q.Get("widget"), q.Get("origin"))
 	}
 	to, err := h.svc.StartVerification(r.Context(), app, sess)
 	if err != nil {
@@ -43,6 +43,12 @@ func (h *Handler) verifyThenStart(w http.ResponseWriter, r *http.Request, sess *
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
+}
+
+// linkCookie is the page cookie of sess opened by a link, with the user the
+// app verified in this browser ("" for none).
+func linkCookie(sess *portico.Session, verified string) pageCookie {
+	return pageCookie{appID: sess.AppID, sessionID: sess.ID, verified: verified}
 }
 
 // handleVerified is where the app sends the browser it confirmed: the
@@ -64,5 +70,5 @@ func (h *Handler) handleVerified(w http.ResponseWriter, r *http.Request, nonce s
 	}
 	// The widget's mode does not survive the app's verifier: the page
 	// opens as a plain page (docs/widget.md).
-	return h.startPage(w, r, sess, sess.UserID, "", "")
+	return h.startPage(w, r, linkCookie(sess, sess.UserID), sess, "", "")
 }

@@ -540,14 +540,13 @@ func (h *Handler) handleOpenToken(w http.ResponseWriter, r *http.Request, nonce 
 	}
 	// The token is the app's own secret: holding it is the app's word
 	// for who the user is.
-	return h.startPage(w, r, sess, sess.UserID, r.PostForm.Get("widget"), r.PostForm.Get("origin"))
+	return h.startPage(w, r, pageCookie{appID: sess.AppID, sessionID: sess.ID, verified: sess.UserID, byToken: true}, sess, r.PostForm.Get("widget"), r.PostForm.Get("origin"))
 }
 
-// startPage sets the page cookie for sess, with the user verified in this
-// browser ("" for none), and sends the browser to the page; a page the
-// widget opens (widgetMode and origin, docs/widget.md) also gets the
-// widget's cookie.
-func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, sess *portico.Session, verified, widgetMode, origin string) error {
+// startPage sets the page cookie pc for sess and sends the browser to the
+// page; a page the widget opens (widgetMode and origin, docs/widget.md)
+// also gets the widget's cookie.
+func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, pc pageCookie, sess *portico.Session, widgetMode, origin string) error {
 	wd, frameOrigins, err := h.openWidget(r, sess, widgetMode, origin)
 	if err != nil {
 		return err
@@ -556,7 +555,7 @@ func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, sess *portic
 	if err != nil {
 		return err
 	}
-	h.setCookie(w, h.cookieValue(pageCookie{appID: sess.AppID, sessionID: sess.ID, verified: verified}), ttl, wd != nil && wd.Mode == widgetModal)
+	h.setCookie(w, h.cookieValue(pc), ttl, wd != nil && wd.Mode == widgetModal)
 	h.setWidgetCookie(w, r, wd, frameOrigins, ttl)
 	http.Redirect(w, r, "/connect/", http.StatusSeeOther)
 	return nil
@@ -593,6 +592,8 @@ type pageSession struct {
 	app    *portico.App
 	cookie string
 	widget *widget // nil unless the widget opened the page
+	// byToken: the page was opened with a session token, not a link.
+	byToken bool
 }
 
 type sessionFunc func(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error
@@ -643,7 +644,7 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 			// cookie predates it: the user opens a link again.
 			return errNoCookie
 		}
-		return fn(w, r, nonce, &pageSession{sess: sess, user: user, app: app, cookie: c.Value, widget: wd})
+		return fn(w, r, nonce, &pageSession{sess: sess, user: user, app: app, cookie: c.Value, widget: wd, byToken: pc.byToken})
 	}
 }
 
@@ -923,11 +924,25 @@ func (h *Handler) handleConnectionAction(w http.ResponseWriter, r *http.Request,
 }
 
 // handleDecide approves or declines one of the user's pending calls; one
-// decided already or expired is shown as such.
+// decided already or expired is shown as such. On a page opened with a
+// session token, when the app verifies its users, the app confirms the
+// user first.
 func (h *Handler) handleDecide(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
 	decision := r.PathValue("decision")
 	if decision != "approve" && decision != "decline" {
 		return portico.NotFound("Decision")
+	}
+	if ps.byToken && ps.app.Settings.Verifies() {
+		// A session token is what an agent holds too: the decision is the
+		// user's own only once the app confirmed them in this browser
+		// (docs/activity-and-approvals.md), after which the page opens
+		// again and the user decides.
+		to, err := h.svc.StartVerification(r.Context(), ps.app, ps.sess)
+		if err != nil {
+			return err
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return nil
 	}
 	_, err := h.svc.DecideApproval(r.Context(), ps.sess, ps.user, r.PathValue("id"), decision == "approve")
 	if c := portico.ErrorCode(err); c == portico.CodeConflict || c == portico.CodeNotFound {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/portico"
@@ -125,8 +127,53 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				slog.String("app_id", info.appID),
 			)
 		}()
+		if err := checkURL(r.URL); err != nil {
+			w.handled = true
+			s.writeError(w, r, err)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// checkURL refuses a path or query that holds a NUL character or bytes
+// that are not UTF-8 once decoded: no id, filter or parameter of Portico's
+// can hold them, and PostgreSQL refuses them in text (README.md, "Errors").
+func checkURL(u *url.URL) error {
+	if !cleanText(u.Path) {
+		return portico.Invalid("path", "The URL's path holds a NUL character or bytes that are not UTF-8.")
+	}
+	if u.RawQuery == "" || (!strings.Contains(u.RawQuery, "%") && cleanText(u.RawQuery)) {
+		return nil
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		// Left to the handler, which reads the query and says what is
+		// wrong with it.
+		return nil
+	}
+	for k, vs := range q {
+		if !cleanText(k) {
+			return portico.Invalid("query", "A parameter name of the URL's query holds a NUL character or bytes that are not UTF-8.")
+		}
+		for _, v := range vs {
+			if !cleanText(v) {
+				return portico.Invalid(truncateField(k), "The query parameter %s holds a NUL character or bytes that are not UTF-8.", truncateField(k))
+			}
+		}
+	}
+	return nil
+}
+
+// cleanText reports whether s is UTF-8 without NUL.
+func cleanText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+// truncateField bounds a client's parameter name echoed in an error.
+func truncateField(k string) string {
+	if len(k) > 64 {
+		k = strings.ToValidUTF8(k[:64], "") + "…"
+	}
+	return k
 }
 
 // clientOf names the surface of a path, as the activity log shows it.

@@ -60,3 +60,29 @@ func TestQuery_UnknownAndRepeatedParametersAreRefused(t *testing.T) {
 		})
 	})
 }
+
+// A NUL character or bytes that are not UTF-8, decoded from the URL's path
+// or query, are refused before any handler reads them: PostgreSQL cannot
+// hold them in text, and no id or filter can contain them. Routes that take
+// no credential too.
+func TestQuery_NULAndInvalidUTF8AreRefused(t *testing.T) {
+	engines(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng)
+		appID, key := e.newApp("acme")
+		none := map[string]string{}
+		e.run(t, key, []string{appID}, []scenario{
+			{name: "a NUL in a path id", method: "GET", path: "/v1/users/usr_%00", status: 400, code: "invalid_request", field: "path", readOnly: true},
+			{name: "invalid UTF-8 in a path id", method: "DELETE", path: "/v1/sessions/ses_%ff", status: 400, code: "invalid_request", field: "path", readOnly: true},
+			{name: "a NUL in a filter", method: "GET", path: "/v1/sessions?user_id=a%00b", status: 400, code: "invalid_request", field: "user_id", readOnly: true},
+			{name: "invalid UTF-8 in a filter", method: "GET", path: "/v1/users?external_id=a%ffb", status: 400, code: "invalid_request", field: "external_id", readOnly: true},
+			{name: "a NUL in a parameter name", method: "GET", path: "/v1/users?a%00=1", status: 400, code: "invalid_request", field: "query", readOnly: true},
+			{name: "a flow id", method: "POST", path: "/v1/verifications/vfl_%00/confirm", body: map[string]any{"user": map[string]any{"external_id": "x"}},
+				status: 400, code: "invalid_request", field: "path", readOnly: true},
+			{name: "authorization server metadata, no credential", method: "GET", path: "/a/app_%00/.well-known/oauth-authorization-server", headers: none,
+				status: 400, code: "invalid_request", field: "path", readOnly: true},
+			{name: "protected resource metadata, no credential", method: "GET", path: "/.well-known/oauth-protected-resource/a/%00/mcp", headers: none,
+				status: 400, code: "invalid_request", field: "path", readOnly: true},
+			{name: "percent-encoded UTF-8 is fine", method: "GET", path: "/v1/users?external_id=%C3%A9", status: 200, readOnly: true},
+		})
+	})
+}

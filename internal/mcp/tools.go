@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -512,8 +513,32 @@ func (h *Handler) internalError(err error) error {
 // clientName is how the activity log names an MCP caller: mcp:<the name
 // the client gave in clientInfo>.
 func clientName(req *sdk.CallToolRequest) string {
-	if ci := req.ClientInfo(); ci != nil && ci.Name != "" {
-		return "mcp:" + ci.Name
+	if ci := req.ClientInfo(); ci != nil {
+		return clientLabel(ci.Name)
+	}
+	return "mcp"
+}
+
+// maxClientName bounds the client's name in the activity log, in
+// characters: a client names itself, so its name is kept short and
+// printable ("mcp:" and the name; "mcp" when nothing printable is left).
+const maxClientName = 64
+
+func clientLabel(name string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range name {
+		if n == maxClientName {
+			break
+		}
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			continue
+		}
+		b.WriteRune(r)
+		n++
+	}
+	if clean := strings.TrimSpace(b.String()); clean != "" {
+		return "mcp:" + clean
 	}
 	return "mcp"
 }

@@ -139,10 +139,16 @@ func TestActivity_RowsForEveryOutcome(t *testing.T) {
 		if len(mine) < 2 {
 			t.Fatalf("u-2 sees %d rows: %v", len(mine), mine)
 		}
+		required := false
 		for _, row := range mine {
 			if row["user_id"] != sessionOf(s)["user_id"] {
 				t.Errorf("u-2 sees a row of another user: %v", row)
 			}
+			// The call that created u-2 is u-2's.
+			required = required || row["outcome"] == "connection_required"
+		}
+		if !required {
+			t.Errorf("u-2's rows lack the call that created u-2: %v", mine)
 		}
 		// A session that shows one integration sees its rows, and its
 		// sessions' own, only: as on the hosted page.

@@ -443,7 +443,8 @@ func TestSessions_Refresh(t *testing.T) {
 		}
 		tok2, rt2 := r.Body["token"].(string), r.Body["refresh_token"].(string)
 		// Extended to an hour, a refresh keeps the longer expiry.
-		id := sessionOf(e.do("GET", "/v1/me", bearerHdr(tok2), nil))["id"].(string)
+		me := sessionOf(e.do("GET", "/v1/me", bearerHdr(tok2), nil))
+		id := me["id"].(string)
 		if x := e.do("POST", "/v1/sessions/"+id+"/extend", auth(key), map[string]any{"ttl_seconds": 3600}); x.Status != 200 {
 			t.Fatalf("extend: %d %s", x.Status, x.Raw)
 		}
@@ -473,6 +474,20 @@ func TestSessions_Refresh(t *testing.T) {
 		}
 		if !strings.Contains(e.logs.String(), "security_refresh_token_reuse") {
 			t.Errorf("reuse not logged as a security event")
+		}
+		// The revocation's activity row names the user, whose list shows it.
+		userID := me["user_id"]
+		revoked := 0
+		for _, row := range activityRows(t, e, "/v1/activity", auth(key)) {
+			if row["action"] == "session.revoked" {
+				revoked++
+				if row["user_id"] != userID {
+					t.Errorf("session.revoked row %v, want user %v", row, userID)
+				}
+			}
+		}
+		if revoked != 1 {
+			t.Errorf("%d session.revoked rows, want 1", revoked)
 		}
 		for _, bad := range []any{"", "prt_x", "pst_" + strings.Repeat("a", 43), 5} {
 			if r := e.do("POST", "/v1/tokens/refresh", auth(key), map[string]any{"refresh_token": bad}); r.Status != 400 && r.Status != 401 {

@@ -272,8 +272,9 @@ func redactJSON(v any, secret map[string]bool, values []string) any {
 // approve runs the approval step of Perform for a built request: a call
 // with an approved, unused approval of the same digest goes on (the
 // approval is used); any other gets the CodeApprovalRequired error, with
-// the pending approval of that digest or a new one.
-func (s *Service) approve(ctx context.Context, app *App, integ *Integration, a *Action, input json.RawMessage, user *User, ref UserRef, req *UpstreamRequest) error {
+// the pending approval of that digest or a new one. The user, who may have
+// just been created for the approval's link, is the activity row's (act).
+func (s *Service) approve(ctx context.Context, app *App, integ *Integration, a *Action, input json.RawMessage, user *User, ref UserRef, req *UpstreamRequest, act *Activity) error {
 	digest := approvalDigest(integ.Slug, a.Name, req)
 	now := s.now()
 	if user != nil {
@@ -286,6 +287,7 @@ func (s *Service) approve(ctx context.Context, app *App, integ *Integration, a *
 	if err != nil {
 		return err
 	}
+	act.UserID = userID
 	ap, err := s.store.RequestApproval(ctx, &Approval{ID: NewID(PrefixApproval), AppID: app.ID, UserID: userID, Integration: integ.Slug,
 		Action: a.Name, Digest: digest, Summary: summarize(integ, a, input, req), Status: ApprovalPending, CreatedAt: now, ExpiresAt: now.Add(ApprovalTTL)})
 	if err != nil {

@@ -323,7 +323,7 @@ func (s *Service) perform(ctx context.Context, app *App, in PerformRequest, act 
 	if err != nil {
 		var cr *ConnectionRequired
 		if errors.As(err, &cr) {
-			return nil, s.connectionRequired(ctx, app, integ, user, in, cr.Reason)
+			return nil, s.connectionRequired(ctx, app, integ, user, in, cr.Reason, act)
 		}
 		return nil, err
 	}
@@ -348,7 +348,7 @@ func (s *Service) perform(ctx context.Context, app *App, in PerformRequest, act 
 		return &PerformResult{DryRun: s.Upstream.Preview(s.Upstream.Build(spec))}, nil
 	}
 	if action != nil && action.NeedsApproval(app.Settings) {
-		if err := s.approve(ctx, app, integ, action, in.Input, user, in.User, s.Upstream.Build(spec)); err != nil {
+		if err := s.approve(ctx, app, integ, action, in.Input, user, in.User, s.Upstream.Build(spec), act); err != nil {
 			return nil, err
 		}
 	}
@@ -440,8 +440,9 @@ func (s *Service) usableCredentials(ctx context.Context, app *App, integ *Integr
 // the CodeConnectionRequired error with a fresh configuration URL: a new
 // code for the caller's session (in.Session), else for the newest active
 // session that may show the integration, or a new session when there is
-// none.
-func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integration, user *User, in PerformRequest, reason string) error {
+// none. The user, who may have just been created with that session, is the
+// activity row's (act).
+func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integration, user *User, in PerformRequest, reason string, act *Activity) error {
 	cr := &ConnectionRequired{Integration: integ.Slug, IntegrationName: integ.Name, Reason: reason}
 	ref := in.User
 	var prefer *Session
@@ -449,7 +450,7 @@ func (s *Service) connectionRequired(ctx context.Context, app *App, integ *Integ
 		prefer = in.Agent.Session
 	}
 	var err error
-	cr.SessionID, cr.Link, _, err = s.userLink(ctx, app, integ, user, ref, prefer)
+	cr.SessionID, cr.Link, act.UserID, err = s.userLink(ctx, app, integ, user, ref, prefer)
 	if err != nil {
 		return err
 	}

@@ -491,9 +491,22 @@ func (s *Service) RevokeSession(ctx context.Context, appID, id string) error {
 	if err := s.store.RevokeSession(ctx, appID, id); err != nil {
 		return err
 	}
-	s.note(ctx, appID, "", "", EventSessionRevoked)
+	s.note(ctx, appID, s.userOfSession(ctx, appID, id), "", EventSessionRevoked)
 	s.count(MetricSessionRevoked, 1)
 	return nil
+}
+
+// userOfSession is the user of a session, for the activity row of its
+// revocation; "" when it cannot be read (the row is still written).
+func (s *Service) userOfSession(ctx context.Context, appID, id string) string {
+	if id == "" {
+		return ""
+	}
+	sess, err := s.store.FindSessionByID(ctx, appID, id)
+	if err != nil {
+		return ""
+	}
+	return sess.UserID
 }
 
 // RevokeUserSessions ends every session of a user and says how many were
@@ -570,7 +583,7 @@ func (s *Service) refreshSession(ctx context.Context, app *App, refreshToken, re
 	refresh, refreshHash := NewToken(refreshPrefix)
 	rs, err := s.store.RotateSessionTokens(ctx, app.ID, HashToken(refreshToken), tokenHash, refreshHash, arrived, limit)
 	if rs.Revoked {
-		s.note(ctx, app.ID, "", "", EventSessionRevoked)
+		s.note(ctx, app.ID, s.userOfSession(ctx, app.ID, rs.ReusedSessionID), "", EventSessionRevoked)
 		s.count(MetricSessionRevoked, 1)
 	}
 	if rs.ReusedSessionID != "" {

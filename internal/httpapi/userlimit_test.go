@@ -36,6 +36,19 @@ func TestPerform_PerUserRateLimit(t *testing.T) {
 				t.Fatalf("other user, call %d: %d %s", i, r.Status, r.Raw)
 			}
 		}
+		// The same user named by id spends from the same budget.
+		if r := call(map[string]any{"id": f.user}); r.Status != 429 {
+			t.Fatalf("u-1 by id, over the burst: %d %s", r.Status, r.Raw)
+		}
+		// A new user: the call that creates them spends from the budget
+		// they then have, so burst calls in all, not burst + 1.
+		for i, want := range []int{409, 409, 429} {
+			r := e.do("POST", "/v1/perform", k, map[string]any{"user": map[string]any{"external_id": "u-new"}, "integration": "crm",
+				"request": map[string]any{"method": "GET", "path": "/x"}})
+			if r.Status != want {
+				t.Fatalf("new user, call %d: %d %s", i, r.Status, r.Raw)
+			}
+		}
 		e.Clock.Advance(2 * time.Second)
 		if r := call(u1()); r.Status != 200 {
 			t.Fatalf("after Retry-After: %d %s", r.Status, r.Raw)
@@ -43,7 +56,7 @@ func TestPerform_PerUserRateLimit(t *testing.T) {
 		if r := call(u1()); r.Status != 429 {
 			t.Fatalf("one call refilled, two made: %d %s", r.Status, r.Raw)
 		}
-		if rows := activityRows(t, e, "/v1/activity?outcome=rate_limited", k); len(rows) != 2 || rows[0]["user_id"] != f.user {
+		if rows := activityRows(t, e, "/v1/activity?outcome=rate_limited&user_id="+f.user, k); len(rows) != 3 || rows[0]["user_id"] != f.user {
 			t.Errorf("rate_limited rows %v", rows)
 		}
 		for name, v := range map[string]any{"perform_rate_per_user": 0, "perform_burst_per_user": 1000001} {

@@ -55,14 +55,20 @@ func (l *userLimiter) take(app *App, user *User, ref UserRef, now time.Time) err
 			l.shards[i].buckets = map[string]*userBucket{}
 		}
 	})
+	// A user is known by the same key whether the call names them by id,
+	// external id or email, and before and after the call that creates
+	// them: their external id, else their email, else their id.
+	if user != nil {
+		ref = UserRef{ID: &user.ID, ExternalID: user.ExternalID, Email: user.Email}
+	}
 	key := app.ID + "\x00"
 	switch {
-	case user != nil:
-		key += user.ID
 	case ref.ExternalID != nil:
 		key += "x\x00" + *ref.ExternalID
 	case ref.Email != nil:
 		key += "e\x00" + *ref.Email
+	case ref.ID != nil:
+		key += *ref.ID
 	}
 	perMinute, burst := app.Settings.PerformRatePerUser, app.Settings.PerformBurstPerUser
 	if perMinute < 1 || burst < 1 {

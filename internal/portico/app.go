@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -159,7 +160,8 @@ func (s AppSettings) Validate() error {
 		}
 	}
 	if s.WebhookURL != "" {
-		if err := checkWebURL(s.WebhookURL); err != nil {
+		// A fragment is never sent: a URL with one is a mistake.
+		if err := CheckRedirectURI(s.WebhookURL); err != nil {
 			return Invalidf("settings.webhook_url", "webhook_url %s", messageOf(err))
 		}
 	}
@@ -211,6 +213,11 @@ func checkWebURL(s string) error {
 		return Errorf(CodeValidation, "must be an absolute http or https URL.")
 	case u.User != nil:
 		return Errorf(CodeValidation, "must not hold user info (user:password@); send credentials another way.")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return Errorf(CodeValidation, "must have a port from 1 to 65535.")
+		}
 	}
 	return nil
 }

@@ -401,6 +401,14 @@ func TestSessions_LimitExactUnderConcurrency(t *testing.T) {
 					if statuses[201] != 5 || statuses[409] != 45 || live != 5 || n != 5 {
 						t.Fatalf("reject: statuses %v, live %d, listed %d", statuses, live, n)
 					}
+					// The limit lowered below what the user holds: the
+					// answer says how many to revoke.
+					e.do("PATCH", "/v1/app", auth(key), map[string]any{"settings": map[string]any{"max_sessions_per_user": 3}})
+					r := e.do("POST", "/v1/sessions", auth(key), map[string]any{"user": map[string]any{"external_id": "racer"}})
+					if msg := r.Body["error"].(map[string]any)["message"]; r.Status != 409 ||
+						msg != "The user already has 5 active sessions, more than the app's max_sessions_per_user (3); revoke 3 first." {
+						t.Errorf("over a lowered limit: %d %s", r.Status, r.Raw)
+					}
 				default:
 					if statuses[201] != 50 || live != 5 || n != 5 {
 						t.Fatalf("evict: statuses %v, live %d, listed %d", statuses, live, n)

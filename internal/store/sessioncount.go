@@ -163,8 +163,12 @@ func (db *DB) countExactly(ctx context.Context, t *tx, appID, userID string, lim
 		if n == 1 {
 			noun = "session"
 		}
-		return sessionCount{}, &portico.Error{Code: portico.CodeSessionLimitReached,
-			Message: fmt.Sprintf("The user already has %d active %s, the app's max_sessions_per_user; revoke one first.", n, noun),
+		msg := fmt.Sprintf("The user already has %d active %s, the app's max_sessions_per_user; revoke one first.", n, noun)
+		if n > limit.Max {
+			// The limit was lowered below what the user holds.
+			msg = fmt.Sprintf("The user already has %d active sessions, more than the app's max_sessions_per_user (%d); revoke %d first.", n, limit.Max, n-limit.Max+1)
+		}
+		return sessionCount{}, &portico.Error{Code: portico.CodeSessionLimitReached, Message: msg,
 			Details: map[string]any{"max_sessions_per_user": limit.Max}}
 	}
 	rows, err := t.query(ctx, `SELECT id FROM sessions WHERE app_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?

@@ -329,6 +329,22 @@ func TestConnections_OtherApp(t *testing.T) {
 	})
 }
 
+// A log filter whose end comes before its start is refused in the Vault's
+// words.
+func TestLogs_EndBeforeStart(t *testing.T) {
+	engines(t, func(t *testing.T, v *vault) {
+		status, _, res := v.call("GET", "/vault/logs?filter[start_date]=2026-02-01T00:00:00Z&filter[end_date]=2026-01-01T00:00:00Z", "", "c1")
+		wantError(t, status, res, 400, "RequestValidationError", "")
+		if msg := res["message"]; msg != "filter[end_date] must not be before filter[start_date]." {
+			t.Errorf("message %v", msg)
+		}
+		status, _, res = v.call("GET", "/vault/logs?filter[start_date]=2026-01-01T00:00:00Z&filter[end_date]=2026-01-01T00:00:00Z", "", "c1")
+		if status != 200 {
+			t.Errorf("one instant, both ends inclusive: %d %v", status, res)
+		}
+	})
+}
+
 // TestRouting checks that unknown paths and wrong methods under /vault/
 // answer in the Vault's error envelope.
 func TestRouting(t *testing.T) {

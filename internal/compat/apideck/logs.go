@@ -95,6 +95,9 @@ func (s *server) handleLogs(w http.ResponseWriter, r *http.Request, c *call) err
 			return portico.Invalid("filter."+name, "filter[%s] is not supported; filter by start_date and end_date.", name)
 		}
 	}
+	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
+		return portico.Invalid("filter.end_date", "filter[end_date] must not be before filter[start_date].")
+	}
 	limit := defaultLimit
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -120,7 +123,7 @@ func (s *server) handleLogs(w http.ResponseWriter, r *http.Request, c *call) err
 		f.UserID = &user.ID
 		page, err := s.Service.ListActivity(r.Context(), c.app.ID, f, portico.PageRequest{Size: min(limit, portico.MaxPageSize), Token: cursor})
 		if err != nil {
-			return renameField(err, map[string]string{"page_token": "cursor", "page_size": "limit", "until": "filter.end_date"})
+			return renameField(err, map[string]string{"page_token": "cursor", "page_size": "limit"})
 		}
 		next = page.Next
 		categories := map[string]string{}

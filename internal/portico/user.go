@@ -3,7 +3,9 @@ package portico
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -207,8 +209,11 @@ func checkName(s string) error {
 
 // NormalizeMetadata checks that md, the value of field (metadata,
 // user.metadata, custom_settings), is a JSON object of at most 16 KiB and
-// returns it compacted; nil becomes {}. Another JSON type is CodeInvalid,
-// as a wrong type is everywhere (400); a larger object CodeValidation.
+// returns it compacted, its strings written as plain UTF-8 (a client's
+// "\u00e9" is "é"), so that the limit and what is echoed back do not
+// depend on the client's JSON encoder; nil becomes {}. Another JSON type is
+// CodeInvalid, as a wrong type is everywhere (400); a larger object
+// CodeValidation.
 func NormalizeMetadata(field string, md json.RawMessage) (json.RawMessage, error) {
 	if len(bytes.TrimSpace(md)) == 0 || bytes.Equal(bytes.TrimSpace(md), []byte("null")) {
 		return json.RawMessage("{}"), nil
@@ -217,10 +222,73 @@ func NormalizeMetadata(field string, md json.RawMessage) (json.RawMessage, error
 	if err := json.Compact(&buf, md); err != nil || buf.Bytes()[0] != '{' {
 		return nil, Invalid(field, "%s must be of type object.", field)
 	}
-	if buf.Len() > MaxMetadataSize {
+	out := buf.Bytes()
+	if bytes.IndexByte(out, '\\') >= 0 {
+		var err error
+		if out, err = unescapeJSON(out); err != nil {
+			return nil, Invalid(field, "%s must be of type object.", field)
+		}
+	}
+	if len(out) > MaxMetadataSize {
 		return nil, Invalidf(field, "%s must be at most %d bytes.", field, MaxMetadataSize)
 	}
-	return buf.Bytes(), nil
+	return out, nil
+}
+
+// unescapeJSON writes compact JSON again with its strings in their
+// shortest form (encoding/json's, without HTML escaping), keeping the
+// order of object keys and the text of numbers.
+func unescapeJSON(data []byte) ([]byte, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var out bytes.Buffer
+	str := json.NewEncoder(&out)
+	str.SetEscapeHTML(false)
+	type frame struct {
+		object bool
+		n      int
+	}
+	var stack []frame
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return out.Bytes(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if dl, ok := tok.(json.Delim); ok && (dl == '}' || dl == ']') {
+			stack = stack[:len(stack)-1]
+			out.WriteByte(byte(dl))
+			continue
+		}
+		if len(stack) > 0 {
+			f := &stack[len(stack)-1]
+			switch {
+			case f.object && f.n%2 == 1:
+				out.WriteByte(':')
+			case f.n > 0:
+				out.WriteByte(',')
+			}
+			f.n++
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			out.WriteByte(byte(v))
+			stack = append(stack, frame{object: v == '{'})
+		case string:
+			if err := str.Encode(v); err != nil {
+				return nil, err
+			}
+			out.Truncate(out.Len() - 1) // Encode's newline
+		case json.Number:
+			out.WriteString(string(v))
+		case bool:
+			out.WriteString(strconv.FormatBool(v))
+		case nil:
+			out.WriteString("null")
+		}
+	}
 }
 
 var accountIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)

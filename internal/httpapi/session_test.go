@@ -354,6 +354,17 @@ func TestSessions_HugeTTLIsRefused(t *testing.T) {
 		if r := e.do("GET", "/v1/sessions?external_user_id=u-2", auth(key), nil); r.Status != 200 || len(r.Body["data"].([]any)) != 0 {
 			t.Errorf("a refused creation wrote a session: %d %s", r.Status, r.Raw)
 		}
+
+		// The maximum lowered below the session's age: the refusal says
+		// the session cannot be extended, not "0 more seconds".
+		if p := e.do("PATCH", "/v1/app", auth(key), map[string]any{"settings": map[string]any{"max_session_ttl_seconds": 120, "session_ttl_seconds": 60}}); p.Status != 200 {
+			t.Fatalf("lower the maximum: %d %s", p.Status, p.Raw)
+		}
+		r = e.do("POST", "/v1/sessions/"+id+"/extend", auth(key), map[string]any{"ttl_seconds": 60})
+		if msg, _ := r.Body["error"].(map[string]any)["message"].(string); r.Status != 422 || details(r)["max_ttl_seconds"] != float64(0) ||
+			!strings.Contains(msg, "this one has reached it and cannot be extended") {
+			t.Errorf("extend past a lowered maximum: %d %s", r.Status, r.Raw)
+		}
 	})
 }
 

@@ -480,9 +480,12 @@ func (s *Service) ExtendSession(ctx context.Context, app *App, id string, ttl in
 func ExtendBeyondMax(maxTTLSeconds int, createdAt, now time.Time) *Error {
 	limit := createdAt.Add(Seconds(int64(maxTTLSeconds)))
 	left := max(int(limit.Sub(now)/time.Second), 0)
-	return &Error{Code: CodeValidation, Field: "ttl_seconds",
-		Message: fmt.Sprintf("A session may live at most max_session_ttl_seconds (%d) from its creation; at most %d more seconds are possible.", maxTTLSeconds, left),
-		Details: map[string]any{"max_ttl_seconds": left}}
+	msg := fmt.Sprintf("A session may live at most max_session_ttl_seconds (%d) from its creation; at most %d more seconds are possible.", maxTTLSeconds, left)
+	if left == 0 {
+		// Reached, or the app lowered its maximum below the session's age.
+		msg = fmt.Sprintf("A session may live at most max_session_ttl_seconds (%d) from its creation; this one has reached it and cannot be extended (it still ends at its expires_at).", maxTTLSeconds)
+	}
+	return &Error{Code: CodeValidation, Field: "ttl_seconds", Message: msg, Details: map[string]any{"max_ttl_seconds": left}}
 }
 
 // RevokeSession ends a session at once (CodeNotFound if unknown or already

@@ -234,5 +234,16 @@ func TestPerform_ApprovalSummaryHidesSecretInputsWhereverTheyGo(t *testing.T) {
 				}
 			}
 		}
+		// Deleting the user erases their approvals, previews and all.
+		appID := appOfUser(t, e, f.user)
+		if pending, err := e.DB.ListPendingApprovals(context.Background(), appID, f.user, e.Clock.Now()); err != nil || len(pending) != 2 {
+			t.Fatalf("pending before the deletion: %d, %v", len(pending), err)
+		}
+		if r := e.do("DELETE", "/v1/users/"+f.user, k, nil); r.Status != 204 {
+			t.Fatalf("delete user: %d %s", r.Status, r.Raw)
+		}
+		if pending, err := e.DB.ListPendingApprovals(context.Background(), appID, f.user, e.Clock.Now()); err != nil || len(pending) != 0 {
+			t.Errorf("pending after the deletion: %d, %v", len(pending), err)
+		}
 	})
 }

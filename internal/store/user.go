@@ -396,6 +396,10 @@ func (db *DB) DeleteUser(ctx context.Context, appID, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return portico.NotFound("User")
 		}
+		// The user's approvals hold previews of their calls.
+		if _, err := t.exec(ctx, `DELETE FROM approvals WHERE app_id = ? AND user_id = ?`, appID, id); err != nil {
+			return fmt.Errorf("delete user's approvals: %w", err)
+		}
 		return nil
 	})
 }

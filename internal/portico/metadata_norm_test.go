@@ -12,9 +12,9 @@ import (
 func TestNormalizeMetadata_ClientEscapes(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"a":"\u00e9é","b":[1, 2.50, -3e2, true, null, {"c":"x\"y\\z\n\u2028"}], "d":{}}`: `{"a":"éé","b":[1,2.50,-3e2,true,null,{"c":"x\"y\\z\n\u2028"}],"d":{}}`,
-		`{"z":1,"a":2}`:       `{"z":1,"a":2}`,
+		`{"z":1,"a":2}`:         `{"z":1,"a":2}`,
 		`{"h":"\u003cb\u003e"}`: `{"h":"<b>"}`,
-		`{"k\u00e9":"v"}`:      `{"ké":"v"}`,
+		`{"k\u00e9":"v"}`:       `{"ké":"v"}`,
 	} {
 		got, err := NormalizeMetadata("metadata", json.RawMessage(in))
 		if err != nil || string(got) != want {

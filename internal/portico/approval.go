@@ -293,6 +293,9 @@ func (s *Service) approve(ctx context.Context, app *App, integ *Integration, a *
 	if err != nil {
 		return err
 	}
+	// The URL names its approval: the page shows that one first, however
+	// many others wait (web: /connect/?approval=).
+	link.URL += "?approval=" + ap.ID
 	ar := &ApprovalRequired{ApprovalID: ap.ID, Integration: integ.Slug, IntegrationName: integ.Name, Action: a.Name,
 		Summary: ap.Summary, ExpiresAt: ap.ExpiresAt, SessionID: sessionID, Link: link}
 	ar.Link.AssistantHint = "This action needs the user's approval: " + ap.Summary.Line() + " on " + integ.Name +
@@ -340,11 +343,22 @@ func (s *Service) PendingApprovals(ctx context.Context, sess *Session, user *Use
 	return slices.DeleteFunc(all, func(a Approval) bool { return !slices.Contains(slugs, a.Integration) }), nil
 }
 
-// DecideApproval records the user's decision on one of its approvals
-// (CodeNotFound, CodeConflict when decided already or expired), with an
-// activity row and the approval.decided event. A session decides the
-// approvals of the integrations it shows only: another one's is not found.
-func (s *Service) DecideApproval(ctx context.Context, sess *Session, user *User, id string, approve bool) (*Approval, error) {
+// PendingApproval returns one approval the user of a page session may
+// decide now (CodeNotFound otherwise): the one an approval URL names.
+func (s *Service) PendingApproval(ctx context.Context, sess *Session, user *User, id string) (*Approval, error) {
+	ap, err := s.sessionApproval(ctx, sess, user, id)
+	if err != nil {
+		return nil, err
+	}
+	if ap.Status != ApprovalPending || !ap.ExpiresAt.After(s.now()) {
+		return nil, NotFound("Approval")
+	}
+	return ap, nil
+}
+
+// sessionApproval returns one of the user's approvals if it is of an
+// integration the session shows (CodeNotFound otherwise).
+func (s *Service) sessionApproval(ctx context.Context, sess *Session, user *User, id string) (*Approval, error) {
 	ap, err := s.store.FindApproval(ctx, sess.AppID, user.ID, id)
 	if err != nil {
 		return nil, err
@@ -355,6 +369,17 @@ func (s *Service) DecideApproval(ctx context.Context, sess *Session, user *User,
 	}
 	if !slices.Contains(slugsOf(shown), ap.Integration) {
 		return nil, NotFound("Approval")
+	}
+	return ap, nil
+}
+
+// DecideApproval records the user's decision on one of its approvals
+// (CodeNotFound, CodeConflict when decided already or expired), with an
+// activity row and the approval.decided event. A session decides the
+// approvals of the integrations it shows only: another one's is not found.
+func (s *Service) DecideApproval(ctx context.Context, sess *Session, user *User, id string, approve bool) (*Approval, error) {
+	if _, err := s.sessionApproval(ctx, sess, user, id); err != nil {
+		return nil, err
 	}
 	return s.decideApproval(ctx, sess.AppID, sess.ID, user, id, approve, ClientPage)
 }

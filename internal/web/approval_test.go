@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/porticohq/portico/internal/cli"
 	"github.com/porticohq/portico/internal/cli/clitest"
@@ -161,5 +163,41 @@ func TestApprovalScreen_TokenPageConfirmsTheUserFirst(t *testing.T) {
 	perform("web", 200)
 	if n := hits.Load(); n != 1 {
 		t.Fatalf("%d upstream calls after the approval", n)
+	}
+}
+
+// An approval URL names its call, which the page shows first, however many
+// calls wait before it: older calls cannot hide it past the list's 100.
+func TestApprovalScreen_TheURLsCallComesFirst(t *testing.T) {
+	var hits atomic.Int32
+	s, perform := reposSite(t, &hits)
+	s.api("PATCH", "/v1/app", map[string]any{"settings": map[string]any{"perform_burst_per_user": 1000}}, 200)
+	for i := range 105 {
+		perform("old-"+strconv.Itoa(i), 409)
+	}
+	s.Clock.Advance(time.Second)
+	d := perform("web", 409)["error"].(map[string]any)["details"].(map[string]any)
+	id, link := d["approval_id"].(string), d["approval_url"].(string)
+	if !strings.HasSuffix(link, "?approval="+id) {
+		t.Fatalf("approval_url %s does not name %s", link, id)
+	}
+	c := clitest.Browser()
+	res, _ := clitest.Get(t, c, link)
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/connect/?approval="+id {
+		t.Fatalf("open: %d %s", res.StatusCode, loc)
+	}
+	_, page := clitest.Get(t, c, s.URL+"/connect/?approval="+id)
+	first := strings.Index(page, `id="approval-`)
+	if first < 0 || !strings.HasPrefix(page[first:], `id="approval-`+id+`"`) {
+		t.Fatalf("the URL's call is not first on the page")
+	}
+	if n := strings.Count(page, `id="approval-`); n != 101 {
+		t.Errorf("%d calls shown, want the URL's and the 100 oldest", n)
+	}
+	// Another id, or one not pending, leaves the list as it is.
+	for _, q := range []string{"?approval=apr_nope", "?approval=" + url.QueryEscape("<x>"), ""} {
+		if res, page := clitest.Get(t, c, s.URL+"/connect/"+q); res.StatusCode != 200 || strings.Count(page, `id="approval-`) != 100 {
+			t.Errorf("%q: %d, %d calls shown", q, res.StatusCode, strings.Count(page, `id="approval-`))
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -557,9 +558,17 @@ func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, pc pageCooki
 	}
 	h.setCookie(w, h.cookieValue(pc), ttl, wd != nil && wd.Mode == widgetModal)
 	h.setWidgetCookie(w, r, wd, frameOrigins, ttl)
-	http.Redirect(w, r, "/connect/", http.StatusSeeOther)
+	to := "/connect/"
+	// An approval URL names its approval, which the page shows first.
+	if id := r.URL.Query().Get("approval"); approvalIDRe.MatchString(id) {
+		to += "?approval=" + id
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
+
+// approvalIDRe is the shape of an approval id (portico.PrefixApproval).
+var approvalIDRe = regexp.MustCompile(`^apr_[a-z0-9]{1,64}$`)
 
 // cookieGrace is how long the page's cookies outlive the latest end of
 // their session.
@@ -682,6 +691,16 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps 
 	pending, err := h.svc.PendingApprovals(r.Context(), ps.sess, ps.user)
 	if err != nil {
 		return err
+	}
+	// The approval the URL names comes first, even past the list's first
+	// 100 (older calls cannot hide it).
+	if id := r.URL.Query().Get("approval"); approvalIDRe.MatchString(id) {
+		pending = slices.DeleteFunc(pending, func(a portico.Approval) bool { return a.ID == id })
+		if a, err := h.svc.PendingApproval(r.Context(), ps.sess, ps.user, id); err == nil {
+			pending = append([]portico.Approval{*a}, pending...)
+		} else if portico.ErrorCode(err) != portico.CodeNotFound {
+			return err
+		}
 	}
 	for _, a := range pending {
 		name := a.Integration

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -28,6 +29,10 @@ type OAuth2 struct {
 	// that follows no redirect but has no address guard. The server passes
 	// Proxy.Client, whose guard refuses private addresses.
 	Client *http.Client
+
+	// styles remembers, per token endpoint and client id, the client
+	// authentication that worked for an integration that names none.
+	styles sync.Map
 }
 
 func (o *OAuth2) client() *http.Client {
@@ -51,7 +56,8 @@ func (o *OAuth2) tokenClient() *http.Client {
 // config is the golang.org/x/oauth2 client of an integration, with the
 // catalogue's extras (docs/catalog-data.md): scopes joined by the
 // provider's separator, and the token endpoint's authentication method
-// (detected when the integration does not say).
+// (AuthStyleAutoDetect when the integration does not say: token then
+// chooses).
 func config(integ *portico.Integration, clientSecret, redirectURL string) *oauth2.Config {
 	oc := integ.Auth.OAuth2
 	scopes := portico.ScopeNames(oc.Scopes)
@@ -69,6 +75,47 @@ func config(integ *portico.Integration, clientSecret, redirectURL string) *oauth
 		ClientID: oc.ClientID, ClientSecret: clientSecret, Scopes: scopes, RedirectURL: redirectURL,
 		Endpoint: oauth2.Endpoint{AuthURL: oc.AuthorizeURL, TokenURL: oc.TokenURL, AuthStyle: style},
 	}
+}
+
+// token runs a token request (run) with the integration's client
+// authentication: the method it names, else the one that worked last for
+// its token endpoint and client id, else client_secret_basic (RFC 6749's
+// default). It tries the other method only when the provider refused the
+// client itself (401, or the error invalid_client): the client is
+// authenticated before the grant is looked at, so the code or refresh
+// token was not used and may be sent again. Any other failure is final:
+// golang.org/x/oauth2's own detection sends every failed request twice,
+// which replays a code or a rotated refresh token to the provider.
+func (o *OAuth2) token(integ *portico.Integration, clientSecret, redirectURL string, run func(*oauth2.Config) (*oauth2.Token, error)) (*oauth2.Token, error) {
+	c := config(integ, clientSecret, redirectURL)
+	if c.Endpoint.AuthStyle != oauth2.AuthStyleAutoDetect {
+		return run(c)
+	}
+	key := c.Endpoint.TokenURL + "\x00" + c.ClientID
+	first, other := oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams
+	if v, ok := o.styles.Load(key); ok && v.(oauth2.AuthStyle) == other {
+		first, other = other, first
+	}
+	c.Endpoint.AuthStyle = first
+	tok, err := run(c)
+	if err != nil && clientRefused(err) {
+		c.Endpoint.AuthStyle = other
+		tok, err = run(c)
+	}
+	if err == nil {
+		o.styles.Store(key, c.Endpoint.AuthStyle)
+	}
+	return tok, err
+}
+
+// clientRefused reports whether a token request failed on the client's
+// authentication.
+func clientRefused(err error) bool {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		return false
+	}
+	return re.ErrorCode == "invalid_client" || re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized
 }
 
 // AuthCodeURL is where the user's browser goes to authorize: the
@@ -111,7 +158,7 @@ func (o *OAuth2) Exchange(ctx context.Context, integ *portico.Integration, clien
 	if integ.Auth.OAuth2.UsesPKCE() {
 		opts = append(opts, oauth2.VerifierOption(verifier))
 	}
-	tok, err := config(integ, clientSecret, redirectURL).Exchange(ctx, code, opts...)
+	tok, err := o.token(integ, clientSecret, redirectURL, func(c *oauth2.Config) (*oauth2.Token, error) { return c.Exchange(ctx, code, opts...) })
 	if err != nil {
 		return nil, exchangeError(err, clientSecret, code, verifier)
 	}
@@ -212,7 +259,9 @@ func (o *OAuth2) Refresh(ctx context.Context, integ *portico.Integration, client
 	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.tokenClient())
 	// An expired token makes the source refresh at once.
-	tok, err := config(integ, clientSecret, "").TokenSource(ctx, &oauth2.Token{RefreshToken: rt, Expiry: time.Unix(1, 0)}).Token()
+	tok, err := o.token(integ, clientSecret, "", func(c *oauth2.Config) (*oauth2.Token, error) {
+		return c.TokenSource(ctx, &oauth2.Token{RefreshToken: rt, Expiry: time.Unix(1, 0)}).Token()
+	})
 	if err != nil {
 		// A 4xx answer (invalid_grant, invalid_client …) is final; 408 and
 		// 429 ask to come back, like a 5xx or a network failure.

@@ -172,3 +172,73 @@ func TestOAuth2_RefusalKeepsNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// A token request is sent once: a failed exchange or refresh is not sent
+// again with the client's credentials moved (which would replay a code or
+// a rotated refresh token), unless the provider refused the client itself.
+// Then the method that worked is remembered for the endpoint.
+func TestOAuth2_TokenRequestsAreNotReplayed(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		answer func(w http.ResponseWriter, r *http.Request)
+		ok     bool
+		calls  []int // requests per exchange, for two exchanges in a row
+	}{
+		{"invalid_grant", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(400)
+			io.WriteString(w, `{"error":"invalid_grant"}`)
+		}, false, []int{1, 1}},
+		{"not JSON", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `<html>`)
+		}, false, []int{1, 1}},
+		{"no access token", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"token_type":"bearer"}`)
+		}, false, []int{1, 1}},
+		{"server error", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, false, []int{1, 1}},
+		{"basic accepted", func(w http.ResponseWriter, r *http.Request) {
+			if _, _, ok := r.BasicAuth(); !ok {
+				w.WriteHeader(401)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"access_token":"at"}`)
+		}, true, []int{1, 1}},
+		{"post only", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if _, _, ok := r.BasicAuth(); ok || r.PostFormValue("client_secret") != "s" {
+				w.WriteHeader(401)
+				io.WriteString(w, `{"error":"invalid_client"}`)
+				return
+			}
+			io.WriteString(w, `{"access_token":"at"}`)
+		}, true, []int{2, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls int
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls++
+				tc.answer(w, r)
+			}))
+			defer srv.Close()
+			integ := &portico.Integration{Slug: "crm", Name: "CRM", Auth: portico.AuthConfig{Type: portico.AuthOAuth2,
+				OAuth2: &portico.OAuth2Config{AuthorizeURL: srv.URL + "/authorize", TokenURL: srv.URL + "/token", ClientID: "c"}}}
+			o := &upstream.OAuth2{}
+			for i, want := range tc.calls {
+				calls = 0
+				_, err := o.Exchange(context.Background(), integ, "s", "https://portico.test/cb", "code", "verifier", now)
+				if (err == nil) != tc.ok || calls != want {
+					t.Errorf("exchange %d: %d requests, error %v; want %d", i, calls, err, want)
+				}
+				calls = 0
+				_, err = o.Refresh(context.Background(), integ, "s", portico.Credentials{portico.TokenRefresh: "rt"}, now)
+				if (err == nil) != tc.ok || calls != tc.calls[len(tc.calls)-1] {
+					t.Errorf("refresh after exchange %d: %d requests, error %v", i, calls, err)
+				}
+			}
+		})
+	}
+}

@@ -161,6 +161,12 @@ func (s *Service) refresh(ctx context.Context, integ *Integration, c *Connection
 		return nil, false, fmt.Errorf("refresh connection %s: integration %s is not its own", c.ID, integ.Slug)
 	}
 	owner := randomText(16)
+	// waited: another caller refreshed while this one waited. Its tokens
+	// are as fresh as a refresh would make them, so they are used while
+	// valid, even when they expire within skew (a provider's token may
+	// live less than RefreshSkew): the waiters do not refresh again one
+	// after the other.
+	waited := false
 	for range refreshRounds {
 		switch c.Status {
 		case StatusConnected:
@@ -174,8 +180,9 @@ func (s *Service) refresh(ctx context.Context, integ *Integration, c *Connection
 			return nil, false, fmt.Errorf("open credentials of connection %s: %w", c.ID, err)
 		}
 		now := s.now()
-		if c.ExpiresAt == nil || c.ExpiresAt.Sub(now) > skew || (!c.Refreshable && now.Before(*c.ExpiresAt)) {
-			// Fresh enough; or still valid, and nothing can renew it.
+		if c.ExpiresAt == nil || c.ExpiresAt.Sub(now) > skew || ((waited || !c.Refreshable) && now.Before(*c.ExpiresAt)) {
+			// Fresh enough; or still valid, and just refreshed by another
+			// caller, or nothing can renew it.
 			return creds, false, nil
 		}
 		claimed, st, err := s.store.ClaimRefresh(ctx, c.AppID, c.ID, c.Credentials, owner, RefreshLease)
@@ -195,6 +202,7 @@ func (s *Service) refresh(ctx context.Context, integ *Integration, c *Connection
 				}
 				return nil, false, errRefreshUnavailable
 			}
+			waited = cur.Credentials != c.Credentials
 			c = cur
 			continue
 		}

@@ -87,6 +87,8 @@ func newTokenProvider(t *testing.T, delay time.Duration) *tokenProvider {
 		case mode == "invalid_grant" || id != refreshClientID || sec != refreshClientSecret || !strings.HasPrefix(r.PostForm.Get("refresh_token"), "rt-"):
 			w.WriteHeader(http.StatusBadRequest)
 			io.WriteString(w, `{"error":"invalid_grant","error_description":"the refresh token is not valid"}`)
+		case mode == "short":
+			fmt.Fprintf(w, `{"access_token":"at-%d","refresh_token":"rt-%d","token_type":"Bearer","expires_in":30}`, n, n)
 		case mode == "keep":
 			fmt.Fprintf(w, `{"access_token":"at-%d","token_type":"Bearer","expires_in":3600}`, n)
 		case mode == "oversized":
@@ -297,6 +299,28 @@ func TestFreshCredentials_OneRefreshForConcurrentCallers(t *testing.T) {
 			}
 			if ev := w.events(c.ID); len(ev) != 0 {
 				t.Fatalf("events for a plain refresh: %v", ev)
+			}
+		})
+	}
+}
+
+// A token that lives less than RefreshSkew is due the moment it arrives:
+// the callers that waited for its refresh use it all the same, instead of
+// refreshing again one after the other.
+func TestFreshCredentials_ShortLivedTokens(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			clock := storetest.NewClock()
+			w := newRefreshWorld(t, storetest.Open(t, e, clock.Now), clock, newKeyring(t), newTokenProvider(t, 100*time.Millisecond))
+			w.provider.mode.Store("short")
+			c := w.connect(tokens("at-old", "rt-old"), 10*time.Second)
+			for i, g := range concurrently(w, 12, []*portico.Service{w.svc}, c.ID) {
+				if g != "at-1" {
+					t.Fatalf("caller %d got %q", i, g)
+				}
+			}
+			if n := w.provider.refreshes.Load(); n != 1 {
+				t.Fatalf("%d token requests for 12 concurrent callers of a 30 s token, want 1", n)
 			}
 		})
 	}

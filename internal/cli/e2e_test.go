@@ -471,6 +471,12 @@ func testKeys(t *testing.T, s *testServer, appID, firstKey string) {
 	if code, _ := s.run("key", "create", "--app", "app_unknown"); code == 0 {
 		t.Error("creating a key for an unknown app succeeded")
 	}
+	// A key's secret given in place of its id is a usage error, and is
+	// not printed back.
+	pasted := "pk_" + strings.Repeat("S", 43)
+	if code, stdout, out := s.runStderr("key", "revoke", pasted); code != 2 || strings.Contains(out+stdout, pasted) || !strings.Contains(out, "not its id") {
+		t.Errorf("revoking by secret: exit %d: %s", code, out)
+	}
 	_, err = client.New(s.URL).GetApp(ctx)
 	asError(t, err, http.StatusUnauthorized, "unauthenticated")
 }

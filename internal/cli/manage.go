@@ -390,6 +390,10 @@ func runKeyRevoke(ctx context.Context, env *Env, args []string) error {
 	if len(ids) != 1 {
 		return misuse(fs, "exactly one key id is required")
 	}
+	if strings.HasPrefix(ids[0], portico.PrefixAPIKeySecret) {
+		// The secret itself, pasted by mistake: not echoed back.
+		return misuse(fs, "that is an API key's secret (pk_…), not its id; 'portico key list --app APP_ID' shows the ids (key_…)")
+	}
 	svc, _, done, err := manage(ctx, fs.env, &af.sf, false)
 	if err != nil {
 		return err

@@ -33,12 +33,14 @@ func runHealth(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	// A wrong flag is a usage error (exit 2), never "not ready" (exit 1):
+	// a misconfigured health check must not pass for a sick server.
 	if timeout <= 0 {
-		return errors.New("--timeout must be positive")
+		return usageError("--timeout must be positive")
 	}
 	target, err := readyzURL(base, addr)
 	if err != nil {
-		return err
+		return usageError(err.Error())
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -93,9 +93,11 @@ func TestHealth(t *testing.T) {
 		oneLine(t, errOut, "context deadline exceeded")
 	})
 	t.Run("usage", func(t *testing.T) {
+		// A wrong value is a usage error too (README): a misconfigured
+		// health check must not look like a server that is not ready.
 		for _, args := range [][]string{{"--url", "ftp://x"}, {"--addr", "nope"}, {"--timeout", "0s"}} {
 			code, _, errOut := health(nil, args...)
-			if code != 1 || strings.Count(errOut, "\n") != 1 {
+			if code != 2 || strings.Count(errOut, "\n") != 1 {
 				t.Fatalf("%v: exit %d, %q", args, code, errOut)
 			}
 		}

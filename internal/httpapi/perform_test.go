@@ -19,6 +19,7 @@ import (
 	"github.com/porticohq/portico/client"
 	"github.com/porticohq/portico/internal/compat/compattest"
 	"github.com/porticohq/portico/internal/httpapi"
+	"github.com/porticohq/portico/internal/secret"
 	"github.com/porticohq/portico/internal/store/storetest"
 	"github.com/porticohq/portico/internal/upstream"
 )
@@ -570,6 +571,27 @@ func TestTools(t *testing.T) {
 		}
 		if r := e.do("GET", "/v1/tools", auth(otherKey), nil); r.Status != 200 || string(r.Raw) != "[]\n" {
 			t.Errorf("another app's tools: %s", r.Raw)
+		}
+	})
+}
+
+// A node whose encryption keys lack the one a connection was sealed with
+// (a rotation ran while it was up with the old key alone) answers 503
+// unavailable, not 500, and says what the operator must do.
+func TestPerform_CredentialsTheNodeCannotDecrypt(t *testing.T) {
+	engines(t, func(t *testing.T, eng storetest.Engine) {
+		f := newPerformFixture(t, eng)
+		e, k := f.e, f.key
+		other, err := secret.ParseKeys(secret.NewKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Svc.Sealer = other
+		r := e.do("POST", "/v1/perform", k, map[string]any{"user": u1(), "integration": "crm", "action": "get-repo",
+			"input": map[string]any{"owner": "acme", "repo": "web"}})
+		if r.Status != 503 || r.code() != "unavailable" || r.Header.Get("Retry-After") == "" ||
+			!strings.Contains(string(r.Raw), "restart it with the current keys") {
+			t.Fatalf("perform: %d %s", r.Status, r.Raw)
 		}
 	})
 }

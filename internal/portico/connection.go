@@ -310,12 +310,22 @@ func (s *Service) OpenCredentials(c *Connection) (Credentials, error) {
 	}
 	plain, err := s.Sealer.Open(c.Credentials, ConnectionAAD(c.AppID, c.UserID, c.ID))
 	if err != nil {
-		return nil, err
+		return nil, undecryptable(err)
 	}
 	if err := json.Unmarshal(plain, &out); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// undecryptable is the answer to a stored secret this node cannot open:
+// its encryption keys lack the one it was sealed with, as when
+// 'portico encryption rotate' ran while the node was up with the old key
+// alone (docs/operations.md). The operator's to fix, so 503, the cause in
+// the log.
+func undecryptable(err error) error {
+	return &Error{Code: CodeUnavailable, Err: err,
+		Message: "This server cannot decrypt the stored credentials with its encryption keys; its operator must restart it with the current keys."}
 }
 
 // ListConnections returns a page of an app's connections, oldest first.

@@ -950,7 +950,7 @@ func (s *Service) OAuth2ClientSecret(integ *Integration) (string, error) {
 	}
 	pt, err := s.Sealer.Open(integ.Auth.OAuth2.ClientSecret, ClientSecretAAD(integ.AppID, integ.Slug))
 	if err != nil {
-		return "", err
+		return "", undecryptable(err)
 	}
 	return string(pt), nil
 }

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // command is one command of portico: its name, its one-line summary and
@@ -257,7 +258,7 @@ func lookupEnv(env *Env, v string) (string, bool, error) {
 	if file == "" {
 		return "", false, nil
 	}
-	b, err := os.ReadFile(file)
+	b, err := readSettingFile(file)
 	if err != nil {
 		return "", false, fmt.Errorf("%s_FILE: %w", v, err)
 	}
@@ -269,6 +270,36 @@ func lookupEnv(env *Env, v string) (string, bool, error) {
 		return "", false, fmt.Errorf("%s_FILE: %s is empty", v, file)
 	}
 	return value, true, nil
+}
+
+// maxSettingFile bounds a file a setting is read from: a key, a password,
+// a URL. Far larger is a mistake (/dev/zero, a log file).
+const maxSettingFile = 64 << 10
+
+// readSettingFile reads a setting's file: a regular file of at most
+// maxSettingFile bytes. It is opened without blocking, so that a FIFO
+// nobody writes to is refused rather than waited on forever.
+func readSettingFile(name string) ([]byte, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxSettingFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxSettingFile {
+		return nil, fmt.Errorf("%s is larger than %d KiB", name, maxSettingFile>>10)
+	}
+	return b, nil
 }
 
 // printUsage writes the command's help: its synopsis and summary, its

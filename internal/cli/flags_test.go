@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,6 +124,16 @@ func TestParse_Errors(t *testing.T) {
 	if os.WriteFile(emptyFile, nil, 0o600) != nil || os.WriteFile(newlineFile, []byte("\n"), 0o600) != nil || os.WriteFile(wordFile, []byte("soon\n"), 0o600) != nil {
 		t.Fatal("write files")
 	}
+	// Files a setting cannot come from: a directory, a FIFO nobody writes
+	// to (read without waiting), an endless device, a large file.
+	dir := t.TempDir()
+	fifo, big := filepath.Join(t.TempDir(), "fifo"), filepath.Join(t.TempDir(), "big")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if os.WriteFile(big, bytes.Repeat([]byte("1"), 65<<10), 0o600) != nil {
+		t.Fatal("write big")
+	}
 	for _, tc := range []struct {
 		name string
 		env  map[string]string
@@ -135,6 +146,10 @@ func TestParse_Errors(t *testing.T) {
 		{"empty file", map[string]string{"PORTICO_ENCRYPTION_KEY_FILE": emptyFile}, nil, "PORTICO_ENCRYPTION_KEY_FILE: " + emptyFile + " is empty"},
 		{"file of a newline", map[string]string{"PORTICO_DATA_DIR_FILE": newlineFile}, nil, "PORTICO_DATA_DIR_FILE: " + newlineFile + " is empty"},
 		{"bad value in a file", map[string]string{"PORTICO_PURGE_GRACE_FILE": wordFile}, nil, "PORTICO_PURGE_GRACE_FILE (" + wordFile + `) holds "soon"; want a duration`},
+		{"a directory", map[string]string{"PORTICO_ENCRYPTION_KEY_FILE": dir}, nil, "PORTICO_ENCRYPTION_KEY_FILE: " + dir + " is not a regular file"},
+		{"a FIFO", map[string]string{"PORTICO_ENCRYPTION_KEY_FILE": fifo}, nil, "PORTICO_ENCRYPTION_KEY_FILE: " + fifo + " is not a regular file"},
+		{"an endless device", map[string]string{"PORTICO_ADDR_FILE": "/dev/zero"}, nil, "PORTICO_ADDR_FILE: /dev/zero is not a regular file"},
+		{"a large file", map[string]string{"PORTICO_SHUTDOWN_TIMEOUT_FILE": big}, nil, "PORTICO_SHUTDOWN_TIMEOUT_FILE: " + big + " is larger than 64 KiB"},
 		{"unknown flag", nil, []string{"--nope"}, "usage"},
 		{"stray argument", nil, []string{"extra"}, "usage"},
 	} {

@@ -113,6 +113,9 @@ func (f *storeFlags) open(ctx context.Context, log *slog.Logger, clock portico.C
 	if n > 0 && log != nil {
 		log.Info("migrated", slog.Int("applied", n))
 	}
+	if u := db.UnknownMigrations(); len(u) > 0 && log != nil {
+		log.Warn("schema_newer_than_binary", slog.Any("migrations", u))
+	}
 	return db, n, nil
 }
 

@@ -33,6 +33,9 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "applied %d migration(s); the schema is up to date\n", n)
+	if u := db.UnknownMigrations(); len(u) > 0 {
+		fmt.Fprintf(env.Stderr, "warning: the store also has migration(s) %v, applied by a newer portico; this one runs on that schema as the previous release does, but there is no downgrade (docs/operations.md)\n", u)
+	}
 	return nil
 }
 

@@ -58,6 +58,9 @@ type DB struct {
 	queries sync.Map
 	// metrics, when set (SetMetrics), counts database failures.
 	metrics atomic.Pointer[portico.Metrics]
+	// unknown are the migrations a newer portico applied, as the last
+	// Migrate found them.
+	unknown []int
 	// lookup runs FindSessionByTokenHash and keyLookup
 	// FindActiveAPIKeyByHash on SQLite (nil on PostgreSQL).
 	lookup, keyLookup *sqliteLookup

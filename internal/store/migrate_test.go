@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -53,5 +54,29 @@ func TestMigrate_ConcurrentOpenersOnOneNewStore(t *testing.T) {
 		if pending, err := dbs[0].Pending(ctx); err != nil || pending != 0 {
 			t.Fatalf("pending after: %d, %v", pending, err)
 		}
+	}
+}
+
+// A store a newer portico migrated is migrated as far as this binary
+// knows, and the migrations it does not know are reported (a node of the
+// previous release keeps running on a migrated schema).
+func TestMigrate_ReportsANewerSchema(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u := db.UnknownMigrations(); len(u) != 0 {
+		t.Fatalf("unknown migrations on a store of this binary: %v", u)
+	}
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.Migrate(ctx); err != nil || n != 0 || !slices.Equal(db.UnknownMigrations(), []int{9999}) {
+		t.Fatalf("migrate a newer store: %d, %v, unknown %v", n, err, db.UnknownMigrations())
 	}
 }

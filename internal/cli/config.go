@@ -147,7 +147,11 @@ func loadKeyring(ctx context.Context, db *store.DB, f *storeFlags, keys string, 
 			}
 			log.Info("generated_encryption_key", slog.String("file", file))
 		}
-		keys = k
+		ring, err := secret.ParseKeys(k)
+		if err != nil {
+			return nil, fmt.Errorf("the key file %s: %w", path, err)
+		}
+		return ring, nil
 	}
 	return secret.ParseKeys(keys)
 }

@@ -69,9 +69,13 @@ func runEncryptionRotate(ctx context.Context, env *Env, args []string) error {
 		}
 		// Read, never create: a fresh key file would name a key no stored
 		// secret was sealed with.
-		b, err := os.ReadFile(filepath.Join(sf.DataDir, secret.KeyFileName))
+		file := filepath.Join(sf.DataDir, secret.KeyFileName)
+		b, err := os.ReadFile(file)
 		if err != nil {
 			return fmt.Errorf("PORTICO_ENCRYPTION_KEY is not set and there is no key file to read: %w", err)
+		}
+		if _, err := secret.ParseKeys(strings.TrimSpace(string(b))); err != nil {
+			return fmt.Errorf("the key file %s: %w", file, err)
 		}
 		keys = strings.TrimSpace(string(b))
 	}

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/store"
 	"github.com/porticohq/portico/internal/store/storetest"
 )
 
@@ -115,4 +118,32 @@ func TestHealth(t *testing.T) {
 		}
 		oneLine(t, errOut, "connection refused")
 	})
+}
+
+// A damaged key file in the data dir is named in the error of the commands
+// that read it.
+func TestKeyFile_DamagedIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := cli.RunEnv(context.Background(), args, &cli.Env{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+		return code, errOut.String()
+	}
+	db, err := store.Open(context.Background(), store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	file := filepath.Join(dir, "encryption.key")
+	if err := os.WriteFile(file, []byte("garbage\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"encryption", "rotate", "--data-dir", dir}, {"serve", "--data-dir", dir, "--addr", "127.0.0.1:0"}} {
+		if code, errOut := run(args...); code != 1 || !strings.Contains(errOut, "the key file "+file+": ") {
+			t.Errorf("%v: exit %d: %s", args[:2], code, errOut)
+		}
+	}
 }

@@ -636,8 +636,10 @@ func TestManagementCommands_NameTheStoreTheyCannotOpen(t *testing.T) {
 	if err := os.WriteFile(db, []byte(strings.Repeat("not a database ", 512)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := runCLI(t, nil, "app", "list", "--data-dir", dir)
-	if code != 1 || !strings.Contains(stderr, "cannot open "+db) || !strings.Contains(stderr, "not a database") || strings.Contains(stderr, "try again") {
-		t.Fatalf("exit %d: %s", code, stderr)
+	for _, cmd := range [][]string{{"app", "list"}, {"migrate"}} {
+		code, _, stderr := runCLI(t, nil, append(cmd, "--data-dir", dir)...)
+		if code != 1 || !strings.Contains(stderr, "cannot open "+db) || !strings.Contains(stderr, "not a database") || strings.Contains(stderr, "try again") {
+			t.Fatalf("%v: exit %d: %s", cmd, code, stderr)
+		}
 	}
 }

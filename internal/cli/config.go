@@ -74,24 +74,28 @@ func (f *storeFlags) locate(create bool) (newDir string, err error) {
 		dir, store.SQLiteFile)
 }
 
+// cannotOpen says, for an operator, which store could not be opened and
+// why: not the API's "try again shortly", which a file that is not a
+// database or a directory that cannot be written never deserves.
+func (f *storeFlags) cannotOpen(err error) error {
+	where := "the PostgreSQL database"
+	if f.DatabaseURL == "" {
+		where = filepath.Join(f.DataDir, store.SQLiteFile)
+	}
+	var pe *portico.Error
+	if errors.As(err, &pe) && pe.Err != nil {
+		err = pe.Err
+	}
+	return fmt.Errorf("cannot open %s: %w", where, err)
+}
+
 // open opens the store and brings its schema up to date: SQLite always, a
 // PostgreSQL schema unless --no-migrate, in which case a schema that is
 // behind is refused. It returns how many migrations it applied.
 func (f *storeFlags) open(ctx context.Context, log *slog.Logger, clock portico.Clock) (*store.DB, int, error) {
 	db, err := store.Open(ctx, store.Config{DatabaseURL: f.DatabaseURL, DataDir: f.DataDir, Clock: clock, Logger: log})
 	if err != nil {
-		// For an operator: which store, and the cause, not the API's
-		// "try again shortly", which a file that is not a database or a
-		// directory that cannot be written never deserves.
-		where := "the PostgreSQL database"
-		if f.DatabaseURL == "" {
-			where = filepath.Join(f.DataDir, store.SQLiteFile)
-		}
-		var pe *portico.Error
-		if errors.As(err, &pe) && pe.Err != nil {
-			err = pe.Err
-		}
-		return nil, 0, fmt.Errorf("cannot open %s: %w", where, err)
+		return nil, 0, f.cannotOpen(err)
 	}
 	if db.Postgres() && f.NoMigrate {
 		n, err := db.Pending(ctx)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -25,10 +26,13 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 	}
 	db, err := store.Open(ctx, store.Config{DatabaseURL: sf.DatabaseURL, DataDir: sf.DataDir})
 	if err != nil {
-		return err
+		return sf.cannotOpen(err)
 	}
 	defer db.Close()
 	n, err := db.Migrate(ctx)
+	if errors.Is(err, portico.ErrStoreUnavailable) {
+		return sf.cannotOpen(err)
+	}
 	if err != nil {
 		return err
 	}

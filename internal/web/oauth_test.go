@@ -336,8 +336,9 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 					callback += url.QueryEscape(u.Query().Get("state"))
 				}
 				res, body := clitest.Get(t, c, callback)
-				if res.StatusCode != http.StatusBadGateway || !strings.Contains(body, tc.page) {
-					t.Fatalf("callback: %d, want 502 with %q:\n%s", res.StatusCode, tc.page, body)
+				if res.StatusCode != http.StatusBadGateway || !strings.Contains(body, tc.page) ||
+					!strings.Contains(body, `<a class="button" href="/connect/integrations/gitlab">Try again</a>`) {
+					t.Fatalf("callback: %d, want 502 with %q and a way back:\n%s", res.StatusCode, tc.page, body)
 				}
 				for _, h := range append(tc.hidden, tc.tokenURL) {
 					if strings.Contains(body, h) || strings.Contains(body, html.EscapeString(h)) {
@@ -378,6 +379,10 @@ func TestOAuth_ProviderErrorIsEscaped(t *testing.T) {
 	res, body := clitest.Get(t, c, deny)
 	if res.StatusCode != http.StatusBadRequest || strings.Contains(body, "<script>alert(1)</script>") || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Fatalf("provider error: %d\n%s", res.StatusCode, body)
+	}
+	// The way back: the integration, to connect again.
+	if !strings.Contains(body, `<a class="button" href="/connect/integrations/gitlab">Try again</a>`) {
+		t.Errorf("no way back from the refusal:\n%s", body)
 	}
 }
 
@@ -447,4 +452,30 @@ func storeURLs(t *testing.T, s *site, slug, tokenURL, authorizeURL string) {
 		}
 	}
 	t.Fatalf("no integration %s", slug)
+}
+
+// A refusal at the provider ends on a page that says what happened and
+// leads back to the integration, where Try again starts over.
+func TestBrowser_OAuth2Denied(t *testing.T) {
+	p := newProvider(t)
+	s := oauthSite(t, p)
+	ctx := newBrowser(t)
+	link, _, _ := s.session(nil)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(link),
+		chromedp.Click(chromedp.CSS("#integration-gitlab .button")),
+		chromedp.Click(chromedp.CSS("#connect-title ~ form button")),
+		chromedp.WaitVisible(chromedp.CSS("#deny")),
+		chromedp.Click(chromedp.CSS("#deny")),
+		chromedp.WaitVisible(chromedp.CSS("main.message a.button")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	shot(t, ctx, "oauth-denied")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("main.message a.button")),
+		chromedp.WaitVisible(chromedp.CSS("#connect-title ~ form button")),
+	); err != nil {
+		t.Fatalf("Try again: %v", err)
+	}
 }

@@ -301,6 +301,22 @@ func clientWords(client string) string {
 type message struct {
 	Heading string
 	Body    string
+	// Link, when set, is where the reader goes next (LinkText): the
+	// integration to connect again, or the page.
+	Link, LinkText string
+}
+
+// retryLink is the way back from a connection that was not made: the
+// integration's page, to connect again.
+func retryLink(m *message, slug string) *message {
+	m.Link, m.LinkText = "/connect/integrations/"+url.PathEscape(slug), "Try again"
+	return m
+}
+
+// pageLink is the way back to the page's list.
+func pageLink(m *message) *message {
+	m.Link, m.LinkText = "/connect/", "Back to your tools"
+	return m
 }
 
 // row is an integration as the page shows it, with the user's connection.
@@ -403,24 +419,24 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 	status := http.StatusInternalServerError
 	switch {
 	case errors.Is(err, portico.ErrLinkUnknown):
-		status, v.Message = http.StatusNotFound, &message{"This link is not valid", "Ask the app that sent you here for a new link."}
+		status, v.Message = http.StatusNotFound, &message{Heading: "This link is not valid", Body: "Ask the app that sent you here for a new link."}
 	case errors.Is(err, portico.ErrLinkUsed):
-		status, v.Message = http.StatusGone, &message{"This link has already been used", "Each link opens once. Ask the app that sent you here for a new link."}
+		status, v.Message = http.StatusGone, &message{Heading: "This link has already been used", Body: "Each link opens once. Ask the app that sent you here for a new link."}
 	case errors.Is(err, portico.ErrLinkExpired):
-		status, v.Message = http.StatusGone, &message{"This link has expired", "Ask the app that sent you here for a new link."}
+		status, v.Message = http.StatusGone, &message{Heading: "This link has expired", Body: "Ask the app that sent you here for a new link."}
 	case errors.Is(err, portico.ErrSessionEnded):
-		status, v.Message = http.StatusGone, &message{"This session has ended", "Go back to the app that sent you here and open the page again."}
+		status, v.Message = http.StatusGone, &message{Heading: "This session has ended", Body: "Go back to the app that sent you here and open the page again."}
 		h.clearCookie(w)
 	case errors.Is(err, errNoCookie):
-		status, v.Message = http.StatusUnauthorized, &message{"Open the link from your app", "This page opens from a link the app gives you. Ask it for a new link."}
+		status, v.Message = http.StatusUnauthorized, &message{Heading: "Open the link from your app", Body: "This page opens from a link the app gives you. Ask it for a new link."}
 	case errors.Is(err, errCrossOrigin), errors.Is(err, errBadCSRF):
-		status, v.Message = http.StatusForbidden, &message{"This request was refused", "It did not come from this page. Reload the page and try again."}
+		status, v.Message = http.StatusForbidden, &message{Heading: "This request was refused", Body: "It did not come from this page. Reload the page and try again."}
 	case errors.Is(err, errBadForm):
-		status, v.Message = http.StatusBadRequest, &message{"This request was not understood", "Reload the page and try again."}
+		status, v.Message = http.StatusBadRequest, &message{Heading: "This request was not understood", Body: "Reload the page and try again."}
 	case errors.Is(err, portico.ErrOAuthState):
-		status, v.Message = http.StatusBadRequest, &message{"This authorization is not valid", "It was already used, has expired, or did not start here. Go back to the page and connect again."}
+		status, v.Message = http.StatusBadRequest, pageLink(&message{Heading: "This authorization is not valid", Body: "It was already used, has expired, or did not start here. Go back to the page and connect again."})
 	case errors.Is(err, portico.ErrOAuthOther):
-		status, v.Message = http.StatusForbidden, &message{"This authorization belongs to another session", "Go back to the page and connect again."}
+		status, v.Message = http.StatusForbidden, pageLink(&message{Heading: "This authorization belongs to another session", Body: "Go back to the page and connect again."})
 	case errors.As(err, new(*portico.OAuthExchangeError)):
 		// What failed (the token URL, an address, the guard's reason, the
 		// provider's answer) goes to the log; the user gets a sentence.
@@ -431,34 +447,34 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		if errors.Is(err, portico.ErrProviderRefused) {
 			body = xe.Integration.Name + " did not accept the connection. Try again."
 		}
-		status, v.Message = http.StatusBadGateway, &message{"The connection was not made", body}
+		status, v.Message = http.StatusBadGateway, retryLink(&message{Heading: "The connection was not made", Body: body}, xe.Integration.Slug)
 	case errors.As(err, new(providerError)):
 		pe := providerError{}
 		errors.As(err, &pe)
-		status, v.Message = http.StatusBadRequest, &message{"The connection was not made", "The provider said: " + pe.Error()}
+		status, v.Message = http.StatusBadRequest, retryLink(&message{Heading: "The connection was not made", Body: "The provider said: " + pe.Error()}, pe.slug)
 	case errors.As(err, new(authorizeRefused)):
-		status, v.Message = http.StatusBadRequest, &message{"This sign-in request is not valid", err.Error() + " Go back to the application and connect again."}
+		status, v.Message = http.StatusBadRequest, &message{Heading: "This sign-in request is not valid", Body: err.Error() + " Go back to the application and connect again."}
 	case errors.Is(err, portico.ErrFlowNotYours):
-		status, v.Message = http.StatusGone, &message{"This authorization has ended", "It was answered already, has expired, or began in another browser. Go back to the application and connect again."}
+		status, v.Message = http.StatusGone, &message{Heading: "This authorization has ended", Body: "It was answered already, has expired, or began in another browser. Go back to the application and connect again."}
 	case portico.ErrorCode(err) == portico.CodeNotFound:
-		status, v.Message = http.StatusNotFound, &message{"Not found", "This page does not exist. Go back and try again."}
+		status, v.Message = http.StatusNotFound, &message{Heading: "Not found", Body: "This page does not exist. Go back and try again."}
 	case errors.Is(err, errOpenIsPost):
-		status, v.Message = http.StatusMethodNotAllowed, &message{"This address takes a form post", "An app posts its session token here. To open the page, use the link the app gives you."}
+		status, v.Message = http.StatusMethodNotAllowed, &message{Heading: "This address takes a form post", Body: "An app posts its session token here. To open the page, use the link the app gives you."}
 	case errors.Is(err, errNoCode):
-		status, v.Message = http.StatusBadRequest, &message{"The connection was not made", "The provider sent you back without an authorization. Go back to the page and connect again."}
+		status, v.Message = http.StatusBadRequest, pageLink(&message{Heading: "The connection was not made", Body: "The provider sent you back without an authorization. Go back to the page and connect again."})
 	case portico.ErrorCode(err) == portico.CodeInvalid, portico.ErrorCode(err) == portico.CodeValidation:
-		status, v.Message = http.StatusBadRequest, &message{"This request was not understood", portico.AsError(err).Message}
+		status, v.Message = http.StatusBadRequest, &message{Heading: "This request was not understood", Body: portico.AsError(err).Message}
 	case portico.ErrorCode(err) == portico.CodeForbidden:
-		status, v.Message = http.StatusForbidden, &message{"Not allowed", portico.AsError(err).Message}
+		status, v.Message = http.StatusForbidden, &message{Heading: "Not allowed", Body: portico.AsError(err).Message}
 	case portico.ErrorCode(err) == portico.CodeUnavailable:
 		// The store cannot serve for now: like the API, 503 with a retry
 		// hint, and the cause only in the log.
 		h.logFailure(w, r, "connect_unavailable", err)
 		w.Header().Set("Retry-After", "1")
-		status, v.Message = http.StatusServiceUnavailable, &message{"This page is unavailable for a moment", "Try again in a moment."}
+		status, v.Message = http.StatusServiceUnavailable, &message{Heading: "This page is unavailable for a moment", Body: "Try again in a moment."}
 	default:
 		h.logFailure(w, r, "connect_failed", err)
-		v.Message = &message{"Something went wrong", "Try again in a moment."}
+		v.Message = &message{Heading: "Something went wrong", Body: "Try again in a moment."}
 	}
 	if errors.As(err, new(*portico.LinkError)) && v.Theme.Name != "" {
 		v.Message.Body = strings.Replace(v.Message.Body, "the app that sent you here", v.Theme.Name, 1)
@@ -1013,7 +1029,9 @@ func (h *Handler) callbackURL() string { return h.publicURL + "/connect/oauth/ca
 
 // providerError is an error the provider sent back to the callback; shown
 // escaped, as text.
-type providerError struct{ code, description string }
+// providerError is the provider's refusal on the callback, for the
+// integration slug.
+type providerError struct{ code, description, slug string }
 
 func (e providerError) Error() string {
 	if e.description != "" {
@@ -1032,7 +1050,7 @@ func (h *Handler) handleOAuthCallback(w http.ResponseWriter, r *http.Request, no
 		return err
 	}
 	if e := q.Get("error"); e != "" {
-		return providerError{code: truncate(e, 100), description: truncate(q.Get("error_description"), 300)}
+		return providerError{code: truncate(e, 100), description: truncate(q.Get("error_description"), 300), slug: grant.Integration.Slug}
 	}
 	// A successful authorization response carries a code (RFC 6749
 	// §4.1.2): without one there is nothing to exchange.

@@ -147,36 +147,56 @@ func TestAppCreate_CreatesAStoreAndSaysSo(t *testing.T) {
 // the store, and none when the store exists.
 func TestServe_SaysWhenItCreatesAStore(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	start := func() []map[string]any {
-		var logs bytes.Buffer
-		var cfg cli.Config
-		cfg.DataDir, cfg.Addr, cfg.LogFormat, cfg.ShutdownTimeout, cfg.LogOutput = dir, "127.0.0.1:0", "json", time.Second, &logs
-		srv, err := cli.NewServer(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv.Close()
-		var created []map[string]any
-		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
-			if line == "" {
-				continue
-			}
-			var m map[string]any
-			if err := json.Unmarshal([]byte(line), &m); err != nil {
-				t.Fatalf("log line %q: %v", line, err)
-			}
-			if m["msg"] == "created_store" {
-				created = append(created, m)
-			}
-		}
-		return created
-	}
+	start := func() []map[string]any { return serveLogs(t, dir, "created_store") }
 	if created := start(); len(created) != 1 || created[0]["dir"] != dir {
 		t.Fatalf("first start logged %v, want one created_store with dir %s", created, dir)
 	}
 	if created := start(); len(created) != 0 {
 		t.Fatalf("second start logged %v", created)
 	}
+}
+
+// A key file others may read is said at start: whoever reads it reads every
+// stored credential.
+func TestServe_WarnsOfAKeyFileOthersMayRead(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if warned := serveLogs(t, dir, "encryption_key_file_readable_by_others"); len(warned) != 0 {
+		t.Fatalf("a generated key file: %v", warned)
+	}
+	if err := os.Chmod(filepath.Join(dir, "encryption.key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if warned := serveLogs(t, dir, "encryption_key_file_readable_by_others"); len(warned) != 1 || warned[0]["mode"] != "-rw-r--r--" {
+		t.Fatalf("a key file of 0644: %v", warned)
+	}
+}
+
+// serveLogs starts and stops a server on dir and returns its log lines
+// whose msg is msg.
+func serveLogs(t *testing.T, dir, msg string) []map[string]any {
+	t.Helper()
+	var logs bytes.Buffer
+	var cfg cli.Config
+	cfg.DataDir, cfg.Addr, cfg.LogFormat, cfg.ShutdownTimeout, cfg.LogOutput = dir, "127.0.0.1:0", "json", time.Second, &logs
+	srv, err := cli.NewServer(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	var found []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if m["msg"] == msg {
+			found = append(found, m)
+		}
+	}
+	return found
 }
 
 // serveOnly are the flags of serve that no other command has.

@@ -144,12 +144,15 @@ func loadKeyring(ctx context.Context, db *store.DB, f *storeFlags, keys string, 
 		if err != nil {
 			return nil, err
 		}
+		file := path
+		if abs, err := filepath.Abs(path); err == nil {
+			file = abs
+		}
 		if created {
-			file := path
-			if abs, err := filepath.Abs(path); err == nil {
-				file = abs
-			}
 			log.Info("generated_encryption_key", slog.String("file", file))
+		} else if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+			// Anyone who reads the key reads every stored credential.
+			log.Warn("encryption_key_file_readable_by_others", slog.String("file", file), slog.String("mode", st.Mode().Perm().String()))
 		}
 		ring, err := secret.ParseKeys(k)
 		if err != nil {

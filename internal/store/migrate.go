@@ -52,9 +52,26 @@ func (db *DB) migrations() ([]migration, error) {
 	return ms, nil
 }
 
-// UnknownMigrations returns the versions the last Migrate found applied
+// UnknownMigrations returns the versions the last Migrate (or Pending) found applied
 // that this binary does not know: a newer portico's.
 func (db *DB) UnknownMigrations() []int { return slices.Clone(db.unknown) }
+
+// noteUnknown records the applied versions not among ms: a newer portico
+// applied them, and this one runs beside it until it is upgraded too
+// (docs/operations.md, "Upgrades and migrations"); the caller says so.
+func (db *DB) noteUnknown(ms []migration, applied map[int]bool) {
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
+	}
+	db.unknown = db.unknown[:0]
+	for v := range applied {
+		if !known[v] {
+			db.unknown = append(db.unknown, v)
+		}
+	}
+	slices.Sort(db.unknown)
+}
 
 // Migrate applies the migrations not yet recorded, each in its own
 // transaction, and returns how many it applied. Processes that migrate one
@@ -82,20 +99,7 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// A version this binary does not know was applied by a newer one,
-	// which this one runs beside until it is upgraded too
-	// (docs/operations.md, "Upgrades and migrations"); the caller says so.
-	known := map[int]bool{}
-	for _, m := range ms {
-		known[m.version] = true
-	}
-	db.unknown = db.unknown[:0]
-	for v := range applied {
-		if !known[v] {
-			db.unknown = append(db.unknown, v)
-		}
-	}
-	slices.Sort(db.unknown)
+	db.noteUnknown(ms, applied)
 	n := 0
 	for _, m := range ms {
 		if applied[m.version] {
@@ -154,20 +158,7 @@ func (db *DB) Pending(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// A version this binary does not know was applied by a newer one,
-	// which this one runs beside until it is upgraded too
-	// (docs/operations.md, "Upgrades and migrations"); the caller says so.
-	known := map[int]bool{}
-	for _, m := range ms {
-		known[m.version] = true
-	}
-	db.unknown = db.unknown[:0]
-	for v := range applied {
-		if !known[v] {
-			db.unknown = append(db.unknown, v)
-		}
-	}
-	slices.Sort(db.unknown)
+	db.noteUnknown(ms, applied)
 	n := 0
 	for _, m := range ms {
 		if !applied[m.version] {

@@ -65,6 +65,8 @@ func findCommand(name string) (command, bool) {
 type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// LookupEnv, when set, tells a variable set to "" from one unset.
+	LookupEnv func(string) (string, bool)
 }
 
 // errUsage marks an error whose message is the usage already printed.
@@ -78,7 +80,7 @@ func (e usageError) Is(target error) bool { return target == errUsage }
 
 // Run executes the command line and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return RunEnv(ctx, args, &Env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
+	return RunEnv(ctx, args, &Env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, LookupEnv: os.LookupEnv})
 }
 
 // RunEnv is Run with an explicit environment (tests).
@@ -244,6 +246,13 @@ func (fs *flagSet) confirm(p *bool, name, usage string) {
 // lookup returns an environment-only setting: PORTICO_<NAME>, else the
 // content of the file PORTICO_<NAME>_FILE names.
 func (fs *flagSet) lookup(name string) (string, error) {
+	// Set but empty is a mistake (a secret a deployment did not pass
+	// through), as an empty file is below.
+	if fs.env.LookupEnv != nil {
+		if s, ok := fs.env.LookupEnv(envVar(name)); ok && s == "" {
+			return "", fmt.Errorf("%s is set but empty: give it its value, or unset it", envVar(name))
+		}
+	}
 	v, _, err := lookupEnv(fs.env, envVar(name))
 	return v, err
 }

@@ -222,23 +222,16 @@ func metaKey(ctx context.Context, db *store.DB, name string) ([]byte, error) {
 // says which. A file is written through a lineBatcher, which the returned
 // closer flushes; other writers (tests' buffers) are written directly.
 func newLogger(w io.Writer, format, level string) (*slog.Logger, io.Closer, error) {
-	var lv slog.Level
-	if level == "" {
-		level = "info"
-	}
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, nil, fmt.Errorf("--log-level: %w", err)
+	lv, err := logOptions(format, level)
+	if err != nil {
+		return nil, nil, err
 	}
 	f, isFile := w.(*os.File)
-	switch format {
-	case "json", "text":
-	case "auto", "":
+	if format == "auto" || format == "" {
 		format = "json"
 		if isFile && isTerminal(f) {
 			format = "text"
 		}
-	default:
-		return nil, nil, fmt.Errorf("--log-format must be auto, json or text, not %q", format)
 	}
 	closer := io.Closer(nopCloser{})
 	if isFile {
@@ -250,6 +243,22 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, io.Closer, erro
 		return slog.New(slog.NewTextHandler(w, opts)), closer, nil
 	}
 	return slog.New(slog.NewJSONHandler(w, opts)), closer, nil
+}
+
+// logOptions checks --log-format and returns the level --log-level names.
+func logOptions(format, level string) (slog.Level, error) {
+	var lv slog.Level
+	if level == "" {
+		level = "info"
+	}
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return lv, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", level)
+	}
+	switch format {
+	case "auto", "", "json", "text":
+		return lv, nil
+	}
+	return lv, fmt.Errorf("--log-format must be auto, json or text, not %q", format)
 }
 
 type nopCloser struct{}

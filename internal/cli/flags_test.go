@@ -17,7 +17,8 @@ import (
 )
 
 func envOf(m map[string]string) *Env {
-	return &Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(k string) string { return m[k] }}
+	return &Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(k string) string { return m[k] },
+		LookupEnv: func(k string) (string, bool) { v, ok := m[k]; return v, ok }}
 }
 
 func TestParse_Precedence(t *testing.T) {
@@ -99,21 +100,15 @@ func TestParse_ZeroPurgeGraceMeansNone(t *testing.T) {
 			}
 		})
 	}
-	cfg, err := parseServe(envOf(nil), []string{"--purge-interval", "0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.fillDefaults()
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "--purge-interval must be positive") {
+	// Refused while parsing, as misuse (exit 2).
+	_, err := parseServe(envOf(nil), []string{"--purge-interval", "0"})
+	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--purge-interval must be positive") {
 		t.Fatalf("--purge-interval 0: %v", err)
 	}
 	// A period under a second would keep a core busy.
 	for _, flag := range []string{"--purge-interval", "--refresh-interval"} {
-		cfg, err := parseServe(envOf(nil), []string{flag, "1ns"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "must be at least 1s") {
+		_, err := parseServe(envOf(nil), []string{flag, "1ns"})
+		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "must be at least 1s") {
 			t.Fatalf("%s 1ns: %v", flag, err)
 		}
 	}
@@ -150,6 +145,10 @@ func TestParse_Errors(t *testing.T) {
 		{"a FIFO", map[string]string{"PORTICO_ENCRYPTION_KEY_FILE": fifo}, nil, "PORTICO_ENCRYPTION_KEY_FILE: " + fifo + " is not a regular file"},
 		{"an endless device", map[string]string{"PORTICO_ADDR_FILE": "/dev/zero"}, nil, "PORTICO_ADDR_FILE: /dev/zero is not a regular file"},
 		{"a large file", map[string]string{"PORTICO_SHUTDOWN_TIMEOUT_FILE": big}, nil, "PORTICO_SHUTDOWN_TIMEOUT_FILE: " + big + " is larger than 64 KiB"},
+		{"key variable set but empty", map[string]string{"PORTICO_ENCRYPTION_KEY": ""}, nil, "PORTICO_ENCRYPTION_KEY is set but empty"},
+		{"bad log level", nil, []string{"--log-level", "verbose"}, `--log-level must be debug, info, warn or error, not "verbose"`},
+		{"bad log format", map[string]string{"PORTICO_LOG_FORMAT": "xml"}, nil, `--log-format must be auto, json or text, not "xml"`},
+		{"negative shutdown timeout", nil, []string{"--shutdown-timeout", "-5s"}, "--shutdown-timeout must be positive"},
 		{"unknown flag", nil, []string{"--nope"}, "usage"},
 		{"stray argument", nil, []string{"extra"}, "usage"},
 	} {
@@ -219,6 +218,9 @@ func TestRun_ExitCodes(t *testing.T) {
 	}{
 		{nil, 2}, {[]string{"help"}, 0}, {[]string{"frobnicate"}, 2}, {[]string{"version"}, 0},
 		{[]string{"app", "create"}, 2}, {[]string{"key", "revoke"}, 2}, {[]string{"serve", "-h"}, 0},
+		// Values no flag accepts are misuse too, as unknown flags are.
+		{[]string{"serve", "--shutdown-timeout", "-5s"}, 2}, {[]string{"serve", "--public-url", "ftp://x"}, 2},
+		{[]string{"serve", "--log-level", "verbose"}, 2}, {[]string{"serve", "--rate-limit-ip", "-1"}, 2},
 	} {
 		if got := RunEnv(ctx, tc.args, envOf(nil)); got != tc.code {
 			t.Errorf("portico %v: exit %d, want %d", tc.args, got, tc.code)

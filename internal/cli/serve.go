@@ -170,6 +170,9 @@ func (c *Config) Validate() error {
 	if _, err := httpapi.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("--trusted-proxies: %w", err))
 	}
+	if _, err := logOptions(c.LogFormat, c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))
 	}
@@ -244,6 +247,11 @@ func parseServe(env *Env, args []string) (Config, error) {
 		return cfg, err
 	}
 	cfg.parsed = true
+	if err := cfg.Validate(); err != nil {
+		// A value no flag accepts is a misuse of the command, as an
+		// unknown flag is (exit 2).
+		return cfg, usageError(err.Error())
+	}
 	cfg.EncryptionKey, err = fs.lookup("encryption-key")
 	return cfg, err
 }

@@ -1368,7 +1368,7 @@ func TestOpenAPI_LiveAnswersMatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			to, err := e.Svc.StartVerification(context.Background(), app, sess)
+			to, err := e.Svc.StartVerification(context.Background(), app, sess, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -88,15 +88,35 @@ func (s AppSettings) Verifies() bool { return s.UserVerificationURL != "" }
 
 // StartVerification opens a flow for a link of sess just opened in a
 // browser, and returns the URL to send that browser to: the app's
-// user_verification_url with ?flow=<id>.
-func (s *Service) StartVerification(ctx context.Context, app *App, sess *Session) (string, error) {
+// user_verification_url with ?flow=<id>. approvalID, when not "", is the
+// approval the page shows first once the app confirmed the user.
+func (s *Service) StartVerification(ctx context.Context, app *App, sess *Session, approvalID string) (string, error) {
 	now := s.now()
+	req, err := json.Marshal(linkRequest{Approval: approvalID})
+	if err != nil {
+		return "", err
+	}
 	v := &Verification{ID: NewID(PrefixVerification), AppID: app.ID, Kind: FlowLink, SessionID: sess.ID, UserID: sess.UserID,
-		Status: VerificationPending, Request: json.RawMessage("{}"), CreatedAt: now, ExpiresAt: now.Add(VerificationTTL)}
+		Status: VerificationPending, Request: req, CreatedAt: now, ExpiresAt: now.Add(VerificationTTL)}
 	if err := s.store.CreateVerification(ctx, v); err != nil {
 		return "", err
 	}
 	return s.verifierURL(app, v.ID)
+}
+
+// linkRequest is what a FlowLink keeps for the page it opens once the app
+// confirmed the user: the approval the link named, shown first.
+type linkRequest struct {
+	Approval string `json:"approval,omitempty"`
+}
+
+// LinkApproval is the approval a FlowLink's link named ("" for none).
+func (v *Verification) LinkApproval() string {
+	var req linkRequest
+	if v.Kind != FlowLink || json.Unmarshal(v.Request, &req) != nil {
+		return ""
+	}
+	return req.Approval
 }
 
 // verifierURL is the app's user_verification_url with ?flow=id.

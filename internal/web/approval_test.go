@@ -152,8 +152,8 @@ func TestApprovalScreen_TokenPageConfirmsTheUserFirst(t *testing.T) {
 	}
 	u, _ := url.Parse(loc)
 	back := s.confirm(u.Query().Get("flow"), "u-1", 200)["return_to"].(string)
-	if res, _ := clitest.Get(t, c, back); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("return: %d", res.StatusCode)
+	if res, _ := clitest.Get(t, c, back); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/?approval="+id {
+		t.Fatalf("return: %d %s, want the page with the call being decided first", res.StatusCode, res.Header.Get("Location"))
 	}
 	_, page = clitest.Get(t, c, s.URL+"/connect/")
 	res, _ = post(t, c, s.URL+"/connect/approvals/"+id+"/approve", url.Values{"csrf_token": {csrfOf(t, page)}}, nil)

@@ -24,20 +24,22 @@ func (h *Handler) verifyThenStart(w http.ResponseWriter, r *http.Request, sess *
 		return sessionGone(err)
 	}
 	q := r.URL.Query()
+	approval := approvalID(q.Get("approval"))
 	if !app.Settings.Verifies() {
-		return h.startPage(w, r, linkCookie(sess, ""), sess, q.Get("widget"), q.Get("origin"))
+		return h.startPage(w, r, linkCookie(sess, ""), sess, q.Get("widget"), q.Get("origin"), approval)
 	}
 	if c, err := r.Cookie(h.cookieName()); err == nil {
 		if pc, ok := h.parseCookie(c.Value); ok && pc.appID == sess.AppID && pc.verified == sess.UserID {
-			return h.startPage(w, r, linkCookie(sess, sess.UserID), sess, q.Get("widget"), q.Get("origin"))
+			return h.startPage(w, r, linkCookie(sess, sess.UserID), sess, q.Get("widget"), q.Get("origin"), approval)
 		}
 	}
 	// Signed in to the app's authorization server as this user (an MCP
 	// client's sign-in, authorize.go): the app verified them here already.
 	if user, _ := h.signedIn(r, sess.AppID); user == sess.UserID {
-		return h.startPage(w, r, linkCookie(sess, sess.UserID), sess, q.Get("widget"), q.Get("origin"))
+		return h.startPage(w, r, linkCookie(sess, sess.UserID), sess, q.Get("widget"), q.Get("origin"), approval)
 	}
-	to, err := h.svc.StartVerification(r.Context(), app, sess)
+	// The flow keeps the approval the link named, for the page it opens.
+	to, err := h.svc.StartVerification(r.Context(), app, sess, approval)
 	if err != nil {
 		return err
 	}
@@ -70,5 +72,5 @@ func (h *Handler) handleVerified(w http.ResponseWriter, r *http.Request, nonce s
 	}
 	// The widget's mode does not survive the app's verifier: the page
 	// opens as a plain page (docs/widget.md).
-	return h.startPage(w, r, linkCookie(sess, sess.UserID), sess, "", "")
+	return h.startPage(w, r, linkCookie(sess, sess.UserID), sess, "", "", approvalID(v.LinkApproval()))
 }

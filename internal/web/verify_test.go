@@ -248,11 +248,16 @@ func TestVerification_ApprovalURL(t *testing.T) {
 	s.api("PUT", "/v1/integrations/repos", map[string]any{"name": "Repos", "base_url": "http://127.0.0.1:9", "auth": map[string]any{"type": "none"},
 		"actions": []any{map[string]any{"name": "delete-repo", "method": "DELETE", "path": "/repos/web"}}}, 201)
 	body := s.api("POST", "/v1/perform", map[string]any{"user": map[string]any{"external_id": "u-1"}, "integration": "repos", "action": "delete-repo"}, 409)
-	approval := body["error"].(map[string]any)["details"].(map[string]any)["approval_url"].(string)
+	details := body["error"].(map[string]any)["details"].(map[string]any)
+	approval, id := details["approval_url"].(string), details["approval_id"].(string)
 	c := clitest.Browser()
 	back := s.confirm(openFlow(t, c, approval), "u-1", 200)["return_to"].(string)
-	clitest.Get(t, c, back)
-	if res, page := clitest.Get(t, c, s.URL+"/connect/"); res.StatusCode != 200 || !strings.Contains(page, "DELETE") {
+	// The page the app sends the browser back to still shows the URL's
+	// call first.
+	if res, _ := clitest.Get(t, c, back); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect/?approval="+id {
+		t.Fatalf("back from the verifier: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res, page := clitest.Get(t, c, s.URL+"/connect/?approval="+id); res.StatusCode != 200 || !strings.Contains(page, `id="approval-`+id+`"`) {
 		t.Fatalf("approval page: %d", res.StatusCode)
 	}
 }

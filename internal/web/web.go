@@ -557,13 +557,13 @@ func (h *Handler) handleOpenToken(w http.ResponseWriter, r *http.Request, nonce 
 	}
 	// The token is the app's own secret: holding it is the app's word
 	// for who the user is.
-	return h.startPage(w, r, pageCookie{appID: sess.AppID, sessionID: sess.ID, verified: sess.UserID, byToken: true}, sess, r.PostForm.Get("widget"), r.PostForm.Get("origin"))
+	return h.startPage(w, r, pageCookie{appID: sess.AppID, sessionID: sess.ID, verified: sess.UserID, byToken: true}, sess, r.PostForm.Get("widget"), r.PostForm.Get("origin"), approvalID(r.URL.Query().Get("approval")))
 }
 
 // startPage sets the page cookie pc for sess and sends the browser to the
-// page; a page the widget opens (widgetMode and origin, docs/widget.md)
-// also gets the widget's cookie.
-func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, pc pageCookie, sess *portico.Session, widgetMode, origin string) error {
+// page, which shows approval first when not ""; a page the widget opens
+// (widgetMode and origin, docs/widget.md) also gets the widget's cookie.
+func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, pc pageCookie, sess *portico.Session, widgetMode, origin, approval string) error {
 	wd, frameOrigins, err := h.openWidget(r, sess, widgetMode, origin)
 	if err != nil {
 		return err
@@ -575,9 +575,8 @@ func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, pc pageCooki
 	h.setCookie(w, h.cookieValue(pc), ttl, wd != nil && wd.Mode == widgetModal)
 	h.setWidgetCookie(w, r, wd, frameOrigins, ttl)
 	to := "/connect/"
-	// An approval URL names its approval, which the page shows first.
-	if id := r.URL.Query().Get("approval"); approvalIDRe.MatchString(id) {
-		to += "?approval=" + id
+	if approval != "" {
+		to += "?approval=" + approval
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
@@ -585,6 +584,15 @@ func (h *Handler) startPage(w http.ResponseWriter, r *http.Request, pc pageCooki
 
 // approvalIDRe is the shape of an approval id (portico.PrefixApproval).
 var approvalIDRe = regexp.MustCompile(`^apr_[a-z0-9]{1,64}$`)
+
+// approvalID is id when it can be an approval's (an approval URL's
+// ?approval=), else "".
+func approvalID(id string) string {
+	if approvalIDRe.MatchString(id) {
+		return id
+	}
+	return ""
+}
 
 // cookieGrace is how long the page's cookies outlive the latest end of
 // their session.
@@ -710,7 +718,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, nonce string, ps 
 	}
 	// The approval the URL names comes first, even past the list's first
 	// 100 (older calls cannot hide it).
-	if id := r.URL.Query().Get("approval"); approvalIDRe.MatchString(id) {
+	if id := approvalID(r.URL.Query().Get("approval")); id != "" {
 		pending = slices.DeleteFunc(pending, func(a portico.Approval) bool { return a.ID == id })
 		if a, err := h.svc.PendingApproval(r.Context(), ps.sess, ps.user, id); err == nil {
 			pending = append([]portico.Approval{*a}, pending...)
@@ -972,7 +980,7 @@ func (h *Handler) handleDecide(w http.ResponseWriter, r *http.Request, nonce str
 		// user's own only once the app confirmed them in this browser
 		// (docs/activity-and-approvals.md), after which the page opens
 		// again and the user decides.
-		to, err := h.svc.StartVerification(r.Context(), ps.app, ps.sess)
+		to, err := h.svc.StartVerification(r.Context(), ps.app, ps.sess, approvalID(r.PathValue("id")))
 		if err != nil {
 			return err
 		}

@@ -113,3 +113,27 @@ func TestOps_ReadyzWhenTheStoreIsGone(t *testing.T) {
 		}
 	})
 }
+
+// A client picks the method it sends: methods HTTP does not define are
+// counted as one, so that requests with made-up methods cannot add series
+// to /metrics without bound.
+func TestOps_MetricsMethodLabelIsBounded(t *testing.T) {
+	e := newEnv(t, storetest.Engines(t)[0])
+	for _, m := range []string{"FROB1", "FROB2", "get"} {
+		if r := e.do(m, "/v1/me", nil, nil); r.Status != 405 && r.Status != 404 {
+			t.Fatalf("%s: %d", m, r.Status)
+		}
+	}
+	e.do("GET", "/healthz", nil, nil)
+	body := string(e.do("GET", "/metrics", nil, nil).Raw)
+	for _, m := range []string{"FROB1", "FROB2", `method="get"`} {
+		if strings.Contains(body, m) {
+			t.Errorf("/metrics holds a series for the method %s", m)
+		}
+	}
+	for _, want := range []string{`method="other"`, `method="GET"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics has no series with %s", want)
+		}
+	}
+}

@@ -234,16 +234,27 @@ func tokens(access, refresh string) portico.Credentials {
 }
 
 // concurrently runs n callers of fresh at once and returns their answers.
+// Each reads the connection as perform does before any asks for its
+// credentials: the callers all arrived while the token was due, however
+// the scheduler runs them (a caller that came after the refresh would
+// read the new token instead).
 func concurrently(w *refreshWorld, n int, svcs []*portico.Service, id string) []string {
-	var wg sync.WaitGroup
+	var wg, read sync.WaitGroup
 	got := make([]string, n)
-	start := make(chan struct{})
+	read.Add(n)
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			<-start
-			creds, err := w.fresh(svcs[i%len(svcs)], id)
+			svc := svcs[i%len(svcs)]
+			c, err := svc.FindConnection(w.ctx, w.app.ID, id)
+			read.Done()
+			if err != nil {
+				got[i] = "error: " + err.Error()
+				return
+			}
+			read.Wait()
+			creds, err := svc.FreshCredentials(w.ctx, w.integ, c)
 			if err != nil {
 				got[i] = "error: " + err.Error()
 				return
@@ -251,7 +262,6 @@ func concurrently(w *refreshWorld, n int, svcs []*portico.Service, id string) []
 			got[i] = creds[portico.TokenAccess]
 		}()
 	}
-	close(start)
 	wg.Wait()
 	return got
 }

@@ -76,16 +76,28 @@ type EventOutcome struct {
 	Error string
 }
 
+// EventClaim says how many events one claim may take.
+type EventClaim struct {
+	// Limit bounds the events claimed.
+	Limit int
+	// PerApp, when positive, bounds the events of one app in flight,
+	// counting Busy, the claimer's events in flight by app: an app whose
+	// receiver hangs then holds that many of a node's delivery slots, and
+	// the other apps' events go out beside them.
+	PerApp int
+	Busy   map[string]int
+}
+
 // EventStore is the outbox side of the store. The events themselves are
 // written by the store methods that make the changes, in the same
 // transaction, and only for apps with a webhook_url.
 type EventStore interface {
-	// ClaimEvents leases, until now+lease, up to limit pending events whose
-	// next attempt is due and that no one holds, each the oldest pending
-	// event of its user: a user's next event waits until the previous one
-	// is delivered or given up. Safe across nodes: one event is held by one
-	// claim at a time.
-	ClaimEvents(ctx context.Context, lease time.Duration, limit int) ([]OutboxEvent, error)
+	// ClaimEvents leases, until now+lease, up to c.Limit pending events
+	// whose next attempt is due and that no one holds, each the oldest
+	// pending event of its user: a user's next event waits until the
+	// previous one is delivered or given up. Safe across nodes: one event
+	// is held by one claim at a time.
+	ClaimEvents(ctx context.Context, lease time.Duration, c EventClaim) ([]OutboxEvent, error)
 	// FinishEvent records the outcome of an attempt on a claimed event and
 	// releases it; it reports false, changing nothing, when the lease was
 	// lost (expired and claimed again).

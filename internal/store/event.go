@@ -124,7 +124,7 @@ func scanEvent(sc interface{ Scan(...any) error }, extra ...any) (*portico.Outbo
 // SKIP LOCKED keeps two nodes from claiming one row, and a row claimed
 // and committed by another node no longer matches locked_until <= now when
 // re-checked under the lock; on SQLite the single writer serialises claims.
-func (db *DB) ClaimEvents(ctx context.Context, lease time.Duration, limit int) ([]portico.OutboxEvent, error) {
+func (db *DB) ClaimEvents(ctx context.Context, lease time.Duration, c portico.EventClaim) ([]portico.OutboxEvent, error) {
 	// Most polls find nothing: a read on the reader pool (an index probe)
 	// spares the writer on SQLite and the row locks on PostgreSQL.
 	var one int
@@ -143,14 +143,31 @@ func (db *DB) ClaimEvents(ctx context.Context, lease time.Duration, limit int) (
 		if db.dialect == postgres {
 			lock = " FOR UPDATE OF e SKIP LOCKED"
 		}
+		// Apps with PerApp events in flight already are left out; the
+		// others' events past PerApp are skipped below, and taken by a
+		// later claim.
+		where := []any{us(t.now), us(t.now)}
+		full := ""
+		if c.PerApp > 0 {
+			for app, n := range c.Busy {
+				if n >= c.PerApp {
+					full += ", ?"
+					where = append(where, app)
+				}
+			}
+		}
+		if full != "" {
+			full = " AND e.app_id NOT IN (" + full[2:] + ")"
+		}
 		rows, err := t.query(ctx, `SELECT `+eventColumns+`, a.settings, a.webhook_secret FROM webhook_events e JOIN apps a ON a.id = e.app_id
-			WHERE e.status = 'pending' AND e.next_attempt_at <= ? AND e.locked_until <= ?
+			WHERE e.status = 'pending' AND e.next_attempt_at <= ? AND e.locked_until <= ?`+full+`
 			AND NOT EXISTS (SELECT 1 FROM webhook_events p WHERE p.app_id = e.app_id AND p.user_id = e.user_id
 				AND p.status = 'pending' AND p.seq < e.seq)
-			ORDER BY e.next_attempt_at, e.seq LIMIT ?`+lock, us(t.now), us(t.now), limit)
+			ORDER BY e.next_attempt_at, e.seq LIMIT ?`+lock, append(where, c.Limit)...)
 		if err != nil {
 			return fmt.Errorf("find due events: %w", err)
 		}
+		taken := map[string]int{}
 		for rows.Next() {
 			var settings string
 			var secret string
@@ -164,6 +181,10 @@ func (db *DB) ClaimEvents(ctx context.Context, lease time.Duration, limit int) (
 				rows.Close()
 				return fmt.Errorf("read app settings: %w", err)
 			}
+			if c.PerApp > 0 && c.Busy[e.AppID]+taken[e.AppID] >= c.PerApp {
+				continue
+			}
+			taken[e.AppID]++
 			e.WebhookURL, e.WebhookSecret = s.WebhookURL, secret
 			out = append(out, *e)
 		}

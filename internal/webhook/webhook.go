@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -119,26 +120,46 @@ func (w *Worker) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	slots := make(chan struct{}, w.o.Concurrency)
+	var mu sync.Mutex
+	busy := map[string]int{} // events in flight, by app
 	tick := time.NewTicker(w.o.Poll)
 	defer tick.Stop()
 	polls := 0
 	for {
 		if free := cap(slots) - len(slots); free > 0 && ctx.Err() == nil {
-			events, err := w.o.Store.ClaimEvents(ctx, lease, free)
+			mu.Lock()
+			claim := portico.EventClaim{Limit: free, PerApp: w.perApp(), Busy: maps.Clone(busy)}
+			mu.Unlock()
+			events, err := w.o.Store.ClaimEvents(ctx, lease, claim)
 			if err != nil && ctx.Err() == nil {
 				w.o.Log.Warn("webhook_claim_failed", slog.Any("error", err))
 			}
 			// When every slot is taken there may be more due: a finishing
-			// attempt wakes the loop.
+			// attempt wakes the loop. So may an app's events the claim
+			// skipped once the app reached its bound, while slots are
+			// free: the loop claims again at once, without that app.
+			again := false
 			for _, e := range events {
 				slots <- struct{}{}
+				mu.Lock()
+				busy[e.AppID]++
+				again = again || (busy[e.AppID] >= claim.PerApp && len(events) < free)
+				mu.Unlock()
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
 					w.attempt(e)
+					mu.Lock()
+					if busy[e.AppID]--; busy[e.AppID] == 0 {
+						delete(busy, e.AppID)
+					}
+					mu.Unlock()
 					<-slots
 					w.wake()
 				}()
+			}
+			if again {
+				w.wake()
 			}
 		}
 		select {
@@ -154,6 +175,10 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
+// perApp bounds one app's deliveries in flight on this worker: a quarter
+// of its slots, at least one.
+func (w *Worker) perApp() int { return max(1, w.o.Concurrency/4) }
+
 func (w *Worker) wake() {
 	select {
 	case w.kick <- struct{}{}:
@@ -168,7 +193,7 @@ func (w *Worker) wake() {
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	n := 0
 	for {
-		events, err := w.o.Store.ClaimEvents(ctx, lease, w.o.Concurrency)
+		events, err := w.o.Store.ClaimEvents(ctx, lease, portico.EventClaim{Limit: w.o.Concurrency, PerApp: w.perApp()})
 		if err != nil || len(events) == 0 {
 			return n, err
 		}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -523,5 +524,73 @@ func TestWorker_SecretItsKeysCannotOpen(t *testing.T) {
 	w.wantNothingSent(t, portico.EventPending)
 	if !strings.Contains(logs.String(), `"level":"ERROR","msg":"webhook_secret_unreadable"`) || strings.Contains(logs.String(), "webhook_retry") {
 		t.Fatalf("log:\n%s", logs.String())
+	}
+}
+
+// One app's receiver that hangs holds a few of a node's delivery slots,
+// never all of them: another app's events go out meanwhile.
+func TestWorker_SlowAppDoesNotHoldUpOthers(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			db := storetest.Open(t, e, time.Now)
+			ring := testRing(t)
+			svc := portico.NewService(db, &portico.Service{Sealer: ring, Now: time.Now, AllowPrivateUpstreams: true, Pages: portico.NewPageCodec([]byte("0123456789abcdef0123456789abcdef"))})
+			ctx := context.Background()
+			var hung atomic.Int32
+			release := make(chan struct{})
+			slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hung.Add(1)
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			t.Cleanup(slow.Close)
+			hook := func(name, url string) (*portico.App, string) {
+				app, _, err := svc.CreateApp(ctx, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				app, secret, err := svc.UpdateApp(ctx, app.ID, portico.AppPatch{Settings: &portico.SettingsPatch{WebhookURL: &url}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return app, secret
+			}
+			slowApp, _ := hook("slow", slow.URL)
+			fast := newReceiver(t, time.Now, nil)
+			fastApp, secret := hook("fast", fast.srv.URL)
+			fast.mu.Lock()
+			fast.secret = secret
+			fast.mu.Unlock()
+			for i := range 20 {
+				ext := fmt.Sprintf("slow-%d", i)
+				if _, err := svc.CreateSession(ctx, slowApp, portico.SessionInput{User: portico.UserInput{ExternalID: &ext}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			runCtx, stop := context.WithCancel(ctx)
+			w := webhook.New(webhook.Options{Store: db, Sealer: ring, Client: testClient(), Poll: 50 * time.Millisecond})
+			done := make(chan struct{})
+			go func() { defer close(done); w.Run(runCtx) }()
+			t.Cleanup(func() { stop(); close(release); <-done })
+			for deadline := time.Now().Add(5 * time.Second); hung.Load() == 0 && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			ext := "fast-1"
+			if _, err := svc.CreateSession(ctx, fastApp, portico.SessionInput{User: portico.UserInput{ExternalID: &ext}}); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			for len(fast.deliveries()) == 0 && time.Since(start) < 3*time.Second {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if len(fast.deliveries()) == 0 {
+				t.Fatalf("the other app's event waited %v behind %d hung deliveries", time.Since(start), hung.Load())
+			}
+			if n := hung.Load(); n > 2 {
+				t.Errorf("%d deliveries to the hung receiver at once, want at most 2", n)
+			}
+		})
 	}
 }

@@ -229,7 +229,7 @@ func testEventsClaimInOrderPerUser(t *testing.T, f *Fixture) {
 	all := f.events(t, app.ID)
 	claim := func(limit int) []portico.OutboxEvent {
 		t.Helper()
-		es, err := f.Store.ClaimEvents(ctx, time.Minute, limit)
+		es, err := f.Store.ClaimEvents(ctx, time.Minute, portico.EventClaim{Limit: limit})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,7 +340,7 @@ func testEventsConcurrentWritersDeliverInOrder(t *testing.T, f *Fixture) {
 			finished = true
 		default:
 		}
-		es, err := f.Store.ClaimEvents(f.Ctx, time.Minute, 100)
+		es, err := f.Store.ClaimEvents(f.Ctx, time.Minute, portico.EventClaim{Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}

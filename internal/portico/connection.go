@@ -203,7 +203,7 @@ func (s *Service) ImportConnectionSettings(ctx context.Context, appID, userID, s
 	if err != nil {
 		return nil, false, err
 	}
-	return s.putConnection(ctx, user, integ, creds, settings)
+	return s.putConnection(ctx, user, integ, creds, settings, nil)
 }
 
 // FindIntegration returns an integration; a malformed slug is CodeNotFound
@@ -218,7 +218,7 @@ func (s *Service) FindIntegration(ctx context.Context, appID, slug string) (*Int
 // putConnection checks creds and settings, verifies the credential with
 // the provider when the integration says how, and seals and stores them
 // for user.
-func (s *Service) putConnection(ctx context.Context, user *User, integ *Integration, creds Credentials, settings map[string]string) (*Connection, bool, error) {
+func (s *Service) putConnection(ctx context.Context, user *User, integ *Integration, creds Credentials, settings map[string]string, replace func(status string) error) (*Connection, bool, error) {
 	if err := visibleTo(integ, user); err != nil {
 		return nil, false, err
 	}
@@ -226,7 +226,7 @@ func (s *Service) putConnection(ctx context.Context, user *User, integ *Integrat
 	if err != nil {
 		return nil, false, err
 	}
-	return s.storeConnection(ctx, user, integ, cc)
+	return s.storeConnection(ctx, user, integ, cc, replace)
 }
 
 // visibleTo refuses user an integration restricted to accounts it is in
@@ -264,7 +264,7 @@ func (s *Service) checkConnection(ctx context.Context, integ *Integration, creds
 }
 
 // storeConnection seals and stores a checked credential for user.
-func (s *Service) storeConnection(ctx context.Context, user *User, integ *Integration, cc *checkedConnection) (*Connection, bool, error) {
+func (s *Service) storeConnection(ctx context.Context, user *User, integ *Integration, cc *checkedConnection, replace func(status string) error) (*Connection, bool, error) {
 	if err := visibleTo(integ, user); err != nil {
 		return nil, false, err
 	}
@@ -278,7 +278,7 @@ func (s *Service) storeConnection(ctx context.Context, user *User, integ *Integr
 		Settings: set, AccountLabel: ver.Label}
 	created, err := s.store.PutConnection(ctx, c, func(id string) (string, error) {
 		return s.Sealer.Seal(plain, ConnectionAAD(c.AppID, c.UserID, id))
-	})
+	}, replace)
 	if err != nil {
 		return nil, false, err
 	}
@@ -482,7 +482,13 @@ func (s *Service) ConnectForSession(ctx context.Context, sess *Session, user *Us
 	if err := s.mayReplace(ctx, sess, user, integ); err != nil {
 		return nil, false, err
 	}
-	return s.putConnection(ctx, user, integ, creds, settings)
+	// Checked again where the connection is written: two forms sent at
+	// once both pass the check above before either is stored.
+	replace, err := s.replaceRule(sess, integ)
+	if err != nil {
+		return nil, false, err
+	}
+	return s.putConnection(ctx, user, integ, creds, settings, replace)
 }
 
 // mayReplace refuses new credentials in place of the user's connected ones
@@ -490,12 +496,9 @@ func (s *Service) ConnectForSession(ctx context.Context, sess *Session, user *Us
 // a connection that is not connected (expired, needing attention,
 // disconnected) may always be connected again.
 func (s *Service) mayReplace(ctx context.Context, sess *Session, user *User, integ *Integration) error {
-	st, err := SessionSettingsOf(sess)
-	if err != nil {
+	replace, err := s.replaceRule(sess, integ)
+	if err != nil || replace == nil {
 		return err
-	}
-	if slices.Contains(st.AllowActions, ActionReauthorize) {
-		return nil
 	}
 	c, err := s.store.FindConnection(ctx, sess.AppID, user.ID, integ.Slug)
 	switch {
@@ -503,10 +506,26 @@ func (s *Service) mayReplace(ctx context.Context, sess *Session, user *User, int
 		return nil
 	case err != nil:
 		return err
-	case c.Status == StatusConnected:
-		return Errorf(CodeForbidden, "%s is connected already, and this session does not allow the action %q.", integ.Name, ActionReauthorize)
 	}
-	return nil
+	return replace(c.Status)
+}
+
+// replaceRule is mayReplace's rule for a connection's status, nil when the
+// session allows reauthorize.
+func (s *Service) replaceRule(sess *Session, integ *Integration) (func(status string) error, error) {
+	st, err := SessionSettingsOf(sess)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(st.AllowActions, ActionReauthorize) {
+		return nil, nil
+	}
+	return func(status string) error {
+		if status == StatusConnected {
+			return Errorf(CodeForbidden, "%s is connected already, and this session does not allow the action %q.", integ.Name, ActionReauthorize)
+		}
+		return nil
+	}, nil
 }
 
 // UpdateSessionConnectionSettings changes the settings of one of the
@@ -534,7 +553,7 @@ func (s *Service) UpdateSessionConnectionSettings(ctx context.Context, sess *Ses
 	if err != nil {
 		return nil, err
 	}
-	out, _, err := s.putConnection(ctx, user, integ, creds, settings)
+	out, _, err := s.putConnection(ctx, user, integ, creds, settings, nil)
 	return out, err
 }
 

@@ -200,7 +200,7 @@ func (s *Service) MergeConnectionCredentials(ctx context.Context, appID string, 
 	if st.Connection != nil {
 		settings = st.Connection.Settings
 	}
-	return s.putConnection(ctx, user, &st.Integration, merged, settings)
+	return s.putConnection(ctx, user, &st.Integration, merged, settings, nil)
 }
 
 // MergeConnectionCredentialsByKey is MergeConnectionCredentials for the
@@ -227,7 +227,7 @@ func (s *Service) MergeConnectionCredentialsByKey(ctx context.Context, appID, ke
 			return nil, nil, err
 		}
 		if created {
-			c, _, err := s.storeConnection(ctx, user, &st.Integration, cc)
+			c, _, err := s.storeConnection(ctx, user, &st.Integration, cc, nil)
 			if err != nil {
 				return nil, nil, err
 			}

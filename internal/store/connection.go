@@ -56,7 +56,7 @@ func usPtr(t *time.Time) *int64 {
 }
 
 // PutConnection implements portico.Store.
-func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal func(id string) (string, error)) (bool, error) {
+func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal func(id string) (string, error), replace func(status string) error) (bool, error) {
 	newID := c.ID
 	if c.Settings == nil {
 		c.Settings = map[string]string{}
@@ -135,12 +135,6 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 				return fmt.Errorf("find connection created meanwhile: %w", errors.Join(err, sql.ErrNoRows))
 			}
 		}
-		// The credentials are sealed for the row's own id: its AAD names it.
-		sealed, err := seal(id)
-		if err != nil {
-			return err
-		}
-		creds, keyID := sealedColumn(sealed)
 		// Connecting again an expired connection, or one whose refreshes
 		// were failing, recovers it (refresh.go).
 		var (
@@ -150,6 +144,17 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 		if err := t.queryRow(ctx, `SELECT status, refresh_failures FROM connections WHERE app_id = ? AND id = ?`, c.AppID, id).Scan(&prior, &failures); err != nil {
 			return fmt.Errorf("read connection: %w", err)
 		}
+		if replace != nil {
+			if err := replace(prior); err != nil {
+				return err
+			}
+		}
+		// The credentials are sealed for the row's own id: its AAD names it.
+		sealed, err := seal(id)
+		if err != nil {
+			return err
+		}
+		creds, keyID := sealedColumn(sealed)
 		if _, err := t.exec(ctx, `UPDATE connections SET status = ?, fields = ?, credentials = ?, key_id = ?, refreshable = ?,
 			expires_at = ?, updated_at = ?, refresh_failures = 0, settings = ?, account_label = ? WHERE app_id = ? AND id = ?`,
 			c.Status, fields, creds, keyID, c.Refreshable, usPtr(c.ExpiresAt), us(t.now), string(settings), c.AccountLabel, c.AppID, id); err != nil {

@@ -3,12 +3,16 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/porticohq/portico/internal/cli"
 	"github.com/porticohq/portico/internal/cli/clitest"
 )
 
@@ -246,5 +250,56 @@ func TestPage_OpenIsAPost(t *testing.T) {
 	res, body := clitest.Get(t, clitest.Browser(), s.URL+"/connect/open")
 	if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" || !strings.Contains(body, "takes a form post") {
 		t.Fatalf("GET /connect/open: %d %q\n%s", res.StatusCode, res.Header.Get("Allow"), body)
+	}
+}
+
+// Forms sent at once from two tabs all pass the check before any is
+// stored (the provider's verification takes a while): without
+// reauthorize, one connects and the others are refused, not stored over
+// it.
+func TestPage_ConcurrentConnectsWithoutReauthorize(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(200 * time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"name":"Ann Lee"}`))
+	}))
+	defer up.Close()
+	s := newSite(t, func(c *cli.Config) { c.AllowPrivateUpstreams = true })
+	s.api("PUT", "/v1/integrations/slow", map[string]any{
+		"name": "Slow", "base_url": up.URL,
+		"verify": map[string]any{"method": "GET", "path": "/me", "label_pointer": "/name"},
+		"auth": map[string]any{"type": "api_key", "fields": []any{map[string]any{"name": "api_key", "label": "API key", "secret": true}},
+			"inject": map[string]any{"header": "X-Api-Key", "format": "{api_key}"}},
+	}, 201)
+	link, _, _ := s.session(map[string]any{"settings": map[string]any{"integrations": []string{"slow"}, "allow_actions": []string{"disconnect"}}})
+	c := clitest.Browser()
+	clitest.Get(t, c, link)
+	_, page := clitest.Get(t, c, s.URL+"/connect/integrations/slow")
+	csrf := csrfOf(t, page)
+	codes := make([]int, 4)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, _ := post(t, c, s.URL+"/connect/integrations/slow", url.Values{"csrf_token": {csrf}, "api_key": {"k-" + strconv.Itoa(i)}}, nil)
+			codes[i] = res.StatusCode
+		}()
+	}
+	wg.Wait()
+	won := -1
+	for i, code := range codes {
+		switch {
+		case code == http.StatusSeeOther && won < 0:
+			won = i
+		case code != http.StatusForbidden:
+			t.Fatalf("answers %v: want one 303 and the others 403", codes)
+		}
+	}
+	if won < 0 {
+		t.Fatalf("answers %v: none connected", codes)
+	}
+	if got := s.apiKeyOf(t); got != "k-"+strconv.Itoa(won) {
+		t.Fatalf("stored %q, but k-%d connected", got, won)
 	}
 }

@@ -182,7 +182,7 @@ func (s *site) connectStored(slug, label string) {
 	c.AppID = app["id"].(string)
 	if _, err := s.Store.PutConnection(ctx, c, func(id string) (string, error) {
 		return s.Svc.Sealer.Seal([]byte(`{"api_key":"k"}`), portico.ConnectionAAD(c.AppID, c.UserID, id))
-	}); err != nil {
+	}, nil); err != nil {
 		s.t.Fatal(err)
 	}
 }

@@ -27,7 +27,7 @@ func (f *Fixture) putConnection(t testing.TB, appID, userID, slug string, exp *t
 	t.Helper()
 	c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: appID, UserID: userID, Integration: slug,
 		Status: portico.StatusConnected, Fields: []string{"api_key"}, ExpiresAt: exp}
-	if _, err := f.Store.PutConnection(f.Ctx, c, fakeSeal); err != nil {
+	if _, err := f.Store.PutConnection(f.Ctx, c, fakeSeal, nil); err != nil {
 		t.Fatalf("put connection: %v", err)
 	}
 	return c
@@ -78,7 +78,7 @@ func testConnectionPutFindReplace(t *testing.T, f *Fixture) {
 		sealedFor = append(sealedFor, id)
 		return fakeSeal(id)
 	}
-	created, err := f.Store.PutConnection(f.Ctx, c, seal)
+	created, err := f.Store.PutConnection(f.Ctx, c, seal, nil)
 	if err != nil || !created {
 		t.Fatalf("put: %v %v", created, err)
 	}
@@ -113,7 +113,7 @@ func testConnectionPutFindReplace(t *testing.T, f *Fixture) {
 	sealedFor = nil
 	again := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u.ID, Integration: "crm",
 		Status: portico.StatusConnected, Fields: []string{"api_key"}}
-	created, err = f.Store.PutConnection(f.Ctx, again, seal)
+	created, err = f.Store.PutConnection(f.Ctx, again, seal, nil)
 	if err != nil || created {
 		t.Fatalf("replace: %v %v", created, err)
 	}
@@ -147,7 +147,7 @@ func testConnectionUnknownUserOrIntegration(t *testing.T, f *Fixture) {
 		{"another app's integration", u.ID, "theirs"},
 	} {
 		c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: tc.user, Integration: tc.slug, Status: portico.StatusConnected}
-		_, err := f.Store.PutConnection(f.Ctx, c, fakeSeal)
+		_, err := f.Store.PutConnection(f.Ctx, c, fakeSeal, nil)
 		if portico.ErrorCode(err) != portico.CodeNotFound {
 			t.Errorf("%s: %v", tc.name, err)
 		}
@@ -175,7 +175,7 @@ func testConnectionConcurrentPutsMakeOneRow(t *testing.T, f *Fixture) {
 			defer wg.Done()
 			c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u.ID, Integration: "crm",
 				Status: portico.StatusConnected, Fields: []string{"api_key"}}
-			created, err := f.Store.PutConnection(f.Ctx, c, fakeSeal)
+			created, err := f.Store.PutConnection(f.Ctx, c, fakeSeal, nil)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -217,7 +217,7 @@ func testConnectionListFiltersAndStatus(t *testing.T, f *Fixture) {
 	// Refreshable: passing expires_at does not expire it.
 	c4 := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u2.ID, Integration: "mail",
 		Status: portico.StatusConnected, Fields: []string{"access_token", "refresh_token"}, ExpiresAt: &soon, Refreshable: true}
-	if _, err := f.Store.PutConnection(f.Ctx, c4, fakeSeal); err != nil {
+	if _, err := f.Store.PutConnection(f.Ctx, c4, fakeSeal, nil); err != nil {
 		t.Fatal(err)
 	}
 	c5 := f.putConnection(t, app.ID, u2.ID, "chat", nil)
@@ -358,7 +358,7 @@ func testConnectionAnotherAppCannotSeeChangeOrRevokeIt(t *testing.T, f *Fixture)
 	}
 	// Putting for the user through the other app is refused.
 	x := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: other.ID, UserID: u.ID, Integration: "crm", Status: portico.StatusConnected}
-	_, err = f.Store.PutConnection(f.Ctx, x, fakeSeal)
+	_, err = f.Store.PutConnection(f.Ctx, x, fakeSeal, nil)
 	WantCode(t, err, portico.CodeNotFound)
 	// The other app deleting its own integration of the same slug
 	// leaves this one alone.

@@ -326,7 +326,7 @@ func testEventsConcurrentWritersDeliverInOrder(t *testing.T, f *Fixture) {
 			defer wg.Done()
 			c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: app.ID, UserID: u.ID,
 				Integration: fmt.Sprintf("svc%d", i), Status: portico.StatusConnected, Fields: []string{"api_key"}}
-			if _, err := f.Store.PutConnection(f.Ctx, c, fakeSeal); err != nil {
+			if _, err := f.Store.PutConnection(f.Ctx, c, fakeSeal, nil); err != nil {
 				errs <- err
 			}
 		}()

@@ -17,7 +17,7 @@ func (f *Fixture) putOAuthConnection(t testing.TB, appID, slug string, refreshab
 	u := f.newUser(t, appID, portico.UserInput{ExternalID: ptr(portico.NewID("u_"))})
 	c := &portico.Connection{ID: portico.NewID(portico.PrefixConnection), AppID: appID, UserID: u.ID, Integration: slug,
 		Status: portico.StatusConnected, Fields: []string{"access_token", "refresh_token"}, Refreshable: refreshable, ExpiresAt: exp}
-	if _, err := f.Store.PutConnection(f.Ctx, c, fakeSeal); err != nil {
+	if _, err := f.Store.PutConnection(f.Ctx, c, fakeSeal, nil); err != nil {
 		t.Fatalf("put connection: %v", err)
 	}
 	return c
@@ -293,7 +293,7 @@ func testRefreshReconnectRecovers(t *testing.T, f *Fixture) {
 	for _, c := range []*portico.Connection{expired, failing, healthy} {
 		again := *c
 		again.ID = portico.NewID(portico.PrefixConnection)
-		if _, err := f.Store.PutConnection(f.Ctx, &again, resealAs("again")); err != nil {
+		if _, err := f.Store.PutConnection(f.Ctx, &again, resealAs("again"), nil); err != nil {
 			t.Fatal(err)
 		}
 		if again.ID != c.ID || again.Status != portico.StatusConnected {
@@ -323,7 +323,7 @@ func testRefreshReplacedOrRevokedUnderTheLease(t *testing.T, f *Fixture) {
 	f.claim(t, c, c.Credentials, "me", time.Minute)
 	// The user connects again meanwhile: the refresh must not win.
 	again := *c
-	if _, err := f.Store.PutConnection(f.Ctx, &again, resealAs("reconnected")); err != nil {
+	if _, err := f.Store.PutConnection(f.Ctx, &again, resealAs("reconnected"), nil); err != nil {
 		t.Fatal(err)
 	}
 	nc := *c

@@ -171,8 +171,13 @@ func TestConnect_FormCSRFAndValidation(t *testing.T) {
 		"foreign origin":          {form, map[string]string{"Origin": "https://evil.example"}},
 		"cross-site fetch":        {form, map[string]string{"Sec-Fetch-Site": "cross-site"}},
 	} {
-		if res, _ := post(t, c, s.URL+"/connect/integrations/acme", tc.form, tc.hdr); res.StatusCode != http.StatusForbidden {
+		res, _ := post(t, c, s.URL+"/connect/integrations/acme", tc.form, tc.hdr)
+		if res.StatusCode != http.StatusForbidden {
 			t.Errorf("%s: %d, want 403", name, res.StatusCode)
+		}
+		// The refusal is a page like any other, with the page's policy.
+		if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors") {
+			t.Errorf("%s: Content-Security-Policy %q", name, csp)
 		}
 	}
 	// Credentials in a URL: a GET only shows the page, a query on POST is

@@ -164,7 +164,9 @@ func (h *Handler) post(fn pageFunc) http.Handler {
 	})
 	return h.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h.origin.Check(r); err != nil {
-			h.renderError(w, r, newNonce(), errCrossOrigin)
+			nonce := newNonce()
+			setCSP(w, nonce, nil, false)
+			h.renderError(w, r, nonce, errCrossOrigin)
 			return
 		}
 		inner.ServeHTTP(w, r)

@@ -23,11 +23,34 @@ import (
 // startNode runs a server on the store (a data dir, or a PostgreSQL URL
 // and its encryption key) until the test ends.
 func startNode(t *testing.T, dir, dbURL, key string) *cli.Server {
+	return startLoggingNode(t, dir, dbURL, key, io.Discard)
+}
+
+// startLoggingNode is startNode with its log, at info, written to log.
+func startLoggingNode(t *testing.T, dir, dbURL, key string, log io.Writer) *cli.Server {
 	t.Helper()
-	cfg := cli.Config{Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "warn",
-		ShutdownTimeout: 5 * time.Second, AllowPrivateUpstreams: true, LogOutput: io.Discard, EncryptionKey: key}
+	cfg := cli.Config{Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "info",
+		ShutdownTimeout: 5 * time.Second, AllowPrivateUpstreams: true, LogOutput: log, EncryptionKey: key}
 	cfg.DataDir, cfg.DatabaseURL = dir, dbURL
 	return clitest.Start(t, cfg)
+}
+
+// logBuffer holds a server's log lines, written from many goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // completionClient accepts URL elicitations and sends each completed
@@ -97,6 +120,7 @@ type env struct {
 	up      *upstream
 	annTok  string
 	annSess *portico.Session
+	logs    *logBuffer
 }
 
 func engines(t *testing.T, fn func(t *testing.T, e *env)) {
@@ -112,9 +136,10 @@ func newEnv(t *testing.T, eng storetest.Engine) *env {
 	if dbURL != "" {
 		key = secret.NewKey()
 	}
-	srv := startNode(t, dir, dbURL, key)
+	logs := &logBuffer{}
+	srv := startLoggingNode(t, dir, dbURL, key, logs)
 	ctx := context.Background()
-	e := &env{t: t, URL: srv.URL(), svc: srv.Service, up: newUpstream(t)}
+	e := &env{t: t, URL: srv.URL(), svc: srv.Service, up: newUpstream(t), logs: logs}
 	app, key, err := e.svc.CreateApp(ctx, "acme")
 	if err != nil {
 		t.Fatal(err)

@@ -72,6 +72,7 @@ type Options struct {
 type Handler struct {
 	svc       *portico.Service
 	log       *slog.Logger
+	sdkLog    *slog.Logger // the SDK's: its info lines are debug lines
 	opts      Options
 	stateless *sdk.StreamableHTTPHandler
 	stateful  http.Handler
@@ -94,7 +95,15 @@ func New(o Options) *Handler {
 	if o.RetryWait == 0 {
 		o.RetryWait = 20 * time.Second
 	}
-	h := &Handler{svc: o.Service, log: o.Logger, opts: o, done: make(chan struct{}),
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	// The SDK logs each request's server session (connecting, connected,
+	// initialized, disconnected) at info; here they are debug lines, so
+	// that an MCP request makes one info line, request, like any other
+	// (docs/operations.md). Its warnings and errors keep their level.
+	sdkLog := slog.New(demoted{o.Logger.Handler()})
+	h := &Handler{svc: o.Service, log: o.Logger, sdkLog: sdkLog, opts: o, done: make(chan struct{}),
 		sessions: map[*sdk.ServerSession]struct{}{}, callServers: map[string]*sdk.Server{}}
 	serverOf := func(r *http.Request) *sdk.Server {
 		if c, ok := r.Context().Value(callKey{}).(*call); ok {
@@ -105,9 +114,9 @@ func New(o Options) *Handler {
 	// The SDK's own DNS-rebinding check refuses a loopback listener behind
 	// a reverse proxy; Handler.checkHost does it knowing the public URL.
 	h.stateless = sdk.NewStreamableHTTPHandler(serverOf, &sdk.StreamableHTTPOptions{
-		Stateless: true, JSONResponse: true, Logger: o.Logger, DisableLocalhostProtection: true, MaxRequestBodyBytes: maxBody})
+		Stateless: true, JSONResponse: true, Logger: sdkLog, DisableLocalhostProtection: true, MaxRequestBodyBytes: maxBody})
 	stateful := sdk.NewStreamableHTTPHandler(serverOf, &sdk.StreamableHTTPOptions{
-		Logger: o.Logger, DisableLocalhostProtection: true, MaxRequestBodyBytes: maxBody, SessionTimeout: o.SessionTimeout})
+		Logger: sdkLog, DisableLocalhostProtection: true, MaxRequestBodyBytes: maxBody, SessionTimeout: o.SessionTimeout})
 	// The SDK binds a session to the TokenInfo.UserID of the request that
 	// opened it, and answers 403 to another; the principal is settled
 	// before (ServeHTTP), so the verifier only hands it over.
@@ -431,4 +440,27 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+h.svc.PublicURL+`/.well-known/oauth-protected-resource`+resource+`"`)
 	}
 	h.opts.WriteError(w, r, err)
+}
+
+// demoted writes the SDK's info lines as debug lines.
+type demoted struct{ slog.Handler }
+
+func (d demoted) Enabled(ctx context.Context, l slog.Level) bool {
+	return d.Handler.Enabled(ctx, demote(l))
+}
+
+func (d demoted) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = demote(r.Level)
+	return d.Handler.Handle(ctx, r)
+}
+
+func (d demoted) WithAttrs(as []slog.Attr) slog.Handler { return demoted{d.Handler.WithAttrs(as)} }
+
+func (d demoted) WithGroup(name string) slog.Handler { return demoted{d.Handler.WithGroup(name)} }
+
+func demote(l slog.Level) slog.Level {
+	if l == slog.LevelInfo {
+		return slog.LevelDebug
+	}
+	return l
 }

@@ -673,3 +673,35 @@ func TestMCP_FramingErrorsAreJSONRPC(t *testing.T) {
 		}
 	})
 }
+
+// An MCP request logs what any request logs: one info line, request
+// (docs/operations.md). The SDK's own lines about the server session it
+// makes for each request are debug lines.
+func TestMCP_OneLogLinePerRequest(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		before := strings.Count(e.logs.String(), "\n")
+		for _, era := range eras {
+			cs := e.dial(clientOpts{version: era, headers: bearer(e.annTok)})
+			if _, err := cs.ListTools(context.Background(), nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "acme_crm_get_deal", Arguments: map[string]any{"id": "d-1"}}); err != nil {
+				t.Fatal(err)
+			}
+			cs.Close()
+		}
+		lines := strings.Split(strings.TrimSpace(e.logs.String()), "\n")[before:]
+		if len(lines) == 0 {
+			t.Fatal("no log lines")
+		}
+		for _, l := range lines {
+			var line struct{ Level, Msg string }
+			if err := json.Unmarshal([]byte(l), &line); err != nil {
+				t.Fatalf("log line %q: %v", l, err)
+			}
+			if line.Level == "INFO" && line.Msg != "request" {
+				t.Errorf("an info line other than request: %s", l)
+			}
+		}
+	})
+}

@@ -64,7 +64,7 @@ func (h *Handler) emptyServer(legacy bool) *sdk.Server {
 	caps.Logging = &sdk.LoggingCapabilities{}
 	s := sdk.NewServer(&sdk.Implementation{Name: "portico", Title: "Portico", Version: h.opts.Version}, &sdk.ServerOptions{
 		Instructions: instructions,
-		Logger:       h.log,
+		Logger:       h.sdkLog,
 		Capabilities: caps,
 		// The list is the caller's own: private, and fresh for a minute.
 		SetCacheable: func(_ context.Context, _ sdk.Request, c *sdk.Cacheable) {

@@ -19,10 +19,11 @@ type buildVersion struct {
 	// for a build from a checkout.
 	Version string `json:"version"`
 	// Revision, Time and Modified describe the checkout a binary was
-	// built from (absent from `go run` and test binaries).
+	// built from (absent from `go run` and test binaries, and from a build
+	// with -buildvcs=false: absent, not false, when nothing says).
 	Revision string `json:"revision,omitempty"`
 	Time     string `json:"revision_time,omitempty"`
-	Modified bool   `json:"modified"`
+	Modified *bool  `json:"modified,omitempty"`
 	Go       string `json:"go"`
 }
 
@@ -43,7 +44,8 @@ func versionOf(bi *debug.BuildInfo) buildVersion {
 		case "vcs.time":
 			v.Time = s.Value
 		case "vcs.modified":
-			v.Modified = s.Value == "true"
+			m := s.Value == "true"
+			v.Modified = &m
 		}
 	}
 	return v
@@ -59,7 +61,7 @@ func (v buildVersion) String() string {
 	if v.Time != "" {
 		parts = append(parts, v.Time)
 	}
-	if v.Modified {
+	if v.Modified != nil && *v.Modified {
 		parts = append(parts, "(modified)")
 	}
 	return strings.Join(parts, " ")

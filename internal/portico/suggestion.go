@@ -2,7 +2,9 @@ package portico
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -10,10 +12,14 @@ import (
 // page ("Don't see your tool?", docs/hosted-page.md).
 const EventIntegrationSuggested = "integration.suggested"
 
-// Limits of a suggestion.
+// Limits of a suggestion, and of how many one page sends: each is a
+// webhook delivery to the app, and a user's events go out one after the
+// other, so a flood would hold up that user's other events.
 const (
 	MaxSuggestionNameLen = 100
 	MaxSuggestionNoteLen = 500
+	SuggestionsPerMinute = 2
+	SuggestionsBurst     = 5
 )
 
 // SuggestionEventData is the data of integration.suggested.
@@ -46,6 +52,11 @@ func (s *Service) SuggestIntegration(ctx context.Context, sess *Session, user *U
 	}
 	if len(note) > MaxSuggestionNoteLen || !utf8.ValidString(note) || hasControlExceptNewline(strings.ReplaceAll(note, "\r", "")) {
 		return Invalidf("note", "The note is at most %d bytes of text.", MaxSuggestionNoteLen)
+	}
+	if wait := s.limiter.spend("suggest\x00"+sess.ID, SuggestionsPerMinute, SuggestionsBurst, s.now()); wait > 0 {
+		secs := RetrySeconds(wait)
+		return &Error{Code: CodeRateLimited, RetryAfter: time.Duration(secs) * time.Second,
+			Message: fmt.Sprintf("Thanks, that is plenty for now: try again in %s.", HumanDuration(time.Duration(secs)*time.Second))}
 	}
 	return s.store.QueueEvent(ctx, sess.AppID, user.ID, EventIntegrationSuggested,
 		SuggestionEventData{UserID: user.ID, ExternalUserID: user.ExternalID, SessionID: sess.ID, Name: name, Note: note})

@@ -49,12 +49,6 @@ type userBucket struct {
 // take spends one call of the user named by user (or, for a user not
 // created yet, by ref) at now.
 func (l *userLimiter) take(app *App, user *User, ref UserRef, now time.Time) error {
-	l.once.Do(func() {
-		l.seed = maphash.MakeSeed()
-		for i := range l.shards {
-			l.shards[i].buckets = map[string]*userBucket{}
-		}
-	})
 	// A user is known by the same key whether the call names them by id,
 	// external id or email, and before and after the call that creates
 	// them: their external id, else their email, else their id.
@@ -71,9 +65,31 @@ func (l *userLimiter) take(app *App, user *User, ref UserRef, now time.Time) err
 		key += *ref.ID
 	}
 	perMinute, burst := app.Settings.PerformRatePerUser, app.Settings.PerformBurstPerUser
-	if perMinute < 1 || burst < 1 {
+	wait := l.spend(key, perMinute, burst, now)
+	if wait == 0 {
 		return nil
 	}
+	secs := RetrySeconds(wait)
+	return &Error{Code: CodeRateLimited,
+		Message:    fmt.Sprintf("This user made too many calls (the app allows %d per minute, %d at once); retry after %s.", perMinute, burst, HumanDuration(time.Duration(secs)*time.Second)),
+		Details:    map[string]any{"retry_after_seconds": secs, "perform_rate_per_user": perMinute, "perform_burst_per_user": burst},
+		RetryAfter: time.Duration(secs) * time.Second,
+		Err:        &RateLimited{RetryAfter: time.Duration(secs) * time.Second, PerMinute: perMinute, Burst: burst}}
+}
+
+// spend takes one token from key's bucket, refilled at perMinute up to
+// burst, and returns 0; when none is left it returns how long until one
+// is, and takes nothing. A rate or burst below 1 is no limit.
+func (l *userLimiter) spend(key string, perMinute, burst int, now time.Time) time.Duration {
+	if perMinute < 1 || burst < 1 {
+		return 0
+	}
+	l.once.Do(func() {
+		l.seed = maphash.MakeSeed()
+		for i := range l.shards {
+			l.shards[i].buckets = map[string]*userBucket{}
+		}
+	})
 	rate := float64(perMinute) / 60
 	sh := &l.shards[maphash.String(l.seed, key)%uint64(len(l.shards))]
 	sh.mu.Lock()
@@ -98,15 +114,9 @@ func (l *userLimiter) take(app *App, user *User, ref UserRef, now time.Time) err
 	if b.tokens >= 1 {
 		b.tokens--
 		b.full = now.Add(time.Duration((float64(burst) - b.tokens) / rate * float64(time.Second)))
-		return nil
+		return 0
 	}
-	wait := time.Duration((1 - b.tokens) / rate * float64(time.Second))
-	secs := RetrySeconds(wait)
-	return &Error{Code: CodeRateLimited,
-		Message:    fmt.Sprintf("This user made too many calls (the app allows %d per minute, %d at once); retry after %s.", perMinute, burst, HumanDuration(time.Duration(secs)*time.Second)),
-		Details:    map[string]any{"retry_after_seconds": secs, "perform_rate_per_user": perMinute, "perform_burst_per_user": burst},
-		RetryAfter: time.Duration(secs) * time.Second,
-		Err:        &RateLimited{RetryAfter: time.Duration(secs) * time.Second, PerMinute: perMinute, Burst: burst}}
+	return max(time.Nanosecond, time.Duration((1-b.tokens)/rate*float64(time.Second)))
 }
 
 // RetrySeconds is a wait as Retry-After gives it: whole seconds, rounded

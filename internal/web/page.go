@@ -315,9 +315,13 @@ func (h *Handler) handleConfirm(w http.ResponseWriter, r *http.Request, nonce st
 
 // handleSuggest sends the app the name of a tool the user misses.
 func (h *Handler) handleSuggest(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
+	// The form has one of each, as the credential forms do (singleValues).
+	if len(r.PostForm["name"]) > 1 || len(r.PostForm["note"]) > 1 {
+		return errBadForm
+	}
 	name := r.PostForm.Get("name")
 	err := h.svc.SuggestIntegration(r.Context(), ps.sess, ps.user, name, r.PostForm.Get("note"))
-	if c := portico.ErrorCode(err); c == portico.CodeValidation || c == portico.CodeInvalid {
+	if c := portico.ErrorCode(err); c == portico.CodeValidation || c == portico.CodeInvalid || c == portico.CodeRateLimited {
 		return h.failed(w, r, ps, "/connect/", flash{Form: "suggest", Error: portico.AsError(err).Message,
 			Values: map[string]string{"name": truncate(name, portico.MaxSuggestionNameLen), "note": truncate(r.PostForm.Get("note"), portico.MaxSuggestionNoteLen)}})
 	}

@@ -3,10 +3,13 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/porticohq/portico/internal/cli/clitest"
+	"github.com/porticohq/portico/internal/portico"
 )
 
 // The session settings of the page (docs/hosted-page.md) show and hide
@@ -86,8 +89,29 @@ func TestPage_Suggestions(t *testing.T) {
 	if body := failedForm(t, c, s.URL, res); !strings.Contains(body, "Name the tool") || !strings.Contains(body, "&lt;b&gt;soon&lt;/b&gt;") {
 		t.Fatalf("an empty suggestion:\n%s", body)
 	}
-	if res, _ := post(t, c, s.URL+"/connect/suggestions", url.Values{"csrf_token": {csrfOf(t, page)}, "name": {"Basecamp"}}, nil); res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "notice=suggested") {
+	suggest := func(name string) *http.Response {
+		res, _ := post(t, c, s.URL+"/connect/suggestions", url.Values{"csrf_token": {csrfOf(t, page)}, "name": {name}}, nil)
+		return res
+	}
+	if res, _ := post(t, c, s.URL+"/connect/suggestions", url.Values{"csrf_token": {csrfOf(t, page)}, "name": {"Basecamp", "Jira"}}, nil); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a suggestion with two names: %d, want 400", res.StatusCode)
+	}
+	if res := suggest("Basecamp"); res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "notice=suggested") {
 		t.Fatalf("a suggestion: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	// Each is a webhook to the app: a page sends a few at once, then two a
+	// minute, and says so in the form.
+	for i := range portico.SuggestionsBurst - 1 {
+		if res := suggest("Tool " + strconv.Itoa(i)); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("suggestion %d of the burst: %d", i+2, res.StatusCode)
+		}
+	}
+	if body := failedForm(t, c, s.URL, suggest("One too many")); !strings.Contains(body, "plenty for now: try again in 30 seconds") || !strings.Contains(body, `value="One too many"`) {
+		t.Fatalf("a suggestion past the bound:\n%s", body)
+	}
+	s.Clock.Advance(30 * time.Second)
+	if res := suggest("Later"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a suggestion half a minute later: %d", res.StatusCode)
 	}
 }
 

@@ -389,6 +389,24 @@ func (db *DB) UpdateUser(ctx context.Context, appID, id string, upd portico.User
 // DeleteUser implements portico.Store.
 func (db *DB) DeleteUser(ctx context.Context, appID, id string) error {
 	return db.inWrite(ctx, func(t *tx) error {
+		// The sessions and connections go with the user: the app hears of
+		// those still active as of sessions and connections revoked.
+		hooked, err := appHooked(ctx, t, appID)
+		if err != nil {
+			return err
+		}
+		var (
+			live  []*portico.Session
+			conns []*portico.Connection
+		)
+		if hooked {
+			if live, err = db.liveSessions(ctx, t, appID, id); err != nil {
+				return fmt.Errorf("read user's sessions: %w", err)
+			}
+			if conns, err = userConnections(ctx, t, appID, id); err != nil {
+				return err
+			}
+		}
 		res, err := t.exec(ctx, `DELETE FROM users WHERE app_id = ? AND id = ?`, appID, id)
 		if err != nil {
 			return fmt.Errorf("delete user: %w", err)
@@ -400,6 +418,37 @@ func (db *DB) DeleteUser(ctx context.Context, appID, id string) error {
 		if _, err := t.exec(ctx, `DELETE FROM approvals WHERE app_id = ? AND user_id = ?`, appID, id); err != nil {
 			return fmt.Errorf("delete user's approvals: %w", err)
 		}
+		for _, s := range live {
+			s.UpdatedAt = t.now
+			if err := db.emitEvent(ctx, t, appID, id, portico.EventSessionRevoked, apiwire.Session(s)); err != nil {
+				return err
+			}
+		}
+		for _, c := range conns {
+			c.Status, c.Fields, c.Credentials, c.Refreshable, c.ExpiresAt, c.UpdatedAt = portico.StatusRevoked, []string{}, "", false, nil, t.now
+			if err := db.emitEvent(ctx, t, appID, id, portico.EventConnectionRevoked, apiwire.Connection(c, t.now)); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
+}
+
+// userConnections returns the user's connections not revoked, in t.
+func userConnections(ctx context.Context, t *tx, appID, userID string) ([]*portico.Connection, error) {
+	rows, err := t.query(ctx, `SELECT `+connectionColumns+` FROM connections c
+		WHERE c.app_id = ? AND c.user_id = ? AND c.status <> ? ORDER BY c.created_at, c.id`, appID, userID, portico.StatusRevoked)
+	if err != nil {
+		return nil, fmt.Errorf("read user's connections: %w", err)
+	}
+	defer rows.Close()
+	var out []*portico.Connection
+	for rows.Next() {
+		c, err := scanConnection(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

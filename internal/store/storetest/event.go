@@ -197,6 +197,49 @@ func testEventsEveryChange(t *testing.T, f *Fixture) {
 	}
 }
 
+// Deleting a user ends its sessions and connections with it: the app
+// hears of each still active, as if revoked one by one, and of nothing
+// already ended.
+func testEventsUserDeleted(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "deleting")
+	f.hookApp(t, app)
+	f.newIntegration(t, app.ID, "crm")
+	f.newIntegration(t, app.ID, "docs")
+	s1, u, _, err := f.newSession(app.ID, "u1", portico.HashToken("d1"), defaultLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _, _, err := f.newSession(app.ID, "u1", portico.HashToken("d2"), defaultLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Store.RevokeSession(f.Ctx, app.ID, s2.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := f.putConnection(t, app.ID, u.ID, "crm", nil)
+	d := f.putConnection(t, app.ID, u.ID, "docs", nil)
+	if _, err := f.Store.RevokeConnection(f.Ctx, app.ID, d.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.events(t, app.ID))
+	if err := f.Store.DeleteUser(f.Ctx, app.ID, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	es := f.events(t, app.ID)[before:]
+	wantTypes(t, es, portico.EventSessionRevoked, portico.EventConnectionRevoked)
+	if got := eventBody(t, es[0]).Data; got["id"] != s1.ID {
+		t.Fatalf("session.revoked data %v", got)
+	}
+	if got := eventBody(t, es[1]).Data; got["id"] != c.ID || got["status"] != portico.StatusRevoked || !reflect.DeepEqual(got["fields"], []any{}) {
+		t.Fatalf("connection.revoked data %v", got)
+	}
+	for _, e := range es {
+		if e.UserID != u.ID {
+			t.Fatalf("event of user %s, want %s", e.UserID, u.ID)
+		}
+	}
+}
+
 func testEventsAtomicWithChange(t *testing.T, f *Fixture) {
 	app := f.NewApp(t, "atomic")
 	f.hookApp(t, app)

@@ -128,6 +128,7 @@ var cases = []testCase{
 	{"Refresh/ListDue", testRefreshListDue},
 	{"Events/NoneWithoutWebhook", testEventsNoneWithoutWebhook},
 	{"Events/EveryChange", testEventsEveryChange},
+	{"Events/UserDeleted", testEventsUserDeleted},
 	{"Events/AtomicWithChange", testEventsAtomicWithChange},
 	{"Events/ClaimInOrderPerUser", testEventsClaimInOrderPerUser},
 	{"Events/ConcurrentWritersDeliverInOrder", testEventsConcurrentWritersDeliverInOrder},

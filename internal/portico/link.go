@@ -14,6 +14,8 @@ type LinkStore interface {
 	// app and session, unmarked), so that the page can say so in the
 	// app's colours.
 	UseConfigCode(ctx context.Context, hash []byte) (*ConfigCode, error)
+	// FindConfigCode is UseConfigCode without marking the code used.
+	FindConfigCode(ctx context.Context, hash []byte) (*ConfigCode, error)
 }
 
 // Why a configuration link does not open.
@@ -56,6 +58,23 @@ func (s *Service) OpenLink(ctx context.Context, rawCode string) (*Session, error
 		return nil, err
 	}
 	return s.LiveSession(ctx, code.AppID, code.SessionID)
+}
+
+// CheckLink says what OpenLink would of a raw configuration code, without
+// using it: a link checker's or a preview's HEAD must not use up the
+// user's link, and should still see a dead one as dead.
+func (s *Service) CheckLink(ctx context.Context, rawCode string) error {
+	code, err := s.store.FindConfigCode(ctx, HashToken(rawCode))
+	switch {
+	case err != nil && code != nil:
+		return &LinkError{Err: err, AppID: code.AppID, SessionID: code.SessionID}
+	case err != nil:
+		return err
+	case !TokenHasPrefix(rawCode, PrefixConfigCode):
+		return ErrLinkUnknown
+	}
+	_, err = s.LiveSession(ctx, code.AppID, code.SessionID)
+	return err
 }
 
 // OpenToken opens the page with a session token (POST /connect/open) as

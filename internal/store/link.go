@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/porticohq/portico/internal/portico"
 )
@@ -13,31 +14,46 @@ import (
 func (db *DB) UseConfigCode(ctx context.Context, hash []byte) (*portico.ConfigCode, error) {
 	var code *portico.ConfigCode
 	err := db.inWrite(ctx, func(t *tx) error {
-		var (
-			c         portico.ConfigCode
-			expiresAt int64
-			usedAt    sql.NullInt64
-		)
-		err := t.queryRow(ctx, `SELECT app_id, session_id, expires_at, used_at FROM configuration_codes WHERE hash = ?`+t.db.dialect.forUpdate(), hash).
-			Scan(&c.AppID, &c.SessionID, &expiresAt, &usedAt)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return portico.ErrLinkUnknown
-		case err != nil:
+		var err error
+		code, err = readConfigCode(t.queryRow(ctx, codeQuery+t.db.dialect.forUpdate(), hash), hash, t.now)
+		if err != nil {
 			return err
-		case usedAt.Valid:
-			code = &c
-			return portico.ErrLinkUsed
-		case expiresAt <= us(t.now):
-			code = &c
-			return portico.ErrLinkExpired
 		}
-		if _, err := t.exec(ctx, `UPDATE configuration_codes SET used_at = ? WHERE app_id = ? AND hash = ?`, us(t.now), c.AppID, hash); err != nil {
+		if _, err := t.exec(ctx, `UPDATE configuration_codes SET used_at = ? WHERE app_id = ? AND hash = ?`, us(t.now), code.AppID, hash); err != nil {
 			return fmt.Errorf("use configuration code: %w", err)
 		}
-		c.Hash, c.ExpiresAt = hash, fromUS(expiresAt)
-		code = &c
 		return nil
 	})
 	return code, err
+}
+
+// FindConfigCode implements portico.LinkStore.
+func (db *DB) FindConfigCode(ctx context.Context, hash []byte) (*portico.ConfigCode, error) {
+	code, err := readConfigCode(db.queryRow(ctx, codeQuery, hash), hash, db.now())
+	return code, db.classify(err)
+}
+
+const codeQuery = `SELECT app_id, session_id, expires_at, used_at FROM configuration_codes WHERE hash = ?`
+
+// readConfigCode reads the row of codeQuery as usable at now, or says why
+// not (LinkStore.UseConfigCode).
+func readConfigCode(row interface{ Scan(...any) error }, hash []byte, now time.Time) (*portico.ConfigCode, error) {
+	var (
+		c         portico.ConfigCode
+		expiresAt int64
+		usedAt    sql.NullInt64
+	)
+	err := row.Scan(&c.AppID, &c.SessionID, &expiresAt, &usedAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, portico.ErrLinkUnknown
+	case err != nil:
+		return nil, err
+	case usedAt.Valid:
+		return &c, portico.ErrLinkUsed
+	case expiresAt <= us(now):
+		return &c, portico.ErrLinkExpired
+	}
+	c.Hash, c.ExpiresAt = hash, fromUS(expiresAt)
+	return &c, nil
 }

@@ -64,6 +64,17 @@ func TestOpenLink_CookieRedirectAndSingleUse(t *testing.T) {
 	if res, body := clitest.Get(t, clitest.Browser(), s.URL+"/connect/pcc_"+strings.Repeat("x", 43)); res.StatusCode != 404 || !strings.Contains(body, "not valid") {
 		t.Fatalf("unknown link: %d %s", res.StatusCode, body)
 	}
+	// A link checker's HEAD sees a dead link as dead, as the GET does.
+	for want, u := range map[int]string{http.StatusGone: link, http.StatusNotFound: s.URL + "/connect/pcc_" + strings.Repeat("x", 43)} {
+		head, err := clitest.Browser().Head(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head.Body.Close()
+		if head.StatusCode != want {
+			t.Errorf("HEAD %s: %d, want %d", u, head.StatusCode, want)
+		}
+	}
 	if res, _ := clitest.Get(t, clitest.Browser(), s.URL+"/connect/"); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("page without cookie: %d", res.StatusCode)
 	}

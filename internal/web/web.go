@@ -518,7 +518,12 @@ func (h *Handler) logFailure(w http.ResponseWriter, r *http.Request, msg string,
 // handleOpenCode exchanges a configuration code for the page cookie and
 // redirects to a URL without the code.
 func (h *Handler) handleOpenCode(w http.ResponseWriter, r *http.Request, nonce string) error {
-	if headOnly(w, r) {
+	if r.Method == http.MethodHead {
+		// The status a GET would get, without using the link up.
+		if err := h.svc.CheckLink(r.Context(), r.PathValue("code")); err != nil {
+			return err
+		}
+		headOnly(w, r)
 		return nil
 	}
 	sess, err := h.svc.OpenLink(r.Context(), r.PathValue("code"))

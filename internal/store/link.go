@@ -15,7 +15,7 @@ func (db *DB) UseConfigCode(ctx context.Context, hash []byte) (*portico.ConfigCo
 	var code *portico.ConfigCode
 	err := db.inWrite(ctx, func(t *tx) error {
 		var err error
-		code, err = readConfigCode(t.queryRow(ctx, codeQuery+t.db.dialect.forUpdate(), hash), hash, t.now)
+		code, err = readConfigCode(t.queryRow(ctx, configCodeQuery()+t.db.dialect.forUpdate(), hash), hash, t.now)
 		if err != nil {
 			return err
 		}
@@ -29,13 +29,17 @@ func (db *DB) UseConfigCode(ctx context.Context, hash []byte) (*portico.ConfigCo
 
 // FindConfigCode implements portico.LinkStore.
 func (db *DB) FindConfigCode(ctx context.Context, hash []byte) (*portico.ConfigCode, error) {
-	code, err := readConfigCode(db.queryRow(ctx, codeQuery, hash), hash, db.now())
+	code, err := readConfigCode(db.queryRow(ctx, configCodeQuery(), hash), hash, db.now())
 	return code, db.classify(err)
 }
 
-const codeQuery = `SELECT app_id, session_id, expires_at, used_at FROM configuration_codes WHERE hash = ?`
+// configCodeQuery reads a configuration code by its hash, unique over all
+// apps: the row names the app.
+func configCodeQuery() string {
+	return `SELECT app_id, session_id, expires_at, used_at FROM configuration_codes WHERE hash = ?`
+}
 
-// readConfigCode reads the row of codeQuery as usable at now, or says why
+// readConfigCode reads the row of configCodeQuery as usable at now, or says why
 // not (LinkStore.UseConfigCode).
 func readConfigCode(row interface{ Scan(...any) error }, hash []byte, now time.Time) (*portico.ConfigCode, error) {
 	var (

@@ -37,7 +37,7 @@ var unscoped = map[string]string{
 	"returningSession":   "columns of statements keyed by app_id, joined on it",
 	"returningSessionAs": "columns of statements keyed by app_id, joined on it",
 	"apiKeyQueryFor":     "the key lookup: the key's hash is the lookup; the row names the app",
-	"UseConfigCode":      "the code's hash is the lookup; the row names the app",
+	"configCodeQuery":    "the link lookup (to open a link, or check one): the code's hash is the lookup; the row names the app",
 	"UseOAuthState":      "says whose state a foreign hash is, after the scoped update failed",
 	"ListRefreshDue":     "deployment-wide refresh pass",
 	"ClaimEvents":        "deployment-wide outbox claim",

@@ -161,6 +161,12 @@ func TestConnections_Import(t *testing.T) {
 			imp("a token key on api_key", w.u2, "stripe", creds("access_token", "x"), 422, "validation_failed", "credentials.access_token"),
 			imp("a value with CR LF", w.u2, "stripe", creds("api_key", "sk\r\nX-Evil: 1"), 422, "validation_failed", "credentials.api_key"),
 			imp("a value with NUL", w.u2, "stripe", creds("api_key", "sk\x00"), 422, "validation_failed", "credentials.api_key"),
+			// The hosted page shows the message: it names the field by its label.
+			func() scenario {
+				sc := imp("a bad value is named by its label", w.u2, "stripe", creds("api_key", "sk\x07"), 422, "validation_failed", "credentials.api_key")
+				sc.message = "Secret key (sk_live_… or a restricted key rk_live_…) must be at most 8192 bytes of text without control characters."
+				return sc
+			}(),
 			imp("a value over 8 KiB", w.u2, "stripe", creds("api_key", strings.Repeat("k", 8<<10+1)), 422, "validation_failed", "credentials.api_key"),
 			imp("oauth2 without an access token", w.u2, "github", creds("refresh_token", "x"), 422, "validation_failed", "credentials.access_token"),
 			imp("oauth2 with a bad expires_at", w.u2, "github", creds("access_token", "x", "expires_at", "tomorrow"), 422, "validation_failed", "credentials.expires_at"),

@@ -130,7 +130,13 @@ func (in *Integration) CheckCredentials(c Credentials) (*CheckedCredentials, err
 			continue
 		}
 		if len(v) > MaxCredentialValueLen || !utf8.ValidString(v) || hasControl(v) {
-			return nil, Invalidf(field, "%s must be at most %d bytes of text without control characters.", k, MaxCredentialValueLen)
+			// Named as the form names it: the hosted page shows this
+			// message to the user, details.field names the key.
+			name := k
+			if i := slices.IndexFunc(in.Auth.Fields, func(f Field) bool { return f.Name == k }); i >= 0 && in.Auth.Fields[i].Label != "" {
+				name = in.Auth.Fields[i].Label
+			}
+			return nil, Invalidf(field, "%s must be at most %d bytes of text without control characters.", name, MaxCredentialValueLen)
 		}
 		out.Values[k] = v
 	}

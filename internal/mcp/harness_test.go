@@ -35,24 +35,6 @@ func startLoggingNode(t *testing.T, dir, dbURL, key string, log io.Writer) *cli.
 	return clitest.Start(t, cfg)
 }
 
-// logBuffer holds a server's log lines, written from many goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // completionClient accepts URL elicitations and sends each completed
 // elicitation's id to completed.
 func completionClient(completed chan<- string) *sdk.ClientOptions {
@@ -120,7 +102,7 @@ type env struct {
 	up      *upstream
 	annTok  string
 	annSess *portico.Session
-	logs    *logBuffer
+	logs    *clitest.LogBuffer
 }
 
 func engines(t *testing.T, fn func(t *testing.T, e *env)) {
@@ -136,7 +118,7 @@ func newEnv(t *testing.T, eng storetest.Engine) *env {
 	if dbURL != "" {
 		key = secret.NewKey()
 	}
-	logs := &logBuffer{}
+	logs := &clitest.LogBuffer{}
 	srv := startLoggingNode(t, dir, dbURL, key, logs)
 	ctx := context.Background()
 	e := &env{t: t, URL: srv.URL(), svc: srv.Service, up: newUpstream(t), logs: logs}

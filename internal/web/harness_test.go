@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,23 +18,6 @@ import (
 	"github.com/porticohq/portico/internal/store/storetest"
 )
 
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // site is a whole running server with one app, for hosted-page tests.
 type site struct {
 	t     *testing.T
@@ -45,7 +27,7 @@ type site struct {
 	Local string // where the server listens (the public URL unless a test sets one)
 	Key   string
 	Clock *storetest.Clock
-	logs  *logBuf
+	logs  *clitest.LogBuffer
 }
 
 // newSite starts a server on SQLite with an injected clock and an app
@@ -53,7 +35,7 @@ type site struct {
 func newSite(t *testing.T, edits ...func(*cli.Config)) *site {
 	t.Helper()
 	clock := storetest.NewClock()
-	logs := &logBuf{}
+	logs := &clitest.LogBuffer{}
 	var cfg cli.Config
 	cfg.DataDir, cfg.Addr, cfg.ShutdownTimeout = t.TempDir(), "127.0.0.1:0", 5*time.Second
 	cfg.LogOutput, cfg.LogFormat, cfg.Clock = logs, "json", clock.Now

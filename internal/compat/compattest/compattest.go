@@ -3,7 +3,6 @@
 package compattest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +32,7 @@ type Server struct {
 	Service *portico.Service
 	// Store is the store behind Service, for checks of what is stored.
 	Store portico.Store
-	logs  *buffer
+	logs  *clitest.LogBuffer
 	t     *testing.T
 }
 
@@ -56,7 +54,7 @@ func Start(t *testing.T, e storetest.Engine, edit func(*cli.Config)) *Server {
 	if edit != nil {
 		edit(&cfg)
 	}
-	logs := &buffer{}
+	logs := &clitest.LogBuffer{}
 	cfg.LogOutput = logs
 	srv := clitest.Start(t, cfg)
 	return &Server{URL: srv.URL(), Service: srv.Service, Store: srv.Store(), logs: logs, t: t}
@@ -155,19 +153,3 @@ func Diff(want, got any) string {
 	return fmt.Sprintf("-%#v\n+%#v", want, got)
 }
 
-type buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *buffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *buffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}

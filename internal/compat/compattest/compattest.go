@@ -152,4 +152,3 @@ func Diff(want, got any) string {
 	}
 	return fmt.Sprintf("-%#v\n+%#v", want, got)
 }
-

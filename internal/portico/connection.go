@@ -44,6 +44,10 @@ type Connection struct {
 	// ExpiresAt is when the credentials stop working (an access token's
 	// expiry); nil when they do not expire.
 	ExpiresAt *time.Time
+	// RefreshedAt is when a refresh stored the access token, whose life
+	// then is ExpiresAt minus RefreshedAt; nil for credentials stored any
+	// other way (a connect, an import), whose life is not known.
+	RefreshedAt *time.Time
 	// Settings are the values of the integration's settings_fields (not
 	// secret); empty when it declares none.
 	Settings map[string]string

@@ -144,7 +144,8 @@ type RefreshStore interface {
 
 // FreshCredentials returns the decrypted credentials of connection c of
 // integration integ, refreshing first an OAuth2 access token that expires
-// within RefreshSkew. Concurrent callers, on any node, share one refresh.
+// within RefreshSkew (within half its life, for a token a refresh gave
+// less than twice that to live). Concurrent callers, on any node, share one refresh.
 // ErrConnectionExpired when the token expired and cannot be refreshed (the
 // connection is expired then), ErrConnectionRevoked when the connection is
 // revoked, CodeUnavailable when the provider failed and the old token has
@@ -180,7 +181,7 @@ func (s *Service) refresh(ctx context.Context, integ *Integration, c *Connection
 			return nil, false, fmt.Errorf("open credentials of connection %s: %w", c.ID, err)
 		}
 		now := s.now()
-		if c.ExpiresAt == nil || c.ExpiresAt.Sub(now) > skew || ((waited || !c.Refreshable) && now.Before(*c.ExpiresAt)) {
+		if c.ExpiresAt == nil || c.ExpiresAt.Sub(now) > refreshMargin(c, skew) || ((waited || !c.Refreshable) && now.Before(*c.ExpiresAt)) {
 			// Fresh enough; or still valid, and just refreshed by another
 			// caller, or nothing can renew it.
 			return creds, false, nil
@@ -214,6 +215,23 @@ func (s *Service) refresh(ctx context.Context, integ *Integration, c *Connection
 		return out, err == nil, err
 	}
 	return nil, false, errRefreshBusy
+}
+
+// refreshMargin is how long before its expiry c's token is due: skew, or
+// half the life a refresh gave the token if that is shorter. A provider may
+// issue tokens that live less than skew; such a token is due halfway
+// through its life rather than the moment it arrives, so that the callers
+// after its refresh use it instead of refreshing it again. A token stored
+// otherwise (a connect, an import) has no known life and is due within
+// skew.
+func refreshMargin(c *Connection, skew time.Duration) time.Duration {
+	if c.RefreshedAt == nil {
+		return skew
+	}
+	if half := c.ExpiresAt.Sub(*c.RefreshedAt) / 2; half < skew {
+		return max(half, 0)
+	}
+	return skew
 }
 
 // awaitRefresh waits while another holds the refresh lease of c (whose

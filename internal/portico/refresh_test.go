@@ -314,9 +314,10 @@ func TestFreshCredentials_OneRefreshForConcurrentCallers(t *testing.T) {
 	}
 }
 
-// A token that lives less than RefreshSkew is due the moment it arrives:
-// the callers that waited for its refresh use it all the same, instead of
-// refreshing again one after the other.
+// A token that lives less than RefreshSkew is due halfway through its
+// life, not the moment it arrives: the callers that waited for its refresh
+// use it, and so do the callers after them, instead of refreshing again one
+// after the other.
 func TestFreshCredentials_ShortLivedTokens(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
@@ -331,6 +332,18 @@ func TestFreshCredentials_ShortLivedTokens(t *testing.T) {
 			}
 			if n := w.provider.refreshes.Load(); n != 1 {
 				t.Fatalf("%d token requests for 12 concurrent callers of a 30 s token, want 1", n)
+			}
+			// A caller after them, 14 s into the token's 30: still fresh.
+			w.clock.Advance(14 * time.Second)
+			if creds, err := w.fresh(w.svc, c.ID); err != nil || creds[portico.TokenAccess] != "at-1" || w.provider.refreshes.Load() != 1 {
+				t.Fatalf("a later caller: %v %v (%d requests)", creds, err, w.provider.refreshes.Load())
+			}
+			// Past half of its life it is due, and refreshed once.
+			w.clock.Advance(2 * time.Second)
+			for range 3 {
+				if creds, err := w.fresh(w.svc, c.ID); err != nil || creds[portico.TokenAccess] != "at-2" || w.provider.refreshes.Load() != 2 {
+					t.Fatalf("past half its life: %v %v (%d requests)", creds, err, w.provider.refreshes.Load())
+				}
 			}
 		})
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 const connectionColumns = `c.id, c.app_id, c.user_id, c.integration, c.status, c.fields, c.credentials, c.refreshable,
-	c.expires_at, c.created_at, c.updated_at, c.settings, c.account_label`
+	c.expires_at, c.created_at, c.updated_at, c.settings, c.account_label, c.refreshed_at`
 
 func scanConnection(sc interface{ Scan(...any) error }) (*portico.Connection, error) {
 	var (
@@ -22,12 +22,13 @@ func scanConnection(sc interface{ Scan(...any) error }) (*portico.Connection, er
 		fields         string
 		creds          sql.NullString
 		expires        sql.NullInt64
+		refreshed      sql.NullInt64
 		created, updat int64
 		settings       string
 		label          sql.NullString
 	)
 	if err := sc.Scan(&c.ID, &c.AppID, &c.UserID, &c.Integration, &c.Status, &fields, &creds, &c.Refreshable,
-		&expires, &created, &updat, &settings, &label); err != nil {
+		&expires, &created, &updat, &settings, &label, &refreshed); err != nil {
 		return nil, err
 	}
 	c.Settings = map[string]string{}
@@ -42,7 +43,7 @@ func scanConnection(sc interface{ Scan(...any) error }) (*portico.Connection, er
 		c.Fields = strings.Split(fields, ",")
 	}
 	c.Credentials = creds.String
-	c.ExpiresAt = fromUSPtr(expires)
+	c.ExpiresAt, c.RefreshedAt = fromUSPtr(expires), fromUSPtr(refreshed)
 	c.CreatedAt, c.UpdatedAt = fromUS(created), fromUS(updat)
 	return &c, nil
 }
@@ -156,7 +157,7 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 		}
 		creds, keyID := sealedColumn(sealed)
 		if _, err := t.exec(ctx, `UPDATE connections SET status = ?, fields = ?, credentials = ?, key_id = ?, refreshable = ?,
-			expires_at = ?, updated_at = ?, refresh_failures = 0, settings = ?, account_label = ? WHERE app_id = ? AND id = ?`,
+			expires_at = ?, updated_at = ?, refreshed_at = NULL, refresh_failures = 0, settings = ?, account_label = ? WHERE app_id = ? AND id = ?`,
 			c.Status, fields, creds, keyID, c.Refreshable, usPtr(c.ExpiresAt), us(t.now), string(settings), c.AccountLabel, c.AppID, id); err != nil {
 			return fmt.Errorf("update connection: %w", err)
 		}
@@ -266,7 +267,7 @@ func (db *DB) RevokeConnection(ctx context.Context, appID, id, userID string) (*
 			return nil
 		}
 		if _, err := t.exec(ctx, `UPDATE connections SET status = ?, fields = '', credentials = NULL, key_id = NULL,
-			refreshable = ?, expires_at = NULL, updated_at = ? WHERE app_id = ? AND id = ?`,
+			refreshable = ?, expires_at = NULL, refreshed_at = NULL, updated_at = ? WHERE app_id = ? AND id = ?`,
 			portico.StatusRevoked, false, us(t.now), appID, id); err != nil {
 			return fmt.Errorf("revoke connection: %w", err)
 		}

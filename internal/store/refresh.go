@@ -115,9 +115,9 @@ func (db *DB) CompleteRefresh(ctx context.Context, c *portico.Connection, sealed
 			return fmt.Errorf("read refresh lease: %w", err)
 		}
 		cur, err := scanConnection(t.queryRow(ctx, `UPDATE connections SET fields = ?, credentials = ?, key_id = ?, refreshable = ?,
-			expires_at = ?, updated_at = ?, refresh_lease = NULL, refresh_locked_until = NULL, refresh_failures = 0
+			expires_at = ?, updated_at = ?, refreshed_at = ?, refresh_lease = NULL, refresh_locked_until = NULL, refresh_failures = 0
 			WHERE `+refreshHeld+` RETURNING `+returnedConnection,
-			strings.Join(c.Fields, ","), creds, keyID, c.Refreshable, usPtr(c.ExpiresAt), us(t.now), c.AppID, c.ID, owner, sealed))
+			strings.Join(c.Fields, ","), creds, keyID, c.Refreshable, usPtr(c.ExpiresAt), us(t.now), us(t.now), c.AppID, c.ID, owner, sealed))
 		if err != nil {
 			return fmt.Errorf("store refreshed tokens: %w", err)
 		}

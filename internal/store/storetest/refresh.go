@@ -184,8 +184,8 @@ func testRefreshComplete(t *testing.T, f *Fixture) {
 		t.Fatal(err)
 	}
 	wantC := &portico.Connection{ID: c.ID, AppID: app.ID, UserID: c.UserID, Integration: "crm", Status: portico.StatusConnected,
-		Fields: []string{"access_token"}, Credentials: want, ExpiresAt: &newExp, CreatedAt: c.CreatedAt, UpdatedAt: f.Clock.Now(),
-		Settings: map[string]string{}}
+		Fields: []string{"access_token"}, Credentials: want, ExpiresAt: &newExp, RefreshedAt: ptr(f.Clock.Now()), CreatedAt: c.CreatedAt,
+		UpdatedAt: f.Clock.Now(), Settings: map[string]string{}}
 	if d := diff(wantC, got); d != "" {
 		t.Fatalf("stored (-want +got):\n%s", d)
 	}
@@ -198,6 +198,15 @@ func testRefreshComplete(t *testing.T, f *Fixture) {
 	}
 	if n := len(f.events(t, app.ID)); n != before {
 		t.Fatalf("%d events for a plain refresh", n-before)
+	}
+	// Credentials stored otherwise (a new connect) have no known life.
+	again := &portico.Connection{AppID: app.ID, UserID: c.UserID, Integration: "crm", Status: portico.StatusConnected,
+		Fields: []string{"access_token"}, ExpiresAt: &newExp}
+	if _, err := f.Store.PutConnection(f.Ctx, again, fakeSeal, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.Store.FindConnectionByID(f.Ctx, app.ID, c.ID); err != nil || got.RefreshedAt != nil {
+		t.Fatalf("after a new connect: %+v %v", got, err)
 	}
 }
 

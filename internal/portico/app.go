@@ -279,12 +279,17 @@ func (s AppSettings) RedirectAllowed(uri string) bool {
 }
 
 // HasControl reports whether s holds a character no name or URL may hold:
-// C0 and C1 controls, DEL, and the line and paragraph separators.
+// C0 and C1 controls, DEL, the line and paragraph separators, and the
+// bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+// U+2066–U+2069), which reorder the text shown around them: a name that
+// reads one way on the hosted page or in the app's dashboard and is
+// another.
 func HasControl(s string) bool { return hasControl(s) }
 
 func hasControl(s string) bool {
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' ||
+			(r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
 			return true
 		}
 	}

@@ -107,7 +107,7 @@ func wellFormedText(t *testing.T, what, s string) {
 		t.Fatalf("%s %q is not valid UTF-8", what, s)
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
+		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) && r != '\u200e' && r != '\u200f' && r != '\u061c' {
 			t.Fatalf("%s %q holds %U", what, s, r)
 		}
 	}
@@ -152,7 +152,7 @@ func FuzzNormalizeEmail(f *testing.F) {
 // FuzzCheckExternalID: never panics; an accepted id is 1–255 bytes of valid
 // UTF-8 without control characters.
 func FuzzCheckExternalID(f *testing.F) {
-	for _, s := range []string{"u-42", "", "\xff", "a\x00b", "tab\there", "é😀", "\u2028", strings.Repeat("x", 255), strings.Repeat("x", 256), "\ufffd"} {
+	for _, s := range []string{"u-42", "", "\xff", "a\x00b", "tab\there", "é😀", "\u2028", "abc\u202egpj.exe", "\u2066x\u2069", strings.Repeat("x", 255), strings.Repeat("x", 256), "\ufffd"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

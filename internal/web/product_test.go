@@ -89,6 +89,12 @@ func TestPage_Suggestions(t *testing.T) {
 	if body := failedForm(t, c, s.URL, res); !strings.Contains(body, "Name the tool") || !strings.Contains(body, "&lt;b&gt;soon&lt;/b&gt;") {
 		t.Fatalf("an empty suggestion:\n%s", body)
 	}
+	// A name that reorders the text around it would read one way in the
+	// app's dashboard and be another.
+	res, _ = post(t, c, s.URL+"/connect/suggestions", url.Values{"csrf_token": {csrfOf(t, page)}, "name": {"Base\u202ecamp"}}, nil)
+	if body := failedForm(t, c, s.URL, res); !strings.Contains(body, "one line of at most") {
+		t.Fatalf("a suggestion with a bidi override:\n%s", body)
+	}
 	suggest := func(name string) *http.Response {
 		res, _ := post(t, c, s.URL+"/connect/suggestions", url.Values{"csrf_token": {csrfOf(t, page)}, "name": {name}}, nil)
 		return res

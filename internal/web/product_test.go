@@ -68,6 +68,19 @@ func TestPage_SessionSettingsShapeThePage(t *testing.T) {
 	if res, _ := post(t, hidden, s.URL+"/connect/integrations/files/settings", url.Values{"csrf_token": {csrfOf(t, page)}, "tenant": {"south"}}, nil); res.StatusCode != http.StatusNotFound {
 		t.Errorf("settings posted with hide_resource_settings: %d", res.StatusCode)
 	}
+	// Saved settings update the connection, and its activity says so
+	// without claiming new credentials.
+	c = open(nil)
+	_, page = clitest.Get(t, c, s.URL+"/connect/integrations/files")
+	if res, _ := post(t, c, s.URL+"/connect/integrations/files/settings", url.Values{"csrf_token": {csrfOf(t, page)}, "tenant": {"south"}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("settings: %d", res.StatusCode)
+	}
+	if got := s.connections()[0].(map[string]any)["settings"].(map[string]any)["tenant"]; got != "south" {
+		t.Fatalf("tenant after saving: %v", got)
+	}
+	if _, body := clitest.Get(t, c, s.URL+"/connect/activity"); !strings.Contains(body, "Connection updated") || strings.Contains(body, "Credentials updated") {
+		t.Errorf("activity after saving settings:\n%s", body)
+	}
 }
 
 // A suggestion needs show_suggestions and a name; a failed one comes back

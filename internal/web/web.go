@@ -277,7 +277,7 @@ type activityRow struct {
 // calls (their action is the event type, docs/activity-and-approvals.md).
 var changeWords = map[string]string{
 	portico.EventConnectionCreated: "Connected",
-	portico.EventConnectionUpdated: "Credentials updated",
+	portico.EventConnectionUpdated: "Connection updated",
 	portico.EventConnectionRevoked: "Disconnected",
 	portico.EventConnectionExpired: "Connection expired",
 	portico.EventSessionCreated:    "Link created",

@@ -108,6 +108,7 @@ var RoutePermissions = map[string]string{
 	"POST /connect/done":                                        NoAPIKey,
 	"POST /connect/oauth/{slug}/start":                          NoAPIKey,
 	"GET /connect/oauth/callback":                               NoAPIKey,
+	"/connect/":                                                 NoAPIKey, // any other address: the page's 404 or 405
 
 	// Superface Hub API (docs/compat/superface.md).
 	"POST /api/hub/session":        portico.PermissionSessions,

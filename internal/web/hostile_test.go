@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -250,6 +251,39 @@ func TestPage_OpenIsAPost(t *testing.T) {
 	res, body := clitest.Get(t, clitest.Browser(), s.URL+"/connect/open")
 	if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" || !strings.Contains(body, "takes a form post") {
 		t.Fatalf("GET /connect/open: %d %q\n%s", res.StatusCode, res.Header.Get("Allow"), body)
+	}
+}
+
+// Any other /connect/ address is a page, with the page's headers: an
+// unknown one is 404, a known one asked with another method 405 with its
+// methods.
+func TestPage_UnroutedAddressesArePages(t *testing.T) {
+	s := newSite(t)
+	c := clitest.Browser()
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		allow, says  string
+	}{
+		{"GET", "/connect/no/such/page", http.StatusNotFound, "", "This page does not exist"},
+		{"POST", "/connect/no/such/page", http.StatusNotFound, "", "This page does not exist"},
+		{"DELETE", "/connect/integrations/acme", http.StatusMethodNotAllowed, "GET, HEAD, POST", "does not take that request"},
+		{"PUT", "/connect/suggestions", http.StatusMethodNotAllowed, "POST", "does not take that request"},
+		{"POST", "/connect/activity", http.StatusMethodNotAllowed, "GET, HEAD", "does not take that request"},
+		{"DELETE", "/connect/pcc_unknown", http.StatusNotFound, "", "This page does not exist"},
+	} {
+		req, _ := http.NewRequest(tc.method, s.URL+tc.path, nil)
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.status || res.Header.Get("Allow") != tc.allow || !strings.Contains(string(body), tc.says) ||
+			!strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || res.Header.Get("X-Frame-Options") != "DENY" ||
+			!strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Errorf("%s %s: %d Allow %q %v\n%s", tc.method, tc.path, res.StatusCode, res.Header.Get("Allow"), res.Header, body)
+		}
 	}
 }
 

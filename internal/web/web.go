@@ -54,6 +54,9 @@ type Handler struct {
 	secure    bool
 	tmpl      *template.Template
 	origin    *http.CrossOriginProtection
+	// routes holds the page's routes (Register), to tell a wrong method
+	// from an unknown address.
+	routes *http.ServeMux
 }
 
 // New parses the templates (a broken template fails here, at start-up).
@@ -72,11 +75,18 @@ func New(o Options) (*Handler, error) {
 
 // Register mounts the routes with mount (the API server's Handle, so that
 // they share its request ids, logs and metrics).
-func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
+func (h *Handler) Register(add func(pattern string, handler http.Handler)) {
+	h.routes = http.NewServeMux()
+	mount := func(pattern string, handler http.Handler) {
+		add(pattern, handler)
+		h.routes.Handle(pattern, handler)
+	}
 	static, _ := fs.Sub(staticFS, "static")
 	mount("GET /connect/static/", h.headers(http.StripPrefix("/connect/static/", files(http.FileServerFS(static)))))
 	mount("GET /connect/portico.js", http.HandlerFunc(h.widgetScript))
-	mount("GET /connect/{code}", h.page(h.handleOpenCode))
+	// Not among h.routes: any one segment is a link to it, and a wrong
+	// method on an address that is not a page's is a 404, not a 405.
+	add("GET /connect/{code}", h.page(h.handleOpenCode))
 	mount("GET /connect/verified/{code}", h.page(h.handleVerified))
 	mount("POST /connect/open", h.postFromApp(h.handleOpenToken))
 	mount("GET /connect/open", h.page(func(w http.ResponseWriter, r *http.Request, nonce string) error {
@@ -97,6 +107,29 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	// The one GET that changes state: OAuth2 providers return with a GET.
 	// It is bound to the page session, single use, and checks its state.
 	mount("GET /connect/oauth/callback", h.page(h.session(h.handleOAuthCallback)))
+	// Any other /connect/ address is answered as a page too, not as the
+	// API's JSON: someone followed or typed it in a browser.
+	add("/connect/", h.page(h.notRouted))
+}
+
+// notRouted answers a /connect/ request that no route takes: 405 with the
+// methods the path takes, when some route takes it with another method;
+// else 404.
+func (h *Handler) notRouted(w http.ResponseWriter, r *http.Request, nonce string) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		if _, pattern := h.routes.Handler(&http.Request{Method: m, Host: r.Host, URL: r.URL}); pattern != "" {
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
+		}
+	}
+	if len(allow) == 0 {
+		return portico.NotFound("Page")
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	return errMethod
 }
 
 // files serves the page's static files, and no listing of their folders.
@@ -413,6 +446,7 @@ var (
 	errNoCookie    = errors.New("no page session")
 	errNoCode      = errors.New("callback without a code")
 	errOpenIsPost  = errors.New("GET of /connect/open")
+	errMethod      = errors.New("a method the page's address does not take")
 )
 
 // renderError shows err as a page a person understands.
@@ -462,6 +496,8 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		status, v.Message = http.StatusNotFound, &message{Heading: "Not found", Body: "This page does not exist. Go back and try again."}
 	case errors.Is(err, errOpenIsPost):
 		status, v.Message = http.StatusMethodNotAllowed, &message{Heading: "This address takes a form post", Body: "An app posts its session token here. To open the page, use the link the app gives you."}
+	case errors.Is(err, errMethod):
+		status, v.Message = http.StatusMethodNotAllowed, &message{Heading: "This address does not take that request", Body: "Go back to the page and try again."}
 	case errors.Is(err, errNoCode):
 		status, v.Message = http.StatusBadRequest, pageLink(&message{Heading: "The connection was not made", Body: "The provider sent you back without an authorization. Go back to the page and connect again."})
 	case portico.ErrorCode(err) == portico.CodeInvalid, portico.ErrorCode(err) == portico.CodeValidation:

@@ -119,13 +119,17 @@ func New(o Options) *Handler {
 		Logger: sdkLog, DisableLocalhostProtection: true, MaxRequestBodyBytes: maxBody, SessionTimeout: o.SessionTimeout})
 	// The SDK binds a session to the TokenInfo.UserID of the request that
 	// opened it, and answers 403 to another; the principal is settled
-	// before (ServeHTTP), so the verifier only hands it over.
+	// before (ServeHTTP), so the verifier only hands it over. A session's
+	// calls run under the context of the request that opened it: the
+	// TokenInfo, which the SDK hands each call, carries the id of the
+	// request that made the call (requestID).
 	h.stateful = auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
 		c, ok := ctx.Value(callKey{}).(*call)
 		if !ok {
 			return nil, auth.ErrInvalidToken
 		}
-		return &auth.TokenInfo{UserID: c.principal, Expiration: time.Now().Add(time.Hour)}, nil
+		return &auth.TokenInfo{UserID: c.principal, Expiration: time.Now().Add(time.Hour),
+			Extra: map[string]any{requestIDKey: portico.CallerFrom(ctx).RequestID}}, nil
 	}, nil)(stateful)
 	return h
 }

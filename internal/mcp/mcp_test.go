@@ -330,6 +330,61 @@ func TestMCP_MissingCredential_InputRequired(t *testing.T) {
 	})
 }
 
+// An MCP call's activity row carries the request id of the POST that made
+// it, as its log line does, in both eras.
+func TestMCP_ActivityRequestID(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		_, tok := e.session("carl", portico.SessionSettings{})
+		e.connect("carl", "notes", "carl-notes-key-003")
+		call := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"notes_add","arguments":{"text":"hi"},` +
+			`"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},` +
+			`"io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"}}}}`
+		modern := bearer(tok)
+		modern["Mcp-Method"], modern["Mcp-Name"], modern["MCP-Protocol-Version"] = "tools/call", "notes_add", "2026-07-28"
+		legacy := e.legacySession(tok)
+		for _, h := range []map[string]string{modern, legacy} {
+			body := call
+			if h["Mcp-Session-Id"] != "" {
+				body = `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"notes_add","arguments":{"text":"hi"}}}`
+			}
+			res, out := e.raw("POST", body, h)
+			if res.StatusCode != 200 || !strings.Contains(out, `"result"`) || strings.Contains(out, `"isError":true`) {
+				t.Fatalf("call: %d %s", res.StatusCode, out)
+			}
+			page, err := e.svc.ListActivity(context.Background(), e.app.ID, portico.ActivityFilter{}, portico.PageRequest{Size: 1})
+			if err != nil || len(page.Data) != 1 {
+				t.Fatalf("activity: %+v %v", page, err)
+			}
+			if got, want := page.Data[0].RequestID, res.Header.Get("X-Request-Id"); got == "" || got != want {
+				t.Errorf("session %q: activity request id %q, the answer's %q", h["Mcp-Session-Id"], got, want)
+			}
+		}
+	})
+}
+
+// On the wire, an InputRequiredResult holds content as an array (empty),
+// never null: a client that reads every tools/call answer as a
+// CallToolResult first would refuse null.
+func TestMCP_InputRequiredWireShape(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		_, tok := e.session("carl", portico.SessionSettings{})
+		h := bearer(tok)
+		h["Mcp-Method"], h["Mcp-Name"], h["MCP-Protocol-Version"] = "tools/call", "notes_add", "2026-07-28"
+		res, body := e.raw("POST", `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"notes_add","arguments":{"text":"hi"},`+
+			`"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"elicitation":{"url":{}}},`+
+			`"io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"}}}}`, h)
+		var msg struct {
+			Result map[string]json.RawMessage `json:"result"`
+		}
+		if res.StatusCode != 200 || json.Unmarshal([]byte(body), &msg) != nil {
+			t.Fatalf("%d %s", res.StatusCode, body)
+		}
+		if string(msg.Result["resultType"]) != `"input_required"` || string(msg.Result["content"]) != `[]` || msg.Result["requestState"] == nil {
+			t.Fatalf("result: %s", body)
+		}
+	})
+}
+
 // A state is bound to its caller, tool and arguments, and sealed: any
 // other use is refused and never executes.
 func TestMCP_RequestStateRefused(t *testing.T) {

@@ -217,7 +217,7 @@ func (h *Handler) callTool(ctx context.Context, a *portico.Agent, t *portico.Age
 // run performs the call and shapes its answer; prompt tells that a call
 // waiting for the user's approval may ask the user in the client (once).
 func (h *Handler) run(ctx context.Context, a *portico.Agent, t *portico.AgentTool, args json.RawMessage, req *sdk.CallToolRequest, prompt bool) (*sdk.CallToolResult, error) {
-	caller := portico.Caller{Client: clientName(req), KeyID: a.KeyID}
+	caller := portico.Caller{Client: clientName(req), KeyID: a.KeyID, RequestID: requestID(ctx, req)}
 	if a.Session != nil {
 		caller.SessionID = a.Session.ID
 	}
@@ -239,6 +239,29 @@ func (h *Handler) run(ctx context.Context, a *portico.Agent, t *portico.AgentToo
 	return h.result(ctx, a, t, res), nil
 }
 
+// requestIDKey names the request id in a 2025-era call's TokenInfo.Extra.
+const requestIDKey = "portico_request_id"
+
+// requestID is the id of the HTTP request that made the call, for its
+// activity row: a 2025-era session's calls carry it in their TokenInfo,
+// the others in their context.
+func requestID(ctx context.Context, req *sdk.CallToolRequest) string {
+	if x := req.Extra; x != nil && x.TokenInfo != nil {
+		if id, ok := x.TokenInfo.Extra[requestIDKey].(string); ok {
+			return id
+		}
+	}
+	return portico.CallerFrom(ctx).RequestID
+}
+
+// inputRequired is a 2026-07-28 InputRequiredResult. Its content is an
+// empty array, not the null the SDK writes for none: a client that reads a
+// tools/call answer as a CallToolResult before it looks at resultType
+// would refuse null.
+func inputRequired(requests sdk.InputRequestMap, state string) *sdk.CallToolResult {
+	return &sdk.CallToolResult{Content: []sdk.Content{}, InputRequests: requests, RequestState: state}
+}
+
 // approvalRequired asks the user to approve the call in the client when it
 // declared form elicitation (a bare elicitation capability is form only):
 // a 2026-07-28 client gets an InputRequiredResult, a 2025-era session the
@@ -254,7 +277,7 @@ func (h *Handler) approvalRequired(ctx context.Context, a *portico.Agent, t *por
 		if err != nil {
 			return nil, h.internalError(err)
 		}
-		return &sdk.CallToolResult{InputRequests: sdk.InputRequestMap{"approve": question}, RequestState: state}, nil
+		return inputRequired(sdk.InputRequestMap{"approve": question}, state), nil
 	case form && req.Session != nil && req.Session.ID() != "":
 		answer, err := req.Session.Elicit(ctx, question)
 		if err != nil {
@@ -332,11 +355,8 @@ func (h *Handler) connectionRequired(ctx context.Context, a *portico.Agent, t *p
 		if err != nil {
 			return nil, h.internalError(err)
 		}
-		return &sdk.CallToolResult{
-			InputRequests: sdk.InputRequestMap{"connect_" + strings.ReplaceAll(t.Integration.Slug, "-", "_"): &sdk.ElicitParams{
-				Mode: "url", URL: cr.Link.URL, Message: message}},
-			RequestState: state,
-		}, nil
+		return inputRequired(sdk.InputRequestMap{"connect_" + strings.ReplaceAll(t.Integration.Slug, "-", "_"): &sdk.ElicitParams{
+			Mode: "url", URL: cr.Link.URL, Message: message}}, state), nil
 	}
 	if urlMode && req.Session != nil && req.Session.ID() != "" {
 		id := portico.NewID("eli_")

@@ -547,12 +547,6 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (*Session, *Use
 	return sess, user, nil
 }
 
-// RefreshRaceLeeway is how long before a refresh arrived its token may
-// have been rotated away and still count as lost to a concurrent refresh,
-// not reused: the rotation's time is taken when its write begins, before
-// it commits, and by another node's clock.
-const RefreshRaceLeeway = time.Second
-
 // RefreshedSession is the answer to a refresh: new secrets, shown once.
 type RefreshedSession struct {
 	Session      *Session

@@ -122,9 +122,9 @@ type Store interface {
 	// already rotated away revokes its session: ReusedSessionID names it,
 	// Revoked tells whether this call ended it (it may have ended before),
 	// and the error is CodeInvalidToken, as for any unusable refresh token.
-	// arrived is when the refresh arrived: a hash rotated away after
-	// that, less RefreshRaceLeeway, was rotated by a concurrent refresh,
-	// not reused, and is refused without revoking anything. A refresh that
+	// arrived is when the refresh arrived: a hash whose rotation had not
+	// committed by then was rotated by a concurrent refresh, not reused,
+	// and is refused without revoking anything. A refresh that
 	// brings an expired session back applies limit as a creation does:
 	// the oldest active sessions make room (Evicted), or it fails with
 	// CodeSessionLimitReached and changes nothing.

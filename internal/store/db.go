@@ -54,6 +54,8 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 	now   portico.Clock
+	// log receives what a caller is not told (Config.Logger); nil: none.
+	log *slog.Logger
 	// queries caches dialect-rewritten SQL.
 	queries sync.Map
 	// metrics, when set (SetMetrics), counts database failures.
@@ -90,7 +92,7 @@ func IsPostgres(url string) bool {
 
 // Open opens the database without migrating it.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	db := &DB{now: cfg.Clock}
+	db := &DB{now: cfg.Clock, log: cfg.Logger}
 	if db.now == nil {
 		db.now = time.Now
 	}

@@ -674,9 +674,11 @@ func (db *DB) rotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 			if err != nil {
 				return err
 			}
-			if rotatedAt.Valid && rotatedAt.Int64 > us(arrived.Add(-portico.RefreshRaceLeeway)) {
+			if !rotatedAt.Valid || rotatedAt.Int64 >= us(arrived) {
 				// Rotated away by a refresh that won a race with this
-				// one: no sign of a stolen copy, and nothing ends.
+				// one (its time is written once it committed, and none
+				// means not yet): no sign of a stolen copy, and nothing
+				// ends.
 				out.ReusedSessionID, denied = "", invalid
 				return nil
 			}
@@ -712,10 +714,8 @@ func (db *DB) rotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 		// A refresh renews the session for its TTL within its refresh life,
 		// and never shortens it (an extended session keeps its expiry).
 		exp := max(expires, min(us(t.now.Add(portico.Seconds(int64(ttl)))), refreshExpires.Int64))
-		// The rotation's time is read now, after the locks above were
-		// waited for: a refresh that arrived during that wait raced this
-		// one, however long the wait.
-		if _, err := t.exec(ctx, `INSERT INTO session_refresh_history (hash, session_id, rotated_at) VALUES (?, ?, ?)`, oldRefresh, id, us(t.db.now())); err != nil {
+		// The rotation's time is written once this commits (stampRotation).
+		if _, err := t.exec(ctx, `INSERT INTO session_refresh_history (hash, session_id) VALUES (?, ?)`, oldRefresh, id); err != nil {
 			return fmt.Errorf("record rotated refresh token: %w", err)
 		}
 		if _, err := t.exec(ctx, `UPDATE sessions SET token_hash = ?, refresh_hash = ?, expires_at = ?, updated_at = ? WHERE app_id = ? AND id = ?`,
@@ -730,8 +730,29 @@ func (db *DB) rotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 	}
 	if err != nil {
 		out.Session, out.Evicted = nil, nil
+		return out, err
 	}
-	return out, err
+	db.stampRotation(ctx, oldRefresh)
+	return out, nil
+}
+
+// stampRotation writes when a committed rotation of the refresh hash
+// happened, before its refresh is answered: a refresh with that hash that
+// arrived before this instant raced the rotation, one that arrives after
+// it reuses a token already replaced. The time is read after the commit,
+// so no wait for locks or for the commit itself can make a race look like
+// a reuse; nodes' clocks must agree (docs/identity.md). A write that fails
+// leaves the row without a time: that hash is refused as raced, never
+// revokes, and the refresh is answered all the same, since its new tokens
+// are committed and the old ones are gone.
+func (db *DB) stampRotation(ctx context.Context, hash []byte) {
+	err := db.inWrite(context.WithoutCancel(ctx), func(t *tx) error {
+		_, err := t.exec(ctx, `UPDATE session_refresh_history SET rotated_at = ? WHERE hash = ? AND rotated_at IS NULL`, us(db.now()), hash)
+		return err
+	})
+	if err != nil && db.log != nil {
+		db.log.Warn("refresh_rotation_unstamped", "error", err.Error())
+	}
 }
 
 // sessionDeadBy is the condition of a session that can no longer be used

@@ -179,22 +179,23 @@ func testSessionRefreshConcurrentOneWins(t *testing.T, f *Fixture) {
 
 	// A minute on, the winner's refresh token is rotated in turn. A refresh
 	// with it that arrived just before, and reached the store only after,
-	// lost a race; so did one that arrived within the leeway after.
+	// lost a race; so did one that arrived as the rotation's time was
+	// written.
 	f.Clock.Advance(time.Minute)
 	rotatedAt := f.Clock.Now()
 	if _, _, _, _, err := f.rotateTo(app.ID, wonRefresh); err != nil {
 		t.Fatal(err)
 	}
-	for _, at := range []time.Time{rotatedAt.Add(-time.Millisecond), rotatedAt.Add(portico.RefreshRaceLeeway / 2)} {
+	for _, at := range []time.Time{rotatedAt.Add(-time.Millisecond), rotatedAt} {
 		if _, _, _, reused, err := f.rotateArrived(app.ID, wonRefresh, at); portico.ErrorCode(err) != portico.CodeInvalidToken || reused != "" {
 			t.Fatalf("a refresh that arrived %v after the rotation: reused %q, %v", at.Sub(rotatedAt), reused, err)
 		}
 	}
 	f.wantActive(t, app.ID, s.ID)
 
-	// Presented after the leeway, the same token is a reuse: the session
-	// ends.
-	f.Clock.Advance(2 * portico.RefreshRaceLeeway)
+	// Presented a microsecond later, the same token is a reuse: the
+	// session ends.
+	f.Clock.Advance(time.Microsecond)
 	if _, reused, err := f.rotate(app.ID, wonRefresh); portico.ErrorCode(err) != portico.CodeInvalidToken || reused != s.ID {
 		t.Fatalf("reuse after the race: reused %q, %v", reused, err)
 	}

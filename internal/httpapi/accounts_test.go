@@ -45,6 +45,7 @@ func TestAccounts_CreateGetPatchDelete(t *testing.T) {
 			{name: "ids are case-sensitive", method: "POST", path: "/v1/accounts", body: map[string]any{"id": "team_1-a", "name": "Lower"}, status: 201},
 			{name: "a 128-character id", method: "POST", path: "/v1/accounts", body: map[string]any{"id": strings.Repeat("x", 128), "name": "Long"}, status: 201},
 			invalid("a 129-character id", map[string]any{"id": strings.Repeat("x", 129), "name": "Long"}, "id"),
+			invalid("an empty id", map[string]any{"id": "", "name": "x"}, "id"),
 			invalid("id with a space", map[string]any{"id": "a b", "name": "x"}, "id"),
 			invalid("id with a slash", map[string]any{"id": "a/b", "name": "x"}, "id"),
 			invalid("id with a dot", map[string]any{"id": "a.b", "name": "x"}, "id"),

@@ -219,11 +219,23 @@ func accountJSON(a *portico.Account) api.Account {
 }
 
 func (s *Server) handleAccountCreate(w http.ResponseWriter, r *http.Request) error {
-	var in api.AccountCreate
+	// api.AccountCreate, with id read as present or not: an id sent empty
+	// is refused, not taken for none (SPEC §4: 1–128 characters).
+	var in struct {
+		ID   *string `json:"id"`
+		Name string  `json:"name"`
+	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	a, err := s.svc.CreateAccount(r.Context(), appOf(r).ID, in.ID, in.Name)
+	id := ""
+	if in.ID != nil {
+		if err := portico.CheckAccountID(*in.ID); err != nil {
+			return err
+		}
+		id = *in.ID
+	}
+	a, err := s.svc.CreateAccount(r.Context(), appOf(r).ID, id, in.Name)
 	if err != nil {
 		return err
 	}

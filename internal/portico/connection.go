@@ -283,7 +283,7 @@ func (s *Service) storeConnection(ctx context.Context, user *User, integ *Integr
 	if err != nil {
 		return nil, false, err
 	}
-	c := &Connection{ID: NewID(PrefixConnection), AppID: user.AppID, UserID: user.ID, Integration: integ.Slug,
+	c := &Connection{ID: NewTimeID(PrefixConnection, s.now()), AppID: user.AppID, UserID: user.ID, Integration: integ.Slug,
 		Status: StatusConnected, Fields: ch.Fields, Refreshable: ch.Refreshable, ExpiresAt: ch.ExpiresAt,
 		Settings: set, AccountLabel: ver.Label}
 	created, err := s.store.PutConnection(ctx, c, func(id string) (string, error) {

@@ -36,16 +36,25 @@ func NewID(prefix string) string {
 	return prefix + idEncoding.EncodeToString(b[:])
 }
 
-// NewTimeID is NewID whose first 48 bits are the milliseconds of t since
-// the Unix epoch, the other 80 random: the IDs of rows written in time
-// order (sessions, users, activity) land side by side in the indexes keyed
-// by them instead of all over them, so that a write changes the same few
-// pages as the last (bench/README.md: fresh creations on SQLite).
+// timeIDEncoding is idEncoding's alphabet in byte order, so that the text
+// order of IDs is the order of their bits.
+var timeIDEncoding = base32.NewEncoding("234567abcdefghijklmnopqrstuvwxyz").WithPadding(base32.NoPadding)
+
+// NewTimeID is NewID whose first 56 bits are the microseconds of t since
+// the Unix epoch, the other 72 random, written so that IDs sort as text in
+// the order of their times. Lists are ordered by creation time, then id,
+// and show times to the second: IDs made one after the other sort in the
+// order they were made, so a list's order is the order of the times and
+// ids it shows (SPEC §4). And the IDs of rows written in time order
+// (sessions, users, connections, activity) land side by side in the
+// indexes keyed by them instead of all over them, so that a write changes
+// the same few pages as the last (bench/README.md: fresh creations on
+// SQLite).
 func NewTimeID(prefix string, t time.Time) string {
 	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
-	rand.Read(b[6:])
-	return prefix + idEncoding.EncodeToString(b[:])
+	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMicro())<<8)
+	rand.Read(b[7:])
+	return prefix + timeIDEncoding.EncodeToString(b[:])
 }
 
 // NewToken returns a fresh secret of 256 random bits with its type prefix,

@@ -299,7 +299,10 @@ func TestBrowser_IntegrationPage(t *testing.T) {
 	}
 	inspect(t, ctx, axe, "verify-rejected")
 
-	// Accepted: "Connected as" the account the provider names.
+	// Accepted: "Connected as" the account the provider names. (The clock
+	// moves a minute before each change, so that the activity pictures show
+	// them in the order they were made.)
+	s.Clock.Advance(time.Minute)
 	do(t, ctx, chromedp.SendKeys(chromedp.CSS("#helpdesk-api_key"), "good"),
 		chromedp.Click(chromedp.CSS("#connect-title ~ form button")), chromedp.WaitVisible(chromedp.CSS(".notice")))
 	visit(t, ctx, s.URL+"/connect/integrations/helpdesk")
@@ -308,6 +311,7 @@ func TestBrowser_IntegrationPage(t *testing.T) {
 	}
 
 	// The connection's settings, edited: checked and verified again.
+	s.Clock.Advance(time.Minute)
 	do(t, ctx, chromedp.SetValue(chromedp.CSS("#set-helpdesk-subdomain"), "north"),
 		chromedp.Click(chromedp.CSS("#settings-title ~ form button")), chromedp.WaitVisible(chromedp.CSS(".notice")))
 	if got := text(t, ctx, ".notice"); got != "Settings saved." {

@@ -145,7 +145,8 @@ type RefreshStore interface {
 // FreshCredentials returns the decrypted credentials of connection c of
 // integration integ, refreshing first an OAuth2 access token that expires
 // within RefreshSkew (within half its life, for a token a refresh gave
-// less than twice that to live). Concurrent callers, on any node, share one refresh.
+// less than twice that to live). Concurrent callers, on any node, share
+// one refresh.
 // ErrConnectionExpired when the token expired and cannot be refreshed (the
 // connection is expired then), ErrConnectionRevoked when the connection is
 // revoked, CodeUnavailable when the provider failed and the old token has

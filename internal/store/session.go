@@ -746,7 +746,9 @@ func (db *DB) rotateSessionTokens(ctx context.Context, appID string, oldRefresh,
 // revokes, and the refresh is answered all the same, since its new tokens
 // are committed and the old ones are gone.
 func (db *DB) stampRotation(ctx context.Context, hash []byte) {
-	err := db.inWrite(context.WithoutCancel(ctx), func(t *tx) error {
+	// The caller going away must not leave the rotation unstamped.
+	ctx = context.WithoutCancel(ctx)
+	err := db.inWrite(ctx, func(t *tx) error {
 		_, err := t.exec(ctx, `UPDATE session_refresh_history SET rotated_at = ? WHERE hash = ? AND rotated_at IS NULL`, us(db.now()), hash)
 		return err
 	})

@@ -106,7 +106,7 @@ func TestUsers_CreateRejects(t *testing.T) {
 		}
 		cases := []scenario{
 			invalid("neither external_id nor email", map[string]any{"name": "Ann"}, "external_id"),
-			invalid("null body", `null`, "external_id"),
+			bad("null body", `null`, ""),
 			invalid("empty external_id", map[string]any{"external_id": ""}, "external_id"),
 			invalid("256-byte external_id", map[string]any{"external_id": strings.Repeat("x", 256)}, "external_id"),
 			invalid("10 KB external_id", map[string]any{"external_id": strings.Repeat("x", 10<<10)}, "external_id"),

@@ -71,6 +71,11 @@ func Decode(body []byte, v any) error {
 	if err := checkKeys(body, reflect.TypeOf(v)); err != nil {
 		return err
 	}
+	// A null body is not an object: refused (400) rather than read as {}
+	// and then found short of its required fields (422).
+	if t := reflect.TypeOf(v); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct && bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		return portico.Invalid("", "The request body must be a JSON object, not null.")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

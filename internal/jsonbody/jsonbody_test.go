@@ -44,6 +44,7 @@ func TestDecode(t *testing.T) {
 		{"wrong type", `{"a":1}`, portico.CodeInvalid, "a"},
 		{"wrong nested type", `{"in":{"b":"1"}}`, portico.CodeInvalid, "in.b"},
 		{"not an object", `[]`, portico.CodeInvalid, ""},
+		{"null body", " null\n", portico.CodeInvalid, ""},
 		{"empty", ``, portico.CodeInvalid, ""},
 		{"truncated", `{"a":`, portico.CodeInvalid, ""},
 		{"syntax", `{"a" "x"}`, portico.CodeInvalid, ""},

@@ -228,14 +228,7 @@ func (s *Server) handleAccountCreate(w http.ResponseWriter, r *http.Request) err
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	id := ""
-	if in.ID != nil {
-		if err := portico.CheckAccountID(*in.ID); err != nil {
-			return err
-		}
-		id = *in.ID
-	}
-	a, err := s.svc.CreateAccount(r.Context(), appOf(r).ID, id, in.Name)
+	a, err := s.svc.CreateAccount(r.Context(), appOf(r).ID, in.ID, in.Name)
 	if err != nil {
 		return err
 	}

@@ -303,12 +303,15 @@ func (s *Service) UpdateUser(ctx context.Context, appID, id string, u UserUpdate
 	return s.store.UpdateUser(ctx, appID, id, u)
 }
 
-// CreateAccount validates and creates an account; an empty id is generated.
-func (s *Service) CreateAccount(ctx context.Context, appID, id, name string) (*Account, error) {
-	if id == "" {
-		id = NewID(PrefixAccount)
-	} else if err := CheckAccountID(id); err != nil {
-		return nil, err
+// CreateAccount validates and creates an account with the chosen id, or a
+// generated one when none is chosen (nil; an empty id is refused).
+func (s *Service) CreateAccount(ctx context.Context, appID string, chosen *string, name string) (*Account, error) {
+	id := NewID(PrefixAccount)
+	if chosen != nil {
+		if err := CheckAccountID(*chosen); err != nil {
+			return nil, err
+		}
+		id = *chosen
 	}
 	if err := CheckAccountName(name); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"testing"
@@ -28,6 +29,44 @@ func FuzzImport(f *testing.F) {
 		integ := portico.Integration{Slug: "f", Name: "F", BaseURL: "https://api.example.com", Auth: portico.AuthConfig{Type: portico.AuthNone}, Actions: acts}
 		if err := integ.Validate(false); err != nil && portico.ErrorCode(err) != portico.CodeValidation {
 			t.Fatalf("the actions do not validate cleanly: %v", err)
+		}
+	})
+}
+
+// A document pruned for an operation makes the same action, or the same
+// refusal, as the whole document (samePruned).
+func FuzzPrune(f *testing.F) {
+	f.Add(string(doc(`{"get":{"operationId":"x","parameters":[{"name":"id","in":"path","required":true,"schema":{"$ref":"#/components/schemas/A"}}],"responses":{"200":{"description":"ok"}}}}`)), "x")
+	f.Add(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{"/a/{id}":{"parameters":[{"$ref":"#/components/parameters/Id"}],"post":{"operationId":"a","requestBody":{"$ref":"#/components/requestBodies/B"},"responses":{}},"get":{"operationId":"b","responses":{}}}},`+
+		`"components":{"parameters":{"Id":{"name":"id","in":"path","required":true,"schema":{"$ref":"#/components/schemas/S~1T"}}},"requestBodies":{"B":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/B"}}}}},`+
+		`"schemas":{"S/T":{"type":"string"},"B":{"type":"object","properties":{"next":{"$ref":"#/components/schemas/B"},"n":{"$ref":"#/paths/~1a~1{id}/parameters/0/schema"}}}}}}`, "POST /a/{id}")
+	f.Add(`{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{"/a":{"additionalOperations":{"COPY":{"operationId":"c"}},"get":{"operationId":"c","responses":{}}}}}`, "c")
+	f.Fuzz(func(t *testing.T, document, op string) {
+		if checkDepth([]byte(document)) != nil {
+			return
+		}
+		samePruned(t, []byte(document), []string{op})
+	})
+}
+
+// members splits any JSON object as encoding/json does.
+func FuzzMembers(f *testing.F) {
+	f.Add(`{"a":1,"b":[{"c":"}"}],"\u0061":true, "d" : null ,"e":"\"","f":-1.5e3,"g":{}}`)
+	f.Add(`{"é":"x","a\\b":[],"":0}`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		var want map[string]json.RawMessage
+		if json.Unmarshal([]byte(raw), &want) != nil || !json.Valid([]byte(raw)) {
+			return
+		}
+		got, ok := members([]byte(raw))
+		if !ok || len(got) != len(want) {
+			t.Fatalf("members(%q) = %q, %v; want %q", raw, got, ok, want)
+		}
+		for k, v := range want {
+			var a, b bytes.Buffer
+			if json.Compact(&a, v) != nil || json.Compact(&b, got[k]) != nil || a.String() != b.String() {
+				t.Fatalf("members(%q)[%q] = %q, want %q", raw, k, got[k], v)
+			}
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,22 +45,35 @@ func (im *Importer) Import(ctx context.Context, in *portico.OpenAPIInput) ([]por
 	if err != nil {
 		return nil, err
 	}
-	// One document is read at a time: reading takes memory dozens of
-	// times the document's size (docs/openapi-import.md, "Limits").
+	// One document is read at a time: reading takes memory several times
+	// the document's size, dozens of times when it is read whole
+	// (docs/openapi-import.md, "Limits"). That memory goes back to the
+	// system once the document is read: the server's collector lets the
+	// heap grow to eight times what is live before it collects
+	// (docs/operations.md, "The Go heap"), so an idle server would keep
+	// it for long.
 	select {
 	case reading <- struct{}{}:
-		defer func() { <-reading }()
+		defer func() {
+			<-reading
+			debug.FreeOSMemory()
+		}()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	doc, err := load(data)
+	doc, err := load(data, in.Operations)
 	if err != nil {
 		return nil, portico.Invalidf(field, "%s is not an OpenAPI 3.0 or 3.1 document: %s.", field, oneLine(err))
 	}
+	return actionsOf(doc, in.Operations)
+}
+
+// actionsOf makes an action of each operation sels choose, in their order.
+func actionsOf(doc *openapi3.T, sels []string) ([]portico.Action, error) {
 	ops := operations(doc)
-	actions := make([]portico.Action, 0, len(in.Operations))
+	actions := make([]portico.Action, 0, len(sels))
 	from := map[string]string{}
-	for i, sel := range in.Operations {
+	for i, sel := range sels {
 		at := "openapi.operations[" + strconv.Itoa(i) + "]"
 		op, ok := find(ops, sel)
 		if !ok {
@@ -140,11 +154,20 @@ func oneLine(err error) string {
 var errNoExternal = errors.New("a $ref to another document is not followed; only references within the document are resolved")
 
 // load parses a document (JSON or YAML) and resolves its $refs, all of
-// them within the document.
-func load(data []byte) (*openapi3.T, error) {
+// them within the document: of a JSON document, only what the operations
+// sels choose need (prune).
+func load(data []byte, sels []string) (*openapi3.T, error) {
 	if err := checkDepth(data); err != nil {
 		return nil, err
 	}
+	if cut, ok := prune(data, sels); ok {
+		data = cut
+	}
+	return parse(data)
+}
+
+// parse reads a whole document.
+func parse(data []byte) (*openapi3.T, error) {
 	l := openapi3.NewLoader()
 	l.IsExternalRefsAllowed = false
 	l.ReadFromURIFunc = func(*openapi3.Loader, *url.URL) ([]byte, error) { return nil, errNoExternal }
@@ -196,8 +219,11 @@ func operations(doc *openapi3.T) []*operation {
 	var out []*operation
 	for _, p := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(p)
-		for m, op := range item.Operations() {
-			out = append(out, &operation{method: strings.ToUpper(m), path: p, item: item, op: op})
+		ops := item.Operations()
+		// In the order of their methods, so that an operationId two of
+		// them share chooses the same one every time.
+		for _, m := range slices.Sorted(maps.Keys(ops)) {
+			out = append(out, &operation{method: strings.ToUpper(m), path: p, item: item, op: ops[m]})
 		}
 	}
 	return out

@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/porticohq/portico/internal/openapi/openapitest"
+	"github.com/porticohq/portico/internal/portico"
 )
 
 // The perform and mcp_call scenarios call the same action, a GET of a
@@ -38,6 +41,11 @@ func benchUpstream() (string, error) {
 		}
 		doc := []byte(`{"id":"42","name":"A bench item","tags":["a","b","c"],"price":{"amount":1200,"currency":"EUR"}}`)
 		go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == openAPIPath {
+				w.Header().Set("Content-Type", "application/json")
+				w.Write(openAPIDocument())
+				return
+			}
 			if r.Header.Get("Authorization") != "Bearer bench-upstream-key" {
 				w.WriteHeader(http.StatusUnauthorized)
 				return
@@ -100,4 +108,17 @@ func checkCall(ctx context.Context, c *http.Client, method, u string, headers ma
 		return fmt.Errorf("%d %.300s", res.StatusCode, b)
 	}
 	return nil
+}
+
+// The openapi_import scenario imports two operations of the largest
+// document an import takes (portico.MaxOpenAPIDocument), fetched by url
+// from the upstream.
+const openAPIPath = "/openapi.json"
+
+var openAPIDocument = sync.OnceValue(func() []byte { return openapitest.FlatUpTo(portico.MaxOpenAPIDocument) })
+
+// openAPIImportBody is the PUT of the integration that imports them.
+func openAPIImportBody(upstream string) string {
+	return `{"name":"Bench OpenAPI","base_url":"` + upstream + `","auth":{"type":"none"},` +
+		`"openapi":{"url":"` + upstream + openAPIPath + `","operations":["createItem7000","POST /items12/{id}"]}}`
 }

@@ -69,7 +69,7 @@ type options struct {
 const bareServerFlag = "-bare-server"
 
 var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call", "me_1m", "me_1m_writes", "me_1m_hot", "list", "list64", "create", "create_heavy",
-	"me_1k_2node", "create_2node", "perform_2node"}
+	"openapi_import", "me_1k_2node", "create_2node", "perform_2node"}
 
 func main() {
 	var (
@@ -669,6 +669,8 @@ func (b *bench) runPgbench(ctx context.Context, e *engine) *row {
 // levelOf says how much of the store a scenario needs.
 func levelOf(scenario string) int {
 	switch scenario {
+	case "openapi_import":
+		return 0
 	case "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call":
 		return 1
 	}
@@ -978,6 +980,38 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 				return req
 			}
 		}, b.o.conns, nil
+
+	case "openapi_import":
+		up, err := benchUpstream()
+		if err != nil {
+			return nil, 0, err
+		}
+		body := openAPIImportBody(up)
+		headers := map[string]string{"Authorization": "Bearer " + e.apiKey, "Content-Type": "application/json"}
+		u, _ := url.Parse(base + "/v1/integrations/bench-openapi")
+		var made struct {
+			Actions []struct{ Name string } `json:"actions"`
+		}
+		if err := call(ctx, c, "PUT", u.String(), e.apiKey, body, 201, &made); err != nil {
+			return nil, 0, fmt.Errorf("PUT %s: %w", u.Path, err)
+		}
+		if len(made.Actions) != 2 || made.Actions[0].Name != "create_item7000" {
+			return nil, 0, fmt.Errorf("PUT %s made the actions %+v", u.Path, made.Actions)
+		}
+		// One at a time: the server reads one document at a time anyway.
+		return func(int) func() *http.Request {
+			req := newRequest("PUT", u)
+			for k, v := range headers {
+				req.Header[k] = []string{v}
+			}
+			rb := &replayBody{b: []byte(body)}
+			return func() *http.Request {
+				rb.off = 0
+				req.Body = rb
+				req.ContentLength = int64(len(rb.b))
+				return req
+			}
+		}, 1, nil
 
 	case "create", "create_heavy":
 		var created struct {

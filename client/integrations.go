@@ -23,8 +23,21 @@ import (
 // *Error 422 validation_failed whose Field names the offending field
 // ("slug", "base_url", "auth.inject.format", "actions[0].path"…).
 func (c *Client) PutIntegration(ctx context.Context, slug string, in api.IntegrationPut) (integ *api.Integration, created bool, err error) {
+	return c.putIntegration(ctx, slug, in, nil)
+}
+
+// PutIntegrationForce is PutIntegration for a definition that sends users'
+// credentials to a new host (of base_url or token_url): it erases their
+// connections, where PutIntegration gets an *Error 409 conflict whose
+// Details["connections"] says how many (docs/perform.md, "Where
+// credentials go").
+func (c *Client) PutIntegrationForce(ctx context.Context, slug string, in api.IntegrationPut) (integ *api.Integration, created bool, err error) {
+	return c.putIntegration(ctx, slug, in, url.Values{"force": {"true"}})
+}
+
+func (c *Client) putIntegration(ctx context.Context, slug string, in api.IntegrationPut, q url.Values) (*api.Integration, bool, error) {
 	var out api.Integration
-	status, err := c.do(ctx, http.MethodPut, "/v1/integrations/"+escape(slug), nil, in, &out)
+	status, err := c.do(ctx, http.MethodPut, "/v1/integrations/"+escape(slug), q, in, &out)
 	if err != nil {
 		return nil, false, err
 	}

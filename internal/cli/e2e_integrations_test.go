@@ -161,6 +161,29 @@ func testIntegrations(t *testing.T, s *testServer, w *leakWatch, c *client.Clien
 		t.Fatalf("the same slug in another app: %v %v", created, err)
 	}
 
+	// Moving a connected integration to another host: refused, unless
+	// forced, which erases the connection.
+	if _, _, err := c.PutIntegration(ctx, "mover", api.IntegrationPut{Template: ptr("stripe")}); err != nil {
+		t.Fatal(err)
+	}
+	u, _, err := c.CreateUser(ctx, api.UserCreate{ExternalID: ptr("mover")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.ImportConnection(ctx, u.ID, "mover", map[string]string{"api_key": "sk_test_mover"}); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	moved := api.IntegrationPut{Template: ptr("stripe"), BaseURL: ptr("https://stripe.collector.example")}
+	if e := asError(t, func() error { _, _, err := c.PutIntegration(ctx, "mover", moved); return err }(), http.StatusConflict, "conflict"); e.Details["connections"] != 1.0 {
+		t.Fatalf("details %v", e.Details)
+	}
+	if _, created, err := c.PutIntegrationForce(ctx, "mover", moved); err != nil || created {
+		t.Fatalf("forced: %v %v", created, err)
+	}
+	if l, err := c.ListConnections(ctx, client.ListConnectionsParams{UserID: u.ID}); err != nil || len(l.Data) != 0 {
+		t.Fatalf("the connection outlived the move: %+v %v", l, err)
+	}
+
 	// Deleting: an integration without connections goes at once.
 	if err := c.DeleteIntegration(ctx, "status", false); err != nil {
 		t.Fatalf("delete: %v", err)

@@ -152,6 +152,9 @@ func (s *Server) handleIntegrationPut(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
+	if input.Force, err = forceParam(r); err != nil {
+		return err
+	}
 	integ, created, err := s.svc.PutIntegration(r.Context(), appOf(r).ID, r.PathValue("slug"), input)
 	if err != nil {
 		return err
@@ -190,20 +193,26 @@ func (s *Server) handleIntegrationGet(w http.ResponseWriter, r *http.Request) er
 // connections to it that are not revoked it answers 409 conflict (with
 // details.connections), unless ?force=true, which erases them too.
 func (s *Server) handleIntegrationDelete(w http.ResponseWriter, r *http.Request) error {
-	force := false
-	switch v := r.URL.Query(); {
-	case !v.Has("force"):
-	case v.Get("force") == "true":
-		force = true
-	case v.Get("force") == "false":
-	default:
-		return portico.Invalid("force", "force must be true or false.")
+	force, err := forceParam(r)
+	if err != nil {
+		return err
 	}
 	if err := s.svc.DeleteIntegration(r.Context(), appOf(r).ID, r.PathValue("slug"), force); err != nil {
 		return portico.NameNotFound(err, "Integration", "slug", r.PathValue("slug"))
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// forceParam reads ?force=true|false (absent: false).
+func forceParam(r *http.Request) (bool, error) {
+	switch v := r.URL.Query(); {
+	case !v.Has("force"), v.Get("force") == "false":
+		return false, nil
+	case v.Get("force") == "true":
+		return true, nil
+	}
+	return false, portico.Invalid("force", "force must be true or false.")
 }
 
 // nonEmpty is s, or nil for "" (null on the wire).

@@ -151,18 +151,19 @@ func TestIntegration_SettingsGuideVerify(t *testing.T) {
 			t.Fatalf("perform: %d %s", p.Status, p.Raw)
 		}
 
-		// An unreachable provider: stored, with a warning.
+		// An unreachable provider: stored, with a warning. Moving the
+		// integration to it erases the connection made for the old host.
 		dead := httptest.NewServer(http.NotFoundHandler())
 		deadURL := dead.URL
 		dead.Close()
 		m := def()
 		m["base_url"] = deadURL + "/t/{tenant}"
-		if r := e.do("PUT", "/v1/integrations/tenant", k, m); r.Status != 200 {
+		if r := e.do("PUT", "/v1/integrations/tenant?force=true", k, m); r.Status != 200 {
 			t.Fatalf("replace: %d %s", r.Status, r.Raw)
 		}
 		r = connect("good-key", map[string]any{"tenant": "beta"})
 		w, _ := r.Body["warning"].(string)
-		if r.Status != 200 || !strings.Contains(w, "could not be reached") || r.Body["account_label"] != nil {
+		if r.Status != 201 || !strings.Contains(w, "could not be reached") || r.Body["account_label"] != nil {
 			t.Fatalf("unreachable: %d %s", r.Status, r.Raw)
 		}
 		e.checkLogs()
@@ -235,5 +236,72 @@ func TestConnections_RestrictedIntegrationRefusedBeforeVerify(t *testing.T) {
 		if r.Status != 403 || r.code() != "forbidden" || hits.Load() != 0 {
 			t.Fatalf("%d %s, %d calls to the provider", r.Status, r.Raw, hits.Load())
 		}
+	})
+}
+
+// TestIntegration_MoveDestinations: a replacement that would send users'
+// credentials to another host is 409 while they are connected, unless
+// ?force=true, which erases their connections; a kept client secret does
+// not follow the token endpoint to another host.
+func TestIntegration_MoveDestinations(t *testing.T) {
+	engines(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng)
+		_, key := e.newApp("acme")
+		k := auth(key)
+		def := func(base string) map[string]any {
+			return map[string]any{"name": "CRM", "base_url": base, "auth": map[string]any{"type": "api_key",
+				"fields": []any{map[string]any{"name": "api_key", "secret": true}}, "inject": map[string]any{"header": "X-API-Key", "format": "{api_key}"}}}
+		}
+		if r := e.do("PUT", "/v1/integrations/crm", k, def("https://api.crm.example/v1")); r.Status != 201 {
+			t.Fatalf("create: %d %s", r.Status, r.Raw)
+		}
+		user := e.do("POST", "/v1/users", k, map[string]any{"external_id": "u-1"}).Body["id"].(string)
+		if r := e.do("PUT", "/v1/users/"+user+"/connections/crm", k, map[string]any{"credentials": map[string]any{"api_key": "k1"}}); r.Status != 201 {
+			t.Fatalf("connect: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("PUT", "/v1/integrations/crm", k, def("https://api.crm.example/v2")); r.Status != 200 {
+			t.Fatalf("a new path on the same host: %d %s", r.Status, r.Raw)
+		}
+		r := e.do("PUT", "/v1/integrations/crm", k, def("https://collector.example"))
+		details, _ := r.Body["error"].(map[string]any)["details"].(map[string]any)
+		if r.Status != 409 || r.code() != "conflict" || details["connections"] != 1.0 || !strings.Contains(string(r.Raw), `"new_destinations":["https://collector.example"]`) {
+			t.Fatalf("a new host: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("PUT", "/v1/integrations/crm?force=yes", k, def("https://collector.example")); r.Status != 400 || !strings.Contains(string(r.Raw), `"field":"force"`) {
+			t.Fatalf("force=yes: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("GET", "/v1/integrations/crm", k, nil); r.Body["base_url"] != "https://api.crm.example/v2" {
+			t.Fatalf("a refused PUT changed it: %s", r.Raw)
+		}
+		if r := e.do("PUT", "/v1/integrations/crm?force=true", k, def("https://collector.example")); r.Status != 200 {
+			t.Fatalf("force: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("GET", "/v1/connections?user_id="+user, k, nil); len(r.Body["data"].([]any)) != 0 {
+			t.Fatalf("force kept the connection: %s", r.Raw)
+		}
+
+		oauth := func(tokenURL string, secret any) map[string]any {
+			o := map[string]any{"authorize_url": "https://login.crm.example/authorize", "token_url": tokenURL, "client_id": "cid", "scopes": []any{}}
+			if secret != nil {
+				o["client_secret"] = secret
+			}
+			return map[string]any{"name": "CRM", "base_url": "https://api.crm.example", "auth": map[string]any{"type": "oauth2", "oauth2": o}}
+		}
+		if r := e.do("PUT", "/v1/integrations/crm-oauth", k, oauth("https://login.crm.example/token", "s3cret")); r.Status != 201 {
+			t.Fatalf("oauth: %d %s", r.Status, r.Raw)
+		}
+		if r := e.do("PUT", "/v1/integrations/crm-oauth", k, oauth("https://login.crm.example/oauth/token", nil)); r.Status != 200 {
+			t.Fatalf("a kept secret, same host: %d %s", r.Status, r.Raw)
+		}
+		for _, kept := range []any{nil, "********"} {
+			r := e.do("PUT", "/v1/integrations/crm-oauth", k, oauth("https://collector.example/token", kept))
+			if r.Status != 422 || !strings.Contains(string(r.Raw), `"field":"auth.oauth2.client_secret"`) || !strings.Contains(string(r.Raw), "send the client secret again") {
+				t.Fatalf("a kept secret, another host (%v): %d %s", kept, r.Status, r.Raw)
+			}
+		}
+		if r := e.do("PUT", "/v1/integrations/crm-oauth", k, oauth("https://collector.example/token", "another")); r.Status != 200 {
+			t.Fatalf("a secret sent again: %d %s", r.Status, r.Raw)
+		}
+		e.checkLogs()
 	})
 }

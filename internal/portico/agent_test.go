@@ -31,7 +31,7 @@ func TestAgentTools_LeaveOutAStoredSchemaTooDeep(t *testing.T) {
 			}
 			deep := `{"type":"object","properties":{"a":` + strings.Repeat(`{"type":"array","items":`, 600) + `{}` + strings.Repeat(`}`, 600) + `}}`
 			in.Actions[1].InputSchema = json.RawMessage(deep)
-			if _, err := db.PutIntegration(ctx, in); err != nil {
+			if _, err := db.PutIntegration(ctx, in, false); err != nil {
 				t.Fatal(err)
 			}
 			agent := &portico.Agent{App: app}

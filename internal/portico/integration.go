@@ -760,6 +760,10 @@ type IntegrationInput struct {
 	SettingsFields *[]SettingsField
 	Headers        *map[string]string
 	Verify         *Verify
+	// Force lets a replacement send credentials to a new destination by
+	// erasing the connections whose credentials were given for the old
+	// one (?force=true; Store.PutIntegration).
+	Force bool
 }
 
 // AuthInput is the auth part of an IntegrationInput.
@@ -904,6 +908,9 @@ func (s *Service) PutIntegration(ctx context.Context, appID, slug string, in Int
 			}
 			if old != nil && old.Auth.OAuth2 != nil {
 				o.ClientSecret = old.Auth.OAuth2.ClientSecret
+				if to, from := origin(o.TokenURL), origin(old.Auth.OAuth2.TokenURL); o.ClientSecret != "" && to != from {
+					return nil, false, Invalidf("auth.oauth2.client_secret", "The token endpoint moves from %s to %s: send the client secret again, since the stored one was given for %s.", from, to, from)
+				}
 			}
 			if secret != nil && o.ClientSecret == "" {
 				return nil, false, Invalidf("auth.oauth2.client_secret", "No client secret is stored to keep; send the client secret itself.")
@@ -921,11 +928,43 @@ func (s *Service) PutIntegration(ctx context.Context, appID, slug string, in Int
 			o.ClientSecret = sealed
 		}
 	}
-	created, err := s.store.PutIntegration(ctx, integ)
+	created, err := s.store.PutIntegration(ctx, integ, in.Force)
 	if err != nil {
 		return nil, false, err
 	}
 	return integ, created, nil
+}
+
+// NewDestinations lists the origins in sends its users' credentials to
+// (its base URL's, and its OAuth2 token endpoint's) that old did not:
+// connections made under old were given for old's (docs/perform.md,
+// "Where credentials go").
+func (in *Integration) NewDestinations(old *Integration) []string {
+	dests := func(i *Integration) []string {
+		d := []string{origin(i.BaseURL)}
+		if i.Auth.OAuth2 != nil {
+			d = append(d, origin(i.Auth.OAuth2.TokenURL))
+		}
+		return d
+	}
+	was := dests(old)
+	var out []string
+	for _, o := range dests(in) {
+		if !slices.Contains(was, o) && !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// origin is the scheme and host (with port) of an absolute URL, lower
+// case; read as text, since a base URL may hold {placeholders} of
+// connection settings in its host.
+func origin(u string) string {
+	scheme, rest, _ := strings.Cut(u, "://")
+	host, _, _ := strings.Cut(rest, "/")
+	host, _, _ = strings.Cut(host, "?")
+	return strings.ToLower(scheme + "://" + host)
 }
 
 // ListIntegrations returns a page of an app's integrations, oldest first.

@@ -144,8 +144,12 @@ type Store interface {
 	// PutIntegration creates or replaces the integration (AppID, Slug)
 	// and reports whether it was created. CodeValidation when an account
 	// id is unknown; CodeQuotaExceeded when the app already has
-	// MaxIntegrationsPerApp integrations.
-	PutIntegration(ctx context.Context, in *Integration) (created bool, err error)
+	// MaxIntegrationsPerApp integrations. A replacement that sends
+	// credentials to a destination the stored definition did not
+	// (Integration.NewDestinations) is CodeConflict while connections to
+	// it are not revoked, unless force, which erases them in the same
+	// transaction.
+	PutIntegration(ctx context.Context, in *Integration, force bool) (created bool, err error)
 	// FindIntegration returns an integration (CodeNotFound).
 	FindIntegration(ctx context.Context, appID, slug string) (*Integration, error)
 	// FindIntegrations returns those of the integrations named by slugs

@@ -77,7 +77,10 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 		if err != nil {
 			return fmt.Errorf("find user: %w", err)
 		}
-		err = t.queryRow(ctx, `SELECT 1 FROM integrations WHERE app_id = ? AND slug = ?`, c.AppID, c.Integration).Scan(&one)
+		// Locked until the connection is stored, so that a replacement
+		// that moves the integration's destinations counts it
+		// (moveDestinations).
+		err = t.queryRow(ctx, `SELECT 1 FROM integrations WHERE app_id = ? AND slug = ?`+t.db.dialect.forKeyShare(), c.AppID, c.Integration).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return portico.NotFound("Integration")
 		}

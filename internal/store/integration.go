@@ -70,7 +70,7 @@ func sealedColumn(sealed string) (value, keyID *string) {
 }
 
 // PutIntegration implements portico.Store.
-func (db *DB) PutIntegration(ctx context.Context, in *portico.Integration) (bool, error) {
+func (db *DB) PutIntegration(ctx context.Context, in *portico.Integration, force bool) (bool, error) {
 	def, err := json.Marshal(in)
 	if err != nil {
 		return false, fmt.Errorf("encode integration: %w", err)
@@ -101,7 +101,8 @@ func (db *DB) PutIntegration(ctx context.Context, in *portico.Integration) (bool
 			}
 		}
 		var createdAt int64
-		err := t.queryRow(ctx, `SELECT created_at FROM integrations WHERE app_id = ? AND slug = ?`, in.AppID, in.Slug).Scan(&createdAt)
+		var oldDef string
+		err := t.queryRow(ctx, `SELECT created_at, definition FROM integrations WHERE app_id = ? AND slug = ?`+t.db.dialect.forUpdate(), in.AppID, in.Slug).Scan(&createdAt, &oldDef)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			var n int
@@ -125,6 +126,9 @@ func (db *DB) PutIntegration(ctx context.Context, in *portico.Integration) (bool
 		case err != nil:
 			return fmt.Errorf("find integration: %w", err)
 		}
+		if err := t.moveDestinations(ctx, in, oldDef, force); err != nil {
+			return err
+		}
 		if _, err := t.exec(ctx, `UPDATE integrations SET definition = ?, client_secret = ?, secret_key_id = ?, updated_at = ?
 			WHERE app_id = ? AND slug = ?`, string(def), secret, keyID, us(t.now), in.AppID, in.Slug); err != nil {
 			return fmt.Errorf("update integration: %w", err)
@@ -133,6 +137,37 @@ func (db *DB) PutIntegration(ctx context.Context, in *portico.Integration) (bool
 		return nil
 	})
 	return created, err
+}
+
+// moveDestinations refuses a replacement that sends credentials to a new
+// destination while connections to the integration are not revoked, or
+// with force erases them (portico.Store.PutIntegration).
+func (t *tx) moveDestinations(ctx context.Context, in *portico.Integration, oldDef string, force bool) error {
+	var old portico.Integration
+	if err := json.Unmarshal([]byte(oldDef), &old); err != nil {
+		return fmt.Errorf("decode integration: %w", err)
+	}
+	moved := in.NewDestinations(&old)
+	if len(moved) == 0 {
+		return nil
+	}
+	if force {
+		if _, err := t.exec(ctx, `DELETE FROM connections WHERE app_id = ? AND integration = ?`, in.AppID, in.Slug); err != nil {
+			return fmt.Errorf("delete connections: %w", err)
+		}
+		return nil
+	}
+	var n int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM connections WHERE app_id = ? AND integration = ? AND status <> ?`,
+		in.AppID, in.Slug, portico.StatusRevoked).Scan(&n); err != nil {
+		return fmt.Errorf("count connections: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	return &portico.Error{Code: portico.CodeConflict,
+		Message: fmt.Sprintf("%d connection(s) to this integration hold credentials their users gave for other destinations; this definition would also send them to %s. Keep the base_url and token_url hosts, or replace with ?force=true to erase those connections (their users connect again).", n, strings.Join(moved, " and ")),
+		Details: map[string]any{"connections": n, "new_destinations": moved}}
 }
 
 // FindIntegration implements portico.Store.

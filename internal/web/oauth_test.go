@@ -445,7 +445,7 @@ func storeURLs(t *testing.T, s *site, slug, tokenURL, authorizeURL string) {
 	for _, in := range ins {
 		if in.Slug == slug {
 			in.Auth.OAuth2.TokenURL, in.Auth.OAuth2.AuthorizeURL = tokenURL, authorizeURL
-			if _, err := s.Store.PutIntegration(ctx, &in); err != nil {
+			if _, err := s.Store.PutIntegration(ctx, &in, false); err != nil {
 				t.Fatal(err)
 			}
 			return

@@ -123,7 +123,7 @@ func newWorld(t *testing.T, e storetest.Engine, status func(*client.WebhookEvent
 	in := &portico.Integration{AppID: app.ID, Slug: "crm", Name: "CRM", Category: "crm", BaseURL: "https://api.example.com",
 		Auth: portico.AuthConfig{Type: portico.AuthAPIKey, Fields: []portico.Field{{Name: "api_key", Label: "API key", Secret: true}},
 			Inject: &portico.Inject{Header: "Authorization", Format: "Bearer {api_key}"}}}
-	if _, err := db.PutIntegration(ctx, in); err != nil {
+	if _, err := db.PutIntegration(ctx, in, false); err != nil {
 		t.Fatal(err)
 	}
 	w := webhook.New(webhook.Options{Store: db, Sealer: ring, Now: clock.Now, Client: testClient()})

@@ -336,9 +336,10 @@ export class Portico {
 
   /** Integrations: the tools the app offers its users. */
   readonly integrations = {
-    /** `PUT /v1/integrations/{slug}`: creates or replaces; `created` tells which. */
-    put: async (slug: string, integration: IntegrationPut): Promise<{ integration: Integration; created: boolean }> => {
-      const { status, data } = await this.#json<Integration>("PUT", `/v1/integrations/${seg(slug)}`, { body: integration });
+    /** `PUT /v1/integrations/{slug}`: creates or replaces; `created` tells which. With `force`, also when the
+     * definition sends users' credentials to a new host, which erases their connections. */
+    put: async (slug: string, integration: IntegrationPut, params: QueryOf<"putIntegration"> = {}): Promise<{ integration: Integration; created: boolean }> => {
+      const { status, data } = await this.#json<Integration>("PUT", `/v1/integrations/${seg(slug)}`, { body: integration, query: params });
       return { integration: data, created: status === 201 };
     },
     /** `GET /v1/integrations`, every page. */

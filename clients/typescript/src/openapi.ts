@@ -443,6 +443,8 @@ export interface paths {
          * @description Creates the integration `slug` (201) or replaces its whole definition (200). With `template`, a definition of the built-in catalogue is the base and the fields given replace its own (inside `auth.oauth2` one by one; an `auth.type` other than the template's drops the template's auth), so that `{"template":"github","auth":{"oauth2":{"client_id":"…","client_secret":"…"}}}` is enough. Without a template, `name`, `base_url` and `auth.type` are required.
          *
          *     `base_url` and the OAuth2 URLs must be https to a public host: plain http to a loopback address, and private, loopback or link-local hosts, are accepted only when the server runs with `--allow-private-upstreams`. `auth.oauth2.client_secret` is write-only: it is stored encrypted and answered as `********` (null when none is stored); omitting it or sending `********` keeps the stored one, `""` removes it. The slug is 1 to 64 of a-z, 0-9, _ and -, starting with a letter or digit (otherwise 422 with `details.field` `slug`). Every 422 names the offending field in `details.field` (`base_url`, `auth.inject.format`, `actions[0].path`…). An app holds at most 500 integrations.
+         *
+         *     **Where credentials go.** Users give their credentials for the hosts the integration had when they connected: the origin (scheme, host, port) of `base_url`, and of `auth.oauth2.token_url`. A replacement that would send them to another origin (a new host in either, or OAuth2 added) is refused with 409 `conflict` while users have connections to the integration that are not revoked (`details.connections`, and `details.new_destinations`, the origins added), unless `force=true`, which erases those connections and their credentials in the same step: their users connect again. A path changed on the same host needs nothing. A kept client secret (omitted, or `********`) does not follow `token_url` to another origin: send it again (422 on `auth.oauth2.client_secret`).
          */
         put: operations["putIntegration"];
         post?: never;
@@ -2090,6 +2092,36 @@ export interface components {
                 };
             };
         };
+        /** @description `conflict`: the definition would send users' credentials to an origin they were not given for, and users have connections to the integration that are not revoked (`details.connections`; `details.new_destinations` lists the origins added). Keep the hosts of `base_url` and `token_url`, or replace with `force=true` to erase those connections. */
+        IntegrationMoved: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "conflict",
+                 *         "message": "1 connection(s) to this integration hold credentials their users gave for other destinations; this definition would also send them to https://api.acme-eu.example. Keep the base_url and token_url hosts, or replace with ?force=true to erase those connections (their users connect again).",
+                 *         "details": {
+                 *           "connections": 1,
+                 *           "new_destinations": [
+                 *             "https://api.acme-eu.example"
+                 *           ]
+                 *         },
+                 *         "request_id": "req_azpj5rksg66ic5him34drsfwoo"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"] & {
+                    error?: {
+                        /** @constant */
+                        code?: "conflict";
+                    };
+                };
+            };
+        };
         /** @description `conflict`: users have connections to the integration that are not revoked (`details.connections` says how many). Revoke them first, or delete with `force=true`. */
         IntegrationInUse: {
             headers: {
@@ -3403,7 +3435,10 @@ export interface operations {
     };
     putIntegration: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `true` to erase the connections to the integration when this definition sends credentials to a new origin. Anything but `true` or `false` is a 400. */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 /**
@@ -3444,6 +3479,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             402: components["responses"]["IntegrationQuotaExceeded"];
             403: components["responses"]["KeyForbidden"];
+            409: components["responses"]["IntegrationMoved"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];

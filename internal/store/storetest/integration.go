@@ -19,7 +19,7 @@ func (f *Fixture) newIntegration(t testing.TB, appID, slug string) *portico.Inte
 	if err := in.Validate(false); err != nil {
 		t.Fatal(err)
 	}
-	created, err := f.Store.PutIntegration(f.Ctx, in)
+	created, err := f.Store.PutIntegration(f.Ctx, in, false)
 	if err != nil || !created {
 		t.Fatalf("put integration %s: created=%v %v", slug, created, err)
 	}
@@ -97,7 +97,7 @@ func testIntegrationPutFindReplace(t *testing.T, f *Fixture) {
 	if err := in.Validate(false); err != nil {
 		t.Fatal(err)
 	}
-	created, err := f.Store.PutIntegration(f.Ctx, in)
+	created, err := f.Store.PutIntegration(f.Ctx, in, false)
 	if err != nil || !created || !in.CreatedAt.Equal(t1) || !in.UpdatedAt.Equal(t1) {
 		t.Fatalf("put: created=%v %v %v/%v", created, err, in.CreatedAt, in.UpdatedAt)
 	}
@@ -115,7 +115,7 @@ func testIntegrationPutFindReplace(t *testing.T, f *Fixture) {
 	f.Clock.Advance(time.Minute)
 	repl := oauthIntegration(app.ID, "github", "")
 	repl.Name = "GitHub Enterprise"
-	created, err = f.Store.PutIntegration(f.Ctx, repl)
+	created, err = f.Store.PutIntegration(f.Ctx, repl, false)
 	if err != nil || created {
 		t.Fatalf("replace: created=%v %v", created, err)
 	}
@@ -177,12 +177,12 @@ func testIntegrationUnknownAccount(t *testing.T, f *Fixture) {
 	f.newAccount(t, other.ID, "theirs")
 	in := oauthIntegration(app.ID, "gh", "")
 	in.AccountIDs = []string{"mine", "theirs"}
-	_, err := f.Store.PutIntegration(f.Ctx, in)
+	_, err := f.Store.PutIntegration(f.Ctx, in, false)
 	WantCode(t, err, portico.CodeValidation)
 	_, err = f.Store.FindIntegration(f.Ctx, app.ID, "gh")
 	WantCode(t, err, portico.CodeNotFound)
 	in.AccountIDs = []string{"mine"}
-	if _, err := f.Store.PutIntegration(f.Ctx, in); err != nil {
+	if _, err := f.Store.PutIntegration(f.Ctx, in, false); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := f.Store.FindIntegration(f.Ctx, app.ID, "gh")
@@ -195,18 +195,18 @@ func testIntegrationQuota(t *testing.T, f *Fixture) {
 	app := f.NewApp(t, "a")
 	for i := range portico.MaxIntegrationsPerApp {
 		in := oauthIntegration(app.ID, fmt.Sprint("t", i), "")
-		if _, err := f.Store.PutIntegration(f.Ctx, in); err != nil {
+		if _, err := f.Store.PutIntegration(f.Ctx, in, false); err != nil {
 			t.Fatalf("integration %d: %v", i, err)
 		}
 	}
-	_, err := f.Store.PutIntegration(f.Ctx, oauthIntegration(app.ID, "one-more", ""))
+	_, err := f.Store.PutIntegration(f.Ctx, oauthIntegration(app.ID, "one-more", ""), false)
 	WantCode(t, err, portico.CodeQuotaExceeded)
 	// Replacing one is no new integration.
-	if created, err := f.Store.PutIntegration(f.Ctx, oauthIntegration(app.ID, "t0", "")); err != nil || created {
+	if created, err := f.Store.PutIntegration(f.Ctx, oauthIntegration(app.ID, "t0", ""), false); err != nil || created {
 		t.Fatalf("replace at the limit: %v %v", created, err)
 	}
 	other := f.NewApp(t, "b")
-	if _, err := f.Store.PutIntegration(f.Ctx, oauthIntegration(other.ID, "one-more", "")); err != nil {
+	if _, err := f.Store.PutIntegration(f.Ctx, oauthIntegration(other.ID, "one-more", ""), false); err != nil {
 		t.Fatalf("the limit is per app: %v", err)
 	}
 }
@@ -224,7 +224,7 @@ func testIntegrationAnotherAppCannotSeeChangeOrDeleteIt(t *testing.T, f *Fixture
 	WantCode(t, f.Store.DeleteIntegration(f.Ctx, other.ID, "crm", true), portico.CodeNotFound)
 	// The same slug in another app is another integration.
 	theirs := oauthIntegration(other.ID, "crm", "")
-	if created, err := f.Store.PutIntegration(f.Ctx, theirs); err != nil || !created {
+	if created, err := f.Store.PutIntegration(f.Ctx, theirs, false); err != nil || !created {
 		t.Fatalf("other app's own crm: %v %v", created, err)
 	}
 	got, err := f.Store.FindIntegration(f.Ctx, app.ID, "crm")
@@ -282,5 +282,64 @@ func testIntegrationDeleteWithConnections(t *testing.T, f *Fixture) {
 	// A new integration of the same slug starts without connections.
 	f.newIntegration(t, app.ID, "keep")
 	_, err = f.Store.FindConnection(f.Ctx, app.ID, u1.ID, "keep")
+	WantCode(t, err, portico.CodeNotFound)
+}
+
+// A replacement that would send credentials to a new origin (base_url's
+// or the OAuth2 token endpoint's) is refused while connections to the
+// integration are not revoked; force erases them with it. A new path on
+// the same host, or any change to an integration nobody is connected to,
+// needs nothing.
+func testIntegrationMoveDestinations(t *testing.T, f *Fixture) {
+	app := f.NewApp(t, "a")
+	in := f.newIntegration(t, app.ID, "crm")
+	u1 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u1")})
+	u2 := f.newUser(t, app.ID, portico.UserInput{ExternalID: ptr("u2")})
+	c1 := f.putConnection(t, app.ID, u1.ID, "crm", nil)
+	c2 := f.putConnection(t, app.ID, u2.ID, "crm", nil)
+	put := func(change func(*portico.Integration), force bool) error {
+		next := *in
+		change(&next)
+		_, err := f.Store.PutIntegration(f.Ctx, &next, force)
+		return err
+	}
+	if err := put(func(i *portico.Integration) { i.BaseURL = "https://API.example.com/v2"; i.Name = "Renamed" }, false); err != nil {
+		t.Fatalf("a new path on the same host: %v", err)
+	}
+	err := put(func(i *portico.Integration) { i.BaseURL = "https://api.example.net/v2" }, false)
+	WantCode(t, err, portico.CodeConflict)
+	if d := portico.AsError(err).Details; d["connections"] != 2 || !reflect.DeepEqual(d["new_destinations"], []string{"https://api.example.net"}) {
+		t.Fatalf("details %v", d)
+	}
+	err = put(func(i *portico.Integration) { i.BaseURL = "https://api.example.com:8443" }, false)
+	WantCode(t, err, portico.CodeConflict)
+	oauth := func(i *portico.Integration) {
+		i.Auth = portico.AuthConfig{Type: portico.AuthOAuth2, OAuth2: &portico.OAuth2Config{AuthorizeURL: "https://example.com/authorize",
+			TokenURL: "https://login.example.org/token", ClientID: "c", Scopes: []portico.Scope{}}}
+	}
+	err = put(oauth, false)
+	WantCode(t, err, portico.CodeConflict)
+	if d := portico.AsError(err).Details; !reflect.DeepEqual(d["new_destinations"], []string{"https://login.example.org"}) {
+		t.Fatalf("details %v", d)
+	}
+	if got, _ := f.Store.FindIntegration(f.Ctx, app.ID, "crm"); got.BaseURL != "https://API.example.com/v2" || got.Name != "Renamed" {
+		t.Fatalf("a refused replacement changed the integration: %+v", got)
+	}
+	// Revoked connections hold no credentials to move.
+	for _, c := range []*portico.Connection{c1, c2} {
+		if _, err := f.Store.RevokeConnection(f.Ctx, app.ID, c.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := put(func(i *portico.Integration) { i.BaseURL = "https://api.example.net" }, false); err != nil {
+		t.Fatalf("only revoked connections: %v", err)
+	}
+	in.BaseURL = "https://api.example.net"
+	live := f.putConnection(t, app.ID, u1.ID, "crm", nil)
+	WantCode(t, put(func(i *portico.Integration) { i.BaseURL = "https://evil.example" }, false), portico.CodeConflict)
+	if err := put(func(i *portico.Integration) { i.BaseURL = "https://evil.example" }, true); err != nil {
+		t.Fatalf("force: %v", err)
+	}
+	_, err = f.Store.FindConnectionByID(f.Ctx, app.ID, live.ID)
 	WantCode(t, err, portico.CodeNotFound)
 }

@@ -110,6 +110,7 @@ var cases = []testCase{
 	{"Integration/Quota", testIntegrationQuota},
 	{"Integration/AnotherAppCannotSeeChangeOrDeleteIt", testIntegrationAnotherAppCannotSeeChangeOrDeleteIt},
 	{"Integration/DeleteWithConnections", testIntegrationDeleteWithConnections},
+	{"Integration/MoveDestinations", testIntegrationMoveDestinations},
 	{"Connection/PutFindReplace", testConnectionPutFindReplace},
 	{"Connection/UnknownUserOrIntegration", testConnectionUnknownUserOrIntegration},
 	{"Connection/ConcurrentPutsMakeOneRow", testConnectionConcurrentPutsMakeOneRow},

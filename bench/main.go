@@ -967,19 +967,7 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 			return nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
 		}
 		u, _ := url.Parse(base + path)
-		return func(int) func() *http.Request {
-			req := newRequest(method, u)
-			for k, v := range headers {
-				req.Header[k] = []string{v}
-			}
-			rb := &replayBody{b: []byte(body)}
-			return func() *http.Request {
-				rb.off = 0
-				req.Body = rb
-				req.ContentLength = int64(len(rb.b))
-				return req
-			}
-		}, b.o.conns, nil
+		return replay(method, u, headers, body), b.o.conns, nil
 
 	case "openapi_import":
 		up, err := benchUpstream()
@@ -999,19 +987,7 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 			return nil, 0, fmt.Errorf("PUT %s made the actions %+v", u.Path, made.Actions)
 		}
 		// One at a time: the server reads one document at a time anyway.
-		return func(int) func() *http.Request {
-			req := newRequest("PUT", u)
-			for k, v := range headers {
-				req.Header[k] = []string{v}
-			}
-			rb := &replayBody{b: []byte(body)}
-			return func() *http.Request {
-				rb.off = 0
-				req.Body = rb
-				req.ContentLength = int64(len(rb.b))
-				return req
-			}
-		}, 1, nil
+		return replay("PUT", u, headers, body), 1, nil
 
 	case "create", "create_heavy":
 		var created struct {
@@ -1048,6 +1024,23 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 		}, b.o.conns, nil
 	}
 	return nil, 0, fmt.Errorf("unknown scenario %q", sc)
+}
+
+// replay is the workload that sends the same request again and again.
+func replay(method string, u *url.URL, headers map[string]string, body string) workload {
+	return func(int) func() *http.Request {
+		req := newRequest(method, u)
+		for k, v := range headers {
+			req.Header[k] = []string{v}
+		}
+		rb := &replayBody{b: []byte(body)}
+		return func() *http.Request {
+			rb.off = 0
+			req.Body = rb
+			req.ContentLength = int64(len(rb.b))
+			return req
+		}
+	}
 }
 
 // extendBody asks for an hour from now: within the default

@@ -16,34 +16,53 @@ import (
 // nest 64 at most anyway (docs/openapi-import.md).
 const maxDepth = 128
 
-// checkDepth refuses a document nested deeper than maxDepth, before it is
-// resolved. JSON is scanned as bytes (portico.JSONDepth); YAML is parsed
-// to its nodes (an alias is not followed: it repeats a node counted where
-// it stands). A document that does not parse is left to the loader to
-// refuse.
-func checkDepth(data []byte) error {
-	errDeep := fmt.Errorf("it nests deeper than %d levels", maxDepth)
+var errDeep = fmt.Errorf("it nests deeper than %d levels", maxDepth)
+
+// cutDown refuses a document nested deeper than maxDepth, before it is
+// resolved, and returns what the operations sels choose need of it
+// (prune), or the document itself (pruned false) when it cannot be cut.
+// JSON is scanned as bytes (portico.JSONDepth); YAML is parsed to its
+// nodes once, for both (an alias is not followed: it repeats a node
+// counted where it stands). A document that does not parse is left to
+// the loader to refuse.
+func cutDown(data []byte, sels []string) (out []byte, pruned bool, err error) {
 	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
 		if portico.JSONDepth(t) > maxDepth {
-			return errDeep
+			return nil, false, errDeep
 		}
-		return nil
+		if cut, ok := pruneJSON(t, sels); ok {
+			return cut, true, nil
+		}
+		return data, false, nil
 	}
 	var root yaml.Node
 	if yaml.Unmarshal(data, &root) != nil {
-		return nil
+		return data, false, nil
 	}
+	if nodeDepth(&root) > maxDepth {
+		return nil, false, errDeep
+	}
+	if cut, ok := pruneYAML(&root, sels); ok {
+		return cut, true, nil
+	}
+	return data, false, nil
+}
+
+// nodeDepth is how deep the mappings and sequences under root nest.
+func nodeDepth(root *yaml.Node) int {
 	type at struct {
 		n     *yaml.Node
 		depth int
 	}
-	stack := []at{{&root, 0}}
+	deepest := 0
+	stack := []at{{root, 0}}
 	for len(stack) > 0 {
 		top := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if top.depth > maxDepth {
-			return errDeep
+			return top.depth
 		}
+		deepest = max(deepest, top.depth)
 		for _, c := range top.n.Content {
 			d := top.depth
 			if c.Kind == yaml.MappingNode || c.Kind == yaml.SequenceNode {
@@ -52,5 +71,5 @@ func checkDepth(data []byte) error {
 			stack = append(stack, at{c, d})
 		}
 	}
-	return nil
+	return deepest
 }

@@ -154,14 +154,12 @@ func oneLine(err error) string {
 var errNoExternal = errors.New("a $ref to another document is not followed; only references within the document are resolved")
 
 // load parses a document (JSON or YAML) and resolves its $refs, all of
-// them within the document: of a JSON document, only what the operations
-// sels choose need (prune).
+// them within the document: only what the operations sels choose need
+// (cutDown).
 func load(data []byte, sels []string) (*openapi3.T, error) {
-	if err := checkDepth(data); err != nil {
+	data, _, err := cutDown(data, sels)
+	if err != nil {
 		return nil, err
-	}
-	if cut, ok := prune(data, sels); ok {
-		data = cut
 	}
 	return parse(data)
 }

@@ -10,84 +10,95 @@ import (
 
 // Reading a whole document with kin-openapi takes memory dozens of times
 // its size (docs/openapi-import.md, "Limits"), and an import needs only
-// the chosen operations and what their $refs reach. prune cuts a JSON
-// document down to that before it is read.
+// the chosen operations and what their $refs reach. prune cuts a document
+// down to that before it is read: a JSON document as text, a YAML one as
+// its parsed nodes.
 
 // operationKeys are the members of a path item that hold an operation,
 // as kin-openapi reads them; additionalOperations holds more, by name.
 var operationKeys = []string{"connect", "delete", "get", "head", "options", "patch", "post", "put", "trace", "query"}
 
-// kept is the part of a JSON value the pruned document keeps: all of it
-// (whole), or some members of an object.
-type kept struct {
+// form is what pruning needs of a document's values, of type V: the raw
+// text of a JSON value, or a YAML node.
+type form[V any] interface {
+	// members are an object's members; ok is false when v is not an
+	// object, or not one whose members a JSON pointer names plainly.
+	members(v V) (map[string]V, bool)
+	// text is a string value; null reads as "". ok is false for any other.
+	text(v V) (string, bool)
+	// refs are the string values of the "$ref" members anywhere in v.
+	refs(v V) []string
+	// encode writes the kept part of the document.
+	encode(k *kept[V]) ([]byte, error)
+}
+
+// kept is the part of a value the pruned document keeps: all of it
+// (whole), or some members of an object. val is the value.
+type kept[V any] struct {
 	whole   bool
-	raw     json.RawMessage
-	members map[string]*kept
+	val     V
+	members map[string]*kept[V]
 }
 
-type pruner struct {
-	root    map[string]json.RawMessage
-	objects map[string]map[string]json.RawMessage // objects read so far, by JSON pointer
-	out     *kept
-	scan    []json.RawMessage // kept values whose $refs are still to be followed
+type pruner[V any] struct {
+	f       form[V]
+	root    map[string]V
+	objects map[string]map[string]V // objects read so far, by JSON pointer
+	out     *kept[V]
+	scan    []V // kept values whose $refs are still to be followed
 }
 
-// prune returns a JSON document with the document's "openapi" and "info",
-// the path items holding an operation that sels choose (whole), and every
+// prune returns a document with the document's "openapi" and "info", the
+// path items holding an operation that sels choose (whole), and every
 // value their $refs reach, directly or through others. ok is false when
-// the document is not one prune can cut (not a JSON object, a path item
-// that is a $ref, a $ref that is not a JSON pointer into the document, a
-// value not shaped as OpenAPI says): the caller then reads it whole, and
-// its own errors say what is wrong.
-func prune(data []byte, sels []string) (out []byte, ok bool) {
-	t := bytes.TrimSpace(data)
-	if len(t) == 0 || t[0] != '{' {
+// the document is not one prune can cut (not an object, a path item that
+// is a $ref, a $ref that is not a JSON pointer into the document, a value
+// not shaped as OpenAPI says, a YAML anchor): the caller then reads it
+// whole, and its own errors say what is wrong.
+func prune[V any](f form[V], doc V, sels []string) (out []byte, ok bool) {
+	root, ok := f.members(doc)
+	if !ok {
 		return nil, false
 	}
-	if !json.Valid(t) {
-		return nil, false
-	}
-	p := &pruner{objects: map[string]map[string]json.RawMessage{}, out: &kept{members: map[string]*kept{}}}
-	p.root, _ = members(t)
+	p := &pruner[V]{f: f, root: root, objects: map[string]map[string]V{}, out: &kept[V]{val: doc, members: map[string]*kept[V]{}}}
 	paths, ok := p.object("/paths", p.root["paths"])
 	if !ok {
 		return nil, false
 	}
 	for _, k := range []string{"openapi", "info"} {
-		if raw, ok := p.root[k]; ok {
-			p.out.members[k] = &kept{whole: true, raw: raw}
+		if v, ok := p.root[k]; ok {
+			p.out.members[k] = &kept[V]{whole: true, val: v}
 		}
 	}
-	keptPaths := &kept{members: map[string]*kept{}}
+	keptPaths := &kept[V]{val: p.root["paths"], members: map[string]*kept[V]{}}
 	p.out.members["paths"] = keptPaths
-	for path, raw := range paths {
-		hit, ok := chosen(path, raw, sels)
+	for path, v := range paths {
+		hit, ok := p.chosen(path, v, sels)
 		if !ok {
 			return nil, false
 		}
 		if hit {
-			keptPaths.members[path] = &kept{whole: true, raw: raw}
-			p.scan = append(p.scan, raw)
+			keptPaths.members[path] = &kept[V]{whole: true, val: v}
+			p.scan = append(p.scan, v)
 		}
 	}
 	for len(p.scan) > 0 {
-		raw := p.scan[len(p.scan)-1]
+		v := p.scan[len(p.scan)-1]
 		p.scan = p.scan[:len(p.scan)-1]
-		for _, ref := range refs(raw) {
+		for _, ref := range f.refs(v) {
 			if !p.keep(ref) {
 				return nil, false
 			}
 		}
 	}
-	var b bytes.Buffer
-	write(&b, p.out)
-	return b.Bytes(), true
+	b, err := f.encode(p.out)
+	return b, err == nil
 }
 
 // chosen tells whether the path item at path holds an operation one of
 // sels chooses, as find would choose it.
-func chosen(path string, raw json.RawMessage, sels []string) (hit, ok bool) {
-	item, ok := members(raw)
+func (p *pruner[V]) chosen(path string, v V, sels []string) (hit, ok bool) {
+	item, ok := p.f.members(v)
 	if !ok {
 		return false, false
 	}
@@ -96,40 +107,42 @@ func chosen(path string, raw json.RawMessage, sels []string) (hit, ok bool) {
 	}
 	type op struct{ method, id string }
 	var ops []op
-	read := func(method string, raw json.RawMessage) bool {
-		fields, ok := members(raw)
+	read := func(method string, v V) bool {
+		fields, ok := p.f.members(v)
 		if !ok {
 			return false
 		}
 		o := op{method: strings.ToUpper(method)}
-		if id, ok := fields["operationId"]; ok && json.Unmarshal(id, &o.id) != nil {
-			return false
+		if id, ok := fields["operationId"]; ok {
+			if o.id, ok = p.f.text(id); !ok {
+				return false
+			}
 		}
 		ops = append(ops, o)
 		return true
 	}
 	for _, k := range operationKeys {
-		if raw, ok := item[k]; ok && !read(k, raw) {
+		if v, ok := item[k]; ok && !read(k, v) {
 			return false, false
 		}
 	}
-	if raw, ok := item["additionalOperations"]; ok {
-		more, ok := members(raw)
+	if v, ok := item["additionalOperations"]; ok {
+		more, ok := p.f.members(v)
 		if !ok {
 			return false, false
 		}
-		for m, raw := range more {
-			if !read(m, raw) {
+		for m, v := range more {
+			if !read(m, v) {
 				return false, false
 			}
 		}
 	}
 	for _, sel := range sels {
 		sel = strings.TrimSpace(sel)
-		m, p, isPath := strings.Cut(sel, " ")
-		isPath = isPath && strings.HasPrefix(strings.TrimSpace(p), "/")
+		m, ps, isPath := strings.Cut(sel, " ")
+		isPath = isPath && strings.HasPrefix(strings.TrimSpace(ps), "/")
 		if slices.ContainsFunc(ops, func(o op) bool {
-			return isPath && o.method == strings.ToUpper(m) && path == strings.TrimSpace(p) || o.id != "" && o.id == sel
+			return isPath && o.method == strings.ToUpper(m) && path == strings.TrimSpace(ps) || o.id != "" && o.id == sel
 		}) {
 			return true, true
 		}
@@ -138,11 +151,11 @@ func chosen(path string, raw json.RawMessage, sels []string) (hit, ok bool) {
 }
 
 // object reads the object at a JSON pointer once.
-func (p *pruner) object(ptr string, raw json.RawMessage) (map[string]json.RawMessage, bool) {
+func (p *pruner[V]) object(ptr string, v V) (map[string]V, bool) {
 	if obj, ok := p.objects[ptr]; ok {
 		return obj, true
 	}
-	obj, ok := members(raw)
+	obj, ok := p.f.members(v)
 	if !ok {
 		return nil, false
 	}
@@ -152,7 +165,7 @@ func (p *pruner) object(ptr string, raw json.RawMessage) (map[string]json.RawMes
 
 // keep adds the value a $ref names to the pruned document; false when
 // ref is not a JSON pointer to a value of the document.
-func (p *pruner) keep(ref string) bool {
+func (p *pruner[V]) keep(ref string) bool {
 	rest, ok := strings.CutPrefix(ref, "#/")
 	if !ok || strings.Contains(rest, "%") {
 		return false
@@ -161,28 +174,28 @@ func (p *pruner) keep(ref string) bool {
 	obj, at, ptr := p.root, p.out, ""
 	for i, tok := range toks {
 		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
-		raw, ok := obj[tok]
+		v, ok := obj[tok]
 		if !ok {
 			return false
 		}
 		ptr += "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(tok)
 		next := at.members[tok]
 		if next == nil {
-			next = &kept{members: map[string]*kept{}}
+			next = &kept[V]{val: v, members: map[string]*kept[V]{}}
 			at.members[tok] = next
 		}
 		if next.whole {
 			return true
 		}
 		if i == len(toks)-1 {
-			next.whole, next.raw = true, raw
-			p.scan = append(p.scan, raw)
+			next.whole = true
+			p.scan = append(p.scan, v)
 			return true
 		}
-		if obj, ok = p.object(ptr, raw); !ok {
+		if obj, ok = p.object(ptr, v); !ok {
 			// An array, or a value a pointer cannot enter: kept whole.
-			next.whole, next.raw = true, raw
-			p.scan = append(p.scan, raw)
+			next.whole = true
+			p.scan = append(p.scan, v)
 			return true
 		}
 		at = next
@@ -190,10 +203,38 @@ func (p *pruner) keep(ref string) bool {
 	return true
 }
 
+// jsonForm is the text of JSON values, valid (pruneJSON checks the
+// document once).
+type jsonForm struct{}
+
+// pruneJSON is prune of a JSON document.
+func pruneJSON(data []byte, sels []string) ([]byte, bool) {
+	t := bytes.TrimSpace(data)
+	if len(t) == 0 || t[0] != '{' || !json.Valid(t) {
+		return nil, false
+	}
+	return prune[json.RawMessage](jsonForm{}, t, sels)
+}
+
+func (jsonForm) members(v json.RawMessage) (map[string]json.RawMessage, bool) { return members(v) }
+
+func (jsonForm) text(v json.RawMessage) (string, bool) {
+	var s string
+	return s, json.Unmarshal(v, &s) == nil
+}
+
+func (jsonForm) refs(v json.RawMessage) []string { return refs(v) }
+
+func (jsonForm) encode(k *kept[json.RawMessage]) ([]byte, error) {
+	var b bytes.Buffer
+	write(&b, k)
+	return b.Bytes(), nil
+}
+
 // write writes the kept part of a value; members in key order.
-func write(b *bytes.Buffer, k *kept) {
+func write(b *bytes.Buffer, k *kept[json.RawMessage]) {
 	if k.whole {
-		b.Write(k.raw)
+		b.Write(k.val)
 		return
 	}
 	keys := make([]string, 0, len(k.members))

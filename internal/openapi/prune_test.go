@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v4"
+
 	"github.com/porticohq/portico/internal/openapi/openapitest"
 	"github.com/porticohq/portico/internal/portico"
 )
@@ -26,8 +28,8 @@ func samePruned(t *testing.T, data []byte, sels []string) {
 		return
 	}
 	want, wantErr := actionsOf(whole, sels)
-	cut, ok := prune(data, sels)
-	if !ok {
+	cut, ok, err := cutDown(data, sels)
+	if err != nil || !ok {
 		return
 	}
 	pruned, err := parse(cut)
@@ -43,14 +45,50 @@ func samePruned(t *testing.T, data []byte, sels []string) {
 	}
 }
 
-// Every operation of the JSON documents the tests use, alone and all
-// together, makes the same action from the pruned document.
+// asYAML is a JSON document written again in YAML's block style. It is
+// decoded and encoded as JSON first, which leaves no escaped character
+// YAML cannot read (a surrogate pair).
+func asYAML(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	data, _ = json.Marshal(v)
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		t.Fatal(err)
+	}
+	var block func(n *yaml.Node)
+	block = func(n *yaml.Node) {
+		n.Style &^= yaml.FlowStyle
+		for _, c := range n.Content {
+			block(c)
+		}
+	}
+	block(&n)
+	out, err := yaml.Marshal(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Every operation of the documents the tests use, JSON and YAML, alone and
+// all together, makes the same action from the pruned document.
 func TestPrune_SameActions(t *testing.T) {
-	for _, name := range []string{"museum-3.1.json", "github-3.0.json"} {
+	docs := map[string][]byte{}
+	for _, name := range []string{"museum-3.1.json", "github-3.0.json", "petstore-3.0.yaml"} {
 		data, err := os.ReadFile("testdata/" + name)
 		if err != nil {
 			t.Fatal(err)
 		}
+		docs[name] = data
+		if strings.HasSuffix(name, ".json") {
+			docs[name+" as YAML"] = asYAML(t, data)
+		}
+	}
+	for name, data := range docs {
 		doc, err := parse(data)
 		if err != nil {
 			t.Fatal(err)
@@ -66,9 +104,13 @@ func TestPrune_SameActions(t *testing.T) {
 		}
 		samePruned(t, data, all)
 		samePruned(t, data, []string{"no-such-operation"})
-		cut, ok := prune(data, all[:1])
-		if !ok || len(cut) >= len(data)/2 {
-			t.Errorf("%s: one operation pruned to %d of %d bytes (ok %v)", name, len(cut), len(data), ok)
+		if name == "petstore-3.0.yaml" {
+			// Small, and all of it in use: nothing much to cut.
+			continue
+		}
+		cut, pruned, err := cutDown(data, all[:1])
+		if err != nil || !pruned || len(cut) >= len(data)/2 {
+			t.Errorf("%s: one operation pruned to %d of %d bytes (pruned %v, %v)", name, len(cut), len(data), pruned, err)
 		}
 	}
 }
@@ -88,12 +130,40 @@ func TestPrune_Keeps(t *testing.T) {
 	      "Self":{"type":"object","properties":{"self":{"$ref":"#/components/schemas/Self"},"$ref":{"type":"string"}}},
 	      "List":{"items":[{"type":"integer"}]},
 	      "Unused":{"type":"object"}}}}`
-	cut, ok := prune([]byte(d), []string{" a "})
-	if !ok {
-		t.Fatal("not pruned")
+	for _, data := range [][]byte{[]byte(d), asYAML(t, []byte(d))} {
+		keepsOnly(t, data)
+	}
+
+	for name, doc := range map[string]string{
+		"a path item $ref":             `{"openapi":"3.1.0","paths":{"/a":{"$ref":"#/components/pathItems/A"}},"components":{"pathItems":{"A":{"get":{"operationId":"a"}}}}}`,
+		"a ref to another doc":         `{"openapi":"3.0.3","paths":{"/a":{"get":{"operationId":"a","parameters":[{"$ref":"p.json#/P"}]}}}}`,
+		"an encoded pointer":           `{"openapi":"3.0.3","paths":{"/a":{"get":{"operationId":"a","parameters":[{"$ref":"#/components/parameters/A%20B"}]}}}}`,
+		"a dangling pointer":           `{"openapi":"3.0.3","paths":{"/a":{"get":{"operationId":"a","parameters":[{"$ref":"#/components/parameters/P"}]}}}}`,
+		"paths not an object":          `{"openapi":"3.0.3","paths":[]}`,
+		"an operation not an object":   `{"openapi":"3.0.3","paths":{"/a":{"get":[]}}}`,
+		"an operationId not a string":  `{"openapi":"3.0.3","paths":{"/a":{"get":{"operationId":1}}}}`,
+		"YAML with an anchor":          "openapi: 3.0.3\npaths:\n  /a:\n    get: &op {operationId: a}\n  /b:\n    get: *op\n",
+		"YAML with a merge key":        "openapi: 3.0.3\npaths:\n  /a:\n    get:\n      <<: {operationId: a}\n",
+		"YAML with a key given twice":  "openapi: 3.0.3\npaths:\n  /a:\n    get: {operationId: a}\n  /a:\n    get: {operationId: b}\n",
+		"YAML with a key not a string": "openapi: 3.0.3\npaths:\n  [/a]:\n    get: {operationId: a}\n",
+		"YAML not a mapping":           "- openapi\n",
+	} {
+		if _, pruned, _ := cutDown([]byte(doc), []string{"a"}); pruned {
+			t.Errorf("%s: pruned; want it read whole", name)
+		}
+		samePruned(t, []byte(doc), []string{"a"})
+	}
+}
+
+// keepsOnly checks what the pruned document of TestPrune_Keeps keeps.
+func keepsOnly(t *testing.T, data []byte) {
+	t.Helper()
+	cut, pruned, err := cutDown(data, []string{" a "})
+	if err != nil || !pruned {
+		t.Fatalf("not pruned: %v", err)
 	}
 	var got map[string]any
-	if err := json.Unmarshal(cut, &got); err != nil {
+	if err := yaml.Unmarshal(cut, &got); err != nil {
 		t.Fatalf("%v: %s", err, cut)
 	}
 	var keys []string
@@ -115,22 +185,8 @@ func TestPrune_Keeps(t *testing.T) {
 	if !slices.Equal(keys, want) {
 		t.Errorf("kept %q\nwant %q", keys, want)
 	}
-	samePruned(t, []byte(d), []string{"a"})
-	samePruned(t, []byte(d), []string{"GET /b"})
-
-	for name, doc := range map[string]string{
-		"YAML":                       "openapi: 3.0.3\npaths: {}\n",
-		"a path item $ref":           `{"openapi":"3.1.0","paths":{"/a":{"$ref":"#/components/pathItems/A"}},"components":{"pathItems":{"A":{"get":{"operationId":"a"}}}}}`,
-		"a ref to another doc":       `{"openapi":"3.0.3","paths":{"/a":{"get":{"operationId":"a","parameters":[{"$ref":"p.json#/P"}]}}}}`,
-		"an encoded pointer":         `{"openapi":"3.0.3","paths":{"/a":{"get":{"operationId":"a","parameters":[{"$ref":"#/components/parameters/A%20B"}]}}}}`,
-		"a dangling pointer":         `{"openapi":"3.0.3","paths":{"/a":{"get":{"operationId":"a","parameters":[{"$ref":"#/components/parameters/P"}]}}}}`,
-		"paths not an object":        `{"openapi":"3.0.3","paths":[]}`,
-		"an operation not an object": `{"openapi":"3.0.3","paths":{"/a":{"get":[]}}}`,
-	} {
-		if _, ok := prune([]byte(doc), []string{"a"}); ok {
-			t.Errorf("%s: pruned; want it read whole", name)
-		}
-	}
+	samePruned(t, data, []string{"a"})
+	samePruned(t, data, []string{"GET /b"})
 }
 
 // refs finds every "$ref" member with a string value, however the name is
@@ -165,6 +221,31 @@ func TestImport_LargeDocument(t *testing.T) {
 	alloc := after.TotalAlloc - before.TotalAlloc
 	t.Logf("the import allocated %d MiB for a %d MiB document", alloc>>20, len(data)>>20)
 	if alloc > 8*uint64(len(data)) {
+		t.Errorf("the import allocated %d MiB for a %d MiB document", alloc>>20, len(data)>>20)
+	}
+}
+
+// A YAML document is cut down as its nodes: a 10 MiB one costs its parse
+// (about 25 times its size allocated, for a document of short values),
+// not a whole read (6 s, and a peak over 350 MiB: bench/README.md).
+func TestImport_LargeYAMLDocument(t *testing.T) {
+	data := openapitest.FlatYAMLUpTo(portico.MaxOpenAPIDocument)
+	text, _ := json.Marshal(string(data))
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	acts, err := (&Importer{}).Import(context.Background(), &portico.OpenAPIInput{Document: text, Operations: []string{"createItem3000", "POST /items12/{id}"}})
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if err != nil || len(acts) != 2 || acts[0].Name != "create_item3000" || acts[1].Name != "create_item12" || acts[0].Path != "/items3000/{id}" {
+		t.Fatalf("%v %+v", err, acts)
+	}
+	if !strings.Contains(string(acts[0].InputSchema), `"maxLength":100`) {
+		t.Errorf("the body's schema: %s", acts[0].InputSchema)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("the import allocated %d MiB for a %d MiB document", alloc>>20, len(data)>>20)
+	if alloc > 32*uint64(len(data)) {
 		t.Errorf("the import allocated %d MiB for a %d MiB document", alloc>>20, len(data)>>20)
 	}
 }

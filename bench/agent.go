@@ -41,9 +41,9 @@ func benchUpstream() (string, error) {
 		}
 		doc := []byte(`{"id":"42","name":"A bench item","tags":["a","b","c"],"price":{"amount":1200,"currency":"EUR"}}`)
 		go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == openAPIPath {
-				w.Header().Set("Content-Type", "application/json")
-				w.Write(openAPIDocument())
+			if d, ok := openAPIDocuments[r.URL.Path]; ok {
+				w.Header().Set("Content-Type", d.ctype)
+				w.Write(d.text())
 				return
 			}
 			if r.Header.Get("Authorization") != "Bearer bench-upstream-key" {
@@ -110,15 +110,20 @@ func checkCall(ctx context.Context, c *http.Client, method, u string, headers ma
 	return nil
 }
 
-// The openapi_import scenario imports two operations of the largest
-// document an import takes (portico.MaxOpenAPIDocument), fetched by url
-// from the upstream.
-const openAPIPath = "/openapi.json"
+// The openapi_import scenarios import two operations of the largest
+// document an import takes (portico.MaxOpenAPIDocument), JSON or YAML,
+// fetched by url from the upstream, at these paths.
+var openAPIDocuments = map[string]struct {
+	ctype string
+	text  func() []byte
+}{
+	"/openapi.json": {"application/json", sync.OnceValue(func() []byte { return openapitest.FlatUpTo(portico.MaxOpenAPIDocument) })},
+	"/openapi.yaml": {"application/yaml", sync.OnceValue(func() []byte { return openapitest.FlatYAMLUpTo(portico.MaxOpenAPIDocument) })},
+}
 
-var openAPIDocument = sync.OnceValue(func() []byte { return openapitest.FlatUpTo(portico.MaxOpenAPIDocument) })
-
-// openAPIImportBody is the PUT of the integration that imports them.
-func openAPIImportBody(upstream string) string {
+// openAPIImportBody is the PUT of the integration that imports them from
+// the document at path.
+func openAPIImportBody(upstream, path string) string {
 	return `{"name":"Bench OpenAPI","base_url":"` + upstream + `","auth":{"type":"none"},` +
-		`"openapi":{"url":"` + upstream + openAPIPath + `","operations":["createItem7000","POST /items12/{id}"]}}`
+		`"openapi":{"url":"` + upstream + path + `","operations":["createItem7000","POST /items12/{id}"]}}`
 }

@@ -69,7 +69,7 @@ type options struct {
 const bareServerFlag = "-bare-server"
 
 var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call", "me_1m", "me_1m_writes", "me_1m_hot", "list", "list64", "create", "create_heavy",
-	"openapi_import", "me_1k_2node", "create_2node", "perform_2node"}
+	"openapi_import", "openapi_import_yaml", "me_1k_2node", "create_2node", "perform_2node"}
 
 func main() {
 	var (
@@ -674,7 +674,7 @@ func (b *bench) runPgbench(ctx context.Context, e *engine) *row {
 // levelOf says how much of the store a scenario needs.
 func levelOf(scenario string) int {
 	switch scenario {
-	case "openapi_import":
+	case "openapi_import", "openapi_import_yaml":
 		return 0
 	case "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call":
 		return 1
@@ -991,14 +991,18 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 		u, _ := url.Parse(base + path)
 		return replay(method, u, headers, body), b.o.conns, nil
 
-	case "openapi_import":
+	case "openapi_import", "openapi_import_yaml":
 		up, err := benchUpstream()
 		if err != nil {
 			return nil, 0, err
 		}
-		body := openAPIImportBody(up)
+		path, slug := "/openapi.json", "bench-openapi"
+		if sc == "openapi_import_yaml" {
+			path, slug = "/openapi.yaml", "bench-openapi-yaml"
+		}
+		body := openAPIImportBody(up, path)
 		headers := map[string]string{"Authorization": "Bearer " + e.apiKey, "Content-Type": "application/json"}
-		u, _ := url.Parse(base + "/v1/integrations/bench-openapi")
+		u, _ := url.Parse(base + "/v1/integrations/" + slug)
 		var made struct {
 			Actions []struct{ Name string } `json:"actions"`
 		}

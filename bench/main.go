@@ -337,7 +337,16 @@ func run(ctx context.Context, o *options) error {
 			b.rows = append(b.rows, &row{engine: name, scenario: "setup", err: err})
 			continue
 		}
-		for _, st := range steps(o.scenarios, name, o.rounds) {
+		plan := steps(o.scenarios, name, o.rounds)
+		// The large store is loaded before the first scenario, so that
+		// every round of the small store's scenarios runs beside it alike.
+		if slices.ContainsFunc(plan, func(st step) bool { return levelOf(strings.TrimSuffix(st.scenario, twoNodes)) == 2 }) {
+			if _, err := b.largeStore(ctx, e); err != nil {
+				b.rows = append(b.rows, &row{engine: name, scenario: "setup", err: err})
+				continue
+			}
+		}
+		for _, st := range plan {
 			var r *row
 			switch sc := st.scenario; {
 			case ctx.Err() != nil:
@@ -737,6 +746,18 @@ func steps(scenarios []string, engine string, rounds int) []step {
 	return out
 }
 
+// largeStore is e's large store, set up and loaded on first use.
+func (b *bench) largeStore(ctx context.Context, e *engine) (*engine, error) {
+	if e.large == nil {
+		l, err := b.setupEngine(ctx, e.name, "large")
+		if err != nil {
+			return nil, err
+		}
+		e.large = l
+	}
+	return e.large, b.ensureLevel(ctx, e.large, 2)
+}
+
 // twoNodes ends the name of a scenario run on two nodes of one
 // PostgreSQL, the load spread over both: me_1k_2node is me_1k on two.
 const twoNodes = "_2node"
@@ -748,15 +769,12 @@ func (b *bench) runScenario(ctx context.Context, e *engine, sc string) *row {
 		base, nodes = strings.TrimSuffix(sc, twoNodes), 2
 	}
 	if levelOf(base) == 2 {
-		if e.large == nil {
-			l, err := b.setupEngine(ctx, e.name, "large")
-			if err != nil {
-				r.err = err
-				return r
-			}
-			e.large = l
+		l, err := b.largeStore(ctx, e)
+		if err != nil {
+			r.err = err
+			return r
 		}
-		e = e.large
+		e = l
 	}
 	if err := b.ensureLevel(ctx, e, levelOf(base)); err != nil {
 		r.err = err

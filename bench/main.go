@@ -198,7 +198,7 @@ func (o *options) check() error {
 // engine is one store under test and what has been loaded into it.
 type engine struct {
 	name     string
-	store    string // which of the engine's stores: "small" or "large"
+	store    string // which of the engine's stores: "small", "large" or, with -cpuprofile, "profile"
 	dir      string
 	dataDir  string
 	dbURL    string // PostgreSQL: the URL with the fresh schema's search_path
@@ -223,7 +223,7 @@ type engine struct {
 	writes int
 	// large is the engine's second store, where the scenarios of the large
 	// store (levelOf 2) run, so that this one stays at -small sessions for
-	// the rounds that compare me_1m with me_1k. It is set up on first use.
+	// the rounds that compare me_1m with me_1k (largeStore sets it up).
 	large *engine
 }
 

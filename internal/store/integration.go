@@ -152,22 +152,34 @@ func (t *tx) moveDestinations(ctx context.Context, in *portico.Integration, oldD
 		return nil
 	}
 	if force {
-		if _, err := t.exec(ctx, `DELETE FROM connections WHERE app_id = ? AND integration = ?`, in.AppID, in.Slug); err != nil {
-			return fmt.Errorf("delete connections: %w", err)
-		}
-		return nil
+		return t.deleteConnections(ctx, in.AppID, in.Slug)
 	}
-	var n int
-	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM connections WHERE app_id = ? AND integration = ? AND status <> ?`,
-		in.AppID, in.Slug, portico.StatusRevoked).Scan(&n); err != nil {
-		return fmt.Errorf("count connections: %w", err)
-	}
-	if n == 0 {
-		return nil
+	n, err := t.liveConnections(ctx, in.AppID, in.Slug)
+	if err != nil || n == 0 {
+		return err
 	}
 	return &portico.Error{Code: portico.CodeConflict,
 		Message: fmt.Sprintf("%d connection(s) to this integration hold credentials their users gave for other destinations; this definition would also send them to %s. Keep the base_url and token_url hosts, or replace with ?force=true to erase those connections (their users connect again).", n, strings.Join(moved, " and ")),
 		Details: map[string]any{"connections": n, "new_destinations": moved}}
+}
+
+// liveConnections counts the connections to an integration that are not
+// revoked.
+func (t *tx) liveConnections(ctx context.Context, appID, slug string) (int, error) {
+	var n int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM connections WHERE app_id = ? AND integration = ? AND status <> ?`,
+		appID, slug, portico.StatusRevoked).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count connections: %w", err)
+	}
+	return n, nil
+}
+
+// deleteConnections erases every connection to an integration.
+func (t *tx) deleteConnections(ctx context.Context, appID, slug string) error {
+	if _, err := t.exec(ctx, `DELETE FROM connections WHERE app_id = ? AND integration = ?`, appID, slug); err != nil {
+		return fmt.Errorf("delete connections: %w", err)
+	}
+	return nil
 }
 
 // FindIntegration implements portico.Store.
@@ -245,10 +257,9 @@ func (db *DB) DeleteIntegration(ctx context.Context, appID, slug string, force b
 			return err
 		}
 		if !force {
-			var n int
-			if err := t.queryRow(ctx, `SELECT COUNT(*) FROM connections WHERE app_id = ? AND integration = ? AND status <> ?`,
-				appID, slug, portico.StatusRevoked).Scan(&n); err != nil {
-				return fmt.Errorf("count connections: %w", err)
+			n, err := t.liveConnections(ctx, appID, slug)
+			if err != nil {
+				return err
 			}
 			if n > 0 {
 				return &portico.Error{Code: portico.CodeConflict,
@@ -256,8 +267,8 @@ func (db *DB) DeleteIntegration(ctx context.Context, appID, slug string, force b
 					Details: map[string]any{"connections": n}}
 			}
 		}
-		if _, err := t.exec(ctx, `DELETE FROM connections WHERE app_id = ? AND integration = ?`, appID, slug); err != nil {
-			return fmt.Errorf("delete connections: %w", err)
+		if err := t.deleteConnections(ctx, appID, slug); err != nil {
+			return err
 		}
 		if _, err := t.exec(ctx, `DELETE FROM integrations WHERE app_id = ? AND slug = ?`, appID, slug); err != nil {
 			return fmt.Errorf("delete integration: %w", err)

@@ -151,21 +151,24 @@ func openLookupConn(path, query string) (_ *lookupConn, err error) {
 	defer libc.Xfree(c.tls, cpath)
 	pdb := c.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
 	defer c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
-	rc := sqlite3.Xsqlite3_open_v2(c.tls, cpath, pdb, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
+	vfs, err := lookupVFS()
+	if err != nil {
+		return nil, err
+	}
+	rc := sqlite3.Xsqlite3_open_v2(c.tls, cpath, pdb, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX, vfs)
 	c.db = *(*uintptr)(unsafe.Add(nil, pdb))
 	if rc != sqlite3.SQLITE_OK {
 		return nil, c.errorf("open", rc)
 	}
 	// The same settings as the reader pool: wait for a lock rather than
-	// fail, and never write. Pages are read with pread into the
-	// connection's cache, not memory-mapped: a read that begins after any
-	// commit drops the connection's whole view of the file (SQLite's
-	// answer to a changed database), and a mapping of a large store is
-	// then rebuilt page fault by page fault, which on a store of a million
-	// sessions with 20 commits a second cost four times the CPU of pread
-	// with the page-cache pool (bench/README.md, "Validation while others
-	// write").
-	if err := c.exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = 1;"); err != nil {
+	// fail, and never write. On Linux, pages are read from the process's
+	// one mapping of the store (sqlitemap_linux.go); mmap_size only has
+	// SQLite ask for them. Elsewhere they are read with pread.
+	settings := "PRAGMA busy_timeout = 10000; PRAGMA query_only = 1;"
+	if vfs != 0 {
+		settings += " PRAGMA mmap_size = 2147418112;"
+	}
+	if err := c.exec(settings); err != nil {
 		return nil, err
 	}
 	cquery, err := libc.CString(query)

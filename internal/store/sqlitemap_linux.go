@@ -76,7 +76,7 @@ var mapVFS struct {
 	err  error
 	// name is the VFS's name, as C memory.
 	name uintptr
-	// unix is the default VFS, open is its xOpen; szOsFile is the size of
+	// unix is SQLite's unix VFS, open is its xOpen; szOsFile is the size of
 	// its file object, after which ours keeps the file's state pointer.
 	unix, open uintptr
 	szOsFile   int32
@@ -100,13 +100,17 @@ func lookupVFS() (uintptr, error) {
 func registerMapVFS() error {
 	tls := libc.NewTLS()
 	defer tls.Close()
-	unix := sqlite3.Xsqlite3_vfs_find(tls, 0)
+	unixName, err := libc.CString("unix")
+	if err != nil {
+		return err
+	}
+	defer libc.Xfree(tls, unixName)
+	unix := sqlite3.Xsqlite3_vfs_find(tls, unixName)
 	if unix == 0 {
-		return errLookupClosed
+		return errors.New("store: SQLite has no unix VFS")
 	}
 	u := (*sqlite3.Tsqlite3_vfs)(unsafe.Add(nil, unix))
-	size := int(unsafe.Sizeof(sqlite3.Tsqlite3_vfs{}))
-	p := libc.Xmalloc(tls, uint64(size))
+	p := libc.Xmalloc(tls, uint64(unsafe.Sizeof(sqlite3.Tsqlite3_vfs{})))
 	name, err := libc.CString("portico-map")
 	if p == 0 || err != nil {
 		return errors.New("store: out of memory")

@@ -1609,7 +1609,7 @@ func (b *bench) report(took time.Duration) string {
 			r.engine, r.name(), stored, r.res.rps(), ms(r.res.p50), ms(r.res.p99), r.res.errors,
 			mib(r.rssIdle), mib(r.rssPeak), mib(r.rssFilePeak), ratio, p99r, escape(r.target), escape(r.verdict))
 	}
-	fmt.Fprintf(&s, "\nDiagnostics over the measured window: CPU time per request of the server process, of this load generator and of the local PostgreSQL server's processes; the server's minor page faults per request (a memory-mapped store's pages mapped in on first touch count here); on SQLite, the pages the token lookups read from the store file past their connections' page caches, per request (`portico_sqlite_lookup_page_reads_total`); CPU used by every other process on the machine, in cores (noise: it should be near 0); max latency; load average at the start.\n\n")
+	fmt.Fprintf(&s, "\nDiagnostics over the measured window: CPU time per request of the server process, of this load generator and of the local PostgreSQL server's processes; the server's minor page faults per request (the pages of the store's shared mapping, mapped in on first touch, count here); on SQLite, the pages the token lookups read from the store file past their connections' page caches and the store's shared mapping (with pread), per request (`portico_sqlite_lookup_page_reads_total`); CPU used by every other process on the machine, in cores (noise: it should be near 0); max latency; load average at the start.\n\n")
 	fmt.Fprintln(&s, "| engine | scenario | conns | requests | server CPU/req | client CPU/req | PostgreSQL CPU/req | server faults/req | lookup page reads/req | other CPU | max | loadavg |")
 	fmt.Fprintln(&s, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, r := range b.rows {

@@ -53,7 +53,9 @@ type mapFixture struct {
 	hashes [][]byte
 }
 
-func newMapFixture(t *testing.T) *mapFixture {
+// newMapFixture opens a SQLite store with n sessions, all checkpointed into
+// the store file.
+func newMapFixture(t *testing.T, n int) *mapFixture {
 	dir := t.TempDir()
 	ctx := context.Background()
 	db, err := Open(ctx, Config{DataDir: dir})
@@ -70,7 +72,10 @@ func newMapFixture(t *testing.T) *mapFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &mapFixture{t: t, ctx: ctx, db: db, svc: svc, app: app, path: filepath.Join(dir, SQLiteFile)}
+	f := &mapFixture{t: t, ctx: ctx, db: db, svc: svc, app: app, path: filepath.Join(dir, SQLiteFile)}
+	f.create(n)
+	f.checkpoint()
+	return f
 }
 
 // create adds n sessions, one user each.
@@ -123,10 +128,8 @@ func (f *mapFixture) pageReads() uint64 {
 // cannot give (page 1, and the pages whose newest version is in the WAL),
 // not the pages of each session. The mapping follows the file as it grows.
 func TestMappedLookups_ReadTheStoreThroughTheMapping(t *testing.T) {
-	f := newMapFixture(t)
 	page := int64(syscall.Getpagesize())
-	f.create(400)
-	f.checkpoint()
+	f := newMapFixture(t, 400)
 	size := fileSize(t, f.path)
 	f.lookupAll(nil)
 	// The store's own checkpoints may grow the file after this one, so the
@@ -176,9 +179,7 @@ func TestMappedLookups_ReadTheStoreThroughTheMapping(t *testing.T) {
 // A revocation is seen by the next lookup, whether the session's page is
 // in the WAL or already back in the mapped file.
 func TestMappedLookups_SeeRevocationsAtOnce(t *testing.T) {
-	f := newMapFixture(t)
-	f.create(300)
-	f.checkpoint()
+	f := newMapFixture(t, 300)
 	f.lookupAll(nil)
 	revoked := map[int]bool{}
 	for i := 0; i < len(f.ids); i += 7 {
@@ -203,9 +204,7 @@ func TestMappedLookups_SeeRevocationsAtOnce(t *testing.T) {
 // correctly: the pages past its new end are no longer handed out, and a
 // read there would find zeros, not a fault.
 func TestMappedLookups_FollowAShrinkingFile(t *testing.T) {
-	f := newMapFixture(t)
-	f.create(1500)
-	f.checkpoint()
+	f := newMapFixture(t, 1500)
 	f.lookupAll(nil)
 	before, _ := mappedBytes(t, f.path)
 	if _, err := f.db.write.ExecContext(f.ctx, "DELETE FROM sessions WHERE rowid > 100"); err != nil {
@@ -233,9 +232,7 @@ func TestMappedLookups_FollowAShrinkingFile(t *testing.T) {
 // checkpointed beside them find each token's own session, and every
 // revocation committed before a lookup began.
 func TestMappedLookups_UnderWrites(t *testing.T) {
-	f := newMapFixture(t)
-	f.create(200)
-	f.checkpoint()
+	f := newMapFixture(t, 200)
 	ids, hashes := f.ids, f.hashes
 	var revoked sync.Map
 	done := make(chan struct{})

@@ -58,6 +58,11 @@ type fileMap struct {
 	refs int
 	// mu serializes changes of the mapped length.
 	mu sync.Mutex
+	// failed is set when a change of the mapping failed: Linux may then
+	// have unmapped part of the reserved range, where other memory can be
+	// mapped since, so the mapping is left as it is from then on (reads
+	// past it use pread).
+	failed bool
 }
 
 // fileKey identifies a file: its device and inode.
@@ -231,13 +236,12 @@ func newFileMap(tls *libc.TLS, key fileKey, fd int) (*fileMap, bool) {
 }
 
 // resize maps the pages the file has grown by since the last call, or
-// replaces with zeros those past its end if it has shrunk. A failure leaves
-// the mapping as it was: reads past it use pread.
+// replaces with zeros those past its end if it has shrunk.
 func (m *fileMap) resize() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var st syscall.Stat_t
-	if syscall.Fstat(m.fd, &st) != nil {
+	if m.failed || syscall.Fstat(m.fd, &st) != nil {
 		return
 	}
 	s := m.st()
@@ -248,13 +252,28 @@ func (m *fileMap) resize() {
 	case size > mapped:
 		_, _, errno := syscall.Syscall6(syscall.SYS_MMAP, s.base+uintptr(mapped), uintptr(size-mapped), syscall.PROT_READ,
 			syscall.MAP_SHARED|syscall.MAP_FIXED, uintptr(m.fd), uintptr(mapped))
-		if errno == 0 {
-			atomic.StoreInt64(&s.mapped, size)
+		if errno != 0 {
+			m.failed = true
+			return
 		}
+		atomic.StoreInt64(&s.mapped, size)
 	case size < mapped:
 		atomic.StoreInt64(&s.mapped, size)
-		syscall.Syscall6(syscall.SYS_MMAP, s.base+uintptr(size), uintptr(mapped-size), syscall.PROT_READ,
+		_, _, errno := syscall.Syscall6(syscall.SYS_MMAP, s.base+uintptr(size), uintptr(mapped-size), syscall.PROT_READ,
 			syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_FIXED, ^uintptr(0), 0)
+		m.failed = errno != 0
+	}
+}
+
+// release unmaps what is surely still the mapping's: the whole range, or
+// after a failure only what it maps.
+func (m *fileMap) release() {
+	n := uintptr(mapReserve)
+	if m.failed {
+		n = uintptr(m.st().mapped)
+	}
+	if n > 0 {
+		syscall.Syscall(syscall.SYS_MUNMAP, m.st().base, n, 0)
 	}
 }
 
@@ -305,7 +324,7 @@ func mapClose(tls *libc.TLS, file uintptr) int32 {
 	*stateSlot(file) = 0
 	rc := (*(*func(*libc.TLS, uintptr) int32)(unsafe.Pointer(&struct{ uintptr }{(*sqlite3.Tsqlite3_io_methods)(unsafe.Add(nil, orig)).FxClose})))(tls, file)
 	if m != nil {
-		syscall.Syscall(syscall.SYS_MUNMAP, m.st().base, mapReserve, 0)
+		m.release()
 		syscall.Close(m.fd)
 		libc.Xfree(tls, m.state)
 	}

@@ -273,3 +273,54 @@ func TestMappedLookups_UnderWrites(t *testing.T) {
 	close(done)
 	wg.Wait()
 }
+
+// A change of the mapping that fails (here: the file can no longer be
+// mapped) leaves it as it was for good: lookups go on, reading what it
+// lacks with pread, and closing the store unmaps only what it mapped.
+func TestMappedLookups_SurviveAFailedMapping(t *testing.T) {
+	f := newMapFixture(t, 100)
+	f.lookupAll(nil)
+	var st syscall.Stat_t
+	if err := syscall.Stat(f.path, &st); err != nil {
+		t.Fatal(err)
+	}
+	mapVFS.mu.Lock()
+	m := mapVFS.files[fileKey{uint64(st.Dev), st.Ino}]
+	mapVFS.mu.Unlock()
+	if m == nil {
+		t.Fatal("no mapping of the store file")
+	}
+	// A larger file open write-only: fstat sees it grow, mmap refuses it.
+	big := filepath.Join(t.TempDir(), "big")
+	wfd, err := syscall.Open(big, syscall.O_CREAT|syscall.O_WRONLY|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Ftruncate(wfd, 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	storeFD := m.fd
+	m.fd = wfd
+	before := m.st().mapped
+	m.mu.Unlock()
+	m.resize()
+	m.mu.Lock()
+	failed, after := m.failed, m.st().mapped
+	m.fd = storeFD
+	m.mu.Unlock()
+	syscall.Close(wfd)
+	if !failed || after != before {
+		t.Fatalf("after a refused mmap: failed %v, mapped %d (was %d)", failed, after, before)
+	}
+	f.create(500)
+	f.checkpoint()
+	if _, _, err := f.svc.CreateApp(f.ctx, "Other"); err != nil {
+		t.Fatal(err)
+	}
+	f.lookupAll(nil)
+	if now, _ := mappedBytes(t, f.path); now != before {
+		t.Fatalf("the mapping changed after a failure: %d bytes, was %d", now, before)
+	}
+	f.db.Close()
+}

@@ -41,10 +41,12 @@ func benchUpstream() (string, error) {
 		}
 		doc := []byte(`{"id":"42","name":"A bench item","tags":["a","b","c"],"price":{"amount":1200,"currency":"EUR"}}`)
 		go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if d, ok := openAPIDocuments[r.URL.Path]; ok {
-				w.Header().Set("Content-Type", d.ctype)
-				w.Write(d.text())
-				return
+			for _, d := range openAPIDocuments {
+				if r.URL.Path == d.path {
+					w.Header().Set("Content-Type", d.ctype)
+					w.Write(d.text())
+					return
+				}
 			}
 			if r.Header.Get("Authorization") != "Bearer bench-upstream-key" {
 				w.WriteHeader(http.StatusUnauthorized)
@@ -112,18 +114,21 @@ func checkCall(ctx context.Context, c *http.Client, method, u string, headers ma
 
 // The openapi_import scenarios import two operations of the largest
 // document an import takes (portico.MaxOpenAPIDocument), JSON or YAML,
-// fetched by url from the upstream, at these paths.
-var openAPIDocuments = map[string]struct {
-	ctype string
-	text  func() []byte
-}{
-	"/openapi.json": {"application/json", sync.OnceValue(func() []byte { return openapitest.FlatUpTo(portico.MaxOpenAPIDocument) })},
-	"/openapi.yaml": {"application/yaml", sync.OnceValue(func() []byte { return openapitest.FlatYAMLUpTo(portico.MaxOpenAPIDocument) })},
+// fetched by url from the upstream at path, into the integration slug.
+type openAPIDocument struct {
+	path, slug, ctype string
+	text              func() []byte
 }
 
-// openAPIImportBody is the PUT of the integration that imports them from
-// the document at path.
-func openAPIImportBody(upstream, path string) string {
+var openAPIDocuments = map[string]openAPIDocument{
+	"openapi_import": {"/openapi.json", "bench-openapi", "application/json",
+		sync.OnceValue(func() []byte { return openapitest.FlatUpTo(portico.MaxOpenAPIDocument) })},
+	"openapi_import_yaml": {"/openapi.yaml", "bench-openapi-yaml", "application/yaml",
+		sync.OnceValue(func() []byte { return openapitest.FlatYAMLUpTo(portico.MaxOpenAPIDocument) })},
+}
+
+// importBody is the PUT of the integration that imports d's operations.
+func (d openAPIDocument) importBody(upstream string) string {
 	return `{"name":"Bench OpenAPI","base_url":"` + upstream + `","auth":{"type":"none"},` +
-		`"openapi":{"url":"` + upstream + path + `","operations":["createItem7000","POST /items12/{id}"]}}`
+		`"openapi":{"url":"` + upstream + d.path + `","operations":["createItem7000","POST /items12/{id}"]}}`
 }

@@ -1014,13 +1014,10 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 		if err != nil {
 			return nil, 0, err
 		}
-		path, slug := "/openapi.json", "bench-openapi"
-		if sc == "openapi_import_yaml" {
-			path, slug = "/openapi.yaml", "bench-openapi-yaml"
-		}
-		body := openAPIImportBody(up, path)
+		d := openAPIDocuments[sc]
+		body := d.importBody(up)
 		headers := map[string]string{"Authorization": "Bearer " + e.apiKey, "Content-Type": "application/json"}
-		u, _ := url.Parse(base + "/v1/integrations/" + slug)
+		u, _ := url.Parse(base + "/v1/integrations/" + d.slug)
 		var made struct {
 			Actions []struct{ Name string } `json:"actions"`
 		}

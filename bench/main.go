@@ -510,6 +510,11 @@ func (b *bench) ensureLevel(ctx context.Context, e *engine, level int) error {
 		d := time.Since(t).Round(100 * time.Millisecond)
 		e.preload = append(e.preload, fmt.Sprintf("+%d sessions in %s", b.o.large-b.o.small, d))
 		progress("%s: preloaded in %s", e.name, d)
+		if size, err := s.size(ctx); err != nil {
+			progress("%s: the store's size: %v", e.name, err)
+		} else {
+			e.preload = append(e.preload, size)
+		}
 	}
 	return nil
 }

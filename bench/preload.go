@@ -52,6 +52,10 @@ type sessionRow struct {
 type sink interface {
 	write(ctx context.Context, appID string, users []userRow, sessions []sessionRow) error
 	finish(ctx context.Context) error
+	// size says how large the store's sessions and token index are, and
+	// on PostgreSQL the shared_buffers that would hold them: what decides
+	// whether a validation at 1 M reads pages from outside the server.
+	size(ctx context.Context) (string, error)
 	close() error
 }
 
@@ -252,6 +256,18 @@ func (s *sqliteSink) finish(ctx context.Context) error {
 	return err
 }
 
+func (s *sqliteSink) size(ctx context.Context) (string, error) {
+	var file, sessions, index int64
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()),
+		(SELECT sum(pgsize) FROM dbstat WHERE name = 'sessions'),
+		(SELECT sum(pgsize) FROM dbstat WHERE name = (SELECT il.name FROM pragma_index_list('sessions') il,
+			pragma_index_info(il.name) ii WHERE il."unique" AND ii.name = 'token_hash'))`).Scan(&file, &sessions, &index)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("store file %s (sessions %s, their token index %s)", mib(file), mib(sessions), mib(index)), nil
+}
+
 func (s *sqliteSink) close() error { return s.db.Close() }
 
 // pgSink copies rows with COPY FROM STDIN.
@@ -329,6 +345,17 @@ func (s *pgSink) finish(ctx context.Context) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
+}
+
+func (s *pgSink) size(ctx context.Context) (string, error) {
+	var buffers string
+	var sessions, index int64
+	err := s.conn.QueryRow(ctx, `SELECT current_setting('shared_buffers'), pg_table_size('sessions'),
+		pg_relation_size('sessions_token_hash_key')`).Scan(&buffers, &sessions, &index)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("table sessions %s, its token index %s; shared_buffers %s", mib(sessions), mib(index), buffers), nil
 }
 
 func (s *pgSink) close() error { return s.conn.Close(context.Background()) }

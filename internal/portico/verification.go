@@ -137,15 +137,16 @@ var VerificationMismatch = &Error{Code: CodeForbidden, Message: "This link was m
 	Details: map[string]any{"reason": "user_mismatch"}}
 
 // ConfirmVerification settles a flow of app with the user the app says is
-// logged in to it: the flow's user → the URL to send the browser back to
-// (single use, until the flow expires); another user, or one the app does
-// not have → VerificationMismatch, the flow failed and
+// logged in to it, named once as everywhere (a value no user can have is
+// refused and leaves the flow open): the flow's user → the URL to send the
+// browser back to (single use, until the flow expires); another user, or
+// one the app does not have → VerificationMismatch, the flow failed and
 // session.verification_failed queued. CodeNotFound for an unknown flow or
 // one of another app; ErrFlowGone for one already settled or expired, or
 // whose session has ended (which also fails it).
 func (s *Service) ConfirmVerification(ctx context.Context, app *App, id string, ref UserRef) (string, error) {
-	if ref.ID == nil && ref.ExternalID == nil && ref.Email == nil {
-		return "", Invalidf("user", "user must name the logged-in user by id, external_id or email.")
+	if err := ref.check(); err != nil {
+		return "", err
 	}
 	v, err := s.store.FindVerification(ctx, app.ID, id)
 	if err != nil {
@@ -172,11 +173,11 @@ func (s *Service) ConfirmVerification(ctx context.Context, app *App, id string, 
 		}
 		return "", ErrFlowGone
 	}
-	user, _, err := s.lookupUser(ctx, app.ID, ref)
+	user, err := s.store.FindUserByID(ctx, app.ID, v.UserID)
 	if err != nil && ErrorCode(err) != CodeNotFound {
 		return "", err
 	}
-	if user == nil || user.ID != v.UserID {
+	if user == nil || !ref.names(user) {
 		ok, err := s.store.SettleVerification(ctx, app.ID, id, VerificationFailed, v.UserID, nil, now, verificationEvent(sess, v, "user_mismatch", ref))
 		if err != nil {
 			return "", err
@@ -187,6 +188,19 @@ func (s *Service) ConfirmVerification(ctx context.Context, app *App, id string, 
 		return "", VerificationMismatch
 	}
 	return s.confirmFlow(ctx, app, v, v.UserID)
+}
+
+// names reports whether r, checked, names u: by id, by external id, or by
+// email whether or not u has an external id.
+func (r UserRef) names(u *User) bool {
+	switch {
+	case r.ID != nil:
+		return *r.ID == u.ID
+	case r.ExternalID != nil:
+		return u.ExternalID != nil && *r.ExternalID == *u.ExternalID
+	default:
+		return u.Email != nil && *r.Email == *u.Email
+	}
 }
 
 // confirmFlow settles a flow for userID and returns its return URL.

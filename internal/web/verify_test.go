@@ -261,3 +261,42 @@ func TestVerification_ApprovalURL(t *testing.T) {
 		t.Fatalf("approval page: %d", res.StatusCode)
 	}
 }
+
+// TestVerification_UserNamedAsStored: a confirmation names the user as the
+// rest of the API does. An email matches in any case and with spaces
+// around it, whether or not the user has an external id; a user named in
+// two ways, or a value no user can have, is refused with 422 naming the
+// field, and the flow stays open for the right confirmation.
+func TestVerification_UserNamedAsStored(t *testing.T) {
+	s := newSite(t)
+	s.verifying()
+	link, id, _ := s.session(map[string]any{"user": map[string]any{"external_id": "u-1", "email": "Ann@Example.com"}})
+	flow := openFlow(t, clitest.Browser(), link)
+	userID := s.api("GET", "/v1/sessions/"+id, nil, 200)["user_id"].(string)
+	for _, c := range []struct {
+		user  map[string]any
+		field string
+	}{
+		{map[string]any{"id": userID, "external_id": "u-2"}, "user"},
+		{map[string]any{"id": "usr_nobody", "external_id": "u-1"}, "user"},
+		{map[string]any{}, "user"},
+		{map[string]any{"external_id": "u-1\x00"}, "user.external_id"},
+		{map[string]any{"external_id": strings.Repeat("u", 256)}, "user.external_id"},
+		{map[string]any{"email": "not an email"}, "user.email"},
+	} {
+		m := s.api("POST", "/v1/verifications/"+flow+"/confirm", map[string]any{"user": c.user}, 422)
+		if e := m["error"].(map[string]any); e["code"] != "validation_failed" || e["details"].(map[string]any)["field"] != c.field {
+			t.Fatalf("%v: %v", c.user, m)
+		}
+	}
+	if evs := s.verificationEvents(); len(evs) != 0 {
+		t.Fatalf("a refused confirmation ended the flow: %v", evs)
+	}
+	back := s.api("POST", "/v1/verifications/"+flow+"/confirm", map[string]any{"user": map[string]any{"email": "  ANN@example.COM "}}, 200)
+	if u, _ := back["return_to"].(string); !strings.HasPrefix(u, s.URL+"/connect/verified/") {
+		t.Fatalf("confirmed by email: %v", back)
+	}
+	// By id too, on a new link.
+	next := s.api("POST", "/v1/sessions/"+id+"/configuration_url", nil, 201)["configuration_url"].(string)
+	s.api("POST", "/v1/verifications/"+openFlow(t, clitest.Browser(), next)+"/confirm", map[string]any{"user": map[string]any{"id": userID}}, 200)
+}

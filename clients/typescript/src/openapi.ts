@@ -351,7 +351,7 @@ export interface paths {
         put?: never;
         /**
          * Confirm who opened a link
-         * @description With `user_verification_url` set, a browser opening one of the app's links is sent there with `?flow=<id>`. The app names the user logged in to it in that browser; when it is the link's user, the answer's `return_to` is where to send the browser (once), and the page opens there. Another user ends the flow (403, `session.verification_failed`); a flow is settled once and lives 10 minutes (410 after). A sign-in of the app's OAuth authorization server is a flow too: any of the app's users may be named (an `external_id` or `email` without a user creates one), and `return_to` leads to the consent page. See docs/identity.md.
+         * @description With `user_verification_url` set, a browser opening one of the app's links is sent there with `?flow=<id>`. The app names the user logged in to it in that browser; when it is the link's user, the answer's `return_to` is where to send the browser (once), and the page opens there. The user is named once, by `id`, `external_id` or `email` (matched trimmed and lower-cased); two names, or a value no user can have, is 422 and leaves the flow open. Another user ends the flow (403, `session.verification_failed`); a flow is settled once and lives 10 minutes (410 after). A sign-in of the app's OAuth authorization server is a flow too: any of the app's users may be named (an `external_id` or `email` without a user creates one), and `return_to` leads to the consent page. See docs/identity.md.
          */
         post: operations["confirmVerification"];
         delete?: never;

@@ -261,6 +261,10 @@ func (h *Handler) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if f.Get("token") == "" {
+		writeOAuth(w, http.StatusBadRequest, &portico.OAuthError{Code: "invalid_request", Description: "token is required: send the access or refresh token to revoke."})
+		return
+	}
 	if h.oauthFailure(w, r, h.svc.RevokeOAuthToken(r.Context(), app, f.Get("token")), http.StatusBadRequest) {
 		return
 	}

@@ -448,6 +448,13 @@ func TestAuthServer_AuthorizeRefusals(t *testing.T) {
 		{"response type twice", func(q url.Values) { q.Add("response_type", "token") }, true, ""},
 		{"client twice", func(q url.Values) { q.Add("client_id", "pcl_other") }, true, ""},
 		{"redirect twice", func(q url.Values) { q.Add("redirect_uri", "https://evil.example/cb") }, true, ""},
+		// Bytes no parameter can hold: a page for the client or its
+		// redirect, back to the client for any other.
+		{"client with NUL", func(q url.Values) { q.Set("client_id", clientID+"\x00") }, true, ""},
+		{"redirect not UTF-8", func(q url.Values) { q.Set("redirect_uri", redirect+"\xff") }, true, ""},
+		{"state with NUL", func(q url.Values) { q.Set("state", "a\x00b") }, false, "invalid_request"},
+		{"state not UTF-8", func(q url.Values) { q.Set("state", "\xff\xfe") }, false, "invalid_request"},
+		{"a parameter name with NUL", func(q url.Values) { q.Set("x\x00", "1") }, false, "invalid_request"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, body := clitest.Get(t, clitest.Browser(), s.authorizeURL(s.AppID, clientID, challenge, tc.edit))
@@ -635,6 +642,19 @@ func TestAuthServer_DuplicateParametersAndSecretsRefused(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 400 {
 		t.Fatalf("revoke with token twice: %d", res.StatusCode)
+	}
+	// token is required (RFC 7009 §2.1): none, or an empty one, is refused.
+	for _, f := range []url.Values{{"token_type_hint": {"access_token"}}, {"token": {""}}} {
+		res, err = http.PostForm(s.URL+"/a/"+s.AppID+"/revoke", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Error string }
+		json.NewDecoder(res.Body).Decode(&e)
+		res.Body.Close()
+		if res.StatusCode != 400 || e.Error != "invalid_request" {
+			t.Fatalf("revoke %v: %d %q", f, res.StatusCode, e.Error)
+		}
 	}
 	// None of the refusals used the code.
 	if st, e := s.tokenErr(s.AppID, exchange); st != 200 {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/portico"
@@ -139,11 +138,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 // checkURL refuses a path or query that holds a NUL character or bytes
 // that are not UTF-8 once decoded: no id, filter or parameter of Portico's
 // can hold them, and PostgreSQL refuses them in text (README.md, "Errors").
+// The OAuth authorization endpoint checks its query itself, to answer as
+// OAuth says: a page, or an error sent back to the client
+// (docs/identity.md).
 func checkURL(u *url.URL) error {
-	if !cleanText(u.Path) {
+	if !portico.CleanText(u.Path) {
 		return portico.Invalid("path", "The URL's path holds a NUL character or bytes that are not UTF-8.")
 	}
-	if u.RawQuery == "" || (!strings.Contains(u.RawQuery, "%") && cleanText(u.RawQuery)) {
+	if u.RawQuery == "" || (!strings.Contains(u.RawQuery, "%") && portico.CleanText(u.RawQuery)) || authorizePath(u.Path) {
 		return nil
 	}
 	q, err := url.ParseQuery(u.RawQuery)
@@ -153,11 +155,11 @@ func checkURL(u *url.URL) error {
 		return nil
 	}
 	for k, vs := range q {
-		if !cleanText(k) {
+		if !portico.CleanText(k) {
 			return portico.Invalid("query", "A parameter name of the URL's query holds a NUL character or bytes that are not UTF-8.")
 		}
 		for _, v := range vs {
-			if !cleanText(v) {
+			if !portico.CleanText(v) {
 				return portico.Invalid(truncateField(k), "The query parameter %s holds a NUL character or bytes that are not UTF-8.", truncateField(k))
 			}
 		}
@@ -165,8 +167,13 @@ func checkURL(u *url.URL) error {
 	return nil
 }
 
-// cleanText reports whether s is UTF-8 without NUL.
-func cleanText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+// authorizePath reports whether p is an app's OAuth authorization
+// endpoint, /a/{app}/authorize.
+func authorizePath(p string) bool {
+	rest, ok := strings.CutPrefix(p, "/a/")
+	app, tail, _ := strings.Cut(rest, "/")
+	return ok && app != "" && tail == "authorize"
+}
 
 // truncateField bounds a client's parameter name echoed in an error.
 func truncateField(k string) string {

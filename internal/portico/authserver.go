@@ -340,6 +340,14 @@ func (s *Service) CheckAuthorization(ctx context.Context, app *App, q url.Values
 			return nil, &AuthorizeError{OAuthError: oauthErr("invalid_request", "%.64s is sent %d times; send each parameter once.", k, len(q[k]))}
 		}
 	}
+	// A client or redirect URI holding bytes no registered one can hold
+	// is not trusted either: a page. Any other parameter with them goes
+	// back to the client, below.
+	for _, k := range []string{"client_id", "redirect_uri"} {
+		if !CleanText(q.Get(k)) {
+			return nil, &AuthorizeError{OAuthError: oauthErr("invalid_request", "%s holds a NUL character or bytes that are not UTF-8.", k)}
+		}
+	}
 	// Without a sign-in there is nothing to authorize with; said before
 	// a client is resolved, so no metadata document is fetched for it.
 	if !app.Settings.Verifies() {
@@ -360,6 +368,11 @@ func (s *Service) CheckAuthorization(ctx context.Context, app *App, q url.Values
 		CodeChallenge: q.Get("code_challenge"), Resource: q.Get("resource")}
 	back := func(code, msg string) error {
 		return &AuthorizeError{OAuthError: oauthErr(code, "%s", msg), Redirect: true}
+	}
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if !CleanText(k) || !CleanText(q.Get(k)) {
+			return req, back("invalid_request", fmt.Sprintf("The parameter %.64s holds a NUL character or bytes that are not UTF-8.", Echo(k)))
+		}
 	}
 	switch {
 	case q.Get("response_type") != "code":

@@ -119,6 +119,11 @@ func Echo(v string) string {
 	return v[:cut] + "…"
 }
 
+// CleanText reports whether s is UTF-8 without NUL: what every id,
+// filter and parameter of Portico's holds, and what PostgreSQL accepts in
+// text (README.md, "Errors").
+func CleanText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
 // idPrefixes are the prefixes of the ids whose not-found errors say what
 // an id looks like.
 var idPrefixes = map[string]string{"User": PrefixUser, "Session": PrefixSession, "Connection": PrefixConnection}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/porticohq/portico/internal/compat"
+	"github.com/porticohq/portico/internal/jsonbody"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -204,6 +205,13 @@ func (h *Handler) serveRegister(w http.ResponseWriter, r *http.Request) {
 	var in registration
 	if err != nil || len(body) > maxRegistrationBytes || json.Unmarshal(body, &in) != nil {
 		writeOAuth(w, http.StatusBadRequest, &portico.OAuthError{Code: "invalid_client_metadata", Description: "The body must be a JSON object of client metadata, at most 64 KiB."})
+		return
+	}
+	// Unknown metadata is ignored (RFC 7591 §2), but the body is read as
+	// the native API reads one: UTF-8, and no key twice, which parsers
+	// resolve differently.
+	if err := jsonbody.Check(body); err != nil {
+		writeOAuth(w, http.StatusBadRequest, &portico.OAuthError{Code: "invalid_client_metadata", Description: portico.AsError(err).Message})
 		return
 	}
 	c, err := h.svc.RegisterClient(r.Context(), app, portico.ClientRegistration{Name: in.ClientName, RedirectURIs: in.RedirectURIs,

@@ -853,6 +853,10 @@ func TestAuthServer_Registration(t *testing.T) {
 		{"client secret", `{"redirect_uris":["https://example.com/cb"],"token_endpoint_auth_method":"client_secret_basic"}`, ""},
 		{"implicit", `{"redirect_uris":["https://example.com/cb"],"response_types":["token"]}`, ""},
 		{"not JSON", `redirect_uris=x`, ""},
+		// Read as the native API reads JSON: a key twice (which of them a
+		// parser takes differs), or bytes that are not UTF-8.
+		{"redirect_uris twice", `{"redirect_uris":["https://example.com/cb"],"redirect_uris":["https://evil.example/cb"]}`, ""},
+		{"name not UTF-8", "{\"client_name\":\"x\xff\",\"redirect_uris\":[\"https://example.com/cb\"]}", ""},
 		{"text/plain", valid, "text/plain"},
 		{"a form", valid, "application/x-www-form-urlencoded"},
 		{"no type", valid, " "},

@@ -355,7 +355,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	oauth := &upstream.OAuth2{Client: proxy.Client()}
 	s.Service = portico.NewService(s.db, &portico.Service{Sealer: ring, Pages: portico.NewPageCodec(pk), Now: s.cfg.Clock, Log: s.log,
 		AllowPrivateUpstreams: s.cfg.AllowPrivateUpstreams, Upstream: proxy, Refresher: oauth, OAuth2: oauth,
-		OpenAPI: &openapi.Importer{Client: proxy.Client()}, FetchClientMetadata: upstream.ClientMetadataFetcher(proxy.Client()),
+		OpenAPI: &openapi.Importer{Client: proxy.Client(), FetchFailure: upstream.FetchFailure}, FetchClientMetadata: upstream.ClientMetadataFetcher(proxy.Client()),
 		NoActivity: s.cfg.NoActivityLog})
 	trusted, err := httpapi.ParseTrustedProxies(s.cfg.TrustedProxies)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 // them from loopback servers through the address guard.
 func withOpenAPI(o *httpapi.Options) {
 	withUpstream(o)
-	o.Service.OpenAPI = &openapi.Importer{Client: upstream.NewClient(&upstream.Guard{AllowPrivate: true}, 0)}
+	o.Service.OpenAPI = &openapi.Importer{Client: upstream.NewClient(&upstream.Guard{AllowPrivate: true}, 0), FetchFailure: upstream.FetchFailure}
 }
 
 // importCase is one operation of a real document: the input given to its

@@ -37,6 +37,20 @@ type Importer struct {
 	// Client fetches documents given by URL; it must dial through the
 	// upstream address guard. Nil refuses URLs.
 	Client *http.Client
+	// FetchFailure words a failed fetch for the caller, naming the host
+	// and the kind of address the guard refused but never an address the
+	// name resolved to (docs/perform.md, "The address guard"): the
+	// upstream adapter's wording, given by whoever wires the two. Nil:
+	// every failure is "it could not be reached".
+	FetchFailure func(error) string
+}
+
+// failure words err with FetchFailure.
+func (im *Importer) failure(err error) string {
+	if im.FetchFailure == nil {
+		return "it could not be reached"
+	}
+	return im.FetchFailure(err)
 }
 
 // Import reads the document and makes an action of each chosen operation.
@@ -118,7 +132,7 @@ func (im *Importer) read(ctx context.Context, in *portico.OpenAPIInput) ([]byte,
 	req.Header.Set("Accept", "application/json, application/yaml;q=0.9, */*;q=0.5")
 	resp, err := im.Client.Do(req)
 	if err != nil {
-		return nil, "", portico.Invalidf("openapi.url", "openapi.url could not be fetched: %s.", fetchError(err))
+		return nil, "", portico.Invalidf("openapi.url", "openapi.url could not be fetched: %s.", im.failure(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -126,21 +140,12 @@ func (im *Importer) read(ctx context.Context, in *portico.OpenAPIInput) ([]byte,
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, portico.MaxOpenAPIDocument+1))
 	if err != nil {
-		return nil, "", portico.Invalidf("openapi.url", "openapi.url could not be read: %s.", fetchError(err))
+		return nil, "", portico.Invalidf("openapi.url", "openapi.url could not be read: %s.", im.failure(err))
 	}
 	if len(data) > portico.MaxOpenAPIDocument {
 		return nil, "", portico.Invalidf("openapi.url", "The document at openapi.url is larger than %d bytes.", portico.MaxOpenAPIDocument)
 	}
 	return data, "openapi.url", nil
-}
-
-// fetchError words a failed fetch without the Go error's decoration.
-func fetchError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return oneLine(err)
 }
 
 func oneLine(err error) string {

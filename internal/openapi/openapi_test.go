@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -131,12 +133,12 @@ func TestImport_Fetch(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	guarded := &Importer{Client: upstream.NewClient(&upstream.Guard{}, 0)}
+	guarded := &Importer{Client: upstream.NewClient(&upstream.Guard{}, 0), FetchFailure: upstream.FetchFailure}
 	_, err := guarded.Import(context.Background(), &portico.OpenAPIInput{URL: srv.URL + "/o.yaml", Operations: []string{"ping"}})
 	if e := portico.AsError(err); e.Field != "openapi.url" || !strings.Contains(e.Message, "could not be fetched") {
 		t.Errorf("loopback through the default guard: %v", err)
 	}
-	open := &Importer{Client: upstream.NewClient(&upstream.Guard{AllowPrivate: true}, 0)}
+	open := &Importer{Client: upstream.NewClient(&upstream.Guard{AllowPrivate: true}, 0), FetchFailure: upstream.FetchFailure}
 	acts, err := open.Import(context.Background(), &portico.OpenAPIInput{URL: srv.URL + "/o.yaml", Operations: []string{"ping"}})
 	if err != nil || len(acts) != 1 || acts[0].Name != "ping" || acts[0].Path != "/ping" {
 		t.Errorf("a YAML document by URL: %v %+v", err, acts)
@@ -146,6 +148,18 @@ func TestImport_Fetch(t *testing.T) {
 		if e := portico.AsError(err); e.Field != "openapi.url" || !strings.Contains(e.Message, want) {
 			t.Errorf("%s: %v; want %q", path, err, want)
 		}
+	}
+	// A failed fetch names the host, never an address it resolved to
+	// (docs/perform.md, "The address guard").
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	_, err = open.Import(context.Background(), &portico.OpenAPIInput{URL: fmt.Sprintf("http://localhost:%d/doc.json", closed), Operations: []string{"ping"}})
+	if e := portico.AsError(err); e.Field != "openapi.url" || e.Message != "openapi.url could not be fetched: it could not be reached." {
+		t.Errorf("a closed port: %v", err)
 	}
 }
 

@@ -199,6 +199,29 @@ func byteSize(n int64) string {
 	return strconv.FormatInt(n, 10) + " bytes"
 }
 
+// FetchFailure words the failure of a fetch through the guarded client
+// (an OpenAPI document by URL) for the caller: the host and the kind of
+// address the guard refused, a redirect refused, a timeout, or that the
+// server could not be reached. Never an address a name resolved to, nor
+// the resolver's (docs/perform.md, "The address guard").
+func FetchFailure(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var re *redirectError
+	var ne net.Error
+	switch b := blockedOf(err); {
+	case b != nil:
+		return "Portico does not connect to " + b.Host + ": " + b.Reason
+	case errors.As(err, &re):
+		return "it redirected to " + re.location + " (" + re.reason + ")"
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return "it did not answer in time"
+	}
+	return "it could not be reached"
+}
+
 // failure classifies a transport error. The cause kept for the log is the
 // innermost error, without the *url.Error that would print the URL.
 func failure(err error, timeout time.Duration) error {

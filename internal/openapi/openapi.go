@@ -284,7 +284,10 @@ func (o *operation) action(doc *openapi3.T) (portico.Action, error) {
 		names[in] = true
 		return in
 	}
-	params := o.parameters()
+	params, err := o.parameters()
+	if err != nil {
+		return a, err
+	}
 	placeholders := map[string]string{}
 	for _, p := range params {
 		if p.In != openapi3.ParameterInPath {
@@ -359,14 +362,18 @@ func (o *operation) action(doc *openapi3.T) (portico.Action, error) {
 }
 
 // parameters are the path item's parameters overridden by the
-// operation's (same name and place).
-func (o *operation) parameters() []*openapi3.Parameter {
+// operation's (same name and place). A $ref that reaches no parameter (a
+// cycle of references) is an error: left out, it would change the action.
+func (o *operation) parameters() ([]*openapi3.Parameter, error) {
 	var out []*openapi3.Parameter
 	seen := map[string]int{}
 	for _, list := range []openapi3.Parameters{o.item.Parameters, o.op.Parameters} {
 		for _, ref := range list {
-			if ref == nil || ref.Value == nil {
+			if ref == nil {
 				continue
+			}
+			if ref.Value == nil {
+				return nil, fmt.Errorf("its parameter %s cannot be resolved: its references form a cycle or reach nothing", ref.Ref)
 			}
 			p := ref.Value
 			key := p.In + "\x00" + p.Name
@@ -378,7 +385,7 @@ func (o *operation) parameters() []*openapi3.Parameter {
 			out = append(out, p)
 		}
 	}
-	return out
+	return out, nil
 }
 
 func checkPathParam(p *openapi3.Parameter) error {
@@ -424,8 +431,11 @@ func schemaTypes(ref *openapi3.SchemaRef) []string {
 // maps them back); any other body is the input property "body"
 // (Action.BodyInput).
 func (o *operation) body(s *schemaBuilder, a *portico.Action, props map[string]any, required *[]string, take func(name, prefix string) string) error {
-	if o.op.RequestBody == nil || o.op.RequestBody.Value == nil {
+	if o.op.RequestBody == nil {
 		return nil
+	}
+	if o.op.RequestBody.Value == nil {
+		return fmt.Errorf("its request body %s cannot be resolved: its references form a cycle or reach nothing", o.op.RequestBody.Ref)
 	}
 	rb := o.op.RequestBody.Value
 	var media *openapi3.MediaType

@@ -228,3 +228,47 @@ func TestImport_JSONAndOneAtATime(t *testing.T) {
 		t.Fatalf("an import once the other is done: %v", err)
 	}
 }
+
+// A parameter or request body whose $ref never reaches a definition (a
+// cycle of references) is refused, naming the operation and the $ref, as
+// JSON and as YAML; it is never left out of the action.
+func TestImport_ReferenceCycles(t *testing.T) {
+	const head = `{"openapi":"3.0.3","info":{"title":"t","version":"1"},`
+	for name, c := range map[string]struct{ doc, want string }{
+		"request body": {head + `"paths":{"/a":{"post":{"operationId":"x","requestBody":{"$ref":"#/components/requestBodies/R"},"responses":{"200":{"description":"ok"}}}}},
+			"components":{"requestBodies":{"R":{"$ref":"#/components/requestBodies/S"},"S":{"$ref":"#/components/requestBodies/R"}}}}`, "#/components/requestBodies/R"},
+		"query parameter": {head + `"paths":{"/a":{"get":{"operationId":"x","parameters":[{"$ref":"#/components/parameters/P"}],"responses":{"200":{"description":"ok"}}}}},
+			"components":{"parameters":{"P":{"$ref":"#/components/parameters/Q"},"Q":{"$ref":"#/components/parameters/P"}}}}`, "#/components/parameters/P"},
+		"path parameter": {head + `"paths":{"/a/{id}":{"get":{"operationId":"x","parameters":[{"$ref":"#/components/parameters/P"}],"responses":{"200":{"description":"ok"}}}}},
+			"components":{"parameters":{"P":{"$ref":"#/components/parameters/Q"},"Q":{"$ref":"#/components/parameters/P"}}}}`, "#/components/parameters/P"},
+	} {
+		if !json.Valid([]byte(c.doc)) {
+			t.Fatalf("%s: the test's document is not JSON", name)
+		}
+		yamlText, _ := json.Marshal(string(c.doc)) // a JSON string: read as text (JSON is YAML)
+		for form, d := range map[string]json.RawMessage{"JSON": json.RawMessage(c.doc), "text": yamlText} {
+			acts, err := importOne(t, &portico.OpenAPIInput{Document: d, Operations: []string{"x"}})
+			e := portico.AsError(err)
+			if err == nil || e.Field != "openapi.operations[0]" || !strings.Contains(e.Message, c.want) || !strings.Contains(e.Message, "cannot be resolved") {
+				t.Errorf("%s, %s: %v %+v", name, form, err, acts)
+			}
+		}
+	}
+}
+
+// A $ref is a JSON pointer in a URI fragment: percent-encoded characters
+// are decoded (RFC 6901 §6), as ~1 and ~0 are.
+func TestImport_PercentEncodedReference(t *testing.T) {
+	d := `{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{"/a":{"get":{"operationId":"x",
+		"parameters":[{"name":"q","in":"query","schema":{"$ref":"#/components/schemas/A%20B"}}],"responses":{"200":{"description":"ok"}}}}},
+		"components":{"schemas":{"A B":{"type":"string","maxLength":5}}}}`
+	acts, err := importOne(t, &portico.OpenAPIInput{Document: json.RawMessage(d), Operations: []string{"x"}})
+	if err != nil || !strings.Contains(string(acts[0].InputSchema), `"maxLength":5`) {
+		t.Fatalf("%v %+v", err, acts)
+	}
+	// And the document is cut down to what the operation needs, not read
+	// whole.
+	if cut, pruned, err := cutDown([]byte(d), []string{"x"}); err != nil || !pruned || !strings.Contains(string(cut), "A B") {
+		t.Fatalf("cut down: %v %v %s", pruned, err, cut)
+	}
+}

@@ -167,13 +167,15 @@ func (p *pruner[V]) object(ptr string, v V) (map[string]V, bool) {
 // ref is not a JSON pointer to a value of the document.
 func (p *pruner[V]) keep(ref string) bool {
 	rest, ok := strings.CutPrefix(ref, "#/")
-	if !ok || strings.Contains(rest, "%") {
+	if !ok {
 		return false
 	}
 	toks := strings.Split(rest, "/")
 	obj, at, ptr := p.root, p.out, ""
 	for i, tok := range toks {
-		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		if tok, ok = refToken(tok); !ok {
+			return false
+		}
 		v, ok := obj[tok]
 		if !ok {
 			return false

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -157,8 +158,18 @@ func (s *schemaBuilder) used(v any) map[string]any {
 }
 
 func defName(ref string) string {
-	tok := strings.TrimPrefix(ref, "#/$defs/")
-	return strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+	name, _ := refToken(strings.TrimPrefix(ref, "#/$defs/"))
+	return name
+}
+
+// refToken decodes one token of a JSON pointer written in a URI fragment,
+// as a $ref is: percent-decoded first (RFC 6901 §6), then ~1 and ~0 (§4).
+func refToken(tok string) (string, bool) {
+	s, err := url.PathUnescape(tok)
+	if err != nil {
+		return "", false
+	}
+	return strings.NewReplacer("~1", "/", "~0", "~").Replace(s), true
 }
 
 // def makes the component schema a reference names a $def, and returns
@@ -168,7 +179,10 @@ func (s *schemaBuilder) def(ref string) (string, error) {
 	if !ok || strings.Contains(tok, "/") {
 		return "", fmt.Errorf("its schema refers to %s; references to #/components/schemas/… are followed", ref)
 	}
-	name := strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+	name, ok := refToken(tok)
+	if !ok {
+		return "", fmt.Errorf("its schema refers to %s, which is not a JSON pointer (a %% not followed by two hex digits)", ref)
+	}
 	to := "#/$defs/" + tok
 	if _, done := s.defs[name]; done {
 		return to, nil

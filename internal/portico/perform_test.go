@@ -103,3 +103,20 @@ func TestValidateInput(t *testing.T) {
 		t.Errorf("no input, no schema: %v %v", v, err)
 	}
 }
+
+// A raw path is refused with the reason that applies: bytes that are not
+// UTF-8 once decoded (an overlong encoding of ., say) are not called a
+// backslash or a control character.
+func TestResolvePath_SaysWhy(t *testing.T) {
+	for path, want := range map[string]string{
+		"/x/%C0%AE%C0%AE/y": "must be UTF-8",
+		"/x/\xff":           "must be UTF-8",
+		"/a%5cb":            "backslash or control characters",
+		"/a%0d%0ab":         "backslash or control characters",
+		"/a/%2e%2e/b":       ". or .. segments",
+	} {
+		if _, err := portico.ResolvePath("https://api.example.com", path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v; want %q", path, err, want)
+		}
+	}
+}

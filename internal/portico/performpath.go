@@ -53,7 +53,10 @@ func checkRequestPath(p string) error {
 	}
 	cur := p
 	for round := 0; ; round++ {
-		if !utf8.ValidString(cur) || hasControl(cur) || strings.ContainsRune(cur, '\\') {
+		if !utf8.ValidString(cur) {
+			return Errorf(CodeValidation, "The path must be UTF-8, also %%-decoded (%%C0%%AE, say, is not).")
+		}
+		if hasControl(cur) || strings.ContainsRune(cur, '\\') {
 			return Errorf(CodeValidation, "The path must not contain a backslash or control characters, also %%-encoded.")
 		}
 		// A space is sent %-encoded (a file name, a title); what a decoding

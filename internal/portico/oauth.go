@@ -156,7 +156,7 @@ type OAuth2Flow interface {
 	// scopes, state and the S256 challenge of verifier.
 	AuthCodeURL(integ *Integration, redirectURL, state, verifier string) string
 	// Exchange trades a code for tokens. A provider's refusal wraps
-	// ErrProviderRefused.
+	// ErrProviderRefused; an answer without a token, ErrProviderAnswer.
 	Exchange(ctx context.Context, integ *Integration, clientSecret, redirectURL, code, verifier string, now time.Time) (Credentials, error)
 }
 
@@ -164,6 +164,11 @@ type OAuth2Flow interface {
 // refusal (an OAuth2 error answer or an error status), not a failure to
 // reach it.
 var ErrProviderRefused = errors.New("the provider refused it")
+
+// ErrProviderAnswer is a token request the provider answered, but not with
+// a token (no access_token, or a body that is not a token answer): not a
+// failure to reach it either.
+var ErrProviderAnswer = errors.New("the provider's answer could not be used")
 
 // OAuthExchangeError is a code exchange that failed. Err may name the
 // token URL, an address and why the address guard refused it: it is for

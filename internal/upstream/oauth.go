@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,8 +141,9 @@ func (o *OAuth2) AuthCodeURL(integ *portico.Integration, redirectURL, state, ver
 // ErrExchange is a failed token request (code exchange or refresh). Its
 // message never holds a secret but may hold the token URL, an address and
 // why the address guard refused it: it is for the log, not for a user's
-// page. A provider's refusal also wraps ErrRefused; other failures (the
-// provider could not be reached, or its answer could not be read) do not.
+// page. A provider's refusal also wraps ErrRefused, and an answer that is
+// not a token portico.ErrProviderAnswer; a provider that could not be
+// reached wraps neither.
 var ErrExchange = errors.New("the token request failed")
 
 // ErrRefused is a token request the provider answered with a refusal (an
@@ -189,6 +191,11 @@ func exchangeError(err error, secrets ...string) error {
 			desc = strings.ToValidUTF8(desc[:maxRefusalText], "") + "…"
 		}
 		return fmt.Errorf("%w: %w (%s)", ErrExchange, ErrRefused, desc)
+	}
+	// The transport's failures are *url.Error; anything else came after an
+	// answer was read (no access_token, a body that does not parse).
+	if ue := (*url.Error)(nil); !errors.As(err, &ue) {
+		return fmt.Errorf("%w: %w: %v", ErrExchange, portico.ErrProviderAnswer, err)
 	}
 	return fmt.Errorf("%w: %v", ErrExchange, err)
 }

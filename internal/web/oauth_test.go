@@ -268,6 +268,12 @@ func refusingAddr(t *testing.T) string {
 func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 	closedAddr := refusingAddr(t)
 	p := newProvider(t)
+	// A token endpoint that answers 200 without a token.
+	tokenless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"token_type":"bearer"}`))
+	}))
+	defer tokenless.Close()
 	for _, tc := range []struct {
 		name string
 		// tokenURL and authorizeURL define the integration; the site runs
@@ -299,6 +305,14 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 			page:         "GitLab could not be reached to finish connecting. Try again in a moment.",
 			hidden:       []string{closedAddr, "127.0.0.1", "/oauth/token", "connection refused", "dial tcp"},
 			logged:       "connection refused",
+		},
+		{
+			name:     "an answer without a token",
+			tokenURL: tokenless.URL + "/oauth/token", authorizeURL: p.URL + "/authorize", private: true,
+			clientSecret: clientSecret,
+			page:         "GitLab answered without a usable token. Try again in a moment.",
+			hidden:       []string{tokenless.URL, "127.0.0.1", "/oauth/token", "access_token", "could not be reached"},
+			logged:       "missing access_token",
 		},
 		{
 			name:     "refused by the provider",

@@ -480,8 +480,11 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, nonce stri
 		errors.As(err, &xe)
 		h.logFailure(w, r, "oauth_exchange_failed", err)
 		body := xe.Integration.Name + " could not be reached to finish connecting. Try again in a moment."
-		if errors.Is(err, portico.ErrProviderRefused) {
+		switch {
+		case errors.Is(err, portico.ErrProviderRefused):
 			body = xe.Integration.Name + " did not accept the connection. Try again."
+		case errors.Is(err, portico.ErrProviderAnswer):
+			body = xe.Integration.Name + " answered without a usable token. Try again in a moment."
 		}
 		status, v.Message = http.StatusBadGateway, retryLink(&message{Heading: "The connection was not made", Body: body}, xe.Integration.Slug)
 	case errors.As(err, new(providerError)):

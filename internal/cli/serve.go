@@ -394,14 +394,14 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 		return fmt.Errorf("hosted page: %w", err)
 	}
 	page.Register(api.Handle)
-	page.RegisterAuthorize(api.Handle)
+	page.RegisterAuthorize(api.Handle, api.HandleOwnURL)
 	authserver.New(s.Service, s.log, api.SpendIPBudget).Register(api.Handle)
 	surfaces := compat.Options{Service: s.Service, Logger: s.log, Authenticate: api.AuthenticateKey}
-	superface.Register(api.Handle, surfaces)
-	mindset.Register(api.Handle, surfaces)
-	humanapi.Register(api.Handle, surfaces)
-	sessionstorage.Register(api.Handle, surfaces)
-	apideck.Register(api.Handle, surfaces)
+	superface.Register(api.HandleOwnURL, surfaces)
+	mindset.Register(api.HandleOwnURL, surfaces)
+	humanapi.Register(api.HandleOwnURL, surfaces)
+	sessionstorage.Register(api.HandleOwnURL, surfaces)
+	apideck.Register(api.HandleOwnURL, surfaces)
 	s.mcp = mcp.New(mcp.Options{Service: s.Service, Logger: s.log, Version: currentVersion().Version,
 		AuthenticateToken: api.AuthenticateToken, AuthenticateAgentKey: api.AuthenticateAgentKey,
 		AuthenticateAccessToken: api.AuthenticateAccessToken, WriteError: api.WriteError})

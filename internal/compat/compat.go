@@ -33,7 +33,9 @@ type Options struct {
 }
 
 // Mount registers a handler for a pattern behind the server's request id,
-// logging and metrics.
+// logging and metrics. A surface checks the URLs of its routes itself
+// (CheckURL, rendered by its envelope), so the server leaves them to it:
+// mount surfaces with the server's HandleOwnURL.
 type Mount func(pattern string, h http.Handler)
 
 // Bearer returns the credential of an Authorization: Bearer header, or ""

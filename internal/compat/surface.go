@@ -43,7 +43,19 @@ func (s *Surface) Handle(method, path string, h Handler) {
 		s.paths = append(s.paths, path)
 	}
 	s.methods[path] = append(s.methods[path], method)
-	s.mount(method+" "+path, s.Serve(h))
+	s.mountChecked(method+" "+path, s.Serve(h))
+}
+
+// mountChecked mounts h behind CheckURL, whose refusal the envelope
+// renders: the server leaves the URLs of a surface's routes to it (Mount).
+func (s *Surface) mountChecked(pattern string, h http.Handler) {
+	s.mount(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := CheckURL(r.URL); err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 }
 
 // Serve adapts h: its error is rendered with the envelope.
@@ -70,13 +82,13 @@ func (s *Surface) Fail(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Surface) Fallback(methodNotAllowed func(r *http.Request, path string, allow []string) error, notFound func(r *http.Request) error, prefixes ...string) {
 	for _, p := range s.paths {
 		allow := Allow(s.methods[p])
-		s.mount(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mountChecked(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			s.Fail(w, r, methodNotAllowed(r, p, allow))
 		}))
 	}
 	for _, p := range prefixes {
-		s.mount(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.Fail(w, r, notFound(r)) }))
+		s.mountChecked(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.Fail(w, r, notFound(r)) }))
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -126,61 +125,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				slog.String("app_id", info.appID),
 			)
 		}()
-		if err := checkURL(r.URL); err != nil {
+		if err := compat.CheckURL(r.URL); err != nil && !s.checksOwnURL(r) {
 			w.handled = true
 			s.writeError(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// checkURL refuses a path or query that holds a NUL character or bytes
-// that are not UTF-8 once decoded: no id, filter or parameter of Portico's
-// can hold them, and PostgreSQL refuses them in text (README.md, "Errors").
-// The OAuth authorization endpoint checks its query itself, to answer as
-// OAuth says: a page, or an error sent back to the client
-// (docs/identity.md).
-func checkURL(u *url.URL) error {
-	if !portico.CleanText(u.Path) {
-		return portico.Invalid("path", "The URL's path holds a NUL character or bytes that are not UTF-8.")
-	}
-	if u.RawQuery == "" || (!strings.Contains(u.RawQuery, "%") && portico.CleanText(u.RawQuery)) || authorizePath(u.Path) {
-		return nil
-	}
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		// Left to the handler, which reads the query and says what is
-		// wrong with it.
-		return nil
-	}
-	for k, vs := range q {
-		if !portico.CleanText(k) {
-			return portico.Invalid("query", "A parameter name of the URL's query holds a NUL character or bytes that are not UTF-8.")
-		}
-		for _, v := range vs {
-			if !portico.CleanText(v) {
-				return portico.Invalid(truncateField(k), "The query parameter %s holds a NUL character or bytes that are not UTF-8.", truncateField(k))
-			}
-		}
-	}
-	return nil
-}
-
-// authorizePath reports whether p is an app's OAuth authorization
-// endpoint, /a/{app}/authorize.
-func authorizePath(p string) bool {
-	rest, ok := strings.CutPrefix(p, "/a/")
-	app, tail, _ := strings.Cut(rest, "/")
-	return ok && app != "" && tail == "authorize"
-}
-
-// truncateField bounds a client's parameter name echoed in an error.
-func truncateField(k string) string {
-	if len(k) > 64 {
-		k = strings.ToValidUTF8(k[:64], "") + "…"
-	}
-	return k
 }
 
 // clientOf names the surface of a path, as the activity log shows it.

@@ -46,7 +46,10 @@ type Server struct {
 	mux            *http.ServeMux
 	// patterns are the mux's patterns, in the order they were registered.
 	patterns []string
-	handler  http.Handler
+	// ownURL are the patterns whose handlers check their URL themselves
+	// (HandleOwnURL); written while routes are registered, read after.
+	ownURL  map[string]bool
+	handler http.Handler
 	// inflight counts the requests being served (Wait).
 	inflight sync.WaitGroup
 }
@@ -103,6 +106,24 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 		}
 		h.ServeHTTP(w, r)
 	}))
+}
+
+// HandleOwnURL is Handle for a handler that refuses a path or query
+// compat.CheckURL refuses itself, in its own shape (a compatible surface's
+// envelope, an OAuth error): the server leaves such a request to it.
+func (s *Server) HandleOwnURL(pattern string, h http.Handler) {
+	if s.ownURL == nil {
+		s.ownURL = map[string]bool{}
+	}
+	s.ownURL[pattern] = true
+	s.Handle(pattern, h)
+}
+
+// checksOwnURL reports whether r goes to a handler mounted with
+// HandleOwnURL.
+func (s *Server) checksOwnURL(r *http.Request) bool {
+	_, pattern := s.mux.Handler(r)
+	return s.ownURL[pattern]
 }
 
 // handle registers h for pattern on the mux and records the pattern.

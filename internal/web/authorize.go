@@ -20,9 +20,11 @@ import (
 // authorization server after the app verified its user.
 const signInTTL = time.Hour
 
-// RegisterAuthorize mounts the authorization server's browser endpoints.
-func (h *Handler) RegisterAuthorize(mount func(pattern string, handler http.Handler)) {
-	mount("GET /a/{app}/authorize", h.page(h.handleAuthorize))
+// RegisterAuthorize mounts the authorization server's browser endpoints;
+// /authorize with mountOwnURL: it answers a bad query itself, as OAuth
+// says (a page, or an error sent back to the client).
+func (h *Handler) RegisterAuthorize(mount, mountOwnURL func(pattern string, handler http.Handler)) {
+	mountOwnURL("GET /a/{app}/authorize", h.page(h.handleAuthorize))
 	mount("GET /a/{app}/consent/{flow}", h.page(h.handleConsent))
 	mount("POST /a/{app}/consent/{flow}", h.post(h.handleConsentDecision))
 }
@@ -66,6 +68,12 @@ func (h *Handler) signedIn(r *http.Request, appID string) (userID, cookie string
 // the client. The browser then signs in through the app (or is signed in
 // already) and goes to the consent page.
 func (h *Handler) handleAuthorize(w http.ResponseWriter, r *http.Request, nonce string) error {
+	// The server leaves this route's URL to it (RegisterAuthorize): the
+	// query is checked as OAuth answers (CheckAuthorization), the path's
+	// one variable here.
+	if !portico.CleanText(r.PathValue("app")) {
+		return portico.NotFound("App")
+	}
 	app, err := h.svc.FindApp(r.Context(), r.PathValue("app"))
 	if err != nil {
 		return err

@@ -1,0 +1,43 @@
+package compat_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/porticohq/portico/internal/compat/compattest"
+)
+
+// A NUL or bytes that are not UTF-8 in the path or the query of a
+// surface's route are refused in that surface's own error shape, before
+// and without credentials, as any other bad request to it is; the native
+// API keeps its own.
+func TestCheckURL_EachSurfaceItsOwnShape(t *testing.T) {
+	s := compattest.Start(t, compattest.Engines(t)[0], nil)
+	appID, _ := s.NewApp("Acme")
+	for _, c := range []struct {
+		name, method, path string
+		key                string // a top-level key of the surface's error body
+	}{
+		{"superface query", "GET", "/api/hub/tools?x=%00", "title"},
+		{"superface path", "GET", "/api/hub/tools/a%00", "title"},
+		{"mindset", "POST", "/api/v1/appuid/" + appID + "/sdkusers/auth?x=%ff", "message"},
+		{"human api", "POST", "/v1/connect/token?x=%00", "errorCode"},
+		{"session storage query", "GET", "/session-storage/sessions?user_id=a%00", "errors"},
+		{"session storage path", "GET", "/session-storage/sessions/ses_%00", "errors"},
+		{"vault", "GET", "/vault/consumers?cursor=%ff", "type_name"},
+		{"native", "GET", "/v1/sessions?user_id=a%00", "error"},
+	} {
+		status, _, body := s.Do(c.method, c.path, "")
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("%s: %d %s", c.name, status, body)
+		}
+		native := false
+		if e, ok := m["error"].(map[string]any); ok {
+			_, native = e["code"]
+		}
+		if status != 400 || m[c.key] == nil || native != (c.name == "native") {
+			t.Errorf("%s: %d %s", c.name, status, body)
+		}
+	}
+}

@@ -243,8 +243,12 @@ func (e *env) raw(method, body string, h map[string]string) (*http.Response, str
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
+	// A value with newlines is sent as that many headers of the name.
 	for k, v := range h {
-		req.Header.Set(k, v)
+		req.Header.Del(k)
+		for _, part := range strings.Split(v, "\n") {
+			req.Header.Add(k, part)
+		}
 	}
 	if host := h["Host"]; host != "" {
 		req.Host = host

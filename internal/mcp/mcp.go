@@ -211,9 +211,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if o := r.Header.Get("Origin"); o != "" && !h.trustsOrigin(agent.App, o) {
-		h.fail(w, r, portico.Errorf(portico.CodeForbidden, "Origin %s may not call this endpoint: list it in the app's allowed_frame_origins.", o))
-		return
+	// Every Origin a request names must be trusted, not just its first.
+	for _, o := range r.Header.Values("Origin") {
+		if o != "" && !h.trustsOrigin(agent.App, o) {
+			h.fail(w, r, portico.Errorf(portico.CodeForbidden, "Origin %s may not call this endpoint: list it in the app's allowed_frame_origins.", portico.Echo(o)))
+			return
+		}
 	}
 	var body []byte
 	if r.Method == http.MethodPost {
@@ -358,8 +361,14 @@ func (h *Handler) authenticate(r *http.Request) (*portico.Agent, string, error) 
 	return agent, agent.Principal(), nil
 }
 
-// userHeader reads the user a key acts for.
+// userHeader reads the user a key acts for: one header, sent once (which
+// user acts never depends on the order of headers).
 func userHeader(r *http.Request) (portico.UserRef, error) {
+	for _, name := range []string{HeaderUserID, HeaderUserEmail} {
+		if len(r.Header.Values(name)) > 1 {
+			return portico.UserRef{}, portico.Invalidf("user", "Send %s once.", name)
+		}
+	}
 	id, email := strings.TrimSpace(r.Header.Get(HeaderUserID)), strings.TrimSpace(r.Header.Get(HeaderUserEmail))
 	switch {
 	case id != "" && email != "":

@@ -50,7 +50,10 @@ func TestMCP_Authentication(t *testing.T) {
 			{"key without mcp:act_as_user", map[string]string{"Authorization": "Bearer " + allKey, "Portico-User-Id": "ann"}, 403, "forbidden"},
 			{"agent key without a user", bearer(agentKey), 422, "validation_failed"},
 			{"agent key with both user headers", map[string]string{"Authorization": "Bearer " + agentKey, "Portico-User-Id": "ann", "Portico-User-Email": "a@example.com"}, 422, "validation_failed"},
+			{"agent key with two user ids", map[string]string{"Authorization": "Bearer " + agentKey, "Portico-User-Id": "bob\nann"}, 422, "validation_failed"},
+			{"agent key with two user emails", map[string]string{"Authorization": "Bearer " + agentKey, "Portico-User-Email": "b@example.com\na@example.com"}, 422, "validation_failed"},
 			{"foreign origin", map[string]string{"Authorization": "Bearer " + e.annTok, "Origin": "https://evil.example"}, 403, "forbidden"},
+			{"a trusted origin, then a foreign one", map[string]string{"Authorization": "Bearer " + e.annTok, "Origin": e.URL + "\nhttps://evil.example"}, 403, "forbidden"},
 			{"rebound host", map[string]string{"Authorization": "Bearer " + e.annTok, "Host": "evil.example"}, 403, "forbidden"},
 		}
 		for _, c := range cases {

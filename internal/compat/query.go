@@ -29,9 +29,10 @@ func CheckQuery(q url.Values, names []string) error {
 				return portico.Invalid(k, "The query parameter %q is sent %d times; send it once.", k, n)
 			}
 			if q.Get(k) == "" && k != "page_token" {
-				// ?user_id= filters on nothing a row can hold; an empty
-				// page_token is the first page.
-				return portico.Invalid(k, "The query parameter %q is empty; leave it out not to filter on it.", k)
+				// ?user_id= filters on nothing a row can hold, and an
+				// empty value is no value; an empty page_token is the
+				// first page.
+				return portico.Invalid(k, "The query parameter %q is empty: give it a value, or leave out a filter you do not need.", k)
 			}
 		case slices.Contains(CredentialParams, k):
 		default:

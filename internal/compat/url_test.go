@@ -2,9 +2,12 @@ package compat_test
 
 import (
 	"encoding/json"
+	"net/url"
 	"testing"
 
+	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/compat/compattest"
+	"github.com/porticohq/portico/internal/portico"
 )
 
 // A NUL or bytes that are not UTF-8 in the path or the query of a
@@ -39,5 +42,14 @@ func TestCheckURL_EachSurfaceItsOwnShape(t *testing.T) {
 		if status != 400 || m[c.key] == nil || native != (c.name == "native") {
 			t.Errorf("%s: %d %s", c.name, status, body)
 		}
+	}
+}
+
+// An empty query parameter is refused without calling it a filter: on
+// Session Storage's extend, ttl_seconds is the value itself.
+func TestCheckQuery_Empty(t *testing.T) {
+	err := compat.CheckQuery(url.Values{"ttl_seconds": {""}}, []string{"ttl_seconds"})
+	if e := portico.AsError(err); e.Field != "ttl_seconds" || e.Message != `The query parameter "ttl_seconds" is empty: give it a value, or leave out a filter you do not need.` {
+		t.Fatalf("%v", err)
 	}
 }

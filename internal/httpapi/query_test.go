@@ -48,7 +48,7 @@ func TestQuery_UnknownAndRepeatedParametersAreRefused(t *testing.T) {
 			{name: "a parameter twice", method: "GET", path: "/v1/users?page_size=1&page_size=50", status: 400, code: "invalid_request", field: "page_size",
 				message: `The query parameter "page_size" is sent 2 times; send it once.`, readOnly: true},
 			{name: "an empty filter", method: "GET", path: "/v1/sessions?user_id=", status: 400, code: "invalid_request", field: "user_id",
-				message: `The query parameter "user_id" is empty; leave it out not to filter on it.`, readOnly: true},
+				message: `The query parameter "user_id" is empty: give it a value, or leave out a filter you do not need.`, readOnly: true},
 			{name: "an empty page token is the first page", method: "GET", path: "/v1/users?page_token=", status: 200, readOnly: true},
 			{name: "declared parameters", method: "GET", path: "/v1/users?external_id=u-42&page_size=5", status: 200, readOnly: true},
 			{name: "a declared flag", method: "DELETE", path: "/v1/integrations/nothing?force=true", status: 404, code: "not_found", readOnly: true},

@@ -259,11 +259,47 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(context.WithValue(r.Context(), callKey{}, c))
 	fw := &framingErrors{ResponseWriter: w}
+	if legacy && r.Method == http.MethodGet {
+		// A 2025-era session's stream lasts as long as the credential
+		// that opened it: revoking or expiring it ends the stream too.
+		ctx, end := context.WithCancel(r.Context())
+		defer end()
+		r = r.WithContext(ctx)
+		go h.endWithCredential(r, end)
+	}
 	if legacy {
 		h.stateful.ServeHTTP(fw, r)
 		return
 	}
 	h.stateless.ServeHTTP(fw, r)
+}
+
+// streamRecheck is how often the credential of an open 2025-era stream is
+// checked again.
+var streamRecheck = 5 * time.Second
+
+// endWithCredential calls end once r's credential no longer authenticates
+// (a revoked or expired session, a revoked key), checking it every
+// streamRecheck until r's context ends. A store that cannot answer ends
+// nothing: the next check decides.
+func (h *Handler) endWithCredential(r *http.Request, end context.CancelFunc) {
+	t := time.NewTicker(streamRecheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+		_, _, err := h.authenticate(r)
+		switch portico.ErrorCode(err) {
+		case portico.CodeInvalidToken, portico.CodeUnauthenticated, portico.CodeInvalidAPIKey, portico.CodeForbidden:
+			h.log.LogAttrs(r.Context(), slog.LevelInfo, "mcp_stream_ended", slog.String("request_id", portico.CallerFrom(r.Context()).RequestID),
+				slog.String("reason", string(portico.ErrorCode(err))))
+			end()
+			return
+		}
+	}
 }
 
 // message is what the router reads of a JSON-RPC body.

@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/porticohq/portico/internal/mcp"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -469,6 +470,32 @@ func TestMCP_MissingCredential_LegacyElicitation(t *testing.T) {
 		res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{"text": "hi"}})
 		if err != nil || res.IsError {
 			t.Errorf("after connecting: %+v %v", res, err)
+		}
+	})
+}
+
+// Revoking a 2025-era session ends its open stream too: the completion of
+// an elicitation made before the revocation never reaches it.
+func TestMCP_RevokedSessionEndsItsStream(t *testing.T) {
+	t.Cleanup(mcp.SetStreamRecheck(50 * time.Millisecond)) // after the servers stop
+	engines(t, func(t *testing.T, e *env) {
+		sess, carlTok := e.session("carl", portico.SessionSettings{})
+		completed := make(chan string, 1)
+		cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(carlTok), opts: completionClient(completed)})
+		_, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{"text": "hi"}})
+		var re *jsonrpc.Error
+		if !errors.As(err, &re) || re.Code != sdk.CodeURLElicitationRequired {
+			t.Fatalf("want -32042, got %v", err)
+		}
+		if err := e.svc.RevokeSession(context.Background(), e.app.ID, sess.ID); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+		e.connect("carl", "notes", "carl-notes-key-004")
+		select {
+		case id := <-completed:
+			t.Fatalf("the revoked session's stream got the completion of %s", id)
+		case <-time.After(2 * time.Second):
 		}
 	})
 }

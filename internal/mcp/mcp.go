@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -234,6 +235,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	msg := peek(body)
+	if msg.badID {
+		// Through framingErrors: a JSON-RPC error without an id.
+		http.Error(&framingErrors{ResponseWriter: w}, "The request's id must be a string or an integer of at most 64 bits: an answer carries its id unchanged.", http.StatusBadRequest)
+		return
+	}
 	legacy := r.Header.Get("MCP-Protocol-Version") < modern &&
 		(msg.method == "initialize" || r.Header.Get("Mcp-Session-Id") != "" || r.Method == http.MethodDelete ||
 			r.Method == http.MethodGet && r.Header.Get("Mcp-Session-Id") != "")
@@ -306,6 +312,9 @@ func (h *Handler) endWithCredential(r *http.Request, end context.CancelFunc) {
 type message struct {
 	method string
 	tool   string // params.name of tools/call
+	// badID: a numeric id the SDK would answer changed (a fraction, an
+	// exponent, past 64 bits), where JSON-RPC answers carry it unchanged.
+	badID bool
 }
 
 func peek(body []byte) message {
@@ -318,8 +327,12 @@ func peek(body []byte) message {
 	if json.Unmarshal(body, &m) != nil {
 		return message{}
 	}
+	if id := bytes.TrimSpace(m["id"]); len(id) > 0 && (id[0] == '-' || id[0] >= '0' && id[0] <= '9') {
+		_, err := strconv.ParseInt(string(id), 10, 64)
+		msg.badID = err != nil
+	}
 	if json.Unmarshal(m["method"], &msg.method) != nil || json.Unmarshal(m["params"], &params) != nil || json.Unmarshal(params["name"], &msg.tool) != nil {
-		return message{method: msg.method}
+		return message{method: msg.method, badID: msg.badID}
 	}
 	return msg
 }

@@ -736,6 +736,12 @@ func TestMCP_FramingErrorsAreJSONRPC(t *testing.T) {
 			{"another version tag", `{"jsonrpc":"1.0","id":1,"method":"tools/list"}`, stateless, 400, -32600, "version tag"},
 			{"not an object", `"hello"`, stateless, 400, -32600, "malformed payload"},
 			{"an id that is an object", `{"jsonrpc":"2.0","id":{"a":1},"method":"tools/list"}`, stateless, 400, -32600, "invalid ID"},
+			// An answer carries its request's id unchanged; a number the
+			// SDK would change (a fraction, past 64 bits) is refused.
+			{"a fractional id", `{"jsonrpc":"2.0","id":1.5,"method":"tools/list"}`, stateless, 400, -32600, "id must be a string or an integer"},
+			{"an id past 64 bits", `{"jsonrpc":"2.0","id":99999999999999999999999,"method":"tools/list"}`, stateless, 400, -32600, "id must be a string or an integer"},
+			{"an id in exponent form", `{"jsonrpc":"2.0","id":1e400,"method":"tools/list"}`, stateless, 400, -32600, "id must be a string or an integer"},
+			{"in a session: a fractional id", `{"jsonrpc":"2.0","id":2.5,"method":"tools/list"}`, session, 400, -32600, "id must be a string or an integer"},
 			{"an unknown method", `{"jsonrpc":"2.0","id":1,"method":"nope"}`, stateless, 404, -32601, `"nope"`},
 			{"in a session: an unknown method", `{"jsonrpc":"2.0","id":3,"method":"nope"}`, session, 400, -32601, `"nope"`},
 			{"in a session: a request without an id", `{"jsonrpc":"2.0","method":"tools/list"}`, session, 400, -32600, "missing id"},

@@ -444,13 +444,7 @@ func TestMCP_RequestStateRefused(t *testing.T) {
 func TestMCP_MissingCredential_LegacyElicitation(t *testing.T) {
 	engines(t, func(t *testing.T, e *env) {
 		_, carlTok := e.session("carl", portico.SessionSettings{})
-		completed := make(chan string, 1)
-		cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(carlTok), opts: completionClient(completed)})
-		_, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{"text": "hi"}})
-		var re *jsonrpc.Error
-		if !errors.As(err, &re) || re.Code != sdk.CodeURLElicitationRequired {
-			t.Fatalf("want -32042, got %v", err)
-		}
+		cs, completed, re := elicitInLegacySession(t, e, carlTok)
 		var data struct {
 			Elicitations []sdk.ElicitParams `json:"elicitations"`
 		}
@@ -474,19 +468,29 @@ func TestMCP_MissingCredential_LegacyElicitation(t *testing.T) {
 	})
 }
 
+// elicitInLegacySession opens a 2025-era session with tok whose client
+// declares URL elicitation and calls a tool of an integration the user has
+// not connected: the -32042 it answers, and where the client receives the
+// ids of completed elicitations.
+func elicitInLegacySession(t *testing.T, e *env, tok string) (*sdk.ClientSession, chan string, *jsonrpc.Error) {
+	t.Helper()
+	completed := make(chan string, 1)
+	cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(tok), opts: completionClient(completed)})
+	_, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{"text": "hi"}})
+	var re *jsonrpc.Error
+	if !errors.As(err, &re) || re.Code != sdk.CodeURLElicitationRequired {
+		t.Fatalf("want -32042, got %v", err)
+	}
+	return cs, completed, re
+}
+
 // Revoking a 2025-era session ends its open stream too: the completion of
 // an elicitation made before the revocation never reaches it.
 func TestMCP_RevokedSessionEndsItsStream(t *testing.T) {
 	t.Cleanup(mcp.SetStreamRecheck(50 * time.Millisecond)) // after the servers stop
 	engines(t, func(t *testing.T, e *env) {
 		sess, carlTok := e.session("carl", portico.SessionSettings{})
-		completed := make(chan string, 1)
-		cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(carlTok), opts: completionClient(completed)})
-		_, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{"text": "hi"}})
-		var re *jsonrpc.Error
-		if !errors.As(err, &re) || re.Code != sdk.CodeURLElicitationRequired {
-			t.Fatalf("want -32042, got %v", err)
-		}
+		_, completed, _ := elicitInLegacySession(t, e, carlTok)
 		if err := e.svc.RevokeSession(context.Background(), e.app.ID, sess.ID); err != nil {
 			t.Fatal(err)
 		}

@@ -199,55 +199,68 @@ func byteSize(n int64) string {
 	return strconv.FormatInt(n, 10) + " bytes"
 }
 
+// transportFailure is what a failed round trip was: a reason of
+// ReasonBlockedAddress (blocked set), a redirect reason (redirect set),
+// ReasonTimeout or ReasonConnectionFailed; cause is the innermost error,
+// without the *url.Error that would print the URL.
+type transportFailure struct {
+	reason   string
+	blocked  *BlockedError
+	redirect *redirectError
+	cause    error
+}
+
+func classify(err error) transportFailure {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	f := transportFailure{reason: ReasonConnectionFailed, cause: err}
+	var ne net.Error
+	switch {
+	case blockedOf(err) != nil:
+		f.reason, f.blocked = ReasonBlockedAddress, blockedOf(err)
+	case errors.As(err, &f.redirect):
+		f.reason = f.redirect.reason
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		f.reason = ReasonTimeout
+	}
+	return f
+}
+
 // FetchFailure words the failure of a fetch through the guarded client
 // (an OpenAPI document by URL) for the caller: the host and the kind of
 // address the guard refused, a redirect refused, a timeout, or that the
 // server could not be reached. Never an address a name resolved to, nor
 // the resolver's (docs/perform.md, "The address guard").
 func FetchFailure(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	var re *redirectError
-	var ne net.Error
-	switch b := blockedOf(err); {
-	case b != nil:
-		return "Portico does not connect to " + b.Host + ": " + b.Reason
-	case errors.As(err, &re):
-		return "it redirected to " + re.location + " (" + re.reason + ")"
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+	switch f := classify(err); {
+	case f.blocked != nil:
+		return "Portico does not connect to " + f.blocked.Host + ": " + f.blocked.Reason
+	case f.redirect != nil:
+		return "it redirected to " + f.redirect.location + " (" + f.redirect.reason + ")"
+	case f.reason == ReasonTimeout:
 		return "it did not answer in time"
 	}
 	return "it could not be reached"
 }
 
-// failure classifies a transport error. The cause kept for the log is the
-// innermost error, without the *url.Error that would print the URL.
+// failure words a transport error as perform answers it, keeping the cause
+// for the log.
 func failure(err error, timeout time.Duration) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	if b := blockedOf(err); b != nil {
-		return &portico.Error{Code: portico.CodeUpstreamUnreachable,
-			Message: "Portico does not connect to " + b.Host + ": " + b.Reason + ". Only public addresses can be reached.",
-			Details: map[string]any{"reason": ReasonBlockedAddress}, Err: b}
-	}
-	var re *redirectError
-	if errors.As(err, &re) {
-		msg := "The upstream redirected to " + re.location + "; Portico follows redirects only within the integration's own scheme and host."
-		if re.reason == ReasonTooManyRedirects {
-			msg = "The upstream redirected more than " + strconv.Itoa(MaxRedirects) + " times."
+	f := classify(err)
+	e := &portico.Error{Code: portico.CodeUpstreamUnreachable, Message: "The upstream could not be reached.",
+		Details: map[string]any{"reason": f.reason}, Err: f.cause}
+	switch {
+	case f.blocked != nil:
+		e.Message, e.Err = "Portico does not connect to "+f.blocked.Host+": "+f.blocked.Reason+". Only public addresses can be reached.", f.blocked
+	case f.redirect != nil:
+		e.Message, e.Err = "The upstream redirected to "+f.redirect.location+"; Portico follows redirects only within the integration's own scheme and host.", f.redirect
+		if f.redirect.reason == ReasonTooManyRedirects {
+			e.Message = "The upstream redirected more than " + strconv.Itoa(MaxRedirects) + " times."
 		}
-		return &portico.Error{Code: portico.CodeUpstreamUnreachable, Message: msg, Details: map[string]any{"reason": re.reason}, Err: re}
+	case f.reason == ReasonTimeout:
+		e.Code, e.Message = portico.CodeUpstreamTimeout, "The upstream did not answer within "+timeout.String()+"."
 	}
-	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-		return &portico.Error{Code: portico.CodeUpstreamTimeout,
-			Message: "The upstream did not answer within " + timeout.String() + ".",
-			Details: map[string]any{"reason": ReasonTimeout}, Err: err}
-	}
-	return &portico.Error{Code: portico.CodeUpstreamUnreachable, Message: "The upstream could not be reached.",
-		Details: map[string]any{"reason": ReasonConnectionFailed}, Err: err}
+	return e
 }

@@ -193,11 +193,14 @@ func (db *DB) openSQLite(dataDir string, log *slog.Logger) error {
 	c := sql.OpenDB(cc)
 	c.SetMaxOpenConns(1)
 	c.SetConnMaxLifetime(0)
-	db.ckpt = newCheckpointer(c, log)
-	db.write, db.read = w, r
-	db.group = newGroupWriter(db)
 	db.lookup = newSQLiteLookup(path, meQueryFor(sqliteDialect, "", "s.token_hash = ?"), n)
 	db.keyLookup = newSQLiteLookup(path, apiKeyQueryFor("", "k.hash = ?"), n)
+	db.ckpt = newCheckpointer(c, log, func() {
+		db.lookup.releaseHeld(0)
+		db.keyLookup.releaseHeld(0)
+	})
+	db.write, db.read = w, r
+	db.group = newGroupWriter(db)
 	return nil
 }
 

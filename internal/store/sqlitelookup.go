@@ -27,7 +27,9 @@ import (
 // goroutine at a time), prepares its query once, binds the hash from a
 // buffer it keeps, and reads each column straight into its field. The SQL is
 // meQueryFor or apiKeyQueryFor, unchanged; PostgreSQL has lookup
-// connections of its own too (pglookup.go).
+// connections of its own too (pglookup.go). While no commit is made, a
+// connection keeps its read transaction from one lookup to the next
+// (sqliteheld.go).
 
 // sqliteLookup is the pool of lookup connections, opened on first use.
 type sqliteLookup struct {
@@ -39,6 +41,8 @@ type sqliteLookup struct {
 	// reads counts the pages the lookups read from the file or the WAL
 	// because their connection's cache lacked them (PageReads).
 	reads atomic.Uint64
+	// sweeping is set while a release of idle held snapshots is due.
+	sweeping atomic.Bool
 
 	mu     sync.Mutex
 	closed bool
@@ -88,8 +92,39 @@ func (p *sqliteLookup) put(c *lookupConn, failed bool) {
 		<-p.slots
 		return
 	}
+	held := c.held
 	p.idle <- c
 	p.mu.Unlock()
+	if held && p.sweeping.CompareAndSwap(false, true) {
+		time.AfterFunc(heldIdle, func() {
+			p.sweeping.Store(false)
+			p.releaseHeld(heldIdle)
+		})
+	}
+}
+
+// releaseHeld ends the snapshots that idle connections have held for at
+// least minIdle since their last lookup. Those it leaves have put set
+// another release due.
+func (p *sqliteLookup) releaseHeld(minIdle time.Duration) {
+	var idle []*lookupConn
+	for len(idle) < cap(p.idle) {
+		select {
+		case c := <-p.idle:
+			idle = append(idle, c)
+			continue
+		default:
+		}
+		break
+	}
+	now := time.Now()
+	for _, c := range idle {
+		var err error
+		if c.held && now.Sub(c.used) >= minIdle {
+			err = c.end()
+		}
+		p.put(c, err != nil)
+	}
 }
 
 // find runs the lookup for hash on an idle connection; scan reads the row
@@ -135,6 +170,18 @@ type lookupConn struct {
 	key uintptr
 	// status is C memory for the two counts sqlite3_db_status writes.
 	status uintptr
+	// begin and commit open and end a held snapshot; walIndex is the
+	// connection's view of the store's WAL index, 0 until its first
+	// lookup has opened it (or when there is none to hold snapshots by).
+	begin, commit uintptr
+	wal           bool
+	walIndex      uintptr
+	// held is set while the connection keeps its read transaction between
+	// lookups; snap is the WAL index header it began under, used the end
+	// of its last lookup.
+	held bool
+	snap walHeader
+	used time.Time
 }
 
 func openLookupConn(path, query string) (_ *lookupConn, err error) {
@@ -171,17 +218,23 @@ func openLookupConn(path, query string) (_ *lookupConn, err error) {
 	if err := c.exec(settings); err != nil {
 		return nil, err
 	}
-	cquery, err := libc.CString(query)
+	if c.stmt, err = c.prepare(query); err != nil {
+		return nil, err
+	}
+	if c.begin, err = c.prepare("BEGIN"); err != nil {
+		return nil, err
+	}
+	if c.commit, err = c.prepare("COMMIT"); err != nil {
+		return nil, err
+	}
+	mode, err := c.prepare("PRAGMA journal_mode")
 	if err != nil {
 		return nil, err
 	}
-	defer libc.Xfree(c.tls, cquery)
-	pstmt := c.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
-	defer c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
-	if rc := sqlite3.Xsqlite3_prepare_v3(c.tls, c.db, cquery, -1, sqlite3.SQLITE_PREPARE_PERSISTENT, pstmt, 0); rc != sqlite3.SQLITE_OK {
-		return nil, c.errorf("prepare", rc)
+	if sqlite3.Xsqlite3_step(c.tls, mode) == sqlite3.SQLITE_ROW {
+		c.wal = libc.GoString(sqlite3.Xsqlite3_column_text(c.tls, mode, 0)) == "wal"
 	}
-	c.stmt = *(*uintptr)(unsafe.Add(nil, pstmt))
+	sqlite3.Xsqlite3_finalize(c.tls, mode)
 	if c.key = libc.Xmalloc(c.tls, sha256.Size); c.key == 0 {
 		return nil, errors.New("store: out of memory")
 	}
@@ -201,6 +254,21 @@ func (c *lookupConn) pageReads() uint64 {
 	return uint64(*(*int32)(unsafe.Add(nil, c.status)))
 }
 
+// prepare compiles sql for the life of the connection.
+func (c *lookupConn) prepare(sql string) (uintptr, error) {
+	csql, err := libc.CString(sql)
+	if err != nil {
+		return 0, err
+	}
+	defer libc.Xfree(c.tls, csql)
+	pstmt := c.tls.Alloc(int(unsafe.Sizeof(uintptr(0))))
+	defer c.tls.Free(int(unsafe.Sizeof(uintptr(0))))
+	if rc := sqlite3.Xsqlite3_prepare_v3(c.tls, c.db, csql, -1, sqlite3.SQLITE_PREPARE_PERSISTENT, pstmt, 0); rc != sqlite3.SQLITE_OK {
+		return 0, c.errorf("prepare", rc)
+	}
+	return *(*uintptr)(unsafe.Add(nil, pstmt)), nil
+}
+
 func (c *lookupConn) exec(sql string) error {
 	csql, err := libc.CString(sql)
 	if err != nil {
@@ -214,8 +282,10 @@ func (c *lookupConn) exec(sql string) error {
 }
 
 func (c *lookupConn) close() {
-	if c.stmt != 0 {
-		sqlite3.Xsqlite3_finalize(c.tls, c.stmt)
+	for _, stmt := range []uintptr{c.stmt, c.begin, c.commit} {
+		if stmt != 0 {
+			sqlite3.Xsqlite3_finalize(c.tls, stmt)
+		}
 	}
 	if c.db != 0 {
 		sqlite3.Xsqlite3_close_v2(c.tls, c.db)
@@ -347,8 +417,50 @@ func (c *lookupConn) find(hash []byte, scan func(*meRow)) (bool, error) {
 	if rc := sqlite3.Xsqlite3_bind_blob(c.tls, c.stmt, 1, c.key, sha256.Size, 0); rc != sqlite3.SQLITE_OK {
 		return false, c.errorf("bind", rc)
 	}
-	// Resetting ends the statement's read transaction, which must not
-	// outlive the call.
+	if c.held {
+		if h, _, ok := c.walState(); !ok || h != c.snap {
+			if err := c.end(); err != nil {
+				return false, err
+			}
+		}
+	}
+	var before walHeader
+	begun := false
+	if !c.held && c.walIndex != 0 {
+		if h, copied, ok := c.walState(); ok && copied {
+			if err := c.run(c.begin, "begin"); err != nil {
+				return false, err
+			}
+			before, begun = h, true
+		}
+	}
+	found, err := c.step(scan)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case begun:
+		// The snapshot is before's state only if no commit came between
+		// that read of the header and the one after the lookup.
+		if h, _, ok := c.walState(); ok && h == before {
+			c.held, c.snap = true, before
+		} else if err := c.end(); err != nil {
+			return false, err
+		}
+	case c.walIndex == 0 && c.wal:
+		c.walIndex = c.mapWALIndex()
+		c.wal = c.walIndex != 0
+	}
+	if c.held {
+		c.used = time.Now()
+	}
+	return found, nil
+}
+
+// step runs the lookup statement once.
+func (c *lookupConn) step(scan func(*meRow)) (bool, error) {
+	// Resetting ends the statement, and the read transaction with it unless
+	// the connection holds its snapshot.
 	defer sqlite3.Xsqlite3_reset(c.tls, c.stmt)
 	switch rc := sqlite3.Xsqlite3_step(c.tls, c.stmt); rc {
 	case sqlite3.SQLITE_ROW:
@@ -359,4 +471,22 @@ func (c *lookupConn) find(hash []byte, scan func(*meRow)) (bool, error) {
 	default:
 		return false, c.errorf("step", rc)
 	}
+}
+
+// run steps a statement that returns no row.
+func (c *lookupConn) run(stmt uintptr, op string) error {
+	defer sqlite3.Xsqlite3_reset(c.tls, stmt)
+	if rc := sqlite3.Xsqlite3_step(c.tls, stmt); rc != sqlite3.SQLITE_DONE {
+		return c.errorf(op, rc)
+	}
+	return nil
+}
+
+// end ends the transaction find began, if one is open.
+func (c *lookupConn) end() error {
+	c.held = false
+	if sqlite3.Xsqlite3_get_autocommit(c.tls, c.db) != 0 {
+		return nil
+	}
+	return c.run(c.commit, "commit")
 }

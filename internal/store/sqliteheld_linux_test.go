@@ -2,6 +2,8 @@ package store
 
 import (
 	"database/sql"
+	"os"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -75,36 +77,63 @@ func walFrames(t *testing.T, db *sql.DB) (frames, copied int) {
 func TestHeldSnapshots_SeeEveryCommit(t *testing.T) {
 	withHeldIdle(t, time.Hour)
 	f := newMapFixture(t, 60)
-	f.lookupAll(nil)
-	f.lookupAll(nil)
-	if held, idle := f.heldSnapshots(); held == 0 {
-		t.Fatalf("none of %d idle lookup connections holds its snapshot after two passes over a quiet store", idle)
-	}
-
 	raw := f.rawStore()
 	revoked := map[int]bool{}
-	for _, i := range []int{3, 17, 42} {
-		if _, err := raw.Exec(`UPDATE sessions SET revoked_at = ? WHERE id = ?`, us(time.Now()), f.ids[i]); err != nil {
-			t.Fatal(err)
+	// hold copies the WAL into the file and has the lookup connections
+	// hold their snapshots.
+	hold := func() {
+		t.Helper()
+		// The store's own checkpointer may be running: try again.
+		for try := 0; ; try++ {
+			var busy, frames, copied int
+			err := raw.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied)
+			if err == nil && busy == 0 {
+				break
+			}
+			if try == 100 {
+				t.Fatalf("checkpoint: busy %d, %v", busy, err)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
+		f.lookupAll(revoked)
+		f.lookupAll(revoked)
+		if held, idle := f.heldSnapshots(); held == 0 {
+			t.Fatalf("none of %d idle lookup connections holds its snapshot on a quiet store", idle)
+		}
+	}
+	lookupRevoked := func(i int, by string) {
+		t.Helper()
 		revoked[i] = true
 		s, _, err := f.db.FindSessionByTokenHash(f.ctx, f.hashes[i])
 		if err != nil || s == nil || s.RevokedAt == nil {
-			t.Fatalf("the lookup right after another connection revoked %s: %v, %v", f.ids[i], s, err)
+			t.Fatalf("the lookup right after %s revoked %s: %v, %v", by, f.ids[i], s, err)
 		}
 		f.lookupAll(revoked)
 	}
 
-	// A new session committed elsewhere is found too, by every connection.
+	for _, i := range []int{3, 17, 42} {
+		hold()
+		if _, err := raw.Exec(`UPDATE sessions SET revoked_at = ? WHERE id = ?`, us(time.Now()), f.ids[i]); err != nil {
+			t.Fatal(err)
+		}
+		lookupRevoked(i, "another connection")
+	}
+
+	// Another process: its commit rewrites the same WAL index, which it
+	// maps from the -shm file.
+	hold()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHeldSnapshots_OtherProcess$")
+	cmd.Env = append(os.Environ(), "PORTICO_HELD_STORE="+f.path, "PORTICO_HELD_REVOKE="+f.ids[50])
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the other process: %v\n%s", err, out)
+	}
+	lookupRevoked(50, "another process")
+
+	// A new session committed by the store itself is found too.
+	hold()
 	f.create(1)
-	if _, err := raw.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		t.Fatal(err)
-	}
 	f.lookupAll(revoked)
-	f.lookupAll(revoked)
-	if held, idle := f.heldSnapshots(); held == 0 {
-		t.Fatalf("none of %d idle lookup connections holds a snapshot once the WAL is copied again", idle)
-	}
+	hold()
 }
 
 // Snapshots are held only while the WAL is all in the file: while frames
@@ -243,5 +272,27 @@ func TestHeldSnapshots_EndWhenIdle(t *testing.T) {
 	}
 	if busy != 0 {
 		t.Fatalf("another process's checkpoint was kept waiting: busy %d, %d of %d frames", busy, copied, frames)
+	}
+}
+
+// TestHeldSnapshots_OtherProcess is the other process of
+// TestHeldSnapshots_SeeEveryCommit: it revokes a session in a store and
+// exits. Run on its own, it does nothing.
+func TestHeldSnapshots_OtherProcess(t *testing.T) {
+	path, id := os.Getenv("PORTICO_HELD_STORE"), os.Getenv("PORTICO_HELD_REVOKE")
+	if path == "" {
+		t.Skip("run by TestHeldSnapshots_SeeEveryCommit")
+	}
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	res, err := raw.Exec(`UPDATE sessions SET revoked_at = ? WHERE id = ?`, us(time.Now()), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("revoked %d sessions", n)
 	}
 }

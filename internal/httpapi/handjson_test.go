@@ -55,6 +55,26 @@ func TestAppendMe(t *testing.T) {
 	}
 }
 
+func TestWriteSession(t *testing.T) {
+	for _, me := range []*api.Me{
+		meFixture("u-42", "ann@example.com", json.RawMessage(`{"plan":"pro"}`), nil, true),
+		meFixture("quote\"back\\slash\x01", "<b>&amp;</b>\u2028", json.RawMessage("{ \"a\" : [ 1 ] }"), nil, false),
+	} {
+		want := httptest.NewRecorder()
+		writeJSON(want, 200, me.Session)
+		got := httptest.NewRecorder()
+		writeSession(got, &me.Session)
+		if got.Code != want.Code || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
+			t.Fatalf("writeSession: %d %s\nwriteJSON: %d %s", got.Code, got.Body, want.Code, want.Body)
+		}
+		for k := range want.Header() {
+			if got.Header().Get(k) != want.Header().Get(k) {
+				t.Fatalf("header %s: %q, writeJSON %q", k, got.Header().Get(k), want.Header().Get(k))
+			}
+		}
+	}
+}
+
 // FuzzAppendMe: for any strings and any valid stored JSON object,
 // appendMe writes exactly what encoding/json writes.
 func FuzzAppendMe(f *testing.F) {

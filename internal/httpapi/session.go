@@ -70,7 +70,8 @@ func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, apiwire.Session(sess))
+	out := apiwire.Session(sess)
+	writeSession(w, &out)
 	return nil
 }
 
@@ -96,7 +97,8 @@ func (s *Server) handleSessionExtend(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return portico.NameNotFound(err, "Session", "id", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, apiwire.Session(sess))
+	out := apiwire.Session(sess)
+	writeSession(w, &out)
 	return nil
 }
 

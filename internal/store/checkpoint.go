@@ -27,9 +27,11 @@ import (
 //
 // Before each run the checkpointer has the token lookups end the snapshots
 // their idle connections hold (sqliteheld.go), which would stop it from
-// copying the new frames. A run that could not copy the whole WAL (a
-// reader of an older state was still reading) is tried again after
-// checkpointInterval, rather than at the next commit.
+// copying the new frames, and after it, those begun while it ran (see
+// sqliteheld.go for why). A run that could not copy the whole WAL (a reader
+// of an older state was still reading) is tried again after
+// checkpointInterval, rather than at the next commit: while a reader in
+// another process keeps an old state, every checkpointInterval.
 
 // checkpointInterval is the least time between two checkpoints.
 const checkpointInterval = 100 * time.Millisecond
@@ -100,6 +102,9 @@ func (c *checkpointer) run() {
 	}
 	c.lastErr = ""
 	c.runs.Add(1)
+	if c.release != nil {
+		c.release()
+	}
 	if copied < frames {
 		c.notify()
 	}

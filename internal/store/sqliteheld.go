@@ -32,7 +32,13 @@ import (
 // A held snapshot must not stop SQLite from keeping the WAL short:
 //   - Only a snapshot that began with the whole WAL copied into the store
 //     file is held. Such a reader reads the file alone, under read lock 0,
-//     which never stops the WAL from starting over.
+//     which does not stop the WAL from starting over. One exception: a
+//     checkpoint marks the WAL copied a moment before it lets go of read
+//     lock 0, and a read that begins in that moment takes another read
+//     lock, which does stop the WAL from starting over. The checkpointer
+//     therefore also ends the idle connections' snapshots after it runs;
+//     one that was in use then ends at the next commit or when idle, and
+//     the WAL only starts over a commit later.
 //   - Read lock 0 stops a checkpoint from copying frames committed since.
 //     Those frames change the header, so the connection's next lookup ends
 //     the snapshot. The checkpointer ends the idle connections' snapshots

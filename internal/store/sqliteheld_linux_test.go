@@ -43,7 +43,7 @@ func (f *mapFixture) heldSnapshots() (held, idle int) {
 		if c.held {
 			held++
 		}
-		p.idle <- c
+		p.put(c, false)
 	}
 	return held, len(conns)
 }

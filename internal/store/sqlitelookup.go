@@ -41,8 +41,10 @@ type sqliteLookup struct {
 	// reads counts the pages the lookups read from the file or the WAL
 	// because their connection's cache lacked them (PageReads).
 	reads atomic.Uint64
-	// sweeping is set while a release of idle held snapshots is due.
-	sweeping atomic.Bool
+	// sweeping is set while a release of idle held snapshots is due;
+	// releasing is held while one runs, so that close waits for it.
+	sweeping  atomic.Bool
+	releasing sync.Mutex
 
 	mu     sync.Mutex
 	closed bool
@@ -96,9 +98,10 @@ func (p *sqliteLookup) put(c *lookupConn, failed bool) {
 	p.idle <- c
 	p.mu.Unlock()
 	if held && p.sweeping.CompareAndSwap(false, true) {
-		time.AfterFunc(heldIdle, func() {
+		idle := heldIdle
+		time.AfterFunc(idle, func() {
 			p.sweeping.Store(false)
-			p.releaseHeld(heldIdle)
+			p.releaseHeld(idle)
 		})
 	}
 }
@@ -107,6 +110,14 @@ func (p *sqliteLookup) put(c *lookupConn, failed bool) {
 // least minIdle since their last lookup. Those it leaves have put set
 // another release due.
 func (p *sqliteLookup) releaseHeld(minIdle time.Duration) {
+	p.releasing.Lock()
+	defer p.releasing.Unlock()
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		return
+	}
 	var idle []*lookupConn
 	for len(idle) < cap(p.idle) {
 		select {
@@ -144,11 +155,15 @@ func (p *sqliteLookup) find(hash []byte, scan func(*meRow) error) (bool, error) 
 	return found, scanErr
 }
 
-// close closes the idle connections; those in use are closed when put back.
+// close closes the idle connections, after a release of held snapshots
+// running meanwhile has closed those it took; those in use are closed when
+// put back.
 func (p *sqliteLookup) close() {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
+	p.releasing.Lock()
+	defer p.releasing.Unlock()
 	for {
 		select {
 		case c := <-p.idle:

@@ -25,16 +25,7 @@ func withHeldIdle(t *testing.T, d time.Duration) {
 func (f *mapFixture) heldSnapshots() (held, idle int) {
 	f.t.Helper()
 	p := f.db.lookup
-	var conns []*lookupConn
-	for len(conns) < cap(p.idle) {
-		select {
-		case c := <-p.idle:
-			conns = append(conns, c)
-			continue
-		default:
-		}
-		break
-	}
+	conns := p.takeIdle()
 	for _, c := range conns {
 		inTx := sqlite3.Xsqlite3_get_autocommit(c.tls, c.db) == 0
 		if c.held != inTx {

@@ -106,6 +106,21 @@ func (p *sqliteLookup) put(c *lookupConn, failed bool) {
 	}
 }
 
+// takeIdle takes the idle connections out of the pool, without waiting.
+func (p *sqliteLookup) takeIdle() []*lookupConn {
+	var idle []*lookupConn
+	for len(idle) < cap(p.idle) {
+		select {
+		case c := <-p.idle:
+			idle = append(idle, c)
+			continue
+		default:
+		}
+		break
+	}
+	return idle
+}
+
 // releaseHeld ends the snapshots that idle connections have held for at
 // least minIdle since their last lookup. Those it leaves have put set
 // another release due.
@@ -118,18 +133,8 @@ func (p *sqliteLookup) releaseHeld(minIdle time.Duration) {
 	if closed {
 		return
 	}
-	var idle []*lookupConn
-	for len(idle) < cap(p.idle) {
-		select {
-		case c := <-p.idle:
-			idle = append(idle, c)
-			continue
-		default:
-		}
-		break
-	}
 	now := time.Now()
-	for _, c := range idle {
+	for _, c := range p.takeIdle() {
 		var err error
 		if c.held && now.Sub(c.used) >= minIdle {
 			err = c.end()

@@ -5,7 +5,6 @@ import "time"
 // SetStreamRecheck sets how often an open stream's credential is checked
 // again, until the test ends.
 func SetStreamRecheck(d time.Duration) (restore func()) {
-	old := streamRecheck
-	streamRecheck = d
-	return func() { streamRecheck = old }
+	old := streamRecheck.Swap(int64(d))
+	return func() { streamRecheck.Store(old) }
 }

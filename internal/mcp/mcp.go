@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -281,15 +282,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // streamRecheck is how often the credential of an open 2025-era stream is
-// checked again.
-var streamRecheck = 5 * time.Second
+// checked again, in nanoseconds (atomic: the tests shorten it while the
+// streams of tests before them may still be ending).
+var streamRecheck = func() *atomic.Int64 {
+	var d atomic.Int64
+	d.Store(int64(5 * time.Second))
+	return &d
+}()
 
 // endWithCredential calls end once r's credential no longer authenticates
 // (a revoked or expired session, a revoked key), checking it every
 // streamRecheck until r's context ends. A store that cannot answer ends
 // nothing: the next check decides.
 func (h *Handler) endWithCredential(r *http.Request, end context.CancelFunc) {
-	t := time.NewTicker(streamRecheck)
+	t := time.NewTicker(time.Duration(streamRecheck.Load()))
 	defer t.Stop()
 	for {
 		select {

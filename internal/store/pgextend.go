@@ -92,8 +92,13 @@ func extendApp(ctx context.Context, conn *pgx.Conn, app string, now time.Time, w
 	if same {
 		query, args = pgExtendSameQuery, append(args, order)
 	}
-	return eachRow(ctx, conn, query, args, func(vals []any) {
-		s := readSession(&scannedRow{vals: vals})
+	var bad error
+	err := eachRow(ctx, conn, query, args, func(r *pgRow) {
+		s := readSession(r)
+		if r.err != nil {
+			bad = r.err
+			return
+		}
 		created := us(s.CreatedAt)
 		for i, w := range ws {
 			// Each extension of the session within the maximum answers the
@@ -106,6 +111,10 @@ func extendApp(ctx context.Context, conn *pgx.Conn, app string, now time.Time, w
 			}
 		}
 	})
+	if err == nil {
+		err = bad
+	}
+	return err
 }
 
 // extendShared is ExtendSession through the shared statements.

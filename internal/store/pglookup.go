@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
-	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -91,36 +89,36 @@ var pgKeyQuery = apiKeyQueryFor(", k.hash", "k.hash = ANY($1)")
 // byHash runs query, whose $1 is the waiters' hashes and whose rows end
 // with the hash they answer, and gives each waiter of a hash scan's answer
 // from its row, each its own.
-func byHash(query string, scan func(vals []any) (any, error)) func(context.Context, *pgx.Conn, []*pgWaiter) error {
+func byHash(query string, scan func(r *pgRow) (any, error)) func(context.Context, *pgx.Conn, []*pgWaiter) error {
 	return func(ctx context.Context, conn *pgx.Conn, batch []*pgWaiter) error {
 		hashes := make([][]byte, len(batch))
 		for i, w := range batch {
 			hashes[i] = w.req.([]byte)
 		}
-		return eachRow(ctx, conn, query, []any{hashes}, func(vals []any) {
-			hash, _ := vals[len(vals)-1].([]byte)
+		return eachRow(ctx, conn, query, []any{hashes}, func(r *pgRow) {
+			hash := r.vals[len(r.vals)-1]
 			for i, w := range batch {
 				if string(hashes[i]) == string(hash) {
-					w.res, w.err = scan(vals)
+					r.col, r.err = 0, nil
+					w.res, w.err = scan(r)
 				}
 			}
 		})
 	}
 }
 
-// eachRow runs query on conn and gives fn each row's values.
-func eachRow(ctx context.Context, conn *pgx.Conn, query string, args []any, fn func(vals []any)) error {
+// eachRow runs query on conn and gives fn each row, to read before the
+// next one replaces it.
+func eachRow(ctx context.Context, conn *pgx.Conn, query string, args []any, fn func(r *pgRow)) error {
 	rows, err := conn.Query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	r := &pgRow{fields: rows.FieldDescriptions()}
 	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			return err
-		}
-		fn(vals)
+		r.vals, r.col, r.err = rows.RawValues(), 0, nil
+		fn(r)
 	}
 	return rows.Err()
 }
@@ -131,10 +129,13 @@ type sessionRow struct {
 	u *portico.User
 }
 
-func scanSessionRow(vals []any) (any, error) {
-	r := &scannedRow{vals: vals}
+func scanSessionRow(r *pgRow) (any, error) {
 	s := readSession(r)
-	return sessionRow{s, readMeUser(r, s)}, nil
+	u := readMeUser(r, s)
+	if r.err != nil {
+		return nil, r.err
+	}
+	return sessionRow{s, u}, nil
 }
 
 type keyRow struct {
@@ -142,9 +143,12 @@ type keyRow struct {
 	app *portico.App
 }
 
-func scanKeyRow(vals []any) (any, error) {
-	k, app, err := scanAPIKey(valuesScanner(vals))
-	return keyRow{k, app}, err
+func scanKeyRow(r *pgRow) (any, error) {
+	k, app, err := scanAPIKey(r)
+	if err != nil {
+		return nil, err
+	}
+	return keyRow{k, app}, nil
 }
 
 // findHash looks up one SHA-256 hash; what names the resource a miss is
@@ -271,37 +275,4 @@ func (p *pgLookup) answer(conn *pgx.Conn, batch []*pgWaiter) (*pgx.Conn, error) 
 func (p *pgLookup) close() {
 	p.once.Do(func() { close(p.quit) })
 	p.wg.Wait()
-}
-
-// valuesScanner scans a row read with pgx's Values into the destinations
-// scanApp and scanAPIKey give: text, bigint, bytea and nullable bigint
-// columns.
-type valuesScanner []any
-
-func (v valuesScanner) Scan(dest ...any) error {
-	if len(dest) > len(v) {
-		return fmt.Errorf("scan: %d destinations for %d columns", len(dest), len(v))
-	}
-	for i, d := range dest {
-		ok := true
-		switch d := d.(type) {
-		case *string:
-			*d, ok = v[i].(string)
-		case *int64:
-			*d, ok = v[i].(int64)
-		case *[]byte:
-			*d, ok = v[i].([]byte)
-		case *sql.NullInt64:
-			d.Int64, d.Valid = 0, v[i] != nil
-			if d.Valid {
-				d.Int64, ok = v[i].(int64)
-			}
-		default:
-			return fmt.Errorf("scan: column %d into %T", i, d)
-		}
-		if !ok {
-			return fmt.Errorf("scan: column %d is %T, not %T", i, v[i], d)
-		}
-	}
-	return nil
 }

@@ -32,8 +32,8 @@ func returningSession() string {
 var sessionColumnCount = strings.Count(sessionColumns, ",") + 1
 
 // columnReader reads the columns of one row, in order. The database/sql
-// rows (scannedRow) and the SQLite lookup connections (meRow) both implement
-// it, so that readSession and readMeUser are the one place that knows which
+// rows (scannedRow), the SQLite lookup connections (meRow) and the
+// PostgreSQL shared statements (pgRow) implement it, so that readSession and readMeUser are the one place that knows which
 // column is which.
 type columnReader interface {
 	int() int64
@@ -42,6 +42,33 @@ type columnReader interface {
 	textPtr() (string, bool)
 	bytes() []byte
 	timePtr() *time.Time
+}
+
+// rowReader is a columnReader of a lookup's row (meRow, pgRow), which
+// also reads the nullable integers of scanApp and scanAPIKey.
+type rowReader interface {
+	columnReader
+	intPtr() (int64, bool)
+}
+
+// scanInto reads r's next columns into dest, as database/sql's Scan would
+// for the types the lookups' scanners use.
+func scanInto(r rowReader, dest []any) error {
+	for i, d := range dest {
+		switch d := d.(type) {
+		case *string:
+			*d = r.text()
+		case *int64:
+			*d = r.int()
+		case *[]byte:
+			*d = r.bytes()
+		case *sql.NullInt64:
+			d.Int64, d.Valid = r.intPtr()
+		default:
+			return fmt.Errorf("scan: destination %d is %T", i, d)
+		}
+	}
+	return nil
 }
 
 // readSession reads the columns of sessionColumns.

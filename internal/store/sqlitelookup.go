@@ -2,7 +2,6 @@ package store
 
 import (
 	"crypto/sha256"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -412,23 +411,7 @@ func (r *meRow) textPtr() (string, bool) {
 
 // Scan reads the row's next columns into dest, as database/sql's Scan
 // would for the types the lookups' scanners use.
-func (r *meRow) Scan(dest ...any) error {
-	for _, d := range dest {
-		switch d := d.(type) {
-		case *string:
-			*d = r.text()
-		case *int64:
-			*d = r.int()
-		case *[]byte:
-			*d = r.bytes()
-		case *sql.NullInt64:
-			d.Int64, d.Valid = r.intPtr()
-		default:
-			return fmt.Errorf("scan: column %d into %T", r.col, d)
-		}
-	}
-	return nil
-}
+func (r *meRow) Scan(dest ...any) error { return scanInto(r, dest) }
 
 // find runs the lookup for hash. It reports false when no row matches. scan
 // reads the row while the statement is positioned on it.

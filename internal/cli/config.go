@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/porticohq/portico/internal/jsonlog"
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/secret"
 	"github.com/porticohq/portico/internal/store"
@@ -242,7 +243,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, io.Closer, erro
 	if format == "text" {
 		return slog.New(slog.NewTextHandler(w, opts)), closer, nil
 	}
-	return slog.New(slog.NewJSONHandler(w, opts)), closer, nil
+	return slog.New(jsonlog.New(w, opts)), closer, nil
 }
 
 // logOptions checks --log-format and returns the level --log-level names.

@@ -115,15 +115,21 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				route = "unmatched"
 			}
 			s.metrics.observe(route, r.Method, status, d)
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("request_id", info.requestID),
-				slog.String("method", r.Method),
-				slog.String("route", route),
-				slog.Int("status", status),
-				slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-				slog.Int("bytes", w.bytes),
-				slog.String("app_id", info.appID),
-			)
+			// The handler is called directly, as LogAttrs would but without
+			// looking up the caller, which no handler of ours writes.
+			if h := s.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
+				rec := slog.NewRecord(start.Add(d), slog.LevelInfo, "request", 0)
+				rec.AddAttrs(
+					slog.String("request_id", info.requestID),
+					slog.String("method", r.Method),
+					slog.String("route", route),
+					slog.Int("status", status),
+					slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+					slog.Int("bytes", w.bytes),
+					slog.String("app_id", info.appID),
+				)
+				_ = h.Handle(r.Context(), rec)
+			}
 		}()
 		if err := compat.CheckURL(r.URL); err != nil && !s.checksOwnURL(r) {
 			w.handled = true

@@ -96,7 +96,7 @@ func byHash(query string, scan func(r *pgRow) (any, error)) func(context.Context
 			hashes[i] = w.req.([]byte)
 		}
 		return eachRow(ctx, conn, query, []any{hashes}, func(r *pgRow) {
-			hash := r.vals[len(r.vals)-1]
+			hash := r.bytea(len(r.vals) - 1)
 			for i, w := range batch {
 				if string(hashes[i]) == string(hash) {
 					r.col, r.err = 0, nil

@@ -100,19 +100,27 @@ func (r *pgRow) textPtr() (string, bool) {
 
 // bytes reads a text or bytea as bytes, a copy of its own.
 func (r *pgRow) bytes() []byte {
-	oid := uint32(0)
-	if r.col < len(r.fields) {
-		oid = r.fields[r.col].DataTypeOID
+	if r.col >= len(r.vals) {
+		r.next()
+		return nil
 	}
-	v, bin := r.next()
-	if oid == pgtype.ByteaOID && !bin && v != nil {
-		b, err := hex.DecodeString(strings.TrimPrefix(string(v), `\x`))
-		if err != nil {
-			r.fail("column %d: %v", r.col-1, err)
-		}
-		return b
-	}
+	v := r.bytea(r.col)
+	r.col++
 	return append([]byte{}, v...)
+}
+
+// bytea returns column i's bytes, decoded from hex when a bytea came as
+// text; in binary they are pgx's, valid until the next row.
+func (r *pgRow) bytea(i int) []byte {
+	v, f := r.vals[i], r.fields[i]
+	if v == nil || f.Format == pgx.BinaryFormatCode || f.DataTypeOID != pgtype.ByteaOID {
+		return v
+	}
+	b, err := hex.DecodeString(strings.TrimPrefix(string(v), `\x`))
+	if err != nil {
+		r.fail("column %d: %v", i, err)
+	}
+	return b
 }
 
 // timePtr reads a nullable timestamp in microseconds.

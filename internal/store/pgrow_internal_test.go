@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"os"
 	"testing"
 
@@ -11,10 +12,11 @@ import (
 )
 
 // pgRow reads the same values whichever format PostgreSQL sent them in:
-// binary for bigint, boolean and bytea under the extended protocol the
-// shared statements use, text for all under the simple protocol; NULLs
-// read as absent, and a value that is not what was asked for is an error,
-// never a zero.
+// binary for bigint, boolean and bytea under pgx's default mode, text for
+// all under the modes a database URL may ask for (default_query_exec_mode
+// exec or simple_protocol, for a pooler); NULLs read as absent, and a
+// value that is not what was asked for is an error, never a zero. Shared
+// statements give each waiter the row of its own hash in every mode.
 func TestPGRow_ReadsBothFormats(t *testing.T) {
 	url := os.Getenv("PORTICO_TEST_POSTGRES_URL")
 	if url == "" {
@@ -22,7 +24,9 @@ func TestPGRow_ReadsBothFormats(t *testing.T) {
 	}
 	ctx := context.Background()
 	const query = `SELECT 42::bigint, -7::bigint, true, false, 'héllo'::text, '\x00ff10'::bytea, 'plain'::text, NULL::bigint, 1700000000123456::bigint, NULL::text, 'x'::text`
-	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeSimpleProtocol} {
+	modes := []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeCacheDescribe, pgx.QueryExecModeDescribeExec,
+		pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol}
+	for _, mode := range modes {
 		cfg, err := pgx.ParseConfig(url)
 		if err != nil {
 			t.Fatal(err)
@@ -70,6 +74,17 @@ func TestPGRow_ReadsBothFormats(t *testing.T) {
 		})
 		if err != nil || rows != 1 {
 			t.Fatalf("%v: %d rows, %v", mode, rows, err)
+		}
+
+		run := byHash(`SELECT encode(h, 'hex'), h FROM unnest($1::bytea[]) AS t(h)`, func(r *pgRow) (any, error) { return r.text(), r.err })
+		batch := []*pgWaiter{{req: []byte{1, 2}}, {req: []byte{0xff}}, {req: []byte{1, 2}}, {req: []byte("\\x")}}
+		if err := run(ctx, conn, batch); err != nil {
+			t.Fatalf("%v: %v", mode, err)
+		}
+		for _, w := range batch {
+			if want := hex.EncodeToString(w.req.([]byte)); w.res != want || w.err != nil {
+				t.Errorf("%v: waiter of %s got %v, %v", mode, want, w.res, w.err)
+			}
 		}
 	}
 }

@@ -20,9 +20,8 @@ import (
 
 // Handler is a slog.Handler for JSON lines.
 type Handler struct {
-	level slog.Leveler
-	w     *lockedWriter
-	std   slog.Handler
+	w   *lockedWriter // nil: every record is std's
+	std slog.Handler
 }
 
 // New returns a handler writing to w records at or above opts.Level.
@@ -32,10 +31,7 @@ func New(w io.Writer, opts *slog.HandlerOptions) *Handler {
 		opts = &slog.HandlerOptions{}
 	}
 	lw := &lockedWriter{w: w}
-	h := &Handler{level: opts.Level, w: lw, std: slog.NewJSONHandler(lw, opts)}
-	if opts.Level == nil {
-		h.level = slog.LevelInfo
-	}
+	h := &Handler{w: lw, std: slog.NewJSONHandler(lw, opts)}
 	if opts.AddSource || opts.ReplaceAttr != nil {
 		h.w = nil
 	}
@@ -56,7 +52,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // Enabled implements slog.Handler.
-func (h *Handler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool { return h.std.Enabled(ctx, l) }
 
 // WithAttrs implements slog.Handler.
 func (h *Handler) WithAttrs(as []slog.Attr) slog.Handler { return h.std.WithAttrs(as) }

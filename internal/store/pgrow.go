@@ -100,13 +100,11 @@ func (r *pgRow) textPtr() (string, bool) {
 
 // bytes reads a text or bytea as bytes, a copy of its own.
 func (r *pgRow) bytes() []byte {
-	if r.col >= len(r.vals) {
-		r.next()
+	i := r.col
+	if r.next(); i >= len(r.vals) {
 		return nil
 	}
-	v := r.bytea(r.col)
-	r.col++
-	return append([]byte{}, v...)
+	return append([]byte{}, r.bytea(i)...)
 }
 
 // bytea returns column i's bytes, decoded from hex when a bytea came as

@@ -33,8 +33,8 @@ var sessionColumnCount = strings.Count(sessionColumns, ",") + 1
 
 // columnReader reads the columns of one row, in order. The database/sql
 // rows (scannedRow), the SQLite lookup connections (meRow) and the
-// PostgreSQL shared statements (pgRow) implement it, so that readSession and readMeUser are the one place that knows which
-// column is which.
+// PostgreSQL shared statements (pgRow) implement it, so that readSession
+// and readMeUser are the one place that knows which column is which.
 type columnReader interface {
 	int() int64
 	boolean() bool

@@ -48,7 +48,7 @@ var timeIDEncoding = base32.NewEncoding("234567abcdefghijklmnopqrstuvwxyz").With
 // ids it shows (SPEC §4). And the IDs of rows written in time order
 // (sessions, users, connections, activity) land side by side in the
 // indexes keyed by them instead of all over them, so that a write changes
-// the same few pages as the last (bench/README.md: fresh creations on
+// the same few pages as the last (bench/HISTORY.md: fresh creations on
 // SQLite).
 func NewTimeID(prefix string, t time.Time) string {
 	var b [16]byte

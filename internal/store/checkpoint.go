@@ -23,7 +23,7 @@ import (
 // once per checkpointInterval so that commits made meanwhile are copied
 // together. Durability is unchanged: a commit is acknowledged after the
 // fsync of its WAL frames, as before. Session creation on the 1 000 000
-// session store went from 1 737–1 963/s to 2 405–2 716/s (bench/README.md).
+// session store went from 1 737–1 963/s to 2 405–2 716/s (bench/HISTORY.md).
 //
 // Before each run the checkpointer has the token lookups end the snapshots
 // their idle connections hold (sqliteheld.go), which would stop it from

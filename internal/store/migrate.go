@@ -137,6 +137,11 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 		}
 		n++
 	}
+	if db.dialect == sqliteDialect {
+		if err := describeTenantIndexes(ctx, conn); err != nil {
+			return n, err
+		}
+	}
 	return n, nil
 }
 

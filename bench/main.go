@@ -58,6 +58,7 @@ type options struct {
 	small       int
 	large       int
 	listN       int
+	members     int
 	cpuprofile  string
 	profileScn  string
 	keep        bool
@@ -68,7 +69,7 @@ type options struct {
 // bareServerFlag, as the first argument, makes the bench the ceiling server.
 const bareServerFlag = "-bare-server"
 
-var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call", "me_1m", "me_1m_writes", "me_1m_hot", "list", "list64", "create", "create_heavy",
+var allScenarios = []string{"bare", "pgbench", "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call", "me_1m", "me_1m_writes", "me_1m_hot", "me_members", "list", "list64", "create", "create_heavy",
 	"openapi_import", "openapi_import_yaml", "me_1k_2node", "create_2node", "perform_2node"}
 
 func main() {
@@ -91,6 +92,7 @@ func main() {
 	flag.IntVar(&o.small, "small", 1000, "sessions stored for me_1k")
 	flag.IntVar(&o.large, "large", 1000000, "sessions stored for me_1m, list, list64 and create")
 	flag.IntVar(&o.listN, "list-sessions", 100000, "sessions of the one user the list scenarios page through (part of -large)")
+	flag.IntVar(&o.members, "members", 100000, "account members without sessions in the store of me_members (beside -small sessions)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "profile mode: run -profile-scenario on the first engine against an in-process server and write a CPU profile of the measured window here")
 	flag.StringVar(&o.profileScn, "profile-scenario", "me_1k", "scenario of -cpuprofile")
 	flag.DurationVar(&o.waitQuiet, "wait-quiet", 0, "before each scenario, wait up to this long for the machine to be quiet (other processes using under 0.15 cores for 2 s): for shared machines")
@@ -122,6 +124,9 @@ func main() {
 		}
 		if !set["list-sessions"] {
 			o.listN = 5000
+		}
+		if !set["members"] {
+			o.members = 2000
 		}
 		if !set["rounds"] {
 			o.rounds = 1
@@ -186,11 +191,19 @@ func (o *options) check() error {
 	if o.duration <= 0 || o.duration > 10*time.Minute || o.warmup < 0 || o.warmup > time.Minute {
 		errs = append(errs, errors.New("-duration must be in (0, 10m] and -warmup in [0, 1m]"))
 	}
+	if o.members < 1 {
+		errs = append(errs, errors.New("want -members >= 1"))
+	}
 	if o.small < 1 || o.large <= o.small || o.listN < 1 || o.listN >= o.large-o.small {
 		errs = append(errs, errors.New("want 1 <= -small < -large and 1 <= -list-sessions < -large - -small"))
 	}
-	if o.cpuprofile != "" && (!slices.Contains(allScenarios[1:], o.profileScn) || strings.HasSuffix(o.profileScn, twoNodes)) {
-		errs = append(errs, fmt.Errorf("-profile-scenario must be one of %s", strings.Join(allScenarios[1:], ", ")))
+	// The profile mode has one store per run: not the two-node
+	// scenarios, nor those of the members store.
+	profiled := slices.DeleteFunc(slices.Clone(allScenarios[1:]), func(sc string) bool {
+		return strings.HasSuffix(sc, twoNodes) || levelOf(sc) == levelMembers
+	})
+	if o.cpuprofile != "" && !slices.Contains(profiled, o.profileScn) {
+		errs = append(errs, fmt.Errorf("-profile-scenario must be one of %s", strings.Join(profiled, ", ")))
 	}
 	return errors.Join(errs...)
 }
@@ -225,6 +238,9 @@ type engine struct {
 	// store (levelOf 2) run, so that this one stays at -small sessions for
 	// the rounds that compare me_1m with me_1k (largeStore sets it up).
 	large *engine
+	// members is the engine's third store: the small store's sessions in
+	// an app with -members account members more (membersStore).
+	members *engine
 }
 
 // row is one line of the table.
@@ -478,15 +494,7 @@ func (b *bench) ensureLevel(ctx context.Context, e *engine, level int) error {
 	if e.level >= level {
 		return nil
 	}
-	var (
-		s   sink
-		err error
-	)
-	if e.dbURL != "" {
-		s, err = openPGSink(ctx, e.dbURL)
-	} else {
-		s, err = openSQLiteSink(e.dataDir)
-	}
+	s, err := e.openSink(ctx)
 	if err != nil {
 		return fmt.Errorf("open store for preload: %w", err)
 	}
@@ -517,6 +525,14 @@ func (b *bench) ensureLevel(ctx context.Context, e *engine, level int) error {
 		}
 	}
 	return nil
+}
+
+// openSink opens the engine's store for preloading.
+func (e *engine) openSink(ctx context.Context) (sink, error) {
+	if e.dbURL != "" {
+		return openPGSink(ctx, e.dbURL)
+	}
+	return openSQLiteSink(e.dataDir)
 }
 
 // startPortico starts node (1, 2, …) of the scenario's server.
@@ -692,9 +708,15 @@ func levelOf(scenario string) int {
 		return 0
 	case "me_1k", "extend", "extend_hot", "perform", "perform_nolog", "mcp_call":
 		return 1
+	case "me_members":
+		return levelMembers
 	}
 	return 2
 }
+
+// levelMembers is the level of the scenarios of the members store: the
+// small store's sessions, in an app with many account members more.
+const levelMembers = 3
 
 // step is one scenario to run on an engine, in a round of rounds (0 for
 // a scenario that runs once).
@@ -751,6 +773,35 @@ func steps(scenarios []string, engine string, rounds int) []step {
 	return out
 }
 
+// membersStore is e's store of account members, set up and loaded on first
+// use: the small store's sessions, each of their users a member of an
+// account, in an app with -members members more, who hold no session.
+func (b *bench) membersStore(ctx context.Context, e *engine) (*engine, error) {
+	if e.members != nil {
+		return e.members, nil
+	}
+	m, err := b.setupEngine(ctx, e.name, "members")
+	if err != nil {
+		return nil, err
+	}
+	if err := b.ensureLevel(ctx, m, 1); err != nil {
+		return nil, err
+	}
+	s, err := m.openSink(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open store for preload: %w", err)
+	}
+	defer s.close()
+	t := time.Now()
+	progress("%s: preloading %d account members", e.name, b.o.members)
+	if err := growMembers(ctx, &preloader{d: m.ds, s: s, batch: 50000}, b.o.members); err != nil {
+		return nil, fmt.Errorf("preload: %w", err)
+	}
+	m.preload = append(m.preload, fmt.Sprintf("%d account members without sessions in %s", b.o.members, time.Since(t).Round(100*time.Millisecond)))
+	e.members = m
+	return m, nil
+}
+
 // largeStore is e's large store, set up and loaded on first use.
 func (b *bench) largeStore(ctx context.Context, e *engine) (*engine, error) {
 	if e.large == nil {
@@ -773,15 +824,24 @@ func (b *bench) runScenario(ctx context.Context, e *engine, sc string) *row {
 	if strings.HasSuffix(sc, twoNodes) {
 		base, nodes = strings.TrimSuffix(sc, twoNodes), 2
 	}
-	if levelOf(base) == 2 {
+	level := levelOf(base)
+	switch level {
+	case 2:
 		l, err := b.largeStore(ctx, e)
 		if err != nil {
 			r.err = err
 			return r
 		}
 		e = l
+	case levelMembers:
+		m, err := b.membersStore(ctx, e)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		e, level = m, 1
 	}
-	if err := b.ensureLevel(ctx, e, levelOf(base)); err != nil {
+	if err := b.ensureLevel(ctx, e, level); err != nil {
 		r.err = err
 		return r
 	}
@@ -882,7 +942,7 @@ func (b *bench) prepare(ctx context.Context, e *engine, t target, sc string) (wo
 		e.patched = true
 	}
 	switch sc {
-	case "me_1k", "me_1m", "me_1m_writes", "me_1m_hot":
+	case "me_1k", "me_1m", "me_1m_writes", "me_1m_hot", "me_members":
 		tokens := e.ds.small
 		switch sc {
 		case "me_1m", "me_1m_writes":
@@ -1506,6 +1566,14 @@ func evaluate(rows []*row, o *options) {
 			// No target in SPEC §9: the store of me_1m with the working set
 			// of me_1k, to tell the store's size from the working set's
 			// (CPU as storeCPU counts it).
+			t := "reported"
+			if k := medianRow(r.engine, "me_1k"); k != nil && k.res.requests > 0 && r.res.requests > 0 {
+				t += fmt.Sprintf(": req/s %.0f%% of me_1k, CPU per validation %.2f× me_1k's", 100*r.res.rps()/k.res.rps(), storeCPU(r)/storeCPU(k))
+			}
+			targets = append(targets, t)
+		case "me_members":
+			// No target in SPEC §9: what an app's account members, not
+			// the user's, cost a validation.
 			t := "reported"
 			if k := medianRow(r.engine, "me_1k"); k != nil && k.res.requests > 0 && r.res.requests > 0 {
 				t += fmt.Sprintf(": req/s %.0f%% of me_1k, CPU per validation %.2f× me_1k's", 100*r.res.rps()/k.res.rps(), storeCPU(r)/storeCPU(k))

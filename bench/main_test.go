@@ -88,6 +88,7 @@ func TestEvaluate_RoundsJudgedByTheirMedian(t *testing.T) {
 		measured("sqlite", "perform", 200, 50*ms, 3, 3),
 		measured("sqlite", "mcp_call", 104, 90*ms, 3, 3), // 52 %
 		measured("sqlite", "me_1m_hot", 500, 14*ms, 0, 0),
+		measured("sqlite", "me_members", 495, 14*ms, 0, 0),
 	}
 	evaluate(rows, &options{})
 	for _, i := range []int{1, 6, 11} {
@@ -115,6 +116,9 @@ func TestEvaluate_RoundsJudgedByTheirMedian(t *testing.T) {
 	// (610/s is the highest; 550/s the median).
 	if r := rows[15]; !strings.Contains(r.target, "req/s 91% of me_1k") {
 		t.Errorf("me_1m_hot: %s", r.target)
+	}
+	if r := rows[16]; !r.pass || !strings.Contains(r.target, "reported: req/s 90% of me_1k") {
+		t.Errorf("me_members: %s → %s", r.target, r.verdict)
 	}
 }
 

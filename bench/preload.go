@@ -42,6 +42,9 @@ type userRow struct {
 	at      int64
 }
 
+// memberRow is one account membership.
+type memberRow struct{ account, userID string }
+
 type sessionRow struct {
 	id, userID string
 	hash       []byte
@@ -56,6 +59,8 @@ type sink interface {
 	// on PostgreSQL the shared_buffers that would hold them: what decides
 	// whether a validation at 1 M reads pages from outside the server.
 	size(ctx context.Context) (string, error)
+	// members writes the accounts and the memberships.
+	members(ctx context.Context, appID string, accounts []string, members []memberRow) error
 	close() error
 }
 
@@ -69,8 +74,10 @@ type dataset struct {
 	// every sampleEvery-th token of all sessions, for the large level.
 	small  []string
 	sample []string
-	// smallIDs are the ids of the sessions of small, in the same order.
-	smallIDs []string
+	// smallIDs are the ids of the sessions of small, in the same order;
+	// smallUsers the ids of their users.
+	smallIDs   []string
+	smallUsers []string
 	// listUser holds listN sessions.
 	listUser string
 	listN    int
@@ -130,6 +137,7 @@ func growSmall(ctx context.Context, p *preloader, n int) error {
 	for i := range n {
 		if i%10 == 0 {
 			user = p.addUser(fmt.Sprintf("bench-u%d", p.d.users))
+			p.d.smallUsers = append(p.d.smallUsers, user)
 		}
 		tok, err := p.addSession(ctx, user)
 		if err != nil {
@@ -139,6 +147,40 @@ func growSmall(ctx context.Context, p *preloader, n int) error {
 		p.d.smallIDs = append(p.d.smallIDs, p.sessions[len(p.sessions)-1].id)
 	}
 	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	return p.s.finish(ctx)
+}
+
+// memberAccounts is the number of accounts growMembers spreads members over.
+const memberAccounts = 1000
+
+// growMembers adds n users without sessions, each a member of one of
+// memberAccounts accounts, and makes each user of the small level a member
+// of one: an app that uses accounts, most of whose members open no session
+// on this store.
+func growMembers(ctx context.Context, p *preloader, n int) error {
+	accounts := make([]string, memberAccounts)
+	for i := range accounts {
+		accounts[i] = fmt.Sprintf("bench-a%d", i)
+	}
+	var members []memberRow
+	for i, u := range p.d.smallUsers {
+		members = append(members, memberRow{accounts[i%len(accounts)], u})
+	}
+	for i := range n {
+		id := p.addUser(fmt.Sprintf("bench-m%d", i))
+		members = append(members, memberRow{accounts[i%len(accounts)], id})
+		if len(p.users) >= p.batch {
+			if err := p.flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	if err := p.s.members(ctx, p.d.appID, accounts, members); err != nil {
 		return err
 	}
 	return p.s.finish(ctx)
@@ -256,6 +298,33 @@ func (s *sqliteSink) finish(ctx context.Context) error {
 	return err
 }
 
+func (s *sqliteSink) members(ctx context.Context, appID string, accounts []string, members []memberRow) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	as, err := tx.PrepareContext(ctx, `INSERT INTO accounts (app_id, id, name, created_at, updated_at) VALUES (?, ?, '', 0, 0)`)
+	if err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		if _, err := as.ExecContext(ctx, appID, a); err != nil {
+			return fmt.Errorf("insert account: %w", err)
+		}
+	}
+	ms, err := tx.PrepareContext(ctx, `INSERT INTO account_members (app_id, account_id, user_id) VALUES (?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		if _, err := ms.ExecContext(ctx, appID, m.account, m.userID); err != nil {
+			return fmt.Errorf("insert member: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
 func (s *sqliteSink) size(ctx context.Context) (string, error) {
 	var file, sessions, index int64
 	err := s.db.QueryRowContext(ctx, `SELECT (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()),
@@ -333,7 +402,7 @@ func (s *pgSink) write(ctx context.Context, appID string, users []userRow, sessi
 // the same within minutes of a real load. CHECKPOINT needs a superuser or
 // pg_checkpoint; without either the run goes on and says so.
 func (s *pgSink) finish(ctx context.Context) error {
-	if _, err := s.conn.Exec(ctx, `VACUUM (ANALYZE) users, sessions, session_counts`); err != nil {
+	if _, err := s.conn.Exec(ctx, `VACUUM (ANALYZE) users, sessions, session_counts, accounts, account_members`); err != nil {
 		return fmt.Errorf("vacuum: %w", err)
 	}
 	_, err := s.conn.Exec(ctx, `CHECKPOINT`)
@@ -345,6 +414,25 @@ func (s *pgSink) finish(ctx context.Context) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
+}
+
+func (s *pgSink) members(ctx context.Context, appID string, accounts []string, members []memberRow) error {
+	tx, err := s.conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"accounts"}, []string{"app_id", "id", "name", "created_at", "updated_at"},
+		pgx.CopyFromSlice(len(accounts), func(i int) ([]any, error) { return []any{appID, accounts[i], "", 0, 0}, nil }))
+	if err != nil {
+		return fmt.Errorf("copy accounts: %w", err)
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"account_members"}, []string{"app_id", "account_id", "user_id"},
+		pgx.CopyFromSlice(len(members), func(i int) ([]any, error) { return []any{appID, members[i].account, members[i].userID}, nil }))
+	if err != nil {
+		return fmt.Errorf("copy members: %w", err)
+	}
+	return tx.Commit(ctx)
 }
 
 func (s *pgSink) size(ctx context.Context) (string, error) {

@@ -3,11 +3,7 @@ package store
 import (
 	"context"
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -39,59 +35,19 @@ var byAppAlone = regexp.MustCompile(`^(SEARCH \S+ USING .*\(app_id=\?\)|SCAN (\S
 // the statements of appWide.
 func TestStatementsReadByTheirKey(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	var parsed []*ast.File
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed = append(parsed, f)
-	}
+	db := openSQLiteForTest(t)
+	fset, files := packageFiles(t)
 	type stmt struct{ owner, where, text string }
 	stmts := []stmt{
 		{"meQueryFor", "the token lookup", meQueryFor(sqliteDialect, "", "s.token_hash = ?")},
 		{"userQueryFor", "a user by id", userQueryFor(sqliteDialect, "u.id = ?")},
 		{"userQueryFor", "a user by external id", userQueryFor(sqliteDialect, "u.external_id = ?")},
 	}
-	consts := packageStrings(parsed)
-	for _, f := range parsed {
-		for _, decl := range f.Decls {
-			owner := "package level"
-			if fn, ok := decl.(*ast.FuncDecl); ok {
-				owner = fn.Name.Name
-			}
-			ast.Inspect(decl, func(n ast.Node) bool {
-				e, ok := n.(ast.Expr)
-				if !ok {
-					return true
-				}
-				text, ok := statement(e, consts)
-				if !ok {
-					return true
-				}
-				if tenantTable.MatchString(text) {
-					stmts = append(stmts, stmt{owner, fset.Position(e.Pos()).String(), text})
-				}
-				return false
-			})
+	eachStatement(files, func(owner string, e ast.Expr, text string) {
+		if tenantTable.MatchString(text) {
+			stmts = append(stmts, stmt{owner, fset.Position(e.Pos()).String(), text})
 		}
-	}
+	})
 	used := map[string]bool{}
 	checked := 0
 	for _, s := range stmts {
@@ -117,16 +73,7 @@ func TestStatementsReadByTheirKey(t *testing.T) {
 	if checked < 100 {
 		t.Fatalf("checked only %d statements; the scan misses the package's SQL", checked)
 	}
-	var stale []string
-	for owner := range appWide {
-		if !used[owner] {
-			stale = append(stale, owner)
-		}
-	}
-	slices.Sort(stale)
-	if len(stale) > 0 {
-		t.Errorf("appWide lists functions that read by app_id alone no more (remove them): %v", stale)
-	}
+	reportStale(t, "appWide", appWide, used)
 }
 
 type planRow struct {
@@ -173,11 +120,7 @@ func queryPlan(ctx context.Context, db *DB, q string) ([]planRow, error) {
 // is kept: a later migration adds only what is missing.
 func TestTenantIndexStatistics(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openSQLiteForTest(t)
 	stats := func() map[string]string {
 		t.Helper()
 		rows, err := db.write.QueryContext(ctx, `SELECT idx, stat FROM sqlite_stat1 WHERE idx IS NOT NULL ORDER BY idx`)
@@ -197,9 +140,6 @@ func TestTenantIndexStatistics(t *testing.T) {
 			out[idx] = stat
 		}
 		return out
-	}
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
 	}
 	first := stats()
 	want := map[string]string{

@@ -58,13 +58,55 @@ var unscoped = map[string]string{
 // is a string literal or a concatenation of them; parts that are not
 // literals count as unknown text.
 func TestEveryTenantStatementIsScopedByApp(t *testing.T) {
-	files, err := filepath.Glob("*.go")
+	fset, files := packageFiles(t)
+	used := map[string]bool{}
+	checked := 0
+	eachStatement(files, func(owner string, e ast.Expr, text string) {
+		if !tenantTable.MatchString(text) || strings.HasPrefix(strings.TrimSpace(strings.ToUpper(text)), "INSERT") {
+			return
+		}
+		checked++
+		if scoped.MatchString(text) {
+			return
+		}
+		if _, ok := unscoped[owner]; ok {
+			used[owner] = true
+			return
+		}
+		t.Errorf("%s: %s: a statement on a tenant table without app_id:\n%s", fset.Position(e.Pos()), owner, text)
+	})
+	if checked < 50 {
+		t.Fatalf("checked only %d statements; the scan misses the package's SQL", checked)
+	}
+	reportStale(t, "unscoped", unscoped, used)
+}
+
+// reportStale fails the test for each function of an exception list that
+// used lacks: a list keeps only what it still excuses.
+func reportStale(t *testing.T, name string, exceptions map[string]string, used map[string]bool) {
+	t.Helper()
+	var stale []string
+	for owner := range exceptions {
+		if !used[owner] {
+			stale = append(stale, owner)
+		}
+	}
+	slices.Sort(stale)
+	if len(stale) > 0 {
+		t.Errorf("%s lists functions it no longer excuses (remove them): %v", name, stale)
+	}
+}
+
+// packageFiles parses the package's Go files, tests aside.
+func packageFiles(t *testing.T) (*token.FileSet, []*ast.File) {
+	t.Helper()
+	names, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
-	var parsed []*ast.File
-	for _, name := range files {
+	var files []*ast.File
+	for _, name := range names {
 		if strings.HasSuffix(name, "_test.go") {
 			continue
 		}
@@ -72,17 +114,21 @@ func TestEveryTenantStatementIsScopedByApp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		parsed = append(parsed, f)
+		files = append(files, f)
 	}
-	consts := packageStrings(parsed)
-	used := map[string]bool{}
-	checked := 0
-	for _, f := range parsed {
+	return fset, files
+}
+
+// eachStatement calls fn with every statement of files (see statement),
+// outermost first, and the name of the function it is in ("package level"
+// outside one).
+func eachStatement(files []*ast.File, fn func(owner string, e ast.Expr, text string)) {
+	consts := packageStrings(files)
+	for _, f := range files {
 		for _, decl := range f.Decls {
-			fn, ok := decl.(*ast.FuncDecl)
 			owner := "package level"
-			if ok {
-				owner = fn.Name.Name
+			if d, ok := decl.(*ast.FuncDecl); ok {
+				owner = d.Name.Name
 			}
 			ast.Inspect(decl, func(n ast.Node) bool {
 				e, ok := n.(ast.Expr)
@@ -93,34 +139,10 @@ func TestEveryTenantStatementIsScopedByApp(t *testing.T) {
 				if !ok {
 					return true
 				}
-				if !tenantTable.MatchString(text) || strings.HasPrefix(strings.TrimSpace(strings.ToUpper(text)), "INSERT") {
-					return false
-				}
-				checked++
-				if scoped.MatchString(text) {
-					return false
-				}
-				if _, ok := unscoped[owner]; ok {
-					used[owner] = true
-					return false
-				}
-				t.Errorf("%s: %s: a statement on a tenant table without app_id:\n%s", fset.Position(e.Pos()), owner, text)
+				fn(owner, e, text)
 				return false
 			})
 		}
-	}
-	if checked < 50 {
-		t.Fatalf("checked only %d statements; the scan misses the package's SQL", checked)
-	}
-	var stale []string
-	for owner := range unscoped {
-		if !used[owner] {
-			stale = append(stale, owner)
-		}
-	}
-	slices.Sort(stale)
-	if len(stale) > 0 {
-		t.Errorf("unscoped lists functions without an unscoped statement (remove them): %v", stale)
 	}
 }
 

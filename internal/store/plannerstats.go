@@ -22,11 +22,12 @@ import (
 // by default (docs/operations.md, "Query plans on SQLite"). An operator's
 // own ANALYZE replaces these rows with measured ones.
 func describeTenantIndexes(ctx context.Context, conn *sql.Conn) error {
-	indexes, err := appIndexes(ctx, conn)
+	indexes, err := undescribedAppIndexes(ctx, conn)
 	if err != nil {
 		return fmt.Errorf("describe indexes: %w", err)
 	}
 	if len(indexes) == 0 {
+		// The usual start: nothing to write, no write transaction.
 		return nil
 	}
 	tx, err := conn.BeginTx(ctx, nil)
@@ -40,6 +41,8 @@ func describeTenantIndexes(ctx context.Context, conn *sql.Conn) error {
 	if _, err := tx.ExecContext(ctx, `ANALYZE sqlite_schema`); err != nil {
 		return fmt.Errorf("describe indexes: %w", err)
 	}
+	// Another process may have described an index since it was listed:
+	// the insert skips those.
 	for _, ix := range indexes {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sqlite_stat1 (tbl, idx, stat)
 			SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_stat1 WHERE tbl = ? AND idx = ?)`,
@@ -93,12 +96,21 @@ func (ix appIndex) stat() string {
 	return strings.Join(fields, " ")
 }
 
-// appIndexes lists the schema's indexes whose first column is app_id.
-func appIndexes(ctx context.Context, conn *sql.Conn) ([]appIndex, error) {
+// undescribedAppIndexes lists the schema's indexes whose first column is
+// app_id and that have no row in sqlite_stat1.
+func undescribedAppIndexes(ctx context.Context, conn *sql.Conn) ([]appIndex, error) {
+	var stats int
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat1'`).Scan(&stats); err != nil {
+		return nil, err
+	}
+	undescribed := ""
+	if stats > 0 {
+		undescribed = ` AND NOT EXISTS (SELECT 1 FROM sqlite_stat1 s WHERE s.tbl = m.tbl_name AND s.idx = l.name)`
+	}
 	rows, err := conn.QueryContext(ctx, `SELECT m.tbl_name, l.name, l."unique",
 		(SELECT COUNT(*) FROM pragma_index_info(l.name))
 		FROM sqlite_schema m, pragma_index_list(m.tbl_name) l
-		WHERE m.type = 'table' AND (SELECT i.name FROM pragma_index_info(l.name) i WHERE i.seqno = 0) = 'app_id'
+		WHERE m.type = 'table' AND (SELECT i.name FROM pragma_index_info(l.name) i WHERE i.seqno = 0) = 'app_id'`+undescribed+`
 		ORDER BY m.tbl_name, l.name`)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -191,6 +192,24 @@ type flagSet struct {
 	refused map[string]*refusedFlag
 	// flagOnly are flags the environment does not set (a confirmation).
 	flagOnly map[string]bool
+	// fromEnv are the flags whose value came from the environment, with
+	// the variable (or file) it came from.
+	fromEnv map[string]string
+}
+
+// flagName matches a flag as messages name it.
+var flagName = regexp.MustCompile(`--[a-z][a-z0-9-]*`)
+
+// misuse is a usage error (exit 2) whose message names each flag by where
+// its value came from: PORTICO_LOG_LEVEL, not --log-level, for a value the
+// user set in the environment and never passed as a flag.
+func (fs *flagSet) misuse(msg string) error {
+	return usageError(flagName.ReplaceAllStringFunc(msg, func(f string) string {
+		if from, ok := fs.fromEnv[f[2:]]; ok {
+			return from
+		}
+		return f
+	}))
 }
 
 // envSetting is a setting that has no flag: PORTICO_<Name> or
@@ -214,7 +233,7 @@ var fileFlags = map[string]bool{"database-url": true}
 // newFlags returns a flag set that reports errors instead of exiting.
 func newFlags(env *Env, name, synopsis string) *flagSet {
 	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), env: env, synopsis: synopsis,
-		refused: map[string]*refusedFlag{}, flagOnly: map[string]bool{}}
+		refused: map[string]*refusedFlag{}, flagOnly: map[string]bool{}, fromEnv: map[string]string{}}
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() { fs.printUsage(env.Stderr) }
 	return fs
@@ -250,11 +269,14 @@ func (fs *flagSet) lookup(name string) (string, error) {
 	// through), as an empty file is below.
 	if fs.env.LookupEnv != nil {
 		if s, ok := fs.env.LookupEnv(envVar(name)); ok && s == "" {
-			return "", fmt.Errorf("%s is set but empty: give it its value, or unset it", envVar(name))
+			return "", usageError(fmt.Sprintf("%s is set but empty: give it its value, or unset it", envVar(name)))
 		}
 	}
 	v, _, err := lookupEnv(fs.env, envVar(name))
-	return v, err
+	if err != nil {
+		return "", usageError(err.Error())
+	}
+	return v, nil
 }
 
 // lookupEnv reads variable v, else the file that v_FILE names (its
@@ -436,17 +458,21 @@ func parsePositional(fs *flagSet, args []string) ([]string, error) {
 			return
 		}
 		if ok {
-			if err := f.Value.Set(v); err != nil {
-				from := name
-				if fs.env.Getenv(name) == "" {
-					from = fmt.Sprintf("%s_FILE (%s)", name, fs.env.Getenv(name+"_FILE"))
-				}
-				errs = append(errs, fmt.Errorf("%s holds %q; want %s", from, v, wantOf(f)))
+			from := name
+			if fs.env.Getenv(name) == "" {
+				from = fmt.Sprintf("%s_FILE (%s)", name, fs.env.Getenv(name+"_FILE"))
 			}
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s holds %q; want %s", from, v, wantOf(f)))
+				return
+			}
+			fs.fromEnv[f.Name] = from
 		}
 	})
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		// A variable no flag would accept is the same misuse as the flag
+		// (exit 2).
+		return nil, usageError(err.Error())
 	}
 	for _, name := range slices.Sorted(maps.Keys(fs.refused)) {
 		if r := fs.refused[name]; r.used {

@@ -51,10 +51,10 @@ func runEncryptionRotate(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if batch < 1 || batch > 10000 {
-		return usageError("--batch must be between 1 and 10000")
+		return fs.misuse("--batch must be between 1 and 10000")
 	}
 	if pause < 0 {
-		return usageError("--pause must not be negative")
+		return fs.misuse("--pause must not be negative")
 	}
 	if _, err := sf.locate(false); err != nil {
 		return err

@@ -115,8 +115,9 @@ func TestParse_ZeroPurgeGraceMeansNone(t *testing.T) {
 }
 
 func TestParse_Errors(t *testing.T) {
-	emptyFile, newlineFile, wordFile := filepath.Join(t.TempDir(), "empty"), filepath.Join(t.TempDir(), "newline"), filepath.Join(t.TempDir(), "word")
-	if os.WriteFile(emptyFile, nil, 0o600) != nil || os.WriteFile(newlineFile, []byte("\n"), 0o600) != nil || os.WriteFile(wordFile, []byte("soon\n"), 0o600) != nil {
+	emptyFile, newlineFile, wordFile, minusFile := filepath.Join(t.TempDir(), "empty"), filepath.Join(t.TempDir(), "newline"), filepath.Join(t.TempDir(), "word"), filepath.Join(t.TempDir(), "minus")
+	if os.WriteFile(emptyFile, nil, 0o600) != nil || os.WriteFile(newlineFile, []byte("\n"), 0o600) != nil || os.WriteFile(wordFile, []byte("soon\n"), 0o600) != nil ||
+		os.WriteFile(minusFile, []byte("-1s\n"), 0o600) != nil {
 		t.Fatal("write files")
 	}
 	// Files a setting cannot come from: a directory, a FIFO nobody writes
@@ -147,8 +148,12 @@ func TestParse_Errors(t *testing.T) {
 		{"a large file", map[string]string{"PORTICO_SHUTDOWN_TIMEOUT_FILE": big}, nil, "PORTICO_SHUTDOWN_TIMEOUT_FILE: " + big + " is larger than 64 KiB"},
 		{"key variable set but empty", map[string]string{"PORTICO_ENCRYPTION_KEY": ""}, nil, "PORTICO_ENCRYPTION_KEY is set but empty"},
 		{"bad log level", nil, []string{"--log-level", "verbose"}, `--log-level must be debug, info, warn or error, not "verbose"`},
-		{"bad log format", map[string]string{"PORTICO_LOG_FORMAT": "xml"}, nil, `--log-format must be auto, json or text, not "xml"`},
+		{"bad log format", map[string]string{"PORTICO_LOG_FORMAT": "xml"}, nil, `PORTICO_LOG_FORMAT must be auto, json or text, not "xml"`},
+		{"bad log level in the environment", map[string]string{"PORTICO_LOG_LEVEL": "verbose"}, nil, `PORTICO_LOG_LEVEL must be debug, info, warn or error, not "verbose"`},
 		{"negative shutdown timeout", nil, []string{"--shutdown-timeout", "-5s"}, "--shutdown-timeout must be positive"},
+		{"negative shutdown timeout in the environment", map[string]string{"PORTICO_SHUTDOWN_TIMEOUT": "-5s"}, nil, "PORTICO_SHUTDOWN_TIMEOUT must be positive"},
+		{"negative grace in a file", map[string]string{"PORTICO_PURGE_GRACE_FILE": minusFile}, []string{"--purge-interval", "0"},
+			"PORTICO_PURGE_GRACE_FILE (" + minusFile + ") must not be negative and --purge-interval must be positive"},
 		{"unknown flag", nil, []string{"--nope"}, "usage"},
 		{"stray argument", nil, []string{"extra"}, "usage"},
 	} {
@@ -156,6 +161,11 @@ func TestParse_Errors(t *testing.T) {
 			_, err := parseServe(envOf(tc.env), tc.args)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
+			}
+			// From a flag or from the environment, a value the command
+			// cannot take is misuse: exit 2.
+			if !errors.Is(err, errUsage) {
+				t.Fatalf("err = %v: not a usage error (exit 2)", err)
 			}
 		})
 	}

@@ -36,11 +36,11 @@ func runHealth(ctx context.Context, env *Env, args []string) error {
 	// A wrong flag is a usage error (exit 2), never "not ready" (exit 1):
 	// a misconfigured health check must not pass for a sick server.
 	if timeout <= 0 {
-		return usageError("--timeout must be positive")
+		return fs.misuse("--timeout must be positive")
 	}
 	target, err := readyzURL(base, addr)
 	if err != nil {
-		return usageError(err.Error())
+		return fs.misuse(err.Error())
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

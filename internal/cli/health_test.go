@@ -107,6 +107,14 @@ func TestHealth(t *testing.T) {
 		if code, _, _ := health(nil, "--bogus"); code != 2 {
 			t.Fatalf("unknown flag: exit %d, want 2", code)
 		}
+		// The same values from the environment, named by their variable.
+		for v, want := range map[string]string{"banana": `PORTICO_TIMEOUT holds "banana"`, "0s": "PORTICO_TIMEOUT must be positive"} {
+			code, _, errOut := health(map[string]string{"PORTICO_TIMEOUT": v})
+			if code != 2 {
+				t.Fatalf("PORTICO_TIMEOUT=%s: exit %d, want 2: %q", v, code, errOut)
+			}
+			oneLine(t, errOut, want)
+		}
 	})
 	t.Run("stopped server", func(t *testing.T) {
 		if err := s.stop(); err != nil {

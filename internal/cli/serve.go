@@ -250,7 +250,7 @@ func parseServe(env *Env, args []string) (Config, error) {
 	if err := cfg.Validate(); err != nil {
 		// A value no flag accepts is a misuse of the command, as an
 		// unknown flag is (exit 2).
-		return cfg, usageError(err.Error())
+		return cfg, fs.misuse(err.Error())
 	}
 	cfg.EncryptionKey, err = fs.lookup("encryption-key")
 	return cfg, err

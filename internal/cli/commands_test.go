@@ -582,8 +582,25 @@ func TestAppDelete_YesIsNotReadFromTheEnvironment(t *testing.T) {
 		t.Fatalf("app create: exit %d, %v: %s %s", code, err, out, stderr)
 	}
 	code, out, stderr = runCLI(t, vars, "app", "delete", "--app", created["app_id"])
-	if code != 1 || out != "" || !strings.Contains(stderr, "Nothing was erased") {
+	if code != 1 || !strings.Contains(stderr, "Nothing was erased") {
 		t.Fatalf("app delete with PORTICO_YES: exit %d, %q %q", code, out, stderr)
+	}
+	// PORTICO_JSON asks for JSON: the preview is on standard output too.
+	var preview struct {
+		AppID      string         `json:"app_id"`
+		Deleted    *bool          `json:"deleted"`
+		WouldErase map[string]int `json:"would_erase"`
+	}
+	if err := json.Unmarshal([]byte(out), &preview); err != nil || preview.AppID != created["app_id"] ||
+		preview.Deleted == nil || *preview.Deleted || preview.WouldErase["api_keys"] != 1 {
+		t.Fatalf("app delete --json without --yes: %v: %s", err, out)
+	}
+	// Without --json the preview is on standard error alone, and an
+	// unknown app prints nothing on standard output either.
+	for _, args := range [][]string{{"app", "delete", "--app", created["app_id"], "--json=false"}, {"app", "delete", "--app", "app_nonexistent"}} {
+		if code, out, stderr := runCLI(t, vars, args...); code != 1 || out != "" || stderr == "" {
+			t.Fatalf("%v: exit %d, %q %q", args, code, out, stderr)
+		}
 	}
 	if code, out, _ = runCLI(t, vars, "app", "list"); code != 0 || !strings.Contains(out, created["app_id"]) {
 		t.Fatalf("app list: exit %d: %s", code, out)

@@ -240,9 +240,10 @@ const appDeleteUsage = `app delete --app APP_ID --yes [--batch N] [--pause D] [-
 Erases the app and everything it holds: its API keys (first, so that its API
 stops answering at once), sessions, users, accounts, integrations,
 connections with their credentials, and webhook events. There is no undo.
-Without --yes it erases nothing and says what it would erase. It deletes in
-small transactions, so servers on the same store keep serving meanwhile; if
-interrupted, run it again.`
+Without --yes it erases nothing, says what it would erase and exits 1; with
+--json it also prints that on standard output ("deleted": false,
+"would_erase"). It deletes in small transactions, so servers on the same
+store keep serving meanwhile; if interrupted, run it again.`
 
 // Bounds of --batch.
 const maxDeleteBatch = 10000
@@ -261,10 +262,10 @@ func runAppDelete(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if batch < 1 || batch > maxDeleteBatch {
-		return usageError(fmt.Sprintf("--batch must be between 1 and %d", maxDeleteBatch))
+		return fs.misuse(fmt.Sprintf("--batch must be between 1 and %d", maxDeleteBatch))
 	}
 	if pause < 0 {
-		return usageError("--pause must not be negative")
+		return fs.misuse("--pause must not be negative")
 	}
 	svc, done, err := af.open(ctx, fs)
 	if err != nil {
@@ -279,6 +280,14 @@ func runAppDelete(ctx context.Context, env *Env, args []string) error {
 		rows, err := svc.CountAppRows(ctx, app.ID)
 		if err != nil {
 			return appNotFound(err, app.ID)
+		}
+		// Nothing erased is not what the command is for: it fails (exit
+		// 1) either way, and with --json says what it would erase on
+		// standard output too, for a script to read.
+		if af.asJSON {
+			if err := printJSON(env.Stdout, map[string]any{"app_id": app.ID, "name": app.Name, "deleted": false, "would_erase": rows}); err != nil {
+				return err
+			}
 		}
 		return fmt.Errorf("this would erase app %s (%q) and all it holds: %s. Nothing was erased; run again with --yes to erase it",
 			app.ID, app.Name, describeRows(rows))

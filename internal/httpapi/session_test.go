@@ -429,6 +429,45 @@ func TestSessions_LimitExactUnderConcurrency(t *testing.T) {
 	})
 }
 
+// TestSessions_ExpiredSaysWhetherARefreshCanRevive: acting on an expired
+// session is a conflict whose message tells how to go on. While its refresh
+// token works, a refresh brings the session back, and the message says so;
+// after that, only a new session will do.
+func TestSessions_ExpiredSaysWhetherARefreshCanRevive(t *testing.T) {
+	engines(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng)
+		_, key := e.newApp("acme")
+		if r := e.do("PATCH", "/v1/app", auth(key), map[string]any{"settings": map[string]any{"max_session_ttl_seconds": 7200}}); r.Status != 200 {
+			t.Fatalf("patch: %d %s", r.Status, r.Raw)
+		}
+		refreshable := sessionOf(e.createSession(key, map[string]any{"user": map[string]any{"external_id": "u"}, "refreshable": true, "ttl_seconds": 300}))["id"].(string)
+		plain := sessionOf(e.createSession(key, map[string]any{"user": map[string]any{"external_id": "u"}, "ttl_seconds": 300}))["id"].(string)
+		const (
+			revive = "The session has expired; refresh it with its refresh token (POST /v1/tokens/refresh), or create a new one."
+			anew   = "The session has expired; create a new one."
+		)
+		check := func(when, id, want string) {
+			t.Helper()
+			for _, path := range []string{"/extend", "/configuration_url"} {
+				var body any
+				if path == "/extend" {
+					body = map[string]any{"ttl_seconds": 60}
+				}
+				r := e.do("POST", "/v1/sessions/"+id+path, auth(key), body)
+				if r.Status != 409 || r.code() != "conflict" || r.Body["error"].(map[string]any)["message"] != want {
+					t.Errorf("%s, %s: %d %s", when, path, r.Status, r.Raw)
+				}
+			}
+		}
+		e.Clock.Advance(10 * time.Minute)
+		check("expired, refreshable", refreshable, revive)
+		check("expired, not refreshable", plain, anew)
+		// The refresh token lives until creation plus the app's maximum.
+		e.Clock.Advance(2 * time.Hour)
+		check("expired, refresh token expired too", refreshable, anew)
+	})
+}
+
 func TestSessions_Refresh(t *testing.T) {
 	engines(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng)

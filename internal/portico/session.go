@@ -437,10 +437,19 @@ func (s *Service) activeSession(ctx context.Context, appID, id string) (*Session
 	if sess.RevokedAt != nil {
 		return nil, NotFound("Session")
 	}
-	if !sess.Active(s.now()) {
-		return nil, Errorf(CodeConflict, "The session has expired; create a new one.")
+	if now := s.now(); !sess.Active(now) {
+		return nil, SessionExpired(sess.RefreshExpiresAt != nil && sess.RefreshExpiresAt.After(now))
 	}
 	return sess, nil
+}
+
+// SessionExpired is the refusal to act on an expired session (409). One
+// whose refresh token still works can come back: the message says so.
+func SessionExpired(refreshable bool) *Error {
+	if refreshable {
+		return Errorf(CodeConflict, "The session has expired; refresh it with its refresh token (POST /v1/tokens/refresh), or create a new one.")
+	}
+	return Errorf(CodeConflict, "The session has expired; create a new one.")
 }
 
 // FindSession returns a session that has not been revoked (expired ones are

@@ -531,18 +531,18 @@ func (db *DB) extendOne(ctx context.Context, t *tx, appID, id string, expiresAt 
 // maximum lifetime (422).
 func (db *DB) extendRefusal(ctx context.Context, q statements, appID, id string, maxTTLSeconds int, now time.Time) error {
 	var (
-		created, expires int64
-		revoked          sql.NullInt64
+		created, expires         int64
+		revoked, refreshesBefore sql.NullInt64
 	)
-	err := q.QueryRowContext(ctx, db.q(`SELECT created_at, expires_at, revoked_at FROM sessions WHERE app_id = ? AND id = ?`), appID, id).
-		Scan(&created, &expires, &revoked)
+	err := q.QueryRowContext(ctx, db.q(`SELECT created_at, expires_at, revoked_at, refresh_expires_at FROM sessions WHERE app_id = ? AND id = ?`), appID, id).
+		Scan(&created, &expires, &revoked, &refreshesBefore)
 	switch {
 	case errors.Is(err, sql.ErrNoRows), err == nil && revoked.Valid:
 		return portico.NotFound("Session")
 	case err != nil:
 		return db.classify(err)
 	case expires <= us(now):
-		return portico.Errorf(portico.CodeConflict, "The session has expired; create a new one.")
+		return portico.SessionExpired(refreshesBefore.Valid && refreshesBefore.Int64 > us(now))
 	}
 	return portico.ExtendBeyondMax(maxTTLSeconds, fromUS(created), now)
 }

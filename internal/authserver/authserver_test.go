@@ -472,6 +472,14 @@ func TestAuthServer_AuthorizeRefusals(t *testing.T) {
 			}
 		})
 	}
+	// A query that does not parse, which url.Values would read with the
+	// pair dropped: not the request the client sent, so not redirected.
+	for _, raw := range []string{"scope=mcp;x", "scope=%zz"} {
+		res, body := clitest.Get(t, clitest.Browser(), s.authorizeURL(s.AppID, clientID, challenge, nil)+"&"+raw)
+		if res.StatusCode != 400 || res.Header.Get("Location") != "" || !strings.Contains(body, "cannot be read") {
+			t.Fatalf("%s: %d %s %s", raw, res.StatusCode, res.Header.Get("Location"), body)
+		}
+	}
 }
 
 // Consent denied: access_denied, no code; a decision is taken once.

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -78,7 +79,14 @@ func (h *Handler) handleAuthorize(w http.ResponseWriter, r *http.Request, nonce 
 	if err != nil {
 		return err
 	}
-	req, err := h.svc.CheckAuthorization(r.Context(), app, r.URL.Query())
+	// Read strictly: url.Values drops a pair holding a raw ';' or a bad
+	// escape, and a request read without it is not the one the client
+	// sent. Its redirect cannot be trusted either, so a page says so.
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return authorizeRefused{"The authorization request's query cannot be read: separate its parameters with &, and write a ; or a % in a value as %3B or %25."}
+	}
+	req, err := h.svc.CheckAuthorization(r.Context(), app, q)
 	var ae *portico.AuthorizeError
 	if errors.As(err, &ae) {
 		if ae.Redirect {

@@ -24,6 +24,14 @@ func (e *env) createSession(key string, body map[string]any) response {
 
 func sessionOf(r response) map[string]any { return r.Body["session"].(map[string]any) }
 
+// setSettings patches the app's settings with settings.
+func (e *env) setSettings(key string, settings map[string]any) {
+	e.t.Helper()
+	if r := e.do("PATCH", "/v1/app", auth(key), map[string]any{"settings": settings}); r.Status != http.StatusOK {
+		e.t.Fatalf("patch settings: %d %s", r.Status, r.Raw)
+	}
+}
+
 func bearerHdr(tok string) map[string]string {
 	return map[string]string{"Authorization": "Bearer " + tok}
 }
@@ -293,9 +301,7 @@ func TestSessions_HugeTTLIsRefused(t *testing.T) {
 	engines(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng)
 		_, key := e.newApp("acme")
-		if r := e.do("PATCH", "/v1/app", auth(key), map[string]any{"settings": map[string]any{"max_session_ttl_seconds": 7200}}); r.Status != 200 {
-			t.Fatalf("patch: %d %s", r.Status, r.Raw)
-		}
+		e.setSettings(key, map[string]any{"max_session_ttl_seconds": 7200})
 		created := e.createSession(key, map[string]any{"user": map[string]any{"external_id": "u-1"}, "ttl_seconds": 600})
 		id, tok := sessionOf(created)["id"].(string), created.Body["token"].(string)
 		expiresAt := sessionOf(created)["expires_at"]
@@ -356,9 +362,7 @@ func TestSessions_HugeTTLIsRefused(t *testing.T) {
 
 		// The maximum lowered below the session's age: the refusal says
 		// the session cannot be extended, not "0 more seconds".
-		if p := e.do("PATCH", "/v1/app", auth(key), map[string]any{"settings": map[string]any{"max_session_ttl_seconds": 120, "session_ttl_seconds": 60}}); p.Status != 200 {
-			t.Fatalf("lower the maximum: %d %s", p.Status, p.Raw)
-		}
+		e.setSettings(key, map[string]any{"max_session_ttl_seconds": 120, "session_ttl_seconds": 60})
 		r = e.do("POST", "/v1/sessions/"+id+"/extend", auth(key), map[string]any{"ttl_seconds": 60})
 		if msg, _ := r.Body["error"].(map[string]any)["message"].(string); r.Status != 422 || details(r)["max_ttl_seconds"] != float64(0) ||
 			!strings.Contains(msg, "this one has reached it and cannot be extended") {
@@ -437,9 +441,7 @@ func TestSessions_ExpiredSaysWhetherARefreshCanRevive(t *testing.T) {
 	engines(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng)
 		_, key := e.newApp("acme")
-		if r := e.do("PATCH", "/v1/app", auth(key), map[string]any{"settings": map[string]any{"max_session_ttl_seconds": 7200}}); r.Status != 200 {
-			t.Fatalf("patch: %d %s", r.Status, r.Raw)
-		}
+		e.setSettings(key, map[string]any{"max_session_ttl_seconds": 7200})
 		refreshable := sessionOf(e.createSession(key, map[string]any{"user": map[string]any{"external_id": "u"}, "refreshable": true, "ttl_seconds": 300}))["id"].(string)
 		plain := sessionOf(e.createSession(key, map[string]any{"user": map[string]any{"external_id": "u"}, "ttl_seconds": 300}))["id"].(string)
 		const (

@@ -10,10 +10,9 @@ import (
 // CheckURL refuses a path or query that holds a NUL character or bytes
 // that are not UTF-8 once decoded: no id, filter or parameter of Portico's
 // can hold them, and PostgreSQL refuses them in text (README.md,
-// "Errors"). It also refuses a query that does not parse: Go's reading of
-// a query (url.Values) drops a pair with a raw ';' or a malformed
-// %-escape, so ?user_id=usr_1; would reach a list as no filter at all, and
-// be answered with every user's sessions. The server checks every
+// "Errors"). It also refuses a query that does not parse
+// (portico.ParseQuery), which handlers would read with a pair dropped. The
+// server checks every
 // request's URL before routing it, except on routes that check their own
 // to answer in their own shape: the compatible surfaces (Surface) and the
 // OAuth authorization endpoint.
@@ -24,9 +23,9 @@ func CheckURL(u *url.URL) error {
 	if u.RawQuery == "" || (!strings.ContainsAny(u.RawQuery, "%;") && portico.CleanText(u.RawQuery)) {
 		return nil
 	}
-	q, err := url.ParseQuery(u.RawQuery)
+	q, err := portico.ParseQuery(u.RawQuery)
 	if err != nil {
-		return portico.Invalid("query", "The URL's query cannot be read: separate its parameters with &, and write a ; or a %% in a value as %%3B or %%25.")
+		return err
 	}
 	for k, vs := range q {
 		if !portico.CleanText(k) {

@@ -124,6 +124,18 @@ func Echo(v string) string {
 // text (README.md, "Errors").
 func CleanText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
 
+// ParseQuery reads a URL's raw query strictly. url.Values, as
+// (*url.URL).Query reads it, drops a pair holding a raw ';' or a malformed
+// %-escape, so ?user_id=usr_1; would reach a list as no filter at all; such
+// a query is CodeInvalid on field query instead.
+func ParseQuery(raw string) (url.Values, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, Invalid("query", "The URL's query cannot be read: separate its parameters with &, and write a ; or a %% in a value as %%3B or %%25.")
+	}
+	return q, nil
+}
+
 // idPrefixes are the prefixes of the ids whose not-found errors say what
 // an id looks like.
 var idPrefixes = map[string]string{"User": PrefixUser, "Session": PrefixSession, "Connection": PrefixConnection}

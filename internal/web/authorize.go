@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -79,12 +78,12 @@ func (h *Handler) handleAuthorize(w http.ResponseWriter, r *http.Request, nonce 
 	if err != nil {
 		return err
 	}
-	// Read strictly: url.Values drops a pair holding a raw ';' or a bad
-	// escape, and a request read without it is not the one the client
-	// sent. Its redirect cannot be trusted either, so a page says so.
-	q, err := url.ParseQuery(r.URL.RawQuery)
+	// Read strictly: a query read with a pair dropped is not the request
+	// the client sent, and its redirect cannot be trusted, so a page says
+	// so.
+	q, err := portico.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return authorizeRefused{"The authorization request's query cannot be read: separate its parameters with &, and write a ; or a % in a value as %3B or %25."}
+		return authorizeRefused{portico.AsError(err).Message}
 	}
 	req, err := h.svc.CheckAuthorization(r.Context(), app, q)
 	var ae *portico.AuthorizeError

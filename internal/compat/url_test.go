@@ -60,3 +60,26 @@ func TestCheckQuery_Empty(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// FuzzCheckURL: a URL CheckURL lets through is read whole by the handlers
+// (url.Values drops nothing) and holds only clean text.
+func FuzzCheckURL(f *testing.F) {
+	for _, s := range []string{"user_id=usr_1", "external_user_id=u1;", "a=%zz", "a=%00", "a=b&a=c", "x=%ff", ";", "=&=", "a=1%3B2"} {
+		f.Add("/v1/sessions", s)
+	}
+	f.Fuzz(func(t *testing.T, path, rawQuery string) {
+		u := &url.URL{Path: path, RawQuery: rawQuery}
+		if compat.CheckURL(u) != nil {
+			return
+		}
+		q, err := url.ParseQuery(rawQuery)
+		if err != nil {
+			t.Fatalf("accepted %q, which does not parse: %v", rawQuery, err)
+		}
+		for k, vs := range q {
+			if !portico.CleanText(k) || !portico.CleanText(strings.Join(vs, "")) {
+				t.Fatalf("accepted %q, with a parameter that is not clean text", rawQuery)
+			}
+		}
+	})
+}

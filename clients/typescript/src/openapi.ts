@@ -1778,7 +1778,7 @@ export interface components {
                 };
             };
         };
-        /** @description `conflict`: the request contradicts the current state (an account id already taken, an external_id or email another user holds, a session that has expired). */
+        /** @description `conflict`: the request contradicts the current state (an account id already taken, an external_id or email another user holds, a session that has expired: while its refresh token works, the message says to refresh it with `POST /v1/tokens/refresh`). */
         Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];

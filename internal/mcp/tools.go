@@ -16,6 +16,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/upstream"
 )
 
 // instructions tell the model how Portico's tools behave (docs/mcp.md).
@@ -462,7 +463,12 @@ func (h *Handler) performError(err error, t *portico.AgentTool) (*sdk.CallToolRe
 	case portico.CodeForbidden:
 		return errorResult("NOT EXECUTED: " + e.Message), nil
 	case portico.CodeUpstreamUnreachable:
-		return errorResult("NOT EXECUTED: " + t.IntegrationName + " could not be reached: " + e.Message), nil
+		if upstream.NotSent(err) {
+			return errorResult("NOT EXECUTED: " + t.IntegrationName + " could not be reached: " + e.Message), nil
+		}
+		// A redirect refused, an answer too large, a connection lost: the
+		// upstream may have acted on the call.
+		return errorResult(t.IntegrationName + " was called, but its answer could not be passed on; the request may or may not have taken effect: " + e.Message), nil
 	case portico.CodeUpstreamTimeout:
 		return errorResult(t.IntegrationName + " did not answer in time; the request may or may not have taken effect: " + e.Message), nil
 	case portico.CodeRateLimited:

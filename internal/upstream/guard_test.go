@@ -277,3 +277,47 @@ func TestProxy_Bounds(t *testing.T) {
 		t.Errorf("closed upstream: %v", err)
 	}
 }
+
+// TestProxy_NotSent: only a call that never reached the upstream counts as
+// not sent (an agent may retry it as it is); a call the upstream may have
+// acted on does not: it answered too much, redirected elsewhere, or
+// dropped the connection after the request.
+func TestProxy_NotSent(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/large":
+			w.Write(make([]byte, 2048))
+		case "/away":
+			http.Redirect(w, r, "https://elsewhere.example/", http.StatusSeeOther)
+		case "/drop":
+			c, _, _ := w.(http.Hijacker).Hijack()
+			c.Close()
+		}
+	}))
+	defer srv.Close()
+	p := upstream.NewProxy(true)
+	p.MaxResponseBytes = 1024
+	for path, sent := range map[string]bool{"/large": true, "/away": true, "/drop": true} {
+		_, err := call(p, srv.URL+path)
+		if err == nil || upstream.NotSent(err) == sent {
+			t.Errorf("%s: %v: not sent %v, want %v", path, err, upstream.NotSent(err), !sent)
+		}
+	}
+	// A port nobody listens on: the dial fails.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	if _, err := call(p, closed+"/x"); !upstream.NotSent(err) {
+		t.Errorf("refused connection: %v: counted as sent", err)
+	}
+	// An address the guard refuses.
+	if _, err := call(upstream.NewProxy(false), srv.URL+"/large"); !upstream.NotSent(err) {
+		t.Errorf("blocked address: %v: counted as sent", err)
+	}
+	if upstream.NotSent(portico.Errorf(portico.CodeUpstreamTimeout, "late")) || upstream.NotSent(errors.New("other")) {
+		t.Error("a timeout or another error counted as not sent")
+	}
+}

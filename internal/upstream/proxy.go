@@ -245,6 +245,27 @@ func FetchFailure(err error) string {
 	return "it could not be reached"
 }
 
+// NotSent reports whether err, an error of Do, is a call that never reached
+// the upstream: an address the guard refused, a request that could not be
+// built, or a connection that was never made (the name did not resolve, or
+// the dial failed). Any other failure came after the request may have
+// been sent: a connection lost, a redirect refused, an answer too large.
+func NotSent(err error) bool {
+	var e *portico.Error
+	if !errors.As(err, &e) || e.Code != portico.CodeUpstreamUnreachable {
+		return false
+	}
+	switch e.Details["reason"] {
+	case ReasonBlockedAddress:
+		return true
+	case ReasonConnectionFailed:
+		var dns *net.DNSError
+		var op *net.OpError
+		return e.Err == nil || errors.As(e.Err, &dns) || errors.As(e.Err, &op) && op.Op == "dial"
+	}
+	return false
+}
+
 // failure words a transport error as perform answers it, keeping the cause
 // for the log.
 func failure(err error, timeout time.Duration) error {

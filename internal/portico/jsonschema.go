@@ -109,7 +109,7 @@ func compileSchema(schema json.RawMessage, strict bool) (*compiledSchema, error)
 		doc = d
 	}
 	if strict {
-		if at := refCycle(doc); at != "" {
+		if at, found := refCycle(doc); found {
 			return nil, &schemaCompileError{at: at, msg: "has a $ref that leads back to itself at the same place in the value, through $refs and allOf, anyOf, oneOf, not, if, then, else or dependentSchemas (a reference cycle)"}
 		}
 	}
@@ -136,10 +136,11 @@ func compileSchema(schema json.RawMessage, strict bool) (*compiledSchema, error)
 // not, if, then, else, dependentSchemas). Such a schema compiles, and then
 // every validation that reaches it fails ("reference cycle"), so PUT
 // refuses it. It returns the dotted place of a $ref on such a cycle (the
-// first, of the first cycle found), or "". A recursive schema whose $ref
+// first, of the first cycle found; "" for the schema itself, as in
+// {"$ref": "#"}) and whether there is one. A recursive schema whose $ref
 // sits below a keyword that moves into the value (properties, items) is
 // no cycle.
-func refCycle(doc any) string {
+func refCycle(doc any) (string, bool) {
 	nodes := map[string]map[string]any{} // JSON pointer → schema object
 	var places []string
 	var walk func(v any, ptr string)
@@ -214,10 +215,10 @@ func refCycle(doc any) string {
 		if c := cycle(start); c != nil {
 			// Every cycle has a $ref: without one, the schemas form a tree.
 			at := slices.Min(slices.DeleteFunc(slices.Clone(c), func(p string) bool { _, ok := slices.BinarySearch(places, p); return !ok }))
-			return strings.ReplaceAll(strings.TrimPrefix(at, "/"), "/", ".")
+			return strings.ReplaceAll(strings.TrimPrefix(at, "/"), "/", "."), true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // pointerToken escapes a key as a JSON pointer token (RFC 6901).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -136,6 +137,18 @@ func TestCompileSchema_RefCycles(t *testing.T) {
 			t.Errorf("%s: refused: %v", schema, err)
 		case at != "" && (!errors.As(err, &ce) || ce.at != at):
 			t.Errorf("%s: %v, want a cycle at %s", schema, err, at)
+		}
+	}
+	// A cycle through the schema itself: its place is "", which must not
+	// read as no cycle.
+	for _, schema := range []string{
+		`{"type":"object","$ref":"#"}`,
+		`{"type":"object","$defs":{"r":{"$ref":"#"}},"$ref":"#/$defs/r"}`,
+	} {
+		_, err := compileSchema(json.RawMessage(schema), true)
+		var ce *schemaCompileError
+		if !errors.As(err, &ce) || ce.at != "" || !strings.Contains(ce.msg, "reference cycle") {
+			t.Errorf("%s: %v, want a cycle at the schema itself", schema, err)
 		}
 	}
 }

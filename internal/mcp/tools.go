@@ -16,7 +16,6 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/porticohq/portico/internal/portico"
-	"github.com/porticohq/portico/internal/upstream"
 )
 
 // instructions tell the model how Portico's tools behave (docs/mcp.md).
@@ -463,7 +462,7 @@ func (h *Handler) performError(err error, t *portico.AgentTool) (*sdk.CallToolRe
 	case portico.CodeForbidden:
 		return errorResult("NOT EXECUTED: " + e.Message), nil
 	case portico.CodeUpstreamUnreachable:
-		if upstream.NotSent(err) {
+		if e.NotSent {
 			return errorResult("NOT EXECUTED: " + t.IntegrationName + " could not be reached: " + e.Message), nil
 		}
 		// A redirect refused, an answer too large, a connection lost: the

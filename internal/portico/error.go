@@ -57,6 +57,12 @@ type Error struct {
 	// Retry-After header, in whole seconds.
 	RetryAfter time.Duration
 	Err        error
+	// NotSent marks a CodeUpstreamUnreachable call that never reached the
+	// upstream (an address refused, a name that did not resolve, a dial
+	// that failed), which a caller may send again as it is. Any other
+	// failure may have come after the upstream acted on the call. Not on
+	// the wire: the MCP server words its answer by it.
+	NotSent bool
 	// kind is the resource a NotFound error is about ("User"), so that
 	// NameNotFound can complete it with the value the caller gave.
 	kind string

@@ -152,7 +152,7 @@ func (p *Proxy) Do(ctx context.Context, req *portico.UpstreamRequest) (*Response
 	hr, err := http.NewRequestWithContext(ctx, req.Method, req.URL.String(), bytes.NewReader(req.Body))
 	if err != nil {
 		return nil, &portico.Error{Code: portico.CodeUpstreamUnreachable, Message: "The upstream request could not be built.",
-			Details: map[string]any{"reason": ReasonConnectionFailed}}
+			Details: map[string]any{"reason": ReasonConnectionFailed}, NotSent: true}
 	}
 	if req.Body == nil {
 		hr.Body, hr.GetBody, hr.ContentLength = http.NoBody, nil, 0
@@ -245,33 +245,18 @@ func FetchFailure(err error) string {
 	return "it could not be reached"
 }
 
-// NotSent reports whether err, an error of Do, is a call that never reached
-// the upstream: an address the guard refused, a request that could not be
-// built, or a connection that was never made (the name did not resolve, or
-// the dial failed). Any other failure came after the request may have
-// been sent: a connection lost, a redirect refused, an answer too large.
-func NotSent(err error) bool {
-	var e *portico.Error
-	if !errors.As(err, &e) || e.Code != portico.CodeUpstreamUnreachable {
-		return false
-	}
-	switch e.Details["reason"] {
-	case ReasonBlockedAddress:
-		return true
-	case ReasonConnectionFailed:
-		var dns *net.DNSError
-		var op *net.OpError
-		return e.Err == nil || errors.As(e.Err, &dns) || errors.As(e.Err, &op) && op.Op == "dial"
-	}
-	return false
-}
-
 // failure words a transport error as perform answers it, keeping the cause
 // for the log.
 func failure(err error, timeout time.Duration) error {
 	f := classify(err)
+	// Sent or not: a refused address, a name that did not resolve and a
+	// dial that failed never reached the upstream; a connection lost, a
+	// redirect refused or a timeout may have come after it acted.
+	var dns *net.DNSError
+	var op *net.OpError
+	notSent := f.blocked != nil || f.reason == ReasonConnectionFailed && (errors.As(f.cause, &dns) || errors.As(f.cause, &op) && op.Op == "dial")
 	e := &portico.Error{Code: portico.CodeUpstreamUnreachable, Message: "The upstream could not be reached.",
-		Details: map[string]any{"reason": f.reason}, Err: f.cause}
+		Details: map[string]any{"reason": f.reason}, Err: f.cause, NotSent: notSent}
 	switch {
 	case f.blocked != nil:
 		e.Message, e.Err = "Portico does not connect to "+f.blocked.Host+": "+f.blocked.Reason+". Only public addresses can be reached.", f.blocked

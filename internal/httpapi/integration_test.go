@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/porticohq/portico/internal/httpapi"
@@ -588,6 +590,39 @@ func TestIntegrations_ToolNames(t *testing.T) {
 		for _, name := range []string{"acme_crm_nothing", "acme", "Acme_crm", "acme__crm", "", "a_b_c_d_e_f_g_y"} {
 			if _, _, err := svc.FindTool(context.Background(), appID, name); portico.ErrorCode(err) != portico.CodeNotFound {
 				t.Errorf("FindTool(%q): %v, want not found", name, err)
+			}
+		}
+	})
+}
+
+// TestIntegrations_ToolNamesUnderConcurrency: two integrations written at
+// once whose tools would share a name (rc-a's b and rc_a's b are both
+// rc_a_b) cannot both be stored: one is created, the other refused.
+func TestIntegrations_ToolNamesUnderConcurrency(t *testing.T) {
+	engines(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng)
+		_, key := e.newApp("acme")
+		body := apiKeyIntegration(func(m map[string]any) {
+			m["actions"] = []any{map[string]any{"name": "b", "method": "GET", "path": "/x"}}
+		})
+		for i := range 8 {
+			slugs := []string{fmt.Sprintf("rc%d-a", i), fmt.Sprintf("rc%d_a", i)}
+			status := make([]int, len(slugs))
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for j, slug := range slugs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					status[j] = e.do("PUT", "/v1/integrations/"+slug, auth(key), body).Status
+				}()
+			}
+			close(start)
+			wg.Wait()
+			slices.Sort(status)
+			if status[0] != 201 || status[1] != 422 {
+				t.Fatalf("round %d: PUT %v answered %v, want one 201 and one 422", i, slugs, status)
 			}
 		}
 	})

@@ -892,9 +892,6 @@ func (s *Service) PutIntegration(ctx context.Context, appID, slug string, in Int
 	if err := integ.validate(s.AllowPrivateUpstreams, &s.schemas); err != nil {
 		return nil, false, importedActionError(err, handWritten, in.OpenAPI)
 	}
-	if err := s.checkToolCollisions(ctx, integ); err != nil {
-		return nil, false, err
-	}
 	if o := integ.Auth.OAuth2; o != nil {
 		var secret *string
 		if in.Auth != nil && in.Auth.OAuth2 != nil {

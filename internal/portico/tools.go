@@ -60,24 +60,20 @@ func checkToolName(slug, action, field string) error {
 	return nil
 }
 
-// checkToolCollisions refuses an integration one of whose tools would have
-// the name of another's (the tools of one integration are told apart by
-// Integration.Validate).
-func (s *Service) checkToolCollisions(ctx context.Context, in *Integration) error {
-	if len(in.Actions) == 0 {
-		return nil
-	}
-	all, err := s.store.ListIntegrations(ctx, in.AppID, ListQuery{Limit: MaxIntegrationsPerApp + 1})
-	if err != nil {
-		return err
-	}
+// ToolCollision refuses an integration one of whose tools would have the
+// name of a tool of another of the app's integrations: others maps each
+// other integration's slug to its actions' names (the tools of one
+// integration are told apart by Integration.Validate). The store runs it
+// in the transaction that writes the integration, after the app's
+// integrations are locked against a concurrent PUT.
+func ToolCollision(in *Integration, others map[string][]string) error {
 	taken := map[string]string{}
-	for _, o := range all {
-		if o.Slug == in.Slug {
+	for slug, actions := range others {
+		if slug == in.Slug {
 			continue
 		}
-		for _, a := range o.Actions {
-			taken[ToolName(o.Slug, a.Name)] = o.Slug
+		for _, a := range actions {
+			taken[ToolName(slug, a)] = slug
 		}
 	}
 	for i, a := range in.Actions {

@@ -100,6 +100,11 @@ func (db *DB) PutIntegration(ctx context.Context, in *portico.Integration, force
 				return fmt.Errorf("lock app: %w", err)
 			}
 		}
+		// Under that lock, so that two integrations written at once
+		// cannot both take a tool name.
+		if err := t.checkToolNames(ctx, in); err != nil {
+			return err
+		}
 		var createdAt int64
 		var oldDef string
 		err := t.queryRow(ctx, `SELECT created_at, definition FROM integrations WHERE app_id = ? AND slug = ?`+t.db.dialect.forUpdate(), in.AppID, in.Slug).Scan(&createdAt, &oldDef)
@@ -142,6 +147,41 @@ func (db *DB) PutIntegration(ctx context.Context, in *portico.Integration, force
 // moveDestinations refuses a replacement that sends credentials to a new
 // destination while connections to the integration are not revoked, or
 // with force erases them (portico.Store.PutIntegration).
+// checkToolNames refuses in when one of its tools would have the name of
+// a tool of another of the app's integrations (portico.ToolCollision).
+func (t *tx) checkToolNames(ctx context.Context, in *portico.Integration) error {
+	if len(in.Actions) == 0 {
+		return nil
+	}
+	rows, err := t.query(ctx, `SELECT slug, definition FROM integrations WHERE app_id = ? AND slug <> ?`, in.AppID, in.Slug)
+	if err != nil {
+		return fmt.Errorf("read tool names: %w", err)
+	}
+	defer rows.Close()
+	others := map[string][]string{}
+	for rows.Next() {
+		var slug, def string
+		if err := rows.Scan(&slug, &def); err != nil {
+			return fmt.Errorf("read tool names: %w", err)
+		}
+		var d struct {
+			Actions []struct {
+				Name string `json:"name"`
+			} `json:"actions"`
+		}
+		if err := json.Unmarshal([]byte(def), &d); err != nil {
+			return fmt.Errorf("decode integration %s of app %s: %w", slug, in.AppID, err)
+		}
+		for _, a := range d.Actions {
+			others[slug] = append(others[slug], a.Name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read tool names: %w", err)
+	}
+	return portico.ToolCollision(in, others)
+}
+
 func (t *tx) moveDestinations(ctx context.Context, in *portico.Integration, oldDef string, force bool) error {
 	var old portico.Integration
 	if err := json.Unmarshal([]byte(oldDef), &old); err != nil {

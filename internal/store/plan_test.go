@@ -18,6 +18,7 @@ var appWide = map[string]string{
 	"CountAppRows":     "counts of the app's rows, before it is deleted",
 	"checkUserQuota":   "the app's users, counted against its max_users",
 	"PutIntegration":   "the app's integrations, counted against their limit",
+	"checkToolNames":   "the app's integrations' tool names, none of which a new one may take",
 	"ListSealed":       "deployment-wide re-sealing of secrets, in key order",
 }
 

@@ -529,6 +529,7 @@ func TestIntegrations_ToolNames(t *testing.T) {
 		}{
 			{"2fa", withActions("get"), "actions[0].name", "must start with a letter"},
 			{"crm", withActions("list-deals", "list_deals"), "actions[1].name", "Two actions have the tool name crm_list_deals"},
+			{"crm", withActions("get", "get"), "actions[1].name", "Two actions are named get: give each its own name."},
 			{"crm", withActions(strings.Repeat("a", 45)), "actions[0].name", "at most 48"},
 		}
 		for _, c := range refused {

@@ -309,7 +309,7 @@ func (in *Integration) validate(allowPrivate bool, schemas *schemaCache) error {
 	if len(in.Actions) > MaxActions {
 		return Invalidf("actions", "At most %d actions.", MaxActions)
 	}
-	seen := map[string]bool{}
+	seen := map[string]string{} // tool name → the action's name
 	for i := range in.Actions {
 		a := &in.Actions[i]
 		if err := a.validate(fmtField("actions", i), schemas); err != nil {
@@ -319,10 +319,13 @@ func (in *Integration) validate(allowPrivate bool, schemas *schemaCache) error {
 			return err
 		}
 		tool := ToolName(in.Slug, a.Name)
-		if seen[tool] {
+		switch first, ok := seen[tool]; {
+		case ok && first == a.Name:
+			return Invalidf(fmtField("actions", i)+".name", "Two actions are named %s: give each its own name.", a.Name)
+		case ok:
 			return Invalidf(fmtField("actions", i)+".name", "Two actions have the tool name %s (a - in a name reads as _).", tool)
 		}
-		seen[tool] = true
+		seen[tool] = a.Name
 	}
 	return nil
 }

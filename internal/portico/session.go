@@ -326,7 +326,7 @@ func (s *Service) createSession(ctx context.Context, app *App, in SessionInput, 
 	sess := &Session{
 		ID: NewTimeID(PrefixSession, now), AppID: app.ID, Refreshable: in.Refreshable, TTLSeconds: ttl,
 		RedirectURI: in.RedirectURI, Settings: settingsJSON, Theme: themeJSON, CustomSettings: custom,
-		ExpiresAt: now.Add(Seconds(int64(ttl))), Return: in.Return.Clean(),
+		CreatedAt: now, ExpiresAt: now.Add(Seconds(int64(ttl))), Return: in.Return.Clean(),
 	}
 	token, tokenHash := NewToken(tokenPrefix)
 	out := &CreatedSession{Session: sess, Token: token}

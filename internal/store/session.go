@@ -253,6 +253,18 @@ func (db *DB) createSession(ctx context.Context, ns portico.NewSession, exact bo
 		}
 		s := ns.Session
 		s.UserID, s.ExternalUserID = user.ID, user.ExternalID
+		// The service set the session's times by its clock; the row is
+		// created at the transaction's, later by the wait for the writer.
+		// The expiries move with it, so that expires_at is created_at plus
+		// the TTL exactly.
+		if !s.CreatedAt.IsZero() {
+			d := t.now.Sub(s.CreatedAt)
+			s.ExpiresAt = s.ExpiresAt.Add(d)
+			if s.RefreshExpiresAt != nil {
+				re := s.RefreshExpiresAt.Add(d)
+				s.RefreshExpiresAt = &re
+			}
+		}
 		s.CreatedAt, s.UpdatedAt = t.now, t.now
 		dead := s.ExpiresAt
 		if s.RefreshExpiresAt != nil && s.RefreshExpiresAt.After(dead) {

@@ -445,3 +445,41 @@ func TestRevival_RacesSignOutAndCreations(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateSession_ExpiryFollowsTheRow: the service sets a session's
+// times by its clock, and the row is created later, at the transaction's
+// (after waiting for the writer): its expiries move with it, so that
+// expires_at is created_at plus the TTL exactly, on both engines.
+func TestCreateSession_ExpiryFollowsTheRow(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			c := newCountEnv(t, e)
+			asked := c.clock.Now().Add(-3 * time.Second) // the service's now
+			life := asked.Add(24 * time.Hour)
+			s := &portico.Session{ID: portico.NewID(portico.PrefixSession), AppID: c.app.ID, TTLSeconds: 600, Refreshable: true,
+				Settings: json.RawMessage(`{}`), Theme: json.RawMessage(`{}`), CustomSettings: json.RawMessage(`{}`),
+				CreatedAt: asked, ExpiresAt: asked.Add(10 * time.Minute), RefreshExpiresAt: &life}
+			ext := "u"
+			_, hash := portico.NewToken(portico.PrefixSessionToken)
+			_, refresh := portico.NewToken(portico.PrefixRefreshToken)
+			_, codeHash := portico.NewToken("code_")
+			if _, _, err := c.db.CreateSession(context.Background(), portico.NewSession{Session: s, UserID: portico.NewID(portico.PrefixUser),
+				User: portico.UserInput{ExternalID: &ext, Metadata: json.RawMessage(`{}`)}, TokenHash: hash, RefreshHash: refresh,
+				Limit: portico.SessionLimit{Max: 100, Policy: portico.PolicyReject},
+				Code:  &portico.ConfigCode{Hash: codeHash, AppID: c.app.ID, SessionID: s.ID, ExpiresAt: asked.Add(time.Minute)}}); err != nil {
+				t.Fatal(err)
+			}
+			stored, err := c.db.FindSessionByID(context.Background(), c.app.ID, s.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, got := range []*portico.Session{s, stored} {
+				if !got.CreatedAt.Equal(c.clock.Now()) || got.ExpiresAt.Sub(got.CreatedAt) != 10*time.Minute ||
+					got.RefreshExpiresAt == nil || got.RefreshExpiresAt.Sub(got.CreatedAt) != 24*time.Hour {
+					t.Errorf("created %v, expires %v, refresh life ends %v; want expiries 10m and 24h after the row's creation at %v",
+						got.CreatedAt, got.ExpiresAt, got.RefreshExpiresAt, c.clock.Now())
+				}
+			}
+		})
+	}
+}

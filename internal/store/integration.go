@@ -144,9 +144,6 @@ func (db *DB) PutIntegration(ctx context.Context, in *portico.Integration, force
 	return created, err
 }
 
-// moveDestinations refuses a replacement that sends credentials to a new
-// destination while connections to the integration are not revoked, or
-// with force erases them (portico.Store.PutIntegration).
 // checkToolNames refuses in when one of its tools would have the name of
 // a tool of another of the app's integrations (portico.ToolCollision).
 func (t *tx) checkToolNames(ctx context.Context, in *portico.Integration) error {
@@ -182,6 +179,9 @@ func (t *tx) checkToolNames(ctx context.Context, in *portico.Integration) error 
 	return portico.ToolCollision(in, others)
 }
 
+// moveDestinations refuses a replacement that sends credentials to a new
+// destination while connections to the integration are not revoked, or
+// with force erases them (portico.Store.PutIntegration).
 func (t *tx) moveDestinations(ctx context.Context, in *portico.Integration, oldDef string, force bool) error {
 	var old portico.Integration
 	if err := json.Unmarshal([]byte(oldDef), &old); err != nil {

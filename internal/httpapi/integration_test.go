@@ -79,7 +79,7 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 			sc := bad("base_url "+u, func(m map[string]any) { m["base_url"] = u }, "base_url")
 			sc.check = func(t *testing.T, r response) {
 				msg := r.Body["error"].(map[string]any)["message"].(string)
-				if !strings.HasPrefix(msg, "base_url ") || strings.Contains(msg, "validation_failed") {
+				if !strings.HasPrefix(msg, "base_url") || strings.Contains(msg, "validation_failed") {
 					t.Errorf("message %q", msg)
 				}
 			}
@@ -209,6 +209,19 @@ func TestIntegrations_PutGetDelete(t *testing.T) {
 				return sc
 			}(),
 			badURL("https://[fe80::1%25eth0]/x"),
+			// The base path keeps an action path's rules: no upstream may
+			// resolve it above itself.
+			func() scenario {
+				sc := badURL("https://api.example.com/v1/../admin")
+				sc.message = "base_url's path must not contain . or .. segments, also %-encoded or with ;parameters."
+				return sc
+			}(),
+			badURL("https://api.example.com/v1/%2e%2e"),
+			badURL("https://api.example.com/v1/%252e"),
+			badURL("https://api.example.com/./v1"),
+			badURL("https://api.example.com/v1/..;x/"),
+			badURL("https://api.example.com/v1//v2"),
+			put("a base path with a trailing slash", "acme-crm", apiKeyIntegration(func(m map[string]any) { m["base_url"] = "https://api.acme.example/v2/" }), 200, "", ""),
 			badURL("https://10.1.2.3"),
 			badURL("https://192.168.0.1"),
 			badURL("https://169.254.169.254/latest/meta-data"),

@@ -274,6 +274,14 @@ func (in *Integration) validate(allowPrivate bool, schemas *schemaCache) error {
 	if err := checkUpstreamURL(standIn(in.BaseURL), allowPrivate, false); err != nil {
 		return Invalidf("base_url", "base_url %s", messageOf(err))
 	}
+	// Every request's path starts with the base URL's path (ResolvePath):
+	// that path keeps to the rules of an action's path, so no upstream
+	// resolves it to somewhere above itself.
+	if base, _ := url.Parse(standIn(in.BaseURL)); base.EscapedPath() != "" {
+		if why := pathRefusal(base.EscapedPath()); why != "" {
+			return Invalidf("base_url", "base_url's path %s", why)
+		}
+	}
 	in.BaseURL = strings.TrimRight(in.BaseURL, "/")
 	ids, err := NormalizeAccountIDs(in.AccountIDs)
 	if err != nil {

@@ -1,6 +1,7 @@
 package portico
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -41,48 +42,58 @@ func ResolvePath(baseURL, p string) (*url.URL, error) {
 }
 
 func checkRequestPath(p string) error {
+	if why := pathRefusal(p); why != "" {
+		return Errorf(CodeValidation, "The path %s", why)
+	}
+	return nil
+}
+
+// pathRefusal says what a path to send upstream breaks of ResolvePath's
+// rules, as the rest of a sentence about it ("must not …"), or "" when it
+// breaks none.
+func pathRefusal(p string) string {
 	switch {
 	case p == "" || p[0] != '/':
-		return Errorf(CodeValidation, "The path must start with /; it is relative to the integration's base URL.")
+		return "must start with /; it is relative to the integration's base URL."
 	case len(p) > maxRawPath:
-		return Errorf(CodeValidation, "The path must be at most %d bytes.", maxRawPath)
+		return fmt.Sprintf("must be at most %d bytes.", maxRawPath)
 	case strings.Contains(p, "//"):
-		return Errorf(CodeValidation, "The path must not contain an empty segment (//).")
+		return "must not contain an empty segment (//)."
 	case strings.ContainsAny(p, "?#"):
-		return Errorf(CodeValidation, "The path must not contain ? or #; send query parameters in query.")
+		return "must not contain ? or #; send query parameters in query."
 	}
 	cur := p
 	for round := 0; ; round++ {
 		if !utf8.ValidString(cur) {
-			return Errorf(CodeValidation, "The path must be UTF-8, also %%-decoded (%%C0%%AE, say, is not).")
+			return "must be UTF-8, also %-decoded (%C0%AE, say, is not)."
 		}
 		if hasControl(cur) || strings.ContainsRune(cur, '\\') {
-			return Errorf(CodeValidation, "The path must not contain a backslash or control characters, also %%-encoded.")
+			return "must not contain a backslash or control characters, also %-encoded."
 		}
 		// A space is sent %-encoded (a file name, a title); what a decoding
 		// proxy makes of %20 neither leaves the base path nor splits the
 		// request, as a decoded control character or backslash could.
 		if round == 0 && strings.ContainsRune(cur, ' ') {
-			return Errorf(CodeValidation, "The path must not contain white space; %%-encode it (%%20).")
+			return "must not contain white space; %-encode it (%20)."
 		}
 		for _, seg := range strings.Split(cur, "/") {
 			if dotSegment(seg) {
-				return Errorf(CodeValidation, "The path must not contain . or .. segments, also %%-encoded or with ;parameters.")
+				return "must not contain . or .. segments, also %-encoded or with ;parameters."
 			}
 		}
 		if round == maxUnescapeRounds || !strings.Contains(cur, "%") {
-			return nil
+			return ""
 		}
 		next, err := url.PathUnescape(cur)
 		if err != nil {
 			if round == 0 {
-				return Errorf(CodeValidation, "The path has a malformed %%-escape.")
+				return "has a malformed %-escape."
 			}
 			// A deeper layer that is not valid %-encoding is plain text.
-			return nil
+			return ""
 		}
 		if strings.Contains(next, "//") {
-			return Errorf(CodeValidation, "The path must not contain an empty segment (//), also %%-encoded.")
+			return "must not contain an empty segment (//), also %-encoded."
 		}
 		cur = next
 	}

@@ -57,11 +57,17 @@ func (q *QueryValue) UnmarshalJSON(b []byte) error {
 		*q = QueryValue{s}
 		return nil
 	}
-	var l []string
+	var l []*string
 	if err := json.Unmarshal(b, &l); err != nil || l == nil {
 		return errors.New("a query value is a string or an array of strings")
 	}
-	*q = l
+	*q = make(QueryValue, len(l))
+	for i, s := range l {
+		if s == nil {
+			return errors.New("a query value's array holds strings, not null")
+		}
+		(*q)[i] = *s
+	}
 	return nil
 }
 

@@ -318,6 +318,7 @@ func TestPerform(t *testing.T) {
 			{"unknown field", map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": "/", "url": "http://evil"}}, 400, "invalid_request", field("request.url")},
 			{"query of the wrong type", map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": "/", "query": map[string]any{"a": 1}}}, 400, "invalid_request", field("request.query.a")},
 			{"query value null", map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": "/", "query": map[string]any{"a": "1", "b": nil}}}, 400, "invalid_request", field("request.query.b")},
+			{"query value null in an array", map[string]any{"user": u1(), "integration": "open", "request": map[string]any{"method": "GET", "path": "/", "query": map[string]any{"b": []any{"1", nil}}}}, 400, "invalid_request", field("request.query.b")},
 
 			// Account restrictions.
 			{"restricted integration, member", map[string]any{"user": map[string]any{"external_id": "u-vip"}, "integration": "vip", "action": "get-repo", "input": map[string]any{"owner": "a", "repo": "b"}}, 200, "", nil},

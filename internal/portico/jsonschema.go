@@ -110,7 +110,7 @@ func compileSchema(schema json.RawMessage, strict bool) (*compiledSchema, error)
 	}
 	if strict {
 		if at, found := refCycle(doc); found {
-			return nil, &schemaCompileError{at: at, msg: "has a $ref that leads back to itself at the same place in the value, through $refs and allOf, anyOf, oneOf, not, if, then, else or dependentSchemas (a reference cycle)"}
+			return nil, &schemaCompileError{at: at, msg: "has a $ref that leads back to itself at the same place in the value, through $refs and allOf, anyOf, oneOf, not, if, then, else, dependentSchemas or dependencies (a reference cycle)"}
 		}
 	}
 	c := jsonschema.NewCompiler()
@@ -133,9 +133,9 @@ func compileSchema(schema json.RawMessage, strict bool) (*compiledSchema, error)
 // refCycle finds a $ref of doc from which validation comes back to the
 // same schema at the same place in the value: following $refs, and the
 // keywords that apply a schema to the value in place (allOf, anyOf, oneOf,
-// not, if, then, else, dependentSchemas). Such a schema compiles, and then
-// every validation that reaches it fails ("reference cycle"), so PUT
-// refuses it. It returns the dotted place of a $ref on such a cycle (the
+// not, if, then, else, dependentSchemas or dependencies). Such a schema
+// compiles, and then every validation that reaches it fails ("reference
+// cycle"), so PUT refuses it. It returns the dotted place of a $ref on such a cycle (the
 // first, of the first cycle found; "" for the schema itself, as in
 // {"$ref": "#"}) and whether there is one. A recursive schema whose $ref
 // sits below a keyword that moves into the value (properties, items) is
@@ -181,9 +181,13 @@ func refCycle(doc any) (string, bool) {
 		for _, k := range []string{"not", "if", "then", "else"} {
 			out = append(out, ptr+"/"+k)
 		}
-		if deps, ok := v["dependentSchemas"].(map[string]any); ok {
-			for k := range deps {
-				out = append(out, ptr+"/dependentSchemas/"+pointerToken(k))
+		// dependencies is draft-07's and earlier drafts' dependentSchemas
+		// (a value that is a list of names is no schema, and drops out).
+		for _, kw := range []string{"dependentSchemas", "dependencies"} {
+			if deps, ok := v[kw].(map[string]any); ok {
+				for k := range deps {
+					out = append(out, ptr+"/"+kw+"/"+pointerToken(k))
+				}
 			}
 		}
 		return slices.DeleteFunc(out, func(p string) bool { return nodes[p] == nil })

@@ -84,6 +84,25 @@ func TestValidateInput_Draft2020(t *testing.T) {
 	}
 }
 
+// A schema naming an earlier draft in $schema is read as that draft: in
+// draft-04, exclusiveMaximum is a boolean beside maximum; in draft-06 on,
+// a number of its own; in 2020-12, items is one schema for every element.
+func TestValidateInput_EarlierDrafts(t *testing.T) {
+	for _, c := range []struct{ schema, good, bad string }{
+		{`{"$schema":"http://json-schema.org/draft-04/schema#","properties":{"n":{"maximum":5,"exclusiveMaximum":true}}}`, `{"n":4}`, `{"n":5}`},
+		{`{"$schema":"http://json-schema.org/draft-06/schema#","properties":{"n":{"exclusiveMaximum":5}}}`, `{"n":4}`, `{"n":5}`},
+		{`{"$schema":"http://json-schema.org/draft-07/schema#","properties":{"l":{"items":[{"type":"string"}]}}}`, `{"l":["a",1]}`, `{"l":[1]}`},
+		{`{"$schema":"https://json-schema.org/draft/2019-09/schema","properties":{"l":{"items":[{"type":"string"}]}}}`, `{"l":["a",1]}`, `{"l":[1]}`},
+	} {
+		if _, err := ValidateInput(json.RawMessage(c.schema), json.RawMessage(c.good)); err != nil {
+			t.Errorf("%s: %s refused: %v", c.schema, c.good, err)
+		}
+		if _, err := ValidateInput(json.RawMessage(c.schema), json.RawMessage(c.bad)); ErrorCode(err) != CodeValidation {
+			t.Errorf("%s: %s: %v, want validation_failed", c.schema, c.bad, err)
+		}
+	}
+}
+
 // A $ref outside the schema is refused at PUT and never fetched; so is a
 // schema that is not JSON Schema, naming the place.
 func TestPutIntegration_RefusesUncompilableSchema(t *testing.T) {
@@ -126,6 +145,9 @@ func TestCompileSchema_RefCycles(t *testing.T) {
 		`{"properties":{"a":{"$ref":"#/$defs/A"}},"$defs":{"A":{"not":{"if":{"$ref":"#/$defs/A"}}}}}`:                                                     "$defs.A.not.if",
 		`{"properties":{"a":{"$ref":"#/$defs/A"}},"$defs":{"A":{"dependentSchemas":{"x/y":{"$ref":"#/$defs/A"}}}}}`:                                       "$defs.A.dependentSchemas.x~1y",
 		`{"properties":{"a":{"$ref":"#/$defs/A"}},"$defs":{"A":{"allOf":[{"properties":{"next":{"$ref":"#/$defs/A"}}}]}}}`:                                "",
+		// Earlier drafts: definitions, and dependencies whose value is a schema.
+		`{"$schema":"http://json-schema.org/draft-07/schema#","properties":{"a":{"$ref":"#/definitions/A"}},"definitions":{"A":{"dependencies":{"x":{"$ref":"#/definitions/A"}}}}}`: "definitions.A.dependencies.x",
+		`{"$schema":"http://json-schema.org/draft-07/schema#","properties":{"a":{"$ref":"#/definitions/A"}},"definitions":{"A":{"dependencies":{"x":["y"]}}}}`:                      "",
 		// A $ref that only leads into a cycle is not named: one on it is.
 		`{"properties":{"a":{"$ref":"#/$defs/B"}},"$defs":{"B":{"allOf":[{"$ref":"#/$defs/B"}]}}}`: "$defs.B.allOf.0",
 		`{"$defs":{"A":{"$ref":"#/$defs/B"},"B":{"allOf":[{"$ref":"#/$defs/B"}]}}}`:                "$defs.B.allOf.0",

@@ -318,8 +318,9 @@ func (h *Handler) endWithCredential(r *http.Request, end context.CancelFunc) {
 type message struct {
 	method string
 	tool   string // params.name of tools/call
-	// badID: a numeric id the SDK would answer changed (a fraction, an
-	// exponent, past 64 bits), where JSON-RPC answers carry it unchanged.
+	// badID: an id that is not a string or a number, or a numeric id the
+	// SDK would answer changed (a fraction, an exponent, past 64 bits,
+	// -0), where JSON-RPC answers carry it unchanged.
 	badID bool
 }
 
@@ -333,9 +334,16 @@ func peek(body []byte) message {
 	if json.Unmarshal(body, &m) != nil {
 		return message{}
 	}
-	if id := bytes.TrimSpace(m["id"]); len(id) > 0 && (id[0] == '-' || id[0] >= '0' && id[0] <= '9') {
-		_, err := strconv.ParseInt(string(id), 10, 64)
-		msg.badID = err != nil
+	if id := bytes.TrimSpace(m["id"]); len(id) > 0 {
+		switch {
+		case id[0] == '-' || id[0] >= '0' && id[0] <= '9':
+			_, err := strconv.ParseInt(string(id), 10, 64)
+			msg.badID = err != nil || string(id) == "-0"
+		case id[0] == '{' || id[0] == '[' || id[0] == 't' || id[0] == 'f':
+			// An object, an array or a boolean: JSON-RPC's id is a string
+			// or a number, and the SDK's own refusal names Go's types.
+			msg.badID = true
+		}
 	}
 	if json.Unmarshal(m["method"], &msg.method) != nil || json.Unmarshal(m["params"], &params) != nil || json.Unmarshal(params["name"], &msg.tool) != nil {
 		return message{method: msg.method, badID: msg.badID}

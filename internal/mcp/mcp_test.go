@@ -739,9 +739,14 @@ func TestMCP_FramingErrorsAreJSONRPC(t *testing.T) {
 			{"a request without an id", `{"jsonrpc":"2.0","method":"tools/list"}`, stateless, 400, -32600, "missing id"},
 			{"another version tag", `{"jsonrpc":"1.0","id":1,"method":"tools/list"}`, stateless, 400, -32600, "version tag"},
 			{"not an object", `"hello"`, stateless, 400, -32600, "malformed payload"},
-			{"an id that is an object", `{"jsonrpc":"2.0","id":{"a":1},"method":"tools/list"}`, stateless, 400, -32600, "invalid ID"},
+			// JSON-RPC's id is a string or a number (MCP: never null).
+			{"an id that is an object", `{"jsonrpc":"2.0","id":{"a":1},"method":"tools/list"}`, stateless, 400, -32600, "id must be a string or an integer"},
+			{"an id that is an array", `{"jsonrpc":"2.0","id":[1],"method":"tools/list"}`, stateless, 400, -32600, "id must be a string or an integer"},
+			{"an id that is a boolean", `{"jsonrpc":"2.0","id":true,"method":"tools/list"}`, stateless, 400, -32600, "id must be a string or an integer"},
+			{"in a session: an id that is an object", `{"jsonrpc":"2.0","id":{},"method":"tools/list"}`, session, 400, -32600, "id must be a string or an integer"},
 			// An answer carries its request's id unchanged; a number the
-			// SDK would change (a fraction, past 64 bits) is refused.
+			// SDK would change (a fraction, past 64 bits, -0) is refused.
+			{"an id of -0", `{"jsonrpc":"2.0","id":-0,"method":"tools/list"}`, stateless, 400, -32600, "id must be a string or an integer"},
 			{"a fractional id", `{"jsonrpc":"2.0","id":1.5,"method":"tools/list"}`, stateless, 400, -32600, "id must be a string or an integer"},
 			{"an id past 64 bits", `{"jsonrpc":"2.0","id":99999999999999999999999,"method":"tools/list"}`, stateless, 400, -32600, "id must be a string or an integer"},
 			{"an id in exponent form", `{"jsonrpc":"2.0","id":1e400,"method":"tools/list"}`, stateless, 400, -32600, "id must be a string or an integer"},

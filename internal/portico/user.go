@@ -185,7 +185,10 @@ func NormalizeEmail(s string) (string, error) {
 		return "", bad
 	}
 	e := strings.ToLower(strings.TrimSpace(s))
-	if e == "" || len(e) > MaxEmailLen || !utf8.ValidString(e) || hasControl(e) {
+	if len(e) > MaxEmailLen {
+		return "", Invalidf("email", "email must be at most %d bytes; this one is %d.", MaxEmailLen, len(e))
+	}
+	if e == "" || !utf8.ValidString(e) || hasControl(e) {
 		return "", bad
 	}
 	at := strings.IndexByte(e, '@')

@@ -3,11 +3,11 @@ package upstream
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"math"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 )
 
@@ -15,11 +15,13 @@ import (
 const maxTokenAnswer = 1 << 20
 
 // tokenAnswers is the transport of token requests. golang.org/x/oauth2
-// refuses a whole JSON answer whose expires_in is a number but not a 64-bit
-// integer (1e10, 3600.0, 2^63), and with it a refresh token the provider
-// has just rotated, which would leave the connection holding a dead one.
-// Such a value reaches it as the integer it stands for, saturated, in a
-// string, which it reads like PayPal's; lifetime caps it as any other.
+// refuses a whole JSON answer whose expires_in it cannot read as a 64-bit
+// integer (1e10, 3600.0, 2^63, "99999999999999999999", "soon", true), and
+// with it a refresh token the provider has just rotated, which would leave
+// the connection holding a dead one. A number, or a string holding one,
+// reaches it as the integer it stands for, saturated, in a string, which it
+// reads like PayPal's; lifetime caps it as any other. Any other value is
+// taken out: the answer gives no lifetime (docs/oauth-refresh.md).
 type tokenAnswers struct{ base http.RoundTripper }
 
 func (t tokenAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -50,36 +52,46 @@ func (t tokenAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
 	return res, nil
 }
 
+// jsonNumber is the syntax of a JSON number.
+var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
 // integralExpiresIn returns a JSON token answer with its expires_in, when
-// that is a number but not a 64-bit integer, written as the integer it
-// stands for (towards zero, saturated) in a string; any other answer as it
-// is.
+// that is not a 64-bit integer, written as the integer it stands for
+// (towards zero, saturated) in a string when it is a number or a string
+// holding one, and taken out when it is neither (a word, a boolean, an
+// object); any other answer as it is.
 func integralExpiresIn(body []byte) []byte {
 	var answer map[string]json.RawMessage
 	if json.Unmarshal(body, &answer) != nil {
 		return body
 	}
-	raw := string(answer["expires_in"])
-	if raw == "" || raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+	raw, ok := answer["expires_in"]
+	if !ok || string(raw) == "null" {
 		return body
 	}
-	if _, err := strconv.ParseInt(raw, 10, 64); err == nil {
-		return body
+	text := string(raw)
+	var quoted string
+	if json.Unmarshal(raw, &quoted) == nil {
+		text = quoted
 	}
-	f, err := strconv.ParseFloat(raw, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
+	switch _, err := strconv.ParseInt(text, 10, 64); {
+	case !jsonNumber.MatchString(text):
+		delete(answer, "expires_in")
+	case err == nil:
 		return body
-	}
-	var n int64
-	switch {
-	case f >= math.MaxInt64:
-		n = math.MaxInt64
-	case f <= math.MinInt64:
-		n = math.MinInt64
 	default:
-		n = int64(f)
+		f, _ := strconv.ParseFloat(text, 64) // ±Inf past float64's range
+		var n int64
+		switch {
+		case f >= math.MaxInt64:
+			n = math.MaxInt64
+		case f <= math.MinInt64:
+			n = math.MinInt64
+		default:
+			n = int64(f)
+		}
+		answer["expires_in"], _ = json.Marshal(strconv.FormatInt(n, 10))
 	}
-	answer["expires_in"], _ = json.Marshal(strconv.FormatInt(n, 10))
 	out, err := json.Marshal(answer)
 	if err != nil {
 		return body

@@ -611,6 +611,49 @@ func TestMCP_Approvals(t *testing.T) {
 				if !accept && !strings.Contains(textOf(res), "the user declined") {
 					t.Errorf("%s: declined: %s", era, textOf(res))
 				}
+				// The decision's activity row names the client, the session
+				// and the request, as the call's own row does.
+				page, err := e.svc.ListActivity(context.Background(), e.app.ID, portico.ActivityFilter{}, portico.PageRequest{Size: 3})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var decided *portico.Activity
+				for i := range page.Data {
+					if strings.HasPrefix(page.Data[i].Action, "approval.") {
+						decided = &page.Data[i]
+						break
+					}
+				}
+				if decided == nil || decided.Client != "mcp:portico-test" || decided.SessionID == "" || decided.RequestID == "" {
+					t.Errorf("%s accept=%v: decision row %+v", era, accept, decided)
+				}
+			}
+			// An answer whose action is none of accept, decline and cancel
+			// is the client's mistake: nothing is recorded or sent, and a
+			// proper answer to the same question still counts.
+			answers := []string{"ACCEPT", "accept"}
+			opts := &sdk.ClientOptions{Capabilities: formCaps, ElicitationHandler: func(context.Context, *sdk.ElicitRequest) (*sdk.ElicitResult, error) {
+				a := answers[0]
+				answers = answers[1:]
+				return &sdk.ElicitResult{Action: a, Content: map[string]any{}}, nil
+			}}
+			cs := e.dial(clientOpts{version: era, headers: bearer(e.annTok), opts: opts})
+			before := deletes()
+			args := map[string]any{"id": fmt.Sprintf("s-%d-odd", i)}
+			res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "vault_wipe", Arguments: args})
+			if err != nil {
+				t.Fatalf("%s: %v", era, err)
+			}
+			if !res.IsError || !strings.Contains(textOf(res), `the action "ACCEPT"`) || !strings.Contains(textOf(res), "Nothing was recorded") || deletes() != before {
+				t.Errorf("%s: an odd answer: %v %s", era, res.IsError, textOf(res))
+			}
+			page, err := e.svc.ListActivity(context.Background(), e.app.ID, portico.ActivityFilter{}, portico.PageRequest{Size: 1})
+			if err != nil || len(page.Data) != 1 || strings.HasPrefix(page.Data[0].Action, "approval.") {
+				t.Errorf("%s: an odd answer was recorded: %+v %v", era, page.Data, err)
+			}
+			res, err = cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "vault_wipe", Arguments: args})
+			if err != nil || res.IsError || deletes() != before+1 {
+				t.Errorf("%s: answered properly after an odd answer: %v %v %s", era, err, res.IsError, textOf(res))
 			}
 		}
 		// No elicitation: the link, and nothing sent.

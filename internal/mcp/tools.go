@@ -217,12 +217,8 @@ func (h *Handler) callTool(ctx context.Context, a *portico.Agent, t *portico.Age
 // run performs the call and shapes its answer; prompt tells that a call
 // waiting for the user's approval may ask the user in the client (once).
 func (h *Handler) run(ctx context.Context, a *portico.Agent, t *portico.AgentTool, args json.RawMessage, req *sdk.CallToolRequest, prompt bool) (*sdk.CallToolResult, error) {
-	caller := portico.Caller{Client: clientName(req), KeyID: a.KeyID, RequestID: requestID(ctx, req)}
-	if a.Session != nil {
-		caller.SessionID = a.Session.ID
-	}
 	res, err := h.svc.Perform(ctx, a.App, portico.PerformRequest{User: a.Ref, Integration: t.Integration.Slug, Action: t.Action.Name,
-		Input: args, Agent: a, Definition: t.Integration, Caller: caller})
+		Input: args, Agent: a, Definition: t.Integration, Caller: callerOf(ctx, a, req)})
 	var cr *portico.ConnectionRequired
 	var ar *portico.ApprovalRequired
 	switch {
@@ -237,6 +233,16 @@ func (h *Handler) run(ctx context.Context, a *portico.Agent, t *portico.AgentToo
 		return h.performError(err, t)
 	}
 	return h.result(ctx, a, t, res), nil
+}
+
+// callerOf is who makes a tool call, for the activity log: the client,
+// the key or session the agent authenticated with, and the request.
+func callerOf(ctx context.Context, a *portico.Agent, req *sdk.CallToolRequest) portico.Caller {
+	c := portico.Caller{Client: clientName(req), KeyID: a.KeyID, RequestID: requestID(ctx, req)}
+	if a.Session != nil {
+		c.SessionID = a.Session.ID
+	}
+	return c
 }
 
 // requestIDKey names the request id in a 2025-era call's TokenInfo.Extra.
@@ -294,11 +300,16 @@ func (h *Handler) approvalRequired(ctx context.Context, a *portico.Agent, t *por
 // decide records the user's answer to an approval question; it returns
 // the tool's answer when the call must not run.
 func (h *Handler) decide(ctx context.Context, a *portico.Agent, t *portico.AgentTool, req *sdk.CallToolRequest, id string, answer *sdk.ElicitResult) *sdk.CallToolResult {
-	approve := answer != nil && answer.Action == "accept"
 	if answer == nil || answer.Action == "cancel" {
 		return errorResult("NOT EXECUTED: the user did not answer whether " + t.Title + " may run; call " + t.Name + " again to ask again.")
 	}
-	if _, err := h.svc.DecideAgentApproval(ctx, a, id, approve, clientName(req)); err != nil && approve {
+	if answer.Action != "accept" && answer.Action != "decline" {
+		// A client's mistake is not the user's decision: nothing is
+		// recorded, and the same question may be answered again.
+		return errorResult(fmt.Sprintf("NOT EXECUTED: the answer to whether %s may run has the action %q; it is accept, decline or cancel. Nothing was recorded: answer again.", t.Title, portico.Echo(answer.Action)))
+	}
+	approve := answer.Action == "accept"
+	if _, err := h.svc.DecideAgentApproval(ctx, a, id, approve, callerOf(ctx, a, req)); err != nil && approve {
 		return errorResult("NOT EXECUTED: the approval could not be recorded (" + portico.AsError(err).Message + "); call " + t.Name + " again.")
 	}
 	if !approve {

@@ -381,23 +381,23 @@ func (s *Service) DecideApproval(ctx context.Context, sess *Session, user *User,
 	if _, err := s.sessionApproval(ctx, sess, user, id); err != nil {
 		return nil, err
 	}
-	return s.decideApproval(ctx, sess.AppID, sess.ID, user, id, approve, ClientPage)
+	c := CallerFrom(ctx)
+	c.Client, c.SessionID = ClientPage, sess.ID
+	return s.decideApproval(ctx, sess.AppID, user, id, approve, c)
 }
 
 // DecideAgentApproval records the decision the user of an MCP caller made
-// in the caller's client (docs/mcp.md), as DecideApproval does.
-func (s *Service) DecideAgentApproval(ctx context.Context, a *Agent, id string, approve bool, client string) (*Approval, error) {
+// in the caller's client (docs/mcp.md), as DecideApproval does; the
+// activity row names caller (the client, key, session and request of the
+// tool call).
+func (s *Service) DecideAgentApproval(ctx context.Context, a *Agent, id string, approve bool, caller Caller) (*Approval, error) {
 	if a.User == nil {
 		return nil, NotFound("Approval")
 	}
-	sessionID := ""
-	if a.Session != nil {
-		sessionID = a.Session.ID
-	}
-	return s.decideApproval(ctx, a.App.ID, sessionID, a.User, id, approve, client)
+	return s.decideApproval(ctx, a.App.ID, a.User, id, approve, caller)
 }
 
-func (s *Service) decideApproval(ctx context.Context, appID, sessionID string, user *User, id string, approve bool, client string) (*Approval, error) {
+func (s *Service) decideApproval(ctx context.Context, appID string, user *User, id string, approve bool, c Caller) (*Approval, error) {
 	ap, err := s.store.DecideApproval(ctx, appID, user.ID, id, approve, s.now())
 	if err != nil {
 		return nil, err
@@ -406,11 +406,7 @@ func (s *Service) decideApproval(ctx context.Context, appID, sessionID string, u
 	if !approve {
 		outcome, typ = OutcomeDenied, "approval.declined"
 	}
-	c := CallerFrom(ctx)
-	if c.Client == "" {
-		c.Client = client
-	}
-	s.record(ctx, &Activity{AppID: appID, UserID: user.ID, SessionID: sessionID, Client: c.Client, Integration: ap.Integration,
+	s.record(ctx, &Activity{AppID: appID, UserID: user.ID, SessionID: c.SessionID, KeyID: c.KeyID, Client: c.Client, Integration: ap.Integration,
 		Action: typ, Outcome: outcome, RequestID: c.RequestID})
 	return ap, nil
 }

@@ -228,7 +228,7 @@ func (s *Service) FindIntegration(ctx context.Context, appID, slug string) (*Int
 // putConnection checks creds and settings, verifies the credential with
 // the provider when the integration says how, and seals and stores them
 // for user.
-func (s *Service) putConnection(ctx context.Context, user *User, integ *Integration, creds Credentials, settings map[string]string, replace func(status string) error) (*Connection, bool, error) {
+func (s *Service) putConnection(ctx context.Context, user *User, integ *Integration, creds Credentials, settings map[string]string, guard *ConnectGuard) (*Connection, bool, error) {
 	if err := visibleTo(integ, user); err != nil {
 		return nil, false, err
 	}
@@ -236,7 +236,21 @@ func (s *Service) putConnection(ctx context.Context, user *User, integ *Integrat
 	if err != nil {
 		return nil, false, err
 	}
-	return s.storeConnection(ctx, user, integ, cc, replace)
+	return s.storeConnection(ctx, user, integ, cc, guard)
+}
+
+// ConnectGuard is what a connection's write checks in its own transaction:
+// the states it depends on may change while its credential is checked, and
+// a provider's token exchange or verification can take seconds.
+type ConnectGuard struct {
+	// Session, when not "", is the session of the hosted page that
+	// connects: a session revoked or expired by Now refuses the write
+	// (ErrSessionEnded), as it refuses the page's next request.
+	Session string
+	Now     time.Time
+	// Replace, when not nil, is asked with the status of the connection
+	// the write would replace; its error leaves that connection as it is.
+	Replace func(status string) error
 }
 
 // visibleTo refuses user an integration restricted to accounts it is in
@@ -274,7 +288,7 @@ func (s *Service) checkConnection(ctx context.Context, integ *Integration, creds
 }
 
 // storeConnection seals and stores a checked credential for user.
-func (s *Service) storeConnection(ctx context.Context, user *User, integ *Integration, cc *checkedConnection, replace func(status string) error) (*Connection, bool, error) {
+func (s *Service) storeConnection(ctx context.Context, user *User, integ *Integration, cc *checkedConnection, guard *ConnectGuard) (*Connection, bool, error) {
 	if err := visibleTo(integ, user); err != nil {
 		return nil, false, err
 	}
@@ -288,7 +302,7 @@ func (s *Service) storeConnection(ctx context.Context, user *User, integ *Integr
 		Settings: set, AccountLabel: ver.Label}
 	created, err := s.store.PutConnection(ctx, c, func(id string) (string, error) {
 		return s.Sealer.Seal(plain, ConnectionAAD(c.AppID, c.UserID, id))
-	}, replace)
+	}, guard)
 	if err != nil {
 		return nil, false, err
 	}
@@ -498,7 +512,7 @@ func (s *Service) ConnectForSession(ctx context.Context, sess *Session, user *Us
 	if err != nil {
 		return nil, false, err
 	}
-	return s.putConnection(ctx, user, integ, creds, settings, replace)
+	return s.putConnection(ctx, user, integ, creds, settings, &ConnectGuard{Session: sess.ID, Now: s.now(), Replace: replace})
 }
 
 // mayReplace refuses new credentials in place of the user's connected ones
@@ -563,7 +577,7 @@ func (s *Service) UpdateSessionConnectionSettings(ctx context.Context, sess *Ses
 	if err != nil {
 		return nil, err
 	}
-	out, _, err := s.putConnection(ctx, user, integ, creds, settings, nil)
+	out, _, err := s.putConnection(ctx, user, integ, creds, settings, &ConnectGuard{Session: sess.ID, Now: s.now()})
 	return out, err
 }
 

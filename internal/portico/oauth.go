@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -212,6 +213,11 @@ func (s *Service) CompleteOAuth(ctx context.Context, sess *Session, user *User, 
 	creds, err := s.OAuth2.Exchange(ctx, integ, secret, callbackURL, code, grant.Verifier, s.Now())
 	if err != nil {
 		return nil, &OAuthExchangeError{Integration: integ, Err: err}
+	}
+	// Tokens Portico cannot store (too long, a control character) are the
+	// provider's fault, not the user's.
+	if _, err := integ.CheckCredentials(creds); err != nil {
+		return nil, &OAuthExchangeError{Integration: integ, Err: fmt.Errorf("%w: %v", ErrProviderAnswer, messageOf(err))}
 	}
 	conn, _, err := s.ConnectForSession(ctx, sess, user, integ.Slug, creds, grant.Settings)
 	return conn, err

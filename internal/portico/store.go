@@ -168,10 +168,9 @@ type Store interface {
 	// seal is called with the id the row ends up with and returns the
 	// sealed credentials. It fills c's id and timestamps and reports
 	// whether the connection was created. CodeNotFound when the user or
-	// integration is unknown. replace, when not nil, is asked in the same
-	// transaction with the status of the connection c would replace, and
-	// its error leaves that connection as it is.
-	PutConnection(ctx context.Context, c *Connection, seal func(id string) (string, error), replace func(status string) error) (created bool, err error)
+	// integration is unknown. guard, when not nil, is checked in the same
+	// transaction, and its refusal leaves everything as it is.
+	PutConnection(ctx context.Context, c *Connection, seal func(id string) (string, error), guard *ConnectGuard) (created bool, err error)
 	// FindConnectionByID returns a connection (CodeNotFound).
 	FindConnectionByID(ctx context.Context, appID, id string) (*Connection, error)
 	// FindConnection returns a user's connection to an integration

@@ -57,7 +57,7 @@ func usPtr(t *time.Time) *int64 {
 }
 
 // PutConnection implements portico.Store.
-func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal func(id string) (string, error), replace func(status string) error) (bool, error) {
+func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal func(id string) (string, error), guard *portico.ConnectGuard) (bool, error) {
 	newID := c.ID
 	if c.Settings == nil {
 		c.Settings = map[string]string{}
@@ -86,6 +86,24 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 		}
 		if err != nil {
 			return fmt.Errorf("find integration: %w", err)
+		}
+		if guard != nil && guard.Session != "" {
+			// Locked until the connection is stored: a revoke waits for
+			// it, and one committed first is seen.
+			var (
+				revoked sql.NullInt64
+				expires int64
+			)
+			err := t.queryRow(ctx, `SELECT revoked_at, expires_at FROM sessions WHERE app_id = ? AND id = ?`+t.db.dialect.forShare(),
+				c.AppID, guard.Session).Scan(&revoked, &expires)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return portico.ErrSessionEnded
+			case err != nil:
+				return fmt.Errorf("find session: %w", err)
+			case revoked.Valid || expires <= us(guard.Now):
+				return portico.ErrSessionEnded
+			}
 		}
 		// Heard by every node once the transaction commits (notify.go).
 		if err := notifyConnected(ctx, t, c.AppID, c.UserID, c.Integration); err != nil {
@@ -148,8 +166,8 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 		if err := t.queryRow(ctx, `SELECT status, refresh_failures FROM connections WHERE app_id = ? AND id = ?`, c.AppID, id).Scan(&prior, &failures); err != nil {
 			return fmt.Errorf("read connection: %w", err)
 		}
-		if replace != nil {
-			if err := replace(prior); err != nil {
+		if guard != nil && guard.Replace != nil {
+			if err := guard.Replace(prior); err != nil {
 				return err
 			}
 		}

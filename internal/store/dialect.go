@@ -13,6 +13,16 @@ func (d dialect) forUpdate() string {
 	return ""
 }
 
+// forShare keeps the selected rows from being changed until the
+// transaction ends (an UPDATE waits for it); a row changed and committed
+// while it waited is read as changed.
+func (d dialect) forShare() string {
+	if d == postgres {
+		return " FOR SHARE"
+	}
+	return ""
+}
+
 // forKeyShare keeps the selected rows from being deleted, or their keys
 // changed, until the transaction ends, while others may still read, lock
 // and refer to them. A transaction that writes rows referring to a user or

@@ -274,6 +274,12 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 		w.Write([]byte(`{"token_type":"bearer"}`))
 	}))
 	defer tokenless.Close()
+	// One that answers with an access token Portico cannot store.
+	oversized := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"access_token": strings.Repeat("a", 9000), "token_type": "bearer"})
+	}))
+	defer oversized.Close()
 	for _, tc := range []struct {
 		name string
 		// tokenURL and authorizeURL define the integration; the site runs
@@ -313,6 +319,14 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 			page:         "GitLab answered without a usable token. Try again in a moment.",
 			hidden:       []string{tokenless.URL, "127.0.0.1", "/oauth/token", "access_token", "could not be reached"},
 			logged:       "missing access_token",
+		},
+		{
+			name:     "an answer with a token that cannot be stored",
+			tokenURL: oversized.URL + "/oauth/token", authorizeURL: p.URL + "/authorize", private: true,
+			clientSecret: clientSecret,
+			page:         "GitLab answered without a usable token. Try again in a moment.",
+			hidden:       []string{oversized.URL, "/oauth/token", "access_token", "8192", "not understood"},
+			logged:       "access_token must be at most 8192 bytes",
 		},
 		{
 			name:     "refused by the provider",
@@ -382,6 +396,57 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A session revoked while the provider exchanges the code ends the page
+// there: the tokens that arrive after it are not stored.
+func TestOAuth_RevokedDuringTheExchange(t *testing.T) {
+	for _, eng := range storetest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			p := newProvider(t)
+			asked, answer := make(chan struct{}), make(chan struct{})
+			slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				close(asked)
+				<-answer
+				p.Config.Handler.ServeHTTP(w, r)
+			}))
+			defer slow.Close()
+			s := newSite(t, on(t, eng), func(c *cli.Config) { c.AllowPrivateUpstreams = true })
+			s.api("PUT", "/v1/integrations/gitlab", map[string]any{
+				"name": "GitLab", "base_url": p.URL + "/api",
+				"auth": map[string]any{"type": "oauth2",
+					"oauth2": map[string]any{"authorize_url": p.URL + "/authorize", "token_url": slow.URL + "/token",
+						"client_id": clientID, "client_secret": clientSecret, "scopes": []string{"repo"}},
+					"inject": map[string]any{"header": "Authorization", "format": "Bearer {access_token}"}},
+			}, 201)
+			c := clitest.Browser()
+			link, id, _ := s.session(nil)
+			clitest.Get(t, c, link)
+			_, page := clitest.Get(t, c, s.URL+"/connect/integrations/gitlab")
+			res, _ := post(t, c, s.URL+"/connect/oauth/gitlab/start", url.Values{"csrf_token": {csrfOf(t, page)}}, nil)
+			callback := authorize(t, res.Header.Get("Location"), "approve")
+			done := make(chan struct{})
+			var (
+				status int
+				body   string
+			)
+			go func() {
+				defer close(done)
+				res, b := clitest.Get(t, c, callback)
+				status, body = res.StatusCode, b
+			}()
+			<-asked
+			s.api("DELETE", "/v1/sessions/"+id, nil, 204)
+			close(answer)
+			<-done
+			if status != http.StatusGone || !strings.Contains(body, "This session has ended") {
+				t.Errorf("callback: %d, want 410 This session has ended:\n%s", status, body)
+			}
+			if conns := s.connections(); len(conns) != 0 {
+				t.Errorf("stored after the revoke: %v", conns)
+			}
+		})
 	}
 }
 

@@ -393,7 +393,7 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	if err != nil {
 		return fmt.Errorf("hosted page: %w", err)
 	}
-	page.Register(api.Handle)
+	page.Register(api.HandleOwnURL)
 	page.RegisterAuthorize(api.Handle, api.HandleOwnURL)
 	authserver.New(s.Service, s.log, api.SpendIPBudget).Register(api.Handle)
 	surfaces := compat.Options{Service: s.Service, Logger: s.log, Authenticate: api.AuthenticateKey}

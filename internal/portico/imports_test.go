@@ -55,6 +55,9 @@ func TestImportRule(t *testing.T) {
 			return to == "internal/compat" || to == "internal/jsonbody"
 		case from == "internal/mcp":
 			return to == "internal/compat" || to == "internal/jsonbody"
+		case from == "internal/web":
+			// The request checks every adapter shares (CheckURL).
+			return to == "internal/compat"
 		case from == "internal/httpapi":
 			return to == "internal/jsonbody" || to == "internal/compat" || to == "internal/apiwire" || to == "api"
 		case from == "internal/store":

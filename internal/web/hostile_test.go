@@ -271,6 +271,11 @@ func TestPage_UnroutedAddressesArePages(t *testing.T) {
 		{"PUT", "/connect/suggestions", http.StatusMethodNotAllowed, "POST", "does not take that request"},
 		{"POST", "/connect/activity", http.StatusMethodNotAllowed, "GET, HEAD", "does not take that request"},
 		{"DELETE", "/connect/pcc_unknown", http.StatusNotFound, "", "This page does not exist"},
+		// A URL no page can hold is refused as a page, not as the API.
+		{"GET", "/connect/activity?page_token=%FF", http.StatusBadRequest, "", "This request was not understood"},
+		{"GET", "/connect/activity?a=1;b=2", http.StatusBadRequest, "", "This request was not understood"},
+		{"POST", "/connect/approvals/apr_x%00y/approve", http.StatusBadRequest, "", "This request was not understood"},
+		{"GET", "/connect/no/such%00page", http.StatusBadRequest, "", "This request was not understood"},
 	} {
 		req, _ := http.NewRequest(tc.method, s.URL+tc.path, nil)
 		res, err := c.Do(req)

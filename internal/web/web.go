@@ -25,6 +25,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/porticohq/portico/internal/compat"
 	"github.com/porticohq/portico/internal/portico"
 )
 
@@ -73,8 +74,9 @@ func New(o Options) (*Handler, error) {
 		tmpl: tmpl, origin: http.NewCrossOriginProtection()}, nil
 }
 
-// Register mounts the routes with mount (the API server's Handle, so that
-// they share its request ids, logs and metrics).
+// Register mounts the routes with add (the API server's HandleOwnURL, so
+// that they share its request ids, logs and metrics, and a page answers a
+// URL compat.CheckURL refuses as a page).
 func (h *Handler) Register(add func(pattern string, handler http.Handler)) {
 	h.routes = http.NewServeMux()
 	mount := func(pattern string, handler http.Handler) {
@@ -174,6 +176,12 @@ func (h *Handler) page(fn pageFunc) http.Handler {
 	return h.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		nonce := newNonce()
 		setCSP(w, nonce, nil, false)
+		// The server leaves a page's URL to it (Register), so that a bad one
+		// is answered as a page too.
+		if err := compat.CheckURL(r.URL); err != nil {
+			h.renderError(w, r, nonce, err)
+			return
+		}
 		if err := fn(w, r, nonce); err != nil {
 			h.renderError(w, r, nonce, err)
 		}

@@ -176,7 +176,7 @@ const maxRefusalText = 200
 // debugging modes) taken out.
 func exchangeError(err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
+	if errors.As(err, &re) && !providerTrouble(re) {
 		desc := re.ErrorCode
 		if re.ErrorDescription != "" {
 			desc += ": " + re.ErrorDescription
@@ -192,12 +192,26 @@ func exchangeError(err error, secrets ...string) error {
 		}
 		return fmt.Errorf("%w: %w (%s)", ErrExchange, ErrRefused, desc)
 	}
+	if re != nil {
+		// A 5xx, 408 or 429: the provider could not answer now.
+		return fmt.Errorf("%w: the provider answered %s", ErrExchange, re.Response.Status)
+	}
 	// The transport's failures are *url.Error; anything else came after an
 	// answer was read (no access_token, a body that does not parse).
 	if ue := (*url.Error)(nil); !errors.As(err, &ue) {
 		return fmt.Errorf("%w: %w: %v", ErrExchange, portico.ErrProviderAnswer, err)
 	}
 	return fmt.Errorf("%w: %v", ErrExchange, err)
+}
+
+// providerTrouble reports whether a token request's error answer says the
+// provider could not answer now (5xx, 408, 429) rather than refused it.
+func providerTrouble(re *oauth2.RetrieveError) bool {
+	if re.Response == nil {
+		return false
+	}
+	st := re.Response.StatusCode
+	return st >= 500 || st == http.StatusRequestTimeout || st == http.StatusTooManyRequests
 }
 
 // MaxTokenLifetime caps the lifetime recorded for an access token. A
@@ -273,8 +287,7 @@ func (o *OAuth2) Refresh(ctx context.Context, integ *portico.Integration, client
 		// A 4xx answer (invalid_grant, invalid_client …) is final; 408 and
 		// 429 ask to come back, like a 5xx or a network failure.
 		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 &&
-			re.Response.StatusCode != http.StatusRequestTimeout && re.Response.StatusCode != http.StatusTooManyRequests {
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && !providerTrouble(re) {
 			return nil, fmt.Errorf("%w: %w", portico.ErrRefreshRejected, exchangeError(err, clientSecret, rt))
 		}
 		return nil, exchangeError(err, clientSecret, rt)

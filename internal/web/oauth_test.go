@@ -280,6 +280,13 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]any{"access_token": strings.Repeat("a", 9000), "token_type": "bearer"})
 	}))
 	defer oversized.Close()
+	// One that fails for the moment.
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte(`{"error":"temporarily_unavailable"}`))
+	}))
+	defer failing.Close()
 	for _, tc := range []struct {
 		name string
 		// tokenURL and authorizeURL define the integration; the site runs
@@ -327,6 +334,14 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 			page:         "GitLab answered without a usable token. Try again in a moment.",
 			hidden:       []string{oversized.URL, "/oauth/token", "access_token", "8192", "not understood"},
 			logged:       "access_token must be at most 8192 bytes",
+		},
+		{
+			name:     "a provider failing for the moment",
+			tokenURL: failing.URL + "/oauth/token", authorizeURL: p.URL + "/authorize", private: true,
+			clientSecret: clientSecret,
+			page:         "GitLab could not be reached to finish connecting. Try again in a moment.",
+			hidden:       []string{failing.URL, "/oauth/token", "503", "temporarily_unavailable", "did not accept"},
+			logged:       "the provider answered 503 Service Unavailable",
 		},
 		{
 			name:     "refused by the provider",

@@ -70,22 +70,17 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 		created, out = false, *c
 		out.ID = newID
 		var one int
-		err := t.queryRow(ctx, `SELECT 1 FROM users WHERE app_id = ? AND id = ?`, c.AppID, c.UserID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
+		// Key-share locked before the session below, as the user's deletion
+		// locks the user before it cascades to the sessions.
+		err := t.queryRow(ctx, `SELECT 1 FROM users WHERE app_id = ? AND id = ?`+t.db.dialect.forKeyShare(), c.AppID, c.UserID).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows) && guard != nil && guard.Session != "":
+			// The user was deleted, and its sessions with it.
+			return portico.ErrSessionEnded
+		case errors.Is(err, sql.ErrNoRows):
 			return portico.NotFound("User")
-		}
-		if err != nil {
+		case err != nil:
 			return fmt.Errorf("find user: %w", err)
-		}
-		// Locked until the connection is stored, so that a replacement
-		// that moves the integration's destinations counts it
-		// (moveDestinations).
-		err = t.queryRow(ctx, `SELECT 1 FROM integrations WHERE app_id = ? AND slug = ?`+t.db.dialect.forKeyShare(), c.AppID, c.Integration).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return portico.NotFound("Integration")
-		}
-		if err != nil {
-			return fmt.Errorf("find integration: %w", err)
 		}
 		if guard != nil && guard.Session != "" {
 			// Locked until the connection is stored: a revoke waits for
@@ -104,6 +99,16 @@ func (db *DB) PutConnection(ctx context.Context, c *portico.Connection, seal fun
 			case revoked.Valid || expires <= us(guard.Now):
 				return portico.ErrSessionEnded
 			}
+		}
+		// Locked until the connection is stored, so that a replacement
+		// that moves the integration's destinations counts it
+		// (moveDestinations).
+		err = t.queryRow(ctx, `SELECT 1 FROM integrations WHERE app_id = ? AND slug = ?`+t.db.dialect.forKeyShare(), c.AppID, c.Integration).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return portico.NotFound("Integration")
+		}
+		if err != nil {
+			return fmt.Errorf("find integration: %w", err)
 		}
 		// Heard by every node once the transaction commits (notify.go).
 		if err := notifyConnected(ctx, t, c.AppID, c.UserID, c.Integration); err != nil {

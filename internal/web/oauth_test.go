@@ -168,8 +168,10 @@ func TestOAuth_CallbackChecks(t *testing.T) {
 
 	// Missing and altered state: refused, nothing exchanged.
 	for name, q := range map[string]string{
-		"missing state": "code=" + cb.Query().Get("code"),
-		"altered state": "code=" + cb.Query().Get("code") + "&state=" + url.QueryEscape(altered),
+		"missing state":  "code=" + cb.Query().Get("code"),
+		"altered state":  "code=" + cb.Query().Get("code") + "&state=" + url.QueryEscape(altered),
+		"repeated state": "code=" + cb.Query().Get("code") + "&state=" + url.QueryEscape(state) + "&state=" + url.QueryEscape(state),
+		"repeated code":  "code=" + cb.Query().Get("code") + "&code=x&state=" + url.QueryEscape(state),
 	} {
 		if res, _ := clitest.Get(t, c, s.URL+"/connect/oauth/callback?"+q); res.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", name, res.StatusCode)

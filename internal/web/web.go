@@ -1107,6 +1107,13 @@ func (e providerError) Error() string {
 // PKCE verifier and the tokens stored as the user's connection.
 func (h *Handler) handleOAuthCallback(w http.ResponseWriter, r *http.Request, nonce string, ps *pageSession) error {
 	q := r.URL.Query()
+	// RFC 6749 §3.1: no parameter comes twice; which one to take would be a
+	// guess. Refused before the state is spent.
+	for _, k := range []string{"state", "code", "error"} {
+		if len(q[k]) > 1 {
+			return portico.Invalidf("query", "The provider's answer holds %s more than once. Go back to the page and connect again.", k)
+		}
+	}
 	grant, err := h.svc.FinishOAuth(r.Context(), ps.sess, ps.user, q.Get("state"))
 	if err != nil {
 		return err

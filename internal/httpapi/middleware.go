@@ -91,7 +91,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		info := &requestInfo{requestID: portico.NewID("req_")}
 		ctx := context.WithValue(r.Context(), ctxKey{}, info)
-		r = r.WithContext(portico.WithCaller(ctx, &portico.Caller{Client: clientOf(r.URL.Path), RequestID: info.requestID, Arrived: s.svc.Now()}))
+		caller := &portico.Caller{Client: clientOf(r.URL.Path), RequestID: info.requestID, Arrived: s.svc.Now()}
+		r = r.WithContext(portico.WithCaller(ctx, caller))
 		rw.Header().Set("X-Request-Id", info.requestID)
 		w := &statusWriter{ResponseWriter: rw, s: s, r: r}
 		defer func() {
@@ -118,6 +119,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			// The handler is called directly, as LogAttrs would but without
 			// looking up the caller, which no handler of ours writes.
 			if h := s.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
+				appID := info.appID
+				if appID == "" {
+					// A session's app, authenticated by the API or a page.
+					appID = caller.AppID
+				}
 				rec := slog.NewRecord(start.Add(d), slog.LevelInfo, "request", 0)
 				rec.AddAttrs(
 					slog.String("request_id", info.requestID),
@@ -126,7 +132,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					slog.Int("status", status),
 					slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 					slog.Int("bytes", w.bytes),
-					slog.String("app_id", info.appID),
+					slog.String("app_id", appID),
 				)
 				_ = h.Handle(r.Context(), rec)
 			}

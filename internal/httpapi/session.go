@@ -216,8 +216,7 @@ func (s *Server) authenticateSession(r *http.Request, raw string, missing func()
 	if err != nil {
 		return nil, nil, err
 	}
-	infoFrom(r.Context()).appID = sess.AppID
-	portico.SetCallerSession(r.Context(), sess.ID)
+	portico.SetCallerSession(r.Context(), sess)
 	return sess, u, nil
 }
 

@@ -39,12 +39,14 @@ const (
 )
 
 // Caller is who makes a call: the surface's client name ("api",
-// "superface", "mcp:<client name>"), the session or API key it
-// authenticated with, and the request's id and arrival. Perform takes it in its
-// request; the store's own rows (connection and session changes) take it
-// from the context (WithCaller).
+// "superface", "mcp:<client name>"), the app, and the session or API key
+// it authenticated with, and the request's id and arrival. Perform takes
+// it in its request; the store's own rows (connection and session changes)
+// take it from the context (WithCaller), and the request's log line its
+// app.
 type Caller struct {
 	Client    string
+	AppID     string
 	SessionID string
 	KeyID     string
 	RequestID string
@@ -76,10 +78,10 @@ func SetCallerKey(ctx context.Context, keyID string) {
 }
 
 // SetCallerSession records the session the caller of ctx authenticated
-// with.
-func SetCallerSession(ctx context.Context, sessionID string) {
+// with, and its app.
+func SetCallerSession(ctx context.Context, s *Session) {
 	if c, ok := ctx.Value(callerKey{}).(*Caller); ok && c != nil {
-		c.SessionID = sessionID
+		c.AppID, c.SessionID = s.AppID, s.ID
 	}
 }
 

@@ -201,6 +201,14 @@ func TestOAuth_CallbackChecks(t *testing.T) {
 	if !strings.Contains(s.logs.String(), `"route":"GET /connect/oauth/callback"`) {
 		t.Error("callbacks are not logged by route")
 	}
+	// A page's request is logged with its session's app.
+	appID := s.api("GET", "/v1/app", nil, 200)["id"].(string)
+	for _, line := range strings.Split(s.logs.String(), "\n") {
+		var l map[string]any
+		if json.Unmarshal([]byte(line), &l) == nil && l["msg"] == "request" && l["route"] == "GET /connect/integrations/{slug}" && l["app_id"] != appID {
+			t.Errorf("a page's log line without its app %s: %s", appID, line)
+		}
+	}
 	for _, leaked := range []string{"at-code-1", "rt-code-1", clientSecret} {
 		if strings.Contains(s.logs.String(), leaked) {
 			t.Errorf("the log holds %s", leaked)

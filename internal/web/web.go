@@ -721,7 +721,7 @@ func (h *Handler) session(fn sessionFunc) pageFunc {
 		if err != nil {
 			return err
 		}
-		portico.SetCallerSession(ctx, sess.ID)
+		portico.SetCallerSession(ctx, sess)
 		user, err := h.svc.FindUser(ctx, appID, sess.UserID)
 		if err != nil {
 			return sessionGone(err)

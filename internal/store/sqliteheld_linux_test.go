@@ -74,14 +74,16 @@ func TestHeldSnapshots_SeeEveryCommit(t *testing.T) {
 	// hold their snapshots.
 	hold := func() {
 		t.Helper()
-		// The store's own checkpointer may be running: try again.
+		// The store's own checkpointer may be running: try again, for up
+		// to 10 s (a loaded machine running the race detector once took
+		// more than 2).
 		for try := 0; ; try++ {
 			var busy, frames, copied int
 			err := raw.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied)
 			if err == nil && busy == 0 {
 				break
 			}
-			if try == 100 {
+			if try == 500 {
 				t.Fatalf("checkpoint: busy %d, %v", busy, err)
 			}
 			time.Sleep(20 * time.Millisecond)

@@ -152,10 +152,11 @@ func newEnv(t *testing.T, eng storetest.Engine) *env {
 func (e *env) putIntegration(slug, def string) {
 	e.t.Helper()
 	var in struct {
-		Name     *string
-		Category *string
-		BaseURL  *string `json:"base_url"`
-		Auth     *struct {
+		Name       *string
+		Category   *string
+		BaseURL    *string   `json:"base_url"`
+		AccountIDs *[]string `json:"account_ids"`
+		Auth       *struct {
 			Type   *string
 			Fields *[]portico.Field
 			Inject *portico.Inject
@@ -165,7 +166,7 @@ func (e *env) putIntegration(slug, def string) {
 	if err := json.Unmarshal([]byte(def), &in); err != nil {
 		e.t.Fatal(err)
 	}
-	pi := portico.IntegrationInput{Name: in.Name, Category: in.Category, BaseURL: in.BaseURL, Actions: in.Actions,
+	pi := portico.IntegrationInput{Name: in.Name, Category: in.Category, BaseURL: in.BaseURL, Actions: in.Actions, AccountIDs: in.AccountIDs,
 		Auth: &portico.AuthInput{Type: in.Auth.Type, Fields: in.Auth.Fields, Inject: in.Auth.Inject}}
 	if _, _, err := e.svc.PutIntegration(context.Background(), e.app.ID, slug, pi); err != nil {
 		e.t.Fatalf("put %s: %v", slug, err)

@@ -124,14 +124,15 @@ func New(o Options) *Handler {
 	// before (ServeHTTP), so the verifier only hands it over. A session's
 	// calls run under the context of the request that opened it: the
 	// TokenInfo, which the SDK hands each call, carries the id of the
-	// request that made the call (requestID).
+	// request that made the call (requestID) and the caller as that
+	// request authenticated it (agentFor).
 	h.stateful = auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
 		c, ok := ctx.Value(callKey{}).(*call)
 		if !ok {
 			return nil, auth.ErrInvalidToken
 		}
 		return &auth.TokenInfo{UserID: c.principal, Expiration: time.Now().Add(time.Hour),
-			Extra: map[string]any{requestIDKey: portico.CallerFrom(ctx).RequestID}}, nil
+			Extra: map[string]any{requestIDKey: portico.CallerFrom(ctx).RequestID, agentKey: c.agent}}, nil
 	}, nil)(stateful)
 	return h
 }

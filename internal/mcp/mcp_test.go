@@ -853,3 +853,55 @@ func TestMCP_OneLogLinePerRequest(t *testing.T) {
 		}
 	})
 }
+
+// A 2025-era session acts as its caller is now, not as it was when the
+// session opened: a user removed from the account an integration is
+// restricted to no longer sees or runs its tools there.
+func TestMCP_SessionFollowsTheUsersAccounts(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		vic := "vic"
+		u, _, err := e.svc.FindOrCreateUser(ctx, e.app.ID, portico.UserInput{ExternalID: &vic, AccountIDs: []string{"vip"}, CreateAccounts: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.putIntegration("vault", `{"name":"Vault","base_url":"`+e.up.URL+`","account_ids":["vip"],
+			"auth":{"type":"api_key","fields":[{"name":"api_key","secret":true}],"inject":{"header":"Authorization","format":"Bearer {api_key}"}},
+			"actions":[{"name":"read","method":"GET","path":"/secrets"}]}`)
+		e.connect(vic, "vault", "vic-vault-key-0001")
+		_, tok := e.session(vic, portico.SessionSettings{})
+		cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(tok)})
+		listed := func() bool {
+			res, err := cs.ListTools(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tool := range res.Tools {
+				if tool.Name == "vault_read" {
+					return true
+				}
+			}
+			return false
+		}
+		if !listed() {
+			t.Fatal("vault_read is not listed for a member")
+		}
+		if res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "vault_read"}); err != nil || res.IsError {
+			t.Fatalf("a member's call: %v %s", err, textOf(res))
+		}
+		none := []string{}
+		if _, err := e.svc.UpdateUser(ctx, e.app.ID, u.ID, portico.UserUpdate{AccountIDs: &none}); err != nil {
+			t.Fatal(err)
+		}
+		n := len(e.up.requests())
+		if listed() {
+			t.Error("vault_read is still listed after the user left the account")
+		}
+		if res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "vault_read"}); err == nil && !res.IsError {
+			t.Errorf("the session still runs vault_read: %s", textOf(res))
+		}
+		if len(e.up.requests()) != n {
+			t.Error("a call after the user left the account reached the upstream")
+		}
+	})
+}

@@ -42,7 +42,7 @@ func (h *Handler) newServer(a *portico.Agent, tools []portico.AgentTool, legacy 
 			return func(ctx context.Context, method string, req sdk.Request) (sdk.Result, error) {
 				if method == "tools/list" {
 					mu.Lock()
-					err := h.syncTools(ctx, s, a, listed)
+					err := h.syncTools(ctx, s, agentFor(req, a), listed)
 					mu.Unlock()
 					if err != nil {
 						return nil, err
@@ -160,7 +160,7 @@ func (h *Handler) syncTools(ctx context.Context, s *sdk.Server, a *portico.Agent
 // (a 2025-era session), so that each call checks the tool again.
 func (h *Handler) addTool(s *sdk.Server, a *portico.Agent, t *portico.AgentTool, recheck bool) {
 	s.AddTool(sdkTool(t), func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
-		t := t
+		t, a := t, agentFor(req, a)
 		if recheck {
 			// A session's list may be older than a change of the app's
 			// integrations.
@@ -245,8 +245,26 @@ func callerOf(ctx context.Context, a *portico.Agent, req *sdk.CallToolRequest) p
 	return c
 }
 
-// requestIDKey names the request id in a 2025-era call's TokenInfo.Extra.
-const requestIDKey = "portico_request_id"
+// requestIDKey and agentKey name the request id and the caller in a
+// 2025-era call's TokenInfo.Extra.
+const (
+	requestIDKey = "portico_request_id"
+	agentKey     = "portico_agent"
+)
+
+// agentFor is the caller of req as the request that carries it
+// authenticated it: a 2025-era session's server was built for the caller
+// at initialize, whose user may since have left an account, or been
+// deleted and made again. opened is that caller, for a request without
+// one.
+func agentFor(req sdk.Request, opened *portico.Agent) *portico.Agent {
+	if x := req.GetExtra(); x != nil && x.TokenInfo != nil {
+		if a, ok := x.TokenInfo.Extra[agentKey].(*portico.Agent); ok {
+			return a
+		}
+	}
+	return opened
+}
 
 // requestID is the id of the HTTP request that made the call, for its
 // activity row: a 2025-era session's calls carry it in their TokenInfo,

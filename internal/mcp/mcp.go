@@ -236,6 +236,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '[' {
+		// 2025-03-26 allowed batches, which no revision Portico serves
+		// does (SPEC: 2025-06-18 on); read as that revision (no
+		// MCP-Protocol-Version), a batch escaped every check here.
+		http.Error(&framingErrors{ResponseWriter: w}, "JSON-RPC batching is not supported: send one message per request.", http.StatusBadRequest)
+		return
+	}
 	msg := peek(body)
 	if msg.badID {
 		// Through framingErrors: a JSON-RPC error without an id.

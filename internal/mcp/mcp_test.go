@@ -779,6 +779,9 @@ func TestMCP_FramingErrorsAreJSONRPC(t *testing.T) {
 			message    string
 		}{
 			{"a batch", `[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]`, stateless, 400, -32600, "batching is not supported"},
+			// Read as 2025-03-26 (no MCP-Protocol-Version), which had them.
+			{"a batch without a version", ` [{"jsonrpc":"2.0","id":1.5,"method":"ping"},{"jsonrpc":"2.0","id":1.5,"method":"ping"}]`, bearer(e.annTok), 400, -32600, "batching is not supported"},
+			{"in a session: a batch without a version", `[{"jsonrpc":"2.0","id":4,"method":"tools/list"}]`, withoutVersion(session), 400, -32600, "batching is not supported"},
 			{"a request without an id", `{"jsonrpc":"2.0","method":"tools/list"}`, stateless, 400, -32600, "missing id"},
 			{"another version tag", `{"jsonrpc":"1.0","id":1,"method":"tools/list"}`, stateless, 400, -32600, "version tag"},
 			{"not an object", `"hello"`, stateless, 400, -32600, "malformed payload"},
@@ -815,6 +818,13 @@ func TestMCP_FramingErrorsAreJSONRPC(t *testing.T) {
 			}
 		}
 	})
+}
+
+// withoutVersion is h without MCP-Protocol-Version.
+func withoutVersion(h map[string]string) map[string]string {
+	out := maps.Clone(h)
+	delete(out, "MCP-Protocol-Version")
+	return out
 }
 
 // An MCP request logs what any request logs: one info line, request

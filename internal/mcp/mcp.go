@@ -249,7 +249,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(&framingErrors{ResponseWriter: w}, "The request's id must be a string or an integer of at most 64 bits: an answer carries its id unchanged.", http.StatusBadRequest)
 		return
 	}
-	legacy := r.Header.Get("MCP-Protocol-Version") < modern &&
+	// Any version but the stateless one goes with a session's signs to the
+	// session handler, which refuses one it does not serve: compared as
+	// strings, "garbage" sorts after modern.
+	legacy := r.Header.Get("MCP-Protocol-Version") != modern &&
 		(msg.method == "initialize" || r.Header.Get("Mcp-Session-Id") != "" || r.Method == http.MethodDelete ||
 			r.Method == http.MethodGet && r.Header.Get("Mcp-Session-Id") != "")
 	c := &call{agent: agent, principal: principal}

@@ -771,6 +771,8 @@ func TestMCP_FramingErrorsAreJSONRPC(t *testing.T) {
 		session := e.legacySession(e.annTok)
 		unknownSession := maps.Clone(session)
 		unknownSession["Mcp-Session-Id"] = "no-such-session"
+		garbageVersion := maps.Clone(session)
+		garbageVersion["MCP-Protocol-Version"] = "garbage"
 		cases := []struct {
 			name, body string
 			headers    map[string]string
@@ -801,6 +803,7 @@ func TestMCP_FramingErrorsAreJSONRPC(t *testing.T) {
 			{"in a session: an unknown method", `{"jsonrpc":"2.0","id":3,"method":"nope"}`, session, 400, -32601, `"nope"`},
 			{"in a session: a request without an id", `{"jsonrpc":"2.0","method":"tools/list"}`, session, 400, -32600, "missing id"},
 			{"an unknown session", `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, unknownSession, 404, -32600, "session not found"},
+			{"in a session: a version that sorts after the stateless one", `{"jsonrpc":"2.0","id":5,"method":"tools/list"}`, garbageVersion, 400, -32022, "is not supported"},
 		}
 		for _, c := range cases {
 			res, body := e.raw("POST", c.body, c.headers)

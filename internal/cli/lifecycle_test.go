@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -105,5 +106,56 @@ func TestServe_AMistypedKeyIsSaidFirst(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the data dir was made: %v", err)
+	}
+}
+
+// TestServe_MCPSessionsEndAtShutdown: a 2025-era MCP session's stream does
+// not hold a graceful shutdown, also when its client never sent
+// notifications/initialized.
+func TestServe_MCPSessionsEndAtShutdown(t *testing.T) {
+	s := startServer(t, newLeakWatch(t), storetest.Engines(t)[0], func(c *cli.Config) { c.ShutdownTimeout = 5 * time.Second })
+	_, key := s.createApp("Acme")
+	req, _ := http.NewRequest("POST", s.URL+"/v1/sessions", strings.NewReader(`{"user":{"external_id":"u1"}}`))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct{ Token string }
+	json.NewDecoder(res.Body).Decode(&created)
+	res.Body.Close()
+	mcpReq := func(method, body, session string) *http.Request {
+		req, _ := http.NewRequest(method, s.URL+"/mcp", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+created.Token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if session != "" {
+			req.Header.Set("Mcp-Session-Id", session)
+			req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+		}
+		return req
+	}
+	res, err = http.DefaultClient.Do(mcpReq("POST", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	session := res.Header.Get("Mcp-Session-Id")
+	if res.StatusCode != 200 || session == "" {
+		t.Fatalf("initialize: %d, session %q", res.StatusCode, session)
+	}
+	stream, err := http.DefaultClient.Do(mcpReq("GET", "", session))
+	if err != nil || stream.StatusCode != 200 {
+		t.Fatalf("stream: %v %v", stream, err)
+	}
+	defer stream.Body.Close()
+	start := time.Now()
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 3*time.Second || strings.Contains(s.logs.String(), `"msg":"shutdown_incomplete"`) {
+		t.Errorf("shutdown took %v with an open stream:\n%s", d, s.logs.String())
 	}
 }

@@ -70,8 +70,20 @@ func (h *Handler) emptyServer(legacy bool) *sdk.Server {
 		SetCacheable: func(_ context.Context, _ sdk.Request, c *sdk.Cacheable) {
 			c.CacheScope, c.TTLMs = "private", 60_000
 		},
-		InitializedHandler: func(_ context.Context, req *sdk.InitializedRequest) { h.track(req.Session) },
 	})
+	if legacy {
+		// Kept from initialize on, not from the notification that ends it:
+		// a client that never sends that has a session all the same, whose
+		// stream would hold a graceful shutdown (Close).
+		s.AddReceivingMiddleware(func(next sdk.MethodHandler) sdk.MethodHandler {
+			return func(ctx context.Context, method string, req sdk.Request) (sdk.Result, error) {
+				if ss, ok := req.GetSession().(*sdk.ServerSession); ok && method == "initialize" {
+					h.track(ss)
+				}
+				return next(ctx, method, req)
+			}
+		})
+	}
 	return s
 }
 

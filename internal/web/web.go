@@ -74,11 +74,12 @@ func New(o Options) (*Handler, error) {
 		tmpl: tmpl, origin: http.NewCrossOriginProtection()}, nil
 }
 
-// Register mounts the routes with add (the API server's HandleOwnURL, so
+// Register mounts the routes with addOwnURL (the API server's HandleOwnURL, so
 // that they share its request ids, logs and metrics, and a page answers a
 // URL compat.CheckURL refuses as a page).
-func (h *Handler) Register(add func(pattern string, handler http.Handler)) {
+func (h *Handler) Register(addOwnURL func(pattern string, handler http.Handler)) {
 	h.routes = http.NewServeMux()
+	add := func(pattern string, handler http.Handler) { addOwnURL(pattern, h.checkURL(handler)) }
 	mount := func(pattern string, handler http.Handler) {
 		add(pattern, handler)
 		h.routes.Handle(pattern, handler)
@@ -176,16 +177,23 @@ func (h *Handler) page(fn pageFunc) http.Handler {
 	return h.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		nonce := newNonce()
 		setCSP(w, nonce, nil, false)
-		// The server leaves a page's URL to it (Register), so that a bad one
-		// is answered as a page too.
-		if err := compat.CheckURL(r.URL); err != nil {
-			h.renderError(w, r, nonce, err)
-			return
-		}
 		if err := fn(w, r, nonce); err != nil {
 			h.renderError(w, r, nonce, err)
 		}
 	}))
+}
+
+// checkURL refuses, as a page, a URL compat.CheckURL refuses: the server
+// leaves the pages' URLs to them (Register).
+func (h *Handler) checkURL(next http.Handler) http.Handler {
+	refuse := h.page(func(_ http.ResponseWriter, r *http.Request, _ string) error { return compat.CheckURL(r.URL) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if compat.CheckURL(r.URL) != nil {
+			refuse.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // post wraps a state-changing handler: the cross-origin check (Origin and

@@ -214,6 +214,9 @@ type clientOpts struct {
 	version string // "" : 2026-07-28
 	headers map[string]string
 	opts    *sdk.ClientOptions
+	// longStreams lifts the client's 60 s bound on a request, which
+	// would end a stream that lasts longer.
+	longStreams bool
 }
 
 // dial connects an SDK client.
@@ -224,6 +227,9 @@ func (e *env) dial(o clientOpts) *sdk.ClientSession {
 	}
 	c := sdk.NewClient(&sdk.Implementation{Name: "portico-test", Version: "1"}, o.opts)
 	hc := &http.Client{Transport: headers{h: o.headers, base: http.DefaultTransport}, Timeout: 60 * time.Second}
+	if o.longStreams {
+		hc.Timeout = 0
+	}
 	cs, err := c.Connect(context.Background(), &sdk.StreamableClientTransport{Endpoint: e.URL + "/mcp", HTTPClient: hc, MaxRetries: -1},
 		&sdk.ClientSessionOptions{ProtocolVersion: o.version})
 	if err != nil {

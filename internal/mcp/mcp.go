@@ -277,6 +277,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(context.WithValue(r.Context(), callKey{}, c))
 	fw := &framingErrors{ResponseWriter: w}
+	if legacy && r.Method != http.MethodDelete {
+		// A session's streams outlast the server's write timeout (60 s): a
+		// user takes longer to connect, or to answer an approval, than
+		// that. They are bounded by the session's idle timeout instead.
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.opts.SessionTimeout))
+	}
 	if legacy && r.Method == http.MethodGet {
 		// A 2025-era session's stream lasts as long as the credential
 		// that opened it: revoking or expiring it ends the stream too.

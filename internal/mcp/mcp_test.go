@@ -16,6 +16,7 @@ import (
 
 	"github.com/porticohq/portico/internal/mcp"
 	"github.com/porticohq/portico/internal/portico"
+	"github.com/porticohq/portico/internal/store/storetest"
 )
 
 var eras = []string{"2026-07-28", "2025-11-25"}
@@ -475,13 +476,29 @@ func TestMCP_MissingCredential_LegacyElicitation(t *testing.T) {
 func elicitInLegacySession(t *testing.T, e *env, tok string) (*sdk.ClientSession, chan string, *jsonrpc.Error) {
 	t.Helper()
 	completed := make(chan string, 1)
-	cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(tok), opts: completionClient(completed)})
+	cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(tok), opts: completionClient(completed), longStreams: true})
 	_, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "notes_add", Arguments: map[string]any{"text": "hi"}})
 	var re *jsonrpc.Error
 	if !errors.As(err, &re) || re.Code != sdk.CodeURLElicitationRequired {
 		t.Fatalf("want -32042, got %v", err)
 	}
 	return cs, completed, re
+}
+
+// A 2025-era session's stream outlasts the server's 60 s write timeout:
+// a user who takes longer to connect is still heard of.
+func TestMCP_StreamOutlastsTheWriteTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.Engines(t)[0])
+	_, carlTok := e.session("carl", portico.SessionSettings{})
+	_, completed, _ := elicitInLegacySession(t, e, carlTok)
+	time.Sleep(65 * time.Second)
+	e.connect("carl", "notes", "carl-notes-key-005")
+	select {
+	case <-completed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the completion did not reach a stream 65 s old")
+	}
 }
 
 // Revoking a 2025-era session ends its open stream too: the completion of

@@ -216,8 +216,13 @@ func (s *Server) AuthenticateAgentKey(r *http.Request, raw string) (*portico.App
 // whose failures exhausted its per-IP budget is refused first; a missing
 // credential (missing) and a refused one (an error of code failure from
 // check) spend from that budget; an accepted one spends from the bucket
-// check names.
+// check names. A recheck (portico.Recheck) spends from neither.
 func (s *Server) authenticate(r *http.Request, raw string, missing func() error, failure portico.Code, check func(raw string) (bucket string, err error)) error {
+	if portico.IsRecheck(r.Context()) {
+		// The credential was accepted for this request when it arrived.
+		_, err := check(raw)
+		return err
+	}
 	ip := s.clientIP(r)
 	if ok, wait := s.ipLimit.peek(ip); !ok {
 		return rateLimited(wait)

@@ -320,7 +320,7 @@ func (h *Handler) endWithCredential(r *http.Request, end context.CancelFunc) {
 			return
 		case <-t.C:
 		}
-		_, _, err := h.authenticate(r)
+		_, _, err := h.authenticate(r.WithContext(portico.Recheck(r.Context())))
 		switch portico.ErrorCode(err) {
 		case portico.CodeInvalidToken, portico.CodeUnauthenticated, portico.CodeInvalidAPIKey, portico.CodeForbidden:
 			h.log.LogAttrs(r.Context(), slog.LevelInfo, "mcp_stream_ended", slog.String("request_id", portico.CallerFrom(r.Context()).RequestID),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"strings"
 	"sync"
@@ -14,6 +15,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/porticohq/portico/internal/cli"
+	"github.com/porticohq/portico/internal/cli/clitest"
 	"github.com/porticohq/portico/internal/mcp"
 	"github.com/porticohq/portico/internal/portico"
 	"github.com/porticohq/portico/internal/store/storetest"
@@ -498,6 +501,30 @@ func TestMCP_StreamOutlastsTheWriteTimeout(t *testing.T) {
 	case <-completed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the completion did not reach a stream 65 s old")
+	}
+}
+
+// The checks of an open stream's credential are not the caller's
+// requests: they spend none of its rate budget.
+func TestMCP_StreamRechecksSpendNoRateBudget(t *testing.T) {
+	t.Cleanup(mcp.SetStreamRecheck(20 * time.Millisecond)) // after the server stops
+	dir := t.TempDir()
+	cfg := cli.Config{Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "info", ShutdownTimeout: 5 * time.Second,
+		LogOutput: io.Discard, RateLimitKey: 1, RateLimitKeyBurst: 5}
+	cfg.DataDir = dir
+	srv := clitest.Start(t, cfg)
+	e := &env{t: t, URL: srv.URL(), svc: srv.Service}
+	app, _, err := e.svc.CreateApp(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.app = app
+	_, tok := e.session("carl", portico.SessionSettings{})
+	cs := e.dial(clientOpts{version: "2025-11-25", headers: bearer(tok), opts: &sdk.ClientOptions{Capabilities: urlCaps}})
+	// The client's stream is open; 50 rechecks would empty a budget of 5.
+	time.Sleep(time.Second)
+	if _, err := cs.ListTools(context.Background(), nil); err != nil {
+		t.Fatalf("the caller's own request after its stream's rechecks: %v", err)
 	}
 }
 

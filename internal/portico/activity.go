@@ -77,6 +77,17 @@ func SetCallerKey(ctx context.Context, keyID string) {
 	}
 }
 
+type recheckKey struct{}
+
+// Recheck marks ctx as a check, again, of a credential accepted for a
+// request still being served (an MCP stream's, every few seconds): such a
+// check is not a request of the caller's, and spends none of its rate
+// budgets.
+func Recheck(ctx context.Context) context.Context { return context.WithValue(ctx, recheckKey{}, true) }
+
+// IsRecheck reports whether ctx is marked by Recheck.
+func IsRecheck(ctx context.Context) bool { return ctx.Value(recheckKey{}) != nil }
+
 // SetCallerSession records the session the caller of ctx authenticated
 // with, and its app.
 func SetCallerSession(ctx context.Context, s *Session) {

@@ -82,9 +82,11 @@ type Handler struct {
 	done  chan struct{}
 	close sync.Once
 	wg    sync.WaitGroup
-	// sessions are the open 2025-era sessions, closed by Close.
+	// sessions are the open 2025-era sessions, closed by Close, and
+	// bounded per caller and per app (track).
 	mu       sync.Mutex
-	sessions map[*sdk.ServerSession]struct{}
+	sessions map[*sdk.ServerSession]*openSession
+	opened   uint64 // sessions ever tracked: their order
 	// callServers are the servers of stateless tools/calls (callServer).
 	callServers map[string]*sdk.Server
 }
@@ -106,7 +108,7 @@ func New(o Options) *Handler {
 	// (docs/operations.md). Its warnings and errors keep their level.
 	sdkLog := slog.New(demoted{o.Logger.Handler()})
 	h := &Handler{svc: o.Service, log: o.Logger, sdkLog: sdkLog, opts: o, done: make(chan struct{}),
-		sessions: map[*sdk.ServerSession]struct{}{}, callServers: map[string]*sdk.Server{}}
+		sessions: map[*sdk.ServerSession]*openSession{}, callServers: map[string]*sdk.Server{}}
 	serverOf := func(r *http.Request) *sdk.Server {
 		if c, ok := r.Context().Value(callKey{}).(*call); ok {
 			return c.server
@@ -154,8 +156,26 @@ func (h *Handler) Close() {
 	h.wg.Wait()
 }
 
-// track keeps a 2025-era session until it ends.
-func (h *Handler) track(ss *sdk.ServerSession) {
+// A node keeps at most maxSessionsPerCaller 2025-era sessions of one
+// caller (principal), and maxSessionsPerApp of one app; opening one more
+// ends the oldest, whose client then initializes again as after the idle
+// timeout (docs/mcp.md). Each session holds a goroutine and tens of KB
+// for up to its idle timeout, and a key with mcp:act_as_user is a new
+// caller for every user it names.
+const (
+	maxSessionsPerCaller = 16
+	maxSessionsPerApp    = 1000
+)
+
+// openSession is what track keeps of a session.
+type openSession struct {
+	app, principal string
+	seq            uint64
+}
+
+// track keeps a 2025-era session of app and principal until it ends, and
+// ends the oldest ones past the bounds.
+func (h *Handler) track(ss *sdk.ServerSession, app, principal string) {
 	h.mu.Lock()
 	select {
 	case <-h.done:
@@ -164,8 +184,36 @@ func (h *Handler) track(ss *sdk.ServerSession) {
 		return
 	default:
 	}
-	h.sessions[ss] = struct{}{}
+	h.opened++
+	h.sessions[ss] = &openSession{app: app, principal: principal, seq: h.opened}
+	var over []*sdk.ServerSession
+	for _, bound := range []struct {
+		n    int
+		same func(o *openSession) bool
+	}{
+		{maxSessionsPerCaller, func(o *openSession) bool { return o.principal == principal }},
+		{maxSessionsPerApp, func(o *openSession) bool { return o.app == app }},
+	} {
+		var oldest *sdk.ServerSession
+		n := 0
+		for s, o := range h.sessions {
+			if bound.same(o) {
+				n++
+				if oldest == nil || o.seq < h.sessions[oldest].seq {
+					oldest = s
+				}
+			}
+		}
+		if n > bound.n {
+			// Out of the count at once; Wait below forgets it.
+			h.sessions[oldest].app, h.sessions[oldest].principal = "", ""
+			over = append(over, oldest)
+		}
+	}
 	h.mu.Unlock()
+	for _, s := range over {
+		s.Close()
+	}
 	h.wg.Go(func() {
 		ss.Wait()
 		h.mu.Lock()

@@ -528,6 +528,31 @@ func TestMCP_StreamRechecksSpendNoRateBudget(t *testing.T) {
 	}
 }
 
+// A node keeps a bounded number of 2025-era sessions per caller: one more
+// ends the oldest, which its client must open again; the others live on.
+func TestMCP_SessionsPerCallerAreBounded(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		_, tok := e.session("carl", portico.SessionSettings{})
+		var opened []map[string]string
+		for range mcp.MaxSessionsPerCaller + 1 {
+			opened = append(opened, e.legacySession(tok))
+		}
+		list := `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
+		if res, body := e.raw("POST", list, opened[0]); res.StatusCode != 404 {
+			t.Errorf("the oldest session past the bound: %d %s", res.StatusCode, body)
+		}
+		for i, h := range opened[1:] {
+			if res, body := e.raw("POST", list, h); res.StatusCode != 200 {
+				t.Errorf("session %d of %d: %d %s", i+2, len(opened), res.StatusCode, body)
+			}
+		}
+		// Another caller's sessions are not counted with carl's.
+		if res, body := e.raw("POST", list, e.legacySession(e.annTok)); res.StatusCode != 200 {
+			t.Errorf("another caller's session: %d %s", res.StatusCode, body)
+		}
+	})
+}
+
 // Revoking a 2025-era session ends its open stream too: the completion of
 // an elicitation made before the revocation never reaches it.
 func TestMCP_RevokedSessionEndsItsStream(t *testing.T) {

@@ -78,7 +78,11 @@ func (h *Handler) emptyServer(legacy bool) *sdk.Server {
 		s.AddReceivingMiddleware(func(next sdk.MethodHandler) sdk.MethodHandler {
 			return func(ctx context.Context, method string, req sdk.Request) (sdk.Result, error) {
 				if ss, ok := req.GetSession().(*sdk.ServerSession); ok && method == "initialize" {
-					h.track(ss)
+					app, principal := "", ""
+					if a := agentFor(req, nil); a != nil {
+						app, principal = a.App.ID, a.Principal()
+					}
+					h.track(ss, app, principal)
 				}
 				return next(ctx, method, req)
 			}

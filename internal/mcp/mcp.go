@@ -297,6 +297,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(&framingErrors{ResponseWriter: w}, "The request's id must be a string or an integer of at most 64 bits: an answer carries its id unchanged.", http.StatusBadRequest)
 		return
 	}
+	if msg.method == "initialize" && r.Header.Get("Mcp-Session-Id") != "" {
+		// The SDK answers code 0 and logs an error of its own.
+		http.Error(&framingErrors{ResponseWriter: w}, "This session is initialized already; to start again, send initialize without Mcp-Session-Id, which opens a new session.", http.StatusBadRequest)
+		return
+	}
 	// Any version but the stateless one goes with a session's signs to the
 	// session handler, which refuses one it does not serve: compared as
 	// strings, "garbage" sorts after modern.
@@ -576,7 +581,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case portico.CodeUnauthenticated, portico.CodeInvalidToken, portico.CodeInvalidAPIKey:
 		resource := Path
 		if appID := r.PathValue("app"); appID != "" {
-			resource = "/a/" + appID + Path
+			// As a URL's path segment: a quote from the client's path
+			// would end the header's quoted string.
+			resource = "/a/" + url.PathEscape(appID) + Path
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+h.svc.PublicURL+`/.well-known/oauth-protected-resource`+resource+`"`)
 	}

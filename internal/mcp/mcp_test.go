@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -74,6 +75,15 @@ func TestMCP_Authentication(t *testing.T) {
 					t.Errorf("%s: WWW-Authenticate %q, want %q", c.name, got, want)
 				}
 			}
+		}
+		// An app id from the path goes into the header as a path segment.
+		req, _ := http.NewRequest("POST", e.URL+`/a/app_x%22,%20y=%5C/mcp`, strings.NewReader(init))
+		req.Header.Set("Content-Type", "application/json")
+		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 401 ||
+			res.Header.Get("WWW-Authenticate") != `Bearer resource_metadata="`+e.URL+`/.well-known/oauth-protected-resource/a/app_x%22%2C%20y=%5C/mcp"` {
+			t.Errorf("an odd app id: %v %v", res, err)
+		} else {
+			res.Body.Close()
 		}
 		// Another kind of Portico secret is named, with the endpoint.
 		if res, body := e.raw("POST", init, bearer("prt_"+strings.Repeat("A", 43))); res.StatusCode != 401 ||
@@ -872,6 +882,7 @@ func TestMCP_FramingErrorsAreJSONRPC(t *testing.T) {
 			{"in a session: an unknown method", `{"jsonrpc":"2.0","id":3,"method":"nope"}`, session, 400, -32601, `"nope"`},
 			{"in a session: a request without an id", `{"jsonrpc":"2.0","method":"tools/list"}`, session, 400, -32600, "missing id"},
 			{"an unknown session", `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, unknownSession, 404, -32600, "session not found"},
+			{"in a session: initialize again", `{"jsonrpc":"2.0","id":6,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`, session, 400, -32600, "initialized already"},
 			{"in a session: a version that sorts after the stateless one", `{"jsonrpc":"2.0","id":5,"method":"tools/list"}`, garbageVersion, 400, -32022, "is not supported"},
 		}
 		for _, c := range cases {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -425,53 +426,67 @@ func TestOAuth_ExchangeFailureIsPlain(t *testing.T) {
 }
 
 // A session revoked while the provider exchanges the code ends the page
-// there: the tokens that arrive after it are not stored.
-func TestOAuth_RevokedDuringTheExchange(t *testing.T) {
+// there, and so does its user's deletion: the tokens that arrive after it
+// are not stored.
+func TestOAuth_SessionEndsDuringTheExchange(t *testing.T) {
 	for _, eng := range storetest.Engines(t) {
-		t.Run(eng.Name, func(t *testing.T) {
-			p := newProvider(t)
-			asked, answer := make(chan struct{}), make(chan struct{})
-			slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				close(asked)
-				<-answer
-				p.Config.Handler.ServeHTTP(w, r)
-			}))
-			defer slow.Close()
-			s := newSite(t, on(t, eng), func(c *cli.Config) { c.AllowPrivateUpstreams = true })
-			s.api("PUT", "/v1/integrations/gitlab", map[string]any{
-				"name": "GitLab", "base_url": p.URL + "/api",
-				"auth": map[string]any{"type": "oauth2",
-					"oauth2": map[string]any{"authorize_url": p.URL + "/authorize", "token_url": slow.URL + "/token",
-						"client_id": clientID, "client_secret": clientSecret, "scopes": []string{"repo"}},
-					"inject": map[string]any{"header": "Authorization", "format": "Bearer {access_token}"}},
-			}, 201)
-			c := clitest.Browser()
-			link, id, _ := s.session(nil)
-			clitest.Get(t, c, link)
-			_, page := clitest.Get(t, c, s.URL+"/connect/integrations/gitlab")
-			res, _ := post(t, c, s.URL+"/connect/oauth/gitlab/start", url.Values{"csrf_token": {csrfOf(t, page)}}, nil)
-			callback := authorize(t, res.Header.Get("Location"), "approve")
-			done := make(chan struct{})
-			var (
-				status int
-				body   string
-			)
-			go func() {
-				defer close(done)
-				res, b := clitest.Get(t, c, callback)
-				status, body = res.StatusCode, b
-			}()
-			<-asked
-			s.api("DELETE", "/v1/sessions/"+id, nil, 204)
-			close(answer)
-			<-done
-			if status != http.StatusGone || !strings.Contains(body, "This session has ended") {
-				t.Errorf("callback: %d, want 410 This session has ended:\n%s", status, body)
-			}
-			if conns := s.connections(); len(conns) != 0 {
-				t.Errorf("stored after the revoke: %v", conns)
-			}
-		})
+		for _, end := range []string{"revoke the session", "delete the user"} {
+			t.Run(eng.Name+"/"+end, func(t *testing.T) {
+				p := newProvider(t)
+				asked, answer := make(chan struct{}), make(chan struct{})
+				slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					close(asked)
+					<-answer
+					p.Config.Handler.ServeHTTP(w, r)
+				}))
+				defer slow.Close()
+				s := newSite(t, on(t, eng), func(c *cli.Config) { c.AllowPrivateUpstreams = true })
+				s.api("PUT", "/v1/integrations/gitlab", map[string]any{
+					"name": "GitLab", "base_url": p.URL + "/api",
+					"auth": map[string]any{"type": "oauth2",
+						"oauth2": map[string]any{"authorize_url": p.URL + "/authorize", "token_url": slow.URL + "/token",
+							"client_id": clientID, "client_secret": clientSecret, "scopes": []string{"repo"}},
+						"inject": map[string]any{"header": "Authorization", "format": "Bearer {access_token}"}},
+				}, 201)
+				c := clitest.Browser()
+				link, id, _ := s.session(nil)
+				userID := s.api("GET", "/v1/sessions/"+id, nil, 200)["user_id"].(string)
+				clitest.Get(t, c, link)
+				_, page := clitest.Get(t, c, s.URL+"/connect/integrations/gitlab")
+				res, _ := post(t, c, s.URL+"/connect/oauth/gitlab/start", url.Values{"csrf_token": {csrfOf(t, page)}}, nil)
+				callback := authorize(t, res.Header.Get("Location"), "approve")
+				type answered struct {
+					status int
+					body   string
+					err    error
+				}
+				done := make(chan answered, 1)
+				go func() {
+					res, err := c.Get(callback)
+					if err != nil {
+						done <- answered{err: err}
+						return
+					}
+					defer res.Body.Close()
+					b, err := io.ReadAll(res.Body)
+					done <- answered{res.StatusCode, string(b), err}
+				}()
+				<-asked
+				if end == "revoke the session" {
+					s.api("DELETE", "/v1/sessions/"+id, nil, 204)
+				} else {
+					s.api("DELETE", "/v1/users/"+userID, nil, 204)
+				}
+				close(answer)
+				got := <-done
+				if got.err != nil || got.status != http.StatusGone || !strings.Contains(got.body, "This session has ended") {
+					t.Errorf("callback: %d %v, want 410 This session has ended:\n%s", got.status, got.err, got.body)
+				}
+				if conns := s.api("GET", "/v1/connections", nil, 200)["data"].([]any); len(conns) != 0 {
+					t.Errorf("stored after the session ended: %v", conns)
+				}
+			})
+		}
 	}
 }
 

@@ -31,13 +31,35 @@ type rpcError struct {
 	Message string `json:"message"`
 }
 
-// JSON-RPC 2.0's codes for a message that is not a valid request and for a
-// method the server does not have.
+// JSON-RPC 2.0's codes for a message that is not a valid request, a
+// method the server does not have, and parameters it cannot take.
 const (
 	codeInvalidRequest = -32600
 	codeMethodNotFound = -32601
+	codeInvalidParams  = -32602
 	codeInternalError  = -32603
 )
+
+// refuseParams answers a request whose parameters are refused before the
+// SDK reads them: -32602 with the request's id, and 400 as the SDK answers
+// a request it refuses before running it.
+func refuseParams(w http.ResponseWriter, id json.RawMessage, msg string) {
+	if len(id) == 0 {
+		id = json.RawMessage("null")
+	}
+	out, err := json.Marshal(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Error   rpcError        `json:"error"`
+	}{"2.0", id, rpcError{Code: codeInvalidParams, Message: msg}})
+	if err != nil {
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	w.Write(out)
+}
 
 func (f *framingErrors) WriteHeader(status int) {
 	if status >= 400 && strings.HasPrefix(f.Header().Get("Content-Type"), "text/plain") {

@@ -297,6 +297,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(&framingErrors{ResponseWriter: w}, "The request's id must be a string or an integer of at most 64 bits: an answer carries its id unchanged.", http.StatusBadRequest)
 		return
 	}
+	if msg.badParams != "" {
+		refuseParams(w, msg.id, msg.badParams)
+		return
+	}
 	if msg.method == "initialize" && r.Header.Get("Mcp-Session-Id") != "" {
 		// The SDK answers code 0 and logs an error of its own.
 		http.Error(&framingErrors{ResponseWriter: w}, "This session is initialized already; to start again, send initialize without Mcp-Session-Id, which opens a new session.", http.StatusBadRequest)
@@ -392,6 +396,11 @@ type message struct {
 	// SDK would answer changed (a fraction, an exponent, past 64 bits,
 	// -0), where JSON-RPC answers carry it unchanged.
 	badID bool
+	// id is the request's id as sent; badParams says what of its params
+	// the SDK would refuse in its own words (code 0, Go's types), "" when
+	// nothing.
+	id        json.RawMessage
+	badParams string
 }
 
 func peek(body []byte) message {
@@ -415,10 +424,42 @@ func peek(body []byte) message {
 			msg.badID = true
 		}
 	}
-	if json.Unmarshal(m["method"], &msg.method) != nil || json.Unmarshal(m["params"], &params) != nil || json.Unmarshal(params["name"], &msg.tool) != nil {
-		return message{method: msg.method, badID: msg.badID}
+	msg.id = m["id"]
+	if json.Unmarshal(m["method"], &msg.method) != nil || json.Unmarshal(m["params"], &params) != nil {
+		return message{method: msg.method, badID: msg.badID, id: msg.id}
+	}
+	msg.badParams = paramsRefusal(msg.method, params)
+	if json.Unmarshal(params["name"], &msg.tool) != nil {
+		msg.tool = ""
 	}
 	return msg
+}
+
+// paramsRefusal says what is wrong with params that the SDK would refuse
+// without saying so plainly: a protocolVersion of initialize that is not
+// a string, and inputResponses of tools/call that are not an object of
+// answers (each an object); "" when neither.
+func paramsRefusal(method string, params map[string]json.RawMessage) string {
+	switch method {
+	case "initialize":
+		if v, ok := params["protocolVersion"]; ok && (len(v) == 0 || v[0] != '"') {
+			return `params.protocolVersion must be a string, such as "2025-11-25".`
+		}
+	case "tools/call":
+		v, ok := params["inputResponses"]
+		if !ok || string(v) == "null" {
+			return ""
+		}
+		var answers map[string]json.RawMessage
+		bad := json.Unmarshal(v, &answers) != nil
+		for _, a := range answers {
+			bad = bad || len(a) == 0 || a[0] != '{'
+		}
+		if bad {
+			return `params.inputResponses must be an object of answers, each an object, such as {"approve": {"action": "accept"}}.`
+		}
+	}
+	return ""
 }
 
 // toolsFor lists the tools a server needs: one, for a stateless tools/call

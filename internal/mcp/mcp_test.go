@@ -882,6 +882,11 @@ func TestMCP_FramingErrorsAreJSONRPC(t *testing.T) {
 			{"in a session: an unknown method", `{"jsonrpc":"2.0","id":3,"method":"nope"}`, session, 400, -32601, `"nope"`},
 			{"in a session: a request without an id", `{"jsonrpc":"2.0","method":"tools/list"}`, session, 400, -32600, "missing id"},
 			{"an unknown session", `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, unknownSession, 404, -32600, "session not found"},
+			// Parameters the SDK would refuse in Go's words, or with an
+			// unrelated code.
+			{"initialize with a numeric protocolVersion", `{"jsonrpc":"2.0","id":7,"method":"initialize","params":{"protocolVersion":123,"capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`, bearer(e.annTok), 400, -32602, "params.protocolVersion must be a string"},
+			{"tools/call with an answer that is not an object", `{"jsonrpc":"2.0","id":"c-8","method":"tools/call","params":{"name":"acme_crm_get_deal","arguments":{"id":"1"},"inputResponses":{"approve":"yes"}}}`, stateless, 400, -32602, "params.inputResponses must be an object of answers"},
+			{"in a session: tools/call with answers that are not an object", `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"acme_crm_get_deal","arguments":{"id":"1"},"inputResponses":[1]}}`, session, 400, -32602, "params.inputResponses must be an object of answers"},
 			{"in a session: initialize again", `{"jsonrpc":"2.0","id":6,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`, session, 400, -32600, "initialized already"},
 			{"in a session: a version that sorts after the stateless one", `{"jsonrpc":"2.0","id":5,"method":"tools/list"}`, garbageVersion, 400, -32022, "is not supported"},
 		}
@@ -898,6 +903,11 @@ func TestMCP_FramingErrorsAreJSONRPC(t *testing.T) {
 			if res.StatusCode != c.status || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") ||
 				json.Unmarshal([]byte(body), &out) != nil || out.JSONRPC != "2.0" || out.Error.Code != c.code || !strings.Contains(out.Error.Message, c.message) {
 				t.Errorf("%s: %d %s %s", c.name, res.StatusCode, res.Header.Get("Content-Type"), body)
+			}
+			// Refused parameters are answered to the request: its id.
+			var sent struct{ ID json.RawMessage }
+			if json.Unmarshal([]byte(c.body), &sent); c.code == -32602 && (out.ID == nil || string(*out.ID) != string(sent.ID)) {
+				t.Errorf("%s: the answer's id is not the request's: %s", c.name, body)
 			}
 		}
 	})

@@ -60,9 +60,11 @@ type Config struct {
 	// NoActivityLog turns the activity log off (portico.Service.NoActivity).
 	NoActivityLog bool
 
-	// For tests: the clock, and where logs go (nil: stderr of the command).
-	Clock     portico.Clock
-	LogOutput io.Writer
+	// For tests: the clock, where logs go (nil: stderr of the command),
+	// and the server's write timeout (0: 60 s).
+	Clock        portico.Clock
+	LogOutput    io.Writer
+	WriteTimeout time.Duration
 
 	// parsed marks a Config read from flags and the environment, where a
 	// zero is what the operator gave (--purge-grace 0 deletes sessions as
@@ -412,11 +414,15 @@ func (s *Server) init(ctx context.Context, ring *secret.Keyring) error {
 	hooks.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	s.Webhooks = webhook.New(webhook.Options{Store: s.db, Sealer: ring, Client: hooks, Now: s.cfg.Clock, Log: s.log,
 		Count: api.Metrics().WebhookDelivery})
+	writeTimeout := s.cfg.WriteTimeout
+	if writeTimeout == 0 {
+		writeTimeout = 60 * time.Second
+	}
 	s.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),

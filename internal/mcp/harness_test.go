@@ -26,12 +26,16 @@ func startNode(t *testing.T, dir, dbURL, key string) *cli.Server {
 	return startLoggingNode(t, dir, dbURL, key, io.Discard)
 }
 
-// startLoggingNode is startNode with its log, at info, written to log.
-func startLoggingNode(t *testing.T, dir, dbURL, key string, log io.Writer) *cli.Server {
+// startLoggingNode is startNode with its log, at info, written to log,
+// and the edits made to its configuration.
+func startLoggingNode(t *testing.T, dir, dbURL, key string, log io.Writer, edits ...func(*cli.Config)) *cli.Server {
 	t.Helper()
 	cfg := cli.Config{Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "info",
 		ShutdownTimeout: 5 * time.Second, AllowPrivateUpstreams: true, LogOutput: log, EncryptionKey: key}
 	cfg.DataDir, cfg.DatabaseURL = dir, dbURL
+	for _, edit := range edits {
+		edit(&cfg)
+	}
 	return clitest.Start(t, cfg)
 }
 
@@ -111,7 +115,7 @@ func engines(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func newEnv(t *testing.T, eng storetest.Engine) *env {
+func newEnv(t *testing.T, eng storetest.Engine, edits ...func(*cli.Config)) *env {
 	t.Helper()
 	dbURL, dir := eng.Fresh(t)
 	key := ""
@@ -119,7 +123,7 @@ func newEnv(t *testing.T, eng storetest.Engine) *env {
 		key = secret.NewKey()
 	}
 	logs := &clitest.LogBuffer{}
-	srv := startLoggingNode(t, dir, dbURL, key, logs)
+	srv := startLoggingNode(t, dir, dbURL, key, logs, edits...)
 	ctx := context.Background()
 	e := &env{t: t, URL: srv.URL(), svc: srv.Service, up: newUpstream(t), logs: logs}
 	app, key, err := e.svc.CreateApp(ctx, "acme")

@@ -5,6 +5,7 @@ package upstream
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
@@ -26,8 +27,9 @@ const Timeout = 30 * time.Second
 
 // OAuth2 builds the authorize URL of an integration and exchanges codes.
 type OAuth2 struct {
-	// Client sends the token requests; nil means a client with Timeout
-	// that follows no redirect but has no address guard. The server passes
+	// Client sends the token requests, which never follow a redirect (a
+	// redirect would send the code or the refresh token again); nil means
+	// a client with Timeout but no address guard. The server passes
 	// Proxy.Client, whose guard refuses private addresses.
 	Client *http.Client
 
@@ -51,6 +53,7 @@ func (o *OAuth2) tokenClient() *http.Client {
 		base = http.DefaultTransport
 	}
 	c.Transport = tokenAnswers{base}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &c
 }
 
@@ -162,7 +165,7 @@ func (o *OAuth2) Exchange(ctx context.Context, integ *portico.Integration, clien
 	}
 	tok, err := o.token(integ, clientSecret, redirectURL, func(c *oauth2.Config) (*oauth2.Token, error) { return c.Exchange(ctx, code, opts...) })
 	if err != nil {
-		return nil, exchangeError(err, clientSecret, code, verifier)
+		return nil, exchangeError(err, redactions(integ.Auth.OAuth2.ClientID, clientSecret, code, verifier))
 	}
 	return credentialsOf(tok, now), nil
 }
@@ -170,21 +173,43 @@ func (o *OAuth2) Exchange(ctx context.Context, integ *portico.Integration, clien
 // maxRefusalText bounds the provider's words kept in a refusal.
 const maxRefusalText = 200
 
+// redactions are the forms in which a provider may echo what a token
+// request carried: each secret as given and %-encoded as in the form, and
+// the client's Basic credentials as in the Authorization header; longest
+// first.
+func redactions(clientID, clientSecret string, others ...string) []string {
+	var out []string
+	for _, s := range append([]string{clientSecret}, others...) {
+		if s != "" {
+			out = append(out, s, url.QueryEscape(s))
+		}
+	}
+	if clientSecret != "" {
+		for _, pair := range []string{clientID + ":" + clientSecret, url.QueryEscape(clientID) + ":" + url.QueryEscape(clientSecret)} {
+			out = append(out, base64.StdEncoding.EncodeToString([]byte(pair)), base64.RawStdEncoding.EncodeToString([]byte(pair)))
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
 // exchangeError describes a refused token request without any secret: the
-// provider's error and description, cut at maxRefusalText bytes, with any
-// of the secrets the request carried that the provider echoed (some do, in
-// debugging modes) taken out.
-func exchangeError(err error, secrets ...string) error {
+// provider's error and description, cut at maxRefusalText bytes, with the
+// redact forms of what the request carried that the provider echoed (some
+// do, in debugging modes) taken out.
+func exchangeError(err error, redact []string) error {
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && !providerTrouble(re) {
+	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 400 {
+		// A redirect, which token requests do not follow.
+		return fmt.Errorf("%w: %w: the provider answered %s", ErrExchange, portico.ErrProviderAnswer, re.Response.Status)
+	}
+	if re != nil && !providerTrouble(re) {
 		desc := re.ErrorCode
 		if re.ErrorDescription != "" {
 			desc += ": " + re.ErrorDescription
 		}
-		for _, s := range secrets {
-			if s != "" {
-				desc = strings.ReplaceAll(desc, s, "[redacted]")
-			}
+		for _, s := range redact {
+			desc = strings.ReplaceAll(desc, s, "[redacted]")
 		}
 		desc = strings.ToValidUTF8(strings.TrimSpace(desc), "?")
 		if len(desc) > maxRefusalText {
@@ -288,9 +313,9 @@ func (o *OAuth2) Refresh(ctx context.Context, integ *portico.Integration, client
 		// 429 ask to come back, like a 5xx or a network failure.
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && !providerTrouble(re) {
-			return nil, fmt.Errorf("%w: %w", portico.ErrRefreshRejected, exchangeError(err, clientSecret, rt))
+			return nil, fmt.Errorf("%w: %w", portico.ErrRefreshRejected, exchangeError(err, redactions(integ.Auth.OAuth2.ClientID, clientSecret, rt)))
 		}
-		return nil, exchangeError(err, clientSecret, rt)
+		return nil, exchangeError(err, redactions(integ.Auth.OAuth2.ClientID, clientSecret, rt))
 	}
 	return credentialsOf(tok, now), nil
 }

@@ -2,6 +2,7 @@ package upstream_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -147,37 +148,52 @@ func TestOAuth2_CatalogueExtras(t *testing.T) {
 }
 
 // A provider's refusal is kept in the error (for the log) cut short, and
-// without the secrets the request carried, should the provider echo them.
+// without the secrets the request carried, should the provider echo them:
+// as given, %-encoded as in the form, or as the Basic credentials of the
+// Authorization header.
 func TestOAuth2_RefusalKeepsNoSecret(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
-		desc := "refresh token " + r.PostForm.Get("refresh_token") + r.PostForm.Get("code") + " of a client whose secret is " +
-			r.PostForm.Get("client_secret") + " and verifier " + r.PostForm.Get("code_verifier") + " " + strings.Repeat("x", 5000)
+		desc := "refresh token " + form.Get("refresh_token") + form.Get("code") + " of a client whose secret is " +
+			form.Get("client_secret") + " and verifier " + form.Get("code_verifier") + ", auth=" + r.Header.Get("Authorization") +
+			", body " + string(body) + " " + strings.Repeat("x", 5000)
 		b, _ := json.Marshal(map[string]string{"error": "invalid_grant", "error_description": desc})
 		w.Write(b)
 	}))
 	defer srv.Close()
-	integ := &portico.Integration{Slug: "crm", Name: "CRM", Auth: portico.AuthConfig{Type: portico.AuthOAuth2,
-		OAuth2: &portico.OAuth2Config{AuthorizeURL: srv.URL + "/authorize", TokenURL: srv.URL + "/token", ClientID: "c",
-			TokenEndpointAuthMethod: portico.TokenAuthPost}}}
-	o := &upstream.OAuth2{}
-	_, refreshErr := o.Refresh(context.Background(), integ, "client-secret-123", portico.Credentials{portico.TokenRefresh: "rt-secret-456"}, time.Now())
-	_, exchangeErr := o.Exchange(context.Background(), integ, "client-secret-123", "https://portico.test/cb", "code-secret-789",
-		"verifier-secret-verifier-secret-verifier-secret", time.Now())
-	for name, err := range map[string]error{"refresh": refreshErr, "exchange": exchangeErr} {
-		if !errors.Is(err, upstream.ErrRefused) {
-			t.Fatalf("%s: %v", name, err)
-		}
-		msg := err.Error()
-		for _, secret := range []string{"client-secret-123", "rt-secret-456", "code-secret-789", "verifier-secret"} {
-			if strings.Contains(msg, secret) {
-				t.Errorf("%s: the error holds %q: %s", name, secret, msg)
+	const (
+		clientSecret = "client/secret+123"
+		refresh      = "rt/secret=456&x"
+		code         = "code-secret-789"
+		verifier     = "verifier-secret-verifier-secret-verifier-secret"
+	)
+	for _, method := range []string{portico.TokenAuthPost, portico.TokenAuthBasic} {
+		integ := &portico.Integration{Slug: "crm", Name: "CRM", Auth: portico.AuthConfig{Type: portico.AuthOAuth2,
+			OAuth2: &portico.OAuth2Config{AuthorizeURL: srv.URL + "/authorize", TokenURL: srv.URL + "/token", ClientID: "c:1",
+				TokenEndpointAuthMethod: method}}}
+		o := &upstream.OAuth2{}
+		_, refreshErr := o.Refresh(context.Background(), integ, clientSecret, portico.Credentials{portico.TokenRefresh: refresh}, time.Now())
+		_, exchangeErr := o.Exchange(context.Background(), integ, clientSecret, "https://portico.test/cb", code, verifier, time.Now())
+		for name, err := range map[string]error{"refresh": refreshErr, "exchange": exchangeErr} {
+			if !errors.Is(err, upstream.ErrRefused) {
+				t.Fatalf("%s %s: %v", method, name, err)
 			}
-		}
-		if !strings.Contains(msg, "invalid_grant: refresh token [redacted]") || len(msg) > 400 {
-			t.Errorf("%s: %d bytes: %s", name, len(msg), msg)
+			msg := err.Error()
+			leaks := []string{"client/secret", "client%2Fsecret", "rt/secret", "rt%2Fsecret", code, "verifier-secret"}
+			for _, pair := range []string{"c:1:" + clientSecret, url.QueryEscape("c:1") + ":" + url.QueryEscape(clientSecret)} {
+				leaks = append(leaks, base64.StdEncoding.EncodeToString([]byte(pair)))
+			}
+			for _, secret := range leaks {
+				if strings.Contains(msg, secret) {
+					t.Errorf("%s %s: the error holds %q: %s", method, name, secret, msg)
+				}
+			}
+			if !strings.Contains(msg, "invalid_grant: refresh token [redacted]") || len(msg) > 400 {
+				t.Errorf("%s %s: %d bytes: %s", method, name, len(msg), msg)
+			}
 		}
 	}
 }
@@ -208,6 +224,15 @@ func TestOAuth2_TokenRequestsAreNotReplayed(t *testing.T) {
 			io.WriteString(w, `{"token_type":"bearer"}`)
 		}, false, []int{1, 1}},
 		{"server error", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, false, []int{1, 1}},
+		// A redirect is not followed: it would send the code again.
+		{"redirect on the same host", func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/token" {
+				http.Redirect(w, r, "/token2", http.StatusTemporaryRedirect)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"access_token":"at"}`)
+		}, false, []int{1, 1}},
 		{"basic accepted", func(w http.ResponseWriter, r *http.Request) {
 			if _, _, ok := r.BasicAuth(); !ok {
 				w.WriteHeader(401)
